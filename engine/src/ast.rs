@@ -1,0 +1,435 @@
+//! The dialect-neutral AST: what a migration file says, before any SQL exists.
+//!
+//! Every operation is a plain struct; `Operation` is the closed enum over them. The
+//! serde shape *is* the migration file format (`kind = "create_table"` plus the
+//! operation's fields), so a change here is a change to the file format.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::ColumnType;
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A column as a table has it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnDef {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    /// Nullable (`NULL`); columns are `NOT NULL` unless they say otherwise, as in Django.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub null: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<DefaultValue>,
+    /// Auto-increment; only on an integer column that is the whole primary key.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto: bool,
+}
+
+/// A column default: a literal, or a neutral expression each dialect spells its own way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DefaultValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Expr { expr: DefaultExpr },
+}
+
+/// Neutral default expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefaultExpr {
+    /// The current date/time, in the column's own type.
+    Now,
+    /// A random (v4) UUID.
+    Uuid,
+}
+
+/// Referential actions for `on_delete` / `on_update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FkAction {
+    #[serde(rename = "cascade")]
+    Cascade,
+    #[serde(rename = "restrict")]
+    Restrict,
+    #[serde(rename = "set null")]
+    SetNull,
+    #[serde(rename = "set default")]
+    SetDefault,
+    #[serde(rename = "no action")]
+    NoAction,
+}
+
+impl FkAction {
+    /// The SQL keywords; identical on the three built-in dialects.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Cascade => "CASCADE",
+            Self::Restrict => "RESTRICT",
+            Self::SetNull => "SET NULL",
+            Self::SetDefault => "SET DEFAULT",
+            Self::NoAction => "NO ACTION",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignKeyDef {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub references: String,
+    pub referenced_columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_delete: Option<FkAction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<FkAction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexDef {
+    pub name: String,
+    pub columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+    /// A partial index's predicate, as SQL (`"deleted_at IS NULL"`).
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniqueDef {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckDef {
+    pub name: String,
+    /// A boolean SQL expression over the table's columns.
+    pub expr: String,
+}
+
+/// A table constraint that is neither the primary key nor a foreign key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Constraint {
+    Unique { name: String, columns: Vec<String> },
+    Check { name: String, expr: String },
+}
+
+impl Constraint {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Unique { name, .. } | Self::Check { name, .. } => name,
+        }
+    }
+}
+
+/// A whole table: what `create_table` creates and what `SchemaState` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableDef {
+    pub name: String,
+    pub columns: Vec<ColumnDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub primary_key: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uniques: Vec<UniqueDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKeyDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<IndexDef>,
+}
+
+impl TableDef {
+    pub fn column(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn index(&self, name: &str) -> Option<&IndexDef> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+
+    pub fn foreign_key(&self, name: &str) -> Option<&ForeignKeyDef> {
+        self.foreign_keys.iter().find(|f| f.name == name)
+    }
+
+    /// The unique or check constraint called `name`.
+    pub fn constraint(&self, name: &str) -> Option<Constraint> {
+        self.uniques
+            .iter()
+            .find(|u| u.name == name)
+            .map(|u| Constraint::Unique {
+                name: u.name.clone(),
+                columns: u.columns.clone(),
+            })
+            .or_else(|| {
+                self.checks
+                    .iter()
+                    .find(|c| c.name == name)
+                    .map(|c| Constraint::Check {
+                        name: c.name.clone(),
+                        expr: c.expr.clone(),
+                    })
+            })
+    }
+
+    /// Names of every index and constraint of the table (they share one namespace).
+    pub fn object_names(&self) -> impl Iterator<Item = &str> {
+        self.indexes
+            .iter()
+            .map(|i| i.name.as_str())
+            .chain(self.uniques.iter().map(|u| u.name.as_str()))
+            .chain(self.checks.iter().map(|c| c.name.as_str()))
+            .chain(self.foreign_keys.iter().map(|f| f.name.as_str()))
+    }
+
+    /// The auto-increment column, when the table has one.
+    pub fn auto_column(&self) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.auto)
+    }
+}
+
+/// SQL for `run_sql`: one text for every dialect, or one per dialect name with an
+/// optional `default` for the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SqlText {
+    All(String),
+    PerDialect(BTreeMap<String, String>),
+}
+
+impl SqlText {
+    /// The SQL for `dialect`, falling back to `default`.
+    pub fn for_dialect(&self, dialect: &str) -> Option<&str> {
+        match self {
+            Self::All(sql) => Some(sql),
+            Self::PerDialect(map) => map
+                .get(dialect)
+                .or_else(|| map.get("default"))
+                .map(String::as_str),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropTable {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameTable {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddColumn {
+    pub table: String,
+    pub column: ColumnDef,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropColumn {
+    pub table: String,
+    pub column: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameColumn {
+    pub table: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// Changes only the parts it names; the rest of the column stays as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlterColumn {
+    pub table: String,
+    pub column: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<ColumnType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<DefaultValue>,
+    /// Remove the column's default.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub drop_default: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIndex {
+    pub table: String,
+    pub index: IndexDef,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropIndex {
+    pub table: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameIndex {
+    pub table: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddForeignKey {
+    pub table: String,
+    pub foreign_key: ForeignKeyDef,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropForeignKey {
+    pub table: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddConstraint {
+    pub table: String,
+    pub constraint: Constraint,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropConstraint {
+    pub table: String,
+    pub name: String,
+}
+
+/// The escape hatch. Irreversible unless it carries `reverse_sql`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSql {
+    pub sql: SqlText,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse_sql: Option<SqlText>,
+}
+
+/// One step of a migration. Adding a variant touches: this enum, `state/apply.rs`,
+/// `state/inverse.rs`, `Operation::describe`, and each dialect's renderer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Operation {
+    CreateTable(TableDef),
+    DropTable(DropTable),
+    RenameTable(RenameTable),
+    AddColumn(AddColumn),
+    DropColumn(DropColumn),
+    RenameColumn(RenameColumn),
+    AlterColumn(AlterColumn),
+    CreateIndex(CreateIndex),
+    DropIndex(DropIndex),
+    RenameIndex(RenameIndex),
+    AddForeignKey(AddForeignKey),
+    DropForeignKey(DropForeignKey),
+    AddConstraint(AddConstraint),
+    DropConstraint(DropConstraint),
+    RunSql(RunSql),
+}
+
+impl Operation {
+    /// The `kind` string of the migration file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::CreateTable(_) => "create_table",
+            Self::DropTable(_) => "drop_table",
+            Self::RenameTable(_) => "rename_table",
+            Self::AddColumn(_) => "add_column",
+            Self::DropColumn(_) => "drop_column",
+            Self::RenameColumn(_) => "rename_column",
+            Self::AlterColumn(_) => "alter_column",
+            Self::CreateIndex(_) => "create_index",
+            Self::DropIndex(_) => "drop_index",
+            Self::RenameIndex(_) => "rename_index",
+            Self::AddForeignKey(_) => "add_foreign_key",
+            Self::DropForeignKey(_) => "drop_foreign_key",
+            Self::AddConstraint(_) => "add_constraint",
+            Self::DropConstraint(_) => "drop_constraint",
+            Self::RunSql(_) => "run_sql",
+        }
+    }
+
+    /// The table the operation works on (`None` for `run_sql`).
+    pub fn table(&self) -> Option<&str> {
+        Some(match self {
+            Self::CreateTable(t) => &t.name,
+            Self::DropTable(o) => &o.name,
+            Self::RenameTable(o) => &o.from,
+            Self::AddColumn(o) => &o.table,
+            Self::DropColumn(o) => &o.table,
+            Self::RenameColumn(o) => &o.table,
+            Self::AlterColumn(o) => &o.table,
+            Self::CreateIndex(o) => &o.table,
+            Self::DropIndex(o) => &o.table,
+            Self::RenameIndex(o) => &o.table,
+            Self::AddForeignKey(o) => &o.table,
+            Self::DropForeignKey(o) => &o.table,
+            Self::AddConstraint(o) => &o.table,
+            Self::DropConstraint(o) => &o.table,
+            Self::RunSql(_) => return None,
+        })
+    }
+}
+
+/// A one-line, human description, as `sqlmigrate` prints above the SQL.
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CreateTable(t) => write!(f, "Create table {}", t.name),
+            Self::DropTable(o) => write!(f, "Drop table {}", o.name),
+            Self::RenameTable(o) => write!(f, "Rename table {} to {}", o.from, o.to),
+            Self::AddColumn(o) => write!(f, "Add column {} to {}", o.column.name, o.table),
+            Self::DropColumn(o) => write!(f, "Drop column {} from {}", o.column, o.table),
+            Self::RenameColumn(o) => {
+                write!(f, "Rename column {}.{} to {}", o.table, o.from, o.to)
+            }
+            Self::AlterColumn(o) => write!(f, "Alter column {}.{}", o.table, o.column),
+            Self::CreateIndex(o) => write!(f, "Create index {} on {}", o.index.name, o.table),
+            Self::DropIndex(o) => write!(f, "Drop index {} from {}", o.name, o.table),
+            Self::RenameIndex(o) => {
+                write!(f, "Rename index {} on {} to {}", o.from, o.table, o.to)
+            }
+            Self::AddForeignKey(o) => {
+                write!(f, "Add foreign key {} to {}", o.foreign_key.name, o.table)
+            }
+            Self::DropForeignKey(o) => write!(f, "Drop foreign key {} from {}", o.name, o.table),
+            Self::AddConstraint(o) => {
+                write!(f, "Add constraint {} to {}", o.constraint.name(), o.table)
+            }
+            Self::DropConstraint(o) => write!(f, "Drop constraint {} from {}", o.name, o.table),
+            Self::RunSql(_) => f.write_str("Raw SQL operation"),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The async side of a dialect plugin: a connection to a live server.
+//!
+//! Drivers stay thin — connect, execute, query — and the policy (transactions,
+//! history, locking) lives once in the engine.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{Dialect, ServerVersion, Statement};
+
+/// A failure talking to a server. Messages never contain a password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverError {
+    #[error("invalid database URL `{url}`: {reason}")]
+    Url { url: String, reason: String },
+    #[error("cannot connect to {target}: {message}")]
+    Connect { target: String, message: String },
+    #[error("{message}\n  while running: {sql}")]
+    Statement { sql: String, message: String },
+    #[error("{message}\n  guard: {sql}\n  rows: {rows}")]
+    Guard {
+        sql: String,
+        message: String,
+        rows: String,
+    },
+}
+
+/// A row of text values, as a guard or a simple query returns it.
+pub type Row = Vec<Option<String>>;
+
+/// A live connection. Required methods only; see the module docs.
+#[async_trait]
+pub trait Driver: Send {
+    /// The dialect for this server's flavour and version.
+    fn dialect(&self) -> Arc<dyn Dialect>;
+
+    fn version(&self) -> ServerVersion;
+
+    /// Runs SQL that returns no rows of interest.
+    async fn execute(&mut self, sql: &str) -> Result<(), DriverError>;
+
+    /// Runs a query and returns its rows as text.
+    async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError>;
+
+    /// Names of the user tables in the connected schema, sorted.
+    async fn table_names(&mut self) -> Result<Vec<String>, DriverError>;
+
+    async fn close(self: Box<Self>) -> Result<(), DriverError>;
+}
+
+/// Runs a rendered statement: executes it, or for a guard, fails if it returns rows.
+pub async fn run_statement(driver: &mut dyn Driver, statement: &Statement) -> Result<(), DriverError> {
+    match &statement.fails_with_rows {
+        None => driver.execute(&statement.sql).await,
+        Some(message) => {
+            let rows = driver.query(&statement.sql).await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let rows = rows
+                .iter()
+                .map(|r| {
+                    let cells: Vec<_> = r.iter().map(|c| c.as_deref().unwrap_or("NULL")).collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            Err(DriverError::Guard {
+                sql: statement.sql.clone(),
+                message: message.clone(),
+                rows,
+            })
+        }
+    }
+}
+
+/// `url` with any password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let redacted = base
+        .split_once("://")
+        .and_then(|(scheme, rest)| {
+            let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+            let (userinfo, host) = authority.rsplit_once('@')?;
+            let (user, _password) = userinfo.split_once(':')?;
+            Some(format!("{scheme}://{user}:***@{host}{path}"))
+        })
+        .unwrap_or_else(|| base.to_string());
+    match query {
+        Some(query) => format!("{redacted}?{}", redact_query(query)),
+        None => redacted,
+    }
+}
+
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => kv.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_survive_redaction() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/app?sslmode=require"),
+            "postgres://app:***@db:5432/app?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("mysql://root@localhost/x?password=pw&a=b"),
+            "mysql://root@localhost/x?password=***&a=b"
+        );
+        assert_eq!(redact_url("sqlite://db.sqlite3"), "sqlite://db.sqlite3");
+        assert_eq!(redact_url("postgres://a:b@c:d@host/db"), "postgres://a:***@host/db");
+    }
+}

@@ -1,0 +1,507 @@
+//! The dialect plugin: a pure, synchronous SQL renderer (`Dialect`) and, in
+//! `driver`, the async connection to a server (`Driver`).
+//!
+//! A dialect receives the operation, the state before it and a server version — never
+//! a connection — so `sqlmigrate --dialect X` works anywhere.
+//!
+//! # Implementing a dialect
+//!
+//! Required: [`Dialect::name`], [`Dialect::minimum_version`], [`Dialect::capabilities`]
+//! and [`Dialect::column_type`]. Everything else has a default that writes the common
+//! (PostgreSQL-flavoured, standard) SQL; override only the statements your database
+//! spells differently, as Django's schema editors do.
+
+mod capabilities;
+pub mod driver;
+mod registry;
+
+use crate::ast::*;
+use crate::naming::fit_identifier;
+use crate::state::{SchemaState, StateError};
+use crate::types::ColumnType;
+
+pub use capabilities::{Capabilities, ServerVersion};
+pub use registry::{Backend, Registry, RegistryError};
+
+/// One SQL statement of a rendered migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sql: String,
+    /// When set, the statement is a guard: the run fails with this message if the
+    /// query returns any row (e.g. SQLite's `PRAGMA foreign_key_check`).
+    pub fails_with_rows: Option<String>,
+}
+
+impl Statement {
+    pub fn new(sql: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            fails_with_rows: None,
+        }
+    }
+
+    pub fn guard(sql: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            fails_with_rows: Some(message.into()),
+        }
+    }
+}
+
+/// The statements around a migration that runs in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionSql {
+    /// Run before the transaction opens (settings that cannot change inside one).
+    pub before: Vec<Statement>,
+    pub begin: Vec<Statement>,
+    /// Checks and the commit itself.
+    pub commit: Vec<Statement>,
+    /// Run after the transaction ends, committed or rolled back.
+    pub after: Vec<Statement>,
+}
+
+/// Everything a renderer may look at besides the operation.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderContext<'a> {
+    /// The schema before the operation.
+    pub state: &'a SchemaState,
+    pub version: ServerVersion,
+    pub capabilities: &'a Capabilities,
+    /// The statements will run inside a transaction (so e.g. no concurrent index).
+    pub in_transaction: bool,
+}
+
+/// Why an operation could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("{operation} on table `{table}` is not supported by {dialect}: {reason}")]
+    Unsupported {
+        operation: &'static str,
+        table: String,
+        dialect: String,
+        reason: String,
+    },
+    #[error("{dialect}: identifier `{name}` is longer than {limit} bytes")]
+    IdentifierTooLong {
+        dialect: String,
+        name: String,
+        limit: usize,
+    },
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+pub type RenderResult = Result<Vec<Statement>, RenderError>;
+
+/// A SQL renderer for one database family. See the module docs for what is required.
+pub trait Dialect: Send + Sync {
+    // ---- required -------------------------------------------------------------------
+
+    /// `sqlite`, `postgres`, `mysql`, `mariadb`: also the key of per-dialect `run_sql`.
+    fn name(&self) -> &'static str;
+
+    /// The oldest supported server version; offline rendering targets it.
+    fn minimum_version(&self) -> ServerVersion;
+
+    fn capabilities(&self, version: ServerVersion) -> Capabilities;
+
+    /// The SQL type of a column (without nullability or default).
+    fn column_type(&self, column: &ColumnDef, ctx: &RenderContext) -> Result<String, RenderError>;
+
+    // ---- quoting and fragments ------------------------------------------------------
+
+    /// Quotes an identifier so that any name (`order`, `a"b`) is safe.
+    fn quote_ident(&self, name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    fn quote_string(&self, value: &str) -> String {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+
+    /// A quoted table or column name, refused if too long for the server.
+    fn table_ident(&self, name: &str, ctx: &RenderContext) -> Result<String, RenderError> {
+        if name.len() > ctx.capabilities.max_identifier_len {
+            return Err(RenderError::IdentifierTooLong {
+                dialect: self.name().to_string(),
+                name: name.to_string(),
+                limit: ctx.capabilities.max_identifier_len,
+            });
+        }
+        Ok(self.quote_ident(name))
+    }
+
+    /// A quoted index or constraint name, shortened with a hash suffix if too long.
+    fn object_ident(&self, name: &str, ctx: &RenderContext) -> String {
+        self.quote_ident(&fit_identifier(name, ctx.capabilities.max_identifier_len))
+    }
+
+    fn ident_list(&self, names: &[String]) -> String {
+        names
+            .iter()
+            .map(|n| self.quote_ident(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn bool_literal(&self, value: bool) -> &'static str {
+        if value {
+            "true"
+        } else {
+            "false"
+        }
+    }
+
+    /// The `DEFAULT …` expression (without the keyword).
+    fn default_sql(&self, default: &DefaultValue, column: &ColumnDef, ctx: &RenderContext) -> RenderResultOf<String> {
+        let _ = ctx;
+        Ok(match default {
+            DefaultValue::Bool(b) => self.bool_literal(*b).to_string(),
+            DefaultValue::Int(i) => i.to_string(),
+            DefaultValue::Float(f) => format!("{f:?}"),
+            DefaultValue::Text(s) => self.quote_string(s),
+            DefaultValue::Expr { expr } => self.default_expr_sql(*expr, column)?,
+        })
+    }
+
+    fn default_expr_sql(&self, expr: DefaultExpr, column: &ColumnDef) -> RenderResultOf<String> {
+        Ok(match (expr, column.ty) {
+            (DefaultExpr::Now, ColumnType::Date) => "CURRENT_DATE".into(),
+            (DefaultExpr::Now, ColumnType::Time) => "CURRENT_TIME".into(),
+            (DefaultExpr::Now, _) => "CURRENT_TIMESTAMP".into(),
+            (DefaultExpr::Uuid, _) => "gen_random_uuid()".into(),
+        })
+    }
+
+    /// `"name" type [NOT] NULL [DEFAULT …]`; `inline_pk` adds the single-column key.
+    fn column_sql(&self, column: &ColumnDef, inline_pk: bool, ctx: &RenderContext) -> RenderResultOf<String> {
+        let mut sql = format!(
+            "{} {} {}",
+            self.table_ident(&column.name, ctx)?,
+            self.column_type(column, ctx)?,
+            if column.null { "NULL" } else { "NOT NULL" }
+        );
+        if let Some(default) = &column.default {
+            sql.push_str(" DEFAULT ");
+            sql.push_str(&self.default_sql(default, column, ctx)?);
+        }
+        if inline_pk {
+            sql.push_str(" PRIMARY KEY");
+        }
+        Ok(sql)
+    }
+
+    fn foreign_key_sql(&self, fk: &ForeignKeyDef, ctx: &RenderContext) -> RenderResultOf<String> {
+        let mut sql = format!(
+            "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+            self.object_ident(&fk.name, ctx),
+            self.ident_list(&fk.columns),
+            self.table_ident(&fk.references, ctx)?,
+            self.ident_list(&fk.referenced_columns)
+        );
+        if let Some(action) = fk.on_delete {
+            sql.push_str(" ON DELETE ");
+            sql.push_str(action.sql());
+        }
+        if let Some(action) = fk.on_update {
+            sql.push_str(" ON UPDATE ");
+            sql.push_str(action.sql());
+        }
+        Ok(sql)
+    }
+
+    fn constraint_sql(&self, constraint: &Constraint, ctx: &RenderContext) -> String {
+        match constraint {
+            Constraint::Unique { name, columns } => format!(
+                "CONSTRAINT {} UNIQUE ({})",
+                self.object_ident(name, ctx),
+                self.ident_list(columns)
+            ),
+            Constraint::Check { name, expr } => {
+                format!("CONSTRAINT {} CHECK ({expr})", self.object_ident(name, ctx))
+            }
+        }
+    }
+
+    /// The body lines of `CREATE TABLE` (columns, keys, constraints), without indexes.
+    fn table_body(&self, t: &TableDef, ctx: &RenderContext) -> RenderResultOf<Vec<String>> {
+        let inline_pk = t.primary_key.len() == 1;
+        let mut lines = Vec::new();
+        for c in &t.columns {
+            let is_pk = inline_pk && t.primary_key[0] == c.name;
+            lines.push(self.column_sql(c, is_pk, ctx)?);
+        }
+        if t.primary_key.len() > 1 {
+            lines.push(format!("PRIMARY KEY ({})", self.ident_list(&t.primary_key)));
+        }
+        for u in &t.uniques {
+            lines.push(self.constraint_sql(&unique(u), ctx));
+        }
+        for c in &t.checks {
+            lines.push(self.constraint_sql(&check(c), ctx));
+        }
+        for fk in &t.foreign_keys {
+            lines.push(self.foreign_key_sql(fk, ctx)?);
+        }
+        Ok(lines)
+    }
+
+    // ---- one method per operation -----------------------------------------------------
+
+    /// Renders one operation against the state before it. The caller has checked that
+    /// the operation fits that state (`script::render_migration` applies it first).
+    fn render(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
+        match op {
+            Operation::CreateTable(t) => self.create_table(t, ctx),
+            Operation::DropTable(o) => self.drop_table(o, ctx),
+            Operation::RenameTable(o) => self.rename_table(o, ctx),
+            Operation::AddColumn(o) => self.add_column(o, ctx),
+            Operation::DropColumn(o) => self.drop_column(o, ctx),
+            Operation::RenameColumn(o) => self.rename_column(o, ctx),
+            Operation::AlterColumn(o) => self.alter_column(o, ctx),
+            Operation::CreateIndex(o) => self.create_index(&o.table, &o.index, ctx),
+            Operation::DropIndex(o) => self.drop_index(o, ctx),
+            Operation::RenameIndex(o) => self.rename_index(o, ctx),
+            Operation::AddForeignKey(o) => self.add_foreign_key(o, ctx),
+            Operation::DropForeignKey(o) => self.drop_foreign_key(o, ctx),
+            Operation::AddConstraint(o) => self.add_constraint(o, ctx),
+            Operation::DropConstraint(o) => self.drop_constraint(o, ctx),
+            Operation::RunSql(o) => self.run_sql(o, ctx),
+        }
+    }
+
+    fn create_table(&self, t: &TableDef, ctx: &RenderContext) -> RenderResult {
+        let body = self.table_body(t, ctx)?.join(",\n    ");
+        let mut out = vec![Statement::new(format!(
+            "CREATE TABLE {} (\n    {body}\n){}",
+            self.table_ident(&t.name, ctx)?,
+            self.table_options()
+        ))];
+        for index in &t.indexes {
+            out.extend(self.create_index(&t.name, index, ctx)?);
+        }
+        Ok(out)
+    }
+
+    /// Text after the closing parenthesis of `CREATE TABLE` (e.g. MySQL's engine).
+    fn table_options(&self) -> &'static str {
+        ""
+    }
+
+    fn drop_table(&self, o: &DropTable, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "DROP TABLE {}",
+            self.table_ident(&o.name, ctx)?
+        ))])
+    }
+
+    fn rename_table(&self, o: &RenameTable, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} RENAME TO {}",
+            self.table_ident(&o.from, ctx)?,
+            self.table_ident(&o.to, ctx)?
+        ))])
+    }
+
+    fn add_column(&self, o: &AddColumn, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} ADD COLUMN {}",
+            self.table_ident(&o.table, ctx)?,
+            self.column_sql(&o.column, false, ctx)?
+        ))])
+    }
+
+    fn drop_column(&self, o: &DropColumn, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            self.table_ident(&o.table, ctx)?,
+            self.quote_ident(&o.column)
+        ))])
+    }
+
+    fn rename_column(&self, o: &RenameColumn, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            self.table_ident(&o.table, ctx)?,
+            self.quote_ident(&o.from),
+            self.table_ident(&o.to, ctx)?
+        ))])
+    }
+
+    /// Standard `ALTER COLUMN … TYPE / SET NOT NULL / SET DEFAULT` clauses in one statement.
+    fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
+        let table = ctx.state.table(&o.table)?;
+        let old = table.column(&o.column).ok_or_else(|| StateError::NoSuchColumn {
+            table: o.table.clone(),
+            column: o.column.clone(),
+        })?;
+        let col = self.quote_ident(&o.column);
+        let mut new = old.clone();
+        let mut clauses = Vec::new();
+        if let Some(ty) = o.ty {
+            new.ty = ty;
+            let sql_type = self.column_type(&new, ctx)?;
+            clauses.push(format!(
+                "ALTER COLUMN {col} TYPE {sql_type}{}",
+                self.type_change_using(&o.column, old.ty, ty, &sql_type)
+            ));
+        }
+        if let Some(null) = o.null {
+            clauses.push(format!(
+                "ALTER COLUMN {col} {} NOT NULL",
+                if null { "DROP" } else { "SET" }
+            ));
+        }
+        if let Some(default) = &o.default {
+            clauses.push(format!(
+                "ALTER COLUMN {col} SET DEFAULT {}",
+                self.default_sql(default, &new, ctx)?
+            ));
+        }
+        if o.drop_default {
+            clauses.push(format!("ALTER COLUMN {col} DROP DEFAULT"));
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} {}",
+            self.table_ident(&o.table, ctx)?,
+            clauses.join(", ")
+        ))])
+    }
+
+    /// A conversion clause for a type change (PostgreSQL's `USING`); none by default.
+    fn type_change_using(&self, column: &str, from: ColumnType, to: ColumnType, sql_type: &str) -> String {
+        let _ = (column, from, to, sql_type);
+        String::new()
+    }
+
+    fn create_index(&self, table: &str, index: &IndexDef, ctx: &RenderContext) -> RenderResult {
+        if index.predicate.is_some() && !ctx.capabilities.partial_indexes {
+            return Err(self.unsupported("create_index", table, "partial indexes (`where`)"));
+        }
+        let mut sql = format!(
+            "CREATE {}INDEX {}{} ON {} ({})",
+            if index.unique { "UNIQUE " } else { "" },
+            if !ctx.in_transaction && ctx.capabilities.concurrent_index {
+                "CONCURRENTLY "
+            } else {
+                ""
+            },
+            self.object_ident(&index.name, ctx),
+            self.table_ident(table, ctx)?,
+            self.ident_list(&index.columns)
+        );
+        if let Some(predicate) = &index.predicate {
+            sql.push_str(" WHERE ");
+            sql.push_str(predicate);
+        }
+        Ok(vec![Statement::new(sql)])
+    }
+
+    fn drop_index(&self, o: &DropIndex, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "DROP INDEX {}{}",
+            if !ctx.in_transaction && ctx.capabilities.concurrent_index {
+                "CONCURRENTLY "
+            } else {
+                ""
+            },
+            self.object_ident(&o.name, ctx)
+        ))])
+    }
+
+    fn rename_index(&self, o: &RenameIndex, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "ALTER INDEX {} RENAME TO {}",
+            self.object_ident(&o.from, ctx),
+            self.object_ident(&o.to, ctx)
+        ))])
+    }
+
+    fn add_foreign_key(&self, o: &AddForeignKey, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} ADD {}",
+            self.table_ident(&o.table, ctx)?,
+            self.foreign_key_sql(&o.foreign_key, ctx)?
+        ))])
+    }
+
+    fn drop_foreign_key(&self, o: &DropForeignKey, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            self.table_ident(&o.table, ctx)?,
+            self.object_ident(&o.name, ctx)
+        ))])
+    }
+
+    fn add_constraint(&self, o: &AddConstraint, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} ADD {}",
+            self.table_ident(&o.table, ctx)?,
+            self.constraint_sql(&o.constraint, ctx)
+        ))])
+    }
+
+    fn drop_constraint(&self, o: &DropConstraint, ctx: &RenderContext) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            self.table_ident(&o.table, ctx)?,
+            self.object_ident(&o.name, ctx)
+        ))])
+    }
+
+    fn run_sql(&self, o: &RunSql, ctx: &RenderContext) -> RenderResult {
+        let _ = ctx;
+        match o.sql.for_dialect(self.name()) {
+            Some(sql) => Ok(vec![Statement::new(sql.trim().trim_end_matches(';'))]),
+            None => Err(self.unsupported(
+                "run_sql",
+                "-",
+                "the operation has no SQL for this dialect and no `default`",
+            )),
+        }
+    }
+
+    // ---- transactions -----------------------------------------------------------------
+
+    /// The statements around a transactional migration.
+    fn transaction_sql(&self) -> TransactionSql {
+        TransactionSql {
+            before: Vec::new(),
+            begin: vec![Statement::new("BEGIN")],
+            commit: vec![Statement::new("COMMIT")],
+            after: Vec::new(),
+        }
+    }
+
+    // ---- helpers ----------------------------------------------------------------------
+
+    fn unsupported(&self, operation: &'static str, table: &str, reason: &str) -> RenderError {
+        RenderError::Unsupported {
+            operation,
+            table: table.to_string(),
+            dialect: self.name().to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+pub type RenderResultOf<T> = Result<T, RenderError>;
+
+/// The unique constraint of a table as a `Constraint`.
+pub fn unique(u: &UniqueDef) -> Constraint {
+    Constraint::Unique {
+        name: u.name.clone(),
+        columns: u.columns.clone(),
+    }
+}
+
+/// The check constraint of a table as a `Constraint`.
+pub fn check(c: &CheckDef) -> Constraint {
+    Constraint::Check {
+        name: c.name.clone(),
+        expr: c.expr.clone(),
+    }
+}

@@ -1,0 +1,86 @@
+//! Dialect plugins by name: URL schemes and `--dialect` values share one key space.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::driver::{Driver, DriverError};
+use super::Dialect;
+
+/// One database family: its dialects (offline) and how to connect (online).
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// The URL schemes / dialect names this backend answers to, e.g. `["mysql", "mariadb"]`.
+    fn names(&self) -> &'static [&'static str];
+
+    /// The offline dialect for one of `names()`.
+    fn dialect(&self, name: &str) -> Arc<dyn Dialect>;
+
+    /// Connects to `url` and detects the server's flavour and version.
+    async fn connect(&self, url: &str) -> Result<Box<dyn Driver>, DriverError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    #[error("unknown database `{name}` (known: {known})")]
+    Unknown { name: String, known: String },
+    #[error("database URL `{url}` has no scheme; expected e.g. `sqlite://db.sqlite3` or `postgres://user@host/db`")]
+    NoScheme { url: String },
+}
+
+/// Backends keyed by name. The CLI registers the built-in three; an embedding
+/// application may register its own.
+#[derive(Default, Clone)]
+pub struct Registry {
+    backends: BTreeMap<&'static str, Arc<dyn Backend>>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register(&mut self, backend: Arc<dyn Backend>) -> &mut Self {
+        for name in backend.names() {
+            self.backends.insert(name, backend.clone());
+        }
+        self
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.backends.keys().copied().collect()
+    }
+
+    pub fn backend(&self, name: &str) -> Result<&Arc<dyn Backend>, RegistryError> {
+        self.backends
+            .get(name.to_ascii_lowercase().as_str())
+            .ok_or_else(|| RegistryError::Unknown {
+                name: name.to_string(),
+                known: self.names().join(", "),
+            })
+    }
+
+    /// The offline dialect for a `--dialect` name.
+    pub fn dialect(&self, name: &str) -> Result<Arc<dyn Dialect>, RegistryError> {
+        Ok(self.backend(name)?.dialect(&name.to_ascii_lowercase()))
+    }
+
+    /// The backend for a database URL, by its scheme.
+    pub fn for_url(&self, url: &str) -> Result<(&Arc<dyn Backend>, String), RegistryError> {
+        let scheme = scheme_of(url).ok_or_else(|| RegistryError::NoScheme {
+            url: super::driver::redact_url(url),
+        })?;
+        Ok((self.backend(&scheme)?, scheme))
+    }
+}
+
+/// The scheme of `url` (`postgres` of `postgres://…`), lowercased.
+pub fn scheme_of(url: &str) -> Option<String> {
+    let (scheme, _) = url.split_once(':')?;
+    let valid = !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then(|| scheme.to_ascii_lowercase())
+}

@@ -1,0 +1,21 @@
+//! strata-engine: the dialect-neutral core of strata.
+//!
+//! - [`ast`] and [`types`]: the operations of a migration file;
+//! - [`state`]: the schema those operations build, and their inverses;
+//! - [`migration`], [`project`], [`graph`]: files on disk, the dependency graph, plans;
+//! - [`dialect`]: the plugin traits a database backend implements;
+//! - [`script`]: a migration rendered for one dialect, exactly as it will run.
+
+pub mod ast;
+pub mod dialect;
+pub mod naming;
+pub mod script;
+pub mod state;
+pub mod types;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use ast::Operation;
+pub use dialect::{Capabilities, Dialect, RenderContext, RenderError, ServerVersion, Statement};
+pub use state::SchemaState;
+pub use types::ColumnType;

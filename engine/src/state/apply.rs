@@ -1,0 +1,415 @@
+//! The state effect of each operation. Every check runs before the first change,
+//! so a refused operation leaves the state exactly as it was.
+
+use std::collections::HashSet;
+
+use super::{SchemaState, StateError};
+use crate::ast::*;
+use crate::types::ColumnType;
+
+impl SchemaState {
+    /// Applies `op` to the state, or says why it does not fit.
+    pub fn apply(&mut self, op: &Operation) -> Result<(), StateError> {
+        match op {
+            Operation::CreateTable(t) => self.create_table(t),
+            Operation::DropTable(o) => self.drop_table(&o.name),
+            Operation::RenameTable(o) => self.rename_table(&o.from, &o.to),
+            Operation::AddColumn(o) => self.add_column(&o.table, &o.column),
+            Operation::DropColumn(o) => self.drop_column(&o.table, &o.column),
+            Operation::RenameColumn(o) => self.rename_column(&o.table, &o.from, &o.to),
+            Operation::AlterColumn(o) => self.alter_column(o),
+            Operation::CreateIndex(o) => self.create_index(&o.table, &o.index),
+            Operation::DropIndex(o) => self.drop_index(&o.table, &o.name),
+            Operation::RenameIndex(o) => self.rename_index(&o.table, &o.from, &o.to),
+            Operation::AddForeignKey(o) => self.add_foreign_key(&o.table, &o.foreign_key),
+            Operation::DropForeignKey(o) => self.drop_foreign_key(&o.table, &o.name),
+            Operation::AddConstraint(o) => self.add_constraint(&o.table, &o.constraint),
+            Operation::DropConstraint(o) => self.drop_constraint(&o.table, &o.name),
+            Operation::RunSql(_) => Ok(()),
+        }
+    }
+
+    fn create_table(&mut self, t: &TableDef) -> Result<(), StateError> {
+        if self.tables.contains_key(&t.name) {
+            return Err(StateError::TableExists {
+                table: t.name.clone(),
+            });
+        }
+        if t.columns.is_empty() {
+            return Err(StateError::Invalid(format!(
+                "table `{}` has no columns",
+                t.name
+            )));
+        }
+        let mut seen = HashSet::new();
+        for c in &t.columns {
+            if !seen.insert(c.name.as_str()) {
+                return Err(StateError::ColumnExists {
+                    table: t.name.clone(),
+                    column: c.name.clone(),
+                });
+            }
+            check_column(&t.name, c)?;
+        }
+        require_columns(t, &t.primary_key)?;
+        let autos: Vec<_> = t.columns.iter().filter(|c| c.auto).collect();
+        if let Some(auto) = autos.first() {
+            if autos.len() > 1 || t.primary_key != [auto.name.clone()] {
+                return Err(StateError::Invalid(format!(
+                    "auto column `{}.{}` must be the table's whole primary key",
+                    t.name, auto.name
+                )));
+            }
+        }
+        for pk in &t.primary_key {
+            if t.column(pk).is_some_and(|c| c.null) {
+                return Err(StateError::Invalid(format!(
+                    "primary key column `{}.{pk}` cannot be nullable",
+                    t.name
+                )));
+            }
+        }
+        let mut names = HashSet::new();
+        for name in t.object_names() {
+            if !names.insert(name) || self.owner_of(name).is_some() {
+                return Err(StateError::NameTaken {
+                    table: t.name.clone(),
+                    name: name.to_string(),
+                });
+            }
+        }
+        for i in &t.indexes {
+            require_columns(t, &i.columns)?;
+        }
+        for u in &t.uniques {
+            require_columns(t, &u.columns)?;
+        }
+        for fk in &t.foreign_keys {
+            require_columns(t, &fk.columns)?;
+            // A table may reference itself, so look in the new table first.
+            let target = if fk.references == t.name {
+                t
+            } else {
+                self.table(&fk.references)?
+            };
+            check_fk_target(&t.name, fk, target)?;
+        }
+        self.tables.insert(t.name.clone(), t.clone());
+        Ok(())
+    }
+
+    fn drop_table(&mut self, name: &str) -> Result<(), StateError> {
+        self.table(name)?;
+        if let Some((other, fk)) = self.foreign_keys_into(name).find(|(t, _)| *t != name) {
+            return Err(StateError::InUse {
+                what: format!("table `{name}`"),
+                object: format!("foreign key {other}.{}", fk.name),
+            });
+        }
+        self.tables.remove(name);
+        Ok(())
+    }
+
+    fn rename_table(&mut self, from: &str, to: &str) -> Result<(), StateError> {
+        self.table(from)?;
+        if self.tables.contains_key(to) {
+            return Err(StateError::TableExists {
+                table: to.to_string(),
+            });
+        }
+        let mut table = self.tables.remove(from).expect("checked above");
+        table.name = to.to_string();
+        self.tables.insert(to.to_string(), table);
+        for t in self.tables.values_mut() {
+            for fk in &mut t.foreign_keys {
+                if fk.references == from {
+                    fk.references = to.to_string();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn add_column(&mut self, table: &str, column: &ColumnDef) -> Result<(), StateError> {
+        let t = self.table(table)?;
+        if t.column(&column.name).is_some() {
+            return Err(StateError::ColumnExists {
+                table: table.to_string(),
+                column: column.name.clone(),
+            });
+        }
+        check_column(table, column)?;
+        if column.auto {
+            return Err(StateError::Invalid(format!(
+                "cannot add auto column `{table}.{}` to an existing table",
+                column.name
+            )));
+        }
+        self.table_mut(table)?.columns.push(column.clone());
+        Ok(())
+    }
+
+    fn drop_column(&mut self, table: &str, column: &str) -> Result<(), StateError> {
+        let t = self.table(table)?;
+        require_columns(t, &[column.to_string()])?;
+        if t.columns.len() == 1 {
+            return Err(StateError::Invalid(format!(
+                "cannot drop `{table}.{column}`, the table's last column; drop the table"
+            )));
+        }
+        let in_use = |object: String| StateError::InUse {
+            what: format!("column `{table}.{column}`"),
+            object,
+        };
+        let uses = |cols: &[String]| cols.iter().any(|c| c == column);
+        if uses(&t.primary_key) {
+            return Err(in_use(format!("primary key of {table}")));
+        }
+        if let Some(i) = t.indexes.iter().find(|i| uses(&i.columns)) {
+            return Err(in_use(format!("index {}", i.name)));
+        }
+        if let Some(u) = t.uniques.iter().find(|u| uses(&u.columns)) {
+            return Err(in_use(format!("unique constraint {}", u.name)));
+        }
+        if let Some(f) = t.foreign_keys.iter().find(|f| uses(&f.columns)) {
+            return Err(in_use(format!("foreign key {}", f.name)));
+        }
+        if let Some((other, fk)) = self
+            .foreign_keys_into(table)
+            .find(|(_, fk)| uses(&fk.referenced_columns))
+        {
+            return Err(in_use(format!("foreign key {other}.{}", fk.name)));
+        }
+        self.table_mut(table)?.columns.retain(|c| c.name != column);
+        Ok(())
+    }
+
+    fn rename_column(&mut self, table: &str, from: &str, to: &str) -> Result<(), StateError> {
+        let t = self.table(table)?;
+        require_columns(t, &[from.to_string()])?;
+        if t.column(to).is_some() {
+            return Err(StateError::ColumnExists {
+                table: table.to_string(),
+                column: to.to_string(),
+            });
+        }
+        let rename = |cols: &mut Vec<String>| {
+            for c in cols.iter_mut().filter(|c| *c == from) {
+                *c = to.to_string();
+            }
+        };
+        let t = self.table_mut(table)?;
+        for c in t.columns.iter_mut().filter(|c| c.name == from) {
+            c.name = to.to_string();
+        }
+        rename(&mut t.primary_key);
+        t.indexes.iter_mut().for_each(|i| rename(&mut i.columns));
+        t.uniques.iter_mut().for_each(|u| rename(&mut u.columns));
+        t.foreign_keys.iter_mut().for_each(|f| rename(&mut f.columns));
+        for other in self.tables.values_mut() {
+            for fk in other.foreign_keys.iter_mut().filter(|f| f.references == table) {
+                rename(&mut fk.referenced_columns);
+            }
+        }
+        Ok(())
+    }
+
+    fn alter_column(&mut self, o: &AlterColumn) -> Result<(), StateError> {
+        let t = self.table(&o.table)?;
+        let old = t.column(&o.column).ok_or_else(|| StateError::NoSuchColumn {
+            table: o.table.clone(),
+            column: o.column.clone(),
+        })?;
+        if o.default.is_some() && o.drop_default {
+            return Err(StateError::Invalid(format!(
+                "alter_column `{}.{}` both sets and drops the default",
+                o.table, o.column
+            )));
+        }
+        let mut new = old.clone();
+        if let Some(ty) = o.ty {
+            new.ty = ty;
+        }
+        if let Some(null) = o.null {
+            new.null = null;
+        }
+        if let Some(default) = &o.default {
+            new.default = Some(default.clone());
+        }
+        if o.drop_default {
+            new.default = None;
+        }
+        check_column(&o.table, &new)?;
+        if new.null && t.primary_key.contains(&o.column) {
+            return Err(StateError::Invalid(format!(
+                "primary key column `{}.{}` cannot be nullable",
+                o.table, o.column
+            )));
+        }
+        let t = self.table_mut(&o.table)?;
+        let slot = t
+            .columns
+            .iter_mut()
+            .find(|c| c.name == o.column)
+            .expect("checked above");
+        *slot = new;
+        Ok(())
+    }
+
+    fn create_index(&mut self, table: &str, index: &IndexDef) -> Result<(), StateError> {
+        let t = self.table(table)?;
+        require_columns(t, &index.columns)?;
+        self.require_free_name(table, &index.name)?;
+        self.table_mut(table)?.indexes.push(index.clone());
+        Ok(())
+    }
+
+    fn drop_index(&mut self, table: &str, name: &str) -> Result<(), StateError> {
+        let t = self.table(table)?;
+        t.index(name).ok_or_else(|| no_such(table, name, "an index"))?;
+        self.table_mut(table)?.indexes.retain(|i| i.name != name);
+        Ok(())
+    }
+
+    fn rename_index(&mut self, table: &str, from: &str, to: &str) -> Result<(), StateError> {
+        let t = self.table(table)?;
+        t.index(from).ok_or_else(|| no_such(table, from, "an index"))?;
+        self.require_free_name(table, to)?;
+        let t = self.table_mut(table)?;
+        for i in t.indexes.iter_mut().filter(|i| i.name == from) {
+            i.name = to.to_string();
+        }
+        Ok(())
+    }
+
+    fn add_foreign_key(&mut self, table: &str, fk: &ForeignKeyDef) -> Result<(), StateError> {
+        let t = self.table(table)?;
+        require_columns(t, &fk.columns)?;
+        check_fk_target(table, fk, self.table(&fk.references)?)?;
+        self.require_free_name(table, &fk.name)?;
+        self.table_mut(table)?.foreign_keys.push(fk.clone());
+        Ok(())
+    }
+
+    fn drop_foreign_key(&mut self, table: &str, name: &str) -> Result<(), StateError> {
+        let t = self.table(table)?;
+        t.foreign_key(name)
+            .ok_or_else(|| no_such(table, name, "a foreign key"))?;
+        self.table_mut(table)?.foreign_keys.retain(|f| f.name != name);
+        Ok(())
+    }
+
+    fn add_constraint(&mut self, table: &str, c: &Constraint) -> Result<(), StateError> {
+        let t = self.table(table)?;
+        if let Constraint::Unique { columns, .. } = c {
+            require_columns(t, columns)?;
+        }
+        self.require_free_name(table, c.name())?;
+        let t = self.table_mut(table)?;
+        match c {
+            Constraint::Unique { name, columns } => t.uniques.push(UniqueDef {
+                name: name.clone(),
+                columns: columns.clone(),
+            }),
+            Constraint::Check { name, expr } => t.checks.push(CheckDef {
+                name: name.clone(),
+                expr: expr.clone(),
+            }),
+        }
+        Ok(())
+    }
+
+    fn drop_constraint(&mut self, table: &str, name: &str) -> Result<(), StateError> {
+        let t = self.table(table)?;
+        t.constraint(name)
+            .ok_or_else(|| no_such(table, name, "a unique or check constraint"))?;
+        let t = self.table_mut(table)?;
+        t.uniques.retain(|u| u.name != name);
+        t.checks.retain(|c| c.name != name);
+        Ok(())
+    }
+
+    fn require_free_name(&self, table: &str, name: &str) -> Result<(), StateError> {
+        match self.owner_of(name) {
+            Some(_) => Err(StateError::NameTaken {
+                table: table.to_string(),
+                name: name.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Foreign keys of any table that point at `table`, with the owning table's name.
+    pub fn foreign_keys_into<'a>(
+        &'a self,
+        table: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a ForeignKeyDef)> + 'a {
+        self.tables.values().flat_map(move |t| {
+            t.foreign_keys
+                .iter()
+                .filter(move |f| f.references == table)
+                .map(move |f| (t.name.as_str(), f))
+        })
+    }
+}
+
+fn no_such(table: &str, name: &str, what: &'static str) -> StateError {
+    StateError::NoSuchObject {
+        table: table.to_string(),
+        name: name.to_string(),
+        what,
+    }
+}
+
+fn require_columns(t: &TableDef, columns: &[String]) -> Result<(), StateError> {
+    for c in columns {
+        if t.column(c).is_none() {
+            return Err(StateError::NoSuchColumn {
+                table: t.name.clone(),
+                column: c.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_fk_target(table: &str, fk: &ForeignKeyDef, target: &TableDef) -> Result<(), StateError> {
+    if fk.columns.is_empty() || fk.columns.len() != fk.referenced_columns.len() {
+        return Err(StateError::Invalid(format!(
+            "foreign key `{table}.{}` must name as many referenced columns as columns",
+            fk.name
+        )));
+    }
+    require_columns(target, &fk.referenced_columns)
+}
+
+/// Rules every column obeys wherever it appears.
+fn check_column(table: &str, c: &ColumnDef) -> Result<(), StateError> {
+    let invalid = |why: String| Err(StateError::Invalid(format!("column `{table}.{}`: {why}", c.name)));
+    if c.auto && !c.ty.is_integer() {
+        return invalid(format!("auto needs an integer type, not {}", c.ty));
+    }
+    if c.auto && (c.null || c.default.is_some()) {
+        return invalid("an auto column is neither nullable nor defaulted".into());
+    }
+    if let Some(d) = &c.default {
+        if !default_fits(d, c.ty) {
+            return invalid(format!("default {d:?} does not fit type {}", c.ty));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a default literal or expression makes sense for a column type.
+pub fn default_fits(d: &DefaultValue, ty: ColumnType) -> bool {
+    match d {
+        DefaultValue::Bool(_) => ty == ColumnType::Bool,
+        DefaultValue::Int(_) => ty.is_numeric(),
+        DefaultValue::Float(f) => f.is_finite() && ty.is_numeric() && !ty.is_integer(),
+        DefaultValue::Text(_) => ty.is_textual() || ty.is_temporal(),
+        DefaultValue::Expr { expr } => match expr {
+            DefaultExpr::Now => ty.is_temporal(),
+            DefaultExpr::Uuid => ty == ColumnType::Uuid,
+        },
+    }
+}

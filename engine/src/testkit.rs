@@ -1,0 +1,143 @@
+//! Test support shared by the dialect crates (feature `testkit`): the operation
+//! corpus in `testdata/corpus`, its golden rendering, and its execution on a server.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::ast::Operation;
+use crate::dialect::driver::Driver;
+use crate::dialect::{Dialect, ServerVersion};
+use crate::script::{self, Direction};
+use crate::state::SchemaState;
+
+/// One corpus case: `setup` builds the schema, `operations` are under test.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusCase {
+    #[serde(skip)]
+    pub name: String,
+    pub description: String,
+    #[serde(default)]
+    pub setup: Vec<Operation>,
+    pub operations: Vec<Operation>,
+    /// Dialects that must refuse the operations with `Unsupported` (golden shows the error).
+    #[serde(default)]
+    pub unsupported_on: Vec<String>,
+}
+
+/// The workspace's corpus folder, from a crate's `CARGO_MANIFEST_DIR`.
+pub fn corpus_dir(manifest_dir: &str) -> PathBuf {
+    let mut dir = PathBuf::from(manifest_dir);
+    while !dir.join("testdata/corpus").is_dir() {
+        assert!(dir.pop(), "testdata/corpus not found above {manifest_dir}");
+    }
+    dir.join("testdata/corpus")
+}
+
+/// Every case, sorted by file name.
+pub fn load_corpus(dir: &Path) -> Vec<CorpusCase> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            let mut case: CorpusCase =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            case.name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            case
+        })
+        .collect()
+}
+
+/// The state after a case's setup.
+pub fn setup_state(case: &CorpusCase) -> SchemaState {
+    let mut state = SchemaState::new();
+    for op in &case.setup {
+        state
+            .apply(op)
+            .unwrap_or_else(|e| panic!("{}: setup: {e}", case.name));
+    }
+    state
+}
+
+/// The golden text of a case on one dialect: forward and backward scripts, or the error.
+pub fn golden(dialect: &dyn Dialect, version: ServerVersion, case: &CorpusCase) -> String {
+    let state = setup_state(case);
+    let mut out = format!("-- {}\n-- {} {version}\n", case.description, dialect.name());
+    for direction in [Direction::Forward, Direction::Backward] {
+        out.push_str(&format!("\n-- ==== {direction:?} ====\n"));
+        match script::render(dialect, version, &state, &case.operations, true, direction) {
+            Ok((script, _)) => out.push_str(&script.to_string()),
+            Err(e) => out.push_str(&format!("-- error: {e}\n")),
+        }
+    }
+    out
+}
+
+/// Whether this dialect is expected to refuse the case.
+pub fn expects_unsupported(dialect: &dyn Dialect, case: &CorpusCase) -> bool {
+    case.unsupported_on.iter().any(|d| d == dialect.name())
+}
+
+/// Runs a case on a live server: setup, operations, their inverses, setup's inverses,
+/// and checks that the schema ends empty. Panics with the case name on any failure.
+pub async fn execute_case(driver: &mut dyn Driver, case: &CorpusCase) {
+    let dialect = driver.dialect();
+    let version = driver.version();
+    if expects_unsupported(dialect.as_ref(), case) {
+        return;
+    }
+    let empty = SchemaState::new();
+    let setup = setup_state(case);
+    let steps: [(&SchemaState, &[Operation], Direction, &str); 4] = [
+        (&empty, &case.setup, Direction::Forward, "setup"),
+        (&setup, &case.operations, Direction::Forward, "operations"),
+        (&setup, &case.operations, Direction::Backward, "inverse of operations"),
+        (&empty, &case.setup, Direction::Backward, "inverse of setup"),
+    ];
+    for (state, ops, direction, what) in steps {
+        let (script, _) = script::render(dialect.as_ref(), version, state, ops, true, direction)
+            .unwrap_or_else(|e| panic!("{}: {what}: {e}", case.name));
+        if let Err(e) = script.execute(driver).await {
+            panic!("{}: {what} failed on {}:\n{e}\n\nscript:\n{script}", case.name, dialect.name());
+        }
+    }
+    let left = driver.table_names().await.expect("list tables");
+    assert!(left.is_empty(), "{}: tables left behind: {left:?}", case.name);
+}
+
+/// A test server URL from `var`. Without it a test is skipped with a visible
+/// message — except under `CI=true`, where a missing server is a failure.
+pub fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{var} is not set, and CI=true: server tests must run in CI")
+        }
+        _ => {
+            eprintln!("SKIPPED: {var} is not set; set it to run this test against a real server");
+            None
+        }
+    }
+}
+
+/// A database name unique to this test process and call, for tests that make their own.
+pub fn unique_db_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}

@@ -1,0 +1,278 @@
+//! Neutral column types: the vocabulary shared by models, migrations and every dialect.
+//!
+//! A type is written as a short string (`"varchar(50)"`, `"decimal(12,2)"`) in both
+//! `models.toml` and migration files, so it serializes through `Display`/`FromStr`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A column type every dialect can map. See the mapping table in `docs/types.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    Bool,
+    SmallInt,
+    Int,
+    BigInt,
+    Real,
+    Double,
+    Decimal { precision: u8, scale: u8 },
+    Char(u32),
+    Varchar(u32),
+    Text,
+    Bytes,
+    Date,
+    Time,
+    DateTime,
+    TimestampTz,
+    Uuid,
+    Json,
+}
+
+impl ColumnType {
+    /// Integer types may carry the `auto` (auto-increment) flag.
+    pub fn is_integer(self) -> bool {
+        matches!(self, Self::SmallInt | Self::Int | Self::BigInt)
+    }
+
+    /// Types whose literal defaults are written as SQL strings.
+    pub fn is_textual(self) -> bool {
+        matches!(
+            self,
+            Self::Char(_) | Self::Varchar(_) | Self::Text | Self::Uuid | Self::Json
+        )
+    }
+
+    pub fn is_temporal(self) -> bool {
+        matches!(
+            self,
+            Self::Date | Self::Time | Self::DateTime | Self::TimestampTz
+        )
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            Self::SmallInt
+                | Self::Int
+                | Self::BigInt
+                | Self::Real
+                | Self::Double
+                | Self::Decimal { .. }
+        )
+    }
+
+    /// Every type name, in the order of the documentation table; used for "did you mean".
+    pub const NAMES: &'static [&'static str] = &[
+        "bool",
+        "smallint",
+        "int",
+        "bigint",
+        "real",
+        "double",
+        "decimal(p,s)",
+        "char(n)",
+        "varchar(n)",
+        "text",
+        "bytes",
+        "date",
+        "time",
+        "datetime",
+        "timestamptz",
+        "uuid",
+        "json",
+    ];
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bool => f.write_str("bool"),
+            Self::SmallInt => f.write_str("smallint"),
+            Self::Int => f.write_str("int"),
+            Self::BigInt => f.write_str("bigint"),
+            Self::Real => f.write_str("real"),
+            Self::Double => f.write_str("double"),
+            Self::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
+            Self::Char(n) => write!(f, "char({n})"),
+            Self::Varchar(n) => write!(f, "varchar({n})"),
+            Self::Text => f.write_str("text"),
+            Self::Bytes => f.write_str("bytes"),
+            Self::Date => f.write_str("date"),
+            Self::Time => f.write_str("time"),
+            Self::DateTime => f.write_str("datetime"),
+            Self::TimestampTz => f.write_str("timestamptz"),
+            Self::Uuid => f.write_str("uuid"),
+            Self::Json => f.write_str("json"),
+        }
+    }
+}
+
+/// Why a type string was not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TypeError {
+    #[error("unknown type `{name}` (known types: {known})", known = ColumnType::NAMES.join(", "))]
+    Unknown { name: String },
+    #[error("type `{name}` needs {expected}, e.g. `{example}`")]
+    Arguments {
+        name: String,
+        expected: &'static str,
+        example: &'static str,
+    },
+    #[error("type `{name}`: {reason}")]
+    Invalid { name: String, reason: String },
+}
+
+impl FromStr for ColumnType {
+    type Err = TypeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        let lower = compact.to_ascii_lowercase();
+        let (base, args) = match lower.split_once('(') {
+            Some((base, rest)) => {
+                let inner = rest.strip_suffix(')').ok_or_else(|| TypeError::Invalid {
+                    name: s.to_string(),
+                    reason: "missing closing parenthesis".into(),
+                })?;
+                (base, Some(inner))
+            }
+            None => (lower.as_str(), None),
+        };
+        let simple = |t: ColumnType| match args {
+            None => Ok(t),
+            Some(_) => Err(TypeError::Invalid {
+                name: s.to_string(),
+                reason: format!("`{base}` takes no arguments"),
+            }),
+        };
+        let length = |make: fn(u32) -> ColumnType, example: &'static str| {
+            let n = args
+                .and_then(|a| a.parse::<u32>().ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| TypeError::Arguments {
+                    name: s.to_string(),
+                    expected: "a positive length",
+                    example,
+                })?;
+            Ok(make(n))
+        };
+        match base {
+            "bool" | "boolean" => simple(Self::Bool),
+            "smallint" => simple(Self::SmallInt),
+            "int" | "integer" => simple(Self::Int),
+            "bigint" => simple(Self::BigInt),
+            "real" | "float" => simple(Self::Real),
+            "double" => simple(Self::Double),
+            "text" => simple(Self::Text),
+            "bytes" => simple(Self::Bytes),
+            "date" => simple(Self::Date),
+            "time" => simple(Self::Time),
+            "datetime" => simple(Self::DateTime),
+            "timestamptz" => simple(Self::TimestampTz),
+            "uuid" => simple(Self::Uuid),
+            "json" => simple(Self::Json),
+            "char" => length(Self::Char, "char(2)"),
+            "varchar" => length(Self::Varchar, "varchar(100)"),
+            "decimal" => {
+                let bad = || TypeError::Arguments {
+                    name: s.to_string(),
+                    expected: "precision and scale",
+                    example: "decimal(12,2)",
+                };
+                let (p, sc) = args.and_then(|a| a.split_once(',')).ok_or_else(bad)?;
+                let precision: u8 = p.parse().map_err(|_| bad())?;
+                let scale: u8 = sc.parse().map_err(|_| bad())?;
+                if precision == 0 || precision > 65 || scale > precision {
+                    return Err(TypeError::Invalid {
+                        name: s.to_string(),
+                        reason: "precision must be 1..=65 and scale at most the precision".into(),
+                    });
+                }
+                Ok(Self::Decimal { precision, scale })
+            }
+            _ => Err(TypeError::Unknown {
+                name: s.to_string(),
+            }),
+        }
+    }
+}
+
+impl Serialize for ColumnType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ColumnType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_round_trips_through_its_string() {
+        let all = [
+            ColumnType::Bool,
+            ColumnType::SmallInt,
+            ColumnType::Int,
+            ColumnType::BigInt,
+            ColumnType::Real,
+            ColumnType::Double,
+            ColumnType::Decimal {
+                precision: 12,
+                scale: 2,
+            },
+            ColumnType::Char(3),
+            ColumnType::Varchar(150),
+            ColumnType::Text,
+            ColumnType::Bytes,
+            ColumnType::Date,
+            ColumnType::Time,
+            ColumnType::DateTime,
+            ColumnType::TimestampTz,
+            ColumnType::Uuid,
+            ColumnType::Json,
+        ];
+        for t in all {
+            assert_eq!(t.to_string().parse::<ColumnType>().unwrap(), t);
+        }
+    }
+
+    #[test]
+    fn spacing_and_case_are_forgiven() {
+        assert_eq!(
+            "DECIMAL( 12, 2 )".parse::<ColumnType>().unwrap(),
+            ColumnType::Decimal {
+                precision: 12,
+                scale: 2
+            }
+        );
+    }
+
+    #[test]
+    fn bad_types_say_why() {
+        assert!(matches!(
+            "varchr(5)".parse::<ColumnType>(),
+            Err(TypeError::Unknown { .. })
+        ));
+        assert!(matches!(
+            "varchar".parse::<ColumnType>(),
+            Err(TypeError::Arguments { .. })
+        ));
+        assert!(matches!(
+            "decimal(2,5)".parse::<ColumnType>(),
+            Err(TypeError::Invalid { .. })
+        ));
+        assert!(matches!(
+            "text(5)".parse::<ColumnType>(),
+            Err(TypeError::Invalid { .. })
+        ));
+    }
+}
