@@ -8,7 +8,10 @@
 
 pub mod ast;
 pub mod dialect;
+pub mod graph;
+pub mod migration;
 pub mod naming;
+pub mod project;
 pub mod script;
 pub mod state;
 pub mod types;

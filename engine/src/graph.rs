@@ -1,0 +1,510 @@
+//! The dependency graph across apps: validation (missing dependencies, cycles, two
+//! leaves in one app), target resolution and deterministic plans. Pure functions over
+//! data — no database here.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use crate::migration::{Migration, MigrationKey};
+use crate::project::Project;
+use crate::state::SchemaState;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    #[error("{path}: dependency `{dependency}` of {migration} does not exist")]
+    MissingDependency {
+        migration: MigrationKey,
+        path: PathBuf,
+        dependency: MigrationKey,
+    },
+    #[error("dependency cycle: {}", .cycle.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" -> "))]
+    Cycle { cycle: Vec<MigrationKey> },
+    #[error(
+        "conflicting migrations in app `{app}`: {} are both leaves; run `strata makemigrations --merge`",
+        .paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and ")
+    )]
+    Conflict { app: String, paths: Vec<PathBuf> },
+    #[error("unknown app `{app}` (apps: {known})")]
+    UnknownApp { app: String, known: String },
+    #[error("app `{app}` has no migration `{name}`{}", suggestion(.candidates))]
+    UnknownMigration {
+        app: String,
+        name: String,
+        candidates: Vec<String>,
+    },
+    #[error("`{prefix}` matches several migrations of app `{app}`: {}", .matches.join(", "))]
+    Ambiguous {
+        app: String,
+        prefix: String,
+        matches: Vec<String>,
+    },
+}
+
+fn suggestion(candidates: &[String]) -> String {
+    if candidates.is_empty() {
+        String::new()
+    } else {
+        format!(" (it has: {})", candidates.join(", "))
+    }
+}
+
+/// Where `migrate` should take an app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Every migration of the app applied (its leaf).
+    Latest(String),
+    /// Exactly this migration applied, nothing after it in its app.
+    Migration(MigrationKey),
+    /// None of the app's migrations applied.
+    Zero(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Apply,
+    Unapply,
+}
+
+/// A validated graph over a project's migrations.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    migrations: BTreeMap<MigrationKey, Migration>,
+    /// Dependents of each migration (reverse edges).
+    children: HashMap<MigrationKey, BTreeSet<MigrationKey>>,
+    apps: Vec<String>,
+    /// Topological order, ties broken by key: the one order everything uses.
+    order: Vec<MigrationKey>,
+}
+
+impl Graph {
+    pub fn from_project(project: &Project) -> Result<Self, GraphError> {
+        Self::new(
+            project.apps.iter().map(|a| a.name.clone()).collect(),
+            project.migrations().cloned().collect(),
+        )
+    }
+
+    /// Builds and validates the graph of `migrations` belonging to `apps`.
+    pub fn new(apps: Vec<String>, migrations: Vec<Migration>) -> Result<Self, GraphError> {
+        let migrations: BTreeMap<_, _> = migrations.into_iter().map(|m| (m.key.clone(), m)).collect();
+        let mut children: HashMap<MigrationKey, BTreeSet<MigrationKey>> = HashMap::new();
+        for m in migrations.values() {
+            for dep in &m.dependencies {
+                if !migrations.contains_key(dep) {
+                    return Err(GraphError::MissingDependency {
+                        migration: m.key.clone(),
+                        path: m.path.clone(),
+                        dependency: dep.clone(),
+                    });
+                }
+                children.entry(dep.clone()).or_default().insert(m.key.clone());
+            }
+        }
+        let order = topological_order(&migrations)?;
+        let graph = Self {
+            migrations,
+            children,
+            apps,
+            order,
+        };
+        for app in &graph.apps {
+            let leaves = graph.leaves(app);
+            if leaves.len() > 1 {
+                return Err(GraphError::Conflict {
+                    app: app.clone(),
+                    paths: leaves.iter().map(|k| graph.migrations[k].path.clone()).collect(),
+                });
+            }
+        }
+        Ok(graph)
+    }
+
+    pub fn get(&self, key: &MigrationKey) -> Option<&Migration> {
+        self.migrations.get(key)
+    }
+
+    pub fn apps(&self) -> &[String] {
+        &self.apps
+    }
+
+    /// Every migration in the graph's one deterministic topological order.
+    pub fn ordered(&self) -> impl Iterator<Item = &Migration> {
+        self.order.iter().map(|k| &self.migrations[k])
+    }
+
+    /// Migrations of `app` in topological order.
+    pub fn app_migrations<'a>(&'a self, app: &'a str) -> impl Iterator<Item = &'a Migration> {
+        self.ordered().filter(move |m| m.key.app == app)
+    }
+
+    /// Migrations of `app` that no other migration of the same app depends on.
+    pub fn leaves(&self, app: &str) -> Vec<MigrationKey> {
+        self.migrations
+            .keys()
+            .filter(|k| k.app == app)
+            .filter(|k| {
+                self.children
+                    .get(*k)
+                    .is_none_or(|c| c.iter().all(|child| child.app != app))
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn require_app(&self, app: &str) -> Result<(), GraphError> {
+        if self.apps.iter().any(|a| a == app) {
+            Ok(())
+        } else {
+            Err(GraphError::UnknownApp {
+                app: app.to_string(),
+                known: self.apps.join(", "),
+            })
+        }
+    }
+
+    /// Resolves a migration of `app` by full name or unique prefix (`0001`).
+    pub fn resolve(&self, app: &str, name: &str) -> Result<MigrationKey, GraphError> {
+        self.require_app(app)?;
+        let names: Vec<&str> = self
+            .migrations
+            .keys()
+            .filter(|k| k.app == app)
+            .map(|k| k.name.as_str())
+            .collect();
+        if names.contains(&name) {
+            return Ok(MigrationKey::new(app, name));
+        }
+        let matches: Vec<&str> = names.iter().copied().filter(|n| n.starts_with(name)).collect();
+        match matches.as_slice() {
+            [one] => Ok(MigrationKey::new(app, *one)),
+            [] => Err(GraphError::UnknownMigration {
+                app: app.to_string(),
+                name: name.to_string(),
+                candidates: names.iter().map(|s| s.to_string()).collect(),
+            }),
+            _ => Err(GraphError::Ambiguous {
+                app: app.to_string(),
+                prefix: name.to_string(),
+                matches: matches.iter().map(|s| s.to_string()).collect(),
+            }),
+        }
+    }
+
+    /// Resolves the command-line form: `app`, `app NAME` or `app zero`.
+    pub fn target(&self, app: &str, name: Option<&str>) -> Result<Target, GraphError> {
+        self.require_app(app)?;
+        Ok(match name {
+            None => Target::Latest(app.to_string()),
+            Some("zero") => Target::Zero(app.to_string()),
+            Some(name) => Target::Migration(self.resolve(app, name)?),
+        })
+    }
+
+    /// `key` and everything it depends on, transitively.
+    fn ancestors(&self, key: &MigrationKey) -> BTreeSet<MigrationKey> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![key.clone()];
+        while let Some(k) = stack.pop() {
+            if seen.insert(k.clone()) {
+                stack.extend(self.migrations[&k].dependencies.iter().cloned());
+            }
+        }
+        seen
+    }
+
+    /// `key` and everything that depends on it, transitively.
+    fn descendants(&self, key: &MigrationKey) -> BTreeSet<MigrationKey> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![key.clone()];
+        while let Some(k) = stack.pop() {
+            if seen.insert(k.clone()) {
+                if let Some(children) = self.children.get(&k) {
+                    stack.extend(children.iter().cloned());
+                }
+            }
+        }
+        seen
+    }
+
+    /// The steps that bring the database from `applied` to `targets`, in order.
+    /// Forward steps come in topological order, backward steps in reverse; as in
+    /// Django, a target that is already applied moves its app *back* to it.
+    pub fn plan(&self, targets: &[Target], applied: &BTreeSet<MigrationKey>) -> Vec<(Step, MigrationKey)> {
+        let mut apply = BTreeSet::new();
+        let mut unapply = BTreeSet::new();
+        for target in targets {
+            match target {
+                Target::Latest(app) => {
+                    for leaf in self.leaves(app) {
+                        apply.extend(self.ancestors(&leaf));
+                    }
+                }
+                Target::Migration(key) if applied.contains(key) => {
+                    // Unapply what follows `key` in its app, and everything built on that.
+                    let children = self.children.get(key).into_iter().flatten();
+                    for child in children.filter(|c| c.app == key.app) {
+                        unapply.extend(self.descendants(child));
+                    }
+                }
+                Target::Migration(key) => apply.extend(self.ancestors(key)),
+                Target::Zero(app) => {
+                    for root in self.migrations.keys().filter(|k| &k.app == app) {
+                        unapply.extend(self.descendants(root));
+                    }
+                }
+            }
+        }
+        let mut plan: Vec<_> = self
+            .order
+            .iter()
+            .rev()
+            .filter(|k| unapply.contains(*k) && applied.contains(*k))
+            .map(|k| (Step::Unapply, k.clone()))
+            .collect();
+        plan.extend(
+            self.order
+                .iter()
+                .filter(|k| apply.contains(*k) && !applied.contains(*k) && !unapply.contains(*k))
+                .map(|k| (Step::Apply, k.clone())),
+        );
+        plan
+    }
+
+    /// Every app to its latest migration.
+    pub fn latest_targets(&self) -> Vec<Target> {
+        self.apps.iter().map(|a| Target::Latest(a.clone())).collect()
+    }
+
+    /// The schema the migrations in `keys` produce, applied in graph order.
+    pub fn state_of(&self, keys: &BTreeSet<MigrationKey>) -> Result<SchemaState, StateAtError> {
+        let mut state = SchemaState::new();
+        for m in self.ordered().filter(|m| keys.contains(&m.key)) {
+            for (i, op) in m.operations.iter().enumerate() {
+                state.apply(op).map_err(|source| StateAtError {
+                    migration: m.key.clone(),
+                    path: m.path.clone(),
+                    index: i + 1,
+                    source,
+                })?;
+            }
+        }
+        Ok(state)
+    }
+
+    /// The schema just before `key` runs: everything it depends on, applied.
+    pub fn state_before(&self, key: &MigrationKey) -> Result<SchemaState, StateAtError> {
+        let mut ancestors = self.ancestors(key);
+        ancestors.remove(key);
+        self.state_of(&ancestors)
+    }
+}
+
+/// An operation of a migration file that does not fit the schema before it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: operation {index} of {migration}: {source}")]
+pub struct StateAtError {
+    pub migration: MigrationKey,
+    pub path: PathBuf,
+    pub index: usize,
+    pub source: crate::state::StateError,
+}
+
+/// Kahn's algorithm with a sorted ready set, so the order never depends on hashing.
+fn topological_order(migrations: &BTreeMap<MigrationKey, Migration>) -> Result<Vec<MigrationKey>, GraphError> {
+    let mut pending: BTreeMap<&MigrationKey, usize> = migrations
+        .values()
+        .map(|m| (&m.key, m.dependencies.len()))
+        .collect();
+    let mut dependents: HashMap<&MigrationKey, Vec<&MigrationKey>> = HashMap::new();
+    for m in migrations.values() {
+        for dep in &m.dependencies {
+            dependents.entry(dep).or_default().push(&m.key);
+        }
+    }
+    let mut ready: BTreeSet<&MigrationKey> = pending.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
+    let mut order = Vec::with_capacity(migrations.len());
+    while let Some(key) = ready.pop_first() {
+        order.push(key.clone());
+        for child in dependents.get(key).into_iter().flatten() {
+            let n = pending.get_mut(child).expect("every key is pending");
+            *n -= 1;
+            if *n == 0 {
+                ready.insert(child);
+            }
+        }
+    }
+    if order.len() == migrations.len() {
+        return Ok(order);
+    }
+    Err(GraphError::Cycle {
+        cycle: find_cycle(migrations, &order),
+    })
+}
+
+/// One cycle among the migrations not in `done`, for the error message.
+fn find_cycle(migrations: &BTreeMap<MigrationKey, Migration>, done: &[MigrationKey]) -> Vec<MigrationKey> {
+    let done: BTreeSet<_> = done.iter().collect();
+    let start = migrations.keys().find(|k| !done.contains(k)).expect("a cycle exists");
+    // Every stuck migration has a stuck dependency: walk them until one repeats.
+    let mut path = vec![start.clone()];
+    loop {
+        let current = &migrations[path.last().expect("non-empty")];
+        let next = current
+            .dependencies
+            .iter()
+            .find(|d| !done.contains(d))
+            .expect("a stuck migration has a stuck dependency");
+        if let Some(pos) = path.iter().position(|k| k == next) {
+            let mut cycle = path[pos..].to_vec();
+            cycle.push(next.clone());
+            cycle.reverse();
+            return cycle;
+        }
+        path.push(next.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mig(app: &str, name: &str, deps: &[&str]) -> Migration {
+        Migration {
+            key: MigrationKey::new(app, name),
+            path: PathBuf::from(format!("apps/{app}/migrations/{name}.toml")),
+            checksum: String::new(),
+            dependencies: deps.iter().map(|d| MigrationKey::parse(d).unwrap()).collect(),
+            atomic: true,
+            operations: Vec::new(),
+        }
+    }
+
+    fn key(s: &str) -> MigrationKey {
+        MigrationKey::parse(s).unwrap()
+    }
+
+    /// auth: 0001 <- 0002 ; tracker: 0001 (needs auth.0001) <- 0002 (needs auth.0002) <- 0003
+    fn sample() -> Graph {
+        Graph::new(
+            vec!["tracker".into(), "auth".into()],
+            vec![
+                mig("auth", "0001_initial", &[]),
+                mig("auth", "0002_email", &["auth.0001_initial"]),
+                mig("tracker", "0001_initial", &["auth.0001_initial"]),
+                mig("tracker", "0002_owner", &["tracker.0001_initial", "auth.0002_email"]),
+                mig("tracker", "0003_note", &["tracker.0002_owner"]),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn keys(plan: &[(Step, MigrationKey)]) -> Vec<String> {
+        plan.iter()
+            .map(|(s, k)| format!("{}{k}", if *s == Step::Apply { "+" } else { "-" }))
+            .collect()
+    }
+
+    #[test]
+    fn full_plan_respects_dependencies_and_is_deterministic() {
+        let g = sample();
+        let plan = g.plan(&g.latest_targets(), &BTreeSet::new());
+        assert_eq!(
+            keys(&plan),
+            [
+                "+auth.0001_initial",
+                "+auth.0002_email",
+                "+tracker.0001_initial",
+                "+tracker.0002_owner",
+                "+tracker.0003_note"
+            ]
+        );
+        assert_eq!(plan, g.plan(&g.latest_targets(), &BTreeSet::new()));
+    }
+
+    #[test]
+    fn rolling_back_to_a_migration_unapplies_what_follows() {
+        let g = sample();
+        let all: BTreeSet<_> = g.ordered().map(|m| m.key.clone()).collect();
+        let t = g.target("tracker", Some("0001")).unwrap();
+        assert_eq!(keys(&g.plan(&[t], &all)), ["-tracker.0003_note", "-tracker.0002_owner"]);
+    }
+
+    #[test]
+    fn rolling_back_an_app_also_unapplies_its_dependents_in_other_apps() {
+        let g = sample();
+        let all: BTreeSet<_> = g.ordered().map(|m| m.key.clone()).collect();
+        let t = g.target("auth", Some("0001_initial")).unwrap();
+        assert_eq!(
+            keys(&g.plan(&[t], &all)),
+            ["-tracker.0003_note", "-tracker.0002_owner", "-auth.0002_email"]
+        );
+        let zero = g.target("auth", Some("zero")).unwrap();
+        assert_eq!(
+            keys(&g.plan(&[zero], &all)),
+            [
+                "-tracker.0003_note",
+                "-tracker.0002_owner",
+                "-tracker.0001_initial",
+                "-auth.0002_email",
+                "-auth.0001_initial"
+            ]
+        );
+    }
+
+    #[test]
+    fn migrating_forward_to_a_target_applies_only_its_ancestors() {
+        let g = sample();
+        let applied: BTreeSet<_> = [key("auth.0001_initial")].into();
+        let t = g.target("tracker", Some("0001")).unwrap();
+        assert_eq!(keys(&g.plan(&[t], &applied)), ["+tracker.0001_initial"]);
+    }
+
+    #[test]
+    fn targets_resolve_by_prefix_or_full_name() {
+        let g = sample();
+        assert_eq!(g.resolve("tracker", "0002").unwrap(), key("tracker.0002_owner"));
+        assert_eq!(g.resolve("tracker", "0002_owner").unwrap(), key("tracker.0002_owner"));
+        assert!(matches!(g.resolve("tracker", "000"), Err(GraphError::Ambiguous { .. })));
+        let err = g.resolve("tracker", "0009").unwrap_err();
+        assert!(err.to_string().contains("0001_initial"), "{err}");
+        assert!(matches!(g.target("nope", None), Err(GraphError::UnknownApp { .. })));
+        assert_eq!(g.target("auth", Some("zero")).unwrap(), Target::Zero("auth".into()));
+    }
+
+    #[test]
+    fn missing_dependency_names_the_file() {
+        let err = Graph::new(vec!["a".into()], vec![mig("a", "0001_x", &["b.0001_y"])]).unwrap_err();
+        assert!(err.to_string().contains("apps/a/migrations/0001_x.toml"), "{err}");
+        assert!(err.to_string().contains("b.0001_y"), "{err}");
+    }
+
+    #[test]
+    fn cycles_are_reported_with_their_path() {
+        let err = Graph::new(
+            vec!["a".into(), "b".into()],
+            vec![mig("a", "0001_x", &["b.0001_y"]), mig("b", "0001_y", &["a.0001_x"])],
+        )
+        .unwrap_err();
+        let GraphError::Cycle { cycle } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(cycle.first(), cycle.last());
+        assert_eq!(cycle.len(), 3);
+    }
+
+    #[test]
+    fn two_leaves_in_one_app_name_both_files_and_suggest_merge() {
+        let err = Graph::new(
+            vec!["a".into()],
+            vec![
+                mig("a", "0001_x", &[]),
+                mig("a", "0002_y", &["a.0001_x"]),
+                mig("a", "0002_z", &["a.0001_x"]),
+            ],
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("0002_y.toml") && msg.contains("0002_z.toml"), "{msg}");
+        assert!(msg.contains("makemigrations --merge"), "{msg}");
+    }
+}

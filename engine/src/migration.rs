@@ -1,0 +1,244 @@
+//! Migration files: `apps/<app>/migrations/NNNN_name.toml`. Parse with positions,
+//! checksum independent of line endings, write back deterministically.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ast::Operation;
+
+/// `app.name`, e.g. `tracker.0001_initial`: how migrations refer to each other.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MigrationKey {
+    pub app: String,
+    pub name: String,
+}
+
+impl MigrationKey {
+    pub fn new(app: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app: app.into(),
+            name: name.into(),
+        }
+    }
+
+    /// Parses `app.name`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (app, name) = text.split_once('.')?;
+        (!app.is_empty() && !name.is_empty()).then(|| Self::new(app, name))
+    }
+}
+
+impl fmt::Display for MigrationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.app, self.name)
+    }
+}
+
+/// The file format, exactly as written on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationFile {
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    /// Run in one transaction where the database can (default true).
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub atomic: bool,
+    #[serde(default)]
+    pub operations: Vec<Operation>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// A migration loaded from disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Migration {
+    pub key: MigrationKey,
+    pub path: PathBuf,
+    /// SHA-256 (hex) of the file with line endings normalized.
+    pub checksum: String,
+    pub dependencies: Vec<MigrationKey>,
+    pub atomic: bool,
+    pub operations: Vec<Operation>,
+}
+
+/// A file that could not be read or understood; positions are 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        /// The offending line's text, for a report that shows it.
+        source_line: String,
+    },
+}
+
+impl FileError {
+    /// A TOML parse error placed at its line and column in `text`.
+    pub fn from_toml(path: &Path, text: &str, error: &toml::de::Error) -> Self {
+        let offset = error.span().map_or(0, |s| s.start);
+        let (line, column) = line_column(text, offset);
+        FileError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: error.message().trim().to_string(),
+            source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Checksum of a migration file's text: CRLF and CR count as LF, so a checkout
+/// with other line endings does not look like an edited file.
+pub fn checksum(text: &str) -> String {
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    Sha256::digest(normalized.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether a file name looks like a migration (`0001_initial.toml`).
+pub fn is_migration_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    name.ends_with(".toml") && name.chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+impl Migration {
+    /// Reads and parses one migration file of `app`.
+    pub fn load(app: &str, path: &Path) -> Result<Self, FileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Self::parse(app, path, &text)
+    }
+
+    pub fn parse(app: &str, path: &Path, text: &str) -> Result<Self, FileError> {
+        let file: MigrationFile =
+            toml::from_str(text).map_err(|e| FileError::from_toml(path, text, &e))?;
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let mut dependencies = Vec::with_capacity(file.dependencies.len());
+        for dep in &file.dependencies {
+            let key = MigrationKey::parse(dep).ok_or_else(|| {
+                let offset = text.find(&format!("\"{dep}\"")).map_or(0, |i| i + 1);
+                let (line, column) = line_column(text, offset);
+                FileError::Syntax {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    message: format!("dependency `{dep}` must be written `app.NNNN_name`"),
+                    source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
+                }
+            })?;
+            dependencies.push(key);
+        }
+        Ok(Self {
+            key: MigrationKey::new(app, name),
+            path: path.to_path_buf(),
+            checksum: checksum(text),
+            dependencies,
+            atomic: file.atomic,
+            operations: file.operations,
+        })
+    }
+}
+
+impl MigrationFile {
+    /// The file's text: deterministic, so identical input gives identical bytes.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_ignores_line_endings() {
+        let unix = "dependencies = []\n\n[[operations]]\nkind = \"run_sql\"\nsql = \"SELECT 1\"\n";
+        let windows = unix.replace('\n', "\r\n");
+        assert_eq!(checksum(unix), checksum(&windows));
+        assert_ne!(checksum(unix), checksum(&unix.replace("SELECT 1", "SELECT 2")));
+        assert_eq!(checksum(unix).len(), 64);
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let text = "dependencies = []\n\n[[operations]]\nkind = \"create_tabel\"\nname = \"x\"\n";
+        let err = Migration::parse("app", Path::new("0001_x.toml"), text).unwrap_err();
+        match err {
+            FileError::Syntax {
+                line, message, source_line, ..
+            } => {
+                assert_eq!(line, 4, "{message}");
+                assert!(message.contains("create_tabel"), "{message}");
+                assert_eq!(source_line, "kind = \"create_tabel\"");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_dependency_is_located() {
+        let text = "dependencies = [\"auth\"]\n";
+        let err = Migration::parse("app", Path::new("0002_x.toml"), text).unwrap_err();
+        assert!(
+            matches!(err, FileError::Syntax { line: 1, column: 18, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn files_round_trip_through_toml() {
+        let text = r#"dependencies = ["auth.0001_initial"]
+
+[[operations]]
+kind = "create_table"
+name = "t"
+primary_key = ["id"]
+columns = [{ name = "id", type = "bigint", auto = true }, { name = "n", type = "varchar(5)", null = true }]
+"#;
+        let m = Migration::parse("app", Path::new("0001_initial.toml"), text).unwrap();
+        assert_eq!(m.key, MigrationKey::new("app", "0001_initial"));
+        assert_eq!(m.dependencies, vec![MigrationKey::new("auth", "0001_initial")]);
+        assert!(m.atomic);
+        let file = MigrationFile {
+            dependencies: vec!["auth.0001_initial".into()],
+            atomic: true,
+            operations: m.operations.clone(),
+        };
+        let written = file.to_toml().unwrap();
+        let again = Migration::parse("app", Path::new("0001_initial.toml"), &written).unwrap();
+        assert_eq!(again.operations, m.operations);
+    }
+}
