@@ -1,1 +1,69 @@
-fn main(){}
+//! The `strata` binary: parse the command line, run one command, map errors to exit codes.
+
+mod args;
+mod backends;
+mod commands;
+mod context;
+mod database;
+mod error;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+use context::Context;
+use error::{exit, CliError};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.global);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match run(&cli, &mut out).and_then(|code| out.flush().map(|()| code).map_err(CliError::from)) {
+        Ok(code) => ExitCode::from(code),
+        // `strata … | head` closing the pipe early is not a failure.
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+        Err(e) => {
+            let code = e.exit_code();
+            eprintln!("{:?}", e.report());
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
+    let ctx = Context::load(&cli.global)?;
+    // Relative paths in the configuration (a SQLite file) are relative to the project.
+    std::env::set_current_dir(&ctx.project.root)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match &cli.command {
+            Command::Migrate(args) => commands::migrate::run(&ctx, args, cli.global.quiet, out).await,
+            Command::Sqlmigrate(args) => commands::sqlmigrate::run(&ctx, args, out).map(|()| exit::OK),
+            Command::Showmigrations(args) => commands::showmigrations::run(&ctx, args, cli.global.format, out)
+                .await
+                .map(|()| exit::OK),
+        }
+    })
+}
+
+fn init_tracing(global: &args::GlobalArgs) {
+    let default = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

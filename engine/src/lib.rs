@@ -8,7 +8,10 @@
 
 pub mod ast;
 pub mod dialect;
+pub mod drift;
+pub mod executor;
 pub mod graph;
+pub mod history;
 pub mod migration;
 pub mod naming;
 pub mod project;

@@ -153,34 +153,78 @@ impl Script {
             .chain(after)
     }
 
-    /// Runs the script: in one transaction when it has one (rolled back on failure),
-    /// otherwise statement by statement. Returns how many operations completed.
+    /// Runs the script on its own, with no bookkeeping (tests, tools).
     pub async fn execute(&self, driver: &mut dyn Driver) -> Result<(), ExecuteError> {
+        self.execute_with(driver, &Bookkeeping::default()).await
+    }
+
+    /// Runs the script with the executor's bookkeeping: in one transaction when it has
+    /// one (rolled back on failure, `bookkeeping.commit` just before the commit),
+    /// otherwise statement by statement with a checkpoint after each operation.
+    pub async fn execute_with(&self, driver: &mut dyn Driver, bookkeeping: &Bookkeeping<'_>) -> Result<(), ExecuteError> {
         match &self.transaction {
-            Some(t) => self.execute_in_transaction(driver, t).await,
-            None => {
-                for (i, op) in self.operations.iter().enumerate() {
-                    for statement in &op.statements {
-                        run_statement(driver, statement)
-                            .await
-                            .map_err(|source| ExecuteError { completed: i, source })?;
-                    }
-                }
-                Ok(())
-            }
+            Some(t) => self.execute_in_transaction(driver, t, bookkeeping).await,
+            None => self.execute_step_by_step(driver, bookkeeping).await,
         }
     }
 
-    async fn execute_in_transaction(&self, driver: &mut dyn Driver, t: &TransactionSql) -> Result<(), ExecuteError> {
-        let failed = |source| ExecuteError { completed: 0, source };
-        for statement in &t.before {
-            run_statement(driver, statement).await.map_err(failed)?;
+    async fn execute_step_by_step(&self, driver: &mut dyn Driver, bookkeeping: &Bookkeeping<'_>) -> Result<(), ExecuteError> {
+        let skip = bookkeeping.skip;
+        let failed = |completed, statement, source| ExecuteError {
+            completed,
+            operation: completed,
+            statement,
+            source,
+        };
+        for statement in &bookkeeping.start {
+            run_statement(driver, statement).await.map_err(|e| failed(skip, 0, e))?;
         }
+        for (i, op) in self.operations.iter().enumerate().skip(skip) {
+            for (j, statement) in op.statements.iter().enumerate() {
+                run_statement(driver, statement).await.map_err(|e| failed(i, j + 1, e))?;
+            }
+            if let Some(checkpoint) = bookkeeping.checkpoint {
+                for statement in checkpoint(i + 1) {
+                    run_statement(driver, &statement).await.map_err(|e| failed(i + 1, 0, e))?;
+                }
+            }
+        }
+        for statement in &bookkeeping.finish {
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| failed(self.operations.len(), 0, e))?;
+        }
+        Ok(())
+    }
+
+    async fn execute_in_transaction(
+        &self,
+        driver: &mut dyn Driver,
+        t: &TransactionSql,
+        bookkeeping: &Bookkeeping<'_>,
+    ) -> Result<(), ExecuteError> {
+        let failed = |statement, source| ExecuteError {
+            completed: 0,
+            operation: 0,
+            statement,
+            source,
+        };
+        for statement in &t.before {
+            run_statement(driver, statement).await.map_err(|e| failed(0, e))?;
+        }
+        let mut position = (0, 0);
         let body = async {
-            for statement in t.begin.iter().chain(self.operations.iter().flat_map(|o| o.statements.iter())) {
+            for statement in &t.begin {
                 run_statement(driver, statement).await?;
             }
-            for statement in &t.commit {
+            for (i, op) in self.operations.iter().enumerate() {
+                for (j, statement) in op.statements.iter().enumerate() {
+                    position = (i, j + 1);
+                    run_statement(driver, statement).await?;
+                }
+            }
+            position = (self.operations.len(), 0);
+            for statement in bookkeeping.commit.iter().chain(&t.commit) {
                 run_statement(driver, statement).await?;
             }
             Ok::<(), DriverError>(())
@@ -191,17 +235,41 @@ impl Script {
             let _ = driver.execute("ROLLBACK").await;
         }
         for statement in &t.after {
-            run_statement(driver, statement).await.map_err(failed)?;
+            run_statement(driver, statement).await.map_err(|e| failed(0, e))?;
         }
-        body.map_err(failed)
+        body.map_err(|source| ExecuteError {
+            completed: 0,
+            operation: position.0,
+            statement: position.1,
+            source,
+        })
     }
 }
 
-/// A failed run: `completed` operations were applied (always 0 in a transaction).
+/// Statements the executor adds to a script's run.
+#[derive(Default)]
+pub struct Bookkeeping<'a> {
+    /// Operations already completed by an earlier run (resuming a partial migration).
+    pub skip: usize,
+    /// Transactional: run just before the commit (the history row).
+    pub commit: Vec<Statement>,
+    /// Step by step: run before the first operation.
+    pub start: Vec<Statement>,
+    /// Step by step: run after each operation, given how many are done.
+    pub checkpoint: Option<&'a (dyn Fn(usize) -> Vec<Statement> + Sync)>,
+    /// Step by step: run after the last operation.
+    pub finish: Vec<Statement>,
+}
+
+/// A failed run: statement `statement` (1-based; 0 = bookkeeping) of operation
+/// `operation` (0-based) failed. `completed` operations stay applied: always 0 in a
+/// transaction, which was rolled back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{source}")]
 pub struct ExecuteError {
     pub completed: usize,
+    pub operation: usize,
+    pub statement: usize,
     pub source: DriverError,
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{Dialect, ServerVersion, Statement};
+use crate::state::SchemaState;
 
 /// A failure talking to a server. Messages never contain a password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,6 +19,8 @@ pub enum DriverError {
     Connect { target: String, message: String },
     #[error("{message}\n  while running: {sql}")]
     Statement { sql: String, message: String },
+    #[error("the {driver} driver does not support {what}")]
+    Unsupported { driver: String, what: String },
     #[error("{message}\n  guard: {sql}\n  rows: {rows}")]
     Guard {
         sql: String,
@@ -47,6 +50,41 @@ pub trait Driver: Send {
     async fn table_names(&mut self) -> Result<Vec<String>, DriverError>;
 
     async fn close(self: Box<Self>) -> Result<(), DriverError>;
+
+    // ---- provided: override to support `migrate` ---------------------------------
+
+    /// Tries once, without waiting, to take the migration lock called `name`. The
+    /// lock must die with the session (or process), so a crash never leaves it behind.
+    /// The executor owns the policy: it retries until its timeout.
+    async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
+        let _ = name;
+        Err(self.unsupported("locking"))
+    }
+
+    async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
+        let _ = name;
+        Err(self.unsupported("locking"))
+    }
+
+    /// The live schema (user tables only), in neutral terms.
+    async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
+        Err(self.unsupported("introspection"))
+    }
+
+    fn unsupported(&self, what: &str) -> DriverError {
+        DriverError::Unsupported {
+            driver: self.dialect().name().to_string(),
+            what: what.to_string(),
+        }
+    }
+}
+
+/// The outcome of one attempt to take the migration lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockAttempt {
+    Acquired,
+    /// Someone else holds it; `holder` describes them when the server can tell.
+    Busy { holder: Option<String> },
 }
 
 /// Runs a rendered statement: executes it, or for a guard, fails if it returns rows.

@@ -13,7 +13,7 @@
 
 mod capabilities;
 pub mod driver;
-mod registry;
+pub mod registry;
 
 use crate::ast::*;
 use crate::naming::fit_identifier;

@@ -1,0 +1,106 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "strata",
+    version,
+    about = "Schema migrations for SQLite, PostgreSQL and MySQL/MariaDB",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Project folder (default: the nearest folder upward holding strata.toml)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Database URL, overriding strata.toml and the environment
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+    /// Configuration environment: the [env.NAME] section of strata.toml
+    #[arg(long, global = true, value_name = "NAME")]
+    pub env: Option<String>,
+    /// More output (-v, -vv); RUST_LOG works too
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Output format of listings
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, or move one app to a migration (`zero`: unapply all)
+    Migrate(MigrateArgs),
+    /// Print the SQL of one migration (offline with --dialect)
+    Sqlmigrate(SqlmigrateArgs),
+    /// List migrations: applied [X] and pending [ ], or the full plan with --plan
+    Showmigrations(ShowmigrationsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Only this app (and what it depends on)
+    pub app: Option<String>,
+    /// Move the app to exactly this migration (full name or unique prefix), or `zero`
+    pub name: Option<String>,
+    /// Record the migrations as applied (or unapplied) without running their SQL
+    #[arg(long)]
+    pub fake: bool,
+    /// Mark an initial migration applied if all its tables and columns already exist
+    #[arg(long)]
+    pub fake_initial: bool,
+    /// Print what would run and change nothing
+    #[arg(long)]
+    pub plan: bool,
+    /// Exit 1 if any migration is unapplied; change nothing
+    #[arg(long, conflicts_with = "plan")]
+    pub check: bool,
+    /// Accept applied migration files whose contents changed, recording their new checksum
+    #[arg(long)]
+    pub accept_edited: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlmigrateArgs {
+    /// The app
+    pub app: String,
+    /// The migration: full name or unique prefix (0001)
+    pub name: String,
+    /// The SQL that unapplies the migration
+    #[arg(long)]
+    pub backwards: bool,
+    /// Render for this dialect without connecting
+    #[arg(long, value_name = "sqlite|postgres|mysql|mariadb")]
+    pub dialect: Option<String>,
+    /// Server version to render for (default: the oldest supported)
+    #[arg(long, value_name = "X.Y")]
+    pub server_version: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowmigrationsArgs {
+    /// Only these apps
+    pub apps: Vec<String>,
+    /// The full ordered plan across apps
+    #[arg(long)]
+    pub plan: bool,
+}

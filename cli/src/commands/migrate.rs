@@ -1,0 +1,193 @@
+//! `strata migrate [APP [NAME|zero]]`: apply or unapply, under the migration lock.
+
+use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use strata_engine::executor::{self, Observer, PlannedStep};
+use strata_engine::graph::{Step, Target};
+
+use crate::args::MigrateArgs;
+use crate::context::Context;
+use crate::database;
+use crate::error::{exit, CliError};
+
+pub async fn run(ctx: &Context, args: &MigrateArgs, quiet: bool, out: &mut dyn Write) -> Result<u8, CliError> {
+    let targets = match &args.app {
+        Some(app) => vec![ctx.graph.target(app, args.name.as_deref())?],
+        None => ctx.graph.latest_targets(),
+    };
+    let mut options = database::options(ctx);
+    options.fake = args.fake;
+    options.fake_initial = args.fake_initial;
+    options.accept_edited = args.accept_edited;
+    let mut driver = database::connect(ctx).await?;
+
+    if args.plan || args.check {
+        let status = executor::status(driver.as_mut(), &options).await?;
+        let plan = executor::plan(&ctx.graph, &status, &targets, &options)?;
+        driver.close().await?;
+        if args.check {
+            if !plan.is_empty() && !quiet {
+                writeln!(out, "{} migration(s) to run:", plan.len())?;
+                write_plan(ctx, &plan, out)?;
+            }
+            return Ok(if plan.is_empty() { exit::OK } else { exit::CHECK_FAILED });
+        }
+        if plan.is_empty() {
+            writeln!(out, "No planned migration operations.")?;
+        } else {
+            writeln!(out, "Planned operations:")?;
+            write_plan(ctx, &plan, out)?;
+        }
+        return Ok(exit::OK);
+    }
+
+    if !quiet {
+        describe_targets(&targets, out)?;
+    }
+    let mut observer = Printer::new(out, quiet);
+    let result = executor::migrate(&ctx.graph, driver.as_mut(), &targets, &options, &mut observer).await;
+    observer.done();
+    let closed = driver.close().await;
+    let steps = result?;
+    closed?;
+    if steps.is_empty() && !quiet {
+        writeln!(out, "  No migrations to apply.")?;
+    }
+    Ok(exit::OK)
+}
+
+fn describe_targets(targets: &[Target], out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "Operations to perform:")?;
+    match targets {
+        [Target::Latest(app)] => writeln!(out, "  Apply all migrations: {app}")?,
+        [Target::Migration(key)] => writeln!(out, "  Target specific migration: {}, from {}", key.name, key.app)?,
+        [Target::Zero(app)] => writeln!(out, "  Unapply all migrations: {app}")?,
+        all => {
+            let apps: Vec<_> = all
+                .iter()
+                .filter_map(|t| match t {
+                    Target::Latest(app) => Some(app.as_str()),
+                    _ => None,
+                })
+                .collect();
+            writeln!(out, "  Apply all migrations: {}", apps.join(", "))?
+        }
+    }
+    writeln!(out, "Running migrations:")
+}
+
+fn write_plan(ctx: &Context, plan: &[PlannedStep], out: &mut dyn Write) -> std::io::Result<()> {
+    for step in plan {
+        let m = ctx.graph.get(&step.key).expect("planned keys exist");
+        let verb = match step.step {
+            Step::Apply => "Apply",
+            Step::Unapply => "Unapply",
+        };
+        let resume = if step.done > 0 {
+            format!(" (resuming after operation {})", step.done)
+        } else {
+            String::new()
+        };
+        writeln!(out, "  {verb} {}{resume}", step.key)?;
+        for op in m.operations.iter().skip(step.done) {
+            writeln!(out, "    {op}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Django-style lines, plus a progress bar on a terminal for long runs.
+struct Printer<'a> {
+    out: &'a mut dyn Write,
+    quiet: bool,
+    bar: Option<ProgressBar>,
+    /// "Applying x..." is printed and waits for its " OK".
+    open_line: bool,
+}
+
+impl<'a> Printer<'a> {
+    fn new(out: &'a mut dyn Write, quiet: bool) -> Self {
+        Self {
+            out,
+            quiet,
+            bar: None,
+            open_line: false,
+        }
+    }
+
+    /// Ends the output; a line still open means its migration failed.
+    fn done(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        if self.open_line {
+            let _ = writeln!(self.out, " FAILED");
+            self.open_line = false;
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => {
+                let _ = writeln!(self.out, "{text}");
+            }
+        }
+    }
+}
+
+// The progress bar appears only for long runs, on a terminal.
+const BAR_THRESHOLD: usize = 20;
+
+impl Observer for Printer<'_> {
+    fn waiting_for_lock(&mut self, holder: Option<&str>) {
+        let holder = holder.map(|h| format!(" held by {h}")).unwrap_or_default();
+        self.line(&format!("  Waiting for the migration lock{holder}..."));
+    }
+
+    fn planned(&mut self, plan: &[PlannedStep]) {
+        let target = ProgressDrawTarget::stderr();
+        if !self.quiet && plan.len() >= BAR_THRESHOLD && !target.is_hidden() {
+            let bar = ProgressBar::with_draw_target(Some(plan.len() as u64), target);
+            bar.set_style(
+                ProgressStyle::with_template("  {bar:40} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            self.bar = Some(bar);
+        }
+    }
+
+    fn started(&mut self, step: &PlannedStep, _operations: usize, fake: bool) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(step.key.to_string());
+        }
+        let verb = match (step.step, step.done > 0) {
+            (Step::Apply, true) => "Resuming",
+            (Step::Apply, false) => "Applying",
+            (Step::Unapply, _) => "Unapplying",
+        };
+        let fake = if fake { " (fake)" } else { "" };
+        if self.bar.is_none() && !self.quiet {
+            let _ = write!(self.out, "  {verb} {}{fake}...", step.key);
+            let _ = self.out.flush();
+            self.open_line = true;
+        }
+    }
+
+    fn finished(&mut self, step: &PlannedStep, elapsed: Duration) {
+        match &self.bar {
+            Some(bar) => bar.inc(1),
+            None if !self.quiet => {
+                let _ = writeln!(self.out, " OK ({} ms)", elapsed.as_millis());
+                self.open_line = false;
+            }
+            None => {}
+        }
+        let _ = step;
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per command: argument handling plus calls into the engine.
+
+pub mod migrate;
+pub mod showmigrations;
+pub mod sqlmigrate;

@@ -1,0 +1,37 @@
+//! What every command starts from: the project, its graph, the dialect registry.
+
+use std::path::PathBuf;
+
+use strata_engine::dialect::Registry;
+use strata_engine::graph::Graph;
+use strata_engine::project::{find_root, Overrides, Project};
+
+use crate::args::GlobalArgs;
+use crate::error::CliError;
+
+pub struct Context {
+    pub project: Project,
+    pub graph: Graph,
+    pub registry: Registry,
+}
+
+impl Context {
+    pub fn load(global: &GlobalArgs) -> Result<Self, CliError> {
+        let start = match &global.project {
+            Some(dir) => dir.clone(),
+            None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        };
+        let root = find_root(&start)?;
+        let overrides = Overrides {
+            database_url: global.database.clone(),
+            env: global.env.clone(),
+        };
+        let project = Project::load(&root, &overrides)?;
+        let graph = Graph::from_project(&project)?;
+        Ok(Self {
+            project,
+            graph,
+            registry: crate::backends::builtin(),
+        })
+    }
+}

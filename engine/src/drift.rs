@@ -1,0 +1,159 @@
+//! Drift: how a live schema (introspected) differs from the schema the migrations say
+//! it should have. Used to verify checkpoints before resuming, by `--fake-initial`,
+//! and by tests that compare every step of a history with the database.
+//!
+//! Both sides are compared as the database sees them: types as the dialect renders
+//! them (MySQL stores `timestamptz` and `datetime` alike), index and constraint names
+//! as the dialect shortens them, unique constraints and unique indexes as one kind
+//! (SQLite and MySQL implement one as the other), foreign keys by what they connect
+//! (SQLite cannot name them).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ast::{ColumnDef, FkAction, TableDef};
+use crate::dialect::{Dialect, RenderContext, ServerVersion};
+use crate::naming::fit_identifier;
+use crate::state::SchemaState;
+
+/// The differences between `expected` and `live`, one readable line each; empty
+/// when they match. Tables named in `ignore` (the history table) are skipped.
+pub fn differences(
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+    expected: &SchemaState,
+    live: &SchemaState,
+    ignore: &[&str],
+) -> Vec<String> {
+    let capabilities = dialect.capabilities(version);
+    let ctx = RenderContext {
+        state: expected,
+        version,
+        capabilities: &capabilities,
+        in_transaction: false,
+    };
+    let norm = Normalizer { dialect, ctx: &ctx };
+    let mut out = Vec::new();
+    let names = |s: &SchemaState| -> BTreeSet<String> {
+        s.tables
+            .keys()
+            .filter(|t| !ignore.contains(&t.as_str()))
+            .cloned()
+            .collect()
+    };
+    let (want, have) = (names(expected), names(live));
+    for missing in want.difference(&have) {
+        out.push(format!("table `{missing}` is missing"));
+    }
+    for extra in have.difference(&want) {
+        out.push(format!("table `{extra}` is not in the migrations"));
+    }
+    for name in want.intersection(&have) {
+        let a = norm.table(&expected.tables[name]);
+        let b = norm.table(&live.tables[name]);
+        for (what, x, y) in [
+            ("columns", &a.columns, &b.columns),
+            ("primary key", &a.primary_key, &b.primary_key),
+            ("unique constraints/indexes", &a.uniques, &b.uniques),
+            ("indexes", &a.indexes, &b.indexes),
+            ("foreign keys", &a.foreign_keys, &b.foreign_keys),
+            ("check constraints", &a.checks, &b.checks),
+        ] {
+            for item in x.difference(y) {
+                out.push(format!("table `{name}`: {what}: expected {item}, not found"));
+            }
+            for item in y.difference(x) {
+                out.push(format!("table `{name}`: {what}: found {item}, not expected"));
+            }
+        }
+    }
+    out
+}
+
+/// A table reduced to comparable strings.
+struct Shape {
+    columns: BTreeSet<String>,
+    primary_key: BTreeSet<String>,
+    uniques: BTreeSet<String>,
+    indexes: BTreeSet<String>,
+    foreign_keys: BTreeSet<String>,
+    checks: BTreeSet<String>,
+}
+
+struct Normalizer<'a> {
+    dialect: &'a dyn Dialect,
+    ctx: &'a RenderContext<'a>,
+}
+
+impl Normalizer<'_> {
+    fn name(&self, name: &str) -> String {
+        fit_identifier(name, self.ctx.capabilities.max_identifier_len)
+    }
+
+    fn column(&self, c: &ColumnDef) -> String {
+        let ty = self
+            .dialect
+            .column_type(c, self.ctx)
+            .unwrap_or_else(|e| format!("<{e}>"));
+        let default = c
+            .default
+            .as_ref()
+            .map(|d| {
+                self.dialect
+                    .default_sql(d, c, self.ctx)
+                    .unwrap_or_else(|e| format!("<{e}>"))
+            })
+            .map(|d| format!(" default {d}"))
+            .unwrap_or_default();
+        format!(
+            "{} {ty} {}{default}{}",
+            c.name,
+            if c.null { "null" } else { "not null" },
+            if c.auto { " auto" } else { "" }
+        )
+    }
+
+    fn table(&self, t: &TableDef) -> Shape {
+        let mut uniques: BTreeSet<String> = t
+            .uniques
+            .iter()
+            .map(|u| format!("{} ({})", self.name(&u.name), u.columns.join(", ")))
+            .collect();
+        let mut indexes = BTreeSet::new();
+        for i in &t.indexes {
+            let entry = format!("{} ({})", self.name(&i.name), i.columns.join(", "));
+            match (&i.predicate, i.unique) {
+                (None, true) => uniques.insert(entry),
+                (Some(_), true) => indexes.insert(format!("unique {entry} partial")),
+                (Some(_), false) => indexes.insert(format!("{entry} partial")),
+                (None, false) => indexes.insert(entry),
+            };
+        }
+        let action = |a: Option<FkAction>| a.unwrap_or(FkAction::NoAction).sql();
+        let pk: Vec<_> = t.primary_key.clone();
+        let mut columns: BTreeMap<&str, String> = BTreeMap::new();
+        for c in &t.columns {
+            columns.insert(&c.name, self.column(c));
+        }
+        Shape {
+            columns: columns.into_values().collect(),
+            primary_key: [pk.join(", ")].into_iter().filter(|s| !s.is_empty()).collect(),
+            uniques,
+            indexes,
+            foreign_keys: t
+                .foreign_keys
+                .iter()
+                .map(|f| {
+                    format!(
+                        "({}) -> {} ({}) on delete {} on update {}",
+                        f.columns.join(", "),
+                        f.references,
+                        f.referenced_columns.join(", "),
+                        action(f.on_delete),
+                        action(f.on_update)
+                    )
+                })
+                .collect(),
+            checks: t.checks.iter().map(|c| self.name(&c.name)).collect(),
+        }
+    }
+}

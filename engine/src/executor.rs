@@ -1,0 +1,631 @@
+//! The shared executor: lock, history, checksums, plan, apply/unapply, checkpoints.
+//! The same loop for every database; what differs comes from the dialect's
+//! capabilities and the driver's mechanisms.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use tracing::{info, info_span, warn, Instrument};
+
+use crate::dialect::driver::{Driver, DriverError, LockAttempt};
+use crate::dialect::Dialect;
+use crate::drift;
+use crate::graph::{Graph, StateAtError, Step, Target};
+use crate::history::{History, HistoryError, HistoryRow, RowState};
+use crate::migration::{Migration, MigrationKey};
+use crate::script::{self, Bookkeeping, Direction, ScriptError};
+use crate::state::SchemaState;
+
+/// How a run behaves; the CLI fills this from flags and `strata.toml`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub history_table: String,
+    pub lock_timeout: Duration,
+    /// Record the plan's migrations as applied/unapplied without running their SQL.
+    pub fake: bool,
+    /// Fake an initial migration whose tables already exist (checked by introspection).
+    pub fake_initial: bool,
+    /// Accept applied files whose checksum changed, storing the new checksum.
+    pub accept_edited: bool,
+}
+
+impl Options {
+    pub fn new(history_table: impl Into<String>, lock_timeout: Duration) -> Self {
+        Self {
+            history_table: history_table.into(),
+            lock_timeout,
+            fake: false,
+            fake_initial: false,
+            accept_edited: false,
+        }
+    }
+
+    fn lock_name(&self) -> String {
+        format!("strata:{}", self.history_table)
+    }
+}
+
+/// One step of a plan. `done` operations of it were completed by an earlier,
+/// interrupted run (non-atomic migrations only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedStep {
+    pub step: Step,
+    pub key: MigrationKey,
+    pub done: usize,
+}
+
+/// What the database holds, as far as the project knows it.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    pub rows: BTreeMap<MigrationKey, HistoryRow>,
+}
+
+impl Status {
+    pub fn applied(&self) -> BTreeSet<MigrationKey> {
+        self.rows
+            .values()
+            .filter(|r| r.state == RowState::Applied)
+            .map(|r| r.key.clone())
+            .collect()
+    }
+
+    pub fn partial(&self) -> impl Iterator<Item = &HistoryRow> {
+        self.rows.values().filter(|r| r.state == RowState::Partial)
+    }
+}
+
+/// Follows a run, e.g. to draw a progress bar. Every method has a no-op default.
+pub trait Observer {
+    fn waiting_for_lock(&mut self, holder: Option<&str>) {
+        let _ = holder;
+    }
+    fn planned(&mut self, plan: &[PlannedStep]) {
+        let _ = plan;
+    }
+    fn started(&mut self, step: &PlannedStep, operations: usize, fake: bool) {
+        let _ = (step, operations, fake);
+    }
+    fn finished(&mut self, step: &PlannedStep, elapsed: Duration) {
+        let _ = (step, elapsed);
+    }
+}
+
+/// An observer that does nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error(
+        "gave up after {waited:?} waiting for the migration lock `{name}`{}",
+        .holder.as_ref().map(|h| format!(", held by {h}")).unwrap_or_default()
+    )]
+    LockTimeout {
+        name: String,
+        waited: Duration,
+        holder: Option<String>,
+    },
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    #[error(
+        "{path}: applied migration {key} was edited after it was applied (checksum {recorded} recorded, {current} on disk); restore the file, or run with --accept-edited if the change is deliberate",
+        path = .path.display()
+    )]
+    Edited {
+        key: MigrationKey,
+        path: std::path::PathBuf,
+        recorded: String,
+        current: String,
+    },
+    #[error("applied migration {key} has no file any more (look in apps/{}/migrations/); restore it from version control", .key.app)]
+    MissingFile { key: MigrationKey },
+    #[error("{key} ({path}): {source}", path = .path.display())]
+    Script {
+        key: MigrationKey,
+        path: std::path::PathBuf,
+        source: ScriptError,
+    },
+    #[error(transparent)]
+    StateAt(#[from] StateAtError),
+    #[error("{key} ({path}): operation {operation} of {total} ({description}) failed:\n  {source}\n{applied}", path = .path.display())]
+    Failed {
+        key: MigrationKey,
+        path: std::path::PathBuf,
+        operation: usize,
+        total: usize,
+        description: String,
+        source: DriverError,
+        /// What is applied now, in words.
+        applied: String,
+        /// The migration is left partially applied (a checkpoint records how far).
+        partial: bool,
+    },
+    #[error(
+        "{key} is partially applied ({done} of {total} operations); run `strata migrate` to resume it, or roll its app back to before it"
+    )]
+    PartialPending {
+        key: MigrationKey,
+        done: usize,
+        total: usize,
+    },
+    #[error("{key}: the live schema does not match its checkpoint ({done} operations done), so it cannot be resumed safely:\n  {}", .differences.join("\n  "))]
+    Drift {
+        key: MigrationKey,
+        done: usize,
+        differences: Vec<String>,
+    },
+    #[error("--fake-initial: {key} creates tables of which only some exist ({existing}); fix the schema by hand or apply without --fake-initial")]
+    FakeInitialPartly { key: MigrationKey, existing: String },
+}
+
+impl ExecError {
+    /// Whether the database was left with a migration partially applied.
+    pub fn left_partial(&self) -> bool {
+        matches!(self, ExecError::Failed { partial: true, .. })
+    }
+}
+
+/// Reads the history without locking or creating anything (for listings and plans).
+pub async fn status(driver: &mut dyn Driver, options: &Options) -> Result<Status, ExecError> {
+    let history = History::new(&options.history_table);
+    if !driver.table_names().await?.contains(&options.history_table) {
+        return Ok(Status::default());
+    }
+    Ok(Status {
+        rows: history.read(driver).await?,
+    })
+}
+
+/// The plan that `migrate` would run for `targets`, from a history already read.
+pub fn plan(graph: &Graph, status: &Status, targets: &[Target], options: &Options) -> Result<Vec<PlannedStep>, ExecError> {
+    verify_checksums(graph, status, options.accept_edited)?;
+    let applied = status.applied();
+    let mut steps: Vec<PlannedStep> = graph
+        .plan(targets, &applied)
+        .into_iter()
+        .map(|(step, key)| PlannedStep { step, key, done: 0 })
+        .collect();
+    for row in status.partial() {
+        let Some(m) = graph.get(&row.key) else {
+            continue;
+        };
+        if let Some(s) = steps.iter_mut().find(|s| s.key == row.key && s.step == Step::Apply) {
+            s.done = row.operations_done;
+            continue;
+        }
+        // Not resumed: is it being rolled back?
+        let mut with_partial = applied.clone();
+        with_partial.insert(row.key.clone());
+        let back = graph.plan(targets, &with_partial);
+        if back.iter().any(|(step, key)| *step == Step::Unapply && *key == row.key) {
+            return Ok(back
+                .into_iter()
+                .map(|(step, key)| {
+                    let done = if key == row.key { row.operations_done } else { 0 };
+                    PlannedStep { step, key, done }
+                })
+                .collect());
+        }
+        return Err(ExecError::PartialPending {
+            key: row.key.clone(),
+            done: row.operations_done,
+            total: m.operations.len(),
+        });
+    }
+    Ok(steps)
+}
+
+fn verify_checksums(graph: &Graph, status: &Status, accept_edited: bool) -> Result<(), ExecError> {
+    for row in status.rows.values() {
+        if !graph.apps().contains(&row.key.app) {
+            continue; // an app removed from the project: its history is not ours to judge
+        }
+        let Some(m) = graph.get(&row.key) else {
+            return Err(ExecError::MissingFile {
+                key: row.key.clone(),
+            });
+        };
+        if m.checksum != row.checksum && !accept_edited {
+            return Err(ExecError::Edited {
+                key: row.key.clone(),
+                path: m.path.clone(),
+                recorded: short(&row.checksum),
+                current: short(&m.checksum),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn short(checksum: &str) -> String {
+    checksum.chars().take(12).collect()
+}
+
+/// `strata migrate`: takes the lock, reads the history under it, verifies, plans
+/// and runs. Returns the steps it ran.
+pub async fn migrate(
+    graph: &Graph,
+    driver: &mut dyn Driver,
+    targets: &[Target],
+    options: &Options,
+    observer: &mut dyn Observer,
+) -> Result<Vec<PlannedStep>, ExecError> {
+    let lock = options.lock_name();
+    acquire_lock(driver, &lock, options.lock_timeout, observer).await?;
+    let result = migrate_locked(graph, driver, targets, options, observer).await;
+    let unlocked = driver.unlock(&lock).await;
+    let steps = result?;
+    unlocked?;
+    Ok(steps)
+}
+
+/// The policy around a driver's one-shot lock attempt: retry with backoff until the
+/// timeout, telling the observer who holds it.
+async fn acquire_lock(driver: &mut dyn Driver, name: &str, timeout: Duration, observer: &mut dyn Observer) -> Result<(), ExecError> {
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(20);
+    let mut reported = false;
+    loop {
+        match driver.try_lock(name).await? {
+            LockAttempt::Acquired => return Ok(()),
+            LockAttempt::Busy { holder } => {
+                if started.elapsed() >= timeout {
+                    return Err(ExecError::LockTimeout {
+                        name: name.to_string(),
+                        waited: started.elapsed(),
+                        holder,
+                    });
+                }
+                if !reported {
+                    warn!(lock = name, holder = holder.as_deref().unwrap_or("unknown"), "waiting for the migration lock");
+                    observer.waiting_for_lock(holder.as_deref());
+                    reported = true;
+                }
+                let remaining = timeout.saturating_sub(started.elapsed());
+                tokio::time::sleep(delay.min(remaining)).await;
+                delay = (delay * 2).min(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+async fn migrate_locked(
+    graph: &Graph,
+    driver: &mut dyn Driver,
+    targets: &[Target],
+    options: &Options,
+    observer: &mut dyn Observer,
+) -> Result<Vec<PlannedStep>, ExecError> {
+    let history = History::new(&options.history_table);
+    history.ensure(driver).await?;
+    let status = Status {
+        rows: history.read(driver).await?,
+    };
+    let steps = plan(graph, &status, targets, options)?;
+    observer.planned(&steps);
+    let dialect = driver.dialect();
+    if options.accept_edited {
+        for row in status.rows.values() {
+            if let Some(m) = graph.get(&row.key).filter(|m| m.checksum != row.checksum) {
+                warn!(migration = %row.key, "accepting an edited applied migration");
+                driver
+                    .execute(&history.update_checksum(dialect.as_ref(), &row.key, &m.checksum).sql)
+                    .await?;
+            }
+        }
+    }
+    let mut run = Run {
+        graph,
+        history: &history,
+        options,
+        dialect: dialect.as_ref(),
+        applied: status.applied(),
+        partial: status.partial().map(|r| (r.key.clone(), r.operations_done)).collect(),
+        running: None,
+    };
+    for step in &steps {
+        let m = graph.get(&step.key).expect("planned keys exist");
+        let span = info_span!("migration", migration = %step.key, step = ?step.step);
+        run.step(driver, step, m, observer).instrument(span).await?;
+    }
+    Ok(steps)
+}
+
+/// The state of one `migrate` run as it goes.
+struct Run<'a> {
+    graph: &'a Graph,
+    history: &'a History,
+    options: &'a Options,
+    dialect: &'a dyn Dialect,
+    applied: BTreeSet<MigrationKey>,
+    /// Migrations an earlier run left half-done, with how many operations completed.
+    partial: BTreeMap<MigrationKey, usize>,
+    /// The schema after everything applied so far, once forward steps begin.
+    running: Option<SchemaState>,
+}
+
+impl Run<'_> {
+    async fn step(&mut self, driver: &mut dyn Driver, step: &PlannedStep, m: &Migration, observer: &mut dyn Observer) -> Result<(), ExecError> {
+        let started = Instant::now();
+        match step.step {
+            Step::Apply => self.apply(driver, step, m, observer).await?,
+            Step::Unapply => self.unapply(driver, step, m, observer).await?,
+        }
+        observer.finished(step, started.elapsed());
+        info!(elapsed_ms = started.elapsed().as_millis() as u64, "done");
+        Ok(())
+    }
+
+    /// The schema before `m` when applying: every applied migration, in graph order.
+    fn state_before_apply(&mut self) -> Result<SchemaState, ExecError> {
+        if self.running.is_none() {
+            self.running = Some(self.state_with(&self.applied.clone(), None)?);
+        }
+        Ok(self.running.clone().expect("set above"))
+    }
+
+    /// The schema of `keys` (plus the completed part of partial migrations), applied
+    /// in graph order, stopping before `stop_at`.
+    fn state_with(&self, keys: &BTreeSet<MigrationKey>, stop_at: Option<&MigrationKey>) -> Result<SchemaState, ExecError> {
+        let mut state = SchemaState::new();
+        for m in self.graph.ordered() {
+            if Some(&m.key) == stop_at {
+                break;
+            }
+            let count = match self.partial.get(&m.key) {
+                Some(done) => *done,
+                None if keys.contains(&m.key) => m.operations.len(),
+                None => continue,
+            };
+            for (i, op) in m.operations.iter().take(count).enumerate() {
+                state.apply(op).map_err(|source| StateAtError {
+                    migration: m.key.clone(),
+                    path: m.path.clone(),
+                    index: i + 1,
+                    source,
+                })?;
+            }
+        }
+        Ok(state)
+    }
+
+    async fn apply(&mut self, driver: &mut dyn Driver, step: &PlannedStep, m: &Migration, observer: &mut dyn Observer) -> Result<(), ExecError> {
+        let before = self.state_before_apply()?;
+        let (script, after) = self.render(driver, m, &before, Direction::Forward)?;
+        let total = m.operations.len();
+        let mut done = step.done;
+        if done > 0 {
+            done = self.verify_checkpoint(driver, m, &before, done).await?;
+        }
+        let fake = self.options.fake || (self.options.fake_initial && self.initial_exists(driver, m, &after).await?);
+        observer.started(step, total, fake);
+        let resuming = self.partial.contains_key(&m.key);
+        let started = Instant::now();
+        if fake {
+            info!("faked");
+            let record = if resuming {
+                self.history.update(self.dialect, &m.key, RowState::Applied, total, Some(0))
+            } else {
+                self.history.insert(self.dialect, &m.key, &m.checksum, RowState::Applied, total, 0)
+            };
+            driver.execute(&record.sql).await?;
+        } else if script.transaction.is_some() {
+            let record = self.history.insert(self.dialect, &m.key, &m.checksum, RowState::Applied, total, 0);
+            let bookkeeping = Bookkeeping {
+                commit: vec![record],
+                ..Default::default()
+            };
+            script
+                .execute_with(driver, &bookkeeping)
+                .await
+                .map_err(|e| self.failure(m, &script, e, "nothing of it was applied (rolled back)".into(), false))?;
+            // The duration is known only after the commit.
+            let elapsed = started.elapsed().as_millis();
+            let _ = driver
+                .execute(&self.history.update(self.dialect, &m.key, RowState::Applied, total, Some(elapsed)).sql)
+                .await;
+        } else {
+            let history = self.history;
+            let dialect = self.dialect;
+            let key = m.key.clone();
+            let checkpoint = move |n: usize| vec![history.update(dialect, &key, RowState::Partial, n, None)];
+            let start = if resuming || done > 0 {
+                vec![self.history.update(self.dialect, &m.key, RowState::Partial, done, None)]
+            } else {
+                vec![self.history.insert(self.dialect, &m.key, &m.checksum, RowState::Partial, 0, 0)]
+            };
+            let bookkeeping = Bookkeeping {
+                skip: done,
+                start,
+                checkpoint: Some(&checkpoint),
+                finish: Vec::new(),
+                commit: Vec::new(),
+            };
+            if let Err(e) = script.execute_with(driver, &bookkeeping).await {
+                let applied = describe_applied(&script, e.completed, total);
+                return Err(self.failure(m, &script, e, applied, true));
+            }
+            let elapsed = started.elapsed().as_millis();
+            driver
+                .execute(&self.history.update(self.dialect, &m.key, RowState::Applied, total, Some(elapsed)).sql)
+                .await?;
+        }
+        self.partial.remove(&m.key);
+        self.applied.insert(m.key.clone());
+        self.running = Some(after);
+        Ok(())
+    }
+
+    async fn unapply(&mut self, driver: &mut dyn Driver, step: &PlannedStep, m: &Migration, observer: &mut dyn Observer) -> Result<(), ExecError> {
+        let mut others = self.applied.clone();
+        others.remove(&m.key);
+        let before = self.state_with(&others, Some(&m.key))?;
+        // A partial migration is rolled back from where it stopped.
+        let operations = match self.partial.get(&m.key) {
+            Some(done) => &m.operations[..*done],
+            None => &m.operations[..],
+        };
+        let (script, _) = script::render(self.dialect, driver.version(), &before, operations, m.atomic, Direction::Backward)
+            .map_err(|source| self.script_error(m, source))?;
+        let total = operations.len();
+        observer.started(step, total, self.options.fake);
+        let forget = self.history.delete(self.dialect, &m.key);
+        if self.options.fake {
+            driver.execute(&forget.sql).await?;
+        } else if script.transaction.is_some() {
+            let bookkeeping = Bookkeeping {
+                commit: vec![forget],
+                ..Default::default()
+            };
+            script
+                .execute_with(driver, &bookkeeping)
+                .await
+                .map_err(|e| self.failure(m, &script, e, "it is still fully applied (rolled back)".into(), false))?;
+        } else {
+            // Undoing operation i (counting from the last) leaves total - i applied.
+            let history = self.history;
+            let dialect = self.dialect;
+            let key = m.key.clone();
+            let checkpoint = move |undone: usize| vec![history.update(dialect, &key, RowState::Partial, total - undone, None)];
+            let bookkeeping = Bookkeeping {
+                start: vec![self.history.update(self.dialect, &m.key, RowState::Partial, total, None)],
+                checkpoint: Some(&checkpoint),
+                finish: vec![forget],
+                ..Default::default()
+            };
+            if let Err(e) = script.execute_with(driver, &bookkeeping).await {
+                let applied = format!(
+                    "{} of its {total} operations are still applied (the checkpoint records this)",
+                    total - e.completed
+                );
+                return Err(self.failure(m, &script, e, applied, true));
+            }
+        }
+        self.applied.remove(&m.key);
+        self.partial.remove(&m.key);
+        self.running = None;
+        Ok(())
+    }
+
+    fn render(
+        &self,
+        driver: &dyn Driver,
+        m: &Migration,
+        before: &SchemaState,
+        direction: Direction,
+    ) -> Result<(script::Script, SchemaState), ExecError> {
+        script::render(self.dialect, driver.version(), before, &m.operations, m.atomic, direction)
+            .map_err(|source| self.script_error(m, source))
+    }
+
+    fn script_error(&self, m: &Migration, source: ScriptError) -> ExecError {
+        ExecError::Script {
+            key: m.key.clone(),
+            path: m.path.clone(),
+            source,
+        }
+    }
+
+    fn failure(&self, m: &Migration, script: &script::Script, e: script::ExecuteError, applied: String, partial: bool) -> ExecError {
+        let operation = e.operation.min(script.operations.len().saturating_sub(1));
+        ExecError::Failed {
+            key: m.key.clone(),
+            path: m.path.clone(),
+            operation: operation + 1,
+            total: script.operations.len(),
+            description: script
+                .operations
+                .get(operation)
+                .map(|o| o.description.clone())
+                .unwrap_or_else(|| "bookkeeping".into()),
+            source: e.source,
+            applied,
+            partial,
+        }
+    }
+
+    /// Before resuming after `done` operations, checks the live schema really is at
+    /// that point. A run killed between an operation and its checkpoint leaves the
+    /// schema one operation ahead: that is recognised and the checkpoint advanced.
+    async fn verify_checkpoint(&self, driver: &mut dyn Driver, m: &Migration, before: &SchemaState, done: usize) -> Result<usize, ExecError> {
+        let live = driver.introspect().await?;
+        let mut expected = before.clone();
+        for op in &m.operations[..done] {
+            expected.apply(op).expect("the migration rendered");
+        }
+        let version = driver.version();
+        let ignore = [self.options.history_table.as_str()];
+        let differences = drift::differences(self.dialect, version, &expected, &live, &ignore);
+        if differences.is_empty() {
+            info!(done, "checkpoint matches the live schema; resuming");
+            return Ok(done);
+        }
+        if let Some(next) = m.operations.get(done) {
+            expected.apply(next).expect("the migration rendered");
+            if drift::differences(self.dialect, version, &expected, &live, &ignore).is_empty() {
+                warn!(done = done + 1, "operation completed after the last checkpoint; advancing it");
+                return Ok(done + 1);
+            }
+        }
+        Err(ExecError::Drift {
+            key: m.key.clone(),
+            done,
+            differences,
+        })
+    }
+
+    /// `--fake-initial`: whether every table `m` creates already exists with its
+    /// columns. Only some of them existing is an error.
+    async fn initial_exists(&self, driver: &mut dyn Driver, m: &Migration, after: &SchemaState) -> Result<bool, ExecError> {
+        let is_initial = !m.dependencies.iter().any(|d| d.app == m.key.app);
+        let created: Vec<&str> = m
+            .operations
+            .iter()
+            .filter_map(|op| match op {
+                crate::ast::Operation::CreateTable(t) => Some(t.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !is_initial || created.is_empty() {
+            return Ok(false);
+        }
+        let live = driver.introspect().await?;
+        let present: Vec<&str> = created
+            .iter()
+            .copied()
+            .filter(|t| {
+                live.tables.get(*t).is_some_and(|lt| {
+                    after.tables[*t].columns.iter().all(|c| lt.column(&c.name).is_some())
+                })
+            })
+            .collect();
+        if present.is_empty() {
+            Ok(false)
+        } else if present.len() == created.len() {
+            Ok(true)
+        } else {
+            Err(ExecError::FakeInitialPartly {
+                key: m.key.clone(),
+                existing: present.join(", "),
+            })
+        }
+    }
+}
+
+fn describe_applied(script: &script::Script, completed: usize, total: usize) -> String {
+    if completed == 0 {
+        return format!("none of its {total} operations were applied; the checkpoint records 0");
+    }
+    let names: Vec<_> = script.operations[..completed]
+        .iter()
+        .enumerate()
+        .map(|(i, o)| format!("  {}. {}", i + 1, o.description))
+        .collect();
+    format!(
+        "applied and checkpointed: {completed} of {total} operations:\n{}\nfix the cause and run `strata migrate` again to resume at operation {}",
+        names.join("\n"),
+        completed + 1
+    )
+}

@@ -1,0 +1,890 @@
+//! The schema state without any SQL: every operation is undone by its inverse, a
+//! whole history unwinds to the empty schema, refused operations change nothing, and
+//! the state's specific refusals (`InUse`, `NameTaken`, `Irreversible`) hold.
+//!
+//! The property tests draw a plan of (operation kind, seed) pairs; `build` turns each
+//! into an operation that fits the state reached so far, or skips it when its
+//! preconditions cannot hold (no table to drop yet, …). Proptest shrinks the plan, so
+//! a failure is reported as a short history.
+
+use std::collections::{BTreeMap, HashSet};
+
+use proptest::prelude::*;
+use strata_engine::ast::*;
+use strata_engine::state::{InverseError, StateError};
+use strata_engine::{ColumnType, SchemaState};
+
+// ---- random choices -------------------------------------------------------------------
+
+/// A small deterministic generator (splitmix64): one per planned operation, seeded by
+/// proptest, so every choice of an operation derives from one shrinkable number.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        if items.is_empty() {
+            None
+        } else {
+            Some(&items[self.below(items.len())])
+        }
+    }
+
+    /// Up to `max` distinct items (at least one when there are any), in random order.
+    fn subset<T: Clone>(&mut self, items: &[T], max: usize) -> Vec<T> {
+        let mut pool = items.to_vec();
+        let want = 1 + self.below(max.min(pool.len()).max(1));
+        let mut out = Vec::new();
+        while out.len() < want && !pool.is_empty() {
+            out.push(pool.swap_remove(self.below(pool.len())));
+        }
+        out
+    }
+}
+
+// ---- names ----------------------------------------------------------------------------
+
+const TABLE_NAMES: usize = 8;
+const COLUMN_NAMES: usize = 10;
+const OBJECT_NAMES: usize = 40;
+
+fn free_table_name(rng: &mut Rng, state: &SchemaState) -> Option<String> {
+    let start = rng.below(TABLE_NAMES);
+    (0..TABLE_NAMES)
+        .map(|i| format!("t{}", (start + i) % TABLE_NAMES))
+        .find(|name| !state.tables.contains_key(name))
+}
+
+fn free_column_name(rng: &mut Rng, table: &TableDef) -> Option<String> {
+    let start = rng.below(COLUMN_NAMES);
+    (0..COLUMN_NAMES)
+        .map(|i| format!("c{}", (start + i) % COLUMN_NAMES))
+        .find(|name| table.column(name).is_none())
+}
+
+/// An index or constraint name free schema-wide and not in `also_taken`.
+fn free_object_name(rng: &mut Rng, state: &SchemaState, also_taken: &HashSet<String>) -> Option<String> {
+    let start = rng.below(OBJECT_NAMES);
+    (0..OBJECT_NAMES)
+        .map(|i| format!("o{}", (start + i) % OBJECT_NAMES))
+        .find(|name| state.owner_of(name).is_none() && !also_taken.contains(name))
+}
+
+// ---- columns, types, defaults ---------------------------------------------------------
+
+fn any_type(rng: &mut Rng) -> ColumnType {
+    match rng.below(17) {
+        0 => ColumnType::Bool,
+        1 => ColumnType::SmallInt,
+        2 => ColumnType::Int,
+        3 => ColumnType::BigInt,
+        4 => ColumnType::Real,
+        5 => ColumnType::Double,
+        6 => {
+            let precision = 1 + rng.below(30) as u8;
+            let scale = rng.below(precision as usize + 1) as u8;
+            ColumnType::Decimal { precision, scale }
+        }
+        7 => ColumnType::Char(1 + rng.below(10) as u32),
+        8 => ColumnType::Varchar(1 + rng.below(300) as u32),
+        9 => ColumnType::Text,
+        10 => ColumnType::Bytes,
+        11 => ColumnType::Date,
+        12 => ColumnType::Time,
+        13 => ColumnType::DateTime,
+        14 => ColumnType::TimestampTz,
+        15 => ColumnType::Uuid,
+        _ => ColumnType::Json,
+    }
+}
+
+fn integer_type(rng: &mut Rng) -> ColumnType {
+    *rng.pick(&[ColumnType::SmallInt, ColumnType::Int, ColumnType::BigInt])
+        .expect("not empty")
+}
+
+/// The rule the state enforces, restated so the generator only proposes defaults
+/// that fit: a mismatch between the two shows up as a refused operation.
+fn default_fits(default: &DefaultValue, ty: ColumnType) -> bool {
+    match default {
+        DefaultValue::Bool(_) => ty == ColumnType::Bool,
+        DefaultValue::Int(_) => ty.is_numeric(),
+        DefaultValue::Float(_) => ty.is_numeric() && !ty.is_integer(),
+        DefaultValue::Text(_) => ty.is_textual() || ty.is_temporal(),
+        DefaultValue::Expr { expr: DefaultExpr::Now } => ty.is_temporal(),
+        DefaultValue::Expr { expr: DefaultExpr::Uuid } => ty == ColumnType::Uuid,
+    }
+}
+
+/// A default that fits `ty`, when the type has any.
+fn default_for(rng: &mut Rng, ty: ColumnType) -> Option<DefaultValue> {
+    let mut options = Vec::new();
+    if ty == ColumnType::Bool {
+        options.push(DefaultValue::Bool(rng.chance(50)));
+    }
+    if ty.is_numeric() {
+        options.push(DefaultValue::Int(rng.below(2001) as i64 - 1000));
+    }
+    if ty.is_numeric() && !ty.is_integer() {
+        options.push(DefaultValue::Float(*rng.pick(&[0.5, 2.25, -1.75]).expect("not empty")));
+    }
+    if ty.is_textual() || ty.is_temporal() {
+        let text = rng.pick(&["", "x", "it's", "2000-01-01"]).expect("not empty");
+        options.push(DefaultValue::Text(text.to_string()));
+    }
+    if ty.is_temporal() {
+        options.push(DefaultValue::Expr { expr: DefaultExpr::Now });
+    }
+    if ty == ColumnType::Uuid {
+        options.push(DefaultValue::Expr { expr: DefaultExpr::Uuid });
+    }
+    rng.pick(&options).cloned()
+}
+
+fn plain_column(rng: &mut Rng, name: String) -> ColumnDef {
+    let ty = any_type(rng);
+    ColumnDef {
+        name,
+        ty,
+        null: rng.chance(30),
+        default: if rng.chance(40) { default_for(rng, ty) } else { None },
+        auto: false,
+    }
+}
+
+fn column_names(t: &TableDef) -> Vec<String> {
+    t.columns.iter().map(|c| c.name.clone()).collect()
+}
+
+// ---- what the state forbids -----------------------------------------------------------
+
+/// Another table's foreign key points at `table` (a self-reference does not count).
+fn referenced_by_other(state: &SchemaState, table: &str) -> bool {
+    state
+        .tables
+        .values()
+        .any(|t| t.name != table && t.foreign_keys.iter().any(|f| f.references == table))
+}
+
+/// The column is part of the primary key, an index, a constraint or a foreign key
+/// (either side).
+fn column_in_use(state: &SchemaState, t: &TableDef, column: &str) -> bool {
+    let uses = |cols: &[String]| cols.iter().any(|c| c == column);
+    uses(&t.primary_key)
+        || t.indexes.iter().any(|i| uses(&i.columns))
+        || t.uniques.iter().any(|u| uses(&u.columns))
+        || t.foreign_keys.iter().any(|f| uses(&f.columns))
+        || state.tables.values().any(|other| {
+            other
+                .foreign_keys
+                .iter()
+                .any(|f| f.references == t.name && uses(&f.referenced_columns))
+        })
+}
+
+/// A foreign key from `source` to `target`: the target's primary key when it has
+/// one, else any one of its columns; as many distinct source columns.
+fn foreign_key_between(rng: &mut Rng, name: String, source: &TableDef, target: &TableDef) -> Option<ForeignKeyDef> {
+    let referenced_columns = if target.primary_key.is_empty() {
+        vec![rng.pick(&column_names(target))?.clone()]
+    } else {
+        target.primary_key.clone()
+    };
+    let sources = column_names(source);
+    if sources.len() < referenced_columns.len() {
+        return None;
+    }
+    let mut pool = sources;
+    let columns = (0..referenced_columns.len())
+        .map(|_| pool.swap_remove(rng.below(pool.len())))
+        .collect();
+    let actions = [
+        None,
+        Some(FkAction::Cascade),
+        Some(FkAction::Restrict),
+        Some(FkAction::SetNull),
+        Some(FkAction::SetDefault),
+        Some(FkAction::NoAction),
+    ];
+    Some(ForeignKeyDef {
+        name,
+        columns,
+        references: target.name.clone(),
+        referenced_columns,
+        on_delete: *rng.pick(&actions).expect("not empty"),
+        on_update: *rng.pick(&actions).expect("not empty"),
+    })
+}
+
+fn random_table<'a>(rng: &mut Rng, state: &'a SchemaState) -> Option<&'a TableDef> {
+    let tables: Vec<_> = state.tables.values().collect();
+    rng.pick(&tables).copied()
+}
+
+// ---- one builder per operation kind ---------------------------------------------------
+
+const KINDS: u8 = 15;
+
+/// An operation of kind number `kind` that fits `state`, or `None` when none can.
+fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
+    match kind % KINDS {
+        0 => create_table(rng, state),
+        1 => {
+            let candidates: Vec<_> = state
+                .tables
+                .keys()
+                .filter(|t| !referenced_by_other(state, t))
+                .cloned()
+                .collect();
+            let name = rng.pick(&candidates)?.clone();
+            Some(Operation::DropTable(DropTable { name }))
+        }
+        2 => {
+            let from = random_table(rng, state)?.name.clone();
+            let to = free_table_name(rng, state)?;
+            Some(Operation::RenameTable(RenameTable { from, to }))
+        }
+        3 => {
+            let t = random_table(rng, state)?;
+            let name = free_column_name(rng, t)?;
+            Some(Operation::AddColumn(AddColumn {
+                table: t.name.clone(),
+                column: plain_column(rng, name),
+            }))
+        }
+        4 => {
+            let t = random_table(rng, state)?;
+            let droppable: Vec<_> = column_names(t)
+                .into_iter()
+                .filter(|c| !column_in_use(state, t, c))
+                .collect();
+            if t.columns.len() < 2 {
+                return None;
+            }
+            Some(Operation::DropColumn(DropColumn {
+                table: t.name.clone(),
+                column: rng.pick(&droppable)?.clone(),
+            }))
+        }
+        5 => {
+            let t = random_table(rng, state)?;
+            let from = rng.pick(&column_names(t))?.clone();
+            let to = free_column_name(rng, t)?;
+            Some(Operation::RenameColumn(RenameColumn {
+                table: t.name.clone(),
+                from,
+                to,
+            }))
+        }
+        6 => alter_column(rng, state),
+        7 => {
+            let t = random_table(rng, state)?;
+            let name = free_object_name(rng, state, &HashSet::new())?;
+            Some(Operation::CreateIndex(CreateIndex {
+                table: t.name.clone(),
+                index: random_index(rng, name, t),
+            }))
+        }
+        8 => {
+            let (table, name) = pick_object(rng, state, |t| t.indexes.iter().map(|i| i.name.clone()).collect())?;
+            Some(Operation::DropIndex(DropIndex { table, name }))
+        }
+        9 => {
+            let (table, from) = pick_object(rng, state, |t| t.indexes.iter().map(|i| i.name.clone()).collect())?;
+            let to = free_object_name(rng, state, &HashSet::new())?;
+            Some(Operation::RenameIndex(RenameIndex { table, from, to }))
+        }
+        10 => {
+            let source = random_table(rng, state)?;
+            let target = random_table(rng, state)?;
+            let name = free_object_name(rng, state, &HashSet::new())?;
+            Some(Operation::AddForeignKey(AddForeignKey {
+                table: source.name.clone(),
+                foreign_key: foreign_key_between(rng, name, source, target)?,
+            }))
+        }
+        11 => {
+            let (table, name) = pick_object(rng, state, |t| t.foreign_keys.iter().map(|f| f.name.clone()).collect())?;
+            Some(Operation::DropForeignKey(DropForeignKey { table, name }))
+        }
+        12 => {
+            let t = random_table(rng, state)?;
+            let name = free_object_name(rng, state, &HashSet::new())?;
+            let constraint = if rng.chance(50) {
+                Constraint::Unique {
+                    name,
+                    columns: rng.subset(&column_names(t), 3),
+                }
+            } else {
+                Constraint::Check {
+                    name,
+                    expr: check_expr(rng, t),
+                }
+            };
+            Some(Operation::AddConstraint(AddConstraint {
+                table: t.name.clone(),
+                constraint,
+            }))
+        }
+        13 => {
+            let (table, name) = pick_object(rng, state, |t| {
+                t.uniques
+                    .iter()
+                    .map(|u| u.name.clone())
+                    .chain(t.checks.iter().map(|c| c.name.clone()))
+                    .collect()
+            })?;
+            Some(Operation::DropConstraint(DropConstraint { table, name }))
+        }
+        _ => Some(Operation::RunSql(run_sql(rng))),
+    }
+}
+
+fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
+    let mut t = TableDef {
+        name: free_table_name(rng, state)?,
+        columns: Vec::new(),
+        primary_key: Vec::new(),
+        uniques: Vec::new(),
+        checks: Vec::new(),
+        foreign_keys: Vec::new(),
+        indexes: Vec::new(),
+    };
+    if rng.chance(50) {
+        t.columns.push(ColumnDef {
+            name: "id".into(),
+            ty: integer_type(rng),
+            null: false,
+            default: None,
+            auto: true,
+        });
+        t.primary_key = vec!["id".into()];
+    }
+    for i in 0..1 + rng.below(5) {
+        t.columns.push(plain_column(rng, format!("c{i}")));
+    }
+    if t.primary_key.is_empty() && rng.chance(50) {
+        let not_null: Vec<_> = t.columns.iter().filter(|c| !c.null).map(|c| c.name.clone()).collect();
+        if !not_null.is_empty() {
+            t.primary_key = rng.subset(&not_null, 2);
+        }
+    }
+    let mut taken = HashSet::new();
+    let mut fresh_name = |rng: &mut Rng| {
+        let name = free_object_name(rng, state, &taken)?;
+        taken.insert(name.clone());
+        Some(name)
+    };
+    for _ in 0..rng.below(3) {
+        let name = fresh_name(rng)?;
+        let index = random_index(rng, name, &t);
+        t.indexes.push(index);
+    }
+    for _ in 0..rng.below(3) {
+        let columns = rng.subset(&column_names(&t), 2);
+        t.uniques.push(UniqueDef {
+            name: fresh_name(rng)?,
+            columns,
+        });
+    }
+    for _ in 0..rng.below(3) {
+        let expr = check_expr(rng, &t);
+        t.checks.push(CheckDef {
+            name: fresh_name(rng)?,
+            expr,
+        });
+    }
+    for _ in 0..rng.below(3) {
+        let name = fresh_name(rng)?;
+        // The new table itself is a possible target: a self-reference.
+        let target = match random_table(rng, state) {
+            Some(other) if rng.chance(70) => other.clone(),
+            _ => t.clone(),
+        };
+        if let Some(fk) = foreign_key_between(rng, name, &t, &target) {
+            t.foreign_keys.push(fk);
+        }
+    }
+    Some(Operation::CreateTable(t))
+}
+
+fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
+    let t = random_table(rng, state)?;
+    let old = rng.pick(&t.columns)?;
+    let in_pk = t.primary_key.contains(&old.name);
+    let mut op = AlterColumn {
+        table: t.name.clone(),
+        column: old.name.clone(),
+        ty: None,
+        null: None,
+        default: None,
+        drop_default: false,
+    };
+    if rng.chance(50) {
+        op.ty = Some(if old.auto { integer_type(rng) } else { any_type(rng) });
+    }
+    if rng.chance(40) {
+        // A key or auto column stays NOT NULL; saying so again is allowed.
+        op.null = Some(!(old.auto || in_pk) && rng.chance(50));
+    }
+    let new_ty = op.ty.unwrap_or(old.ty);
+    if !old.auto {
+        match rng.below(3) {
+            0 => op.default = default_for(rng, new_ty),
+            1 => op.drop_default = true,
+            _ => {}
+        }
+        let kept_default_breaks = op.default.is_none()
+            && !op.drop_default
+            && old.default.as_ref().is_some_and(|d| !default_fits(d, new_ty));
+        if kept_default_breaks {
+            op.drop_default = true;
+        }
+    }
+    Some(Operation::AlterColumn(op))
+}
+
+fn random_index(rng: &mut Rng, name: String, t: &TableDef) -> IndexDef {
+    let columns = rng.subset(&column_names(t), 3);
+    let predicate = rng.chance(20).then(|| format!("{} IS NOT NULL", columns[0]));
+    IndexDef {
+        name,
+        columns,
+        unique: rng.chance(40),
+        predicate,
+    }
+}
+
+fn check_expr(rng: &mut Rng, t: &TableDef) -> String {
+    let column = rng.pick(&t.columns).map_or("1", |c| c.name.as_str());
+    format!("{column} IS NOT NULL")
+}
+
+fn run_sql(rng: &mut Rng) -> RunSql {
+    if rng.chance(50) {
+        RunSql {
+            sql: SqlText::All("SELECT 1".into()),
+            reverse_sql: Some(SqlText::All("SELECT 2".into())),
+        }
+    } else {
+        let map = |verb: &str| {
+            SqlText::PerDialect(BTreeMap::from([
+                ("postgres".to_string(), format!("{verb} pg")),
+                ("default".to_string(), format!("{verb} other")),
+            ]))
+        };
+        RunSql {
+            sql: map("do"),
+            reverse_sql: Some(map("undo")),
+        }
+    }
+}
+
+/// Some table and the name of one of its objects listed by `names`.
+fn pick_object(
+    rng: &mut Rng,
+    state: &SchemaState,
+    names: impl Fn(&TableDef) -> Vec<String>,
+) -> Option<(String, String)> {
+    let all: Vec<(String, String)> = state
+        .tables
+        .values()
+        .flat_map(|t| names(t).into_iter().map(|n| (t.name.clone(), n)))
+        .collect();
+    rng.pick(&all).cloned()
+}
+
+// ---- the properties -------------------------------------------------------------------
+
+fn plan() -> impl Strategy<Value = Vec<(u8, u64)>> {
+    prop::collection::vec((0..KINDS, any::<u64>()), 1..60)
+}
+
+/// Applies `op` to a copy of `state`; a refusal must leave the copy untouched.
+fn try_apply(state: &SchemaState, op: &Operation) -> Result<SchemaState, StateError> {
+    let mut copy = state.clone();
+    match copy.apply(op) {
+        Ok(()) => Ok(copy),
+        Err(e) => {
+            assert_eq!(&copy, state, "refused {op:?} ({e}) but changed the state");
+            Err(e)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// For every operation: its inverse (from the state before) restores that state,
+    /// the inverse of the inverse redoes it, applying it a second time either works or
+    /// changes nothing, and it survives the migration file format. The whole history,
+    /// undone last first, leaves the empty schema.
+    #[test]
+    fn every_operation_is_undone_by_its_inverse(plan in plan()) {
+        let mut state = SchemaState::new();
+        let mut undo = Vec::new();
+        for (kind, seed) in plan {
+            let Some(op) = build(kind, &mut Rng(seed), &state) else { continue };
+            let before = state.clone();
+            state = try_apply(&before, &op)
+                .map_err(|e| TestCaseError::fail(format!("valid {op:?} refused: {e}")))?;
+
+            let inverse = op
+                .inverse(&before)
+                .map_err(|e| TestCaseError::fail(format!("no inverse for {op:?}: {e}")))?;
+            let undone = try_apply(&state, &inverse)
+                .map_err(|e| TestCaseError::fail(format!("inverse {inverse:?} of {op:?} refused: {e}")))?;
+            prop_assert_eq!(undone.canonical(), before.canonical(), "{:?} then {:?}", op, inverse);
+
+            let redo = inverse
+                .inverse(&state)
+                .map_err(|e| TestCaseError::fail(format!("no inverse for {inverse:?}: {e}")))?;
+            let redone = try_apply(&undone, &redo)
+                .map_err(|e| TestCaseError::fail(format!("{redo:?} (redo of {op:?}) refused: {e}")))?;
+            prop_assert_eq!(redone.canonical(), state.canonical(), "redo {:?} of {:?}", redo, op);
+
+            // Mostly refused (exists already / no longer exists); `try_apply` checks
+            // that a refusal changes nothing.
+            let _ = try_apply(&state, &op);
+
+            let text = toml::to_string(&op)
+                .map_err(|e| TestCaseError::fail(format!("{op:?} does not serialize: {e}")))?;
+            let parsed: Operation = toml::from_str(&text)
+                .map_err(|e| TestCaseError::fail(format!("{text} does not parse back: {e}")))?;
+            prop_assert_eq!(&parsed, &op, "TOML round trip of\n{}", text);
+
+            undo.push(inverse);
+        }
+        for inverse in undo.iter().rev() {
+            state = try_apply(&state, inverse)
+                .map_err(|e| TestCaseError::fail(format!("undoing the history: {inverse:?} refused: {e}")))?;
+        }
+        prop_assert_eq!(state, SchemaState::new());
+    }
+}
+
+/// The generator must reach every kind, or the property silently tests less.
+#[test]
+fn the_generator_builds_every_operation_kind() {
+    let mut state = SchemaState::new();
+    let mut built = HashSet::new();
+    let mut seeds = Rng(7);
+    for step in 0..5_000u64 {
+        let kind = (step % KINDS as u64) as u8;
+        if let Some(op) = build(kind, &mut Rng(seeds.next()), &state) {
+            state.apply(&op).unwrap_or_else(|e| panic!("valid {op:?} refused: {e}"));
+            built.insert(op.kind());
+        }
+        if step % 500 == 499 {
+            state = SchemaState::new();
+        }
+    }
+    assert_eq!(built.len(), KINDS as usize, "built only {built:?}");
+}
+
+// ---- specific refusals ----------------------------------------------------------------
+
+fn col(name: &str, ty: &str) -> ColumnDef {
+    ColumnDef {
+        name: name.into(),
+        ty: ty.parse().expect("a neutral type"),
+        null: false,
+        default: None,
+        auto: false,
+    }
+}
+
+fn table(name: &str, columns: Vec<ColumnDef>) -> TableDef {
+    TableDef {
+        name: name.into(),
+        columns,
+        primary_key: vec!["id".into()],
+        uniques: Vec::new(),
+        checks: Vec::new(),
+        foreign_keys: Vec::new(),
+        indexes: Vec::new(),
+    }
+}
+
+fn fk(name: &str, column: &str, references: &str) -> ForeignKeyDef {
+    ForeignKeyDef {
+        name: name.into(),
+        columns: vec![column.into()],
+        references: references.into(),
+        referenced_columns: vec!["id".into()],
+        on_delete: Some(FkAction::Cascade),
+        on_update: None,
+    }
+}
+
+/// `author(id, name)` with index `author_name_idx`, and `book(id, title, author_id)`
+/// with unique `book_title_uniq` and foreign key `book_author_fk` to author.
+fn library() -> SchemaState {
+    let mut author = table("author", vec![col("id", "bigint"), col("name", "varchar(100)")]);
+    author.indexes.push(IndexDef {
+        name: "author_name_idx".into(),
+        columns: vec!["name".into()],
+        unique: false,
+        predicate: None,
+    });
+    let mut book = table(
+        "book",
+        vec![col("id", "bigint"), col("title", "varchar(200)"), col("author_id", "bigint")],
+    );
+    book.uniques.push(UniqueDef {
+        name: "book_title_uniq".into(),
+        columns: vec!["title".into()],
+    });
+    book.foreign_keys.push(fk("book_author_fk", "author_id", "author"));
+    let mut state = SchemaState::new();
+    state.apply(&Operation::CreateTable(author)).expect("author fits");
+    state.apply(&Operation::CreateTable(book)).expect("book fits");
+    state
+}
+
+/// Applies `op`, expects a refusal, and checks the state did not change.
+fn refused(state: &SchemaState, op: Operation) -> StateError {
+    let mut copy = state.clone();
+    let err = copy.apply(&op).expect_err("the operation must be refused");
+    assert_eq!(&copy, state, "a refused operation changed the state");
+    err
+}
+
+fn drop_column(table: &str, column: &str) -> Operation {
+    Operation::DropColumn(DropColumn {
+        table: table.into(),
+        column: column.into(),
+    })
+}
+
+#[test]
+fn dropping_a_column_an_object_uses_is_refused() {
+    let state = library();
+    for (table, column, object) in [
+        ("author", "name", "author_name_idx"),
+        ("author", "id", "author"), // the primary key, and book's foreign key
+        ("book", "title", "book_title_uniq"),
+        ("book", "author_id", "book_author_fk"),
+    ] {
+        match refused(&state, drop_column(table, column)) {
+            StateError::InUse { object: by, .. } => {
+                assert!(by.contains(object), "{table}.{column}: blamed `{by}`")
+            }
+            other => panic!("{table}.{column}: expected InUse, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn dropping_a_column_used_by_another_tables_foreign_key_is_refused() {
+    let mut state = library();
+    state
+        .apply(&Operation::AddColumn(AddColumn {
+            table: "author".into(),
+            column: col("code", "varchar(10)"),
+        }))
+        .unwrap();
+    state
+        .apply(&Operation::AddColumn(AddColumn {
+            table: "book".into(),
+            column: col("author_code", "varchar(10)"),
+        }))
+        .unwrap();
+    state
+        .apply(&Operation::AddForeignKey(AddForeignKey {
+            table: "book".into(),
+            foreign_key: ForeignKeyDef {
+                name: "book_author_code_fk".into(),
+                columns: vec!["author_code".into()],
+                references: "author".into(),
+                referenced_columns: vec!["code".into()],
+                on_delete: None,
+                on_update: None,
+            },
+        }))
+        .unwrap();
+    assert!(matches!(
+        refused(&state, drop_column("author", "code")),
+        StateError::InUse { object, .. } if object.contains("book_author_code_fk")
+    ));
+}
+
+#[test]
+fn dropping_a_table_another_table_references_is_refused() {
+    let state = library();
+    let err = refused(
+        &state,
+        Operation::DropTable(DropTable {
+            name: "author".into(),
+        }),
+    );
+    assert!(
+        matches!(&err, StateError::InUse { object, .. } if object.contains("book_author_fk")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_table_referencing_only_itself_can_be_dropped_and_restored() {
+    let mut category = table(
+        "category",
+        vec![col("id", "bigint"), ColumnDef { null: true, ..col("parent_id", "bigint") }],
+    );
+    category.foreign_keys.push(fk("category_parent_fk", "parent_id", "category"));
+    let mut state = SchemaState::new();
+    state.apply(&Operation::CreateTable(category)).unwrap();
+    let before = state.clone();
+    let drop = Operation::DropTable(DropTable {
+        name: "category".into(),
+    });
+    state.apply(&drop).unwrap();
+    state.apply(&drop.inverse(&before).unwrap()).unwrap();
+    assert_eq!(state, before);
+}
+
+#[test]
+fn run_sql_without_reverse_sql_is_irreversible() {
+    let op = Operation::RunSql(RunSql {
+        sql: SqlText::All("UPDATE book SET title = upper(title)".into()),
+        reverse_sql: None,
+    });
+    assert!(matches!(
+        op.inverse(&library()),
+        Err(InverseError::Irreversible { .. })
+    ));
+}
+
+#[test]
+fn run_sql_with_reverse_sql_swaps_the_two() {
+    let forward = SqlText::All("INSERT INTO t VALUES (1)".into());
+    let backward = SqlText::PerDialect(BTreeMap::from([(
+        "default".to_string(),
+        "DELETE FROM t".to_string(),
+    )]));
+    let op = Operation::RunSql(RunSql {
+        sql: forward.clone(),
+        reverse_sql: Some(backward.clone()),
+    });
+    assert_eq!(
+        op.inverse(&SchemaState::new()).unwrap(),
+        Operation::RunSql(RunSql {
+            sql: backward,
+            reverse_sql: Some(forward),
+        })
+    );
+}
+
+fn assert_name_taken(state: &SchemaState, op: Operation, name: &str) {
+    match refused(state, op) {
+        StateError::NameTaken { name: taken, .. } => assert_eq!(taken, name),
+        other => panic!("expected NameTaken for `{name}`, got {other:?}"),
+    }
+}
+
+#[test]
+fn index_and_constraint_names_are_unique_schema_wide() {
+    let state = library();
+    let index = |name: &str| IndexDef {
+        name: name.into(),
+        columns: vec!["title".into()],
+        unique: false,
+        predicate: None,
+    };
+    // An index named like an index, a unique or a foreign key of any table.
+    for name in ["author_name_idx", "book_title_uniq", "book_author_fk"] {
+        assert_name_taken(
+            &state,
+            Operation::CreateIndex(CreateIndex {
+                table: "book".into(),
+                index: index(name),
+            }),
+            name,
+        );
+    }
+    // A constraint or foreign key named like another table's index.
+    assert_name_taken(
+        &state,
+        Operation::AddConstraint(AddConstraint {
+            table: "book".into(),
+            constraint: Constraint::Check {
+                name: "author_name_idx".into(),
+                expr: "id > 0".into(),
+            },
+        }),
+        "author_name_idx",
+    );
+    assert_name_taken(
+        &state,
+        Operation::AddForeignKey(AddForeignKey {
+            table: "book".into(),
+            foreign_key: fk("author_name_idx", "author_id", "author"),
+        }),
+        "author_name_idx",
+    );
+    // Renaming onto a taken name, including the index's own.
+    for to in ["book_title_uniq", "author_name_idx"] {
+        assert_name_taken(
+            &state,
+            Operation::RenameIndex(RenameIndex {
+                table: "author".into(),
+                from: "author_name_idx".into(),
+                to: to.into(),
+            }),
+            to,
+        );
+    }
+    // A new table whose objects clash with another table's or with each other.
+    let mut clash = table("shelf", vec![col("id", "bigint"), col("label", "varchar(20)")]);
+    clash.checks.push(CheckDef {
+        name: "book_author_fk".into(),
+        expr: "id > 0".into(),
+    });
+    assert_name_taken(&state, Operation::CreateTable(clash), "book_author_fk");
+    let mut twice = table("shelf", vec![col("id", "bigint"), col("label", "varchar(20)")]);
+    twice.uniques.push(UniqueDef {
+        name: "shelf_label".into(),
+        columns: vec!["label".into()],
+    });
+    twice.indexes.push(IndexDef {
+        name: "shelf_label".into(),
+        ..index("")
+    });
+    twice.indexes[0].columns = vec!["label".into()];
+    assert_name_taken(&state, Operation::CreateTable(twice), "shelf_label");
+}
+
+#[test]
+fn a_name_freed_by_a_drop_can_be_reused() {
+    let mut state = library();
+    state
+        .apply(&Operation::DropIndex(DropIndex {
+            table: "author".into(),
+            name: "author_name_idx".into(),
+        }))
+        .unwrap();
+    state
+        .apply(&Operation::AddConstraint(AddConstraint {
+            table: "book".into(),
+            constraint: Constraint::Unique {
+                name: "author_name_idx".into(),
+                columns: vec!["title".into(), "author_id".into()],
+            },
+        }))
+        .expect("the name is free again");
+}
