@@ -26,6 +26,9 @@ pub struct RenderedOperation {
 pub struct Script {
     /// The wrapper when the whole script runs in one transaction.
     pub transaction: Option<TransactionSql>,
+    /// Step by step: run (errors ignored) after a failed statement, to close what an
+    /// operation may have opened itself (a SQLite rebuild's own transaction).
+    pub recovery: Vec<Statement>,
     pub operations: Vec<RenderedOperation>,
 }
 
@@ -93,6 +96,12 @@ pub fn render(
     Ok((
         Script {
             transaction: transactional.then(|| dialect.transaction_sql()),
+            recovery: if transactional {
+                Vec::new()
+            } else {
+                let wrapper = dialect.transaction_sql();
+                std::iter::once(Statement::new("ROLLBACK")).chain(wrapper.after).collect()
+            },
             operations: rendered,
         },
         after,
@@ -169,6 +178,17 @@ impl Script {
     }
 
     async fn execute_step_by_step(&self, driver: &mut dyn Driver, bookkeeping: &Bookkeeping<'_>) -> Result<(), ExecuteError> {
+        let result = self.run_step_by_step(driver, bookkeeping).await;
+        if result.is_err() {
+            for statement in &self.recovery {
+                // Best effort: the original failure is what the user needs to see.
+                let _ = driver.execute(&statement.sql).await;
+            }
+        }
+        result
+    }
+
+    async fn run_step_by_step(&self, driver: &mut dyn Driver, bookkeeping: &Bookkeeping<'_>) -> Result<(), ExecuteError> {
         let skip = bookkeeping.skip;
         let failed = |completed, statement, source| ExecuteError {
             completed,

@@ -79,7 +79,11 @@ fn free_column_name(rng: &mut Rng, table: &TableDef) -> Option<String> {
 }
 
 /// An index or constraint name free schema-wide and not in `also_taken`.
-fn free_object_name(rng: &mut Rng, state: &SchemaState, also_taken: &HashSet<String>) -> Option<String> {
+fn free_object_name(
+    rng: &mut Rng,
+    state: &SchemaState,
+    also_taken: &HashSet<String>,
+) -> Option<String> {
     let start = rng.below(OBJECT_NAMES);
     (0..OBJECT_NAMES)
         .map(|i| format!("o{}", (start + i) % OBJECT_NAMES))
@@ -127,8 +131,12 @@ fn default_fits(default: &DefaultValue, ty: ColumnType) -> bool {
         DefaultValue::Int(_) => ty.is_numeric(),
         DefaultValue::Float(_) => ty.is_numeric() && !ty.is_integer(),
         DefaultValue::Text(_) => ty.is_textual() || ty.is_temporal(),
-        DefaultValue::Expr { expr: DefaultExpr::Now } => ty.is_temporal(),
-        DefaultValue::Expr { expr: DefaultExpr::Uuid } => ty == ColumnType::Uuid,
+        DefaultValue::Expr {
+            expr: DefaultExpr::Now,
+        } => ty.is_temporal(),
+        DefaultValue::Expr {
+            expr: DefaultExpr::Uuid,
+        } => ty == ColumnType::Uuid,
     }
 }
 
@@ -142,17 +150,25 @@ fn default_for(rng: &mut Rng, ty: ColumnType) -> Option<DefaultValue> {
         options.push(DefaultValue::Int(rng.below(2001) as i64 - 1000));
     }
     if ty.is_numeric() && !ty.is_integer() {
-        options.push(DefaultValue::Float(*rng.pick(&[0.5, 2.25, -1.75]).expect("not empty")));
+        options.push(DefaultValue::Float(
+            *rng.pick(&[0.5, 2.25, -1.75]).expect("not empty"),
+        ));
     }
     if ty.is_textual() || ty.is_temporal() {
-        let text = rng.pick(&["", "x", "it's", "2000-01-01"]).expect("not empty");
+        let text = rng
+            .pick(&["", "x", "it's", "2000-01-01"])
+            .expect("not empty");
         options.push(DefaultValue::Text(text.to_string()));
     }
     if ty.is_temporal() {
-        options.push(DefaultValue::Expr { expr: DefaultExpr::Now });
+        options.push(DefaultValue::Expr {
+            expr: DefaultExpr::Now,
+        });
     }
     if ty == ColumnType::Uuid {
-        options.push(DefaultValue::Expr { expr: DefaultExpr::Uuid });
+        options.push(DefaultValue::Expr {
+            expr: DefaultExpr::Uuid,
+        });
     }
     rng.pick(&options).cloned()
 }
@@ -163,7 +179,11 @@ fn plain_column(rng: &mut Rng, name: String) -> ColumnDef {
         name,
         ty,
         null: rng.chance(30),
-        default: if rng.chance(40) { default_for(rng, ty) } else { None },
+        default: if rng.chance(40) {
+            default_for(rng, ty)
+        } else {
+            None
+        },
         auto: false,
     }
 }
@@ -182,14 +202,31 @@ fn referenced_by_other(state: &SchemaState, table: &str) -> bool {
         .any(|t| t.name != table && t.foreign_keys.iter().any(|f| f.references == table))
 }
 
+/// Whether `sql` names `word` as a whole identifier: the state's own test for checks
+/// and predicates, restated (the generator's expressions are `<column> IS NOT NULL`).
+fn mentions(sql: &str, word: &str) -> bool {
+    sql.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|token| token.eq_ignore_ascii_case(word))
+}
+
+/// A check expression or index predicate of `t` names the column; such a column can
+/// be neither dropped nor renamed.
+fn column_in_sql(t: &TableDef, column: &str) -> bool {
+    t.checks.iter().any(|c| mentions(&c.expr, column))
+        || t.indexes
+            .iter()
+            .any(|i| i.predicate.as_deref().is_some_and(|p| mentions(p, column)))
+}
+
 /// The column is part of the primary key, an index, a constraint or a foreign key
-/// (either side).
+/// (either side), or named by a check or predicate.
 fn column_in_use(state: &SchemaState, t: &TableDef, column: &str) -> bool {
     let uses = |cols: &[String]| cols.iter().any(|c| c == column);
     uses(&t.primary_key)
         || t.indexes.iter().any(|i| uses(&i.columns))
         || t.uniques.iter().any(|u| uses(&u.columns))
         || t.foreign_keys.iter().any(|f| uses(&f.columns))
+        || column_in_sql(t, column)
         || state.tables.values().any(|other| {
             other
                 .foreign_keys
@@ -200,7 +237,12 @@ fn column_in_use(state: &SchemaState, t: &TableDef, column: &str) -> bool {
 
 /// A foreign key from `source` to `target`: the target's primary key when it has
 /// one, else any one of its columns; as many distinct source columns.
-fn foreign_key_between(rng: &mut Rng, name: String, source: &TableDef, target: &TableDef) -> Option<ForeignKeyDef> {
+fn foreign_key_between(
+    rng: &mut Rng,
+    name: String,
+    source: &TableDef,
+    target: &TableDef,
+) -> Option<ForeignKeyDef> {
     let referenced_columns = if target.primary_key.is_empty() {
         vec![rng.pick(&column_names(target))?.clone()]
     } else {
@@ -240,6 +282,21 @@ fn random_table<'a>(rng: &mut Rng, state: &'a SchemaState) -> Option<&'a TableDe
 // ---- one builder per operation kind ---------------------------------------------------
 
 const KINDS: u8 = 15;
+
+/// How often each kind (by number, as in `build`) is drawn. Tables are created more
+/// often than dropped so that histories grow schemas worth altering.
+const WEIGHTS: [u32; KINDS as usize] = [6, 1, 2, 3, 2, 2, 4, 3, 1, 2, 3, 1, 3, 1, 1];
+
+/// The kind number for `n` in `0..WEIGHTS.sum()`.
+fn weighted_kind(mut n: u32) -> u8 {
+    for (kind, weight) in WEIGHTS.iter().enumerate() {
+        if n < *weight {
+            return kind as u8;
+        }
+        n -= weight;
+    }
+    unreachable!("n is below the sum of the weights")
+}
 
 /// An operation of kind number `kind` that fits `state`, or `None` when none can.
 fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
@@ -284,7 +341,11 @@ fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         }
         5 => {
             let t = random_table(rng, state)?;
-            let from = rng.pick(&column_names(t))?.clone();
+            let renamable: Vec<_> = column_names(t)
+                .into_iter()
+                .filter(|c| !column_in_sql(t, c))
+                .collect();
+            let from = rng.pick(&renamable)?.clone();
             let to = free_column_name(rng, t)?;
             Some(Operation::RenameColumn(RenameColumn {
                 table: t.name.clone(),
@@ -302,11 +363,15 @@ fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
             }))
         }
         8 => {
-            let (table, name) = pick_object(rng, state, |t| t.indexes.iter().map(|i| i.name.clone()).collect())?;
+            let (table, name) = pick_object(rng, state, |t| {
+                t.indexes.iter().map(|i| i.name.clone()).collect()
+            })?;
             Some(Operation::DropIndex(DropIndex { table, name }))
         }
         9 => {
-            let (table, from) = pick_object(rng, state, |t| t.indexes.iter().map(|i| i.name.clone()).collect())?;
+            let (table, from) = pick_object(rng, state, |t| {
+                t.indexes.iter().map(|i| i.name.clone()).collect()
+            })?;
             let to = free_object_name(rng, state, &HashSet::new())?;
             Some(Operation::RenameIndex(RenameIndex { table, from, to }))
         }
@@ -320,7 +385,9 @@ fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
             }))
         }
         11 => {
-            let (table, name) = pick_object(rng, state, |t| t.foreign_keys.iter().map(|f| f.name.clone()).collect())?;
+            let (table, name) = pick_object(rng, state, |t| {
+                t.foreign_keys.iter().map(|f| f.name.clone()).collect()
+            })?;
             Some(Operation::DropForeignKey(DropForeignKey { table, name }))
         }
         12 => {
@@ -380,7 +447,12 @@ fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         t.columns.push(plain_column(rng, format!("c{i}")));
     }
     if t.primary_key.is_empty() && rng.chance(50) {
-        let not_null: Vec<_> = t.columns.iter().filter(|c| !c.null).map(|c| c.name.clone()).collect();
+        let not_null: Vec<_> = t
+            .columns
+            .iter()
+            .filter(|c| !c.null)
+            .map(|c| c.name.clone())
+            .collect();
         if !not_null.is_empty() {
             t.primary_key = rng.subset(&not_null, 2);
         }
@@ -437,7 +509,11 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         drop_default: false,
     };
     if rng.chance(50) {
-        op.ty = Some(if old.auto { integer_type(rng) } else { any_type(rng) });
+        op.ty = Some(if old.auto {
+            integer_type(rng)
+        } else {
+            any_type(rng)
+        });
     }
     if rng.chance(40) {
         // A key or auto column stays NOT NULL; saying so again is allowed.
@@ -452,7 +528,10 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         }
         let kept_default_breaks = op.default.is_none()
             && !op.drop_default
-            && old.default.as_ref().is_some_and(|d| !default_fits(d, new_ty));
+            && old
+                .default
+                .as_ref()
+                .is_some_and(|d| !default_fits(d, new_ty));
         if kept_default_breaks {
             op.drop_default = true;
         }
@@ -462,7 +541,9 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
 
 fn random_index(rng: &mut Rng, name: String, t: &TableDef) -> IndexDef {
     let columns = rng.subset(&column_names(t), 3);
-    let predicate = rng.chance(20).then(|| format!("{} IS NOT NULL", columns[0]));
+    let predicate = rng
+        .chance(20)
+        .then(|| format!("{} IS NOT NULL", columns[0]));
     IndexDef {
         name,
         columns,
@@ -513,7 +594,8 @@ fn pick_object(
 // ---- the properties -------------------------------------------------------------------
 
 fn plan() -> impl Strategy<Value = Vec<(u8, u64)>> {
-    prop::collection::vec((0..KINDS, any::<u64>()), 1..60)
+    let total: u32 = WEIGHTS.iter().sum();
+    prop::collection::vec(((0..total).prop_map(weighted_kind), any::<u64>()), 1..80)
 }
 
 /// Applies `op` to a copy of `state`; a refusal must leave the copy untouched.
@@ -585,10 +667,13 @@ fn the_generator_builds_every_operation_kind() {
     let mut state = SchemaState::new();
     let mut built = HashSet::new();
     let mut seeds = Rng(7);
+    let total: u32 = WEIGHTS.iter().sum();
     for step in 0..5_000u64 {
-        let kind = (step % KINDS as u64) as u8;
+        let kind = weighted_kind(seeds.below(total as usize) as u32);
         if let Some(op) = build(kind, &mut Rng(seeds.next()), &state) {
-            state.apply(&op).unwrap_or_else(|e| panic!("valid {op:?} refused: {e}"));
+            state
+                .apply(&op)
+                .unwrap_or_else(|e| panic!("valid {op:?} refused: {e}"));
             built.insert(op.kind());
         }
         if step % 500 == 499 {
@@ -636,7 +721,10 @@ fn fk(name: &str, column: &str, references: &str) -> ForeignKeyDef {
 /// `author(id, name)` with index `author_name_idx`, and `book(id, title, author_id)`
 /// with unique `book_title_uniq` and foreign key `book_author_fk` to author.
 fn library() -> SchemaState {
-    let mut author = table("author", vec![col("id", "bigint"), col("name", "varchar(100)")]);
+    let mut author = table(
+        "author",
+        vec![col("id", "bigint"), col("name", "varchar(100)")],
+    );
     author.indexes.push(IndexDef {
         name: "author_name_idx".into(),
         columns: vec!["name".into()],
@@ -645,16 +733,25 @@ fn library() -> SchemaState {
     });
     let mut book = table(
         "book",
-        vec![col("id", "bigint"), col("title", "varchar(200)"), col("author_id", "bigint")],
+        vec![
+            col("id", "bigint"),
+            col("title", "varchar(200)"),
+            col("author_id", "bigint"),
+        ],
     );
     book.uniques.push(UniqueDef {
         name: "book_title_uniq".into(),
         columns: vec!["title".into()],
     });
-    book.foreign_keys.push(fk("book_author_fk", "author_id", "author"));
+    book.foreign_keys
+        .push(fk("book_author_fk", "author_id", "author"));
     let mut state = SchemaState::new();
-    state.apply(&Operation::CreateTable(author)).expect("author fits");
-    state.apply(&Operation::CreateTable(book)).expect("book fits");
+    state
+        .apply(&Operation::CreateTable(author))
+        .expect("author fits");
+    state
+        .apply(&Operation::CreateTable(book))
+        .expect("book fits");
     state
 }
 
@@ -744,9 +841,17 @@ fn dropping_a_table_another_table_references_is_refused() {
 fn a_table_referencing_only_itself_can_be_dropped_and_restored() {
     let mut category = table(
         "category",
-        vec![col("id", "bigint"), ColumnDef { null: true, ..col("parent_id", "bigint") }],
+        vec![
+            col("id", "bigint"),
+            ColumnDef {
+                null: true,
+                ..col("parent_id", "bigint")
+            },
+        ],
     );
-    category.foreign_keys.push(fk("category_parent_fk", "parent_id", "category"));
+    category
+        .foreign_keys
+        .push(fk("category_parent_fk", "parent_id", "category"));
     let mut state = SchemaState::new();
     state.apply(&Operation::CreateTable(category)).unwrap();
     let before = state.clone();
@@ -850,13 +955,19 @@ fn index_and_constraint_names_are_unique_schema_wide() {
         );
     }
     // A new table whose objects clash with another table's or with each other.
-    let mut clash = table("shelf", vec![col("id", "bigint"), col("label", "varchar(20)")]);
+    let mut clash = table(
+        "shelf",
+        vec![col("id", "bigint"), col("label", "varchar(20)")],
+    );
     clash.checks.push(CheckDef {
         name: "book_author_fk".into(),
         expr: "id > 0".into(),
     });
     assert_name_taken(&state, Operation::CreateTable(clash), "book_author_fk");
-    let mut twice = table("shelf", vec![col("id", "bigint"), col("label", "varchar(20)")]);
+    let mut twice = table(
+        "shelf",
+        vec![col("id", "bigint"), col("label", "varchar(20)")],
+    );
     twice.uniques.push(UniqueDef {
         name: "shelf_label".into(),
         columns: vec!["label".into()],
@@ -887,4 +998,91 @@ fn a_name_freed_by_a_drop_can_be_reused() {
             },
         }))
         .expect("the name is free again");
+}
+
+// ---- checks and partial-index predicates are opaque SQL to the state -----------------
+
+/// `event(id, qty, deleted_at)` with check `event_qty_nonneg` (`qty >= 0`) and
+/// partial index `event_live_idx` on `id` where `deleted_at IS NULL`.
+fn event_with_check_and_predicate() -> SchemaState {
+    let mut event = table(
+        "event",
+        vec![
+            col("id", "bigint"),
+            col("qty", "int"),
+            ColumnDef {
+                null: true,
+                ..col("deleted_at", "datetime")
+            },
+        ],
+    );
+    event.checks.push(CheckDef {
+        name: "event_qty_nonneg".into(),
+        expr: "qty >= 0".into(),
+    });
+    event.indexes.push(IndexDef {
+        name: "event_live_idx".into(),
+        columns: vec!["id".into()],
+        unique: false,
+        predicate: Some("deleted_at IS NULL".into()),
+    });
+    let mut state = SchemaState::new();
+    state.apply(&Operation::CreateTable(event)).unwrap();
+    state
+}
+
+/// SQLite and MariaDB refuse to drop a column a check or an index predicate mentions
+/// ("no such column", "Unknown column 'qty' in 'CHECK'"); PostgreSQL silently drops
+/// the check. The state refuses, so no database is left with a dangling expression.
+#[test]
+fn dropping_a_column_a_check_or_predicate_mentions_is_refused() {
+    let state = event_with_check_and_predicate();
+    for (column, object) in [
+        ("qty", "event_qty_nonneg"),
+        ("deleted_at", "event_live_idx"),
+    ] {
+        match refused(&state, drop_column("event", column)) {
+            StateError::InUse { object: by, .. } => assert!(by.contains(object), "{column}: {by}"),
+            other => panic!("{column}: expected InUse, got {other:?}"),
+        }
+    }
+}
+
+/// Every database rewrites such an expression on rename, the state cannot do it the
+/// same way, so it refuses rather than drift (and break a later SQLite rebuild, which
+/// recreates the table from the state's expression).
+#[test]
+fn renaming_a_column_a_check_or_predicate_mentions_is_refused() {
+    let state = event_with_check_and_predicate();
+    for (from, to) in [("qty", "amount"), ("deleted_at", "removed_at")] {
+        let op = Operation::RenameColumn(RenameColumn {
+            table: "event".into(),
+            from: from.into(),
+            to: to.into(),
+        });
+        assert!(
+            matches!(refused(&state, op), StateError::InUse { .. }),
+            "{from}"
+        );
+    }
+}
+
+/// Whole identifiers only: `qty_max` is not `qty`.
+#[test]
+fn a_column_whose_name_only_prefixes_a_mentioned_one_stays_free() {
+    let mut state = event_with_check_and_predicate();
+    for column in ["qt", "deleted"] {
+        state
+            .apply(&Operation::AddColumn(AddColumn {
+                table: "event".into(),
+                column: ColumnDef {
+                    null: true,
+                    ..col(column, "int")
+                },
+            }))
+            .unwrap();
+        state
+            .apply(&drop_column("event", column))
+            .unwrap_or_else(|e| panic!("{column}: {e}"));
+    }
 }

@@ -174,6 +174,9 @@ impl SchemaState {
         if let Some(f) = t.foreign_keys.iter().find(|f| uses(&f.columns)) {
             return Err(in_use(format!("foreign key {}", f.name)));
         }
+        if let Some(object) = sql_mentioning(t, column) {
+            return Err(in_use(object));
+        }
         if let Some((other, fk)) = self
             .foreign_keys_into(table)
             .find(|(_, fk)| uses(&fk.referenced_columns))
@@ -191,6 +194,15 @@ impl SchemaState {
             return Err(StateError::ColumnExists {
                 table: table.to_string(),
                 column: to.to_string(),
+            });
+        }
+        // Check expressions and index predicates are SQL text the state cannot rewrite
+        // the same way every database does, so such a column is renamed only once they
+        // are dropped (and added back after, spelled with the new name).
+        if let Some(object) = sql_mentioning(t, from) {
+            return Err(StateError::InUse {
+                what: format!("column `{table}.{from}`"),
+                object,
             });
         }
         let rename = |cols: &mut Vec<String>| {
@@ -359,6 +371,29 @@ fn no_such(table: &str, name: &str, what: &'static str) -> StateError {
         name: name.to_string(),
         what,
     }
+}
+
+/// The check constraint or partial index whose SQL names `column`, if any.
+fn sql_mentioning(t: &TableDef, column: &str) -> Option<String> {
+    if let Some(c) = t.checks.iter().find(|c| mentions(&c.expr, column)) {
+        return Some(format!("check constraint {}", c.name));
+    }
+    t.indexes
+        .iter()
+        .find(|i| i.predicate.as_deref().is_some_and(|p| mentions(p, column)))
+        .map(|i| format!("the predicate of index {}", i.name))
+}
+
+/// Whether `sql` contains `word` as a whole identifier (case-insensitive), quoted or not.
+pub fn mentions(sql: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let lower = sql.to_lowercase();
+    let word = word.to_lowercase();
+    lower.match_indices(&word).any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let after = lower[i + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
 }
 
 fn require_columns(t: &TableDef, columns: &[String]) -> Result<(), StateError> {
