@@ -141,3 +141,119 @@ pub fn unique_db_name(prefix: &str) -> String {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every case loads, fits the state, and its operations undone last-first give
+    /// back the setup's schema — checked on the state alone, without any dialect.
+    #[test]
+    fn every_corpus_case_round_trips_through_its_inverses() {
+        let cases = load_corpus(&corpus_dir(env!("CARGO_MANIFEST_DIR")));
+        assert!(!cases.is_empty(), "the corpus is empty");
+        for case in &cases {
+            let setup = setup_state(case);
+            let mut state = setup.clone();
+            let mut inverses = Vec::with_capacity(case.operations.len());
+            for (i, op) in case.operations.iter().enumerate() {
+                let inverse = op
+                    .inverse(&state)
+                    .unwrap_or_else(|e| panic!("{}: operation {}: inverse: {e}", case.name, i + 1));
+                state
+                    .apply(op)
+                    .unwrap_or_else(|e| panic!("{}: operation {}: {e}", case.name, i + 1));
+                inverses.push((i + 1, inverse));
+            }
+            for (i, inverse) in inverses.iter().rev() {
+                state.apply(inverse).unwrap_or_else(|e| {
+                    panic!("{}: inverse of operation {i} ({inverse}): {e}", case.name)
+                });
+            }
+            assert_eq!(
+                state.canonical(),
+                setup.canonical(),
+                "{}: undoing the operations did not restore the setup schema",
+                case.name
+            );
+        }
+    }
+
+    /// Files are `NNN_snake_case.toml` with distinct numbers, so the order is stable
+    /// and a snapshot name says which case it is.
+    #[test]
+    fn corpus_files_are_numbered_snake_case() {
+        let mut numbers = std::collections::HashSet::new();
+        for case in load_corpus(&corpus_dir(env!("CARGO_MANIFEST_DIR"))) {
+            let (number, rest) = case.name.split_at(case.name.len().min(4));
+            let well_formed = number.len() == 4
+                && number[..3].bytes().all(|b| b.is_ascii_digit())
+                && number.ends_with('_')
+                && !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            assert!(well_formed, "{}: not NNN_snake_case", case.name);
+            assert!(numbers.insert(number.to_string()), "{}: number used twice", case.name);
+        }
+    }
+
+    /// The corpus is the contract every dialect is held to: it must exercise every
+    /// operation kind, under test and not just in setup.
+    #[test]
+    fn corpus_covers_every_operation_kind() {
+        let covered: std::collections::HashSet<&str> =
+            load_corpus(&corpus_dir(env!("CARGO_MANIFEST_DIR")))
+                .iter()
+                .flat_map(|case| case.operations.iter().map(Operation::kind))
+                .collect();
+        let all = [
+            "create_table",
+            "drop_table",
+            "rename_table",
+            "add_column",
+            "drop_column",
+            "rename_column",
+            "alter_column",
+            "create_index",
+            "drop_index",
+            "rename_index",
+            "add_foreign_key",
+            "drop_foreign_key",
+            "add_constraint",
+            "drop_constraint",
+            "run_sql",
+        ];
+        let missing: Vec<_> = all.iter().filter(|k| !covered.contains(*k)).collect();
+        assert!(missing.is_empty(), "no corpus case tests {missing:?}");
+    }
+
+    /// The operations are the migration file format: writing one back to TOML and
+    /// reading it again must give the same operation.
+    #[test]
+    fn corpus_operations_survive_a_toml_round_trip() {
+        for case in load_corpus(&corpus_dir(env!("CARGO_MANIFEST_DIR"))) {
+            for op in case.setup.iter().chain(&case.operations) {
+                let text = toml::to_string(op)
+                    .unwrap_or_else(|e| panic!("{}: {op}: serialize: {e}", case.name));
+                let back: Operation = toml::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{}: {op}: parse back: {e}\n{text}", case.name));
+                assert_eq!(&back, op, "{}: changed in a TOML round trip:\n{text}", case.name);
+            }
+        }
+    }
+
+    #[test]
+    fn corpus_cases_name_only_known_dialects_as_unsupported() {
+        let known = ["sqlite", "postgres", "mysql", "mariadb"];
+        for case in load_corpus(&corpus_dir(env!("CARGO_MANIFEST_DIR"))) {
+            for dialect in &case.unsupported_on {
+                assert!(
+                    known.contains(&dialect.as_str()),
+                    "{}: unknown dialect `{dialect}` in unsupported_on",
+                    case.name
+                );
+            }
+        }
+    }
+}

@@ -79,9 +79,11 @@ impl SchemaState {
             }
         }
         for i in &t.indexes {
+            require_some_columns(&t.name, &i.name, &i.columns)?;
             require_columns(t, &i.columns)?;
         }
         for u in &t.uniques {
+            require_some_columns(&t.name, &u.name, &u.columns)?;
             require_columns(t, &u.columns)?;
         }
         for fk in &t.foreign_keys {
@@ -92,7 +94,7 @@ impl SchemaState {
             } else {
                 self.table(&fk.references)?
             };
-            check_fk_target(&t.name, fk, target)?;
+            check_fk_target(t, fk, target)?;
         }
         self.tables.insert(t.name.clone(), t.clone());
         Ok(())
@@ -252,6 +254,7 @@ impl SchemaState {
             new.default = None;
         }
         check_column(&o.table, &new)?;
+        self.check_foreign_keys_allow(t, old, &new)?;
         if new.null && t.primary_key.contains(&o.column) {
             return Err(StateError::Invalid(format!(
                 "primary key column `{}.{}` cannot be nullable",
@@ -270,6 +273,7 @@ impl SchemaState {
 
     fn create_index(&mut self, table: &str, index: &IndexDef) -> Result<(), StateError> {
         let t = self.table(table)?;
+        require_some_columns(table, &index.name, &index.columns)?;
         require_columns(t, &index.columns)?;
         self.require_free_name(table, &index.name)?;
         self.table_mut(table)?.indexes.push(index.clone());
@@ -279,7 +283,10 @@ impl SchemaState {
     fn drop_index(&mut self, table: &str, name: &str) -> Result<(), StateError> {
         let t = self.table(table)?;
         t.index(name).ok_or_else(|| no_such(table, name, "an index"))?;
-        self.table_mut(table)?.indexes.retain(|i| i.name != name);
+        let mut without = t.clone();
+        without.indexes.retain(|i| i.name != name);
+        self.require_keys_for_foreign_keys(&without, name)?;
+        *self.table_mut(table)? = without;
         Ok(())
     }
 
@@ -296,8 +303,7 @@ impl SchemaState {
 
     fn add_foreign_key(&mut self, table: &str, fk: &ForeignKeyDef) -> Result<(), StateError> {
         let t = self.table(table)?;
-        require_columns(t, &fk.columns)?;
-        check_fk_target(table, fk, self.table(&fk.references)?)?;
+        check_fk_target(t, fk, self.table(&fk.references)?)?;
         self.require_free_name(table, &fk.name)?;
         self.table_mut(table)?.foreign_keys.push(fk.clone());
         Ok(())
@@ -313,7 +319,8 @@ impl SchemaState {
 
     fn add_constraint(&mut self, table: &str, c: &Constraint) -> Result<(), StateError> {
         let t = self.table(table)?;
-        if let Constraint::Unique { columns, .. } = c {
+        if let Constraint::Unique { columns, name } = c {
+            require_some_columns(table, name, columns)?;
             require_columns(t, columns)?;
         }
         self.require_free_name(table, c.name())?;
@@ -335,9 +342,51 @@ impl SchemaState {
         let t = self.table(table)?;
         t.constraint(name)
             .ok_or_else(|| no_such(table, name, "a unique or check constraint"))?;
-        let t = self.table_mut(table)?;
-        t.uniques.retain(|u| u.name != name);
-        t.checks.retain(|c| c.name != name);
+        let mut without = t.clone();
+        without.uniques.retain(|u| u.name != name);
+        without.checks.retain(|c| c.name != name);
+        self.require_keys_for_foreign_keys(&without, name)?;
+        *self.table_mut(table)? = without;
+        Ok(())
+    }
+
+    /// Refuses removing `removed` if a foreign key into the table relies on it.
+    fn require_keys_for_foreign_keys(&self, without: &TableDef, removed: &str) -> Result<(), StateError> {
+        match self
+            .foreign_keys_into(&without.name)
+            .find(|(_, fk)| !is_unique_key(without, &fk.referenced_columns))
+        {
+            Some((other, fk)) => Err(StateError::InUse {
+                what: format!("`{removed}` of table `{}`", without.name),
+                object: format!("foreign key {other}.{}", fk.name),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// A column in a foreign key (either end) keeps its type, and keeps accepting
+    /// NULL while a `set null` action may write one.
+    fn check_foreign_keys_allow(&self, t: &TableDef, old: &ColumnDef, new: &ColumnDef) -> Result<(), StateError> {
+        let column = &old.name;
+        let in_use = |fk: &ForeignKeyDef, owner: &str| StateError::InUse {
+            what: format!("column `{}.{column}`", t.name),
+            object: format!("foreign key {owner}.{}", fk.name),
+        };
+        let own = t.foreign_keys.iter().filter(|f| f.columns.contains(column));
+        for fk in own {
+            let set_null = [fk.on_delete, fk.on_update].contains(&Some(FkAction::SetNull));
+            if old.ty != new.ty || (set_null && !new.null) {
+                return Err(in_use(fk, &t.name));
+            }
+        }
+        if old.ty != new.ty {
+            if let Some((owner, fk)) = self
+                .foreign_keys_into(&t.name)
+                .find(|(_, f)| f.referenced_columns.contains(column))
+            {
+                return Err(in_use(fk, owner));
+            }
+        }
         Ok(())
     }
 
@@ -396,6 +445,13 @@ pub fn mentions(sql: &str, word: &str) -> bool {
     })
 }
 
+fn require_some_columns(table: &str, name: &str, columns: &[String]) -> Result<(), StateError> {
+    if columns.is_empty() {
+        return Err(StateError::Invalid(format!("`{table}.{name}` names no columns")));
+    }
+    Ok(())
+}
+
 fn require_columns(t: &TableDef, columns: &[String]) -> Result<(), StateError> {
     for c in columns {
         if t.column(c).is_none() {
@@ -408,14 +464,47 @@ fn require_columns(t: &TableDef, columns: &[String]) -> Result<(), StateError> {
     Ok(())
 }
 
-fn check_fk_target(table: &str, fk: &ForeignKeyDef, target: &TableDef) -> Result<(), StateError> {
+/// What every database demands of a foreign key: as many columns as it references,
+/// the same types on both sides, a primary key or unique key as its target, and
+/// nullable columns for `set null`.
+fn check_fk_target(source: &TableDef, fk: &ForeignKeyDef, target: &TableDef) -> Result<(), StateError> {
+    let invalid = |why: String| Err(StateError::Invalid(format!("foreign key `{}.{}`: {why}", source.name, fk.name)));
     if fk.columns.is_empty() || fk.columns.len() != fk.referenced_columns.len() {
-        return Err(StateError::Invalid(format!(
-            "foreign key `{table}.{}` must name as many referenced columns as columns",
-            fk.name
-        )));
+        return invalid("must name as many referenced columns as columns".into());
     }
-    require_columns(target, &fk.referenced_columns)
+    require_columns(source, &fk.columns)?;
+    require_columns(target, &fk.referenced_columns)?;
+    if !is_unique_key(target, &fk.referenced_columns) {
+        return invalid(format!(
+            "({}) of `{}` is not its primary key or a unique key",
+            fk.referenced_columns.join(", "),
+            target.name
+        ));
+    }
+    for (c, r) in fk.columns.iter().zip(&fk.referenced_columns) {
+        let (c, r) = (source.column(c).expect("checked"), target.column(r).expect("checked"));
+        if c.ty != r.ty {
+            return invalid(format!(
+                "column `{}` is {} but `{}.{}` is {}; they must have the same type",
+                c.name, c.ty, target.name, r.name, r.ty
+            ));
+        }
+    }
+    let set_null = [fk.on_delete, fk.on_update].contains(&Some(FkAction::SetNull));
+    if let Some(c) = fk.columns.iter().find(|c| set_null && !source.column(c).expect("checked").null) {
+        return invalid(format!("`set null` needs column `{c}` to be nullable"));
+    }
+    Ok(())
+}
+
+/// Whether `columns` (in any order) are the primary key, a unique constraint or a
+/// full (non-partial) unique index of `t`.
+pub fn is_unique_key(t: &TableDef, columns: &[String]) -> bool {
+    let wanted: std::collections::BTreeSet<&String> = columns.iter().collect();
+    let same = |cols: &[String]| cols.len() == columns.len() && cols.iter().all(|c| wanted.contains(c));
+    same(&t.primary_key)
+        || t.uniques.iter().any(|u| same(&u.columns))
+        || t.indexes.iter().any(|i| i.unique && i.predicate.is_none() && same(&i.columns))
 }
 
 /// Rules every column obeys wherever it appears.

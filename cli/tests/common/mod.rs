@@ -44,3 +44,27 @@ pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// Copies the bundled example into a temp folder, with `url` as its database.
+pub fn tracker_copy(url: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&tracker(), dir.path());
+    let config = std::fs::read_to_string(dir.path().join("strata.toml")).unwrap();
+    let config = config.replace("url = \"sqlite://db.sqlite3\"", &format!("url = {url:?}"));
+    std::fs::write(dir.path().join("strata.toml"), config).unwrap();
+    let _ = std::fs::remove_file(dir.path().join("db.sqlite3"));
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
