@@ -1,5 +1,8 @@
 //! The `strata` binary: parse the command line, run one command, map errors to exit codes.
 
+// Errors carry their full context by value; they only travel on the failure path.
+#![allow(clippy::result_large_err)]
+
 mod args;
 mod backends;
 mod commands;

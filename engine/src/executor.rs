@@ -217,6 +217,31 @@ pub fn plan(graph: &Graph, status: &Status, targets: &[Target], options: &Option
     Ok(steps)
 }
 
+/// An irreversible operation anywhere in the backward part of the plan stops the run
+/// before its first statement.
+fn refuse_irreversible(graph: &Graph, steps: &[PlannedStep]) -> Result<(), ExecError> {
+    for step in steps.iter().filter(|s| s.step == Step::Unapply) {
+        let m = graph.get(&step.key).expect("planned keys exist");
+        let irreversible = m.operations.iter().enumerate().find(|(_, op)| {
+            matches!(op, crate::ast::Operation::RunSql(r) if r.reverse_sql.is_none())
+        });
+        if let Some((i, op)) = irreversible {
+            return Err(ExecError::Script {
+                key: m.key.clone(),
+                path: m.path.clone(),
+                source: ScriptError::Inverse {
+                    index: i + 1,
+                    description: op.to_string(),
+                    source: crate::state::InverseError::Irreversible {
+                        operation: op.kind().to_string(),
+                    },
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
 fn verify_checksums(graph: &Graph, status: &Status, accept_edited: bool) -> Result<(), ExecError> {
     for row in status.rows.values() {
         if !graph.apps().contains(&row.key.app) {
@@ -304,6 +329,7 @@ async fn migrate_locked(
         rows: history.read(driver).await?,
     };
     let steps = plan(graph, &status, targets, options)?;
+    refuse_irreversible(graph, &steps)?;
     observer.planned(&steps);
     let dialect = driver.dialect();
     if options.accept_edited {

@@ -1,0 +1,208 @@
+//! `cargo bench -p strata --bench migrate`: strata against the raw-SQL limit.
+//!
+//! Generates 1000 migrations (about 5,000 operations over 100 tables), then on each
+//! backend measures `migrate` from empty and back to zero through the executor, and
+//! the identical statements with the same transaction boundaries run directly
+//! through the same driver. Also times loading and planning the 1000 migrations.
+//! Server URLs: STRATA_TEST_POSTGRES_URL / STRATA_TEST_MYSQL_URL (skipped if unset).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use strata_engine::dialect::driver::Driver;
+use strata_engine::dialect::Registry;
+use strata_engine::executor::{self, Options, Quiet};
+use strata_engine::graph::{Graph, Target};
+use strata_engine::project::{Overrides, Project};
+use strata_engine::script::{self, Direction, Script};
+
+const TABLES: usize = 100;
+const MIGRATIONS: usize = 1000;
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let operations = generate(dir.path());
+    println!("generated {MIGRATIONS} migrations, {operations} operations over {TABLES} tables");
+
+    let (load, plan) = time_planning(dir.path());
+    println!("load 1000 migration files: {:>8.1} ms", ms(load));
+    println!("graph + plan:              {:>8.1} ms", ms(plan));
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let backends = [
+        ("sqlite", Some(format!("sqlite://{}", dir.path().join("bench.sqlite3").display()))),
+        ("postgres", env_url("STRATA_TEST_POSTGRES_URL")),
+        ("mariadb/mysql", env_url("STRATA_TEST_MYSQL_URL")),
+    ];
+    println!("\n| backend | strata migrate + zero | raw SQL | ratio |\n|---|---|---|---|");
+    for (name, url) in backends {
+        let Some(url) = url else {
+            println!("| {name} | skipped (no URL) | | |");
+            continue;
+        };
+        let (strata, raw) = runtime.block_on(measure(dir.path(), &url));
+        println!(
+            "| {name} | {:.2} s | {:.2} s | {:.3}x |",
+            strata.as_secs_f64(),
+            raw.as_secs_f64(),
+            strata.as_secs_f64() / raw.as_secs_f64()
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn env_url(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|u| !u.is_empty())
+}
+
+fn registry() -> Registry {
+    let mut r = Registry::new();
+    r.register(Arc::new(strata_sqlite::SqliteBackend))
+        .register(Arc::new(strata_postgres::PostgresBackend))
+        .register(Arc::new(strata_mysql::MysqlBackend));
+    r
+}
+
+/// Writes the project; returns the number of operations.
+fn generate(root: &Path) -> usize {
+    let migrations = root.join("apps/bench/migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    std::fs::write(root.join("strata.toml"), "[project]\napps = [\"bench\"]\n").unwrap();
+    let mut count = 0;
+    let mut previous: Option<String> = None;
+    for n in 1..=MIGRATIONS {
+        let name = format!("{n:04}_step");
+        let mut text = match &previous {
+            Some(p) => format!("dependencies = [\"bench.{p}\"]\n"),
+            None => String::new(),
+        };
+        let ops = if n <= TABLES {
+            let t = n - 1;
+            vec![
+                format!(
+                    "kind = \"create_table\"\nname = \"t{t:03}\"\nprimary_key = [\"id\"]\ncolumns = [{{ name = \"id\", type = \"bigint\", auto = true }}, {{ name = \"a\", type = \"varchar(50)\" }}, {{ name = \"b\", type = \"int\", default = 0 }}]"
+                ),
+                format!("kind = \"create_index\"\ntable = \"t{t:03}\"\nindex = {{ name = \"t{t:03}_a_idx\", columns = [\"a\"] }}"),
+            ]
+        } else {
+            let t = format!("t{:03}", n % TABLES);
+            vec![
+                format!("kind = \"add_column\"\ntable = \"{t}\"\ncolumn = {{ name = \"c{n}\", type = \"int\", null = true }}"),
+                format!("kind = \"create_index\"\ntable = \"{t}\"\nindex = {{ name = \"{t}_c{n}_idx\", columns = [\"c{n}\"] }}"),
+                format!("kind = \"drop_index\"\ntable = \"{t}\"\nname = \"{t}_c{n}_idx\""),
+                format!("kind = \"rename_column\"\ntable = \"{t}\"\nfrom = \"c{n}\"\nto = \"r{n}\""),
+                format!("kind = \"drop_column\"\ntable = \"{t}\"\ncolumn = \"r{n}\""),
+            ]
+        };
+        for op in &ops {
+            text.push_str("\n[[operations]]\n");
+            text.push_str(op);
+            text.push('\n');
+        }
+        count += ops.len();
+        std::fs::write(migrations.join(format!("{name}.toml")), text).unwrap();
+        previous = Some(name);
+    }
+    count
+}
+
+fn time_planning(root: &Path) -> (Duration, Duration) {
+    let started = Instant::now();
+    let project = Project::load(root, &Overrides::default()).unwrap();
+    let load = started.elapsed();
+    let started = Instant::now();
+    let graph = Graph::from_project(&project).unwrap();
+    let plan = graph.plan(&graph.latest_targets(), &Default::default());
+    assert_eq!(plan.len(), MIGRATIONS);
+    (load, started.elapsed())
+}
+
+async fn connect(url: &str) -> Box<dyn Driver> {
+    let registry = registry();
+    let (backend, _) = registry.for_url(url).unwrap();
+    backend.connect(url).await.unwrap()
+}
+
+/// A fresh database for `url` (servers) — returns its URL and a cleanup statement.
+async fn fresh_database(url: &str) -> (String, Option<(String, String)>) {
+    if url.starts_with("sqlite") {
+        let path = url.trim_start_matches("sqlite://");
+        let _ = std::fs::remove_file(path);
+        return (url.to_string(), None);
+    }
+    let name = format!("strata_bench_{}", std::process::id());
+    let mut admin = connect(url).await;
+    let quoted = admin.dialect().quote_ident(&name);
+    let _ = admin.execute(&format!("DROP DATABASE IF EXISTS {quoted}")).await;
+    admin.execute(&format!("CREATE DATABASE {quoted}")).await.unwrap();
+    admin.close().await.unwrap();
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let authority = rest.split('/').next().unwrap();
+    (format!("{scheme}://{authority}/{name}"), Some((url.to_string(), format!("DROP DATABASE {quoted}"))))
+}
+
+async fn measure(root: &Path, url: &str) -> (Duration, Duration) {
+    let project = Project::load(root, &Overrides::default()).unwrap();
+    let graph = Graph::from_project(&project).unwrap();
+    let options = Options::new("strata_migrations", Duration::from_secs(60));
+
+    // strata: migrate from empty, then back to zero.
+    let (db_url, cleanup) = fresh_database(url).await;
+    let mut driver = connect(&db_url).await;
+    let started = Instant::now();
+    executor::migrate(&graph, driver.as_mut(), &graph.latest_targets(), &options, &mut Quiet)
+        .await
+        .unwrap();
+    executor::migrate(&graph, driver.as_mut(), &[Target::Zero("bench".into())], &options, &mut Quiet)
+        .await
+        .unwrap();
+    let strata = started.elapsed();
+    driver.close().await.unwrap();
+    drop_database(cleanup).await;
+
+    // The limit: the same statements and transaction boundaries, rendered beforehand.
+    let (db_url, cleanup) = fresh_database(url).await;
+    let mut driver = connect(&db_url).await;
+    let scripts = render_all(&graph, driver.as_ref());
+    let started = Instant::now();
+    for script in &scripts {
+        script.execute(driver.as_mut()).await.unwrap();
+    }
+    let raw = started.elapsed();
+    driver.close().await.unwrap();
+    drop_database(cleanup).await;
+    (strata, raw)
+}
+
+async fn drop_database(cleanup: Option<(String, String)>) {
+    if let Some((admin, sql)) = cleanup {
+        let mut d = connect(&admin).await;
+        d.execute(&sql).await.unwrap();
+        d.close().await.unwrap();
+    }
+}
+
+fn render_all(graph: &Graph, driver: &dyn Driver) -> Vec<Script> {
+    let dialect = driver.dialect();
+    let version = driver.version();
+    let mut states = vec![strata_engine::SchemaState::new()];
+    let mut forward = Vec::new();
+    for m in graph.ordered() {
+        let before = states.last().unwrap().clone();
+        let (s, after) =
+            script::render(dialect.as_ref(), version, &before, &m.operations, m.atomic, Direction::Forward).unwrap();
+        forward.push(s);
+        states.push(after);
+    }
+    let mut backward = Vec::new();
+    for (i, m) in graph.ordered().enumerate().collect::<Vec<_>>().into_iter().rev() {
+        let (s, _) =
+            script::render(dialect.as_ref(), version, &states[i], &m.operations, m.atomic, Direction::Backward).unwrap();
+        backward.push(s);
+    }
+    forward.into_iter().chain(backward).collect()
+}
