@@ -173,8 +173,13 @@ fn default_for(rng: &mut Rng, ty: ColumnType) -> Option<DefaultValue> {
     rng.pick(&options).cloned()
 }
 
-fn plain_column(rng: &mut Rng, name: String) -> ColumnDef {
-    let ty = any_type(rng);
+/// A column of any type, or now and then of a type some key of the schema has
+/// (`key_types`), so that later foreign keys find columns of the type they reference.
+fn plain_column(rng: &mut Rng, name: String, key_types: &[ColumnType]) -> ColumnDef {
+    let ty = match rng.pick(key_types) {
+        Some(ty) if rng.chance(40) => *ty,
+        _ => any_type(rng),
+    };
     ColumnDef {
         name,
         ty,
@@ -235,42 +240,131 @@ fn column_in_use(state: &SchemaState, t: &TableDef, column: &str) -> bool {
         })
 }
 
-/// A foreign key from `source` to `target`: the target's primary key when it has
-/// one, else any one of its columns; as many distinct source columns.
+/// Whether `columns` (in any order) are the primary key, a unique constraint or a
+/// full (non-partial) unique index of `t`: what a foreign key may reference (the
+/// state's rule, restated).
+fn is_unique_key(t: &TableDef, columns: &[String]) -> bool {
+    let same =
+        |cols: &[String]| cols.len() == columns.len() && cols.iter().all(|c| columns.contains(c));
+    same(&t.primary_key)
+        || t.uniques.iter().any(|u| same(&u.columns))
+        || t.indexes
+            .iter()
+            .any(|i| i.unique && i.predicate.is_none() && same(&i.columns))
+}
+
+/// Every column set of `t` a foreign key may reference.
+fn unique_keys(t: &TableDef) -> Vec<Vec<String>> {
+    let pk = (!t.primary_key.is_empty()).then(|| t.primary_key.clone());
+    let uniques = t.uniques.iter().map(|u| u.columns.clone());
+    let unique_indexes = t
+        .indexes
+        .iter()
+        .filter(|i| i.unique && i.predicate.is_none())
+        .map(|i| i.columns.clone());
+    pk.into_iter()
+        .chain(uniques)
+        .chain(unique_indexes)
+        .collect()
+}
+
+/// The types of the columns a foreign key could reference, schema-wide.
+fn key_types(state: &SchemaState) -> Vec<ColumnType> {
+    let mut types = Vec::new();
+    for t in state.tables.values() {
+        for column in unique_keys(t).concat() {
+            types.extend(t.column(&column).map(|c| c.ty));
+        }
+    }
+    types
+}
+
+/// The column is in a foreign key, at either end (a self-reference counts twice).
+fn column_in_foreign_key(state: &SchemaState, t: &TableDef, column: &str) -> bool {
+    let uses = |cols: &[String]| cols.iter().any(|c| c == column);
+    t.foreign_keys.iter().any(|f| uses(&f.columns))
+        || state
+            .foreign_keys_into(&t.name)
+            .any(|(_, f)| uses(&f.referenced_columns))
+}
+
+fn sets_null(fk: &ForeignKeyDef) -> bool {
+    [fk.on_delete, fk.on_update].contains(&Some(FkAction::SetNull))
+}
+
+/// The column belongs to a foreign key of `t` that may write NULL into it.
+fn column_in_set_null_foreign_key(t: &TableDef, column: &str) -> bool {
+    t.foreign_keys
+        .iter()
+        .any(|f| sets_null(f) && f.columns.iter().any(|c| c == column))
+}
+
+/// An incoming foreign key references exactly the columns of index or unique `name`
+/// of `t`, and no other key of `t` has them: dropping it would leave the foreign key
+/// without a target.
+fn key_relied_on(state: &SchemaState, t: &TableDef, name: &str) -> bool {
+    let mut without = t.clone();
+    without.indexes.retain(|i| i.name != name);
+    without.uniques.retain(|u| u.name != name);
+    state
+        .foreign_keys_into(&t.name)
+        .any(|(_, f)| !is_unique_key(&without, &f.referenced_columns))
+}
+
+/// A referential action; `set null` only when every column of the key is nullable.
+fn fk_action(rng: &mut Rng, nullable: bool) -> Option<FkAction> {
+    let mut actions = vec![
+        None,
+        Some(FkAction::Cascade),
+        Some(FkAction::Restrict),
+        Some(FkAction::SetDefault),
+        Some(FkAction::NoAction),
+    ];
+    if nullable {
+        actions.push(Some(FkAction::SetNull));
+    }
+    *rng.pick(&actions).expect("not empty")
+}
+
+/// A foreign key from `source` to one of `target`'s keys, or `None` when the target
+/// has no key or the source lacks distinct columns of the referenced types.
 fn foreign_key_between(
     rng: &mut Rng,
     name: String,
     source: &TableDef,
     target: &TableDef,
 ) -> Option<ForeignKeyDef> {
-    let referenced_columns = if target.primary_key.is_empty() {
-        vec![rng.pick(&column_names(target))?.clone()]
-    } else {
-        target.primary_key.clone()
-    };
-    let sources = column_names(source);
-    if sources.len() < referenced_columns.len() {
-        return None;
+    let key = rng.pick(&unique_keys(target))?.clone();
+    foreign_key_to(rng, name, source, target, key)
+}
+
+/// A foreign key from `source` to the key `referenced_columns` of `target`, over
+/// distinct source columns each of its referenced column's type.
+fn foreign_key_to(
+    rng: &mut Rng,
+    name: String,
+    source: &TableDef,
+    target: &TableDef,
+    referenced_columns: Vec<String>,
+) -> Option<ForeignKeyDef> {
+    let mut pool: Vec<&ColumnDef> = source.columns.iter().collect();
+    let mut columns = Vec::new();
+    for referenced in &referenced_columns {
+        let ty = target.column(referenced)?.ty;
+        let fitting: Vec<usize> = (0..pool.len()).filter(|&i| pool[i].ty == ty).collect();
+        let chosen = pool.swap_remove(*rng.pick(&fitting)?);
+        columns.push(chosen.name.clone());
     }
-    let mut pool = sources;
-    let columns = (0..referenced_columns.len())
-        .map(|_| pool.swap_remove(rng.below(pool.len())))
-        .collect();
-    let actions = [
-        None,
-        Some(FkAction::Cascade),
-        Some(FkAction::Restrict),
-        Some(FkAction::SetNull),
-        Some(FkAction::SetDefault),
-        Some(FkAction::NoAction),
-    ];
+    let nullable = columns
+        .iter()
+        .all(|c| source.column(c).is_some_and(|c| c.null));
     Some(ForeignKeyDef {
         name,
         columns,
         references: target.name.clone(),
         referenced_columns,
-        on_delete: *rng.pick(&actions).expect("not empty"),
-        on_update: *rng.pick(&actions).expect("not empty"),
+        on_delete: fk_action(rng, nullable),
+        on_update: fk_action(rng, nullable),
     })
 }
 
@@ -322,7 +416,7 @@ fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
             let name = free_column_name(rng, t)?;
             Some(Operation::AddColumn(AddColumn {
                 table: t.name.clone(),
-                column: plain_column(rng, name),
+                column: plain_column(rng, name, &key_types(state)),
             }))
         }
         4 => {
@@ -364,7 +458,11 @@ fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         }
         8 => {
             let (table, name) = pick_object(rng, state, |t| {
-                t.indexes.iter().map(|i| i.name.clone()).collect()
+                t.indexes
+                    .iter()
+                    .filter(|i| !key_relied_on(state, t, &i.name))
+                    .map(|i| i.name.clone())
+                    .collect()
             })?;
             Some(Operation::DropIndex(DropIndex { table, name }))
         }
@@ -413,6 +511,7 @@ fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
             let (table, name) = pick_object(rng, state, |t| {
                 t.uniques
                     .iter()
+                    .filter(|u| !key_relied_on(state, t, &u.name))
                     .map(|u| u.name.clone())
                     .chain(t.checks.iter().map(|c| c.name.clone()))
                     .collect()
@@ -443,8 +542,10 @@ fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         });
         t.primary_key = vec!["id".into()];
     }
+    let key_types = key_types(state);
     for i in 0..1 + rng.below(5) {
-        t.columns.push(plain_column(rng, format!("c{i}")));
+        t.columns
+            .push(plain_column(rng, format!("c{i}"), &key_types));
     }
     if t.primary_key.is_empty() && rng.chance(50) {
         let not_null: Vec<_> = t
@@ -489,7 +590,27 @@ fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
             Some(other) if rng.chance(70) => other.clone(),
             _ => t.clone(),
         };
-        if let Some(fk) = foreign_key_between(rng, name, &t, &target) {
+        let Some(key) = rng.pick(&unique_keys(&target)).cloned() else {
+            continue;
+        };
+        // Mostly give the table columns of the referenced types, as a model's foreign
+        // key field does; otherwise the key reuses columns that happen to fit.
+        if rng.chance(70) {
+            for referenced in &key {
+                let ty = target.column(referenced)?.ty;
+                let Some(column) = free_column_name(rng, &t) else {
+                    break;
+                };
+                t.columns.push(ColumnDef {
+                    name: column,
+                    ty,
+                    null: rng.chance(50),
+                    default: None,
+                    auto: false,
+                });
+            }
+        }
+        if let Some(fk) = foreign_key_to(rng, name, &t, &target, key) {
             t.foreign_keys.push(fk);
         }
     }
@@ -500,6 +621,8 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
     let t = random_table(rng, state)?;
     let old = rng.pick(&t.columns)?;
     let in_pk = t.primary_key.contains(&old.name);
+    let in_fk = column_in_foreign_key(state, t, &old.name);
+    let must_stay_nullable = column_in_set_null_foreign_key(t, &old.name);
     let mut op = AlterColumn {
         table: t.name.clone(),
         column: old.name.clone(),
@@ -509,15 +632,19 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         drop_default: false,
     };
     if rng.chance(50) {
-        op.ty = Some(if old.auto {
+        // A foreign key column keeps its type; naming the same type again is allowed.
+        op.ty = Some(if in_fk {
+            old.ty
+        } else if old.auto {
             integer_type(rng)
         } else {
             any_type(rng)
         });
     }
     if rng.chance(40) {
-        // A key or auto column stays NOT NULL; saying so again is allowed.
-        op.null = Some(!(old.auto || in_pk) && rng.chance(50));
+        // A key or auto column stays NOT NULL, a `set null` foreign key column stays
+        // nullable; saying so again is allowed.
+        op.null = Some(must_stay_nullable || (!(old.auto || in_pk) && rng.chance(50)));
     }
     let new_ty = op.ty.unwrap_or(old.ty);
     if !old.auto {
@@ -661,11 +788,29 @@ proptest! {
     }
 }
 
-/// The generator must reach every kind, or the property silently tests less.
+/// The shapes of foreign key the state treats differently, for the coverage test.
+fn foreign_key_shapes(fk: &ForeignKeyDef, state: &SchemaState) -> Vec<&'static str> {
+    let mut shapes = Vec::new();
+    let target = state.tables.get(&fk.references);
+    if target.is_some_and(|t| t.primary_key != fk.referenced_columns) {
+        shapes.push("onto a unique key");
+    }
+    if fk.columns.len() > 1 {
+        shapes.push("composite");
+    }
+    if sets_null(fk) {
+        shapes.push("set null");
+    }
+    shapes
+}
+
+/// The generator must reach every kind, and foreign keys of every shape, or the
+/// property silently tests less.
 #[test]
 fn the_generator_builds_every_operation_kind() {
     let mut state = SchemaState::new();
     let mut built = HashSet::new();
+    let mut fk_shapes = HashSet::new();
     let mut seeds = Rng(7);
     let total: u32 = WEIGHTS.iter().sum();
     for step in 0..5_000u64 {
@@ -675,12 +820,24 @@ fn the_generator_builds_every_operation_kind() {
                 .apply(&op)
                 .unwrap_or_else(|e| panic!("valid {op:?} refused: {e}"));
             built.insert(op.kind());
+            let new_fks = match &op {
+                Operation::CreateTable(t) => t.foreign_keys.iter().collect(),
+                Operation::AddForeignKey(o) => vec![&o.foreign_key],
+                _ => Vec::new(),
+            };
+            for fk in new_fks {
+                fk_shapes.extend(foreign_key_shapes(fk, &state));
+                if Some(fk.references.as_str()) == op.table() {
+                    fk_shapes.insert("self-reference");
+                }
+            }
         }
         if step % 500 == 499 {
             state = SchemaState::new();
         }
     }
     assert_eq!(built.len(), KINDS as usize, "built only {built:?}");
+    assert_eq!(fk_shapes.len(), 4, "built only foreign keys {fk_shapes:?}");
 }
 
 // ---- specific refusals ----------------------------------------------------------------
@@ -788,37 +945,67 @@ fn dropping_a_column_an_object_uses_is_refused() {
     }
 }
 
-#[test]
-fn dropping_a_column_used_by_another_tables_foreign_key_is_refused() {
+/// `library()` plus `author.code varchar(10)` with unique constraint
+/// `author_code_uniq`, and a nullable `book.author_code varchar(10)`: a second key
+/// of author and a column that can reference it, with no foreign key yet.
+fn library_with_author_codes() -> SchemaState {
     let mut state = library();
-    state
-        .apply(&Operation::AddColumn(AddColumn {
+    for op in [
+        Operation::AddColumn(AddColumn {
             table: "author".into(),
             column: col("code", "varchar(10)"),
-        }))
-        .unwrap();
-    state
-        .apply(&Operation::AddColumn(AddColumn {
-            table: "book".into(),
-            column: col("author_code", "varchar(10)"),
-        }))
-        .unwrap();
-    state
-        .apply(&Operation::AddForeignKey(AddForeignKey {
-            table: "book".into(),
-            foreign_key: ForeignKeyDef {
-                name: "book_author_code_fk".into(),
-                columns: vec!["author_code".into()],
-                references: "author".into(),
-                referenced_columns: vec!["code".into()],
-                on_delete: None,
-                on_update: None,
+        }),
+        Operation::AddConstraint(AddConstraint {
+            table: "author".into(),
+            constraint: Constraint::Unique {
+                name: "author_code_uniq".into(),
+                columns: vec!["code".into()],
             },
-        }))
+        }),
+        Operation::AddColumn(AddColumn {
+            table: "book".into(),
+            column: ColumnDef {
+                null: true,
+                ..col("author_code", "varchar(10)")
+            },
+        }),
+    ] {
+        state.apply(&op).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+    }
+    state
+}
+
+/// A foreign key `book(columns) -> author(referenced)` without actions.
+fn book_to_author(name: &str, columns: &[&str], referenced: &[&str]) -> Operation {
+    Operation::AddForeignKey(AddForeignKey {
+        table: "book".into(),
+        foreign_key: ForeignKeyDef {
+            name: name.into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            references: "author".into(),
+            referenced_columns: referenced.iter().map(|c| c.to_string()).collect(),
+            on_delete: None,
+            on_update: None,
+        },
+    })
+}
+
+#[test]
+fn dropping_a_column_used_by_another_tables_foreign_key_is_refused() {
+    let mut state = library_with_author_codes();
+    state
+        .apply(&book_to_author(
+            "book_author_code_fk",
+            &["author_code"],
+            &["code"],
+        ))
         .unwrap();
+    // A referenced column is always in a key of its own table as well (here
+    // `author_code_uniq`), which blocks the drop too; either one is the right blame.
     assert!(matches!(
         refused(&state, drop_column("author", "code")),
-        StateError::InUse { object, .. } if object.contains("book_author_code_fk")
+        StateError::InUse { object, .. }
+            if object.contains("book_author_code_fk") || object.contains("author_code_uniq")
     ));
 }
 
@@ -1085,4 +1272,386 @@ fn a_column_whose_name_only_prefixes_a_mentioned_one_stays_free() {
             .apply(&drop_column("event", column))
             .unwrap_or_else(|e| panic!("{column}: {e}"));
     }
+}
+
+// ---- foreign keys: a key as target, the same types, nullable for `set null` -------------
+
+fn assert_invalid(state: &SchemaState, op: Operation, why: &str) {
+    match refused(state, op) {
+        StateError::Invalid(message) => assert!(message.contains(why), "{message}"),
+        other => panic!("expected Invalid ({why}), got {other:?}"),
+    }
+}
+
+fn assert_in_use_by(state: &SchemaState, op: Operation, object: &str) {
+    match refused(state, op) {
+        StateError::InUse { object: by, .. } => assert!(by.contains(object), "blamed `{by}`"),
+        other => panic!("expected InUse by {object}, got {other:?}"),
+    }
+}
+
+const NOT_A_KEY: &str = "is not its primary key or a unique key";
+
+/// MariaDB ("Failed to add the foreign key constraint. Missing index") and PostgreSQL
+/// ("there is no unique constraint matching given keys") both refuse these.
+#[test]
+fn a_foreign_key_must_reference_exactly_a_primary_or_unique_key() {
+    let mut state = library_with_author_codes();
+    state
+        .apply(&Operation::DropConstraint(DropConstraint {
+            table: "author".into(),
+            name: "author_code_uniq".into(),
+        }))
+        .unwrap();
+    let onto_code = || book_to_author("book_author_code_fk", &["author_code"], &["code"]);
+    // A plain column, then one with only a non-unique and a partial unique index.
+    assert_invalid(&state, onto_code(), NOT_A_KEY);
+    for (name, unique, predicate) in [
+        ("author_code_idx", false, None),
+        (
+            "author_code_live",
+            true,
+            Some("code IS NOT NULL".to_string()),
+        ),
+    ] {
+        state
+            .apply(&Operation::CreateIndex(CreateIndex {
+                table: "author".into(),
+                index: IndexDef {
+                    name: name.into(),
+                    columns: vec!["code".into()],
+                    unique,
+                    predicate,
+                },
+            }))
+            .unwrap();
+        assert_invalid(&state, onto_code(), NOT_A_KEY);
+    }
+    // A superset of the primary key, and a part of a composite unique key.
+    assert_invalid(
+        &state,
+        book_to_author(
+            "book_author_fk2",
+            &["author_id", "author_code"],
+            &["id", "code"],
+        ),
+        NOT_A_KEY,
+    );
+    state
+        .apply(&Operation::AddConstraint(AddConstraint {
+            table: "author".into(),
+            constraint: Constraint::Unique {
+                name: "author_code_name_uniq".into(),
+                columns: vec!["code".into(), "name".into()],
+            },
+        }))
+        .unwrap();
+    assert_invalid(&state, onto_code(), NOT_A_KEY);
+    // A new table referencing a non-key column of itself.
+    let mut shelf = table(
+        "shelf",
+        vec![
+            col("id", "bigint"),
+            col("code", "int"),
+            col("parent_code", "int"),
+        ],
+    );
+    shelf.foreign_keys.push(ForeignKeyDef {
+        referenced_columns: vec!["code".into()],
+        ..fk("shelf_parent_fk", "parent_code", "shelf")
+    });
+    assert_invalid(&state, Operation::CreateTable(shelf), NOT_A_KEY);
+    // The same targets become fine once they are a key: a full unique index, or a
+    // unique constraint named in another column order.
+    state
+        .apply(&Operation::CreateIndex(CreateIndex {
+            table: "author".into(),
+            index: IndexDef {
+                name: "author_code_key".into(),
+                columns: vec!["code".into()],
+                unique: true,
+                predicate: None,
+            },
+        }))
+        .unwrap();
+    state
+        .apply(&onto_code())
+        .expect("a full unique index is a key");
+    state
+        .apply(&Operation::AddColumn(AddColumn {
+            table: "book".into(),
+            column: col("author_name", "varchar(100)"),
+        }))
+        .unwrap();
+    state
+        .apply(&book_to_author(
+            "book_author_code_name_fk",
+            &["author_name", "author_code"],
+            &["name", "code"],
+        ))
+        .expect("a unique key, in any column order");
+}
+
+/// PostgreSQL refuses `int` referencing `bigint` only for some pairs, MariaDB for
+/// others; the state demands the same neutral type so that every database agrees.
+#[test]
+fn foreign_key_columns_must_have_the_referenced_type() {
+    let mut state = library_with_author_codes();
+    for (column, ty) in [("author_ref", "int"), ("author_code_long", "varchar(20)")] {
+        state
+            .apply(&Operation::AddColumn(AddColumn {
+                table: "book".into(),
+                column: col(column, ty),
+            }))
+            .unwrap();
+    }
+    for (column, referenced) in [("author_ref", "id"), ("author_code_long", "code")] {
+        assert_invalid(
+            &state,
+            book_to_author("book_ref_fk", &[column], &[referenced]),
+            "they must have the same type",
+        );
+    }
+    // The table's own columns are checked the same way when it is created.
+    let mut shelf = table("shelf", vec![col("id", "bigint"), col("author_id", "int")]);
+    shelf
+        .foreign_keys
+        .push(fk("shelf_author_fk", "author_id", "author"));
+    assert_invalid(
+        &state,
+        Operation::CreateTable(shelf),
+        "they must have the same type",
+    );
+}
+
+#[test]
+fn set_null_needs_nullable_foreign_key_columns() {
+    let mut state = library();
+    state
+        .apply(&Operation::DropForeignKey(DropForeignKey {
+            table: "book".into(),
+            name: "book_author_fk".into(),
+        }))
+        .unwrap();
+    let set_null = |on_delete, on_update| {
+        Operation::AddForeignKey(AddForeignKey {
+            table: "book".into(),
+            foreign_key: ForeignKeyDef {
+                on_delete,
+                on_update,
+                ..fk("book_author_fk", "author_id", "author")
+            },
+        })
+    };
+    let null = Some(FkAction::SetNull);
+    for (on_delete, on_update) in [(null, None), (None, null)] {
+        assert_invalid(
+            &state,
+            set_null(on_delete, on_update),
+            "`set null` needs column `author_id` to be nullable",
+        );
+    }
+    // Also when a new table says so.
+    let mut shelf = table(
+        "shelf",
+        vec![col("id", "bigint"), col("author_id", "bigint")],
+    );
+    shelf.foreign_keys.push(ForeignKeyDef {
+        on_delete: null,
+        ..fk("shelf_author_fk", "author_id", "author")
+    });
+    assert_invalid(&state, Operation::CreateTable(shelf), "`set null` needs");
+    state.apply(&alter_null("book", "author_id", true)).unwrap();
+    state
+        .apply(&set_null(null, null))
+        .expect("a nullable column may be set to NULL");
+}
+
+fn alter_null(table: &str, column: &str, null: bool) -> Operation {
+    Operation::AlterColumn(AlterColumn {
+        table: table.into(),
+        column: column.into(),
+        ty: None,
+        null: Some(null),
+        default: None,
+        drop_default: false,
+    })
+}
+
+fn alter_type(table: &str, column: &str, ty: &str) -> Operation {
+    Operation::AlterColumn(AlterColumn {
+        table: table.into(),
+        column: column.into(),
+        ty: Some(ty.parse().expect("a neutral type")),
+        null: None,
+        default: None,
+        drop_default: false,
+    })
+}
+
+/// The new type would break the same-type rule at the other end; MariaDB refuses
+/// such an ALTER ("Cannot change column used in a foreign key constraint").
+#[test]
+fn altering_the_type_of_a_foreign_key_column_is_refused() {
+    let mut state = library();
+    // The referencing column, then the referenced one.
+    for (table, column) in [("book", "author_id"), ("author", "id")] {
+        assert_in_use_by(&state, alter_type(table, column, "int"), "book_author_fk");
+        state
+            .apply(&alter_type(table, column, "bigint"))
+            .expect("naming the same type changes nothing");
+    }
+    // A referenced column that is a unique key rather than the primary key.
+    let mut state = library_with_author_codes();
+    state
+        .apply(&book_to_author(
+            "book_author_code_fk",
+            &["author_code"],
+            &["code"],
+        ))
+        .unwrap();
+    assert_in_use_by(
+        &state,
+        alter_type("author", "code", "varchar(20)"),
+        "book_author_code_fk",
+    );
+    // Other changes to a foreign key column stay allowed.
+    state
+        .apply(&alter_null("book", "author_id", true))
+        .expect("a foreign key column may become nullable");
+}
+
+#[test]
+fn making_a_set_null_foreign_key_column_not_null_is_refused() {
+    let mut state = library_with_author_codes();
+    for (name, on_delete, on_update) in [
+        ("book_code_del_fk", Some(FkAction::SetNull), None),
+        (
+            "book_code_upd_fk",
+            Some(FkAction::Cascade),
+            Some(FkAction::SetNull),
+        ),
+    ] {
+        let mut state = state.clone();
+        state
+            .apply(&Operation::AddForeignKey(AddForeignKey {
+                table: "book".into(),
+                foreign_key: ForeignKeyDef {
+                    name: name.into(),
+                    columns: vec!["author_code".into()],
+                    references: "author".into(),
+                    referenced_columns: vec!["code".into()],
+                    on_delete,
+                    on_update,
+                },
+            }))
+            .unwrap();
+        assert_in_use_by(&state, alter_null("book", "author_code", false), name);
+    }
+    // Without `set null`, the column may become NOT NULL.
+    state
+        .apply(&book_to_author(
+            "book_author_code_fk",
+            &["author_code"],
+            &["code"],
+        ))
+        .unwrap();
+    state
+        .apply(&alter_null("book", "author_code", false))
+        .expect("no action writes NULL into it");
+}
+
+fn unique_index(name: &str, columns: &[&str]) -> IndexDef {
+    IndexDef {
+        name: name.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        unique: true,
+        predicate: None,
+    }
+}
+
+/// PostgreSQL ("cannot drop constraint … because other objects depend on it") and
+/// MariaDB ("needed in a foreign key constraint") refuse to drop the key a foreign
+/// key references.
+#[test]
+fn dropping_a_key_a_foreign_key_relies_on_is_refused() {
+    let mut state = library_with_author_codes();
+    state
+        .apply(&book_to_author(
+            "book_author_code_fk",
+            &["author_code"],
+            &["code"],
+        ))
+        .unwrap();
+    let drop_unique = || {
+        Operation::DropConstraint(DropConstraint {
+            table: "author".into(),
+            name: "author_code_uniq".into(),
+        })
+    };
+    let drop_index = || {
+        Operation::DropIndex(DropIndex {
+            table: "author".into(),
+            name: "author_code_key".into(),
+        })
+    };
+    assert_in_use_by(&state, drop_unique(), "book_author_code_fk");
+    // With a second key on the same columns either one may go, but not both.
+    state
+        .apply(&Operation::CreateIndex(CreateIndex {
+            table: "author".into(),
+            index: unique_index("author_code_key", &["code"]),
+        }))
+        .unwrap();
+    state
+        .apply(&drop_unique())
+        .expect("the index still is a key");
+    assert_in_use_by(&state, drop_index(), "book_author_code_fk");
+    // Once the foreign key is gone, so is the reliance.
+    state
+        .apply(&Operation::DropForeignKey(DropForeignKey {
+            table: "book".into(),
+            name: "book_author_code_fk".into(),
+        }))
+        .unwrap();
+    state
+        .apply(&drop_index())
+        .expect("nothing relies on it any more");
+}
+
+#[test]
+fn indexes_and_unique_constraints_need_columns() {
+    let state = library();
+    let no_columns = "names no columns";
+    assert_invalid(
+        &state,
+        Operation::CreateIndex(CreateIndex {
+            table: "book".into(),
+            index: unique_index("book_nothing_idx", &[]),
+        }),
+        no_columns,
+    );
+    assert_invalid(
+        &state,
+        Operation::AddConstraint(AddConstraint {
+            table: "book".into(),
+            constraint: Constraint::Unique {
+                name: "book_nothing_uniq".into(),
+                columns: Vec::new(),
+            },
+        }),
+        no_columns,
+    );
+    let mut with_index = table("shelf", vec![col("id", "bigint")]);
+    with_index.indexes.push(IndexDef {
+        unique: false,
+        ..unique_index("shelf_nothing_idx", &[])
+    });
+    assert_invalid(&state, Operation::CreateTable(with_index), no_columns);
+    let mut with_unique = table("shelf", vec![col("id", "bigint")]);
+    with_unique.uniques.push(UniqueDef {
+        name: "shelf_nothing_uniq".into(),
+        columns: Vec::new(),
+    });
+    assert_invalid(&state, Operation::CreateTable(with_unique), no_columns);
 }

@@ -164,6 +164,13 @@ impl SchemaState {
             object,
         };
         let uses = |cols: &[String]| cols.iter().any(|c| c == column);
+        // Incoming foreign keys first: they are the dependency the user must act on.
+        if let Some((other, fk)) = self
+            .foreign_keys_into(table)
+            .find(|(_, fk)| uses(&fk.referenced_columns))
+        {
+            return Err(in_use(format!("foreign key {other}.{}", fk.name)));
+        }
         if uses(&t.primary_key) {
             return Err(in_use(format!("primary key of {table}")));
         }
@@ -178,12 +185,6 @@ impl SchemaState {
         }
         if let Some(object) = sql_mentioning(t, column) {
             return Err(in_use(object));
-        }
-        if let Some((other, fk)) = self
-            .foreign_keys_into(table)
-            .find(|(_, fk)| uses(&fk.referenced_columns))
-        {
-            return Err(in_use(format!("foreign key {other}.{}", fk.name)));
         }
         self.table_mut(table)?.columns.retain(|c| c.name != column);
         Ok(())
