@@ -1,1 +1,21 @@
-pub fn _x(){}
+//! strata-mysql: the MySQL and MariaDB backend of strata.
+//!
+//! - [`MysqlDialect`]: renders operations for MySQL 8.0.19+ ([`MysqlDialect::mysql`])
+//!   or MariaDB 10.5.2+ ([`MysqlDialect::mariadb`]); the two differ only through
+//!   [`Flavour`].
+//! - [`MysqlDriver`]: a `mysql_async` connection that detects flavour and version.
+//! - [`MysqlBackend`]: registers both under the `mysql` and `mariadb` names.
+//!
+//! DDL is not transactional on either server: scripts run statement by statement,
+//! and every operation is written as a single statement wherever the servers allow,
+//! so each one either happens or does not.
+
+mod backend;
+pub mod dialect;
+mod driver;
+mod flavour;
+
+pub use backend::MysqlBackend;
+pub use dialect::MysqlDialect;
+pub use driver::MysqlDriver;
+pub use flavour::{Flavour, UnknownVersion};

@@ -1,0 +1,95 @@
+//! Column definitions and defaults: what `CREATE TABLE`, `ADD COLUMN` and
+//! `MODIFY COLUMN` share.
+
+use strata_engine::ast::{ColumnDef, DefaultExpr, DefaultValue};
+use strata_engine::dialect::RenderResultOf;
+use strata_engine::{ColumnType, Dialect, RenderContext};
+
+use super::{types, MysqlDialect};
+
+impl MysqlDialect {
+    /// The SQL type of a column of `table`, or `Unsupported` naming `operation`.
+    pub(crate) fn sql_type_in(
+        &self,
+        operation: &'static str,
+        table: &str,
+        column: &ColumnDef,
+        ctx: &RenderContext,
+    ) -> RenderResultOf<String> {
+        types::sql_type(self.flavour, ctx.version, column.ty).map_err(|reason| {
+            self.unsupported(
+                operation,
+                table,
+                &format!("column `{}`: {reason}", column.name),
+            )
+        })
+    }
+
+    /// `` `name` type [NOT] NULL [DEFAULT …] [AUTO_INCREMENT] [PRIMARY KEY] ``.
+    ///
+    /// `MODIFY COLUMN` passes `inline_pk = false` but keeps `AUTO_INCREMENT`: the
+    /// primary key survives a `MODIFY`, while an omitted `AUTO_INCREMENT` would be
+    /// silently removed.
+    pub(crate) fn column_definition(
+        &self,
+        operation: &'static str,
+        table: &str,
+        column: &ColumnDef,
+        inline_pk: bool,
+        ctx: &RenderContext,
+    ) -> RenderResultOf<String> {
+        let mut sql = format!(
+            "{} {} {}",
+            self.table_ident(&column.name, ctx)?,
+            self.sql_type_in(operation, table, column, ctx)?,
+            if column.null { "NULL" } else { "NOT NULL" }
+        );
+        if let Some(default) = &column.default {
+            sql.push_str(" DEFAULT ");
+            sql.push_str(&self.default_sql(default, column, ctx)?);
+        }
+        if column.auto {
+            sql.push_str(" AUTO_INCREMENT");
+        }
+        if inline_pk {
+            sql.push_str(" PRIMARY KEY");
+        }
+        Ok(sql)
+    }
+
+    /// A literal default. MySQL refuses plain literal defaults on `TEXT`, `BLOB` and
+    /// `JSON` columns but accepts them as expressions (8.0.13+), `DEFAULT ('x')`;
+    /// MariaDB accepts both, so the expression form serves the two flavours.
+    pub(crate) fn literal_default(&self, default: &DefaultValue, column: &ColumnDef) -> String {
+        let literal = match default {
+            DefaultValue::Bool(b) => self.bool_literal(*b).to_string(),
+            DefaultValue::Int(i) => i.to_string(),
+            DefaultValue::Float(f) => format!("{f:?}"),
+            DefaultValue::Text(s) => self.quote_string(s),
+            DefaultValue::Expr { expr } => return self.now_or_uuid(*expr, column.ty),
+        };
+        if types::literal_default_needs_parentheses(column.ty) {
+            format!("({literal})")
+        } else {
+            literal
+        }
+    }
+
+    /// The neutral default expressions, matched to the column type.
+    ///
+    /// Only `CURRENT_TIMESTAMP` may stand bare (and its precision must equal the
+    /// column's, hence `(6)`); every other function default is an expression in
+    /// parentheses, which MySQL 8.0.13+ and MariaDB 10.2+ accept. `timestamptz`
+    /// columns hold UTC, so their `now` is `UTC_TIMESTAMP`. `uuid()` gives a
+    /// version-1 UUID: neither server has a built-in v4 generator usable here.
+    pub(crate) fn now_or_uuid(&self, expr: DefaultExpr, ty: ColumnType) -> String {
+        match (expr, ty) {
+            (DefaultExpr::Now, ColumnType::Date) => "(CURRENT_DATE)",
+            (DefaultExpr::Now, ColumnType::Time) => "(CURRENT_TIME(6))",
+            (DefaultExpr::Now, ColumnType::TimestampTz) => "(UTC_TIMESTAMP(6))",
+            (DefaultExpr::Now, _) => "CURRENT_TIMESTAMP(6)",
+            (DefaultExpr::Uuid, _) => "(uuid())",
+        }
+        .to_string()
+    }
+}

@@ -1,0 +1,82 @@
+//! The migration lock: MySQL's named user locks (`GET_LOCK`), which the server
+//! releases by itself when the session ends, so a crashed run never leaves one.
+
+use strata_engine::naming::fit_identifier;
+
+/// MySQL refuses user-lock names longer than 64 characters.
+const MAX_LOCK_NAME_LEN: usize = 64;
+
+/// The server-wide lock name for the engine's lock `name` in `database`.
+///
+/// User locks are global to the server, not per database: qualifying the name
+/// with the database keeps two projects on one server from waiting on each other.
+pub fn lock_key(database: Option<&str>, name: &str) -> String {
+    let qualified = match database {
+        Some(db) => format!("{db}.{name}"),
+        None => name.to_string(),
+    };
+    fit_identifier(&qualified, MAX_LOCK_NAME_LEN)
+}
+
+/// `SELECT GET_LOCK(…, 0)`: 1 when taken, 0 when another session holds it; never
+/// waits (the engine owns the retry policy).
+pub fn try_lock_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
+    format!("SELECT GET_LOCK({}, 0)", quote(key))
+}
+
+/// Who holds the lock: its connection id, and user and host where the
+/// `PROCESSLIST` shows them (it shows other users' sessions only with the
+/// PROCESS privilege).
+pub fn holder_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
+    format!(
+        "SELECT l.id, p.USER, p.HOST FROM (SELECT IS_USED_LOCK({}) AS id) AS l \
+         LEFT JOIN information_schema.PROCESSLIST AS p ON p.ID = l.id",
+        quote(key)
+    )
+}
+
+pub fn unlock_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
+    format!("SELECT RELEASE_LOCK({})", quote(key))
+}
+
+/// `connection 42 (app@10.0.0.5:51234)`, or as much of it as is known.
+pub fn describe_holder(id: Option<&str>, user: Option<&str>, host: Option<&str>) -> Option<String> {
+    let id = id?;
+    Some(match (user, host) {
+        (Some(user), Some(host)) => format!("connection {id} ({user}@{host})"),
+        _ => format!("connection {id}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_names_are_qualified_by_database_and_fit_64() {
+        assert_eq!(
+            lock_key(Some("shop"), "strata:strata_migrations"),
+            "shop.strata:strata_migrations"
+        );
+        assert_eq!(lock_key(None, "strata:x"), "strata:x");
+        let long = lock_key(Some(&"d".repeat(64)), "strata:strata_migrations");
+        assert!(long.len() <= 64, "{long}");
+        assert_ne!(
+            long,
+            lock_key(Some(&"d".repeat(63)), "strata:strata_migrations")
+        );
+    }
+
+    #[test]
+    fn holders_are_described_with_what_is_known() {
+        assert_eq!(describe_holder(None, None, None), None);
+        assert_eq!(
+            describe_holder(Some("7"), None, None).as_deref(),
+            Some("connection 7")
+        );
+        assert_eq!(
+            describe_holder(Some("7"), Some("app"), Some("h:1")).as_deref(),
+            Some("connection 7 (app@h:1)")
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! `MysqlDriver`: one `mysql_async` connection, over plain TCP.
+//!
+//! It connects, learns the server's flavour and version from `SELECT VERSION()`,
+//! makes the session read string literals the way the dialect writes them, and
+//! otherwise only runs SQL and takes the migration lock: policy lives in the engine.
+
+mod lock;
+mod session;
+mod url;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Value};
+use strata_engine::dialect::driver::{redact_url, Driver, DriverError, LockAttempt, Row};
+use strata_engine::{Dialect, ServerVersion};
+
+use crate::dialect::MysqlDialect;
+use crate::flavour::Flavour;
+
+/// How long to wait for the server to accept and authenticate a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A live connection to MySQL or MariaDB.
+pub struct MysqlDriver {
+    conn: Conn,
+    dialect: Arc<MysqlDialect>,
+    version: ServerVersion,
+    /// The database the URL named, fixed at connect time (a `run_sql` may `USE`
+    /// another): it scopes the migration lock.
+    database: Option<String>,
+}
+
+impl std::fmt::Debug for MysqlDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MysqlDriver")
+            .field("flavour", &self.dialect.flavour())
+            .field("version", &self.version)
+            .field("database", &self.database)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MysqlDriver {
+    /// Connects to `mysql://user:pass@host:port/db` or `mariadb://…`. Errors name the
+    /// URL with its password redacted.
+    pub async fn connect(url: &str) -> Result<Self, DriverError> {
+        let target = redact_url(url);
+        let opts = url::connection_opts(url).map_err(|reason| DriverError::Url {
+            url: target.clone(),
+            reason,
+        })?;
+        let connect_failed = |message: String| DriverError::Connect {
+            target: target.clone(),
+            message,
+        };
+        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(opts))
+            .await
+            .map_err(|_| {
+                connect_failed(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()))
+            })?
+            .map_err(|e| connect_failed(error_message(&e)))?;
+
+        let identity: Option<(String, Option<String>)> = conn
+            .query_first("SELECT VERSION(), DATABASE()")
+            .await
+            .map_err(|e| connect_failed(error_message(&e)))?;
+        let (version_text, database) = identity.unwrap_or_default();
+        let (flavour, version) =
+            Flavour::detect(&version_text).map_err(|e| connect_failed(e.to_string()))?;
+        let minimum = flavour.minimum_version();
+        if version < minimum {
+            return Err(connect_failed(format!(
+                "{flavour} {version} is older than the oldest supported, {flavour} {minimum}"
+            )));
+        }
+        session::enable_backslash_escapes(&mut conn)
+            .await
+            .map_err(|e| connect_failed(error_message(&e)))?;
+        tracing::debug!(%flavour, %version, target = %target, "connected");
+        Ok(Self {
+            conn,
+            dialect: Arc::new(MysqlDialect::new(flavour)),
+            version,
+            database,
+        })
+    }
+
+    pub fn flavour(&self) -> Flavour {
+        self.dialect.flavour()
+    }
+
+    /// The first cell of the first row of `sql`.
+    async fn scalar(&mut self, sql: &str) -> Result<Option<String>, DriverError> {
+        let rows = self.query(sql).await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten()))
+    }
+
+    fn lock_key(&self, name: &str) -> String {
+        lock::lock_key(self.database.as_deref(), name)
+    }
+}
+
+#[async_trait]
+impl Driver for MysqlDriver {
+    fn dialect(&self) -> Arc<dyn Dialect> {
+        self.dialect.clone()
+    }
+
+    fn version(&self) -> ServerVersion {
+        self.version
+    }
+
+    /// Runs `sql`, which may hold several `;`-separated statements (a `run_sql`):
+    /// the connection allows multi-statements, and every result is read, so an
+    /// error in a later statement is reported too.
+    async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        tracing::debug!(sql, "execute");
+        self.conn
+            .query_drop(sql)
+            .await
+            .map_err(|e| statement_error(sql, &e))
+    }
+
+    /// The first result set of `sql`, every value as text.
+    async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
+        tracing::debug!(sql, "query");
+        let rows: Vec<mysql_async::Row> = self
+            .conn
+            .query(sql)
+            .await
+            .map_err(|e| statement_error(sql, &e))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.unwrap().into_iter().map(value_text).collect())
+            .collect())
+    }
+
+    /// The base tables (not views) of the connection's current database.
+    async fn table_names(&mut self) -> Result<Vec<String>, DriverError> {
+        let rows = self
+            .query(
+                "SELECT TABLE_NAME FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+            )
+            .await?;
+        let mut names: Vec<String> = rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    async fn close(self: Box<Self>) -> Result<(), DriverError> {
+        self.conn
+            .disconnect()
+            .await
+            .map_err(|e| DriverError::Connect {
+                target: "the server".into(),
+                message: format!("while disconnecting: {}", error_message(&e)),
+            })
+    }
+
+    async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
+        let key = self.lock_key(name);
+        let quote = |s: &str| self.dialect.quote_string(s);
+        let (take, who) = (
+            lock::try_lock_sql(&key, quote),
+            lock::holder_sql(&key, quote),
+        );
+        match self.scalar(&take).await?.as_deref() {
+            Some("1") => Ok(LockAttempt::Acquired),
+            Some("0") => {
+                let rows = self.query(&who).await?;
+                let holder = rows.first().and_then(|r| {
+                    lock::describe_holder(
+                        r.first().and_then(Option::as_deref),
+                        r.get(1).and_then(Option::as_deref),
+                        r.get(2).and_then(Option::as_deref),
+                    )
+                });
+                Ok(LockAttempt::Busy { holder })
+            }
+            other => Err(DriverError::Statement {
+                sql: take.clone(),
+                message: format!("GET_LOCK answered {other:?} instead of 1 or 0"),
+            }),
+        }
+    }
+
+    async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
+        let key = self.lock_key(name);
+        let sql = lock::unlock_sql(&key, |s| self.dialect.quote_string(s));
+        match self.scalar(&sql).await?.as_deref() {
+            Some("1") => Ok(()),
+            _ => Err(DriverError::Statement {
+                sql,
+                message: format!("this session does not hold the migration lock `{key}`"),
+            }),
+        }
+    }
+}
+
+fn value_text(value: Value) -> Option<String> {
+    match value {
+        Value::NULL => None,
+        // The text protocol sends every other value as bytes.
+        Value::Bytes(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::UInt(u) => Some(u.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Double(d) => Some(d.to_string()),
+        other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
+fn statement_error(sql: &str, e: &mysql_async::Error) -> DriverError {
+    DriverError::Statement {
+        sql: sql.to_string(),
+        message: error_message(e),
+    }
+}
+
+/// The server's own words (`ERROR 1146 (42S02): Table 'x.y' doesn't exist`) for a
+/// server error; the library's description otherwise. Neither holds the password.
+fn error_message(e: &mysql_async::Error) -> String {
+    match e {
+        mysql_async::Error::Server(s) => {
+            format!("ERROR {} ({}): {}", s.code, s.state, s.message)
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server() -> Option<String> {
+        strata_engine::testkit::server_url("STRATA_TEST_MYSQL_URL")
+    }
+
+    /// A server (or an `init` command) may set `NO_BACKSLASH_ESCAPES`; the dialect's
+    /// literals must still read back exactly.
+    #[tokio::test]
+    async fn backslash_escapes_are_turned_back_on() {
+        let Some(url) = server() else { return };
+        let mut driver = MysqlDriver::connect(&url).await.expect("connect");
+        driver
+            .execute("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_BACKSLASH_ESCAPES')")
+            .await
+            .unwrap();
+        session::enable_backslash_escapes(&mut driver.conn)
+            .await
+            .unwrap();
+        let mode = driver.scalar("SELECT @@SESSION.sql_mode").await.unwrap();
+        assert!(!mode.unwrap_or_default().contains("NO_BACKSLASH_ESCAPES"));
+        let value = "a\\'b\\";
+        let literal = crate::MysqlDialect::mysql().quote_string(value);
+        let read = driver.scalar(&format!("SELECT {literal}")).await.unwrap();
+        assert_eq!(read.as_deref(), Some(value));
+        Box::new(driver).close().await.unwrap();
+    }
+
+    /// The lock is exclusive between sessions, names its holder, and is free again
+    /// after `unlock` — or after the holder's session ends.
+    #[tokio::test]
+    async fn the_migration_lock_excludes_other_sessions() {
+        let Some(url) = server() else { return };
+        let name = format!("strata:test_lock_{}", std::process::id());
+        let mut first = MysqlDriver::connect(&url).await.expect("connect");
+        let mut second = MysqlDriver::connect(&url).await.expect("connect");
+        assert_eq!(first.try_lock(&name).await.unwrap(), LockAttempt::Acquired);
+        match second.try_lock(&name).await.unwrap() {
+            LockAttempt::Busy { holder } => {
+                let holder = holder.expect("the holder is known");
+                assert!(holder.starts_with("connection "), "{holder}");
+            }
+            LockAttempt::Acquired => panic!("two sessions hold the lock"),
+        }
+        assert!(
+            second.unlock(&name).await.is_err(),
+            "only the holder unlocks"
+        );
+        first.unlock(&name).await.unwrap();
+        assert_eq!(second.try_lock(&name).await.unwrap(), LockAttempt::Acquired);
+        // A session that ends releases its locks (the server cleans up after the
+        // disconnect, so allow it a moment).
+        Box::new(second).close().await.unwrap();
+        let mut attempt = first.try_lock(&name).await.unwrap();
+        for _ in 0..50 {
+            if attempt == LockAttempt::Acquired {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            attempt = first.try_lock(&name).await.unwrap();
+        }
+        assert_eq!(attempt, LockAttempt::Acquired);
+        first.unlock(&name).await.unwrap();
+        Box::new(first).close().await.unwrap();
+    }
+
+    #[test]
+    fn values_read_as_text() {
+        assert_eq!(value_text(Value::NULL), None);
+        assert_eq!(
+            value_text(Value::Bytes(b"abc".to_vec())).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(value_text(Value::Int(-3)).as_deref(), Some("-3"));
+    }
+}

@@ -1,0 +1,29 @@
+//! `PostgresBackend`: the registry entry for the `postgres` / `postgresql` schemes.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use strata_engine::dialect::driver::{Driver, DriverError};
+use strata_engine::dialect::Backend;
+use strata_engine::Dialect;
+
+use crate::{PostgresDialect, PostgresDriver};
+
+/// PostgreSQL, under both URL schemes libpq accepts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PostgresBackend;
+
+#[async_trait]
+impl Backend for PostgresBackend {
+    fn names(&self) -> &'static [&'static str] {
+        &["postgres", "postgresql"]
+    }
+
+    fn dialect(&self, _name: &str) -> Arc<dyn Dialect> {
+        Arc::new(PostgresDialect)
+    }
+
+    async fn connect(&self, url: &str) -> Result<Box<dyn Driver>, DriverError> {
+        Ok(Box::new(PostgresDriver::connect(url).await?))
+    }
+}

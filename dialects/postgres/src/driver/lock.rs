@@ -1,0 +1,116 @@
+//! The migration lock: a session-level advisory lock.
+//!
+//! Session level (not transaction level) because the executor holds the lock across
+//! many transactions; and a session lock dies with its connection, so a process
+//! killed mid-migration never leaves a stale lock behind. Advisory locks are scoped
+//! to the current database, so two databases on one server never block each other.
+
+use sha2::{Digest, Sha256};
+use strata_engine::dialect::driver::{DriverError, LockAttempt};
+use tokio_postgres::Client;
+
+use super::statement_error;
+
+const TRY_LOCK_SQL: &str = "SELECT pg_try_advisory_lock($1)";
+const UNLOCK_SQL: &str = "SELECT pg_advisory_unlock($1)";
+
+/// Who holds the advisory lock with a given key in this database. A `bigint` key is
+/// stored as `classid` (high half), `objid` (low half) and `objsubid = 1`.
+const HOLDER_SQL: &str = "\
+SELECT a.pid::text,
+       coalesce(nullif(a.application_name, ''), 'no application_name'),
+       coalesce(a.usename::text, '?') || '@' || coalesce(host(a.client_addr), 'local socket'),
+       coalesce(to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '?')
+FROM pg_locks l
+JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1";
+
+/// The 64-bit advisory key of a lock name: the first 8 bytes of its SHA-256.
+/// Deterministic across processes and versions, so every strata agrees on it.
+pub(super) fn key(name: &str) -> i64 {
+    let digest = Sha256::digest(name.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// The two `oid` halves under which `pg_locks` shows a `bigint` key.
+fn halves(key: i64) -> (u32, u32) {
+    let bits = key as u64;
+    ((bits >> 32) as u32, bits as u32)
+}
+
+pub(super) async fn try_lock(client: &Client, name: &str) -> Result<LockAttempt, DriverError> {
+    let key = key(name);
+    if ask(client, TRY_LOCK_SQL, key).await? {
+        return Ok(LockAttempt::Acquired);
+    }
+    Ok(LockAttempt::Busy {
+        holder: holder(client, key).await?,
+    })
+}
+
+/// Releases the lock. Releasing a lock this session does not hold is harmless (there
+/// is nothing to release), so the server's `false` is only logged.
+pub(super) async fn unlock(client: &Client, name: &str) -> Result<(), DriverError> {
+    if !ask(client, UNLOCK_SQL, key(name)).await? {
+        tracing::warn!(lock = name, "the migration lock was not held by this session");
+    }
+    Ok(())
+}
+
+/// Runs a one-parameter, one-boolean query.
+async fn ask(client: &Client, sql: &str, key: i64) -> Result<bool, DriverError> {
+    client
+        .query_one(sql, &[&key])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| statement_error(sql, &e))
+}
+
+/// "pid 1234 (strata, app@10.0.0.7, running since 2025-01-31 09:15:02 UTC)", or
+/// `None` when the holder let go between the attempt and this query.
+async fn holder(client: &Client, key: i64) -> Result<Option<String>, DriverError> {
+    let (classid, objid) = halves(key);
+    let rows = client
+        .query(HOLDER_SQL, &[&classid, &objid])
+        .await
+        .map_err(|e| statement_error(HOLDER_SQL, &e))?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let text = |i: usize| {
+        row.try_get::<_, String>(i)
+            .map_err(|e| statement_error(HOLDER_SQL, &e))
+    };
+    Ok(Some(format!(
+        "pid {} ({}, {}, running since {})",
+        text(0)?,
+        text(1)?,
+        text(2)?,
+        text(3)?
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_stable_and_depends_on_the_name() {
+        // Pinned: a different key would let an old and a new strata migrate at once.
+        assert_eq!(key("strata:strata_migrations"), -8_397_786_590_616_460_299);
+        assert_ne!(key("strata:a"), key("strata:b"));
+        let digest = Sha256::digest(b"strata:x");
+        assert_eq!(key("strata:x").to_be_bytes(), digest[..8]);
+    }
+
+    #[test]
+    fn halves_are_how_pg_locks_shows_a_bigint_key() {
+        assert_eq!(halves(0x0000_0001_0000_0002), (1, 2));
+        assert_eq!(halves(-1), (u32::MAX, u32::MAX));
+        assert_eq!(halves(i64::MIN), (0x8000_0000, 0));
+    }
+}

@@ -1,0 +1,146 @@
+//! `PostgresDriver`: a tokio-postgres connection behind the engine's `Driver` trait.
+//!
+//! Statements run through the simple query protocol (`batch_execute` /
+//! `simple_query`): migration SQL has no parameters, and the simple protocol
+//! accepts every statement PostgreSQL has, including `CREATE INDEX CONCURRENTLY`.
+//! The lock and introspection queries, which take parameters or read typed catalog
+//! columns, use the extended protocol.
+
+mod connect;
+mod introspect;
+mod lock;
+mod messages;
+mod version;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use strata_engine::dialect::driver::{Driver, DriverError, LockAttempt, Row};
+use strata_engine::{Dialect, SchemaState, ServerVersion};
+use tokio::task::JoinHandle;
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use crate::PostgresDialect;
+use messages::describe;
+
+/// A live connection to a PostgreSQL server.
+pub struct PostgresDriver {
+    client: Client,
+    /// The task driving the socket; it ends when `client` is dropped.
+    connection: JoinHandle<()>,
+    version: ServerVersion,
+}
+
+impl PostgresDriver {
+    /// Connects to a `postgres://` or `postgresql://` URL (no TLS yet) and reads the
+    /// server version. Must run inside a tokio runtime: the connection is spawned on it.
+    pub async fn connect(url: &str) -> Result<Self, DriverError> {
+        let (client, connection) = connect::open(url).await?;
+        let mut driver = Self {
+            client,
+            connection,
+            version: ServerVersion::new(0, 0, 0),
+        };
+        driver.version = driver.read_version().await?;
+        tracing::debug!(version = %driver.version, "connected to PostgreSQL");
+        Ok(driver)
+    }
+
+    async fn read_version(&mut self) -> Result<ServerVersion, DriverError> {
+        const SQL: &str = "SHOW server_version_num";
+        let rows = self.query(SQL).await?;
+        let text = rows
+            .first()
+            .and_then(|row| row.first().cloned().flatten())
+            .unwrap_or_default();
+        version::from_version_num(&text).map_err(|message| DriverError::Statement {
+            sql: SQL.into(),
+            message,
+        })
+    }
+}
+
+#[async_trait]
+impl Driver for PostgresDriver {
+    fn dialect(&self) -> Arc<dyn Dialect> {
+        Arc::new(PostgresDialect)
+    }
+
+    fn version(&self) -> ServerVersion {
+        self.version
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        tracing::trace!(sql, "execute");
+        self.client
+            .batch_execute(sql)
+            .await
+            .map_err(|e| statement_error(sql, &e))
+    }
+
+    async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
+        tracing::trace!(sql, "query");
+        let messages = self
+            .client
+            .simple_query(sql)
+            .await
+            .map_err(|e| statement_error(sql, &e))?;
+        Ok(messages
+            .iter()
+            .filter_map(|message| match message {
+                SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_owned))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The tables [`Driver::introspect`] reports: those of `current_schema()`
+    /// (`search_path`'s first existing entry), without partitions and extension tables.
+    async fn table_names(&mut self) -> Result<Vec<String>, DriverError> {
+        let rows = self.query(introspect::TABLE_NAMES_SQL).await?;
+        let mut names: Vec<String> = rows
+            .into_iter()
+            .filter_map(|row| row.into_iter().next().flatten())
+            .collect();
+        // Sorted here, not by ORDER BY, so the order does not depend on the collation.
+        names.sort();
+        Ok(names)
+    }
+
+    /// `pg_try_advisory_lock` on a key derived from `name`; see the `lock` module.
+    async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
+        lock::try_lock(&self.client, name).await
+    }
+
+    async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
+        lock::unlock(&self.client, name).await
+    }
+
+    /// The tables of `current_schema()`; see the `introspect` module for what the
+    /// neutral model cannot say and how it is approximated.
+    async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
+        introspect::schema(&self.client).await
+    }
+
+    async fn close(self: Box<Self>) -> Result<(), DriverError> {
+        let Self {
+            client, connection, ..
+        } = *self;
+        drop(client);
+        // The connection task only ends by itself; a join error means it panicked,
+        // which closing cannot repair, so there is nothing to report.
+        let _ = connection.await;
+        Ok(())
+    }
+}
+
+fn statement_error(sql: &str, error: &tokio_postgres::Error) -> DriverError {
+    DriverError::Statement {
+        sql: sql.to_string(),
+        message: describe(error),
+    }
+}

@@ -1,0 +1,442 @@
+//! `SqliteDialect`: the SQL strata writes for SQLite.
+//!
+//! SQLite's `ALTER TABLE` can rename a table or a column, add a column and drop a
+//! column, each with restrictions. Those are used natively when SQLite allows them;
+//! everything else is the documented table rebuild of [`crate::rebuild`].
+
+use strata_engine::ast::*;
+use strata_engine::dialect::{RenderResult, RenderResultOf, TransactionSql};
+use strata_engine::{
+    Capabilities, ColumnType, Dialect, RenderContext, RenderError, ServerVersion, Statement,
+};
+
+use crate::rebuild;
+use crate::types::{sql_type, AUTO_TYPE};
+
+/// The message of the guard that ends every transaction that may have rebuilt a table.
+pub(crate) const FOREIGN_KEY_VIOLATIONS: &str =
+    "foreign key violations: rows reference missing parent rows (table, rowid, parent, fkid)";
+
+/// SQLite has no function for a random UUID; this expression builds a version 4 one
+/// (`xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx`) from `randomblob`. `random() & 3`
+/// rather than `abs(random()) % 4`: `abs` overflows on the smallest integer.
+const UUID_V4_SQL: &str = "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || \
+substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || \
+substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))";
+
+/// The SQLite dialect (3.35.0 and later: `ALTER TABLE … DROP COLUMN` exists from 3.35).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqliteDialect;
+
+impl SqliteDialect {
+    /// The column definition inside `CREATE TABLE`, with its single-column foreign
+    /// keys written inline as Django does (`… REFERENCES "t" ("id") ON DELETE …`).
+    /// SQLite cannot report the name of a foreign key, so none is written.
+    fn column_in_table(
+        &self,
+        table: &TableDef,
+        column: &ColumnDef,
+        ctx: &RenderContext,
+    ) -> RenderResultOf<String> {
+        let inline_pk = table.primary_key.len() == 1 && table.primary_key[0] == column.name;
+        let mut sql = self.column_sql(column, inline_pk, ctx)?;
+        for fk in single_column_fks(table, &column.name) {
+            sql.push_str(&format!(
+                " REFERENCES {} ({})",
+                self.table_ident(&fk.references, ctx)?,
+                self.ident_list(&fk.referenced_columns)
+            ));
+            push_actions(&mut sql, fk);
+        }
+        Ok(sql)
+    }
+
+    /// A unique constraint as SQLite keeps it best: a named unique index, which can be
+    /// introspected and dropped without rebuilding the table.
+    fn unique_index(
+        &self,
+        table: &str,
+        name: &str,
+        columns: &[String],
+        ctx: &RenderContext,
+    ) -> RenderResult {
+        let index = IndexDef {
+            name: name.to_string(),
+            columns: columns.to_vec(),
+            unique: true,
+            predicate: None,
+        };
+        self.create_index(table, &index, ctx)
+    }
+
+    /// Every unique constraint and index of a table, as `CREATE [UNIQUE] INDEX`.
+    pub(crate) fn table_indexes(&self, table: &TableDef, ctx: &RenderContext) -> RenderResult {
+        let mut out = Vec::new();
+        for u in &table.uniques {
+            out.extend(self.unique_index(&table.name, &u.name, &u.columns, ctx)?);
+        }
+        for index in &table.indexes {
+            out.extend(self.create_index(&table.name, index, ctx)?);
+        }
+        Ok(out)
+    }
+
+    /// Whether `ALTER TABLE … ADD COLUMN` accepts the column: SQLite refuses a
+    /// non-constant default (`CURRENT_TIMESTAMP`, any parenthesized expression) and a
+    /// `NOT NULL` column without a non-null default. (A new column carries no key,
+    /// unique or foreign key: those are separate operations.)
+    pub(crate) fn can_add_column_natively(column: &ColumnDef) -> bool {
+        match &column.default {
+            Some(DefaultValue::Expr { .. }) => false,
+            Some(_) => true,
+            None => column.null,
+        }
+    }
+
+    /// Whether `ALTER TABLE … DROP COLUMN` will succeed. The state already refuses to
+    /// drop a column that is in a key, index, unique or foreign key; SQLite also refuses
+    /// one named in a CHECK constraint or a partial index's predicate. Those are SQL
+    /// text, so any mention of the name sends the drop to a rebuild (which is always
+    /// correct, only slower).
+    pub(crate) fn can_drop_column_natively(table: &TableDef, column: &str) -> bool {
+        let in_checks = table.checks.iter().any(|c| mentions(&c.expr, column));
+        let in_predicates = table
+            .indexes
+            .iter()
+            .filter_map(|i| i.predicate.as_deref())
+            .any(|p| mentions(p, column));
+        !(in_checks || in_predicates)
+    }
+}
+
+impl Dialect for SqliteDialect {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn minimum_version(&self) -> ServerVersion {
+        ServerVersion::new(3, 35, 0)
+    }
+
+    fn capabilities(&self, _version: ServerVersion) -> Capabilities {
+        Capabilities {
+            transactional_ddl: true,
+            // SQLite has no limit; 128 keeps generated names readable and portable-ish.
+            max_identifier_len: 128,
+            alter_column: false,
+            drop_column: true,
+            rename_column: true,
+            rename_index: false,
+            alter_constraints: false,
+            partial_indexes: true,
+            concurrent_index: false,
+            check_constraints: true,
+        }
+    }
+
+    fn column_type(&self, column: &ColumnDef, _ctx: &RenderContext) -> Result<String, RenderError> {
+        Ok(if column.auto {
+            AUTO_TYPE.to_string()
+        } else {
+            sql_type(column.ty)
+        })
+    }
+
+    /// `1`/`0`: what SQLite stores for a boolean and what `PRAGMA table_info` reports
+    /// back as the default, so an introspected default reads the same as it was written
+    /// (Django writes boolean defaults on SQLite the same way).
+    fn bool_literal(&self, value: bool) -> &'static str {
+        if value {
+            "1"
+        } else {
+            "0"
+        }
+    }
+
+    /// `CURRENT_*` keywords need no parentheses; any other expression must have them
+    /// in a SQLite `DEFAULT` clause.
+    fn default_expr_sql(&self, expr: DefaultExpr, column: &ColumnDef) -> RenderResultOf<String> {
+        Ok(match (expr, column.ty) {
+            (DefaultExpr::Now, ColumnType::Date) => "CURRENT_DATE".into(),
+            (DefaultExpr::Now, ColumnType::Time) => "CURRENT_TIME".into(),
+            (DefaultExpr::Now, _) => "CURRENT_TIMESTAMP".into(),
+            (DefaultExpr::Uuid, _) => format!("({UUID_V4_SQL})"),
+        })
+    }
+
+    /// `"name" type [NOT] NULL [DEFAULT …] [PRIMARY KEY [AUTOINCREMENT]]`.
+    fn column_sql(
+        &self,
+        column: &ColumnDef,
+        inline_pk: bool,
+        ctx: &RenderContext,
+    ) -> RenderResultOf<String> {
+        let mut sql = format!(
+            "{} {} {}",
+            self.table_ident(&column.name, ctx)?,
+            self.column_type(column, ctx)?,
+            if column.null { "NULL" } else { "NOT NULL" }
+        );
+        if let Some(default) = &column.default {
+            sql.push_str(" DEFAULT ");
+            sql.push_str(&self.default_sql(default, column, ctx)?);
+        }
+        if inline_pk {
+            sql.push_str(" PRIMARY KEY");
+            if column.auto {
+                // AUTOINCREMENT: ids are never reused, as on the other databases.
+                sql.push_str(" AUTOINCREMENT");
+            }
+        }
+        Ok(sql)
+    }
+
+    /// Columns (with inline single-column foreign keys), the composite primary key,
+    /// checks and multi-column foreign keys. Unique constraints are unique indexes,
+    /// created after the table.
+    fn table_body(&self, t: &TableDef, ctx: &RenderContext) -> RenderResultOf<Vec<String>> {
+        let mut lines = Vec::new();
+        for c in &t.columns {
+            lines.push(self.column_in_table(t, c, ctx)?);
+        }
+        if t.primary_key.len() > 1 {
+            lines.push(format!("PRIMARY KEY ({})", self.ident_list(&t.primary_key)));
+        }
+        for c in &t.checks {
+            lines.push(self.constraint_sql(&strata_engine::dialect::check(c), ctx));
+        }
+        for fk in t.foreign_keys.iter().filter(|fk| fk.columns.len() > 1) {
+            lines.push(self.foreign_key_sql(fk, ctx)?);
+        }
+        Ok(lines)
+    }
+
+    fn create_table(&self, t: &TableDef, ctx: &RenderContext) -> RenderResult {
+        let body = self.table_body(t, ctx)?.join(",\n    ");
+        let mut out = vec![Statement::new(format!(
+            "CREATE TABLE {} (\n    {body}\n)",
+            self.table_ident(&t.name, ctx)?
+        ))];
+        out.extend(self.table_indexes(t, ctx)?);
+        Ok(out)
+    }
+
+    fn add_column(&self, o: &AddColumn, ctx: &RenderContext) -> RenderResult {
+        if Self::can_add_column_natively(&o.column) {
+            return Ok(vec![Statement::new(format!(
+                "ALTER TABLE {} ADD COLUMN {}",
+                self.table_ident(&o.table, ctx)?,
+                self.column_sql(&o.column, false, ctx)?
+            ))]);
+        }
+        rebuild::rebuild(self, &Operation::AddColumn(o.clone()), ctx)
+    }
+
+    fn drop_column(&self, o: &DropColumn, ctx: &RenderContext) -> RenderResult {
+        if Self::can_drop_column_natively(ctx.state.table(&o.table)?, &o.column) {
+            return Ok(vec![Statement::new(format!(
+                "ALTER TABLE {} DROP COLUMN {}",
+                self.table_ident(&o.table, ctx)?,
+                self.quote_ident(&o.column)
+            ))]);
+        }
+        rebuild::rebuild(self, &Operation::DropColumn(o.clone()), ctx)
+    }
+
+    fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
+        let nothing_changes =
+            o.ty.is_none() && o.null.is_none() && o.default.is_none() && !o.drop_default;
+        if nothing_changes {
+            return Ok(Vec::new());
+        }
+        rebuild::rebuild(self, &Operation::AlterColumn(o.clone()), ctx)
+    }
+
+    /// SQLite cannot rename an index: drop it and create it again under the new name.
+    fn rename_index(&self, o: &RenameIndex, ctx: &RenderContext) -> RenderResult {
+        let table = ctx.state.table(&o.table)?;
+        let mut index = table.index(&o.from).cloned().ok_or_else(|| {
+            strata_engine::state::StateError::NoSuchObject {
+                table: o.table.clone(),
+                name: o.from.clone(),
+                what: "an index",
+            }
+        })?;
+        index.name = o.to.clone();
+        let mut out = self.drop_index(
+            &DropIndex {
+                table: o.table.clone(),
+                name: o.from.clone(),
+            },
+            ctx,
+        )?;
+        out.extend(self.create_index(&o.table, &index, ctx)?);
+        Ok(out)
+    }
+
+    fn add_foreign_key(&self, o: &AddForeignKey, ctx: &RenderContext) -> RenderResult {
+        rebuild::rebuild(self, &Operation::AddForeignKey(o.clone()), ctx)
+    }
+
+    fn drop_foreign_key(&self, o: &DropForeignKey, ctx: &RenderContext) -> RenderResult {
+        rebuild::rebuild(self, &Operation::DropForeignKey(o.clone()), ctx)
+    }
+
+    fn add_constraint(&self, o: &AddConstraint, ctx: &RenderContext) -> RenderResult {
+        match &o.constraint {
+            Constraint::Unique { name, columns } => self.unique_index(&o.table, name, columns, ctx),
+            Constraint::Check { .. } => {
+                rebuild::rebuild(self, &Operation::AddConstraint(o.clone()), ctx)
+            }
+        }
+    }
+
+    fn drop_constraint(&self, o: &DropConstraint, ctx: &RenderContext) -> RenderResult {
+        match ctx.state.table(&o.table)?.constraint(&o.name) {
+            Some(Constraint::Unique { .. }) => Ok(vec![Statement::new(format!(
+                "DROP INDEX {}",
+                self.object_ident(&o.name, ctx)
+            ))]),
+            _ => rebuild::rebuild(self, &Operation::DropConstraint(o.clone()), ctx),
+        }
+    }
+
+    /// Foreign keys are off for the whole migration: `PRAGMA foreign_keys` cannot
+    /// change inside a transaction, and with them on, a rebuild's `DROP TABLE` would
+    /// delete (or cascade into) the rows of every table that references the rebuilt
+    /// one. The check before `COMMIT` restores the guarantee they give.
+    fn transaction_sql(&self) -> TransactionSql {
+        TransactionSql {
+            before: vec![Statement::new("PRAGMA foreign_keys = OFF")],
+            begin: vec![Statement::new("BEGIN")],
+            commit: vec![
+                Statement::guard("PRAGMA foreign_key_check", FOREIGN_KEY_VIOLATIONS),
+                Statement::new("COMMIT"),
+            ],
+            after: vec![Statement::new("PRAGMA foreign_keys = ON")],
+        }
+    }
+}
+
+/// The single-column foreign keys of `table` on `column`.
+fn single_column_fks<'a>(
+    table: &'a TableDef,
+    column: &'a str,
+) -> impl Iterator<Item = &'a ForeignKeyDef> {
+    table
+        .foreign_keys
+        .iter()
+        .filter(move |fk| fk.columns.len() == 1 && fk.columns[0] == column)
+}
+
+fn push_actions(sql: &mut String, fk: &ForeignKeyDef) {
+    if let Some(action) = fk.on_delete {
+        sql.push_str(" ON DELETE ");
+        sql.push_str(action.sql());
+    }
+    if let Some(action) = fk.on_update {
+        sql.push_str(" ON UPDATE ");
+        sql.push_str(action.sql());
+    }
+}
+
+/// Whether SQL text mentions `name` as a whole identifier (case-insensitively, as
+/// SQLite compares names). Errs on the side of "yes": the caller then takes the slow
+/// but always-correct path.
+pub(crate) fn mentions(sql: &str, name: &str) -> bool {
+    let sql = sql.to_lowercase();
+    let name = name.to_lowercase();
+    if name.is_empty() {
+        return false;
+    }
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    sql.match_indices(&name).any(|(at, _)| {
+        let before = sql[..at].chars().next_back();
+        let after = sql[at + name.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str, ty: ColumnType) -> ColumnDef {
+        ColumnDef {
+            name: name.into(),
+            ty,
+            null: false,
+            default: None,
+            auto: false,
+        }
+    }
+
+    #[test]
+    fn identifiers_are_quoted_so_any_name_is_safe() {
+        let d = SqliteDialect;
+        assert_eq!(d.quote_ident("order"), "\"order\"");
+        assert_eq!(d.quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(d.quote_ident("a`b"), "\"a`b\"");
+        assert_eq!(d.quote_string("it's"), "'it''s'");
+    }
+
+    #[test]
+    fn add_column_is_native_only_when_sqlite_accepts_it() {
+        let mut c = column("c", ColumnType::Int);
+        assert!(
+            !SqliteDialect::can_add_column_natively(&c),
+            "NOT NULL without default"
+        );
+        c.default = Some(DefaultValue::Int(0));
+        assert!(SqliteDialect::can_add_column_natively(&c));
+        c.null = true;
+        c.default = None;
+        assert!(SqliteDialect::can_add_column_natively(&c));
+        let mut t = column("t", ColumnType::DateTime);
+        t.null = true;
+        t.default = Some(DefaultValue::Expr {
+            expr: DefaultExpr::Now,
+        });
+        assert!(
+            !SqliteDialect::can_add_column_natively(&t),
+            "non-constant default"
+        );
+    }
+
+    #[test]
+    fn mentions_matches_whole_identifiers_only() {
+        assert!(mentions("amount <> 0", "amount"));
+        assert!(mentions("\"Amount\" > 0", "amount"));
+        assert!(mentions("t.amount>0", "amount"));
+        assert!(!mentions("amount_due > 0", "amount"));
+        assert!(!mentions("total > 0", "amount"));
+        assert!(!mentions("x > 0", ""));
+    }
+
+    #[test]
+    fn drop_column_is_native_unless_a_check_or_predicate_names_it() {
+        let mut t = TableDef {
+            name: "t".into(),
+            columns: vec![column("a", ColumnType::Int), column("b", ColumnType::Int)],
+            primary_key: vec![],
+            uniques: vec![],
+            checks: vec![],
+            foreign_keys: vec![],
+            indexes: vec![],
+        };
+        assert!(SqliteDialect::can_drop_column_natively(&t, "b"));
+        t.checks.push(CheckDef {
+            name: "b_pos".into(),
+            expr: "b > 0".into(),
+        });
+        assert!(!SqliteDialect::can_drop_column_natively(&t, "b"));
+        t.checks.clear();
+        t.indexes.push(IndexDef {
+            name: "a_idx".into(),
+            columns: vec!["a".into()],
+            unique: false,
+            predicate: Some("b IS NULL".into()),
+        });
+        assert!(!SqliteDialect::can_drop_column_natively(&t, "b"));
+    }
+}

@@ -1,0 +1,316 @@
+//! `SqliteDriver`: a rusqlite connection behind the engine's `Driver` trait.
+//!
+//! rusqlite is synchronous; the database is a local file, so calls run directly in
+//! the async methods instead of on a blocking thread.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+use strata_engine::dialect::driver::{Driver, DriverError, LockAttempt, Row};
+use strata_engine::{Dialect, SchemaState, ServerVersion};
+
+use crate::dialect::SqliteDialect;
+use crate::introspect;
+use crate::lock;
+use crate::url::{self, Location};
+
+/// How long a statement waits for another connection's write lock on the database
+/// before failing with `database is locked` (SQLite's default is not to wait at all).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A connection to one SQLite database, with foreign keys enforced.
+pub struct SqliteDriver {
+    conn: Connection,
+    version: ServerVersion,
+    /// The migration lock's file; `None` for an in-memory database, which no other
+    /// connection can see and so needs no lock.
+    lock_path: Option<PathBuf>,
+    held: Option<HeldLock>,
+}
+
+/// The migration lock while this connection holds it: the open, OS-locked file, and
+/// the names it was taken under (a database has one lock; taking it again under
+/// another name while holding it is not a conflict).
+struct HeldLock {
+    _file: File,
+    names: BTreeSet<String>,
+}
+
+impl SqliteDriver {
+    /// Opens the database a `sqlite:` URL names, creating the file if it is missing.
+    pub fn connect(url: &str) -> Result<Self, DriverError> {
+        let location = url::parse(url)?;
+        let target = match &location {
+            Location::Memory => ":memory:".to_string(),
+            Location::File(path) => path.display().to_string(),
+        };
+        let cannot = |message: String| DriverError::Connect {
+            target: target.clone(),
+            message,
+        };
+        let conn = match &location {
+            Location::Memory => Connection::open_in_memory(),
+            Location::File(path) => Connection::open(path),
+        }
+        .map_err(|e| cannot(e.to_string()))?;
+        let mut driver = Self::from_connection(conn).map_err(|e| match e {
+            DriverError::Statement { message, .. } => cannot(message),
+            other => other,
+        })?;
+        if let (None, Location::File(path)) = (&driver.lock_path, &location) {
+            // SQLite could not give the file's name as UTF-8; the URL's path will do.
+            driver.lock_path = Some(lock::lock_path(path));
+        }
+        Ok(driver)
+    }
+
+    /// Wraps an open connection: turns foreign keys on, sets the busy timeout and
+    /// reads the library version.
+    pub fn from_connection(conn: Connection) -> Result<Self, DriverError> {
+        // Off by default in SQLite; strata's guarantees assume they are enforced.
+        conn.execute_batch("PRAGMA foreign_keys = ON")
+            .map_err(|e| statement_error("PRAGMA foreign_keys = ON", &e))?;
+        // Another writer of the file (the application, a second strata) makes a
+        // migration wait for it rather than fail at once.
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| statement_error("(busy timeout)", &e))?;
+        let sql = "SELECT sqlite_version()";
+        let text: String = conn
+            .query_row(sql, [], |row| row.get(0))
+            .map_err(|e| statement_error(sql, &e))?;
+        let version: ServerVersion = text.parse().map_err(|reason| DriverError::Statement {
+            sql: sql.to_string(),
+            message: format!("unreadable SQLite version `{text}`: {reason}"),
+        })?;
+        let minimum = SqliteDialect.minimum_version();
+        if version < minimum {
+            return Err(DriverError::Statement {
+                sql: sql.to_string(),
+                message: format!("SQLite {version} is too old; strata needs {minimum} or later"),
+            });
+        }
+        // An empty name: an in-memory or temporary database.
+        let lock_path = conn
+            .path()
+            .filter(|path| !path.is_empty())
+            .map(|path| lock::lock_path(Path::new(path)));
+        Ok(Self {
+            conn,
+            version,
+            lock_path,
+            held: None,
+        })
+    }
+
+    /// The underlying connection, for callers that need SQLite specifics.
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Who this process is, for the lock file: what a waiting process will print.
+    fn holder_description(&self, name: &str) -> String {
+        let program = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "unknown program".into());
+        // SQLite's clock, so no date library is needed; UTC, as the history table.
+        let since: String = self
+            .conn
+            .query_row("SELECT datetime('now') || ' UTC'", [], |row| row.get(0))
+            .unwrap_or_else(|_| "an unknown time".into());
+        format!(
+            "{program} (pid {}), holding `{name}` since {since}",
+            std::process::id()
+        )
+    }
+
+    fn query_rows(&self, sql: &str) -> Result<Vec<Row>, rusqlite::Error> {
+        let mut statement = self.conn.prepare(sql)?;
+        let width = statement.column_count();
+        let mut rows = statement.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut cells = Vec::with_capacity(width);
+            for i in 0..width {
+                cells.push(as_text(row.get_ref(i)?));
+            }
+            out.push(cells);
+        }
+        Ok(out)
+    }
+}
+
+/// A value as text: NULL is `None`, numbers as SQLite prints them, blobs in hex
+/// (as SQLite's `hex()`).
+fn as_text(value: ValueRef<'_>) -> Option<String> {
+    match value {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        // `{:?}` keeps the decimal point (`1.0`), as SQLite does, and round-trips.
+        ValueRef::Real(f) => Some(format!("{f:?}")),
+        ValueRef::Text(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        ValueRef::Blob(bytes) => Some(bytes.iter().map(|b| format!("{b:02X}")).collect()),
+    }
+}
+
+fn statement_error(sql: &str, error: &rusqlite::Error) -> DriverError {
+    DriverError::Statement {
+        sql: sql.to_string(),
+        message: error.to_string(),
+    }
+}
+
+#[async_trait]
+impl Driver for SqliteDriver {
+    fn dialect(&self) -> Arc<dyn Dialect> {
+        Arc::new(SqliteDialect)
+    }
+
+    fn version(&self) -> ServerVersion {
+        self.version
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        tracing::debug!(sql, "sqlite execute");
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| statement_error(sql, &e))
+    }
+
+    async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
+        tracing::debug!(sql, "sqlite query");
+        self.query_rows(sql).map_err(|e| statement_error(sql, &e))
+    }
+
+    async fn table_names(&mut self) -> Result<Vec<String>, DriverError> {
+        // `sqlite_sequence`, `sqlite_stat1`… are SQLite's own, and left out.
+        let sql = introspect::TABLES_SQL;
+        let rows = self.query_rows(sql).map_err(|e| statement_error(sql, &e))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect())
+    }
+
+    /// An exclusive OS lock on `<database>.strata-lock` (see the `lock` module): the
+    /// operating system releases it when the process ends, so it is never stale. An
+    /// in-memory database is private to this connection: always acquired.
+    async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
+        if let Some(held) = &mut self.held {
+            held.names.insert(name.to_string());
+            return Ok(LockAttempt::Acquired);
+        }
+        let Some(path) = &self.lock_path else {
+            return Ok(LockAttempt::Acquired);
+        };
+        let failed = |e: std::io::Error| DriverError::Statement {
+            sql: format!("(lock file {})", path.display()),
+            message: format!("cannot take the migration lock: {e}"),
+        };
+        match lock::try_acquire(path, &self.holder_description(name)).map_err(failed)? {
+            lock::Attempt::Acquired(file) => {
+                tracing::debug!(lock = name, path = %path.display(), "migration lock taken");
+                self.held = Some(HeldLock {
+                    _file: file,
+                    names: BTreeSet::from([name.to_string()]),
+                });
+                Ok(LockAttempt::Acquired)
+            }
+            lock::Attempt::Busy(holder) => Ok(LockAttempt::Busy { holder }),
+        }
+    }
+
+    /// Releases the lock once every name it was taken under is released; closing the
+    /// file is what releases it. Releasing a lock not held does nothing.
+    async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
+        if let Some(held) = &mut self.held {
+            held.names.remove(name);
+            if held.names.is_empty() {
+                self.held = None;
+                tracing::debug!(lock = name, "migration lock released");
+            }
+        }
+        Ok(())
+    }
+
+    async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
+        introspect::schema(&self.conn).map_err(|e| statement_error("(introspection)", &e))
+    }
+
+    async fn close(self: Box<Self>) -> Result<(), DriverError> {
+        self.conn.close().map_err(|(_, e)| DriverError::Statement {
+            sql: "(close)".to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_as_text() {
+        assert_eq!(as_text(ValueRef::Null), None);
+        assert_eq!(as_text(ValueRef::Integer(-3)).as_deref(), Some("-3"));
+        assert_eq!(as_text(ValueRef::Real(1.0)).as_deref(), Some("1.0"));
+        assert_eq!(as_text(ValueRef::Real(2.5)).as_deref(), Some("2.5"));
+        assert_eq!(as_text(ValueRef::Text(b"hi")).as_deref(), Some("hi"));
+        assert_eq!(as_text(ValueRef::Blob(&[0, 255])).as_deref(), Some("00FF"));
+    }
+
+    #[tokio::test]
+    async fn connects_to_memory_with_foreign_keys_on() {
+        let mut driver = SqliteDriver::connect("sqlite::memory:").unwrap();
+        assert!(driver.version() >= SqliteDialect.minimum_version());
+        let rows = driver.query("PRAGMA foreign_keys").await.unwrap();
+        assert_eq!(rows, vec![vec![Some("1".to_string())]]);
+    }
+
+    #[tokio::test]
+    async fn creates_a_missing_file_and_lists_only_user_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.sqlite3");
+        let mut driver = SqliteDriver::connect(&format!("sqlite://{}", path.display())).unwrap();
+        assert!(path.exists());
+        driver
+            .execute(
+                "CREATE TABLE \"b\" (id integer PRIMARY KEY AUTOINCREMENT); CREATE TABLE a (x int)",
+            )
+            .await
+            .unwrap();
+        driver
+            .execute("INSERT INTO b DEFAULT VALUES")
+            .await
+            .unwrap();
+        assert_eq!(driver.table_names().await.unwrap(), ["a", "b"]);
+        Box::new(driver).close().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn errors_carry_the_sql_and_sqlites_message() {
+        let mut driver = SqliteDriver::connect("sqlite::memory:").unwrap();
+        let err = driver.execute("SELEC 1").await.unwrap_err();
+        match err {
+            DriverError::Statement { sql, message } => {
+                assert_eq!(sql, "SELEC 1");
+                assert!(message.contains("syntax error"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_directory_is_a_connect_error() {
+        let err = SqliteDriver::connect("sqlite:///nonexistent-dir-strata/x.db")
+            .err()
+            .unwrap();
+        assert!(matches!(err, DriverError::Connect { .. }), "{err:?}");
+    }
+}

@@ -1,0 +1,189 @@
+//! What only a table's `CREATE TABLE` text knows: check constraints, `AUTOINCREMENT`,
+//! and the names of foreign keys (SQLite's pragmas report none of these).
+
+use super::tokens::{group, split_top_level, span, tokenize, top_level, Kind, Token};
+
+/// The parts of a `CREATE TABLE` statement that introspection needs.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct TableText {
+    /// `(name, expression)`, table-level and column-level alike, in order.
+    pub checks: Vec<(Option<String>, String)>,
+    /// Columns declared `… PRIMARY KEY AUTOINCREMENT`.
+    pub autoincrement: Vec<String>,
+    /// Named foreign keys: `(columns, name)`.
+    pub foreign_key_names: Vec<(Vec<String>, String)>,
+}
+
+/// Reads `sql`; anything it does not understand is left out, never an error.
+pub(crate) fn parse(sql: &str) -> TableText {
+    let tokens = tokenize(sql);
+    let mut text = TableText::default();
+    let Some(body) = body(&tokens) else {
+        return text;
+    };
+    for item in split_top_level(body) {
+        let (name, rest) = match item {
+            [constraint, name, rest @ ..] if constraint.is("CONSTRAINT") => {
+                (Some(name.name()), rest)
+            }
+            _ => (None, item),
+        };
+        let Some(first) = rest.first() else {
+            continue;
+        };
+        if first.is("CHECK") {
+            if let Some(expr) = parenthesized(sql, rest, 1) {
+                text.checks.push((name, expr));
+            }
+        } else if first.is("FOREIGN") {
+            if let Some(name) = name {
+                let open = rest.iter().position(|t| t.kind == Kind::Open);
+                if let Some(open) = open {
+                    let columns = group(rest, open).0;
+                    let columns = split_top_level(columns)
+                        .iter()
+                        .filter_map(|c| c.first().map(Token::name))
+                        .collect();
+                    text.foreign_key_names.push((columns, name));
+                }
+            }
+        } else if first.is("PRIMARY") || first.is("UNIQUE") || name.is_some() {
+            // A table-level key (reported by the pragmas), or a constraint kind
+            // strata does not know.
+        } else {
+            column(sql, item, &mut text);
+        }
+    }
+    text
+}
+
+/// The tokens between the parentheses of the column list, unless the table is
+/// `CREATE TABLE … AS SELECT` (no column list to read).
+fn body<'t, 'a>(tokens: &'t [Token<'a>]) -> Option<&'t [Token<'a>]> {
+    for i in top_level(tokens) {
+        let t = &tokens[i];
+        if t.is("AS") {
+            return None;
+        }
+        if t.kind == Kind::Open {
+            return Some(group(tokens, i).0);
+        }
+    }
+    None
+}
+
+/// The text inside the parentheses at `tokens[open]`, if that is a `(`.
+fn parenthesized(sql: &str, tokens: &[Token], open: usize) -> Option<String> {
+    if tokens.get(open)?.kind != Kind::Open {
+        return None;
+    }
+    Some(span(sql, group(tokens, open).0).trim().to_string())
+}
+
+/// A column definition: `name [type] [constraints…]`. Its `CONSTRAINT name` prefixes
+/// name the constraint that follows them.
+fn column(sql: &str, item: &[Token], text: &mut TableText) {
+    let Some(column) = item.first().map(Token::name) else {
+        return;
+    };
+    let mut pending_name: Option<String> = None;
+    let positions = top_level(item);
+    let mut k = 1;
+    while k < positions.len() {
+        let i = positions[k];
+        let t = &item[i];
+        if t.is("CONSTRAINT") {
+            pending_name = item.get(i + 1).map(Token::name);
+            k += 2;
+            continue;
+        }
+        if t.is("CHECK") {
+            if let Some(expr) = parenthesized(sql, item, i + 1) {
+                text.checks.push((pending_name.take(), expr));
+            }
+        } else if t.is("REFERENCES") {
+            if let Some(name) = pending_name.take() {
+                text.foreign_key_names.push((vec![column.clone()], name));
+            }
+        } else if t.is("AUTOINCREMENT") {
+            text.autoincrement.push(column.clone());
+        } else if ["PRIMARY", "NOT", "NULL", "UNIQUE", "DEFAULT", "COLLATE", "GENERATED", "AS"]
+            .iter()
+            .any(|w| t.is(w))
+        {
+            // Another constraint starts: a pending name was its own.
+            pending_name = None;
+        }
+        k += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_strata_writes() {
+        let sql = "CREATE TABLE \"order\" (\n    \"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT,\n    \
+                   \"amount\" decimal(12, 2) NOT NULL DEFAULT 0,\n    \
+                   \"owner_id\" bigint NOT NULL REFERENCES \"owner\" (\"id\") ON DELETE CASCADE,\n    \
+                   CONSTRAINT \"amount_pos\" CHECK (amount > 0 AND (amount < 1e9)),\n    \
+                   CONSTRAINT \"a\"\"fk\" FOREIGN KEY (\"x\", \"y\") REFERENCES \"p\" (\"a\", \"b\")\n)";
+        assert_eq!(
+            parse(sql),
+            TableText {
+                checks: vec![(
+                    Some("amount_pos".into()),
+                    "amount > 0 AND (amount < 1e9)".into()
+                )],
+                autoincrement: vec!["id".into()],
+                foreign_key_names: vec![(vec!["x".into(), "y".into()], "a\"fk".into())],
+            }
+        );
+    }
+
+    #[test]
+    fn reads_hand_written_column_constraints() {
+        let sql = "create table t (\n  a int constraint a_pos check (a > 0) check(a < 10),\n  \
+                   b text constraint b_fk references p(id) default 'check (x)',\n  \
+                   [c d] integer primary key autoincrement, -- AUTOINCREMENT in a comment\n  \
+                   e text constraint e_nn not null check (e <> ''),\n  \
+                   check (a <> b), unique (a), constraint pk primary key (a)\n) without rowid";
+        assert_eq!(
+            parse(sql),
+            TableText {
+                checks: vec![
+                    (Some("a_pos".into()), "a > 0".into()),
+                    (None, "a < 10".into()),
+                    (None, "e <> ''".into()),
+                    (None, "a <> b".into()),
+                ],
+                autoincrement: vec!["c d".into()],
+                foreign_key_names: vec![(vec!["b".into()], "b_fk".into())],
+            }
+        );
+    }
+
+    #[test]
+    fn tables_without_a_column_list_and_odd_sql_give_nothing() {
+        for sql in [
+            "CREATE TABLE t AS SELECT (1) AS x",
+            "",
+            "CREATE TABLE t",
+            "CREATE TABLE t (",
+            "CREATE TABLE t (a CHECK",
+            "CREATE TABLE t (CONSTRAINT",
+            "CREATE TABLE t (a CONSTRAINT",
+            "CREATE TABLE t (CONSTRAINT x FOREIGN",
+            "CREATE TABLE t (a int CHECK (a > (0)",
+        ] {
+            let text = parse(sql);
+            assert!(text.autoincrement.is_empty(), "{sql}");
+            assert!(text.foreign_key_names.is_empty(), "{sql}");
+        }
+        assert_eq!(
+            parse("CREATE TABLE t (a int CHECK (a > (0)").checks,
+            [(None, "a > (0)".to_string())]
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! The live schema of a SQLite database, in neutral terms.
+//!
+//! Columns, keys, indexes and foreign keys come from SQLite's pragmas; what only the
+//! SQL text knows (checks, `AUTOINCREMENT`, constraint names, index predicates) is
+//! read from `sqlite_master` by a small tokenizer that never fails on odd SQL. Names
+//! are always bound as parameters of the pragma table functions, never spliced into
+//! SQL.
+//!
+//! Mapping, where SQLite and strata differ:
+//! - types: [`crate::neutral_type`] (a type strata cannot express is read by affinity);
+//! - defaults: see [`defaults::parse`] (an expression without a neutral form is kept
+//!   as its text);
+//! - an index made by `CREATE INDEX` is an index (unique or not, partial or not); a
+//!   `UNIQUE` written in `CREATE TABLE` is a unique constraint (named
+//!   `sqlite_autoindex_…` by SQLite); the primary key's own index is not reported;
+//! - an indexed expression is reported as a column named by its SQL text;
+//! - foreign keys have the name their SQL gives them (`CONSTRAINT name …`), otherwise
+//!   a generated `<table>_<columns>_fk`; `NO ACTION` is reported as no action (`None`);
+//! - an unnamed check is named `<table>_check<n>` (n counts from 1, in text order);
+//! - a virtual table whose module is not available is reported without columns.
+
+mod create_index;
+mod create_table;
+mod defaults;
+mod tokens;
+
+use rusqlite::{Connection, OptionalExtension};
+use strata_engine::ast::{
+    CheckDef, ColumnDef, FkAction, ForeignKeyDef, IndexDef, TableDef, UniqueDef,
+};
+use strata_engine::naming::generated_name;
+use strata_engine::SchemaState;
+
+use crate::types::neutral_type;
+use create_table::TableText;
+
+/// The user tables of the main database, with their SQL (SQLite's own are left out).
+pub(crate) const TABLES_SQL: &str = "SELECT name, sql FROM main.sqlite_master \
+     WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+
+/// Every user table of the connected database.
+pub(crate) fn schema(conn: &Connection) -> rusqlite::Result<SchemaState> {
+    let mut state = SchemaState::new();
+    let tables: Vec<(String, Option<String>)> = conn
+        .prepare(TABLES_SQL)?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (name, sql) in tables {
+        let table = table(conn, &name, sql.as_deref().unwrap_or(""))?;
+        state.tables.insert(name, table);
+    }
+    Ok(state)
+}
+
+fn table(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<TableDef> {
+    let text = create_table::parse(sql);
+    let is_virtual = sql
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|w| w.eq_ignore_ascii_case("VIRTUAL"));
+    let (columns, primary_key) = match columns(conn, name, &text) {
+        Ok(found) => found,
+        // `no such module`: the table exists, its columns cannot be read here.
+        Err(_) if is_virtual => (Vec::new(), Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let (uniques, indexes) = indexes(conn, name)?;
+    Ok(TableDef {
+        name: name.to_string(),
+        columns,
+        primary_key,
+        uniques,
+        checks: checks(name, &text),
+        foreign_keys: foreign_keys(conn, name, &text)?,
+        indexes,
+    })
+}
+
+/// The columns in order, and the primary key in key order.
+fn columns(
+    conn: &Connection,
+    table: &str,
+    text: &TableText,
+) -> rusqlite::Result<(Vec<ColumnDef>, Vec<String>)> {
+    // `hidden` = 1: a virtual table's hidden column, not part of its rows.
+    let sql = "SELECT name, type, \"notnull\", dflt_value, pk \
+               FROM pragma_table_xinfo(?1, 'main') WHERE hidden <> 1 ORDER BY cid";
+    let mut statement = conn.prepare(sql)?;
+    let rows = statement.query_map([table], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            row.get::<_, bool>(2)?,
+            row.get::<_, Option<String>>(3)?,
+            row.get::<_, i64>(4)?,
+        ))
+    })?;
+    let mut columns = Vec::new();
+    let mut key = Vec::new();
+    for row in rows {
+        let (name, declared, not_null, default, pk) = row?;
+        let auto = pk > 0
+            && text
+                .autoincrement
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&name));
+        let mut column = ColumnDef {
+            name: name.clone(),
+            ty: neutral_type(&declared),
+            null: !not_null,
+            default: None,
+            auto,
+        };
+        column.default = default.and_then(|raw| defaults::parse(&raw, &column));
+        if pk > 0 {
+            key.push((pk, name));
+        }
+        columns.push(column);
+    }
+    key.sort();
+    Ok((columns, key.into_iter().map(|(_, name)| name).collect()))
+}
+
+/// Unique constraints (from `UNIQUE` in `CREATE TABLE`) and indexes (from `CREATE
+/// INDEX`), each sorted by name.
+fn indexes(conn: &Connection, table: &str) -> rusqlite::Result<(Vec<UniqueDef>, Vec<IndexDef>)> {
+    let sql = "SELECT name, \"unique\", origin FROM pragma_index_list(?1, 'main') ORDER BY name";
+    let list: Vec<(String, bool, String)> = conn
+        .prepare(sql)?
+        .query_map([table], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut uniques = Vec::new();
+    let mut indexes = Vec::new();
+    for (name, unique, origin) in list {
+        match origin.as_str() {
+            "pk" => {}
+            "u" => uniques.push(UniqueDef {
+                columns: index_columns(conn, &name, &[])?,
+                name,
+            }),
+            _ => {
+                let sql: Option<String> = conn
+                    .query_row(
+                        "SELECT sql FROM main.sqlite_master WHERE type = 'index' AND name = ?1",
+                        [&name],
+                        |row| row.get(0),
+                    )
+                    .optional()?
+                    .flatten();
+                let text = create_index::parse(sql.as_deref().unwrap_or(""));
+                indexes.push(IndexDef {
+                    columns: index_columns(conn, &name, &text.items)?,
+                    name,
+                    unique,
+                    predicate: text.predicate,
+                });
+            }
+        }
+    }
+    Ok((uniques, indexes))
+}
+
+/// The indexed columns in order; an expression is named by its text in `items` (the
+/// items of its `CREATE INDEX`), the rowid by `rowid`.
+fn index_columns(conn: &Connection, index: &str, items: &[String]) -> rusqlite::Result<Vec<String>> {
+    let sql = "SELECT seqno, cid, name FROM pragma_index_xinfo(?1, 'main') \
+               WHERE key = 1 ORDER BY seqno";
+    let mut statement = conn.prepare(sql)?;
+    let rows = statement.query_map([index], |row| {
+        Ok((
+            row.get::<_, usize>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    let mut columns = Vec::new();
+    for row in rows {
+        let (seqno, cid, name) = row?;
+        columns.push(match (name, cid) {
+            (Some(name), _) => name,
+            (None, -1) => "rowid".to_string(),
+            (None, _) => items
+                .get(seqno)
+                .cloned()
+                .unwrap_or_else(|| "(expression)".to_string()),
+        });
+    }
+    Ok(columns)
+}
+
+fn checks(table: &str, text: &TableText) -> Vec<CheckDef> {
+    let mut unnamed = 0;
+    text.checks
+        .iter()
+        .map(|(name, expr)| CheckDef {
+            name: name.clone().unwrap_or_else(|| {
+                unnamed += 1;
+                generated_name(table, &[], &format!("check{unnamed}"))
+            }),
+            expr: expr.clone(),
+        })
+        .collect()
+}
+
+/// The foreign keys in the order they are written (SQLite numbers them backwards).
+fn foreign_keys(conn: &Connection, table: &str, text: &TableText) -> rusqlite::Result<Vec<ForeignKeyDef>> {
+    let sql = "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete \
+               FROM pragma_foreign_key_list(?1, 'main') ORDER BY id DESC, seq";
+    let mut statement = conn.prepare(sql)?;
+    let rows = statement.query_map([table], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, Option<String>>(3)?,
+            row.get::<_, String>(4)?,
+            row.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut groups: Vec<(i64, ForeignKeyDef, bool)> = Vec::new();
+    for row in rows {
+        let (id, parent, from, to, on_update, on_delete) = row?;
+        if groups.last().is_none_or(|(last, _, _)| *last != id) {
+            let fk = ForeignKeyDef {
+                name: String::new(),
+                columns: Vec::new(),
+                references: parent,
+                referenced_columns: Vec::new(),
+                on_delete: action(&on_delete),
+                on_update: action(&on_update),
+            };
+            groups.push((id, fk, false));
+        }
+        if let Some((_, fk, implicit)) = groups.last_mut() {
+            fk.columns.push(from);
+            match to {
+                Some(to) => fk.referenced_columns.push(to),
+                // `REFERENCES parent` without columns: the parent's primary key.
+                None => *implicit = true,
+            }
+        }
+    }
+    let mut named = text.foreign_key_names.clone();
+    let mut out = Vec::with_capacity(groups.len());
+    for (_, mut fk, implicit) in groups {
+        if implicit {
+            fk.referenced_columns = primary_key(conn, &fk.references)?;
+        }
+        let same = |columns: &Vec<String>| {
+            columns.len() == fk.columns.len()
+                && columns
+                    .iter()
+                    .zip(&fk.columns)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        };
+        fk.name = match named.iter().position(|(columns, _)| same(columns)) {
+            Some(i) => named.remove(i).1,
+            None => generated_name(table, &fk.columns, "fk"),
+        };
+        out.push(fk);
+    }
+    Ok(out)
+}
+
+/// The primary key columns of `table`, in key order (empty when it has none).
+fn primary_key(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    conn.prepare("SELECT name FROM pragma_table_info(?1, 'main') WHERE pk > 0 ORDER BY pk")?
+        .query_map([table], |row| row.get(0))?
+        .collect()
+}
+
+/// SQLite's action keywords; `NO ACTION` (its default) is no action.
+fn action(keyword: &str) -> Option<FkAction> {
+    match keyword.to_ascii_uppercase().as_str() {
+        "CASCADE" => Some(FkAction::Cascade),
+        "RESTRICT" => Some(FkAction::Restrict),
+        "SET NULL" => Some(FkAction::SetNull),
+        "SET DEFAULT" => Some(FkAction::SetDefault),
+        _ => None,
+    }
+}

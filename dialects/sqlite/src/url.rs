@@ -1,0 +1,120 @@
+//! `sqlite:` URLs: which database file (or memory) a URL names.
+//!
+//! - `sqlite://db.sqlite3`, `sqlite://data/db.sqlite3`: relative to the current directory;
+//! - `sqlite:///var/lib/app/db.sqlite3`: absolute (three slashes, as in SQLAlchemy);
+//! - `sqlite::memory:` (also `sqlite://:memory:`): a private in-memory database;
+//! - `sqlite:db.sqlite3`: relative, the short form sqlx accepts.
+//!
+//! `%XX` escapes are decoded (`my%20db.sqlite3`). Query parameters are refused rather
+//! than silently taken as part of the file name.
+
+use std::path::PathBuf;
+
+use strata_engine::dialect::driver::DriverError;
+
+/// Where a URL points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Memory,
+    File(PathBuf),
+}
+
+/// Parses a `sqlite:` URL.
+pub fn parse(url: &str) -> Result<Location, DriverError> {
+    let bad = |reason: &str| DriverError::Url {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
+    let (scheme, rest) = url.split_once(':').ok_or_else(|| {
+        bad("expected `sqlite://path`, `sqlite:///absolute/path` or `sqlite::memory:`")
+    })?;
+    if !scheme.eq_ignore_ascii_case("sqlite") {
+        return Err(bad("not a `sqlite:` URL"));
+    }
+    if rest.contains('?') || rest.contains('#') {
+        return Err(bad("query parameters and fragments are not supported"));
+    }
+    // `//path` and `path` are both relative; `///path` keeps its leading slash.
+    let path = rest.strip_prefix("//").unwrap_or(rest);
+    if path == ":memory:" {
+        return Ok(Location::Memory);
+    }
+    if path.is_empty() {
+        return Err(bad("no file name; e.g. `sqlite://db.sqlite3`"));
+    }
+    let decoded = percent_decode(path).ok_or_else(|| bad("invalid %-escape"))?;
+    Ok(Location::File(PathBuf::from(decoded)))
+}
+
+/// Decodes `%XX` escapes; `None` if one is malformed or the result is not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str) -> Location {
+        Location::File(PathBuf::from(path))
+    }
+
+    #[test]
+    fn relative_paths_have_two_slashes() {
+        assert_eq!(parse("sqlite://db.sqlite3").unwrap(), file("db.sqlite3"));
+        assert_eq!(parse("sqlite://data/app.db").unwrap(), file("data/app.db"));
+        assert_eq!(parse("sqlite:db.sqlite3").unwrap(), file("db.sqlite3"));
+    }
+
+    #[test]
+    fn absolute_paths_have_three_slashes() {
+        assert_eq!(
+            parse("sqlite:///var/lib/app.db").unwrap(),
+            file("/var/lib/app.db")
+        );
+    }
+
+    #[test]
+    fn memory_databases() {
+        assert_eq!(parse("sqlite::memory:").unwrap(), Location::Memory);
+        assert_eq!(parse("sqlite://:memory:").unwrap(), Location::Memory);
+    }
+
+    #[test]
+    fn escapes_are_decoded_and_the_scheme_is_case_insensitive() {
+        assert_eq!(
+            parse("SQLite://my%20db.sqlite3").unwrap(),
+            file("my db.sqlite3")
+        );
+    }
+
+    #[test]
+    fn bad_urls_say_why() {
+        for url in [
+            "postgres://x",
+            "sqlite://",
+            "sqlite:",
+            "db.sqlite3",
+            "sqlite://a.db?mode=ro",
+            "sqlite://a%2.db",
+        ] {
+            assert!(
+                matches!(parse(url), Err(DriverError::Url { .. })),
+                "{url} should be refused"
+            );
+        }
+    }
+}
