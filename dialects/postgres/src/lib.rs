@@ -1,7 +1,8 @@
 //! strata-postgres: the PostgreSQL plugin of strata.
 //!
 //! - [`PostgresDialect`] renders operations to PostgreSQL SQL, offline;
-//! - [`PostgresDriver`] runs them on a live server (tokio-postgres);
+//! - [`PostgresDriver`] runs them on a live server (tokio-postgres), takes the
+//!   migration lock (a session-level advisory lock) and introspects the schema;
 //! - [`PostgresBackend`] registers both under the URL schemes `postgres` and `postgresql`.
 //!
 //! The engine's default rendering already writes PostgreSQL-flavoured SQL, so the
@@ -16,4 +17,4 @@ mod types;
 pub use backend::PostgresBackend;
 pub use dialect::PostgresDialect;
 pub use driver::PostgresDriver;
-pub use types::sql_type;
+pub use types::{neutral_type, sql_type};

@@ -94,7 +94,11 @@ mod tests {
             ("uuid", "uuid"),
             ("jsonb", "json"),
         ];
-        assert_eq!(expected.len(), ColumnType::NAMES.len(), "a neutral type is missing here");
+        assert_eq!(
+            expected.len(),
+            ColumnType::NAMES.len(),
+            "a neutral type is missing here"
+        );
         for (postgres, neutral) in expected {
             let ty: ColumnType = neutral.parse().unwrap();
             assert_eq!(neutral_type(postgres), Some(ty), "{postgres}");

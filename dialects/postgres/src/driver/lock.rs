@@ -56,7 +56,10 @@ pub(super) async fn try_lock(client: &Client, name: &str) -> Result<LockAttempt,
 /// is nothing to release), so the server's `false` is only logged.
 pub(super) async fn unlock(client: &Client, name: &str) -> Result<(), DriverError> {
     if !ask(client, UNLOCK_SQL, key(name)).await? {
-        tracing::warn!(lock = name, "the migration lock was not held by this session");
+        tracing::warn!(
+            lock = name,
+            "the migration lock was not held by this session"
+        );
     }
     Ok(())
 }

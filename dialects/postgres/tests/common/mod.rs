@@ -1,5 +1,8 @@
 //! Fresh databases on the test server, dropped afterwards even when the test fails.
 
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
 use std::future::Future;
 
 use strata_engine::dialect::driver::Driver;

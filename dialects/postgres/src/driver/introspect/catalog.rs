@@ -101,8 +101,7 @@ WHERE NOT EXISTS (
 );
 
 /// Whether plain `'…'` literals in deparsed expressions treat backslashes literally.
-const STANDARD_STRINGS_SQL: &str =
-    "SELECT current_setting('standard_conforming_strings') = 'on'";
+const STANDARD_STRINGS_SQL: &str = "SELECT current_setting('standard_conforming_strings') = 'on'";
 
 pub(super) struct TableRow {
     pub name: String,

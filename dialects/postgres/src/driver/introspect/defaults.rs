@@ -139,7 +139,8 @@ fn strip_cast_chain(value: &str, standard_strings: bool) -> &str {
     };
     let casts = &value[at..];
     let is_type_chain = casts.chars().all(|c| {
-        c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | ' ' | '.' | '"' | '[' | ']' | '(' | ')' | ',')
+        c.is_ascii_alphanumeric()
+            || matches!(c, ':' | '_' | ' ' | '.' | '"' | '[' | ']' | '(' | ')' | ',')
     });
     if is_type_chain {
         &value[..at]
@@ -280,7 +281,9 @@ fn backslash_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Opt
                     None => break,
                 }
             }
-            u32::from_str_radix(&digits, 8).ok().and_then(char::from_u32)?
+            u32::from_str_radix(&digits, 8)
+                .ok()
+                .and_then(char::from_u32)?
         }
         other => other,
     })
@@ -300,15 +303,24 @@ mod tests {
 
     #[test]
     fn literals_lose_their_quotes_and_casts() {
-        assert_eq!(value("'draft'::character varying", "varchar(20)"), text("draft"));
+        assert_eq!(
+            value("'draft'::character varying", "varchar(20)"),
+            text("draft")
+        );
         assert_eq!(value("'USD'::bpchar", "char(3)"), text("USD"));
         assert_eq!(value("''::text", "text"), text(""));
         assert_eq!(value("'it''s'::text", "text"), text("it's"));
         assert_eq!(value("'5'::text", "text"), text("5"));
-        assert_eq!(value("'12:30:00'::time without time zone", "time"), text("12:30:00"));
+        assert_eq!(
+            value("'12:30:00'::time without time zone", "time"),
+            text("12:30:00")
+        );
         assert_eq!(value("'2000-01-01'::date", "date"), text("2000-01-01"));
         assert_eq!(value("'{}'::jsonb", "json"), text("{}"));
-        assert_eq!(value("('x -- y /* z'::character varying)::text", "text"), text("x -- y /* z"));
+        assert_eq!(
+            value("('x -- y /* z'::character varying)::text", "text"),
+            text("x -- y /* z")
+        );
     }
 
     #[test]
@@ -335,11 +347,21 @@ mod tests {
         use DefaultValue::{Bool, Expr};
         assert_eq!(value("true", "bool"), ParsedDefault::Value(Bool(true)));
         assert_eq!(value("false", "bool"), ParsedDefault::Value(Bool(false)));
-        let now = ParsedDefault::Value(Expr { expr: DefaultExpr::Now });
-        for expr in ["CURRENT_TIMESTAMP", "now()", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIMESTAMP"] {
+        let now = ParsedDefault::Value(Expr {
+            expr: DefaultExpr::Now,
+        });
+        for expr in [
+            "CURRENT_TIMESTAMP",
+            "now()",
+            "CURRENT_DATE",
+            "CURRENT_TIME",
+            "LOCALTIMESTAMP",
+        ] {
             assert_eq!(value(expr, "datetime"), now, "{expr}");
         }
-        let uuid = ParsedDefault::Value(Expr { expr: DefaultExpr::Uuid });
+        let uuid = ParsedDefault::Value(Expr {
+            expr: DefaultExpr::Uuid,
+        });
         assert_eq!(value("gen_random_uuid()", "uuid"), uuid);
         assert_eq!(value("public.uuid_generate_v4()", "uuid"), uuid);
     }
@@ -347,19 +369,31 @@ mod tests {
     #[test]
     fn escape_strings_and_backslashes() {
         // standard_conforming_strings on: a backslash is itself.
-        assert_eq!(value(r"'C:\temp\new'::character varying", "varchar(20)"), text(r"C:\temp\new"));
+        assert_eq!(
+            value(r"'C:\temp\new'::character varying", "varchar(20)"),
+            text(r"C:\temp\new")
+        );
         // An E'' literal, or a plain one with the setting off, escapes it.
-        assert_eq!(value(r"E'C:\\temp\\new'", "varchar(20)"), text(r"C:\temp\new"));
+        assert_eq!(
+            value(r"E'C:\\temp\\new'", "varchar(20)"),
+            text(r"C:\temp\new")
+        );
         assert_eq!(
             parse(r"'C:\\temp'::text", ColumnType::Text, false),
             text(r"C:\temp")
         );
-        assert_eq!(value(r"E'it\'s \x41\101\u00e9\n'", "text"), text("it's AAé\n"));
+        assert_eq!(
+            value(r"E'it\'s \x41\101\u00e9\n'", "text"),
+            text("it's AAé\n")
+        );
     }
 
     #[test]
     fn sequences_and_other_expressions() {
-        assert_eq!(value("nextval('t_id_seq'::regclass)", "int"), ParsedDefault::Sequence);
+        assert_eq!(
+            value("nextval('t_id_seq'::regclass)", "int"),
+            ParsedDefault::Sequence
+        );
         assert_eq!(
             value("lower('X'::text)", "text"),
             ParsedDefault::Expression("lower('X'::text)".into())
@@ -368,9 +402,15 @@ mod tests {
             value("('a'::text || 'b'::text)", "text"),
             ParsedDefault::Expression("('a'::text || 'b'::text)".into())
         );
-        assert_eq!(value("'a' 'b'", "text"), ParsedDefault::Expression("'a' 'b'".into()));
+        assert_eq!(
+            value("'a' 'b'", "text"),
+            ParsedDefault::Expression("'a' 'b'".into())
+        );
         // A trailing backslash in a standard string does not escape the quote.
         assert_eq!(value(r"'a\'::text", "text"), text(r"a\"));
-        assert_eq!(value("random()", "double"), ParsedDefault::Expression("random()".into()));
+        assert_eq!(
+            value("random()", "double"),
+            ParsedDefault::Expression("random()".into())
+        );
     }
 }

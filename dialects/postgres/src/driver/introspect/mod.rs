@@ -7,8 +7,8 @@
 //! - a type with no exact neutral type (`json`, `integer[]`, an enum, `timestamp(3)`)
 //!   becomes `text`;
 //! - a default expression with no neutral value (`lower('X')`) becomes a text
-//!   default holding the expression's SQL, so a comparison still sees a default,
-//!   and one that differs from any literal;
+//!   default holding the expression's SQL: a comparison then still sees that the
+//!   column has a default, and which one;
 //! - a generated column (`GENERATED ALWAYS AS (…) STORED`) is reported without its
 //!   generation expression;
 //! - a `serial` column (a `nextval(…)` default) is `auto`, like an identity column;
@@ -212,7 +212,10 @@ mod tests {
         assert_eq!(c.ty, ColumnType::Text);
         assert_eq!(c.default, Some(DefaultValue::Text("{}".into())));
         let c = column(row("text", Some("lower('X'::text)")), true);
-        assert_eq!(c.default, Some(DefaultValue::Text("lower('X'::text)".into())));
+        assert_eq!(
+            c.default,
+            Some(DefaultValue::Text("lower('X'::text)".into()))
+        );
         let mut generated = row("integer", Some("(a + 1)"));
         generated.generated = true;
         assert_eq!(column(generated, true).default, None);
