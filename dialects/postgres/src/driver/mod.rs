@@ -43,6 +43,15 @@ impl PostgresDriver {
         };
         driver.version = driver.read_version().await?;
         tracing::debug!(version = %driver.version, "connected to PostgreSQL");
+        if driver.version.at_least(14, 0, 0) {
+            // A killed strata must not leave its session running a long statement
+            // while holding the migration lock: have the server notice a dead client
+            // within a second and abort (and so roll back and unlock). Before 14 the
+            // lock is released only when the running statement ends.
+            driver
+                .execute("SET client_connection_check_interval = '1s'")
+                .await?;
+        }
         Ok(driver)
     }
 
