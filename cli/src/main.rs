@@ -22,6 +22,10 @@ use error::{exit, CliError};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.global);
+    // Unwrapped lines: messages name files and commands that users copy.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match run(&cli, &mut out).and_then(|code| out.flush().map(|()| code).map_err(CliError::from)) {

@@ -48,7 +48,7 @@ fn edited_and_missing_applied_files_stop_the_run_and_change_nothing() {
     let Some(db) = TestDb::create(Kind::Sqlite) else { return };
     let dir = tracker_copy(&db.url);
     let path = dir.path();
-    let out = strata(path, &["migrate", "auth"]);
+    let out = strata(path, &["migrate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let before = (history(&db), db.table_names());
 
@@ -67,11 +67,14 @@ fn edited_and_missing_applied_files_stop_the_run_and_change_nothing() {
     let out = strata(path, &["migrate", "auth"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
 
-    std::fs::remove_file(&file).unwrap();
+    let leaf = path.join("apps/tracker/migrations/0001_initial.toml");
+    let leaf_text = std::fs::read_to_string(&leaf).unwrap();
+    std::fs::remove_file(&leaf).unwrap();
     let out = strata(path, &["migrate"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("auth.0001_initial has no file"), "{}", out.stderr);
+    assert!(out.stderr.contains("tracker.0001_initial has no file"), "{}", out.stderr);
     assert_eq!((history(&db), db.table_names()), before, "nothing may change");
+    std::fs::write(&leaf, leaf_text).unwrap();
 
     // A deliberate edit is accepted on request, and recorded.
     std::fs::write(&file, format!("{original}\n# reviewed\n")).unwrap();
