@@ -385,20 +385,30 @@ impl Run<'_> {
     }
 
     /// The schema before `m` when applying: every applied migration, in graph order.
-    fn state_before_apply(&mut self) -> Result<SchemaState, ExecError> {
+    /// The schema before `m` is applied: every applied migration in graph order, and
+    /// the completed part of partial ones — except `m`'s own, which `apply` resumes.
+    fn state_before_apply(&mut self, m: &Migration) -> Result<SchemaState, ExecError> {
         if self.running.is_none() {
-            self.running = Some(self.state_with(&self.applied.clone(), None)?);
+            self.running = Some(self.state_with(&self.applied.clone(), None, Some(&m.key))?);
         }
         Ok(self.running.clone().expect("set above"))
     }
 
     /// The schema of `keys` (plus the completed part of partial migrations), applied
-    /// in graph order, stopping before `stop_at`.
-    fn state_with(&self, keys: &BTreeSet<MigrationKey>, stop_at: Option<&MigrationKey>) -> Result<SchemaState, ExecError> {
+    /// in graph order, stopping before `stop_at` and leaving out `skip`.
+    fn state_with(
+        &self,
+        keys: &BTreeSet<MigrationKey>,
+        stop_at: Option<&MigrationKey>,
+        skip: Option<&MigrationKey>,
+    ) -> Result<SchemaState, ExecError> {
         let mut state = SchemaState::new();
         for m in self.graph.ordered() {
             if Some(&m.key) == stop_at {
                 break;
+            }
+            if Some(&m.key) == skip {
+                continue;
             }
             let count = match self.partial.get(&m.key) {
                 Some(done) => *done,
@@ -418,7 +428,7 @@ impl Run<'_> {
     }
 
     async fn apply(&mut self, driver: &mut dyn Driver, step: &PlannedStep, m: &Migration, observer: &mut dyn Observer) -> Result<(), ExecError> {
-        let before = self.state_before_apply()?;
+        let before = self.state_before_apply(m)?;
         let (script, after) = self.render(driver, m, &before, Direction::Forward)?;
         let total = m.operations.len();
         let mut done = step.done;
@@ -487,7 +497,7 @@ impl Run<'_> {
     async fn unapply(&mut self, driver: &mut dyn Driver, step: &PlannedStep, m: &Migration, observer: &mut dyn Observer) -> Result<(), ExecError> {
         let mut others = self.applied.clone();
         others.remove(&m.key);
-        let before = self.state_with(&others, Some(&m.key))?;
+        let before = self.state_with(&others, Some(&m.key), None)?;
         // A partial migration is rolled back from where it stopped.
         let operations = match self.partial.get(&m.key) {
             Some(done) => &m.operations[..*done],

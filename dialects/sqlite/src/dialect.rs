@@ -3,6 +3,10 @@
 //! SQLite's `ALTER TABLE` can rename a table or a column, add a column and drop a
 //! column, each with restrictions. Those are used natively when SQLite allows them;
 //! everything else is the documented table rebuild of [`crate::rebuild`].
+//!
+//! `DROP COLUMN` is always native (the trait's default statement): SQLite refuses to
+//! drop a column that a key, unique, index, foreign key, check or partial-index
+//! predicate uses, and the schema state refuses every one of those drops first.
 
 use strata_engine::ast::*;
 use strata_engine::dialect::{RenderResult, RenderResultOf, TransactionSql};
@@ -30,8 +34,10 @@ pub struct SqliteDialect;
 
 impl SqliteDialect {
     /// The column definition inside `CREATE TABLE`, with its single-column foreign
-    /// keys written inline as Django does (`… REFERENCES "t" ("id") ON DELETE …`).
-    /// SQLite cannot report the name of a foreign key, so none is written.
+    /// keys written inline exactly as Django does (`"user_id" bigint NOT NULL
+    /// REFERENCES "auth_user" ("id") …`), so the schema is the one Django users know.
+    /// SQLite ignores foreign key names, so none is written; introspection names them
+    /// `<table>_<columns>_fk`, and drift compares foreign keys by what they connect.
     fn column_in_table(
         &self,
         table: &TableDef,
@@ -91,21 +97,6 @@ impl SqliteDialect {
             Some(_) => true,
             None => column.null,
         }
-    }
-
-    /// Whether `ALTER TABLE … DROP COLUMN` will succeed. The state already refuses to
-    /// drop a column that is in a key, index, unique or foreign key; SQLite also refuses
-    /// one named in a CHECK constraint or a partial index's predicate. Those are SQL
-    /// text, so any mention of the name sends the drop to a rebuild (which is always
-    /// correct, only slower).
-    pub(crate) fn can_drop_column_natively(table: &TableDef, column: &str) -> bool {
-        let in_checks = table.checks.iter().any(|c| mentions(&c.expr, column));
-        let in_predicates = table
-            .indexes
-            .iter()
-            .filter_map(|i| i.predicate.as_deref())
-            .any(|p| mentions(p, column));
-        !(in_checks || in_predicates)
     }
 }
 
@@ -232,17 +223,6 @@ impl Dialect for SqliteDialect {
         rebuild::rebuild(self, &Operation::AddColumn(o.clone()), ctx)
     }
 
-    fn drop_column(&self, o: &DropColumn, ctx: &RenderContext) -> RenderResult {
-        if Self::can_drop_column_natively(ctx.state.table(&o.table)?, &o.column) {
-            return Ok(vec![Statement::new(format!(
-                "ALTER TABLE {} DROP COLUMN {}",
-                self.table_ident(&o.table, ctx)?,
-                self.quote_ident(&o.column)
-            ))]);
-        }
-        rebuild::rebuild(self, &Operation::DropColumn(o.clone()), ctx)
-    }
-
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
         let nothing_changes =
             o.ty.is_none() && o.null.is_none() && o.default.is_none() && !o.drop_default;
@@ -340,23 +320,6 @@ fn push_actions(sql: &mut String, fk: &ForeignKeyDef) {
     }
 }
 
-/// Whether SQL text mentions `name` as a whole identifier (case-insensitively, as
-/// SQLite compares names). Errs on the side of "yes": the caller then takes the slow
-/// but always-correct path.
-pub(crate) fn mentions(sql: &str, name: &str) -> bool {
-    let sql = sql.to_lowercase();
-    let name = name.to_lowercase();
-    if name.is_empty() {
-        return false;
-    }
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-    sql.match_indices(&name).any(|(at, _)| {
-        let before = sql[..at].chars().next_back();
-        let after = sql[at + name.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,42 +364,5 @@ mod tests {
             !SqliteDialect::can_add_column_natively(&t),
             "non-constant default"
         );
-    }
-
-    #[test]
-    fn mentions_matches_whole_identifiers_only() {
-        assert!(mentions("amount <> 0", "amount"));
-        assert!(mentions("\"Amount\" > 0", "amount"));
-        assert!(mentions("t.amount>0", "amount"));
-        assert!(!mentions("amount_due > 0", "amount"));
-        assert!(!mentions("total > 0", "amount"));
-        assert!(!mentions("x > 0", ""));
-    }
-
-    #[test]
-    fn drop_column_is_native_unless_a_check_or_predicate_names_it() {
-        let mut t = TableDef {
-            name: "t".into(),
-            columns: vec![column("a", ColumnType::Int), column("b", ColumnType::Int)],
-            primary_key: vec![],
-            uniques: vec![],
-            checks: vec![],
-            foreign_keys: vec![],
-            indexes: vec![],
-        };
-        assert!(SqliteDialect::can_drop_column_natively(&t, "b"));
-        t.checks.push(CheckDef {
-            name: "b_pos".into(),
-            expr: "b > 0".into(),
-        });
-        assert!(!SqliteDialect::can_drop_column_natively(&t, "b"));
-        t.checks.clear();
-        t.indexes.push(IndexDef {
-            name: "a_idx".into(),
-            columns: vec!["a".into()],
-            unique: false,
-            predicate: Some("b IS NULL".into()),
-        });
-        assert!(!SqliteDialect::can_drop_column_natively(&t, "b"));
     }
 }

@@ -76,10 +76,7 @@ mod tests {
             lock_path(Path::new("/data/app.sqlite3")),
             PathBuf::from("/data/app.sqlite3.strata-lock")
         );
-        assert_eq!(
-            lock_path(Path::new("db")),
-            PathBuf::from("db.strata-lock")
-        );
+        assert_eq!(lock_path(Path::new("db")), PathBuf::from("db.strata-lock"));
     }
 
     #[test]

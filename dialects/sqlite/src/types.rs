@@ -58,7 +58,10 @@ pub fn neutral_type(declared: &str) -> ColumnType {
     if let Ok(ty) = normal.parse::<ColumnType>() {
         return ty;
     }
-    tracing::debug!(declared, "SQLite type outside strata's vocabulary; read by affinity");
+    tracing::debug!(
+        declared,
+        "SQLite type outside strata's vocabulary; read by affinity"
+    );
     match affinity(declared) {
         Affinity::Integer => ColumnType::BigInt,
         Affinity::Text => ColumnType::Text,

@@ -212,14 +212,6 @@ foreign_key = { name = "item_owner_fk", columns = ["owner_id"], references = "ow
 
 #[tokio::test]
 async fn a_failed_rebuild_leaves_table_and_rows_as_they_were() {
-    let (_dir, mut driver) = temp_db();
-    let state = migrate(&mut driver, &SchemaState::new(), &ops(SCHEMA), true)
-        .await
-        .expect("schema");
-    driver
-        .execute("INSERT INTO item (name) VALUES ('a'), (NULL); INSERT INTO line (item_id, note) VALUES (1, 'x')")
-        .await
-        .unwrap();
     // A NULL name cannot become NOT NULL without a default.
     let not_null = ops(r#"
 [[operations]]
@@ -228,20 +220,38 @@ table = "item"
 column = "name"
 null = false
 "#);
-    let err = migrate(&mut driver, &state, &not_null, true)
-        .await
-        .unwrap_err();
-    assert!(
-        err.to_string().contains("NOT NULL constraint failed"),
-        "{err}"
-    );
-    assert_eq!(scalar(&mut driver, "SELECT count(*) FROM item").await, "2");
-    assert_eq!(scalar(&mut driver, "SELECT count(*) FROM line").await, "1");
-    assert_eq!(scalar(&mut driver, "PRAGMA foreign_keys").await, "1");
-    assert_eq!(
-        driver.table_names().await.unwrap(),
-        ["item", "line", "owner"]
-    );
+    for atomic in [true, false] {
+        let (_dir, mut driver) = temp_db();
+        let state = migrate(&mut driver, &SchemaState::new(), &ops(SCHEMA), true)
+            .await
+            .expect("schema");
+        driver
+            .execute("INSERT INTO item (name) VALUES ('a'), (NULL); INSERT INTO line (item_id, note) VALUES (1, 'x')")
+            .await
+            .unwrap();
+        let err = migrate(&mut driver, &state, &not_null, atomic)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("NOT NULL constraint failed"),
+            "atomic={atomic}: {err}"
+        );
+        assert!(
+            driver.connection().is_autocommit(),
+            "atomic={atomic}: a transaction was left open"
+        );
+        assert_eq!(scalar(&mut driver, "SELECT count(*) FROM item").await, "2");
+        assert_eq!(scalar(&mut driver, "SELECT count(*) FROM line").await, "1");
+        assert_eq!(
+            scalar(&mut driver, "PRAGMA foreign_keys").await,
+            "1",
+            "atomic={atomic}: foreign keys must be back on"
+        );
+        assert_eq!(
+            driver.table_names().await.unwrap(),
+            ["item", "line", "owner"]
+        );
+    }
 }
 
 #[tokio::test]
@@ -459,14 +469,12 @@ foreign_key = { name = "item_owner_fk", columns = ["owner_id"], references = "ow
             }
             other => panic!("atomic={atomic}: expected the guard, got {other}"),
         }
-        if !atomic {
-            // A non-atomic script stops at the failed guard; the transaction the
-            // rebuild opened is still open (see the crate's notes): end it here.
-            driver
-                .execute("ROLLBACK; PRAGMA foreign_keys = ON")
-                .await
-                .unwrap();
-        }
+        // Both envelopes end closed: the transactional script rolls back; the
+        // step-by-step one runs the script's recovery (ROLLBACK, foreign keys on).
+        assert!(
+            driver.connection().is_autocommit(),
+            "atomic={atomic}: a transaction was left open"
+        );
         assert_eq!(
             scalar(
                 &mut driver,

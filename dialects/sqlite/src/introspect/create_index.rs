@@ -66,7 +66,13 @@ mod tests {
 
     #[test]
     fn odd_sql_gives_nothing() {
-        for sql in ["", "CREATE INDEX", "CREATE INDEX i ON", "CREATE INDEX i ON t (", "x WHERE"] {
+        for sql in [
+            "",
+            "CREATE INDEX",
+            "CREATE INDEX i ON",
+            "CREATE INDEX i ON t (",
+            "x WHERE",
+        ] {
             let text = parse(sql);
             assert!(text.items.is_empty(), "{sql}");
             assert_eq!(text.predicate, None, "{sql}");

@@ -1,7 +1,7 @@
 //! What only a table's `CREATE TABLE` text knows: check constraints, `AUTOINCREMENT`,
 //! and the names of foreign keys (SQLite's pragmas report none of these).
 
-use super::tokens::{group, split_top_level, span, tokenize, top_level, Kind, Token};
+use super::tokens::{group, span, split_top_level, tokenize, top_level, Kind, Token};
 
 /// The parts of a `CREATE TABLE` statement that introspection needs.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -10,8 +10,25 @@ pub(crate) struct TableText {
     pub checks: Vec<(Option<String>, String)>,
     /// Columns declared `… PRIMARY KEY AUTOINCREMENT`.
     pub autoincrement: Vec<String>,
-    /// Named foreign keys: `(columns, name)`.
-    pub foreign_key_names: Vec<(Vec<String>, String)>,
+    /// Foreign keys written with `CONSTRAINT name`.
+    pub named_foreign_keys: Vec<NamedForeignKey>,
+}
+
+/// A foreign key's name, and what identifies it among the pragma's foreign keys.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct NamedForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    /// The referenced table, as written.
+    pub references: String,
+}
+
+/// The name of the table after `REFERENCES` among `tokens`, if any.
+fn referenced_table(tokens: &[Token]) -> Option<String> {
+    let at = top_level(tokens)
+        .into_iter()
+        .find(|&i| tokens[i].is("REFERENCES"))?;
+    tokens.get(at + 1).map(Token::name)
 }
 
 /// Reads `sql`; anything it does not understand is left out, never an error.
@@ -36,15 +53,19 @@ pub(crate) fn parse(sql: &str) -> TableText {
                 text.checks.push((name, expr));
             }
         } else if first.is("FOREIGN") {
-            if let Some(name) = name {
-                let open = rest.iter().position(|t| t.kind == Kind::Open);
-                if let Some(open) = open {
-                    let columns = group(rest, open).0;
-                    let columns = split_top_level(columns)
-                        .iter()
-                        .filter_map(|c| c.first().map(Token::name))
-                        .collect();
-                    text.foreign_key_names.push((columns, name));
+            let open = rest.iter().position(|t| t.kind == Kind::Open);
+            if let (Some(name), Some(open)) = (name, open) {
+                let (columns, after) = group(rest, open);
+                let columns = split_top_level(columns)
+                    .iter()
+                    .filter_map(|c| c.first().map(Token::name))
+                    .collect();
+                if let Some(references) = referenced_table(rest.get(after..).unwrap_or(&[])) {
+                    text.named_foreign_keys.push(NamedForeignKey {
+                        name,
+                        columns,
+                        references,
+                    });
                 }
             }
         } else if first.is("PRIMARY") || first.is("UNIQUE") || name.is_some() {
@@ -102,14 +123,28 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
                 text.checks.push((pending_name.take(), expr));
             }
         } else if t.is("REFERENCES") {
-            if let Some(name) = pending_name.take() {
-                text.foreign_key_names.push((vec![column.clone()], name));
+            let references = item.get(i + 1).map(Token::name);
+            if let (Some(name), Some(references)) = (pending_name.take(), references) {
+                text.named_foreign_keys.push(NamedForeignKey {
+                    name,
+                    columns: vec![column.clone()],
+                    references,
+                });
             }
         } else if t.is("AUTOINCREMENT") {
             text.autoincrement.push(column.clone());
-        } else if ["PRIMARY", "NOT", "NULL", "UNIQUE", "DEFAULT", "COLLATE", "GENERATED", "AS"]
-            .iter()
-            .any(|w| t.is(w))
+        } else if [
+            "PRIMARY",
+            "NOT",
+            "NULL",
+            "UNIQUE",
+            "DEFAULT",
+            "COLLATE",
+            "GENERATED",
+            "AS",
+        ]
+        .iter()
+        .any(|w| t.is(w))
         {
             // Another constraint starts: a pending name was its own.
             pending_name = None;
@@ -122,11 +157,20 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
 mod tests {
     use super::*;
 
+    fn fk(name: &str, columns: &[&str], references: &str) -> NamedForeignKey {
+        NamedForeignKey {
+            name: name.into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            references: references.into(),
+        }
+    }
+
     #[test]
     fn reads_what_strata_writes() {
         let sql = "CREATE TABLE \"order\" (\n    \"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT,\n    \
                    \"amount\" decimal(12, 2) NOT NULL DEFAULT 0,\n    \
-                   \"owner_id\" bigint NOT NULL REFERENCES \"owner\" (\"id\") ON DELETE CASCADE,\n    \
+                   \"owner_id\" bigint NOT NULL CONSTRAINT \"o\" REFERENCES \"owner\" (\"id\") ON DELETE SET NULL \
+                   CONSTRAINT \"o2\" REFERENCES [own] (\"id\"),\n    \
                    CONSTRAINT \"amount_pos\" CHECK (amount > 0 AND (amount < 1e9)),\n    \
                    CONSTRAINT \"a\"\"fk\" FOREIGN KEY (\"x\", \"y\") REFERENCES \"p\" (\"a\", \"b\")\n)";
         assert_eq!(
@@ -137,7 +181,11 @@ mod tests {
                     "amount > 0 AND (amount < 1e9)".into()
                 )],
                 autoincrement: vec!["id".into()],
-                foreign_key_names: vec![(vec!["x".into(), "y".into()], "a\"fk".into())],
+                named_foreign_keys: vec![
+                    fk("o", &["owner_id"], "owner"),
+                    fk("o2", &["owner_id"], "own"),
+                    fk("a\"fk", &["x", "y"], "p"),
+                ],
             }
         );
     }
@@ -159,7 +207,7 @@ mod tests {
                     (None, "a <> b".into()),
                 ],
                 autoincrement: vec!["c d".into()],
-                foreign_key_names: vec![(vec!["b".into()], "b_fk".into())],
+                named_foreign_keys: vec![fk("b_fk", &["b"], "p")],
             }
         );
     }
@@ -175,11 +223,13 @@ mod tests {
             "CREATE TABLE t (CONSTRAINT",
             "CREATE TABLE t (a CONSTRAINT",
             "CREATE TABLE t (CONSTRAINT x FOREIGN",
+            "CREATE TABLE t (CONSTRAINT x FOREIGN KEY (a) REFERENCES",
+            "CREATE TABLE t (a int CONSTRAINT x REFERENCES",
             "CREATE TABLE t (a int CHECK (a > (0)",
         ] {
             let text = parse(sql);
             assert!(text.autoincrement.is_empty(), "{sql}");
-            assert!(text.foreign_key_names.is_empty(), "{sql}");
+            assert!(text.named_foreign_keys.is_empty(), "{sql}");
         }
         assert_eq!(
             parse("CREATE TABLE t (a int CHECK (a > (0)").checks,

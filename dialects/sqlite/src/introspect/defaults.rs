@@ -24,7 +24,8 @@ pub(crate) fn parse(raw: &str, column: &ColumnDef) -> Option<DefaultValue> {
     }
     for expr in [DefaultExpr::Now, DefaultExpr::Uuid] {
         let written = SqliteDialect.default_expr_sql(expr, column);
-        if written.is_ok_and(|sql| same_expression(&sql, text)) {
+        // SQLite reports a parenthesized default without its parentheses.
+        if written.is_ok_and(|sql| same_expression(unparenthesize(&sql), unparenthesize(text))) {
             return Some(DefaultValue::Expr { expr });
         }
     }
@@ -125,16 +126,44 @@ mod tests {
             (ColumnType::Text, D::Text("NULL".into())),
             (ColumnType::Text, D::Text("x -- y /* z".into())),
             (ColumnType::Varchar(9), D::Text("12".into())),
-            (ColumnType::Date, D::Expr { expr: DefaultExpr::Now }),
-            (ColumnType::Time, D::Expr { expr: DefaultExpr::Now }),
-            (ColumnType::DateTime, D::Expr { expr: DefaultExpr::Now }),
-            (ColumnType::TimestampTz, D::Expr { expr: DefaultExpr::Now }),
-            (ColumnType::Uuid, D::Expr { expr: DefaultExpr::Uuid }),
+            (
+                ColumnType::Date,
+                D::Expr {
+                    expr: DefaultExpr::Now,
+                },
+            ),
+            (
+                ColumnType::Time,
+                D::Expr {
+                    expr: DefaultExpr::Now,
+                },
+            ),
+            (
+                ColumnType::DateTime,
+                D::Expr {
+                    expr: DefaultExpr::Now,
+                },
+            ),
+            (
+                ColumnType::TimestampTz,
+                D::Expr {
+                    expr: DefaultExpr::Now,
+                },
+            ),
+            (
+                ColumnType::Uuid,
+                D::Expr {
+                    expr: DefaultExpr::Uuid,
+                },
+            ),
         ];
         for (ty, default) in cases {
             let c = column(ty);
             let sql = d.default_sql(&default, &c, &ctx).unwrap();
-            assert_eq!(parse(&sql, &c), Some(default), "{ty} {sql}");
+            assert_eq!(parse(&sql, &c), Some(default.clone()), "{ty} {sql}");
+            // As `pragma table_xinfo` reports it: without the outer parentheses.
+            let bare = unparenthesize(&sql);
+            assert_eq!(parse(bare, &c), Some(default), "{ty} {bare}");
         }
     }
 
@@ -164,7 +193,14 @@ mod tests {
             Some(D::Text("CURRENT_TIMESTAMP".into()))
         );
         let text = column(ColumnType::Text);
-        for raw in ["(datetime('now'))", "x'00ff'", "'unterminated", "inf", "1e999", "(1) + (2)"] {
+        for raw in [
+            "(datetime('now'))",
+            "x'00ff'",
+            "'unterminated",
+            "inf",
+            "1e999",
+            "(1) + (2)",
+        ] {
             assert_eq!(parse(raw, &text), Some(D::Text(raw.into())), "{raw}");
         }
     }

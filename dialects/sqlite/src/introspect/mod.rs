@@ -32,7 +32,7 @@ use strata_engine::naming::generated_name;
 use strata_engine::SchemaState;
 
 use crate::types::neutral_type;
-use create_table::TableText;
+use create_table::{NamedForeignKey, TableText};
 
 /// The user tables of the main database, with their SQL (SQLite's own are left out).
 pub(crate) const TABLES_SQL: &str = "SELECT name, sql FROM main.sqlite_master \
@@ -162,7 +162,11 @@ fn indexes(conn: &Connection, table: &str) -> rusqlite::Result<(Vec<UniqueDef>, 
 
 /// The indexed columns in order; an expression is named by its text in `items` (the
 /// items of its `CREATE INDEX`), the rowid by `rowid`.
-fn index_columns(conn: &Connection, index: &str, items: &[String]) -> rusqlite::Result<Vec<String>> {
+fn index_columns(
+    conn: &Connection,
+    index: &str,
+    items: &[String],
+) -> rusqlite::Result<Vec<String>> {
     let sql = "SELECT seqno, cid, name FROM pragma_index_xinfo(?1, 'main') \
                WHERE key = 1 ORDER BY seqno";
     let mut statement = conn.prepare(sql)?;
@@ -203,7 +207,11 @@ fn checks(table: &str, text: &TableText) -> Vec<CheckDef> {
 }
 
 /// The foreign keys in the order they are written (SQLite numbers them backwards).
-fn foreign_keys(conn: &Connection, table: &str, text: &TableText) -> rusqlite::Result<Vec<ForeignKeyDef>> {
+fn foreign_keys(
+    conn: &Connection,
+    table: &str,
+    text: &TableText,
+) -> rusqlite::Result<Vec<ForeignKeyDef>> {
     let sql = "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete \
                FROM pragma_foreign_key_list(?1, 'main') ORDER BY id DESC, seq";
     let mut statement = conn.prepare(sql)?;
@@ -240,21 +248,22 @@ fn foreign_keys(conn: &Connection, table: &str, text: &TableText) -> rusqlite::R
             }
         }
     }
-    let mut named = text.foreign_key_names.clone();
+    let mut named: Vec<_> = text.named_foreign_keys.iter().collect();
     let mut out = Vec::with_capacity(groups.len());
     for (_, mut fk, implicit) in groups {
         if implicit {
             fk.referenced_columns = primary_key(conn, &fk.references)?;
         }
-        let same = |columns: &Vec<String>| {
-            columns.len() == fk.columns.len()
-                && columns
+        let same = |n: &&NamedForeignKey| {
+            n.references.eq_ignore_ascii_case(&fk.references)
+                && n.columns.len() == fk.columns.len()
+                && n.columns
                     .iter()
                     .zip(&fk.columns)
                     .all(|(a, b)| a.eq_ignore_ascii_case(b))
         };
-        fk.name = match named.iter().position(|(columns, _)| same(columns)) {
-            Some(i) => named.remove(i).1,
+        fk.name = match named.iter().position(same) {
+            Some(i) => named.remove(i).name.clone(),
             None => generated_name(table, &fk.columns, "fk"),
         };
         out.push(fk);

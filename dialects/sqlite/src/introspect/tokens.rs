@@ -279,8 +279,26 @@ mod tests {
     #[test]
     fn odd_or_truncated_sql_never_panics() {
         let samples = [
-            "", "(", ")", "((", "'", "\"", "`", "[", "--", "/*", "/* x", "'it''", "\"a\"\"",
-            "CREATE TABLE t (a", "é'ü\"", "))((", ",,,", "x'00'", "a -", "a /",
+            "",
+            "(",
+            ")",
+            "((",
+            "'",
+            "\"",
+            "`",
+            "[",
+            "--",
+            "/*",
+            "/* x",
+            "'it''",
+            "\"a\"\"",
+            "CREATE TABLE t (a",
+            "é'ü\"",
+            "))((",
+            ",,,",
+            "x'00'",
+            "a -",
+            "a /",
         ];
         for s in samples {
             let tokens = tokenize(s);
@@ -293,7 +311,8 @@ mod tests {
             let _ = span(s, &tokens);
         }
         // Every prefix of a real statement, cut at every char boundary.
-        let sql = "CREATE TABLE \"ü\"\"x\" (a int CHECK (a > 0), b text DEFAULT 'a''(', [c] blob) -- é";
+        let sql =
+            "CREATE TABLE \"ü\"\"x\" (a int CHECK (a > 0), b text DEFAULT 'a''(', [c] blob) -- é";
         for (i, _) in sql.char_indices() {
             let tokens = tokenize(&sql[..i]);
             let _ = split_top_level(&tokens);
