@@ -29,9 +29,18 @@ fn main() {
     println!("load 1000 migration files: {:>8.1} ms", ms(load));
     println!("graph + plan:              {:>8.1} ms", ms(plan));
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let backends = [
-        ("sqlite", Some(format!("sqlite://{}", dir.path().join("bench.sqlite3").display()))),
+        (
+            "sqlite",
+            Some(format!(
+                "sqlite://{}",
+                dir.path().join("bench.sqlite3").display()
+            )),
+        ),
         ("postgres", env_url("STRATA_TEST_POSTGRES_URL")),
         ("mariadb/mysql", env_url("STRATA_TEST_MYSQL_URL")),
     ];
@@ -137,12 +146,20 @@ async fn fresh_database(url: &str) -> (String, Option<(String, String)>) {
     let name = format!("strata_bench_{}", std::process::id());
     let mut admin = connect(url).await;
     let quoted = admin.dialect().quote_ident(&name);
-    let _ = admin.execute(&format!("DROP DATABASE IF EXISTS {quoted}")).await;
-    admin.execute(&format!("CREATE DATABASE {quoted}")).await.unwrap();
+    let _ = admin
+        .execute(&format!("DROP DATABASE IF EXISTS {quoted}"))
+        .await;
+    admin
+        .execute(&format!("CREATE DATABASE {quoted}"))
+        .await
+        .unwrap();
     admin.close().await.unwrap();
     let (scheme, rest) = url.split_once("://").unwrap();
     let authority = rest.split('/').next().unwrap();
-    (format!("{scheme}://{authority}/{name}"), Some((url.to_string(), format!("DROP DATABASE {quoted}"))))
+    (
+        format!("{scheme}://{authority}/{name}"),
+        Some((url.to_string(), format!("DROP DATABASE {quoted}"))),
+    )
 }
 
 async fn measure(root: &Path, url: &str) -> (Duration, Duration) {
@@ -154,12 +171,24 @@ async fn measure(root: &Path, url: &str) -> (Duration, Duration) {
     let (db_url, cleanup) = fresh_database(url).await;
     let mut driver = connect(&db_url).await;
     let started = Instant::now();
-    executor::migrate(&graph, driver.as_mut(), &graph.latest_targets(), &options, &mut Quiet)
-        .await
-        .unwrap();
-    executor::migrate(&graph, driver.as_mut(), &[Target::Zero("bench".into())], &options, &mut Quiet)
-        .await
-        .unwrap();
+    executor::migrate(
+        &graph,
+        driver.as_mut(),
+        &graph.latest_targets(),
+        &options,
+        &mut Quiet,
+    )
+    .await
+    .unwrap();
+    executor::migrate(
+        &graph,
+        driver.as_mut(),
+        &[Target::Zero("bench".into())],
+        &options,
+        &mut Quiet,
+    )
+    .await
+    .unwrap();
     let strata = started.elapsed();
     driver.close().await.unwrap();
     drop_database(cleanup).await;
@@ -193,15 +222,35 @@ fn render_all(graph: &Graph, driver: &dyn Driver) -> Vec<Script> {
     let mut forward = Vec::new();
     for m in graph.ordered() {
         let before = states.last().unwrap().clone();
-        let (s, after) =
-            script::render(dialect.as_ref(), version, &before, &m.operations, m.atomic, Direction::Forward).unwrap();
+        let (s, after) = script::render(
+            dialect.as_ref(),
+            version,
+            &before,
+            &m.operations,
+            m.atomic,
+            Direction::Forward,
+        )
+        .unwrap();
         forward.push(s);
         states.push(after);
     }
     let mut backward = Vec::new();
-    for (i, m) in graph.ordered().enumerate().collect::<Vec<_>>().into_iter().rev() {
-        let (s, _) =
-            script::render(dialect.as_ref(), version, &states[i], &m.operations, m.atomic, Direction::Backward).unwrap();
+    for (i, m) in graph
+        .ordered()
+        .enumerate()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        let (s, _) = script::render(
+            dialect.as_ref(),
+            version,
+            &states[i],
+            &m.operations,
+            m.atomic,
+            Direction::Backward,
+        )
+        .unwrap();
         backward.push(s);
     }
     forward.into_iter().chain(backward).collect()

@@ -90,9 +90,18 @@ impl CliError {
 }
 
 /// A report pointing at `line:column` of the file, if it can be read again.
-fn snippet_report(path: &Path, line: usize, column: usize, message: &str) -> Option<miette::Report> {
+fn snippet_report(
+    path: &Path,
+    line: usize,
+    column: usize,
+    message: &str,
+) -> Option<miette::Report> {
     let text = std::fs::read_to_string(path).ok()?;
-    let line_start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
     let offset = text[line_start..]
         .char_indices()
         .nth(column - 1)

@@ -31,7 +31,9 @@ fn main() -> ExitCode {
     match run(&cli, &mut out).and_then(|code| out.flush().map(|()| code).map_err(CliError::from)) {
         Ok(code) => ExitCode::from(code),
         // `strata … | head` closing the pipe early is not a failure.
-        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::from(exit::OK)
+        }
         Err(e) => {
             let code = e.exit_code();
             eprintln!("{:?}", e.report());
@@ -49,11 +51,17 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
         .build()?;
     runtime.block_on(async {
         match &cli.command {
-            Command::Migrate(args) => commands::migrate::run(&ctx, args, cli.global.quiet, out).await,
-            Command::Sqlmigrate(args) => commands::sqlmigrate::run(&ctx, args, out).map(|()| exit::OK),
-            Command::Showmigrations(args) => commands::showmigrations::run(&ctx, args, cli.global.format, out)
+            Command::Migrate(args) => {
+                commands::migrate::run(&ctx, args, cli.global.quiet, out).await
+            }
+            Command::Sqlmigrate(args) => commands::sqlmigrate::run(&ctx, args, out)
                 .await
                 .map(|()| exit::OK),
+            Command::Showmigrations(args) => {
+                commands::showmigrations::run(&ctx, args, cli.global.format, out)
+                    .await
+                    .map(|()| exit::OK)
+            }
         }
     })
 }

@@ -12,7 +12,11 @@ fn unreachable_server_is_a_database_error_without_password() {
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
     assert!(out.stderr.contains("127.0.0.1:1"), "{}", out.stderr);
-    assert!(!out.stderr.contains("s3cret"), "password leaked: {}", out.stderr);
+    assert!(
+        !out.stderr.contains("s3cret"),
+        "password leaked: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -20,14 +24,28 @@ fn wrong_password_is_refused_without_echoing_it() {
     let Some(admin) = strata_engine::testkit::server_url("STRATA_TEST_MYSQL_URL") else {
         return;
     };
-    let authority = admin.split("://").nth(1).unwrap().split('/').next().unwrap();
+    let authority = admin
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
     let host = authority.rsplit('@').next().unwrap();
     let url = format!("mysql://strata_nobody:wr0ngpass@{host}/mysql");
     let dir = tracker_copy(&url);
     let out = strata(dir.path(), &["migrate"]);
     assert_eq!(out.code, 4, "{}", out.stderr);
-    assert!(out.stderr.to_lowercase().contains("access denied"), "{}", out.stderr);
-    assert!(!out.stderr.contains("wr0ngpass"), "password leaked: {}", out.stderr);
+    assert!(
+        out.stderr.to_lowercase().contains("access denied"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("wr0ngpass"),
+        "password leaked: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -35,7 +53,11 @@ fn unknown_scheme_is_bad_input() {
     let dir = tracker_copy("oracle://scott:tiger@db/orcl");
     let out = strata(dir.path(), &["migrate"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("unknown database `oracle`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown database `oracle`"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("tiger"), "{}", out.stderr);
 }
 
@@ -45,7 +67,9 @@ fn history(db: &TestDb) -> Vec<Vec<Option<String>>> {
 
 #[test]
 fn edited_and_missing_applied_files_stop_the_run_and_change_nothing() {
-    let Some(db) = TestDb::create(Kind::Sqlite) else { return };
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
     let dir = tracker_copy(&db.url);
     let path = dir.path();
     let out = strata(path, &["migrate"]);
@@ -60,7 +84,11 @@ fn edited_and_missing_applied_files_stop_the_run_and_change_nothing() {
     assert!(out.stderr.contains("0001_initial.toml"), "{}", out.stderr);
     assert!(out.stderr.contains("was edited"), "{}", out.stderr);
     assert!(out.stderr.contains("--accept-edited"), "{}", out.stderr);
-    assert_eq!((history(&db), db.table_names()), before, "nothing may change");
+    assert_eq!(
+        (history(&db), db.table_names()),
+        before,
+        "nothing may change"
+    );
 
     // Line endings alone are not an edit.
     std::fs::write(&file, original.replace('\n', "\r\n")).unwrap();
@@ -72,8 +100,16 @@ fn edited_and_missing_applied_files_stop_the_run_and_change_nothing() {
     std::fs::remove_file(&leaf).unwrap();
     let out = strata(path, &["migrate"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("tracker.0001_initial has no file"), "{}", out.stderr);
-    assert_eq!((history(&db), db.table_names()), before, "nothing may change");
+    assert!(
+        out.stderr.contains("tracker.0001_initial has no file"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        (history(&db), db.table_names()),
+        before,
+        "nothing may change"
+    );
     std::fs::write(&leaf, leaf_text).unwrap();
 
     // A deliberate edit is accepted on request, and recorded.
@@ -86,20 +122,32 @@ fn edited_and_missing_applied_files_stop_the_run_and_change_nothing() {
 
 #[test]
 fn unknown_app_or_migration_changes_nothing() {
-    let Some(db) = TestDb::create(Kind::Sqlite) else { return };
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
     let dir = tracker_copy(&db.url);
     let out = strata(dir.path(), &["migrate", "billing"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("unknown app `billing`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown app `billing`"),
+        "{}",
+        out.stderr
+    );
     let out = strata(dir.path(), &["migrate", "tracker", "0042"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("no migration `0042`"), "{}", out.stderr);
-    assert!(db.table_names().is_empty(), "nothing was created: {:?}", db.table_names());
+    assert!(
+        db.table_names().is_empty(),
+        "nothing was created: {:?}",
+        db.table_names()
+    );
 }
 
 #[test]
 fn irreversible_rollback_stops_before_anything_runs() {
-    let Some(db) = TestDb::create(Kind::Sqlite) else { return };
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
     let dir = tracker_copy(&db.url);
     std::fs::write(
         dir.path().join("apps/tracker/migrations/0002_seed.toml"),

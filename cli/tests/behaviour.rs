@@ -16,8 +16,14 @@ use strata_engine::{drift, Dialect};
 /// The `evolving` example, pointed at `db`.
 fn project_for(db: &TestDb) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/evolving"), dir.path());
-    let config = format!("[project]\napps = [\"tracker\", \"auth\"]\n\n[database]\nurl = {:?}\n", db.url);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/evolving"),
+        dir.path(),
+    );
+    let config = format!(
+        "[project]\napps = [\"tracker\", \"auth\"]\n\n[database]\nurl = {:?}\n",
+        db.url
+    );
     std::fs::write(dir.path().join("strata.toml"), config).unwrap();
     dir
 }
@@ -25,7 +31,11 @@ fn project_for(db: &TestDb) -> tempfile::TempDir {
 /// Runs `strata` and insists on success.
 fn run(dir: &Path, args: &[&str]) -> String {
     let out = strata(dir, args);
-    assert_eq!(out.code, 0, "strata {args:?} failed:\n{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code, 0,
+        "strata {args:?} failed:\n{}\n{}",
+        out.stdout, out.stderr
+    );
     out.stdout
 }
 
@@ -41,7 +51,13 @@ pub fn assert_schema_matches_history(db: &TestDb, dir: &Path) -> usize {
         let expected = graph.state_of(&applied).unwrap();
         let live = driver.introspect().await.unwrap();
         let dialect: std::sync::Arc<dyn Dialect> = driver.dialect();
-        let differences = drift::differences(dialect.as_ref(), driver.version(), &expected, &live, &["strata_migrations"]);
+        let differences = drift::differences(
+            dialect.as_ref(),
+            driver.version(),
+            &expected,
+            &live,
+            &["strata_migrations"],
+        );
         assert!(
             differences.is_empty(),
             "{:?}: live schema differs from the state of {applied:?}:\n  {}",
@@ -54,12 +70,17 @@ pub fn assert_schema_matches_history(db: &TestDb, dir: &Path) -> usize {
 }
 
 fn behaviour(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else { return };
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
     let dir = project_for(&db);
     let dir = dir.path();
 
     let out = run(dir, &["migrate"]);
-    assert!(out.contains("Applying tracker.0005_rename_category... OK"), "{out}");
+    assert!(
+        out.contains("Applying tracker.0005_rename_category... OK"),
+        "{out}"
+    );
     assert_eq!(assert_schema_matches_history(&db, dir), 7);
     let shown = run(dir, &["showmigrations"]);
     assert_eq!(shown.matches("[X]").count(), 7, "{shown}");
@@ -67,14 +88,22 @@ fn behaviour(kind: Kind) {
     // Back to each tracker migration in turn, checking every step, then forward again.
     for (target, applied) in [("0004", 6), ("0003", 5), ("0002", 4), ("0001", 3)] {
         run(dir, &["migrate", "tracker", target]);
-        assert_eq!(assert_schema_matches_history(&db, dir), applied, "after migrate tracker {target}");
+        assert_eq!(
+            assert_schema_matches_history(&db, dir),
+            applied,
+            "after migrate tracker {target}"
+        );
     }
     run(dir, &["migrate"]);
     assert_eq!(assert_schema_matches_history(&db, dir), 7);
 
     // Rolling auth back unapplies the tracker migrations built on it.
     run(dir, &["migrate", "auth", "0001"]);
-    assert_eq!(assert_schema_matches_history(&db, dir), 2, "auth.0001 and tracker.0001 remain");
+    assert_eq!(
+        assert_schema_matches_history(&db, dir),
+        2,
+        "auth.0001 and tracker.0001 remain"
+    );
     run(dir, &["migrate", "tracker", "zero"]);
     run(dir, &["migrate", "auth", "zero"]);
     assert_eq!(assert_schema_matches_history(&db, dir), 0);

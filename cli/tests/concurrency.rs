@@ -10,10 +10,18 @@ use common::copy_dir;
 use common::db::{Kind, TestDb};
 
 fn eight_at_once(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else { return };
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/evolving"), dir.path());
-    let config = format!("[project]\napps = [\"tracker\", \"auth\"]\n\n[database]\nurl = {:?}\n", db.url);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/evolving"),
+        dir.path(),
+    );
+    let config = format!(
+        "[project]\napps = [\"tracker\", \"auth\"]\n\n[database]\nurl = {:?}\n",
+        db.url
+    );
     std::fs::write(dir.path().join("strata.toml"), config).unwrap();
 
     let children: Vec<_> = (0..8)
@@ -34,15 +42,28 @@ fn eight_at_once(kind: Kind) {
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{kind:?}: a process failed:\n{stdout}\n{stderr}");
-        assert!(!stderr.to_lowercase().contains("error"), "{kind:?}: {stderr}");
+        assert!(
+            out.status.success(),
+            "{kind:?}: a process failed:\n{stdout}\n{stderr}"
+        );
+        assert!(
+            !stderr.to_lowercase().contains("error"),
+            "{kind:?}: {stderr}"
+        );
         applied_lines += stdout.matches("... OK").count();
     }
-    assert_eq!(applied_lines, 7, "{kind:?}: each migration applied by exactly one process");
+    assert_eq!(
+        applied_lines, 7,
+        "{kind:?}: each migration applied by exactly one process"
+    );
     let rows = db.query("SELECT app, name FROM strata_migrations");
     assert_eq!(rows.len(), 7, "{kind:?}: {rows:?}");
     let distinct: std::collections::BTreeSet<_> = rows.iter().collect();
-    assert_eq!(distinct.len(), 7, "{kind:?}: duplicated history rows {rows:?}");
+    assert_eq!(
+        distinct.len(),
+        7,
+        "{kind:?}: duplicated history rows {rows:?}"
+    );
 }
 
 for_each_backend!(eight_processes_apply_each_migration_once, eight_at_once);

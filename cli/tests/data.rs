@@ -78,7 +78,9 @@ type = "varchar(200)"
 
 /// Count and a hash of every row's contents, in id order.
 fn fingerprint(db: &TestDb, table: &str, name: &str) -> (usize, u64) {
-    let rows = db.query(&format!("SELECT id, {name}, qty, price, note FROM {table} ORDER BY id"));
+    let rows = db.query(&format!(
+        "SELECT id, {name}, qty, price, note FROM {table} ORDER BY id"
+    ));
     let mut hasher = DefaultHasher::new();
     for row in &rows {
         row.hash(&mut hasher);
@@ -107,8 +109,13 @@ fn fill(db: &TestDb) {
 }
 
 fn rows_survive(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else { return };
-    let config = format!("[project]\napps = [\"shop\"]\n\n[database]\nurl = {:?}\n", db.url);
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let config = format!(
+        "[project]\napps = [\"shop\"]\n\n[database]\nurl = {:?}\n",
+        db.url
+    );
     let mut files = vec![("strata.toml", config.as_str())];
     files.extend_from_slice(MIGRATIONS);
     let dir = project(&files);
@@ -123,11 +130,23 @@ fn rows_survive(kind: Kind) {
     assert_eq!(original.0, ROWS);
 
     migrate(&["migrate", "shop", "0002"]);
-    assert_eq!(fingerprint(&db, "items", "title"), original, "rename column");
+    assert_eq!(
+        fingerprint(&db, "items", "title"),
+        original,
+        "rename column"
+    );
     migrate(&["migrate", "shop", "0003"]);
-    assert_eq!(fingerprint(&db, "products", "title"), original, "rename table");
+    assert_eq!(
+        fingerprint(&db, "products", "title"),
+        original,
+        "rename table"
+    );
     migrate(&["migrate", "shop", "0004"]);
-    assert_eq!(fingerprint(&db, "products", "title"), original, "alter type/null/default");
+    assert_eq!(
+        fingerprint(&db, "products", "title"),
+        original,
+        "alter type/null/default"
+    );
 
     migrate(&["migrate", "shop", "0001"]);
     assert_eq!(fingerprint(&db, "items", "name"), original, "rolled back");

@@ -11,7 +11,10 @@ use common::db::{Kind, TestDb};
 use common::{project, strata};
 
 fn config(db: &TestDb) -> String {
-    format!("[project]\napps = [\"jobs\"]\n\n[database]\nurl = {:?}\nlock_timeout = \"5s\"\n", db.url)
+    format!(
+        "[project]\napps = [\"jobs\"]\n\n[database]\nurl = {:?}\nlock_timeout = \"5s\"\n",
+        db.url
+    )
 }
 
 const CONTROL: &str = r#"[[operations]]
@@ -70,13 +73,18 @@ fn wait_until_sleeping(db: &TestDb) {
     };
     let started = Instant::now();
     while db.query(probe).is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the migration never reached its slow operation");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the migration never reached its slow operation"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 fn killed_mid_migration(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else { return };
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
     let config = config(&db);
     let dir = project(&[
         ("strata.toml", &config),
@@ -108,8 +116,16 @@ fn killed_mid_migration(kind: Kind) {
             assert!(shown.stdout.contains("[~] 0002_slow"), "{}", shown.stdout);
         }
         _ => {
-            assert!(!tables.contains(&"first".to_string()), "no trace of 0002: {tables:?}");
-            assert_eq!(history(&db).len(), 1, "only 0001 recorded: {:?}", history(&db));
+            assert!(
+                !tables.contains(&"first".to_string()),
+                "no trace of 0002: {tables:?}"
+            );
+            assert_eq!(
+                history(&db).len(),
+                1,
+                "only 0001 recorded: {:?}",
+                history(&db)
+            );
         }
     }
 
@@ -118,13 +134,20 @@ fn killed_mid_migration(kind: Kind) {
     let out = strata(dir.path(), &["migrate"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     if kind == Kind::Mariadb {
-        assert!(out.stdout.contains("Resuming jobs.0002_slow"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains("Resuming jobs.0002_slow"),
+            "{}",
+            out.stdout
+        );
     }
     assert_eq!(history(&db)[1], row("0002_slow", "applied", "3"));
     assert!(db.table_names().contains(&"third".to_string()));
 }
 
-for_each_backend!(a_process_killed_mid_migration_leaves_a_clean_state, killed_mid_migration);
+for_each_backend!(
+    a_process_killed_mid_migration_leaves_a_clean_state,
+    killed_mid_migration
+);
 
 const FAILING: &str = r#"dependencies = ["jobs.0001_things"]
 
@@ -159,7 +182,9 @@ reverse_sql = "DELETE FROM things"
 "#;
 
 fn second_of_three_fails(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else { return };
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
     let config = config(&db);
     let dir = project(&[
         ("strata.toml", &config),
@@ -169,13 +194,25 @@ fn second_of_three_fails(kind: Kind) {
     let out = strata(dir.path(), &["migrate"]);
     assert!(out.stderr.contains("jobs.0002_unique"), "{}", out.stderr);
     assert!(out.stderr.contains("operation 2 of 3"), "{}", out.stderr);
-    assert!(out.stderr.contains("things_code_uniq"), "names the statement: {}", out.stderr);
+    assert!(
+        out.stderr.contains("things_code_uniq"),
+        "names the statement: {}",
+        out.stderr
+    );
     match kind {
         Kind::Mariadb => {
             assert_eq!(out.code, 6, "{}", out.stderr);
-            assert!(out.stderr.contains("Duplicate entry"), "server message: {}", out.stderr);
+            assert!(
+                out.stderr.contains("Duplicate entry"),
+                "server message: {}",
+                out.stderr
+            );
             assert!(out.stderr.contains("1 of 3 operations"), "{}", out.stderr);
-            assert!(out.stderr.contains("resume at operation 2"), "{}", out.stderr);
+            assert!(
+                out.stderr.contains("resume at operation 2"),
+                "{}",
+                out.stderr
+            );
             assert_eq!(history(&db)[1], row("0002_unique", "partial", "1"));
             assert!(db.table_names().contains(&"first".to_string()));
         }
@@ -192,7 +229,13 @@ fn second_of_three_fails(kind: Kind) {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(history(&db)[1], row("0002_unique", "applied", "3"));
     let tables = db.table_names();
-    assert!(tables.contains(&"first".to_string()) && tables.contains(&"third".to_string()), "{tables:?}");
+    assert!(
+        tables.contains(&"first".to_string()) && tables.contains(&"third".to_string()),
+        "{tables:?}"
+    );
 }
 
-for_each_backend!(a_failing_second_operation_is_reported_and_resumed, second_of_three_fails);
+for_each_backend!(
+    a_failing_second_operation_is_reported_and_resumed,
+    second_of_three_fails
+);

@@ -59,10 +59,14 @@ pub fn differences(
             ("check constraints", &a.checks, &b.checks),
         ] {
             for item in x.difference(y) {
-                out.push(format!("table `{name}`: {what}: expected {item}, not found"));
+                out.push(format!(
+                    "table `{name}`: {what}: expected {item}, not found"
+                ));
             }
             for item in y.difference(x) {
-                out.push(format!("table `{name}`: {what}: found {item}, not expected"));
+                out.push(format!(
+                    "table `{name}`: {what}: found {item}, not expected"
+                ));
             }
         }
     }
@@ -136,7 +140,10 @@ impl Normalizer<'_> {
         }
         Shape {
             columns: columns.into_values().collect(),
-            primary_key: [pk.join(", ")].into_iter().filter(|s| !s.is_empty()).collect(),
+            primary_key: [pk.join(", ")]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect(),
             uniques,
             indexes,
             foreign_keys: t

@@ -179,7 +179,12 @@ pub async fn status(driver: &mut dyn Driver, options: &Options) -> Result<Status
 }
 
 /// The plan that `migrate` would run for `targets`, from a history already read.
-pub fn plan(graph: &Graph, status: &Status, targets: &[Target], options: &Options) -> Result<Vec<PlannedStep>, ExecError> {
+pub fn plan(
+    graph: &Graph,
+    status: &Status,
+    targets: &[Target],
+    options: &Options,
+) -> Result<Vec<PlannedStep>, ExecError> {
     verify_checksums(graph, status, options.accept_edited)?;
     let applied = status.applied();
     let mut steps: Vec<PlannedStep> = graph
@@ -191,7 +196,10 @@ pub fn plan(graph: &Graph, status: &Status, targets: &[Target], options: &Option
         let Some(m) = graph.get(&row.key) else {
             continue;
         };
-        if let Some(s) = steps.iter_mut().find(|s| s.key == row.key && s.step == Step::Apply) {
+        if let Some(s) = steps
+            .iter_mut()
+            .find(|s| s.key == row.key && s.step == Step::Apply)
+        {
             s.done = row.operations_done;
             continue;
         }
@@ -199,11 +207,18 @@ pub fn plan(graph: &Graph, status: &Status, targets: &[Target], options: &Option
         let mut with_partial = applied.clone();
         with_partial.insert(row.key.clone());
         let back = graph.plan(targets, &with_partial);
-        if back.iter().any(|(step, key)| *step == Step::Unapply && *key == row.key) {
+        if back
+            .iter()
+            .any(|(step, key)| *step == Step::Unapply && *key == row.key)
+        {
             return Ok(back
                 .into_iter()
                 .map(|(step, key)| {
-                    let done = if key == row.key { row.operations_done } else { 0 };
+                    let done = if key == row.key {
+                        row.operations_done
+                    } else {
+                        0
+                    };
                     PlannedStep { step, key, done }
                 })
                 .collect());
@@ -222,9 +237,9 @@ pub fn plan(graph: &Graph, status: &Status, targets: &[Target], options: &Option
 fn refuse_irreversible(graph: &Graph, steps: &[PlannedStep]) -> Result<(), ExecError> {
     for step in steps.iter().filter(|s| s.step == Step::Unapply) {
         let m = graph.get(&step.key).expect("planned keys exist");
-        let irreversible = m.operations.iter().enumerate().find(|(_, op)| {
-            matches!(op, crate::ast::Operation::RunSql(r) if r.reverse_sql.is_none())
-        });
+        let irreversible = m.operations.iter().enumerate().find(
+            |(_, op)| matches!(op, crate::ast::Operation::RunSql(r) if r.reverse_sql.is_none()),
+        );
         if let Some((i, op)) = irreversible {
             return Err(ExecError::Script {
                 key: m.key.clone(),
@@ -288,7 +303,12 @@ pub async fn migrate(
 
 /// The policy around a driver's one-shot lock attempt: retry with backoff until the
 /// timeout, telling the observer who holds it.
-async fn acquire_lock(driver: &mut dyn Driver, name: &str, timeout: Duration, observer: &mut dyn Observer) -> Result<(), ExecError> {
+async fn acquire_lock(
+    driver: &mut dyn Driver,
+    name: &str,
+    timeout: Duration,
+    observer: &mut dyn Observer,
+) -> Result<(), ExecError> {
     let started = Instant::now();
     let mut delay = Duration::from_millis(20);
     let mut reported = false;
@@ -304,7 +324,11 @@ async fn acquire_lock(driver: &mut dyn Driver, name: &str, timeout: Duration, ob
                     });
                 }
                 if !reported {
-                    warn!(lock = name, holder = holder.as_deref().unwrap_or("unknown"), "waiting for the migration lock");
+                    warn!(
+                        lock = name,
+                        holder = holder.as_deref().unwrap_or("unknown"),
+                        "waiting for the migration lock"
+                    );
                     observer.waiting_for_lock(holder.as_deref());
                     reported = true;
                 }
@@ -337,7 +361,11 @@ async fn migrate_locked(
             if let Some(m) = graph.get(&row.key).filter(|m| m.checksum != row.checksum) {
                 warn!(migration = %row.key, "accepting an edited applied migration");
                 driver
-                    .execute(&history.update_checksum(dialect.as_ref(), &row.key, &m.checksum).sql)
+                    .execute(
+                        &history
+                            .update_checksum(dialect.as_ref(), &row.key, &m.checksum)
+                            .sql,
+                    )
                     .await?;
             }
         }
@@ -348,7 +376,10 @@ async fn migrate_locked(
         options,
         dialect: dialect.as_ref(),
         applied: status.applied(),
-        partial: status.partial().map(|r| (r.key.clone(), r.operations_done)).collect(),
+        partial: status
+            .partial()
+            .map(|r| (r.key.clone(), r.operations_done))
+            .collect(),
         running: None,
     };
     for step in &steps {
@@ -373,7 +404,13 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    async fn step(&mut self, driver: &mut dyn Driver, step: &PlannedStep, m: &Migration, observer: &mut dyn Observer) -> Result<(), ExecError> {
+    async fn step(
+        &mut self,
+        driver: &mut dyn Driver,
+        step: &PlannedStep,
+        m: &Migration,
+        observer: &mut dyn Observer,
+    ) -> Result<(), ExecError> {
         let started = Instant::now();
         match step.step {
             Step::Apply => self.apply(driver, step, m, observer).await?,
@@ -427,7 +464,13 @@ impl Run<'_> {
         Ok(state)
     }
 
-    async fn apply(&mut self, driver: &mut dyn Driver, step: &PlannedStep, m: &Migration, observer: &mut dyn Observer) -> Result<(), ExecError> {
+    async fn apply(
+        &mut self,
+        driver: &mut dyn Driver,
+        step: &PlannedStep,
+        m: &Migration,
+        observer: &mut dyn Observer,
+    ) -> Result<(), ExecError> {
         let before = self.state_before_apply(m)?;
         let (script, after) = self.render(driver, m, &before, Direction::Forward)?;
         let total = m.operations.len();
@@ -435,20 +478,36 @@ impl Run<'_> {
         if done > 0 {
             done = self.verify_checkpoint(driver, m, &before, done).await?;
         }
-        let fake = self.options.fake || (self.options.fake_initial && self.initial_exists(driver, m, &after).await?);
+        let fake = self.options.fake
+            || (self.options.fake_initial && self.initial_exists(driver, m, &after).await?);
         observer.started(step, total, fake);
         let resuming = self.partial.contains_key(&m.key);
         let started = Instant::now();
         if fake {
             info!("faked");
             let record = if resuming {
-                self.history.update(self.dialect, &m.key, RowState::Applied, total, Some(0))
+                self.history
+                    .update(self.dialect, &m.key, RowState::Applied, total, Some(0))
             } else {
-                self.history.insert(self.dialect, &m.key, &m.checksum, RowState::Applied, total, 0)
+                self.history.insert(
+                    self.dialect,
+                    &m.key,
+                    &m.checksum,
+                    RowState::Applied,
+                    total,
+                    0,
+                )
             };
             driver.execute(&record.sql).await?;
         } else if script.transaction.is_some() {
-            let record = self.history.insert(self.dialect, &m.key, &m.checksum, RowState::Applied, total, 0);
+            let record = self.history.insert(
+                self.dialect,
+                &m.key,
+                &m.checksum,
+                RowState::Applied,
+                total,
+                0,
+            );
             let bookkeeping = Bookkeeping {
                 commit: vec![record],
                 ..Default::default()
@@ -456,21 +515,50 @@ impl Run<'_> {
             script
                 .execute_with(driver, &bookkeeping)
                 .await
-                .map_err(|e| self.failure(m, &script, e, "nothing of it was applied (rolled back)".into(), false))?;
+                .map_err(|e| {
+                    self.failure(
+                        m,
+                        &script,
+                        e,
+                        "nothing of it was applied (rolled back)".into(),
+                        false,
+                    )
+                })?;
             // The duration is known only after the commit.
             let elapsed = started.elapsed().as_millis();
             let _ = driver
-                .execute(&self.history.update(self.dialect, &m.key, RowState::Applied, total, Some(elapsed)).sql)
+                .execute(
+                    &self
+                        .history
+                        .update(
+                            self.dialect,
+                            &m.key,
+                            RowState::Applied,
+                            total,
+                            Some(elapsed),
+                        )
+                        .sql,
+                )
                 .await;
         } else {
             let history = self.history;
             let dialect = self.dialect;
             let key = m.key.clone();
-            let checkpoint = move |n: usize| vec![history.update(dialect, &key, RowState::Partial, n, None)];
+            let checkpoint =
+                move |n: usize| vec![history.update(dialect, &key, RowState::Partial, n, None)];
             let start = if resuming || done > 0 {
-                vec![self.history.update(self.dialect, &m.key, RowState::Partial, done, None)]
+                vec![self
+                    .history
+                    .update(self.dialect, &m.key, RowState::Partial, done, None)]
             } else {
-                vec![self.history.insert(self.dialect, &m.key, &m.checksum, RowState::Partial, 0, 0)]
+                vec![self.history.insert(
+                    self.dialect,
+                    &m.key,
+                    &m.checksum,
+                    RowState::Partial,
+                    0,
+                    0,
+                )]
             };
             let bookkeeping = Bookkeeping {
                 skip: done,
@@ -485,7 +573,18 @@ impl Run<'_> {
             }
             let elapsed = started.elapsed().as_millis();
             driver
-                .execute(&self.history.update(self.dialect, &m.key, RowState::Applied, total, Some(elapsed)).sql)
+                .execute(
+                    &self
+                        .history
+                        .update(
+                            self.dialect,
+                            &m.key,
+                            RowState::Applied,
+                            total,
+                            Some(elapsed),
+                        )
+                        .sql,
+                )
                 .await?;
         }
         self.partial.remove(&m.key);
@@ -494,7 +593,13 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn unapply(&mut self, driver: &mut dyn Driver, step: &PlannedStep, m: &Migration, observer: &mut dyn Observer) -> Result<(), ExecError> {
+    async fn unapply(
+        &mut self,
+        driver: &mut dyn Driver,
+        step: &PlannedStep,
+        m: &Migration,
+        observer: &mut dyn Observer,
+    ) -> Result<(), ExecError> {
         let mut others = self.applied.clone();
         others.remove(&m.key);
         let before = self.state_with(&others, Some(&m.key), None)?;
@@ -503,8 +608,15 @@ impl Run<'_> {
             Some(done) => &m.operations[..*done],
             None => &m.operations[..],
         };
-        let (script, _) = script::render(self.dialect, driver.version(), &before, operations, m.atomic, Direction::Backward)
-            .map_err(|source| self.script_error(m, source))?;
+        let (script, _) = script::render(
+            self.dialect,
+            driver.version(),
+            &before,
+            operations,
+            m.atomic,
+            Direction::Backward,
+        )
+        .map_err(|source| self.script_error(m, source))?;
         let total = operations.len();
         observer.started(step, total, self.options.fake);
         let forget = self.history.delete(self.dialect, &m.key);
@@ -518,15 +630,31 @@ impl Run<'_> {
             script
                 .execute_with(driver, &bookkeeping)
                 .await
-                .map_err(|e| self.failure(m, &script, e, "it is still fully applied (rolled back)".into(), false))?;
+                .map_err(|e| {
+                    self.failure(
+                        m,
+                        &script,
+                        e,
+                        "it is still fully applied (rolled back)".into(),
+                        false,
+                    )
+                })?;
         } else {
             // Undoing operation i (counting from the last) leaves total - i applied.
             let history = self.history;
             let dialect = self.dialect;
             let key = m.key.clone();
-            let checkpoint = move |undone: usize| vec![history.update(dialect, &key, RowState::Partial, total - undone, None)];
+            let checkpoint = move |undone: usize| {
+                vec![history.update(dialect, &key, RowState::Partial, total - undone, None)]
+            };
             let bookkeeping = Bookkeeping {
-                start: vec![self.history.update(self.dialect, &m.key, RowState::Partial, total, None)],
+                start: vec![self.history.update(
+                    self.dialect,
+                    &m.key,
+                    RowState::Partial,
+                    total,
+                    None,
+                )],
                 checkpoint: Some(&checkpoint),
                 finish: vec![forget],
                 ..Default::default()
@@ -552,8 +680,15 @@ impl Run<'_> {
         before: &SchemaState,
         direction: Direction,
     ) -> Result<(script::Script, SchemaState), ExecError> {
-        script::render(self.dialect, driver.version(), before, &m.operations, m.atomic, direction)
-            .map_err(|source| self.script_error(m, source))
+        script::render(
+            self.dialect,
+            driver.version(),
+            before,
+            &m.operations,
+            m.atomic,
+            direction,
+        )
+        .map_err(|source| self.script_error(m, source))
     }
 
     fn script_error(&self, m: &Migration, source: ScriptError) -> ExecError {
@@ -564,7 +699,14 @@ impl Run<'_> {
         }
     }
 
-    fn failure(&self, m: &Migration, script: &script::Script, e: script::ExecuteError, applied: String, partial: bool) -> ExecError {
+    fn failure(
+        &self,
+        m: &Migration,
+        script: &script::Script,
+        e: script::ExecuteError,
+        applied: String,
+        partial: bool,
+    ) -> ExecError {
         let operation = e.operation.min(script.operations.len().saturating_sub(1));
         ExecError::Failed {
             key: m.key.clone(),
@@ -585,7 +727,13 @@ impl Run<'_> {
     /// Before resuming after `done` operations, checks the live schema really is at
     /// that point. A run killed between an operation and its checkpoint leaves the
     /// schema one operation ahead: that is recognised and the checkpoint advanced.
-    async fn verify_checkpoint(&self, driver: &mut dyn Driver, m: &Migration, before: &SchemaState, done: usize) -> Result<usize, ExecError> {
+    async fn verify_checkpoint(
+        &self,
+        driver: &mut dyn Driver,
+        m: &Migration,
+        before: &SchemaState,
+        done: usize,
+    ) -> Result<usize, ExecError> {
         let live = driver.introspect().await?;
         let mut expected = before.clone();
         for op in &m.operations[..done] {
@@ -601,7 +749,10 @@ impl Run<'_> {
         if let Some(next) = m.operations.get(done) {
             expected.apply(next).expect("the migration rendered");
             if drift::differences(self.dialect, version, &expected, &live, &ignore).is_empty() {
-                warn!(done = done + 1, "operation completed after the last checkpoint; advancing it");
+                warn!(
+                    done = done + 1,
+                    "operation completed after the last checkpoint; advancing it"
+                );
                 return Ok(done + 1);
             }
         }
@@ -614,7 +765,12 @@ impl Run<'_> {
 
     /// `--fake-initial`: whether every table `m` creates already exists with its
     /// columns. Only some of them existing is an error.
-    async fn initial_exists(&self, driver: &mut dyn Driver, m: &Migration, after: &SchemaState) -> Result<bool, ExecError> {
+    async fn initial_exists(
+        &self,
+        driver: &mut dyn Driver,
+        m: &Migration,
+        after: &SchemaState,
+    ) -> Result<bool, ExecError> {
         let is_initial = !m.dependencies.iter().any(|d| d.app == m.key.app);
         let created: Vec<&str> = m
             .operations
@@ -633,7 +789,10 @@ impl Run<'_> {
             .copied()
             .filter(|t| {
                 live.tables.get(*t).is_some_and(|lt| {
-                    after.tables[*t].columns.iter().all(|c| lt.column(&c.name).is_some())
+                    after.tables[*t]
+                        .columns
+                        .iter()
+                        .all(|c| lt.column(&c.name).is_some())
                 })
             })
             .collect();

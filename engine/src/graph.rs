@@ -86,7 +86,8 @@ impl Graph {
 
     /// Builds and validates the graph of `migrations` belonging to `apps`.
     pub fn new(apps: Vec<String>, migrations: Vec<Migration>) -> Result<Self, GraphError> {
-        let migrations: BTreeMap<_, _> = migrations.into_iter().map(|m| (m.key.clone(), m)).collect();
+        let migrations: BTreeMap<_, _> =
+            migrations.into_iter().map(|m| (m.key.clone(), m)).collect();
         let mut children: HashMap<MigrationKey, BTreeSet<MigrationKey>> = HashMap::new();
         for m in migrations.values() {
             for dep in &m.dependencies {
@@ -97,7 +98,10 @@ impl Graph {
                         dependency: dep.clone(),
                     });
                 }
-                children.entry(dep.clone()).or_default().insert(m.key.clone());
+                children
+                    .entry(dep.clone())
+                    .or_default()
+                    .insert(m.key.clone());
             }
         }
         let order = topological_order(&migrations)?;
@@ -112,7 +116,10 @@ impl Graph {
             if leaves.len() > 1 {
                 return Err(GraphError::Conflict {
                     app: app.clone(),
-                    paths: leaves.iter().map(|k| graph.migrations[k].path.clone()).collect(),
+                    paths: leaves
+                        .iter()
+                        .map(|k| graph.migrations[k].path.clone())
+                        .collect(),
                 });
             }
         }
@@ -174,7 +181,11 @@ impl Graph {
         if names.contains(&name) {
             return Ok(MigrationKey::new(app, name));
         }
-        let matches: Vec<&str> = names.iter().copied().filter(|n| n.starts_with(name)).collect();
+        let matches: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| n.starts_with(name))
+            .collect();
         match matches.as_slice() {
             [one] => Ok(MigrationKey::new(app, *one)),
             [] => Err(GraphError::UnknownMigration {
@@ -229,7 +240,11 @@ impl Graph {
     /// The steps that bring the database from `applied` to `targets`, in order.
     /// Forward steps come in topological order, backward steps in reverse; as in
     /// Django, a target that is already applied moves its app *back* to it.
-    pub fn plan(&self, targets: &[Target], applied: &BTreeSet<MigrationKey>) -> Vec<(Step, MigrationKey)> {
+    pub fn plan(
+        &self,
+        targets: &[Target],
+        applied: &BTreeSet<MigrationKey>,
+    ) -> Vec<(Step, MigrationKey)> {
         let mut apply = BTreeSet::new();
         let mut unapply = BTreeSet::new();
         for target in targets {
@@ -272,7 +287,10 @@ impl Graph {
 
     /// Every app to its latest migration.
     pub fn latest_targets(&self) -> Vec<Target> {
-        self.apps.iter().map(|a| Target::Latest(a.clone())).collect()
+        self.apps
+            .iter()
+            .map(|a| Target::Latest(a.clone()))
+            .collect()
     }
 
     /// The schema the migrations in `keys` produce, applied in graph order.
@@ -310,7 +328,9 @@ pub struct StateAtError {
 }
 
 /// Kahn's algorithm with a sorted ready set, so the order never depends on hashing.
-fn topological_order(migrations: &BTreeMap<MigrationKey, Migration>) -> Result<Vec<MigrationKey>, GraphError> {
+fn topological_order(
+    migrations: &BTreeMap<MigrationKey, Migration>,
+) -> Result<Vec<MigrationKey>, GraphError> {
     let mut pending: BTreeMap<&MigrationKey, usize> = migrations
         .values()
         .map(|m| (&m.key, m.dependencies.len()))
@@ -321,7 +341,11 @@ fn topological_order(migrations: &BTreeMap<MigrationKey, Migration>) -> Result<V
             dependents.entry(dep).or_default().push(&m.key);
         }
     }
-    let mut ready: BTreeSet<&MigrationKey> = pending.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
+    let mut ready: BTreeSet<&MigrationKey> = pending
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(k, _)| *k)
+        .collect();
     let mut order = Vec::with_capacity(migrations.len());
     while let Some(key) = ready.pop_first() {
         order.push(key.clone());
@@ -342,9 +366,15 @@ fn topological_order(migrations: &BTreeMap<MigrationKey, Migration>) -> Result<V
 }
 
 /// One cycle among the migrations not in `done`, for the error message.
-fn find_cycle(migrations: &BTreeMap<MigrationKey, Migration>, done: &[MigrationKey]) -> Vec<MigrationKey> {
+fn find_cycle(
+    migrations: &BTreeMap<MigrationKey, Migration>,
+    done: &[MigrationKey],
+) -> Vec<MigrationKey> {
     let done: BTreeSet<_> = done.iter().collect();
-    let start = migrations.keys().find(|k| !done.contains(k)).expect("a cycle exists");
+    let start = migrations
+        .keys()
+        .find(|k| !done.contains(k))
+        .expect("a cycle exists");
     // Every stuck migration has a stuck dependency: walk them until one repeats.
     let mut path = vec![start.clone()];
     loop {
@@ -373,7 +403,10 @@ mod tests {
             key: MigrationKey::new(app, name),
             path: PathBuf::from(format!("apps/{app}/migrations/{name}.toml")),
             checksum: String::new(),
-            dependencies: deps.iter().map(|d| MigrationKey::parse(d).unwrap()).collect(),
+            dependencies: deps
+                .iter()
+                .map(|d| MigrationKey::parse(d).unwrap())
+                .collect(),
             atomic: true,
             operations: Vec::new(),
         }
@@ -391,7 +424,11 @@ mod tests {
                 mig("auth", "0001_initial", &[]),
                 mig("auth", "0002_email", &["auth.0001_initial"]),
                 mig("tracker", "0001_initial", &["auth.0001_initial"]),
-                mig("tracker", "0002_owner", &["tracker.0001_initial", "auth.0002_email"]),
+                mig(
+                    "tracker",
+                    "0002_owner",
+                    &["tracker.0001_initial", "auth.0002_email"],
+                ),
                 mig("tracker", "0003_note", &["tracker.0002_owner"]),
             ],
         )
@@ -426,7 +463,10 @@ mod tests {
         let g = sample();
         let all: BTreeSet<_> = g.ordered().map(|m| m.key.clone()).collect();
         let t = g.target("tracker", Some("0001")).unwrap();
-        assert_eq!(keys(&g.plan(&[t], &all)), ["-tracker.0003_note", "-tracker.0002_owner"]);
+        assert_eq!(
+            keys(&g.plan(&[t], &all)),
+            ["-tracker.0003_note", "-tracker.0002_owner"]
+        );
     }
 
     #[test]
@@ -436,7 +476,11 @@ mod tests {
         let t = g.target("auth", Some("0001_initial")).unwrap();
         assert_eq!(
             keys(&g.plan(&[t], &all)),
-            ["-tracker.0003_note", "-tracker.0002_owner", "-auth.0002_email"]
+            [
+                "-tracker.0003_note",
+                "-tracker.0002_owner",
+                "-auth.0002_email"
+            ]
         );
         let zero = g.target("auth", Some("zero")).unwrap();
         assert_eq!(
@@ -462,19 +506,38 @@ mod tests {
     #[test]
     fn targets_resolve_by_prefix_or_full_name() {
         let g = sample();
-        assert_eq!(g.resolve("tracker", "0002").unwrap(), key("tracker.0002_owner"));
-        assert_eq!(g.resolve("tracker", "0002_owner").unwrap(), key("tracker.0002_owner"));
-        assert!(matches!(g.resolve("tracker", "000"), Err(GraphError::Ambiguous { .. })));
+        assert_eq!(
+            g.resolve("tracker", "0002").unwrap(),
+            key("tracker.0002_owner")
+        );
+        assert_eq!(
+            g.resolve("tracker", "0002_owner").unwrap(),
+            key("tracker.0002_owner")
+        );
+        assert!(matches!(
+            g.resolve("tracker", "000"),
+            Err(GraphError::Ambiguous { .. })
+        ));
         let err = g.resolve("tracker", "0009").unwrap_err();
         assert!(err.to_string().contains("0001_initial"), "{err}");
-        assert!(matches!(g.target("nope", None), Err(GraphError::UnknownApp { .. })));
-        assert_eq!(g.target("auth", Some("zero")).unwrap(), Target::Zero("auth".into()));
+        assert!(matches!(
+            g.target("nope", None),
+            Err(GraphError::UnknownApp { .. })
+        ));
+        assert_eq!(
+            g.target("auth", Some("zero")).unwrap(),
+            Target::Zero("auth".into())
+        );
     }
 
     #[test]
     fn missing_dependency_names_the_file() {
-        let err = Graph::new(vec!["a".into()], vec![mig("a", "0001_x", &["b.0001_y"])]).unwrap_err();
-        assert!(err.to_string().contains("apps/a/migrations/0001_x.toml"), "{err}");
+        let err =
+            Graph::new(vec!["a".into()], vec![mig("a", "0001_x", &["b.0001_y"])]).unwrap_err();
+        assert!(
+            err.to_string().contains("apps/a/migrations/0001_x.toml"),
+            "{err}"
+        );
         assert!(err.to_string().contains("b.0001_y"), "{err}");
     }
 
@@ -482,7 +545,10 @@ mod tests {
     fn cycles_are_reported_with_their_path() {
         let err = Graph::new(
             vec!["a".into(), "b".into()],
-            vec![mig("a", "0001_x", &["b.0001_y"]), mig("b", "0001_y", &["a.0001_x"])],
+            vec![
+                mig("a", "0001_x", &["b.0001_y"]),
+                mig("b", "0001_y", &["a.0001_x"]),
+            ],
         )
         .unwrap_err();
         let GraphError::Cycle { cycle } = &err else {
@@ -504,7 +570,10 @@ mod tests {
         )
         .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("0002_y.toml") && msg.contains("0002_z.toml"), "{msg}");
+        assert!(
+            msg.contains("0002_y.toml") && msg.contains("0002_z.toml"),
+            "{msg}"
+        );
         assert!(msg.contains("makemigrations --merge"), "{msg}");
     }
 }

@@ -136,7 +136,10 @@ impl History {
     }
 
     /// Every row, by migration.
-    pub async fn read(&self, driver: &mut dyn Driver) -> Result<BTreeMap<MigrationKey, HistoryRow>, HistoryError> {
+    pub async fn read(
+        &self,
+        driver: &mut dyn Driver,
+    ) -> Result<BTreeMap<MigrationKey, HistoryRow>, HistoryError> {
         let dialect = driver.dialect();
         let sql = format!(
             "SELECT app, name, checksum, state, operations_done, format, applied_at FROM {}",
@@ -156,7 +159,8 @@ impl History {
             row: format!("{row:?}"),
         };
         let text = |i: usize| row.get(i).and_then(|c| c.clone()).ok_or_else(corrupt);
-        let number = |i: usize| text(i).and_then(|t| t.trim().parse::<u64>().map_err(|_| corrupt()));
+        let number =
+            |i: usize| text(i).and_then(|t| t.trim().parse::<u64>().map_err(|_| corrupt()));
         let format = number(5)? as u32;
         if format > FORMAT {
             return Err(HistoryError::NewerFormat {
@@ -228,7 +232,12 @@ impl History {
     }
 
     /// Stores a new checksum for `key` (a deliberate edit the user accepted).
-    pub fn update_checksum(&self, dialect: &dyn Dialect, key: &MigrationKey, checksum: &str) -> Statement {
+    pub fn update_checksum(
+        &self,
+        dialect: &dyn Dialect,
+        key: &MigrationKey,
+        checksum: &str,
+    ) -> Statement {
         Statement::new(format!(
             "UPDATE {} SET {} = {} WHERE {}",
             dialect.quote_ident(&self.table),

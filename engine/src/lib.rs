@@ -21,9 +21,9 @@ pub mod naming;
 pub mod project;
 pub mod script;
 pub mod state;
-pub mod types;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod types;
 
 pub use ast::Operation;
 pub use dialect::{Capabilities, Dialect, RenderContext, RenderError, ServerVersion, Statement};

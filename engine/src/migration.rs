@@ -188,7 +188,10 @@ mod tests {
         let unix = "dependencies = []\n\n[[operations]]\nkind = \"run_sql\"\nsql = \"SELECT 1\"\n";
         let windows = unix.replace('\n', "\r\n");
         assert_eq!(checksum(unix), checksum(&windows));
-        assert_ne!(checksum(unix), checksum(&unix.replace("SELECT 1", "SELECT 2")));
+        assert_ne!(
+            checksum(unix),
+            checksum(&unix.replace("SELECT 1", "SELECT 2"))
+        );
         assert_eq!(checksum(unix).len(), 64);
     }
 
@@ -198,7 +201,10 @@ mod tests {
         let err = Migration::parse("app", Path::new("0001_x.toml"), text).unwrap_err();
         match err {
             FileError::Syntax {
-                line, message, source_line, ..
+                line,
+                message,
+                source_line,
+                ..
             } => {
                 assert_eq!(line, 4, "{message}");
                 assert!(message.contains("create_tabel"), "{message}");
@@ -213,7 +219,14 @@ mod tests {
         let text = "dependencies = [\"auth\"]\n";
         let err = Migration::parse("app", Path::new("0002_x.toml"), text).unwrap_err();
         assert!(
-            matches!(err, FileError::Syntax { line: 1, column: 18, .. }),
+            matches!(
+                err,
+                FileError::Syntax {
+                    line: 1,
+                    column: 18,
+                    ..
+                }
+            ),
             "{err:?}"
         );
     }
@@ -230,7 +243,10 @@ columns = [{ name = "id", type = "bigint", auto = true }, { name = "n", type = "
 "#;
         let m = Migration::parse("app", Path::new("0001_initial.toml"), text).unwrap();
         assert_eq!(m.key, MigrationKey::new("app", "0001_initial"));
-        assert_eq!(m.dependencies, vec![MigrationKey::new("auth", "0001_initial")]);
+        assert_eq!(
+            m.dependencies,
+            vec![MigrationKey::new("auth", "0001_initial")]
+        );
         assert!(m.atomic);
         let file = MigrationFile {
             dependencies: vec!["auth.0001_initial".into()],

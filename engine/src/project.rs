@@ -92,9 +92,7 @@ pub struct Project {
 
 /// The folder holding `strata.toml`: `start` or the nearest folder above it.
 pub fn find_root(start: &Path) -> Result<PathBuf, ProjectError> {
-    let start = start
-        .canonicalize()
-        .unwrap_or_else(|_| start.to_path_buf());
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
     start
         .ancestors()
         .find(|dir| dir.join(CONFIG_FILE).is_file())
@@ -232,7 +230,9 @@ pub fn load_settings(
         ("database.url", overrides.database_url.clone()),
     ];
     for (key, value) in from_env {
-        builder = builder.set_override_option(key, value).map_err(config_error)?;
+        builder = builder
+            .set_override_option(key, value)
+            .map_err(config_error)?;
     }
     builder
         .build()
@@ -294,15 +294,25 @@ lock_timeout = "5s"
             _ => None,
         };
         let s = load_settings(dir.path(), &Overrides::default(), env).unwrap();
-        assert_eq!(s.database.url, "mysql://specific", "STRATA_ beats DATABASE_URL");
-        assert_eq!(s.database.lock_timeout, Duration::from_secs(5), "STRATA_ENV selects");
+        assert_eq!(
+            s.database.url, "mysql://specific",
+            "STRATA_ beats DATABASE_URL"
+        );
+        assert_eq!(
+            s.database.lock_timeout,
+            Duration::from_secs(5),
+            "STRATA_ENV selects"
+        );
 
         let flag = Overrides {
             database_url: Some("sqlite://flag.sqlite3".into()),
             ..Default::default()
         };
         let s = load_settings(dir.path(), &flag, env).unwrap();
-        assert_eq!(s.database.url, "sqlite://flag.sqlite3", "flags beat everything");
+        assert_eq!(
+            s.database.url, "sqlite://flag.sqlite3",
+            "flags beat everything"
+        );
     }
 
     #[test]

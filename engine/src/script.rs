@@ -5,7 +5,9 @@ use std::fmt::{self, Write as _};
 
 use crate::ast::Operation;
 use crate::dialect::driver::{run_statement, Driver, DriverError};
-use crate::dialect::{Dialect, RenderContext, RenderError, ServerVersion, Statement, TransactionSql};
+use crate::dialect::{
+    Dialect, RenderContext, RenderError, ServerVersion, Statement, TransactionSql,
+};
 use crate::state::{InverseError, SchemaState, StateError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,11 +83,13 @@ pub fn render(
             capabilities: &capabilities,
             in_transaction: transactional,
         };
-        let statements = dialect.render(&op, &ctx).map_err(|source| ScriptError::Render {
-            index,
-            description: op.to_string(),
-            source,
-        })?;
+        let statements = dialect
+            .render(&op, &ctx)
+            .map_err(|source| ScriptError::Render {
+                index,
+                description: op.to_string(),
+                source,
+            })?;
         after = before;
         after.apply(&op).expect("checked while planning the steps");
         rendered.push(RenderedOperation {
@@ -100,7 +104,9 @@ pub fn render(
                 Vec::new()
             } else {
                 let wrapper = dialect.transaction_sql();
-                std::iter::once(Statement::new("ROLLBACK")).chain(wrapper.after).collect()
+                std::iter::once(Statement::new("ROLLBACK"))
+                    .chain(wrapper.after)
+                    .collect()
             },
             operations: rendered,
         },
@@ -170,14 +176,22 @@ impl Script {
     /// Runs the script with the executor's bookkeeping: in one transaction when it has
     /// one (rolled back on failure, `bookkeeping.commit` just before the commit),
     /// otherwise statement by statement with a checkpoint after each operation.
-    pub async fn execute_with(&self, driver: &mut dyn Driver, bookkeeping: &Bookkeeping<'_>) -> Result<(), ExecuteError> {
+    pub async fn execute_with(
+        &self,
+        driver: &mut dyn Driver,
+        bookkeeping: &Bookkeeping<'_>,
+    ) -> Result<(), ExecuteError> {
         match &self.transaction {
             Some(t) => self.execute_in_transaction(driver, t, bookkeeping).await,
             None => self.execute_step_by_step(driver, bookkeeping).await,
         }
     }
 
-    async fn execute_step_by_step(&self, driver: &mut dyn Driver, bookkeeping: &Bookkeeping<'_>) -> Result<(), ExecuteError> {
+    async fn execute_step_by_step(
+        &self,
+        driver: &mut dyn Driver,
+        bookkeeping: &Bookkeeping<'_>,
+    ) -> Result<(), ExecuteError> {
         let result = self.run_step_by_step(driver, bookkeeping).await;
         if result.is_err() {
             for statement in &self.recovery {
@@ -188,7 +202,11 @@ impl Script {
         result
     }
 
-    async fn run_step_by_step(&self, driver: &mut dyn Driver, bookkeeping: &Bookkeeping<'_>) -> Result<(), ExecuteError> {
+    async fn run_step_by_step(
+        &self,
+        driver: &mut dyn Driver,
+        bookkeeping: &Bookkeeping<'_>,
+    ) -> Result<(), ExecuteError> {
         let skip = bookkeeping.skip;
         let failed = |completed, statement, source| ExecuteError {
             completed,
@@ -197,15 +215,21 @@ impl Script {
             source,
         };
         for statement in &bookkeeping.start {
-            run_statement(driver, statement).await.map_err(|e| failed(skip, 0, e))?;
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| failed(skip, 0, e))?;
         }
         for (i, op) in self.operations.iter().enumerate().skip(skip) {
             for (j, statement) in op.statements.iter().enumerate() {
-                run_statement(driver, statement).await.map_err(|e| failed(i, j + 1, e))?;
+                run_statement(driver, statement)
+                    .await
+                    .map_err(|e| failed(i, j + 1, e))?;
             }
             if let Some(checkpoint) = bookkeeping.checkpoint {
                 for statement in checkpoint(i + 1) {
-                    run_statement(driver, &statement).await.map_err(|e| failed(i + 1, 0, e))?;
+                    run_statement(driver, &statement)
+                        .await
+                        .map_err(|e| failed(i + 1, 0, e))?;
                 }
             }
         }
@@ -230,7 +254,9 @@ impl Script {
             source,
         };
         for statement in &t.before {
-            run_statement(driver, statement).await.map_err(|e| failed(0, e))?;
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| failed(0, e))?;
         }
         let mut position = (0, 0);
         let body = async {
@@ -255,7 +281,9 @@ impl Script {
             let _ = driver.execute("ROLLBACK").await;
         }
         for statement in &t.after {
-            run_statement(driver, statement).await.map_err(|e| failed(0, e))?;
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| failed(0, e))?;
         }
         body.map_err(|source| ExecuteError {
             completed: 0,

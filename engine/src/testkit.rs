@@ -98,18 +98,31 @@ pub async fn execute_case(driver: &mut dyn Driver, case: &CorpusCase) {
     let steps: [(&SchemaState, &[Operation], Direction, &str); 4] = [
         (&empty, &case.setup, Direction::Forward, "setup"),
         (&setup, &case.operations, Direction::Forward, "operations"),
-        (&setup, &case.operations, Direction::Backward, "inverse of operations"),
+        (
+            &setup,
+            &case.operations,
+            Direction::Backward,
+            "inverse of operations",
+        ),
         (&empty, &case.setup, Direction::Backward, "inverse of setup"),
     ];
     for (state, ops, direction, what) in steps {
         let (script, _) = script::render(dialect.as_ref(), version, state, ops, true, direction)
             .unwrap_or_else(|e| panic!("{}: {what}: {e}", case.name));
         if let Err(e) = script.execute(driver).await {
-            panic!("{}: {what} failed on {}:\n{e}\n\nscript:\n{script}", case.name, dialect.name());
+            panic!(
+                "{}: {what} failed on {}:\n{e}\n\nscript:\n{script}",
+                case.name,
+                dialect.name()
+            );
         }
     }
     let left = driver.table_names().await.expect("list tables");
-    assert!(left.is_empty(), "{}: tables left behind: {left:?}", case.name);
+    assert!(
+        left.is_empty(),
+        "{}: tables left behind: {left:?}",
+        case.name
+    );
 }
 
 /// A test server URL from `var`. Without it a test is skipped with a visible
@@ -194,7 +207,11 @@ mod tests {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             assert!(well_formed, "{}: not NNN_snake_case", case.name);
-            assert!(numbers.insert(number.to_string()), "{}: number used twice", case.name);
+            assert!(
+                numbers.insert(number.to_string()),
+                "{}: number used twice",
+                case.name
+            );
         }
     }
 
@@ -238,7 +255,11 @@ mod tests {
                     .unwrap_or_else(|e| panic!("{}: {op}: serialize: {e}", case.name));
                 let back: Operation = toml::from_str(&text)
                     .unwrap_or_else(|e| panic!("{}: {op}: parse back: {e}\n{text}", case.name));
-                assert_eq!(&back, op, "{}: changed in a TOML round trip:\n{text}", case.name);
+                assert_eq!(
+                    &back, op,
+                    "{}: changed in a TOML round trip:\n{text}",
+                    case.name
+                );
             }
         }
     }

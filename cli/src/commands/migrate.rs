@@ -12,7 +12,12 @@ use crate::context::Context;
 use crate::database;
 use crate::error::{exit, CliError};
 
-pub async fn run(ctx: &Context, args: &MigrateArgs, quiet: bool, out: &mut dyn Write) -> Result<u8, CliError> {
+pub async fn run(
+    ctx: &Context,
+    args: &MigrateArgs,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
     let targets = match &args.app {
         Some(app) => vec![ctx.graph.target(app, args.name.as_deref())?],
         None => ctx.graph.latest_targets(),
@@ -32,7 +37,11 @@ pub async fn run(ctx: &Context, args: &MigrateArgs, quiet: bool, out: &mut dyn W
                 writeln!(out, "{} migration(s) to run:", plan.len())?;
                 write_plan(ctx, &plan, out)?;
             }
-            return Ok(if plan.is_empty() { exit::OK } else { exit::CHECK_FAILED });
+            return Ok(if plan.is_empty() {
+                exit::OK
+            } else {
+                exit::CHECK_FAILED
+            });
         }
         if plan.is_empty() {
             writeln!(out, "No planned migration operations.")?;
@@ -47,7 +56,14 @@ pub async fn run(ctx: &Context, args: &MigrateArgs, quiet: bool, out: &mut dyn W
         describe_targets(&targets, out)?;
     }
     let mut observer = Printer::new(out, quiet);
-    let result = executor::migrate(&ctx.graph, driver.as_mut(), &targets, &options, &mut observer).await;
+    let result = executor::migrate(
+        &ctx.graph,
+        driver.as_mut(),
+        &targets,
+        &options,
+        &mut observer,
+    )
+    .await;
     observer.done();
     let closed = driver.close().await;
     let steps = result?;
@@ -62,7 +78,11 @@ fn describe_targets(targets: &[Target], out: &mut dyn Write) -> std::io::Result<
     writeln!(out, "Operations to perform:")?;
     match targets {
         [Target::Latest(app)] => writeln!(out, "  Apply all migrations: {app}")?,
-        [Target::Migration(key)] => writeln!(out, "  Target specific migration: {}, from {}", key.name, key.app)?,
+        [Target::Migration(key)] => writeln!(
+            out,
+            "  Target specific migration: {}, from {}",
+            key.name, key.app
+        )?,
         [Target::Zero(app)] => writeln!(out, "  Unapply all migrations: {app}")?,
         all => {
             let apps: Vec<_> = all

@@ -26,7 +26,12 @@ struct Entry<'a> {
     applied_at: Option<&'a str>,
 }
 
-pub async fn run(ctx: &Context, args: &ShowmigrationsArgs, format: Format, out: &mut dyn Write) -> Result<(), CliError> {
+pub async fn run(
+    ctx: &Context,
+    args: &ShowmigrationsArgs,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     for app in &args.apps {
         ctx.graph.target(app, None)?;
     }
@@ -37,7 +42,9 @@ pub async fn run(ctx: &Context, args: &ShowmigrationsArgs, format: Format, out: 
     let wanted = |app: &str| args.apps.is_empty() || args.apps.iter().any(|a| a == app);
     let keys: Vec<&MigrationKey> = if args.plan {
         // Everything, in the order a migrate from scratch would apply it.
-        let everything = ctx.graph.plan(&ctx.graph.latest_targets(), &Default::default());
+        let everything = ctx
+            .graph
+            .plan(&ctx.graph.latest_targets(), &Default::default());
         let keys: Vec<&MigrationKey> = everything
             .iter()
             .filter(|(step, key)| *step == Step::Apply && wanted(&key.app))

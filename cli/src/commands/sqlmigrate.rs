@@ -1,28 +1,48 @@
 //! `strata sqlmigrate APP NAME`: the SQL a migration runs, exactly as `migrate` runs it.
+//! With `--dialect` it renders offline; without, for the configured database's
+//! dialect and server version.
 
 use std::io::Write;
+use std::sync::Arc;
 
-use strata_engine::dialect::registry::scheme_of;
 use strata_engine::script::{self, Direction};
-use strata_engine::ServerVersion;
+use strata_engine::{Dialect, ServerVersion};
 
 use crate::args::SqlmigrateArgs;
 use crate::context::Context;
+use crate::database;
 use crate::error::CliError;
 
-pub fn run(ctx: &Context, args: &SqlmigrateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub async fn run(
+    ctx: &Context,
+    args: &SqlmigrateArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let key = ctx.graph.resolve(&args.app, &args.name)?;
     let migration = ctx.graph.get(&key).expect("resolved keys exist");
-    let dialect_name = match &args.dialect {
-        Some(name) => name.clone(),
-        None => scheme_of(&ctx.project.settings.database.url).unwrap_or_default(),
-    };
-    let dialect = ctx.registry.dialect(&dialect_name)?;
-    let version = match &args.server_version {
-        Some(v) => v
-            .parse::<ServerVersion>()
-            .map_err(|e| CliError::Usage(format!("--server-version: {e}")))?,
-        None => dialect.minimum_version(),
+    let requested = args
+        .server_version
+        .as_deref()
+        .map(|v| {
+            v.parse::<ServerVersion>()
+                .map_err(|e| CliError::Usage(format!("--server-version: {e}")))
+        })
+        .transpose()?;
+    let (dialect, version): (Arc<dyn Dialect>, ServerVersion) = match &args.dialect {
+        Some(name) => {
+            let dialect = ctx.registry.dialect(name)?;
+            let version = requested.unwrap_or_else(|| dialect.minimum_version());
+            (dialect, version)
+        }
+        None => {
+            let driver = database::connect(ctx).await?;
+            let found = (
+                driver.dialect(),
+                requested.unwrap_or_else(|| driver.version()),
+            );
+            driver.close().await?;
+            found
+        }
     };
     let before = ctx.graph.state_before(&key)?;
     let direction = if args.backwards {
@@ -43,6 +63,7 @@ pub fn run(ctx: &Context, args: &SqlmigrateArgs, out: &mut dyn Write) -> Result<
         path: migration.path.clone(),
         source,
     })?;
+    writeln!(out, "-- {} for {} {version}", key, dialect.name())?;
     write!(out, "{script}")?;
     Ok(())
 }

@@ -43,7 +43,10 @@ impl TestDb {
     pub fn create(kind: Kind) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let (url, server) = match kind {
-            Kind::Sqlite => (format!("sqlite://{}", dir.path().join("db.sqlite3").display()), None),
+            Kind::Sqlite => (
+                format!("sqlite://{}", dir.path().join("db.sqlite3").display()),
+                None,
+            ),
             Kind::Postgres | Kind::Mariadb => {
                 let var = if kind == Kind::Postgres {
                     "STRATA_TEST_POSTGRES_URL"
@@ -65,7 +68,10 @@ impl TestDb {
     }
 
     pub async fn connect(&self) -> Box<dyn Driver> {
-        let (backend, _) = registry().for_url(&self.url).map(|(b, s)| (b.clone(), s)).unwrap();
+        let (backend, _) = registry()
+            .for_url(&self.url)
+            .map(|(b, s)| (b.clone(), s))
+            .unwrap();
         backend.connect(&self.url).await.unwrap()
     }
 
@@ -73,7 +79,9 @@ impl TestDb {
     pub fn execute(&self, sql: &str) {
         block_on(async {
             let mut d = self.connect().await;
-            d.execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            d.execute(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
             d.close().await.unwrap();
         })
     }
@@ -101,7 +109,10 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = &self.server {
             let drop = match self.kind {
-                Kind::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(self.kind, name)),
+                Kind::Postgres => format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote(self.kind, name)
+                ),
                 _ => format!("DROP DATABASE IF EXISTS {}", quote(self.kind, name)),
             };
             admin_execute(admin, &drop);
@@ -117,10 +128,18 @@ fn quote(kind: Kind, name: &str) -> String {
 }
 
 fn admin_execute(admin: &str, sql: &str) {
-    let (backend, _) = registry().for_url(admin).map(|(b, s)| (b.clone(), s)).unwrap();
+    let (backend, _) = registry()
+        .for_url(admin)
+        .map(|(b, s)| (b.clone(), s))
+        .unwrap();
     block_on(async {
-        let mut d = backend.connect(admin).await.unwrap_or_else(|e| panic!("{e}"));
-        d.execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut d = backend
+            .connect(admin)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        d.execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
         d.close().await.unwrap();
     })
 }

@@ -43,7 +43,11 @@ impl FromStr for ServerVersion {
             .take_while(|c| c.is_ascii_digit() || *c == '.')
             .collect();
         let mut parts = numeric.split('.').filter(|p| !p.is_empty());
-        let mut next = || parts.next().map(|p| p.parse::<u32>().map_err(|e| e.to_string()));
+        let mut next = || {
+            parts
+                .next()
+                .map(|p| p.parse::<u32>().map_err(|e| e.to_string()))
+        };
         let major = next().ok_or_else(|| format!("no version number in `{s}`"))??;
         let minor = next().transpose()?.unwrap_or(0);
         let patch = next().transpose()?.unwrap_or(0);

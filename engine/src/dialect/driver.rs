@@ -84,11 +84,16 @@ pub trait Driver: Send {
 pub enum LockAttempt {
     Acquired,
     /// Someone else holds it; `holder` describes them when the server can tell.
-    Busy { holder: Option<String> },
+    Busy {
+        holder: Option<String>,
+    },
 }
 
 /// Runs a rendered statement: executes it, or for a guard, fails if it returns rows.
-pub async fn run_statement(driver: &mut dyn Driver, statement: &Statement) -> Result<(), DriverError> {
+pub async fn run_statement(
+    driver: &mut dyn Driver,
+    statement: &Statement,
+) -> Result<(), DriverError> {
     match &statement.fails_with_rows {
         None => driver.execute(&statement.sql).await,
         Some(message) => {
@@ -160,6 +165,9 @@ mod tests {
             "mysql://root@localhost/x?password=***&a=b"
         );
         assert_eq!(redact_url("sqlite://db.sqlite3"), "sqlite://db.sqlite3");
-        assert_eq!(redact_url("postgres://a:b@c:d@host/db"), "postgres://a:***@host/db");
+        assert_eq!(
+            redact_url("postgres://a:b@c:d@host/db"),
+            "postgres://a:***@host/db"
+        );
     }
 }

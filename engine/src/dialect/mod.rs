@@ -153,7 +153,12 @@ pub trait Dialect: Send + Sync {
     }
 
     /// The `DEFAULT …` expression (without the keyword).
-    fn default_sql(&self, default: &DefaultValue, column: &ColumnDef, ctx: &RenderContext) -> RenderResultOf<String> {
+    fn default_sql(
+        &self,
+        default: &DefaultValue,
+        column: &ColumnDef,
+        ctx: &RenderContext,
+    ) -> RenderResultOf<String> {
         let _ = ctx;
         Ok(match default {
             DefaultValue::Bool(b) => self.bool_literal(*b).to_string(),
@@ -174,7 +179,12 @@ pub trait Dialect: Send + Sync {
     }
 
     /// `"name" type [NOT] NULL [DEFAULT …]`; `inline_pk` adds the single-column key.
-    fn column_sql(&self, column: &ColumnDef, inline_pk: bool, ctx: &RenderContext) -> RenderResultOf<String> {
+    fn column_sql(
+        &self,
+        column: &ColumnDef,
+        inline_pk: bool,
+        ctx: &RenderContext,
+    ) -> RenderResultOf<String> {
         let mut sql = format!(
             "{} {} {}",
             self.table_ident(&column.name, ctx)?,
@@ -331,10 +341,12 @@ pub trait Dialect: Send + Sync {
     /// Standard `ALTER COLUMN … TYPE / SET NOT NULL / SET DEFAULT` clauses in one statement.
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
         let table = ctx.state.table(&o.table)?;
-        let old = table.column(&o.column).ok_or_else(|| StateError::NoSuchColumn {
-            table: o.table.clone(),
-            column: o.column.clone(),
-        })?;
+        let old = table
+            .column(&o.column)
+            .ok_or_else(|| StateError::NoSuchColumn {
+                table: o.table.clone(),
+                column: o.column.clone(),
+            })?;
         let col = self.quote_ident(&o.column);
         let mut new = old.clone();
         let mut clauses = Vec::new();
@@ -372,7 +384,13 @@ pub trait Dialect: Send + Sync {
     }
 
     /// A conversion clause for a type change (PostgreSQL's `USING`); none by default.
-    fn type_change_using(&self, column: &str, from: ColumnType, to: ColumnType, sql_type: &str) -> String {
+    fn type_change_using(
+        &self,
+        column: &str,
+        from: ColumnType,
+        to: ColumnType,
+        sql_type: &str,
+    ) -> String {
         let _ = (column, from, to, sql_type);
         String::new()
     }

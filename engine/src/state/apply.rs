@@ -220,9 +220,15 @@ impl SchemaState {
         rename(&mut t.primary_key);
         t.indexes.iter_mut().for_each(|i| rename(&mut i.columns));
         t.uniques.iter_mut().for_each(|u| rename(&mut u.columns));
-        t.foreign_keys.iter_mut().for_each(|f| rename(&mut f.columns));
+        t.foreign_keys
+            .iter_mut()
+            .for_each(|f| rename(&mut f.columns));
         for other in self.tables.values_mut() {
-            for fk in other.foreign_keys.iter_mut().filter(|f| f.references == table) {
+            for fk in other
+                .foreign_keys
+                .iter_mut()
+                .filter(|f| f.references == table)
+            {
                 rename(&mut fk.referenced_columns);
             }
         }
@@ -231,10 +237,12 @@ impl SchemaState {
 
     fn alter_column(&mut self, o: &AlterColumn) -> Result<(), StateError> {
         let t = self.table(&o.table)?;
-        let old = t.column(&o.column).ok_or_else(|| StateError::NoSuchColumn {
-            table: o.table.clone(),
-            column: o.column.clone(),
-        })?;
+        let old = t
+            .column(&o.column)
+            .ok_or_else(|| StateError::NoSuchColumn {
+                table: o.table.clone(),
+                column: o.column.clone(),
+            })?;
         if o.default.is_some() && o.drop_default {
             return Err(StateError::Invalid(format!(
                 "alter_column `{}.{}` both sets and drops the default",
@@ -283,7 +291,8 @@ impl SchemaState {
 
     fn drop_index(&mut self, table: &str, name: &str) -> Result<(), StateError> {
         let t = self.table(table)?;
-        t.index(name).ok_or_else(|| no_such(table, name, "an index"))?;
+        t.index(name)
+            .ok_or_else(|| no_such(table, name, "an index"))?;
         let mut without = t.clone();
         without.indexes.retain(|i| i.name != name);
         self.require_keys_for_foreign_keys(&without, name)?;
@@ -293,7 +302,8 @@ impl SchemaState {
 
     fn rename_index(&mut self, table: &str, from: &str, to: &str) -> Result<(), StateError> {
         let t = self.table(table)?;
-        t.index(from).ok_or_else(|| no_such(table, from, "an index"))?;
+        t.index(from)
+            .ok_or_else(|| no_such(table, from, "an index"))?;
         self.require_free_name(table, to)?;
         let t = self.table_mut(table)?;
         for i in t.indexes.iter_mut().filter(|i| i.name == from) {
@@ -314,7 +324,9 @@ impl SchemaState {
         let t = self.table(table)?;
         t.foreign_key(name)
             .ok_or_else(|| no_such(table, name, "a foreign key"))?;
-        self.table_mut(table)?.foreign_keys.retain(|f| f.name != name);
+        self.table_mut(table)?
+            .foreign_keys
+            .retain(|f| f.name != name);
         Ok(())
     }
 
@@ -352,7 +364,11 @@ impl SchemaState {
     }
 
     /// Refuses removing `removed` if a foreign key into the table relies on it.
-    fn require_keys_for_foreign_keys(&self, without: &TableDef, removed: &str) -> Result<(), StateError> {
+    fn require_keys_for_foreign_keys(
+        &self,
+        without: &TableDef,
+        removed: &str,
+    ) -> Result<(), StateError> {
         match self
             .foreign_keys_into(&without.name)
             .find(|(_, fk)| !is_unique_key(without, &fk.referenced_columns))
@@ -367,7 +383,12 @@ impl SchemaState {
 
     /// A column in a foreign key (either end) keeps its type, and keeps accepting
     /// NULL while a `set null` action may write one.
-    fn check_foreign_keys_allow(&self, t: &TableDef, old: &ColumnDef, new: &ColumnDef) -> Result<(), StateError> {
+    fn check_foreign_keys_allow(
+        &self,
+        t: &TableDef,
+        old: &ColumnDef,
+        new: &ColumnDef,
+    ) -> Result<(), StateError> {
         let column = &old.name;
         let in_use = |fk: &ForeignKeyDef, owner: &str| StateError::InUse {
             what: format!("column `{}.{column}`", t.name),
@@ -448,7 +469,9 @@ pub fn mentions(sql: &str, word: &str) -> bool {
 
 fn require_some_columns(table: &str, name: &str, columns: &[String]) -> Result<(), StateError> {
     if columns.is_empty() {
-        return Err(StateError::Invalid(format!("`{table}.{name}` names no columns")));
+        return Err(StateError::Invalid(format!(
+            "`{table}.{name}` names no columns"
+        )));
     }
     Ok(())
 }
@@ -468,8 +491,17 @@ fn require_columns(t: &TableDef, columns: &[String]) -> Result<(), StateError> {
 /// What every database demands of a foreign key: as many columns as it references,
 /// the same types on both sides, a primary key or unique key as its target, and
 /// nullable columns for `set null`.
-fn check_fk_target(source: &TableDef, fk: &ForeignKeyDef, target: &TableDef) -> Result<(), StateError> {
-    let invalid = |why: String| Err(StateError::Invalid(format!("foreign key `{}.{}`: {why}", source.name, fk.name)));
+fn check_fk_target(
+    source: &TableDef,
+    fk: &ForeignKeyDef,
+    target: &TableDef,
+) -> Result<(), StateError> {
+    let invalid = |why: String| {
+        Err(StateError::Invalid(format!(
+            "foreign key `{}.{}`: {why}",
+            source.name, fk.name
+        )))
+    };
     if fk.columns.is_empty() || fk.columns.len() != fk.referenced_columns.len() {
         return invalid("must name as many referenced columns as columns".into());
     }
@@ -483,7 +515,10 @@ fn check_fk_target(source: &TableDef, fk: &ForeignKeyDef, target: &TableDef) -> 
         ));
     }
     for (c, r) in fk.columns.iter().zip(&fk.referenced_columns) {
-        let (c, r) = (source.column(c).expect("checked"), target.column(r).expect("checked"));
+        let (c, r) = (
+            source.column(c).expect("checked"),
+            target.column(r).expect("checked"),
+        );
         if c.ty != r.ty {
             return invalid(format!(
                 "column `{}` is {} but `{}.{}` is {}; they must have the same type",
@@ -492,7 +527,11 @@ fn check_fk_target(source: &TableDef, fk: &ForeignKeyDef, target: &TableDef) -> 
         }
     }
     let set_null = [fk.on_delete, fk.on_update].contains(&Some(FkAction::SetNull));
-    if let Some(c) = fk.columns.iter().find(|c| set_null && !source.column(c).expect("checked").null) {
+    if let Some(c) = fk
+        .columns
+        .iter()
+        .find(|c| set_null && !source.column(c).expect("checked").null)
+    {
         return invalid(format!("`set null` needs column `{c}` to be nullable"));
     }
     Ok(())
@@ -502,15 +541,23 @@ fn check_fk_target(source: &TableDef, fk: &ForeignKeyDef, target: &TableDef) -> 
 /// full (non-partial) unique index of `t`.
 pub fn is_unique_key(t: &TableDef, columns: &[String]) -> bool {
     let wanted: std::collections::BTreeSet<&String> = columns.iter().collect();
-    let same = |cols: &[String]| cols.len() == columns.len() && cols.iter().all(|c| wanted.contains(c));
+    let same =
+        |cols: &[String]| cols.len() == columns.len() && cols.iter().all(|c| wanted.contains(c));
     same(&t.primary_key)
         || t.uniques.iter().any(|u| same(&u.columns))
-        || t.indexes.iter().any(|i| i.unique && i.predicate.is_none() && same(&i.columns))
+        || t.indexes
+            .iter()
+            .any(|i| i.unique && i.predicate.is_none() && same(&i.columns))
 }
 
 /// Rules every column obeys wherever it appears.
 fn check_column(table: &str, c: &ColumnDef) -> Result<(), StateError> {
-    let invalid = |why: String| Err(StateError::Invalid(format!("column `{table}.{}`: {why}", c.name)));
+    let invalid = |why: String| {
+        Err(StateError::Invalid(format!(
+            "column `{table}.{}`: {why}",
+            c.name
+        )))
+    };
     if c.auto && !c.ty.is_integer() {
         return invalid(format!("auto needs an integer type, not {}", c.ty));
     }

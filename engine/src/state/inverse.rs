@@ -45,7 +45,11 @@ impl Operation {
                     column: o.column.clone(),
                     ty: o.ty.map(|_| old.ty),
                     null: o.null.map(|_| old.null),
-                    default: if default_changes { old.default.clone() } else { None },
+                    default: if default_changes {
+                        old.default.clone()
+                    } else {
+                        None
+                    },
                     drop_default: default_changes && old.default.is_none(),
                 })
             }
@@ -55,7 +59,9 @@ impl Operation {
             }),
             Operation::DropIndex(o) => {
                 let t = table(&o.table)?;
-                let index = t.index(&o.name).ok_or_else(|| missing(&o.table, &o.name, "an index"))?;
+                let index = t
+                    .index(&o.name)
+                    .ok_or_else(|| missing(&o.table, &o.name, "an index"))?;
                 Operation::CreateIndex(CreateIndex {
                     table: o.table.clone(),
                     index: index.clone(),

@@ -52,9 +52,11 @@ impl SchemaState {
     }
 
     pub fn table(&self, name: &str) -> Result<&TableDef, StateError> {
-        self.tables.get(name).ok_or_else(|| StateError::NoSuchTable {
-            table: name.to_string(),
-        })
+        self.tables
+            .get(name)
+            .ok_or_else(|| StateError::NoSuchTable {
+                table: name.to_string(),
+            })
     }
 
     fn table_mut(&mut self, name: &str) -> Result<&mut TableDef, StateError> {
