@@ -3,7 +3,8 @@
 //! - [`MysqlDialect`]: renders operations for MySQL 8.0.19+ ([`MysqlDialect::mysql`])
 //!   or MariaDB 10.5.2+ ([`MysqlDialect::mariadb`]); the two differ only through
 //!   [`Flavour`].
-//! - [`MysqlDriver`]: a `mysql_async` connection that detects flavour and version.
+//! - [`MysqlDriver`]: a `mysql_async` connection that detects flavour and version,
+//!   takes the migration lock (`GET_LOCK`) and reads the live schema back.
 //! - [`MysqlBackend`]: registers both under the `mysql` and `mariadb` names.
 //!
 //! DDL is not transactional on either server: scripts run statement by statement,

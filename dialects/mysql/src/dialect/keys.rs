@@ -2,7 +2,7 @@
 //! table's keys, each one `ALTER TABLE` that also keeps the foreign keys' supporting
 //! indexes right (see `fk_index`).
 
-use strata_engine::ast::{ColumnDef, ForeignKeyDef, IndexDef, Operation, TableDef};
+use strata_engine::ast::{ColumnDef, FkAction, ForeignKeyDef, IndexDef, Operation, TableDef};
 use strata_engine::dialect::{RenderResult, RenderResultOf};
 use strata_engine::{Dialect, RenderContext, Statement};
 
@@ -41,6 +41,25 @@ impl MysqlDialect {
             self.table_ident(table, ctx)?,
             clauses.join(", ")
         ))])
+    }
+
+    /// `CONSTRAINT … FOREIGN KEY … REFERENCES … ON DELETE … ON UPDATE …`, with
+    /// `NO ACTION` spelled out for an action the migration leaves unsaid.
+    pub(crate) fn foreign_key_definition(
+        &self,
+        fk: &ForeignKeyDef,
+        ctx: &RenderContext,
+    ) -> RenderResultOf<String> {
+        let action = |a: Option<FkAction>| a.unwrap_or(FkAction::NoAction).sql();
+        Ok(format!(
+            "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
+            self.object_ident(&fk.name, ctx),
+            self.ident_list(&fk.columns),
+            self.table_ident(&fk.references, ctx)?,
+            self.ident_list(&fk.referenced_columns),
+            action(fk.on_delete),
+            action(fk.on_update)
+        ))
     }
 
     /// `INDEX <fk name> (<fk columns>)`: a foreign key's own supporting index.

@@ -22,6 +22,8 @@ use strata_engine::{Capabilities, Dialect, RenderContext, ServerVersion, Stateme
 pub use fk_index::{
     covered as foreign_key_covered, needing_own_index as foreign_keys_with_own_index,
 };
+/// Identifier quoting, as the server also shows identifiers inside expressions.
+pub(crate) use quoting::quote_ident;
 /// The type mapping, for the documentation's type table.
 pub use types::sql_type;
 
@@ -121,6 +123,14 @@ impl Dialect for MysqlDialect {
 
     fn default_expr_sql(&self, expr: DefaultExpr, column: &ColumnDef) -> RenderResultOf<String> {
         Ok(self.now_or_uuid(expr, column.ty))
+    }
+
+    /// Both actions always written, `NO ACTION` where the migration gives none: the
+    /// servers' own default is `RESTRICT` (MariaDB reports an unnamed action as
+    /// `RESTRICT`), which InnoDB enforces exactly as `NO ACTION`, but which would then
+    /// be indistinguishable from an explicit `restrict` when the schema is read back.
+    fn foreign_key_sql(&self, fk: &ForeignKeyDef, ctx: &RenderContext) -> RenderResultOf<String> {
+        self.foreign_key_definition(fk, ctx)
     }
 
     fn column_sql(

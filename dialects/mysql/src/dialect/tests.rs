@@ -343,7 +343,28 @@ fn foreign_key_operations_carry_their_supporting_index() {
     after_drop.apply(&drop).unwrap();
     assert_eq!(
         one(&after_drop, &add),
-        "ALTER TABLE `c` ADD INDEX `c_p_fk` (`p_id`), ADD CONSTRAINT `c_p_fk` FOREIGN KEY (`p_id`) REFERENCES `p` (`id`)"
+        "ALTER TABLE `c` ADD INDEX `c_p_fk` (`p_id`), ADD CONSTRAINT `c_p_fk` FOREIGN KEY (`p_id`) \
+         REFERENCES `p` (`id`) ON DELETE NO ACTION ON UPDATE NO ACTION"
+    );
+}
+
+/// An action left unsaid is written `NO ACTION`, so the server reports it as such
+/// and not as its own default, `RESTRICT`, which an explicit `restrict` also gives.
+#[test]
+fn foreign_keys_spell_out_both_actions() {
+    let mut state = parent_and_child();
+    let table = state.tables.get_mut("c").unwrap();
+    let mut foreign_key = table.foreign_keys.pop().unwrap();
+    foreign_key.on_delete = Some(FkAction::Restrict);
+    foreign_key.on_update = Some(FkAction::Cascade);
+    let add = Operation::AddForeignKey(AddForeignKey {
+        table: "c".into(),
+        foreign_key,
+    });
+    let sql = one(&state, &add);
+    assert!(
+        sql.ends_with("ON DELETE RESTRICT ON UPDATE CASCADE"),
+        "{sql}"
     );
 }
 

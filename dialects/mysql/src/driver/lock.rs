@@ -24,12 +24,12 @@ pub fn try_lock_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
     format!("SELECT GET_LOCK({}, 0)", quote(key))
 }
 
-/// Who holds the lock: its connection id, and user and host where the
-/// `PROCESSLIST` shows them (it shows other users' sessions only with the
-/// PROCESS privilege).
+/// Who holds the lock: its connection id, and the user, host, command and seconds
+/// in that command where the `PROCESSLIST` shows them (it shows other users'
+/// sessions only with the PROCESS privilege).
 pub fn holder_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
     format!(
-        "SELECT l.id, p.USER, p.HOST FROM (SELECT IS_USED_LOCK({}) AS id) AS l \
+        "SELECT l.id, p.USER, p.HOST, p.COMMAND, p.TIME FROM (SELECT IS_USED_LOCK({}) AS id) AS l \
          LEFT JOIN information_schema.PROCESSLIST AS p ON p.ID = l.id",
         quote(key)
     )
@@ -39,12 +39,31 @@ pub fn unlock_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
     format!("SELECT RELEASE_LOCK({})", quote(key))
 }
 
-/// `connection 42 (app@10.0.0.5:51234)`, or as much of it as is known.
-pub fn describe_holder(id: Option<&str>, user: Option<&str>, host: Option<&str>) -> Option<String> {
-    let id = id?;
-    Some(match (user, host) {
-        (Some(user), Some(host)) => format!("connection {id} ({user}@{host})"),
-        _ => format!("connection {id}"),
+/// A row of `holder_sql`, as far as the server filled it in.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Holder<'a> {
+    pub id: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub host: Option<&'a str>,
+    pub command: Option<&'a str>,
+    pub seconds: Option<&'a str>,
+}
+
+/// `connection 42 (app@10.0.0.5:51234, Query for 12s)`, or as much of it as is
+/// known; `None` when the lock was released in the meantime.
+pub fn describe_holder(holder: Holder<'_>) -> Option<String> {
+    let id = holder.id?;
+    let mut details = Vec::new();
+    if let (Some(user), Some(host)) = (holder.user, holder.host) {
+        details.push(format!("{user}@{host}"));
+    }
+    if let (Some(command), Some(seconds)) = (holder.command, holder.seconds) {
+        details.push(format!("{command} for {seconds}s"));
+    }
+    Some(if details.is_empty() {
+        format!("connection {id}")
+    } else {
+        format!("connection {id} ({})", details.join(", "))
     })
 }
 
@@ -69,14 +88,29 @@ mod tests {
 
     #[test]
     fn holders_are_described_with_what_is_known() {
-        assert_eq!(describe_holder(None, None, None), None);
+        assert_eq!(describe_holder(Holder::default()), None);
+        let id = Holder {
+            id: Some("7"),
+            ..Holder::default()
+        };
+        assert_eq!(describe_holder(id).as_deref(), Some("connection 7"));
+        let seen = Holder {
+            user: Some("app"),
+            host: Some("h:1"),
+            ..id
+        };
         assert_eq!(
-            describe_holder(Some("7"), None, None).as_deref(),
-            Some("connection 7")
-        );
-        assert_eq!(
-            describe_holder(Some("7"), Some("app"), Some("h:1")).as_deref(),
+            describe_holder(seen).as_deref(),
             Some("connection 7 (app@h:1)")
+        );
+        let busy = Holder {
+            command: Some("Query"),
+            seconds: Some("12"),
+            ..seen
+        };
+        assert_eq!(
+            describe_holder(busy).as_deref(),
+            Some("connection 7 (app@h:1, Query for 12s)")
         );
     }
 }

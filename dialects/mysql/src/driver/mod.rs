@@ -2,8 +2,10 @@
 //!
 //! It connects, learns the server's flavour and version from `SELECT VERSION()`,
 //! makes the session read string literals the way the dialect writes them, and
-//! otherwise only runs SQL and takes the migration lock: policy lives in the engine.
+//! otherwise only runs SQL, takes the migration lock (`lock`) and reads the schema
+//! back (`introspect`): policy lives in the engine.
 
+mod introspect;
 mod lock;
 mod session;
 mod url;
@@ -15,7 +17,7 @@ use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value};
 use strata_engine::dialect::driver::{redact_url, Driver, DriverError, LockAttempt, Row};
-use strata_engine::{Dialect, ServerVersion};
+use strata_engine::{Dialect, SchemaState, ServerVersion};
 
 use crate::dialect::MysqlDialect;
 use crate::flavour::Flavour;
@@ -179,11 +181,14 @@ impl Driver for MysqlDriver {
             Some("0") => {
                 let rows = self.query(&who).await?;
                 let holder = rows.first().and_then(|r| {
-                    lock::describe_holder(
-                        r.first().and_then(Option::as_deref),
-                        r.get(1).and_then(Option::as_deref),
-                        r.get(2).and_then(Option::as_deref),
-                    )
+                    let cell = |i: usize| r.get(i).and_then(Option::as_deref);
+                    lock::describe_holder(lock::Holder {
+                        id: cell(0),
+                        user: cell(1),
+                        host: cell(2),
+                        command: cell(3),
+                        seconds: cell(4),
+                    })
                 });
                 Ok(LockAttempt::Busy { holder })
             }
@@ -204,6 +209,13 @@ impl Driver for MysqlDriver {
                 message: format!("this session does not hold the migration lock `{key}`"),
             }),
         }
+    }
+
+    /// The base tables of the connection's current database; see `introspect`
+    /// for what cannot be read.
+    async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
+        let (flavour, version) = (self.flavour(), self.version);
+        introspect::introspect(self, flavour, version).await
     }
 }
 
@@ -266,44 +278,6 @@ mod tests {
         let read = driver.scalar(&format!("SELECT {literal}")).await.unwrap();
         assert_eq!(read.as_deref(), Some(value));
         Box::new(driver).close().await.unwrap();
-    }
-
-    /// The lock is exclusive between sessions, names its holder, and is free again
-    /// after `unlock` — or after the holder's session ends.
-    #[tokio::test]
-    async fn the_migration_lock_excludes_other_sessions() {
-        let Some(url) = server() else { return };
-        let name = format!("strata:test_lock_{}", std::process::id());
-        let mut first = MysqlDriver::connect(&url).await.expect("connect");
-        let mut second = MysqlDriver::connect(&url).await.expect("connect");
-        assert_eq!(first.try_lock(&name).await.unwrap(), LockAttempt::Acquired);
-        match second.try_lock(&name).await.unwrap() {
-            LockAttempt::Busy { holder } => {
-                let holder = holder.expect("the holder is known");
-                assert!(holder.starts_with("connection "), "{holder}");
-            }
-            LockAttempt::Acquired => panic!("two sessions hold the lock"),
-        }
-        assert!(
-            second.unlock(&name).await.is_err(),
-            "only the holder unlocks"
-        );
-        first.unlock(&name).await.unwrap();
-        assert_eq!(second.try_lock(&name).await.unwrap(), LockAttempt::Acquired);
-        // A session that ends releases its locks (the server cleans up after the
-        // disconnect, so allow it a moment).
-        Box::new(second).close().await.unwrap();
-        let mut attempt = first.try_lock(&name).await.unwrap();
-        for _ in 0..50 {
-            if attempt == LockAttempt::Acquired {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            attempt = first.try_lock(&name).await.unwrap();
-        }
-        assert_eq!(attempt, LockAttempt::Acquired);
-        first.unlock(&name).await.unwrap();
-        Box::new(first).close().await.unwrap();
     }
 
     #[test]

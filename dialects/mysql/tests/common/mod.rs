@@ -62,6 +62,15 @@ where
     dropped.expect("drop the test database");
 }
 
+/// The message of a panic caught by `tokio::spawn` or `catch_unwind`.
+pub fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
 #[test]
 fn with_database_replaces_only_the_path() {
     assert_eq!(
