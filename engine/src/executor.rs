@@ -568,6 +568,18 @@ impl Run<'_> {
                 commit: Vec::new(),
             };
             if let Err(e) = script.execute_with(driver, &bookkeeping).await {
+                // Failing on the first statement of a fresh run changed nothing: forget
+                // the checkpoint row, so the database is exactly as before.
+                let untouched = !resuming && done == 0 && e.completed == 0 && e.statement <= 1;
+                if untouched
+                    && driver
+                        .execute(&self.history.delete(self.dialect, &m.key).sql)
+                        .await
+                        .is_ok()
+                {
+                    let applied = "nothing of it was applied".to_string();
+                    return Err(self.failure(m, &script, e, applied, false));
+                }
                 let applied = describe_applied(&script, e.completed, total);
                 return Err(self.failure(m, &script, e, applied, true));
             }

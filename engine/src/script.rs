@@ -3,6 +3,8 @@
 
 use std::fmt::{self, Write as _};
 
+use tracing::Instrument;
+
 use crate::ast::Operation;
 use crate::dialect::driver::{run_statement, Driver, DriverError};
 use crate::dialect::{
@@ -220,11 +222,9 @@ impl Script {
                 .map_err(|e| failed(skip, 0, e))?;
         }
         for (i, op) in self.operations.iter().enumerate().skip(skip) {
-            for (j, statement) in op.statements.iter().enumerate() {
-                run_statement(driver, statement)
-                    .await
-                    .map_err(|e| failed(i, j + 1, e))?;
-            }
+            run_operation(driver, i, op)
+                .await
+                .map_err(|(j, e)| failed(i, j, e))?;
             if let Some(checkpoint) = bookkeeping.checkpoint {
                 for statement in checkpoint(i + 1) {
                     run_statement(driver, &statement)
@@ -264,9 +264,9 @@ impl Script {
                 run_statement(driver, statement).await?;
             }
             for (i, op) in self.operations.iter().enumerate() {
-                for (j, statement) in op.statements.iter().enumerate() {
-                    position = (i, j + 1);
-                    run_statement(driver, statement).await?;
+                if let Err((j, e)) = run_operation(driver, i, op).await {
+                    position = (i, j);
+                    return Err(e);
                 }
             }
             position = (self.operations.len(), 0);
@@ -292,6 +292,27 @@ impl Script {
             source,
         })
     }
+}
+
+/// Runs one operation's statements inside a tracing span; on failure, the 1-based
+/// number of the statement that failed.
+async fn run_operation(
+    driver: &mut dyn Driver,
+    index: usize,
+    op: &RenderedOperation,
+) -> Result<(), (usize, DriverError)> {
+    let span = tracing::info_span!("operation", n = index + 1, description = %op.description);
+    async {
+        for (j, statement) in op.statements.iter().enumerate() {
+            tracing::debug!(sql = %statement.sql, "executing");
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| (j + 1, e))?;
+        }
+        Ok(())
+    }
+    .instrument(span)
+    .await
 }
 
 /// Statements the executor adds to a script's run.
