@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod ast;
+pub mod blocking;
 pub mod dialect;
 pub mod drift;
 pub mod executor;
