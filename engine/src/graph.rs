@@ -86,6 +86,25 @@ impl Graph {
 
     /// Builds and validates the graph of `migrations` belonging to `apps`.
     pub fn new(apps: Vec<String>, migrations: Vec<Migration>) -> Result<Self, GraphError> {
+        let graph = Self::new_with_conflicts(apps, migrations)?;
+        if let Some((app, leaves)) = graph.conflicts().into_iter().next() {
+            return Err(GraphError::Conflict {
+                paths: leaves
+                    .iter()
+                    .map(|k| graph.migrations[k].path.clone())
+                    .collect(),
+                app,
+            });
+        }
+        Ok(graph)
+    }
+
+    /// Like `new`, but an app with several leaves is accepted (see `conflicts`):
+    /// what `makemigrations --merge` needs to see.
+    pub fn new_with_conflicts(
+        apps: Vec<String>,
+        migrations: Vec<Migration>,
+    ) -> Result<Self, GraphError> {
         let migrations: BTreeMap<_, _> =
             migrations.into_iter().map(|m| (m.key.clone(), m)).collect();
         let mut children: HashMap<MigrationKey, BTreeSet<MigrationKey>> = HashMap::new();
@@ -105,25 +124,21 @@ impl Graph {
             }
         }
         let order = topological_order(&migrations)?;
-        let graph = Self {
+        Ok(Self {
             migrations,
             children,
             apps,
             order,
-        };
-        for app in &graph.apps {
-            let leaves = graph.leaves(app);
-            if leaves.len() > 1 {
-                return Err(GraphError::Conflict {
-                    app: app.clone(),
-                    paths: leaves
-                        .iter()
-                        .map(|k| graph.migrations[k].path.clone())
-                        .collect(),
-                });
-            }
-        }
-        Ok(graph)
+        })
+    }
+
+    /// Apps with more than one leaf, with their leaves.
+    pub fn conflicts(&self) -> Vec<(String, Vec<MigrationKey>)> {
+        self.apps
+            .iter()
+            .map(|app| (app.clone(), self.leaves(app)))
+            .filter(|(_, leaves)| leaves.len() > 1)
+            .collect()
     }
 
     pub fn get(&self, key: &MigrationKey) -> Option<&Migration> {

@@ -173,9 +173,73 @@ impl Migration {
 }
 
 impl MigrationFile {
-    /// The file's text: deterministic, so identical input gives identical bytes.
+    /// The file's text, in the style people write by hand: one `[[operations]]`
+    /// table per operation, lists of columns or keys one inline table per line.
+    /// Deterministic, so identical input gives identical bytes.
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
-        toml::to_string(self)
+        let mut out = String::new();
+        let deps = toml::Value::Array(
+            self.dependencies
+                .iter()
+                .map(|d| toml::Value::String(d.clone()))
+                .collect(),
+        );
+        out.push_str(&format!("dependencies = {}\n", inline(&deps)));
+        if !self.atomic {
+            out.push_str("atomic = false\n");
+        }
+        for op in &self.operations {
+            out.push_str("\n[[operations]]\n");
+            let toml::Value::Table(table) = toml::Value::try_from(op)? else {
+                unreachable!("an operation serializes to a table")
+            };
+            for (k, v) in &table {
+                match v {
+                    toml::Value::Array(items)
+                        if !items.is_empty() && items.iter().all(toml::Value::is_table) =>
+                    {
+                        out.push_str(&format!("{} = [\n", key(k)));
+                        for item in items {
+                            out.push_str(&format!("    {},\n", inline(item)));
+                        }
+                        out.push_str("]\n");
+                    }
+                    _ => out.push_str(&format!("{} = {}\n", key(k), inline(v))),
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A value on one line: inline tables and arrays.
+fn inline(value: &toml::Value) -> String {
+    match value {
+        toml::Value::Table(t) if t.is_empty() => "{}".into(),
+        toml::Value::Table(t) => {
+            let fields: Vec<String> = t
+                .iter()
+                .map(|(k, v)| format!("{} = {}", key(k), inline(v)))
+                .collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
+        toml::Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        scalar => scalar.to_string(),
+    }
+}
+
+/// A key, quoted only when it is not a bare key.
+fn key(k: &str) -> String {
+    let bare = !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        k.to_string()
+    } else {
+        toml::Value::String(k.to_string()).to_string()
     }
 }
 
@@ -256,5 +320,11 @@ columns = [{ name = "id", type = "bigint", auto = true }, { name = "n", type = "
         let written = file.to_toml().unwrap();
         let again = Migration::parse("app", Path::new("0001_initial.toml"), &written).unwrap();
         assert_eq!(again.operations, m.operations);
+        assert!(written.starts_with("dependencies = [\"auth.0001_initial\"]\n\n[[operations]]\nkind = \"create_table\"\nname = \"t\"\n"), "{written}");
+        assert!(
+            written
+                .contains("columns = [\n    { name = \"id\", type = \"bigint\", auto = true },\n"),
+            "{written}"
+        );
     }
 }
