@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tracing::{info, info_span, warn, Instrument};
 
 use crate::dialect::driver::{Driver, DriverError, LockAttempt};
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, ServerVersion};
 use crate::drift;
 use crate::graph::{Graph, StateAtError, Step, Target};
 use crate::history::{History, HistoryError, HistoryRow, RowState};
@@ -232,31 +232,6 @@ pub fn plan(
     Ok(steps)
 }
 
-/// An irreversible operation anywhere in the backward part of the plan stops the run
-/// before its first statement.
-fn refuse_irreversible(graph: &Graph, steps: &[PlannedStep]) -> Result<(), ExecError> {
-    for step in steps.iter().filter(|s| s.step == Step::Unapply) {
-        let m = graph.get(&step.key).expect("planned keys exist");
-        let irreversible = m.operations.iter().enumerate().find(
-            |(_, op)| matches!(op, crate::ast::Operation::RunSql(r) if r.reverse_sql.is_none()),
-        );
-        if let Some((i, op)) = irreversible {
-            return Err(ExecError::Script {
-                key: m.key.clone(),
-                path: m.path.clone(),
-                source: ScriptError::Inverse {
-                    index: i + 1,
-                    description: op.to_string(),
-                    source: crate::state::InverseError::Irreversible {
-                        operation: op.kind().to_string(),
-                    },
-                },
-            });
-        }
-    }
-    Ok(())
-}
-
 fn verify_checksums(graph: &Graph, status: &Status, accept_edited: bool) -> Result<(), ExecError> {
     for row in status.rows.values() {
         if !graph.apps().contains(&row.key.app) {
@@ -353,7 +328,6 @@ async fn migrate_locked(
         rows: history.read(driver).await?,
     };
     let steps = plan(graph, &status, targets, options)?;
-    refuse_irreversible(graph, &steps)?;
     observer.planned(&steps);
     let dialect = driver.dialect();
     if options.accept_edited {
@@ -381,7 +355,9 @@ async fn migrate_locked(
             .map(|r| (r.key.clone(), r.operations_done))
             .collect(),
         running: None,
+        backward: BTreeMap::new(),
     };
+    run.prepare_backward(&steps, driver.version())?;
     for step in &steps {
         let m = graph.get(&step.key).expect("planned keys exist");
         let span = info_span!("migration", migration = %step.key, step = ?step.step);
@@ -401,6 +377,8 @@ struct Run<'a> {
     partial: BTreeMap<MigrationKey, usize>,
     /// The schema after everything applied so far, once forward steps begin.
     running: Option<SchemaState>,
+    /// The rendered rollback of each migration the plan unapplies.
+    backward: BTreeMap<MigrationKey, script::Script>,
 }
 
 impl Run<'_> {
@@ -421,14 +399,52 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The schema before `m` when applying: every applied migration, in graph order.
-    /// The schema before `m` is applied: every applied migration in graph order, and
-    /// the completed part of partial ones — except `m`'s own, which `apply` resumes.
-    fn state_before_apply(&mut self, m: &Migration) -> Result<SchemaState, ExecError> {
-        if self.running.is_none() {
-            self.running = Some(self.state_with(&self.applied.clone(), None, Some(&m.key))?);
+    /// Renders the rollback of every migration the plan unapplies, in one pass over
+    /// the history: each from the schema just before it (a partial migration: only
+    /// its completed operations). Irreversible ones fail here, before anything runs.
+    fn prepare_backward(
+        &mut self,
+        steps: &[PlannedStep],
+        version: ServerVersion,
+    ) -> Result<(), ExecError> {
+        let wanted: BTreeSet<&MigrationKey> = steps
+            .iter()
+            .filter(|s| s.step == Step::Unapply)
+            .map(|s| &s.key)
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
         }
-        Ok(self.running.clone().expect("set above"))
+        let mut state = SchemaState::new();
+        for m in self.graph.ordered() {
+            let count = match self.partial.get(&m.key) {
+                Some(done) => *done,
+                None if self.applied.contains(&m.key) => m.operations.len(),
+                None => continue,
+            };
+            let operations = &m.operations[..count];
+            if wanted.contains(&m.key) {
+                let (script, _) = script::render(
+                    self.dialect,
+                    version,
+                    &state,
+                    operations,
+                    m.atomic,
+                    Direction::Backward,
+                )
+                .map_err(|source| self.script_error(m, source))?;
+                self.backward.insert(m.key.clone(), script);
+            }
+            for (i, op) in operations.iter().enumerate() {
+                state.apply(op).map_err(|source| StateAtError {
+                    migration: m.key.clone(),
+                    path: m.path.clone(),
+                    index: i + 1,
+                    source,
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// The schema of `keys` (plus the completed part of partial migrations), applied
@@ -471,13 +487,24 @@ impl Run<'_> {
         m: &Migration,
         observer: &mut dyn Observer,
     ) -> Result<(), ExecError> {
-        let before = self.state_before_apply(m)?;
-        let (script, after) = self.render(driver, m, &before, Direction::Forward)?;
+        let before = match self.running.take() {
+            Some(state) => state,
+            None => self.state_with(&self.applied.clone(), None, Some(&m.key))?,
+        };
         let total = m.operations.len();
         let mut done = step.done;
         if done > 0 {
             done = self.verify_checkpoint(driver, m, &before, done).await?;
         }
+        let (script, after) = script::render_from(
+            self.dialect,
+            driver.version(),
+            before,
+            &m.operations,
+            m.atomic,
+            Direction::Forward,
+        )
+        .map_err(|source| self.script_error(m, source))?;
         let fake = self.options.fake
             || (self.options.fake_initial && self.initial_exists(driver, m, &after).await?);
         observer.started(step, total, fake);
@@ -500,16 +527,20 @@ impl Run<'_> {
             };
             driver.execute(&record.sql).await?;
         } else if script.transaction.is_some() {
-            let record = self.history.insert(
-                self.dialect,
-                &m.key,
-                &m.checksum,
-                RowState::Applied,
-                total,
-                0,
-            );
+            let (history, dialect) = (self.history, self.dialect);
+            let record = || {
+                let elapsed = started.elapsed().as_millis();
+                vec![history.insert(
+                    dialect,
+                    &m.key,
+                    &m.checksum,
+                    RowState::Applied,
+                    total,
+                    elapsed,
+                )]
+            };
             let bookkeeping = Bookkeeping {
-                commit: vec![record],
+                commit: Some(&record),
                 ..Default::default()
             };
             script
@@ -524,22 +555,6 @@ impl Run<'_> {
                         false,
                     )
                 })?;
-            // The duration is known only after the commit.
-            let elapsed = started.elapsed().as_millis();
-            let _ = driver
-                .execute(
-                    &self
-                        .history
-                        .update(
-                            self.dialect,
-                            &m.key,
-                            RowState::Applied,
-                            total,
-                            Some(elapsed),
-                        )
-                        .sql,
-                )
-                .await;
         } else {
             let history = self.history;
             let dialect = self.dialect;
@@ -565,7 +580,7 @@ impl Run<'_> {
                 start,
                 checkpoint: Some(&checkpoint),
                 finish: Vec::new(),
-                commit: Vec::new(),
+                commit: None,
             };
             if let Err(e) = script.execute_with(driver, &bookkeeping).await {
                 // Failing on the first statement of a fresh run changed nothing: forget
@@ -612,31 +627,19 @@ impl Run<'_> {
         m: &Migration,
         observer: &mut dyn Observer,
     ) -> Result<(), ExecError> {
-        let mut others = self.applied.clone();
-        others.remove(&m.key);
-        let before = self.state_with(&others, Some(&m.key), None)?;
-        // A partial migration is rolled back from where it stopped.
-        let operations = match self.partial.get(&m.key) {
-            Some(done) => &m.operations[..*done],
-            None => &m.operations[..],
-        };
-        let (script, _) = script::render(
-            self.dialect,
-            driver.version(),
-            &before,
-            operations,
-            m.atomic,
-            Direction::Backward,
-        )
-        .map_err(|source| self.script_error(m, source))?;
-        let total = operations.len();
+        let script = self
+            .backward
+            .remove(&m.key)
+            .expect("every unapply step is prepared");
+        let total = script.operations.len();
         observer.started(step, total, self.options.fake);
         let forget = self.history.delete(self.dialect, &m.key);
         if self.options.fake {
             driver.execute(&forget.sql).await?;
         } else if script.transaction.is_some() {
+            let record = || vec![forget.clone()];
             let bookkeeping = Bookkeeping {
-                commit: vec![forget],
+                commit: Some(&record),
                 ..Default::default()
             };
             script
@@ -683,24 +686,6 @@ impl Run<'_> {
         self.partial.remove(&m.key);
         self.running = None;
         Ok(())
-    }
-
-    fn render(
-        &self,
-        driver: &dyn Driver,
-        m: &Migration,
-        before: &SchemaState,
-        direction: Direction,
-    ) -> Result<(script::Script, SchemaState), ExecError> {
-        script::render(
-            self.dialect,
-            driver.version(),
-            before,
-            &m.operations,
-            m.atomic,
-            direction,
-        )
-        .map_err(|source| self.script_error(m, source))
     }
 
     fn script_error(&self, m: &Migration, source: ScriptError) -> ExecError {

@@ -70,34 +70,86 @@ pub fn render(
     atomic: bool,
     direction: Direction,
 ) -> Result<(Script, SchemaState), ScriptError> {
+    render_from(
+        dialect,
+        version,
+        state.clone(),
+        operations,
+        atomic,
+        direction,
+    )
+}
+
+/// `render`, taking the state by value: the executor's path, with no copy of the
+/// schema per operation however long the history.
+pub fn render_from(
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+    mut current: SchemaState,
+    operations: &[Operation],
+    atomic: bool,
+    direction: Direction,
+) -> Result<(Script, SchemaState), ScriptError> {
     let capabilities = dialect.capabilities(version);
     let transactional = atomic && capabilities.transactional_ddl;
-    let steps = match direction {
-        Direction::Forward => forward_steps(state, operations)?,
-        Direction::Backward => backward_steps(state, operations)?,
-    };
-    let mut rendered = Vec::with_capacity(steps.len());
-    let mut after = state.clone();
-    for (index, op, before) in steps {
+    let mut rendered = Vec::with_capacity(operations.len());
+    let mut render_one = |current: &mut SchemaState, index: usize, op: &Operation| {
         let ctx = RenderContext {
-            state: &before,
+            state: current,
             version,
             capabilities: &capabilities,
             in_transaction: transactional,
         };
-        let statements = dialect
-            .render(&op, &ctx)
-            .map_err(|source| ScriptError::Render {
-                index,
-                description: op.to_string(),
-                source,
-            })?;
-        after = before;
-        after.apply(&op).expect("checked while planning the steps");
+        // Rendering only reads the state, and `apply` changes nothing when it refuses,
+        // so one state serves both; the state's verdict wins over the renderer's.
+        let statements = dialect.render(op, &ctx);
+        let description = op.to_string();
+        current.apply(op).map_err(|source| ScriptError::State {
+            index,
+            description: description.clone(),
+            source,
+        })?;
+        let statements = statements.map_err(|source| ScriptError::Render {
+            index,
+            description: description.clone(),
+            source,
+        })?;
         rendered.push(RenderedOperation {
-            description: op.to_string(),
+            description,
             statements,
         });
+        Ok::<(), ScriptError>(())
+    };
+    match direction {
+        Direction::Forward => {
+            for (i, op) in operations.iter().enumerate() {
+                render_one(&mut current, i + 1, op)?;
+            }
+        }
+        Direction::Backward => {
+            // Each inverse comes from the state before its operation, so walk forward
+            // first. Every inverse exists before any SQL does: an irreversible
+            // operation stops the plan before anything runs.
+            let mut inverses = Vec::with_capacity(operations.len());
+            for (i, op) in operations.iter().enumerate() {
+                let inverse = op
+                    .inverse(&current)
+                    .map_err(|source| ScriptError::Inverse {
+                        index: i + 1,
+                        description: op.to_string(),
+                        source,
+                    })?;
+                current.apply(op).map_err(|source| ScriptError::State {
+                    index: i + 1,
+                    description: op.to_string(),
+                    source,
+                })?;
+                inverses.push(inverse);
+            }
+            for (i, inverse) in inverses.iter().enumerate().rev() {
+                render_one(&mut current, i + 1, inverse)?;
+            }
+        }
     }
     Ok((
         Script {
@@ -112,47 +164,8 @@ pub fn render(
             },
             operations: rendered,
         },
-        after,
+        current,
     ))
-}
-
-/// (operation number, operation, state before it), in the order they run.
-type Steps = Vec<(usize, Operation, SchemaState)>;
-
-fn forward_steps(state: &SchemaState, operations: &[Operation]) -> Result<Steps, ScriptError> {
-    let mut current = state.clone();
-    let mut steps = Vec::with_capacity(operations.len());
-    for (i, op) in operations.iter().enumerate() {
-        let before = current.clone();
-        current.apply(op).map_err(|source| ScriptError::State {
-            index: i + 1,
-            description: op.to_string(),
-            source,
-        })?;
-        steps.push((i + 1, op.clone(), before));
-    }
-    Ok(steps)
-}
-
-fn backward_steps(state: &SchemaState, operations: &[Operation]) -> Result<Steps, ScriptError> {
-    // Operation i's inverse comes from the state before i and runs against the state
-    // after i. Every inverse is computed before any SQL exists, so an irreversible
-    // operation stops the plan before anything runs.
-    let forward = forward_steps(state, operations)?;
-    let mut after = state.clone();
-    for op in operations {
-        after.apply(op).expect("checked by forward_steps");
-    }
-    let mut steps = Vec::with_capacity(forward.len());
-    for (index, op, before) in forward.into_iter().rev() {
-        let inverse = op.inverse(&before).map_err(|source| ScriptError::Inverse {
-            index,
-            description: op.to_string(),
-            source,
-        })?;
-        steps.push((index, inverse, std::mem::replace(&mut after, before)));
-    }
-    Ok(steps)
 }
 
 impl Script {
@@ -270,7 +283,8 @@ impl Script {
                 }
             }
             position = (self.operations.len(), 0);
-            for statement in bookkeeping.commit.iter().chain(&t.commit) {
+            let history = bookkeeping.commit.map(|f| f()).unwrap_or_default();
+            for statement in history.iter().chain(&t.commit) {
                 run_statement(driver, statement).await?;
             }
             Ok::<(), DriverError>(())
@@ -320,8 +334,9 @@ async fn run_operation(
 pub struct Bookkeeping<'a> {
     /// Operations already completed by an earlier run (resuming a partial migration).
     pub skip: usize,
-    /// Transactional: run just before the commit (the history row).
-    pub commit: Vec<Statement>,
+    /// Transactional: made and run just before the commit (the history row, which
+    /// records the duration up to that moment).
+    pub commit: Option<&'a (dyn Fn() -> Vec<Statement> + Sync)>,
     /// Step by step: run before the first operation.
     pub start: Vec<Statement>,
     /// Step by step: run after each operation, given how many are done.
