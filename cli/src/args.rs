@@ -48,12 +48,61 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write new migrations for the changes in each app's models.toml
+    Makemigrations(MakemigrationsArgs),
     /// Apply pending migrations, or move one app to a migration (`zero`: unapply all)
     Migrate(MigrateArgs),
     /// Print the SQL of one migration (offline with --dialect)
     Sqlmigrate(SqlmigrateArgs),
+    /// Write models.toml for the tables of an existing database
+    Inspectdb(InspectdbArgs),
     /// List migrations: applied [X] and pending [ ], or the full plan with --plan
     Showmigrations(ShowmigrationsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MakemigrationsArgs {
+    /// Only these apps
+    pub apps: Vec<String>,
+    /// Name part of the new files (default: from the operations)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Write a migration with no operations, to edit by hand
+    #[arg(long)]
+    pub empty: bool,
+    /// Write nothing; exit 1 if migrations are needed (for CI)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
+    /// Say what would be written, write nothing (-v: print the files)
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write a merge migration for apps with two leaves
+    #[arg(long)]
+    pub merge: bool,
+    /// Never ask: unanswered questions stop with exit code 3
+    #[arg(long)]
+    pub noinput: bool,
+    /// Answer a rename question: app.Model.old=new, app.Old=New, table.old=new or old_table=new_table
+    #[arg(long, value_name = "SPEC")]
+    pub rename: Vec<String>,
+    /// Treat every likely rename as drop + add (the old data is lost)
+    #[arg(long)]
+    pub no_rename: bool,
+    /// One-off value for existing rows of a new NOT NULL column: table.column=VALUE
+    #[arg(long, value_name = "SPEC")]
+    pub default: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectdbArgs {
+    /// The app the tables become models of
+    pub app: String,
+    /// Write apps/APP/models.toml instead of printing it
+    #[arg(long)]
+    pub write: bool,
+    /// Overwrite an existing models.toml
+    #[arg(long, requires = "write")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

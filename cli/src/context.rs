@@ -17,6 +17,16 @@ pub struct Context {
 
 impl Context {
     pub fn load(global: &GlobalArgs) -> Result<Self, CliError> {
+        Self::load_with(global, false)
+    }
+
+    /// Loads a project whose apps may have several leaves (`makemigrations`
+    /// reports or merges them itself).
+    pub fn load_allowing_conflicts(global: &GlobalArgs) -> Result<Self, CliError> {
+        Self::load_with(global, true)
+    }
+
+    fn load_with(global: &GlobalArgs, allow_conflicts: bool) -> Result<Self, CliError> {
         let start = match &global.project {
             Some(dir) => dir.clone(),
             None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
@@ -27,7 +37,14 @@ impl Context {
             env: global.env.clone(),
         };
         let project = Project::load(&root, &overrides)?;
-        let graph = Graph::from_project(&project)?;
+        let graph = if allow_conflicts {
+            Graph::new_with_conflicts(
+                project.apps.iter().map(|a| a.name.clone()).collect(),
+                project.migrations().cloned().collect(),
+            )?
+        } else {
+            Graph::from_project(&project)?
+        };
         Ok(Self {
             project,
             graph,

@@ -19,6 +19,8 @@ pub mod exit {
     pub const CHECK_FAILED: u8 = 1;
     /// Bad input: usage, files, configuration, unknown names.
     pub const BAD_INPUT: u8 = 2;
+    /// `makemigrations` needs an answer it cannot ask for (no terminal, or --noinput).
+    pub const NEEDS_INPUT: u8 = 3;
     /// The database could not be reached or refused a statement; nothing half-done.
     pub const DATABASE: u8 = 4;
     /// Another process held the migration lock for longer than `lock_timeout`.
@@ -32,6 +34,9 @@ pub mod exit {
 pub enum CliError {
     #[error(transparent)]
     Project(#[from] ProjectError),
+    /// A models.toml (or other file) that could not be read or understood.
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error(transparent)]
     Graph(#[from] GraphError),
     #[error(transparent)]
@@ -50,6 +55,10 @@ pub enum CliError {
     Exec(#[from] ExecError),
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    NeedsInput(String),
+    #[error(transparent)]
+    Make(#[from] strata_engine::makemigrations::MakeError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -58,6 +67,11 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Driver(_) => exit::DATABASE,
+            CliError::NeedsInput(_) => exit::NEEDS_INPUT,
+            CliError::Make(strata_engine::makemigrations::MakeError::Autodetect(
+                strata_engine::autodetect::AutodetectError::UnresolvedRenames(_)
+                | strata_engine::autodetect::AutodetectError::NeedsDefault(_),
+            )) => exit::NEEDS_INPUT,
             CliError::Exec(e) => match e {
                 ExecError::LockTimeout { .. } => exit::LOCK_TIMEOUT,
                 ExecError::Failed { partial: true, .. }
@@ -73,13 +87,17 @@ impl CliError {
 
     /// A rich report; syntax errors show the offending line of the file.
     pub fn report(self) -> miette::Report {
-        if let CliError::Project(ProjectError::File(FileError::Syntax {
+        let file = match &self {
+            CliError::Project(ProjectError::File(f)) | CliError::File(f) => Some(f),
+            _ => None,
+        };
+        if let Some(FileError::Syntax {
             path,
             line,
             column,
             message,
             ..
-        })) = &self
+        }) = file
         {
             if let Some(report) = snippet_report(path, *line, *column, message) {
                 return report;

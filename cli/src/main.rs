@@ -43,7 +43,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
-    let ctx = Context::load(&cli.global)?;
+    let ctx = match &cli.command {
+        Command::Makemigrations(_) => Context::load_allowing_conflicts(&cli.global)?,
+        _ => Context::load(&cli.global)?,
+    };
     // Relative paths in the configuration (a SQLite file) are relative to the project.
     std::env::set_current_dir(&ctx.project.root)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -51,6 +54,10 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
         .build()?;
     runtime.block_on(async {
         match &cli.command {
+            Command::Makemigrations(args) => {
+                commands::makemigrations::run(&ctx, args, cli.global.verbose > 0, out)
+            }
+            Command::Inspectdb(args) => commands::inspectdb::run(&ctx, args, out).await,
             Command::Migrate(args) => {
                 commands::migrate::run(&ctx, args, cli.global.quiet, out).await
             }

@@ -11,13 +11,16 @@
 #![allow(clippy::result_large_err)]
 
 pub mod ast;
+pub mod autodetect;
 pub mod blocking;
 pub mod dialect;
 pub mod drift;
 pub mod executor;
 pub mod graph;
 pub mod history;
+pub mod makemigrations;
 pub mod migration;
+pub mod models;
 pub mod naming;
 pub mod project;
 pub mod script;

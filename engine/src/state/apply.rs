@@ -460,6 +460,9 @@ pub fn mentions(sql: &str, word: &str) -> bool {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
     let lower = sql.to_lowercase();
     let word = word.to_lowercase();
+    if word.is_empty() {
+        return false;
+    }
     lower.match_indices(&word).any(|(i, _)| {
         let before = lower[..i].chars().next_back();
         let after = lower[i + word.len()..].chars().next();

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ast::TableDef;
 
+pub use apply::{default_fits, is_unique_key, mentions};
 pub use inverse::InverseError;
 
 /// Every table of the schema, by name.

@@ -1,17 +1,19 @@
-//! `MysqlDriver`: one `mysql_async` connection, over plain TCP.
+//! `MysqlDriver`: one `mysql_async` connection, over TCP with TLS as the URL's
+//! `ssl-mode` asks (see `tls`).
 //!
 //! It connects, learns the server's flavour and version from `SELECT VERSION()`,
 //! makes the session read string literals the way the dialect writes them, and
 //! otherwise only runs SQL, takes the migration lock (`lock`) and reads the schema
 //! back (`introspect`): policy lives in the engine.
 
+mod connect;
 mod introspect;
 mod lock;
 mod session;
+mod tls;
 mod url;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
@@ -21,9 +23,6 @@ use strata_engine::{Dialect, SchemaState, ServerVersion};
 
 use crate::dialect::MysqlDialect;
 use crate::flavour::Flavour;
-
-/// How long to wait for the server to accept and authenticate a connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A live connection to MySQL or MariaDB.
 pub struct MysqlDriver {
@@ -46,24 +45,16 @@ impl std::fmt::Debug for MysqlDriver {
 }
 
 impl MysqlDriver {
-    /// Connects to `mysql://user:pass@host:port/db` or `mariadb://…`. Errors name the
-    /// URL with its password redacted.
+    /// Connects to `mysql://user:pass@host:port/db` or `mariadb://…`, with TLS as the
+    /// URL's `ssl-mode` asks (PREFERRED by default). Errors name the URL with its
+    /// password redacted.
     pub async fn connect(url: &str) -> Result<Self, DriverError> {
+        let mut conn = connect::open(url).await?;
         let target = redact_url(url);
-        let opts = url::connection_opts(url).map_err(|reason| DriverError::Url {
-            url: target.clone(),
-            reason,
-        })?;
         let connect_failed = |message: String| DriverError::Connect {
             target: target.clone(),
             message,
         };
-        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(opts))
-            .await
-            .map_err(|_| {
-                connect_failed(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()))
-            })?
-            .map_err(|e| connect_failed(error_message(&e)))?;
 
         let identity: Option<(String, Option<String>)> = conn
             .query_first("SELECT VERSION(), DATABASE()")

@@ -1,15 +1,14 @@
-//! Opening a connection: URL checks, the connect itself, and its errors.
+//! Opening a connection: URL and TLS settings, the connect itself, and its errors.
 
-use std::str::FromStr;
-
+use rustls::CertificateError;
 use strata_engine::dialect::driver::{redact_url, DriverError};
 use tokio::task::JoinHandle;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::config::{Host, SslMode as WireSslMode};
+use tokio_postgres::{Client, Config};
 
 use super::messages::describe;
-
-/// `sslmode` values that demand TLS, which this driver cannot do yet.
-const TLS_MODES: &[&str] = &["require", "verify-ca", "verify-full"];
+use super::tls::{self, SslMode, TlsSettings};
+use super::url;
 
 /// The `application_name` of strata's sessions when the URL names none, so that
 /// `pg_stat_activity` (and a waiting `strata migrate`) can tell who holds the lock.
@@ -17,17 +16,33 @@ const APPLICATION_NAME: &str = "strata";
 
 /// Connects to `url` and spawns the connection task on the current tokio runtime.
 pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverError> {
-    let mut config = parse(url)?;
+    let (mut config, tls) = url::parse(url)?;
     if config.get_application_name().is_none() {
         config.application_name(APPLICATION_NAME);
     }
-    let (client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| DriverError::Connect {
-            target: redact_url(url),
-            message: describe(&e),
-        })?;
+    let connect_error = |message: String| DriverError::Connect {
+        target: redact_url(url),
+        message,
+    };
+    let connector = tls.connector().map_err(connect_error)?;
+    let only_sockets = only_unix_sockets(&config);
+    config.ssl_mode(if only_sockets {
+        // As libpq, which ignores sslmode there: PostgreSQL offers no TLS on Unix-domain
+        // sockets, which never leave the machine.
+        WireSslMode::Disable
+    } else {
+        tls.wire_mode()
+    });
+    let mut attempt = config.connect(connector.clone()).await;
+    let refused_plain = attempt.as_ref().is_err_and(|e| e.as_db_error().is_some());
+    if tls.mode == SslMode::Allow && refused_plain && !only_sockets {
+        // libpq's `allow`: the server refused the plain session (a `hostssl` line in
+        // pg_hba.conf, say), so try once more over TLS.
+        config.ssl_mode(WireSslMode::Require);
+        attempt = config.connect(connector).await;
+    }
+    let (client, connection) =
+        attempt.map_err(|e| connect_error(connect_failure(&e, &config, &tls)))?;
     let task = tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %describe(&e), "PostgreSQL connection closed with an error");
@@ -36,82 +51,54 @@ pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverEr
     Ok((client, task))
 }
 
-/// The connection settings of a `postgres://` or `postgresql://` URL.
-fn parse(url: &str) -> Result<Config, DriverError> {
-    let is_postgres_url = ["postgres://", "postgresql://"].iter().any(|scheme| {
-        url.get(..scheme.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
-    });
-    if !is_postgres_url {
-        return Err(url_error(
-            url,
-            "expected a `postgres://` or `postgresql://` URL",
-        ));
-    }
-    if let Some(mode) = tls_mode(url) {
-        return Err(DriverError::Connect {
-            target: redact_url(url),
-            message: format!(
-                "sslmode={mode} asks for TLS, which strata's PostgreSQL driver does not support yet; \
-                 connect without TLS (sslmode=disable or prefer) or through a TLS-terminating proxy"
-            ),
-        });
-    }
-    // tokio-postgres reads only the lowercase scheme.
-    let normalized = match url.split_once("://") {
-        Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
-        None => url.to_string(),
+/// Why a connect failed; for a TLS failure, which host and sslmode, and what to do about
+/// a rejected certificate.
+fn connect_failure(error: &tokio_postgres::Error, config: &Config, tls: &TlsSettings) -> String {
+    let Some(tls_error) = tls::rustls_error(error) else {
+        return describe(error);
     };
-    Config::from_str(&normalized).map_err(|e| url_error(url, &e.to_string()))
+    let hosts = host_names(config);
+    let mode = tls.mode.name();
+    let rustls::Error::InvalidCertificate(reason) = tls_error else {
+        return format!("TLS with {hosts} failed (sslmode={mode}): {tls_error}");
+    };
+    let (what, hint) = match reason {
+        CertificateError::UnknownIssuer => (
+            "it is not signed by a trusted certificate authority (UnknownIssuer)".to_string(),
+            "name the certificate authority that signed it with sslrootcert=<PEM file>, \
+             or use sslmode=require to encrypt without verifying",
+        ),
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
+            reason.to_string(),
+            "connect with a host name the certificate names, \
+             or use sslmode=verify-ca to check only the certificate chain",
+        ),
+        _ => (
+            reason.to_string(),
+            "check the server's certificate and sslrootcert",
+        ),
+    };
+    format!("the TLS certificate of {hosts} was rejected (sslmode={mode}): {what}\n  hint: {hint}")
 }
 
-/// The `sslmode` of the URL's query when it demands TLS.
-fn tls_mode(url: &str) -> Option<String> {
-    let (_, query) = url.split_once('?')?;
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| key.eq_ignore_ascii_case("sslmode"))
-        .map(|(_, mode)| mode.to_ascii_lowercase())
-        .filter(|mode| TLS_MODES.contains(&mode.as_str()))
+fn only_unix_sockets(config: &Config) -> bool {
+    let hosts = config.get_hosts();
+    !hosts.is_empty() && hosts.iter().all(|host| matches!(host, Host::Unix(_)))
 }
 
-fn url_error(url: &str, reason: &str) -> DriverError {
-    DriverError::Url {
-        url: redact_url(url),
-        reason: reason.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn both_schemes_are_accepted() {
-        assert!(parse("postgres://app@localhost/app").is_ok());
-        assert!(parse("postgresql://app@localhost:5433/app").is_ok());
-        assert!(parse("POSTGRES://app@localhost/app").is_ok());
-    }
-
-    #[test]
-    fn other_schemes_are_refused_without_the_password() {
-        let error = parse("mysql://root:hunter2@localhost/app").unwrap_err();
-        assert!(matches!(error, DriverError::Url { .. }), "{error:?}");
-        assert!(!error.to_string().contains("hunter2"), "{error}");
-    }
-
-    #[test]
-    fn tls_is_refused_with_a_clear_message() {
-        for mode in ["require", "verify-full", "REQUIRE"] {
-            let url = format!("postgres://app:hunter2@db/app?connect_timeout=5&sslmode={mode}");
-            let error = parse(&url).unwrap_err();
-            let text = error.to_string();
-            assert!(matches!(error, DriverError::Connect { .. }), "{error:?}");
-            assert!(text.contains("does not support yet"), "{text}");
-            assert!(!text.contains("hunter2"), "{text}");
-        }
-        assert!(parse("postgres://app@db/app?sslmode=disable").is_ok());
-        assert!(parse("postgres://app@db/app?sslmode=prefer").is_ok());
+/// The URL's hosts as the message names them: `db.example`, or `a`, `b`.
+fn host_names(config: &Config) -> String {
+    let names: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|host| match host {
+            Host::Tcp(name) => format!("`{name}`"),
+            Host::Unix(path) => format!("`{}`", path.display()),
+        })
+        .collect();
+    if names.is_empty() {
+        "the server".to_string()
+    } else {
+        names.join(", ")
     }
 }

@@ -1,10 +1,11 @@
 //! Turning tokio-postgres errors into the one-paragraph messages users read.
 
 /// The server's own words when there are some (message, SQLSTATE, detail, hint),
-/// otherwise tokio-postgres's description (I/O failures, protocol errors).
+/// otherwise tokio-postgres's description followed by its causes (I/O failures,
+/// protocol and TLS errors).
 pub(super) fn describe(error: &tokio_postgres::Error) -> String {
     let Some(db) = error.as_db_error() else {
-        return error.to_string();
+        return with_causes(error);
     };
     let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
     if let Some(detail) = db.detail() {
@@ -16,4 +17,53 @@ pub(super) fn describe(error: &tokio_postgres::Error) -> String {
         text.push_str(hint);
     }
     text
+}
+
+/// `error: cause: its cause…`. tokio-postgres's own text names only the kind of failure
+/// ("error connecting to server"); the reason is in its source chain.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let part = error.to_string();
+        // Some wrappers repeat their cause's text; say it once.
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = error.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Chain(&'static str, Option<Box<Chain>>);
+
+    impl std::fmt::Display for Chain {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Chain {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn causes_follow_the_error() {
+        let error = Chain(
+            "error connecting to server",
+            Some(Box::new(Chain("Connection refused (os error 111)", None))),
+        );
+        assert_eq!(
+            with_causes(&error),
+            "error connecting to server: Connection refused (os error 111)"
+        );
+    }
 }

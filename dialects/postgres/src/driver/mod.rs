@@ -5,11 +5,15 @@
 //! accepts every statement PostgreSQL has, including `CREATE INDEX CONCURRENTLY`.
 //! The lock and introspection queries, which take parameters or read typed catalog
 //! columns, use the extended protocol.
+//!
+//! TLS follows the URL's `sslmode` as libpq does (see the `tls` module).
 
 mod connect;
 mod introspect;
 mod lock;
 mod messages;
+mod tls;
+mod url;
 mod version;
 
 use std::sync::Arc;
@@ -32,8 +36,9 @@ pub struct PostgresDriver {
 }
 
 impl PostgresDriver {
-    /// Connects to a `postgres://` or `postgresql://` URL (no TLS yet) and reads the
-    /// server version. Must run inside a tokio runtime: the connection is spawned on it.
+    /// Connects to a `postgres://` or `postgresql://` URL (TLS as its `sslmode` asks,
+    /// libpq's `prefer` by default) and reads the server version. Must run inside a
+    /// tokio runtime: the connection is spawned on it.
     pub async fn connect(url: &str) -> Result<Self, DriverError> {
         let (client, connection) = connect::open(url).await?;
         let mut driver = Self {

@@ -1,0 +1,226 @@
+//! `postgres://` URLs → tokio-postgres's `Config` plus the TLS settings strata reads
+//! itself.
+//!
+//! tokio-postgres knows only `sslmode=disable|prefer|require` and no `sslrootcert`, so
+//! the TLS parameters are taken out of the query here and the rest is left to its
+//! parser (which reports unknown parameters itself).
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use strata_engine::dialect::driver::{redact_url, DriverError};
+use tokio_postgres::Config;
+
+use super::tls::{SslMode, TlsSettings};
+
+/// libpq parameters for client certificates and revocation lists, which strata does not
+/// support yet: refused by name rather than as tokio-postgres's "unknown option".
+const UNSUPPORTED_TLS_PARAMETERS: &[&str] =
+    &["sslcert", "sslkey", "sslpassword", "sslcrl", "sslcrldir"];
+
+/// The connection settings and TLS settings of a `postgres://` or `postgresql://` URL.
+pub(super) fn parse(url: &str) -> Result<(Config, TlsSettings), DriverError> {
+    let is_postgres_url = ["postgres://", "postgresql://"].iter().any(|scheme| {
+        url.get(..scheme.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+    });
+    if !is_postgres_url {
+        return Err(url_error(
+            url,
+            "expected a `postgres://` or `postgresql://` URL",
+        ));
+    }
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut tls = TlsSettings::default();
+    let mut explicit_mode = false;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            // As in libpq, a repeated parameter's last value wins.
+            "sslmode" => {
+                let value = percent_decode(raw_value).map_err(|reason| url_error(url, &reason))?;
+                tls.mode = SslMode::from_str(&value).map_err(|reason| url_error(url, &reason))?;
+                explicit_mode = true;
+            }
+            "sslrootcert" => {
+                let value = percent_decode(raw_value).map_err(|reason| url_error(url, &reason))?;
+                tls.root_cert = Some(PathBuf::from(value));
+            }
+            key if UNSUPPORTED_TLS_PARAMETERS.contains(&key) => {
+                return Err(url_error(
+                    url,
+                    &format!(
+                        "`{key}`: client certificates and revocation lists are not supported \
+                         yet; strata's PostgreSQL driver reads sslmode and sslrootcert"
+                    ),
+                ));
+            }
+            _ => kept.push(pair),
+        }
+    }
+    if tls.trusts_the_system_store() {
+        // libpq 16: trusting every CA of the system only means something with the host
+        // name checked, so `sslrootcert=system` defaults to, and demands, verify-full.
+        if !explicit_mode {
+            tls.mode = SslMode::VerifyFull;
+        } else if tls.mode != SslMode::VerifyFull {
+            return Err(url_error(
+                url,
+                &format!(
+                    "sslrootcert=system needs sslmode=verify-full, not sslmode={}",
+                    tls.mode.name()
+                ),
+            ));
+        }
+    }
+    // tokio-postgres reads only the lowercase scheme.
+    let (scheme, rest) = base.split_once("://").unwrap_or((base, ""));
+    let mut normalized = format!("{}://{rest}", scheme.to_ascii_lowercase());
+    if !kept.is_empty() {
+        normalized.push('?');
+        normalized.push_str(&kept.join("&"));
+    }
+    let config = Config::from_str(&normalized).map_err(|e| url_error(url, &e.to_string()))?;
+    Ok((config, tls))
+}
+
+/// Decodes `%XX` escapes, as tokio-postgres does for the parameters it reads itself
+/// (a `+` stays a `+`: libpq URLs are not form-encoded).
+fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let byte = text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .ok_or_else(|| format!("invalid percent-encoding in `{text}`"))?;
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("`{text}` does not decode to UTF-8"))
+}
+
+fn url_error(url: &str, reason: &str) -> DriverError {
+    DriverError::Url {
+        url: redact_url(url),
+        reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn tls_of(url: &str) -> TlsSettings {
+        parse(url).expect("a valid URL").1
+    }
+
+    #[test]
+    fn both_schemes_are_accepted() {
+        assert!(parse("postgres://app@localhost/app").is_ok());
+        assert!(parse("postgresql://app@localhost:5433/app").is_ok());
+        assert!(parse("POSTGRES://app@localhost/app").is_ok());
+    }
+
+    #[test]
+    fn other_schemes_are_refused_without_the_password() {
+        let error = parse("mysql://root:hunter2@localhost/app").unwrap_err();
+        assert!(matches!(error, DriverError::Url { .. }), "{error:?}");
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn sslmode_defaults_to_prefer_as_in_libpq() {
+        assert_eq!(tls_of("postgres://app@db/app").mode, SslMode::Prefer);
+    }
+
+    #[test]
+    fn every_libpq_sslmode_is_read() {
+        for (text, mode) in [
+            ("disable", SslMode::Disable),
+            ("allow", SslMode::Allow),
+            ("prefer", SslMode::Prefer),
+            ("require", SslMode::Require),
+            ("verify-ca", SslMode::VerifyCa),
+            ("verify-full", SslMode::VerifyFull),
+            ("VERIFY-FULL", SslMode::VerifyFull),
+        ] {
+            let url = format!("postgres://app@db/app?connect_timeout=5&sslmode={text}");
+            assert_eq!(tls_of(&url).mode, mode, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_other_parameters_still_reach_tokio_postgres() {
+        let (config, tls) =
+            parse("postgres://app@db/app?sslmode=verify-full&connect_timeout=7&application_name=x")
+                .unwrap();
+        assert_eq!(tls.mode, SslMode::VerifyFull);
+        assert_eq!(
+            config.get_connect_timeout(),
+            Some(&std::time::Duration::from_secs(7))
+        );
+        assert_eq!(config.get_application_name(), Some("x"));
+    }
+
+    #[test]
+    fn sslrootcert_is_percent_decoded() {
+        let tls = tls_of("postgres://app@db/app?sslrootcert=%2Fetc%2Fca%20dir%2Froot.crt");
+        assert_eq!(
+            tls.root_cert.as_deref(),
+            Some(Path::new("/etc/ca dir/root.crt"))
+        );
+    }
+
+    #[test]
+    fn sslrootcert_system_means_verify_full_as_in_libpq() {
+        assert_eq!(
+            tls_of("postgres://app@db/app?sslrootcert=system").mode,
+            SslMode::VerifyFull
+        );
+        let error = parse("postgres://app@db/app?sslrootcert=system&sslmode=require").unwrap_err();
+        assert!(matches!(error, DriverError::Url { .. }), "{error:?}");
+        assert!(
+            error.to_string().contains("needs sslmode=verify-full"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_sslmode_is_a_url_error_without_the_password() {
+        let error = parse("postgres://app:hunter2@db/app?sslmode=required").unwrap_err();
+        let text = error.to_string();
+        assert!(matches!(error, DriverError::Url { .. }), "{error:?}");
+        assert!(
+            text.contains("sslmode") && text.contains("required"),
+            "{text}"
+        );
+        assert!(
+            text.contains("verify-full"),
+            "lists the valid values: {text}"
+        );
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn client_certificates_are_refused_by_name() {
+        let error = parse("postgres://app@db/app?sslcert=/c.pem").unwrap_err();
+        assert!(matches!(error, DriverError::Url { .. }), "{error:?}");
+        assert!(error.to_string().contains("sslcert"), "{error}");
+    }
+
+    #[test]
+    fn bad_percent_encoding_is_a_url_error() {
+        let error = parse("postgres://app@db/app?sslrootcert=%zz").unwrap_err();
+        assert!(matches!(error, DriverError::Url { .. }), "{error:?}");
+    }
+}

@@ -1,0 +1,494 @@
+//! What changes between two schemas once the accepted renames are done: the
+//! columns and objects to add, drop, alter and rename — and the objects that must be
+//! dropped first and re-added after because they would block another change.
+//!
+//! Objects are matched by table and name, comparing the old schema *as renamed*
+//! with the new one. Names on the drop side (`drop_*`) are old names, because those
+//! operations run before the renames; everything else uses new names.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::order::dependency_order;
+use super::renames::Renames;
+use super::rules::{is_unique_key, mentions};
+use super::AutodetectError;
+use crate::ast::*;
+use crate::state::SchemaState;
+
+/// (table, name) of an index, constraint or foreign key.
+type Object = (String, String);
+/// (table, column).
+type Column = (String, String);
+
+/// Every change, grouped by the operation that makes it.
+#[derive(Debug, Default)]
+pub(super) struct Changes {
+    /// By old table name: foreign keys that go away, change, or block a change.
+    pub drop_foreign_keys: BTreeSet<Object>,
+    /// By old table name.
+    pub drop_indexes: BTreeSet<Object>,
+    /// By old table name: unique and check constraints.
+    pub drop_constraints: BTreeSet<Object>,
+    /// (from, to), sorted.
+    pub rename_tables: Vec<(String, String)>,
+    /// (table by new name, from, to), sorted.
+    pub rename_columns: Vec<(String, String, String)>,
+    /// New tables, whole, sorted by name (emit orders them by their foreign keys).
+    pub create_tables: Vec<TableDef>,
+    /// (table, column as the model has it, one-off default for existing rows).
+    pub add_columns: Vec<(String, ColumnDef, Option<DefaultValue>)>,
+    pub alter_columns: Vec<AlterColumn>,
+    /// (table by new name, column), sorted.
+    pub drop_columns: Vec<Column>,
+    /// By old name, each before the tables it references.
+    pub drop_tables: Vec<String>,
+    /// (table, from, to), sorted.
+    pub rename_indexes: Vec<(String, String, String)>,
+    pub create_indexes: Vec<(String, IndexDef)>,
+    pub add_constraints: Vec<(String, Constraint)>,
+    pub add_foreign_keys: Vec<(String, ForeignKeyDef)>,
+}
+
+/// A table on both sides: as the old schema has it, as renamed, as the models want it.
+struct Staying<'a> {
+    original: &'a TableDef,
+    before: &'a TableDef,
+    after: &'a TableDef,
+}
+
+/// What happens to the old columns of the tables that stay, by old table and old
+/// column name: the facts the blocking rules look at.
+#[derive(Default)]
+struct ColumnFates {
+    renamed: BTreeSet<Column>,
+    dropped: BTreeSet<Column>,
+    retyped: BTreeSet<Column>,
+}
+
+impl ColumnFates {
+    /// Renamed or dropped: a check or predicate naming it must go first.
+    fn moves(&self, table: &str, column: &str) -> bool {
+        let key = (table.to_string(), column.to_string());
+        self.renamed.contains(&key) || self.dropped.contains(&key)
+    }
+}
+
+impl Changes {
+    pub fn between(
+        old: &SchemaState,
+        new: &SchemaState,
+        renames: &Renames,
+        one_off_defaults: &BTreeMap<Column, DefaultValue>,
+    ) -> Result<Self, AutodetectError> {
+        let renamed = renames.apply_to(old);
+        let mut changes = Changes::default();
+        let staying: Vec<Staying> = old
+            .tables
+            .values()
+            .filter_map(|original| {
+                let name = renames.table(&original.name);
+                Some(Staying {
+                    original,
+                    before: renamed.tables.get(name)?,
+                    after: new.tables.get(name)?,
+                })
+            })
+            .collect();
+        let dropped_tables: BTreeSet<String> = old
+            .tables
+            .keys()
+            .filter(|t| !new.tables.contains_key(renames.table(t)))
+            .cloned()
+            .collect();
+        changes.create_tables = new
+            .tables
+            .values()
+            .filter(|t| !renamed.tables.contains_key(&t.name))
+            .cloned()
+            .collect();
+        changes.rename_tables = renames
+            .tables
+            .iter()
+            .map(|(f, t)| (f.clone(), t.clone()))
+            .collect();
+        changes.rename_columns = renames
+            .columns
+            .iter()
+            .map(|((t, f), to)| (t.clone(), f.clone(), to.clone()))
+            .collect();
+
+        let mut fates = ColumnFates::default();
+        for table in &staying {
+            refuse_inexpressible(table.before, table.after)?;
+            changes.compare_columns(table, renames, one_off_defaults, &mut fates);
+        }
+        for table in &staying {
+            changes.compare_checks(table, &fates);
+            changes.compare_uniques(table);
+            changes.compare_indexes(table, &fates, old);
+        }
+        changes.drop_changed_and_blocking_foreign_keys(old, &staying, &fates);
+        changes.order_table_drops(old, &dropped_tables);
+        changes.drop_foreign_keys_without_keys(old, &dropped_tables);
+        for table in &staying {
+            changes.add_foreign_keys_of(table);
+        }
+        changes
+            .alter_columns
+            .sort_by(|a, b| (&a.table, &a.column).cmp(&(&b.table, &b.column)));
+        changes.add_columns.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the models' column order stays
+        changes.drop_columns.sort();
+        changes.rename_indexes.sort();
+        Ok(changes)
+    }
+
+    fn compare_columns(
+        &mut self,
+        &Staying {
+            original,
+            before,
+            after,
+        }: &Staying,
+        renames: &Renames,
+        one_off_defaults: &BTreeMap<Column, DefaultValue>,
+        fates: &mut ColumnFates,
+    ) {
+        let table = &after.name;
+        for c in &original.columns {
+            let key = (original.name.clone(), c.name.clone());
+            let now = renames.column(table, &c.name);
+            if now != c.name {
+                fates.renamed.insert(key.clone());
+            }
+            match after.column(now) {
+                None => {
+                    fates.dropped.insert(key);
+                    self.drop_columns.push((table.clone(), c.name.clone()));
+                }
+                Some(wanted) => {
+                    if wanted.ty != c.ty {
+                        fates.retyped.insert(key);
+                    }
+                    let mut was = c.clone();
+                    was.name = now.to_string();
+                    self.alter_columns.extend(alteration(table, &was, wanted));
+                }
+            }
+        }
+        for c in after
+            .columns
+            .iter()
+            .filter(|c| before.column(&c.name).is_none())
+        {
+            let one_off = one_off_defaults
+                .get(&(table.clone(), c.name.clone()))
+                .filter(|_| c.default.is_none())
+                .cloned();
+            self.add_columns.push((table.clone(), c.clone(), one_off));
+        }
+    }
+
+    /// A check stays only if it reads the same and names no column that is renamed or
+    /// dropped: the state will not rename or drop a column a check names.
+    fn compare_checks(
+        &mut self,
+        &Staying {
+            original, after, ..
+        }: &Staying,
+        fates: &ColumnFates,
+    ) {
+        let mut kept = BTreeSet::new();
+        for check in &original.checks {
+            let blocking = original
+                .columns
+                .iter()
+                .any(|c| fates.moves(&original.name, &c.name) && mentions(&check.expr, &c.name));
+            let same = after
+                .checks
+                .iter()
+                .any(|c| c.name == check.name && c.expr == check.expr);
+            if same && !blocking {
+                kept.insert(check.name.clone());
+            } else {
+                self.drop_constraints
+                    .insert((original.name.clone(), check.name.clone()));
+            }
+        }
+        for check in after.checks.iter().filter(|c| !kept.contains(&c.name)) {
+            self.add_constraints.push((
+                after.name.clone(),
+                Constraint::Check {
+                    name: check.name.clone(),
+                    expr: check.expr.clone(),
+                },
+            ));
+        }
+    }
+
+    fn compare_uniques(
+        &mut self,
+        &Staying {
+            original,
+            before,
+            after,
+        }: &Staying,
+    ) {
+        let mut kept = BTreeSet::new();
+        for unique in &before.uniques {
+            if after.uniques.contains(unique) {
+                kept.insert(unique.name.clone());
+            } else {
+                self.drop_constraints
+                    .insert((original.name.clone(), unique.name.clone()));
+            }
+        }
+        for unique in after.uniques.iter().filter(|u| !kept.contains(&u.name)) {
+            self.add_constraints.push((
+                after.name.clone(),
+                Constraint::Unique {
+                    name: unique.name.clone(),
+                    columns: unique.columns.clone(),
+                },
+            ));
+        }
+    }
+
+    /// Indexes stay when identical; an index identical but for its name is renamed
+    /// (when its new name is no old object's: that one may still be in place when the
+    /// rename runs); the rest are dropped and created. An index whose predicate names
+    /// a renamed or dropped column is always dropped and created.
+    fn compare_indexes(
+        &mut self,
+        &Staying {
+            original,
+            before,
+            after,
+        }: &Staying,
+        fates: &ColumnFates,
+        old: &SchemaState,
+    ) {
+        let blocking = |i: &IndexDef| {
+            original.columns.iter().any(|c| {
+                fates.moves(&original.name, &c.name)
+                    && i.predicate.as_deref().is_some_and(|p| mentions(p, &c.name))
+            })
+        };
+        let mut kept = BTreeSet::new();
+        let mut leaving = Vec::new();
+        for index in &before.indexes {
+            if blocking(index) {
+                self.drop_indexes
+                    .insert((original.name.clone(), index.name.clone()));
+            } else if after.indexes.contains(index) {
+                kept.insert(index.name.clone());
+            } else {
+                leaving.push(index);
+            }
+        }
+        let mut arriving: Vec<&IndexDef> = after
+            .indexes
+            .iter()
+            .filter(|i| !kept.contains(&i.name))
+            .collect();
+        // By name, so the pairing does not depend on the order the models list them.
+        leaving.sort_by(|a, b| a.name.cmp(&b.name));
+        arriving.sort_by(|a, b| a.name.cmp(&b.name));
+        for index in leaving {
+            let renamed_to = arriving
+                .iter()
+                .position(|i| same_index_but_name(i, index) && old.owner_of(&i.name).is_none());
+            match renamed_to {
+                Some(pos) => {
+                    let to = arriving.remove(pos);
+                    self.rename_indexes.push((
+                        after.name.clone(),
+                        index.name.clone(),
+                        to.name.clone(),
+                    ));
+                }
+                None => {
+                    self.drop_indexes
+                        .insert((original.name.clone(), index.name.clone()));
+                }
+            }
+        }
+        for index in arriving {
+            self.create_indexes
+                .push((after.name.clone(), index.clone()));
+        }
+    }
+
+    /// Foreign keys of the tables that stay which go away or change, and foreign keys
+    /// (of any table) that would block a column's new type or its drop.
+    fn drop_changed_and_blocking_foreign_keys(
+        &mut self,
+        old: &SchemaState,
+        staying: &[Staying],
+        fates: &ColumnFates,
+    ) {
+        let blocks = |columns: &[String], table: &str| {
+            columns.iter().any(|c| {
+                let key = (table.to_string(), c.clone());
+                fates.retyped.contains(&key) || fates.dropped.contains(&key)
+            })
+        };
+        for t in old.tables.values() {
+            let this = staying.iter().find(|s| s.original.name == t.name);
+            for fk in &t.foreign_keys {
+                let into_staying = staying.iter().any(|s| s.original.name == fk.references);
+                let blocking = blocks(&fk.columns, &t.name)
+                    || (into_staying && blocks(&fk.referenced_columns, &fk.references));
+                // A staying table keeps a foreign key only if it is identical; a
+                // dropped table's foreign keys go with it, unless they block.
+                let goes = this.is_some_and(|s| {
+                    s.after.foreign_key(&fk.name) != s.before.foreign_key(&fk.name)
+                });
+                if goes || blocking {
+                    self.drop_foreign_keys
+                        .insert((t.name.clone(), fk.name.clone()));
+                }
+            }
+        }
+    }
+
+    /// Drops tables that reference others first; a cycle among them is broken by
+    /// dropping the foreign keys into the table that goes first.
+    fn order_table_drops(&mut self, old: &SchemaState, dropped: &BTreeSet<String>) {
+        let mut referenced_by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for name in dropped {
+            for (source, _) in old.foreign_keys_into(name) {
+                if dropped.contains(source) && source != name {
+                    referenced_by
+                        .entry(name.clone())
+                        .or_default()
+                        .insert(source.to_string());
+                }
+            }
+        }
+        let order = dependency_order(dropped, &referenced_by);
+        let mut gone = BTreeSet::new();
+        for name in &order {
+            for (source, fk) in old.foreign_keys_into(name) {
+                if source != name && !gone.contains(source) {
+                    self.drop_foreign_keys
+                        .insert((source.to_string(), fk.name.clone()));
+                }
+            }
+            gone.insert(name.as_str());
+        }
+        self.drop_tables = order;
+    }
+
+    /// A foreign key whose referenced key is dropped would be left without one (the
+    /// state refuses that drop): it is dropped first, and re-added if the models keep it.
+    fn drop_foreign_keys_without_keys(&mut self, old: &SchemaState, dropped: &BTreeSet<String>) {
+        for t in old.tables.values().filter(|t| !dropped.contains(&t.name)) {
+            let mut without = t.clone();
+            let gone = |name: &String, set: &BTreeSet<Object>| {
+                set.contains(&(t.name.clone(), name.clone()))
+            };
+            without
+                .indexes
+                .retain(|i| !gone(&i.name, &self.drop_indexes));
+            without
+                .uniques
+                .retain(|u| !gone(&u.name, &self.drop_constraints));
+            let orphaned: Vec<Object> = old
+                .foreign_keys_into(&t.name)
+                .filter(|(_, fk)| !is_unique_key(&without, &fk.referenced_columns))
+                .map(|(source, fk)| (source.to_string(), fk.name.clone()))
+                .collect();
+            self.drop_foreign_keys.extend(orphaned);
+        }
+    }
+
+    /// The foreign keys a staying table has in the models but not (any more, or not
+    /// intact) once the drops are done.
+    fn add_foreign_keys_of(
+        &mut self,
+        &Staying {
+            original,
+            before,
+            after,
+        }: &Staying,
+    ) {
+        for fk in &after.foreign_keys {
+            let survives = before.foreign_key(&fk.name) == Some(fk)
+                && !self
+                    .drop_foreign_keys
+                    .contains(&(original.name.clone(), fk.name.clone()));
+            if !survives {
+                self.add_foreign_keys.push((after.name.clone(), fk.clone()));
+            }
+        }
+    }
+}
+
+fn same_index_but_name(a: &IndexDef, b: &IndexDef) -> bool {
+    a.columns == b.columns && a.unique == b.unique && a.predicate == b.predicate
+}
+
+/// The `alter_column` that turns `was` into `wanted` (same name), naming only the
+/// parts that change; `None` when nothing does.
+fn alteration(table: &str, was: &ColumnDef, wanted: &ColumnDef) -> Option<AlterColumn> {
+    let op = AlterColumn {
+        table: table.to_string(),
+        column: wanted.name.clone(),
+        ty: (was.ty != wanted.ty).then_some(wanted.ty),
+        null: (was.null != wanted.null).then_some(wanted.null),
+        default: if was.default != wanted.default {
+            wanted.default.clone()
+        } else {
+            None
+        },
+        drop_default: was.default.is_some() && wanted.default.is_none(),
+    };
+    let changes = op.ty.is_some() || op.null.is_some() || op.default.is_some() || op.drop_default;
+    changes.then_some(op)
+}
+
+/// Changes no operation can make: the primary key and auto-increment flags.
+fn refuse_inexpressible(before: &TableDef, after: &TableDef) -> Result<(), AutodetectError> {
+    let unsupported = |what: String| AutodetectError::Unsupported {
+        table: after.name.clone(),
+        what,
+    };
+    if before.primary_key != after.primary_key {
+        return Err(unsupported(format!(
+            "its primary key ({} → {})",
+            before.primary_key.join(", "),
+            after.primary_key.join(", ")
+        )));
+    }
+    for c in &after.columns {
+        let was_auto = before.column(&c.name).is_some_and(|b| b.auto);
+        if c.auto != was_auto {
+            return Err(unsupported(format!(
+                "the auto-increment flag of column `{}`",
+                c.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Columns of tables that stay which the old schema lacks, by new table name, in the
+/// models' order.
+pub(super) fn added_columns(
+    old: &SchemaState,
+    new: &SchemaState,
+    renames: &Renames,
+) -> Vec<(String, ColumnDef)> {
+    let renamed = renames.apply_to(old);
+    new.tables
+        .values()
+        .filter_map(|after| Some((after, renamed.tables.get(&after.name)?)))
+        .flat_map(|(after, before)| {
+            after
+                .columns
+                .iter()
+                .filter(|c| before.column(&c.name).is_none())
+                .map(|c| (after.name.clone(), c.clone()))
+        })
+        .collect()
+}

@@ -1,0 +1,357 @@
+//! Renames: the likely ones (scored candidates), and the accepted ones as a mapping
+//! from old names to new names.
+//!
+//! A rename pairs a name that exists only in the old schema with one that exists
+//! only in the new schema; a name present on both sides is the same table or column.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{AutodetectError, Decisions, RenameCandidate, RenameKind};
+use crate::ast::{ColumnDef, TableDef};
+use crate::state::SchemaState;
+
+/// A dropped and an added table are a candidate when this share of their
+/// (column name, type) pairs is common to both.
+const TABLE_OVERLAP: f64 = 0.5;
+/// A dropped and an added column of the same type and nullability, but another
+/// default, are a candidate from this name similarity on.
+const COLUMN_NAME_SIMILARITY: f64 = 0.7;
+/// Columns identical but for the name score at least this, so `amt` → `amount` and
+/// `desc` → `description` are offered whatever their names.
+const IDENTICAL_COLUMN_FLOOR: f64 = 0.6;
+
+/// Likely renames between `old` and `new`, best first: table renames, then column
+/// renames — including those inside the candidate table renames, by the new table
+/// name (they only count if that table rename is accepted).
+pub fn rename_candidates(old: &SchemaState, new: &SchemaState) -> Vec<RenameCandidate> {
+    let tables = table_candidates(old, new);
+    let mut pairs = same_name_tables(old, new);
+    pairs.extend(tables.iter().map(|c| (c.from.clone(), c.to.clone())));
+    let mut out = tables;
+    out.extend(column_candidates(old, new, &pairs));
+    out
+}
+
+/// The candidates `decisions` leaves open: neither accepted nor ruled out by an
+/// accepted rename of the same name; columns only in tables that exist on both
+/// sides (by name, or through an accepted table rename).
+pub(super) fn unresolved(
+    old: &SchemaState,
+    new: &SchemaState,
+    renames: &Renames,
+) -> Vec<RenameCandidate> {
+    let mut pairs = same_name_tables(old, new);
+    pairs.extend(renames.tables.iter().map(|(f, t)| (f.clone(), t.clone())));
+    let renamed_to: BTreeSet<&String> = renames.tables.values().collect();
+    let columns_to: BTreeSet<(&String, &String)> = renames
+        .columns
+        .iter()
+        .map(|((table, _), to)| (table, to))
+        .collect();
+    let tables = table_candidates(old, new)
+        .into_iter()
+        .filter(|c| !renames.tables.contains_key(&c.from) && !renamed_to.contains(&c.to));
+    let columns = column_candidates(old, new, &pairs).into_iter().filter(|c| {
+        !renames
+            .columns
+            .contains_key(&(c.table.clone(), c.from.clone()))
+            && !columns_to.contains(&(&c.table, &c.to))
+    });
+    tables.chain(columns).collect()
+}
+
+/// (old name, new name) of every table present on both sides under one name.
+fn same_name_tables(old: &SchemaState, new: &SchemaState) -> Vec<(String, String)> {
+    old.tables
+        .keys()
+        .filter(|n| new.tables.contains_key(*n))
+        .map(|n| (n.clone(), n.clone()))
+        .collect()
+}
+
+fn table_candidates(old: &SchemaState, new: &SchemaState) -> Vec<RenameCandidate> {
+    let dropped = old
+        .tables
+        .values()
+        .filter(|t| !new.tables.contains_key(&t.name));
+    let mut out = Vec::new();
+    for from in dropped {
+        for to in new
+            .tables
+            .values()
+            .filter(|t| !old.tables.contains_key(&t.name))
+        {
+            let overlap = column_overlap(from, to);
+            if overlap >= TABLE_OVERLAP {
+                out.push(RenameCandidate {
+                    kind: RenameKind::Table,
+                    table: String::new(),
+                    from: from.name.clone(),
+                    to: to.name.clone(),
+                    // The name breaks ties between equally overlapping tables.
+                    score: 0.8 * overlap + 0.2 * name_similarity(&from.name, &to.name),
+                });
+            }
+        }
+    }
+    sort_best_first(&mut out);
+    out
+}
+
+/// Jaccard index of the two tables' (column name, type) sets.
+fn column_overlap(a: &TableDef, b: &TableDef) -> f64 {
+    let set = |t: &TableDef| -> BTreeSet<(String, String)> {
+        t.columns
+            .iter()
+            .map(|c| (c.name.clone(), c.ty.to_string()))
+            .collect()
+    };
+    let (a, b) = (set(a), set(b));
+    let union = a.union(&b).count();
+    if union == 0 {
+        return 0.0;
+    }
+    a.intersection(&b).count() as f64 / union as f64
+}
+
+/// Column candidates within each (old table, new table) pair.
+fn column_candidates(
+    old: &SchemaState,
+    new: &SchemaState,
+    pairs: &[(String, String)],
+) -> Vec<RenameCandidate> {
+    let mut out = Vec::new();
+    for (from_table, to_table) in pairs {
+        let (Some(before), Some(after)) = (old.tables.get(from_table), new.tables.get(to_table))
+        else {
+            continue;
+        };
+        let dropped = before
+            .columns
+            .iter()
+            .filter(|c| after.column(&c.name).is_none());
+        for from in dropped {
+            for to in after
+                .columns
+                .iter()
+                .filter(|c| before.column(&c.name).is_none())
+            {
+                if let Some(score) = column_score(from, to) {
+                    out.push(RenameCandidate {
+                        kind: RenameKind::Column,
+                        table: to_table.clone(),
+                        from: from.name.clone(),
+                        to: to.name.clone(),
+                        score,
+                    });
+                }
+            }
+        }
+    }
+    sort_best_first(&mut out);
+    out
+}
+
+/// How much `to` looks like `from` renamed, or `None` when it does not: the type and
+/// nullability must match; a column identical but for its name always qualifies.
+fn column_score(from: &ColumnDef, to: &ColumnDef) -> Option<f64> {
+    if from.ty != to.ty || from.null != to.null {
+        return None;
+    }
+    let similarity = name_similarity(&from.name, &to.name);
+    let identical = from.default == to.default && from.auto == to.auto;
+    if identical {
+        Some(IDENTICAL_COLUMN_FLOOR + (1.0 - IDENTICAL_COLUMN_FLOOR) * similarity)
+    } else if similarity >= COLUMN_NAME_SIMILARITY {
+        Some(similarity)
+    } else {
+        None
+    }
+}
+
+/// Name similarity in `0.0..=1.0`: the better of Jaro-Winkler (kind to shared
+/// prefixes: `desc`/`description`) and normalized Damerau-Levenshtein (kind to
+/// typos and swapped letters), case-insensitive.
+pub(super) fn name_similarity(a: &str, b: &str) -> f64 {
+    let (a, b) = (a.to_lowercase(), b.to_lowercase());
+    strsim::jaro_winkler(&a, &b).max(strsim::normalized_damerau_levenshtein(&a, &b))
+}
+
+/// Highest score first; equal scores by table, from, to — so the order never
+/// depends on anything but the names.
+fn sort_best_first(candidates: &mut [RenameCandidate]) {
+    candidates.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| (&a.table, &a.from, &a.to).cmp(&(&b.table, &b.from, &b.to)))
+    });
+}
+
+/// The accepted renames, as mappings from old names to new ones.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Renames {
+    /// Old table name → new table name.
+    pub tables: BTreeMap<String, String>,
+    /// (new table name, old column name) → new column name.
+    pub columns: BTreeMap<(String, String), String>,
+}
+
+impl Renames {
+    /// The renames of `decisions`, each checked: it pairs a name only the old schema
+    /// has with one only the new schema has, and uses each name once.
+    pub fn validated(
+        old: &SchemaState,
+        new: &SchemaState,
+        decisions: &Decisions,
+    ) -> Result<Self, AutodetectError> {
+        Self::build(old, new, decisions, true)
+    }
+
+    /// The renames of `decisions` that fit, ignoring the others (which `diff` reports).
+    pub fn lenient(old: &SchemaState, new: &SchemaState, decisions: &Decisions) -> Self {
+        Self::build(old, new, decisions, false).unwrap_or_default()
+    }
+
+    fn build(
+        old: &SchemaState,
+        new: &SchemaState,
+        decisions: &Decisions,
+        strict: bool,
+    ) -> Result<Self, AutodetectError> {
+        let mut renames = Renames::default();
+        let accepted = |kind| {
+            let mut list: Vec<_> = decisions.renames.iter().filter(|r| r.0 == kind).collect();
+            // Sorted, so that which of two clashing renames wins never depends on order.
+            list.sort();
+            list
+        };
+        for (_, _, from, to) in accepted(RenameKind::Table) {
+            let refusal = if !old.tables.contains_key(from) {
+                Some("the old schema has no such table")
+            } else if new.tables.contains_key(from) {
+                Some("the new schema still has a table of the old name")
+            } else if !new.tables.contains_key(to) {
+                Some("the new schema has no such table")
+            } else if old.tables.contains_key(to) {
+                Some("the old schema already has a table of the new name")
+            } else if renames.tables.contains_key(from) || renames.tables.values().any(|t| t == to)
+            {
+                Some("one of the names is in another accepted rename")
+            } else {
+                None
+            };
+            match refusal {
+                None => {
+                    renames.tables.insert(from.clone(), to.clone());
+                }
+                Some(reason) if strict => return Err(invalid("table", from, to, reason)),
+                Some(_) => {}
+            }
+        }
+        for (_, table, from, to) in accepted(RenameKind::Column) {
+            let old_table = renames.old_table(table);
+            let refusal = match (old.tables.get(old_table), new.tables.get(table)) {
+                (Some(before), Some(after)) => {
+                    let taken = renames
+                        .columns
+                        .iter()
+                        .any(|((t, f), n)| t == table && (f == from || n == to));
+                    if before.column(from).is_none() {
+                        Some("the old table has no such column")
+                    } else if after.column(from).is_some() {
+                        Some("the new table still has a column of the old name")
+                    } else if after.column(to).is_none() {
+                        Some("the new table has no such column")
+                    } else if before.column(to).is_some() {
+                        Some("the old table already has a column of the new name")
+                    } else if taken {
+                        Some("one of the names is in another accepted rename")
+                    } else {
+                        None
+                    }
+                }
+                _ => Some("the table is not on both sides (rename the table first)"),
+            };
+            match refusal {
+                None => {
+                    renames
+                        .columns
+                        .insert((table.clone(), from.clone()), to.clone());
+                }
+                Some(reason) if strict => {
+                    return Err(invalid("column", &format!("{table}.{from}"), to, reason))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(renames)
+    }
+
+    /// The new name of old table `old`.
+    pub fn table<'a>(&'a self, old: &'a str) -> &'a str {
+        self.tables.get(old).map_or(old, String::as_str)
+    }
+
+    /// The old name of the table now called `new`.
+    pub fn old_table<'a>(&'a self, new: &'a str) -> &'a str {
+        self.tables
+            .iter()
+            .find(|(_, to)| *to == new)
+            .map_or(new, |(from, _)| from.as_str())
+    }
+
+    /// The new name of column `old` of the table now called `new_table`.
+    pub fn column<'a>(&'a self, new_table: &str, old: &'a str) -> &'a str {
+        self.columns
+            .get(&(new_table.to_string(), old.to_string()))
+            .map_or(old, String::as_str)
+    }
+
+    /// `old` as it reads once every accepted rename is done: tables, columns, and the
+    /// columns and tables that keys, indexes and foreign keys name. Check expressions
+    /// and index predicates are SQL text and stay as written.
+    pub fn apply_to(&self, old: &SchemaState) -> SchemaState {
+        let mut out = SchemaState::new();
+        for t in old.tables.values() {
+            let name = self.table(&t.name).to_string();
+            let cols = |cols: &[String]| -> Vec<String> {
+                cols.iter()
+                    .map(|c| self.column(&name, c).to_string())
+                    .collect()
+            };
+            let mut renamed = t.clone();
+            for c in &mut renamed.columns {
+                c.name = self.column(&name, &c.name).to_string();
+            }
+            renamed.primary_key = cols(&t.primary_key);
+            for i in &mut renamed.indexes {
+                i.columns = cols(&i.columns);
+            }
+            for u in &mut renamed.uniques {
+                u.columns = cols(&u.columns);
+            }
+            for fk in &mut renamed.foreign_keys {
+                fk.columns = cols(&fk.columns);
+                let target = self.table(&fk.references).to_string();
+                fk.referenced_columns = fk
+                    .referenced_columns
+                    .iter()
+                    .map(|c| self.column(&target, c).to_string())
+                    .collect();
+                fk.references = target;
+            }
+            renamed.name = name.clone();
+            out.tables.insert(name, renamed);
+        }
+        out
+    }
+}
+
+fn invalid(what: &str, from: &str, to: &str, reason: &str) -> AutodetectError {
+    AutodetectError::InvalidRename {
+        what: what.into(),
+        from: from.into(),
+        to: to.into(),
+        reason: reason.into(),
+    }
+}

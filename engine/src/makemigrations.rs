@@ -1,0 +1,466 @@
+//! `makemigrations`: the operations between what the migrations build and what the
+//! models describe, split into one new migration file per app, with dependencies
+//! across apps, readable names and deterministic text.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use crate::ast::Operation;
+use crate::autodetect::{self, AutodetectError, Decisions};
+use crate::graph::{Graph, StateAtError};
+use crate::migration::{MigrationFile, MigrationKey};
+use crate::models::Models;
+use crate::project::Project;
+use crate::state::SchemaState;
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Only these apps (empty: all).
+    pub apps: Vec<String>,
+    /// `--name`: the name part of the new files.
+    pub name: Option<String>,
+    /// `--empty`: a migration with no operations, for each app in `apps`.
+    pub empty: bool,
+    pub decisions: Decisions,
+}
+
+/// A migration file to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub key: MigrationKey,
+    pub path: PathBuf,
+    pub file: MigrationFile,
+}
+
+impl Planned {
+    pub fn text(&self) -> String {
+        self.file
+            .to_toml()
+            .expect("operations always serialize to TOML")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MakeError {
+    #[error(transparent)]
+    Autodetect(#[from] AutodetectError),
+    #[error(transparent)]
+    StateAt(#[from] StateAtError),
+    #[error("unknown app `{app}` (apps: {known})")]
+    UnknownApp { app: String, known: String },
+    #[error("--empty needs the apps to write an empty migration for, e.g. `strata makemigrations tracker --empty`")]
+    EmptyWithoutApp,
+    #[error(
+        "the changes need migrations of {a} and {b} that each depend on the other; run `strata makemigrations {a}` and then `strata makemigrations {b}`"
+    )]
+    CrossAppCycle { a: String, b: String },
+}
+
+/// Which app owns each table the migrations create, following renames.
+pub fn migration_owners(graph: &Graph) -> BTreeMap<String, String> {
+    let mut owners = BTreeMap::new();
+    for m in graph.ordered() {
+        for op in &m.operations {
+            match op {
+                Operation::CreateTable(t) => {
+                    owners.insert(t.name.clone(), m.key.app.clone());
+                }
+                Operation::RenameTable(r) => {
+                    if let Some(app) = owners.remove(&r.from) {
+                        owners.insert(r.to.clone(), app);
+                    }
+                }
+                Operation::DropTable(d) => {
+                    owners.remove(&d.name);
+                }
+                _ => {}
+            }
+        }
+    }
+    owners
+}
+
+/// The schema the migrations of every app produce.
+pub fn migrations_state(graph: &Graph) -> Result<SchemaState, StateAtError> {
+    graph.state_of(&graph.ordered().map(|m| m.key.clone()).collect())
+}
+
+/// The schema the models want, limited to `apps` (others keep what their migrations
+/// say, so `makemigrations tracker` never touches `auth`).
+pub fn target_state(
+    old: &SchemaState,
+    old_owners: &BTreeMap<String, String>,
+    models: &Models,
+    apps: &[String],
+) -> SchemaState {
+    if apps.is_empty() {
+        return models.state.clone();
+    }
+    let selected = |app: Option<&String>| app.is_some_and(|a| apps.contains(a));
+    let mut state = old.clone();
+    state
+        .tables
+        .retain(|name, _| !selected(old_owners.get(name)));
+    for (name, table) in &models.state.tables {
+        if selected(models.owners.get(name)) {
+            state.tables.insert(name.clone(), table.clone());
+        }
+    }
+    state
+}
+
+/// Rename candidates and the state pair they were found between, for prompting.
+pub fn compare(
+    project: &Project,
+    graph: &Graph,
+    models: &Models,
+    apps: &[String],
+) -> Result<(SchemaState, SchemaState), MakeError> {
+    check_apps(project, apps)?;
+    let old = migrations_state(graph)?;
+    let new = target_state(&old, &migration_owners(graph), models, apps);
+    Ok((old, new))
+}
+
+fn check_apps(project: &Project, apps: &[String]) -> Result<(), MakeError> {
+    for app in apps {
+        if project.app(app).is_none() {
+            return Err(MakeError::UnknownApp {
+                app: app.clone(),
+                known: project
+                    .apps
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The new migration files: none when nothing changed.
+pub fn plan(
+    project: &Project,
+    graph: &Graph,
+    models: &Models,
+    request: &Request,
+) -> Result<Vec<Planned>, MakeError> {
+    check_apps(project, &request.apps)?;
+    if request.empty {
+        if request.apps.is_empty() {
+            return Err(MakeError::EmptyWithoutApp);
+        }
+        return Ok(request
+            .apps
+            .iter()
+            .map(|app| {
+                let name = request.name.clone().unwrap_or_else(|| "custom".into());
+                new_file(
+                    project,
+                    graph,
+                    app,
+                    &name,
+                    leaf_dependencies(graph, app),
+                    Vec::new(),
+                )
+            })
+            .collect());
+    }
+    let (old, new) = compare(project, graph, models, &request.apps)?;
+    let operations = autodetect::diff(&old, &new, &request.decisions)?;
+    if operations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let old_owners = migration_owners(graph);
+    let owner = |table: &str| -> String {
+        models
+            .owners
+            .get(table)
+            .or_else(|| old_owners.get(table))
+            .cloned()
+            .unwrap_or_else(|| project.apps[0].name.clone())
+    };
+
+    // Group by app, keeping the global order inside each app.
+    let mut by_app: BTreeMap<String, Vec<Operation>> = BTreeMap::new();
+    let mut first_index: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, op) in operations.iter().enumerate() {
+        let app = owner(op_owner_table(op));
+        first_index.entry(app.clone()).or_insert(i);
+        by_app.entry(app).or_default().push(op.clone());
+    }
+
+    // Dependencies between the new migrations: a foreign key into another app's
+    // table needs that table first; dropping a table or column another app's
+    // foreign key points at needs that foreign key gone first.
+    let mut needs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (app, ops) in &by_app {
+        for op in ops {
+            for target in referenced_tables(op) {
+                let other = owner(&target);
+                if &other != app {
+                    needs.entry(app.clone()).or_default().insert(other);
+                }
+            }
+            if let Some(table) = removed_target(op) {
+                for (referencing, _) in old.foreign_keys_into(table) {
+                    let other = owner(referencing);
+                    if &other != app && by_app.contains_key(&other) {
+                        needs.entry(app.clone()).or_default().insert(other);
+                    }
+                }
+            }
+        }
+    }
+    let order = order_apps(&by_app, &needs, &first_index)?;
+
+    let mut planned: Vec<Planned> = Vec::new();
+    for app in order {
+        let ops = by_app.remove(&app).expect("ordered apps have operations");
+        let mut dependencies = leaf_dependencies(graph, &app);
+        for other in needs.get(&app).into_iter().flatten() {
+            let dep = planned
+                .iter()
+                .find(|p| &p.key.app == other)
+                .map(|p| vec![p.key.clone()])
+                .unwrap_or_else(|| leaf_dependencies(graph, other));
+            dependencies.extend(dep);
+        }
+        let first = graph.app_migrations(&app).next().is_none();
+        let name = match &request.name {
+            Some(name) => sanitize(name),
+            None if first => "initial".into(),
+            None => auto_name(&app, &ops),
+        };
+        planned.push(new_file(project, graph, &app, &name, dependencies, ops));
+    }
+    Ok(planned)
+}
+
+/// Merge migrations for every app with several leaves (`makemigrations --merge`).
+pub fn plan_merges(project: &Project, graph: &Graph) -> Vec<Planned> {
+    graph
+        .conflicts()
+        .into_iter()
+        .map(|(app, leaves)| {
+            let names: Vec<&str> = leaves.iter().map(|k| k.name.as_str()).collect();
+            let name = format!("merge_{}", names.join("_"));
+            new_file(project, graph, &app, &name, leaves.clone(), Vec::new())
+        })
+        .collect()
+}
+
+fn leaf_dependencies(graph: &Graph, app: &str) -> Vec<MigrationKey> {
+    graph.leaves(app)
+}
+
+fn new_file(
+    project: &Project,
+    graph: &Graph,
+    app: &str,
+    name: &str,
+    mut dependencies: Vec<MigrationKey>,
+    operations: Vec<Operation>,
+) -> Planned {
+    dependencies.sort();
+    dependencies.dedup();
+    let number = graph
+        .app_migrations(app)
+        .filter_map(|m| m.key.name.split('_').next()?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let full = format!("{number:04}_{name}");
+    let dir = project
+        .app(app)
+        .map(|a| a.migrations_dir())
+        .unwrap_or_else(|| {
+            project
+                .root
+                .join(&project.settings.project.apps_dir)
+                .join(app)
+                .join("migrations")
+        });
+    Planned {
+        key: MigrationKey::new(app, &full),
+        path: dir.join(format!("{full}.toml")),
+        file: MigrationFile {
+            dependencies: dependencies.iter().map(|k| k.to_string()).collect(),
+            atomic: true,
+            operations,
+        },
+    }
+}
+
+/// Apps in an order where each comes after the apps it needs; ties by first change.
+fn order_apps(
+    by_app: &BTreeMap<String, Vec<Operation>>,
+    needs: &BTreeMap<String, BTreeSet<String>>,
+    first_index: &BTreeMap<String, usize>,
+) -> Result<Vec<String>, MakeError> {
+    let mut remaining: Vec<&String> = by_app.keys().collect();
+    remaining.sort_by_key(|a| first_index[*a]);
+    let mut order: Vec<String> = Vec::new();
+    while !remaining.is_empty() {
+        let ready = remaining.iter().position(|app| {
+            needs
+                .get(*app)
+                .into_iter()
+                .flatten()
+                .all(|dep| !by_app.contains_key(dep) || order.contains(dep) || dep == *app)
+        });
+        match ready {
+            Some(i) => order.push(remaining.remove(i).clone()),
+            None => {
+                let a = remaining[0].clone();
+                let b = needs[&a]
+                    .iter()
+                    .find(|d| by_app.contains_key(*d) && !order.contains(d))
+                    .cloned()
+                    .unwrap_or_default();
+                return Err(MakeError::CrossAppCycle { a, b });
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// The table an operation belongs to, for assigning it to an app.
+fn op_owner_table(op: &Operation) -> &str {
+    match op {
+        // A renamed table belongs to whoever owns its new name.
+        Operation::RenameTable(r) => &r.to,
+        other => other.table().unwrap_or(""),
+    }
+}
+
+/// Tables an operation's foreign keys point at.
+fn referenced_tables(op: &Operation) -> Vec<String> {
+    match op {
+        Operation::CreateTable(t) => t
+            .foreign_keys
+            .iter()
+            .map(|f| f.references.clone())
+            .collect(),
+        Operation::AddForeignKey(a) => vec![a.foreign_key.references.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// A table whose removal (or a column's) foreign keys of other tables may block.
+fn removed_target(op: &Operation) -> Option<&str> {
+    match op {
+        Operation::DropTable(d) => Some(&d.name),
+        Operation::DropColumn(d) => Some(&d.table),
+        Operation::RenameTable(r) => Some(&r.from),
+        _ => None,
+    }
+}
+
+/// A readable name from the operations, as Django names them.
+pub fn auto_name(app: &str, ops: &[Operation]) -> String {
+    let model = |table: &str| {
+        table
+            .strip_prefix(&format!("{app}_"))
+            .unwrap_or(table)
+            .to_string()
+    };
+    let fragments: Vec<String> = ops
+        .iter()
+        .map(|op| match op {
+            Operation::CreateTable(t) => model(&t.name),
+            Operation::DropTable(d) => format!("delete_{}", model(&d.name)),
+            Operation::RenameTable(r) => format!("rename_{}_{}", model(&r.from), model(&r.to)),
+            Operation::AddColumn(a) => format!("{}_{}", model(&a.table), a.column.name),
+            Operation::DropColumn(d) => format!("remove_{}_{}", model(&d.table), d.column),
+            Operation::RenameColumn(r) => {
+                format!("rename_{}_{}_{}", r.from, model(&r.table), r.to)
+            }
+            Operation::AlterColumn(a) => format!("alter_{}_{}", model(&a.table), a.column),
+            Operation::CreateIndex(c) => format!("{}_{}", model(&c.table), c.index.name),
+            Operation::DropIndex(d) => format!("remove_{}_{}", model(&d.table), d.name),
+            Operation::RenameIndex(r) => format!("rename_{}_{}", r.from, r.to),
+            Operation::AddForeignKey(a) => format!("{}_{}", model(&a.table), a.foreign_key.name),
+            Operation::DropForeignKey(d) => format!("remove_{}_{}", model(&d.table), d.name),
+            Operation::AddConstraint(a) => format!("{}_{}", model(&a.table), a.constraint.name()),
+            Operation::DropConstraint(d) => format!("remove_{}_{}", model(&d.table), d.name),
+            Operation::RunSql(_) => "run_sql".into(),
+        })
+        .collect();
+    // As Django: the one change, or the first one "_and_more".
+    let name = match fragments.as_slice() {
+        [] => "auto".to_string(),
+        [one] => sanitize(one),
+        [first, ..] => format!("{}_and_more", sanitize(first)),
+    };
+    if name.len() > 52 {
+        "auto".into()
+    } else {
+        name
+    }
+}
+
+/// Lowercase letters, digits and single underscores.
+fn sanitize(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        let c = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        };
+        if !(c == '_' && out.ends_with('_')) {
+            out.push(c);
+        }
+    }
+    let trimmed = out.trim_matches('_');
+    if trimmed.is_empty() {
+        "auto".into()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::*;
+    use crate::types::ColumnType;
+
+    #[test]
+    fn names_read_like_django() {
+        let add = Operation::AddColumn(AddColumn {
+            table: "tracker_transaction".into(),
+            column: ColumnDef {
+                name: "note".into(),
+                ty: ColumnType::Text,
+                null: true,
+                default: None,
+                auto: false,
+            },
+        });
+        assert_eq!(auto_name("tracker", std::slice::from_ref(&add)), "transaction_note");
+        let alter = Operation::AlterColumn(AlterColumn {
+            table: "tracker_transaction".into(),
+            column: "amount".into(),
+            ty: Some(ColumnType::Decimal {
+                precision: 14,
+                scale: 2,
+            }),
+            null: None,
+            default: None,
+            drop_default: false,
+        });
+        assert_eq!(
+            auto_name("tracker", std::slice::from_ref(&alter)),
+            "alter_transaction_amount"
+        );
+        assert_eq!(
+            auto_name("tracker", &[add, alter]),
+            "transaction_note_and_more"
+        );
+        assert_eq!(sanitize("My Name!"), "my_name");
+    }
+}

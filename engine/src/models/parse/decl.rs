@@ -1,0 +1,88 @@
+//! What a `models.toml` declares, as written, with where it was written.
+
+use crate::ast::FkAction;
+use crate::models::source::{Span, Spanned};
+use crate::types::ColumnType;
+
+/// A model as written: one table of the schema.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ModelDecl {
+    pub name: String,
+    /// The model's key (`[Category]`): where model-wide errors point.
+    pub span: Span,
+    pub table: Option<Spanned<String>>,
+    /// `primary_key = [...]`; an empty list means "no primary key".
+    pub primary_key: Option<Spanned<Vec<Spanned<String>>>>,
+    pub fields: Vec<FieldDecl>,
+    pub indexes: Vec<IndexDecl>,
+    pub uniques: Vec<UniqueDecl>,
+    pub checks: Vec<CheckDecl>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FieldDecl {
+    pub name: String,
+    /// The field's key.
+    pub span: Span,
+    pub kind: FieldKind,
+    pub null: bool,
+    pub default: Option<Spanned<Literal>>,
+    pub unique: bool,
+    /// `index = …` as written; foreign keys default to an index, other fields not.
+    pub index: Option<bool>,
+    pub column: Option<Spanned<String>>,
+    /// The span of `primary_key = true`, when written.
+    pub primary_key: Option<Span>,
+    /// The span of `auto = true`, when written.
+    pub auto: Option<Span>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FieldKind {
+    Column {
+        ty: ColumnType,
+    },
+    /// Typed later, as the referenced model's primary key.
+    ForeignKey {
+        /// `"Model"` or `"app.Model"`.
+        target: Spanned<String>,
+        on_delete: Option<Spanned<FkAction>>,
+        on_update: Option<Spanned<FkAction>>,
+    },
+}
+
+/// A `default` as written; whether it fits is known once the column's type is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Literal {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+    /// A TOML date, time or datetime (`default = 2024-01-01`).
+    Temporal(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IndexDecl {
+    pub span: Span,
+    /// Field names (a column name is accepted too).
+    pub columns: Vec<Spanned<String>>,
+    pub unique: bool,
+    pub name: Option<Spanned<String>>,
+    pub predicate: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct UniqueDecl {
+    pub span: Span,
+    pub columns: Vec<Spanned<String>>,
+    pub name: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CheckDecl {
+    /// The key; the constraint is named `<table>_<key>`.
+    pub key: String,
+    pub span: Span,
+    pub expr: String,
+}

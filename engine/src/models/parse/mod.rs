@@ -1,0 +1,366 @@
+//! One app's `models.toml` text → declarations with their source positions.
+//!
+//! This step knows nothing of other models: names in `references`, `indexes`,
+//! `unique` and `primary_key` are checked by `resolve`, which sees every app.
+//! The document is read with `toml_edit`, which keeps the order of keys (a model's
+//! fields are its columns, in order) and the span of every key and value.
+
+mod decl;
+mod lists;
+mod node;
+
+use toml_edit::{ImDocument, Item, Value};
+
+use super::source::{Source, Span, Spanned};
+use super::suggest::closest;
+use crate::ast::FkAction;
+use crate::migration::FileError;
+use crate::types::{ColumnType, TypeError};
+
+pub(crate) use decl::*;
+use lists::{parse_checks, parse_indexes, parse_uniques};
+use node::*;
+
+/// Keys of a model table.
+pub const MODEL_KEYS: &[&str] = &[
+    "table",
+    "fields",
+    "primary_key",
+    "indexes",
+    "unique",
+    "checks",
+];
+
+/// Keys of a field written as a table.
+pub const FIELD_KEYS: &[&str] = &[
+    "type",
+    "null",
+    "default",
+    "unique",
+    "column",
+    "primary_key",
+    "auto",
+    "index",
+    "references",
+    "on_delete",
+    "on_update",
+];
+
+/// Keys of an entry of `indexes` written as a table.
+pub const INDEX_KEYS: &[&str] = &["columns", "unique", "name", "where"];
+
+/// Keys of an entry of `unique` written as a table.
+pub const UNIQUE_KEYS: &[&str] = &["columns", "name"];
+
+/// The spellings of `on_delete` / `on_update`.
+const ACTIONS: &[(&str, FkAction)] = &[
+    ("cascade", FkAction::Cascade),
+    ("restrict", FkAction::Restrict),
+    ("set null", FkAction::SetNull),
+    ("set default", FkAction::SetDefault),
+    ("no action", FkAction::NoAction),
+];
+
+/// Parses the whole file.
+pub(crate) fn parse(src: &Source) -> Result<Vec<ModelDecl>, FileError> {
+    let doc = ImDocument::parse(src.text).map_err(|e| {
+        // One line, so it reads well after `path:line:column:`.
+        let message: Vec<&str> = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        src.error_at(e.span().map_or(0, |s| s.start), message.join("; "))
+    })?;
+    let root = doc.as_table();
+    let mut models = Vec::new();
+    for (name, item) in root.iter() {
+        let span = key_span(root, name);
+        models.push(parse_model(src, name, span, item)?);
+    }
+    Ok(models)
+}
+
+fn parse_model(src: &Source, name: &str, span: Span, item: &Item) -> Result<ModelDecl, FileError> {
+    let Some(table) = item.as_table_like() else {
+        return Err(src.error(
+            &span,
+            format!(
+                "`{name}` must be a model, e.g. `[{name}]` followed by `fields.name = \"text\"`"
+            ),
+        ));
+    };
+    if name.is_empty() || name.contains('.') {
+        return Err(src.error(
+            &span,
+            format!("model name `{name}` must be non-empty and without `.` (`references` uses `.` between app and model)"),
+        ));
+    }
+    let mut model = ModelDecl {
+        name: name.to_string(),
+        span,
+        table: None,
+        primary_key: None,
+        fields: Vec::new(),
+        indexes: Vec::new(),
+        uniques: Vec::new(),
+        checks: Vec::new(),
+    };
+    for (key, value) in table.iter() {
+        let key_span = key_span(table, key);
+        let at = node_span(value, &key_span);
+        match key {
+            "table" => model.table = Some(non_empty_str(src, value, &at, "table")?),
+            "fields" => model.fields = parse_fields(src, name, value, &at)?,
+            "primary_key" => {
+                model.primary_key = Some(Spanned::new(
+                    str_list(src, value, &at, "primary_key", true)?,
+                    at,
+                ))
+            }
+            "indexes" => model.indexes = parse_indexes(src, value, &at)?,
+            "unique" => model.uniques = parse_uniques(src, value, &at)?,
+            "checks" => model.checks = parse_checks(src, value, &at)?,
+            _ => {
+                let hint = match closest(key, MODEL_KEYS.iter().copied()) {
+                    Some(k) => format!("did you mean `{k}`?"),
+                    // The usual slip: a field written straight under the model.
+                    None => format!(
+                        "model keys are {}; fields go under `fields` (`fields.{key} = …` or `[{name}.fields]`)",
+                        MODEL_KEYS.join(", ")
+                    ),
+                };
+                return Err(src.error(
+                    &key_span,
+                    format!("unknown key `{key}` in model `{name}`; {hint}"),
+                ));
+            }
+        }
+    }
+    Ok(model)
+}
+
+fn parse_fields(
+    src: &Source,
+    model: &str,
+    item: &dyn Node,
+    at: &Span,
+) -> Result<Vec<FieldDecl>, FileError> {
+    let Some(table) = item.as_table_like() else {
+        return Err(src.error(
+            at,
+            format!("`fields` of model `{model}` must be a table of field = type, e.g. `fields.name = \"varchar(50)\"`"),
+        ));
+    };
+    table
+        .iter()
+        .map(|(name, value)| parse_field(src, name, key_span(table, name), value))
+        .collect()
+}
+
+fn parse_field(
+    src: &Source,
+    name: &str,
+    span: Span,
+    node: &dyn Node,
+) -> Result<FieldDecl, FileError> {
+    let at = node_span(node, &span);
+    let mut field = FieldDecl {
+        name: name.to_string(),
+        span: span.clone(),
+        kind: FieldKind::Column {
+            ty: ColumnType::Text,
+        },
+        null: false,
+        default: None,
+        unique: false,
+        index: None,
+        column: None,
+        primary_key: None,
+        auto: None,
+    };
+    if let Some(text) = node.as_str() {
+        let (ty, null) = parse_type(src, text, &at)?;
+        field.kind = FieldKind::Column { ty };
+        field.null = null;
+        return Ok(field);
+    }
+    let Some(table) = node.as_table_like() else {
+        return Err(src.error(
+            &at,
+            format!("field `{name}` must be a type like \"varchar(50)\" or a table like {{ type = \"text\", null = true }}"),
+        ));
+    };
+
+    // Read every key first: which ones are allowed depends on `references`.
+    let mut ty: Option<(Span, ColumnType, bool)> = None;
+    let mut null: Option<(Span, bool)> = None;
+    let mut references: Option<Spanned<String>> = None;
+    let mut on_delete = None;
+    let mut on_update = None;
+    for (key, value) in table.iter() {
+        let key_span = key_span(table, key);
+        let at = node_span(value, &key_span);
+        match key {
+            "type" => {
+                let text = str_value(src, value, &at, "type")?;
+                let (t, nullable) = parse_type(src, &text, &at)?;
+                ty = Some((key_span, t, nullable));
+            }
+            "null" => null = Some((at.clone(), bool_value(src, value, &at, key)?)),
+            "default" => field.default = Some(Spanned::new(literal(src, value, &at)?, at)),
+            "unique" => field.unique = bool_value(src, value, &at, key)?,
+            "index" => field.index = Some(bool_value(src, value, &at, key)?),
+            "column" => field.column = Some(non_empty_str(src, value, &at, key)?),
+            "primary_key" => {
+                field.primary_key = bool_value(src, value, &at, key)?.then_some(key_span)
+            }
+            "auto" => field.auto = bool_value(src, value, &at, key)?.then_some(key_span),
+            "references" => references = Some(non_empty_str(src, value, &at, key)?),
+            "on_delete" => on_delete = Some((key_span, action(src, value, &at, key)?)),
+            "on_update" => on_update = Some((key_span, action(src, value, &at, key)?)),
+            _ => {
+                return Err(src.error(
+                    &key_span,
+                    format!(
+                        "unknown key `{key}` in field `{name}`{}",
+                        known_keys_hint(key, FIELD_KEYS)
+                    ),
+                ))
+            }
+        }
+    }
+
+    field.kind = match references {
+        Some(target) => {
+            if let Some((span, ..)) = ty {
+                return Err(src.error(
+                    &span,
+                    format!("foreign key `{name}` takes its type from the referenced model's primary key; remove `type`"),
+                ));
+            }
+            if let Some(span) = &field.auto {
+                return Err(src.error(span, format!("foreign key `{name}` cannot be `auto`")));
+            }
+            FieldKind::ForeignKey {
+                target,
+                on_delete: on_delete.map(|(_, a)| a),
+                on_update: on_update.map(|(_, a)| a),
+            }
+        }
+        None => {
+            let action_key = match (&on_delete, &on_update) {
+                (Some((span, _)), _) => Some(("on_delete", span)),
+                (None, Some((span, _))) => Some(("on_update", span)),
+                (None, None) => None,
+            };
+            if let Some((key, span)) = action_key {
+                return Err(src.error(
+                    span,
+                    format!("`{key}` applies only to a foreign key (a field with `references`)"),
+                ));
+            }
+            let Some((_, t, nullable)) = ty else {
+                return Err(src.error(
+                    &span,
+                    format!("field `{name}` needs a `type` (or `references` for a foreign key)"),
+                ));
+            };
+            field.null = nullable;
+            FieldKind::Column { ty: t }
+        }
+    };
+    if let Some((span, null)) = null {
+        if field.null && !null {
+            return Err(src.error(
+                &span,
+                format!("field `{name}`: the type's `?` says nullable but `null = false`"),
+            ));
+        }
+        field.null = null;
+    }
+    Ok(field)
+}
+
+/// A type string; a trailing `?` makes the column nullable.
+fn parse_type(src: &Source, text: &str, at: &Span) -> Result<(ColumnType, bool), FileError> {
+    let trimmed = text.trim();
+    let (name, nullable) = match trimmed.strip_suffix('?') {
+        Some(name) => (name.trim_end(), true),
+        None => (trimmed, false),
+    };
+    match name.parse::<ColumnType>() {
+        Ok(ty) => Ok((ty, nullable)),
+        Err(TypeError::Unknown { .. }) => Err(src.error(at, unknown_type(name))),
+        Err(e) => Err(src.error(at, e.to_string())),
+    }
+}
+
+/// "unknown type" with the nearest known type, keeping the user's arguments
+/// (`varchr(5)` → `varchar(5)`).
+fn unknown_type(name: &str) -> String {
+    let (base, args) = match name.split_once('(') {
+        Some((base, rest)) => (base.trim(), Some(rest.trim_end_matches(')'))),
+        None => (name, None),
+    };
+    let bases = ColumnType::NAMES
+        .iter()
+        .map(|n| n.split_once('(').map_or(*n, |(b, _)| b));
+    let Some(found) = closest(base, bases) else {
+        return format!(
+            "unknown type `{name}`; known types: {}",
+            ColumnType::NAMES.join(", ")
+        );
+    };
+    let known = ColumnType::NAMES
+        .iter()
+        .find(|n| n.split_once('(').map_or(**n, |(b, _)| b) == found)
+        .copied()
+        .unwrap_or(found);
+    let suggestion = match (known.contains('('), args) {
+        (true, Some(args)) => format!("{found}({args})"),
+        _ => known.to_string(),
+    };
+    format!("unknown type `{name}`; did you mean `{suggestion}`?")
+}
+
+fn action(
+    src: &Source,
+    node: &dyn Node,
+    at: &Span,
+    key: &str,
+) -> Result<Spanned<FkAction>, FileError> {
+    let text = str_value(src, node, at, key)?;
+    ACTIONS
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|(_, a)| Spanned::new(*a, at.clone()))
+        .ok_or_else(|| {
+            let names = ACTIONS.iter().map(|(n, _)| *n);
+            let hint = match closest(&text, names.clone()) {
+                Some(n) => format!("did you mean `{n}`?"),
+                None => format!("one of: {}", names.collect::<Vec<_>>().join(", ")),
+            };
+            src.error(at, format!("unknown `{key}` action `{text}`; {hint}"))
+        })
+}
+
+fn literal(src: &Source, node: &dyn Node, at: &Span) -> Result<Literal, FileError> {
+    let value = node.as_value().ok_or_else(|| bad_default(src, at))?;
+    Ok(match value {
+        Value::String(s) => Literal::Text(s.value().clone()),
+        Value::Integer(i) => Literal::Int(*i.value()),
+        Value::Float(f) => Literal::Float(*f.value()),
+        Value::Boolean(b) => Literal::Bool(*b.value()),
+        Value::Datetime(d) => Literal::Temporal(d.value().to_string()),
+        Value::Array(_) | Value::InlineTable(_) => return Err(bad_default(src, at)),
+    })
+}
+
+fn bad_default(src: &Source, at: &Span) -> FileError {
+    src.error(
+        at,
+        "`default` must be a literal (a number, a string, true or false) or \"now\" / \"uuid\"",
+    )
+}

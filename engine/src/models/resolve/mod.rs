@@ -1,0 +1,312 @@
+//! Every app's declarations → one schema.
+//!
+//! Runs once all apps are parsed, because a foreign key may point into another app
+//! and its column takes the type of the referenced primary key (which may itself be
+//! a foreign key). The tables built here are finally applied to an empty
+//! [`SchemaState`], so the models obey exactly the rules migrations obey.
+
+mod default;
+mod layout;
+mod table;
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::parse::{FieldKind, ModelDecl};
+use super::source::{Source, Span, Spanned};
+use super::suggest::did_you_mean;
+use super::{AppModels, ModelInfo, Models};
+use crate::ast::*;
+use crate::migration::FileError;
+use crate::state::SchemaState;
+use crate::types::ColumnType;
+
+/// The column Django adds when a model names no primary key.
+const IMPLICIT_ID: &str = "id";
+
+pub(crate) fn resolve(apps: &[AppModels]) -> Result<Models, FileError> {
+    let resolver = Resolver::new(apps)?;
+    let mut tables = Vec::with_capacity(resolver.models.len());
+    for m in 0..resolver.models.len() {
+        tables.push(resolver.table(m)?);
+    }
+    resolver.validate(&tables)?;
+
+    let mut models = Models::default();
+    for app in apps {
+        models
+            .app_dependencies
+            .insert(app.app.clone(), BTreeSet::new());
+    }
+    for (model, table) in resolver.models.iter().zip(&tables) {
+        models
+            .owners
+            .insert(table.name.clone(), model.app.app.clone());
+        models.declared.insert(table.name.clone(), model.info());
+    }
+    for table in tables {
+        let app = &models.owners[&table.name];
+        let referenced: BTreeSet<String> = table
+            .foreign_keys
+            .iter()
+            .map(|fk| models.owners[&fk.references].clone())
+            .filter(|target| target != app)
+            .collect();
+        models
+            .app_dependencies
+            .entry(app.clone())
+            .or_default()
+            .extend(referenced);
+        models.state.tables.insert(table.name.clone(), table);
+    }
+    Ok(models)
+}
+
+/// One model, where it comes from, and its table's name.
+struct ModelRef<'a> {
+    app: &'a AppModels,
+    decl: &'a ModelDecl,
+    table: String,
+    /// The column of each field, in field order.
+    columns: Vec<String>,
+    primary_key: PrimaryKey,
+}
+
+impl ModelRef<'_> {
+    fn src(&self) -> Source<'_> {
+        Source::new(&self.app.path, &self.app.text)
+    }
+
+    fn info(&self) -> ModelInfo {
+        let implicit = (self.primary_key == PrimaryKey::Implicit)
+            .then(|| (IMPLICIT_ID.to_string(), IMPLICIT_ID.to_string()));
+        let fields = self
+            .decl
+            .fields
+            .iter()
+            .zip(&self.columns)
+            .map(|(f, c)| (f.name.clone(), c.clone()));
+        ModelInfo {
+            app: self.app.app.clone(),
+            model: self.decl.name.clone(),
+            fields: implicit.into_iter().chain(fields).collect(),
+        }
+    }
+
+    /// `app.Model`, as messages name a model.
+    fn qualified(&self) -> String {
+        format!("{}.{}", self.app.app, self.decl.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum PrimaryKey {
+    /// No primary key was declared: Django's `id bigint` auto column, first.
+    Implicit,
+    /// These fields (by index), in key order; empty for `primary_key = []`.
+    Fields(Vec<usize>),
+}
+
+struct Resolver<'a> {
+    apps: &'a [AppModels],
+    models: Vec<ModelRef<'a>>,
+    by_name: HashMap<(&'a str, &'a str), usize>,
+}
+
+impl<'a> Resolver<'a> {
+    /// Indexes every model and works out its table, columns and primary key:
+    /// everything that needs no other model.
+    fn new(apps: &'a [AppModels]) -> Result<Self, FileError> {
+        let mut models: Vec<ModelRef<'a>> = Vec::new();
+        let mut by_name = HashMap::new();
+        let mut tables: HashMap<String, usize> = HashMap::new();
+        for app in apps {
+            for decl in &app.models {
+                let table = match &decl.table {
+                    Some(t) => t.value.clone(),
+                    None => format!("{}_{}", app.app, decl.name.to_lowercase()),
+                };
+                let mut model = ModelRef {
+                    app,
+                    decl,
+                    table: table.clone(),
+                    columns: Vec::new(),
+                    primary_key: PrimaryKey::Implicit,
+                };
+                if let Some(&other) = tables.get(&table) {
+                    let at = decl.table.as_ref().map_or(&decl.span, |t| &t.span);
+                    return Err(model.src().error(
+                        at,
+                        format!(
+                            "model `{}` uses table `{table}`, which is already the table of model `{}`",
+                            model.qualified(),
+                            models[other].qualified()
+                        ),
+                    ));
+                }
+                model.columns = layout::columns(&model)?;
+                model.primary_key = layout::primary_key(&model)?;
+                tables.insert(table, models.len());
+                by_name.insert((app.app.as_str(), decl.name.as_str()), models.len());
+                models.push(model);
+            }
+        }
+        Ok(Self {
+            apps,
+            models,
+            by_name,
+        })
+    }
+
+    /// The model a foreign key field points at.
+    fn target(&self, m: usize, target: &Spanned<String>) -> Result<usize, FileError> {
+        let model = &self.models[m];
+        let src = model.src();
+        let (app, name) = match target.value.split_once('.') {
+            Some((app, name)) => (app, name),
+            None => (model.app.app.as_str(), target.value.as_str()),
+        };
+        if !self.apps.iter().any(|a| a.app == app) {
+            return Err(src.error(
+                &target.span,
+                format!(
+                    "unknown app `{app}` in `{}`{}",
+                    target.value,
+                    did_you_mean(app, self.apps.iter().map(|a| a.app.as_str()))
+                ),
+            ));
+        }
+        if let Some(&found) = self.by_name.get(&(app, name)) {
+            return Ok(found);
+        }
+        let in_app = self
+            .models
+            .iter()
+            .filter(|o| o.app.app == app)
+            .map(|o| o.decl.name.as_str());
+        let mut hint = did_you_mean(name, in_app);
+        if hint.is_empty() {
+            // `User` written for `auth.User`: the model exists, in another app.
+            if let Some(o) = self.models.iter().find(|o| o.decl.name == name) {
+                hint = format!("; did you mean `{}`?", o.qualified());
+            }
+        }
+        Err(src.error(
+            &target.span,
+            format!("unknown model `{name}` in app `{app}`{hint}"),
+        ))
+    }
+
+    /// The type of field `f` of model `m`; a foreign key's is its target's key type.
+    /// `chain` holds the foreign keys being followed, to refuse a cycle of them.
+    fn field_type(
+        &self,
+        m: usize,
+        f: usize,
+        chain: &mut Vec<(usize, usize)>,
+    ) -> Result<ColumnType, FileError> {
+        let target = match &self.models[m].decl.fields[f].kind {
+            FieldKind::Column { ty } => return Ok(*ty),
+            FieldKind::ForeignKey { target, .. } => target,
+        };
+        if chain.contains(&(m, f)) {
+            let (first_m, first_f) = chain[0];
+            let first = &self.models[first_m];
+            return Err(first.src().error(
+                &first.decl.fields[first_f].span,
+                format!(
+                    "foreign key `{}` of model `{}` is typed by a chain of primary keys that leads back to itself",
+                    first.decl.fields[first_f].name,
+                    first.qualified()
+                ),
+            ));
+        }
+        chain.push((m, f));
+        let t = self.target(m, target)?;
+        let (_, key) = self.single_key(m, &target.span, t)?;
+        let ty = match key {
+            None => ColumnType::BigInt,
+            Some(g) => self.field_type(t, g, chain)?,
+        };
+        chain.pop();
+        Ok(ty)
+    }
+
+    /// The column a foreign key of model `m` (its target written at `written`)
+    /// references in model `t`: `t`'s single-column primary key, with that key's
+    /// field (`None` for the implicit `id`).
+    fn single_key(
+        &self,
+        m: usize,
+        written: &Span,
+        t: usize,
+    ) -> Result<(String, Option<usize>), FileError> {
+        let target = &self.models[t];
+        match &target.primary_key {
+            PrimaryKey::Implicit => Ok((IMPLICIT_ID.to_string(), None)),
+            PrimaryKey::Fields(fields) if fields.len() == 1 => {
+                Ok((target.columns[fields[0]].clone(), Some(fields[0])))
+            }
+            PrimaryKey::Fields(fields) => {
+                let model = &self.models[m];
+                let why = if fields.is_empty() {
+                    "has no primary key".to_string()
+                } else {
+                    let names: Vec<_> = fields
+                        .iter()
+                        .map(|&g| target.decl.fields[g].name.as_str())
+                        .collect();
+                    format!("has a composite primary key ({})", names.join(", "))
+                };
+                Err(model.src().error(
+                    written,
+                    format!(
+                        "model `{}` {why}; a foreign key field needs a single-column primary key to reference",
+                        target.qualified()
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Applies the tables to an empty state, as migrations would create them: every
+    /// table first, then every foreign key (so the order of models and cycles
+    /// between them do not matter). A refusal is placed at the model, or at the
+    /// foreign key's field.
+    fn validate(&self, tables: &[TableDef]) -> Result<(), FileError> {
+        let mut state = SchemaState::new();
+        for (model, table) in self.models.iter().zip(tables) {
+            let bare = TableDef {
+                foreign_keys: Vec::new(),
+                ..table.clone()
+            };
+            state.apply(&Operation::CreateTable(bare)).map_err(|e| {
+                model.src().error(
+                    &model.decl.span,
+                    format!("model `{}`: {e}", model.decl.name),
+                )
+            })?;
+        }
+        for (model, table) in self.models.iter().zip(tables) {
+            for fk in &table.foreign_keys {
+                let field = model
+                    .decl
+                    .fields
+                    .iter()
+                    .zip(&model.columns)
+                    .find(|(_, c)| fk.columns.contains(c))
+                    .map_or(&model.decl.span, |(f, _)| &f.span);
+                state
+                    .apply(&Operation::AddForeignKey(AddForeignKey {
+                        table: table.name.clone(),
+                        foreign_key: fk.clone(),
+                    }))
+                    .map_err(|e| {
+                        model
+                            .src()
+                            .error(field, format!("model `{}`: {e}", model.decl.name))
+                    })?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,242 @@
+//! One model → its `TableDef`: columns, keys, constraints and indexes, with the
+//! generated names migrations use (`<table>_<columns>_uniq` / `_idx` / `_fk`).
+
+use std::collections::BTreeSet;
+
+use super::default::default_value;
+use super::{ModelRef, PrimaryKey, Resolver, IMPLICIT_ID};
+use crate::ast::*;
+use crate::migration::FileError;
+use crate::models::parse::{FieldDecl, FieldKind};
+use crate::models::source::{Source, Span};
+use crate::naming::generated_name;
+use crate::types::ColumnType;
+
+impl Resolver<'_> {
+    /// The table of model `m`, with its foreign keys.
+    pub(super) fn table(&self, m: usize) -> Result<TableDef, FileError> {
+        let model = &self.models[m];
+        let mut t = TableDef {
+            name: model.table.clone(),
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            uniques: Vec::new(),
+            checks: Vec::new(),
+            foreign_keys: Vec::new(),
+            indexes: Vec::new(),
+        };
+        match &model.primary_key {
+            PrimaryKey::Implicit => {
+                t.columns.push(ColumnDef {
+                    name: IMPLICIT_ID.into(),
+                    ty: ColumnType::BigInt,
+                    null: false,
+                    default: None,
+                    auto: true,
+                });
+                t.primary_key.push(IMPLICIT_ID.into());
+            }
+            PrimaryKey::Fields(fields) => {
+                t.primary_key = fields.iter().map(|&f| model.columns[f].clone()).collect();
+            }
+        }
+        let mut names = ObjectNames::default();
+        for f in 0..model.decl.fields.len() {
+            let column = self.column(m, f, &t.primary_key)?;
+            t.columns.push(column);
+            self.field_objects(m, f, &mut t, &mut names)?;
+        }
+        self.model_objects(model, &mut t, &mut names)?;
+        Ok(t)
+    }
+
+    /// The column of field `f`, checked against the key it may be part of.
+    fn column(&self, m: usize, f: usize, primary_key: &[String]) -> Result<ColumnDef, FileError> {
+        let model = &self.models[m];
+        let field = &model.decl.fields[f];
+        let src = model.src();
+        let name = model.columns[f].clone();
+        let ty = self.field_type(m, f, &mut Vec::new())?;
+        let default = match &field.default {
+            Some(d) => Some(default_value(&src, d, ty, &field.name)?),
+            None => None,
+        };
+        if let Some(span) = &field.auto {
+            let problem = if !ty.is_integer() {
+                Some(format!("`auto` needs an integer type, not {ty}"))
+            } else if primary_key != [name.clone()] {
+                Some(format!(
+                    "`auto` field `{}` must be the model's whole primary key (`primary_key = true`)",
+                    field.name
+                ))
+            } else if default.is_some() {
+                Some(format!(
+                    "`auto` field `{}` cannot have a default",
+                    field.name
+                ))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(src.error(span, problem));
+            }
+        }
+        if field.null && primary_key.contains(&name) {
+            return Err(src.error(
+                &field.span,
+                format!("primary key field `{}` cannot be nullable", field.name),
+            ));
+        }
+        Ok(ColumnDef {
+            name,
+            ty,
+            null: field.null,
+            default,
+            auto: field.auto.is_some(),
+        })
+    }
+
+    /// What field `f` adds besides its column: its unique constraint, foreign key
+    /// and index.
+    fn field_objects(
+        &self,
+        m: usize,
+        f: usize,
+        t: &mut TableDef,
+        names: &mut ObjectNames,
+    ) -> Result<(), FileError> {
+        let model = &self.models[m];
+        let field = &model.decl.fields[f];
+        let src = model.src();
+        let columns = vec![model.columns[f].clone()];
+        let in_key = t.primary_key.contains(&columns[0]);
+        if field.unique {
+            let name = names.claim(&src, generated_name(&t.name, &columns, "uniq"), &field.span)?;
+            t.uniques.push(UniqueDef {
+                name,
+                columns: columns.clone(),
+            });
+        }
+        if let FieldKind::ForeignKey {
+            target,
+            on_delete,
+            on_update,
+        } = &field.kind
+        {
+            let target_model = self.target(m, target)?;
+            let (referenced, _) = self.single_key(m, &target.span, target_model)?;
+            require_nullable_for_set_null(&src, field)?;
+            let name = names.claim(&src, generated_name(&t.name, &columns, "fk"), &field.span)?;
+            t.foreign_keys.push(ForeignKeyDef {
+                name,
+                columns: columns.clone(),
+                references: self.models[target_model].table.clone(),
+                referenced_columns: vec![referenced],
+                on_delete: on_delete.as_ref().map(|a| a.value),
+                on_update: on_update.as_ref().map(|a| a.value),
+            });
+        }
+        // A foreign key gets an index, as in Django, unless a unique constraint or
+        // the primary key already indexes its column.
+        let is_fk = matches!(field.kind, FieldKind::ForeignKey { .. });
+        if field.index.unwrap_or(is_fk && !field.unique && !in_key) {
+            let name = names.claim(&src, generated_name(&t.name, &columns, "idx"), &field.span)?;
+            t.indexes.push(IndexDef {
+                name,
+                columns,
+                unique: false,
+                predicate: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// The model's own `indexes`, `unique` and `checks`, after the fields' objects.
+    fn model_objects(
+        &self,
+        model: &ModelRef,
+        t: &mut TableDef,
+        names: &mut ObjectNames,
+    ) -> Result<(), FileError> {
+        let src = model.src();
+        let decl = model.decl;
+        for index in &decl.indexes {
+            let columns = model.columns_of(&index.columns, "an index")?;
+            let suffix = if index.unique { "uniq" } else { "idx" };
+            let (name, at) = match &index.name {
+                Some(n) => (n.value.clone(), &n.span),
+                None => (generated_name(&t.name, &columns, suffix), &index.span),
+            };
+            t.indexes.push(IndexDef {
+                name: names.claim(&src, name, at)?,
+                columns,
+                unique: index.unique,
+                predicate: index.predicate.clone(),
+            });
+        }
+        for unique in &decl.uniques {
+            let columns = model.columns_of(&unique.columns, "a unique constraint")?;
+            let (name, at) = match &unique.name {
+                Some(n) => (n.value.clone(), &n.span),
+                None => (generated_name(&t.name, &columns, "uniq"), &unique.span),
+            };
+            t.uniques.push(UniqueDef {
+                name: names.claim(&src, name, at)?,
+                columns,
+            });
+        }
+        for check in &decl.checks {
+            let name = generated_name(&t.name, &[], &check.key);
+            t.checks.push(CheckDef {
+                name: names.claim(&src, name, &check.span)?,
+                expr: check.expr.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `set null` writes NULL into the column, so the column must accept it.
+fn require_nullable_for_set_null(src: &Source, field: &FieldDecl) -> Result<(), FileError> {
+    let FieldKind::ForeignKey {
+        on_delete,
+        on_update,
+        ..
+    } = &field.kind
+    else {
+        return Ok(());
+    };
+    match [on_delete, on_update]
+        .into_iter()
+        .flatten()
+        .find(|a| a.value == FkAction::SetNull && !field.null)
+    {
+        Some(action) => Err(src.error(
+            &action.span,
+            format!(
+                "`set null` needs a nullable field; add `null = true` to `{}`",
+                field.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The index and constraint names of one model, to place a clash at the second
+/// declaration (a clash between models is found when the tables are validated).
+#[derive(Default)]
+pub(super) struct ObjectNames {
+    taken: BTreeSet<String>,
+}
+
+impl ObjectNames {
+    fn claim(&mut self, src: &Source, name: String, at: &Span) -> Result<String, FileError> {
+        if !self.taken.insert(name.clone()) {
+            return Err(src.error(
+                at,
+                format!("the index or constraint name `{name}` is used twice in this model"),
+            ));
+        }
+        Ok(name)
+    }
+}

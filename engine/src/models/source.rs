@@ -1,0 +1,61 @@
+//! Positions in a `models.toml` and the errors placed at them.
+
+use std::ops::Range;
+use std::path::Path;
+
+use crate::migration::{line_column, FileError};
+
+/// A byte range of the file's text.
+pub(crate) type Span = Range<usize>;
+
+/// A value together with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Self { value, span }
+    }
+}
+
+/// The file being read, for errors that show a line and column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(path: &'a Path, text: &'a str) -> Self {
+        Self { path, text }
+    }
+
+    /// An error at `span`. A span over a quoted string points at its first
+    /// character rather than the quote, as the migration-file errors do.
+    pub fn error(&self, span: &Span, message: impl Into<String>) -> FileError {
+        let start = span.start.min(self.text.len());
+        let rest = &self.text[start..];
+        let quote = if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+            3
+        } else if rest.starts_with('"') || rest.starts_with('\'') {
+            1
+        } else {
+            0
+        };
+        self.error_at(start + quote, message)
+    }
+
+    pub fn error_at(&self, offset: usize, message: impl Into<String>) -> FileError {
+        let (line, column) = line_column(self.text, offset);
+        FileError::Syntax {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+            source_line: self.text.lines().nth(line - 1).unwrap_or("").to_string(),
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Tests of models.toml: reading (`read`), mistakes (`bad_input`), writing
+//! (`write`) and the published JSON Schemas (`schemas`).
+
+mod bad_input;
+mod read;
+mod schemas;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::ast::TableDef;
+
+pub(super) fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Resolves `(app, text)` pairs as one project.
+pub(super) fn models(apps: &[(&str, &str)]) -> Result<Models, ModelsError> {
+    let parsed: Vec<AppModels> = apps
+        .iter()
+        .map(|(app, text)| parse_app(app, Path::new(&format!("apps/{app}/models.toml")), text))
+        .collect::<Result<_, _>>()?;
+    resolve(&parsed)
+}
+
+pub(super) fn table<'a>(m: &'a Models, name: &str) -> &'a TableDef {
+    m.state
+        .tables
+        .get(name)
+        .unwrap_or_else(|| panic!("no table {name} in {:?}", m.state.tables.keys()))
+}
+
+pub(super) const AUTH: &str = r#"
+[User]
+fields.username = { type = "varchar(150)", unique = true }
+"#;

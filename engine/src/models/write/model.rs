@@ -1,0 +1,339 @@
+//! One table → one model: its fields first (each taking the objects a field flag
+//! can say), then the model keys for whatever is left.
+
+use std::collections::BTreeSet;
+
+use super::syntax::{default_literal, inline, key, list, string};
+use super::ModelNames;
+use crate::ast::*;
+use crate::naming::generated_name;
+use crate::state::SchemaState;
+use crate::types::ColumnType;
+
+pub(super) struct ModelWriter<'a> {
+    app: &'a str,
+    t: &'a TableDef,
+    schema: &'a SchemaState,
+    names: &'a ModelNames,
+    /// What models.toml cannot say exactly, for `# NOTE:` lines.
+    notes: Vec<String>,
+    /// The objects no field flag has taken yet.
+    uniques: Vec<&'a UniqueDef>,
+    indexes: Vec<&'a IndexDef>,
+    foreign_keys: Vec<&'a ForeignKeyDef>,
+    fields: Vec<Field<'a>>,
+}
+
+/// How one column is written.
+struct Field<'a> {
+    name: String,
+    column: &'a ColumnDef,
+    foreign_key: Option<&'a ForeignKeyDef>,
+    /// The generated-name unique constraint on just this column exists.
+    unique: bool,
+    /// The generated-name plain index on just this column exists.
+    index: bool,
+}
+
+impl<'a> ModelWriter<'a> {
+    pub fn new(
+        app: &'a str,
+        t: &'a TableDef,
+        schema: &'a SchemaState,
+        names: &'a ModelNames,
+    ) -> Self {
+        Self {
+            app,
+            t,
+            schema,
+            names,
+            notes: Vec::new(),
+            uniques: t.uniques.iter().collect(),
+            indexes: t.indexes.iter().collect(),
+            foreign_keys: t.foreign_keys.iter().collect(),
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn write(mut self) -> String {
+        let model = self.names.model(&self.t.name);
+        self.collect_fields();
+        let head = self.model_keys(&model);
+        let body: Vec<String> = (0..self.fields.len()).map(|f| self.field_line(f)).collect();
+
+        let mut out = String::new();
+        for note in &self.notes {
+            out.push_str(&format!("# NOTE: {note}\n"));
+        }
+        if !head.is_empty() || body.is_empty() {
+            out.push_str(&format!("[{}]\n", key(&model)));
+            head.iter().for_each(|l| out.push_str(&format!("{l}\n")));
+        }
+        if !body.is_empty() {
+            if !head.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&format!("[{}.fields]\n", key(&model)));
+            body.iter().for_each(|l| out.push_str(&format!("{l}\n")));
+        }
+        out
+    }
+
+    /// One field per column (but the implicit `id`), taking the foreign key,
+    /// unique constraint and index a field can declare itself.
+    fn collect_fields(&mut self) {
+        let t = self.t;
+        let implicit_id = is_implicit_id(t);
+        let column_names: BTreeSet<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        let mut field_names: BTreeSet<String> = BTreeSet::new();
+        if implicit_id {
+            field_names.insert("id".into());
+        }
+        for c in &t.columns {
+            if implicit_id && c.name == "id" {
+                continue;
+            }
+            let cols = vec![c.name.clone()];
+            let expressible = self
+                .foreign_keys
+                .iter()
+                .position(|fk| self.expressible(fk, c));
+            let foreign_key = expressible.map(|i| self.foreign_keys.remove(i));
+            let name = match foreign_key {
+                Some(fk) => {
+                    let generated = generated_name(&t.name, &cols, "fk");
+                    if fk.name != generated {
+                        self.notes.push(format!(
+                            "foreign key `{}` will be named `{generated}`",
+                            fk.name
+                        ));
+                    }
+                    // `author_id` → field `author`, unless that name is taken.
+                    c.name
+                        .strip_suffix("_id")
+                        .filter(|n| {
+                            !n.is_empty() && !column_names.contains(n) && !field_names.contains(*n)
+                        })
+                        .unwrap_or(&c.name)
+                        .to_string()
+                }
+                None => c.name.clone(),
+            };
+            field_names.insert(name.clone());
+            let unique_name = generated_name(&t.name, &cols, "uniq");
+            let unique = take(&mut self.uniques, |u| {
+                u.columns == cols && u.name == unique_name
+            });
+            let index_name = generated_name(&t.name, &cols, "idx");
+            let index = take(&mut self.indexes, |i| {
+                i.columns == cols && !i.unique && i.predicate.is_none() && i.name == index_name
+            });
+            self.fields.push(Field {
+                name,
+                column: c,
+                foreign_key,
+                unique: unique.is_some(),
+                index: index.is_some(),
+            });
+        }
+        for fk in std::mem::take(&mut self.foreign_keys) {
+            self.notes.push(format!(
+                "foreign key `{}` ({}) → {} ({}) cannot be written in models.toml, which declares only single-column foreign keys to a primary key",
+                fk.name,
+                fk.columns.join(", "),
+                fk.references,
+                fk.referenced_columns.join(", ")
+            ));
+        }
+    }
+
+    /// Whether `fk` can be the field of column `c`: a single-column foreign key to
+    /// the single-column primary key of a known table.
+    fn expressible(&self, fk: &ForeignKeyDef, c: &ColumnDef) -> bool {
+        let Some(target) = self.schema.tables.get(&fk.references) else {
+            return false;
+        };
+        fk.columns == [c.name.clone()]
+            && !c.auto
+            && target.primary_key.len() == 1
+            && fk.referenced_columns == target.primary_key
+            && target
+                .column(&target.primary_key[0])
+                .is_some_and(|k| k.ty == c.ty)
+    }
+
+    /// The field names of `columns`.
+    fn field_list(&self, columns: &[String]) -> String {
+        let names: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                self.fields
+                    .iter()
+                    .find(|f| f.column.name == *c)
+                    .map_or_else(|| c.clone(), |f| f.name.clone())
+            })
+            .collect();
+        list(&names)
+    }
+
+    /// `table`, `primary_key`, `indexes`, `unique` and `checks`, when the defaults
+    /// and the field flags do not already say them.
+    fn model_keys(&mut self, model: &str) -> Vec<String> {
+        let t = self.t;
+        let mut keys = Vec::new();
+        if t.name != format!("{}_{}", self.app, model.to_lowercase()) {
+            keys.push(format!("table = {}", string(&t.name)));
+        }
+        if !is_implicit_id(t) && t.primary_key.len() != 1 {
+            keys.push(format!("primary_key = {}", self.field_list(&t.primary_key)));
+        }
+        if !self.indexes.is_empty() {
+            let entries: Vec<String> = self.indexes.iter().map(|i| self.index(i)).collect();
+            keys.push(format!("indexes = [{}]", entries.join(", ")));
+        }
+        if !self.uniques.is_empty() {
+            let entries: Vec<String> = self.uniques.iter().map(|u| self.unique(u)).collect();
+            keys.push(format!("unique = [{}]", entries.join(", ")));
+        }
+        if !t.checks.is_empty() {
+            let entries: Vec<String> = t.checks.iter().map(|c| self.check(c)).collect();
+            keys.push(format!("checks = {}", inline(&entries)));
+        }
+        keys
+    }
+
+    /// An entry of `indexes`: a plain list when the defaults say the rest.
+    fn index(&self, i: &IndexDef) -> String {
+        let suffix = if i.unique { "uniq" } else { "idx" };
+        let generated = generated_name(&self.t.name, &i.columns, suffix);
+        let columns = self.field_list(&i.columns);
+        if !i.unique && i.predicate.is_none() && i.name == generated {
+            return columns;
+        }
+        let mut parts = vec![format!("columns = {columns}")];
+        if i.unique {
+            parts.push("unique = true".into());
+        }
+        if let Some(p) = &i.predicate {
+            parts.push(format!("where = {}", string(p)));
+        }
+        if i.name != generated {
+            parts.push(format!("name = {}", string(&i.name)));
+        }
+        inline(&parts)
+    }
+
+    /// An entry of `unique`: a plain list unless the name is not the generated one.
+    fn unique(&self, u: &UniqueDef) -> String {
+        let columns = self.field_list(&u.columns);
+        if u.name == generated_name(&self.t.name, &u.columns, "uniq") {
+            return columns;
+        }
+        inline(&[
+            format!("columns = {columns}"),
+            format!("name = {}", string(&u.name)),
+        ])
+    }
+
+    /// An entry of `checks`: its key is the name without the `<table>_` prefix.
+    fn check(&mut self, c: &CheckDef) -> String {
+        let table = &self.t.name;
+        let key_of_name = c
+            .name
+            .strip_prefix(table.as_str())
+            .and_then(|rest| rest.strip_prefix('_'))
+            .filter(|k| generated_name(table, &[], k) == c.name);
+        let k = match key_of_name {
+            Some(k) => k,
+            None => {
+                self.notes.push(format!(
+                    "check constraint `{}` will be named `{}`",
+                    c.name,
+                    generated_name(table, &[], &c.name)
+                ));
+                &c.name
+            }
+        };
+        format!("{} = {}", key(k), string(&c.expr))
+    }
+
+    /// `name = "type"`, or `name = { … }` with what the type string cannot say.
+    fn field_line(&mut self, f: usize) -> String {
+        let field = &self.fields[f];
+        let (name, c, foreign_key) = (field.name.clone(), field.column, field.foreign_key);
+        let (unique, index) = (field.unique, field.index);
+        let in_key = self.t.primary_key.contains(&c.name);
+        let primary_key = in_key && self.t.primary_key.len() == 1;
+        let default = c
+            .default
+            .as_ref()
+            .map(|d| default_literal(d, c.ty, &c.name, &mut self.notes));
+        let mut parts = Vec::new();
+        let value = if let Some(fk) = foreign_key {
+            parts.push(format!(
+                "references = {}",
+                string(&self.names.reference(&fk.references))
+            ));
+            if c.name != format!("{name}_id") {
+                parts.push(format!("column = {}", string(&c.name)));
+            }
+            if c.null {
+                parts.push("null = true".into());
+            }
+            if let Some(d) = default {
+                parts.push(format!("default = {d}"));
+            }
+            for (k, action) in [("on_delete", fk.on_delete), ("on_update", fk.on_update)] {
+                if let Some(a) = action {
+                    parts.push(format!("{k} = {}", string(&a.sql().to_lowercase())));
+                }
+            }
+            if primary_key {
+                parts.push("primary_key = true".into());
+            }
+            if unique {
+                parts.push("unique = true".into());
+            }
+            // Reading gives a foreign key an index unless unique or in the key.
+            if index != (!unique && !in_key) {
+                parts.push(format!("index = {index}"));
+            }
+            inline(&parts)
+        } else {
+            let ty = format!("{}{}", c.ty, if c.null { "?" } else { "" });
+            if default.is_none() && !primary_key && !c.auto && !unique && !index {
+                string(&ty)
+            } else {
+                parts.push(format!("type = {}", string(&ty)));
+                if let Some(d) = default {
+                    parts.push(format!("default = {d}"));
+                }
+                for (flag, set) in [
+                    ("primary_key", primary_key),
+                    ("auto", c.auto),
+                    ("unique", unique),
+                    ("index", index),
+                ] {
+                    if set {
+                        parts.push(format!("{flag} = true"));
+                    }
+                }
+                inline(&parts)
+            }
+        };
+        format!("{} = {value}", key(&name))
+    }
+}
+
+/// `id bigint` auto and the whole primary key: what a model gets by default.
+fn is_implicit_id(t: &TableDef) -> bool {
+    t.primary_key == ["id"]
+        && t.column("id")
+            .is_some_and(|c| c.ty == ColumnType::BigInt && c.auto && !c.null && c.default.is_none())
+}
+
+/// Removes and returns the first item that `matches`.
+fn take<'a, T: ?Sized>(items: &mut Vec<&'a T>, matches: impl Fn(&T) -> bool) -> Option<&'a T> {
+    let i = items.iter().position(|x| matches(x))?;
+    Some(items.remove(i))
+}
