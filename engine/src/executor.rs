@@ -559,8 +559,15 @@ impl Run<'_> {
             let history = self.history;
             let dialect = self.dialect;
             let key = m.key.clone();
-            let checkpoint =
-                move |n: usize| vec![history.update(dialect, &key, RowState::Partial, n, None)];
+            // The last operation's checkpoint is the final "applied" row itself; a run
+            // killed between the two is one operation ahead of its checkpoint, which a
+            // resume recognises.
+            let checkpoint = move |n: usize| {
+                (n < total)
+                    .then(|| history.update(dialect, &key, RowState::Partial, n, None))
+                    .into_iter()
+                    .collect()
+            };
             let start = if resuming || done > 0 {
                 vec![self
                     .history
@@ -659,8 +666,12 @@ impl Run<'_> {
             let history = self.history;
             let dialect = self.dialect;
             let key = m.key.clone();
+            // The last undo's checkpoint is the row's deletion itself.
             let checkpoint = move |undone: usize| {
-                vec![history.update(dialect, &key, RowState::Partial, total - undone, None)]
+                (undone < total)
+                    .then(|| history.update(dialect, &key, RowState::Partial, total - undone, None))
+                    .into_iter()
+                    .collect()
             };
             let bookkeeping = Bookkeeping {
                 start: vec![self.history.update(

@@ -441,7 +441,10 @@ mod tests {
                 auto: false,
             },
         });
-        assert_eq!(auto_name("tracker", std::slice::from_ref(&add)), "transaction_note");
+        assert_eq!(
+            auto_name("tracker", std::slice::from_ref(&add)),
+            "transaction_note"
+        );
         let alter = Operation::AlterColumn(AlterColumn {
             table: "tracker_transaction".into(),
             column: "amount".into(),
