@@ -156,7 +156,10 @@ pub fn plan(
             .apps
             .iter()
             .map(|app| {
-                let name = request.name.clone().unwrap_or_else(|| "custom".into());
+                let name = request
+                    .name
+                    .as_deref()
+                    .map_or_else(|| "custom".into(), sanitize);
                 new_file(
                     project,
                     graph,
