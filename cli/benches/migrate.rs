@@ -28,6 +28,7 @@ fn main() {
     let (load, plan) = time_planning(dir.path());
     println!("load 1000 migration files: {:>8.1} ms", ms(load));
     println!("graph + plan:              {:>8.1} ms", ms(plan));
+    println!("makemigrations --check:    {:>8.1} ms (load, graph, models, diff)", ms(time_makemigrations_check(dir.path())));
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -128,6 +129,26 @@ fn time_planning(root: &Path) -> (Duration, Duration) {
     let plan = graph.plan(&graph.latest_targets(), &Default::default());
     assert_eq!(plan.len(), MIGRATIONS);
     (load, started.elapsed())
+}
+
+/// What `makemigrations --check` does, on models that match the 1000 migrations.
+fn time_makemigrations_check(root: &Path) -> Duration {
+    let project = Project::load(root, &Overrides::default()).unwrap();
+    let graph = Graph::from_project(&project).unwrap();
+    let state = strata_engine::makemigrations::migrations_state(&graph).unwrap();
+    let tables: Vec<_> = state.tables.values().cloned().collect();
+    let text = strata_engine::models::write_app("bench", &tables, &state, &Default::default());
+    std::fs::write(root.join("apps/bench/models.toml"), text).unwrap();
+
+    let started = Instant::now();
+    let project = Project::load(root, &Overrides::default()).unwrap();
+    let graph = Graph::from_project(&project).unwrap();
+    let models = strata_engine::models::load(&project).unwrap();
+    let plan = strata_engine::makemigrations::plan(&project, &graph, &models, &Default::default()).unwrap();
+    let elapsed = started.elapsed();
+    assert!(plan.is_empty(), "the models match the migrations");
+    std::fs::remove_file(root.join("apps/bench/models.toml")).unwrap();
+    elapsed
 }
 
 async fn connect(url: &str) -> Box<dyn Driver> {
