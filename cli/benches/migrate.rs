@@ -28,7 +28,10 @@ fn main() {
     let (load, plan) = time_planning(dir.path());
     println!("load 1000 migration files: {:>8.1} ms", ms(load));
     println!("graph + plan:              {:>8.1} ms", ms(plan));
-    println!("makemigrations --check:    {:>8.1} ms (load, graph, models, diff)", ms(time_makemigrations_check(dir.path())));
+    println!(
+        "makemigrations --check:    {:>8.1} ms (load, graph, models, diff)",
+        ms(time_makemigrations_check(dir.path()))
+    );
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -144,7 +147,8 @@ fn time_makemigrations_check(root: &Path) -> Duration {
     let project = Project::load(root, &Overrides::default()).unwrap();
     let graph = Graph::from_project(&project).unwrap();
     let models = strata_engine::models::load(&project).unwrap();
-    let plan = strata_engine::makemigrations::plan(&project, &graph, &models, &Default::default()).unwrap();
+    let plan = strata_engine::makemigrations::plan(&project, &graph, &models, &Default::default())
+        .unwrap();
     let elapsed = started.elapsed();
     assert!(plan.is_empty(), "the models match the migrations");
     std::fs::remove_file(root.join("apps/bench/models.toml")).unwrap();

@@ -155,31 +155,10 @@ impl Dialect for SqliteDialect {
         })
     }
 
-    /// `"name" type [NOT] NULL [DEFAULT …] [PRIMARY KEY [AUTOINCREMENT]]`.
-    fn column_sql(
-        &self,
-        column: &ColumnDef,
-        inline_pk: bool,
-        ctx: &RenderContext,
-    ) -> RenderResultOf<String> {
-        let mut sql = format!(
-            "{} {} {}",
-            self.table_ident(&column.name, ctx)?,
-            self.column_type(column, ctx)?,
-            if column.null { "NULL" } else { "NOT NULL" }
-        );
-        if let Some(default) = &column.default {
-            sql.push_str(" DEFAULT ");
-            sql.push_str(&self.default_sql(default, column, ctx)?);
-        }
-        if inline_pk {
-            sql.push_str(" PRIMARY KEY");
-            if column.auto {
-                // AUTOINCREMENT: ids are never reused, as on the other databases.
-                sql.push_str(" AUTOINCREMENT");
-            }
-        }
-        Ok(sql)
+    /// AUTOINCREMENT: ids are never reused, as on the other databases. (An auto column
+    /// is always the whole, inline primary key.)
+    fn auto_increment_sql(&self) -> &'static str {
+        "AUTOINCREMENT"
     }
 
     /// Columns (with inline single-column foreign keys), the composite primary key,
