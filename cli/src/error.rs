@@ -66,6 +66,7 @@ pub enum CliError {
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
+            CliError::Driver(DriverError::Url { .. }) => exit::BAD_INPUT,
             CliError::Driver(_) => exit::DATABASE,
             CliError::NeedsInput(_) => exit::NEEDS_INPUT,
             CliError::Make(strata_engine::makemigrations::MakeError::Autodetect(

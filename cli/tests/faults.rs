@@ -239,3 +239,83 @@ for_each_backend!(
     a_failing_second_operation_is_reported_and_resumed,
     second_of_three_fails
 );
+
+/// A checkpoint that lags the schema by one operation — a run killed between an
+/// operation and its checkpoint — is recognised, in both directions.
+fn checkpoint_one_behind(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let config = config(&db);
+    let dir = project(&[
+        ("strata.toml", &config),
+        ("apps/jobs/migrations/0001_control.toml", CONTROL),
+        ("apps/jobs/migrations/0002_slow.toml", SLOW),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate"]).code, 0);
+
+    // Rolling back: `third` is already gone but the row still says 3 done.
+    db.execute("DROP TABLE third");
+    db.execute("UPDATE strata_migrations SET state = 'partial', operations_done = 3 WHERE name = '0002_slow'");
+    let out = strata(dir.path(), &["migrate", "jobs", "0001"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(!db.table_names().contains(&"first".to_string()));
+    assert_eq!(history(&db).len(), 1);
+
+    // Applying: `first` exists but the row says 0 done.
+    assert_eq!(strata(dir.path(), &["migrate"]).code, 0);
+    db.execute("DROP TABLE third");
+    db.execute("UPDATE strata_migrations SET state = 'partial', operations_done = 0 WHERE name = '0002_slow'");
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(history(&db)[1], row("0002_slow", "applied", "3"));
+    assert!(db.table_names().contains(&"third".to_string()));
+}
+
+for_each_backend!(
+    a_checkpoint_one_operation_behind_is_recognised,
+    checkpoint_one_behind
+);
+
+/// A resumed migration after a fresh one in the same run starts from the right state.
+fn resume_after_another_step(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let config = format!(
+        "[project]\napps = [\"jobs\", \"extra\"]\n\n[database]\nurl = {:?}\n",
+        db.url
+    );
+    let dir = project(&[
+        ("strata.toml", &config),
+        ("apps/jobs/migrations/0001_control.toml", CONTROL),
+        ("apps/jobs/migrations/0002_slow.toml", SLOW),
+        ("apps/extra/migrations/.keep", ""),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate"]).code, 0);
+    db.execute("DROP TABLE third");
+    db.execute("UPDATE strata_migrations SET state = 'partial', operations_done = 2 WHERE name = '0002_slow'");
+    std::fs::write(
+        dir.path().join("apps/extra/migrations/0001_initial.toml"),
+        "[[operations]]\nkind = \"create_table\"\nname = \"aaa_extra\"\nprimary_key = [\"id\"]\ncolumns = [{ name = \"id\", type = \"int\" }]\n",
+    )
+    .unwrap();
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("Applying extra.0001_initial"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("Resuming jobs.0002_slow"),
+        "{}",
+        out.stdout
+    );
+    assert!(db.table_names().contains(&"third".to_string()));
+}
+
+for_each_backend!(
+    a_resume_after_another_migration_in_the_same_run,
+    resume_after_another_step
+);

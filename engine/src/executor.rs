@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tracing::{info, info_span, warn, Instrument};
 
+use crate::ast::Operation;
 use crate::dialect::driver::{Driver, DriverError, LockAttempt};
 use crate::dialect::{Dialect, ServerVersion};
 use crate::drift;
@@ -356,6 +357,7 @@ async fn migrate_locked(
             .collect(),
         running: None,
         backward: BTreeMap::new(),
+        partial_before: BTreeMap::new(),
     };
     run.prepare_backward(&steps, driver.version())?;
     for step in &steps {
@@ -379,6 +381,8 @@ struct Run<'a> {
     running: Option<SchemaState>,
     /// The rendered rollback of each migration the plan unapplies.
     backward: BTreeMap<MigrationKey, script::Script>,
+    /// The schema before each partial migration the plan rolls back.
+    partial_before: BTreeMap<MigrationKey, SchemaState>,
 }
 
 impl Run<'_> {
@@ -423,7 +427,18 @@ impl Run<'_> {
                 None => continue,
             };
             let operations = &m.operations[..count];
-            if wanted.contains(&m.key) {
+            if wanted.contains(&m.key) && self.options.fake {
+                // Faking needs no SQL, and must work for what would not render.
+                let nothing = script::Script {
+                    transaction: None,
+                    recovery: Vec::new(),
+                    operations: Vec::new(),
+                };
+                self.backward.insert(m.key.clone(), nothing);
+            } else if wanted.contains(&m.key) {
+                if self.partial.contains_key(&m.key) {
+                    self.partial_before.insert(m.key.clone(), state.clone());
+                }
                 let (script, _) = script::render(
                     self.dialect,
                     version,
@@ -487,28 +502,39 @@ impl Run<'_> {
         m: &Migration,
         observer: &mut dyn Observer,
     ) -> Result<(), ExecError> {
+        let resuming = self.partial.contains_key(&m.key);
+        // The running state holds the completed part of a partial migration, so a
+        // resumed one starts from the state without it.
         let before = match self.running.take() {
-            Some(state) => state,
-            None => self.state_with(&self.applied.clone(), None, Some(&m.key))?,
+            Some(state) if !resuming => state,
+            _ => self.state_with(&self.applied.clone(), None, Some(&m.key))?,
         };
         let total = m.operations.len();
         let mut done = step.done;
-        if done > 0 {
-            done = self.verify_checkpoint(driver, m, &before, done).await?;
+        if resuming && !self.options.fake {
+            done = self
+                .locate_checkpoint(driver, m, &before, &m.operations, done, Direction::Forward)
+                .await?;
         }
-        let (script, after) = script::render_from(
-            self.dialect,
-            driver.version(),
-            before,
-            &m.operations,
-            m.atomic,
-            Direction::Forward,
-        )
-        .map_err(|source| self.script_error(m, source))?;
+        // Faking records without running, so it needs no SQL (and works for a
+        // migration that would not render).
+        let (script, after) = if self.options.fake {
+            (None, apply_all(before, m, &m.operations)?)
+        } else {
+            let (script, after) = script::render_from(
+                self.dialect,
+                driver.version(),
+                before,
+                &m.operations,
+                m.atomic,
+                Direction::Forward,
+            )
+            .map_err(|source| self.script_error(m, source))?;
+            (Some(script), after)
+        };
         let fake = self.options.fake
             || (self.options.fake_initial && self.initial_exists(driver, m, &after).await?);
         observer.started(step, total, fake);
-        let resuming = self.partial.contains_key(&m.key);
         let started = Instant::now();
         if fake {
             info!("faked");
@@ -526,20 +552,25 @@ impl Run<'_> {
                 )
             };
             driver.execute(&record.sql).await?;
-        } else if script.transaction.is_some() {
+        } else if let Some(script) = script.as_ref().filter(|s| s.transaction.is_some()) {
             let (history, dialect) = (self.history, self.dialect);
             let record = || {
                 let elapsed = started.elapsed().as_millis();
-                vec![history.insert(
-                    dialect,
-                    &m.key,
-                    &m.checksum,
-                    RowState::Applied,
-                    total,
-                    elapsed,
-                )]
+                vec![if resuming {
+                    history.update(dialect, &m.key, RowState::Applied, total, Some(elapsed))
+                } else {
+                    history.insert(
+                        dialect,
+                        &m.key,
+                        &m.checksum,
+                        RowState::Applied,
+                        total,
+                        elapsed,
+                    )
+                }]
             };
             let bookkeeping = Bookkeeping {
+                skip: done,
                 commit: Some(&record),
                 ..Default::default()
             };
@@ -556,6 +587,7 @@ impl Run<'_> {
                     )
                 })?;
         } else {
+            let script = script.expect("rendered unless faking");
             let history = self.history;
             let dialect = self.dialect;
             let key = m.key.clone();
@@ -634,10 +666,38 @@ impl Run<'_> {
         m: &Migration,
         observer: &mut dyn Observer,
     ) -> Result<(), ExecError> {
-        let script = self
+        let mut script = self
             .backward
             .remove(&m.key)
             .expect("every unapply step is prepared");
+        let recorded = self.partial.get(&m.key).copied();
+        if let (Some(recorded), false) = (recorded, self.options.fake) {
+            // A rollback of a migration that stopped part-way (or of a rollback that
+            // did): undo what the live schema really has.
+            let before = self.partial_before.remove(&m.key).expect("prepared");
+            let actual = self
+                .locate_checkpoint(
+                    driver,
+                    m,
+                    &before,
+                    &m.operations,
+                    recorded,
+                    Direction::Backward,
+                )
+                .await?;
+            if actual != recorded {
+                script = script::render(
+                    self.dialect,
+                    driver.version(),
+                    &before,
+                    &m.operations[..actual],
+                    m.atomic,
+                    Direction::Backward,
+                )
+                .map_err(|source| self.script_error(m, source))?
+                .0;
+            }
+        }
         let total = script.operations.len();
         observer.started(step, total, self.options.fake);
         let forget = self.history.delete(self.dialect, &m.key);
@@ -686,6 +746,16 @@ impl Run<'_> {
                 ..Default::default()
             };
             if let Err(e) = script.execute_with(driver, &bookkeeping).await {
+                // Failing before anything was undone leaves the row as it was.
+                if e.completed == 0 && e.statement <= 1 && recorded.is_none() {
+                    let restore =
+                        self.history
+                            .update(self.dialect, &m.key, RowState::Applied, total, None);
+                    if driver.execute(&restore.sql).await.is_ok() {
+                        let applied = "nothing was undone: it is still fully applied".to_string();
+                        return Err(self.failure(m, &script, e, applied, false));
+                    }
+                }
                 let applied = format!(
                     "{} of its {total} operations are still applied (the checkpoint records this)",
                     total - e.completed
@@ -716,58 +786,84 @@ impl Run<'_> {
         partial: bool,
     ) -> ExecError {
         let operation = e.operation.min(script.operations.len().saturating_sub(1));
+        // Past the last operation: the checks and commit that close the transaction.
+        let after_last = e.operation >= script.operations.len();
+        let description = match script.operations.get(operation) {
+            Some(o) if after_last => format!(
+                "{}; failed in the checks and commit after it",
+                o.description
+            ),
+            Some(o) => o.description.clone(),
+            None => "bookkeeping".into(),
+        };
         ExecError::Failed {
             key: m.key.clone(),
             path: m.path.clone(),
             operation: operation + 1,
             total: script.operations.len(),
-            description: script
-                .operations
-                .get(operation)
-                .map(|o| o.description.clone())
-                .unwrap_or_else(|| "bookkeeping".into()),
+            description,
             source: e.source,
             applied,
             partial,
         }
     }
 
-    /// Before resuming after `done` operations, checks the live schema really is at
-    /// that point. A run killed between an operation and its checkpoint leaves the
-    /// schema one operation ahead: that is recognised and the checkpoint advanced.
-    async fn verify_checkpoint(
+    /// Before resuming (or rolling back) a migration that stopped part-way, finds
+    /// where the live schema really is: at its checkpoint, or one operation past it
+    /// in the direction it was going (a run killed between an operation and its
+    /// checkpoint). Only the tables the migration touches are compared, so objects
+    /// strata does not manage elsewhere in the database do not get in the way.
+    async fn locate_checkpoint(
         &self,
         driver: &mut dyn Driver,
         m: &Migration,
         before: &SchemaState,
-        done: usize,
+        operations: &[Operation],
+        recorded: usize,
+        direction: Direction,
     ) -> Result<usize, ExecError> {
         let live = driver.introspect().await?;
-        let mut expected = before.clone();
-        for op in &m.operations[..done] {
-            expected.apply(op).expect("the migration rendered");
-        }
+        let touched = touched_tables(operations);
+        let live = restrict(&live, &touched);
         let version = driver.version();
         let ignore = [self.options.history_table.as_str()];
-        let differences = drift::differences(self.dialect, version, &expected, &live, &ignore);
-        if differences.is_empty() {
-            info!(done, "checkpoint matches the live schema; resuming");
-            return Ok(done);
-        }
-        if let Some(next) = m.operations.get(done) {
-            expected.apply(next).expect("the migration rendered");
-            if drift::differences(self.dialect, version, &expected, &live, &ignore).is_empty() {
-                warn!(
-                    done = done + 1,
-                    "operation completed after the last checkpoint; advancing it"
-                );
-                return Ok(done + 1);
+        let neighbour = match direction {
+            Direction::Forward => recorded + 1,
+            Direction::Backward => recorded.wrapping_sub(1),
+        };
+        let mut first_differences = None;
+        for candidate in [recorded, neighbour] {
+            if candidate > operations.len() {
+                continue;
             }
+            let Ok(expected) = apply_all(before.clone(), m, &operations[..candidate]) else {
+                continue;
+            };
+            let differences = drift::differences(
+                self.dialect,
+                version,
+                &restrict(&expected, &touched),
+                &live,
+                &ignore,
+            );
+            if differences.is_empty() {
+                if candidate != recorded {
+                    warn!(
+                        recorded,
+                        actual = candidate,
+                        "the schema is one operation past the checkpoint; using it"
+                    );
+                } else {
+                    info!(done = candidate, "checkpoint matches the live schema");
+                }
+                return Ok(candidate);
+            }
+            first_differences.get_or_insert(differences);
         }
         Err(ExecError::Drift {
             key: m.key.clone(),
-            done,
-            differences,
+            done: recorded,
+            differences: first_differences.unwrap_or_default(),
         })
     }
 
@@ -784,7 +880,7 @@ impl Run<'_> {
             .operations
             .iter()
             .filter_map(|op| match op {
-                crate::ast::Operation::CreateTable(t) => Some(t.name.as_str()),
+                Operation::CreateTable(t) => Some(t.name.as_str()),
                 _ => None,
             })
             .collect();
@@ -831,4 +927,47 @@ fn describe_applied(script: &script::Script, completed: usize, total: usize) -> 
         names.join("\n"),
         completed + 1
     )
+}
+
+/// `state` with `operations` of `m` applied.
+fn apply_all(
+    mut state: SchemaState,
+    m: &Migration,
+    operations: &[Operation],
+) -> Result<SchemaState, ExecError> {
+    for (i, op) in operations.iter().enumerate() {
+        state.apply(op).map_err(|source| StateAtError {
+            migration: m.key.clone(),
+            path: m.path.clone(),
+            index: i + 1,
+            source,
+        })?;
+    }
+    Ok(state)
+}
+
+/// The tables that operations create, change, rename or drop (by every name).
+fn touched_tables(operations: &[Operation]) -> BTreeSet<String> {
+    let mut tables = BTreeSet::new();
+    for op in operations {
+        if let Operation::RenameTable(r) = op {
+            tables.insert(r.to.clone());
+        }
+        if let Some(t) = op.table() {
+            tables.insert(t.to_string());
+        }
+    }
+    tables
+}
+
+/// Only the tables named in `keep`.
+fn restrict(state: &SchemaState, keep: &BTreeSet<String>) -> SchemaState {
+    SchemaState {
+        tables: state
+            .tables
+            .iter()
+            .filter(|(name, _)| keep.contains(*name))
+            .map(|(name, t)| (name.clone(), t.clone()))
+            .collect(),
+    }
 }

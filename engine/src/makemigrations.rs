@@ -119,8 +119,37 @@ pub fn compare(
 ) -> Result<(SchemaState, SchemaState), MakeError> {
     check_apps(project, apps)?;
     let old = migrations_state(graph)?;
-    let new = target_state(&old, &migration_owners(graph), models, apps);
+    let apps = with_needed_apps(&old, models, apps);
+    let new = target_state(&old, &migration_owners(graph), models, &apps);
     Ok((old, new))
+}
+
+/// `apps` plus, as Django does, the apps whose new models their foreign keys point
+/// at (a migration cannot reference a table no migration creates).
+fn with_needed_apps(old: &SchemaState, models: &Models, apps: &[String]) -> Vec<String> {
+    let mut apps = apps.to_vec();
+    if apps.is_empty() {
+        return apps;
+    }
+    loop {
+        let needed: Vec<String> = models
+            .state
+            .tables
+            .values()
+            .filter(|t| models.owners.get(&t.name).is_some_and(|a| apps.contains(a)))
+            .flat_map(|t| t.foreign_keys.iter())
+            .filter(|fk| !old.tables.contains_key(&fk.references))
+            .filter_map(|fk| models.owners.get(&fk.references))
+            .filter(|app| !apps.contains(app))
+            .cloned()
+            .collect();
+        if needed.is_empty() {
+            return apps;
+        }
+        apps.extend(needed);
+        apps.sort();
+        apps.dedup();
+    }
 }
 
 fn check_apps(project: &Project, apps: &[String]) -> Result<(), MakeError> {

@@ -276,7 +276,7 @@ impl Script {
             for statement in &t.begin {
                 run_statement(driver, statement).await?;
             }
-            for (i, op) in self.operations.iter().enumerate() {
+            for (i, op) in self.operations.iter().enumerate().skip(bookkeeping.skip) {
                 if let Err((j, e)) = run_operation(driver, i, op).await {
                     position = (i, j);
                     return Err(e);
@@ -332,7 +332,8 @@ async fn run_operation(
 /// Statements the executor adds to a script's run.
 #[derive(Default)]
 pub struct Bookkeeping<'a> {
-    /// Operations already completed by an earlier run (resuming a partial migration).
+    /// Operations already completed by an earlier run (resuming a partial migration):
+    /// not run again, in a transaction or step by step.
     pub skip: usize,
     /// Transactional: made and run just before the commit (the history row, which
     /// records the duration up to that moment).

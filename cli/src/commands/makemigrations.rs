@@ -46,6 +46,17 @@ pub fn run(
         decisions = parse_rename(spec, &models)?.apply(decisions);
     }
     let open: Vec<RenameCandidate> = autodetect::open_renames(&old, &new, &decisions);
+    if args.check && !open.is_empty() && !args.no_rename {
+        // --check only needs to know that migrations are due, not their exact shape.
+        writeln!(
+            out,
+            "Migrations are needed; likely renames still need an answer:"
+        )?;
+        for c in &open {
+            writeln!(out, "  {} -> {}", label_from(c, &models), c.to)?;
+        }
+        return Ok(exit::CHECK_FAILED);
+    }
     if args.no_rename {
         decisions.no_rename = true;
     } else if !open.is_empty() {
@@ -78,6 +89,16 @@ pub fn run(
         decisions.one_off_defaults.insert((table, column), value);
     }
     let missing = autodetect::needs_one_off_default(&old, &new, &decisions);
+    if args.check && !missing.is_empty() {
+        writeln!(
+            out,
+            "Migrations are needed; new NOT NULL columns need a one-off default:"
+        )?;
+        for (table, column) in &missing {
+            writeln!(out, "  {}", models.column_label(table, column))?;
+        }
+        return Ok(exit::CHECK_FAILED);
+    }
     if !missing.is_empty() {
         if !interactive {
             return Err(CliError::NeedsInput(default_help(&missing, &models)));

@@ -120,22 +120,30 @@ pub async fn run_statement(
 
 /// `url` with any password replaced by `***`, for messages and logs.
 pub fn redact_url(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return redact_query_part(url);
     };
-    let redacted = base
-        .split_once("://")
-        .and_then(|(scheme, rest)| {
-            let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
-            let (userinfo, host) = authority.rsplit_once('@')?;
-            let (user, _password) = userinfo.split_once(':')?;
-            Some(format!("{scheme}://{user}:***@{host}{path}"))
-        })
-        .unwrap_or_else(|| base.to_string());
-    match query {
-        Some(query) => format!("{redacted}?{}", redact_query(query)),
-        None => redacted,
+    // The user info ends at the LAST `@`: a password may hold `/`, `?` or `@`.
+    let (userinfo, host_and_rest) = match rest.rfind('@') {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
+    };
+    let userinfo = userinfo.map(|u| match u.split_once(':') {
+        Some((user, _password)) => format!("{user}:***@"),
+        None => format!("{u}@"),
+    });
+    format!(
+        "{scheme}://{}{}",
+        userinfo.unwrap_or_default(),
+        redact_query_part(host_and_rest)
+    )
+}
+
+/// `text` with a `password=` query parameter redacted.
+fn redact_query_part(text: &str) -> String {
+    match text.split_once('?') {
+        Some((base, query)) => format!("{base}?{}", redact_query(query)),
+        None => text.to_string(),
     }
 }
 
