@@ -580,7 +580,7 @@ impl Run<'_> {
                 .map_err(|e| {
                     self.failure(
                         m,
-                        &script,
+                        script,
                         e,
                         "nothing of it was applied (rolled back)".into(),
                         false,
