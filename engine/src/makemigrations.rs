@@ -236,8 +236,11 @@ pub fn plan(
                     needs.entry(app.clone()).or_default().insert(other);
                 }
             }
-            if let Some(table) = removed_target(op) {
-                for (referencing, _) in old.foreign_keys_into(table) {
+            if let Some((table, column)) = removed_target(op) {
+                let blocking = old.foreign_keys_into(table).filter(|(_, fk)| {
+                    column.is_none_or(|c| fk.referenced_columns.iter().any(|r| r == c))
+                });
+                for (referencing, _) in blocking {
                     let other = owner(referencing);
                     if &other != app && by_app.contains_key(&other) {
                         needs.entry(app.clone()).or_default().insert(other);
@@ -252,6 +255,15 @@ pub fn plan(
     for app in order {
         let ops = by_app.remove(&app).expect("ordered apps have operations");
         let mut dependencies = leaf_dependencies(graph, &app);
+        for op in &ops {
+            if let Operation::DropTable(d) = op {
+                for other in apps_that_referenced(graph, &app, &d.name) {
+                    if !planned.iter().any(|p| p.key.app == other) {
+                        dependencies.extend(leaf_dependencies(graph, &other));
+                    }
+                }
+            }
+        }
         for other in needs.get(&app).into_iter().flatten() {
             let dep = planned
                 .iter()
@@ -381,14 +393,31 @@ fn referenced_tables(op: &Operation) -> Vec<String> {
     }
 }
 
-/// A table whose removal (or a column's) foreign keys of other tables may block.
-fn removed_target(op: &Operation) -> Option<&str> {
+/// A table (or one column of it) whose removal foreign keys of other tables may
+/// block: those pointing at it must go first.
+fn removed_target(op: &Operation) -> Option<(&str, Option<&str>)> {
     match op {
-        Operation::DropTable(d) => Some(&d.name),
-        Operation::DropColumn(d) => Some(&d.table),
-        Operation::RenameTable(r) => Some(&r.from),
+        Operation::DropTable(d) => Some((&d.name, None)),
+        Operation::DropColumn(d) => Some((&d.table, Some(&d.column))),
         _ => None,
     }
+}
+
+/// Apps other than `app` whose migrations ever pointed a foreign key at `table`:
+/// a migration dropping it must come after them, or a fresh database would meet
+/// their foreign keys after the table is gone.
+fn apps_that_referenced(graph: &Graph, app: &str, table: &str) -> BTreeSet<String> {
+    let mut apps = BTreeSet::new();
+    for m in graph.ordered().filter(|m| m.key.app != app) {
+        let references = m
+            .operations
+            .iter()
+            .any(|op| referenced_tables(op).iter().any(|t| t == table));
+        if references {
+            apps.insert(m.key.app.clone());
+        }
+    }
+    apps
 }
 
 /// A readable name from the operations, as Django names them.

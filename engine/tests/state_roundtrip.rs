@@ -243,6 +243,11 @@ fn column_in_use(state: &SchemaState, t: &TableDef, column: &str) -> bool {
 /// Whether `columns` (in any order) are the primary key, a unique constraint or a
 /// full (non-partial) unique index of `t`: what a foreign key may reference (the
 /// state's rule, restated).
+/// The same columns in any order (and not none).
+fn same_columns(a: &[String], b: &[String]) -> bool {
+    !a.is_empty() && a.len() == b.len() && a.iter().all(|c| b.contains(c))
+}
+
 fn is_unique_key(t: &TableDef, columns: &[String]) -> bool {
     let same =
         |cols: &[String]| cols.len() == columns.len() && cols.iter().all(|c| columns.contains(c));
@@ -491,10 +496,12 @@ fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         12 => {
             let t = random_table(rng, state)?;
             let name = free_object_name(rng, state, &HashSet::new())?;
-            let constraint = if rng.chance(50) {
+            let unique_columns = rng.subset(&column_names(t), 3);
+            // The state refuses a unique constraint on exactly the primary key.
+            let constraint = if rng.chance(50) && !same_columns(&unique_columns, &t.primary_key) {
                 Constraint::Unique {
                     name,
-                    columns: rng.subset(&column_names(t), 3),
+                    columns: unique_columns,
                 }
             } else {
                 Constraint::Check {
@@ -571,6 +578,9 @@ fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
     }
     for _ in 0..rng.below(3) {
         let columns = rng.subset(&column_names(&t), 2);
+        if same_columns(&columns, &t.primary_key) {
+            continue; // refused by the state: the key is unique already
+        }
         t.uniques.push(UniqueDef {
             name: fresh_name(rng)?,
             columns,

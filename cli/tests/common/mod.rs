@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod models_gen;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

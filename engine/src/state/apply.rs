@@ -85,6 +85,7 @@ impl SchemaState {
         for u in &t.uniques {
             require_some_columns(&t.name, &u.name, &u.columns)?;
             require_columns(t, &u.columns)?;
+            require_not_primary_key(t, &u.name, &u.columns)?;
         }
         for fk in &t.foreign_keys {
             require_columns(t, &fk.columns)?;
@@ -335,6 +336,7 @@ impl SchemaState {
         if let Constraint::Unique { columns, name } = c {
             require_some_columns(table, name, columns)?;
             require_columns(t, columns)?;
+            require_not_primary_key(t, name, columns)?;
         }
         self.require_free_name(table, c.name())?;
         let t = self.table_mut(table)?;
@@ -468,6 +470,23 @@ pub fn mentions(sql: &str, word: &str) -> bool {
         let after = lower[i + word.len()..].chars().next();
         !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
     })
+}
+
+/// A unique constraint on exactly the primary key adds nothing, and databases treat
+/// it differently (PostgreSQL folds it into the key, so dropping it would drop the key).
+fn require_not_primary_key(t: &TableDef, name: &str, columns: &[String]) -> Result<(), StateError> {
+    let mut pk: Vec<&String> = t.primary_key.iter().collect();
+    let mut cols: Vec<&String> = columns.iter().collect();
+    pk.sort();
+    cols.sort();
+    if !pk.is_empty() && pk == cols {
+        return Err(StateError::Invalid(format!(
+            "unique constraint `{}.{name}` repeats the primary key ({}), which is unique already",
+            t.name,
+            columns.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 fn require_some_columns(table: &str, name: &str, columns: &[String]) -> Result<(), StateError> {

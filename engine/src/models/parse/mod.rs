@@ -353,7 +353,8 @@ fn literal(src: &Source, node: &dyn Node, at: &Span) -> Result<Literal, FileErro
         Value::Integer(i) => Literal::Int(*i.value()),
         Value::Float(f) => Literal::Float(*f.value()),
         Value::Boolean(b) => Literal::Bool(*b.value()),
-        Value::Datetime(d) => Literal::Temporal(d.value().to_string()),
+        // SQL spells a timestamp with a space where TOML writes `T`.
+        Value::Datetime(d) => Literal::Temporal(d.value().to_string().replacen('T', " ", 1)),
         Value::Array(_) | Value::InlineTable(_) => return Err(bad_default(src, at)),
     })
 }

@@ -121,8 +121,10 @@ impl<'a> ModelWriter<'a> {
             };
             field_names.insert(name.clone());
             let unique_name = generated_name(&t.name, &cols, "uniq");
+            // A unique on exactly the primary key is written as a unique index (see
+            // `keys`): models.toml refuses it as a constraint.
             let unique = take(&mut self.uniques, |u| {
-                u.columns == cols && u.name == unique_name
+                u.columns == cols && u.name == unique_name && !is_primary_key(t, &u.columns)
             });
             let index_name = generated_name(&t.name, &cols, "idx");
             let index = take(&mut self.indexes, |i| {
@@ -187,12 +189,34 @@ impl<'a> ModelWriter<'a> {
         if !is_implicit_id(t) && t.primary_key.len() != 1 {
             keys.push(format!("primary_key = {}", self.field_list(&t.primary_key)));
         }
-        if !self.indexes.is_empty() {
-            let entries: Vec<String> = self.indexes.iter().map(|i| self.index(i)).collect();
+        // Introspection cannot tell a unique index on the primary key from a unique
+        // constraint on it (MySQL and SQLite have only indexes); models.toml accepts
+        // only the index, so that is how it is written.
+        let (on_key, uniques): (Vec<&UniqueDef>, Vec<&UniqueDef>) = self
+            .uniques
+            .iter()
+            .partition(|u| is_primary_key(t, &u.columns));
+        let as_indexes: Vec<IndexDef> = on_key
+            .iter()
+            .map(|u| IndexDef {
+                name: u.name.clone(),
+                columns: u.columns.clone(),
+                unique: true,
+                predicate: None,
+            })
+            .collect();
+        let entries: Vec<String> = self
+            .indexes
+            .iter()
+            .copied()
+            .chain(as_indexes.iter())
+            .map(|i| self.index(i))
+            .collect();
+        if !entries.is_empty() {
             keys.push(format!("indexes = [{}]", entries.join(", ")));
         }
-        if !self.uniques.is_empty() {
-            let entries: Vec<String> = self.uniques.iter().map(|u| self.unique(u)).collect();
+        if !uniques.is_empty() {
+            let entries: Vec<String> = uniques.iter().map(|u| self.unique(u)).collect();
             keys.push(format!("unique = [{}]", entries.join(", ")));
         }
         if !t.checks.is_empty() {
@@ -336,4 +360,11 @@ fn is_implicit_id(t: &TableDef) -> bool {
 fn take<'a, T: ?Sized>(items: &mut Vec<&'a T>, matches: impl Fn(&T) -> bool) -> Option<&'a T> {
     let i = items.iter().position(|x| matches(x))?;
     Some(items.remove(i))
+}
+
+/// Whether `columns` are exactly the table's primary key (in any order).
+fn is_primary_key(t: &TableDef, columns: &[String]) -> bool {
+    !t.primary_key.is_empty()
+        && columns.len() == t.primary_key.len()
+        && columns.iter().all(|c| t.primary_key.contains(c))
 }
