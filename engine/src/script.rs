@@ -283,10 +283,20 @@ impl Script {
                 }
             }
             position = (self.operations.len(), 0);
-            let history = bookkeeping.commit.map(|f| f()).unwrap_or_default();
-            for statement in history.iter().chain(&t.commit) {
-                run_statement(driver, statement).await?;
+            // Guards first (they read rows); then the history row and the commit go in
+            // one round trip, so bookkeeping costs no extra trip per migration.
+            let (guards, closing): (Vec<&Statement>, Vec<&Statement>) =
+                t.commit.iter().partition(|s| s.fails_with_rows.is_some());
+            for guard in guards {
+                run_statement(driver, guard).await?;
             }
+            let history = bookkeeping.commit.map(|f| f()).unwrap_or_default();
+            let batch: Vec<&str> = history
+                .iter()
+                .chain(closing)
+                .map(|s| s.sql.as_str())
+                .collect();
+            driver.execute(&batch.join(";\n")).await?;
             Ok::<(), DriverError>(())
         }
         .await;
