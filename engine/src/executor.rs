@@ -618,6 +618,7 @@ impl Run<'_> {
                 skip: done,
                 start,
                 checkpoint: Some(&checkpoint),
+                batch_checkpoints: self.dialect.capabilities(driver.version()).batch_statements,
                 finish: Vec::new(),
                 commit: None,
             };
@@ -742,6 +743,7 @@ impl Run<'_> {
                     None,
                 )],
                 checkpoint: Some(&checkpoint),
+                batch_checkpoints: self.dialect.capabilities(driver.version()).batch_statements,
                 finish: vec![forget],
                 ..Default::default()
             };

@@ -235,12 +235,18 @@ impl Script {
                 .map_err(|e| failed(skip, 0, e))?;
         }
         for (i, op) in self.operations.iter().enumerate().skip(skip) {
-            run_operation(driver, i, op)
+            let checkpoint = bookkeeping.checkpoint.map(|f| f(i + 1)).unwrap_or_default();
+            let riding = if bookkeeping.batch_checkpoints {
+                checkpoint.as_slice()
+            } else {
+                &[]
+            };
+            run_operation(driver, i, op, riding)
                 .await
                 .map_err(|(j, e)| failed(i, j, e))?;
-            if let Some(checkpoint) = bookkeeping.checkpoint {
-                for statement in checkpoint(i + 1) {
-                    run_statement(driver, &statement)
+            if !bookkeeping.batch_checkpoints {
+                for statement in &checkpoint {
+                    run_statement(driver, statement)
                         .await
                         .map_err(|e| failed(i + 1, 0, e))?;
                 }
@@ -277,7 +283,7 @@ impl Script {
                 run_statement(driver, statement).await?;
             }
             for (i, op) in self.operations.iter().enumerate().skip(bookkeeping.skip) {
-                if let Err((j, e)) = run_operation(driver, i, op).await {
+                if let Err((j, e)) = run_operation(driver, i, op, &[]).await {
                     position = (i, j);
                     return Err(e);
                 }
@@ -319,19 +325,45 @@ impl Script {
 }
 
 /// Runs one operation's statements inside a tracing span; on failure, the 1-based
-/// number of the statement that failed.
+/// number of the statement that failed. `riding` (plain statements, e.g. the
+/// checkpoint) is sent with the last statement in one round trip; a failure there
+/// counts as the last statement's.
 async fn run_operation(
     driver: &mut dyn Driver,
     index: usize,
     op: &RenderedOperation,
+    riding: &[Statement],
 ) -> Result<(), (usize, DriverError)> {
     let span = tracing::info_span!("operation", n = index + 1, description = %op.description);
     async {
+        let count = op.statements.len();
         for (j, statement) in op.statements.iter().enumerate() {
             tracing::debug!(sql = %statement.sql, "executing");
+            let last = j + 1 == count;
+            let batchable = last
+                && !riding.is_empty()
+                && statement.fails_with_rows.is_none()
+                && riding.iter().all(|r| r.fails_with_rows.is_none());
+            if batchable {
+                let batch: Vec<&str> = std::iter::once(statement)
+                    .chain(riding)
+                    .map(|s| s.sql.as_str())
+                    .collect();
+                driver
+                    .execute(&batch.join(";\n"))
+                    .await
+                    .map_err(|e| (j + 1, e))?;
+                return Ok(());
+            }
             run_statement(driver, statement)
                 .await
                 .map_err(|e| (j + 1, e))?;
+        }
+        // Nothing to ride with (no statements, or a guard last): send it alone.
+        for statement in riding {
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| (count, e))?;
         }
         Ok(())
     }
@@ -352,6 +384,9 @@ pub struct Bookkeeping<'a> {
     pub start: Vec<Statement>,
     /// Step by step: run after each operation, given how many are done.
     pub checkpoint: Option<&'a (dyn Fn(usize) -> Vec<Statement> + Sync)>,
+    /// Send each checkpoint with its operation's last statement, in one round trip
+    /// (`Capabilities::batch_statements`).
+    pub batch_checkpoints: bool,
     /// Step by step: run after the last operation.
     pub finish: Vec<Statement>,
 }

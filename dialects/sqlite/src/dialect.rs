@@ -122,6 +122,7 @@ impl Dialect for SqliteDialect {
             partial_indexes: true,
             concurrent_index: false,
             check_constraints: true,
+            batch_statements: false,
         }
     }
 

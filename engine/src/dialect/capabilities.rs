@@ -74,4 +74,9 @@ pub struct Capabilities {
     /// Indexes can be built without blocking writes (outside a transaction).
     pub concurrent_index: bool,
     pub check_constraints: bool,
+    /// Outside a transaction, several statements may travel in one round trip (so a
+    /// checkpoint rides with its operation's last statement). Not PostgreSQL: a
+    /// multi-statement query is an implicit transaction there, which
+    /// `CREATE INDEX CONCURRENTLY` refuses.
+    pub batch_statements: bool,
 }

@@ -95,6 +95,7 @@ impl Dialect for MysqlDialect {
             partial_indexes: false,
             concurrent_index: false,
             check_constraints: true,
+            batch_statements: true,
         }
     }
 

@@ -46,6 +46,7 @@ impl Dialect for PostgresDialect {
             partial_indexes: true,
             concurrent_index: true,
             check_constraints: true,
+            batch_statements: false,
         }
     }
 
