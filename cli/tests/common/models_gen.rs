@@ -340,29 +340,6 @@ pub struct App {
 #[derive(Debug, Clone)]
 pub struct Schema {
     pub apps: Vec<App>,
-    /// (app, model) of every model another app's foreign key has pointed at in some
-    /// migrated version: see `drop_model`.
-    pub cross_referenced: BTreeSet<(String, String)>,
-}
-
-impl Schema {
-    /// Notes the models other apps reference now.
-    fn note_cross_references(&mut self) {
-        for app in &self.apps {
-            for model in &app.models {
-                for f in &model.fields {
-                    if let Kind::ForeignKey {
-                        app: ta, model: tm, ..
-                    } = &f.kind
-                    {
-                        if *ta != app.name {
-                            self.cross_referenced.insert((ta.clone(), tm.clone()));
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 const SHOP_MODELS: &[&str] = &[
@@ -385,10 +362,7 @@ const KEYWORDS: &[&str] = &["order", "group", "key"];
 
 /// A random valid schema: 2–4 models in each app.
 pub fn generate(rng: &mut Rng) -> Schema {
-    let mut schema = Schema {
-        apps: Vec::new(),
-        cross_referenced: BTreeSet::new(),
-    };
+    let mut schema = Schema { apps: Vec::new() };
     for (app, pool) in [("auth", AUTH_MODELS), ("shop", SHOP_MODELS)] {
         let count = rng.range(2, 4);
         // auth always has its `User`: the model every project references.
@@ -568,7 +542,6 @@ fn add_check(model: &mut Model) {
 
 /// Applies `count` random edits, each to a different model, and describes them.
 pub fn edit(rng: &mut Rng, schema: &mut Schema, count: usize) -> Vec<String> {
-    schema.note_cross_references();
     let mut done = Vec::new();
     let mut round = Round::default();
     for _ in 0..count * 20 {
