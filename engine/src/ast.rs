@@ -214,14 +214,12 @@ pub enum SqlText {
 }
 
 impl SqlText {
-    /// The SQL for `dialect`, falling back to `default`.
-    pub fn for_dialect(&self, dialect: &str) -> Option<&str> {
+    /// The SQL under the first of `keys` that the migration gives (one SQL for all
+    /// dialects answers every key).
+    pub fn for_keys(&self, keys: &[&str]) -> Option<&str> {
         match self {
             Self::All(sql) => Some(sql),
-            Self::PerDialect(map) => map
-                .get(dialect)
-                .or_else(|| map.get("default"))
-                .map(String::as_str),
+            Self::PerDialect(map) => keys.iter().find_map(|k| map.get(*k)).map(String::as_str),
         }
     }
 }

@@ -73,12 +73,12 @@ impl Flavour {
         }
     }
 
-    /// The keys a per-dialect `run_sql` is looked up by, in order. MariaDB runs
+    /// The keys a per-dialect `run_sql` is looked up by, in order, before `default`. MariaDB runs
     /// SQL written for MySQL unless the migration gives it its own.
     pub fn run_sql_keys(self) -> &'static [&'static str] {
         match self {
-            Self::Mysql => &["mysql", "default"],
-            Self::Mariadb => &["mariadb", "mysql", "default"],
+            Self::Mysql => &["mysql"],
+            Self::Mariadb => &["mariadb", "mysql"],
         }
     }
 }

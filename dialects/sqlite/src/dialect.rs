@@ -114,15 +114,8 @@ impl Dialect for SqliteDialect {
             transactional_ddl: true,
             // SQLite has no limit; 128 keeps generated names readable and portable-ish.
             max_identifier_len: 128,
-            alter_column: false,
-            drop_column: true,
-            rename_column: true,
-            rename_index: false,
-            alter_constraints: false,
             partial_indexes: true,
-            concurrent_index: false,
-            check_constraints: true,
-            batch_statements: false,
+            ..Capabilities::BASELINE
         }
     }
 

@@ -55,28 +55,105 @@ impl FromStr for ServerVersion {
     }
 }
 
-/// What the server supports. Engine code asks these questions instead of asking
-/// which database it talks to.
+/// What the server supports, resolved for one server version. Engine code asks these
+/// questions instead of asking which database it talks to.
+///
+/// Every field starts at the conservative answer of [`Capabilities::BASELINE`]; a
+/// dialect writes `Capabilities { field: …, ..Capabilities::BASELINE }` with only its
+/// deviations, as Django's backend `features.py` files do. Every field is read by the
+/// engine or by the default renderings of [`Dialect`](super::Dialect).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
-    /// DDL can run inside a transaction and be rolled back.
+    /// DDL runs inside a transaction and is undone by its rollback, so an atomic
+    /// migration is all or nothing. Read by the script renderer: without it, a
+    /// migration runs step by step with a checkpoint after each operation.
+    ///
+    /// Baseline `false`: MySQL and MariaDB commit implicitly before and after DDL
+    /// (<https://dev.mysql.com/doc/refman/8.0/en/implicit-commit.html>,
+    /// <https://mariadb.com/kb/en/sql-statements-that-cause-an-implicit-commit/>).
+    /// PostgreSQL (every version,
+    /// <https://wiki.postgresql.org/wiki/Transactional_DDL_in_PostgreSQL:_A_Competitive_Analysis>)
+    /// and SQLite (<https://www.sqlite.org/lang_transaction.html>) have it.
     pub transactional_ddl: bool,
-    /// Longest identifier, in bytes.
+    /// The longest identifier, in bytes. Table and column names beyond it are refused;
+    /// generated index and constraint names are shortened with a hash suffix.
+    ///
+    /// Baseline 63, the smallest of the supported servers: PostgreSQL's `NAMEDATALEN - 1`
+    /// (<https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS>).
+    /// MySQL and MariaDB allow 64
+    /// (<https://dev.mysql.com/doc/refman/8.0/en/identifier-length.html>); SQLite has no
+    /// limit.
     pub max_identifier_len: usize,
-    /// `ALTER TABLE` can change a column's type, nullability and default in place.
-    pub alter_column: bool,
-    pub drop_column: bool,
-    pub rename_column: bool,
-    pub rename_index: bool,
-    /// Constraints and foreign keys can be added to and dropped from an existing table.
-    pub alter_constraints: bool,
+    /// `CREATE INDEX … WHERE predicate`. Without it, a partial index is refused with
+    /// `RenderError::Unsupported`.
+    ///
+    /// Baseline `false`: MySQL and MariaDB have none. PostgreSQL
+    /// (<https://www.postgresql.org/docs/current/indexes-partial.html>) and SQLite 3.8.0+
+    /// (<https://www.sqlite.org/partialindex.html>) have them.
     pub partial_indexes: bool,
-    /// Indexes can be built without blocking writes (outside a transaction).
+    /// `CREATE INDEX CONCURRENTLY` / `DROP INDEX CONCURRENTLY`, which build and drop
+    /// an index without blocking writes but refuse to run inside a transaction: used
+    /// for the indexes of non-atomic migrations.
+    ///
+    /// Baseline `false`. PostgreSQL 8.2+ (`DROP … CONCURRENTLY`: 9.2+)
+    /// (<https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY>).
     pub concurrent_index: bool,
-    pub check_constraints: bool,
-    /// Outside a transaction, several statements may travel in one round trip (so a
-    /// checkpoint rides with its operation's last statement). Not PostgreSQL: a
-    /// multi-statement query is an implicit transaction there, which
-    /// `CREATE INDEX CONCURRENTLY` refuses.
+    /// Outside a transaction, several statements may travel in one round trip, so a
+    /// checkpoint rides with its operation's last statement.
+    ///
+    /// Baseline `false`. MySQL and MariaDB with `CLIENT_MULTI_STATEMENTS`
+    /// (<https://dev.mysql.com/doc/c-api/8.0/en/c-api-multiple-queries.html>). Not
+    /// PostgreSQL: a multi-statement query is an implicit transaction there
+    /// (<https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT>),
+    /// which `CREATE INDEX CONCURRENTLY` refuses. Not SQLite: rusqlite runs one
+    /// statement per call.
     pub batch_statements: bool,
+}
+
+impl Capabilities {
+    /// The conservative answer to every question: what a dialect gets unless it says
+    /// otherwise.
+    pub const BASELINE: Self = Self {
+        transactional_ddl: false,
+        max_identifier_len: 63,
+        partial_indexes: false,
+        concurrent_index: false,
+        batch_statements: false,
+    };
+
+    /// The yes/no capabilities by field name: what a corpus case lists in `requires`.
+    pub fn flags(&self) -> [(&'static str, bool); 4] {
+        [
+            ("transactional_ddl", self.transactional_ddl),
+            ("partial_indexes", self.partial_indexes),
+            ("concurrent_index", self.concurrent_index),
+            ("batch_statements", self.batch_statements),
+        ]
+    }
+
+    /// The yes/no capability called `name`, or `None` for an unknown name.
+    pub fn flag(&self, name: &str) -> Option<bool> {
+        self.flags()
+            .into_iter()
+            .find(|(flag, _)| *flag == name)
+            .map(|(_, value)| value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flag_is_named_once_and_found_by_its_name() {
+        let caps = Capabilities {
+            partial_indexes: true,
+            ..Capabilities::BASELINE
+        };
+        let names: std::collections::BTreeSet<_> = caps.flags().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names.len(), caps.flags().len());
+        assert_eq!(caps.flag("partial_indexes"), Some(true));
+        assert_eq!(caps.flag("concurrent_index"), Some(false));
+        assert_eq!(caps.flag("partial_index"), None);
+    }
 }

@@ -496,14 +496,27 @@ pub trait Dialect: Send + Sync {
 
     fn run_sql(&self, o: &RunSql, ctx: &RenderContext) -> RenderResult {
         let _ = ctx;
-        match o.sql.for_dialect(self.name()) {
+        let mut keys = self.run_sql_keys();
+        keys.push("default");
+        match o.sql.for_keys(&keys) {
             Some(sql) => Ok(vec![Statement::new(sql.trim().trim_end_matches(';'))]),
             None => Err(self.unsupported(
                 "run_sql",
                 "-",
-                "the operation has no SQL for this dialect and no `default`",
+                &format!(
+                    "the operation has no SQL for {} (looked for: {})",
+                    self.name(),
+                    keys.join(", ")
+                ),
             )),
         }
+    }
+
+    /// The keys a per-dialect `run_sql` is looked up by, in order, before `default`:
+    /// the dialect's own name, then the family it belongs to (MariaDB runs SQL
+    /// written for MySQL unless the migration gives it its own).
+    fn run_sql_keys(&self) -> Vec<&'static str> {
+        vec![self.name()]
     }
 
     // ---- transactions -----------------------------------------------------------------

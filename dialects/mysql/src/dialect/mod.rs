@@ -56,19 +56,6 @@ impl MysqlDialect {
     pub fn flavour(&self) -> Flavour {
         self.flavour
     }
-
-    /// The SQL of a `run_sql` for this flavour (MariaDB falls back to MySQL's).
-    fn sql_for<'a>(&self, text: &'a SqlText) -> Option<&'a str> {
-        match text {
-            SqlText::All(sql) => Some(sql),
-            SqlText::PerDialect(map) => self
-                .flavour
-                .run_sql_keys()
-                .iter()
-                .find_map(|key| map.get(*key))
-                .map(String::as_str),
-        }
-    }
 }
 
 impl Dialect for MysqlDialect {
@@ -82,20 +69,12 @@ impl Dialect for MysqlDialect {
 
     /// The same on every supported version of both flavours.
     fn capabilities(&self, _version: ServerVersion) -> Capabilities {
+        // DDL commits implicitly (the baseline): migrations run statement by
+        // statement, with checkpoints, and scripts carry no BEGIN/COMMIT.
         Capabilities {
-            // Each DDL statement commits implicitly: migrations run statement by
-            // statement, with checkpoints, and scripts carry no BEGIN/COMMIT.
-            transactional_ddl: false,
             max_identifier_len: MAX_IDENTIFIER_LEN,
-            alter_column: true,
-            drop_column: true,
-            rename_column: true,
-            rename_index: true,
-            alter_constraints: true,
-            partial_indexes: false,
-            concurrent_index: false,
-            check_constraints: true,
             batch_statements: true,
+            ..Capabilities::BASELINE
         }
     }
 
@@ -340,19 +319,8 @@ impl Dialect for MysqlDialect {
         )
     }
 
-    fn run_sql(&self, o: &RunSql, _ctx: &RenderContext) -> RenderResult {
-        match self.sql_for(&o.sql) {
-            Some(sql) => Ok(vec![Statement::new(sql.trim().trim_end_matches(';'))]),
-            None => Err(self.unsupported(
-                "run_sql",
-                "-",
-                &format!(
-                    "the operation has no SQL for {} (looked for: {})",
-                    self.name(),
-                    self.flavour.run_sql_keys().join(", ")
-                ),
-            )),
-        }
+    fn run_sql_keys(&self) -> Vec<&'static str> {
+        self.flavour.run_sql_keys().to_vec()
     }
 }
 

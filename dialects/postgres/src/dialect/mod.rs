@@ -38,15 +38,9 @@ impl Dialect for PostgresDialect {
         Capabilities {
             transactional_ddl: true,
             max_identifier_len: MAX_IDENTIFIER_LEN,
-            alter_column: true,
-            drop_column: true,
-            rename_column: true,
-            rename_index: true,
-            alter_constraints: true,
             partial_indexes: true,
             concurrent_index: true,
-            check_constraints: true,
-            batch_statements: false,
+            ..Capabilities::BASELINE
         }
     }
 
