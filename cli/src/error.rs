@@ -1,16 +1,16 @@
 //! Every error the CLI reports, its exit code (one table, here), and its rendering.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use miette::{LabeledSpan, NamedSource};
+use miette::{NamedSource, SourceSpan};
 use strata_engine::dialect::driver::DriverError;
 use strata_engine::dialect::RegistryError;
-use strata_engine::executor::ExecError;
+use strata_engine::error::Category;
+use strata_engine::executor::{AfterFailure, ExecError};
 use strata_engine::graph::{GraphError, StateAtError};
-use strata_engine::history::HistoryError;
 use strata_engine::migration::{FileError, MigrationKey};
 use strata_engine::project::ProjectError;
-use strata_engine::script::ScriptError;
+use strata_engine::script::{Direction, ScriptError};
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -64,29 +64,27 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The exit code, by the error's category: every variant and every category is
+    /// named, so a new one cannot fall into a default silently.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Driver(DriverError::Url { .. }) => exit::BAD_INPUT,
-            CliError::Driver(_) => exit::DATABASE,
+            CliError::Project(_)
+            | CliError::File(_)
+            | CliError::Graph(_)
+            | CliError::StateAt(_)
+            | CliError::Registry(_)
+            | CliError::Script { .. }
+            | CliError::Usage(_)
+            | CliError::Output(_) => exit::BAD_INPUT,
             CliError::NeedsInput(_) => exit::NEEDS_INPUT,
-            CliError::Make(strata_engine::makemigrations::MakeError::Autodetect(
-                strata_engine::autodetect::AutodetectError::UnresolvedRenames(_)
-                | strata_engine::autodetect::AutodetectError::NeedsDefault(_),
-            )) => exit::NEEDS_INPUT,
-            CliError::Exec(e) => match e {
-                ExecError::LockTimeout { .. } => exit::LOCK_TIMEOUT,
-                ExecError::Failed { partial: true, .. }
-                | ExecError::PartialPending { .. }
-                | ExecError::Drift { .. } => exit::PARTIAL,
-                ExecError::Failed { .. } | ExecError::Driver(_) => exit::DATABASE,
-                ExecError::History(HistoryError::Driver(_)) => exit::DATABASE,
-                _ => exit::BAD_INPUT,
-            },
-            _ => exit::BAD_INPUT,
+            CliError::Driver(e) => category_exit(e.category()),
+            CliError::Exec(e) => category_exit(e.category()),
+            CliError::Make(e) => category_exit(e.category()),
         }
     }
 
-    /// A rich report; syntax errors show the offending line of the file.
+    /// A rich report: a located file error shows the offending line of the file; a
+    /// failed migration says what the database holds now.
     pub fn report(self) -> miette::Report {
         let file = match &self {
             CliError::Project(ProjectError::File(f)) | CliError::File(f) => Some(f),
@@ -100,38 +98,104 @@ impl CliError {
             ..
         }) = file
         {
-            if let Some(report) = snippet_report(path, *line, *column, message) {
-                return report;
+            if let Some(located) = Located::read(path, *line, *column, message) {
+                return miette::Report::new(located);
             }
+        }
+        if let CliError::Exec(ExecError::Failed {
+            direction, after, ..
+        }) = &self
+        {
+            let outcome = describe_outcome(*direction, after);
+            return miette::Report::msg(format!("{self}\n{outcome}"));
         }
         miette::Report::msg(self.to_string())
     }
 }
 
-/// A report pointing at `line:column` of the file, if it can be read again.
-fn snippet_report(
-    path: &Path,
+fn category_exit(category: Category) -> u8 {
+    match category {
+        Category::BadInput => exit::BAD_INPUT,
+        Category::NeedsInput => exit::NEEDS_INPUT,
+        Category::Database => exit::DATABASE,
+        Category::LockTimeout => exit::LOCK_TIMEOUT,
+        Category::Partial => exit::PARTIAL,
+    }
+}
+
+/// What a failed migration left in the database, in words.
+fn describe_outcome(direction: Direction, after: &AfterFailure) -> String {
+    match (direction, after) {
+        (Direction::Forward, AfterFailure::RolledBack) => {
+            "nothing of it was applied (rolled back)".into()
+        }
+        (Direction::Backward, AfterFailure::RolledBack) => {
+            "it is still fully applied (rolled back)".into()
+        }
+        (Direction::Forward, AfterFailure::Unchanged) => "nothing of it was applied".into(),
+        (Direction::Backward, AfterFailure::Unchanged) => {
+            "nothing was undone: it is still fully applied".into()
+        }
+        (Direction::Forward, AfterFailure::Partial { in_effect, total })
+            if in_effect.is_empty() =>
+        {
+            format!("none of its {total} operations were applied; the checkpoint records 0")
+        }
+        (Direction::Forward, AfterFailure::Partial { in_effect, total }) => {
+            let done = in_effect.len();
+            let list: Vec<String> = in_effect
+                .iter()
+                .enumerate()
+                .map(|(i, description)| format!("  {}. {description}", i + 1))
+                .collect();
+            format!(
+                "applied and checkpointed: {done} of {total} operations:\n{}\nfix the cause and run `strata migrate` again to resume at operation {}",
+                list.join("\n"),
+                done + 1
+            )
+        }
+        (Direction::Backward, AfterFailure::Partial { in_effect, total }) => format!(
+            "{} of its {total} operations are still applied (the checkpoint records this)",
+            in_effect.len()
+        ),
+    }
+}
+
+/// A file error at a line and column, shown with the file's text around it.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{path}:{line}:{column}: {message}", path = .path.display())]
+struct Located {
+    path: PathBuf,
     line: usize,
     column: usize,
-    message: &str,
-) -> Option<miette::Report> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(line - 1)
-        .map(str::len)
-        .sum();
-    let offset = text[line_start..]
-        .char_indices()
-        .nth(column - 1)
-        .map_or(text.len(), |(i, _)| line_start + i);
-    let label = LabeledSpan::at(offset..offset, message.to_string());
-    Some(
-        miette::miette!(
-            labels = vec![label],
-            "{}:{line}:{column}: {message}",
-            path.display()
-        )
-        .with_source_code(NamedSource::new(path.display().to_string(), text)),
-    )
+    message: String,
+    #[source_code]
+    source_code: NamedSource<String>,
+    #[label("{message}")]
+    at: SourceSpan,
+}
+
+impl Located {
+    /// `None` if the file cannot be read again (the plain message still says where).
+    fn read(path: &Path, line: usize, column: usize, message: &str) -> Option<Self> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        let offset = text
+            .get(line_start..)?
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(text.len(), |(i, _)| line_start + i);
+        Some(Self {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.to_string(),
+            source_code: NamedSource::new(path.display().to_string(), text),
+            at: SourceSpan::from(offset..offset),
+        })
+    }
 }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
+pub use crate::migration::StateAtError;
 use crate::migration::{Migration, MigrationKey};
 use crate::project::Project;
 use crate::state::SchemaState;
@@ -312,14 +313,7 @@ impl Graph {
     pub fn state_of(&self, keys: &BTreeSet<MigrationKey>) -> Result<SchemaState, StateAtError> {
         let mut state = SchemaState::new();
         for m in self.ordered().filter(|m| keys.contains(&m.key)) {
-            for (i, op) in m.operations.iter().enumerate() {
-                state.apply(op).map_err(|source| StateAtError {
-                    migration: m.key.clone(),
-                    path: m.path.clone(),
-                    index: i + 1,
-                    source,
-                })?;
-            }
+            m.replay(&mut state, m.operations.len())?;
         }
         Ok(state)
     }
@@ -330,16 +324,6 @@ impl Graph {
         ancestors.remove(key);
         self.state_of(&ancestors)
     }
-}
-
-/// An operation of a migration file that does not fit the schema before it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: operation {index} of {migration}: {source}")]
-pub struct StateAtError {
-    pub migration: MigrationKey,
-    pub path: PathBuf,
-    pub index: usize,
-    pub source: crate::state::StateError,
 }
 
 /// Kahn's algorithm with a sorted ready set, so the order never depends on hashing.

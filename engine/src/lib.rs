@@ -15,6 +15,7 @@ pub mod autodetect;
 pub mod blocking;
 pub mod dialect;
 pub mod drift;
+pub mod error;
 pub mod executor;
 pub mod graph;
 pub mod history;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ast::Operation;
+use crate::state::{SchemaState, StateError};
 
 /// `app.name`, e.g. `tracker.0001_initial`: how migrations refer to each other.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -128,7 +129,33 @@ pub fn is_migration_file(path: &Path) -> bool {
     name.ends_with(".toml") && name.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
+/// An operation of a migration file that does not fit the schema before it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: operation {index} of {migration}: {source}", path = .path.display())]
+pub struct StateAtError {
+    pub migration: MigrationKey,
+    pub path: PathBuf,
+    /// 1-based, as the file counts them.
+    pub index: usize,
+    pub source: StateError,
+}
+
 impl Migration {
+    /// Applies the first `count` operations of this migration to `state`: the one way
+    /// every part of strata replays migrations onto a schema. On an error, `state`
+    /// holds the operations before the failing one.
+    pub fn replay(&self, state: &mut SchemaState, count: usize) -> Result<(), StateAtError> {
+        for (i, op) in self.operations.iter().take(count).enumerate() {
+            state.apply(op).map_err(|source| StateAtError {
+                migration: self.key.clone(),
+                path: self.path.clone(),
+                index: i + 1,
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
     /// Reads and parses one migration file of `app`.
     pub fn load(app: &str, path: &Path) -> Result<Self, FileError> {
         let text = std::fs::read_to_string(path).map_err(|e| FileError::Io {

@@ -1,0 +1,73 @@
+//! One classification of every failure strata reports, so a front end (the CLI's exit
+//! codes, an application's retry policy) decides per category instead of per error
+//! variant. The error enums are `#[non_exhaustive]`; this enum deliberately is not:
+//! a new category is a decision every front end must make.
+
+use crate::autodetect::AutodetectError;
+use crate::dialect::driver::DriverError;
+use crate::history::HistoryError;
+use crate::makemigrations::MakeError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    /// The user's input is wrong: a file, a name, a URL, an edited migration.
+    BadInput,
+    /// A question must be answered (a likely rename, a one-off default) and could not
+    /// be asked.
+    NeedsInput,
+    /// The database could not be reached or refused a statement; nothing is half-done.
+    Database,
+    /// Another process held the migration lock for too long.
+    LockTimeout,
+    /// A migration is partially applied; its checkpoint says how far.
+    Partial,
+}
+
+impl DriverError {
+    pub fn category(&self) -> Category {
+        match self {
+            DriverError::Url { .. } => Category::BadInput,
+            DriverError::Connect { .. }
+            | DriverError::Statement { .. }
+            | DriverError::Unsupported { .. }
+            | DriverError::Guard { .. } => Category::Database,
+        }
+    }
+}
+
+impl HistoryError {
+    pub fn category(&self) -> Category {
+        match self {
+            HistoryError::Driver(e) => e.category(),
+            HistoryError::NewerFormat { .. } | HistoryError::Corrupt { .. } => Category::BadInput,
+        }
+    }
+}
+
+impl AutodetectError {
+    pub fn category(&self) -> Category {
+        match self {
+            AutodetectError::UnresolvedRenames(_) | AutodetectError::NeedsDefault(_) => {
+                Category::NeedsInput
+            }
+            // An internal error is strata's, but nothing the database did: the models
+            // are what the user can change to get past it.
+            AutodetectError::InvalidRename { .. }
+            | AutodetectError::BadOneOffDefault { .. }
+            | AutodetectError::Unsupported { .. }
+            | AutodetectError::Internal { .. } => Category::BadInput,
+        }
+    }
+}
+
+impl MakeError {
+    pub fn category(&self) -> Category {
+        match self {
+            MakeError::Autodetect(e) => e.category(),
+            MakeError::StateAt(_)
+            | MakeError::UnknownApp { .. }
+            | MakeError::EmptyWithoutApp
+            | MakeError::CrossAppCycle { .. } => Category::BadInput,
+        }
+    }
+}

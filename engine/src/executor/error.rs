@@ -1,0 +1,136 @@
+//! What can stop a run, with what it left behind as data: the CLI (or an embedding
+//! application) decides how to say it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::dialect::driver::DriverError;
+use crate::error::Category;
+use crate::history::HistoryError;
+use crate::migration::{MigrationKey, StateAtError};
+use crate::script::{Direction, ScriptError};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExecError {
+    #[error(
+        "gave up after {waited:?} waiting for the migration lock `{name}`{}",
+        .holder.as_ref().map(|h| format!(", held by {h}")).unwrap_or_default()
+    )]
+    LockTimeout {
+        name: String,
+        waited: Duration,
+        holder: Option<String>,
+    },
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    #[error(
+        "{path}: applied migration {key} was edited after it was applied (checksum {recorded} recorded, {current} on disk); restore the file, or run with --accept-edited if the change is deliberate",
+        path = .path.display()
+    )]
+    Edited {
+        key: MigrationKey,
+        path: PathBuf,
+        recorded: String,
+        current: String,
+    },
+    #[error("applied migration {key} has no file any more (look in apps/{}/migrations/); restore it from version control", .key.app)]
+    MissingFile { key: MigrationKey },
+    #[error("{key} ({path}): {source}", path = .path.display())]
+    Script {
+        key: MigrationKey,
+        path: PathBuf,
+        source: ScriptError,
+    },
+    #[error(transparent)]
+    StateAt(#[from] StateAtError),
+    /// A statement failed. `after` says what the database holds now.
+    #[error(
+        "{key} ({path}): operation {operation} of {total} ({description}{}) failed:\n  {source}",
+        if *.in_commit { "; failed in the checks and commit after it" } else { "" },
+        path = .path.display()
+    )]
+    Failed {
+        key: MigrationKey,
+        path: PathBuf,
+        direction: Direction,
+        /// The failing operation of the step, 1-based, of `total`.
+        operation: usize,
+        total: usize,
+        description: String,
+        /// The failing statement of that operation, 1-based; 0 for strata's own
+        /// bookkeeping around it.
+        statement: usize,
+        /// The failure came after the last operation: in the checks and commit that
+        /// close the transaction.
+        in_commit: bool,
+        source: DriverError,
+        after: AfterFailure,
+    },
+    #[error(
+        "{key} is partially applied ({done} of {total} operations); run `strata migrate` to resume it, or roll its app back to before it"
+    )]
+    PartialPending {
+        key: MigrationKey,
+        done: usize,
+        total: usize,
+    },
+    #[error("{key}: the live schema does not match its checkpoint ({done} operations done), so it cannot be resumed safely:\n  {}", .differences.join("\n  "))]
+    Drift {
+        key: MigrationKey,
+        done: usize,
+        differences: Vec<String>,
+    },
+    #[error("--fake-initial: {key} creates tables of which only some exist ({existing}); fix the schema by hand or apply without --fake-initial")]
+    FakeInitialPartly { key: MigrationKey, existing: String },
+}
+
+/// What a failed step left in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Its transaction rolled back: the database is as it was before the step.
+    RolledBack,
+    /// Step by step, it failed on its first statement, before anything changed, and
+    /// its history row was put back: the database is as it was before the step.
+    Unchanged,
+    /// Step by step, it stopped part-way. The history row is a checkpoint recording
+    /// the operations of the migration now in effect, listed here in file order, of
+    /// the migration's `total`. A later `migrate` resumes from it.
+    Partial {
+        in_effect: Vec<String>,
+        total: usize,
+    },
+}
+
+impl ExecError {
+    /// Whether the database was left with a migration partially applied.
+    pub fn left_partial(&self) -> bool {
+        matches!(
+            self,
+            ExecError::Failed {
+                after: AfterFailure::Partial { .. },
+                ..
+            }
+        )
+    }
+
+    pub fn category(&self) -> Category {
+        match self {
+            ExecError::LockTimeout { .. } => Category::LockTimeout,
+            ExecError::History(e) => e.category(),
+            ExecError::Driver(e) => e.category(),
+            ExecError::Failed { after, .. } => match after {
+                AfterFailure::Partial { .. } => Category::Partial,
+                AfterFailure::RolledBack | AfterFailure::Unchanged => Category::Database,
+            },
+            ExecError::PartialPending { .. } | ExecError::Drift { .. } => Category::Partial,
+            ExecError::Edited { .. }
+            | ExecError::MissingFile { .. }
+            | ExecError::Script { .. }
+            | ExecError::StateAt(_)
+            | ExecError::FakeInitialPartly { .. } => Category::BadInput,
+        }
+    }
+}

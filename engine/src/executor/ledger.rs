@@ -1,0 +1,120 @@
+//! The history rows one step writes, in either direction: the row a step-by-step run
+//! starts with, a checkpoint after each operation, and the final record — for a
+//! transactional run, only the final record, which commits with the migration.
+//!
+//! A checkpoint counts the migration's operations in effect: going forward, the
+//! operations done; going backward, the operations not yet undone.
+
+use std::time::Instant;
+
+use crate::dialect::{Dialect, Statement};
+use crate::history::{History, RowState};
+use crate::migration::Migration;
+use crate::script::{Bookkeeping, Direction};
+
+pub(super) struct Ledger<'a> {
+    pub(super) history: &'a History,
+    pub(super) dialect: &'a dyn Dialect,
+    pub(super) migration: &'a Migration,
+    pub(super) direction: Direction,
+    /// Operations in the step's script: forward, the migration's; backward, the
+    /// ones being undone.
+    pub(super) total: usize,
+    /// Operations an earlier, interrupted run completed (forward only).
+    pub(super) skip: usize,
+    /// The migration's history row before this step.
+    pub(super) row: Option<RowState>,
+    /// The run is step by step, so the start row exists by the time it finishes.
+    pub(super) step_by_step: bool,
+    pub(super) batch_checkpoints: bool,
+    /// When the step started; `None` when faking, which records no duration.
+    pub(super) started: Option<Instant>,
+}
+
+impl Ledger<'_> {
+    /// The migration's operations in effect once `done` of the step's are done.
+    fn in_effect(&self, done: usize) -> usize {
+        match self.direction {
+            Direction::Forward => done,
+            Direction::Backward => self.total - done,
+        }
+    }
+
+    fn update(&self, state: RowState, done: usize, duration_ms: Option<u128>) -> Statement {
+        let key = &self.migration.key;
+        let in_effect = self.in_effect(done);
+        self.history
+            .update(self.dialect, key, state, in_effect, duration_ms)
+    }
+
+    /// The record of the finished step: the migration applied, or its row gone.
+    pub(super) fn record(&self) -> Statement {
+        let key = &self.migration.key;
+        match self.direction {
+            Direction::Backward => self.history.delete(self.dialect, key),
+            Direction::Forward => {
+                let elapsed = self.started.map_or(0, |s| s.elapsed().as_millis());
+                if self.row.is_some() || self.step_by_step {
+                    self.update(RowState::Applied, self.total, Some(elapsed))
+                } else {
+                    let checksum = &self.migration.checksum;
+                    self.history.insert(
+                        self.dialect,
+                        key,
+                        checksum,
+                        RowState::Applied,
+                        self.total,
+                        elapsed,
+                    )
+                }
+            }
+        }
+    }
+
+    /// After a step-by-step run failed before changing anything: the statement that
+    /// puts the history row back as it was, when the step began from a complete
+    /// state (nothing of the migration applied, or all of it).
+    pub(super) fn restore(&self) -> Option<Statement> {
+        match (self.direction, self.row) {
+            (Direction::Forward, None) => {
+                Some(self.history.delete(self.dialect, &self.migration.key))
+            }
+            (Direction::Backward, Some(RowState::Applied)) => {
+                Some(self.update(RowState::Applied, 0, None))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Bookkeeping for Ledger<'_> {
+    fn skip(&self) -> usize {
+        self.skip
+    }
+
+    fn start(&self) -> Option<Statement> {
+        Some(match self.row {
+            Some(_) => self.update(RowState::Partial, self.skip, None),
+            None => self.history.insert(
+                self.dialect,
+                &self.migration.key,
+                &self.migration.checksum,
+                RowState::Partial,
+                0,
+                0,
+            ),
+        })
+    }
+
+    fn checkpoint(&self, done: usize) -> Option<Statement> {
+        Some(self.update(RowState::Partial, done, None))
+    }
+
+    fn batch_checkpoints(&self) -> bool {
+        self.batch_checkpoints
+    }
+
+    fn finish(&self) -> Option<Statement> {
+        Some(self.record())
+    }
+}

@@ -1,0 +1,170 @@
+//! The shared executor: lock, history, checksums, plan, apply/unapply, checkpoints.
+//! The same loop for every database; what differs comes from the dialect's
+//! capabilities and the driver's mechanisms.
+//!
+//! - [`plan`](mod@plan): the history read, checksums verified, the ordered steps, and
+//!   the steps prepared to run (every rollback rendered before anything runs);
+//! - `lock`: waiting for the migration lock;
+//! - `run`: the steps, one path for apply and unapply;
+//! - `ledger`: the history rows a step writes, in either direction;
+//! - `resume`: where a migration that stopped part-way really is;
+//! - `fake`: `--fake-initial`.
+
+mod error;
+mod fake;
+mod ledger;
+mod lock;
+mod plan;
+mod resume;
+mod run;
+
+use std::time::Duration;
+
+use tracing::{info_span, warn, Instrument};
+
+pub use error::{AfterFailure, ExecError};
+pub use plan::{plan, PlannedStep, Status};
+
+use crate::dialect::driver::Driver;
+use crate::graph::{Graph, Target};
+use crate::history::History;
+
+/// How a run behaves; the CLI fills this from flags and `strata.toml`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub history_table: String,
+    pub lock_timeout: Duration,
+    /// Record the plan's migrations as applied/unapplied without running their SQL.
+    pub fake: bool,
+    /// Fake an initial migration whose tables already exist (checked by introspection).
+    pub fake_initial: bool,
+    /// Accept applied files whose checksum changed, storing the new checksum.
+    pub accept_edited: bool,
+}
+
+impl Options {
+    pub fn new(history_table: impl Into<String>, lock_timeout: Duration) -> Self {
+        Self {
+            history_table: history_table.into(),
+            lock_timeout,
+            fake: false,
+            fake_initial: false,
+            accept_edited: false,
+        }
+    }
+
+    fn lock_name(&self) -> String {
+        format!("strata:{}", self.history_table)
+    }
+}
+
+/// Follows a run, e.g. to draw a progress bar. Every method has a no-op default.
+pub trait Observer {
+    fn waiting_for_lock(&mut self, holder: Option<&str>) {
+        let _ = holder;
+    }
+    fn planned(&mut self, plan: &[PlannedStep]) {
+        let _ = plan;
+    }
+    fn started(&mut self, step: &PlannedStep, operations: usize, fake: bool) {
+        let _ = (step, operations, fake);
+    }
+    fn finished(&mut self, step: &PlannedStep, elapsed: Duration) {
+        let _ = (step, elapsed);
+    }
+}
+
+/// An observer that does nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// Reads the history without locking or creating anything (for listings and plans).
+pub async fn status(driver: &mut dyn Driver, options: &Options) -> Result<Status, ExecError> {
+    let history = History::new(&options.history_table);
+    if !driver.table_names().await?.contains(&options.history_table) {
+        return Ok(Status::default());
+    }
+    Ok(Status {
+        rows: history.read(driver).await?,
+    })
+}
+
+/// `strata migrate`: takes the lock, reads the history under it, verifies, plans
+/// and runs. Returns the steps it ran.
+pub async fn migrate(
+    graph: &Graph,
+    driver: &mut dyn Driver,
+    targets: &[Target],
+    options: &Options,
+    observer: &mut dyn Observer,
+) -> Result<Vec<PlannedStep>, ExecError> {
+    let lock = options.lock_name();
+    lock::acquire(driver, &lock, options.lock_timeout, observer).await?;
+    let result = migrate_locked(graph, driver, targets, options, observer).await;
+    let unlocked = driver.unlock(&lock).await;
+    let steps = result?;
+    unlocked?;
+    Ok(steps)
+}
+
+async fn migrate_locked(
+    graph: &Graph,
+    driver: &mut dyn Driver,
+    targets: &[Target],
+    options: &Options,
+    observer: &mut dyn Observer,
+) -> Result<Vec<PlannedStep>, ExecError> {
+    let history = History::new(&options.history_table);
+    history.ensure(driver).await?;
+    let status = Status {
+        rows: history.read(driver).await?,
+    };
+    let steps = plan(graph, &status, targets, options)?;
+    observer.planned(&steps);
+    let dialect = driver.dialect();
+    let version = driver.version();
+    if options.accept_edited {
+        accept_edited(graph, &status, &history, driver).await?;
+    }
+    let in_effect = plan::InEffect::new(&status);
+    let prepared = plan::prepare(
+        graph,
+        steps.clone(),
+        &in_effect,
+        options,
+        dialect.as_ref(),
+        version,
+    )?;
+    let mut run = run::Run {
+        graph,
+        history: &history,
+        options,
+        dialect: dialect.as_ref(),
+        version,
+        in_effect,
+        forward: None,
+    };
+    for step in prepared {
+        let span = info_span!("migration", migration = %step.step.key, step = ?step.step.step);
+        run.step(driver, step, observer).instrument(span).await?;
+    }
+    Ok(steps)
+}
+
+/// `--accept-edited`: stores the new checksum of every applied file that changed.
+async fn accept_edited(
+    graph: &Graph,
+    status: &Status,
+    history: &History,
+    driver: &mut dyn Driver,
+) -> Result<(), ExecError> {
+    let dialect = driver.dialect();
+    for row in status.rows.values() {
+        if let Some(m) = graph.get(&row.key).filter(|m| m.checksum != row.checksum) {
+            warn!(migration = %row.key, "accepting an edited applied migration");
+            let update = history.update_checksum(dialect.as_ref(), &row.key, &m.checksum);
+            driver.execute(&update.sql).await?;
+        }
+    }
+    Ok(())
+}

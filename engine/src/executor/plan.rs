@@ -1,0 +1,304 @@
+//! Planning, without a database: what the history says (`Status`), the checksums of
+//! applied files, the ordered steps (`plan`), and the steps prepared to run
+//! (`prepare`), every rollback rendered before anything runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{ExecError, Options};
+use crate::dialect::{Dialect, ServerVersion};
+use crate::graph::{Graph, Step, Target};
+use crate::history::{HistoryRow, RowState};
+use crate::migration::{Migration, MigrationKey, StateAtError};
+use crate::script::{self, Direction, Script};
+use crate::state::SchemaState;
+
+/// One step of a plan. `done` operations of it were completed by an earlier,
+/// interrupted run (non-atomic migrations only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedStep {
+    pub step: Step,
+    pub key: MigrationKey,
+    pub done: usize,
+}
+
+/// What the database holds, as far as the project knows it.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    pub rows: BTreeMap<MigrationKey, HistoryRow>,
+}
+
+impl Status {
+    pub fn applied(&self) -> BTreeSet<MigrationKey> {
+        self.rows
+            .values()
+            .filter(|r| r.state == RowState::Applied)
+            .map(|r| r.key.clone())
+            .collect()
+    }
+
+    pub fn partial(&self) -> impl Iterator<Item = &HistoryRow> {
+        self.rows.values().filter(|r| r.state == RowState::Partial)
+    }
+}
+
+/// The plan that `migrate` would run for `targets`, from a history already read.
+pub fn plan(
+    graph: &Graph,
+    status: &Status,
+    targets: &[Target],
+    options: &Options,
+) -> Result<Vec<PlannedStep>, ExecError> {
+    verify_checksums(graph, status, options.accept_edited)?;
+    let applied = status.applied();
+    let mut steps: Vec<PlannedStep> = graph
+        .plan(targets, &applied)
+        .into_iter()
+        .map(|(step, key)| PlannedStep { step, key, done: 0 })
+        .collect();
+    for row in status.partial() {
+        let Some(m) = graph.get(&row.key) else {
+            continue;
+        };
+        if let Some(s) = steps
+            .iter_mut()
+            .find(|s| s.key == row.key && s.step == Step::Apply)
+        {
+            s.done = row.operations_done;
+            continue;
+        }
+        // Not resumed: is it being rolled back?
+        let mut with_partial = applied.clone();
+        with_partial.insert(row.key.clone());
+        let back = graph.plan(targets, &with_partial);
+        if back
+            .iter()
+            .any(|(step, key)| *step == Step::Unapply && *key == row.key)
+        {
+            return Ok(back
+                .into_iter()
+                .map(|(step, key)| {
+                    let done = if key == row.key {
+                        row.operations_done
+                    } else {
+                        0
+                    };
+                    PlannedStep { step, key, done }
+                })
+                .collect());
+        }
+        return Err(ExecError::PartialPending {
+            key: row.key.clone(),
+            done: row.operations_done,
+            total: m.operations.len(),
+        });
+    }
+    Ok(steps)
+}
+
+fn verify_checksums(graph: &Graph, status: &Status, accept_edited: bool) -> Result<(), ExecError> {
+    for row in status.rows.values() {
+        if !graph.apps().contains(&row.key.app) {
+            continue; // an app removed from the project: its history is not ours to judge
+        }
+        let Some(m) = graph.get(&row.key) else {
+            return Err(ExecError::MissingFile {
+                key: row.key.clone(),
+            });
+        };
+        if m.checksum != row.checksum && !accept_edited {
+            return Err(ExecError::Edited {
+                key: row.key.clone(),
+                path: m.path.clone(),
+                recorded: short(&row.checksum),
+                current: short(&m.checksum),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn short(checksum: &str) -> String {
+    checksum.chars().take(12).collect()
+}
+
+/// The migrations in effect in the database: applied ones, and how far partial ones
+/// got. Kept up to date as a run goes.
+#[derive(Debug, Clone, Default)]
+pub(super) struct InEffect {
+    applied: BTreeSet<MigrationKey>,
+    partial: BTreeMap<MigrationKey, usize>,
+}
+
+impl InEffect {
+    pub(super) fn new(status: &Status) -> Self {
+        Self {
+            applied: status.applied(),
+            partial: status
+                .partial()
+                .map(|r| (r.key.clone(), r.operations_done))
+                .collect(),
+        }
+    }
+
+    /// How many operations of `m` are in effect, if any part of it is recorded.
+    fn count(&self, m: &Migration) -> Option<usize> {
+        match self.partial.get(&m.key) {
+            Some(done) => Some(*done),
+            None if self.applied.contains(&m.key) => Some(m.operations.len()),
+            None => None,
+        }
+    }
+
+    /// The checkpoint of `key`, if an earlier run left it partially applied.
+    pub(super) fn partial(&self, key: &MigrationKey) -> Option<usize> {
+        self.partial.get(key).copied()
+    }
+
+    pub(super) fn mark_applied(&mut self, key: &MigrationKey) {
+        self.partial.remove(key);
+        self.applied.insert(key.clone());
+    }
+
+    pub(super) fn mark_unapplied(&mut self, key: &MigrationKey) {
+        self.partial.remove(key);
+        self.applied.remove(key);
+    }
+
+    /// The schema of everything in effect, in graph order, leaving out `skip`.
+    pub(super) fn schema(
+        &self,
+        graph: &Graph,
+        skip: &MigrationKey,
+    ) -> Result<SchemaState, StateAtError> {
+        let mut state = SchemaState::new();
+        for m in graph.ordered().filter(|m| m.key != *skip) {
+            if let Some(count) = self.count(m) {
+                m.replay(&mut state, count)?;
+            }
+        }
+        Ok(state)
+    }
+}
+
+/// A planned step with everything it needs to run.
+pub(super) struct Prepared<'g> {
+    pub(super) step: PlannedStep,
+    pub(super) migration: &'g Migration,
+    pub(super) work: Work,
+}
+
+pub(super) enum Work {
+    /// Rendered when it is reached, from the schema the steps before it leave.
+    Apply,
+    /// Rendered before anything runs, so an irreversible migration stops the plan
+    /// first. `None` when faking: nothing runs, so nothing needs to render.
+    Unapply {
+        script: Option<Script>,
+        /// The migration stopped part-way: the schema before it, to find where the
+        /// live schema really is.
+        partial: Option<PartialRollback>,
+    },
+}
+
+pub(super) struct PartialRollback {
+    pub(super) before: SchemaState,
+    pub(super) recorded: usize,
+}
+
+/// Prepares `steps`: renders the rollback of every migration the plan unapplies, in
+/// one pass over the history, each from the schema just before it (a partial
+/// migration: only its completed operations). Irreversible ones fail here.
+pub(super) fn prepare<'g>(
+    graph: &'g Graph,
+    steps: Vec<PlannedStep>,
+    in_effect: &InEffect,
+    options: &Options,
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+) -> Result<Vec<Prepared<'g>>, ExecError> {
+    let mut rollbacks: BTreeMap<MigrationKey, Work> = BTreeMap::new();
+    let wanted: BTreeSet<&MigrationKey> = steps
+        .iter()
+        .filter(|s| s.step == Step::Unapply)
+        .map(|s| &s.key)
+        .collect();
+    if !wanted.is_empty() {
+        let mut state = SchemaState::new();
+        for m in graph.ordered() {
+            let Some(count) = in_effect.count(m) else {
+                continue;
+            };
+            if wanted.contains(&m.key) {
+                let work = unapply_work(m, count, &state, in_effect, options, dialect, version)?;
+                rollbacks.insert(m.key.clone(), work);
+            }
+            m.replay(&mut state, count)?;
+        }
+    }
+    steps
+        .into_iter()
+        .map(|step| {
+            let migration = graph.get(&step.key).ok_or_else(|| ExecError::MissingFile {
+                key: step.key.clone(),
+            })?;
+            let work = match (step.step, rollbacks.remove(&step.key)) {
+                (Step::Apply, _) => Work::Apply,
+                (Step::Unapply, Some(work)) => work,
+                // Nothing of it is in effect: undoing it runs nothing but the history.
+                (Step::Unapply, None) => unapply_work(
+                    migration,
+                    0,
+                    &SchemaState::new(),
+                    in_effect,
+                    options,
+                    dialect,
+                    version,
+                )?,
+            };
+            Ok(Prepared {
+                step,
+                migration,
+                work,
+            })
+        })
+        .collect()
+}
+
+/// The rollback of the first `count` operations of `m`, from `before`.
+fn unapply_work(
+    m: &Migration,
+    count: usize,
+    before: &SchemaState,
+    in_effect: &InEffect,
+    options: &Options,
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+) -> Result<Work, ExecError> {
+    if options.fake {
+        return Ok(Work::Unapply {
+            script: None,
+            partial: None,
+        });
+    }
+    let (script, _) = script::render(
+        dialect,
+        version,
+        before,
+        &m.operations[..count],
+        m.atomic,
+        Direction::Backward,
+    )
+    .map_err(|source| ExecError::Script {
+        key: m.key.clone(),
+        path: m.path.clone(),
+        source,
+    })?;
+    let partial = in_effect.partial(&m.key).map(|recorded| PartialRollback {
+        before: before.clone(),
+        recorded,
+    });
+    Ok(Work::Unapply {
+        script: Some(script),
+        partial,
+    })
+}

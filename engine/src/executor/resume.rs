@@ -1,0 +1,99 @@
+//! Where a migration that stopped part-way really is. Its checkpoint is written after
+//! each operation, so a run killed between an operation and its checkpoint leaves the
+//! live schema one operation past it, in the direction it was going.
+
+use std::collections::BTreeSet;
+
+use tracing::{info, warn};
+
+use super::ExecError;
+use crate::ast::Operation;
+use crate::dialect::driver::Driver;
+use crate::dialect::Dialect;
+use crate::drift;
+use crate::migration::Migration;
+use crate::script::Direction;
+use crate::state::SchemaState;
+
+/// How many of `m`'s operations the live schema really has: `recorded` or its
+/// neighbour in `direction`. Only the tables the migration touches are compared, so
+/// objects strata does not manage elsewhere in the database do not get in the way.
+pub(super) async fn locate_checkpoint(
+    driver: &mut dyn Driver,
+    dialect: &dyn Dialect,
+    history_table: &str,
+    m: &Migration,
+    before: &SchemaState,
+    recorded: usize,
+    direction: Direction,
+) -> Result<usize, ExecError> {
+    let live = driver.introspect().await?;
+    let touched = touched_tables(&m.operations);
+    let live = restrict(&live, &touched);
+    let version = driver.version();
+    let neighbour = match direction {
+        Direction::Forward => recorded.checked_add(1),
+        Direction::Backward => recorded.checked_sub(1),
+    };
+    let mut first_differences = None;
+    for candidate in std::iter::once(recorded).chain(neighbour) {
+        if candidate > m.operations.len() {
+            continue;
+        }
+        let mut expected = before.clone();
+        if m.replay(&mut expected, candidate).is_err() {
+            continue;
+        }
+        let differences = drift::differences(
+            dialect,
+            version,
+            &restrict(&expected, &touched),
+            &live,
+            &[history_table],
+        );
+        if differences.is_empty() {
+            if candidate == recorded {
+                info!(done = candidate, "checkpoint matches the live schema");
+            } else {
+                warn!(
+                    recorded,
+                    actual = candidate,
+                    "the schema is one operation past the checkpoint; using it"
+                );
+            }
+            return Ok(candidate);
+        }
+        first_differences.get_or_insert(differences);
+    }
+    Err(ExecError::Drift {
+        key: m.key.clone(),
+        done: recorded,
+        differences: first_differences.unwrap_or_default(),
+    })
+}
+
+/// The tables that operations create, change, rename or drop (by every name).
+fn touched_tables(operations: &[Operation]) -> BTreeSet<String> {
+    let mut tables = BTreeSet::new();
+    for op in operations {
+        if let Operation::RenameTable(r) = op {
+            tables.insert(r.to.clone());
+        }
+        if let Some(t) = op.table() {
+            tables.insert(t.to_string());
+        }
+    }
+    tables
+}
+
+/// Only the tables named in `keep`.
+fn restrict(state: &SchemaState, keep: &BTreeSet<String>) -> SchemaState {
+    SchemaState {
+        tables: state
+            .tables
+            .iter()
+            .filter(|(name, _)| keep.contains(*name))
+            .map(|(name, t)| (name.clone(), t.clone()))
+            .collect(),
+    }
+}

@@ -1,0 +1,298 @@
+//! Running prepared steps, one after the other, under the lock. Apply and unapply
+//! share one path (`Run::execute`): they differ only in their script and in the
+//! history rows their ledger writes.
+
+use std::time::Instant;
+
+use tracing::info;
+
+use super::fake;
+use super::ledger::Ledger;
+use super::plan::{InEffect, PartialRollback, PlannedStep, Prepared, Work};
+use super::resume::locate_checkpoint;
+use super::{AfterFailure, ExecError, Observer, Options};
+use crate::dialect::driver::Driver;
+use crate::dialect::{Dialect, ServerVersion};
+use crate::graph::Graph;
+use crate::history::{History, RowState};
+use crate::migration::Migration;
+use crate::script::{self, Direction, ExecuteError, Script, ScriptError};
+use crate::state::SchemaState;
+
+/// The state of one `migrate` run as it goes.
+pub(super) struct Run<'a> {
+    pub(super) graph: &'a Graph,
+    pub(super) history: &'a History,
+    pub(super) options: &'a Options,
+    pub(super) dialect: &'a dyn Dialect,
+    pub(super) version: ServerVersion,
+    pub(super) in_effect: InEffect,
+    /// The schema after everything applied so far, once forward steps begin.
+    pub(super) forward: Option<SchemaState>,
+}
+
+/// One step about to run: its script (`None` when it is faked) and its ledger.
+struct Ready<'s, 'l> {
+    step: &'s PlannedStep,
+    migration: &'s Migration,
+    script: Option<&'s Script>,
+    ledger: Ledger<'l>,
+}
+
+impl Run<'_> {
+    pub(super) async fn step(
+        &mut self,
+        driver: &mut dyn Driver,
+        prepared: Prepared<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<(), ExecError> {
+        let started = Instant::now();
+        let Prepared {
+            step,
+            migration,
+            work,
+        } = prepared;
+        match work {
+            Work::Apply => self.apply(driver, &step, migration, observer).await?,
+            Work::Unapply { script, partial } => {
+                self.unapply(driver, &step, migration, script, partial, observer)
+                    .await?;
+            }
+        }
+        observer.finished(&step, started.elapsed());
+        info!(elapsed_ms = started.elapsed().as_millis() as u64, "done");
+        Ok(())
+    }
+
+    async fn apply(
+        &mut self,
+        driver: &mut dyn Driver,
+        step: &PlannedStep,
+        m: &Migration,
+        observer: &mut dyn Observer,
+    ) -> Result<(), ExecError> {
+        let recorded = self.in_effect.partial(&m.key);
+        // The running schema holds the completed part of a partial migration, so a
+        // resumed one starts from the schema without it.
+        let before = match (self.forward.take(), recorded) {
+            (Some(state), None) => state,
+            _ => self.in_effect.schema(self.graph, &m.key)?,
+        };
+        let mut done = step.done;
+        if recorded.is_some() && !self.options.fake {
+            done = locate_checkpoint(
+                driver,
+                self.dialect,
+                &self.options.history_table,
+                m,
+                &before,
+                done,
+                Direction::Forward,
+            )
+            .await?;
+        }
+        // Faking records without running, so it needs no SQL (and works for a
+        // migration that would not render).
+        let (script, after) = if self.options.fake {
+            let mut after = before;
+            m.replay(&mut after, m.operations.len())?;
+            (None, after)
+        } else {
+            let (script, after) = script::render_from(
+                self.dialect,
+                self.version,
+                before,
+                &m.operations,
+                m.atomic,
+                Direction::Forward,
+            )
+            .map_err(|source| script_error(m, source))?;
+            (Some(script), after)
+        };
+        let fake = self.options.fake
+            || (self.options.fake_initial && fake::initial_exists(driver, m, &after).await?);
+        let script = script.as_ref().filter(|_| !fake);
+        let row = recorded.map(|_| RowState::Partial);
+        let ledger = self.ledger(m, Direction::Forward, m.operations.len(), done, row, script);
+        let ready = Ready {
+            step,
+            migration: m,
+            script,
+            ledger,
+        };
+        execute(driver, ready, m.operations.len(), observer).await?;
+        self.in_effect.mark_applied(&m.key);
+        self.forward = Some(after);
+        Ok(())
+    }
+
+    async fn unapply(
+        &mut self,
+        driver: &mut dyn Driver,
+        step: &PlannedStep,
+        m: &Migration,
+        script: Option<Script>,
+        partial: Option<PartialRollback>,
+        observer: &mut dyn Observer,
+    ) -> Result<(), ExecError> {
+        let script = match (script, &partial) {
+            // A rollback of a migration that stopped part-way (or of a rollback that
+            // did): undo what the live schema really has.
+            (Some(script), Some(p)) => {
+                let actual = locate_checkpoint(
+                    driver,
+                    self.dialect,
+                    &self.options.history_table,
+                    m,
+                    &p.before,
+                    p.recorded,
+                    Direction::Backward,
+                )
+                .await?;
+                if actual == p.recorded {
+                    Some(script)
+                } else {
+                    let operations = &m.operations[..actual];
+                    let (script, _) = script::render(
+                        self.dialect,
+                        self.version,
+                        &p.before,
+                        operations,
+                        m.atomic,
+                        Direction::Backward,
+                    )
+                    .map_err(|source| script_error(m, source))?;
+                    Some(script)
+                }
+            }
+            (script, _) => script,
+        };
+        let total = script.as_ref().map_or(0, |s| s.operations.len());
+        let row = Some(match partial {
+            Some(_) => RowState::Partial,
+            None => RowState::Applied,
+        });
+        let ledger = self.ledger(m, Direction::Backward, total, 0, row, script.as_ref());
+        let ready = Ready {
+            step,
+            migration: m,
+            script: script.as_ref(),
+            ledger,
+        };
+        execute(driver, ready, total, observer).await?;
+        self.in_effect.mark_unapplied(&m.key);
+        self.forward = None;
+        Ok(())
+    }
+
+    fn ledger<'l>(
+        &'l self,
+        m: &'l Migration,
+        direction: Direction,
+        total: usize,
+        skip: usize,
+        row: Option<RowState>,
+        script: Option<&Script>,
+    ) -> Ledger<'l> {
+        Ledger {
+            history: self.history,
+            dialect: self.dialect,
+            migration: m,
+            direction,
+            total,
+            skip,
+            row,
+            step_by_step: script.is_some_and(|s| s.transaction.is_none()),
+            batch_checkpoints: self.dialect.capabilities(self.version).batch_statements,
+            started: script.map(|_| Instant::now()),
+        }
+    }
+}
+
+/// The one path of every step: tell the observer, run the script with its ledger (or
+/// only record it, when faked), and on failure say what the database holds now.
+async fn execute(
+    driver: &mut dyn Driver,
+    ready: Ready<'_, '_>,
+    operations: usize,
+    observer: &mut dyn Observer,
+) -> Result<(), ExecError> {
+    let Ready {
+        step,
+        migration: m,
+        script,
+        ledger,
+    } = ready;
+    observer.started(step, operations, script.is_none());
+    let Some(script) = script else {
+        info!("faked");
+        driver.execute(&ledger.record().sql).await?;
+        return Ok(());
+    };
+    let Err(e) = script.execute_with(driver, &ledger).await else {
+        return Ok(());
+    };
+    let nothing_ran = e.completed == 0 && e.statement <= 1;
+    let after = if script.transaction.is_some() {
+        AfterFailure::RolledBack
+    } else if nothing_ran && restore(driver, &ledger).await {
+        AfterFailure::Unchanged
+    } else {
+        let in_effect = match ledger.direction {
+            Direction::Forward => e.completed,
+            Direction::Backward => ledger.total - e.completed,
+        };
+        AfterFailure::Partial {
+            in_effect: m.operations[..in_effect.min(m.operations.len())]
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            total: m.operations.len(),
+        }
+    };
+    Err(failure(m, script, ledger.direction, e, after))
+}
+
+/// Puts the history row back as it was before a step that changed nothing; whether
+/// that worked.
+async fn restore(driver: &mut dyn Driver, ledger: &Ledger<'_>) -> bool {
+    match ledger.restore() {
+        Some(statement) => driver.execute(&statement.sql).await.is_ok(),
+        None => false,
+    }
+}
+
+fn failure(
+    m: &Migration,
+    script: &Script,
+    direction: Direction,
+    e: ExecuteError,
+    after: AfterFailure,
+) -> ExecError {
+    let total = script.operations.len();
+    let operation = e.operation.min(total.saturating_sub(1));
+    ExecError::Failed {
+        key: m.key.clone(),
+        path: m.path.clone(),
+        direction,
+        operation: operation + 1,
+        total,
+        description: script
+            .operations
+            .get(operation)
+            .map_or_else(|| "bookkeeping".into(), |o| o.description.clone()),
+        statement: e.statement,
+        // Past the last operation: the checks and commit that close the transaction.
+        in_commit: e.operation >= total && total > 0,
+        source: e.source,
+        after,
+    }
+}
+
+fn script_error(m: &Migration, source: ScriptError) -> ExecError {
+    ExecError::Script {
+        key: m.key.clone(),
+        path: m.path.clone(),
+        source,
+    }
+}

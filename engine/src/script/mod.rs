@@ -1,0 +1,221 @@
+//! A list of operations rendered for one dialect, with the transaction boundaries the
+//! executor uses: what `sqlmigrate` prints is exactly what `migrate` runs.
+
+pub use run::{Bookkeeping, ExecuteError};
+
+mod run;
+
+use std::fmt::{self, Write as _};
+
+use crate::ast::Operation;
+use crate::dialect::{
+    Dialect, RenderContext, RenderError, ServerVersion, Statement, TransactionSql,
+};
+use crate::state::{InverseError, SchemaState, StateError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Forward,
+    Backward,
+}
+
+/// One operation's statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedOperation {
+    pub description: String,
+    pub statements: Vec<Statement>,
+}
+
+/// A rendered migration (or any run of operations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    /// The wrapper when the whole script runs in one transaction.
+    pub transaction: Option<TransactionSql>,
+    /// Step by step: run (errors ignored) after a failed statement, to close what an
+    /// operation may have opened itself (a SQLite rebuild's own transaction).
+    pub recovery: Vec<Statement>,
+    pub operations: Vec<RenderedOperation>,
+}
+
+/// Why operations could not be rendered; `index` is the 1-based operation number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScriptError {
+    #[error("operation {index} ({description}): {source}")]
+    State {
+        index: usize,
+        description: String,
+        source: StateError,
+    },
+    #[error("operation {index} ({description}): {source}")]
+    Render {
+        index: usize,
+        description: String,
+        source: RenderError,
+    },
+    #[error("operation {index} ({description}): {source}")]
+    Inverse {
+        index: usize,
+        description: String,
+        source: InverseError,
+    },
+}
+
+/// Renders `operations` (a migration's, in file order) against `state`, the schema
+/// before the migration. Backward renders the inverses, last operation first.
+/// Returns the script and the state after it.
+pub fn render(
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+    state: &SchemaState,
+    operations: &[Operation],
+    atomic: bool,
+    direction: Direction,
+) -> Result<(Script, SchemaState), ScriptError> {
+    render_from(
+        dialect,
+        version,
+        state.clone(),
+        operations,
+        atomic,
+        direction,
+    )
+}
+
+/// `render`, taking the state by value: the executor's path, with no copy of the
+/// schema per operation however long the history.
+pub fn render_from(
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+    mut current: SchemaState,
+    operations: &[Operation],
+    atomic: bool,
+    direction: Direction,
+) -> Result<(Script, SchemaState), ScriptError> {
+    let capabilities = dialect.capabilities(version);
+    let transactional = atomic && capabilities.transactional_ddl;
+    let mut rendered = Vec::with_capacity(operations.len());
+    let mut render_one = |current: &mut SchemaState, index: usize, op: &Operation| {
+        let ctx = RenderContext {
+            state: current,
+            version,
+            capabilities: &capabilities,
+            in_transaction: transactional,
+        };
+        // Rendering only reads the state, and `apply` changes nothing when it refuses,
+        // so one state serves both; the state's verdict wins over the renderer's.
+        let statements = dialect.render(op, &ctx);
+        let description = op.to_string();
+        current.apply(op).map_err(|source| ScriptError::State {
+            index,
+            description: description.clone(),
+            source,
+        })?;
+        let statements = statements.map_err(|source| ScriptError::Render {
+            index,
+            description: description.clone(),
+            source,
+        })?;
+        rendered.push(RenderedOperation {
+            description,
+            statements,
+        });
+        Ok::<(), ScriptError>(())
+    };
+    match direction {
+        Direction::Forward => {
+            for (i, op) in operations.iter().enumerate() {
+                render_one(&mut current, i + 1, op)?;
+            }
+        }
+        Direction::Backward => {
+            // Each inverse comes from the state before its operation, so walk forward
+            // first. Every inverse exists before any SQL does: an irreversible
+            // operation stops the plan before anything runs.
+            let mut inverses = Vec::with_capacity(operations.len());
+            for (i, op) in operations.iter().enumerate() {
+                let inverse = op
+                    .inverse(&current)
+                    .map_err(|source| ScriptError::Inverse {
+                        index: i + 1,
+                        description: op.to_string(),
+                        source,
+                    })?;
+                current.apply(op).map_err(|source| ScriptError::State {
+                    index: i + 1,
+                    description: op.to_string(),
+                    source,
+                })?;
+                inverses.push(inverse);
+            }
+            for (i, inverse) in inverses.iter().enumerate().rev() {
+                render_one(&mut current, i + 1, inverse)?;
+            }
+        }
+    }
+    Ok((
+        Script {
+            transaction: transactional.then(|| dialect.transaction_sql()),
+            recovery: if transactional {
+                Vec::new()
+            } else {
+                let wrapper = dialect.transaction_sql();
+                std::iter::once(Statement::new("ROLLBACK"))
+                    .chain(wrapper.after)
+                    .collect()
+            },
+            operations: rendered,
+        },
+        current,
+    ))
+}
+
+impl Script {
+    /// Every statement in run order, wrapper included.
+    pub fn statements(&self) -> impl Iterator<Item = &Statement> {
+        let (before, begin, commit, after) = match &self.transaction {
+            Some(t) => (&t.before[..], &t.begin[..], &t.commit[..], &t.after[..]),
+            None => (&[][..], &[][..], &[][..], &[][..]),
+        };
+        before
+            .iter()
+            .chain(begin)
+            .chain(self.operations.iter().flat_map(|o| o.statements.iter()))
+            .chain(commit)
+            .chain(after)
+    }
+}
+
+/// The script as `sqlmigrate` prints it: a comment per operation, `;`-terminated statements.
+impl fmt::Display for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        let write_all = |out: &mut String, statements: &[Statement]| {
+            for s in statements {
+                write_statement(out, s);
+            }
+        };
+        if let Some(t) = &self.transaction {
+            write_all(&mut out, &t.before);
+            write_all(&mut out, &t.begin);
+        }
+        for op in &self.operations {
+            let _ = writeln!(out, "--\n-- {}\n--", op.description);
+            if op.statements.is_empty() {
+                out.push_str("-- (no SQL needed on this database)\n");
+            }
+            write_all(&mut out, &op.statements);
+        }
+        if let Some(t) = &self.transaction {
+            write_all(&mut out, &t.commit);
+            write_all(&mut out, &t.after);
+        }
+        f.write_str(&out)
+    }
+}
+
+fn write_statement(out: &mut String, statement: &Statement) {
+    if let Some(message) = &statement.fails_with_rows {
+        let _ = writeln!(out, "-- guard: fails if this returns rows: {message}");
+    }
+    let _ = writeln!(out, "{};", statement.sql);
+}
