@@ -59,6 +59,8 @@ pub enum CliError {
     NeedsInput(String),
     #[error(transparent)]
     Make(#[from] strata_engine::makemigrations::MakeError),
+    #[error(transparent)]
+    Question(#[from] strata_engine::makemigrations::questioner::QuestionError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -80,6 +82,7 @@ impl CliError {
             CliError::Driver(e) => category_exit(e.category()),
             CliError::Exec(e) => category_exit(e.category()),
             CliError::Make(e) => category_exit(e.category()),
+            CliError::Question(e) => category_exit(e.category()),
         }
     }
 

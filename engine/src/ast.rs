@@ -43,6 +43,20 @@ pub enum DefaultValue {
     Expr { expr: DefaultExpr },
 }
 
+impl DefaultValue {
+    /// A TOML literal (`0`, `1.5`, `"x"`, `true`), as a user types a default on the
+    /// command line or at a prompt.
+    pub fn parse_literal(text: &str) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Holder {
+            v: DefaultValue,
+        }
+        toml::from_str::<Holder>(&format!("v = {text}"))
+            .ok()
+            .map(|h| h.v)
+    }
+}
+
 /// Neutral default expressions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

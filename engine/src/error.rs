@@ -6,6 +6,7 @@
 use crate::autodetect::AutodetectError;
 use crate::dialect::driver::DriverError;
 use crate::history::HistoryError;
+use crate::makemigrations::questioner::QuestionError;
 use crate::makemigrations::MakeError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,6 +69,15 @@ impl MakeError {
             | MakeError::UnknownApp { .. }
             | MakeError::EmptyWithoutApp
             | MakeError::CrossAppCycle { .. } => Category::BadInput,
+        }
+    }
+}
+
+impl QuestionError {
+    pub fn category(&self) -> Category {
+        match self {
+            QuestionError::Unanswered(e) => e.category(),
+            QuestionError::Io(_) => Category::BadInput,
         }
     }
 }

@@ -2,11 +2,16 @@
 //! build, and write the migrations that close the gap. Likely renames and one-off
 //! defaults are asked on a terminal and never guessed without one.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 
 use strata_engine::ast::DefaultValue;
-use strata_engine::autodetect::{self, Decisions, RenameCandidate, RenameKind};
-use strata_engine::makemigrations::{self, Planned, Request};
+use strata_engine::autodetect::{
+    AcceptedRename, AutodetectError, Decisions, RenameCandidate, RenameKind,
+};
+use strata_engine::makemigrations::questioner::{
+    self, rename_label, Interactive, NonInteractive, QuestionError,
+};
+use strata_engine::makemigrations::{self, MakeError, Planned, Request};
 use strata_engine::models;
 use strata_engine::state::default_fits;
 
@@ -38,100 +43,31 @@ pub fn run(
     let models = models::load(&ctx.project)?;
     let (old, new) = makemigrations::compare(&ctx.project, &ctx.graph, &models, &args.apps)?;
     let mut decisions = Decisions::default();
-    let interactive = !args.noinput && std::io::stdin().is_terminal();
-    let mut stdin = std::io::stdin().lock();
-
-    // Renames: given on the command line, asked on a terminal, or refused.
     for spec in &args.rename {
-        decisions = parse_rename(spec, &models)?.apply(decisions);
+        decisions.renames.push(parse_rename(spec, &models)?);
     }
-    let open: Vec<RenameCandidate> = autodetect::open_renames(&old, &new, &decisions);
-    if args.check && !open.is_empty() && !args.no_rename {
-        // --check only needs to know that migrations are due, not their exact shape.
-        writeln!(
-            out,
-            "Migrations are needed; likely renames still need an answer:"
-        )?;
-        for c in &open {
-            writeln!(out, "  {} -> {}", label_from(c, &models), c.to)?;
-        }
-        return Ok(exit::CHECK_FAILED);
-    }
-    if args.no_rename {
-        decisions.no_rename = true;
-    } else if !open.is_empty() {
-        if !interactive {
-            return Err(CliError::NeedsInput(rename_help(&open, &models)));
-        }
-        // Asked one at a time: a column question only follows an accepted table rename.
-        let mut declined: Vec<RenameCandidate> = Vec::new();
-        while let Some(candidate) = autodetect::open_renames(&old, &new, &decisions)
-            .into_iter()
-            .find(|c| !declined.contains(c))
-        {
-            let question = format!(
-                "Was {} renamed to {}? [y/N] ",
-                label_from(&candidate, &models),
-                candidate.to
-            );
-            if ask(&mut stdin, out, &question)?.eq_ignore_ascii_case("y") {
-                decisions = decisions.accept(&candidate);
-            } else {
-                declined.push(candidate);
-            }
-        }
-        decisions.no_rename = true;
-    }
-
-    // One-off defaults for NOT NULL columns added to tables that have rows.
+    decisions.no_rename = args.no_rename;
     for spec in &args.default {
         let (table, column, value) = parse_default(spec, &models, &new)?;
         decisions.one_off_defaults.insert((table, column), value);
     }
-    let missing = autodetect::needs_one_off_default(&old, &new, &decisions);
-    if args.check && !missing.is_empty() {
-        writeln!(
-            out,
-            "Migrations are needed; new NOT NULL columns need a one-off default:"
-        )?;
-        for (table, column) in &missing {
-            writeln!(out, "  {}", models.column_label(table, column))?;
-        }
-        return Ok(exit::CHECK_FAILED);
-    }
-    if !missing.is_empty() {
-        if !interactive {
-            return Err(CliError::NeedsInput(default_help(&missing, &models)));
-        }
-        for (table, column) in missing {
-            let ty = new.tables[&table]
-                .column(&column)
-                .map(|c| c.ty)
-                .expect("a new column");
-            let question = format!(
-                "{} is added NOT NULL without a default; existing rows need a value.\nOne-off default ({ty}; a TOML literal such as 0, \"text\", true): ",
-                models.column_label(&table, &column)
-            );
-            loop {
-                let answer = ask(&mut stdin, out, &question)?;
-                match parse_literal(&answer).filter(|v| default_fits(v, ty)) {
-                    Some(value) => {
-                        decisions
-                            .one_off_defaults
-                            .insert((table.clone(), column.clone()), value);
-                        break;
-                    }
-                    None if answer.is_empty() => {
-                        return Err(CliError::NeedsInput(format!(
-                            "no default given for {}",
-                            models.column_label(&table, &column)
-                        )))
-                    }
-                    None => writeln!(out, "That is not a {ty} literal; try again.")?,
-                }
-            }
-        }
-    }
+    // --check only needs to know that migrations are due, so it never asks.
+    let interactive = !args.noinput && !args.check && std::io::stdin().is_terminal();
+    let decided = if interactive {
+        let mut questioner = Interactive {
+            input: std::io::stdin().lock(),
+            output: &mut *out,
+            models: &models,
+        };
+        questioner::decide(&old, &new, decisions, &mut questioner)
+    } else {
+        questioner::decide(&old, &new, decisions, &mut NonInteractive)
+    };
+    let decisions = match decided {
+        Ok(decisions) => decisions,
+        Err(QuestionError::Unanswered(e)) => return unanswered(args, e, &models, out),
+        Err(e) => return Err(e.into()),
+    };
 
     let request = Request {
         apps: args.apps.clone(),
@@ -187,6 +123,45 @@ fn finish(
     Ok(exit::OK)
 }
 
+/// Questions no one could answer: with --check, proof that migrations are due;
+/// otherwise, how to answer them.
+fn unanswered(
+    args: &MakemigrationsArgs,
+    e: AutodetectError,
+    models: &models::Models,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
+    match (e, args.check) {
+        (AutodetectError::UnresolvedRenames(open), true) => {
+            writeln!(
+                out,
+                "Migrations are needed; likely renames still need an answer:"
+            )?;
+            for c in &open {
+                writeln!(out, "  {} -> {}", rename_label(c, models), c.to)?;
+            }
+            Ok(exit::CHECK_FAILED)
+        }
+        (AutodetectError::NeedsDefault(missing), true) => {
+            writeln!(
+                out,
+                "Migrations are needed; new NOT NULL columns need a one-off default:"
+            )?;
+            for (table, column) in &missing {
+                writeln!(out, "  {}", models.column_label(table, column))?;
+            }
+            Ok(exit::CHECK_FAILED)
+        }
+        (AutodetectError::UnresolvedRenames(open), false) => {
+            Err(CliError::NeedsInput(rename_help(&open, models)))
+        }
+        (AutodetectError::NeedsDefault(missing), false) => {
+            Err(CliError::NeedsInput(default_help(&missing, models)))
+        }
+        (e, _) => Err(MakeError::from(e).into()),
+    }
+}
+
 /// A path relative to the project folder (the current directory), for messages.
 fn display_path(path: &std::path::Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
@@ -196,32 +171,9 @@ fn display_path(path: &std::path::Path) -> String {
         .to_string()
 }
 
-fn ask(input: &mut dyn BufRead, out: &mut dyn Write, question: &str) -> Result<String, CliError> {
-    write!(out, "{question}")?;
-    out.flush()?;
-    let mut line = String::new();
-    input.read_line(&mut line)?;
-    Ok(line.trim().to_string())
-}
-
-/// A rename the user decided on, from `--rename`.
-enum RenameSpec {
-    Table(String, String),
-    Column(String, String, String),
-}
-
-impl RenameSpec {
-    fn apply(self, decisions: Decisions) -> Decisions {
-        match self {
-            RenameSpec::Table(from, to) => decisions.rename_table(&from, &to),
-            RenameSpec::Column(table, from, to) => decisions.rename_column(&table, &from, &to),
-        }
-    }
-}
-
 /// `--rename app.Model.old=new`, `--rename app.Old=New`, or by table names:
 /// `--rename table.old_column=new_column`, `--rename old_table=new_table`.
-fn parse_rename(spec: &str, models: &models::Models) -> Result<RenameSpec, CliError> {
+fn parse_rename(spec: &str, models: &models::Models) -> Result<AcceptedRename, CliError> {
     let bad = || {
         CliError::Usage(format!(
             "--rename `{spec}`: expected app.Model.old_field=new_field, app.OldModel=NewModel, table.old_column=new_column or old_table=new_table"
@@ -242,7 +194,7 @@ fn parse_rename(spec: &str, models: &models::Models) -> Result<RenameSpec, CliEr
             let to = models
                 .column_of(&table, to)
                 .unwrap_or_else(|| to.to_string());
-            Ok(RenameSpec::Column(table, from, to))
+            Ok(AcceptedRename::column(table, from, to))
         }
         [app, model]
             if models.table_of(app, model).is_none() && models.table_of(app, to).is_some() =>
@@ -250,25 +202,16 @@ fn parse_rename(spec: &str, models: &models::Models) -> Result<RenameSpec, CliEr
             // app.OldModel=NewModel: the old model is gone from models.toml, so its
             // table has the default name.
             let old = format!("{app}_{}", model.to_lowercase());
-            Ok(RenameSpec::Table(
-                old,
-                models.table_of(app, to).expect("checked"),
-            ))
+            let new = models.table_of(app, to).unwrap_or_else(|| to.to_string());
+            Ok(AcceptedRename::table(old, new))
         }
-        [table, column] => Ok(RenameSpec::Column(
+        [table, column] => Ok(AcceptedRename::column(
             table.to_string(),
             column.to_string(),
             to.to_string(),
         )),
-        [table] if !to.is_empty() => Ok(RenameSpec::Table(table.to_string(), to.to_string())),
+        [table] if !to.is_empty() => Ok(AcceptedRename::table(table.to_string(), to.to_string())),
         _ => Err(bad()),
-    }
-}
-
-fn label_from(c: &RenameCandidate, models: &models::Models) -> String {
-    match c.kind {
-        RenameKind::Table => models.table_label(&c.from),
-        RenameKind::Column => models.column_label(&c.table, &c.from),
     }
 }
 
@@ -279,7 +222,7 @@ fn rename_help(open: &[RenameCandidate], models: &models::Models) -> String {
     for c in open {
         text.push_str(&format!(
             "  {} -> {}   ({c}, similarity {:.2})\n",
-            label_from(c, models),
+            rename_label(c, models),
             c.to,
             c.score
         ));
@@ -349,19 +292,8 @@ fn parse_default(
         .and_then(|t| t.column(&column))
         .map(|c| c.ty)
         .ok_or_else(|| bad("no such column in the models"))?;
-    let value = parse_literal(value)
+    let value = DefaultValue::parse_literal(value)
         .filter(|v| default_fits(v, ty))
         .ok_or_else(|| bad(&format!("`{value}` is not a {ty} literal")))?;
     Ok((table, column, value))
-}
-
-/// A TOML literal (`0`, `1.5`, `"x"`, `true`) as a default value.
-fn parse_literal(text: &str) -> Option<DefaultValue> {
-    #[derive(serde::Deserialize)]
-    struct Holder {
-        v: DefaultValue,
-    }
-    toml::from_str::<Holder>(&format!("v = {text}"))
-        .ok()
-        .map(|h| h.v)
 }

@@ -29,10 +29,10 @@ pub(super) struct Changes {
     pub drop_indexes: BTreeSet<Object>,
     /// By old table name: unique and check constraints.
     pub drop_constraints: BTreeSet<Object>,
-    /// (from, to), sorted.
-    pub rename_tables: Vec<(String, String)>,
-    /// (table by new name, from, to), sorted.
-    pub rename_columns: Vec<(String, String, String)>,
+    /// Sorted by old name.
+    pub rename_tables: Vec<RenameTable>,
+    /// By new table name, sorted.
+    pub rename_columns: Vec<RenameColumn>,
     /// New tables, whole, sorted by name (emit orders them by their foreign keys).
     pub create_tables: Vec<TableDef>,
     /// (table, column as the model has it, one-off default for existing rows).
@@ -42,8 +42,8 @@ pub(super) struct Changes {
     pub drop_columns: Vec<Column>,
     /// By old name, each before the tables it references.
     pub drop_tables: Vec<String>,
-    /// (table, from, to), sorted.
-    pub rename_indexes: Vec<(String, String, String)>,
+    /// Sorted by table, then old name.
+    pub rename_indexes: Vec<RenameIndex>,
     pub create_indexes: Vec<(String, IndexDef)>,
     pub add_constraints: Vec<(String, Constraint)>,
     pub add_foreign_keys: Vec<(String, ForeignKeyDef)>,
@@ -109,12 +109,19 @@ impl Changes {
         changes.rename_tables = renames
             .tables
             .iter()
-            .map(|(f, t)| (f.clone(), t.clone()))
+            .map(|(from, to)| RenameTable {
+                from: from.clone(),
+                to: to.clone(),
+            })
             .collect();
         changes.rename_columns = renames
             .columns
             .iter()
-            .map(|((t, f), to)| (t.clone(), f.clone(), to.clone()))
+            .map(|((table, from), to)| RenameColumn {
+                table: table.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            })
             .collect();
 
         let mut fates = ColumnFates::default();
@@ -138,7 +145,9 @@ impl Changes {
             .sort_by(|a, b| (&a.table, &a.column).cmp(&(&b.table, &b.column)));
         changes.add_columns.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the models' column order stays
         changes.drop_columns.sort();
-        changes.rename_indexes.sort();
+        changes
+            .rename_indexes
+            .sort_by(|a, b| (&a.table, &a.from, &a.to).cmp(&(&b.table, &b.from, &b.to)));
         Ok(changes)
     }
 
@@ -300,11 +309,11 @@ impl Changes {
             match renamed_to {
                 Some(pos) => {
                     let to = arriving.remove(pos);
-                    self.rename_indexes.push((
-                        after.name.clone(),
-                        index.name.clone(),
-                        to.name.clone(),
-                    ));
+                    self.rename_indexes.push(RenameIndex {
+                        table: after.name.clone(),
+                        from: index.name.clone(),
+                        to: to.name.clone(),
+                    });
                 }
                 None => {
                     self.drop_indexes

@@ -53,18 +53,11 @@ pub(super) fn operations(
             name: name.clone(),
         }))?;
     }
-    for (from, to) in &changes.rename_tables {
-        out.push(Operation::RenameTable(RenameTable {
-            from: from.clone(),
-            to: to.clone(),
-        }))?;
+    for rename in &changes.rename_tables {
+        out.push(Operation::RenameTable(rename.clone()))?;
     }
-    for (table, from, to) in &changes.rename_columns {
-        out.push(Operation::RenameColumn(RenameColumn {
-            table: table.clone(),
-            from: from.clone(),
-            to: to.clone(),
-        }))?;
+    for rename in &changes.rename_columns {
+        out.push(Operation::RenameColumn(rename.clone()))?;
     }
     out.create_tables(&changes.create_tables, &mut later)?;
     for (table, column, one_off) in &changes.add_columns {
@@ -82,12 +75,8 @@ pub(super) fn operations(
     for name in &changes.drop_tables {
         out.push(Operation::DropTable(DropTable { name: name.clone() }))?;
     }
-    for (table, from, to) in &changes.rename_indexes {
-        out.push(Operation::RenameIndex(RenameIndex {
-            table: table.clone(),
-            from: from.clone(),
-            to: to.clone(),
-        }))?;
+    for rename in &changes.rename_indexes {
+        out.push(Operation::RenameIndex(rename.clone()))?;
     }
     out.create_objects(later)?;
     Ok((out.ops, out.state))

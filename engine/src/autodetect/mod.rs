@@ -64,13 +64,47 @@ impl fmt::Display for RenameCandidate {
     }
 }
 
+/// A rename the user accepted. Any rename that fits may be given, not only a listed
+/// candidate. Ordered by kind, table, from, to: the order clashing renames are
+/// settled in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AcceptedRename {
+    pub kind: RenameKind,
+    /// For a column: its table, by the table's new name. Empty for a table.
+    pub table: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl AcceptedRename {
+    pub fn table(from: impl Into<String>, to: impl Into<String>) -> Self {
+        Self {
+            kind: RenameKind::Table,
+            table: String::new(),
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    /// `table` by its new name.
+    pub fn column(
+        table: impl Into<String>,
+        from: impl Into<String>,
+        to: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: RenameKind::Column,
+            table: table.into(),
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+}
+
 /// The user's answers to the questions the autodetector cannot answer alone.
 #[derive(Debug, Clone, Default)]
 pub struct Decisions {
-    /// Accepted renames: (kind, table or "" for a table rename, from, to). A column's
-    /// table is named by its new name. Any rename that fits may be given, not only a
-    /// listed candidate.
-    pub renames: Vec<(RenameKind, String, String, String)>,
+    pub renames: Vec<AcceptedRename>,
     /// The user answered every rename question: candidates not accepted are a drop
     /// and an add.
     pub no_rename: bool,
@@ -82,15 +116,13 @@ pub struct Decisions {
 impl Decisions {
     /// Accepts the rename of table `from` to `to`.
     pub fn rename_table(mut self, from: &str, to: &str) -> Self {
-        self.renames
-            .push((RenameKind::Table, String::new(), from.into(), to.into()));
+        self.renames.push(AcceptedRename::table(from, to));
         self
     }
 
     /// Accepts the rename of column `from` to `to` of `table` (by its new name).
     pub fn rename_column(mut self, table: &str, from: &str, to: &str) -> Self {
-        self.renames
-            .push((RenameKind::Column, table.into(), from.into(), to.into()));
+        self.renames.push(AcceptedRename::column(table, from, to));
         self
     }
 

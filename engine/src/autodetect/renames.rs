@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{AutodetectError, Decisions, RenameCandidate, RenameKind};
+use super::{AcceptedRename, AutodetectError, Decisions, RenameCandidate, RenameKind};
 use crate::ast::{ColumnDef, TableDef};
 use crate::state::SchemaState;
 
@@ -220,12 +220,16 @@ impl Renames {
     ) -> Result<Self, AutodetectError> {
         let mut renames = Renames::default();
         let accepted = |kind| {
-            let mut list: Vec<_> = decisions.renames.iter().filter(|r| r.0 == kind).collect();
+            let mut list: Vec<_> = decisions
+                .renames
+                .iter()
+                .filter(|r| r.kind == kind)
+                .collect();
             // Sorted, so that which of two clashing renames wins never depends on order.
             list.sort();
             list
         };
-        for (_, _, from, to) in accepted(RenameKind::Table) {
+        for AcceptedRename { from, to, .. } in accepted(RenameKind::Table) {
             let refusal = if !old.tables.contains_key(from) {
                 Some("the old schema has no such table")
             } else if new.tables.contains_key(from) {
@@ -248,7 +252,10 @@ impl Renames {
                 Some(_) => {}
             }
         }
-        for (_, table, from, to) in accepted(RenameKind::Column) {
+        for AcceptedRename {
+            table, from, to, ..
+        } in accepted(RenameKind::Column)
+        {
             let old_table = renames.old_table(table);
             let refusal = match (old.tables.get(old_table), new.tables.get(table)) {
                 (Some(before), Some(after)) => {

@@ -40,7 +40,10 @@ fn corpus_changes_with_their_renames_accepted() {
         let ops =
             diff_checked(&old, &new, &decisions).unwrap_or_else(|e| panic!("{}: {e}", case.name));
         // The case's renames are made again, not replaced by drops and adds.
-        for (_, table, from, to) in &origins.decisions().renames {
+        for strata_engine::autodetect::AcceptedRename {
+            table, from, to, ..
+        } in &origins.decisions().renames
+        {
             let made = ops.iter().any(|op| match op {
                 Operation::RenameTable(o) => table.is_empty() && o.from == *from && o.to == *to,
                 Operation::RenameColumn(o) => o.table == *table && o.from == *from && o.to == *to,
@@ -91,7 +94,13 @@ fn corpus_renames_are_offered_as_candidates() {
             origins.track(op);
         }
         let offered = strata_engine::autodetect::rename_candidates(&old, &new);
-        for (kind, table, from, to) in origins.decisions().renames {
+        for strata_engine::autodetect::AcceptedRename {
+            kind,
+            table,
+            from,
+            to,
+        } in origins.decisions().renames
+        {
             let kept_definition = match kind {
                 strata_engine::autodetect::RenameKind::Table => true,
                 strata_engine::autodetect::RenameKind::Column => {

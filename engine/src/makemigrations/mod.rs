@@ -1,6 +1,9 @@
 //! `makemigrations`: the operations between what the migrations build and what the
 //! models describe, split into one new migration file per app, with dependencies
-//! across apps, readable names and deterministic text.
+//! across apps, readable names and deterministic text. The questions it may need
+//! answered come first, through a [`questioner::Questioner`].
+
+pub mod questioner;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
