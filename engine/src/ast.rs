@@ -372,6 +372,26 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Follows the tables an operation creates, renames and drops in `tables`, keyed
+    /// by table name: a created table gets `value()`, a renamed one keeps its entry
+    /// under its new name, a dropped one loses it. Other operations change nothing.
+    pub fn follow_tables<T>(&self, tables: &mut BTreeMap<String, T>, value: impl FnOnce() -> T) {
+        match self {
+            Operation::CreateTable(t) => {
+                tables.insert(t.name.clone(), value());
+            }
+            Operation::RenameTable(r) => {
+                if let Some(entry) = tables.remove(&r.from) {
+                    tables.insert(r.to.clone(), entry);
+                }
+            }
+            Operation::DropTable(d) => {
+                tables.remove(&d.name);
+            }
+            _ => {}
+        }
+    }
+
     /// The `kind` string of the migration file.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -20,6 +20,7 @@ use crate::graph::{Graph, Target};
 use crate::state::SchemaState;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnectError {
     #[error(transparent)]
     Registry(#[from] RegistryError),

@@ -11,6 +11,7 @@ use crate::project::Project;
 use crate::state::SchemaState;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GraphError {
     #[error("{path}: dependency `{dependency}` of {migration} does not exist")]
     MissingDependency {

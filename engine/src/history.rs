@@ -43,6 +43,7 @@ pub struct HistoryRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HistoryError {
     #[error(transparent)]
     Driver(#[from] DriverError),

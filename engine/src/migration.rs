@@ -73,6 +73,7 @@ pub struct Migration {
 
 /// A file that could not be read or understood; positions are 1-based.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FileError {
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },

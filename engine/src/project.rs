@@ -41,6 +41,7 @@ pub struct Overrides {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProjectError {
     #[error("no {CONFIG_FILE} in {start} or any folder above it (use --project DIR)")]
     NotFound { start: PathBuf },

@@ -111,6 +111,7 @@ impl fmt::Display for ColumnType {
 
 /// Why a type string was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TypeError {
     #[error("unknown type `{name}` (known types: {known})", known = ColumnType::NAMES.join(", "))]
     Unknown { name: String },

@@ -139,6 +139,7 @@ impl Decisions {
 
 /// Why the autodetector produced no operations.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AutodetectError {
     #[error("possible renames need an answer: {}", list(.0))]
     UnresolvedRenames(Vec<RenameCandidate>),

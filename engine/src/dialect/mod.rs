@@ -73,6 +73,7 @@ pub struct RenderContext<'a> {
 
 /// Why an operation could not be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RenderError {
     #[error("{operation} on table `{table}` is not supported by {dialect}: {reason}")]
     Unsupported {

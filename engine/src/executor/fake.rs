@@ -1,7 +1,7 @@
 //! `--fake-initial`: an initial migration whose tables already exist (a database
 //! adopted with `inspectdb`) is recorded as applied instead of run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::ExecError;
 use crate::ast::Operation;
@@ -52,22 +52,11 @@ pub(super) async fn initial_exists(
 /// created and then renamed is looked for by its new name, one created and dropped
 /// not at all.
 fn created_tables(operations: &[Operation]) -> BTreeSet<String> {
-    let mut created = BTreeSet::new();
+    let mut created = BTreeMap::new();
     for op in operations {
-        match op {
-            Operation::CreateTable(t) => {
-                created.insert(t.name.clone());
-            }
-            Operation::RenameTable(r) if created.remove(&r.from) => {
-                created.insert(r.to.clone());
-            }
-            Operation::DropTable(d) => {
-                created.remove(&d.name);
-            }
-            _ => {}
-        }
+        op.follow_tables(&mut created, || ());
     }
-    created
+    created.into_keys().collect()
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@ impl Planned {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MakeError {
     #[error(transparent)]
     Autodetect(#[from] AutodetectError),
@@ -65,20 +66,7 @@ pub fn migration_owners(graph: &Graph) -> BTreeMap<String, String> {
     let mut owners = BTreeMap::new();
     for m in graph.ordered() {
         for op in &m.operations {
-            match op {
-                Operation::CreateTable(t) => {
-                    owners.insert(t.name.clone(), m.key.app.clone());
-                }
-                Operation::RenameTable(r) => {
-                    if let Some(app) = owners.remove(&r.from) {
-                        owners.insert(r.to.clone(), app);
-                    }
-                }
-                Operation::DropTable(d) => {
-                    owners.remove(&d.name);
-                }
-                _ => {}
-            }
+            op.follow_tables(&mut owners, || m.key.app.clone());
         }
     }
     owners
@@ -181,27 +169,7 @@ pub fn plan(
 ) -> Result<Vec<Planned>, MakeError> {
     check_apps(project, &request.apps)?;
     if request.empty {
-        if request.apps.is_empty() {
-            return Err(MakeError::EmptyWithoutApp);
-        }
-        return Ok(request
-            .apps
-            .iter()
-            .map(|app| {
-                let name = request
-                    .name
-                    .as_deref()
-                    .map_or_else(|| "custom".into(), sanitize);
-                new_file(
-                    project,
-                    graph,
-                    app,
-                    &name,
-                    leaf_dependencies(graph, app),
-                    Vec::new(),
-                )
-            })
-            .collect());
+        return empty_files(project, graph, request);
     }
     let (old, new) = compare(project, graph, models, &request.apps)?;
     let operations = autodetect::diff(&old, &new, &request.decisions)?;
@@ -217,21 +185,73 @@ pub fn plan(
             .cloned()
             .unwrap_or_else(|| project.apps[0].name.clone())
     };
-
-    // Group by app, keeping the global order inside each app.
-    let mut by_app: BTreeMap<String, Vec<Operation>> = BTreeMap::new();
-    let mut first_index: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, op) in operations.iter().enumerate() {
-        let app = owner(op_owner_table(op));
-        first_index.entry(app.clone()).or_insert(i);
-        by_app.entry(app).or_default().push(op.clone());
+    let by_app = group_by_app(&operations, &owner);
+    let needs = cross_app_needs(&by_app, &old, &owner);
+    let mut planned: Vec<Planned> = Vec::new();
+    for (app, ops) in order_apps(by_app, &needs)? {
+        let dependencies = dependencies_of(graph, &app, &ops, needs.get(&app), &planned);
+        let first = graph.app_migrations(&app).next().is_none();
+        let name = match &request.name {
+            Some(name) => sanitize(name),
+            None if first => "initial".into(),
+            None => auto_name(&app, &ops),
+        };
+        planned.push(new_file(project, graph, &app, &name, dependencies, ops));
     }
+    Ok(planned)
+}
 
-    // Dependencies between the new migrations: a foreign key into another app's
-    // table needs that table first; dropping a table or column another app's
-    // foreign key points at needs that foreign key gone first.
+/// `--empty`: a migration with no operations for each requested app.
+fn empty_files(
+    project: &Project,
+    graph: &Graph,
+    request: &Request,
+) -> Result<Vec<Planned>, MakeError> {
+    if request.apps.is_empty() {
+        return Err(MakeError::EmptyWithoutApp);
+    }
+    let name = request
+        .name
+        .as_deref()
+        .map_or_else(|| "custom".into(), sanitize);
+    Ok(request
+        .apps
+        .iter()
+        .map(|app| {
+            let leaves = leaf_dependencies(graph, app);
+            new_file(project, graph, app, &name, leaves, Vec::new())
+        })
+        .collect())
+}
+
+/// The operations of each app, in the global order inside each app, the apps in the
+/// order of their first operation.
+fn group_by_app(
+    operations: &[Operation],
+    owner: &dyn Fn(&str) -> String,
+) -> Vec<(String, Vec<Operation>)> {
+    let mut by_app: Vec<(String, Vec<Operation>)> = Vec::new();
+    for op in operations {
+        let app = owner(op_owner_table(op));
+        match by_app.iter_mut().find(|(a, _)| *a == app) {
+            Some((_, ops)) => ops.push(op.clone()),
+            None => by_app.push((app, vec![op.clone()])),
+        }
+    }
+    by_app
+}
+
+/// The apps each app's new migration needs first: a foreign key into another app's
+/// table needs that table first; dropping a table or column another app's foreign
+/// key points at needs that foreign key gone first.
+fn cross_app_needs(
+    by_app: &[(String, Vec<Operation>)],
+    old: &SchemaState,
+    owner: &dyn Fn(&str) -> String,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let has_migration = |app: &str| by_app.iter().any(|(a, _)| a == app);
     let mut needs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (app, ops) in &by_app {
+    for (app, ops) in by_app {
         for op in ops {
             for target in referenced_tables(op) {
                 let other = owner(&target);
@@ -245,45 +265,45 @@ pub fn plan(
                 });
                 for (referencing, _) in blocking {
                     let other = owner(referencing);
-                    if &other != app && by_app.contains_key(&other) {
+                    if &other != app && has_migration(&other) {
                         needs.entry(app.clone()).or_default().insert(other);
                     }
                 }
             }
         }
     }
-    let order = order_apps(&by_app, &needs, &first_index)?;
+    needs
+}
 
-    let mut planned: Vec<Planned> = Vec::new();
-    for app in order {
-        let ops = by_app.remove(&app).expect("ordered apps have operations");
-        let mut dependencies = leaf_dependencies(graph, &app);
-        for op in &ops {
-            if let Operation::DropTable(d) = op {
-                for other in apps_that_referenced(graph, &app, &d.name) {
-                    if !planned.iter().any(|p| p.key.app == other) {
-                        dependencies.extend(leaf_dependencies(graph, &other));
-                    }
+/// The dependencies of `app`'s new migration: its own leaf, the apps it `needs`
+/// (their new migration, or their leaf), and the apps whose migrations referenced a
+/// table it drops.
+fn dependencies_of(
+    graph: &Graph,
+    app: &str,
+    ops: &[Operation],
+    needs: Option<&BTreeSet<String>>,
+    planned: &[Planned],
+) -> Vec<MigrationKey> {
+    let mut dependencies = leaf_dependencies(graph, app);
+    for op in ops {
+        if let Operation::DropTable(d) = op {
+            for other in apps_that_referenced(graph, app, &d.name) {
+                if !planned.iter().any(|p| p.key.app == other) {
+                    dependencies.extend(leaf_dependencies(graph, &other));
                 }
             }
         }
-        for other in needs.get(&app).into_iter().flatten() {
-            let dep = planned
-                .iter()
-                .find(|p| &p.key.app == other)
-                .map(|p| vec![p.key.clone()])
-                .unwrap_or_else(|| leaf_dependencies(graph, other));
-            dependencies.extend(dep);
-        }
-        let first = graph.app_migrations(&app).next().is_none();
-        let name = match &request.name {
-            Some(name) => sanitize(name),
-            None if first => "initial".into(),
-            None => auto_name(&app, &ops),
-        };
-        planned.push(new_file(project, graph, &app, &name, dependencies, ops));
     }
-    Ok(planned)
+    for other in needs.into_iter().flatten() {
+        let dep = planned
+            .iter()
+            .find(|p| &p.key.app == other)
+            .map(|p| vec![p.key.clone()])
+            .unwrap_or_else(|| leaf_dependencies(graph, other));
+        dependencies.extend(dep);
+    }
+    dependencies
 }
 
 /// Merge migrations for every app with several leaves (`makemigrations --merge`).
@@ -343,28 +363,30 @@ fn new_file(
 
 /// Apps in an order where each comes after the apps it needs; ties by first change.
 fn order_apps(
-    by_app: &BTreeMap<String, Vec<Operation>>,
+    mut remaining: Vec<(String, Vec<Operation>)>,
     needs: &BTreeMap<String, BTreeSet<String>>,
-    first_index: &BTreeMap<String, usize>,
-) -> Result<Vec<String>, MakeError> {
-    let mut remaining: Vec<&String> = by_app.keys().collect();
-    remaining.sort_by_key(|a| first_index[*a]);
-    let mut order: Vec<String> = Vec::new();
+) -> Result<Vec<(String, Vec<Operation>)>, MakeError> {
+    let with_migration: BTreeSet<String> = remaining.iter().map(|(a, _)| a.clone()).collect();
+    let mut order: Vec<(String, Vec<Operation>)> = Vec::new();
+    let done =
+        |order: &[(String, Vec<Operation>)], app: &String| order.iter().any(|(a, _)| a == app);
     while !remaining.is_empty() {
-        let ready = remaining.iter().position(|app| {
+        let ready = remaining.iter().position(|(app, _)| {
             needs
-                .get(*app)
+                .get(app)
                 .into_iter()
                 .flatten()
-                .all(|dep| !by_app.contains_key(dep) || order.contains(dep) || dep == *app)
+                .all(|dep| !with_migration.contains(dep) || done(&order, dep) || dep == app)
         });
         match ready {
-            Some(i) => order.push(remaining.remove(i).clone()),
+            Some(i) => order.push(remaining.remove(i)),
             None => {
-                let a = remaining[0].clone();
-                let b = needs[&a]
-                    .iter()
-                    .find(|d| by_app.contains_key(*d) && !order.contains(d))
+                let a = remaining[0].0.clone();
+                let b = needs
+                    .get(&a)
+                    .into_iter()
+                    .flatten()
+                    .find(|d| with_migration.contains(*d) && !done(&order, d))
                     .cloned()
                     .unwrap_or_default();
                 return Err(MakeError::CrossAppCycle { a, b });

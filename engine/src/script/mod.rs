@@ -39,6 +39,7 @@ pub struct Script {
 
 /// Why operations could not be rendered; `index` is the 1-based operation number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScriptError {
     #[error("operation {index} ({description}): {source}")]
     State {

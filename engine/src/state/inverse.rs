@@ -4,6 +4,7 @@ use super::{SchemaState, StateError};
 use crate::ast::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InverseError {
     #[error("{operation} is irreversible: it has no reverse_sql")]
     Irreversible { operation: String },

@@ -24,6 +24,7 @@ pub struct SchemaState {
 
 /// An operation that does not fit the state it is applied to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StateError {
     #[error("table `{table}` does not exist")]
     NoSuchTable { table: String },
