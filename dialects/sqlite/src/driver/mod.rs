@@ -3,11 +3,15 @@
 //! rusqlite is synchronous; the database is a local file, so calls run directly in
 //! the async methods instead of on a blocking thread.
 
+mod connect;
+mod introspect;
+mod lock;
+pub(crate) mod url;
+
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::types::ValueRef;
@@ -16,13 +20,9 @@ use strata_engine::dialect::driver::{Driver, DriverError, LockAttempt, Row};
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 
 use crate::dialect::SqliteDialect;
-use crate::introspect;
-use crate::lock;
-use crate::url::{self, Location};
+use url::Location;
 
-/// How long a statement waits for another connection's write lock on the database
-/// before failing with `database is locked` (SQLite's default is not to wait at all).
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+pub use connect::BUSY_TIMEOUT;
 
 /// A connection to one SQLite database, with foreign keys enforced.
 pub struct SqliteDriver {
@@ -54,11 +54,7 @@ impl SqliteDriver {
             target: target.clone(),
             message,
         };
-        let conn = match &location {
-            Location::Memory => Connection::open_in_memory(),
-            Location::File(path) => Connection::open(path),
-        }
-        .map_err(|e| cannot(e.to_string()))?;
+        let conn = connect::open(&location).map_err(|e| cannot(e.to_string()))?;
         let mut driver = Self::from_connection(conn).map_err(|e| match e {
             DriverError::Statement { message, .. } => cannot(message),
             other => other,
@@ -73,28 +69,7 @@ impl SqliteDriver {
     /// Wraps an open connection: turns foreign keys on, sets the busy timeout and
     /// reads the library version.
     pub fn from_connection(conn: Connection) -> Result<Self, DriverError> {
-        // Off by default in SQLite; strata's guarantees assume they are enforced.
-        conn.execute_batch("PRAGMA foreign_keys = ON")
-            .map_err(|e| statement_error("PRAGMA foreign_keys = ON", &e))?;
-        // Another writer of the file (the application, a second strata) makes a
-        // migration wait for it rather than fail at once.
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| statement_error("(busy timeout)", &e))?;
-        let sql = "SELECT sqlite_version()";
-        let text: String = conn
-            .query_row(sql, [], |row| row.get(0))
-            .map_err(|e| statement_error(sql, &e))?;
-        let version: ServerVersion = text.parse().map_err(|reason| DriverError::Statement {
-            sql: sql.to_string(),
-            message: format!("unreadable SQLite version `{text}`: {reason}"),
-        })?;
-        let minimum = SqliteDialect.minimum_version();
-        if version < minimum {
-            return Err(DriverError::Statement {
-                sql: sql.to_string(),
-                message: format!("SQLite {version} is too old; strata needs {minimum} or later"),
-            });
-        }
+        let version = connect::prepare(&conn)?;
         // An empty name: an in-memory or temporary database.
         let lock_path = conn
             .path()
