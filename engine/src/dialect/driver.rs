@@ -10,6 +10,9 @@ use async_trait::async_trait;
 use super::{Dialect, ServerVersion, Statement};
 use crate::state::SchemaState;
 
+/// Where the CLI and the drivers have always found it; the code is in [`super::url`].
+pub use super::url::redact as redact_url;
+
 /// A failure talking to a server. Messages never contain a password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DriverError {
@@ -115,67 +118,5 @@ pub async fn run_statement(
                 rows,
             })
         }
-    }
-}
-
-/// `url` with any password replaced by `***`, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return redact_query_part(url);
-    };
-    // The user info ends at the LAST `@`: a password may hold `/`, `?` or `@`.
-    let (userinfo, host_and_rest) = match rest.rfind('@') {
-        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
-        None => (None, rest),
-    };
-    let userinfo = userinfo.map(|u| match u.split_once(':') {
-        Some((user, _password)) => format!("{user}:***@"),
-        None => format!("{u}@"),
-    });
-    format!(
-        "{scheme}://{}{}",
-        userinfo.unwrap_or_default(),
-        redact_query_part(host_and_rest)
-    )
-}
-
-/// `text` with a `password=` query parameter redacted.
-fn redact_query_part(text: &str) -> String {
-    match text.split_once('?') {
-        Some((base, query)) => format!("{base}?{}", redact_query(query)),
-        None => text.to_string(),
-    }
-}
-
-fn redact_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-            _ => kv.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_never_survive_redaction() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/app?sslmode=require"),
-            "postgres://app:***@db:5432/app?sslmode=require"
-        );
-        assert_eq!(
-            redact_url("mysql://root@localhost/x?password=pw&a=b"),
-            "mysql://root@localhost/x?password=***&a=b"
-        );
-        assert_eq!(redact_url("sqlite://db.sqlite3"), "sqlite://db.sqlite3");
-        assert_eq!(
-            redact_url("postgres://a:b@c:d@host/db"),
-            "postgres://a:***@host/db"
-        );
     }
 }

@@ -69,7 +69,7 @@ impl Registry {
     /// The backend for a database URL, by its scheme.
     pub fn for_url(&self, url: &str) -> Result<(&Arc<dyn Backend>, String), RegistryError> {
         let scheme = scheme_of(url).ok_or_else(|| RegistryError::NoScheme {
-            url: super::driver::redact_url(url),
+            url: super::url::redact(url),
         })?;
         Ok((self.backend(&scheme)?, scheme))
     }
