@@ -1,13 +1,13 @@
 //! Opening a connection: URL and TLS settings, the connect itself, and its errors.
 
-use rustls::CertificateError;
 use strata_engine::dialect::driver::{redact_url, DriverError};
+use strata_tls::{Reason, Rejection};
 use tokio::task::JoinHandle;
 use tokio_postgres::config::{Host, SslMode as WireSslMode};
 use tokio_postgres::{Client, Config};
 
 use super::messages::describe;
-use super::tls::{self, SslMode, TlsSettings};
+use super::tls::{SslMode, TlsSettings};
 use super::url;
 
 /// The `application_name` of strata's sessions when the URL names none, so that
@@ -54,31 +54,26 @@ pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverEr
 /// Why a connect failed; for a TLS failure, which host and sslmode, and what to do about
 /// a rejected certificate.
 fn connect_failure(error: &tokio_postgres::Error, config: &Config, tls: &TlsSettings) -> String {
-    let Some(tls_error) = tls::rustls_error(error) else {
+    let Some(tls_error) = strata_tls::rustls_error(error) else {
         return describe(error);
     };
     let hosts = host_names(config);
     let mode = tls.mode.name();
-    let rustls::Error::InvalidCertificate(reason) = tls_error else {
+    let Some(rejection) = Rejection::of(tls_error) else {
         return format!("TLS with {hosts} failed (sslmode={mode}): {tls_error}");
     };
-    let (what, hint) = match reason {
-        CertificateError::UnknownIssuer => (
-            "it is not signed by a trusted certificate authority (UnknownIssuer)".to_string(),
+    let hint = match rejection.reason {
+        Reason::UnknownIssuer => {
             "name the certificate authority that signed it with sslrootcert=<PEM file>, \
-             or use sslmode=require to encrypt without verifying",
-        ),
-        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
-            reason.to_string(),
+             or use sslmode=require to encrypt without verifying"
+        }
+        Reason::WrongName => {
             "connect with a host name the certificate names, \
-             or use sslmode=verify-ca to check only the certificate chain",
-        ),
-        _ => (
-            reason.to_string(),
-            "check the server's certificate and sslrootcert",
-        ),
+             or use sslmode=verify-ca to check only the certificate chain"
+        }
+        _ => "check the server's certificate and sslrootcert",
     };
-    format!("the TLS certificate of {hosts} was rejected (sslmode={mode}): {what}\n  hint: {hint}")
+    rejection.message(&hosts, &format!("sslmode={mode}"), hint)
 }
 
 fn only_unix_sockets(config: &Config) -> bool {
