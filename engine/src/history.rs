@@ -42,7 +42,7 @@ pub struct HistoryRow {
     pub applied_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum HistoryError {
     #[error(transparent)]
     Driver(#[from] DriverError),
@@ -125,9 +125,8 @@ impl History {
         };
         let statements = dialect
             .render(&Operation::CreateTable(self.table_def()), &ctx)
-            .map_err(|e| DriverError::Statement {
-                sql: format!("CREATE TABLE {}", self.table),
-                message: e.to_string(),
+            .map_err(|e| {
+                DriverError::statement(format!("CREATE TABLE {}", self.table), e.to_string())
             })?;
         for statement in statements {
             driver.execute(&statement.sql).await?;

@@ -394,7 +394,7 @@ pub struct Bookkeeping<'a> {
 /// A failed run: statement `statement` (1-based; 0 = bookkeeping) of operation
 /// `operation` (0-based) failed. `completed` operations stay applied: always 0 in a
 /// transaction, which was rolled back.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{source}")]
 pub struct ExecuteError {
     pub completed: usize,

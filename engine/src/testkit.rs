@@ -155,6 +155,18 @@ pub fn unique_db_name(prefix: &str) -> String {
     )
 }
 
+/// Fails unless `error` has a source, and `secret` shows in none of the errors of its
+/// chain, in their messages or their `Debug` form.
+pub fn assert_no_secret_in_chain(error: &(dyn std::error::Error + 'static), secret: &str) {
+    assert!(error.source().is_some(), "no source behind {error:?}");
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains(secret), "the secret leaked: {shown}");
+        current = error.source();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

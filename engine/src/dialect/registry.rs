@@ -22,6 +22,7 @@ pub trait Backend: Send + Sync {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
     #[error("unknown database `{name}` (known: {known})")]
     Unknown { name: String, known: String },

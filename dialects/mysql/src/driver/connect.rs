@@ -7,9 +7,9 @@ use mysql_async::{Conn, Opts, OptsBuilder, SslOpts};
 use strata_engine::dialect::driver::{redact_url, DriverError};
 use strata_tls::{Reason, Rejection};
 
-use super::error_message;
 use super::tls::{self, SslMode, TlsRequest};
 use super::url::{self, ConnectionUrl};
+use super::{caused_by, error_message};
 
 /// How long to wait for the server to accept and authenticate a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -21,10 +21,7 @@ pub async fn open(url: &str) -> Result<Conn, DriverError> {
         url: target.clone(),
         reason,
     })?;
-    let failed = |message: String| DriverError::Connect {
-        target: target.clone(),
-        message,
-    };
+    let failed = |message: String| DriverError::connect(&target, message);
     let ssl = match &tls {
         TlsRequest::Library => None,
         TlsRequest::SslMode { mode, ca } => {
@@ -36,7 +33,7 @@ pub async fn open(url: &str) -> Result<Conn, DriverError> {
     tokio::time::timeout(CONNECT_TIMEOUT, connect(opts, &tls, ssl))
         .await
         .map_err(|_| failed(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs())))?
-        .map_err(|e| failed(describe(&e, &host, &tls)))
+        .map_err(|e| caused_by(failed(describe(&e, &host, &tls)), e))
 }
 
 /// Connects with `ssl` (the options of an `ssl-mode`); under PREFERRED, once more

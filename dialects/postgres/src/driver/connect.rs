@@ -6,7 +6,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::config::{Host, SslMode as WireSslMode};
 use tokio_postgres::{Client, Config};
 
-use super::messages::describe;
+use super::messages::{caused_by, describe};
 use super::tls::{SslMode, TlsSettings};
 use super::url;
 
@@ -20,10 +20,7 @@ pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverEr
     if config.get_application_name().is_none() {
         config.application_name(APPLICATION_NAME);
     }
-    let connect_error = |message: String| DriverError::Connect {
-        target: redact_url(url),
-        message,
-    };
+    let connect_error = |message: String| DriverError::connect(redact_url(url), message);
     let connector = tls.connector().map_err(connect_error)?;
     let only_sockets = only_unix_sockets(&config);
     config.ssl_mode(if only_sockets {
@@ -42,7 +39,7 @@ pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverEr
         attempt = config.connect(connector).await;
     }
     let (client, connection) =
-        attempt.map_err(|e| connect_error(connect_failure(&e, &config, &tls)))?;
+        attempt.map_err(|e| caused_by(connect_error(connect_failure(&e, &config, &tls)), e))?;
     let task = tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %describe(&e), "PostgreSQL connection closed with an error");

@@ -28,25 +28,24 @@ pub(super) fn open(location: &Location) -> rusqlite::Result<Connection> {
 pub(super) fn prepare(conn: &Connection) -> Result<ServerVersion, DriverError> {
     // Off by default in SQLite; strata's guarantees assume they are enforced.
     conn.execute_batch("PRAGMA foreign_keys = ON")
-        .map_err(|e| statement_error("PRAGMA foreign_keys = ON", &e))?;
+        .map_err(|e| statement_error("PRAGMA foreign_keys = ON", e))?;
     // Another writer of the file (the application, a second strata) makes a
     // migration wait for it rather than fail at once.
     conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| statement_error("(busy timeout)", &e))?;
+        .map_err(|e| statement_error("(busy timeout)", e))?;
     let sql = "SELECT sqlite_version()";
     let text: String = conn
         .query_row(sql, [], |row| row.get(0))
-        .map_err(|e| statement_error(sql, &e))?;
-    let version: ServerVersion = text.parse().map_err(|reason| DriverError::Statement {
-        sql: sql.to_string(),
-        message: format!("unreadable SQLite version `{text}`: {reason}"),
+        .map_err(|e| statement_error(sql, e))?;
+    let version: ServerVersion = text.parse().map_err(|reason| {
+        DriverError::statement(sql, format!("unreadable SQLite version `{text}`: {reason}"))
     })?;
     let minimum = SqliteDialect.minimum_version();
     if version < minimum {
-        return Err(DriverError::Statement {
-            sql: sql.to_string(),
-            message: format!("SQLite {version} is too old; strata needs {minimum} or later"),
-        });
+        return Err(DriverError::statement(
+            sql,
+            format!("SQLite {version} is too old; strata needs {minimum} or later"),
+        ));
     }
     Ok(version)
 }
