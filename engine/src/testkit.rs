@@ -167,6 +167,22 @@ pub fn assert_no_secret_in_chain(error: &(dyn std::error::Error + 'static), secr
     }
 }
 
+/// The error behind `error`, which must be an `E`: the library's own error, which a
+/// driver keeps as the source of its `DriverError`.
+pub fn source_as<'a, E: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> &'a E {
+    let source = error
+        .source()
+        .unwrap_or_else(|| panic!("no source behind {error:?}"));
+    source.downcast_ref::<E>().unwrap_or_else(|| {
+        panic!(
+            "the source is not a {}: {source:?}",
+            std::any::type_name::<E>()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

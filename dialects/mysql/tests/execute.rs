@@ -127,11 +127,7 @@ async fn statement_errors_keep_the_server_error_and_the_library_error() {
         })
     );
     assert_eq!(err.code().and_then(ErrorCode::sqlstate), Some("42S02"));
-    let source = std::error::Error::source(&err).expect("mysql_async's error");
-    assert!(
-        source.downcast_ref::<mysql_async::Error>().is_some(),
-        "{source:?}"
-    );
+    testkit::source_as::<mysql_async::Error>(&err);
     Box::new(driver).close().await.unwrap();
 }
 

@@ -100,11 +100,7 @@ async fn statement_errors_keep_the_sqlstate_and_the_library_error() {
         .unwrap_err();
     assert!(error.to_string().contains("SQLSTATE 42P01"), "{error}");
     assert_eq!(error.code(), Some(&ErrorCode::SqlState("42P01".into())));
-    let source = std::error::Error::source(&error).expect("tokio-postgres's error");
-    assert!(
-        source.downcast_ref::<tokio_postgres::Error>().is_some(),
-        "{source:?}"
-    );
+    testkit::source_as::<tokio_postgres::Error>(&error);
     Box::new(driver).close().await.unwrap();
 }
 

@@ -297,18 +297,14 @@ mod tests {
             .unwrap_err();
         // SQLITE_CONSTRAINT_UNIQUE
         assert_eq!(err.code(), Some(&ErrorCode::ResultCode(2067)), "{err:?}");
-        let source = std::error::Error::source(&err).expect("rusqlite's error");
-        assert!(
-            source.downcast_ref::<rusqlite::Error>().is_some(),
-            "{source:?}"
-        );
+        strata_engine::testkit::source_as::<rusqlite::Error>(&err);
 
         let err = SqliteDriver::connect("sqlite:///nonexistent-dir-strata/x.db")
             .err()
             .unwrap();
         // SQLITE_CANTOPEN
         assert_eq!(err.code(), Some(&ErrorCode::ResultCode(14)), "{err:?}");
-        assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+        strata_engine::testkit::source_as::<rusqlite::Error>(&err);
     }
 
     #[tokio::test]
