@@ -42,7 +42,7 @@ pub struct HistoryRow {
     pub applied_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum HistoryError {
     #[error(transparent)]
@@ -126,9 +126,8 @@ impl History {
         };
         let statements = dialect
             .render(&Operation::CreateTable(self.table_def()), &ctx)
-            .map_err(|e| DriverError::Statement {
-                sql: format!("CREATE TABLE {}", self.table),
-                message: e.to_string(),
+            .map_err(|e| {
+                DriverError::statement(format!("CREATE TABLE {}", self.table), e.to_string())
             })?;
         for statement in statements {
             driver.execute(&statement.sql).await?;

@@ -10,6 +10,15 @@
 //! DDL is not transactional on either server: scripts run statement by statement,
 //! and every operation is written as a single statement wherever the servers allow,
 //! so each one either happens or does not.
+//!
+//! # Layout
+//!
+//! As in every built-in backend crate: `backend` is the registry entry; `dialect`
+//! renders, offline (`types` is the type mapping, with `quoting`, `columns`, `keys`
+//! and `fk_index`); `driver` talks to the server (`connect`, `url`, `tls`, `lock`,
+//! `introspect`, with `session` for the session settings the SQL relies on).
+//! `flavour` stays at the crate root: the dialect and the driver both ask it what
+//! differs between MySQL and MariaDB.
 
 mod backend;
 pub mod dialect;

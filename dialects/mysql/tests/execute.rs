@@ -4,7 +4,7 @@
 
 mod common;
 
-use strata_engine::dialect::driver::{Driver, DriverError};
+use strata_engine::dialect::driver::{Driver, DriverError, ErrorCode};
 use strata_engine::{testkit, ServerVersion};
 use strata_mysql::{Flavour, MysqlDriver};
 
@@ -56,7 +56,10 @@ async fn an_unreachable_server_is_a_connect_error_without_the_password() {
     let err = MysqlDriver::connect("mysql://app:hunter2@127.0.0.1:1/shop")
         .await
         .expect_err("nothing listens on port 1");
-    let DriverError::Connect { target, message } = &err else {
+    let DriverError::Connect {
+        target, message, ..
+    } = &err
+    else {
         panic!("expected a connect error, got {err:?}");
     };
     assert_eq!(target, "mysql://app:***@127.0.0.1:1/shop");
@@ -92,6 +95,40 @@ async fn a_wrong_password_is_reported_in_the_servers_words() {
         "{shown}"
     );
     assert!(!shown.contains("hunter2"), "{shown}");
+    // ER_ACCESS_DENIED_ERROR, or MariaDB's ER_ACCESS_DENIED_NO_PASSWORD_ERROR for a
+    // user it does not know; the library's error behind the message hides the
+    // password too.
+    assert!(
+        matches!(
+            err.code(),
+            Some(ErrorCode::ServerError { number: 1045 | 1698, sqlstate }) if sqlstate == "28000"
+        ),
+        "{err:?}"
+    );
+    testkit::assert_no_secret_in_chain(&err, "hunter2");
+}
+
+#[tokio::test]
+async fn statement_errors_keep_the_server_error_and_the_library_error() {
+    let Some(server) = common::server_url() else {
+        return;
+    };
+    let mut driver = MysqlDriver::connect(&server).await.expect("connect");
+    let err = driver
+        .execute("SELECT * FROM strata_no_such_table")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ERROR 1146 (42S02)"), "{err}");
+    assert_eq!(
+        err.code(),
+        Some(&ErrorCode::ServerError {
+            number: 1146,
+            sqlstate: "42S02".into()
+        })
+    );
+    assert_eq!(err.code().and_then(ErrorCode::sqlstate), Some("42S02"));
+    testkit::source_as::<mysql_async::Error>(&err);
+    Box::new(driver).close().await.unwrap();
 }
 
 #[tokio::test]

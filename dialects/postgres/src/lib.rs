@@ -8,13 +8,19 @@
 //! The engine's default rendering already writes PostgreSQL-flavoured SQL, so the
 //! dialect only overrides what PostgreSQL spells its own way: the type names, identity
 //! columns and the `USING` clause of a type change.
+//!
+//! # Layout
+//!
+//! As in every built-in backend crate: `backend` is the registry entry; `dialect`
+//! renders, offline (`types` is the type mapping); `driver` talks to the server
+//! (`connect`, `url`, `tls`, `lock`, `introspect`, with `messages` for the server's
+//! error reports and `version` for `server_version_num`).
 
 mod backend;
 mod dialect;
 mod driver;
-mod types;
 
 pub use backend::PostgresBackend;
+pub use dialect::types::{neutral_type, sql_type};
 pub use dialect::PostgresDialect;
 pub use driver::PostgresDriver;
-pub use types::{neutral_type, sql_type};

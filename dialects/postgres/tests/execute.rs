@@ -6,7 +6,7 @@ mod common;
 
 use serde::Deserialize;
 use strata_engine::ast::{Operation, RunSql, SqlText, TableDef};
-use strata_engine::dialect::driver::{Driver, DriverError};
+use strata_engine::dialect::driver::{Driver, DriverError, ErrorCode};
 use strata_engine::script::{self, Direction};
 use strata_engine::{testkit, Dialect, SchemaState};
 use strata_postgres::{PostgresDialect, PostgresDriver};
@@ -70,7 +70,10 @@ async fn a_missing_database_is_named_and_the_password_is_not() {
         Ok(_) => panic!("connected to a database that does not exist"),
         Err(error) => error,
     };
-    let DriverError::Connect { target, message } = &error else {
+    let DriverError::Connect {
+        target, message, ..
+    } = &error
+    else {
         panic!("expected DriverError::Connect, got {error:?}");
     };
     assert!(message.contains(&missing), "{message}");
@@ -81,6 +84,24 @@ async fn a_missing_database_is_named_and_the_password_is_not() {
         "password leaked: {text}"
     );
     assert!(target.contains("***"), "{target}");
+    // invalid_catalog_name; and the library's error behind the message, with all its
+    // causes, keeps the password out too.
+    assert_eq!(error.code(), Some(&ErrorCode::SqlState("3D000".into())));
+    testkit::assert_no_secret_in_chain(&error, "NotTheRealPassword");
+}
+
+#[tokio::test]
+async fn statement_errors_keep_the_sqlstate_and_the_library_error() {
+    let Some(server) = server_url() else { return };
+    let mut driver = PostgresDriver::connect(&server).await.expect("connect");
+    let error = driver
+        .execute("SELECT * FROM strata_no_such_table")
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("SQLSTATE 42P01"), "{error}");
+    assert_eq!(error.code(), Some(&ErrorCode::SqlState("42P01".into())));
+    testkit::source_as::<tokio_postgres::Error>(&error);
+    Box::new(driver).close().await.unwrap();
 }
 
 #[tokio::test]

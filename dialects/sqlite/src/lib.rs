@@ -50,44 +50,22 @@
 //!
 //! The live schema is read from SQLite's pragmas and from the `CREATE` statements in
 //! `sqlite_master` (checks, `AUTOINCREMENT`, constraint names, index predicates); the
-//! module docs of `introspect` list how each SQLite concept maps back to a neutral
-//! one. Types map back through [`neutral_type`], the reverse of [`sql_type`].
+//! module docs of `driver::introspect` list how each SQLite concept maps back to a
+//! neutral one. Types map back through [`neutral_type`], the reverse of [`sql_type`].
+//!
+//! # Layout
+//!
+//! As in every built-in backend crate: `backend` is the registry entry; `dialect`
+//! renders, offline (`types` is the type mapping, `rebuild` the table rebuild);
+//! `driver` talks to the database (`connect`, `url`, `lock`, `introspect`). SQLite
+//! has no TLS, so the driver has no `tls`.
 
+mod backend;
 mod dialect;
 mod driver;
-mod introspect;
-mod lock;
-mod rebuild;
-mod types;
-mod url;
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use strata_engine::dialect::driver::{Driver, DriverError};
-use strata_engine::dialect::Backend;
-use strata_engine::Dialect;
-
+pub use backend::SqliteBackend;
+pub use dialect::types::{affinity, neutral_type, sql_type, Affinity};
 pub use dialect::SqliteDialect;
+pub use driver::url::{parse as parse_url, Location};
 pub use driver::{SqliteDriver, BUSY_TIMEOUT};
-pub use types::{affinity, neutral_type, sql_type, Affinity};
-pub use url::{parse as parse_url, Location};
-
-/// The SQLite backend for a [`strata_engine::dialect::Registry`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SqliteBackend;
-
-#[async_trait]
-impl Backend for SqliteBackend {
-    fn names(&self) -> &'static [&'static str] {
-        &["sqlite"]
-    }
-
-    fn dialect(&self, _name: &str) -> Arc<dyn Dialect> {
-        Arc::new(SqliteDialect)
-    }
-
-    async fn connect(&self, url: &str) -> Result<Box<dyn Driver>, DriverError> {
-        Ok(Box::new(SqliteDriver::connect(url)?))
-    }
-}

@@ -3,6 +3,8 @@
 //! Drivers stay thin — connect, execute, query — and the policy (transactions,
 //! history, locking) lives once in the engine.
 
+use std::fmt;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -10,15 +12,38 @@ use async_trait::async_trait;
 use super::{Dialect, ServerVersion, Statement};
 use crate::state::SchemaState;
 
+/// Where the CLI and the drivers have always found it; the code is in [`super::url`].
+pub use super::url::redact as redact_url;
+
 /// A failure talking to a server. Messages never contain a password.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// `Connect` and `Statement` keep what the driver's library reported besides its
+/// words: the server's [`ErrorCode`] ([`DriverError::code`]) and the library's own
+/// error, as [`std::error::Error::source`]. Both variants are `#[non_exhaustive]`, so
+/// that the next such detail breaks no driver: build them with
+/// [`DriverError::connect`] and [`DriverError::statement`], then
+/// [`DriverError::with_code`] and [`DriverError::with_source`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum DriverError {
     #[error("invalid database URL `{url}`: {reason}")]
     Url { url: String, reason: String },
     #[error("cannot connect to {target}: {message}")]
-    Connect { target: String, message: String },
+    #[non_exhaustive]
+    Connect {
+        target: String,
+        message: String,
+        code: Option<ErrorCode>,
+        source: Option<ErrorSource>,
+    },
     #[error("{message}\n  while running: {sql}")]
-    Statement { sql: String, message: String },
+    #[non_exhaustive]
+    Statement {
+        sql: String,
+        message: String,
+        code: Option<ErrorCode>,
+        source: Option<ErrorSource>,
+    },
     #[error("the {driver} driver does not support {what}")]
     Unsupported { driver: String, what: String },
     #[error("{message}\n  guard: {sql}\n  rows: {rows}")]
@@ -27,6 +52,131 @@ pub enum DriverError {
         message: String,
         rows: String,
     },
+}
+
+/// The library's error behind a [`DriverError`], shared so that the error stays
+/// `Clone`. Its text never holds a password either: the built-in drivers' libraries
+/// never print the connection's options.
+///
+/// A newtype that derefs to the error, not an `Arc` field: thiserror would hand the
+/// `Arc` itself out as the source, which no caller can downcast to the library's
+/// error type; through `Deref`, `source()` is the library's error.
+#[derive(Clone)]
+pub struct ErrorSource(Arc<dyn std::error::Error + Send + Sync>);
+
+impl Deref for ErrorSource {
+    type Target = dyn std::error::Error + Send + Sync;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for ErrorSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The code a database gave a failure, for callers that act on its kind rather than
+/// its words (a lock timeout to retry, a table that does not exist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// A five-character SQLSTATE, as PostgreSQL reports every error (`42P01`: no such
+    /// table; `55P03`: lock not available).
+    SqlState(String),
+    /// A MySQL/MariaDB error number with the SQLSTATE the server paired it with
+    /// (`1146`, `42S02`). The number is the precise one: many share `HY000`.
+    ServerError { number: u16, sqlstate: String },
+    /// SQLite's extended result code (`2067`: `SQLITE_CONSTRAINT_UNIQUE`).
+    ResultCode(i32),
+}
+
+impl ErrorCode {
+    /// The SQLSTATE, for a database that gave one.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            ErrorCode::SqlState(state)
+            | ErrorCode::ServerError {
+                sqlstate: state, ..
+            } => Some(state),
+            ErrorCode::ResultCode(_) => None,
+        }
+    }
+}
+
+impl DriverError {
+    /// A failure to connect to `target` (a redacted URL, or what the URL names).
+    pub fn connect(target: impl Into<String>, message: impl Into<String>) -> Self {
+        DriverError::Connect {
+            target: target.into(),
+            message: message.into(),
+            code: None,
+            source: None,
+        }
+    }
+
+    /// A failure of the statement `sql`.
+    pub fn statement(sql: impl Into<String>, message: impl Into<String>) -> Self {
+        DriverError::Statement {
+            sql: sql.into(),
+            message: message.into(),
+            code: None,
+            source: None,
+        }
+    }
+
+    /// With the database's code for the failure; only `Connect` and `Statement` keep
+    /// one.
+    pub fn with_code(mut self, code: impl Into<Option<ErrorCode>>) -> Self {
+        if let DriverError::Connect { code: slot, .. } | DriverError::Statement { code: slot, .. } =
+            &mut self
+        {
+            *slot = code.into();
+        }
+        self
+    }
+
+    /// With the library's error behind the failure; only `Connect` and `Statement`
+    /// keep one.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        if let DriverError::Connect { source: slot, .. }
+        | DriverError::Statement { source: slot, .. } = &mut self
+        {
+            *slot = Some(ErrorSource(Arc::new(source)));
+        }
+        self
+    }
+
+    /// The database's code for the failure, when it gave one.
+    pub fn code(&self) -> Option<&ErrorCode> {
+        match self {
+            DriverError::Connect { code, .. } | DriverError::Statement { code, .. } => {
+                code.as_ref()
+            }
+            _ => None,
+        }
+    }
+
+    /// This failure as one to connect to `target`: a statement that fails while a
+    /// connection is being set up means that the connection could not be made.
+    pub fn while_connecting(self, target: impl Into<String>) -> Self {
+        match self {
+            DriverError::Statement {
+                message,
+                code,
+                source,
+                ..
+            } => DriverError::Connect {
+                target: target.into(),
+                message,
+                code,
+                source,
+            },
+            other => other,
+        }
+    }
 }
 
 /// A row of text values, as a guard or a simple query returns it.
@@ -118,64 +268,65 @@ pub async fn run_statement(
     }
 }
 
-/// `url` with any password replaced by `***`, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return redact_query_part(url);
-    };
-    // The user info ends at the LAST `@`: a password may hold `/`, `?` or `@`.
-    let (userinfo, host_and_rest) = match rest.rfind('@') {
-        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
-        None => (None, rest),
-    };
-    let userinfo = userinfo.map(|u| match u.split_once(':') {
-        Some((user, _password)) => format!("{user}:***@"),
-        None => format!("{u}@"),
-    });
-    format!(
-        "{scheme}://{}{}",
-        userinfo.unwrap_or_default(),
-        redact_query_part(host_and_rest)
-    )
-}
-
-/// `text` with a `password=` query parameter redacted.
-fn redact_query_part(text: &str) -> String {
-    match text.split_once('?') {
-        Some((base, query)) => format!("{base}?{}", redact_query(query)),
-        None => text.to_string(),
-    }
-}
-
-fn redact_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-            _ => kv.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use std::error::Error;
+
+    use super::*;
 
     #[test]
-    fn passwords_never_survive_redaction() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/app?sslmode=require"),
-            "postgres://app:***@db:5432/app?sslmode=require"
+    fn the_library_error_stays_behind_the_message() {
+        let io = std::io::Error::other("disk on fire");
+        let error = DriverError::statement("SELECT 1", "it failed")
+            .with_code(ErrorCode::SqlState("58030".into()))
+            .with_source(io);
+        assert_eq!(error.to_string(), "it failed\n  while running: SELECT 1");
+        assert_eq!(error.code(), Some(&ErrorCode::SqlState("58030".into())));
+        let source = error.source().expect("a source");
+        assert_eq!(source.to_string(), "disk on fire");
+        assert!(
+            source.downcast_ref::<std::io::Error>().is_some(),
+            "{source:?}"
         );
+        let copy = error.clone();
+        assert!(copy.source().is_some() && copy.code().is_some());
+    }
+
+    #[test]
+    fn a_statement_while_connecting_is_a_connect_error_with_its_details() {
+        let error = DriverError::statement("PRAGMA x", "no")
+            .with_code(ErrorCode::ResultCode(14))
+            .with_source(std::io::Error::other("cause"))
+            .while_connecting("db.sqlite3");
+        assert_eq!(error.to_string(), "cannot connect to db.sqlite3: no");
+        assert_eq!(error.code(), Some(&ErrorCode::ResultCode(14)));
+        assert!(error.source().is_some());
+    }
+
+    #[test]
+    fn only_connect_and_statement_keep_details() {
+        let url = DriverError::Url {
+            url: "x".into(),
+            reason: "y".into(),
+        }
+        .with_code(ErrorCode::ResultCode(1))
+        .with_source(std::io::Error::other("z"));
+        assert_eq!(url.code(), None);
+        assert!(url.source().is_none());
+        assert!(DriverError::connect("t", "m").code().is_none());
+    }
+
+    #[test]
+    fn sqlstates_where_the_database_gives_one() {
+        let mysql = ErrorCode::ServerError {
+            number: 1146,
+            sqlstate: "42S02".into(),
+        };
+        assert_eq!(mysql.sqlstate(), Some("42S02"));
         assert_eq!(
-            redact_url("mysql://root@localhost/x?password=pw&a=b"),
-            "mysql://root@localhost/x?password=***&a=b"
+            ErrorCode::SqlState("42P01".into()).sqlstate(),
+            Some("42P01")
         );
-        assert_eq!(redact_url("sqlite://db.sqlite3"), "sqlite://db.sqlite3");
-        assert_eq!(
-            redact_url("postgres://a:b@c:d@host/db"),
-            "postgres://a:***@host/db"
-        );
+        assert_eq!(ErrorCode::ResultCode(2067).sqlstate(), None);
     }
 }

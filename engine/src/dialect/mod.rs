@@ -14,6 +14,7 @@
 mod capabilities;
 pub mod driver;
 pub mod registry;
+pub mod url;
 
 use crate::ast::*;
 use crate::naming::fit_identifier;

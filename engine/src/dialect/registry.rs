@@ -22,6 +22,7 @@ pub trait Backend: Send + Sync {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
     #[error("unknown database `{name}` (known: {known})")]
     Unknown { name: String, known: String },
@@ -69,7 +70,7 @@ impl Registry {
     /// The backend for a database URL, by its scheme.
     pub fn for_url(&self, url: &str) -> Result<(&Arc<dyn Backend>, String), RegistryError> {
         let scheme = scheme_of(url).ok_or_else(|| RegistryError::NoScheme {
-            url: super::driver::redact_url(url),
+            url: super::url::redact(url),
         })?;
         Ok((self.backend(&scheme)?, scheme))
     }

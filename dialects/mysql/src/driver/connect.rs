@@ -4,12 +4,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use mysql_async::{Conn, Opts, OptsBuilder, SslOpts};
-use rustls::CertificateError;
 use strata_engine::dialect::driver::{redact_url, DriverError};
+use strata_tls::{Reason, Rejection};
 
-use super::error_message;
 use super::tls::{self, SslMode, TlsRequest};
 use super::url::{self, ConnectionUrl};
+use super::{caused_by, error_message};
 
 /// How long to wait for the server to accept and authenticate a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -21,10 +21,7 @@ pub async fn open(url: &str) -> Result<Conn, DriverError> {
         url: target.clone(),
         reason,
     })?;
-    let failed = |message: String| DriverError::Connect {
-        target: target.clone(),
-        message,
-    };
+    let failed = |message: String| DriverError::connect(&target, message);
     let ssl = match &tls {
         TlsRequest::Library => None,
         TlsRequest::SslMode { mode, ca } => {
@@ -36,7 +33,7 @@ pub async fn open(url: &str) -> Result<Conn, DriverError> {
     tokio::time::timeout(CONNECT_TIMEOUT, connect(opts, &tls, ssl))
         .await
         .map_err(|_| failed(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs())))?
-        .map_err(|e| failed(describe(&e, &host, &tls)))
+        .map_err(|e| caused_by(failed(describe(&e, &host, &tls)), e))
 }
 
 /// Connects with `ssl` (the options of an `ssl-mode`); under PREFERRED, once more
@@ -105,43 +102,34 @@ fn describe(error: &mysql_async::Error, host: &str, tls: &TlsRequest) -> String 
              on the server, or connect with ssl-mode=PREFERRED (TLS when offered) or DISABLED"
         );
     }
-    let Some(rustls::Error::InvalidCertificate(reason)) = tls::rustls_error(error) else {
+    let Some(rejection) = Rejection::find(error) else {
         return error_message(error);
     };
-    let (what, hint) = match reason {
-        CertificateError::UnknownIssuer => (
-            "it is not signed by a trusted certificate authority (UnknownIssuer)".to_string(),
-            match tls {
-                TlsRequest::SslMode { .. } => {
-                    "name the certificate authority that signed it with ssl-ca=<PEM file>, \
-                     or use ssl-mode=REQUIRED to encrypt without verifying"
-                }
-                TlsRequest::Library => {
-                    "mysql_async's require_ssl verifies the certificate: add verify_ca=false \
-                     to encrypt without verifying, or use ssl-mode=VERIFY_CA&ssl-ca=<PEM file>"
-                }
-            },
-        ),
-        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
-            reason.to_string(),
-            match tls {
-                // mysql_async skips the host name check by matching the text
-                // "NotValidForName" in rustls's error, which rustls no longer writes.
-                TlsRequest::SslMode {
-                    mode: SslMode::VerifyCa,
-                    ..
-                } => {
-                    "VERIFY_CA should not check the host name, but mysql_async cannot skip \
-                     that check with this rustls: connect with a host name the certificate \
-                     names, or use ssl-mode=REQUIRED"
-                }
-                _ => "connect with a host name the certificate names",
-            },
-        ),
-        _ => (
-            reason.to_string(),
-            "check the server's certificate and ssl-ca",
-        ),
+    let hint = match rejection.reason {
+        Reason::UnknownIssuer => match tls {
+            TlsRequest::SslMode { .. } => {
+                "name the certificate authority that signed it with ssl-ca=<PEM file>, \
+                 or use ssl-mode=REQUIRED to encrypt without verifying"
+            }
+            TlsRequest::Library => {
+                "mysql_async's require_ssl verifies the certificate: add verify_ca=false \
+                 to encrypt without verifying, or use ssl-mode=VERIFY_CA&ssl-ca=<PEM file>"
+            }
+        },
+        Reason::WrongName => match tls {
+            // mysql_async skips the host name check by matching the text
+            // "NotValidForName" in rustls's error, which rustls no longer writes.
+            TlsRequest::SslMode {
+                mode: SslMode::VerifyCa,
+                ..
+            } => {
+                "VERIFY_CA should not check the host name, but mysql_async cannot skip \
+                 that check with this rustls: connect with a host name the certificate \
+                 names, or use ssl-mode=REQUIRED"
+            }
+            _ => "connect with a host name the certificate names",
+        },
+        _ => "check the server's certificate and ssl-ca",
     };
-    format!("the TLS certificate of `{host}` was rejected ({asked}): {what}\n  hint: {hint}")
+    rejection.message(&format!("`{host}`"), &asked, hint)
 }

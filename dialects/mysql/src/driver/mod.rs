@@ -18,7 +18,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value};
-use strata_engine::dialect::driver::{redact_url, Driver, DriverError, LockAttempt, Row};
+use strata_engine::dialect::driver::{
+    redact_url, Driver, DriverError, ErrorCode, LockAttempt, Row,
+};
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 
 use crate::dialect::MysqlDialect;
@@ -51,15 +53,13 @@ impl MysqlDriver {
     pub async fn connect(url: &str) -> Result<Self, DriverError> {
         let mut conn = connect::open(url).await?;
         let target = redact_url(url);
-        let connect_failed = |message: String| DriverError::Connect {
-            target: target.clone(),
-            message,
-        };
+        let connect_failed = |message: String| DriverError::connect(&target, message);
+        let server_failed = |e: mysql_async::Error| caused_by(connect_failed(error_message(&e)), e);
 
         let identity: Option<(String, Option<String>)> = conn
             .query_first("SELECT VERSION(), DATABASE()")
             .await
-            .map_err(|e| connect_failed(error_message(&e)))?;
+            .map_err(server_failed)?;
         let (version_text, database) = identity.unwrap_or_default();
         let (flavour, version) =
             Flavour::detect(&version_text).map_err(|e| connect_failed(e.to_string()))?;
@@ -71,7 +71,7 @@ impl MysqlDriver {
         }
         session::enable_backslash_escapes(&mut conn)
             .await
-            .map_err(|e| connect_failed(error_message(&e)))?;
+            .map_err(server_failed)?;
         tracing::debug!(%flavour, %version, target = %target, "connected");
         Ok(Self {
             conn,
@@ -117,7 +117,7 @@ impl Driver for MysqlDriver {
         self.conn
             .query_drop(sql)
             .await
-            .map_err(|e| statement_error(sql, &e))
+            .map_err(|e| statement_error(sql, e))
     }
 
     /// The first result set of `sql`, every value as text.
@@ -127,7 +127,7 @@ impl Driver for MysqlDriver {
             .conn
             .query(sql)
             .await
-            .map_err(|e| statement_error(sql, &e))?;
+            .map_err(|e| statement_error(sql, e))?;
         Ok(rows
             .into_iter()
             .map(|row| row.unwrap().into_iter().map(value_text).collect())
@@ -151,13 +151,10 @@ impl Driver for MysqlDriver {
     }
 
     async fn close(self: Box<Self>) -> Result<(), DriverError> {
-        self.conn
-            .disconnect()
-            .await
-            .map_err(|e| DriverError::Connect {
-                target: "the server".into(),
-                message: format!("while disconnecting: {}", error_message(&e)),
-            })
+        self.conn.disconnect().await.map_err(|e| {
+            let message = format!("while disconnecting: {}", error_message(&e));
+            caused_by(DriverError::connect("the server", message), e)
+        })
     }
 
     async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
@@ -183,10 +180,10 @@ impl Driver for MysqlDriver {
                 });
                 Ok(LockAttempt::Busy { holder })
             }
-            other => Err(DriverError::Statement {
-                sql: take.clone(),
-                message: format!("GET_LOCK answered {other:?} instead of 1 or 0"),
-            }),
+            other => Err(DriverError::statement(
+                &take,
+                format!("GET_LOCK answered {other:?} instead of 1 or 0"),
+            )),
         }
     }
 
@@ -195,10 +192,10 @@ impl Driver for MysqlDriver {
         let sql = lock::unlock_sql(&key, |s| self.dialect.quote_string(s));
         match self.scalar(&sql).await?.as_deref() {
             Some("1") => Ok(()),
-            _ => Err(DriverError::Statement {
+            _ => Err(DriverError::statement(
                 sql,
-                message: format!("this session does not hold the migration lock `{key}`"),
-            }),
+                format!("this session does not hold the migration lock `{key}`"),
+            )),
         }
     }
 
@@ -223,11 +220,21 @@ fn value_text(value: Value) -> Option<String> {
     }
 }
 
-fn statement_error(sql: &str, e: &mysql_async::Error) -> DriverError {
-    DriverError::Statement {
-        sql: sql.to_string(),
-        message: error_message(e),
-    }
+fn statement_error(sql: &str, e: mysql_async::Error) -> DriverError {
+    caused_by(DriverError::statement(sql, error_message(&e)), e)
+}
+
+/// `error` with `mysql_async`'s error behind it, and the server's error number and
+/// SQLSTATE when the server refused.
+fn caused_by(error: DriverError, cause: mysql_async::Error) -> DriverError {
+    let code = match &cause {
+        mysql_async::Error::Server(server) => Some(ErrorCode::ServerError {
+            number: server.code,
+            sqlstate: server.state.clone(),
+        }),
+        _ => None,
+    };
+    error.with_code(code).with_source(cause)
 }
 
 /// The server's own words (`ERROR 1146 (42S02): Table 'x.y' doesn't exist`) for a

@@ -118,27 +118,6 @@ pub fn ssl_opts(mode: SslMode, ca_certificates: Option<Vec<u8>>) -> Option<SslOp
     (mode != SslMode::Disabled).then_some(opts)
 }
 
-/// The rustls error behind a failed connect, if TLS was the reason.
-pub fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut current = Some(error);
-    while let Some(error) = current {
-        if let Some(found) = error.downcast_ref::<rustls::Error>() {
-            return Some(found);
-        }
-        // `io::Error::source` skips the error it wraps, which is where tokio-rustls puts
-        // the rustls error: look inside explicitly.
-        if let Some(found) = error
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(found);
-        }
-        current = error.source();
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use mysql_async::{Opts, OptsBuilder};
+use strata_engine::dialect::url::{join_query, percent_decode, split_query, QueryParam};
 
 use super::tls::{SslMode, TlsRequest};
 
@@ -42,17 +43,17 @@ pub struct ConnectionUrl {
 /// socket, which MySQL may authenticate differently).
 pub fn parse(url: &str) -> Result<ConnectionUrl, String> {
     let url = mysql_scheme(url)?;
-    let (base, query) = url.split_once('?').unwrap_or((&url, ""));
+    let (base, params) = split_query(&url);
     let mut mode = None;
     let mut ca = None;
     let mut library_tls = None;
     let mut kept = Vec::new();
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    let decode = |raw| percent_decode(raw).map_err(|e| e.to_string());
+    for QueryParam { pair, key, value } in params {
         // As in MySQL option names, dashes and underscores are interchangeable.
         match key.to_ascii_lowercase().replace('-', "_").as_str() {
-            "ssl_mode" => mode = Some(SslMode::from_str(&percent_decode(value)?)?),
-            "ssl_ca" => ca = Some(PathBuf::from(percent_decode(value)?)),
+            "ssl_mode" => mode = Some(SslMode::from_str(&decode(value)?)?),
+            "ssl_ca" => ca = Some(PathBuf::from(decode(value)?)),
             option if UNSUPPORTED_TLS_OPTIONS.contains(&option) => {
                 return Err(format!(
                     "`{key}`: client certificates, CA directories, revocation lists and \
@@ -86,10 +87,7 @@ pub fn parse(url: &str) -> Result<ConnectionUrl, String> {
             ca,
         },
     };
-    let kept_url = match kept.is_empty() {
-        true => base.to_string(),
-        false => format!("{base}?{}", kept.join("&")),
-    };
+    let kept_url = join_query(base, &kept);
     let opts = Opts::from_url(&kept_url).map_err(|e| e.to_string())?;
     let asks_for_socket = kept.iter().any(|pair| pair.starts_with("prefer_socket="));
     let opts = if asks_for_socket {
@@ -98,27 +96,6 @@ pub fn parse(url: &str) -> Result<ConnectionUrl, String> {
         OptsBuilder::from_opts(opts).prefer_socket(false).into()
     };
     Ok(ConnectionUrl { opts, tls })
-}
-
-/// Decodes `%XX` escapes, as `mysql_async` does for the parameters it reads.
-fn percent_decode(text: &str) -> Result<String, String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let byte = text
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                .ok_or_else(|| format!("invalid percent-encoding in `{text}`"))?;
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| format!("`{text}` does not decode to UTF-8"))
 }
 
 /// `url` with a `mysql:` scheme, as `mysql_async` requires.

@@ -1,10 +1,12 @@
 //! `PostgresDialect`: the few places where PostgreSQL differs from the engine's
 //! default (standard, PostgreSQL-flavoured) rendering.
 
+pub(crate) mod types;
+
 use strata_engine::ast::ColumnDef;
 use strata_engine::{Capabilities, ColumnType, Dialect, RenderContext, RenderError, ServerVersion};
 
-use crate::types::sql_type;
+use types::sql_type;
 
 /// PostgreSQL 12 and later.
 ///

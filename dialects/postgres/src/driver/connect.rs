@@ -1,13 +1,13 @@
 //! Opening a connection: URL and TLS settings, the connect itself, and its errors.
 
-use rustls::CertificateError;
 use strata_engine::dialect::driver::{redact_url, DriverError};
+use strata_tls::{Reason, Rejection};
 use tokio::task::JoinHandle;
 use tokio_postgres::config::{Host, SslMode as WireSslMode};
 use tokio_postgres::{Client, Config};
 
-use super::messages::describe;
-use super::tls::{self, SslMode, TlsSettings};
+use super::messages::{caused_by, describe};
+use super::tls::{SslMode, TlsSettings};
 use super::url;
 
 /// The `application_name` of strata's sessions when the URL names none, so that
@@ -20,10 +20,7 @@ pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverEr
     if config.get_application_name().is_none() {
         config.application_name(APPLICATION_NAME);
     }
-    let connect_error = |message: String| DriverError::Connect {
-        target: redact_url(url),
-        message,
-    };
+    let connect_error = |message: String| DriverError::connect(redact_url(url), message);
     let connector = tls.connector().map_err(connect_error)?;
     let only_sockets = only_unix_sockets(&config);
     config.ssl_mode(if only_sockets {
@@ -42,7 +39,7 @@ pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverEr
         attempt = config.connect(connector).await;
     }
     let (client, connection) =
-        attempt.map_err(|e| connect_error(connect_failure(&e, &config, &tls)))?;
+        attempt.map_err(|e| caused_by(connect_error(connect_failure(&e, &config, &tls)), e))?;
     let task = tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %describe(&e), "PostgreSQL connection closed with an error");
@@ -54,31 +51,26 @@ pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverEr
 /// Why a connect failed; for a TLS failure, which host and sslmode, and what to do about
 /// a rejected certificate.
 fn connect_failure(error: &tokio_postgres::Error, config: &Config, tls: &TlsSettings) -> String {
-    let Some(tls_error) = tls::rustls_error(error) else {
+    let Some(tls_error) = strata_tls::rustls_error(error) else {
         return describe(error);
     };
     let hosts = host_names(config);
     let mode = tls.mode.name();
-    let rustls::Error::InvalidCertificate(reason) = tls_error else {
+    let Some(rejection) = Rejection::of(tls_error) else {
         return format!("TLS with {hosts} failed (sslmode={mode}): {tls_error}");
     };
-    let (what, hint) = match reason {
-        CertificateError::UnknownIssuer => (
-            "it is not signed by a trusted certificate authority (UnknownIssuer)".to_string(),
+    let hint = match rejection.reason {
+        Reason::UnknownIssuer => {
             "name the certificate authority that signed it with sslrootcert=<PEM file>, \
-             or use sslmode=require to encrypt without verifying",
-        ),
-        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
-            reason.to_string(),
+             or use sslmode=require to encrypt without verifying"
+        }
+        Reason::WrongName => {
             "connect with a host name the certificate names, \
-             or use sslmode=verify-ca to check only the certificate chain",
-        ),
-        _ => (
-            reason.to_string(),
-            "check the server's certificate and sslrootcert",
-        ),
+             or use sslmode=verify-ca to check only the certificate chain"
+        }
+        _ => "check the server's certificate and sslrootcert",
     };
-    format!("the TLS certificate of {hosts} was rejected (sslmode={mode}): {what}\n  hint: {hint}")
+    rejection.message(&hosts, &format!("sslmode={mode}"), hint)
 }
 
 fn only_unix_sockets(config: &Config) -> bool {

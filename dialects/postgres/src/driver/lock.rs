@@ -70,7 +70,7 @@ async fn ask(client: &Client, sql: &str, key: i64) -> Result<bool, DriverError> 
         .query_one(sql, &[&key])
         .await
         .and_then(|row| row.try_get(0))
-        .map_err(|e| statement_error(sql, &e))
+        .map_err(|e| statement_error(sql, e))
 }
 
 /// "pid 1234 (strata, app@10.0.0.7, running since 2025-01-31 09:15:02 UTC)", or
@@ -80,13 +80,13 @@ async fn holder(client: &Client, key: i64) -> Result<Option<String>, DriverError
     let rows = client
         .query(HOLDER_SQL, &[&classid, &objid])
         .await
-        .map_err(|e| statement_error(HOLDER_SQL, &e))?;
+        .map_err(|e| statement_error(HOLDER_SQL, e))?;
     let Some(row) = rows.first() else {
         return Ok(None);
     };
     let text = |i: usize| {
         row.try_get::<_, String>(i)
-            .map_err(|e| statement_error(HOLDER_SQL, &e))
+            .map_err(|e| statement_error(HOLDER_SQL, e))
     };
     Ok(Some(format!(
         "pid {} ({}, {}, running since {})",

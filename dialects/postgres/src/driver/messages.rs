@@ -1,4 +1,16 @@
-//! Turning tokio-postgres errors into the one-paragraph messages users read.
+//! Turning tokio-postgres errors into the one-paragraph messages users read, and
+//! keeping the error itself and its SQLSTATE behind them.
+
+use strata_engine::dialect::driver::{DriverError, ErrorCode};
+
+/// `error` with tokio-postgres's error behind it, and the SQLSTATE when the server
+/// sent one.
+pub(super) fn caused_by(error: DriverError, cause: tokio_postgres::Error) -> DriverError {
+    let code = cause
+        .as_db_error()
+        .map(|db| ErrorCode::SqlState(db.code().code().to_string()));
+    error.with_code(code).with_source(cause)
+}
 
 /// The server's own words when there are some (message, SQLSTATE, detail, hint),
 /// otherwise tokio-postgres's description followed by its causes (I/O failures,

@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::PostgresDialect;
-use messages::describe;
+use messages::{caused_by, describe};
 
 /// A live connection to a PostgreSQL server.
 pub struct PostgresDriver {
@@ -67,10 +67,7 @@ impl PostgresDriver {
             .first()
             .and_then(|row| row.first().cloned().flatten())
             .unwrap_or_default();
-        version::from_version_num(&text).map_err(|message| DriverError::Statement {
-            sql: SQL.into(),
-            message,
-        })
+        version::from_version_num(&text).map_err(|message| DriverError::statement(SQL, message))
     }
 }
 
@@ -89,7 +86,7 @@ impl Driver for PostgresDriver {
         self.client
             .batch_execute(sql)
             .await
-            .map_err(|e| statement_error(sql, &e))
+            .map_err(|e| statement_error(sql, e))
     }
 
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
@@ -98,7 +95,7 @@ impl Driver for PostgresDriver {
             .client
             .simple_query(sql)
             .await
-            .map_err(|e| statement_error(sql, &e))?;
+            .map_err(|e| statement_error(sql, e))?;
         Ok(messages
             .iter()
             .filter_map(|message| match message {
@@ -152,9 +149,6 @@ impl Driver for PostgresDriver {
     }
 }
 
-fn statement_error(sql: &str, error: &tokio_postgres::Error) -> DriverError {
-    DriverError::Statement {
-        sql: sql.to_string(),
-        message: describe(error),
-    }
+fn statement_error(sql: &str, error: tokio_postgres::Error) -> DriverError {
+    caused_by(DriverError::statement(sql, describe(&error)), error)
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use strata_engine::dialect::driver::{redact_url, DriverError};
+use strata_engine::dialect::url::{join_query, percent_decode, split_query, QueryParam};
 use tokio_postgres::Config;
 
 use super::tls::{SslMode, TlsSettings};
@@ -30,21 +31,21 @@ pub(super) fn parse(url: &str) -> Result<(Config, TlsSettings), DriverError> {
             "expected a `postgres://` or `postgresql://` URL",
         ));
     }
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let (base, params) = split_query(url);
     let mut tls = TlsSettings::default();
     let mut explicit_mode = false;
     let mut kept = Vec::new();
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        let (key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+    let decode = |raw| percent_decode(raw).map_err(|e| url_error(url, &e.to_string()));
+    for QueryParam { pair, key, value } in params {
         match key {
             // As in libpq, a repeated parameter's last value wins.
             "sslmode" => {
-                let value = percent_decode(raw_value).map_err(|reason| url_error(url, &reason))?;
+                let value = decode(value)?;
                 tls.mode = SslMode::from_str(&value).map_err(|reason| url_error(url, &reason))?;
                 explicit_mode = true;
             }
             "sslrootcert" => {
-                let value = percent_decode(raw_value).map_err(|reason| url_error(url, &reason))?;
+                let value = decode(value)?;
                 tls.root_cert = Some(PathBuf::from(value));
             }
             key if UNSUPPORTED_TLS_PARAMETERS.contains(&key) => {
@@ -76,35 +77,9 @@ pub(super) fn parse(url: &str) -> Result<(Config, TlsSettings), DriverError> {
     }
     // tokio-postgres reads only the lowercase scheme.
     let (scheme, rest) = base.split_once("://").unwrap_or((base, ""));
-    let mut normalized = format!("{}://{rest}", scheme.to_ascii_lowercase());
-    if !kept.is_empty() {
-        normalized.push('?');
-        normalized.push_str(&kept.join("&"));
-    }
+    let normalized = join_query(&format!("{}://{rest}", scheme.to_ascii_lowercase()), &kept);
     let config = Config::from_str(&normalized).map_err(|e| url_error(url, &e.to_string()))?;
     Ok((config, tls))
-}
-
-/// Decodes `%XX` escapes, as tokio-postgres does for the parameters it reads itself
-/// (a `+` stays a `+`: libpq URLs are not form-encoded).
-fn percent_decode(text: &str) -> Result<String, String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let byte = text
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                .ok_or_else(|| format!("invalid percent-encoding in `{text}`"))?;
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| format!("`{text}` does not decode to UTF-8"))
 }
 
 fn url_error(url: &str, reason: &str) -> DriverError {
@@ -216,6 +191,14 @@ mod tests {
         let error = parse("postgres://app@db/app?sslcert=/c.pem").unwrap_err();
         assert!(matches!(error, DriverError::Url { .. }), "{error:?}");
         assert!(error.to_string().contains("sslcert"), "{error}");
+    }
+
+    #[test]
+    fn a_refused_sslpassword_is_not_shown() {
+        let error = parse("postgres://app@db/app?sslpassword=hunter2").unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("sslpassword"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
     }
 
     #[test]

@@ -216,10 +216,10 @@ impl Cells {
     }
 
     fn unexpected(&self, i: usize, found: &str) -> DriverError {
-        DriverError::Statement {
-            sql: self.sql.to_string(),
-            message: format!("unexpected {found} in column {} of the answer", i + 1),
-        }
+        DriverError::statement(
+            self.sql,
+            format!("unexpected {found} in column {} of the answer", i + 1),
+        )
     }
 }
 

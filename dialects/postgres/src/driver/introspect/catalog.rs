@@ -147,7 +147,7 @@ async fn rows(client: &Client, sql: &str) -> Result<Vec<Row>, DriverError> {
     client
         .query(sql, &[])
         .await
-        .map_err(|e| statement_error(sql, &e))
+        .map_err(|e| statement_error(sql, e))
 }
 
 /// Runs `sql` and reads each row with `read`, turning an unexpected column type
@@ -160,7 +160,7 @@ async fn read_rows<T>(
     rows(client, sql)
         .await?
         .iter()
-        .map(|row| read(row).map_err(|e| statement_error(sql, &e)))
+        .map(|row| read(row).map_err(|e| statement_error(sql, e)))
         .collect()
 }
 

@@ -30,7 +30,7 @@ use strata_engine::dialect::driver::DriverError;
 use strata_engine::{ColumnType, SchemaState};
 use tokio_postgres::Client;
 
-use crate::types::neutral_type;
+use crate::dialect::types::neutral_type;
 use catalog::{ColumnRow, ConstraintRow, IndexRow};
 use defaults::ParsedDefault;
 

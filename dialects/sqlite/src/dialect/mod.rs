@@ -2,11 +2,14 @@
 //!
 //! SQLite's `ALTER TABLE` can rename a table or a column, add a column and drop a
 //! column, each with restrictions. Those are used natively when SQLite allows them;
-//! everything else is the documented table rebuild of [`crate::rebuild`].
+//! everything else is the documented table rebuild of [`rebuild`].
 //!
 //! `DROP COLUMN` is always native (the trait's default statement): SQLite refuses to
 //! drop a column that a key, unique, index, foreign key, check or partial-index
 //! predicate uses, and the schema state refuses every one of those drops first.
+
+mod rebuild;
+pub(crate) mod types;
 
 use strata_engine::ast::*;
 use strata_engine::dialect::{RenderResult, RenderResultOf, TransactionSql};
@@ -14,8 +17,7 @@ use strata_engine::{
     Capabilities, ColumnType, Dialect, RenderContext, RenderError, ServerVersion, Statement,
 };
 
-use crate::rebuild;
-use crate::types::{sql_type, AUTO_TYPE};
+use types::{sql_type, AUTO_TYPE};
 
 /// The message of the guard that ends every transaction that may have rebuilt a table.
 pub(crate) const FOREIGN_KEY_VIOLATIONS: &str =

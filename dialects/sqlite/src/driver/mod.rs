@@ -3,26 +3,26 @@
 //! rusqlite is synchronous; the database is a local file, so calls run directly in
 //! the async methods instead of on a blocking thread.
 
+mod connect;
+mod introspect;
+mod lock;
+pub(crate) mod url;
+
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
-use strata_engine::dialect::driver::{Driver, DriverError, LockAttempt, Row};
+use strata_engine::dialect::driver::{Driver, DriverError, ErrorCode, LockAttempt, Row};
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 
 use crate::dialect::SqliteDialect;
-use crate::introspect;
-use crate::lock;
-use crate::url::{self, Location};
+use url::Location;
 
-/// How long a statement waits for another connection's write lock on the database
-/// before failing with `database is locked` (SQLite's default is not to wait at all).
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+pub use connect::BUSY_TIMEOUT;
 
 /// A connection to one SQLite database, with foreign keys enforced.
 pub struct SqliteDriver {
@@ -50,19 +50,9 @@ impl SqliteDriver {
             Location::Memory => ":memory:".to_string(),
             Location::File(path) => path.display().to_string(),
         };
-        let cannot = |message: String| DriverError::Connect {
-            target: target.clone(),
-            message,
-        };
-        let conn = match &location {
-            Location::Memory => Connection::open_in_memory(),
-            Location::File(path) => Connection::open(path),
-        }
-        .map_err(|e| cannot(e.to_string()))?;
-        let mut driver = Self::from_connection(conn).map_err(|e| match e {
-            DriverError::Statement { message, .. } => cannot(message),
-            other => other,
-        })?;
+        let conn = connect::open(&location)
+            .map_err(|e| caused_by(DriverError::connect(&target, e.to_string()), e))?;
+        let mut driver = Self::from_connection(conn).map_err(|e| e.while_connecting(&target))?;
         if let (None, Location::File(path)) = (&driver.lock_path, &location) {
             // SQLite could not give the file's name as UTF-8; the URL's path will do.
             driver.lock_path = Some(lock::lock_path(path));
@@ -73,28 +63,7 @@ impl SqliteDriver {
     /// Wraps an open connection: turns foreign keys on, sets the busy timeout and
     /// reads the library version.
     pub fn from_connection(conn: Connection) -> Result<Self, DriverError> {
-        // Off by default in SQLite; strata's guarantees assume they are enforced.
-        conn.execute_batch("PRAGMA foreign_keys = ON")
-            .map_err(|e| statement_error("PRAGMA foreign_keys = ON", &e))?;
-        // Another writer of the file (the application, a second strata) makes a
-        // migration wait for it rather than fail at once.
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| statement_error("(busy timeout)", &e))?;
-        let sql = "SELECT sqlite_version()";
-        let text: String = conn
-            .query_row(sql, [], |row| row.get(0))
-            .map_err(|e| statement_error(sql, &e))?;
-        let version: ServerVersion = text.parse().map_err(|reason| DriverError::Statement {
-            sql: sql.to_string(),
-            message: format!("unreadable SQLite version `{text}`: {reason}"),
-        })?;
-        let minimum = SqliteDialect.minimum_version();
-        if version < minimum {
-            return Err(DriverError::Statement {
-                sql: sql.to_string(),
-                message: format!("SQLite {version} is too old; strata needs {minimum} or later"),
-            });
-        }
+        let version = connect::prepare(&conn)?;
         // An empty name: an in-memory or temporary database.
         let lock_path = conn
             .path()
@@ -159,11 +128,20 @@ fn as_text(value: ValueRef<'_>) -> Option<String> {
     }
 }
 
-fn statement_error(sql: &str, error: &rusqlite::Error) -> DriverError {
-    DriverError::Statement {
-        sql: sql.to_string(),
-        message: error.to_string(),
-    }
+fn statement_error(sql: &str, error: rusqlite::Error) -> DriverError {
+    caused_by(DriverError::statement(sql, error.to_string()), error)
+}
+
+/// `error` with rusqlite's error behind it, and SQLite's extended result code when
+/// SQLite itself failed.
+fn caused_by(error: DriverError, cause: rusqlite::Error) -> DriverError {
+    let code = match &cause {
+        rusqlite::Error::SqliteFailure(failure, _) => {
+            Some(ErrorCode::ResultCode(failure.extended_code))
+        }
+        _ => None,
+    };
+    error.with_code(code).with_source(cause)
 }
 
 #[async_trait]
@@ -180,18 +158,18 @@ impl Driver for SqliteDriver {
         tracing::debug!(sql, "sqlite execute");
         self.conn
             .execute_batch(sql)
-            .map_err(|e| statement_error(sql, &e))
+            .map_err(|e| statement_error(sql, e))
     }
 
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
         tracing::debug!(sql, "sqlite query");
-        self.query_rows(sql).map_err(|e| statement_error(sql, &e))
+        self.query_rows(sql).map_err(|e| statement_error(sql, e))
     }
 
     async fn table_names(&mut self) -> Result<Vec<String>, DriverError> {
         // `sqlite_sequence`, `sqlite_stat1`… are SQLite's own, and left out.
         let sql = introspect::TABLES_SQL;
-        let rows = self.query_rows(sql).map_err(|e| statement_error(sql, &e))?;
+        let rows = self.query_rows(sql).map_err(|e| statement_error(sql, e))?;
         Ok(rows
             .into_iter()
             .filter_map(|r| r.into_iter().next().flatten())
@@ -209,9 +187,10 @@ impl Driver for SqliteDriver {
         let Some(path) = &self.lock_path else {
             return Ok(LockAttempt::Acquired);
         };
-        let failed = |e: std::io::Error| DriverError::Statement {
-            sql: format!("(lock file {})", path.display()),
-            message: format!("cannot take the migration lock: {e}"),
+        let failed = |e: std::io::Error| {
+            let message = format!("cannot take the migration lock: {e}");
+            DriverError::statement(format!("(lock file {})", path.display()), message)
+                .with_source(e)
         };
         match lock::try_acquire(path, &self.holder_description(name)).map_err(failed)? {
             lock::Attempt::Acquired(file) => {
@@ -240,14 +219,13 @@ impl Driver for SqliteDriver {
     }
 
     async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
-        introspect::schema(&self.conn).map_err(|e| statement_error("(introspection)", &e))
+        introspect::schema(&self.conn).map_err(|e| statement_error("(introspection)", e))
     }
 
     async fn close(self: Box<Self>) -> Result<(), DriverError> {
-        self.conn.close().map_err(|(_, e)| DriverError::Statement {
-            sql: "(close)".to_string(),
-            message: e.to_string(),
-        })
+        self.conn
+            .close()
+            .map_err(|(_, e)| statement_error("(close)", e))
     }
 }
 
@@ -298,12 +276,35 @@ mod tests {
         let mut driver = SqliteDriver::connect("sqlite::memory:").unwrap();
         let err = driver.execute("SELEC 1").await.unwrap_err();
         match err {
-            DriverError::Statement { sql, message } => {
+            DriverError::Statement { sql, message, .. } => {
                 assert_eq!(sql, "SELEC 1");
                 assert!(message.contains("syntax error"), "{message}");
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn errors_keep_sqlites_result_code_and_rusqlites_error() {
+        let mut driver = SqliteDriver::connect("sqlite::memory:").unwrap();
+        driver
+            .execute("CREATE TABLE t (x int UNIQUE); INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        let err = driver
+            .execute("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap_err();
+        // SQLITE_CONSTRAINT_UNIQUE
+        assert_eq!(err.code(), Some(&ErrorCode::ResultCode(2067)), "{err:?}");
+        strata_engine::testkit::source_as::<rusqlite::Error>(&err);
+
+        let err = SqliteDriver::connect("sqlite:///nonexistent-dir-strata/x.db")
+            .err()
+            .unwrap();
+        // SQLITE_CANTOPEN
+        assert_eq!(err.code(), Some(&ErrorCode::ResultCode(14)), "{err:?}");
+        strata_engine::testkit::source_as::<rusqlite::Error>(&err);
     }
 
     #[tokio::test]

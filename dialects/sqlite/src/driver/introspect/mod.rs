@@ -31,7 +31,7 @@ use strata_engine::ast::{
 use strata_engine::naming::generated_name;
 use strata_engine::SchemaState;
 
-use crate::types::neutral_type;
+use crate::dialect::types::neutral_type;
 use create_table::{NamedForeignKey, TableText};
 
 /// The user tables of the main database, with their SQL (SQLite's own are left out).

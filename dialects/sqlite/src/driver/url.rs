@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 
 use strata_engine::dialect::driver::DriverError;
+use strata_engine::dialect::url::percent_decode;
 
 /// Where a URL points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,26 +43,8 @@ pub fn parse(url: &str) -> Result<Location, DriverError> {
     if path.is_empty() {
         return Err(bad("no file name; e.g. `sqlite://db.sqlite3`"));
     }
-    let decoded = percent_decode(path).ok_or_else(|| bad("invalid %-escape"))?;
+    let decoded = percent_decode(path).map_err(|_| bad("invalid %-escape"))?;
     Ok(Location::File(PathBuf::from(decoded)))
-}
-
-/// Decodes `%XX` escapes; `None` if one is malformed or the result is not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use strata_engine::ast::{ColumnDef, Operation, TableDef};
 use strata_engine::dialect::RenderResult;
 use strata_engine::{Dialect, RenderContext, RenderError, Statement};
 
-use crate::dialect::{SqliteDialect, FOREIGN_KEY_VIOLATIONS};
-use crate::types::{affinity, Affinity};
+use super::types::{affinity, Affinity};
+use super::{SqliteDialect, FOREIGN_KEY_VIOLATIONS};
 
 /// The statements that apply `op` to its table by rebuilding it. `op` must be one
 /// that works on a single existing table.
