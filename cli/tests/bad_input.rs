@@ -21,7 +21,7 @@ fn unreachable_server_is_a_database_error_without_password() {
 
 #[test]
 fn wrong_password_is_refused_without_echoing_it() {
-    let Some(admin) = strata_engine::testkit::server_url("STRATA_TEST_MYSQL_URL") else {
+    let Some(admin) = strata_testkit::server_url("STRATA_TEST_MYSQL_URL") else {
         return;
     };
     let authority = admin

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use strata_engine::dialect::driver::Driver;
 use strata_engine::dialect::Registry;
-use strata_engine::testkit;
+use strata_testkit as testkit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

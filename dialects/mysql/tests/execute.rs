@@ -5,15 +5,16 @@
 mod common;
 
 use strata_engine::dialect::driver::{Driver, DriverError};
-use strata_engine::{testkit, ServerVersion};
+use strata_engine::ServerVersion;
 use strata_mysql::{Flavour, MysqlDriver};
+use strata_testkit as testkit;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_corpus_case_runs_forward_and_back() {
     let Some(server) = common::server_url() else {
         return;
     };
-    let cases = testkit::load_corpus(&testkit::corpus_dir(env!("CARGO_MANIFEST_DIR")));
+    let cases = testkit::corpus();
     assert!(!cases.is_empty(), "the corpus is empty");
     // Every case runs, each in a database of its own, so one failure does not hide
     // the others; all of them are reported at the end.

@@ -9,8 +9,9 @@ use strata_engine::ast::{FkAction, Operation};
 use strata_engine::dialect::driver::Driver;
 use strata_engine::naming::fit_identifier;
 use strata_engine::script::{self, Direction};
-use strata_engine::{drift, testkit, SchemaState};
+use strata_engine::{drift, SchemaState};
 use strata_mysql::MysqlDriver;
+use strata_testkit as testkit;
 
 /// Runs `ops` from `state` in `direction`, then compares the live schema with the
 /// state after them — except after a `run_sql` run forward, which may change the
@@ -116,20 +117,20 @@ async fn every_corpus_case_reads_back_as_its_state() {
     let Some(server) = common::server_url() else {
         return;
     };
-    let flavour = {
+    let (flavour, version) = {
         let driver = MysqlDriver::connect(&server).await.expect("connect");
-        let dialect = driver.dialect();
+        let (dialect, version) = (driver.dialect(), driver.version());
         Box::new(driver).close().await.expect("close");
-        dialect
+        (dialect, version)
     };
-    let cases = testkit::load_corpus(&testkit::corpus_dir(env!("CARGO_MANIFEST_DIR")));
+    let cases = testkit::corpus();
     assert!(!cases.is_empty(), "the corpus is empty");
     // Every case runs, each in a database of its own, so one failure does not hide
     // the others; all of them are reported at the end.
     let mut failures = Vec::new();
     let mut checked = 0;
     for case in cases {
-        if testkit::expects_unsupported(flavour.as_ref(), &case) {
+        if testkit::expects_unsupported(flavour.as_ref(), version, &case) {
             continue;
         }
         checked += 1;

@@ -11,9 +11,10 @@ use strata_engine::ast::{Operation, TableDef};
 use strata_engine::dialect::driver::Driver;
 use strata_engine::naming::fit_identifier;
 use strata_engine::script::{self, Direction};
-use strata_engine::{testkit, SchemaState};
+use strata_engine::SchemaState;
 use strata_mysql::dialect::foreign_keys_with_own_index;
 use strata_mysql::MysqlDriver;
+use strata_testkit as testkit;
 
 /// Index name → its columns, and the foreign key names, of one table.
 #[derive(Debug, PartialEq, Eq)]
@@ -164,9 +165,15 @@ async fn every_corpus_case_leaves_exactly_the_keys_of_its_state() {
     let Some(server) = common::server_url() else {
         return;
     };
-    let dialect = strata_mysql::MysqlDialect::mariadb();
-    for case in testkit::load_corpus(&testkit::corpus_dir(env!("CARGO_MANIFEST_DIR"))) {
-        if testkit::expects_unsupported(&dialect, &case) {
+    // The server's own flavour and version decide which cases it can run.
+    let (dialect, version) = {
+        let driver = MysqlDriver::connect(&server).await.expect("connect");
+        let (dialect, version) = (driver.dialect(), driver.version());
+        Box::new(driver).close().await.expect("close");
+        (dialect, version)
+    };
+    for case in testkit::corpus() {
+        if testkit::expects_unsupported(dialect.as_ref(), version, &case) {
             continue;
         }
         common::in_fresh_database(&server, "strata_mysql_keys", |url| {

@@ -8,8 +8,9 @@ use serde::Deserialize;
 use strata_engine::ast::{Operation, RunSql, SqlText, TableDef};
 use strata_engine::dialect::driver::{Driver, DriverError};
 use strata_engine::script::{self, Direction};
-use strata_engine::{testkit, Dialect, SchemaState};
+use strata_engine::{Dialect, SchemaState};
 use strata_postgres::{PostgresDialect, PostgresDriver};
+use strata_testkit as testkit;
 
 use common::{server_url, with_database, with_fresh_database};
 
@@ -17,7 +18,7 @@ use common::{server_url, with_database, with_fresh_database};
 async fn every_corpus_case_runs_forward_and_back() {
     let Some(server) = server_url() else { return };
     with_fresh_database(&server, |url| async move {
-        let cases = testkit::load_corpus(&testkit::corpus_dir(env!("CARGO_MANIFEST_DIR")));
+        let cases = testkit::corpus();
         assert!(!cases.is_empty(), "the corpus is empty");
         let mut failures = Vec::new();
         for case in cases {

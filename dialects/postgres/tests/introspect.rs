@@ -8,7 +8,7 @@ mod common;
 use strata_engine::ast::{DefaultValue, FkAction, Operation};
 use strata_engine::dialect::driver::Driver;
 use strata_engine::script::{self, Direction};
-use strata_engine::testkit::{self, CorpusCase};
+use strata_testkit::{self as testkit, CorpusCase};
 use strata_engine::{drift, ColumnType, SchemaState};
 use strata_postgres::PostgresDriver;
 
@@ -18,12 +18,12 @@ use common::{server_url, with_fresh_database};
 async fn every_corpus_case_introspects_as_its_state() {
     let Some(server) = server_url() else { return };
     with_fresh_database(&server, |url| async move {
-        let cases = testkit::load_corpus(&testkit::corpus_dir(env!("CARGO_MANIFEST_DIR")));
+        let cases = testkit::corpus();
         assert!(!cases.is_empty(), "the corpus is empty");
         let mut failures = Vec::new();
         for (i, case) in cases.iter().enumerate() {
             let mut driver = PostgresDriver::connect(&url).await.expect("connect");
-            if testkit::expects_unsupported(driver.dialect().as_ref(), case) {
+            if testkit::expects_unsupported(driver.dialect().as_ref(), driver.version(), case) {
                 continue;
             }
             // Each case in a schema of its own: introspection must read

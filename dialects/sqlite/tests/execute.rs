@@ -1,11 +1,11 @@
 //! Every corpus case, run on a fresh SQLite file: setup, operations, their inverses.
 
-use strata_engine::testkit;
+use strata_testkit as testkit;
 use strata_sqlite::SqliteDriver;
 
 #[tokio::test]
 async fn every_corpus_case_runs_forward_and_back() {
-    let cases = testkit::load_corpus(&testkit::corpus_dir(env!("CARGO_MANIFEST_DIR")));
+    let cases = testkit::corpus();
     assert!(!cases.is_empty(), "the corpus is empty");
     for case in &cases {
         let dir = tempfile::tempdir().expect("temp dir");

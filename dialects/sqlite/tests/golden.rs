@@ -1,12 +1,13 @@
 //! Golden SQL of every corpus case on SQLite (snapshots in `tests/snapshots`).
 
-use strata_engine::{testkit, Dialect};
+use strata_engine::Dialect;
 use strata_sqlite::SqliteDialect;
+use strata_testkit as testkit;
 
 #[test]
 fn corpus_renders_as_in_the_snapshots() {
     let dialect = SqliteDialect;
-    let cases = testkit::load_corpus(&testkit::corpus_dir(env!("CARGO_MANIFEST_DIR")));
+    let cases = testkit::corpus();
     assert!(!cases.is_empty(), "the corpus is empty");
     for case in &cases {
         insta::assert_snapshot!(

@@ -9,15 +9,14 @@ use strata_engine::dialect::driver::Driver;
 use strata_engine::executor::{self, Options, Quiet};
 use strata_engine::graph::{Graph, Target};
 use strata_engine::project::{Overrides, Project};
-use strata_engine::{drift, testkit};
+use strata_engine::drift;
 use strata_sqlite::SqliteDriver;
 
 const HISTORY: &str = "strata_migrations";
 
 /// The `evolving` example: two apps whose history exercises every kind of change.
 fn evolving() -> Graph {
-    let corpus = testkit::corpus_dir(env!("CARGO_MANIFEST_DIR"));
-    let root = corpus.parent().expect("testdata").join("evolving");
+    let root = strata_testkit::testdata_dir().join("evolving");
     let project = Project::load(&root, &Overrides::default()).expect("load the project");
     Graph::from_project(&project).expect("graph")
 }

@@ -6,7 +6,8 @@
 use std::future::Future;
 
 use strata_engine::dialect::driver::Driver;
-use strata_engine::{testkit, Dialect};
+use strata_engine::Dialect;
+use strata_testkit as testkit;
 use strata_mysql::{MysqlDialect, MysqlDriver};
 
 /// The admin URL of the test server, or `None` (test skipped) when unset.

@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use strata_engine::dialect::driver::Driver;
-use strata_engine::testkit;
+use strata_testkit as testkit;
 use strata_postgres::PostgresDriver;
 
 /// The server URL from `STRATA_TEST_POSTGRES_URL`, or `None` (test skipped).

@@ -1,15 +1,15 @@
-//! Test support shared by the dialect crates (feature `testkit`): the operation
-//! corpus in `testdata/corpus`, its golden rendering, and its execution on a server.
+//! The operation corpus in `testdata/corpus`: one TOML file per case, the contract
+//! every dialect is held to (golden SQL, live execution, introspection).
+//!
+//! A case that needs something not every server has says so by capability, never by
+//! dialect name: `requires = ["partial_indexes"]` names yes/no fields of
+//! [`Capabilities`] (see [`Capabilities::flags`]). A dialect whose capabilities, for
+//! the version under test, lack one of them must refuse the case.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-
-use crate::ast::Operation;
-use crate::dialect::driver::Driver;
-use crate::dialect::{Dialect, ServerVersion};
-use crate::script::{self, Direction};
-use crate::state::SchemaState;
+use strata_engine::{Capabilities, Operation, SchemaState};
 
 /// One corpus case: `setup` builds the schema, `operations` are under test.
 #[derive(Debug, Clone, Deserialize)]
@@ -18,24 +18,72 @@ pub struct CorpusCase {
     #[serde(skip)]
     pub name: String,
     pub description: String,
+    /// Yes/no capabilities (field names of [`Capabilities`]) the operations need. A
+    /// dialect lacking one must refuse them with `RenderError::Unsupported` (its golden
+    /// snapshot shows the refusal) and the live runs skip the case there.
+    #[serde(default)]
+    pub requires: Vec<String>,
     #[serde(default)]
     pub setup: Vec<Operation>,
     pub operations: Vec<Operation>,
-    /// Dialects that must refuse the operations with `Unsupported` (golden shows the error).
-    #[serde(default)]
-    pub unsupported_on: Vec<String>,
 }
 
-/// The workspace's corpus folder, from a crate's `CARGO_MANIFEST_DIR`.
-pub fn corpus_dir(manifest_dir: &str) -> PathBuf {
-    let mut dir = PathBuf::from(manifest_dir);
-    while !dir.join("testdata/corpus").is_dir() {
-        assert!(dir.pop(), "testdata/corpus not found above {manifest_dir}");
+impl CorpusCase {
+    /// The capabilities this case requires that `capabilities` lacks.
+    ///
+    /// # Panics
+    ///
+    /// On a name that is not a yes/no field of [`Capabilities`]: a misspelt
+    /// requirement would otherwise hold on no dialect, silently.
+    pub fn missing_capabilities(&self, capabilities: &Capabilities) -> Vec<&str> {
+        self.requires
+            .iter()
+            .filter(|name| {
+                let has = capabilities.flag(name).unwrap_or_else(|| {
+                    panic!(
+                        "{}: `requires` names an unknown capability `{name}`; known: {}",
+                        self.name,
+                        flag_names(capabilities)
+                    )
+                });
+                !has
+            })
+            .map(String::as_str)
+            .collect()
     }
-    dir.join("testdata/corpus")
+
+    /// The names in `requires` that are not yes/no fields of [`Capabilities`].
+    pub fn unknown_capabilities(&self) -> Vec<&str> {
+        self.requires
+            .iter()
+            .filter(|name| Capabilities::BASELINE.flag(name).is_none())
+            .map(String::as_str)
+            .collect()
+    }
 }
 
-/// Every case, sorted by file name.
+fn flag_names(capabilities: &Capabilities) -> String {
+    capabilities
+        .flags()
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The workspace's corpus folder.
+pub fn corpus_dir() -> PathBuf {
+    crate::testdata_dir().join("corpus")
+}
+
+/// Every case of the workspace's corpus, sorted by file name.
+pub fn corpus() -> Vec<CorpusCase> {
+    let cases = load_corpus(&corpus_dir());
+    assert!(!cases.is_empty(), "the corpus is empty");
+    cases
+}
+
+/// Every case in `dir`, sorted by file name.
 pub fn load_corpus(dir: &Path) -> Vec<CorpusCase> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -66,95 +114,6 @@ pub fn setup_state(case: &CorpusCase) -> SchemaState {
     state
 }
 
-/// The golden text of a case on one dialect: forward and backward scripts, or the error.
-pub fn golden(dialect: &dyn Dialect, version: ServerVersion, case: &CorpusCase) -> String {
-    let state = setup_state(case);
-    let mut out = format!("-- {}\n-- {} {version}\n", case.description, dialect.name());
-    for direction in [Direction::Forward, Direction::Backward] {
-        out.push_str(&format!("\n-- ==== {direction:?} ====\n"));
-        match script::render(dialect, version, &state, &case.operations, true, direction) {
-            Ok((script, _)) => out.push_str(&script.to_string()),
-            Err(e) => out.push_str(&format!("-- error: {e}\n")),
-        }
-    }
-    out
-}
-
-/// Whether this dialect is expected to refuse the case.
-pub fn expects_unsupported(dialect: &dyn Dialect, case: &CorpusCase) -> bool {
-    case.unsupported_on.iter().any(|d| d == dialect.name())
-}
-
-/// Runs a case on a live server: setup, operations, their inverses, setup's inverses,
-/// and checks that the schema ends empty. Panics with the case name on any failure.
-pub async fn execute_case(driver: &mut dyn Driver, case: &CorpusCase) {
-    let dialect = driver.dialect();
-    let version = driver.version();
-    if expects_unsupported(dialect.as_ref(), case) {
-        return;
-    }
-    let empty = SchemaState::new();
-    let setup = setup_state(case);
-    let steps: [(&SchemaState, &[Operation], Direction, &str); 4] = [
-        (&empty, &case.setup, Direction::Forward, "setup"),
-        (&setup, &case.operations, Direction::Forward, "operations"),
-        (
-            &setup,
-            &case.operations,
-            Direction::Backward,
-            "inverse of operations",
-        ),
-        (&empty, &case.setup, Direction::Backward, "inverse of setup"),
-    ];
-    for (state, ops, direction, what) in steps {
-        let (script, _) = script::render(dialect.as_ref(), version, state, ops, true, direction)
-            .unwrap_or_else(|e| panic!("{}: {what}: {e}", case.name));
-        if let Err(e) = script.execute(driver).await {
-            panic!(
-                "{}: {what} failed on {}:\n{e}\n\nscript:\n{script}",
-                case.name,
-                dialect.name()
-            );
-        }
-    }
-    let left = driver.table_names().await.expect("list tables");
-    assert!(
-        left.is_empty(),
-        "{}: tables left behind: {left:?}",
-        case.name
-    );
-}
-
-/// A test server URL from `var`. Without it a test is skipped with a visible
-/// message — except under `CI=true`, where a missing server is a failure.
-pub fn server_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{var} is not set, and CI=true: server tests must run in CI")
-        }
-        _ => {
-            eprintln!("SKIPPED: {var} is not set; set it to run this test against a real server");
-            None
-        }
-    }
-}
-
-/// A database name unique to this test process and call, for tests that make their own.
-pub fn unique_db_name(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,7 +122,7 @@ mod tests {
     /// back the setup's schema — checked on the state alone, without any dialect.
     #[test]
     fn every_corpus_case_round_trips_through_its_inverses() {
-        let cases = load_corpus(&corpus_dir(env!("CARGO_MANIFEST_DIR")));
+        let cases = corpus();
         assert!(!cases.is_empty(), "the corpus is empty");
         for case in &cases {
             let setup = setup_state(case);
@@ -197,7 +156,7 @@ mod tests {
     #[test]
     fn corpus_files_are_numbered_snake_case() {
         let mut numbers = std::collections::HashSet::new();
-        for case in load_corpus(&corpus_dir(env!("CARGO_MANIFEST_DIR"))) {
+        for case in corpus() {
             let (number, rest) = case.name.split_at(case.name.len().min(4));
             let well_formed = number.len() == 4
                 && number[..3].bytes().all(|b| b.is_ascii_digit())
@@ -219,11 +178,10 @@ mod tests {
     /// operation kind, under test and not just in setup.
     #[test]
     fn corpus_covers_every_operation_kind() {
-        let covered: std::collections::HashSet<&str> =
-            load_corpus(&corpus_dir(env!("CARGO_MANIFEST_DIR")))
-                .iter()
-                .flat_map(|case| case.operations.iter().map(Operation::kind))
-                .collect();
+        let covered: std::collections::HashSet<&str> = corpus()
+            .iter()
+            .flat_map(|case| case.operations.iter().map(Operation::kind))
+            .collect();
         let all = [
             "create_table",
             "drop_table",
@@ -249,7 +207,7 @@ mod tests {
     /// reading it again must give the same operation.
     #[test]
     fn corpus_operations_survive_a_toml_round_trip() {
-        for case in load_corpus(&corpus_dir(env!("CARGO_MANIFEST_DIR"))) {
+        for case in corpus() {
             for op in case.setup.iter().chain(&case.operations) {
                 let text = toml::to_string(op)
                     .unwrap_or_else(|e| panic!("{}: {op}: serialize: {e}", case.name));
@@ -264,17 +222,62 @@ mod tests {
         }
     }
 
+    /// `requires` names only capabilities the engine knows: a misspelt one would
+    /// otherwise gate the case on no dialect at all.
     #[test]
-    fn corpus_cases_name_only_known_dialects_as_unsupported() {
-        let known = ["sqlite", "postgres", "mysql", "mariadb"];
-        for case in load_corpus(&corpus_dir(env!("CARGO_MANIFEST_DIR"))) {
-            for dialect in &case.unsupported_on {
-                assert!(
-                    known.contains(&dialect.as_str()),
-                    "{}: unknown dialect `{dialect}` in unsupported_on",
-                    case.name
-                );
-            }
+    fn corpus_cases_require_only_known_capabilities() {
+        for case in corpus() {
+            let unknown = case.unknown_capabilities();
+            assert!(
+                unknown.is_empty(),
+                "{}: unknown capability {unknown:?} in requires; known: {}",
+                case.name,
+                flag_names(&Capabilities::BASELINE)
+            );
         }
+    }
+
+    fn case_requiring(names: &[&str]) -> CorpusCase {
+        CorpusCase {
+            name: "999_example".into(),
+            description: String::new(),
+            requires: names.iter().map(|n| n.to_string()).collect(),
+            setup: vec![],
+            operations: vec![],
+        }
+    }
+
+    #[test]
+    fn an_unknown_capability_is_reported_and_refused() {
+        let case = case_requiring(&["partial_indexes", "partial_index"]);
+        assert_eq!(case.unknown_capabilities(), ["partial_index"]);
+        let refused = std::panic::catch_unwind(|| {
+            case.missing_capabilities(&Capabilities::BASELINE);
+        });
+        assert!(refused.is_err(), "an unknown capability must not pass");
+    }
+
+    #[test]
+    fn missing_capabilities_are_the_required_flags_that_are_off() {
+        let case = case_requiring(&["partial_indexes", "transactional_ddl"]);
+        assert_eq!(
+            case.missing_capabilities(&Capabilities::BASELINE),
+            ["partial_indexes", "transactional_ddl"]
+        );
+        let partial = Capabilities {
+            partial_indexes: true,
+            ..Capabilities::BASELINE
+        };
+        assert_eq!(case.missing_capabilities(&partial), ["transactional_ddl"]);
+        assert!(case_requiring(&[])
+            .missing_capabilities(&Capabilities::BASELINE)
+            .is_empty());
+    }
+
+    /// The old dialect-name gate is gone for good: a case still using it fails to load.
+    #[test]
+    fn the_dialect_name_gate_is_refused() {
+        let old = "description = \"x\"\nunsupported_on = [\"mysql\"]\noperations = []\n";
+        assert!(toml::from_str::<CorpusCase>(old).is_err());
     }
 }

@@ -12,7 +12,7 @@ use strata_engine::ast::*;
 use strata_engine::autodetect::{self, AutodetectError, Decisions};
 use strata_engine::{ColumnType, SchemaState};
 
-use crate::support::{diff_checked, with_one_off_defaults, Origins};
+use super::support::{diff_checked, with_one_off_defaults, Origins};
 
 /// splitmix64: every choice of one operation derives from one shrinkable seed.
 struct Rng(u64);

@@ -6,7 +6,7 @@ use strata_engine::autodetect::{
 };
 use strata_engine::SchemaState;
 
-use crate::support::{applied, diff_checked, ops};
+use super::support::{applied, diff_checked, ops};
 
 /// `ledger(id, desc text, amt decimal, status varchar(10) default 'open', note text?)`
 /// and `person(id, name, email, phone)`.

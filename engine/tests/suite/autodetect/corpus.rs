@@ -3,13 +3,13 @@
 //! the case's own renames accepted, and with every rename declined.
 
 use strata_engine::autodetect::{AutodetectError, Decisions};
-use strata_engine::testkit::{self, CorpusCase};
+use strata_testkit::{self as testkit, CorpusCase};
 use strata_engine::Operation;
 
-use crate::support::{applied, diff_checked, with_one_off_defaults, Origins};
+use super::support::{applied, diff_checked, with_one_off_defaults, Origins};
 
 fn cases() -> Vec<CorpusCase> {
-    testkit::load_corpus(&testkit::corpus_dir(env!("CARGO_MANIFEST_DIR")))
+    testkit::corpus()
         .into_iter()
         .filter(|case| {
             !case
