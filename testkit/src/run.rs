@@ -9,7 +9,11 @@ use crate::corpus::{setup_state, CorpusCase};
 
 /// Whether `dialect` at `version` lacks a capability the case requires, and so must
 /// refuse it.
-pub fn expects_unsupported(dialect: &dyn Dialect, version: ServerVersion, case: &CorpusCase) -> bool {
+pub fn expects_unsupported(
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+    case: &CorpusCase,
+) -> bool {
     !case
         .missing_capabilities(&dialect.capabilities(version))
         .is_empty()

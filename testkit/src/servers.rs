@@ -6,8 +6,10 @@
 //! except under `CI=true`, where a missing server fails the test. The decision is
 //! [`decide`], a pure function of the variable's value, the CI flag and a probe.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// How long a probe waits for a server to accept a TCP connection.
@@ -60,6 +62,17 @@ impl Endpoint {
             .into_iter()
             .any(|address| TcpStream::connect_timeout(&address, PROBE_TIMEOUT).is_ok())
     }
+
+    /// [`answers`](Self::answers), asked once per endpoint and process: a test binary
+    /// has dozens of server tests, and a server logs every probe (PostgreSQL: an
+    /// "incomplete startup packet").
+    pub fn answers_once(&self) -> bool {
+        static ANSWERS: Mutex<BTreeMap<(String, u16), bool>> = Mutex::new(BTreeMap::new());
+        let mut answers = ANSWERS.lock().unwrap_or_else(|e| e.into_inner());
+        *answers
+            .entry((self.host.clone(), self.port))
+            .or_insert_with(|| self.answers())
+    }
 }
 
 /// What a server test does, given the value of its variable `var`, whether `CI=true`,
@@ -101,7 +114,7 @@ pub fn decide(
 pub fn server_url(var: &str) -> Option<String> {
     let value = std::env::var(var).ok();
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    match decide(var, value.as_deref(), ci, Endpoint::answers) {
+    match decide(var, value.as_deref(), ci, Endpoint::answers_once) {
         Decision::Run(url) => Some(url),
         Decision::Skip(reason) => {
             // Straight to stderr, past libtest's capture, so a skip is seen without
@@ -217,7 +230,11 @@ mod tests {
         );
         // A socket, an unknown scheme without a port, or no URL at all: the test runs,
         // and its driver says what is wrong.
-        for url in ["postgres:///app?host=/run/postgresql", "odd://h/x", "not a url"] {
+        for url in [
+            "postgres:///app?host=/run/postgresql",
+            "odd://h/x",
+            "not a url",
+        ] {
             assert_eq!(endpoint(url), None, "{url}");
             assert_eq!(
                 decide(VAR, Some(url), true, |_| panic!("nothing to probe")),

@@ -3,8 +3,8 @@
 //! the case's own renames accepted, and with every rename declined.
 
 use strata_engine::autodetect::{AutodetectError, Decisions};
-use strata_testkit::{self as testkit, CorpusCase};
 use strata_engine::Operation;
+use strata_testkit::{self as testkit, CorpusCase};
 
 use super::support::{applied, diff_checked, with_one_off_defaults, Origins};
 

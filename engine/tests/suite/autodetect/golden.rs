@@ -169,7 +169,10 @@ fn golden_operations() {
         let case = load(path);
         let (old, new) = states(path, &case);
         let name = path.file_stem().unwrap().to_string_lossy();
-        let outcome = match (diff_checked(&old, &new, &case.decisions.decisions()), &case.error) {
+        let outcome = match (
+            diff_checked(&old, &new, &case.decisions.decisions()),
+            &case.error,
+        ) {
             (Ok(ops), None) => ops_text(&ops),
             (Err(e), Some(expected)) => {
                 assert_eq!(&variant(&e), expected, "{name}: another error: {e}");
@@ -200,7 +203,6 @@ fn golden_pairs_hold_the_property_without_renames() {
         let (old, new) = states(&path, &case);
         let decisions = with_one_off_defaults(&old, &new, no_rename.clone())
             .expect("golden columns have literal types");
-        diff_checked(&old, &new, &decisions)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        diff_checked(&old, &new, &decisions).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }
