@@ -84,12 +84,15 @@ pub fn decide(
     ci: bool,
     answers: impl FnOnce(&Endpoint) -> bool,
 ) -> Decision {
-    let missing = match value.filter(|v| !v.is_empty()) {
-        None => format!("{var} is not set"),
+    let (missing, remedy) = match value.filter(|v| !v.is_empty()) {
+        None => (format!("{var} is not set"), "set it to the server's URL"),
         Some(url) => match Endpoint::of(url) {
-            Some(endpoint) if !answers(&endpoint) => format!(
-                "no {} at {}:{} ({var})",
-                endpoint.server, endpoint.host, endpoint.port
+            Some(endpoint) if !answers(&endpoint) => (
+                format!(
+                    "no {} at {}:{} ({var})",
+                    endpoint.server, endpoint.host, endpoint.port
+                ),
+                "start it",
             ),
             _ => return Decision::Run(url.to_string()),
         },
@@ -100,7 +103,7 @@ pub fn decide(
         ))
     } else {
         Decision::Skip(format!(
-            "{missing}; start it or set CI=true to fail instead"
+            "{missing}; {remedy} or set CI=true to fail instead"
         ))
     }
 }
@@ -201,7 +204,7 @@ mod tests {
             assert_eq!(
                 decide(VAR, value, false, never),
                 Decision::Skip(format!(
-                    "{VAR} is not set; start it or set CI=true to fail instead"
+                    "{VAR} is not set; set it to the server's URL or set CI=true to fail instead"
                 ))
             );
             assert_eq!(
