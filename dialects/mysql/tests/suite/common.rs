@@ -2,15 +2,24 @@
 //! whether the test passed or not.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use strata_engine::dialect::driver::Driver;
-use strata_engine::Dialect;
+use strata_engine::{Dialect, ServerVersion};
 use strata_mysql::{MysqlDialect, MysqlDriver};
 use strata_testkit as testkit;
 
 /// The admin URL of the test server, or `None` (test skipped) when unset.
 pub fn server_url() -> Option<String> {
     testkit::server_url("STRATA_TEST_MYSQL_URL")
+}
+
+/// The server's flavour (MySQL or MariaDB) and version, as its driver detects them.
+pub async fn server_dialect(server: &str) -> (Arc<dyn Dialect>, ServerVersion) {
+    let driver = MysqlDriver::connect(server).await.expect("connect");
+    let detected = (driver.dialect(), driver.version());
+    Box::new(driver).close().await.expect("close");
+    detected
 }
 
 /// `url` pointing at database `db` instead of its own.

@@ -117,12 +117,7 @@ async fn every_corpus_case_reads_back_as_its_state() {
     let Some(server) = common::server_url() else {
         return;
     };
-    let (flavour, version) = {
-        let driver = MysqlDriver::connect(&server).await.expect("connect");
-        let (dialect, version) = (driver.dialect(), driver.version());
-        Box::new(driver).close().await.expect("close");
-        (dialect, version)
-    };
+    let (flavour, version) = common::server_dialect(&server).await;
     let cases = testkit::corpus();
     assert!(!cases.is_empty(), "the corpus is empty");
     // Every case runs, each in a database of its own, so one failure does not hide

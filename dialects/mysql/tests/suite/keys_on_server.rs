@@ -166,12 +166,7 @@ async fn every_corpus_case_leaves_exactly_the_keys_of_its_state() {
         return;
     };
     // The server's own flavour and version decide which cases it can run.
-    let (dialect, version) = {
-        let driver = MysqlDriver::connect(&server).await.expect("connect");
-        let (dialect, version) = (driver.dialect(), driver.version());
-        Box::new(driver).close().await.expect("close");
-        (dialect, version)
-    };
+    let (dialect, version) = common::server_dialect(&server).await;
     for case in testkit::corpus() {
         if testkit::expects_unsupported(dialect.as_ref(), version, &case) {
             continue;
