@@ -26,8 +26,6 @@ pub mod naming;
 pub mod project;
 pub mod script;
 pub mod state;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 pub mod types;
 
 pub use ast::Operation;

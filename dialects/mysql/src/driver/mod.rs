@@ -253,7 +253,7 @@ mod tests {
     use super::*;
 
     fn server() -> Option<String> {
-        strata_engine::testkit::server_url("STRATA_TEST_MYSQL_URL")
+        strata_testkit::server_url("STRATA_TEST_MYSQL_URL")
     }
 
     /// A server (or an `init` command) may set `NO_BACKSLASH_ESCAPES`; the dialect's

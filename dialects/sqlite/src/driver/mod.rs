@@ -297,14 +297,14 @@ mod tests {
             .unwrap_err();
         // SQLITE_CONSTRAINT_UNIQUE
         assert_eq!(err.code(), Some(&ErrorCode::ResultCode(2067)), "{err:?}");
-        strata_engine::testkit::source_as::<rusqlite::Error>(&err);
+        strata_testkit::source_as::<rusqlite::Error>(&err);
 
         let err = SqliteDriver::connect("sqlite:///nonexistent-dir-strata/x.db")
             .err()
             .unwrap();
         // SQLITE_CANTOPEN
         assert_eq!(err.code(), Some(&ErrorCode::ResultCode(14)), "{err:?}");
-        strata_engine::testkit::source_as::<rusqlite::Error>(&err);
+        strata_testkit::source_as::<rusqlite::Error>(&err);
     }
 
     #[tokio::test]

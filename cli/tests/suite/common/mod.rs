@@ -1,0 +1,71 @@
+//! Helpers for running the `strata` binary in tests.
+
+pub mod db;
+pub mod models_gen;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `strata` with `args` in `dir`, without any inherited database settings.
+pub fn strata(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("STRATA_DATABASE_URL")
+        .env_remove("STRATA_ENV")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run strata");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The bundled example project.
+pub fn tracker() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/tracker")
+}
+
+/// A throwaway project: `strata.toml` plus `files` (relative path, contents).
+pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// Copies the bundled example into a temp folder, with `url` as its database.
+pub fn tracker_copy(url: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&tracker(), dir.path());
+    let config = std::fs::read_to_string(dir.path().join("strata.toml")).unwrap();
+    let config = config.replace("url = \"sqlite://db.sqlite3\"", &format!("url = {url:?}"));
+    std::fs::write(dir.path().join("strata.toml"), config).unwrap();
+    let _ = std::fs::remove_file(dir.path().join("db.sqlite3"));
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The `strata` binary's integration tests, one binary with one `common` module:
+//! the behaviour suite on every backend, faults, concurrency, data through changes,
+//! flags, bad input, `sqlmigrate`, `makemigrations` and the round trips.
+
+mod common;
+
+mod bad_input;
+mod behaviour;
+mod blocking;
+mod concurrency;
+mod data;
+mod faults;
+mod flags;
+mod makemigrations;
+mod project_errors;
+mod roundtrip;
+mod sqlmigrate;

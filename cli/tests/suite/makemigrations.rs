@@ -1,0 +1,356 @@
+//! `strata makemigrations` as a user runs it: no changes, new fields, renames that
+//! must be answered, one-off defaults, --check, --dry-run, --merge, --empty, and
+//! broken models.toml files.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::common::{copy_dir, strata, tracker};
+
+/// A copy of the example with its models edited by `edit`.
+fn edited(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&tracker(), dir.path());
+    let _ = std::fs::remove_file(dir.path().join("db.sqlite3"));
+    let models = dir.path().join("apps/tracker/models.toml");
+    let text = std::fs::read_to_string(&models).unwrap();
+    std::fs::write(&models, edit(&text)).unwrap();
+    dir
+}
+
+fn migration_files(dir: &Path, app: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join(format!("apps/{app}/migrations")))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn add_note(text: &str) -> String {
+    text.replace(
+        "created_at = \"datetime\"",
+        "created_at = \"datetime\"\nnote = \"text?\"",
+    )
+}
+
+#[test]
+fn the_example_needs_no_migration() {
+    let out = strata(&tracker(), &["makemigrations"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "No changes detected\n");
+    assert_eq!(strata(&tracker(), &["makemigrations", "--check"]).code, 0);
+}
+
+#[test]
+fn a_new_field_gets_a_readable_deterministic_migration() {
+    let dir = edited(add_note);
+    let path = dir.path();
+
+    let out = strata(path, &["makemigrations", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("0002_transaction_note.toml"),
+        "{}",
+        out.stdout
+    );
+    let out = strata(path, &["-v", "makemigrations", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("- Add column note to tracker_transaction"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("kind = \"add_column\""),
+        "-v prints the file: {}",
+        out.stdout
+    );
+    assert_eq!(
+        migration_files(path, "tracker"),
+        ["0001_initial.toml"],
+        "nothing written"
+    );
+
+    let out = strata(path, &["makemigrations"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = path.join("apps/tracker/migrations/0002_transaction_note.toml");
+    let first = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        first,
+        "dependencies = [\"tracker.0001_initial\"]\n\n[[operations]]\nkind = \"add_column\"\ntable = \"tracker_transaction\"\ncolumn = { name = \"note\", type = \"text\", null = true }\n"
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(strata(path, &["makemigrations"]).code, 0);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        first,
+        "byte-identical for identical input"
+    );
+    assert_eq!(
+        strata(path, &["makemigrations"]).stdout,
+        "No changes detected\n"
+    );
+    assert_eq!(strata(path, &["migrate", "-q"]).code, 0);
+}
+
+fn rename_description(text: &str) -> String {
+    text.replace(
+        "description = \"text\"\ncreated_at",
+        "details = \"text\"\ncreated_at",
+    )
+}
+
+#[test]
+fn a_likely_rename_is_never_guessed_without_a_terminal() {
+    let dir = edited(rename_description);
+    let path = dir.path();
+    let out = strata(path, &["makemigrations"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("tracker.Transaction.description -> details"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("--rename tracker.Transaction.description=details"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--no-rename"), "{}", out.stderr);
+    assert_eq!(migration_files(path, "tracker"), ["0001_initial.toml"]);
+
+    let out = strata(
+        path,
+        &[
+            "makemigrations",
+            "--rename",
+            "tracker.Transaction.description=details",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("- Rename column tracker_transaction.description to details"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("Drop column"), "{}", out.stdout);
+}
+
+#[test]
+fn no_rename_drops_and_adds() {
+    let dir = edited(rename_description);
+    let out = strata(
+        dir.path(),
+        &[
+            "makemigrations",
+            "--no-rename",
+            "--default",
+            "tracker_transaction.details=\"\"",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("- Drop column description from tracker_transaction"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("- Add column details to tracker_transaction"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_rename_is_asked_on_a_terminal() {
+    let dir = edited(rename_description);
+    // `script` gives strata a terminal; the answer comes through it.
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} makemigrations", env!("CARGO_BIN_EXE_strata")),
+            "/dev/null",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    {
+        use std::io::Write;
+        let stdin = child.stdin.as_mut().unwrap();
+        stdin.write_all(b"y\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("Was tracker.Transaction.description renamed to details? [y/N]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Rename column tracker_transaction.description to details"),
+        "{stdout}"
+    );
+}
+
+fn not_null_without_default(text: &str) -> String {
+    text.replace(
+        "created_at = \"datetime\"",
+        "created_at = \"datetime\"\nreference = \"varchar(20)\"",
+    )
+}
+
+#[test]
+fn a_not_null_field_on_an_existing_table_needs_a_one_off_default() {
+    let dir = edited(not_null_without_default);
+    let path = dir.path();
+    let out = strata(path, &["makemigrations", "--noinput"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("tracker.Transaction.reference"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("--default tracker_transaction.reference=VALUE"),
+        "{}",
+        out.stderr
+    );
+
+    let out = strata(
+        path,
+        &[
+            "makemigrations",
+            "--default",
+            "tracker_transaction.reference=\"n/a\"",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(
+        path.join("apps/tracker/migrations/0002_transaction_reference_and_more.toml"),
+    )
+    .unwrap();
+    assert!(text.contains("default = \"n/a\""), "{text}");
+    assert!(
+        text.contains("drop_default = true"),
+        "the default is one-off: {text}"
+    );
+
+    // Existing rows get the value, and the column keeps no default.
+    assert_eq!(strata(path, &["migrate", "-q"]).code, 0);
+}
+
+#[test]
+fn merge_joins_two_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&tracker(), dir.path());
+    let migrations = dir.path().join("apps/tracker/migrations");
+    let leaf = "dependencies = [\"tracker.0001_initial\"]\n";
+    std::fs::write(migrations.join("0002_left.toml"), leaf).unwrap();
+    std::fs::write(migrations.join("0002_right.toml"), leaf).unwrap();
+
+    let out = strata(dir.path(), &["makemigrations"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--merge"), "{}", out.stderr);
+    let out = strata(dir.path(), &["makemigrations", "--merge"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text =
+        std::fs::read_to_string(migrations.join("0003_merge_0002_left_0002_right.toml")).unwrap();
+    assert_eq!(
+        text,
+        "dependencies = [\"tracker.0002_left\", \"tracker.0002_right\"]\n"
+    );
+    let out = strata(dir.path(), &["showmigrations", "--plan"]);
+    assert_eq!(out.code, 0, "the graph has one leaf again: {}", out.stderr);
+}
+
+#[test]
+fn empty_writes_a_migration_to_edit_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&tracker(), dir.path());
+    let out = strata(
+        dir.path(),
+        &[
+            "makemigrations",
+            "tracker",
+            "--empty",
+            "--name",
+            "seed data",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(
+        dir.path()
+            .join("apps/tracker/migrations/0002_seed_data.toml"),
+    )
+    .unwrap();
+    assert_eq!(text, "dependencies = [\"tracker.0001_initial\"]\n");
+    let out = strata(dir.path(), &["makemigrations", "--empty"]);
+    assert_eq!(out.code, 2, "--empty needs an app: {}", out.stderr);
+}
+
+#[test]
+fn a_new_model_with_a_foreign_key_into_another_app_depends_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&tracker(), dir.path());
+    let auth = dir.path().join("apps/auth/models.toml");
+    let mut text = std::fs::read_to_string(&auth).unwrap();
+    text.push_str("\n[Team]\nfields.name = \"varchar(50)\"\n");
+    std::fs::write(&auth, text).unwrap();
+    let tracker_models = dir.path().join("apps/tracker/models.toml");
+    let mut text = std::fs::read_to_string(&tracker_models).unwrap();
+    text.push_str("\n[Budget.fields]\nlimit = \"decimal(12,2)\"\nteam = { references = \"auth.Team\", on_delete = \"cascade\" }\n");
+    std::fs::write(&tracker_models, text).unwrap();
+
+    // Asking for tracker alone brings in the auth model it needs, as Django does.
+    let out = strata(dir.path(), &["makemigrations", "tracker"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let budget =
+        std::fs::read_to_string(dir.path().join("apps/tracker/migrations/0002_budget.toml"))
+            .unwrap();
+    assert!(
+        budget.starts_with("dependencies = [\"auth.0002_team\", \"tracker.0001_initial\"]"),
+        "{budget}"
+    );
+    assert_eq!(strata(dir.path(), &["migrate", "-q"]).code, 0);
+    assert_eq!(strata(dir.path(), &["makemigrations", "--check"]).code, 0);
+}
+
+#[test]
+fn broken_models_are_located_with_a_suggestion() {
+    let dir = edited(|t| t.replace("amount = \"decimal(12,2)\"", "amount = \"decimel(12,2)\""));
+    let out = strata(dir.path(), &["makemigrations"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("models.toml:6:11"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("decimal"),
+        "did you mean: {}",
+        out.stderr
+    );
+
+    let dir = edited(|t| t.replace("references = \"auth.User\"", "references = \"auth.Usr\""));
+    let out = strata(dir.path(), &["makemigrations"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("models.toml:11:24"), "{}", out.stderr);
+    assert!(out.stderr.contains("did you mean `User`"), "{}", out.stderr);
+
+    let dir = edited(|t| t.replace("[Category]", "[Category]\ntabel = \"x\""));
+    let out = strata(dir.path(), &["makemigrations"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`table`"),
+        "did you mean: {}",
+        out.stderr
+    );
+}

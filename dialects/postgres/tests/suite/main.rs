@@ -1,0 +1,10 @@
+//! strata-postgres's integration tests, one binary: the corpus's golden SQL, and on
+//! the live server (`STRATA_TEST_POSTGRES_URL`; skipped without one unless
+//! `CI=true`) execution, introspection, the migration lock and TLS.
+
+mod common;
+mod execute;
+mod golden;
+mod introspect;
+mod lock;
+mod tls;

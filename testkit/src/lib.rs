@@ -1,0 +1,31 @@
+//! Test support shared by strata's crates (a dev-dependency only, never published):
+//!
+//! - [`corpus`]: the operation corpus in `testdata/corpus`, and which cases a dialect
+//!   must refuse, by the capabilities a case `requires`;
+//! - [`run`]: a case's golden rendering and its execution on a live server;
+//! - [`servers`]: the test servers' URLs, skipped on a machine without them and a
+//!   failure under `CI=true`, and database names unique to a test;
+//! - [`errors`]: what a driver's error must carry (its source, no secret).
+//!
+//! The engine's own unit tests cannot use this crate (it depends on the engine, so a
+//! unit test would see a second copy whose types differ); its integration tests can.
+
+pub mod corpus;
+pub mod errors;
+pub mod run;
+pub mod servers;
+
+use std::path::PathBuf;
+
+pub use corpus::{corpus, corpus_dir, load_corpus, setup_state, CorpusCase};
+pub use errors::{assert_no_secret_in_chain, source_as};
+pub use run::{execute_case, expects_unsupported, golden};
+pub use servers::{server_url, unique_db_name};
+
+/// The workspace's `testdata` folder.
+pub fn testdata_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the kit lives in the workspace")
+        .join("testdata")
+}
