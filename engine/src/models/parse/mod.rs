@@ -9,7 +9,7 @@ mod decl;
 mod lists;
 mod node;
 
-use toml_edit::{ImDocument, Item, Value};
+use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::source::{Source, Span, Spanned};
 use super::suggest::closest;
@@ -193,12 +193,39 @@ fn parse_field(
         ));
     };
 
-    // Read every key first: which ones are allowed depends on `references`.
-    let mut ty: Option<(Span, ColumnType, bool)> = None;
-    let mut null: Option<(Span, bool)> = None;
-    let mut references: Option<Spanned<String>> = None;
-    let mut on_delete = None;
-    let mut on_update = None;
+    let keys = read_field_keys(src, name, table, &mut field)?;
+    field.kind = field_kind(src, name, &span, &keys, &mut field)?;
+    if let Some((span, null)) = keys.null {
+        if field.null && !null {
+            return Err(src.error(
+                &span,
+                format!("field `{name}`: the type's `?` says nullable but `null = false`"),
+            ));
+        }
+        field.null = null;
+    }
+    Ok(field)
+}
+
+/// The keys of a field table whose meaning depends on the others (which ones are
+/// allowed depends on `references`); the rest go straight into the field.
+#[derive(Default)]
+struct FieldKeys {
+    ty: Option<(Span, ColumnType, bool)>,
+    null: Option<(Span, bool)>,
+    references: Option<Spanned<String>>,
+    on_delete: Option<(Span, Spanned<FkAction>)>,
+    on_update: Option<(Span, Spanned<FkAction>)>,
+}
+
+/// Reads every key of a field table, each checked for its own type.
+fn read_field_keys(
+    src: &Source,
+    name: &str,
+    table: &dyn TableLike,
+    field: &mut FieldDecl,
+) -> Result<FieldKeys, FileError> {
+    let mut keys = FieldKeys::default();
     for (key, value) in table.iter() {
         let key_span = key_span(table, key);
         let at = node_span(value, &key_span);
@@ -206,9 +233,9 @@ fn parse_field(
             "type" => {
                 let text = str_value(src, value, &at, "type")?;
                 let (t, nullable) = parse_type(src, &text, &at)?;
-                ty = Some((key_span, t, nullable));
+                keys.ty = Some((key_span, t, nullable));
             }
-            "null" => null = Some((at.clone(), bool_value(src, value, &at, key)?)),
+            "null" => keys.null = Some((at.clone(), bool_value(src, value, &at, key)?)),
             "default" => field.default = Some(Spanned::new(literal(src, value, &at)?, at)),
             "unique" => field.unique = bool_value(src, value, &at, key)?,
             "index" => field.index = Some(bool_value(src, value, &at, key)?),
@@ -217,9 +244,9 @@ fn parse_field(
                 field.primary_key = bool_value(src, value, &at, key)?.then_some(key_span)
             }
             "auto" => field.auto = bool_value(src, value, &at, key)?.then_some(key_span),
-            "references" => references = Some(non_empty_str(src, value, &at, key)?),
-            "on_delete" => on_delete = Some((key_span, action(src, value, &at, key)?)),
-            "on_update" => on_update = Some((key_span, action(src, value, &at, key)?)),
+            "references" => keys.references = Some(non_empty_str(src, value, &at, key)?),
+            "on_delete" => keys.on_delete = Some((key_span, action(src, value, &at, key)?)),
+            "on_update" => keys.on_update = Some((key_span, action(src, value, &at, key)?)),
             _ => {
                 return Err(src.error(
                     &key_span,
@@ -231,56 +258,53 @@ fn parse_field(
             }
         }
     }
+    Ok(keys)
+}
 
-    field.kind = match references {
-        Some(target) => {
-            if let Some((span, ..)) = ty {
-                return Err(src.error(
-                    &span,
-                    format!("foreign key `{name}` takes its type from the referenced model's primary key; remove `type`"),
-                ));
-            }
-            if let Some(span) = &field.auto {
-                return Err(src.error(span, format!("foreign key `{name}` cannot be `auto`")));
-            }
-            FieldKind::ForeignKey {
-                target,
-                on_delete: on_delete.map(|(_, a)| a),
-                on_update: on_update.map(|(_, a)| a),
-            }
-        }
-        None => {
-            let action_key = match (&on_delete, &on_update) {
-                (Some((span, _)), _) => Some(("on_delete", span)),
-                (None, Some((span, _))) => Some(("on_update", span)),
-                (None, None) => None,
-            };
-            if let Some((key, span)) = action_key {
-                return Err(src.error(
-                    span,
-                    format!("`{key}` applies only to a foreign key (a field with `references`)"),
-                ));
-            }
-            let Some((_, t, nullable)) = ty else {
-                return Err(src.error(
-                    &span,
-                    format!("field `{name}` needs a `type` (or `references` for a foreign key)"),
-                ));
-            };
-            field.null = nullable;
-            FieldKind::Column { ty: t }
-        }
-    };
-    if let Some((span, null)) = null {
-        if field.null && !null {
+/// A foreign key (with `references`, and no `type` or `auto` of its own) or a column
+/// (with a `type`, and no foreign key actions).
+fn field_kind(
+    src: &Source,
+    name: &str,
+    span: &Span,
+    keys: &FieldKeys,
+    field: &mut FieldDecl,
+) -> Result<FieldKind, FileError> {
+    if let Some(target) = &keys.references {
+        if let Some((span, ..)) = &keys.ty {
             return Err(src.error(
-                &span,
-                format!("field `{name}`: the type's `?` says nullable but `null = false`"),
+                span,
+                format!("foreign key `{name}` takes its type from the referenced model's primary key; remove `type`"),
             ));
         }
-        field.null = null;
+        if let Some(span) = &field.auto {
+            return Err(src.error(span, format!("foreign key `{name}` cannot be `auto`")));
+        }
+        return Ok(FieldKind::ForeignKey {
+            target: target.clone(),
+            on_delete: keys.on_delete.as_ref().map(|(_, a)| a.clone()),
+            on_update: keys.on_update.as_ref().map(|(_, a)| a.clone()),
+        });
     }
-    Ok(field)
+    let action_key = match (&keys.on_delete, &keys.on_update) {
+        (Some((span, _)), _) => Some(("on_delete", span)),
+        (None, Some((span, _))) => Some(("on_update", span)),
+        (None, None) => None,
+    };
+    if let Some((key, span)) = action_key {
+        return Err(src.error(
+            span,
+            format!("`{key}` applies only to a foreign key (a field with `references`)"),
+        ));
+    }
+    let Some((_, ty, nullable)) = &keys.ty else {
+        return Err(src.error(
+            span,
+            format!("field `{name}` needs a `type` (or `references` for a foreign key)"),
+        ));
+    };
+    field.null = *nullable;
+    Ok(FieldKind::Column { ty: *ty })
 }
 
 /// A type string; a trailing `?` makes the column nullable.
