@@ -2,7 +2,7 @@
 //! written by a newer strata.
 
 use crate::common::db::{Kind, TestDb};
-use crate::common::{strata, tracker_copy};
+use crate::common::{project, strata, tracker_copy};
 use crate::for_each_backend;
 
 fn history_len(db: &TestDb) -> usize {
@@ -107,6 +107,79 @@ fn fake_initial(kind: Kind) {
 }
 
 for_each_backend!(fake_initial_adopts_existing_tables, fake_initial);
+
+/// An initial migration that renames and drops tables it created: `--fake-initial`
+/// looks for the tables it leaves, under their final names.
+const RENAMING_INITIAL: &str = r#"
+[[operations]]
+kind = "create_table"
+name = "shop_item"
+primary_key = ["id"]
+columns = [{ name = "id", type = "bigint", auto = true }, { name = "name", type = "text" }]
+
+[[operations]]
+kind = "create_table"
+name = "shop_scratch"
+primary_key = ["id"]
+columns = [{ name = "id", type = "bigint", auto = true }]
+
+[[operations]]
+kind = "rename_table"
+from = "shop_item"
+to = "shop_product"
+
+[[operations]]
+kind = "drop_table"
+name = "shop_scratch"
+"#;
+
+fn renaming_initial_project(url: &str) -> tempfile::TempDir {
+    project(&[
+        (
+            "strata.toml",
+            &format!("[project]\napps = [\"shop\"]\n[database]\nurl = {url:?}\n"),
+        ),
+        ("apps/shop/migrations/0001_initial.toml", RENAMING_INITIAL),
+    ])
+}
+
+#[test]
+fn fake_initial_follows_the_renames_and_drops_of_the_initial_migration() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = renaming_initial_project(&db.url);
+    db.execute("CREATE TABLE shop_product (id integer PRIMARY KEY AUTOINCREMENT, name text)");
+    let out = strata(dir.path(), &["migrate", "--fake-initial"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("Applying shop.0001_initial (fake)... OK"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(history_len(&db), 1);
+}
+
+#[test]
+fn fake_initial_with_a_table_under_its_first_name_applies_and_fails_cleanly() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = renaming_initial_project(&db.url);
+    // The table the migration creates first, then renames: not what it leaves, so
+    // the migration is not faked; applying it finds the name taken.
+    db.execute("CREATE TABLE shop_item (id integer PRIMARY KEY AUTOINCREMENT, name text)");
+    let out = strata(dir.path(), &["migrate", "--fake-initial"]);
+    assert_eq!(out.code, 4, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("shop_item"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("nothing of it was applied (rolled back)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(history_len(&db), 0);
+    assert_eq!(db.table_names(), ["shop_item", "strata_migrations"]);
+}
 
 #[test]
 fn a_history_written_by_a_newer_strata_is_refused() {
