@@ -6,6 +6,7 @@
 //! through the same driver. Also times loading and planning the 1000 migrations.
 //! Server URLs: STRATA_TEST_POSTGRES_URL / STRATA_TEST_MYSQL_URL (skipped if unset).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use strata_engine::dialect::driver::Driver;
 use strata_engine::dialect::Registry;
 use strata_engine::executor::{self, Options, Quiet};
 use strata_engine::graph::{Graph, Target};
+use strata_engine::makemigrations::Request;
 use strata_engine::project::{Overrides, Project};
 use strata_engine::script::{self, Direction, Script};
 
@@ -129,7 +131,7 @@ fn time_planning(root: &Path) -> (Duration, Duration) {
     let load = started.elapsed();
     let started = Instant::now();
     let graph = Graph::from_project(&project).unwrap();
-    let plan = graph.plan(&graph.latest_targets(), &Default::default());
+    let plan = graph.plan(&graph.latest_targets(), &BTreeSet::new());
     assert_eq!(plan.len(), MIGRATIONS);
     (load, started.elapsed())
 }
@@ -140,14 +142,14 @@ fn time_makemigrations_check(root: &Path) -> Duration {
     let graph = Graph::from_project(&project).unwrap();
     let state = strata_engine::makemigrations::migrations_state(&graph).unwrap();
     let tables: Vec<_> = state.tables.values().cloned().collect();
-    let text = strata_engine::models::write_app("bench", &tables, &state, &Default::default());
+    let text = strata_engine::models::write_app("bench", &tables, &state, &BTreeMap::new());
     std::fs::write(root.join("apps/bench/models.toml"), text).unwrap();
 
     let started = Instant::now();
     let project = Project::load(root, &Overrides::default()).unwrap();
     let graph = Graph::from_project(&project).unwrap();
     let models = strata_engine::models::load(&project).unwrap();
-    let plan = strata_engine::makemigrations::plan(&project, &graph, &models, &Default::default())
+    let plan = strata_engine::makemigrations::plan(&project, &graph, &models, &Request::default())
         .unwrap();
     let elapsed = started.elapsed();
     assert!(plan.is_empty(), "the models match the migrations");

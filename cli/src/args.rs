@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Schema migrations for SQLite, PostgreSQL and MySQL/MariaDB",
     long_about = None
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -19,7 +19,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Project folder (default: the nearest folder upward holding strata.toml)
     #[arg(long, global = true, value_name = "DIR")]
     pub project: Option<PathBuf>,
@@ -41,13 +41,13 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Write new migrations for the changes in each app's models.toml
     Makemigrations(MakemigrationsArgs),
     /// Apply pending migrations, or move one app to a migration (`zero`: unapply all)
@@ -60,8 +60,10 @@ pub enum Command {
     Showmigrations(ShowmigrationsArgs),
 }
 
+// Command-line flags: each bool is one independent `--flag`.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
-pub struct MakemigrationsArgs {
+pub(crate) struct MakemigrationsArgs {
     /// Only these apps
     pub apps: Vec<String>,
     /// Name part of the new files (default: from the operations)
@@ -94,7 +96,7 @@ pub struct MakemigrationsArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct InspectdbArgs {
+pub(crate) struct InspectdbArgs {
     /// The app the tables become models of
     pub app: String,
     /// Write apps/APP/models.toml instead of printing it
@@ -105,8 +107,10 @@ pub struct InspectdbArgs {
     pub force: bool,
 }
 
+// Command-line flags: each bool is one independent `--flag`.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
-pub struct MigrateArgs {
+pub(crate) struct MigrateArgs {
     /// Only this app (and what it depends on)
     pub app: Option<String>,
     /// Move the app to exactly this migration (full name or unique prefix), or `zero`
@@ -129,7 +133,7 @@ pub struct MigrateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SqlmigrateArgs {
+pub(crate) struct SqlmigrateArgs {
     /// The app
     pub app: String,
     /// The migration: full name or unique prefix (0001)
@@ -146,7 +150,7 @@ pub struct SqlmigrateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ShowmigrationsArgs {
+pub(crate) struct ShowmigrationsArgs {
     /// Only these apps
     pub apps: Vec<String>,
     /// The full ordered plan across apps

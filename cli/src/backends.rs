@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use strata_engine::dialect::Registry;
 
-pub fn builtin() -> Registry {
+pub(crate) fn builtin() -> Registry {
     let mut registry = Registry::new();
     registry
         .register(Arc::new(strata_sqlite::SqliteBackend))

@@ -9,20 +9,20 @@ use strata_engine::project::{find_root, Overrides, Project};
 use crate::args::GlobalArgs;
 use crate::error::CliError;
 
-pub struct Context {
+pub(crate) struct Context {
     pub project: Project,
     pub graph: Graph,
     pub registry: Registry,
 }
 
 impl Context {
-    pub fn load(global: &GlobalArgs) -> Result<Self, CliError> {
+    pub(crate) fn load(global: &GlobalArgs) -> Result<Self, CliError> {
         Self::load_with(global, false)
     }
 
     /// Loads a project whose apps may have several leaves (`makemigrations`
     /// reports or merges them itself).
-    pub fn load_allowing_conflicts(global: &GlobalArgs) -> Result<Self, CliError> {
+    pub(crate) fn load_allowing_conflicts(global: &GlobalArgs) -> Result<Self, CliError> {
         Self::load_with(global, true)
     }
 

@@ -8,14 +8,14 @@ use crate::error::CliError;
 
 /// Connects to the configured database. Relative SQLite paths are relative to the
 /// project folder, because `main` runs every command from there.
-pub async fn connect(ctx: &Context) -> Result<Box<dyn Driver>, CliError> {
+pub(crate) async fn connect(ctx: &Context) -> Result<Box<dyn Driver>, CliError> {
     let url = &ctx.project.settings.database.url;
     let (backend, _scheme) = ctx.registry.for_url(url)?;
     tracing::info!(url = %redact_url(url), "connecting");
     Ok(backend.connect(url).await?)
 }
 
-pub fn options(ctx: &Context) -> Options {
+pub(crate) fn options(ctx: &Context) -> Options {
     let db = &ctx.project.settings.database;
     Options::new(db.history_table.clone(), db.lock_timeout)
 }

@@ -13,25 +13,25 @@ use strata_engine::project::ProjectError;
 use strata_engine::script::{Direction, ScriptError};
 
 /// Exit codes, documented in the README.
-pub mod exit {
-    pub const OK: u8 = 0;
+pub(crate) mod exit {
+    pub(crate) const OK: u8 = 0;
     /// A `--check` found work to do.
-    pub const CHECK_FAILED: u8 = 1;
+    pub(crate) const CHECK_FAILED: u8 = 1;
     /// Bad input: usage, files, configuration, unknown names.
-    pub const BAD_INPUT: u8 = 2;
+    pub(crate) const BAD_INPUT: u8 = 2;
     /// `makemigrations` needs an answer it cannot ask for (no terminal, or --noinput).
-    pub const NEEDS_INPUT: u8 = 3;
+    pub(crate) const NEEDS_INPUT: u8 = 3;
     /// The database could not be reached or refused a statement; nothing half-done.
-    pub const DATABASE: u8 = 4;
+    pub(crate) const DATABASE: u8 = 4;
     /// Another process held the migration lock for longer than `lock_timeout`.
-    pub const LOCK_TIMEOUT: u8 = 5;
+    pub(crate) const LOCK_TIMEOUT: u8 = 5;
     /// A non-atomic migration stopped part-way; its checkpoint says where. Fix the
     /// cause and run `strata migrate` again to resume.
-    pub const PARTIAL: u8 = 6;
+    pub(crate) const PARTIAL: u8 = 6;
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     #[error(transparent)]
     Project(#[from] ProjectError),
     /// A models.toml (or other file) that could not be read or understood.
@@ -68,7 +68,7 @@ pub enum CliError {
 impl CliError {
     /// The exit code, by the error's category: every variant and every category is
     /// named, so a new one cannot fall into a default silently.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Project(_)
             | CliError::File(_)
@@ -88,7 +88,7 @@ impl CliError {
 
     /// A rich report: a located file error shows the offending line of the file; a
     /// failed migration says what the database holds now.
-    pub fn report(self) -> miette::Report {
+    pub(crate) fn report(self) -> miette::Report {
         let file = match &self {
             CliError::Project(ProjectError::File(f)) | CliError::File(f) => Some(f),
             _ => None,

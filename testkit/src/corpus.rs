@@ -241,7 +241,7 @@ mod tests {
         CorpusCase {
             name: "999_example".into(),
             description: String::new(),
-            requires: names.iter().map(|n| n.to_string()).collect(),
+            requires: names.iter().map(ToString::to_string).collect(),
             setup: vec![],
             operations: vec![],
         }

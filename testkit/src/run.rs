@@ -1,6 +1,9 @@
 //! A corpus case on one dialect: its golden rendering (offline) and its execution on
 //! a live server, both gated by the capabilities the case requires.
 
+// `write!` into a `String`, which cannot fail.
+use std::fmt::Write as _;
+
 use strata_engine::dialect::driver::Driver;
 use strata_engine::script::{self, Direction, ScriptError};
 use strata_engine::{Dialect, Operation, RenderError, SchemaState, ServerVersion};
@@ -29,7 +32,7 @@ pub fn golden(dialect: &dyn Dialect, version: ServerVersion, case: &CorpusCase) 
     let missing = case.missing_capabilities(&dialect.capabilities(version));
     let mut out = format!("-- {}\n-- {} {version}\n", case.description, dialect.name());
     for direction in [Direction::Forward, Direction::Backward] {
-        out.push_str(&format!("\n-- ==== {direction:?} ====\n"));
+        let _ = writeln!(out, "\n-- ==== {direction:?} ====");
         let rendered = script::render(dialect, version, &state, &case.operations, true, direction);
         if !missing.is_empty() && direction == Direction::Forward {
             assert!(
@@ -58,7 +61,9 @@ pub fn golden(dialect: &dyn Dialect, version: ServerVersion, case: &CorpusCase) 
         }
         match rendered {
             Ok((script, _)) => out.push_str(&script.to_string()),
-            Err(e) => out.push_str(&format!("-- error: {e}\n")),
+            Err(e) => {
+                let _ = writeln!(out, "-- error: {e}");
+            }
         }
     }
     // A case this dialect must refuse shows the refusal, not SQL.

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// How long a probe waits for a server to accept a TCP connection.
@@ -68,7 +68,7 @@ impl Endpoint {
     /// "incomplete startup packet").
     pub fn answers_once(&self) -> bool {
         static ANSWERS: Mutex<BTreeMap<(String, u16), bool>> = Mutex::new(BTreeMap::new());
-        let mut answers = ANSWERS.lock().unwrap_or_else(|e| e.into_inner());
+        let mut answers = ANSWERS.lock().unwrap_or_else(PoisonError::into_inner);
         *answers
             .entry((self.host.clone(), self.port))
             .or_insert_with(|| self.answers())
@@ -144,8 +144,7 @@ pub fn unique_db_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+        .map_or(0, |d| d.subsec_nanos());
     format!(
         "{prefix}_{}_{}_{nanos}",
         std::process::id(),

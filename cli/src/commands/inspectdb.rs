@@ -11,7 +11,11 @@ use crate::context::Context;
 use crate::database;
 use crate::error::CliError;
 
-pub async fn run(ctx: &Context, args: &InspectdbArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+pub(crate) async fn run(
+    ctx: &Context,
+    args: &InspectdbArgs,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
     let app = ctx.project.app(&args.app).ok_or_else(|| {
         CliError::Usage(format!(
             "unknown app `{}`; add it to [project] apps in strata.toml first",

@@ -2,6 +2,8 @@
 //! build, and write the migrations that close the gap. Likely renames and one-off
 //! defaults are asked on a terminal and never guessed without one.
 
+// `write!` into a `String` (which cannot fail) and into the output.
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
 use strata_engine::ast::DefaultValue;
@@ -19,7 +21,7 @@ use crate::args::MakemigrationsArgs;
 use crate::context::Context;
 use crate::error::{exit, CliError};
 
-pub fn run(
+pub(crate) fn run(
     ctx: &Context,
     args: &MakemigrationsArgs,
     verbose: bool,
@@ -220,12 +222,13 @@ fn rename_help(open: &[RenameCandidate], models: &models::Models) -> String {
         "these look like renames, and makemigrations never turns a likely rename into drop + add (which loses the data) without being told:\n",
     );
     for c in open {
-        text.push_str(&format!(
-            "  {} -> {}   ({c}, similarity {:.2})\n",
+        let _ = writeln!(
+            text,
+            "  {} -> {}   ({c}, similarity {:.2})",
             rename_label(c, models),
             c.to,
             c.score
-        ));
+        );
     }
     text.push_str("answer on a terminal, or non-interactively:\n");
     for c in open {
@@ -242,7 +245,7 @@ fn rename_help(open: &[RenameCandidate], models: &models::Models) -> String {
                 }
             }
         };
-        text.push_str(&format!("  strata makemigrations --rename {spec}\n"));
+        let _ = writeln!(text, "  strata makemigrations --rename {spec}");
     }
     text.push_str("  strata makemigrations --no-rename     (drop and add: the old data is lost)");
     text
@@ -253,11 +256,11 @@ fn default_help(missing: &[(String, String)], models: &models::Models) -> String
         "columns added NOT NULL without a default to tables that exist need a value for the rows already there:\n",
     );
     for (table, column) in missing {
-        text.push_str(&format!("  {}\n", models.column_label(table, column)));
+        let _ = writeln!(text, "  {}", models.column_label(table, column));
     }
     text.push_str("give them a default (or `null = true`) in models.toml, answer on a terminal, or non-interactively:\n");
     for (table, column) in missing {
-        text.push_str(&format!("  strata makemigrations --default {table}.{column}=VALUE   (a TOML literal: 0, \"text\", true)\n"));
+        let _ = writeln!(text, "  strata makemigrations --default {table}.{column}=VALUE   (a TOML literal: 0, \"text\", true)");
     }
     text.trim_end().to_string()
 }

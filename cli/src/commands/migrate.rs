@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::database;
 use crate::error::{exit, CliError};
 
-pub async fn run(
+pub(crate) async fn run(
     ctx: &Context,
     args: &MigrateArgs,
     quiet: bool,
@@ -92,7 +92,7 @@ fn describe_targets(targets: &[Target], out: &mut dyn Write) -> std::io::Result<
                     _ => None,
                 })
                 .collect();
-            writeln!(out, "  Apply all migrations: {}", apps.join(", "))?
+            writeln!(out, "  Apply all migrations: {}", apps.join(", "))?;
         }
     }
     writeln!(out, "Running migrations:")

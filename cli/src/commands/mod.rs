@@ -1,7 +1,7 @@
 //! One module per command: argument handling plus calls into the engine.
 
-pub mod inspectdb;
-pub mod makemigrations;
-pub mod migrate;
-pub mod showmigrations;
-pub mod sqlmigrate;
+pub(crate) mod inspectdb;
+pub(crate) mod makemigrations;
+pub(crate) mod migrate;
+pub(crate) mod showmigrations;
+pub(crate) mod sqlmigrate;

@@ -1,6 +1,7 @@
 //! `strata showmigrations`: migrations per app with [X] applied / [ ] pending /
 //! [~] partially applied, or the whole plan in order with --plan.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use serde::Serialize;
@@ -26,7 +27,7 @@ struct Entry<'a> {
     applied_at: Option<&'a str>,
 }
 
-pub async fn run(
+pub(crate) async fn run(
     ctx: &Context,
     args: &ShowmigrationsArgs,
     format: Format,
@@ -44,7 +45,7 @@ pub async fn run(
         // Everything, in the order a migrate from scratch would apply it.
         let everything = ctx
             .graph
-            .plan(&ctx.graph.latest_targets(), &Default::default());
+            .plan(&ctx.graph.latest_targets(), &BTreeSet::new());
         let keys: Vec<&MigrationKey> = everything
             .iter()
             .filter(|(step, key)| *step == Step::Apply && wanted(&key.app))

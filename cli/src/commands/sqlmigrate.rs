@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::database;
 use crate::error::CliError;
 
-pub async fn run(
+pub(crate) async fn run(
     ctx: &Context,
     args: &SqlmigrateArgs,
     out: &mut dyn Write,
@@ -28,21 +28,18 @@ pub async fn run(
                 .map_err(|e| CliError::Usage(format!("--server-version: {e}")))
         })
         .transpose()?;
-    let (dialect, version): (Arc<dyn Dialect>, ServerVersion) = match &args.dialect {
-        Some(name) => {
-            let dialect = ctx.registry.dialect(name)?;
-            let version = requested.unwrap_or_else(|| dialect.minimum_version());
-            (dialect, version)
-        }
-        None => {
-            let driver = database::connect(ctx).await?;
-            let found = (
-                driver.dialect(),
-                requested.unwrap_or_else(|| driver.version()),
-            );
-            driver.close().await?;
-            found
-        }
+    let (dialect, version): (Arc<dyn Dialect>, ServerVersion) = if let Some(name) = &args.dialect {
+        let dialect = ctx.registry.dialect(name)?;
+        let version = requested.unwrap_or_else(|| dialect.minimum_version());
+        (dialect, version)
+    } else {
+        let driver = database::connect(ctx).await?;
+        let found = (
+            driver.dialect(),
+            requested.unwrap_or_else(|| driver.version()),
+        );
+        driver.close().await?;
+        found
     };
     let before = ctx.graph.state_before(&key)?;
     let direction = if args.backwards {

@@ -39,7 +39,7 @@ fn run(dir: &Path, args: &[&str]) -> String {
 }
 
 /// The live schema equals the state of the applied migrations; returns how many are applied.
-pub fn assert_schema_matches_history(db: &TestDb, dir: &Path) -> usize {
+pub(crate) fn assert_schema_matches_history(db: &TestDb, dir: &Path) -> usize {
     let project = Project::load(dir, &Overrides::default()).unwrap();
     let graph = Graph::from_project(&project).unwrap();
     let options = Options::new("strata_migrations", std::time::Duration::from_secs(5));

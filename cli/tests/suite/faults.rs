@@ -106,26 +106,23 @@ fn killed_mid_migration(kind: Kind) {
     std::thread::sleep(Duration::from_millis(300)); // let the server notice the dead session
 
     let tables = db.table_names();
-    match kind {
-        Kind::Mariadb => {
-            assert!(tables.contains(&"first".to_string()), "{tables:?}");
-            assert!(!tables.contains(&"third".to_string()), "{tables:?}");
-            assert_eq!(history(&db)[1], row("0002_slow", "partial", "1"));
-            let shown = strata(dir.path(), &["showmigrations"]);
-            assert!(shown.stdout.contains("[~] 0002_slow"), "{}", shown.stdout);
-        }
-        _ => {
-            assert!(
-                !tables.contains(&"first".to_string()),
-                "no trace of 0002: {tables:?}"
-            );
-            assert_eq!(
-                history(&db).len(),
-                1,
-                "only 0001 recorded: {:?}",
-                history(&db)
-            );
-        }
+    if kind == Kind::Mariadb {
+        assert!(tables.contains(&"first".to_string()), "{tables:?}");
+        assert!(!tables.contains(&"third".to_string()), "{tables:?}");
+        assert_eq!(history(&db)[1], row("0002_slow", "partial", "1"));
+        let shown = strata(dir.path(), &["showmigrations"]);
+        assert!(shown.stdout.contains("[~] 0002_slow"), "{}", shown.stdout);
+    } else {
+        assert!(
+            !tables.contains(&"first".to_string()),
+            "no trace of 0002: {tables:?}"
+        );
+        assert_eq!(
+            history(&db).len(),
+            1,
+            "only 0001 recorded: {:?}",
+            history(&db)
+        );
     }
 
     // No stale lock (lock_timeout is 5 s): the next run completes.
@@ -198,29 +195,26 @@ fn second_of_three_fails(kind: Kind) {
         "names the statement: {}",
         out.stderr
     );
-    match kind {
-        Kind::Mariadb => {
-            assert_eq!(out.code, 6, "{}", out.stderr);
-            assert!(
-                out.stderr.contains("Duplicate entry"),
-                "server message: {}",
-                out.stderr
-            );
-            assert!(out.stderr.contains("1 of 3 operations"), "{}", out.stderr);
-            assert!(
-                out.stderr.contains("resume at operation 2"),
-                "{}",
-                out.stderr
-            );
-            assert_eq!(history(&db)[1], row("0002_unique", "partial", "1"));
-            assert!(db.table_names().contains(&"first".to_string()));
-        }
-        _ => {
-            assert_eq!(out.code, 4, "{}", out.stderr);
-            assert!(out.stderr.contains("rolled back"), "{}", out.stderr);
-            assert_eq!(history(&db).len(), 1);
-            assert!(!db.table_names().contains(&"first".to_string()));
-        }
+    if kind == Kind::Mariadb {
+        assert_eq!(out.code, 6, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("Duplicate entry"),
+            "server message: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("1 of 3 operations"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("resume at operation 2"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(history(&db)[1], row("0002_unique", "partial", "1"));
+        assert!(db.table_names().contains(&"first".to_string()));
+    } else {
+        assert_eq!(out.code, 4, "{}", out.stderr);
+        assert!(out.stderr.contains("rolled back"), "{}", out.stderr);
+        assert_eq!(history(&db).len(), 1);
+        assert!(!db.table_names().contains(&"first".to_string()));
     }
 
     db.execute("DELETE FROM things WHERE id = 2");

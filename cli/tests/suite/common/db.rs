@@ -7,13 +7,13 @@ use strata_engine::dialect::Registry;
 use strata_testkit as testkit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Sqlite,
     Postgres,
     Mariadb,
 }
 
-pub fn registry() -> Registry {
+pub(crate) fn registry() -> Registry {
     let mut r = Registry::new();
     r.register(Arc::new(strata_sqlite::SqliteBackend))
         .register(Arc::new(strata_postgres::PostgresBackend))
@@ -21,7 +21,7 @@ pub fn registry() -> Registry {
     r
 }
 
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -31,7 +31,7 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 
 /// A database of its own: a SQLite file in a temp folder, or a database created on
 /// the test server and dropped when this is dropped.
-pub struct TestDb {
+pub(crate) struct TestDb {
     pub kind: Kind,
     pub url: String,
     server: Option<(String, String)>,
@@ -40,7 +40,7 @@ pub struct TestDb {
 
 impl TestDb {
     /// `None` (with a visible message) when the server's URL is not configured.
-    pub fn create(kind: Kind) -> Option<Self> {
+    pub(crate) fn create(kind: Kind) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let (url, server) = match kind {
             Kind::Sqlite => (
@@ -67,7 +67,7 @@ impl TestDb {
         })
     }
 
-    pub async fn connect(&self) -> Box<dyn Driver> {
+    pub(crate) async fn connect(&self) -> Box<dyn Driver> {
         let (backend, _) = registry()
             .for_url(&self.url)
             .map(|(b, s)| (b.clone(), s))
@@ -76,17 +76,17 @@ impl TestDb {
     }
 
     /// Runs SQL on the test database (setup or inspection outside strata).
-    pub fn execute(&self, sql: &str) {
+    pub(crate) fn execute(&self, sql: &str) {
         block_on(async {
             let mut d = self.connect().await;
             d.execute(sql)
                 .await
                 .unwrap_or_else(|e| panic!("{sql}: {e}"));
             d.close().await.unwrap();
-        })
+        });
     }
 
-    pub fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+    pub(crate) fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
         block_on(async {
             let mut d = self.connect().await;
             let rows = d.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -95,7 +95,7 @@ impl TestDb {
         })
     }
 
-    pub fn table_names(&self) -> Vec<String> {
+    pub(crate) fn table_names(&self) -> Vec<String> {
         block_on(async {
             let mut d = self.connect().await;
             let names = d.table_names().await.unwrap();
@@ -141,11 +141,11 @@ fn admin_execute(admin: &str, sql: &str) {
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
         d.close().await.unwrap();
-    })
+    });
 }
 
 /// `url` with its database (path) replaced by `name`.
-pub fn with_database(url: &str, name: &str) -> String {
+pub(crate) fn with_database(url: &str, name: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let (before_query, query) = match rest.split_once('?') {
         Some((b, q)) => (b, Some(q)),

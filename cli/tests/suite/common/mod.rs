@@ -1,19 +1,19 @@
 //! Helpers for running the `strata` binary in tests.
 
-pub mod db;
-pub mod models_gen;
+pub(crate) mod db;
+pub(crate) mod models_gen;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub struct Output {
+pub(crate) struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
 /// Runs `strata` with `args` in `dir`, without any inherited database settings.
-pub fn strata(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn strata(dir: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(args)
         .current_dir(dir)
@@ -31,12 +31,12 @@ pub fn strata(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// The bundled example project.
-pub fn tracker() -> PathBuf {
+pub(crate) fn tracker() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/tracker")
 }
 
 /// A throwaway project: `strata.toml` plus `files` (relative path, contents).
-pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (path, text) in files {
         let path = dir.path().join(path);
@@ -47,7 +47,7 @@ pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 /// Copies the bundled example into a temp folder, with `url` as its database.
-pub fn tracker_copy(url: &str) -> tempfile::TempDir {
+pub(crate) fn tracker_copy(url: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&tracker(), dir.path());
     let config = std::fs::read_to_string(dir.path().join("strata.toml")).unwrap();
@@ -57,7 +57,7 @@ pub fn tracker_copy(url: &str) -> tempfile::TempDir {
     dir
 }
 
-pub fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

@@ -15,10 +15,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 /// SplitMix64: tiny, deterministic, good enough to pick test cases.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self(seed)
     }
 
@@ -31,27 +31,33 @@ impl Rng {
     }
 
     /// `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).expect("a remainder below a usize fits one")
     }
 
     /// `lo..=hi`.
-    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+    pub(crate) fn range(&mut self, lo: usize, hi: usize) -> usize {
         lo + self.below(hi - lo + 1)
     }
 
-    pub fn chance(&mut self, percent: u64) -> bool {
+    /// `lo..=hi` as another integer type: the generator's bounds are small, so it fits.
+    pub(crate) fn range_as<T: TryFrom<usize>>(&mut self, lo: usize, hi: usize) -> T {
+        let n = self.range(lo, hi);
+        T::try_from(n).unwrap_or_else(|_| panic!("{n} does not fit the type asked for"))
+    }
+
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 }
 
 /// The neutral types the generator uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Ty {
+pub(crate) enum Ty {
     Bool,
     SmallInt,
     Int,
@@ -109,9 +115,9 @@ impl Ty {
             1 => Ty::SmallInt,
             2 | 3 => Ty::Int,
             4 => Ty::BigInt,
-            5..=7 => Ty::Varchar(rng.range(4, 40) as u32 * 5),
-            8 => Ty::Char(rng.range(2, 12) as u32),
-            9 => Ty::Decimal(rng.range(6, 12) as u8, rng.range(0, 3) as u8),
+            5..=7 => Ty::Varchar(rng.range_as::<u32>(4, 40) * 5),
+            8 => Ty::Char(rng.range_as(2, 12)),
+            9 => Ty::Decimal(rng.range_as(6, 12), rng.range_as(0, 3)),
             10 => *rng.pick(&[Ty::Double, Ty::Real]),
             11 => Ty::Date,
             12 => Ty::Datetime,
@@ -134,7 +140,7 @@ impl Ty {
         };
         Some(match self {
             Ty::Bool => rng.pick(&["true", "false"]).to_string(),
-            Ty::SmallInt | Ty::Int | Ty::BigInt => (rng.range(0, 105) as i64 - 5).to_string(),
+            Ty::SmallInt | Ty::Int | Ty::BigInt => (rng.range_as::<i64>(0, 105) - 5).to_string(),
             Ty::Varchar(n) => text(rng, n, false),
             Ty::Char(n) => text(rng, n, true),
             Ty::Text => text(rng, u32::MAX, false),
@@ -150,8 +156,7 @@ impl Ty {
             Ty::Datetime => rng
                 .pick(&["\"now\"", "\"2024-01-31 10:30:00\"", "2024-01-31T10:30:00"])
                 .to_string(),
-            Ty::Timestamptz => "\"now\"".into(),
-            Ty::Time => "\"now\"".into(),
+            Ty::Timestamptz | Ty::Time => "\"now\"".into(),
             Ty::Uuid => "\"uuid\"".into(),
             Ty::Bytes | Ty::Json => return None,
         })
@@ -159,7 +164,7 @@ impl Ty {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Column(Ty),
     ForeignKey {
         app: String,
@@ -169,8 +174,10 @@ pub enum Kind {
     },
 }
 
+// A field as models.toml spells it: each bool is one of its keys.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone)]
-pub struct Field {
+pub(crate) struct Field {
     pub name: String,
     pub kind: Kind,
     pub null: bool,
@@ -185,7 +192,7 @@ pub struct Field {
 
 impl Field {
     /// Its column: `<name>_id` for a foreign key, as the models parser names it.
-    pub fn column(&self) -> String {
+    pub(crate) fn column(&self) -> String {
         match self.kind {
             Kind::ForeignKey { .. } => format!("{}_id", self.name),
             Kind::Column(_) => self.name.clone(),
@@ -207,7 +214,7 @@ impl Field {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Index {
+pub(crate) struct Index {
     /// Field names.
     pub fields: Vec<String>,
     pub unique: bool,
@@ -217,7 +224,7 @@ pub struct Index {
 }
 
 #[derive(Debug, Clone)]
-pub struct Model {
+pub(crate) struct Model {
     pub name: String,
     pub fields: Vec<Field>,
     pub indexes: Vec<Index>,
@@ -331,14 +338,14 @@ impl Model {
 }
 
 #[derive(Debug, Clone)]
-pub struct App {
+pub(crate) struct App {
     pub name: String,
     pub models: Vec<Model>,
 }
 
 /// Both apps: `auth` (referenced) and `shop` (referencing).
 #[derive(Debug, Clone)]
-pub struct Schema {
+pub(crate) struct Schema {
     pub apps: Vec<App>,
 }
 
@@ -361,7 +368,7 @@ const FK_NAMES: &[&str] = &[
 const KEYWORDS: &[&str] = &["order", "group", "key"];
 
 /// A random valid schema: 2–4 models in each app.
-pub fn generate(rng: &mut Rng) -> Schema {
+pub(crate) fn generate(rng: &mut Rng) -> Schema {
     let mut schema = Schema { apps: Vec::new() };
     for (app, pool) in [("auth", AUTH_MODELS), ("shop", SHOP_MODELS)] {
         let count = rng.range(2, 4);
@@ -541,7 +548,7 @@ fn add_check(model: &mut Model) {
 }
 
 /// Applies `count` random edits, each to a different model, and describes them.
-pub fn edit(rng: &mut Rng, schema: &mut Schema, count: usize) -> Vec<String> {
+pub(crate) fn edit(rng: &mut Rng, schema: &mut Schema, count: usize) -> Vec<String> {
     let mut done = Vec::new();
     let mut round = Round::default();
     for _ in 0..count * 20 {
@@ -606,80 +613,9 @@ fn edit_app(
             model.fields.push(field);
             what
         }
-        1 => {
-            // Not a key: not in the primary key, an index, a unique or a check.
-            let candidates: Vec<usize> = (0..model.fields.len())
-                .filter(|&f| {
-                    let f = &model.fields[f];
-                    !f.primary_key && !f.unique && !keyed.contains(&f.name)
-                })
-                .collect();
-            if candidates.is_empty() || model.fields.len() < 2 {
-                return None;
-            }
-            let f = *rng.pick(&candidates);
-            let field = model.fields.remove(f);
-            format!("drop field {label}.{}", field.name)
-        }
-        2 => {
-            let candidates: Vec<usize> = (0..model.fields.len())
-                .filter(|&f| {
-                    matches!(model.fields[f].kind, Kind::Column(Ty::Varchar(_)))
-                        && !model.fields[f].primary_key
-                })
-                .collect();
-            if candidates.is_empty() {
-                return None;
-            }
-            let field = &mut model.fields[*rng.pick(&candidates)];
-            let Kind::Column(Ty::Varchar(old)) = field.kind else {
-                unreachable!()
-            };
-            // Long enough for the default: the models must stay valid.
-            let shortest = field.default.as_deref().map_or(1, |d| d.chars().count()) as u32;
-            let new = loop {
-                let n = rng.range(2, 50) as u32 * 5;
-                if n != old && n >= shortest {
-                    break n;
-                }
-            };
-            field.kind = Kind::Column(Ty::Varchar(new));
-            format!(
-                "change {label}.{} varchar({old}) -> varchar({new})",
-                field.name
-            )
-        }
-        3 => {
-            let candidates: Vec<usize> = (0..model.fields.len())
-                .filter(|&f| {
-                    let f = &model.fields[f];
-                    let sets_null = matches!(
-                        f.kind,
-                        Kind::ForeignKey {
-                            on_delete: Some("set null"),
-                            ..
-                        }
-                    ) || matches!(
-                        f.kind,
-                        Kind::ForeignKey {
-                            on_update: Some("set null"),
-                            ..
-                        }
-                    );
-                    !f.primary_key && !sets_null
-                })
-                .collect();
-            if candidates.is_empty() {
-                return None;
-            }
-            let field = &mut model.fields[*rng.pick(&candidates)];
-            field.null = !field.null;
-            format!(
-                "make {label}.{} {}",
-                field.name,
-                if field.null { "nullable" } else { "not null" }
-            )
-        }
+        1 => drop_field(rng, model, &label, &keyed)?,
+        2 => resize_varchar(rng, model, &label)?,
+        3 => toggle_null(rng, model, &label)?,
         4 => {
             let index = model.random_index(rng)?;
             let what = format!(
@@ -697,45 +633,131 @@ fn edit_app(
             let index = model.indexes.remove(rng.below(model.indexes.len()));
             format!("drop index {label} ({})", index.fields.join(", "))
         }
-        8 => {
-            // Set, change or drop the default of a plain field outside the checks.
-            let candidates: Vec<usize> = (0..model.fields.len())
-                .filter(|&f| {
-                    let f = &model.fields[f];
-                    let in_check = model
-                        .checks
-                        .iter()
-                        .any(|(k, _)| *k == format!("{}_nonneg", f.name));
-                    matches!(f.kind, Kind::Column(_)) && !f.primary_key && !in_check
-                })
-                .collect();
-            if candidates.is_empty() {
-                return None;
-            }
-            let field = &mut model.fields[*rng.pick(&candidates)];
-            let Kind::Column(ty) = field.kind else {
-                unreachable!()
-            };
-            let new = if field.default.is_some() && rng.chance(50) {
-                None
-            } else {
-                ty.random_default(rng)
-            };
-            if new == field.default {
-                return None;
-            }
-            let what = format!(
-                "change the default of {label}.{} from {} to {}",
-                field.name,
-                field.default.as_deref().unwrap_or("none"),
-                new.as_deref().unwrap_or("none")
-            );
-            field.default = new;
-            what
-        }
+        8 => change_default(rng, model, &label)?,
         _ => unreachable!(),
     };
     touched.insert(key);
+    Some(what)
+}
+
+/// Drops a field that is no key: not in the primary key, an index, a unique or a check.
+fn drop_field(
+    rng: &mut Rng,
+    model: &mut Model,
+    label: &str,
+    keyed: &BTreeSet<String>,
+) -> Option<String> {
+    let candidates: Vec<usize> = (0..model.fields.len())
+        .filter(|&f| {
+            let f = &model.fields[f];
+            !f.primary_key && !f.unique && !keyed.contains(&f.name)
+        })
+        .collect();
+    if candidates.is_empty() || model.fields.len() < 2 {
+        return None;
+    }
+    let f = *rng.pick(&candidates);
+    let field = model.fields.remove(f);
+    Some(format!("drop field {label}.{}", field.name))
+}
+
+/// Gives a varchar field another length, still long enough for its default.
+fn resize_varchar(rng: &mut Rng, model: &mut Model, label: &str) -> Option<String> {
+    let candidates: Vec<usize> = (0..model.fields.len())
+        .filter(|&f| {
+            matches!(model.fields[f].kind, Kind::Column(Ty::Varchar(_)))
+                && !model.fields[f].primary_key
+        })
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let field = &mut model.fields[*rng.pick(&candidates)];
+    let Kind::Column(Ty::Varchar(old)) = field.kind else {
+        unreachable!()
+    };
+    // Long enough for the default: the models must stay valid.
+    let shortest = field.default.as_deref().map_or(1, |d| d.chars().count());
+    let new = loop {
+        let n = rng.range_as::<u32>(2, 50) * 5;
+        if n != old && n as usize >= shortest {
+            break n;
+        }
+    };
+    field.kind = Kind::Column(Ty::Varchar(new));
+    Some(format!(
+        "change {label}.{} varchar({old}) -> varchar({new})",
+        field.name
+    ))
+}
+
+/// Makes a field nullable or not null (never one a `set null` action needs nullable).
+fn toggle_null(rng: &mut Rng, model: &mut Model, label: &str) -> Option<String> {
+    let candidates: Vec<usize> = (0..model.fields.len())
+        .filter(|&f| {
+            let f = &model.fields[f];
+            let sets_null = matches!(
+                f.kind,
+                Kind::ForeignKey {
+                    on_delete: Some("set null"),
+                    ..
+                }
+            ) || matches!(
+                f.kind,
+                Kind::ForeignKey {
+                    on_update: Some("set null"),
+                    ..
+                }
+            );
+            !f.primary_key && !sets_null
+        })
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let field = &mut model.fields[*rng.pick(&candidates)];
+    field.null = !field.null;
+    Some(format!(
+        "make {label}.{} {}",
+        field.name,
+        if field.null { "nullable" } else { "not null" }
+    ))
+}
+
+/// Sets, changes or drops the default of a plain field outside the checks.
+fn change_default(rng: &mut Rng, model: &mut Model, label: &str) -> Option<String> {
+    let candidates: Vec<usize> = (0..model.fields.len())
+        .filter(|&f| {
+            let f = &model.fields[f];
+            let in_check = model
+                .checks
+                .iter()
+                .any(|(k, _)| *k == format!("{}_nonneg", f.name));
+            matches!(f.kind, Kind::Column(_)) && !f.primary_key && !in_check
+        })
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let field = &mut model.fields[*rng.pick(&candidates)];
+    let Kind::Column(ty) = field.kind else {
+        unreachable!()
+    };
+    let new = if field.default.is_some() && rng.chance(50) {
+        None
+    } else {
+        ty.random_default(rng)
+    };
+    if new == field.default {
+        return None;
+    }
+    let what = format!(
+        "change the default of {label}.{} from {} to {}",
+        field.name,
+        field.default.as_deref().unwrap_or("none"),
+        new.as_deref().unwrap_or("none")
+    );
+    field.default = new;
     Some(what)
 }
 
@@ -835,7 +857,7 @@ fn describe(field: &Field) -> String {
 }
 
 /// `apps/<app>/models.toml` text of every app: (app, text).
-pub fn write(schema: &Schema) -> Vec<(String, String)> {
+pub(crate) fn write(schema: &Schema) -> Vec<(String, String)> {
     schema
         .apps
         .iter()

@@ -10,7 +10,7 @@ use super::{types, MysqlDialect};
 impl MysqlDialect {
     /// The SQL type of a column of `table`, or `Unsupported` naming `operation`.
     pub(crate) fn sql_type_in(
-        &self,
+        self,
         operation: &'static str,
         table: &str,
         column: &ColumnDef,
@@ -31,7 +31,7 @@ impl MysqlDialect {
     /// primary key survives a `MODIFY`, while an omitted `AUTO_INCREMENT` would be
     /// silently removed.
     pub(crate) fn column_definition(
-        &self,
+        self,
         operation: &'static str,
         table: &str,
         column: &ColumnDef,
@@ -60,13 +60,13 @@ impl MysqlDialect {
     /// A literal default. MySQL refuses plain literal defaults on `TEXT`, `BLOB` and
     /// `JSON` columns but accepts them as expressions (8.0.13+), `DEFAULT ('x')`;
     /// MariaDB accepts both, so the expression form serves the two flavours.
-    pub(crate) fn literal_default(&self, default: &DefaultValue, column: &ColumnDef) -> String {
+    pub(crate) fn literal_default(self, default: &DefaultValue, column: &ColumnDef) -> String {
         let literal = match default {
             DefaultValue::Bool(b) => self.bool_literal(*b).to_string(),
             DefaultValue::Int(i) => i.to_string(),
             DefaultValue::Float(f) => format!("{f:?}"),
             DefaultValue::Text(s) => self.quote_string(s),
-            DefaultValue::Expr { expr } => return self.now_or_uuid(*expr, column.ty),
+            DefaultValue::Expr { expr } => return Self::now_or_uuid(*expr, column.ty),
         };
         if types::literal_default_needs_parentheses(column.ty) {
             format!("({literal})")
@@ -82,7 +82,7 @@ impl MysqlDialect {
     /// parentheses, which MySQL 8.0.13+ and MariaDB 10.2+ accept. `timestamptz`
     /// columns hold UTC, so their `now` is `UTC_TIMESTAMP`. `uuid()` gives a
     /// version-1 UUID: neither server has a built-in v4 generator usable here.
-    pub(crate) fn now_or_uuid(&self, expr: DefaultExpr, ty: ColumnType) -> String {
+    pub(crate) fn now_or_uuid(expr: DefaultExpr, ty: ColumnType) -> String {
         match (expr, ty) {
             (DefaultExpr::Now, ColumnType::Date) => "(CURRENT_DATE)",
             (DefaultExpr::Now, ColumnType::Time) => "(CURRENT_TIME(6))",

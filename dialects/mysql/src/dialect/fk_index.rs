@@ -49,13 +49,13 @@ pub fn needing_own_index(table: &TableDef) -> impl Iterator<Item = &ForeignKeyDe
 /// The supporting indexes to create and to drop when a table changes from `before`
 /// to `after`, so the invariant holds again afterwards.
 #[derive(Debug, Default, PartialEq)]
-pub struct Upkeep<'a> {
+pub(super) struct Upkeep<'a> {
     pub create: Vec<&'a ForeignKeyDef>,
     /// Names of the foreign keys whose supporting index goes.
     pub drop: Vec<&'a str>,
 }
 
-pub fn upkeep<'a>(before: &'a TableDef, after: &'a TableDef) -> Upkeep<'a> {
+pub(super) fn upkeep<'a>(before: &'a TableDef, after: &'a TableDef) -> Upkeep<'a> {
     let by_name = |t: &'a TableDef| -> BTreeMap<&'a str, &'a ForeignKeyDef> {
         needing_own_index(t)
             .map(|fk| (fk.name.as_str(), fk))
@@ -82,7 +82,7 @@ mod tests {
     use strata_engine::ast::{IndexDef, UniqueDef};
 
     fn strings(names: &[&str]) -> Vec<String> {
-        names.iter().map(|s| s.to_string()).collect()
+        names.iter().map(ToString::to_string).collect()
     }
 
     fn child(primary_key: &[&str]) -> TableDef {

@@ -13,14 +13,14 @@ impl MysqlDialect {
     /// operation makes necessary: created before the main clauses (an index a new
     /// foreign key can use), dropped after them, all in one statement.
     pub(crate) fn alter_keys(
-        &self,
+        self,
         table: &str,
-        op: Operation,
+        op: &Operation,
         main: Vec<String>,
         ctx: &RenderContext,
     ) -> RenderResult {
         let mut after_state = ctx.state.clone();
-        after_state.apply(&op)?;
+        after_state.apply(op)?;
         let before = ctx.state.table(table)?;
         let after = after_state.table(table)?;
         let upkeep = fk_index::upkeep(before, after);
@@ -46,7 +46,7 @@ impl MysqlDialect {
     /// `CONSTRAINT … FOREIGN KEY … REFERENCES … ON DELETE … ON UPDATE …`, with
     /// `NO ACTION` spelled out for an action the migration leaves unsaid.
     pub(crate) fn foreign_key_definition(
-        &self,
+        self,
         fk: &ForeignKeyDef,
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
@@ -63,7 +63,7 @@ impl MysqlDialect {
     }
 
     /// `INDEX <fk name> (<fk columns>)`: a foreign key's own supporting index.
-    pub(crate) fn supporting_index(&self, fk: &ForeignKeyDef, ctx: &RenderContext) -> String {
+    pub(crate) fn supporting_index(self, fk: &ForeignKeyDef, ctx: &RenderContext) -> String {
         format!(
             "INDEX {} ({})",
             self.object_ident(&fk.name, ctx),
@@ -73,7 +73,7 @@ impl MysqlDialect {
 
     /// `[UNIQUE] INDEX name (columns)`, as `CREATE TABLE` and `ADD` write it.
     pub(crate) fn index_clause(
-        &self,
+        self,
         operation: &'static str,
         table: &TableDef,
         index: &IndexDef,
@@ -106,7 +106,7 @@ impl MysqlDialect {
     /// Refuses a key over a `longtext`, `longblob` or `json` column: the servers
     /// index those only with a prefix length, which a neutral migration cannot give.
     pub(crate) fn require_indexable(
-        &self,
+        self,
         operation: &'static str,
         table: &TableDef,
         columns: &[String],
@@ -133,7 +133,7 @@ impl MysqlDialect {
     /// A column turning into `longtext`/`longblob`/`json` must not be in any key:
     /// the server would refuse the `MODIFY` for want of a prefix length.
     pub(crate) fn refuse_unindexable_key_column(
-        &self,
+        self,
         table: &TableDef,
         column: &ColumnDef,
     ) -> RenderResultOf<()> {

@@ -12,7 +12,11 @@ mod keys;
 mod quoting;
 mod types;
 
-use strata_engine::ast::*;
+use strata_engine::ast::{
+    AddColumn, AddConstraint, AddForeignKey, AlterColumn, ColumnDef, Constraint, CreateIndex,
+    DefaultExpr, DefaultValue, DropConstraint, DropForeignKey, DropIndex, ForeignKeyDef, IndexDef,
+    Operation, RenameIndex, TableDef,
+};
 use strata_engine::dialect::{RenderResult, RenderResultOf};
 use strata_engine::state::StateError;
 use strata_engine::{Capabilities, Dialect, RenderContext, ServerVersion, Statement};
@@ -102,7 +106,7 @@ impl Dialect for MysqlDialect {
     }
 
     fn default_expr_sql(&self, expr: DefaultExpr, column: &ColumnDef) -> RenderResultOf<String> {
-        Ok(self.now_or_uuid(expr, column.ty))
+        Ok(Self::now_or_uuid(expr, column.ty))
     }
 
     /// Both actions always written, `NO ACTION` where the migration gives none: the
@@ -231,12 +235,12 @@ impl Dialect for MysqlDialect {
             table: table.to_string(),
             index: index.clone(),
         });
-        self.alter_keys(table, op, vec![format!("ADD {clause}")], ctx)
+        self.alter_keys(table, &op, vec![format!("ADD {clause}")], ctx)
     }
 
     fn drop_index(&self, o: &DropIndex, ctx: &RenderContext) -> RenderResult {
         let main = format!("DROP INDEX {}", self.object_ident(&o.name, ctx));
-        self.alter_keys(&o.table, Operation::DropIndex(o.clone()), vec![main], ctx)
+        self.alter_keys(&o.table, &Operation::DropIndex(o.clone()), vec![main], ctx)
     }
 
     fn rename_index(&self, o: &RenameIndex, ctx: &RenderContext) -> RenderResult {
@@ -260,7 +264,7 @@ impl Dialect for MysqlDialect {
         let main = format!("ADD {}", self.foreign_key_sql(fk, ctx)?);
         self.alter_keys(
             &o.table,
-            Operation::AddForeignKey(o.clone()),
+            &Operation::AddForeignKey(o.clone()),
             vec![main],
             ctx,
         )
@@ -270,7 +274,7 @@ impl Dialect for MysqlDialect {
         let main = format!("DROP FOREIGN KEY {}", self.object_ident(&o.name, ctx));
         self.alter_keys(
             &o.table,
-            Operation::DropForeignKey(o.clone()),
+            &Operation::DropForeignKey(o.clone()),
             vec![main],
             ctx,
         )
@@ -289,7 +293,7 @@ impl Dialect for MysqlDialect {
         let main = format!("ADD {}", self.constraint_sql(&o.constraint, ctx));
         self.alter_keys(
             &o.table,
-            Operation::AddConstraint(o.clone()),
+            &Operation::AddConstraint(o.clone()),
             vec![main],
             ctx,
         )
@@ -313,7 +317,7 @@ impl Dialect for MysqlDialect {
         };
         self.alter_keys(
             &o.table,
-            Operation::DropConstraint(o.clone()),
+            &Operation::DropConstraint(o.clone()),
             vec![main],
             ctx,
         )

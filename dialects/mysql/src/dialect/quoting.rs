@@ -2,7 +2,7 @@
 
 /// `` `name` `` with every backquote doubled: the only character special inside a
 /// backquoted identifier (and immune to `ANSI_QUOTES`, which only changes `"`).
-pub fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
@@ -13,7 +13,7 @@ pub fn quote_ident(name: &str) -> String {
 /// are doubled rather than backslash-escaped: `''` means one quote in both modes,
 /// so a string can never be closed early, whatever the mode — at worst, under
 /// `NO_BACKSLASH_ESCAPES`, a backslash would be stored twice.
-pub fn quote_string(value: &str) -> String {
+pub(super) fn quote_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
     for c in value.chars() {

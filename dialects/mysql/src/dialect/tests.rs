@@ -16,7 +16,7 @@ fn col(name: &str, ty: &str) -> ColumnDef {
 }
 
 fn strings(names: &[&str]) -> Vec<String> {
-    names.iter().map(|s| s.to_string()).collect()
+    names.iter().map(ToString::to_string).collect()
 }
 
 fn table(name: &str, columns: Vec<ColumnDef>) -> TableDef {
@@ -71,7 +71,7 @@ fn parent_and_child() -> SchemaState {
 }
 
 fn render_on(
-    dialect: &MysqlDialect,
+    dialect: MysqlDialect,
     version: ServerVersion,
     state: &SchemaState,
     op: &Operation,
@@ -90,7 +90,7 @@ fn render_on(
 
 fn render(state: &SchemaState, op: &Operation) -> Result<Vec<String>, RenderError> {
     let d = MysqlDialect::mysql();
-    render_on(&d, d.minimum_version(), state, op)
+    render_on(d, d.minimum_version(), state, op)
 }
 
 fn one(state: &SchemaState, op: &Operation) -> String {
@@ -186,14 +186,13 @@ fn literal_defaults_on_text_bytes_and_json_are_expressions() {
 
 #[test]
 fn neutral_now_and_uuid_match_the_column_type() {
-    let d = MysqlDialect::mysql();
-    let now = |ty: &str| d.now_or_uuid(DefaultExpr::Now, ty.parse().unwrap());
+    let now = |ty: &str| MysqlDialect::now_or_uuid(DefaultExpr::Now, ty.parse().unwrap());
     assert_eq!(now("date"), "(CURRENT_DATE)");
     assert_eq!(now("time"), "(CURRENT_TIME(6))");
     assert_eq!(now("datetime"), "CURRENT_TIMESTAMP(6)");
     assert_eq!(now("timestamptz"), "(UTC_TIMESTAMP(6))");
     assert_eq!(
-        d.now_or_uuid(DefaultExpr::Uuid, ColumnType::Uuid),
+        MysqlDialect::now_or_uuid(DefaultExpr::Uuid, ColumnType::Uuid),
         "(uuid())"
     );
 }
@@ -206,8 +205,8 @@ fn uuid_columns_follow_the_server_version() {
         column: col("u", "uuid"),
     });
     let d = MysqlDialect::mariadb();
-    let old = render_on(&d, ServerVersion::new(10, 6, 0), &state, &op).unwrap();
-    let new = render_on(&d, ServerVersion::new(10, 11, 19), &state, &op).unwrap();
+    let old = render_on(d, ServerVersion::new(10, 6, 0), &state, &op).unwrap();
+    let new = render_on(d, ServerVersion::new(10, 11, 19), &state, &op).unwrap();
     assert!(old[0].ends_with("`u` char(36) NOT NULL"), "{old:?}");
     assert!(new[0].ends_with("`u` uuid NOT NULL"), "{new:?}");
 }
@@ -441,7 +440,7 @@ fn unique_constraints_are_indexes_and_checks_differ_per_flavour() {
     );
     let d = MysqlDialect::mariadb();
     assert_eq!(
-        render_on(&d, d.minimum_version(), &state, &drop_check).unwrap(),
+        render_on(d, d.minimum_version(), &state, &drop_check).unwrap(),
         ["ALTER TABLE `c` DROP CONSTRAINT `c_n_ck`"]
     );
 }
@@ -473,7 +472,7 @@ fn mariadb_runs_sql_written_for_mysql() {
     let state = SchemaState::new();
     let d = MysqlDialect::mariadb();
     assert_eq!(
-        render_on(&d, d.minimum_version(), &state, &op).unwrap(),
+        render_on(d, d.minimum_version(), &state, &op).unwrap(),
         ["SELECT 1"]
     );
     let mut only_pg = std::collections::BTreeMap::new();

@@ -70,13 +70,13 @@ pub fn sql_type(
 /// Whether an index can hold the whole column. `longtext`, `longblob` and `json`
 /// need a key prefix length (or, for JSON, a generated column), which a neutral
 /// migration cannot express; such keys are refused before they reach the server.
-pub fn indexable(ty: ColumnType) -> bool {
+pub(super) fn indexable(ty: ColumnType) -> bool {
     !matches!(ty, ColumnType::Text | ColumnType::Bytes | ColumnType::Json)
 }
 
 /// Whether a literal default must be written as an expression, `DEFAULT ('x')`:
 /// MySQL accepts no plain literal default on `TEXT`, `BLOB` or `JSON` columns.
-pub fn literal_default_needs_parentheses(ty: ColumnType) -> bool {
+pub(super) fn literal_default_needs_parentheses(ty: ColumnType) -> bool {
     !indexable(ty)
 }
 

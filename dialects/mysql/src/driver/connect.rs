@@ -15,7 +15,7 @@ use super::{caused_by, error_message};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Connects to `url`. Errors name the URL with its password redacted.
-pub async fn open(url: &str) -> Result<Conn, DriverError> {
+pub(super) async fn open(url: &str) -> Result<Conn, DriverError> {
     let target = redact_url(url);
     let ConnectionUrl { opts, tls } = url::parse(url).map_err(|reason| DriverError::Url {
         url: target.clone(),

@@ -10,7 +10,7 @@ const MAX_LOCK_NAME_LEN: usize = 64;
 ///
 /// User locks are global to the server, not per database: qualifying the name
 /// with the database keeps two projects on one server from waiting on each other.
-pub fn lock_key(database: Option<&str>, name: &str) -> String {
+pub(super) fn lock_key(database: Option<&str>, name: &str) -> String {
     let qualified = match database {
         Some(db) => format!("{db}.{name}"),
         None => name.to_string(),
@@ -20,14 +20,14 @@ pub fn lock_key(database: Option<&str>, name: &str) -> String {
 
 /// `SELECT GET_LOCK(…, 0)`: 1 when taken, 0 when another session holds it; never
 /// waits (the engine owns the retry policy).
-pub fn try_lock_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
+pub(super) fn try_lock_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
     format!("SELECT GET_LOCK({}, 0)", quote(key))
 }
 
 /// Who holds the lock: its connection id, and the user, host, command and seconds
 /// in that command where the `PROCESSLIST` shows them (it shows other users'
 /// sessions only with the PROCESS privilege).
-pub fn holder_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
+pub(super) fn holder_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
     format!(
         "SELECT l.id, p.USER, p.HOST, p.COMMAND, p.TIME FROM (SELECT IS_USED_LOCK({}) AS id) AS l \
          LEFT JOIN information_schema.PROCESSLIST AS p ON p.ID = l.id",
@@ -35,13 +35,13 @@ pub fn holder_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
     )
 }
 
-pub fn unlock_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
+pub(super) fn unlock_sql(key: &str, quote: impl Fn(&str) -> String) -> String {
     format!("SELECT RELEASE_LOCK({})", quote(key))
 }
 
 /// A row of `holder_sql`, as far as the server filled it in.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Holder<'a> {
+pub(super) struct Holder<'a> {
     pub id: Option<&'a str>,
     pub user: Option<&'a str>,
     pub host: Option<&'a str>,
@@ -51,7 +51,7 @@ pub struct Holder<'a> {
 
 /// `connection 42 (app@10.0.0.5:51234, Query for 12s)`, or as much of it as is
 /// known; `None` when the lock was released in the meantime.
-pub fn describe_holder(holder: Holder<'_>) -> Option<String> {
+pub(super) fn describe_holder(holder: Holder<'_>) -> Option<String> {
     let id = holder.id?;
     let mut details = Vec::new();
     if let (Some(user), Some(host)) = (holder.user, holder.host) {

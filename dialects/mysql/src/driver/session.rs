@@ -6,7 +6,7 @@ use mysql_async::Conn;
 /// Clears `NO_BACKSLASH_ESCAPES` from the session's `sql_mode`: the dialect escapes
 /// backslashes in string literals, so the session must read them as escapes. The
 /// rest of the mode (strictness above all) stays as the server has it.
-pub async fn enable_backslash_escapes(conn: &mut Conn) -> Result<(), mysql_async::Error> {
+pub(super) async fn enable_backslash_escapes(conn: &mut Conn) -> Result<(), mysql_async::Error> {
     let mode: Option<String> = conn.query_first("SELECT @@SESSION.sql_mode").await?;
     let mode = mode.unwrap_or_default();
     let is_flag = |f: &&str| f.eq_ignore_ascii_case("NO_BACKSLASH_ESCAPES");

@@ -22,7 +22,7 @@ use mysql_async::SslOpts;
 
 /// The MySQL client's `--ssl-mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SslMode {
+pub(super) enum SslMode {
     Disabled,
     #[default]
     Preferred,
@@ -40,7 +40,7 @@ impl SslMode {
         ("VERIFY_IDENTITY", SslMode::VerifyIdentity),
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         Self::NAMES
             .iter()
             .find(|(_, mode)| *mode == self)
@@ -48,7 +48,7 @@ impl SslMode {
     }
 
     /// Whether the certificate is checked, so that `ssl-ca` matters.
-    pub fn verifies(self) -> bool {
+    pub(super) fn verifies(self) -> bool {
         matches!(self, SslMode::VerifyCa | SslMode::VerifyIdentity)
     }
 }
@@ -73,7 +73,7 @@ impl FromStr for SslMode {
 
 /// How a URL asks for TLS.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TlsRequest {
+pub(super) enum TlsRequest {
     /// `ssl-mode` (PREFERRED when absent) and `ssl-ca`.
     SslMode { mode: SslMode, ca: Option<PathBuf> },
     /// `mysql_async`'s own parameters, already applied by `Opts::from_url`.
@@ -91,7 +91,7 @@ impl Default for TlsRequest {
 
 impl TlsRequest {
     /// How an error names the request: `ssl-mode=REQUIRED`, or `require_ssl=true`.
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             TlsRequest::SslMode { mode, .. } => format!("ssl-mode={}", mode.name()),
             TlsRequest::Library => "require_ssl=true".to_string(),
@@ -102,7 +102,7 @@ impl TlsRequest {
 /// `mysql_async`'s TLS options for `mode`, trusting the PEM (or DER) certificates
 /// `ca_certificates` holds instead of the built-in roots when given. `None` for a plain
 /// connection.
-pub fn ssl_opts(mode: SslMode, ca_certificates: Option<Vec<u8>>) -> Option<SslOpts> {
+pub(super) fn ssl_opts(mode: SslMode, ca_certificates: Option<Vec<u8>>) -> Option<SslOpts> {
     let checks_chain = mode.verifies();
     let opts = SslOpts::default()
         // REQUIRED and PREFERRED encrypt without authenticating the server, as in the

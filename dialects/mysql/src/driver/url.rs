@@ -30,7 +30,7 @@ const UNSUPPORTED_TLS_OPTIONS: &[&str] = &[
 
 /// A URL's connection options and how it asks for TLS.
 #[derive(Debug)]
-pub struct ConnectionUrl {
+pub(super) struct ConnectionUrl {
     /// Without TLS options when `tls` is [`TlsRequest::SslMode`]: the connect adds them.
     pub opts: Opts,
     pub tls: TlsRequest,
@@ -41,7 +41,7 @@ pub struct ConnectionUrl {
 /// stays on the URL's TCP host and port unless the URL asks for `prefer_socket` itself
 /// (`mysql_async` would otherwise move a loopback connection onto the server's Unix
 /// socket, which MySQL may authenticate differently).
-pub fn parse(url: &str) -> Result<ConnectionUrl, String> {
+pub(super) fn parse(url: &str) -> Result<ConnectionUrl, String> {
     let url = mysql_scheme(url)?;
     let (base, params) = split_query(&url);
     let mut mode = None;

@@ -10,12 +10,12 @@ use strata_mysql::{MysqlDialect, MysqlDriver};
 use strata_testkit as testkit;
 
 /// The admin URL of the test server, or `None` (test skipped) when unset.
-pub fn server_url() -> Option<String> {
+pub(crate) fn server_url() -> Option<String> {
     testkit::server_url("STRATA_TEST_MYSQL_URL")
 }
 
 /// The server's flavour (MySQL or MariaDB) and version, as its driver detects them.
-pub async fn server_dialect(server: &str) -> (Arc<dyn Dialect>, ServerVersion) {
+pub(crate) async fn server_dialect(server: &str) -> (Arc<dyn Dialect>, ServerVersion) {
     let driver = MysqlDriver::connect(server).await.expect("connect");
     let detected = (driver.dialect(), driver.version());
     Box::new(driver).close().await.expect("close");
@@ -23,7 +23,7 @@ pub async fn server_dialect(server: &str) -> (Arc<dyn Dialect>, ServerVersion) {
 }
 
 /// `url` pointing at database `db` instead of its own.
-pub fn with_database(url: &str, db: &str) -> String {
+pub(crate) fn with_database(url: &str, db: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, format!("?{query}")),
         None => (url, String::new()),
@@ -36,7 +36,7 @@ pub fn with_database(url: &str, db: &str) -> String {
 }
 
 /// `url` logging in as `userinfo` (`user:password`) instead of its own user.
-pub fn with_user(url: &str, userinfo: &str) -> String {
+pub(crate) fn with_user(url: &str, userinfo: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let host_start = rest[..authority_end].rfind('@').map_or(0, |i| i + 1);
@@ -45,7 +45,7 @@ pub fn with_user(url: &str, userinfo: &str) -> String {
 
 /// Creates a fresh database, runs `body` with a URL to it, and drops the database
 /// again — also when `body` panics, whose panic is then passed on.
-pub async fn in_fresh_database<F, Fut>(server: &str, prefix: &str, body: F)
+pub(crate) async fn in_fresh_database<F, Fut>(server: &str, prefix: &str, body: F)
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -70,12 +70,13 @@ where
     dropped.expect("drop the test database");
 }
 
-/// The message of a panic caught by `tokio::spawn` or `catch_unwind`.
-pub fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+/// The message of a panic caught by `tokio::spawn` or `catch_unwind`. Pass the payload
+/// (`&*boxed`), not the box: a `&Box<…>` would coerce to a `dyn Any` that is the box.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<String>()
         .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .or_else(|| panic.downcast_ref::<&str>().map(ToString::to_string))
         .unwrap_or_default()
 }
 

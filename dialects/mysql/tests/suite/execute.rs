@@ -29,18 +29,15 @@ async fn every_corpus_case_runs_forward_and_back() {
                     testkit::execute_case(&mut driver, &case).await;
                     Box::new(driver).close().await.expect("close");
                 })
-                .await
+                .await;
             }
         })
         .await;
         if let Err(e) = run {
-            let panic = e.into_panic();
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            failures.push(format!("{name}: {message}"));
+            failures.push(format!(
+                "{name}: {}",
+                common::panic_message(&*e.into_panic())
+            ));
         }
     }
     assert!(
@@ -298,7 +295,7 @@ async fn a_failing_test_still_drops_its_database() {
                 driver.execute("CREATE TABLE t (x int)").await.unwrap();
                 panic!("deliberate failure");
             })
-            .await
+            .await;
         }
     })
     .await;

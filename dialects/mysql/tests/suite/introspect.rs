@@ -136,12 +136,15 @@ async fn every_corpus_case_reads_back_as_its_state() {
                 common::in_fresh_database(&server, "strata_mysql_introspect", |url| {
                     run_case(url, case)
                 })
-                .await
+                .await;
             }
         })
         .await;
         if let Err(e) = run {
-            failures.push(format!("{name}: {}", common::panic_message(e.into_panic())));
+            failures.push(format!(
+                "{name}: {}",
+                common::panic_message(&*e.into_panic())
+            ));
         }
     }
     assert!(checked > 0, "every corpus case was skipped");

@@ -38,8 +38,11 @@ pub(super) fn key(name: &str) -> i64 {
 
 /// The two `oid` halves under which `pg_locks` shows a `bigint` key.
 fn halves(key: i64) -> (u32, u32) {
-    let bits = key as u64;
-    ((bits >> 32) as u32, bits as u32)
+    let [h0, h1, h2, h3, l0, l1, l2, l3] = key.to_be_bytes();
+    (
+        u32::from_be_bytes([h0, h1, h2, h3]),
+        u32::from_be_bytes([l0, l1, l2, l3]),
+    )
 }
 
 pub(super) async fn try_lock(client: &Client, name: &str) -> Result<LockAttempt, DriverError> {

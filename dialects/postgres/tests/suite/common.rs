@@ -7,12 +7,12 @@ use strata_postgres::PostgresDriver;
 use strata_testkit as testkit;
 
 /// The server URL from `STRATA_TEST_POSTGRES_URL`, or `None` (test skipped).
-pub fn server_url() -> Option<String> {
+pub(crate) fn server_url() -> Option<String> {
     testkit::server_url("STRATA_TEST_POSTGRES_URL")
 }
 
 /// `url` with its database path replaced by `database`, query string kept.
-pub fn with_database(url: &str, database: &str) -> String {
+pub(crate) fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
@@ -29,7 +29,7 @@ pub fn with_database(url: &str, database: &str) -> String {
 
 /// Creates a database, runs `body` with its URL, and drops the database whether
 /// `body` succeeded or panicked (the panic is re-raised afterwards).
-pub async fn with_fresh_database<F, Fut>(server: &str, body: F)
+pub(crate) async fn with_fresh_database<F, Fut>(server: &str, body: F)
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,

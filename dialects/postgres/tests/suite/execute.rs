@@ -65,9 +65,8 @@ async fn a_missing_database_is_named_and_the_password_is_not() {
         "test URL {url} has no password to hide"
     );
 
-    let error = match PostgresDriver::connect(&url).await {
-        Ok(_) => panic!("connected to a database that does not exist"),
-        Err(error) => error,
+    let Err(error) = PostgresDriver::connect(&url).await else {
+        panic!("connected to a database that does not exist");
     };
     let DriverError::Connect {
         target, message, ..

@@ -3,7 +3,7 @@
 //! the state the migrations say — after the setup, after the operations, and after
 //! their inverse — as `drift::differences` compares them.
 
-use strata_engine::ast::{DefaultValue, FkAction, Operation};
+use strata_engine::ast::{DefaultValue, FkAction, Operation, TableDef};
 use strata_engine::dialect::driver::Driver;
 use strata_engine::script::{self, Direction};
 use strata_engine::{drift, ColumnType, SchemaState};
@@ -149,6 +149,90 @@ fn is_extra_index(difference: &str) -> bool {
     difference.contains(": indexes: found ") && difference.ends_with(", not expected")
 }
 
+/// Tables strata did not write, as `hand_written_tables_introspect_as_documented`
+/// creates them.
+const HAND_WRITTEN: &str = r#"
+CREATE SCHEMA other;
+CREATE TABLE other.ref (id int PRIMARY KEY);
+CREATE TABLE legacy (
+  id serial PRIMARY KEY,
+  code varchar NOT NULL,
+  tags text[],
+  total numeric(10,2) NOT NULL DEFAULT 0,
+  doubled integer GENERATED ALWAYS AS (id * 2) STORED,
+  note text DEFAULT E'line\nbreak',
+  path text DEFAULT 'C:\temp',
+  lowered text DEFAULT lower('ABC'),
+  ident bigint GENERATED ALWAYS AS IDENTITY,
+  ref_id int REFERENCES other.ref ON DELETE SET DEFAULT ON UPDATE RESTRICT,
+  CONSTRAINT "legacy ""total"" positive" CHECK (total >= 0)
+);
+CREATE UNIQUE INDEX legacy_code_lower ON legacy (lower(code));
+CREATE INDEX legacy_total_idx ON legacy (total DESC) INCLUDE (code) WHERE total > 0;
+CREATE TABLE measurement (at date NOT NULL, value real) PARTITION BY RANGE (at);
+CREATE TABLE measurement_2024 PARTITION OF measurement
+  FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE dup (x int);
+INSERT INTO dup VALUES (1), (1);
+"#;
+
+/// The checks on `legacy` of [`HAND_WRITTEN`]: what each column, key and index reads
+/// back as.
+fn assert_legacy_reads_back(legacy: &TableDef) {
+    assert_eq!(legacy.primary_key, ["id"]);
+    let column = |name: &str| legacy.column(name).expect(name).clone();
+    let id = column("id");
+    assert!(
+        id.auto && id.default.is_none() && id.ty == ColumnType::Int,
+        "{id:?}"
+    );
+    assert!(column("ident").auto);
+    assert_eq!(
+        column("code").ty,
+        ColumnType::Text,
+        "varchar without a length"
+    );
+    assert_eq!(column("tags").ty, ColumnType::Text, "an array");
+    assert!(column("tags").null);
+    assert_eq!(column("total").default, Some(DefaultValue::Int(0)));
+    assert_eq!(column("doubled").default, None, "a generation expression");
+    let text = |s: &str| Some(DefaultValue::Text(s.into()));
+    assert_eq!(column("note").default, text("line\nbreak"));
+    assert_eq!(column("path").default, text(r"C:\temp"));
+    assert_eq!(column("lowered").default, text("lower('ABC'::text)"));
+
+    assert_eq!(legacy.checks.len(), 1);
+    assert_eq!(legacy.checks[0].name, r#"legacy "total" positive"#);
+    assert_eq!(legacy.checks[0].expr, "total >= 0::numeric");
+    let fk = &legacy.foreign_keys[0];
+    assert_eq!(fk.name, "legacy_ref_id_fkey");
+    assert_eq!(fk.columns, ["ref_id"]);
+    assert_eq!(
+        fk.references, "other.ref",
+        "qualified: it is not in this schema"
+    );
+    assert_eq!(fk.referenced_columns, ["id"]);
+    assert_eq!(fk.on_delete, Some(FkAction::SetDefault));
+    assert_eq!(fk.on_update, Some(FkAction::Restrict));
+
+    let index = |name: &str| legacy.index(name).expect(name).clone();
+    let lower = index("legacy_code_lower");
+    assert!(lower.unique);
+    assert_eq!(lower.columns, ["lower(code::text)"]);
+    let partial = index("legacy_total_idx");
+    assert_eq!(
+        partial.columns,
+        ["total"],
+        "INCLUDE columns are not key columns"
+    );
+    assert_eq!(partial.predicate.as_deref(), Some("total > 0::numeric"));
+    assert_eq!(
+        legacy.indexes.len(),
+        2,
+        "the primary key's index is the key"
+    );
+}
+
 /// Tables strata did not write: `serial`, types and defaults with no neutral
 /// counterpart, expression and covering indexes, a foreign key into another schema,
 /// partitions, and the invalid index a failed `CREATE INDEX CONCURRENTLY` leaves.
@@ -158,32 +242,7 @@ async fn hand_written_tables_introspect_as_documented() {
     with_fresh_database(&server, |url| async move {
         let mut driver = PostgresDriver::connect(&url).await.expect("connect");
         driver
-            .execute(
-                r#"
-                CREATE SCHEMA other;
-                CREATE TABLE other.ref (id int PRIMARY KEY);
-                CREATE TABLE legacy (
-                  id serial PRIMARY KEY,
-                  code varchar NOT NULL,
-                  tags text[],
-                  total numeric(10,2) NOT NULL DEFAULT 0,
-                  doubled integer GENERATED ALWAYS AS (id * 2) STORED,
-                  note text DEFAULT E'line\nbreak',
-                  path text DEFAULT 'C:\temp',
-                  lowered text DEFAULT lower('ABC'),
-                  ident bigint GENERATED ALWAYS AS IDENTITY,
-                  ref_id int REFERENCES other.ref ON DELETE SET DEFAULT ON UPDATE RESTRICT,
-                  CONSTRAINT "legacy ""total"" positive" CHECK (total >= 0)
-                );
-                CREATE UNIQUE INDEX legacy_code_lower ON legacy (lower(code));
-                CREATE INDEX legacy_total_idx ON legacy (total DESC) INCLUDE (code) WHERE total > 0;
-                CREATE TABLE measurement (at date NOT NULL, value real) PARTITION BY RANGE (at);
-                CREATE TABLE measurement_2024 PARTITION OF measurement
-                  FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
-                CREATE TABLE dup (x int);
-                INSERT INTO dup VALUES (1), (1);
-                "#,
-            )
+            .execute(HAND_WRITTEN)
             .await
             .expect("create the tables");
         let failed = driver
@@ -204,59 +263,7 @@ async fn hand_written_tables_introspect_as_documented() {
         );
         assert_eq!(live.tables["measurement"].columns.len(), 2);
 
-        let legacy = &live.tables["legacy"];
-        assert_eq!(legacy.primary_key, ["id"]);
-        let column = |name: &str| legacy.column(name).expect(name).clone();
-        let id = column("id");
-        assert!(
-            id.auto && id.default.is_none() && id.ty == ColumnType::Int,
-            "{id:?}"
-        );
-        assert!(column("ident").auto);
-        assert_eq!(
-            column("code").ty,
-            ColumnType::Text,
-            "varchar without a length"
-        );
-        assert_eq!(column("tags").ty, ColumnType::Text, "an array");
-        assert!(column("tags").null);
-        assert_eq!(column("total").default, Some(DefaultValue::Int(0)));
-        assert_eq!(column("doubled").default, None, "a generation expression");
-        let text = |s: &str| Some(DefaultValue::Text(s.into()));
-        assert_eq!(column("note").default, text("line\nbreak"));
-        assert_eq!(column("path").default, text(r"C:\temp"));
-        assert_eq!(column("lowered").default, text("lower('ABC'::text)"));
-
-        assert_eq!(legacy.checks.len(), 1);
-        assert_eq!(legacy.checks[0].name, r#"legacy "total" positive"#);
-        assert_eq!(legacy.checks[0].expr, "total >= 0::numeric");
-        let fk = &legacy.foreign_keys[0];
-        assert_eq!(fk.name, "legacy_ref_id_fkey");
-        assert_eq!(fk.columns, ["ref_id"]);
-        assert_eq!(
-            fk.references, "other.ref",
-            "qualified: it is not in this schema"
-        );
-        assert_eq!(fk.referenced_columns, ["id"]);
-        assert_eq!(fk.on_delete, Some(FkAction::SetDefault));
-        assert_eq!(fk.on_update, Some(FkAction::Restrict));
-
-        let index = |name: &str| legacy.index(name).expect(name).clone();
-        let lower = index("legacy_code_lower");
-        assert!(lower.unique);
-        assert_eq!(lower.columns, ["lower(code::text)"]);
-        let partial = index("legacy_total_idx");
-        assert_eq!(
-            partial.columns,
-            ["total"],
-            "INCLUDE columns are not key columns"
-        );
-        assert_eq!(partial.predicate.as_deref(), Some("total > 0::numeric"));
-        assert_eq!(
-            legacy.indexes.len(),
-            2,
-            "the primary key's index is the key"
-        );
+        assert_legacy_reads_back(&live.tables["legacy"]);
 
         // The same backslash, read with standard_conforming_strings off, where the
         // server doubles it inside plain literals.

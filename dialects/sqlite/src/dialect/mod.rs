@@ -11,7 +11,14 @@
 mod rebuild;
 pub(crate) mod types;
 
-use strata_engine::ast::*;
+// `write!` into a `String`, which cannot fail.
+use std::fmt::Write as _;
+
+use strata_engine::ast::{
+    AddColumn, AddConstraint, AddForeignKey, AlterColumn, ColumnDef, Constraint, DefaultExpr,
+    DefaultValue, DropConstraint, DropForeignKey, DropIndex, ForeignKeyDef, IndexDef, Operation,
+    RenameIndex, TableDef,
+};
 use strata_engine::dialect::{RenderResult, RenderResultOf, TransactionSql};
 use strata_engine::{
     Capabilities, ColumnType, Dialect, RenderContext, RenderError, ServerVersion, Statement,
@@ -41,7 +48,7 @@ impl SqliteDialect {
     /// SQLite ignores foreign key names, so none is written; introspection names them
     /// `<table>_<columns>_fk`, and drift compares foreign keys by what they connect.
     fn column_in_table(
-        &self,
+        self,
         table: &TableDef,
         column: &ColumnDef,
         ctx: &RenderContext,
@@ -49,11 +56,12 @@ impl SqliteDialect {
         let inline_pk = table.primary_key.len() == 1 && table.primary_key[0] == column.name;
         let mut sql = self.column_sql(column, inline_pk, ctx)?;
         for fk in single_column_fks(table, &column.name) {
-            sql.push_str(&format!(
+            let _ = write!(
+                sql,
                 " REFERENCES {} ({})",
                 self.table_ident(&fk.references, ctx)?,
                 self.ident_list(&fk.referenced_columns)
-            ));
+            );
             push_actions(&mut sql, fk);
         }
         Ok(sql)
@@ -62,7 +70,7 @@ impl SqliteDialect {
     /// A unique constraint as SQLite keeps it best: a named unique index, which can be
     /// introspected and dropped without rebuilding the table.
     fn unique_index(
-        &self,
+        self,
         table: &str,
         name: &str,
         columns: &[String],
@@ -78,7 +86,7 @@ impl SqliteDialect {
     }
 
     /// Every unique constraint and index of a table, as `CREATE [UNIQUE] INDEX`.
-    pub(crate) fn table_indexes(&self, table: &TableDef, ctx: &RenderContext) -> RenderResult {
+    pub(crate) fn table_indexes(self, table: &TableDef, ctx: &RenderContext) -> RenderResult {
         let mut out = Vec::new();
         for u in &table.uniques {
             out.extend(self.unique_index(&table.name, &u.name, &u.columns, ctx)?);
@@ -195,7 +203,7 @@ impl Dialect for SqliteDialect {
                 self.column_sql(&o.column, false, ctx)?
             ))]);
         }
-        rebuild::rebuild(self, &Operation::AddColumn(o.clone()), ctx)
+        rebuild::rebuild(*self, &Operation::AddColumn(o.clone()), ctx)
     }
 
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
@@ -204,7 +212,7 @@ impl Dialect for SqliteDialect {
         if nothing_changes {
             return Ok(Vec::new());
         }
-        rebuild::rebuild(self, &Operation::AlterColumn(o.clone()), ctx)
+        rebuild::rebuild(*self, &Operation::AlterColumn(o.clone()), ctx)
     }
 
     /// SQLite cannot rename an index: drop it and create it again under the new name.
@@ -217,7 +225,7 @@ impl Dialect for SqliteDialect {
                 what: "an index",
             }
         })?;
-        index.name = o.to.clone();
+        index.name.clone_from(&o.to);
         let mut out = self.drop_index(
             &DropIndex {
                 table: o.table.clone(),
@@ -230,18 +238,18 @@ impl Dialect for SqliteDialect {
     }
 
     fn add_foreign_key(&self, o: &AddForeignKey, ctx: &RenderContext) -> RenderResult {
-        rebuild::rebuild(self, &Operation::AddForeignKey(o.clone()), ctx)
+        rebuild::rebuild(*self, &Operation::AddForeignKey(o.clone()), ctx)
     }
 
     fn drop_foreign_key(&self, o: &DropForeignKey, ctx: &RenderContext) -> RenderResult {
-        rebuild::rebuild(self, &Operation::DropForeignKey(o.clone()), ctx)
+        rebuild::rebuild(*self, &Operation::DropForeignKey(o.clone()), ctx)
     }
 
     fn add_constraint(&self, o: &AddConstraint, ctx: &RenderContext) -> RenderResult {
         match &o.constraint {
             Constraint::Unique { name, columns } => self.unique_index(&o.table, name, columns, ctx),
             Constraint::Check { .. } => {
-                rebuild::rebuild(self, &Operation::AddConstraint(o.clone()), ctx)
+                rebuild::rebuild(*self, &Operation::AddConstraint(o.clone()), ctx)
             }
         }
     }
@@ -252,7 +260,7 @@ impl Dialect for SqliteDialect {
                 "DROP INDEX {}",
                 self.object_ident(&o.name, ctx)
             ))]),
-            _ => rebuild::rebuild(self, &Operation::DropConstraint(o.clone()), ctx),
+            _ => rebuild::rebuild(*self, &Operation::DropConstraint(o.clone()), ctx),
         }
     }
 

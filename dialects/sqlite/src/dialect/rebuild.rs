@@ -12,6 +12,9 @@
 //! migration the dialect's transaction envelope does that; otherwise the rebuild
 //! carries the same envelope itself.
 
+// `write!` into a `String`, which cannot fail.
+use std::fmt::Write as _;
+
 use strata_engine::ast::{ColumnDef, Operation, TableDef};
 use strata_engine::dialect::RenderResult;
 use strata_engine::{Dialect, RenderContext, RenderError, Statement};
@@ -21,7 +24,7 @@ use super::{SqliteDialect, FOREIGN_KEY_VIOLATIONS};
 
 /// The statements that apply `op` to its table by rebuilding it. `op` must be one
 /// that works on a single existing table.
-pub fn rebuild(d: &SqliteDialect, op: &Operation, ctx: &RenderContext) -> RenderResult {
+pub(super) fn rebuild(d: SqliteDialect, op: &Operation, ctx: &RenderContext) -> RenderResult {
     let name = op
         .table()
         .ok_or_else(|| d.unsupported(op.kind(), "-", "a table rebuild needs a table"))?;
@@ -68,7 +71,7 @@ pub fn rebuild(d: &SqliteDialect, op: &Operation, ctx: &RenderContext) -> Render
 /// its triggers silently, and a view naming it breaks the rename. Views and triggers
 /// are SQL text, so "uses" means "names it as a whole word" (a false alarm only asks
 /// the user to drop and recreate a view, never loses anything).
-fn dependents_guard(d: &SqliteDialect, table: &str) -> Statement {
+fn dependents_guard(d: SqliteDialect, table: &str) -> Statement {
     let lower = table.to_ascii_lowercase();
     let pattern = format!("*[^a-z0-9_$]{}[^a-z0-9_$]*", escape_glob(&lower));
     let mut mentioned = format!(
@@ -80,10 +83,11 @@ fn dependents_guard(d: &SqliteDialect, table: &str) -> Statement {
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
     if !plain {
         // SQL text spells such a name quoted, with its quotes doubled (`"a""b"`).
-        mentioned.push_str(&format!(
+        let _ = write!(
+            mentioned,
             " OR instr(lower(sql), {}) > 0",
             d.quote_string(&d.quote_ident(&lower))
-        ));
+        );
     }
     Statement::guard(
         format!(
@@ -118,7 +122,7 @@ fn escape_glob(text: &str) -> String {
 /// `INSERT INTO temp (…) SELECT … FROM table` for every column both tables have. A new
 /// column is left out, so it takes its default; a dropped one is simply not copied.
 fn copy_rows(
-    d: &SqliteDialect,
+    d: SqliteDialect,
     old: &TableDef,
     new: &TableDef,
     table: &str,
@@ -147,7 +151,7 @@ fn copy_rows(
 /// rounded, as PostgreSQL and MySQL do. A column that becomes `NOT NULL` takes its
 /// default where it was NULL, as Django does; without one, a NULL fails the copy.
 fn copy_expr(
-    d: &SqliteDialect,
+    d: SqliteDialect,
     old: &ColumnDef,
     new: &ColumnDef,
     ctx: &RenderContext,
@@ -172,7 +176,7 @@ fn copy_expr(
 
 /// Keeps `AUTOINCREMENT`'s promise across the rebuild: the new table continues the old
 /// table's sequence, so ids of deleted rows are not handed out again.
-fn carry_sequence(d: &SqliteDialect, table: &str) -> [Statement; 2] {
+fn carry_sequence(d: SqliteDialect, table: &str) -> [Statement; 2] {
     let temp = d.quote_string(&format!("new__{table}"));
     [
         Statement::new(format!("DELETE FROM sqlite_sequence WHERE name = {temp}")),

@@ -32,7 +32,7 @@ pub fn sql_type(ty: ColumnType) -> String {
 
 /// The type of an auto-increment column, whatever its neutral integer type: only a
 /// column declared exactly `integer` becomes an alias of the rowid.
-pub const AUTO_TYPE: &str = "integer";
+pub(crate) const AUTO_TYPE: &str = "integer";
 
 /// The neutral type of a declared SQLite type: the reverse of [`sql_type`].
 ///

@@ -9,6 +9,7 @@ mod lock;
 pub(crate) mod url;
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -124,8 +125,18 @@ fn as_text(value: ValueRef<'_>) -> Option<String> {
         // `{:?}` keeps the decimal point (`1.0`), as SQLite does, and round-trips.
         ValueRef::Real(f) => Some(format!("{f:?}")),
         ValueRef::Text(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
-        ValueRef::Blob(bytes) => Some(bytes.iter().map(|b| format!("{b:02X}")).collect()),
+        ValueRef::Blob(bytes) => Some(upper_hex(bytes)),
     }
+}
+
+/// Bytes in upper-case hex, two digits each, as SQLite's `hex()` writes them.
+fn upper_hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        // `write!` into a `String` cannot fail.
+        let _ = write!(out, "{b:02X}");
+    }
+    out
 }
 
 fn statement_error(sql: &str, error: rusqlite::Error) -> DriverError {

@@ -143,14 +143,9 @@ fn column(name: &str, ty: ColumnType, null: bool, default: Option<DefaultValue>)
     }
 }
 
-/// SQL a person (or Django) wrote, with everything SQLite allows that strata does not
-/// write itself, reads back field by field.
-#[tokio::test]
-async fn hand_written_schemas_read_back_field_by_field() {
-    let (_dir, mut driver) = temp_db("hand_written");
-    driver
-        .execute(
-            r#"
+/// A schema as a person (or Django) writes it, with everything SQLite allows that
+/// strata does not write itself.
+const HAND_WRITTEN: &str = r#"
 CREATE TABLE parent (
     a int NOT NULL,
     "b""q" text NOT NULL,
@@ -172,13 +167,11 @@ CREATE TABLE [odd child] (
 );
 CREATE INDEX "child idx" ON [odd child] (lower("b""q"), a DESC) WHERE a IS NOT NULL;
 CREATE UNIQUE INDEX child_flag_uniq ON [odd child] (flag);
-"#,
-        )
-        .await
-        .expect("schema");
-    let live = driver.introspect().await.expect("introspect");
-    let child = &live.tables["odd child"];
-    let expected = TableDef {
+"#;
+
+/// What `[odd child]` of [`HAND_WRITTEN`] reads back as.
+fn odd_child() -> TableDef {
+    TableDef {
         name: "odd child".into(),
         columns: vec![
             ColumnDef {
@@ -270,8 +263,18 @@ CREATE UNIQUE INDEX child_flag_uniq ON [odd child] (flag);
                 predicate: None,
             },
         ],
-    };
-    assert_eq!(child, &expected);
+    }
+}
+
+/// SQL a person (or Django) wrote, with everything SQLite allows that strata does not
+/// write itself, reads back field by field.
+#[tokio::test]
+async fn hand_written_schemas_read_back_field_by_field() {
+    let (_dir, mut driver) = temp_db("hand_written");
+    driver.execute(HAND_WRITTEN).await.expect("schema");
+    let live = driver.introspect().await.expect("introspect");
+    let child = &live.tables["odd child"];
+    assert_eq!(child, &odd_child());
     let parent = &live.tables["parent"];
     assert_eq!(parent.primary_key, ["a", "b\"q"]);
     assert!(parent.uniques.is_empty() && parent.indexes.is_empty());

@@ -92,7 +92,7 @@ foreign_keys = [
 
 /// 1,000 items with NULLs, reals, quotes, non-ASCII text and blobs; one line each.
 /// Item 1,001 is inserted and deleted so AUTOINCREMENT's sequence is ahead of max(id).
-const DATA: &str = r#"
+const DATA: &str = r"
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
 INSERT INTO owner (name) SELECT 'owner ' || i FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1001)
@@ -106,7 +106,7 @@ SELECT CASE WHEN i % 7 = 0 THEN NULL ELSE i * 3 END,
 FROM n;
 DELETE FROM item WHERE id = 1001;
 INSERT INTO line (item_id, note) SELECT id, 'line of ' || id FROM item;
-"#;
+";
 
 const CHECKSUM: &str = "SELECT count(*) || ':' || group_concat(id || '|' || quote(qty) || '|' || quote(price) \
      || '|' || quote(name) || '|' || quote(data) || '|' || quote(flag) || '|' || quote(owner_id), ';') \
@@ -283,7 +283,7 @@ type = "bigint"
             .unwrap_err();
         match &err {
             DriverError::Guard { message, .. } => {
-                assert!(message.contains("triggers or views use it"), "{message}")
+                assert!(message.contains("triggers or views use it"), "{message}");
             }
             other => panic!("{dependent}: expected the guard, got {other}"),
         }

@@ -21,7 +21,7 @@ use crate::flavour::Flavour;
 /// The index MySQL makes for a primary key, whatever the key's name.
 const PRIMARY: &str = "PRIMARY";
 
-pub fn schema(
+pub(super) fn schema(
     flavour: Flavour,
     version: ServerVersion,
     catalog: &Catalog,
@@ -312,7 +312,7 @@ mod tests {
                 table: table.into(),
                 name: name.into(),
                 unique,
-                seq: i as u32 + 1,
+                seq: u32::try_from(i + 1).expect("a test index has few columns"),
                 column: Some(c.to_string()),
                 sub_part: None,
                 index_type: "BTREE".into(),

@@ -43,7 +43,7 @@ const MYSQL_CHECKS_SQL: &str = "SELECT t.TABLE_NAME, t.CONSTRAINT_NAME, c.CHECK_
 
 /// One row of `COLUMNS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnRow {
+pub(super) struct ColumnRow {
     pub table: String,
     pub name: String,
     pub position: u32,
@@ -56,7 +56,7 @@ pub struct ColumnRow {
 
 /// One column of one index, from `STATISTICS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexRow {
+pub(super) struct IndexRow {
     pub table: String,
     pub name: String,
     pub unique: bool,
@@ -72,7 +72,7 @@ pub struct IndexRow {
 /// One column of one foreign key, from `KEY_COLUMN_USAGE` and
 /// `REFERENTIAL_CONSTRAINTS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ForeignKeyRow {
+pub(super) struct ForeignKeyRow {
     pub table: String,
     pub name: String,
     pub column: String,
@@ -86,7 +86,7 @@ pub struct ForeignKeyRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckRow {
+pub(super) struct CheckRow {
     pub table: String,
     pub name: String,
     pub clause: String,
@@ -94,7 +94,7 @@ pub struct CheckRow {
 
 /// Everything introspection reads, for the base tables of the current database.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Catalog {
+pub(super) struct Catalog {
     pub tables: Vec<String>,
     pub columns: Vec<ColumnRow>,
     pub indexes: Vec<IndexRow>,
@@ -104,7 +104,7 @@ pub struct Catalog {
 
 /// The rows of one table.
 #[derive(Debug, Default)]
-pub struct TableRows<'a> {
+pub(super) struct TableRows<'a> {
     pub columns: Vec<&'a ColumnRow>,
     pub indexes: Vec<&'a IndexRow>,
     pub foreign_keys: Vec<&'a ForeignKeyRow>,
@@ -112,7 +112,7 @@ pub struct TableRows<'a> {
 }
 
 impl Catalog {
-    pub fn rows_of(&self, table: &str) -> TableRows<'_> {
+    pub(super) fn rows_of(&self, table: &str) -> TableRows<'_> {
         TableRows {
             columns: self.columns.iter().filter(|r| r.table == table).collect(),
             indexes: self.indexes.iter().filter(|r| r.table == table).collect(),
@@ -126,7 +126,10 @@ impl Catalog {
     }
 }
 
-pub async fn read(driver: &mut dyn Driver, flavour: Flavour) -> Result<Catalog, DriverError> {
+pub(super) async fn read(
+    driver: &mut dyn Driver,
+    flavour: Flavour,
+) -> Result<Catalog, DriverError> {
     let tables = rows(driver, TABLES_SQL).await?;
     let columns = rows(driver, COLUMNS_SQL).await?;
     let indexes = rows(driver, INDEXES_SQL).await?;

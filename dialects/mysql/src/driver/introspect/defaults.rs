@@ -16,7 +16,7 @@ use crate::flavour::Flavour;
 
 /// A column's default as the server shows it.
 #[derive(Debug, Clone, Copy)]
-pub struct ShownDefault<'a> {
+pub(super) struct ShownDefault<'a> {
     /// `COLUMN_DEFAULT`; SQL `NULL` is `None`.
     pub text: Option<&'a str>,
     /// MySQL's `DEFAULT_GENERATED`: the text is an expression.
@@ -25,7 +25,7 @@ pub struct ShownDefault<'a> {
 
 /// The neutral default of a `ty` column, or why there is none (an expression strata
 /// cannot express).
-pub fn neutral_default(
+pub(super) fn neutral_default(
     flavour: Flavour,
     ty: ColumnType,
     shown: ShownDefault<'_>,
@@ -186,20 +186,20 @@ mod tests {
         neutral_default(Flavour::Mysql, ty.parse().unwrap(), shown)
     }
 
-    fn now() -> Option<DefaultValue> {
-        Some(DefaultValue::Expr {
+    fn now() -> DefaultValue {
+        DefaultValue::Expr {
             expr: DefaultExpr::Now,
-        })
+        }
     }
 
-    fn uuid() -> Option<DefaultValue> {
-        Some(DefaultValue::Expr {
+    fn uuid() -> DefaultValue {
+        DefaultValue::Expr {
             expr: DefaultExpr::Uuid,
-        })
+        }
     }
 
-    fn text(s: &str) -> Option<DefaultValue> {
-        Some(Text(s.into()))
+    fn text(s: &str) -> DefaultValue {
+        Text(s.into())
     }
 
     /// As MariaDB 10.11 shows them (checked on a live server).
@@ -207,19 +207,25 @@ mod tests {
     fn mariadb_literals() {
         assert_eq!(mariadb("varchar(5)", None), Ok(None));
         assert_eq!(mariadb("varchar(5)", Some("NULL")), Ok(None));
-        assert_eq!(mariadb("varchar(5)", Some("'NULL'")), Ok(text("NULL")));
-        assert_eq!(mariadb("varchar(20)", Some("'it''s'")), Ok(text("it's")));
+        assert_eq!(
+            mariadb("varchar(5)", Some("'NULL'")),
+            Ok(Some(text("NULL")))
+        );
+        assert_eq!(
+            mariadb("varchar(20)", Some("'it''s'")),
+            Ok(Some(text("it's")))
+        );
         assert_eq!(
             mariadb("text", Some(r"'it\'s \\ x'")),
-            Ok(text(r"it's \ x"))
+            Ok(Some(text(r"it's \ x")))
         );
         assert_eq!(
             mariadb("varchar(20)", Some(r"'C:\\temp\\new'")),
-            Ok(text(r"C:\temp\new"))
+            Ok(Some(text(r"C:\temp\new")))
         );
         assert_eq!(
             mariadb("varchar(20)", Some(r"'line1\nline2'")),
-            Ok(text("line1\nline2"))
+            Ok(Some(text("line1\nline2")))
         );
         assert_eq!(mariadb("bool", Some("1")), Ok(Some(Bool(true))));
         assert_eq!(mariadb("bool", Some("0")), Ok(Some(Bool(false))));
@@ -240,26 +246,32 @@ mod tests {
         assert_eq!(mariadb("real", Some("1e20")), Ok(Some(Float(1e20))));
         assert_eq!(
             mariadb("date", Some("'2000-01-01'")),
-            Ok(text("2000-01-01"))
+            Ok(Some(text("2000-01-01")))
         );
         assert_eq!(
             mariadb("time", Some("'12:30:00.000000'")),
-            Ok(text("12:30:00"))
+            Ok(Some(text("12:30:00")))
         );
         assert_eq!(
             mariadb("datetime", Some("'2000-01-01 10:00:00.500000'")),
-            Ok(text("2000-01-01 10:00:00.5"))
+            Ok(Some(text("2000-01-01 10:00:00.5")))
         );
     }
 
     #[test]
     fn mariadb_expressions() {
-        assert_eq!(mariadb("datetime", Some("current_timestamp(6)")), Ok(now()));
-        assert_eq!(mariadb("timestamptz", Some("utc_timestamp(6)")), Ok(now()));
-        assert_eq!(mariadb("date", Some("curdate()")), Ok(now()));
-        assert_eq!(mariadb("time", Some("curtime(6)")), Ok(now()));
-        assert_eq!(mariadb("char(36)", Some("uuid()")), Ok(uuid()));
-        assert_eq!(mariadb("uuid", Some("uuid()")), Ok(uuid()));
+        assert_eq!(
+            mariadb("datetime", Some("current_timestamp(6)")),
+            Ok(Some(now()))
+        );
+        assert_eq!(
+            mariadb("timestamptz", Some("utc_timestamp(6)")),
+            Ok(Some(now()))
+        );
+        assert_eq!(mariadb("date", Some("curdate()")), Ok(Some(now())));
+        assert_eq!(mariadb("time", Some("curtime(6)")), Ok(Some(now())));
+        assert_eq!(mariadb("char(36)", Some("uuid()")), Ok(Some(uuid())));
+        assert_eq!(mariadb("uuid", Some("uuid()")), Ok(Some(uuid())));
         // Not what the dialect writes for `now` on that type.
         assert!(mariadb("datetime", Some("current_timestamp()")).is_err());
         assert!(mariadb("date", Some("current_timestamp(6)")).is_err());
@@ -271,17 +283,23 @@ mod tests {
     #[test]
     fn mysql_literals_are_raw() {
         assert_eq!(mysql("varchar(20)", None, false), Ok(None));
-        assert_eq!(mysql("varchar(20)", Some("it's"), false), Ok(text("it's")));
-        assert_eq!(mysql("varchar(20)", Some("NULL"), false), Ok(text("NULL")));
+        assert_eq!(
+            mysql("varchar(20)", Some("it's"), false),
+            Ok(Some(text("it's")))
+        );
+        assert_eq!(
+            mysql("varchar(20)", Some("NULL"), false),
+            Ok(Some(text("NULL")))
+        );
         assert_eq!(
             mysql("varchar(20)", Some(r"C:\temp"), false),
-            Ok(text(r"C:\temp"))
+            Ok(Some(text(r"C:\temp")))
         );
         assert_eq!(
             mysql("varchar(20)", Some("uuid()"), false),
-            Ok(text("uuid()"))
+            Ok(Some(text("uuid()")))
         );
-        assert_eq!(mysql("varchar(20)", Some("5"), false), Ok(text("5")));
+        assert_eq!(mysql("varchar(20)", Some("5"), false), Ok(Some(text("5"))));
         assert_eq!(mysql("bool", Some("1"), false), Ok(Some(Bool(true))));
         assert_eq!(mysql("int", Some("0"), false), Ok(Some(Int(0))));
         assert_eq!(
@@ -291,7 +309,7 @@ mod tests {
         assert_eq!(mysql("double", Some("2.25"), false), Ok(Some(Float(2.25))));
         assert_eq!(
             mysql("time", Some("12:30:00.000000"), false),
-            Ok(text("12:30:00"))
+            Ok(Some(text("12:30:00")))
         );
     }
 
@@ -299,30 +317,30 @@ mod tests {
     fn mysql_expressions() {
         assert_eq!(
             mysql("datetime", Some("CURRENT_TIMESTAMP(6)"), true),
-            Ok(now())
+            Ok(Some(now()))
         );
         assert_eq!(
             mysql("timestamptz", Some("utc_timestamp(6)"), true),
-            Ok(now())
+            Ok(Some(now()))
         );
-        assert_eq!(mysql("date", Some("curdate()"), true), Ok(now()));
-        assert_eq!(mysql("time", Some("curtime(6)"), true), Ok(now()));
-        assert_eq!(mysql("uuid", Some("uuid()"), true), Ok(uuid()));
+        assert_eq!(mysql("date", Some("curdate()"), true), Ok(Some(now())));
+        assert_eq!(mysql("time", Some("curtime(6)"), true), Ok(Some(now())));
+        assert_eq!(mysql("uuid", Some("uuid()"), true), Ok(Some(uuid())));
         assert_eq!(
             mysql("text", Some(r"_utf8mb4\'plain\'"), true),
-            Ok(text("plain"))
+            Ok(Some(text("plain")))
         );
         assert_eq!(
             mysql("text", Some(r"_utf8mb4\'it\\\'s\'"), true),
-            Ok(text("it's"))
+            Ok(Some(text("it's")))
         );
         assert_eq!(
             mysql("text", Some(r"_utf8mb4\'a\\\\b\'"), true),
-            Ok(text(r"a\b"))
+            Ok(Some(text(r"a\b")))
         );
         assert_eq!(
             mysql("json", Some(r#"_utf8mb4\'{"k": "v\\\'w"}\'"#), true),
-            Ok(text(r#"{"k": "v'w"}"#))
+            Ok(Some(text(r#"{"k": "v'w"}"#)))
         );
         assert!(mysql("datetime", Some("(now() + interval 1 day)"), true).is_err());
     }

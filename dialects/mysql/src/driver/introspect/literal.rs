@@ -5,7 +5,7 @@
 /// control characters, `\\` is a backslash and `\x` any other character `x` (MySQL
 /// keeps the backslash of `\%` and `\_`, the `LIKE` wildcards). `None` unless the text
 /// is exactly one literal.
-pub fn unquote(text: &str) -> Option<String> {
+pub(super) fn unquote(text: &str) -> Option<String> {
     let inner = text.strip_prefix('\'')?;
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
@@ -37,7 +37,7 @@ pub fn unquote(text: &str) -> Option<String> {
 
 /// A literal with an optional character-set introducer, `_utf8mb4'…'`, as MySQL
 /// prints string literals inside expressions.
-pub fn unquote_introduced(text: &str) -> Option<String> {
+pub(super) fn unquote_introduced(text: &str) -> Option<String> {
     let literal = match text.strip_prefix('_') {
         Some(rest) => {
             let start = rest.find('\'')?;
@@ -54,7 +54,7 @@ pub fn unquote_introduced(text: &str) -> Option<String> {
 
 /// Undoes the one layer of backslash escaping MySQL 8 adds when it shows an
 /// expression default in `information_schema.COLUMNS` (`'` as `\'`, `\` as `\\`).
-pub fn unescape_once(text: &str) -> String {
+pub(super) fn unescape_once(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {

@@ -24,7 +24,7 @@ use crate::flavour::Flavour;
 
 /// A part of the live schema that has no neutral equivalent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Inexpressible {
+pub(super) enum Inexpressible {
     #[error("column `{table}`.`{column}`: {reason}")]
     Column {
         table: String,
@@ -46,7 +46,7 @@ pub enum Inexpressible {
 }
 
 /// Reads the schema of the database `driver` is connected to.
-pub async fn introspect(
+pub(super) async fn introspect(
     driver: &mut dyn Driver,
     flavour: Flavour,
     version: ServerVersion,

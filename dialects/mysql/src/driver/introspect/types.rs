@@ -13,7 +13,7 @@ use crate::flavour::Flavour;
 /// The neutral type of a column whose `COLUMN_TYPE` is `column_type`. `longtext` is
 /// `text` here; MariaDB's `json` (a `longtext` with a `json_valid` check) is
 /// recognised by the caller, which sees the checks.
-pub fn neutral_type(
+pub(super) fn neutral_type(
     flavour: Flavour,
     version: ServerVersion,
     column_type: &str,

@@ -31,7 +31,7 @@ fn default_file() -> Option<PathBuf> {
 fn from_file(path: &Path) -> Result<RootCertStore, String> {
     let shown = path.display();
     let certificates = CertificateDer::pem_file_iter(path)
-        .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
         .map_err(|e| format!("cannot read the root certificates in `{shown}`: {e}"))?;
     let mut store = RootCertStore::empty();
     let (_, unusable) = store.add_parsable_certificates(certificates);

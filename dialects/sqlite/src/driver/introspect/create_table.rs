@@ -160,7 +160,7 @@ mod tests {
     fn fk(name: &str, columns: &[&str], references: &str) -> NamedForeignKey {
         NamedForeignKey {
             name: name.into(),
-            columns: columns.iter().map(|c| c.to_string()).collect(),
+            columns: columns.iter().map(ToString::to_string).collect(),
             references: references.into(),
         }
     }

@@ -33,13 +33,13 @@ pub(crate) struct Token<'a> {
 
 impl Token<'_> {
     /// Whether this is the keyword `word` (case-insensitive; quoted text never is).
-    pub fn is(&self, word: &str) -> bool {
+    pub(super) fn is(&self, word: &str) -> bool {
         self.kind == Kind::Word && self.text.eq_ignore_ascii_case(word)
     }
 
     /// The name this token spells, unquoted: `"a""b"` → `a"b`, `[x]` → `x`.
     /// SQLite also accepts a string literal where a name is expected.
-    pub fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         let t = self.text;
         let unquote = |close: char| {
             let inner = t.get(1..).unwrap_or("");
