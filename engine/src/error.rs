@@ -65,10 +65,13 @@ impl MakeError {
     pub fn category(&self) -> Category {
         match self {
             MakeError::Autodetect(e) => e.category(),
+            // A file that does not serialize is strata's fault but, like an internal
+            // autodetect error, nothing the database did.
             MakeError::StateAt(_)
             | MakeError::UnknownApp { .. }
             | MakeError::EmptyWithoutApp
-            | MakeError::CrossAppCycle { .. } => Category::BadInput,
+            | MakeError::CrossAppCycle { .. }
+            | MakeError::Serialize { .. } => Category::BadInput,
         }
     }
 }

@@ -19,7 +19,7 @@ pub enum GraphError {
         path: PathBuf,
         dependency: MigrationKey,
     },
-    #[error("dependency cycle: {}", .cycle.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" -> "))]
+    #[error("dependency cycle: {}", .cycle.iter().map(ToString::to_string).collect::<Vec<_>>().join(" -> "))]
     Cycle { cycle: Vec<MigrationKey> },
     #[error(
         "conflicting migrations in app `{app}`: {} are both leaves; run `strata makemigrations --merge`",
@@ -208,12 +208,12 @@ impl Graph {
             [] => Err(GraphError::UnknownMigration {
                 app: app.to_string(),
                 name: name.to_string(),
-                candidates: names.iter().map(|s| s.to_string()).collect(),
+                candidates: names.iter().map(ToString::to_string).collect(),
             }),
             _ => Err(GraphError::Ambiguous {
                 app: app.to_string(),
                 prefix: name.to_string(),
-                matches: matches.iter().map(|s| s.to_string()).collect(),
+                matches: matches.iter().map(ToString::to_string).collect(),
             }),
         }
     }

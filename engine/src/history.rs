@@ -158,10 +158,10 @@ impl History {
             table: self.table.clone(),
             row: format!("{row:?}"),
         };
-        let text = |i: usize| row.get(i).and_then(|c| c.clone()).ok_or_else(corrupt);
+        let text = |i: usize| row.get(i).and_then(Clone::clone).ok_or_else(corrupt);
         let number =
             |i: usize| text(i).and_then(|t| t.trim().parse::<u64>().map_err(|_| corrupt()));
-        let format = number(5)? as u32;
+        let format = u32::try_from(number(5)?).map_err(|_| corrupt())?;
         if format > FORMAT {
             return Err(HistoryError::NewerFormat {
                 table: self.table.clone(),
@@ -177,7 +177,7 @@ impl History {
             key: MigrationKey::new(text(0)?, text(1)?),
             checksum: text(2)?,
             state,
-            operations_done: number(4)? as usize,
+            operations_done: usize::try_from(number(4)?).map_err(|_| corrupt())?,
             applied_at: row.get(6).cloned().flatten(),
         })
     }
@@ -227,7 +227,7 @@ impl History {
             dialect.quote_ident("state"),
             dialect.quote_string(state.as_str()),
             dialect.quote_ident("operations_done"),
-            self.row_filter(dialect, key)
+            Self::row_filter(dialect, key)
         ))
     }
 
@@ -243,7 +243,7 @@ impl History {
             dialect.quote_ident(&self.table),
             dialect.quote_ident("checksum"),
             dialect.quote_string(checksum),
-            self.row_filter(dialect, key)
+            Self::row_filter(dialect, key)
         ))
     }
 
@@ -251,11 +251,11 @@ impl History {
         Statement::new(format!(
             "DELETE FROM {} WHERE {}",
             dialect.quote_ident(&self.table),
-            self.row_filter(dialect, key)
+            Self::row_filter(dialect, key)
         ))
     }
 
-    fn row_filter(&self, dialect: &dyn Dialect, key: &MigrationKey) -> String {
+    fn row_filter(dialect: &dyn Dialect, key: &MigrationKey) -> String {
         format!(
             "{} = {} AND {} = {}",
             dialect.quote_ident("app"),

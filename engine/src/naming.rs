@@ -1,5 +1,7 @@
 //! Deterministic names for indexes and constraints, within a length limit.
 
+use std::fmt::Write as _;
+
 use sha2::{Digest, Sha256};
 
 /// The shortest identifier limit of the built-in dialects (PostgreSQL: 63 bytes), so
@@ -35,7 +37,12 @@ pub fn generated_name(table: &str, columns: &[String], suffix: &str) -> String {
 
 fn short_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
-    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(8);
+    for b in &digest[..4] {
+        // `write!` into a `String` cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 #[cfg(test)]

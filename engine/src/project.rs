@@ -187,6 +187,13 @@ pub fn load_settings(
         path: path.clone(),
         message: e.to_string(),
     };
+    // A table just parsed serializes back; should it not, that is the file's error.
+    let to_text = |table: &toml::Table| {
+        toml::to_string(table).map_err(|e| ProjectError::Config {
+            path: path.clone(),
+            message: e.to_string(),
+        })
+    };
 
     let mut builder = config::Config::builder()
         .set_default("project.apps_dir", "apps")
@@ -197,7 +204,7 @@ pub fn load_settings(
     let mut base = file.clone();
     let environments = base.remove("env");
     builder = builder.add_source(config::File::from_str(
-        &toml::to_string(&base).expect("a parsed table serializes"),
+        &to_text(&base)?,
         config::FileFormat::Toml,
     ));
 
@@ -217,7 +224,7 @@ pub fn load_settings(
                     .unwrap_or_else(|| "none".into()),
             })?;
         builder = builder.add_source(config::File::from_str(
-            &toml::to_string(section).expect("a parsed table serializes"),
+            &to_text(section)?,
             config::FileFormat::Toml,
         ));
     }
@@ -237,7 +244,7 @@ pub fn load_settings(
     }
     builder
         .build()
-        .and_then(|c| c.try_deserialize::<Settings>())
+        .and_then(config::Config::try_deserialize::<Settings>)
         .map_err(config_error)
 }
 

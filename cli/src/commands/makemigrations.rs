@@ -99,7 +99,7 @@ fn finish(
             writeln!(out, "    - {op}")?;
         }
         if args.dry_run && verbose {
-            writeln!(out, "{}", p.text())?;
+            writeln!(out, "{}", p.text()?)?;
         }
     }
     if args.check {
@@ -120,7 +120,7 @@ fn finish(
         if let Some(dir) = p.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(&p.path, p.text())?;
+        std::fs::write(&p.path, p.text()?)?;
     }
     Ok(exit::OK)
 }

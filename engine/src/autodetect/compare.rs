@@ -74,13 +74,13 @@ impl ColumnFates {
 }
 
 impl Changes {
-    pub fn between(
+    pub(super) fn between(
         old: &SchemaState,
         new: &SchemaState,
         renames: &Renames,
         one_off_defaults: &BTreeMap<Column, DefaultValue>,
     ) -> Result<Self, AutodetectError> {
-        let renamed = renames.apply_to(old);
+        let old_renamed = renames.apply_to(old);
         let mut changes = Changes::default();
         let staying: Vec<Staying> = old
             .tables
@@ -89,7 +89,7 @@ impl Changes {
                 let name = renames.table(&original.name);
                 Some(Staying {
                     original,
-                    before: renamed.tables.get(name)?,
+                    before: old_renamed.tables.get(name)?,
                     after: new.tables.get(name)?,
                 })
             })
@@ -103,7 +103,7 @@ impl Changes {
         changes.create_tables = new
             .tables
             .values()
-            .filter(|t| !renamed.tables.contains_key(&t.name))
+            .filter(|t| !old_renamed.tables.contains_key(&t.name))
             .cloned()
             .collect();
         changes.rename_tables = renames
@@ -445,10 +445,10 @@ fn alteration(table: &str, was: &ColumnDef, wanted: &ColumnDef) -> Option<AlterC
         column: wanted.name.clone(),
         ty: (was.ty != wanted.ty).then_some(wanted.ty),
         null: (was.null != wanted.null).then_some(wanted.null),
-        default: if was.default != wanted.default {
-            wanted.default.clone()
-        } else {
+        default: if was.default == wanted.default {
             None
+        } else {
+            wanted.default.clone()
         },
         drop_default: was.default.is_some() && wanted.default.is_none(),
     };
@@ -488,10 +488,10 @@ pub(super) fn added_columns(
     new: &SchemaState,
     renames: &Renames,
 ) -> Vec<(String, ColumnDef)> {
-    let renamed = renames.apply_to(old);
+    let old_renamed = renames.apply_to(old);
     new.tables
         .values()
-        .filter_map(|after| Some((after, renamed.tables.get(&after.name)?)))
+        .filter_map(|after| Some((after, old_renamed.tables.get(&after.name)?)))
         .flat_map(|(after, before)| {
             after
                 .columns

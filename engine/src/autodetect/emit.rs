@@ -96,7 +96,9 @@ struct Emitter {
 
 impl Emitter {
     fn push(&mut self, op: Operation) -> Result<(), AutodetectError> {
-        self.state.apply(&op).map_err(|e| super::internal(&op, e))?;
+        self.state
+            .apply(&op)
+            .map_err(|e| super::internal(&op, &e))?;
         self.ops.push(op);
         Ok(())
     }

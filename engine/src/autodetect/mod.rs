@@ -248,7 +248,7 @@ pub fn diff(
     Ok(ops)
 }
 
-fn internal(op: &Operation, error: StateError) -> AutodetectError {
+fn internal(op: &Operation, error: &StateError) -> AutodetectError {
     AutodetectError::Internal {
         operation: op.to_string(),
         error: error.to_string(),

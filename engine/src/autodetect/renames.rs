@@ -99,6 +99,8 @@ fn table_candidates(old: &SchemaState, new: &SchemaState) -> Vec<RenameCandidate
 }
 
 /// Jaccard index of the two tables' (column name, type) sets.
+// Both counts are column counts, far below 2^52: they convert to `f64` exactly.
+#[allow(clippy::cast_precision_loss)]
 fn column_overlap(a: &TableDef, b: &TableDef) -> f64 {
     let set = |t: &TableDef| -> BTreeSet<(String, String)> {
         t.columns
@@ -199,7 +201,7 @@ pub(super) struct Renames {
 impl Renames {
     /// The renames of `decisions`, each checked: it pairs a name only the old schema
     /// has with one only the new schema has, and uses each name once.
-    pub fn validated(
+    pub(super) fn validated(
         old: &SchemaState,
         new: &SchemaState,
         decisions: &Decisions,
@@ -208,7 +210,7 @@ impl Renames {
     }
 
     /// The renames of `decisions` that fit, ignoring the others (which `diff` reports).
-    pub fn lenient(old: &SchemaState, new: &SchemaState, decisions: &Decisions) -> Self {
+    pub(super) fn lenient(old: &SchemaState, new: &SchemaState, decisions: &Decisions) -> Self {
         Self::build(old, new, decisions, false).unwrap_or_default()
     }
 
@@ -295,12 +297,12 @@ impl Renames {
     }
 
     /// The new name of old table `old`.
-    pub fn table<'a>(&'a self, old: &'a str) -> &'a str {
+    pub(super) fn table<'a>(&'a self, old: &'a str) -> &'a str {
         self.tables.get(old).map_or(old, String::as_str)
     }
 
     /// The old name of the table now called `new`.
-    pub fn old_table<'a>(&'a self, new: &'a str) -> &'a str {
+    pub(super) fn old_table<'a>(&'a self, new: &'a str) -> &'a str {
         self.tables
             .iter()
             .find(|(_, to)| *to == new)
@@ -308,7 +310,7 @@ impl Renames {
     }
 
     /// The new name of column `old` of the table now called `new_table`.
-    pub fn column<'a>(&'a self, new_table: &str, old: &'a str) -> &'a str {
+    pub(super) fn column<'a>(&'a self, new_table: &str, old: &'a str) -> &'a str {
         self.columns
             .get(&(new_table.to_string(), old.to_string()))
             .map_or(old, String::as_str)
@@ -317,7 +319,7 @@ impl Renames {
     /// `old` as it reads once every accepted rename is done: tables, columns, and the
     /// columns and tables that keys, indexes and foreign keys name. Check expressions
     /// and index predicates are SQL text and stay as written.
-    pub fn apply_to(&self, old: &SchemaState) -> SchemaState {
+    pub(super) fn apply_to(&self, old: &SchemaState) -> SchemaState {
         let mut out = SchemaState::new();
         for t in old.tables.values() {
             let name = self.table(&t.name).to_string();
@@ -347,7 +349,7 @@ impl Renames {
                     .collect();
                 fk.references = target;
             }
-            renamed.name = name.clone();
+            renamed.name.clone_from(&name);
             out.tables.insert(name, renamed);
         }
         out

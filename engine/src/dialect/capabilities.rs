@@ -62,6 +62,8 @@ impl FromStr for ServerVersion {
 /// dialect writes `Capabilities { field: …, ..Capabilities::BASELINE }` with only its
 /// deviations, as Django's backend `features.py` files do. Every field is read by the
 /// engine or by the default renderings of [`Dialect`](super::Dialect).
+// A set of yes/no questions about a server, by design: each bool is one capability.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
     /// DDL runs inside a transaction and is undone by its rollback, so an atomic

@@ -43,9 +43,10 @@ impl Registry {
     }
 
     pub fn register(&mut self, backend: Arc<dyn Backend>) -> &mut Self {
-        for name in backend.names() {
-            self.backends.insert(name, backend.clone());
-        }
+        let names = backend.names();
+        // One handle per name, the last being `backend` itself.
+        let handles = std::iter::repeat_n(backend, names.len());
+        self.backends.extend(names.iter().copied().zip(handles));
         self
     }
 

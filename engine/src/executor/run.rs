@@ -60,7 +60,9 @@ impl Run<'_> {
             }
         }
         observer.finished(&step, started.elapsed());
-        info!(elapsed_ms = started.elapsed().as_millis() as u64, "done");
+        // Saturates only after half a billion years.
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        info!(elapsed_ms, "done");
         Ok(())
     }
 

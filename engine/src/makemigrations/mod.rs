@@ -13,7 +13,7 @@ use crate::autodetect::{self, AutodetectError, Decisions};
 use crate::graph::{Graph, StateAtError};
 use crate::migration::{MigrationFile, MigrationKey};
 use crate::models::Models;
-use crate::project::Project;
+use crate::project::{App, Project};
 use crate::state::SchemaState;
 
 /// What the user asked for.
@@ -37,10 +37,12 @@ pub struct Planned {
 }
 
 impl Planned {
-    pub fn text(&self) -> String {
-        self.file
-            .to_toml()
-            .expect("operations always serialize to TOML")
+    /// The file's text.
+    pub fn text(&self) -> Result<String, MakeError> {
+        self.file.to_toml().map_err(|e| MakeError::Serialize {
+            key: self.key.clone(),
+            message: e.to_string(),
+        })
     }
 }
 
@@ -59,6 +61,10 @@ pub enum MakeError {
         "the changes need migrations of {a} and {b} that each depend on the other; run `strata makemigrations {a}` and then `strata makemigrations {b}`"
     )]
     CrossAppCycle { a: String, b: String },
+    /// The planned file could not be written as TOML: strata's fault, as plain
+    /// operations always serialize.
+    #[error("{key}: cannot write the migration as TOML: {message}")]
+    Serialize { key: MigrationKey, message: String },
 }
 
 /// Which app owns each table the migrations create, following renames.
@@ -299,8 +305,7 @@ fn dependencies_of(
         let dep = planned
             .iter()
             .find(|p| &p.key.app == other)
-            .map(|p| vec![p.key.clone()])
-            .unwrap_or_else(|| leaf_dependencies(graph, other));
+            .map_or_else(|| leaf_dependencies(graph, other), |p| vec![p.key.clone()]);
         dependencies.extend(dep);
     }
     dependencies
@@ -340,21 +345,21 @@ fn new_file(
         .unwrap_or(0)
         + 1;
     let full = format!("{number:04}_{name}");
-    let dir = project
-        .app(app)
-        .map(|a| a.migrations_dir())
-        .unwrap_or_else(|| {
+    let dir = project.app(app).map_or_else(
+        || {
             project
                 .root
                 .join(&project.settings.project.apps_dir)
                 .join(app)
                 .join("migrations")
-        });
+        },
+        App::migrations_dir,
+    );
     Planned {
         key: MigrationKey::new(app, &full),
         path: dir.join(format!("{full}.toml")),
         file: MigrationFile {
-            dependencies: dependencies.iter().map(|k| k.to_string()).collect(),
+            dependencies: dependencies.iter().map(ToString::to_string).collect(),
             atomic: true,
             operations,
         },
@@ -378,19 +383,18 @@ fn order_apps(
                 .flatten()
                 .all(|dep| !with_migration.contains(dep) || done(&order, dep) || dep == app)
         });
-        match ready {
-            Some(i) => order.push(remaining.remove(i)),
-            None => {
-                let a = remaining[0].0.clone();
-                let b = needs
-                    .get(&a)
-                    .into_iter()
-                    .flatten()
-                    .find(|d| with_migration.contains(*d) && !done(&order, d))
-                    .cloned()
-                    .unwrap_or_default();
-                return Err(MakeError::CrossAppCycle { a, b });
-            }
+        if let Some(i) = ready {
+            order.push(remaining.remove(i));
+        } else {
+            let a = remaining[0].0.clone();
+            let b = needs
+                .get(&a)
+                .into_iter()
+                .flatten()
+                .find(|d| with_migration.contains(*d) && !done(&order, d))
+                .cloned()
+                .unwrap_or_default();
+            return Err(MakeError::CrossAppCycle { a, b });
         }
     }
     Ok(order)

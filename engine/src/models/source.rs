@@ -16,7 +16,7 @@ pub(crate) struct Spanned<T> {
 }
 
 impl<T> Spanned<T> {
-    pub fn new(value: T, span: Span) -> Self {
+    pub(crate) fn new(value: T, span: Span) -> Self {
         Self { value, span }
     }
 }
@@ -29,26 +29,24 @@ pub(crate) struct Source<'a> {
 }
 
 impl<'a> Source<'a> {
-    pub fn new(path: &'a Path, text: &'a str) -> Self {
+    pub(crate) fn new(path: &'a Path, text: &'a str) -> Self {
         Self { path, text }
     }
 
     /// An error at `span`. A span over a quoted string points at its first
     /// character rather than the quote, as the migration-file errors do.
-    pub fn error(&self, span: &Span, message: impl Into<String>) -> FileError {
+    pub(crate) fn error(&self, span: &Span, message: impl Into<String>) -> FileError {
         let start = span.start.min(self.text.len());
         let rest = &self.text[start..];
-        let quote = if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
-            3
-        } else if rest.starts_with('"') || rest.starts_with('\'') {
-            1
-        } else {
-            0
-        };
+        // Triple quotes first: they begin with a single one.
+        let quote = ["\"\"\"", "'''", "\"", "'"]
+            .into_iter()
+            .find(|q| rest.starts_with(q))
+            .map_or(0, str::len);
         self.error_at(start + quote, message)
     }
 
-    pub fn error_at(&self, offset: usize, message: impl Into<String>) -> FileError {
+    pub(crate) fn error_at(&self, offset: usize, message: impl Into<String>) -> FileError {
         let (line, column) = line_column(self.text, offset);
         FileError::Syntax {
             path: self.path.to_path_buf(),

@@ -75,7 +75,7 @@ pub(crate) fn parse(src: &Source) -> Result<Vec<ModelDecl>, FileError> {
     })?;
     let root = doc.as_table();
     let mut models = Vec::new();
-    for (name, item) in root.iter() {
+    for (name, item) in root {
         let span = key_span(root, name);
         models.push(parse_model(src, name, span, item)?);
     }
@@ -117,7 +117,7 @@ fn parse_model(src: &Source, name: &str, span: Span, item: &Item) -> Result<Mode
                 model.primary_key = Some(Spanned::new(
                     str_list(src, value, &at, "primary_key", true)?,
                     at,
-                ))
+                ));
             }
             "indexes" => model.indexes = parse_indexes(src, value, &at)?,
             "unique" => model.uniques = parse_uniques(src, value, &at)?,
@@ -241,7 +241,7 @@ fn read_field_keys(
             "index" => field.index = Some(bool_value(src, value, &at, key)?),
             "column" => field.column = Some(non_empty_str(src, value, &at, key)?),
             "primary_key" => {
-                field.primary_key = bool_value(src, value, &at, key)?.then_some(key_span)
+                field.primary_key = bool_value(src, value, &at, key)?.then_some(key_span);
             }
             "auto" => field.auto = bool_value(src, value, &at, key)?.then_some(key_span),
             "references" => keys.references = Some(non_empty_str(src, value, &at, key)?),

@@ -93,7 +93,10 @@ fn quoted(what: &str) -> String {
 }
 
 pub(super) fn key_span(table: &dyn TableLike, key: &str) -> Span {
-    table.key(key).and_then(|k| k.span()).unwrap_or(0..0)
+    table
+        .key(key)
+        .and_then(toml_edit::Key::span)
+        .unwrap_or(0..0)
 }
 
 /// A node's own span, or (for tables implied by dotted keys) its key's.

@@ -46,7 +46,7 @@ impl Resolver<'_> {
             t.columns.push(column);
             self.field_objects(m, f, &mut t, &mut names)?;
         }
-        self.model_objects(model, &mut t, &mut names)?;
+        model_objects(model, &mut t, &mut names)?;
         Ok(t)
     }
 
@@ -150,50 +150,49 @@ impl Resolver<'_> {
         }
         Ok(())
     }
+}
 
-    /// The model's own `indexes`, `unique` and `checks`, after the fields' objects.
-    fn model_objects(
-        &self,
-        model: &ModelRef,
-        t: &mut TableDef,
-        names: &mut ObjectNames,
-    ) -> Result<(), FileError> {
-        let src = model.src();
-        let decl = model.decl;
-        for index in &decl.indexes {
-            let columns = model.columns_of(&index.columns, "an index")?;
-            let suffix = if index.unique { "uniq" } else { "idx" };
-            let (name, at) = match &index.name {
-                Some(n) => (n.value.clone(), &n.span),
-                None => (generated_name(&t.name, &columns, suffix), &index.span),
-            };
-            t.indexes.push(IndexDef {
-                name: names.claim(&src, name, at)?,
-                columns,
-                unique: index.unique,
-                predicate: index.predicate.clone(),
-            });
-        }
-        for unique in &decl.uniques {
-            let columns = model.columns_of(&unique.columns, "a unique constraint")?;
-            let (name, at) = match &unique.name {
-                Some(n) => (n.value.clone(), &n.span),
-                None => (generated_name(&t.name, &columns, "uniq"), &unique.span),
-            };
-            t.uniques.push(UniqueDef {
-                name: names.claim(&src, name, at)?,
-                columns,
-            });
-        }
-        for check in &decl.checks {
-            let name = generated_name(&t.name, &[], &check.key);
-            t.checks.push(CheckDef {
-                name: names.claim(&src, name, &check.span)?,
-                expr: check.expr.clone(),
-            });
-        }
-        Ok(())
+/// The model's own `indexes`, `unique` and `checks`, after the fields' objects.
+fn model_objects(
+    model: &ModelRef,
+    t: &mut TableDef,
+    names: &mut ObjectNames,
+) -> Result<(), FileError> {
+    let src = model.src();
+    let decl = model.decl;
+    for index in &decl.indexes {
+        let columns = model.columns_of(&index.columns, "an index")?;
+        let suffix = if index.unique { "uniq" } else { "idx" };
+        let (name, at) = match &index.name {
+            Some(n) => (n.value.clone(), &n.span),
+            None => (generated_name(&t.name, &columns, suffix), &index.span),
+        };
+        t.indexes.push(IndexDef {
+            name: names.claim(&src, name, at)?,
+            columns,
+            unique: index.unique,
+            predicate: index.predicate.clone(),
+        });
     }
+    for unique in &decl.uniques {
+        let columns = model.columns_of(&unique.columns, "a unique constraint")?;
+        let (name, at) = match &unique.name {
+            Some(n) => (n.value.clone(), &n.span),
+            None => (generated_name(&t.name, &columns, "uniq"), &unique.span),
+        };
+        t.uniques.push(UniqueDef {
+            name: names.claim(&src, name, at)?,
+            columns,
+        });
+    }
+    for check in &decl.checks {
+        let name = generated_name(&t.name, &[], &check.key);
+        t.checks.push(CheckDef {
+            name: names.claim(&src, name, &check.span)?,
+            expr: check.expr.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// `set null` writes NULL into the column, so the column must accept it.

@@ -5,70 +5,37 @@ use crate::ast::*;
 use crate::models::*;
 use crate::types::ColumnType;
 
-/// No JSON Schema validator is available offline, so this checks the schemas'
-/// structure against the code: every operation kind with exactly its fields, and
-/// every models.toml key.
-#[test]
-fn json_schemas_cover_every_key_and_operation() {
-    let read = |name: &str| -> serde_json::Value {
-        let path = workspace().join("schemas").join(name);
-        let text = std::fs::read_to_string(&path).unwrap();
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    };
-    let keys = |v: &serde_json::Value| -> BTreeSet<String> {
-        v["properties"]
-            .as_object()
-            .unwrap_or_else(|| panic!("no properties in {v}"))
-            .keys()
-            .cloned()
-            .collect()
-    };
-    let set = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<BTreeSet<_>>();
+fn read_schema(name: &str) -> serde_json::Value {
+    let path = workspace().join("schemas").join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
-    let models = read("models.schema.json");
-    assert_eq!(
-        models["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
-    );
-    let defs = &models["$defs"];
-    assert_eq!(keys(&defs["model"]), set(MODEL_KEYS));
-    assert_eq!(keys(&defs["field_table"]), set(FIELD_KEYS));
-    assert_eq!(keys(&defs["index_table"]), set(INDEX_KEYS));
-    assert_eq!(keys(&defs["unique_table"]), set(UNIQUE_KEYS));
+/// The keys under `properties` of a JSON Schema object.
+fn keys(v: &serde_json::Value) -> BTreeSet<String> {
+    v["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no properties in {v}"))
+        .keys()
+        .cloned()
+        .collect()
+}
 
-    let migration = read("migration.schema.json");
-    assert_eq!(
-        migration["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
-    );
-    assert_eq!(
-        keys(&migration),
-        set(&["dependencies", "atomic", "operations"])
-    );
-    let column = ColumnDef {
-        name: "c".into(),
-        ty: ColumnType::Int,
-        null: true,
-        default: Some(DefaultValue::Int(1)),
-        auto: true,
-    };
-    let index = IndexDef {
-        name: "i".into(),
-        columns: vec!["c".into()],
-        unique: true,
-        predicate: Some("c > 0".into()),
-    };
-    let fk = ForeignKeyDef {
-        name: "f".into(),
-        columns: vec!["c".into()],
-        references: "t".into(),
-        referenced_columns: vec!["c".into()],
-        on_delete: Some(FkAction::Cascade),
-        on_update: Some(FkAction::Cascade),
-    };
-    let table = TableDef {
+fn set(keys: &[&str]) -> BTreeSet<String> {
+    keys.iter().map(ToString::to_string).collect()
+}
+
+/// A table with one of each part, every optional field set.
+fn full_table() -> TableDef {
+    TableDef {
         name: "t".into(),
-        columns: vec![column.clone()],
+        columns: vec![ColumnDef {
+            name: "c".into(),
+            ty: ColumnType::Int,
+            null: true,
+            default: Some(DefaultValue::Int(1)),
+            auto: true,
+        }],
         primary_key: vec!["c".into()],
         uniques: vec![UniqueDef {
             name: "u".into(),
@@ -78,12 +45,27 @@ fn json_schemas_cover_every_key_and_operation() {
             name: "k".into(),
             expr: "c > 0".into(),
         }],
-        foreign_keys: vec![fk.clone()],
-        indexes: vec![index.clone()],
-    };
+        foreign_keys: vec![ForeignKeyDef {
+            name: "f".into(),
+            columns: vec!["c".into()],
+            references: "t".into(),
+            referenced_columns: vec!["c".into()],
+            on_delete: Some(FkAction::Cascade),
+            on_update: Some(FkAction::Cascade),
+        }],
+        indexes: vec![IndexDef {
+            name: "i".into(),
+            columns: vec!["c".into()],
+            unique: true,
+            predicate: Some("c > 0".into()),
+        }],
+    }
+}
+
+/// One operation of each kind, every field set, so serialization shows every key.
+fn every_operation(table: &TableDef) -> Vec<Operation> {
     let (t, c, n) = ("t".to_string(), "c".to_string(), "n".to_string());
-    // Every field of every operation set, so serialization shows every key.
-    let every_operation = [
+    vec![
         Operation::CreateTable(table.clone()),
         Operation::DropTable(DropTable { name: t.clone() }),
         Operation::RenameTable(RenameTable {
@@ -92,7 +74,7 @@ fn json_schemas_cover_every_key_and_operation() {
         }),
         Operation::AddColumn(AddColumn {
             table: t.clone(),
-            column: column.clone(),
+            column: table.columns[0].clone(),
         }),
         Operation::DropColumn(DropColumn {
             table: t.clone(),
@@ -113,7 +95,7 @@ fn json_schemas_cover_every_key_and_operation() {
         }),
         Operation::CreateIndex(CreateIndex {
             table: t.clone(),
-            index,
+            index: table.indexes[0].clone(),
         }),
         Operation::DropIndex(DropIndex {
             table: t.clone(),
@@ -121,12 +103,12 @@ fn json_schemas_cover_every_key_and_operation() {
         }),
         Operation::RenameIndex(RenameIndex {
             table: t.clone(),
-            from: c.clone(),
+            from: c,
             to: n.clone(),
         }),
         Operation::AddForeignKey(AddForeignKey {
             table: t.clone(),
-            foreign_key: fk,
+            foreign_key: table.foreign_keys[0].clone(),
         }),
         Operation::DropForeignKey(DropForeignKey {
             table: t.clone(),
@@ -139,15 +121,41 @@ fn json_schemas_cover_every_key_and_operation() {
                 expr: "1 = 1".into(),
             },
         }),
-        Operation::DropConstraint(DropConstraint {
-            table: t.clone(),
-            name: n.clone(),
-        }),
+        Operation::DropConstraint(DropConstraint { table: t, name: n }),
         Operation::RunSql(RunSql {
             sql: SqlText::All("SELECT 1".into()),
             reverse_sql: Some(SqlText::All("SELECT 1".into())),
         }),
-    ];
+    ]
+}
+
+/// No JSON Schema validator is available offline, so this checks the schemas'
+/// structure against the code: every operation kind with exactly its fields, and
+/// every models.toml key.
+#[test]
+fn json_schemas_cover_every_key_and_operation() {
+    let models = read_schema("models.schema.json");
+    assert_eq!(
+        models["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    let defs = &models["$defs"];
+    assert_eq!(keys(&defs["model"]), set(MODEL_KEYS));
+    assert_eq!(keys(&defs["field_table"]), set(FIELD_KEYS));
+    assert_eq!(keys(&defs["index_table"]), set(INDEX_KEYS));
+    assert_eq!(keys(&defs["unique_table"]), set(UNIQUE_KEYS));
+
+    let migration = read_schema("migration.schema.json");
+    assert_eq!(
+        migration["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(
+        keys(&migration),
+        set(&["dependencies", "atomic", "operations"])
+    );
+    let table = full_table();
+    let every_operation = every_operation(&table);
     let operation_defs = &migration["$defs"];
     let branches = migration["$defs"]["operation"]["oneOf"].as_array().unwrap();
     assert_eq!(branches.len(), every_operation.len());
@@ -169,7 +177,7 @@ fn json_schemas_cover_every_key_and_operation() {
         let written: BTreeSet<String> = value.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys(&operation_defs[def]), written, "{def}");
     };
-    described("column", serde_json::to_value(&column).unwrap());
+    described("column", serde_json::to_value(&table.columns[0]).unwrap());
     described(
         "foreign_key",
         serde_json::to_value(&table.foreign_keys[0]).unwrap(),

@@ -2,6 +2,8 @@
 //! can say), then the model keys for whatever is left.
 
 use std::collections::BTreeSet;
+// `writeln!` into a `String`, which cannot fail.
+use std::fmt::Write as _;
 
 use super::syntax::{default_literal, inline, key, list, string};
 use super::ModelNames;
@@ -36,7 +38,7 @@ struct Field<'a> {
 }
 
 impl<'a> ModelWriter<'a> {
-    pub fn new(
+    pub(super) fn new(
         app: &'a str,
         t: &'a TableDef,
         schema: &'a SchemaState,
@@ -55,7 +57,7 @@ impl<'a> ModelWriter<'a> {
         }
     }
 
-    pub fn write(mut self) -> String {
+    pub(super) fn write(mut self) -> String {
         let model = self.names.model(&self.t.name);
         self.collect_fields();
         let head = self.model_keys(&model);
@@ -63,18 +65,22 @@ impl<'a> ModelWriter<'a> {
 
         let mut out = String::new();
         for note in &self.notes {
-            out.push_str(&format!("# NOTE: {note}\n"));
+            let _ = writeln!(out, "# NOTE: {note}");
         }
         if !head.is_empty() || body.is_empty() {
-            out.push_str(&format!("[{}]\n", key(&model)));
-            head.iter().for_each(|l| out.push_str(&format!("{l}\n")));
+            let _ = writeln!(out, "[{}]", key(&model));
+            for line in &head {
+                let _ = writeln!(out, "{line}");
+            }
         }
         if !body.is_empty() {
             if !head.is_empty() {
                 out.push('\n');
             }
-            out.push_str(&format!("[{}.fields]\n", key(&model)));
-            body.iter().for_each(|l| out.push_str(&format!("{l}\n")));
+            let _ = writeln!(out, "[{}.fields]", key(&model));
+            for line in &body {
+                let _ = writeln!(out, "{line}");
+            }
         }
         out
     }
@@ -267,16 +273,15 @@ impl<'a> ModelWriter<'a> {
             .strip_prefix(table.as_str())
             .and_then(|rest| rest.strip_prefix('_'))
             .filter(|k| generated_name(table, &[], k) == c.name);
-        let k = match key_of_name {
-            Some(k) => k,
-            None => {
-                self.notes.push(format!(
-                    "check constraint `{}` will be named `{}`",
-                    c.name,
-                    generated_name(table, &[], &c.name)
-                ));
-                &c.name
-            }
+        let k = if let Some(k) = key_of_name {
+            k
+        } else {
+            self.notes.push(format!(
+                "check constraint `{}` will be named `{}`",
+                c.name,
+                generated_name(table, &[], &c.name)
+            ));
+            &c.name
         };
         format!("{} = {}", key(k), string(&c.expr))
     }
