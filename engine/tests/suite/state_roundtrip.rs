@@ -31,7 +31,14 @@ impl Rng {
 
     /// A number in `0..n` (`n > 0`).
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        usize::try_from(self.next() % n as u64).expect("a remainder below a usize fits one")
+    }
+
+    /// A number in `0..n` as another integer type: the generator's bounds are small,
+    /// so it fits.
+    fn below_as<T: TryFrom<usize>>(&mut self, n: usize) -> T {
+        let k = self.below(n);
+        T::try_from(k).unwrap_or_else(|_| panic!("{k} does not fit the type asked for"))
     }
 
     fn chance(&mut self, percent: u64) -> bool {
@@ -101,12 +108,12 @@ fn any_type(rng: &mut Rng) -> ColumnType {
         4 => ColumnType::Real,
         5 => ColumnType::Double,
         6 => {
-            let precision = 1 + rng.below(30) as u8;
-            let scale = rng.below(precision as usize + 1) as u8;
+            let precision = 1 + rng.below_as::<u8>(30);
+            let scale = rng.below_as(usize::from(precision) + 1);
             ColumnType::Decimal { precision, scale }
         }
-        7 => ColumnType::Char(1 + rng.below(10) as u32),
-        8 => ColumnType::Varchar(1 + rng.below(300) as u32),
+        7 => ColumnType::Char(1 + rng.below_as::<u32>(10)),
+        8 => ColumnType::Varchar(1 + rng.below_as::<u32>(300)),
         9 => ColumnType::Text,
         10 => ColumnType::Bytes,
         11 => ColumnType::Date,
@@ -147,7 +154,7 @@ fn default_for(rng: &mut Rng, ty: ColumnType) -> Option<DefaultValue> {
         options.push(DefaultValue::Bool(rng.chance(50)));
     }
     if ty.is_numeric() {
-        options.push(DefaultValue::Int(rng.below(2001) as i64 - 1000));
+        options.push(DefaultValue::Int(rng.below_as::<i64>(2001) - 1000));
     }
     if ty.is_numeric() && !ty.is_integer() {
         options.push(DefaultValue::Float(
@@ -388,9 +395,9 @@ const WEIGHTS: [u32; KINDS as usize] = [6, 1, 2, 3, 2, 2, 4, 3, 1, 2, 3, 1, 3, 1
 
 /// The kind number for `n` in `0..WEIGHTS.sum()`.
 fn weighted_kind(mut n: u32) -> u8 {
-    for (kind, weight) in WEIGHTS.iter().enumerate() {
-        if n < *weight {
-            return kind as u8;
+    for (kind, weight) in (0..KINDS).zip(WEIGHTS) {
+        if n < weight {
+            return kind;
         }
         n -= weight;
     }
@@ -401,16 +408,7 @@ fn weighted_kind(mut n: u32) -> u8 {
 fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
     match kind % KINDS {
         0 => create_table(rng, state),
-        1 => {
-            let candidates: Vec<_> = state
-                .tables
-                .keys()
-                .filter(|t| !referenced_by_other(state, t))
-                .cloned()
-                .collect();
-            let name = rng.pick(&candidates)?.clone();
-            Some(Operation::DropTable(DropTable { name }))
-        }
+        1 => drop_table(rng, state),
         2 => {
             let from = random_table(rng, state)?.name.clone();
             let to = free_table_name(rng, state)?;
@@ -493,40 +491,58 @@ fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
             })?;
             Some(Operation::DropForeignKey(DropForeignKey { table, name }))
         }
-        12 => {
-            let t = random_table(rng, state)?;
-            let name = free_object_name(rng, state, &HashSet::new())?;
-            let unique_columns = rng.subset(&column_names(t), 3);
-            // The state refuses a unique constraint on exactly the primary key.
-            let constraint = if rng.chance(50) && !same_columns(&unique_columns, &t.primary_key) {
-                Constraint::Unique {
-                    name,
-                    columns: unique_columns,
-                }
-            } else {
-                Constraint::Check {
-                    name,
-                    expr: check_expr(rng, t),
-                }
-            };
-            Some(Operation::AddConstraint(AddConstraint {
-                table: t.name.clone(),
-                constraint,
-            }))
-        }
-        13 => {
-            let (table, name) = pick_object(rng, state, |t| {
-                t.uniques
-                    .iter()
-                    .filter(|u| !key_relied_on(state, t, &u.name))
-                    .map(|u| u.name.clone())
-                    .chain(t.checks.iter().map(|c| c.name.clone()))
-                    .collect()
-            })?;
-            Some(Operation::DropConstraint(DropConstraint { table, name }))
-        }
+        12 => add_constraint(rng, state),
+        13 => drop_constraint(rng, state),
         _ => Some(Operation::RunSql(run_sql(rng))),
     }
+}
+
+/// A table no other table references.
+fn drop_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
+    let candidates: Vec<_> = state
+        .tables
+        .keys()
+        .filter(|t| !referenced_by_other(state, t))
+        .cloned()
+        .collect();
+    let name = rng.pick(&candidates)?.clone();
+    Some(Operation::DropTable(DropTable { name }))
+}
+
+/// A unique constraint, or a check.
+fn add_constraint(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
+    let t = random_table(rng, state)?;
+    let name = free_object_name(rng, state, &HashSet::new())?;
+    let unique_columns = rng.subset(&column_names(t), 3);
+    // The state refuses a unique constraint on exactly the primary key.
+    let constraint = if rng.chance(50) && !same_columns(&unique_columns, &t.primary_key) {
+        Constraint::Unique {
+            name,
+            columns: unique_columns,
+        }
+    } else {
+        Constraint::Check {
+            name,
+            expr: check_expr(rng, t),
+        }
+    };
+    Some(Operation::AddConstraint(AddConstraint {
+        table: t.name.clone(),
+        constraint,
+    }))
+}
+
+/// A unique constraint no foreign key relies on, or a check.
+fn drop_constraint(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
+    let (table, name) = pick_object(rng, state, |t| {
+        t.uniques
+            .iter()
+            .filter(|u| !key_relied_on(state, t, &u.name))
+            .map(|u| u.name.clone())
+            .chain(t.checks.iter().map(|c| c.name.clone()))
+            .collect()
+    })?;
+    Some(Operation::DropConstraint(DropConstraint { table, name }))
 }
 
 fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
@@ -550,7 +566,7 @@ fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         t.primary_key = vec!["id".into()];
     }
     let key_types = key_types(state);
-    for i in 0..1 + rng.below(5) {
+    for i in 0..=rng.below(5) {
         t.columns
             .push(plain_column(rng, format!("c{i}"), &key_types));
     }
@@ -630,8 +646,8 @@ fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
 fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
     let t = random_table(rng, state)?;
     let old = rng.pick(&t.columns)?;
-    let in_pk = t.primary_key.contains(&old.name);
-    let in_fk = column_in_foreign_key(state, t, &old.name);
+    let in_primary_key = t.primary_key.contains(&old.name);
+    let in_foreign_key = column_in_foreign_key(state, t, &old.name);
     let must_stay_nullable = column_in_set_null_foreign_key(t, &old.name);
     let mut op = AlterColumn {
         table: t.name.clone(),
@@ -643,7 +659,7 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
     };
     if rng.chance(50) {
         // A foreign key column keeps its type; naming the same type again is allowed.
-        op.ty = Some(if in_fk {
+        op.ty = Some(if in_foreign_key {
             old.ty
         } else if old.auto {
             integer_type(rng)
@@ -654,7 +670,7 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
     if rng.chance(40) {
         // A key or auto column stays NOT NULL, a `set null` foreign key column stays
         // nullable; saying so again is allowed.
-        op.null = Some(must_stay_nullable || (!(old.auto || in_pk) && rng.chance(50)));
+        op.null = Some(must_stay_nullable || (!(old.auto || in_primary_key) && rng.chance(50)));
     }
     let new_ty = op.ty.unwrap_or(old.ty);
     if !old.auto {
@@ -824,7 +840,7 @@ fn the_generator_builds_every_operation_kind() {
     let mut seeds = Rng(7);
     let total: u32 = WEIGHTS.iter().sum();
     for step in 0..5_000u64 {
-        let kind = weighted_kind(seeds.below(total as usize) as u32);
+        let kind = weighted_kind(seeds.below_as(total as usize));
         if let Some(op) = build(kind, &mut Rng(seeds.next()), &state) {
             state
                 .apply(&op)
@@ -923,9 +939,9 @@ fn library() -> SchemaState {
 }
 
 /// Applies `op`, expects a refusal, and checks the state did not change.
-fn refused(state: &SchemaState, op: Operation) -> StateError {
+fn refused(state: &SchemaState, op: &Operation) -> StateError {
     let mut copy = state.clone();
-    let err = copy.apply(&op).expect_err("the operation must be refused");
+    let err = copy.apply(op).expect_err("the operation must be refused");
     assert_eq!(&copy, state, "a refused operation changed the state");
     err
 }
@@ -946,9 +962,9 @@ fn dropping_a_column_an_object_uses_is_refused() {
         ("book", "title", "book_title_uniq"),
         ("book", "author_id", "book_author_fk"),
     ] {
-        match refused(&state, drop_column(table, column)) {
+        match refused(&state, &drop_column(table, column)) {
             StateError::InUse { object: by, .. } => {
-                assert!(by.contains(object), "{table}.{column}: blamed `{by}`")
+                assert!(by.contains(object), "{table}.{column}: blamed `{by}`");
             }
             other => panic!("{table}.{column}: expected InUse, got {other:?}"),
         }
@@ -991,9 +1007,9 @@ fn book_to_author(name: &str, columns: &[&str], referenced: &[&str]) -> Operatio
         table: "book".into(),
         foreign_key: ForeignKeyDef {
             name: name.into(),
-            columns: columns.iter().map(|c| c.to_string()).collect(),
+            columns: columns.iter().map(ToString::to_string).collect(),
             references: "author".into(),
-            referenced_columns: referenced.iter().map(|c| c.to_string()).collect(),
+            referenced_columns: referenced.iter().map(ToString::to_string).collect(),
             on_delete: None,
             on_update: None,
         },
@@ -1013,7 +1029,7 @@ fn dropping_a_column_used_by_another_tables_foreign_key_is_refused() {
     // A referenced column is always in a key of its own table as well (here
     // `author_code_uniq`), which blocks the drop too; either one is the right blame.
     assert!(matches!(
-        refused(&state, drop_column("author", "code")),
+        refused(&state, &drop_column("author", "code")),
         StateError::InUse { object, .. }
             if object.contains("book_author_code_fk") || object.contains("author_code_uniq")
     ));
@@ -1024,7 +1040,7 @@ fn dropping_a_table_another_table_references_is_refused() {
     let state = library();
     let err = refused(
         &state,
-        Operation::DropTable(DropTable {
+        &Operation::DropTable(DropTable {
             name: "author".into(),
         }),
     );
@@ -1092,7 +1108,7 @@ fn run_sql_with_reverse_sql_swaps_the_two() {
     );
 }
 
-fn assert_name_taken(state: &SchemaState, op: Operation, name: &str) {
+fn assert_name_taken(state: &SchemaState, op: &Operation, name: &str) {
     match refused(state, op) {
         StateError::NameTaken { name: taken, .. } => assert_eq!(taken, name),
         other => panic!("expected NameTaken for `{name}`, got {other:?}"),
@@ -1112,7 +1128,7 @@ fn index_and_constraint_names_are_unique_schema_wide() {
     for name in ["author_name_idx", "book_title_uniq", "book_author_fk"] {
         assert_name_taken(
             &state,
-            Operation::CreateIndex(CreateIndex {
+            &Operation::CreateIndex(CreateIndex {
                 table: "book".into(),
                 index: index(name),
             }),
@@ -1122,7 +1138,7 @@ fn index_and_constraint_names_are_unique_schema_wide() {
     // A constraint or foreign key named like another table's index.
     assert_name_taken(
         &state,
-        Operation::AddConstraint(AddConstraint {
+        &Operation::AddConstraint(AddConstraint {
             table: "book".into(),
             constraint: Constraint::Check {
                 name: "author_name_idx".into(),
@@ -1133,7 +1149,7 @@ fn index_and_constraint_names_are_unique_schema_wide() {
     );
     assert_name_taken(
         &state,
-        Operation::AddForeignKey(AddForeignKey {
+        &Operation::AddForeignKey(AddForeignKey {
             table: "book".into(),
             foreign_key: fk("author_name_idx", "author_id", "author"),
         }),
@@ -1143,7 +1159,7 @@ fn index_and_constraint_names_are_unique_schema_wide() {
     for to in ["book_title_uniq", "author_name_idx"] {
         assert_name_taken(
             &state,
-            Operation::RenameIndex(RenameIndex {
+            &Operation::RenameIndex(RenameIndex {
                 table: "author".into(),
                 from: "author_name_idx".into(),
                 to: to.into(),
@@ -1160,7 +1176,7 @@ fn index_and_constraint_names_are_unique_schema_wide() {
         name: "book_author_fk".into(),
         expr: "id > 0".into(),
     });
-    assert_name_taken(&state, Operation::CreateTable(clash), "book_author_fk");
+    assert_name_taken(&state, &Operation::CreateTable(clash), "book_author_fk");
     let mut twice = table(
         "shelf",
         vec![col("id", "bigint"), col("label", "varchar(20)")],
@@ -1174,7 +1190,7 @@ fn index_and_constraint_names_are_unique_schema_wide() {
         ..index("")
     });
     twice.indexes[0].columns = vec!["label".into()];
-    assert_name_taken(&state, Operation::CreateTable(twice), "shelf_label");
+    assert_name_taken(&state, &Operation::CreateTable(twice), "shelf_label");
 }
 
 #[test]
@@ -1238,7 +1254,7 @@ fn dropping_a_column_a_check_or_predicate_mentions_is_refused() {
         ("qty", "event_qty_nonneg"),
         ("deleted_at", "event_live_idx"),
     ] {
-        match refused(&state, drop_column("event", column)) {
+        match refused(&state, &drop_column("event", column)) {
             StateError::InUse { object: by, .. } => assert!(by.contains(object), "{column}: {by}"),
             other => panic!("{column}: expected InUse, got {other:?}"),
         }
@@ -1258,7 +1274,7 @@ fn renaming_a_column_a_check_or_predicate_mentions_is_refused() {
             to: to.into(),
         });
         assert!(
-            matches!(refused(&state, op), StateError::InUse { .. }),
+            matches!(refused(&state, &op), StateError::InUse { .. }),
             "{from}"
         );
     }
@@ -1286,14 +1302,14 @@ fn a_column_whose_name_only_prefixes_a_mentioned_one_stays_free() {
 
 // ---- foreign keys: a key as target, the same types, nullable for `set null` -------------
 
-fn assert_invalid(state: &SchemaState, op: Operation, why: &str) {
+fn assert_invalid(state: &SchemaState, op: &Operation, why: &str) {
     match refused(state, op) {
         StateError::Invalid(message) => assert!(message.contains(why), "{message}"),
         other => panic!("expected Invalid ({why}), got {other:?}"),
     }
 }
 
-fn assert_in_use_by(state: &SchemaState, op: Operation, object: &str) {
+fn assert_in_use_by(state: &SchemaState, op: &Operation, object: &str) {
     match refused(state, op) {
         StateError::InUse { object: by, .. } => assert!(by.contains(object), "blamed `{by}`"),
         other => panic!("expected InUse by {object}, got {other:?}"),
@@ -1315,7 +1331,7 @@ fn a_foreign_key_must_reference_exactly_a_primary_or_unique_key() {
         .unwrap();
     let onto_code = || book_to_author("book_author_code_fk", &["author_code"], &["code"]);
     // A plain column, then one with only a non-unique and a partial unique index.
-    assert_invalid(&state, onto_code(), NOT_A_KEY);
+    assert_invalid(&state, &onto_code(), NOT_A_KEY);
     for (name, unique, predicate) in [
         ("author_code_idx", false, None),
         (
@@ -1335,12 +1351,12 @@ fn a_foreign_key_must_reference_exactly_a_primary_or_unique_key() {
                 },
             }))
             .unwrap();
-        assert_invalid(&state, onto_code(), NOT_A_KEY);
+        assert_invalid(&state, &onto_code(), NOT_A_KEY);
     }
     // A superset of the primary key, and a part of a composite unique key.
     assert_invalid(
         &state,
-        book_to_author(
+        &book_to_author(
             "book_author_fk2",
             &["author_id", "author_code"],
             &["id", "code"],
@@ -1356,7 +1372,7 @@ fn a_foreign_key_must_reference_exactly_a_primary_or_unique_key() {
             },
         }))
         .unwrap();
-    assert_invalid(&state, onto_code(), NOT_A_KEY);
+    assert_invalid(&state, &onto_code(), NOT_A_KEY);
     // A new table referencing a non-key column of itself.
     let mut shelf = table(
         "shelf",
@@ -1370,7 +1386,7 @@ fn a_foreign_key_must_reference_exactly_a_primary_or_unique_key() {
         referenced_columns: vec!["code".into()],
         ..fk("shelf_parent_fk", "parent_code", "shelf")
     });
-    assert_invalid(&state, Operation::CreateTable(shelf), NOT_A_KEY);
+    assert_invalid(&state, &Operation::CreateTable(shelf), NOT_A_KEY);
     // The same targets become fine once they are a key: a full unique index, or a
     // unique constraint named in another column order.
     state
@@ -1418,7 +1434,7 @@ fn foreign_key_columns_must_have_the_referenced_type() {
     for (column, referenced) in [("author_ref", "id"), ("author_code_long", "code")] {
         assert_invalid(
             &state,
-            book_to_author("book_ref_fk", &[column], &[referenced]),
+            &book_to_author("book_ref_fk", &[column], &[referenced]),
             "they must have the same type",
         );
     }
@@ -1429,7 +1445,7 @@ fn foreign_key_columns_must_have_the_referenced_type() {
         .push(fk("shelf_author_fk", "author_id", "author"));
     assert_invalid(
         &state,
-        Operation::CreateTable(shelf),
+        &Operation::CreateTable(shelf),
         "they must have the same type",
     );
 }
@@ -1457,7 +1473,7 @@ fn set_null_needs_nullable_foreign_key_columns() {
     for (on_delete, on_update) in [(null, None), (None, null)] {
         assert_invalid(
             &state,
-            set_null(on_delete, on_update),
+            &set_null(on_delete, on_update),
             "`set null` needs column `author_id` to be nullable",
         );
     }
@@ -1470,7 +1486,7 @@ fn set_null_needs_nullable_foreign_key_columns() {
         on_delete: null,
         ..fk("shelf_author_fk", "author_id", "author")
     });
-    assert_invalid(&state, Operation::CreateTable(shelf), "`set null` needs");
+    assert_invalid(&state, &Operation::CreateTable(shelf), "`set null` needs");
     state.apply(&alter_null("book", "author_id", true)).unwrap();
     state
         .apply(&set_null(null, null))
@@ -1506,7 +1522,7 @@ fn altering_the_type_of_a_foreign_key_column_is_refused() {
     let mut state = library();
     // The referencing column, then the referenced one.
     for (table, column) in [("book", "author_id"), ("author", "id")] {
-        assert_in_use_by(&state, alter_type(table, column, "int"), "book_author_fk");
+        assert_in_use_by(&state, &alter_type(table, column, "int"), "book_author_fk");
         state
             .apply(&alter_type(table, column, "bigint"))
             .expect("naming the same type changes nothing");
@@ -1522,7 +1538,7 @@ fn altering_the_type_of_a_foreign_key_column_is_refused() {
         .unwrap();
     assert_in_use_by(
         &state,
-        alter_type("author", "code", "varchar(20)"),
+        &alter_type("author", "code", "varchar(20)"),
         "book_author_code_fk",
     );
     // Other changes to a foreign key column stay allowed.
@@ -1556,7 +1572,7 @@ fn making_a_set_null_foreign_key_column_not_null_is_refused() {
                 },
             }))
             .unwrap();
-        assert_in_use_by(&state, alter_null("book", "author_code", false), name);
+        assert_in_use_by(&state, &alter_null("book", "author_code", false), name);
     }
     // Without `set null`, the column may become NOT NULL.
     state
@@ -1574,7 +1590,7 @@ fn making_a_set_null_foreign_key_column_not_null_is_refused() {
 fn unique_index(name: &str, columns: &[&str]) -> IndexDef {
     IndexDef {
         name: name.into(),
-        columns: columns.iter().map(|c| c.to_string()).collect(),
+        columns: columns.iter().map(ToString::to_string).collect(),
         unique: true,
         predicate: None,
     }
@@ -1605,7 +1621,7 @@ fn dropping_a_key_a_foreign_key_relies_on_is_refused() {
             name: "author_code_key".into(),
         })
     };
-    assert_in_use_by(&state, drop_unique(), "book_author_code_fk");
+    assert_in_use_by(&state, &drop_unique(), "book_author_code_fk");
     // With a second key on the same columns either one may go, but not both.
     state
         .apply(&Operation::CreateIndex(CreateIndex {
@@ -1616,7 +1632,7 @@ fn dropping_a_key_a_foreign_key_relies_on_is_refused() {
     state
         .apply(&drop_unique())
         .expect("the index still is a key");
-    assert_in_use_by(&state, drop_index(), "book_author_code_fk");
+    assert_in_use_by(&state, &drop_index(), "book_author_code_fk");
     // Once the foreign key is gone, so is the reliance.
     state
         .apply(&Operation::DropForeignKey(DropForeignKey {
@@ -1635,7 +1651,7 @@ fn indexes_and_unique_constraints_need_columns() {
     let no_columns = "names no columns";
     assert_invalid(
         &state,
-        Operation::CreateIndex(CreateIndex {
+        &Operation::CreateIndex(CreateIndex {
             table: "book".into(),
             index: unique_index("book_nothing_idx", &[]),
         }),
@@ -1643,7 +1659,7 @@ fn indexes_and_unique_constraints_need_columns() {
     );
     assert_invalid(
         &state,
-        Operation::AddConstraint(AddConstraint {
+        &Operation::AddConstraint(AddConstraint {
             table: "book".into(),
             constraint: Constraint::Unique {
                 name: "book_nothing_uniq".into(),
@@ -1657,11 +1673,11 @@ fn indexes_and_unique_constraints_need_columns() {
         unique: false,
         ..unique_index("shelf_nothing_idx", &[])
     });
-    assert_invalid(&state, Operation::CreateTable(with_index), no_columns);
+    assert_invalid(&state, &Operation::CreateTable(with_index), no_columns);
     let mut with_unique = table("shelf", vec![col("id", "bigint")]);
     with_unique.uniques.push(UniqueDef {
         name: "shelf_nothing_uniq".into(),
         columns: Vec::new(),
     });
-    assert_invalid(&state, Operation::CreateTable(with_unique), no_columns);
+    assert_invalid(&state, &Operation::CreateTable(with_unique), no_columns);
 }

@@ -4,7 +4,7 @@
 use strata_engine::autodetect::{
     self, rename_candidates, AutodetectError, Decisions, RenameCandidate, RenameKind,
 };
-use strata_engine::SchemaState;
+use strata_engine::{Operation, SchemaState};
 
 use super::support::{applied, diff_checked, ops};
 
@@ -146,7 +146,7 @@ columns = [{ name = "code", type = "char(3)" }, { name = "email", type = "varcha
     // once the table is accepted as renamed.
     match autodetect::diff(&old(), &new, &Decisions::default()) {
         Err(AutodetectError::UnresolvedRenames(open)) => {
-            assert_eq!(names(&open), ["table person to member"])
+            assert_eq!(names(&open), ["table person to member"]);
         }
         other => panic!("expected unresolved renames, got {other:?}"),
     }
@@ -154,7 +154,7 @@ columns = [{ name = "code", type = "char(3)" }, { name = "email", type = "varcha
     let table_only = Decisions::default().rename_table("person", "member");
     match autodetect::diff(&old(), &new, &table_only) {
         Err(AutodetectError::UnresolvedRenames(open)) => {
-            assert_eq!(names(&open), ["column member.name to full_name"])
+            assert_eq!(names(&open), ["column member.name to full_name"]);
         }
         other => panic!("expected the column question, got {other:?}"),
     }
@@ -212,7 +212,7 @@ column = { name = "remark", type = "text", null = true }
     let accepted = Decisions::default().accept(&offered[0]);
     let ops = diff_checked(&old(), &new, &accepted).unwrap();
     assert_eq!(
-        ops.iter().map(|o| o.kind()).collect::<Vec<_>>(),
+        ops.iter().map(Operation::kind).collect::<Vec<_>>(),
         ["rename_column", "add_column"]
     );
 }
@@ -291,7 +291,8 @@ column = { name = "a", type = "text" }
     // Two equally unlike names: ordered by name.
     assert_eq!(offered.len(), 2);
     assert!(offered.iter().all(|c| c.kind == RenameKind::Column));
-    if offered[0].score == offered[1].score {
+    // A tie as the sort sees it, which compares scores with `total_cmp`.
+    if offered[0].score.total_cmp(&offered[1].score).is_eq() {
         assert!(offered[0].to < offered[1].to);
     }
 }
@@ -348,7 +349,7 @@ to = "full_name"
     let kinds: Vec<_> = diff_checked(&old(), &new, &no)
         .unwrap()
         .iter()
-        .map(|o| o.kind())
+        .map(Operation::kind)
         .collect();
     assert_eq!(kinds, ["create_table", "drop_table"]);
 }

@@ -27,7 +27,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        usize::try_from(self.next() % n.max(1) as u64).expect("a remainder below a usize fits one")
     }
 
     fn chance(&mut self, percent: u64) -> bool {
@@ -106,7 +106,9 @@ fn default_for(rng: &mut Rng, ty: ColumnType) -> Option<DefaultValue> {
         options.push(DefaultValue::Bool(rng.chance(50)));
     }
     if ty.is_numeric() {
-        options.push(DefaultValue::Int(rng.below(5) as i64));
+        options.push(DefaultValue::Int(
+            i64::try_from(rng.below(5)).expect("below 5"),
+        ));
     }
     if ty.is_textual() || ty.is_temporal() {
         options.push(DefaultValue::Text("x".into()));
@@ -232,7 +234,7 @@ fn create_table(rng: &mut Rng, state: &SchemaState, names: &Names) -> Option<Ope
         let name = names.column(rng, &t)?;
         t.columns.push(random_column(rng, name, Some(ty)));
     }
-    for _ in 0..1 + rng.below(4) {
+    for _ in 0..=rng.below(4) {
         let name = names.column(rng, &t)?;
         t.columns.push(random_column(rng, name, None));
     }
@@ -314,6 +316,44 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
     Some(Operation::AlterColumn(op))
 }
 
+/// An index on one or two columns of some table, sometimes unique or partial.
+fn create_index(rng: &mut Rng, state: &SchemaState, names: &Names) -> Option<Operation> {
+    let t = random_table(rng, state)?;
+    let columns = rng.subset(&column_names(t), 2);
+    Some(Operation::CreateIndex(CreateIndex {
+        table: t.name.clone(),
+        index: IndexDef {
+            name: names.object(rng, state, &[])?,
+            predicate: rng
+                .chance(20)
+                .then(|| format!("{} IS NOT NULL", columns[0])),
+            columns,
+            unique: rng.chance(40),
+        },
+    }))
+}
+
+/// A unique or check constraint on some table.
+fn add_constraint(rng: &mut Rng, state: &SchemaState, names: &Names) -> Option<Operation> {
+    let t = random_table(rng, state)?;
+    let name = names.object(rng, state, &[])?;
+    let constraint = if rng.chance(50) {
+        Constraint::Unique {
+            name,
+            columns: rng.subset(&column_names(t), 2),
+        }
+    } else {
+        Constraint::Check {
+            name,
+            expr: predicate_or_check(rng, t),
+        }
+    };
+    Some(Operation::AddConstraint(AddConstraint {
+        table: t.name.clone(),
+        constraint,
+    }))
+}
+
 /// Some table's object named by `names`.
 fn pick_object(
     rng: &mut Rng,
@@ -365,21 +405,7 @@ fn propose(kind: usize, rng: &mut Rng, state: &SchemaState, names: &Names) -> Op
             })
         }
         7 => alter_column(rng, state)?,
-        8 => {
-            let t = random_table(rng, state)?;
-            let columns = rng.subset(&column_names(t), 2);
-            Operation::CreateIndex(CreateIndex {
-                table: t.name.clone(),
-                index: IndexDef {
-                    name: names.object(rng, state, &[])?,
-                    predicate: rng
-                        .chance(20)
-                        .then(|| format!("{} IS NOT NULL", columns[0])),
-                    columns,
-                    unique: rng.chance(40),
-                },
-            })
-        }
+        8 => create_index(rng, state, names)?,
         9 => {
             let (table, name) = pick_object(rng, state, |t| {
                 t.indexes.iter().map(|i| i.name.clone()).collect()
@@ -409,25 +435,7 @@ fn propose(kind: usize, rng: &mut Rng, state: &SchemaState, names: &Names) -> Op
             })?;
             Operation::DropForeignKey(DropForeignKey { table, name })
         }
-        12 => {
-            let t = random_table(rng, state)?;
-            let name = names.object(rng, state, &[])?;
-            let constraint = if rng.chance(50) {
-                Constraint::Unique {
-                    name,
-                    columns: rng.subset(&column_names(t), 2),
-                }
-            } else {
-                Constraint::Check {
-                    name,
-                    expr: predicate_or_check(rng, t),
-                }
-            };
-            Operation::AddConstraint(AddConstraint {
-                table: t.name.clone(),
-                constraint,
-            })
-        }
+        12 => add_constraint(rng, state, names)?,
         _ => {
             let (table, name) = pick_object(rng, state, |t| {
                 t.uniques
@@ -561,7 +569,7 @@ fn random_pairs_exercise_every_operation_kind() {
         };
         let decisions = with_one_off_defaults(&old, &new, real).expect("no bytes column needs one");
         let ops = autodetect::diff(&old, &new, &decisions).expect("real renames always work");
-        seen.extend(ops.iter().map(|o| o.kind()));
+        seen.extend(ops.iter().map(Operation::kind));
     }
     let all = [
         "create_table",

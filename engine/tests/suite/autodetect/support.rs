@@ -15,19 +15,19 @@ struct OpList {
 }
 
 /// Operations written as `[[op]]` tables.
-pub fn ops(toml_text: &str) -> Vec<Operation> {
+pub(crate) fn ops(toml_text: &str) -> Vec<Operation> {
     toml::from_str::<OpList>(toml_text)
         .unwrap_or_else(|e| panic!("bad operations TOML: {e}\n{toml_text}"))
         .op
 }
 
 /// Operations as `[[op]]` tables, as a golden expects them.
-pub fn ops_text(ops: &[Operation]) -> String {
+pub(crate) fn ops_text(ops: &[Operation]) -> String {
     toml::to_string(&OpList { op: ops.to_vec() }).expect("operations serialize")
 }
 
 /// `state` with `ops` applied; panics naming the refused operation.
-pub fn applied(state: &SchemaState, ops: &[Operation]) -> SchemaState {
+pub(crate) fn applied(state: &SchemaState, ops: &[Operation]) -> SchemaState {
     let mut state = state.clone();
     for op in ops {
         state
@@ -40,7 +40,7 @@ pub fn applied(state: &SchemaState, ops: &[Operation]) -> SchemaState {
 /// The core property: the operations `diff` returns apply to `old` in sequence and
 /// reach `new`; diffing a schema with itself finds nothing; and the output is the
 /// same on a second run.
-pub fn diff_checked(
+pub(crate) fn diff_checked(
     old: &SchemaState,
     new: &SchemaState,
     decisions: &Decisions,
@@ -79,7 +79,7 @@ pub fn diff_checked(
 
 /// A one-off default for every column that needs one and whose type has a literal
 /// (`bytes` has none); `None` when some column cannot get one.
-pub fn with_one_off_defaults(
+pub(crate) fn with_one_off_defaults(
     old: &SchemaState,
     new: &SchemaState,
     mut decisions: Decisions,
@@ -93,7 +93,7 @@ pub fn with_one_off_defaults(
 }
 
 /// A literal default that fits `ty`.
-pub fn literal_for(ty: ColumnType) -> Option<DefaultValue> {
+pub(crate) fn literal_for(ty: ColumnType) -> Option<DefaultValue> {
     if ty == ColumnType::Bool {
         Some(DefaultValue::Bool(false))
     } else if ty.is_numeric() {
@@ -110,7 +110,7 @@ pub fn literal_for(ty: ColumnType) -> Option<DefaultValue> {
 /// Where each table and column of a starting schema went through a sequence of
 /// operations: the renames it really made, as an autodetector user would answer.
 #[derive(Debug, Clone, Default)]
-pub struct Origins {
+pub(crate) struct Origins {
     /// Current table name → its name at the start.
     tables: BTreeMap<String, String>,
     /// (current table, current column) → the column's name at the start.
@@ -118,7 +118,7 @@ pub struct Origins {
 }
 
 impl Origins {
-    pub fn of(start: &SchemaState) -> Self {
+    pub(crate) fn of(start: &SchemaState) -> Self {
         let mut origins = Origins::default();
         for t in start.tables.values() {
             origins.tables.insert(t.name.clone(), t.name.clone());
@@ -131,7 +131,7 @@ impl Origins {
         origins
     }
 
-    pub fn track(&mut self, op: &Operation) {
+    pub(crate) fn track(&mut self, op: &Operation) {
         match op {
             Operation::RenameTable(o) => {
                 if let Some(origin) = self.tables.remove(&o.from) {
@@ -165,12 +165,12 @@ impl Origins {
     }
 
     /// The name at the start of the table now called `now`.
-    pub fn origin_table(&self, now: &str) -> Option<&str> {
+    pub(crate) fn origin_table(&self, now: &str) -> Option<&str> {
         self.tables.get(now).map(String::as_str)
     }
 
     /// The renames made, as accepted decisions.
-    pub fn decisions(&self) -> Decisions {
+    pub(crate) fn decisions(&self) -> Decisions {
         let mut decisions = Decisions::default();
         for (now, origin) in &self.tables {
             if now != origin {
@@ -187,7 +187,7 @@ impl Origins {
 
     /// Whether a column of a primary key was renamed: without accepting that rename,
     /// the key changes, which no operation can do.
-    pub fn renamed_a_key_column(&self, start: &SchemaState) -> bool {
+    pub(crate) fn renamed_a_key_column(&self, start: &SchemaState) -> bool {
         self.columns.iter().any(|((table, now), origin)| {
             now != origin
                 && self
