@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -39,16 +40,71 @@ impl fmt::Display for MigrationKey {
 }
 
 /// The file format, exactly as written on disk.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "strata migration file",
+    description = "A migration (apps/<app>/migrations/NNNN_name.toml): dialect-neutral \
+                   operations, applied in order."
+)]
 pub struct MigrationFile {
+    /// Migrations that must run first, as `app.NNNN_name`.
     #[serde(default)]
+    #[schemars(inner(regex(pattern = r"^[^.]+\..+$")))]
     pub dependencies: Vec<String>,
-    /// Run in one transaction where the database can (default true).
+    /// Run in one transaction where the database can (default true); `false` for
+    /// statements that cannot run in one, such as PostgreSQL's `CREATE INDEX
+    /// CONCURRENTLY`.
     #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    #[schemars(extend("default" = true))]
     pub atomic: bool,
     #[serde(default)]
     pub operations: Vec<Operation>,
+}
+
+/// The JSON Schema of migration files (`schemas/migration.schema.json`), derived from
+/// [`MigrationFile`] and the AST, so it accepts what the parser accepts.
+pub fn json_schema() -> serde_json::Value {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.contract = schemars::generate::Contract::Deserialize)
+        .with_transform(for_toml_editors)
+        .into_generator()
+        .into_root_schema_for::<MigrationFile>()
+        .to_value()
+}
+
+/// Fits the derived schema to TOML files shown in an editor.
+fn for_toml_editors(schema: &mut schemars::Schema) {
+    use serde_json::Value;
+
+    schemars::transform::transform_subschemas(&mut for_toml_editors, schema);
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    // schemars lets every `Option` be null; TOML has no null, a file leaves the key out.
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            object.insert("type".into(), only);
+        }
+    }
+    if let Some(Value::Array(choices)) = object.get_mut("anyOf") {
+        choices.retain(|c| c != &serde_json::json!({ "type": "null" }));
+        if let [Value::Object(only)] = choices.as_slice() {
+            let only = only.clone();
+            object.remove("anyOf");
+            object.extend(only);
+        }
+    }
+    // Doc comments are wrapped for rustdoc; an editor shows a description as written.
+    if let Some(Value::String(text)) = object.get_mut("description") {
+        *text = text
+            .split("\n\n")
+            .map(|paragraph| paragraph.replace('\n', " "))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+    }
 }
 
 fn default_true() -> bool {

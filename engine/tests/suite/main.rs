@@ -7,4 +7,5 @@
 
 mod autodetect;
 mod models;
+mod schema;
 mod state_roundtrip;
