@@ -166,6 +166,7 @@ impl Constraint {
 pub struct TableDef {
     pub name: String,
     pub columns: Vec<ColumnDef>,
+    /// The primary key's columns, in key order; left out for a table without one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub primary_key: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

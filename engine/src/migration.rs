@@ -66,6 +66,7 @@ pub struct MigrationFile {
 /// [`MigrationFile`] and the AST, so it accepts what the parser accepts.
 pub fn json_schema() -> serde_json::Value {
     schemars::generate::SchemaSettings::draft2020_12()
+        // What the parser reads, which is more than strata writes (defaults left out).
         .with(|s| s.contract = schemars::generate::Contract::Deserialize)
         .with_transform(for_toml_editors)
         .into_generator()

@@ -265,12 +265,13 @@ impl ColumnType {
         format!("^{GAP}(?:{simple}|{length}|{decimal}){GAP}$")
     }
 
-    /// Every type name with example arguments (`decimal(12,2)`): what an editor offers.
-    fn examples() -> impl Iterator<Item = String> {
-        Self::NAMES.iter().map(|name| {
-            name.replace("(p,s)", "(12,2)")
-                .replace("varchar(n)", "varchar(100)")
-                .replace("char(n)", "char(2)")
+    /// Every type name, with example arguments: what an editor offers.
+    fn examples() -> impl Iterator<Item = &'static str> {
+        Self::NAMES.iter().map(|name| match *name {
+            "decimal(p,s)" => "decimal(12,2)",
+            "char(n)" => "char(2)",
+            "varchar(n)" => "varchar(100)",
+            simple => simple,
         })
     }
 }
