@@ -23,24 +23,40 @@ fn read_schema(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// A validator for `schema`, which must itself be a valid draft 2020-12 schema.
-fn validator(schema: &Value) -> jsonschema::Validator {
+/// A compiled schema, which must itself be a valid draft 2020-12 schema.
+struct Validator {
+    schemas: boon::Schemas,
+    index: boon::SchemaIndex,
+}
+
+impl Validator {
+    fn is_valid(&self, value: &Value) -> bool {
+        self.schemas.validate(value, self.index).is_ok()
+    }
+}
+
+fn validator(schema: &Value) -> Validator {
     assert_eq!(
         schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
         "the schemas are draft 2020-12, which Taplo and VS Code read"
     );
-    if let Err(e) = jsonschema::meta::validate(schema) {
-        panic!("not a valid JSON Schema: {e} at {}", e.instance_path());
-    }
-    jsonschema::validator_for(schema).unwrap_or_else(|e| panic!("schema does not compile: {e}"))
+    // boon checks the schema against its draft's meta-schema as it compiles it.
+    let url = "file:///strata/schema.json";
+    let mut compiler = boon::Compiler::new();
+    let mut schemas = boon::Schemas::new();
+    compiler.add_resource(url, schema.clone()).unwrap();
+    let index = compiler
+        .compile(url, &mut schemas)
+        .unwrap_or_else(|e| panic!("not a valid JSON Schema: {e:#}"));
+    Validator { schemas, index }
 }
 
-/// The reasons `validator` refuses `value`, one line each; empty when it is valid.
-fn refusals(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
-    validator
-        .iter_errors(value)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
+/// Why `validator` refuses `value` (every nested reason); empty when it is valid.
+fn refusals(validator: &Validator, value: &Value) -> Vec<String> {
+    match validator.schemas.validate(value, validator.index) {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![e.to_string()],
+    }
 }
 
 /// A TOML document as the JSON an editor's schema check sees.
