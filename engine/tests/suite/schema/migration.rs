@@ -135,131 +135,133 @@ fn every_migration_and_operation_in_testdata_validates() {
     );
 }
 
-/// The parser (`Migration::parse`) and the schema say the same of each file: files
-/// written to be refused, and spellings easy to refuse by mistake.
-#[test]
-fn the_schema_accepts_what_the_parser_accepts() {
-    let cases: &[(&str, bool, &str)] = &[
-        ("an empty file", true, ""),
-        (
-            "every top-level key",
-            true,
-            "dependencies = [\"auth.0001_initial\"]\natomic = false\noperations = []",
-        ),
-        (
-            "forgiving spellings",
-            true,
-            r#"[[operations]]
+/// Migration files, each with whether the parser accepts it.
+const FILES: &[(&str, bool, &str)] = &[
+    ("an empty file", true, ""),
+    (
+        "every top-level key",
+        true,
+        "dependencies = [\"auth.0001_initial\"]\natomic = false\noperations = []",
+    ),
+    (
+        "forgiving spellings",
+        true,
+        r#"[[operations]]
 kind = "add_column"
 table = "t"
 column = { name = "c", type = " DECIMAL( 12, 2 ) ", null = true, default = 1.5 }"#,
-        ),
-        (
-            "a neutral default",
-            true,
-            r#"[[operations]]
+    ),
+    (
+        "a neutral default",
+        true,
+        r#"[[operations]]
 kind = "alter_column"
 table = "t"
 column = "c"
 default = { expr = "now" }"#,
-        ),
-        (
-            "SQL per dialect",
-            true,
-            r#"[[operations]]
+    ),
+    (
+        "SQL per dialect",
+        true,
+        r#"[[operations]]
 kind = "run_sql"
 sql = { postgres = "SELECT 1", default = "SELECT 2" }
 reverse_sql = "SELECT 3""#,
-        ),
-        (
-            "a check constraint",
-            true,
-            r#"[[operations]]
+    ),
+    (
+        "a check constraint",
+        true,
+        r#"[[operations]]
 kind = "add_constraint"
 table = "t"
 constraint = { type = "check", name = "k", expr = "c > 0" }"#,
-        ),
-        ("an unknown top-level key", false, "depends = []"),
-        (
-            "a dependency without its app",
-            false,
-            "dependencies = [\"0001_initial\"]",
-        ),
-        ("atomic not a boolean", false, "atomic = \"no\""),
-        (
-            "an unknown kind",
-            false,
-            "[[operations]]\nkind = \"create_tabel\"\nname = \"t\"",
-        ),
-        ("no kind", false, "[[operations]]\nname = \"t\""),
-        (
-            "an unknown field",
-            false,
-            "[[operations]]\nkind = \"drop_table\"\nname = \"t\"\ncascade = true",
-        ),
-        (
-            "a missing field",
-            false,
-            "[[operations]]\nkind = \"rename_table\"\nfrom = \"t\"",
-        ),
-        (
-            "an unknown column key",
-            false,
-            r#"[[operations]]
+    ),
+    ("an unknown top-level key", false, "depends = []"),
+    (
+        "a dependency without its app",
+        false,
+        "dependencies = [\"0001_initial\"]",
+    ),
+    ("atomic not a boolean", false, "atomic = \"no\""),
+    (
+        "an unknown kind",
+        false,
+        "[[operations]]\nkind = \"create_tabel\"\nname = \"t\"",
+    ),
+    ("no kind", false, "[[operations]]\nname = \"t\""),
+    (
+        "an unknown field",
+        false,
+        "[[operations]]\nkind = \"drop_table\"\nname = \"t\"\ncascade = true",
+    ),
+    (
+        "a missing field",
+        false,
+        "[[operations]]\nkind = \"rename_table\"\nfrom = \"t\"",
+    ),
+    (
+        "an unknown column key",
+        false,
+        r#"[[operations]]
 kind = "add_column"
 table = "t"
 column = { name = "c", type = "int", nullable = true }"#,
-        ),
-        (
-            "a misspelt type",
-            false,
-            r#"[[operations]]
+    ),
+    (
+        "a misspelt type",
+        false,
+        r#"[[operations]]
 kind = "add_column"
 table = "t"
 column = { name = "c", type = "varchr(5)" }"#,
-        ),
-        (
-            "a field of the wrong type",
-            false,
-            r#"[[operations]]
+    ),
+    (
+        "a field of the wrong type",
+        false,
+        r#"[[operations]]
 kind = "add_column"
 table = "t"
 column = { name = "c", type = "int", null = "yes" }"#,
-        ),
-        (
-            "an unknown action",
-            false,
-            r#"[[operations]]
+    ),
+    (
+        "an unknown action",
+        false,
+        r#"[[operations]]
 kind = "add_foreign_key"
 table = "t"
 foreign_key = { name = "f", columns = ["c"], references = "u", referenced_columns = ["id"], on_delete = "set_null" }"#,
-        ),
-        (
-            "an unknown neutral default",
-            false,
-            r#"[[operations]]
+    ),
+    (
+        "an unknown neutral default",
+        false,
+        r#"[[operations]]
 kind = "alter_column"
 table = "t"
 column = "c"
 default = { expr = "today" }"#,
-        ),
-        (
-            "an unknown constraint type",
-            false,
-            r#"[[operations]]
+    ),
+    (
+        "an unknown constraint type",
+        false,
+        r#"[[operations]]
 kind = "add_constraint"
 table = "t"
 constraint = { type = "primary", name = "k", columns = ["c"] }"#,
-        ),
-        (
-            "SQL that is not text",
-            false,
-            "[[operations]]\nkind = \"run_sql\"\nsql = { postgres = 1 }",
-        ),
-    ];
+    ),
+    (
+        "SQL that is not text",
+        false,
+        "[[operations]]\nkind = \"run_sql\"\nsql = { postgres = 1 }",
+    ),
+];
+
+/// The parser (`Migration::parse`) and the schema say the same of each file: files
+/// written to be refused, and spellings easy to refuse by mistake.
+#[test]
+fn the_schema_accepts_what_the_parser_accepts() {
     let validator = validator(&read_schema("migration.schema.json"));
     let path = std::path::Path::new("0002_case.toml");
-    for (what, accepted, text) in cases {
+    for (what, accepted, text) in FILES {
         let parsed = Migration::parse("app", path, text);
         assert_eq!(
             parsed.is_ok(),
