@@ -7,16 +7,19 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::types::ColumnType;
 
+// serde's `skip_serializing_if` hands the field by reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_false(b: &bool) -> bool {
     !*b
 }
 
 /// A column as a table has it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnDef {
     pub name: String,
@@ -24,16 +27,19 @@ pub struct ColumnDef {
     pub ty: ColumnType,
     /// Nullable (`NULL`); columns are `NOT NULL` unless they say otherwise, as in Django.
     #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub null: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<DefaultValue>,
     /// Auto-increment; only on an integer column that is the whole primary key.
     #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub auto: bool,
 }
 
-/// A column default: a literal, or a neutral expression each dialect spells its own way.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A column default: a literal (`0`, `1.5`, `"draft"`, `true`), or a neutral expression
+/// (`{ expr = "now" }`, `{ expr = "uuid" }`) each dialect spells its own way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum DefaultValue {
     Bool(bool),
@@ -58,7 +64,7 @@ impl DefaultValue {
 }
 
 /// Neutral default expressions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DefaultExpr {
     /// The current date/time, in the column's own type.
@@ -68,7 +74,7 @@ pub enum DefaultExpr {
 }
 
 /// Referential actions for `on_delete` / `on_update`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum FkAction {
     #[serde(rename = "cascade")]
     Cascade,
@@ -95,12 +101,15 @@ impl FkAction {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A foreign key: `columns` of this table refer to `referenced_columns` of `references`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForeignKeyDef {
     pub name: String,
     pub columns: Vec<String>,
+    /// The referenced table.
     pub references: String,
+    /// Columns of `references`, in the order of `columns`.
     pub referenced_columns: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_delete: Option<FkAction>,
@@ -108,26 +117,27 @@ pub struct ForeignKeyDef {
     pub on_update: Option<FkAction>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndexDef {
     pub name: String,
     pub columns: Vec<String>,
     #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub unique: bool,
     /// A partial index's predicate, as SQL (`"deleted_at IS NULL"`).
     #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UniqueDef {
     pub name: String,
     pub columns: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckDef {
     pub name: String,
@@ -135,8 +145,9 @@ pub struct CheckDef {
     pub expr: String,
 }
 
-/// A table constraint that is neither the primary key nor a foreign key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A table constraint that is neither the primary key nor a foreign key: `type` says
+/// which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Constraint {
     Unique { name: String, columns: Vec<String> },
@@ -152,11 +163,12 @@ impl Constraint {
 }
 
 /// A whole table: what `create_table` creates and what `SchemaState` holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TableDef {
     pub name: String,
     pub columns: Vec<ColumnDef>,
+    /// The primary key's columns, in key order; left out for a table without one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub primary_key: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -218,9 +230,10 @@ impl TableDef {
     }
 }
 
-/// SQL for `run_sql`: one text for every dialect, or one per dialect name with an
-/// optional `default` for the others.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// SQL for `run_sql`: one text for every dialect, or one per dialect name (`sqlite`,
+/// `postgres`, `mysql`, `mariadb`, which falls back to `mysql`) with an optional
+/// `default` for the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum SqlText {
     All(String),
@@ -238,34 +251,34 @@ impl SqlText {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DropTable {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameTable {
     pub from: String,
     pub to: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddColumn {
     pub table: String,
     pub column: ColumnDef,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DropColumn {
     pub table: String,
     pub column: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameColumn {
     pub table: String,
@@ -274,7 +287,7 @@ pub struct RenameColumn {
 }
 
 /// Changes only the parts it names; the rest of the column stays as it is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlterColumn {
     pub table: String,
@@ -287,24 +300,25 @@ pub struct AlterColumn {
     pub default: Option<DefaultValue>,
     /// Remove the column's default.
     #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
     pub drop_default: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateIndex {
     pub table: String,
     pub index: IndexDef,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DropIndex {
     pub table: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameIndex {
     pub table: String,
@@ -312,28 +326,28 @@ pub struct RenameIndex {
     pub to: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddForeignKey {
     pub table: String,
     pub foreign_key: ForeignKeyDef,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DropForeignKey {
     pub table: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddConstraint {
     pub table: String,
     pub constraint: Constraint,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DropConstraint {
     pub table: String,
@@ -341,7 +355,7 @@ pub struct DropConstraint {
 }
 
 /// The escape hatch. Irreversible unless it carries `reverse_sql`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunSql {
     pub sql: SqlText,
@@ -349,29 +363,66 @@ pub struct RunSql {
     pub reverse_sql: Option<SqlText>,
 }
 
-/// One step of a migration. Adding a variant touches: this enum, `state/apply.rs`,
-/// `state/inverse.rs`, `Operation::describe`, and each dialect's renderer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// Adding a variant touches more than this file: README.md's "Adding an operation
+// touches" lists every place, and the tests fail until each is done.
+
+/// One step of a migration: `kind` says which.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Operation {
+    /// Create a table with its columns, keys, constraints and indexes.
     CreateTable(TableDef),
+    /// Drop a table. Rolling back recreates its structure, not its rows.
     DropTable(DropTable),
+    /// Rename a table.
     RenameTable(RenameTable),
+    /// Add a column.
     AddColumn(AddColumn),
+    /// Drop a column. Rolling back adds it back, without its values.
     DropColumn(DropColumn),
+    /// Rename a column.
     RenameColumn(RenameColumn),
+    /// Change only the parts named: `type`, `null`, `default` or `drop_default`.
     AlterColumn(AlterColumn),
+    /// Create an index: unique, multi-column, partial with `where`.
     CreateIndex(CreateIndex),
+    /// Drop an index.
     DropIndex(DropIndex),
+    /// Rename an index.
     RenameIndex(RenameIndex),
+    /// Add a foreign key.
     AddForeignKey(AddForeignKey),
+    /// Drop a foreign key.
     DropForeignKey(DropForeignKey),
+    /// Add a unique or check constraint.
     AddConstraint(AddConstraint),
+    /// Drop a unique or check constraint.
     DropConstraint(DropConstraint),
+    /// Raw SQL, one for every dialect or one per dialect; irreversible without
+    /// `reverse_sql`.
     RunSql(RunSql),
 }
 
 impl Operation {
+    /// Every `kind` of the migration file, in the order of the enum.
+    pub const KINDS: &'static [&'static str] = &[
+        "create_table",
+        "drop_table",
+        "rename_table",
+        "add_column",
+        "drop_column",
+        "rename_column",
+        "alter_column",
+        "create_index",
+        "drop_index",
+        "rename_index",
+        "add_foreign_key",
+        "drop_foreign_key",
+        "add_constraint",
+        "drop_constraint",
+        "run_sql",
+    ];
+
     /// Follows the tables an operation creates, renames and drops in `tables`, keyed
     /// by table name: a created table gets `value()`, a renamed one keeps its entry
     /// under its new name, a dropped one loses it. Other operations change nothing.

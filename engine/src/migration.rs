@@ -1,9 +1,10 @@
 //! Migration files: `apps/<app>/migrations/NNNN_name.toml`. Parse with positions,
 //! checksum independent of line endings, write back deterministically.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -39,22 +40,80 @@ impl fmt::Display for MigrationKey {
 }
 
 /// The file format, exactly as written on disk.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "strata migration file",
+    description = "A migration (apps/<app>/migrations/NNNN_name.toml): dialect-neutral \
+                   operations, applied in order."
+)]
 pub struct MigrationFile {
+    /// Migrations that must run first, as `app.NNNN_name`.
     #[serde(default)]
+    #[schemars(inner(regex(pattern = r"^[^.]+\..+$")))]
     pub dependencies: Vec<String>,
-    /// Run in one transaction where the database can (default true).
+    /// Run in one transaction where the database can (default true); `false` for
+    /// statements that cannot run in one, such as PostgreSQL's `CREATE INDEX
+    /// CONCURRENTLY`.
     #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    #[schemars(extend("default" = true))]
     pub atomic: bool,
     #[serde(default)]
     pub operations: Vec<Operation>,
+}
+
+/// The JSON Schema of migration files (`schemas/migration.schema.json`), derived from
+/// [`MigrationFile`] and the AST, so it accepts what the parser accepts.
+pub fn json_schema() -> serde_json::Value {
+    schemars::generate::SchemaSettings::draft2020_12()
+        // What the parser reads, which is more than strata writes (defaults left out).
+        .with(|s| s.contract = schemars::generate::Contract::Deserialize)
+        .with_transform(for_toml_editors)
+        .into_generator()
+        .into_root_schema_for::<MigrationFile>()
+        .to_value()
+}
+
+/// Fits the derived schema to TOML files shown in an editor.
+fn for_toml_editors(schema: &mut schemars::Schema) {
+    use serde_json::Value;
+
+    schemars::transform::transform_subschemas(&mut for_toml_editors, schema);
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    // schemars lets every `Option` be null; TOML has no null, a file leaves the key out.
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            object.insert("type".into(), only);
+        }
+    }
+    if let Some(Value::Array(choices)) = object.get_mut("anyOf") {
+        choices.retain(|c| c != &serde_json::json!({ "type": "null" }));
+        if let [Value::Object(only)] = choices.as_slice() {
+            let only = only.clone();
+            object.remove("anyOf");
+            object.extend(only);
+        }
+    }
+    // Doc comments are wrapped for rustdoc; an editor shows a description as written.
+    if let Some(Value::String(text)) = object.get_mut("description") {
+        *text = text
+            .split("\n\n")
+            .map(|paragraph| paragraph.replace('\n', " "))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+    }
 }
 
 fn default_true() -> bool {
     true
 }
 
+// serde's `skip_serializing_if` hands the field by reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_true(b: &bool) -> bool {
     *b
 }
@@ -116,10 +175,12 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// with other line endings does not look like an edited file.
 pub fn checksum(text: &str) -> String {
     let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
-    Sha256::digest(normalized.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut hex = String::with_capacity(64);
+    for byte in Sha256::digest(normalized.as_bytes()) {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
 }
 
 /// Whether a file name looks like a migration (`0001_initial.toml`).
@@ -127,7 +188,8 @@ pub fn is_migration_file(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
-    name.ends_with(".toml") && name.chars().next().is_some_and(|c| c.is_ascii_digit())
+    path.extension().is_some_and(|e| e == "toml")
+        && name.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
 /// An operation of a migration file that does not fit the schema before it.
@@ -212,7 +274,8 @@ impl MigrationFile {
                 .map(|d| toml::Value::String(d.clone()))
                 .collect(),
         );
-        out.push_str(&format!("dependencies = {}\n", inline(&deps)));
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "dependencies = {}", inline(&deps));
         if !self.atomic {
             out.push_str("atomic = false\n");
         }
@@ -226,13 +289,15 @@ impl MigrationFile {
                     toml::Value::Array(items)
                         if !items.is_empty() && items.iter().all(toml::Value::is_table) =>
                     {
-                        out.push_str(&format!("{} = [\n", key(k)));
+                        let _ = writeln!(out, "{} = [", key(k));
                         for item in items {
-                            out.push_str(&format!("    {},\n", inline(item)));
+                            let _ = writeln!(out, "    {},", inline(item));
                         }
                         out.push_str("]\n");
                     }
-                    _ => out.push_str(&format!("{} = {}\n", key(k), inline(v))),
+                    _ => {
+                        let _ = writeln!(out, "{} = {}", key(k), inline(v));
+                    }
                 }
             }
         }

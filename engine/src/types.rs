@@ -3,9 +3,11 @@
 //! A type is written as a short string (`"varchar(50)"`, `"decimal(12,2)"`) in both
 //! `models.toml` and migration files, so it serializes through `Display`/`FromStr`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A column type every dialect can map. See the mapping table in `docs/types.md`.
@@ -109,6 +111,28 @@ impl fmt::Display for ColumnType {
     }
 }
 
+/// The spellings of the types without arguments, aliases included: the one list both
+/// the parser and the JSON Schema's pattern read, so the two cannot disagree.
+const SIMPLE_SPELLINGS: &[(&str, ColumnType)] = &[
+    ("bool", ColumnType::Bool),
+    ("boolean", ColumnType::Bool),
+    ("smallint", ColumnType::SmallInt),
+    ("int", ColumnType::Int),
+    ("integer", ColumnType::Int),
+    ("bigint", ColumnType::BigInt),
+    ("real", ColumnType::Real),
+    ("float", ColumnType::Real),
+    ("double", ColumnType::Double),
+    ("text", ColumnType::Text),
+    ("bytes", ColumnType::Bytes),
+    ("date", ColumnType::Date),
+    ("time", ColumnType::Time),
+    ("datetime", ColumnType::DateTime),
+    ("timestamptz", ColumnType::TimestampTz),
+    ("uuid", ColumnType::Uuid),
+    ("json", ColumnType::Json),
+];
+
 /// Why a type string was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -159,21 +183,10 @@ impl FromStr for ColumnType {
                 })?;
             Ok(make(n))
         };
+        if let Some((_, ty)) = SIMPLE_SPELLINGS.iter().find(|(name, _)| *name == base) {
+            return simple(*ty);
+        }
         match base {
-            "bool" | "boolean" => simple(Self::Bool),
-            "smallint" => simple(Self::SmallInt),
-            "int" | "integer" => simple(Self::Int),
-            "bigint" => simple(Self::BigInt),
-            "real" | "float" => simple(Self::Real),
-            "double" => simple(Self::Double),
-            "text" => simple(Self::Text),
-            "bytes" => simple(Self::Bytes),
-            "date" => simple(Self::Date),
-            "time" => simple(Self::Time),
-            "datetime" => simple(Self::DateTime),
-            "timestamptz" => simple(Self::TimestampTz),
-            "uuid" => simple(Self::Uuid),
-            "json" => simple(Self::Json),
             "char" => length(Self::Char, "char(2)"),
             "varchar" => length(Self::Varchar, "varchar(100)"),
             "decimal" => {
@@ -210,6 +223,90 @@ impl<'de> Deserialize<'de> for ColumnType {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl ColumnType {
+    /// A regular expression for exactly the spellings [`FromStr`] accepts (any case,
+    /// whitespace anywhere, the aliases), except two range checks left to the parser:
+    /// a `decimal`'s scale at most its precision, and a length that fits a `u32`.
+    /// Only syntax that ECMA-262 (editors) and Rust's `regex` read alike.
+    pub fn spelling_pattern() -> String {
+        // The parser drops every whitespace character before it reads the type, so the
+        // pattern allows `\s*` between any two characters.
+        const GAP: &str = r"\s*";
+        let word = |w: &str| -> String {
+            w.chars()
+                .map(|c| format!("[{c}{}]", c.to_ascii_uppercase()))
+                .collect::<Vec<_>>()
+                .join(GAP)
+        };
+        let alternatives = |words: Vec<String>| format!("(?:{})", words.join("|"));
+        // `u32`/`u8` parsing takes a leading `+` and zeros.
+        let lead = format!(r"(?:\+{GAP})?(?:0{GAP})*");
+        let positive = format!("{lead}[1-9](?:{GAP}[0-9])*");
+        let precision = format!("{lead}(?:[1-5]{GAP}[0-9]|6{GAP}[0-5]|[1-9])");
+        let scale = format!("{lead}(?:[1-5]{GAP}[0-9]|6{GAP}[0-5]|[0-9])");
+
+        let simple = alternatives(SIMPLE_SPELLINGS.iter().map(|(n, _)| word(n)).collect());
+        let with = |suffix: &str| -> String {
+            let bases = Self::NAMES
+                .iter()
+                .filter_map(|n| n.strip_suffix(suffix))
+                .map(word)
+                .collect();
+            alternatives(bases)
+        };
+        let length = format!(r"{}{GAP}\({GAP}{positive}{GAP}\)", with("(n)"));
+        let decimal = format!(
+            r"{}{GAP}\({GAP}{precision}{GAP},{GAP}{scale}{GAP}\)",
+            with("(p,s)")
+        );
+        format!("^{GAP}(?:{simple}|{length}|{decimal}){GAP}$")
+    }
+
+    /// Every type name, with example arguments: what an editor offers.
+    fn examples() -> impl Iterator<Item = &'static str> {
+        Self::NAMES.iter().map(|name| match *name {
+            "decimal(p,s)" => "decimal(12,2)",
+            "char(n)" => "char(2)",
+            "varchar(n)" => "varchar(100)",
+            simple => simple,
+        })
+    }
+}
+
+/// A string: the completions an editor offers, and a pattern that accepts every
+/// spelling the parser accepts.
+impl JsonSchema for ColumnType {
+    fn schema_name() -> Cow<'static, str> {
+        "ColumnType".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let aliases: Vec<String> = SIMPLE_SPELLINGS
+            .iter()
+            .filter(|(name, _)| !Self::NAMES.contains(name))
+            .map(|(name, ty)| format!("`{name}` ({ty})"))
+            .collect();
+        let description = format!(
+            "A neutral column type: {}. Case and spaces do not matter; aliases: {}. \
+             Each dialect's spelling: docs/types.md.",
+            Self::NAMES
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            aliases.join(", "),
+        );
+        json_schema!({
+            "type": "string",
+            "description": description,
+            "anyOf": [
+                { "enum": Self::examples().collect::<Vec<_>>() },
+                { "pattern": Self::spelling_pattern() },
+            ],
+        })
     }
 }
 

@@ -182,24 +182,10 @@ mod tests {
             .iter()
             .flat_map(|case| case.operations.iter().map(Operation::kind))
             .collect();
-        let all = [
-            "create_table",
-            "drop_table",
-            "rename_table",
-            "add_column",
-            "drop_column",
-            "rename_column",
-            "alter_column",
-            "create_index",
-            "drop_index",
-            "rename_index",
-            "add_foreign_key",
-            "drop_foreign_key",
-            "add_constraint",
-            "drop_constraint",
-            "run_sql",
-        ];
-        let missing: Vec<_> = all.iter().filter(|k| !covered.contains(*k)).collect();
+        let missing: Vec<_> = Operation::KINDS
+            .iter()
+            .filter(|k| !covered.contains(*k))
+            .collect();
         assert!(missing.is_empty(), "no corpus case tests {missing:?}");
     }
 

@@ -153,7 +153,8 @@ fn fake_initial_follows_the_renames_and_drops_of_the_initial_migration() {
     let out = strata(dir.path(), &["migrate", "--fake-initial"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.contains("Applying shop.0001_initial (fake)... OK"),
+        out.stdout
+            .contains("Applying shop.0001_initial (fake)... OK"),
         "{}",
         out.stdout
     );
@@ -173,7 +174,8 @@ fn fake_initial_with_a_table_under_its_first_name_applies_and_fails_cleanly() {
     assert_eq!(out.code, 4, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("shop_item"), "{}", out.stderr);
     assert!(
-        out.stderr.contains("nothing of it was applied (rolled back)"),
+        out.stderr
+            .contains("nothing of it was applied (rolled back)"),
         "{}",
         out.stderr
     );

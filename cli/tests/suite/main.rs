@@ -15,3 +15,4 @@ mod makemigrations;
 mod project_errors;
 mod roundtrip;
 mod sqlmigrate;
+mod types_doc;

@@ -388,6 +388,10 @@ fn random_table<'a>(rng: &mut Rng, state: &'a SchemaState) -> Option<&'a TableDe
 // ---- one builder per operation kind ---------------------------------------------------
 
 const KINDS: u8 = 15;
+const _: () = assert!(
+    KINDS as usize == Operation::KINDS.len(),
+    "a new kind of operation needs a weight in WEIGHTS and a builder in `build`"
+);
 
 /// How often each kind (by number, as in `build`) is drawn. Tables are created more
 /// often than dropped so that histories grow schemas worth altering.
@@ -862,7 +866,11 @@ fn the_generator_builds_every_operation_kind() {
             state = SchemaState::new();
         }
     }
-    assert_eq!(built.len(), KINDS as usize, "built only {built:?}");
+    let missing: Vec<_> = Operation::KINDS
+        .iter()
+        .filter(|k| !built.contains(*k))
+        .collect();
+    assert!(missing.is_empty(), "never built {missing:?}");
     assert_eq!(fk_shapes.len(), 4, "built only foreign keys {fk_shapes:?}");
 }
 
