@@ -142,14 +142,16 @@ fn missing_project_and_app_folder_are_reported() {
 
 #[test]
 fn plan_is_ordered_across_apps() {
-    let out = strata(&common::tracker(), &["showmigrations", "--plan"]);
+    // A copy: the bundled example's own database is the README's to migrate.
+    let dir = common::tracker_copy("sqlite://db.sqlite3");
+    let out = strata(dir.path(), &["showmigrations", "--plan"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.stdout,
         "[ ]  auth.0001_initial\n[ ]  tracker.0001_initial\n"
     );
     let json = strata(
-        &common::tracker(),
+        dir.path(),
         &["showmigrations", "--plan", "--format", "json"],
     );
     let parsed: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
