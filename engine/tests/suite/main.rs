@@ -9,5 +9,6 @@
 mod autodetect;
 mod models;
 mod readme;
+mod rng;
 mod schema;
 mod state_roundtrip;

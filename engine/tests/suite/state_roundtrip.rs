@@ -14,56 +14,7 @@ use strata_engine::ast::*;
 use strata_engine::state::{InverseError, StateError};
 use strata_engine::{ColumnType, SchemaState};
 
-// ---- random choices -------------------------------------------------------------------
-
-/// A small deterministic generator (splitmix64): one per planned operation, seeded by
-/// proptest, so every choice of an operation derives from one shrinkable number.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).expect("a remainder below a usize fits one")
-    }
-
-    /// A number in `0..n` as another integer type: the generator's bounds are small,
-    /// so it fits.
-    fn below_as<T: TryFrom<usize>>(&mut self, n: usize) -> T {
-        let k = self.below(n);
-        T::try_from(k).unwrap_or_else(|_| panic!("{k} does not fit the type asked for"))
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        if items.is_empty() {
-            None
-        } else {
-            Some(&items[self.below(items.len())])
-        }
-    }
-
-    /// Up to `max` distinct items (at least one when there are any), in random order.
-    fn subset<T: Clone>(&mut self, items: &[T], max: usize) -> Vec<T> {
-        let mut pool = items.to_vec();
-        let want = 1 + self.below(max.min(pool.len()).max(1));
-        let mut out = Vec::new();
-        while out.len() < want && !pool.is_empty() {
-            out.push(pool.swap_remove(self.below(pool.len())));
-        }
-        out
-    }
-}
+use crate::rng::Rng;
 
 // ---- names ----------------------------------------------------------------------------
 

@@ -12,43 +12,9 @@ use strata_engine::ast::*;
 use strata_engine::autodetect::{self, AutodetectError, Decisions};
 use strata_engine::{ColumnType, SchemaState};
 
+use crate::rng::Rng;
+
 use super::support::{diff_checked, with_one_off_defaults, Origins};
-
-/// splitmix64: every choice of one operation derives from one shrinkable seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n.max(1) as u64).expect("a remainder below a usize fits one")
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        (!items.is_empty()).then(|| &items[self.below(items.len())])
-    }
-
-    /// 1..=max distinct items.
-    fn subset<T: Clone>(&mut self, items: &[T], max: usize) -> Vec<T> {
-        let mut pool = items.to_vec();
-        let want = 1 + self.below(max.min(pool.len()));
-        let mut out = Vec::new();
-        while out.len() < want && !pool.is_empty() {
-            out.push(pool.swap_remove(self.below(pool.len())));
-        }
-        out
-    }
-}
 
 /// Names of one phase: `t…`/`c…`/`o…` for the old schema, `n…` for the new one.
 struct Names {
