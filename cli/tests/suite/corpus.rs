@@ -399,7 +399,9 @@ fn database_dump(db: &TestDb) -> Option<BTreeMap<String, String>> {
         let mut d = db.connect().await;
         let mut dump = BTreeMap::new();
         let schema = d.introspect().await.expect("introspect the test database");
-        dump.insert("(schema)".to_string(), format!("{schema:?}"));
+        for (name, table) in &schema.tables {
+            dump.insert(format!("table {name}"), format!("{table:?}"));
+        }
         for table in d.table_names().await.expect("list tables") {
             let sql = format!("SELECT * FROM {}", quote(&table));
             let mut rows: Vec<String> = d
