@@ -51,6 +51,9 @@ pub struct RenameCandidate {
     pub to: String,
     /// How alike the two are, in `0.0..=1.0`; candidates are listed best first.
     pub score: f64,
+    /// For a column renamed *and* changed: what else changes (`type varchar(50) ->
+    /// varchar(80), now NOT NULL`), which an accepted rename alters after renaming.
+    pub change: Option<String>,
 }
 
 impl fmt::Display for RenameCandidate {
@@ -58,7 +61,11 @@ impl fmt::Display for RenameCandidate {
         match self.kind {
             RenameKind::Table => write!(f, "table {} to {}", self.from, self.to),
             RenameKind::Column => {
-                write!(f, "column {}.{} to {}", self.table, self.from, self.to)
+                write!(f, "column {}.{} to {}", self.table, self.from, self.to)?;
+                match &self.change {
+                    Some(change) => write!(f, " (and changed: {change})"),
+                    None => Ok(()),
+                }
             }
         }
     }

@@ -7,6 +7,8 @@
 use std::io::{BufRead, Write};
 
 use crate::ast::DefaultValue;
+use crate::data_loss::DataLoss;
+use crate::migration::MigrationKey;
 use crate::autodetect::{self, AutodetectError, Decisions, RenameCandidate, RenameKind};
 use crate::models::Models;
 use crate::state::{default_fits, SchemaState};
@@ -31,6 +33,9 @@ pub trait Questioner {
 
     /// The value existing rows get for `column`; `None`: no answer.
     fn ask_default(&mut self, column: &NewColumn<'_>) -> std::io::Result<Option<DefaultValue>>;
+
+    /// Whether to write migrations that destroy data: `losses` by migration.
+    fn confirm_data_loss(&mut self, losses: &[(MigrationKey, DataLoss)]) -> std::io::Result<bool>;
 }
 
 /// Never asks: open questions are an error listing them all.
@@ -48,6 +53,10 @@ impl Questioner for NonInteractive {
 
     fn ask_default(&mut self, _: &NewColumn<'_>) -> std::io::Result<Option<DefaultValue>> {
         Ok(None)
+    }
+
+    fn confirm_data_loss(&mut self, _: &[(MigrationKey, DataLoss)]) -> std::io::Result<bool> {
+        Ok(false)
     }
 }
 
@@ -75,8 +84,15 @@ impl<R: BufRead, W: Write> Questioner for Interactive<'_, R, W> {
     }
 
     fn ask_rename(&mut self, candidate: &RenameCandidate) -> std::io::Result<bool> {
+        // A changed column is renamed, then altered: the question says what else
+        // changes, as declining it means dropping the column and its data.
+        let change = candidate
+            .change
+            .as_ref()
+            .map(|c| format!(" (and changed: {c})"))
+            .unwrap_or_default();
         let question = format!(
-            "Was {} renamed to {}? [y/N] ",
+            "Was {} renamed to {}{change}? [y/N] ",
             rename_label(candidate, self.models),
             candidate.to
         );
@@ -99,6 +115,13 @@ impl<R: BufRead, W: Write> Questioner for Interactive<'_, R, W> {
                 None => writeln!(self.output, "That is not a {ty} literal; try again.")?,
             }
         }
+    }
+
+    fn confirm_data_loss(&mut self, losses: &[(MigrationKey, DataLoss)]) -> std::io::Result<bool> {
+        for (key, loss) in losses {
+            writeln!(self.output, "{key} {loss}.")?;
+        }
+        Ok(self.ask("Continue? [y/N] ")?.eq_ignore_ascii_case("y"))
     }
 }
 
