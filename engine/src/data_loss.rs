@@ -35,9 +35,9 @@ pub enum DataLoss {
 impl fmt::Display for DataLoss {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DataLoss::Table { table } => write!(f, "drops table {table} and its data"),
+            DataLoss::Table { table } => write!(f, "drops data: table {table} and its rows"),
             DataLoss::Column { table, column } => {
-                write!(f, "drops column {table}.{column} and its data")
+                write!(f, "drops data: column {table}.{column} and its values")
             }
             DataLoss::Narrowing {
                 table,
@@ -46,7 +46,7 @@ impl fmt::Display for DataLoss {
                 to,
             } => write!(
                 f,
-                "narrows {table}.{column} from {from} to {to}: values that do not fit stop the migration"
+                "narrows {table}.{column} from {from} to {to}: data that does not fit stops the migration"
             ),
         }
     }
@@ -117,9 +117,7 @@ fn narrows(from: ColumnType, to: ColumnType) -> bool {
                 scale: s2,
             },
         ) => s2 < s1 || p2.saturating_sub(s2) < p1.saturating_sub(s1),
-        (T::Real, T::Double) | (T::SmallInt, T::Real | T::Double) | (T::Int, T::Double) => {
-            false
-        }
+        (T::Real, T::Double) | (T::SmallInt, T::Real | T::Double) | (T::Int, T::Double) => false,
         (T::Date, T::DateTime | T::TimestampTz) | (T::DateTime, T::TimestampTz) => false,
         _ => true,
     }
@@ -156,6 +154,65 @@ fn int_digits(ty: ColumnType) -> u32 {
 mod tests {
     use super::*;
 
+    fn op(text: &str) -> Operation {
+        toml::from_str(text).expect("an operation")
+    }
+
+    #[test]
+    fn drops_and_narrowing_destroy_data_forward_and_creations_when_undone() {
+        let create = op(r#"
+kind = "create_table"
+name = "item"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }, { name = "name", type = "varchar(50)" }]
+"#);
+        let empty = SchemaState::new();
+        assert_eq!(create.destroys_data(&empty), None);
+        assert_eq!(
+            create.undo_destroys_data(&empty),
+            Some(DataLoss::Table {
+                table: "item".into()
+            })
+        );
+        let mut state = empty.clone();
+        state.apply(&create).unwrap();
+        let add = op(r#"
+kind = "add_column"
+table = "item"
+column = { name = "note", type = "text", null = true }
+"#);
+        assert_eq!(add.destroys_data(&state), None);
+        assert_eq!(
+            add.undo_destroys_data(&state).map(|l| l.to_string()),
+            Some("drops data: column item.note and its values".into())
+        );
+        let drop = op("kind = \"drop_column\"\ntable = \"item\"\ncolumn = \"name\"\n");
+        assert_eq!(
+            drop.destroys_data(&state),
+            Some(DataLoss::Column {
+                table: "item".into(),
+                column: "name".into()
+            })
+        );
+        // Undoing a drop adds the column back: nothing is lost by that.
+        assert_eq!(drop.undo_destroys_data(&state), None);
+        let alter = |ty: &str| {
+            op(&format!(
+                "kind = \"alter_column\"\ntable = \"item\"\ncolumn = \"name\"\ntype = \"{ty}\"\n"
+            ))
+        };
+        assert!(matches!(
+            alter("varchar(10)").destroys_data(&state),
+            Some(DataLoss::Narrowing { .. })
+        ));
+        assert_eq!(alter("varchar(80)").destroys_data(&state), None);
+        // Widening is undone by narrowing back.
+        assert!(alter("varchar(80)").undo_destroys_data(&state).is_some());
+        let not_null =
+            op("kind = \"alter_column\"\ntable = \"item\"\ncolumn = \"name\"\nnull = true\n");
+        assert_eq!(not_null.destroys_data(&state), None);
+    }
+
     #[test]
     fn widening_keeps_data_and_narrowing_does_not() {
         use ColumnType as T;
@@ -163,8 +220,23 @@ mod tests {
             (T::Varchar(10), T::Varchar(20)),
             (T::Varchar(10), T::Text),
             (T::SmallInt, T::BigInt),
-            (T::Int, T::Decimal { precision: 12, scale: 2 }),
-            (T::Decimal { precision: 10, scale: 2 }, T::Decimal { precision: 12, scale: 2 }),
+            (
+                T::Int,
+                T::Decimal {
+                    precision: 12,
+                    scale: 2,
+                },
+            ),
+            (
+                T::Decimal {
+                    precision: 10,
+                    scale: 2,
+                },
+                T::Decimal {
+                    precision: 12,
+                    scale: 2,
+                },
+            ),
             (T::Date, T::DateTime),
             (T::Int, T::Varchar(11)),
         ];
@@ -175,9 +247,33 @@ mod tests {
             (T::Varchar(100), T::Varchar(2)),
             (T::Text, T::Varchar(200)),
             (T::BigInt, T::Int),
-            (T::Decimal { precision: 12, scale: 2 }, T::Decimal { precision: 10, scale: 2 }),
-            (T::Decimal { precision: 12, scale: 4 }, T::Decimal { precision: 14, scale: 2 }),
-            (T::Decimal { precision: 5, scale: 1 }, T::BigInt),
+            (
+                T::Decimal {
+                    precision: 12,
+                    scale: 2,
+                },
+                T::Decimal {
+                    precision: 10,
+                    scale: 2,
+                },
+            ),
+            (
+                T::Decimal {
+                    precision: 12,
+                    scale: 4,
+                },
+                T::Decimal {
+                    precision: 14,
+                    scale: 2,
+                },
+            ),
+            (
+                T::Decimal {
+                    precision: 5,
+                    scale: 1,
+                },
+                T::BigInt,
+            ),
             (T::DateTime, T::Date),
             (T::Double, T::Real),
             (T::Text, T::Int),

@@ -10,11 +10,11 @@ use strata_engine::ast::DefaultValue;
 use strata_engine::autodetect::{
     AcceptedRename, AutodetectError, Decisions, RenameCandidate, RenameKind,
 };
+use strata_engine::data_loss::DataLoss;
+use strata_engine::graph::Graph;
 use strata_engine::makemigrations::questioner::{
     self, rename_label, Interactive, NonInteractive, QuestionError, Questioner,
 };
-use strata_engine::data_loss::DataLoss;
-use strata_engine::graph::Graph;
 use strata_engine::makemigrations::{self, MakeError, Planned, Request};
 use strata_engine::migration::MigrationKey;
 use strata_engine::models;
@@ -201,7 +201,10 @@ fn lock_project(project: &Project) -> Result<std::fs::File, CliError> {
 /// (a reader never sees half a file; an existing one is never replaced).
 fn write_new_file(path: &std::path::Path, text: &str) -> Result<(), CliError> {
     let failed = |e: std::io::Error| {
-        CliError::Usage(format!("{}: cannot write the migration: {e}", path.display()))
+        CliError::Usage(format!(
+            "{}: cannot write the migration: {e}",
+            path.display()
+        ))
     };
     let dir = path.parent().unwrap_or_else(|| std::path::Path::new("."));
     std::fs::create_dir_all(dir).map_err(failed)?;
@@ -243,7 +246,9 @@ fn destructive_help(losses: &[(MigrationKey, DataLoss)], asked: bool) -> String 
     }
     text.push_str("confirm on a terminal, or non-interactively:\n");
     text.push_str("  strata makemigrations --allow-destructive\n");
-    text.push_str("(a field or model that was renamed keeps its data: answer with --rename instead)");
+    text.push_str(
+        "(a field or model that was renamed keeps its data: answer with --rename instead)",
+    );
     text
 }
 

@@ -111,9 +111,8 @@ fn table_candidates(old: &SchemaState, new: &SchemaState) -> Vec<RenameCandidate
 // Both counts are column counts, far below 2^52: they convert to `f64` exactly.
 #[allow(clippy::cast_precision_loss)]
 fn column_overlap(a: &TableDef, b: &TableDef) -> f64 {
-    let names = |t: &TableDef| -> BTreeSet<String> {
-        t.columns.iter().map(|c| c.name.clone()).collect()
-    };
+    let names =
+        |t: &TableDef| -> BTreeSet<String> { t.columns.iter().map(|c| c.name.clone()).collect() };
     let union = names(a).union(&names(b)).count();
     if union == 0 {
         return 0.0;
@@ -220,7 +219,14 @@ fn column_change(from: &ColumnDef, to: &ColumnDef) -> Option<String> {
         parts.push(format!("type {} -> {}", from.ty, to.ty));
     }
     if from.null != to.null {
-        parts.push(if to.null { "now nullable" } else { "now NOT NULL" }.to_string());
+        parts.push(
+            if to.null {
+                "now nullable"
+            } else {
+                "now NOT NULL"
+            }
+            .to_string(),
+        );
     }
     if from.default != to.default {
         let shown = |d: &Option<DefaultValue>| match d {

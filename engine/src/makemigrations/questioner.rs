@@ -7,9 +7,9 @@
 use std::io::{BufRead, Write};
 
 use crate::ast::DefaultValue;
+use crate::autodetect::{self, AutodetectError, Decisions, RenameCandidate, RenameKind};
 use crate::data_loss::DataLoss;
 use crate::migration::MigrationKey;
-use crate::autodetect::{self, AutodetectError, Decisions, RenameCandidate, RenameKind};
 use crate::models::Models;
 use crate::state::{default_fits, SchemaState};
 use crate::types::ColumnType;
