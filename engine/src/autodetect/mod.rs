@@ -200,6 +200,17 @@ pub fn open_renames(
     renames::unresolved(old, new, &renames::Renames::lenient(old, new, decisions))
 }
 
+/// Refuses accepted renames that do not fit (a name on the wrong side, a name used
+/// twice): a mistyped answer is reported, never ignored while its question stays
+/// open.
+pub fn check_renames(
+    old: &SchemaState,
+    new: &SchemaState,
+    decisions: &Decisions,
+) -> Result<(), AutodetectError> {
+    renames::Renames::validated(old, new, decisions).map(|_| ())
+}
+
 /// Columns added NOT NULL without a default to a table that already exists (by its
 /// new name), for which `decisions` holds no one-off default yet. Renames are taken
 /// from `decisions`; resolve them first.

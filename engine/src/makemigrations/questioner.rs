@@ -152,6 +152,7 @@ pub fn decide(
     mut decisions: Decisions,
     questioner: &mut dyn Questioner,
 ) -> Result<Decisions, QuestionError> {
+    autodetect::check_renames(old, new, &decisions)?;
     if !decisions.no_rename {
         let open = autodetect::open_renames(old, new, &decisions);
         if !open.is_empty() && !questioner.can_ask() {
