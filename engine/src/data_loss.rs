@@ -117,8 +117,11 @@ fn narrows(from: ColumnType, to: ColumnType) -> bool {
                 scale: s2,
             },
         ) => s2 < s1 || p2.saturating_sub(s2) < p1.saturating_sub(s1),
-        (T::Real, T::Double) | (T::SmallInt, T::Real | T::Double) | (T::Int, T::Double) => false,
-        (T::Date, T::DateTime | T::TimestampTz) | (T::DateTime, T::TimestampTz) => false,
+        // Floats hold the smaller integers exactly; dates fit in timestamps.
+        (T::Real | T::Int, T::Double)
+        | (T::SmallInt, T::Real | T::Double)
+        | (T::Date, T::DateTime | T::TimestampTz)
+        | (T::DateTime, T::TimestampTz) => false,
         _ => true,
     }
 }
