@@ -285,6 +285,54 @@ mod tests {
     }
 
     #[test]
+    fn a_rename_answer_that_does_not_fit_is_refused_before_any_question() {
+        let (models, old, new) = renamed_and_added();
+        let typo = Decisions::default().rename_column("shop_item", "name", "titel");
+        let mut questioner = interactive(&models, "y\n0\n");
+        let error = decide(&old, &new, typo, &mut questioner).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                QuestionError::Unanswered(AutodetectError::InvalidRename { .. })
+            ),
+            "{error:?}"
+        );
+        assert!(questioner.output.is_empty(), "nothing was asked");
+    }
+
+    #[test]
+    fn data_loss_is_listed_then_confirmed_only_by_yes() {
+        let (models, _, _) = renamed_and_added();
+        let losses = [(
+            MigrationKey::new("shop", "0002_remove_item_name"),
+            DataLoss::Column {
+                table: "shop_item".into(),
+                column: "name".into(),
+            },
+        )];
+        assert!(!NonInteractive.confirm_data_loss(&losses).unwrap());
+        for (answer, confirmed) in [
+            ("y\n", true),
+            ("Y\n", true),
+            ("n\n", false),
+            ("\n", false),
+            ("yes please\n", false),
+        ] {
+            let mut questioner = interactive(&models, answer);
+            assert_eq!(
+                questioner.confirm_data_loss(&losses).unwrap(),
+                confirmed,
+                "{answer:?}"
+            );
+            let asked = String::from_utf8(questioner.output).unwrap();
+            assert_eq!(
+                asked,
+                "shop.0002_remove_item_name drops data: column shop_item.name and its values.\nContinue? [y/N] "
+            );
+        }
+    }
+
+    #[test]
     fn a_declined_rename_is_a_drop_and_an_add_and_no_answer_is_refused() {
         let (models, old, new) = renamed_and_added();
         let mut questioner = interactive(&models, "n\n\n");
