@@ -151,6 +151,16 @@ impl Project {
         self.apps.iter().flat_map(|a| a.migrations.iter())
     }
 
+    /// An error about a setting's value, found after loading (a URL no backend
+    /// takes, a name too long for the server), naming where the value came from.
+    pub fn setting_error(&self, key: &str, message: String) -> ProjectError {
+        ProjectError::Value {
+            key: key.to_string(),
+            origin: self.origins.of(key).clone(),
+            message,
+        }
+    }
+
     /// `path` if it is inside the project folder once symlinks are resolved: every
     /// file strata writes goes through this.
     pub fn writable(&self, path: &Path) -> Result<PathBuf, ProjectError> {
