@@ -61,7 +61,9 @@ impl Color {
             Color::Always => true,
             Color::Never => false,
             Color::Auto if set("NO_COLOR") => false,
-            Color::Auto if set("CLICOLOR_FORCE") && var("CLICOLOR_FORCE").as_deref() != Some("0") => {
+            Color::Auto
+                if set("CLICOLOR_FORCE") && var("CLICOLOR_FORCE").as_deref() != Some("0") =>
+            {
                 true
             }
             Color::Auto => is_terminal,

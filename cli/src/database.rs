@@ -2,8 +2,8 @@
 
 use strata_engine::dialect::driver::{redact_url, Driver};
 use strata_engine::error::Category;
-use strata_engine::Dialect;
 use strata_engine::executor::Options;
+use strata_engine::Dialect;
 
 use crate::context::Context;
 use crate::error::CliError;

@@ -281,13 +281,26 @@ fn empty_writes_a_migration_to_edit_by_hand() {
     copy_dir(&tracker(), dir.path());
     // A name becomes part of a file name: an identifier, as Django requires.
     for bad in ["seed data", "../../escape", "seed-data", "2fa"] {
-        let out = strata(dir.path(), &["makemigrations", "tracker", "--empty", "--name", bad]);
+        let out = strata(
+            dir.path(),
+            &["makemigrations", "tracker", "--empty", "--name", bad],
+        );
         assert_eq!(out.code, 2, "--name {bad}: {}", out.stderr);
-        assert!(out.stderr.contains("is not an identifier"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("is not an identifier"),
+            "{}",
+            out.stderr
+        );
     }
     let out = strata(
         dir.path(),
-        &["makemigrations", "tracker", "--empty", "--name", "seed_data"],
+        &[
+            "makemigrations",
+            "tracker",
+            "--empty",
+            "--name",
+            "seed_data",
+        ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let text = std::fs::read_to_string(

@@ -275,12 +275,16 @@ impl Layers {
 
 /// serde's message, with an example of the one type it does not make obvious.
 fn explain(message: &str) -> String {
-    let message = message.trim();
-    if message.ends_with("expected a duration") {
-        format!("{message} such as \"60s\", \"2m\" or \"1h 30m\"")
-    } else {
-        message.to_string()
+    let mut message = message.trim().to_string();
+    // serde names the Rust struct a table deserializes into; the user wrote TOML.
+    if let Some(at) = message.find("expected struct ") {
+        message.truncate(at);
+        message.push_str("expected a table");
     }
+    if message.ends_with("expected a duration") {
+        message.push_str(" such as \"60s\", \"2m\" or \"1h 30m\"");
+    }
+    message
 }
 
 /// `("[env.prod.database]", "url")` for `env.prod.database.url`; an array element
@@ -333,7 +337,10 @@ fn unknown_key(path: &Path, text: &str, u: &Unknown) -> FileError {
     let home = SECTIONS
         .iter()
         .find(|(_, kind)| kind.fields().unwrap_or_default().contains(&u.key.as_str()));
-    let is_section = Table::Top.fields().unwrap_or_default().contains(&u.key.as_str());
+    let is_section = Table::Top
+        .fields()
+        .unwrap_or_default()
+        .contains(&u.key.as_str());
     if is_section && u.kind != Table::Top {
         message.push_str(&format!(
             "; `{}` is a section of its own, but a key after a [header] belongs to the [{}] header above it",
@@ -346,7 +353,11 @@ fn unknown_key(path: &Path, text: &str, u: &Unknown) -> FileError {
             table.pop();
         }
         table.push((*section).to_string());
-        message.push_str(&format!("; `{}` belongs in {}", u.key, section_label(&table)));
+        message.push_str(&format!(
+            "; `{}` belongs in {}",
+            u.key,
+            section_label(&table)
+        ));
     } else {
         message.push_str(&did_you_mean(&u.key, known.iter().copied()));
     }

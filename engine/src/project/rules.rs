@@ -23,7 +23,10 @@ pub fn check_identifier(name: &str) -> Result<(), String> {
         if c.is_ascii() {
             format!("contains `{}`", c.escape_default())
         } else {
-            format!("contains `{c}` (U+{:04X}, not an ASCII letter)", u32::from(c))
+            format!(
+                "contains `{c}` (U+{:04X}, not an ASCII letter)",
+                u32::from(c)
+            )
         }
     } else {
         return Ok(());
@@ -58,15 +61,20 @@ pub(super) fn check_settings(
     }
     for (i, app) in apps.iter().enumerate() {
         let key = format!("project.apps.{i}");
-        check_identifier(app).map_err(|e| at(&key, format!("app name {e} (like a Django app label)")))?;
+        check_identifier(app)
+            .map_err(|e| at(&key, format!("app name {e} (like a Django app label)")))?;
         if apps[..i].contains(app) {
             return Err(at(&key, format!("app `{app}` is listed twice in apps")));
         }
     }
     check_identifier(&settings.database.history_table)
         .map_err(|e| at("database.history_table", format!("history_table {e}")))?;
-    check_relative(&settings.project.apps_dir)
-        .map_err(|e| at("project.apps_dir", format!("apps_dir `{}` {e}", settings.project.apps_dir)))?;
+    check_relative(&settings.project.apps_dir).map_err(|e| {
+        at(
+            "project.apps_dir",
+            format!("apps_dir `{}` {e}", settings.project.apps_dir),
+        )
+    })?;
     Ok(())
 }
 
@@ -79,7 +87,9 @@ fn check_relative(dir: &str) -> Result<(), String> {
                 return Err("is an absolute path; it must be a folder inside the project".into())
             }
             Component::ParentDir if depth == 0 => {
-                return Err("leads outside the project folder (`..`); it must stay inside it".into())
+                return Err(
+                    "leads outside the project folder (`..`); it must stay inside it".into(),
+                )
             }
             Component::ParentDir => depth -= 1,
             Component::Normal(_) => depth += 1,
@@ -163,12 +173,7 @@ pub(super) struct Inside<'a> {
 }
 
 impl<'a> Inside<'a> {
-    pub(super) fn new(
-        root: &'a Path,
-        path: &'a Path,
-        text: &'a str,
-        origins: &'a Origins,
-    ) -> Self {
+    pub(super) fn new(root: &'a Path, path: &'a Path, text: &'a str, origins: &'a Origins) -> Self {
         Self {
             root,
             path,

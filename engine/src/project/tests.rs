@@ -73,16 +73,28 @@ fn layers_apply_in_documented_order() {
         "STRATA_ENV" => Some("production".to_string()),
         _ => None,
     };
-    let s = load_settings(dir.path(), &Overrides::default(), env).unwrap().settings;
-    assert_eq!(s.database.url, "mysql://specific", "STRATA_ beats the section");
-    assert_eq!(s.database.lock_timeout, Duration::from_secs(5), "STRATA_ENV selects");
+    let s = load_settings(dir.path(), &Overrides::default(), env)
+        .unwrap()
+        .settings;
+    assert_eq!(
+        s.database.url, "mysql://specific",
+        "STRATA_ beats the section"
+    );
+    assert_eq!(
+        s.database.lock_timeout,
+        Duration::from_secs(5),
+        "STRATA_ENV selects"
+    );
 
     let flag = Overrides {
         database_url: Some("sqlite://flag.sqlite3".into()),
         ..Default::default()
     };
     let s = load_settings(dir.path(), &flag, env).unwrap().settings;
-    assert_eq!(s.database.url, "sqlite://flag.sqlite3", "flags beat everything");
+    assert_eq!(
+        s.database.url, "sqlite://flag.sqlite3",
+        "flags beat everything"
+    );
 }
 
 #[test]
@@ -90,8 +102,14 @@ fn an_explicit_env_beats_an_inherited_database_url() {
     let dir = project(FILE);
     let inherited = |k: &str| (k == "DATABASE_URL").then(|| "postgres://inherited/x".to_string());
     let s = load_settings(dir.path(), &Overrides::default(), inherited).unwrap();
-    assert_eq!(s.settings.database.url, "postgres://inherited/x", "beats the file");
-    assert_eq!(*s.origins.of("database.url"), Origin::EnvVar("DATABASE_URL".into()));
+    assert_eq!(
+        s.settings.database.url, "postgres://inherited/x",
+        "beats the file"
+    );
+    assert_eq!(
+        *s.origins.of("database.url"),
+        Origin::EnvVar("DATABASE_URL".into())
+    );
 
     let prod = Overrides {
         env: Some("production".into()),
@@ -109,8 +127,14 @@ fn an_explicit_env_beats_an_inherited_database_url() {
         _ => None,
     };
     let s = load_settings(dir.path(), &Overrides::default(), by_var).unwrap();
-    assert_eq!(s.settings.database.url, "postgres://app@db/app", "STRATA_ENV is as explicit");
-    assert!(s.origins.database_source().starts_with("database from STRATA_ENV=production ("));
+    assert_eq!(
+        s.settings.database.url, "postgres://app@db/app",
+        "STRATA_ENV is as explicit"
+    );
+    assert!(s
+        .origins
+        .database_source()
+        .starts_with("database from STRATA_ENV=production ("));
 
     // The flag picks the section even when STRATA_ENV names another.
     let other = |k: &str| (k == "STRATA_ENV").then(|| "nowhere".to_string());
@@ -162,16 +186,79 @@ fn broken_config_is_located() {
 #[test]
 fn unknown_sections_and_keys_are_located_with_a_suggestion() {
     let cases: &[(&str, usize, usize, &[&str])] = &[
-        ("[project]\napps = [\"a\"]\n[databse]\nurl = \"x\"\n", 3, 2, &["unknown section `databse`", "did you mean `database`?"]),
-        ("[project]\napps = [\"a\"]\n[database]\nuri = \"x\"\n", 4, 1, &["unknown key `uri` in [database]", "did you mean `url`?", "`history_table`"]),
-        ("[project]\napps = [\"a\"]\napp_dir = \"x\"\n", 3, 1, &["unknown key `app_dir` in [project]", "did you mean `apps_dir`?"]),
-        ("url = \"x\"\n[project]\napps = [\"a\"]\n", 1, 1, &["unknown section `url`", "`url` belongs in [database]"]),
-        ("[project]\napps = [\"a\"]\nurl = \"x\"\n", 3, 1, &["unknown key `url` in [project]", "belongs in [database]"]),
-        ("[project]\napps = [\"a\"]\n[env.prod.databse]\nurl = \"x\"\n", 3, 11, &["unknown key `databse` in [env.prod]", "did you mean `database`?"]),
-        ("[project]\napps = [\"a\"]\n[env.prod.database]\nlock_timout = \"1s\"\n", 4, 1, &["in [env.prod.database]", "did you mean `lock_timeout`?"]),
-        ("database = { uri = \"x\" }\n[project]\napps = [\"a\"]\n", 1, 14, &["unknown key `uri` in [database]"]),
-        ("[project]\napps = [\"a\"]\ndatabase = { url = \"x\" }\n", 3, 1, &["unknown key `database` in [project]", "belongs to the [project] header above it"]),
-        ("[project]\napps = [\"a\"]\n[env.prod]\nurl = \"x\"\n", 4, 1, &["in [env.prod]", "belongs in [env.prod.database]"]),
+        (
+            "[project]\napps = [\"a\"]\n[databse]\nurl = \"x\"\n",
+            3,
+            2,
+            &["unknown section `databse`", "did you mean `database`?"],
+        ),
+        (
+            "[project]\napps = [\"a\"]\n[database]\nuri = \"x\"\n",
+            4,
+            1,
+            &[
+                "unknown key `uri` in [database]",
+                "did you mean `url`?",
+                "`history_table`",
+            ],
+        ),
+        (
+            "[project]\napps = [\"a\"]\napp_dir = \"x\"\n",
+            3,
+            1,
+            &[
+                "unknown key `app_dir` in [project]",
+                "did you mean `apps_dir`?",
+            ],
+        ),
+        (
+            "url = \"x\"\n[project]\napps = [\"a\"]\n",
+            1,
+            1,
+            &["unknown section `url`", "`url` belongs in [database]"],
+        ),
+        (
+            "[project]\napps = [\"a\"]\nurl = \"x\"\n",
+            3,
+            1,
+            &["unknown key `url` in [project]", "belongs in [database]"],
+        ),
+        (
+            "[project]\napps = [\"a\"]\n[env.prod.databse]\nurl = \"x\"\n",
+            3,
+            11,
+            &[
+                "unknown key `databse` in [env.prod]",
+                "did you mean `database`?",
+            ],
+        ),
+        (
+            "[project]\napps = [\"a\"]\n[env.prod.database]\nlock_timout = \"1s\"\n",
+            4,
+            1,
+            &["in [env.prod.database]", "did you mean `lock_timeout`?"],
+        ),
+        (
+            "database = { uri = \"x\" }\n[project]\napps = [\"a\"]\n",
+            1,
+            14,
+            &["unknown key `uri` in [database]"],
+        ),
+        (
+            "[project]\napps = [\"a\"]\ndatabase = { url = \"x\" }\n",
+            3,
+            1,
+            &[
+                "unknown key `database` in [project]",
+                "belongs to the [project] header above it",
+            ],
+        ),
+        (
+            "[project]\napps = [\"a\"]\n[env.prod]\nurl = \"x\"\n",
+            4,
+            1,
+            &["in [env.prod]", "belongs in [env.prod.database]"],
+        ),
     ];
     for (text, line, column, needles) in cases {
         let (l, c, message) = located(text);
@@ -196,9 +283,21 @@ fn a_key_added_to_the_structs_is_known_without_a_list() {
 fn wrong_values_name_the_key_and_the_line() {
     let cases: &[(&str, usize, &[&str])] = &[
         ("[project]\napps = \"jobs\"\n", 2, &["`apps` in [project]"]),
-        ("[project]\napps = [\"a\"]\n[database]\nurl = 5\n", 4, &["`url` in [database]"]),
-        ("[project]\napps = [\"a\"]\n[database]\nlock_timeout = \"fast\"\n", 4, &["`lock_timeout` in [database]"]),
-        ("[project]\napps = [\"a\"]\n[env.ci.database]\nlock_timeout = 5\n", 4, &["`lock_timeout` in [env.ci.database]"]),
+        (
+            "[project]\napps = [\"a\"]\n[database]\nurl = 5\n",
+            4,
+            &["`url` in [database]"],
+        ),
+        (
+            "[project]\napps = [\"a\"]\n[database]\nlock_timeout = \"fast\"\n",
+            4,
+            &["`lock_timeout` in [database]"],
+        ),
+        (
+            "[project]\napps = [\"a\"]\n[env.ci.database]\nlock_timeout = 5\n",
+            4,
+            &["`lock_timeout` in [env.ci.database]"],
+        ),
         ("[project]\napps = [\"a\", 3]\n", 2, &["[project]"]),
         ("project = 1\n", 1, &["project"]),
     ];
@@ -221,7 +320,11 @@ fn wrong_values_from_the_environment_name_the_variable() {
     };
     assert_eq!(key, "database.lock_timeout");
     assert_eq!(*origin, Origin::EnvVar("STRATA_LOCK_TIMEOUT".into()));
-    assert!(err.to_string().contains("environment variable STRATA_LOCK_TIMEOUT"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("environment variable STRATA_LOCK_TIMEOUT"),
+        "{err}"
+    );
 
     let var = |k: &str| (k == "STRATA_HISTORY_TABLE").then(|| "bad-name".to_string());
     let err = load_settings(dir.path(), &Overrides::default(), var).unwrap_err();
@@ -233,9 +336,17 @@ fn wrong_values_from_the_environment_name_the_variable() {
 
 #[test]
 fn no_apps_is_refused_with_what_to_add() {
-    for text in ["", "# nothing\n", "[database]\nurl = \"sqlite://x\"\n", "[project]\n"] {
+    for text in [
+        "",
+        "# nothing\n",
+        "[database]\nurl = \"sqlite://x\"\n",
+        "[project]\n",
+    ] {
         let err = load(text).unwrap_err();
-        assert!(matches!(err, ProjectError::NoApps { .. }), "{text:?}: {err:?}");
+        assert!(
+            matches!(err, ProjectError::NoApps { .. }),
+            "{text:?}: {err:?}"
+        );
         assert!(err.to_string().contains("apps = [\"myapp\"]"), "{err}");
     }
     let (line, column, message) = located("[project]\napps = []\n");
@@ -330,4 +441,3 @@ fn root_is_found_upward() {
         dir.path().canonicalize().unwrap()
     );
 }
-
