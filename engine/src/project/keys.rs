@@ -144,25 +144,24 @@ fn walk_table(
             });
         }
         path.push(key.to_string());
-        match (kind.child(key), item.as_table_like()) {
-            (Some(child), Some(inner)) => walk_table(inner, child, path, leaves)?,
-            _ => {
-                let value_span = item.span().unwrap_or_else(|| key_span.clone());
-                if let Some(array) = item.as_array() {
-                    for (i, element) in array.iter().enumerate() {
-                        let mut element_path = path.clone();
-                        element_path.push(i.to_string());
-                        leaves.push(Leaf {
-                            path: element_path,
-                            value_span: element.span().unwrap_or_else(|| value_span.clone()),
-                        });
-                    }
+        if let (Some(child), Some(inner)) = (kind.child(key), item.as_table_like()) {
+            walk_table(inner, child, path, leaves)?;
+        } else {
+            let value_span = item.span().unwrap_or_else(|| key_span.clone());
+            if let Some(array) = item.as_array() {
+                for (i, element) in array.iter().enumerate() {
+                    let mut element_path = path.clone();
+                    element_path.push(i.to_string());
+                    leaves.push(Leaf {
+                        path: element_path,
+                        value_span: element.span().unwrap_or_else(|| value_span.clone()),
+                    });
                 }
-                leaves.push(Leaf {
-                    path: path.clone(),
-                    value_span,
-                });
             }
+            leaves.push(Leaf {
+                path: path.clone(),
+                value_span,
+            });
         }
         path.pop();
     }

@@ -7,6 +7,8 @@
 //! `.env`), while `--env`/`STRATA_ENV` is a deliberate choice of strata's user;
 //! `STRATA_*` variables are strata's own and as deliberate as the section.
 
+// `write!` into a String, which cannot fail.
+use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -55,7 +57,7 @@ pub fn load_settings(
     let file = File::read(&path, &text)?;
     let mut layers = Layers::default();
 
-    layers.apply_file(&file, &file.table, &[])?;
+    layers.apply_file(&file, &file.table, &[]);
     layers.apply_value("database", "url", env_var("DATABASE_URL"), || {
         Origin::EnvVar("DATABASE_URL".into())
     })?;
@@ -68,7 +70,7 @@ pub fn load_settings(
     };
     if let Some((name, chosen_by)) = selected {
         let section = file.env_section(&name, chosen_by)?;
-        layers.apply_file(&file, section, &["env".into(), name.clone()])?;
+        layers.apply_file(&file, section, &["env".into(), name.clone()]);
         layers.origins.env = Some(SelectedEnv {
             name,
             chosen_by: chosen_by.into(),
@@ -177,7 +179,7 @@ impl<'a> File<'a> {
                 let (table, key) = name_of(&leaf.path);
                 format!("`{key}` in {table}: {message}")
             }
-            None => message.to_string(),
+            None => message,
         };
         located(self.path, self.text, span.start, message)
     }
@@ -193,12 +195,7 @@ struct Layers {
 impl Layers {
     /// The `[project]` and `[database]` of `layer` (the file, or an `[env.NAME]`
     /// section at `prefix`).
-    fn apply_file(
-        &mut self,
-        file: &File<'_>,
-        layer: &toml::Table,
-        prefix: &[String],
-    ) -> Result<(), ProjectError> {
+    fn apply_file(&mut self, file: &File<'_>, layer: &toml::Table, prefix: &[String]) {
         for (section, _) in SECTIONS {
             let Some(values) = layer.get(section).and_then(toml::Value::as_table) else {
                 continue;
@@ -230,7 +227,6 @@ impl Layers {
                 self.set(section, key, value.clone());
             }
         }
-        Ok(())
     }
 
     /// One value from outside the file, checked against its type on its own.
@@ -342,26 +338,28 @@ fn unknown_key(path: &Path, text: &str, u: &Unknown) -> FileError {
         .unwrap_or_default()
         .contains(&u.key.as_str());
     if is_section && u.kind != Table::Top {
-        message.push_str(&format!(
+        let _ = write!(
+            message,
             "; `{}` is a section of its own, but a key after a [header] belongs to the [{}] header above it",
             u.key,
             u.table.join(".")
-        ));
+        );
     } else if let Some((section, _)) = home {
         let mut table = u.table.clone();
         if u.kind == Table::Project || u.kind == Table::Database {
             table.pop();
         }
         table.push((*section).to_string());
-        message.push_str(&format!(
+        let _ = write!(
+            message,
             "; `{}` belongs in {}",
             u.key,
             section_label(&table)
-        ));
+        );
     } else {
         message.push_str(&did_you_mean(&u.key, known.iter().copied()));
     }
     let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-    message.push_str(&format!(" (known: {})", list.join(", ")));
+    let _ = write!(message, " (known: {})", list.join(", "));
     located(path, text, u.span.start, message)
 }
