@@ -33,7 +33,7 @@ pub(crate) fn run(
             writeln!(out, "No conflicts detected to merge.")?;
             return Ok(exit::OK);
         }
-        return finish(args, verbose, &merges, out);
+        return finish(ctx, args, verbose, &merges, out);
     }
     if let Some((app, leaves)) = ctx.graph.conflicts().into_iter().next() {
         let names: Vec<String> = leaves.iter().map(|k| k.name.clone()).collect();
@@ -82,11 +82,12 @@ pub(crate) fn run(
         writeln!(out, "No changes detected")?;
         return Ok(exit::OK);
     }
-    finish(args, verbose, &planned, out)
+    finish(ctx, args, verbose, &planned, out)
 }
 
 /// Reports the planned files and writes them (unless --check or --dry-run).
 fn finish(
+    ctx: &Context,
     args: &MakemigrationsArgs,
     verbose: bool,
     planned: &[Planned],
@@ -109,6 +110,9 @@ fn finish(
         return Ok(exit::OK);
     }
     for p in planned {
+        // Names are identifiers and folders checked at load; this holds whatever
+        // changed since.
+        ctx.project.writable(&p.path)?;
         if p.path.exists() {
             return Err(CliError::Usage(format!(
                 "{} already exists; not overwriting it",

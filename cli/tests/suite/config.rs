@@ -142,16 +142,42 @@ fn a_typo_is_never_obeyed() {
         "the default database was not used"
     );
     assert!(!dir.path().join("x.sqlite3").exists());
+
+    // A misspelt variable cannot be refused (it is not strata's), but it is pointed out.
+    let dir = project(&[
+        ("strata.toml", "[project]\napps = [\"jobs\"]\n"),
+        ("apps/jobs/models.toml", ""),
+    ]);
+    let out = run(
+        dir.path(),
+        &["showmigrations"],
+        &[("STRATA_DATABSE_URL", "sqlite://elsewhere.sqlite3")],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "STRATA_DATABSE_URL is not one strata reads; did you mean STRATA_DATABASE_URL?"
+        ),
+        "{}",
+        out.stderr
+    );
 }
 
 const ESC: char = '\u{1b}';
+
+/// Flags, environment, and whether the output is coloured.
+type ColourCase = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    bool,
+);
 
 /// A located error (rendered by miette) and a usage error (rendered by clap), under
 /// each colour setting; output is never a terminal here.
 #[test]
 fn colour_only_when_asked_or_forced() {
     let dir = project(&[("strata.toml", "[project]\napps = [\"jobs\"]\nap = 1\n")]);
-    let cases: &[(&[&str], &[(&str, &str)], bool)] = &[
+    let cases: &[ColourCase] = &[
         (&[], &[], false),
         (&["--color", "auto"], &[], false),
         (&["--color", "always"], &[], true),

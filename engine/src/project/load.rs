@@ -19,7 +19,7 @@ use super::origin::{Origin, Origins, SelectedEnv};
 use super::settings::{FileShape, Settings};
 use super::{rules, Overrides, ProjectError, CONFIG_FILE};
 use crate::migration::{line_column, FileError};
-use crate::models::suggest::did_you_mean;
+use crate::models::suggest::{closest, did_you_mean};
 
 /// The effective settings, where each came from, and the file's text (for errors
 /// found later that point into it).
@@ -42,6 +42,36 @@ pub(super) fn env_var_name(section: &str, key: &str) -> Option<String> {
         ("project", "apps") => None,
         _ => Some(format!("STRATA_{}", key.to_ascii_uppercase())),
     }
+}
+
+/// Every variable strata reads for its settings.
+fn known_variables() -> Vec<String> {
+    let mut names = vec!["DATABASE_URL".to_string(), "STRATA_ENV".to_string()];
+    for (section, kind) in SECTIONS {
+        for key in kind.fields().unwrap_or_default() {
+            names.extend(env_var_name(section, key));
+        }
+    }
+    names
+}
+
+/// `STRATA_*` variables among `names` that strata does not read but that look like
+/// one it does (`STRATA_DATABSE_URL`), with that one. Others are left alone: tools
+/// and tests have their own `STRATA_*` variables.
+pub(super) fn misspelt_variables<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Vec<(String, String)> {
+    let known = known_variables();
+    names
+        .into_iter()
+        .filter(|name| name.starts_with("STRATA_") && !known.iter().any(|k| k == name))
+        .filter_map(|name| {
+            // Compared without the shared prefix, which would make everything close.
+            let rest = |n: &'a str| n.strip_prefix("STRATA_").unwrap_or(n);
+            let suffixes = known.iter().filter_map(|k| k.strip_prefix("STRATA_"));
+            closest(rest(name), suffixes).map(|k| (name.to_string(), format!("STRATA_{k}")))
+        })
+        .collect()
 }
 
 pub fn load_settings(

@@ -110,6 +110,15 @@ impl Project {
             origins,
             text,
         } = load_settings(root, overrides, |k| std::env::var(k).ok())?;
+        // A misspelt variable is ignored like any unknown one; say so.
+        let names: Vec<String> = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .collect();
+        for (name, known) in load::misspelt_variables(names.iter().map(String::as_str)) {
+            tracing::warn!(
+                "environment variable {name} is not one strata reads; did you mean {known}?"
+            );
+        }
         let config_path = root.join(CONFIG_FILE);
         let inside = rules::Inside::new(root, &config_path, &text, &origins);
         let apps_dir = inside.check(&root.join(&settings.project.apps_dir), "project.apps_dir")?;

@@ -441,3 +441,28 @@ fn root_is_found_upward() {
         dir.path().canonicalize().unwrap()
     );
 }
+
+#[test]
+fn misspelt_strata_variables_are_found_and_others_left_alone() {
+    let found = load::misspelt_variables([
+        "STRATA_DATABSE_URL",
+        "STRATA_LOCK_TIMOUT",
+        "STRATA_TEST_POSTGRES_URL",
+        "STRATA_CORPUS",
+        "STRATA_DATABASE_URL",
+        "PATH",
+    ]);
+    assert_eq!(
+        found,
+        [
+            (
+                "STRATA_DATABSE_URL".to_string(),
+                "STRATA_DATABASE_URL".to_string()
+            ),
+            (
+                "STRATA_LOCK_TIMOUT".to_string(),
+                "STRATA_LOCK_TIMEOUT".to_string()
+            ),
+        ]
+    );
+}
