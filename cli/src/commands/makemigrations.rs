@@ -57,7 +57,7 @@ pub(crate) fn run(
             writeln!(out, "No conflicts detected to merge.")?;
             return Ok(exit::OK);
         }
-        return finish(args, verbose, &merges, None, out);
+        return finish(ctx, args, verbose, &merges, None, out);
     }
     if let Some((app, leaves)) = graph.conflicts().into_iter().next() {
         let names: Vec<String> = leaves.iter().map(|k| k.name.clone()).collect();
@@ -125,12 +125,13 @@ pub(crate) fn run(
             }
         }
     }
-    finish(args, verbose, &planned, Some(&old), out)
+    finish(ctx, args, verbose, &planned, Some(&old), out)
 }
 
 /// Reports the planned files — marking the operations that destroy data, from
 /// `old` on — and writes them (unless --check or --dry-run).
 fn finish(
+    ctx: &Context,
     args: &MakemigrationsArgs,
     verbose: bool,
     planned: &[Planned],
@@ -161,6 +162,9 @@ fn finish(
         return Ok(exit::OK);
     }
     for p in planned {
+        // Names are identifiers and folders checked at load; this holds whatever
+        // changed since.
+        ctx.project.writable(&p.path)?;
         if p.path.exists() {
             return Err(CliError::Usage(format!(
                 "{} already exists; not overwriting it",

@@ -8,6 +8,7 @@ mod bad_input;
 mod behaviour;
 mod blocking;
 mod concurrency;
+mod config;
 mod corpus;
 mod data;
 mod faults;

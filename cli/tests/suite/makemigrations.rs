@@ -279,6 +279,19 @@ fn merge_joins_two_leaves() {
 fn empty_writes_a_migration_to_edit_by_hand() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&tracker(), dir.path());
+    // A name becomes part of a file name: an identifier, as Django requires.
+    for bad in ["seed data", "../../escape", "seed-data", "2fa"] {
+        let out = strata(
+            dir.path(),
+            &["makemigrations", "tracker", "--empty", "--name", bad],
+        );
+        assert_eq!(out.code, 2, "--name {bad}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("is not an identifier"),
+            "{}",
+            out.stderr
+        );
+    }
     let out = strata(
         dir.path(),
         &[
@@ -286,7 +299,7 @@ fn empty_writes_a_migration_to_edit_by_hand() {
             "tracker",
             "--empty",
             "--name",
-            "seed data",
+            "seed_data",
         ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
