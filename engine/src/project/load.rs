@@ -1,5 +1,6 @@
 //! Layering `strata.toml` with the environment and flags, each value validated in its
-//! own layer so that a mistake names the file line, variable or flag that made it.
+//! own layer so that a mistake names the file line, variable or flag that made it;
+//! the `config` crate merges the checked layers.
 //!
 //! Layers, lowest first: built-in defaults; the file; `DATABASE_URL`; the selected
 //! `[env.NAME]` section; `STRATA_*` variables; flags. `DATABASE_URL` sits below
@@ -120,16 +121,15 @@ pub fn load_settings(
         Origin::Flag("--database".into())
     })?;
 
-    let settings = Settings::deserialize(toml::Value::Table(layers.merged)).map_err(|e| {
-        ProjectError::Config {
-            path: path.clone(),
-            message: e.to_string(),
-        }
+    let origins = std::mem::take(&mut layers.origins);
+    let settings = layers.merge().map_err(|e| ProjectError::Config {
+        path: path.clone(),
+        message: e.to_string(),
     })?;
-    rules::check_settings(&settings, &layers.origins, &path, &text)?;
+    rules::check_settings(&settings, &origins, &path, &text)?;
     Ok(Configured {
         settings,
-        origins: layers.origins,
+        origins,
         text,
     })
 }
@@ -215,17 +215,31 @@ impl<'a> File<'a> {
     }
 }
 
-/// The settings merged so far, and where each came from.
+/// The layers so far, lowest first, and where each value came from. Each value was
+/// checked on its own when its layer was added; the `config` crate merges them.
 #[derive(Default)]
 struct Layers {
-    merged: toml::Table,
+    layers: Vec<toml::Table>,
     origins: Origins,
 }
 
 impl Layers {
+    /// The effective settings: every layer over the previous ones, then the structs'
+    /// own defaults for what no layer sets.
+    fn merge(self) -> Result<Settings, config::ConfigError> {
+        let mut builder = config::Config::builder();
+        for layer in self.layers {
+            let text =
+                toml::to_string(&layer).map_err(|e| config::ConfigError::Message(e.to_string()))?;
+            builder = builder.add_source(config::File::from_str(&text, config::FileFormat::Toml));
+        }
+        builder.build()?.try_deserialize()
+    }
+
     /// The `[project]` and `[database]` of `layer` (the file, or an `[env.NAME]`
     /// section at `prefix`).
     fn apply_file(&mut self, file: &File<'_>, layer: &toml::Table, prefix: &[String]) {
+        self.layers.push(toml::Table::new());
         for (section, _) in SECTIONS {
             let Some(values) = layer.get(section).and_then(toml::Value::as_table) else {
                 continue;
@@ -284,13 +298,17 @@ impl Layers {
             });
         }
         self.origins.set(format!("{section}.{key}"), origin);
+        self.layers.push(toml::Table::new());
         self.set(section, key, value);
         Ok(())
     }
 
+    /// Sets `section.key` in the newest layer.
     fn set(&mut self, section: &str, key: &str, value: toml::Value) {
-        let table = self
-            .merged
+        let Some(layer) = self.layers.last_mut() else {
+            return;
+        };
+        let table = layer
             .entry(section)
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if let Some(table) = table.as_table_mut() {
