@@ -9,6 +9,7 @@ mod commands;
 mod context;
 mod database;
 mod error;
+mod logging;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -85,7 +86,8 @@ fn init_tracing(global: &args::GlobalArgs) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Redacted: a library's trace may print what strata would not.
+        .with_writer(logging::RedactedStderr)
         .with_target(false)
         .init();
 }
