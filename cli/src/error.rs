@@ -235,9 +235,22 @@ const MESSAGE_WIDTH: usize = 1000;
 fn shown(message: &str) -> String {
     redact_text(message)
         .split('\n')
-        .map(|line| window(line, 1, MESSAGE_WIDTH).0)
+        .map(|line| shorten(line, MESSAGE_WIDTH))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `line` cut in the middle to about `width` characters: an echoed value's end (and
+/// what the message says after it, "expected one of …") stays in view.
+fn shorten(line: &str, width: usize) -> String {
+    let length = line.chars().count();
+    if length <= width {
+        return line.to_string();
+    }
+    let head: String = line.chars().take(width * 2 / 3).collect();
+    let tail: String = line.chars().skip(length - width / 3).collect();
+    let cut = length - head.chars().count() - tail.chars().count();
+    format!("{head}… ({cut} more characters) …{tail}")
 }
 
 /// `column` (1-based, in characters) of `original`, moved to where it falls in
@@ -320,6 +333,7 @@ mod tests {
         let text = shown(&message);
         assert!(!text.contains("Zq8"), "{text}");
         assert!(text.len() < 1200, "{}", text.len());
+        assert!(text.contains("more characters) …vvv`"), "{text}");
         assert!(text.ends_with("postgres://u:***@h/db"), "{text}");
     }
 
