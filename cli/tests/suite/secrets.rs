@@ -132,10 +132,7 @@ fn no_form_of_a_database_url_prints_its_password() {
     let project = crate::common::project(&[
         (
             "strata.toml",
-            &format!(
-                "[project]\napps = [\"jobs\"]\n[database]\nurl = {:?}\n",
-                url
-            ),
+            &format!("[project]\napps = [\"jobs\"]\n[database]\nurl = {url:?}\n"),
         ),
         ("apps/jobs/migrations/0001_initial.toml", MIGRATION),
     ]);
