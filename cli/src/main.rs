@@ -9,6 +9,7 @@ mod commands;
 mod context;
 mod database;
 mod error;
+mod logging;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -123,7 +124,8 @@ fn init_tracing(global: &args::GlobalArgs, color: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Redacted: a library's trace may print what strata would not.
+        .with_writer(logging::RedactedStderr)
         .with_ansi(color)
         .with_target(false)
         .init();

@@ -22,7 +22,7 @@ pub(crate) async fn run(
             args.app
         ))
     })?;
-    let mut driver = database::connect(ctx).await?;
+    let mut driver = database::connect_existing(ctx).await?;
     let live = driver.introspect().await;
     driver.close().await?;
     let mut live = live?;

@@ -27,7 +27,12 @@ pub(crate) async fn run(
     options.fake = args.fake;
     options.fake_initial = args.fake_initial;
     options.accept_edited = args.accept_edited;
-    let mut driver = database::connect(ctx).await?;
+    // --plan and --check only read: a wrong SQLite path is reported, not created.
+    let mut driver = if args.plan || args.check {
+        database::connect_existing(ctx).await?
+    } else {
+        database::connect(ctx).await?
+    };
 
     if args.plan || args.check {
         let status = executor::status(driver.as_mut(), &options).await?;

@@ -16,5 +16,6 @@ mod flags;
 mod makemigrations;
 mod project_errors;
 mod roundtrip;
+mod secrets;
 mod sqlmigrate;
 mod types_doc;

@@ -17,12 +17,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
-use strata_engine::dialect::driver::{Driver, DriverError, ErrorCode, LockAttempt, Row};
+use strata_engine::dialect::driver::{
+    redact_url, Driver, DriverError, ErrorCode, LockAttempt, Row,
+};
+use strata_engine::dialect::url::redact_text;
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 
 use crate::dialect::SqliteDialect;
 use url::Location;
 
+use connect::OpenMode;
 pub use connect::BUSY_TIMEOUT;
 
 /// A connection to one SQLite database, with foreign keys enforced.
@@ -46,13 +50,43 @@ struct HeldLock {
 impl SqliteDriver {
     /// Opens the database a `sqlite:` URL names, creating the file if it is missing.
     pub fn connect(url: &str) -> Result<Self, DriverError> {
+        Self::connect_with(url, OpenMode::Create)
+    }
+
+    /// Opens the database a `sqlite:` URL names, which must exist: for commands that
+    /// only read, so that a wrong path is reported rather than created.
+    pub fn connect_existing(url: &str) -> Result<Self, DriverError> {
+        Self::connect_with(url, OpenMode::Existing)
+    }
+
+    fn connect_with(url: &str, mode: OpenMode) -> Result<Self, DriverError> {
         let location = url::parse(url)?;
+        // The path as the user wrote it, redacted in case a password ended up in it.
         let target = match &location {
             Location::Memory => ":memory:".to_string(),
-            Location::File(path) => path.display().to_string(),
+            Location::File(path) => redact_url(&path.display().to_string()),
         };
-        let conn = connect::open(&location)
-            .map_err(|e| caused_by(DriverError::connect(&target, e.to_string()), e))?;
+        if let (OpenMode::Existing, Location::File(path)) = (mode, &location) {
+            if !path.exists() {
+                let shown = std::env::current_dir().map_or_else(
+                    |_| path.display().to_string(),
+                    |dir| dir.join(path).display().to_string(),
+                );
+                return Err(DriverError::connect(
+                    &target,
+                    format!(
+                        "no database file at {}; `strata migrate` creates it",
+                        redact_url(&shown)
+                    ),
+                ));
+            }
+        }
+        let conn = connect::open(&location, mode).map_err(|e| {
+            caused_by(
+                DriverError::connect(&target, redact_text(&e.to_string())),
+                e,
+            )
+        })?;
         let mut driver = Self::from_connection(conn).map_err(|e| e.while_connecting(&target))?;
         if let (None, Location::File(path)) = (&driver.lock_path, &location) {
             // SQLite could not give the file's name as UTF-8; the URL's path will do.
