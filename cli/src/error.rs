@@ -139,25 +139,57 @@ fn describe_outcome(direction: Direction, after: &AfterFailure) -> String {
         (Direction::Backward, AfterFailure::Unchanged) => {
             "nothing was undone: it is still fully applied".into()
         }
-        (Direction::Forward, AfterFailure::Partial { in_effect, total })
-            if in_effect.is_empty() =>
-        {
+        (
+            Direction::Forward,
+            AfterFailure::Partial {
+                in_effect,
+                statements_done: 0,
+                total,
+            },
+        ) if in_effect.is_empty() => {
             format!("none of its {total} operations were applied; the checkpoint records 0")
         }
-        (Direction::Forward, AfterFailure::Partial { in_effect, total }) => {
+        (
+            Direction::Forward,
+            AfterFailure::Partial {
+                in_effect,
+                statements_done,
+                total,
+            },
+        ) => {
             let done = in_effect.len();
             let list: Vec<String> = in_effect
                 .iter()
                 .enumerate()
                 .map(|(i, description)| format!("  {}. {description}", i + 1))
                 .collect();
+            let (inside, resume) = match *statements_done {
+                0 => (String::new(), format!("operation {}", done + 1)),
+                n => (
+                    format!(
+                        "\nand statement{} 1{} of operation {} (applied and checkpointed)",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 {
+                            String::new()
+                        } else {
+                            format!("-{n}")
+                        },
+                        done + 1
+                    ),
+                    format!("statement {} of operation {}", n + 1, done + 1),
+                ),
+            };
             format!(
-                "applied and checkpointed: {done} of {total} operations:\n{}\nfix the cause and run `strata migrate` again to resume at operation {}",
+                "applied and checkpointed: {done} of {total} operations:\n{}{inside}\nfix the cause and run `strata migrate` again to resume at {resume}",
                 list.join("\n"),
-                done + 1
             )
         }
-        (Direction::Backward, AfterFailure::Partial { in_effect, total }) => format!(
+        (
+            Direction::Backward,
+            AfterFailure::Partial {
+                in_effect, total, ..
+            },
+        ) => format!(
             "{} of its {total} operations are still applied (the checkpoint records this)",
             in_effect.len()
         ),

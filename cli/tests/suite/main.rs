@@ -10,6 +10,7 @@ mod blocking;
 mod concurrency;
 mod corpus;
 mod data;
+mod executor;
 mod faults;
 mod flags;
 mod makemigrations;

@@ -27,6 +27,16 @@ pub struct PostgresDialect;
 const MAX_IDENTIFIER_LEN: usize = 63;
 
 impl Dialect for PostgresDialect {
+    fn sql_lexer(&self) -> Box<dyn sqlparser::dialect::Dialect> {
+        Box::new(sqlparser::dialect::PostgreSqlDialect {})
+    }
+
+    /// In a step-by-step (non-atomic) migration, a data statement commits with its
+    /// checkpoint; DDL runs alone (`CREATE INDEX CONCURRENTLY` refuses a transaction).
+    fn commits_with_checkpoint(&self, sql: &str) -> bool {
+        strata_engine::script::is_data_statement(&*self.sql_lexer(), sql)
+    }
+
     fn name(&self) -> &'static str {
         "postgres"
     }
