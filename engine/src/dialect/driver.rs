@@ -254,10 +254,10 @@ pub enum LockAttempt {
 }
 
 /// What a driver answers when handed several statements at once.
-pub fn several_statements(sql: &str, count: usize) -> DriverError {
+pub fn several_statements(sql: &str) -> DriverError {
     DriverError::statement(
         sql,
-        format!("refused: {count} statements in one call; strata sends exactly one at a time"),
+        "refused: more than one statement in one call; strata sends exactly one at a time",
     )
 }
 

@@ -101,7 +101,7 @@ impl MysqlDriver {
         let lexer = self.dialect.sql_lexer();
         match split_statements(&*lexer, sql) {
             Ok(statements) if statements.len() <= 1 => Ok(()),
-            Ok(statements) => Err(several_statements(sql, statements.len())),
+            Ok(_) => Err(several_statements(sql)),
             Err(e) => Err(DriverError::statement(sql, format!("refused: {e}"))),
         }
     }

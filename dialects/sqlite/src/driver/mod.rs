@@ -111,10 +111,7 @@ impl SqliteDriver {
         // (it needs a table the first would create) is a second statement all the same.
         match batch.next() {
             Ok(None) => {}
-            Ok(Some(_)) | Err(_) => {
-                let count = 2 + std::iter::from_fn(|| batch.next().ok().flatten()).count();
-                return Err(several_statements(sql, count));
-            }
+            Ok(Some(_)) | Err(_) => return Err(several_statements(sql)),
         }
         Ok(first)
     }
@@ -305,11 +302,19 @@ mod tests {
         let mut driver = SqliteDriver::connect(&format!("sqlite://{}", path.display())).unwrap();
         assert!(path.exists());
         driver
-            .execute(
-                "CREATE TABLE \"b\" (id integer PRIMARY KEY AUTOINCREMENT); CREATE TABLE a (x int)",
-            )
+            .execute("CREATE TABLE \"b\" (id integer PRIMARY KEY AUTOINCREMENT)")
             .await
             .unwrap();
+        let err = driver
+            .execute("CREATE TABLE a (x int); DROP TABLE b")
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("refused: more than one statement"),
+            "{err}"
+        );
+        assert_eq!(driver.table_names().await.unwrap(), ["b"], "nothing ran");
+        driver.execute("CREATE TABLE a (x int);").await.unwrap();
         driver
             .execute("INSERT INTO b DEFAULT VALUES")
             .await
@@ -335,9 +340,10 @@ mod tests {
     async fn errors_keep_sqlites_result_code_and_rusqlites_error() {
         let mut driver = SqliteDriver::connect("sqlite::memory:").unwrap();
         driver
-            .execute("CREATE TABLE t (x int UNIQUE); INSERT INTO t VALUES (1)")
+            .execute("CREATE TABLE t (x int UNIQUE)")
             .await
             .unwrap();
+        driver.execute("INSERT INTO t VALUES (1)").await.unwrap();
         let err = driver
             .execute("INSERT INTO t VALUES (1)")
             .await
