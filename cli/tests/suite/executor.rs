@@ -147,14 +147,12 @@ fn mariadb_data_statement_commits_with_its_checkpoint() {
         return;
     };
     let config = config(&db.url);
-    let big = format!(
-        r#"[[operations]]
+    let big = r#"[[operations]]
 kind = "create_table"
 name = "big"
 primary_key = ["n"]
-columns = [{{ name = "n", type = "bigint" }}]
-"#
-    );
+columns = [{ name = "n", type = "bigint" }]
+"#;
     let fill = format!(
         r#"dependencies = ["jobs.0001_big"]
 
@@ -173,7 +171,7 @@ columns = [{{ name = "id", type = "int" }}]
     );
     let dir = project(&[
         ("strata.toml", &config),
-        ("apps/jobs/migrations/0001_big.toml", &big),
+        ("apps/jobs/migrations/0001_big.toml", big),
         ("apps/jobs/migrations/0002_fill.toml", &fill),
     ]);
     assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
@@ -287,32 +285,30 @@ columns = [{ name = "id", type = "int" }]
     assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
     let user = format!("ro_{}", std::process::id());
     let database = db.url.rsplit('/').next().unwrap().to_string();
-    let reader_url = match kind {
-        Kind::Postgres => {
-            db.execute(&format!("DROP ROLE IF EXISTS {user}"));
-            db.execute(&format!("CREATE ROLE {user} LOGIN"));
-            db.execute(&format!(
-                "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {user}"
-            ));
-            db.url.replacen("postgres@", &format!("{user}@"), 1)
-        }
-        _ => {
-            db.execute(&format!("DROP USER IF EXISTS '{user}'@'%'"));
-            db.execute(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"));
-            db.execute(&format!("GRANT SELECT ON `{database}`.* TO '{user}'@'%'"));
-            db.url.replacen("root@", &format!("{user}:pw@"), 1)
-        }
+    let reader_url = if kind == Kind::Postgres {
+        db.execute(&format!("DROP ROLE IF EXISTS {user}"));
+        db.execute(&format!("CREATE ROLE {user} LOGIN"));
+        db.execute(&format!(
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {user}"
+        ));
+        db.url.replacen("postgres@", &format!("{user}@"), 1)
+    } else {
+        db.execute(&format!("DROP USER IF EXISTS '{user}'@'%'"));
+        db.execute(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"));
+        db.execute(&format!("GRANT SELECT ON `{database}`.* TO '{user}'@'%'"));
+        db.url.replacen("root@", &format!("{user}:pw@"), 1)
     };
     assert_ne!(reader_url, db.url, "the test URL names its user");
     std::fs::write(dir.path().join("strata.toml"), config(&reader_url)).unwrap();
     let before = history(&db);
     let out = strata(dir.path(), &["migrate"]);
-    let cleanup = match kind {
-        Kind::Postgres => vec![
+    let cleanup = if kind == Kind::Postgres {
+        vec![
             format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {user}"),
             format!("DROP ROLE {user}"),
-        ],
-        _ => vec![format!("DROP USER '{user}'@'%'")],
+        ]
+    } else {
+        vec![format!("DROP USER '{user}'@'%'")]
     };
     for sql in cleanup {
         db.execute(&sql);

@@ -170,7 +170,7 @@ impl Script {
                     let record = if j + 1 < count && !op.by_statement {
                         None
                     } else {
-                        self.record_after(bookkeeping, after, total)
+                        record_after(bookkeeping, after, total)
                     };
                     let with_record = record
                         .as_ref()
@@ -200,7 +200,7 @@ impl Script {
                 if first >= count {
                     // No SQL on this database: only its record.
                     at = Progress::operations(i + 1);
-                    if let Some(record) = self.record_after(bookkeeping, at, total) {
+                    if let Some(record) = record_after(bookkeeping, at, total) {
                         run_statement(driver, &record)
                             .await
                             .map_err(|e| ExecuteError::new(at, 0, e))?;
@@ -220,20 +220,6 @@ impl Script {
             }
         }
         Ok(())
-    }
-
-    /// The record once `done`: a checkpoint, or after the last operation the finish.
-    fn record_after(
-        &self,
-        bookkeeping: &dyn Bookkeeping,
-        done: Progress,
-        total: usize,
-    ) -> Option<Statement> {
-        if done.operations >= total {
-            bookkeeping.finish()
-        } else {
-            bookkeeping.checkpoint(done)
-        }
     }
 
     async fn execute_in_transaction(
@@ -290,6 +276,15 @@ impl Script {
             operation: position.0,
             ..ExecuteError::new(Progress::default(), position.1, source)
         })
+    }
+}
+
+/// The record once `done`: a checkpoint, or after the last operation the finish.
+fn record_after(bookkeeping: &dyn Bookkeeping, done: Progress, total: usize) -> Option<Statement> {
+    if done.operations >= total {
+        bookkeeping.finish()
+    } else {
+        bookkeeping.checkpoint(done)
     }
 }
 

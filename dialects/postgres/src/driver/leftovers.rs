@@ -71,20 +71,22 @@ pub(super) fn concurrent_index_name(sql: &str) -> Option<(Option<String>, String
     }
 }
 
+/// The schema of an invalid index called `$1` in schema `$2` (default: the current).
+const FIND_INVALID: &str = "SELECT n.nspname FROM pg_index i \
+     JOIN pg_class c ON c.oid = i.indexrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE NOT i.indisvalid AND c.relname = $1 \
+     AND n.nspname = COALESCE($2, current_schema())";
+
 /// Drops the invalid index `sql` would build, if there is one.
 pub(super) async fn clear_invalid_index(client: &Client, sql: &str) -> Result<(), DriverError> {
     let Some((schema, name)) = concurrent_index_name(sql) else {
         return Ok(());
     };
-    const FIND: &str = "SELECT n.nspname FROM pg_index i \
-         JOIN pg_class c ON c.oid = i.indexrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE NOT i.indisvalid AND c.relname = $1 \
-         AND n.nspname = COALESCE($2, current_schema())";
     let rows = client
-        .query(FIND, &[&name, &schema])
+        .query(FIND_INVALID, &[&name, &schema])
         .await
-        .map_err(|e| super::statement_error(FIND, e))?;
+        .map_err(|e| super::statement_error(FIND_INVALID, e))?;
     let Some(row) = rows.first() else {
         return Ok(());
     };
