@@ -163,25 +163,28 @@ fn describe_outcome(direction: Direction, after: &AfterFailure) -> String {
                 .enumerate()
                 .map(|(i, description)| format!("  {}. {description}", i + 1))
                 .collect();
-            let (inside, resume) = match *statements_done {
-                0 => (String::new(), format!("operation {}", done + 1)),
-                n => (
-                    format!(
-                        "\nand statement{} 1{} of operation {} (applied and checkpointed)",
-                        if n == 1 { "" } else { "s" },
-                        if n == 1 {
-                            String::new()
-                        } else {
-                            format!("-{n}")
-                        },
-                        done + 1
-                    ),
-                    format!("statement {} of operation {}", n + 1, done + 1),
-                ),
+            let mut applied = Vec::new();
+            if done > 0 {
+                applied.push(format!(
+                    "{done} of {total} operations:\n{}",
+                    list.join("\n")
+                ));
+            }
+            let resume = match *statements_done {
+                0 => format!("operation {}", done + 1),
+                n => {
+                    let statements = if n == 1 {
+                        "statement 1".to_string()
+                    } else {
+                        format!("statements 1-{n}")
+                    };
+                    applied.push(format!("{statements} of operation {}", done + 1));
+                    format!("statement {} of operation {}", n + 1, done + 1)
+                }
             };
             format!(
-                "applied and checkpointed: {done} of {total} operations:\n{}{inside}\nfix the cause and run `strata migrate` again to resume at {resume}",
-                list.join("\n"),
+                "applied and checkpointed: {}\nfix the cause and run `strata migrate` again to resume at {resume}",
+                applied.join("\nand ")
             )
         }
         (
