@@ -141,25 +141,60 @@ fn describe_outcome(direction: Direction, after: &AfterFailure) -> String {
         (Direction::Backward, AfterFailure::Unchanged) => {
             "nothing was undone: it is still fully applied".into()
         }
-        (Direction::Forward, AfterFailure::Partial { in_effect, total })
-            if in_effect.is_empty() =>
-        {
+        (
+            Direction::Forward,
+            AfterFailure::Partial {
+                in_effect,
+                statements_done: 0,
+                total,
+            },
+        ) if in_effect.is_empty() => {
             format!("none of its {total} operations were applied; the checkpoint records 0")
         }
-        (Direction::Forward, AfterFailure::Partial { in_effect, total }) => {
+        (
+            Direction::Forward,
+            AfterFailure::Partial {
+                in_effect,
+                statements_done,
+                total,
+            },
+        ) => {
             let done = in_effect.len();
             let list: Vec<String> = in_effect
                 .iter()
                 .enumerate()
                 .map(|(i, description)| format!("  {}. {description}", i + 1))
                 .collect();
+            let mut applied = Vec::new();
+            if done > 0 {
+                applied.push(format!(
+                    "{done} of {total} operations:\n{}",
+                    list.join("\n")
+                ));
+            }
+            let resume = match *statements_done {
+                0 => format!("operation {}", done + 1),
+                n => {
+                    let statements = if n == 1 {
+                        "statement 1".to_string()
+                    } else {
+                        format!("statements 1-{n}")
+                    };
+                    applied.push(format!("{statements} of operation {}", done + 1));
+                    format!("statement {} of operation {}", n + 1, done + 1)
+                }
+            };
             format!(
-                "applied and checkpointed: {done} of {total} operations:\n{}\nfix the cause and run `strata migrate` again to resume at operation {}",
-                list.join("\n"),
-                done + 1
+                "applied and checkpointed: {}\nfix the cause and run `strata migrate` again to resume at {resume}",
+                applied.join("\nand ")
             )
         }
-        (Direction::Backward, AfterFailure::Partial { in_effect, total }) => format!(
+        (
+            Direction::Backward,
+            AfterFailure::Partial {
+                in_effect, total, ..
+            },
+        ) => format!(
             "{} of its {total} operations are still applied (the checkpoint records this)",
             in_effect.len()
         ),

@@ -37,6 +37,16 @@ pub(crate) async fn run(
     if args.plan || args.check {
         let status = executor::status(driver.as_mut(), &options).await?;
         let plan = executor::plan(&ctx.graph, &status, &targets, &options)?;
+        // What `migrate` checks before its first statement: every step renders.
+        let dialect = driver.dialect();
+        executor::validate(
+            &ctx.graph,
+            &status,
+            &plan,
+            &options,
+            &*dialect,
+            driver.version(),
+        )?;
         driver.close().await?;
         if args.check {
             if !plan.is_empty() && !quiet {

@@ -11,6 +11,7 @@ mod concurrency;
 mod config;
 mod corpus;
 mod data;
+mod executor;
 mod faults;
 mod flags;
 mod makemigrations;
