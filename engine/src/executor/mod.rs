@@ -84,9 +84,8 @@ pub async fn status(driver: &mut dyn Driver, options: &Options) -> Result<Status
     if !driver.table_names().await?.contains(&options.history_table) {
         return Ok(Status::default());
     }
-    Ok(Status {
-        rows: history.read(driver).await?,
-    })
+    let (rows, damage) = history.read(driver).await?;
+    Ok(Status { rows, damage })
 }
 
 /// `strata migrate`: takes the lock, reads the history under it, verifies, plans
@@ -116,9 +115,8 @@ async fn migrate_locked(
 ) -> Result<Vec<PlannedStep>, ExecError> {
     let history = History::new(&options.history_table);
     history.ensure(driver).await?;
-    let status = Status {
-        rows: history.read(driver).await?,
-    };
+    let (rows, damage) = history.read(driver).await?;
+    let status = Status { rows, damage };
     let steps = plan(graph, &status, targets, options)?;
     observer.planned(&steps);
     let dialect = driver.dialect();
