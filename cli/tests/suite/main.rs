@@ -11,6 +11,7 @@ mod concurrency;
 mod data;
 mod faults;
 mod flags;
+mod history;
 mod makemigrations;
 mod project_errors;
 mod roundtrip;
