@@ -177,7 +177,9 @@ impl History {
     fn parse_row(&self, row: &Row) -> Result<Result<HistoryRow, CorruptRow>, HistoryError> {
         let cell = |i: usize| row.get(i).cloned().flatten();
         let mut bad = Vec::new();
-        if let Some(found) = consistency::format(cell(5), &mut bad).filter(|f| *f > FORMAT) {
+        if let Some(found) =
+            consistency::format(cell(5).as_deref(), &mut bad).filter(|f| *f > FORMAT)
+        {
             return Err(HistoryError::NewerFormat {
                 table: self.table.clone(),
                 found,
@@ -185,7 +187,7 @@ impl History {
         }
         let app = consistency::text(cell(0), "app", &mut bad);
         let name = consistency::text(cell(1), "name", &mut bad);
-        let checksum = consistency::checksum(cell(2), &mut bad);
+        let checksum = consistency::checksum(cell(2).as_deref(), &mut bad);
         let state = match cell(3).as_deref() {
             Some("applied") => Some(RowState::Applied),
             Some("partial") => Some(RowState::Partial),
@@ -194,7 +196,7 @@ impl History {
                 None
             }
         };
-        let done = consistency::number(cell(4), "operations_done", &mut bad);
+        let done = consistency::number(cell(4).as_deref(), "operations_done", &mut bad);
         match (app, name, checksum, state, done, bad.is_empty()) {
             (Some(app), Some(name), Some(checksum), Some(state), Some(done), true) => {
                 Ok(Ok(HistoryRow {

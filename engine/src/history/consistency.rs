@@ -100,34 +100,28 @@ pub(super) fn text(
 
 /// A count: a whole number, zero or more.
 pub(super) fn number(
-    value: Option<String>,
+    value: Option<&str>,
     column: &'static str,
     bad: &mut Vec<BadColumn>,
 ) -> Option<usize> {
     let parsed = value
-        .as_deref()
         .and_then(|v| v.trim().parse::<u64>().ok())
         .and_then(|n| usize::try_from(n).ok());
     if parsed.is_none() {
-        bad.push(BadColumn::new(
-            column,
-            value.as_deref(),
-            "a whole number, 0 or more",
-        ));
+        bad.push(BadColumn::new(column, value, "a whole number, 0 or more"));
     }
     parsed
 }
 
 /// The row format: 1 or more (a larger one than [`super::FORMAT`] is a newer strata's).
-pub(super) fn format(value: Option<String>, bad: &mut Vec<BadColumn>) -> Option<u32> {
+pub(super) fn format(value: Option<&str>, bad: &mut Vec<BadColumn>) -> Option<u32> {
     let parsed = value
-        .as_deref()
         .and_then(|v| v.trim().parse::<u32>().ok())
         .filter(|f| *f >= 1);
     if parsed.is_none() {
         bad.push(BadColumn::new(
             "format",
-            value.as_deref(),
+            value,
             "a row format number, 1 or more",
         ));
     }
@@ -135,8 +129,8 @@ pub(super) fn format(value: Option<String>, bad: &mut Vec<BadColumn>) -> Option<
 }
 
 /// A SHA-256 as strata writes it (a `char(64)` may come back padded).
-pub(super) fn checksum(value: Option<String>, bad: &mut Vec<BadColumn>) -> Option<String> {
-    let trimmed = value.as_deref().map(str::trim_end);
+pub(super) fn checksum(value: Option<&str>, bad: &mut Vec<BadColumn>) -> Option<String> {
+    let trimmed = value.map(str::trim_end);
     match trimmed {
         Some(sum)
             if sum.len() == 64
@@ -149,7 +143,7 @@ pub(super) fn checksum(value: Option<String>, bad: &mut Vec<BadColumn>) -> Optio
         _ => {
             bad.push(BadColumn::new(
                 "checksum",
-                value.as_deref(),
+                value,
                 "a SHA-256: 64 lowercase hex digits",
             ));
             None
@@ -319,9 +313,9 @@ pub fn describe(table: &str, problems: &[Problem]) -> String {
         text.push_str("\n  - ");
         text.push_str(&problem.to_string());
     }
-    text.push_str(&format!(
-        "\nrepair `{table}` (or the files) and run again; docs/history.md shows the SQL for each case"
-    ));
+    text.push_str("\nrepair `");
+    text.push_str(table);
+    text.push_str("` (or the files) and run again; docs/history.md shows the SQL for each case");
     text
 }
 

@@ -166,12 +166,12 @@ fn a_checkpoint_past_the_end_of_the_file_blocks() {
 fn unreadable_rows_and_duplicates_are_reported_once_each() {
     let g = graph();
     let mut bad = Vec::new();
-    assert_eq!(number(Some("-1".into()), "operations_done", &mut bad), None);
+    assert_eq!(number(Some("-1"), "operations_done", &mut bad), None);
     assert_eq!(checksum(None, &mut bad), None);
-    assert_eq!(format(Some("0".into()), &mut bad), None);
+    assert_eq!(format(Some("0"), &mut bad), None);
     let long = "x".repeat(500);
     assert_eq!(text(Some(" ".into()), "name", &mut bad), None);
-    assert_eq!(checksum(Some(long), &mut bad), None);
+    assert_eq!(checksum(Some(&long), &mut bad), None);
     let damage = Damage {
         duplicates: [(key("jobs.0001_a"), 3)].into_iter().collect(),
         corrupt: vec![CorruptRow {
@@ -206,11 +206,11 @@ fn checksums_are_accepted_padded_and_refused_otherwise() {
     let sum = "ab".repeat(32);
     let mut bad = Vec::new();
     assert_eq!(
-        checksum(Some(format!("{sum}   ")), &mut bad),
+        checksum(Some(&format!("{sum}   ")), &mut bad),
         Some(sum.clone())
     );
     assert!(bad.is_empty());
-    assert_eq!(checksum(Some(sum.to_uppercase()), &mut bad), None);
-    assert_eq!(checksum(Some(sum[1..].to_string()), &mut bad), None);
+    assert_eq!(checksum(Some(&sum.to_uppercase()), &mut bad), None);
+    assert_eq!(checksum(Some(&sum[1..]), &mut bad), None);
     assert_eq!(bad.len(), 2);
 }
