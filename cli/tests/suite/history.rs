@@ -214,3 +214,41 @@ fn checkpoint_past_end(kind: Kind) {
     repaired(dir.path());
 }
 for_each_backend!(checkpoint_past_the_file_is_refused, checkpoint_past_end);
+
+const AUDIT: &str = "dependencies = [\"jobs.0001_initial\"]\n\n[[operations]]\nkind = \"create_table\"\nname = \"audit_entry\"\nprimary_key = [\"id\"]\ncolumns = [\n    { name = \"id\", type = \"bigint\", auto = true },\n    { name = \"what\", type = \"text\" },\n]\n";
+
+/// A partial checkpoint the live schema contradicts stops the run before another
+/// app's pending migration, which the plan orders first, is applied.
+fn checkpoint_checked_first(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = applied_to_0002(&db);
+    let config = format!(
+        "[project]\napps = [\"jobs\", \"audit\"]\n\n[database]\nurl = {:?}\n",
+        db.url
+    );
+    std::fs::write(dir.path().join("strata.toml"), config).unwrap();
+    let audit = dir.path().join("apps/audit/migrations");
+    std::fs::create_dir_all(&audit).unwrap();
+    std::fs::write(audit.join("0001_entry.toml"), AUDIT).unwrap();
+    db.execute(
+        "UPDATE strata_migrations SET state = 'partial', operations_done = 0 WHERE name = '0002_note'",
+    );
+    db.execute("ALTER TABLE jobs_job ADD COLUMN extra int");
+    let before = snapshot(&db);
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 6, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("jobs.0002_note: the live schema does not match its checkpoint"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("audit.0001_entry"), "{}", out.stdout);
+    assert_eq!(snapshot(&db), before, "nothing may run");
+}
+for_each_backend!(
+    checkpoint_is_checked_before_other_work,
+    checkpoint_checked_first
+);
