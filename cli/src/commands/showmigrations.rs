@@ -78,7 +78,8 @@ pub(crate) async fn run(
         .iter()
         .map(|key| entry(key, &status, &problems))
         .collect();
-    entries.extend(unlisted(&status, &problems, &wanted));
+    let listed = |key: &MigrationKey| ctx.graph.get(key).is_some();
+    entries.extend(unlisted(&status, &problems, &wanted, &listed));
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &entries).map_err(std::io::Error::from)?;
@@ -151,6 +152,7 @@ fn unlisted<'a>(
     status: &'a Status,
     problems: &'a [Problem],
     wanted: &dyn Fn(&str) -> bool,
+    listed: &dyn Fn(&MigrationKey) -> bool,
 ) -> Vec<Entry<'a>> {
     let mut extra = Vec::new();
     for problem in problems {
@@ -168,7 +170,7 @@ fn unlisted<'a>(
                     extra.push(e);
                 }
             }
-            Problem::Corrupt(row) if row.key().is_none() => extra.push(Entry {
+            Problem::Corrupt(row) if !row.key().is_some_and(|k| listed(&k)) => extra.push(Entry {
                 app: row.app.as_deref(),
                 name: row.name.as_deref(),
                 applied: false,
