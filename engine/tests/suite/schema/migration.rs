@@ -80,7 +80,7 @@ fn every_migration_and_operation_in_testdata_validates() {
         let skip = name == "models.toml"
             || name == "strata.toml"
             || path.starts_with(testdata.join("bad_models"))
-            // Bad-input corpus cases: CLI runs whose files are meant to be wrong.
+            // Bad input on purpose, with migration files embedded as strings.
             || path.starts_with(testdata.join("bad_input"));
         if skip {
             continue;
