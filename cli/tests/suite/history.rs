@@ -252,3 +252,84 @@ for_each_backend!(
     checkpoint_is_checked_before_other_work,
     checkpoint_checked_first
 );
+
+/// `showmigrations --format json` carries every problem, rows whose file is gone and
+/// rows it cannot place under a migration; rows of an app outside the project are
+/// noted, and do not stop `migrate`.
+fn listing_of_a_damaged_history(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = applied_to_0002(&db);
+    db.execute(&format!(
+        "UPDATE strata_migrations SET name = '0009_gone', checksum = '{}' WHERE name = '0002_note'",
+        "0".repeat(64)
+    ));
+    db.execute("UPDATE strata_migrations SET app = '../outside' WHERE name = '0009_gone'");
+    let before = snapshot(&db);
+    let out = strata(dir.path(), &["showmigrations", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let entries: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let odd = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["app"] == "../outside")
+        .unwrap_or_else(|| panic!("the row of app `../outside` is listed: {}", out.stdout));
+    assert_eq!(odd["name"], "0009_gone");
+    assert!(
+        odd["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("column `app` holds '../outside'"),
+        "{odd}"
+    );
+    assert_eq!(snapshot(&db), before);
+
+    // Renamed to a well-formed app outside the project: shown, and left alone.
+    db.execute("UPDATE strata_migrations SET app = 'billing' WHERE app = '../outside'");
+    let out = strata(dir.path(), &["showmigrations"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("1 row(s) of app `billing`, which is not in this project, are ignored"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("refuses to run"), "{}", out.stdout);
+    // 0002_note has no row now, so only up to 0001: nothing to run, but allowed.
+    let out = strata(dir.path(), &["migrate", "jobs", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("app `billing`"),
+        "warned: {}",
+        out.stderr
+    );
+    assert_eq!(snapshot(&db).1, before.1);
+
+    // A row whose file is gone, in JSON.
+    db.execute("UPDATE strata_migrations SET app = 'jobs' WHERE app = 'billing'");
+    let out = strata(dir.path(), &["showmigrations", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let entries: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let gone = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "0009_gone")
+        .unwrap_or_else(|| panic!("listed: {}", out.stdout));
+    assert_eq!(gone["app"], "jobs");
+    assert_eq!(gone["file_missing"], true);
+    assert_eq!(gone["applied"], true);
+    assert!(
+        gone["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("jobs.0009_gone has no file any more"),
+        "{gone}"
+    );
+}
+for_each_backend!(
+    showmigrations_lists_a_damaged_history,
+    listing_of_a_damaged_history
+);
