@@ -11,7 +11,8 @@ use crate::makemigrations::MakeError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Category {
-    /// The user's input is wrong: a file, a name, a URL, an edited migration.
+    /// The user's input is wrong: a file, a name, a URL, an edited migration, or a
+    /// history table that contradicts itself or the migration files.
     BadInput,
     /// A question must be answered (a likely rename, a one-off default) and could not
     /// be asked.
@@ -40,7 +41,11 @@ impl HistoryError {
     pub fn category(&self) -> Category {
         match self {
             HistoryError::Driver(e) => e.category(),
-            HistoryError::NewerFormat { .. } | HistoryError::Corrupt { .. } => Category::BadInput,
+            // A history that contradicts itself or the files: nothing was attempted and a
+            // retry cannot help; a person decides which side is right (consistency.rs).
+            HistoryError::NewerFormat { .. } | HistoryError::Inconsistent { .. } => {
+                Category::BadInput
+            }
         }
     }
 }

@@ -3,6 +3,10 @@
 //!
 //! The table is described as a neutral `TableDef` and created through the dialect,
 //! and its rows are read and written with plain SQL, so no driver needs history code.
+//! Reading never trusts a row: one that cannot be understood, or a migration with
+//! several rows, is kept aside ([`Damage`]) for [`consistency`] to report.
+
+pub mod consistency;
 
 use std::collections::BTreeMap;
 
@@ -12,6 +16,8 @@ use crate::dialect::{Dialect, RenderContext, Statement};
 use crate::migration::MigrationKey;
 use crate::state::SchemaState;
 use crate::types::ColumnType;
+
+pub use consistency::{BadColumn, CorruptRow, Damage, Problem};
 
 /// The newest row format this strata reads and writes; rows with a larger number come
 /// from a newer strata, whose meaning this one cannot know.
@@ -63,8 +69,12 @@ pub enum HistoryError {
         "history table `{table}` was written by a newer strata (row format {found}, this strata knows {FORMAT}); upgrade strata"
     )]
     NewerFormat { table: String, found: u32 },
-    #[error("history table `{table}` holds an unreadable row: {row}")]
-    Corrupt { table: String, row: String },
+    /// The rows contradict themselves or the project (see [`consistency`]).
+    #[error("{}", consistency::describe(.table, .problems))]
+    Inconsistent {
+        table: String,
+        problems: Vec<Problem>,
+    },
 }
 
 /// The history table of one database.
@@ -147,56 +157,89 @@ impl History {
         Ok(())
     }
 
-    /// Every row, by migration.
+    /// Every readable row, by migration, and what was wrong with the others. Only a
+    /// row from a newer strata fails the read: nothing of it can be interpreted.
     pub async fn read(
         &self,
         driver: &mut dyn Driver,
-    ) -> Result<BTreeMap<MigrationKey, HistoryRow>, HistoryError> {
+    ) -> Result<(BTreeMap<MigrationKey, HistoryRow>, Damage), HistoryError> {
         let dialect = driver.dialect();
         let sql = format!(
             "SELECT app, name, checksum, state, operations_done, format, applied_at FROM {}",
             dialect.quote_ident(&self.table)
         );
         let mut rows = BTreeMap::new();
+        let mut damage = Damage::default();
         for row in driver.query(&sql).await? {
-            let parsed = self.parse_row(&row)?;
-            rows.insert(parsed.key.clone(), parsed);
+            match self.parse_row(&row)? {
+                Ok(parsed) => {
+                    if rows.contains_key(&parsed.key) {
+                        *damage.duplicates.entry(parsed.key.clone()).or_insert(1) += 1;
+                    } else {
+                        rows.insert(parsed.key.clone(), parsed);
+                    }
+                }
+                Err(corrupt) => damage.corrupt.push(corrupt),
+            }
         }
-        Ok(rows)
+        Ok((rows, damage))
     }
 
-    fn parse_row(&self, row: &Row) -> Result<HistoryRow, HistoryError> {
-        let corrupt = || HistoryError::Corrupt {
-            table: self.table.clone(),
-            row: format!("{row:?}"),
-        };
-        let text = |i: usize| row.get(i).and_then(Clone::clone).ok_or_else(corrupt);
-        let number =
-            |i: usize| text(i).and_then(|t| t.trim().parse::<u64>().map_err(|_| corrupt()));
-        let format = u32::try_from(number(5)?).map_err(|_| corrupt())?;
-        if format > FORMAT {
+    /// The row, or every column of it that cannot be understood.
+    fn parse_row(&self, row: &Row) -> Result<Result<HistoryRow, CorruptRow>, HistoryError> {
+        let cell = |i: usize| row.get(i).cloned().flatten();
+        let mut bad = Vec::new();
+        let format = consistency::format(cell(5).as_deref(), &mut bad);
+        if let Some(found) = format.filter(|f| *f > FORMAT) {
             return Err(HistoryError::NewerFormat {
                 table: self.table.clone(),
-                found: format,
+                found,
             });
         }
-        let state_text = text(3)?;
-        let (state, statements_done) = match state_text.split_once(':') {
-            None if state_text == "applied" => (RowState::Applied, 0),
-            None if state_text == "partial" => (RowState::Partial, 0),
-            Some(("partial", n)) if format >= 2 => {
-                (RowState::Partial, n.parse().map_err(|_| corrupt())?)
-            }
-            _ => return Err(corrupt()),
+        let app = consistency::text(cell(0), "app", &mut bad);
+        let name = consistency::text(cell(1), "name", &mut bad);
+        let checksum = consistency::checksum(cell(2).as_deref(), &mut bad);
+        let state = match cell(3).as_deref() {
+            Some("applied") => Some((RowState::Applied, 0)),
+            Some("partial") => Some((RowState::Partial, 0)),
+            found => match found.and_then(|s| s.strip_prefix("partial:")) {
+                // Stopped inside a `run_sql`: only format 2 rows say so.
+                Some(n) if format.is_some_and(|f| f >= 2) && n.parse::<usize>().is_ok() => {
+                    n.parse().ok().map(|n| (RowState::Partial, n))
+                }
+                _ => {
+                    bad.push(BadColumn::new(
+                        "state",
+                        found,
+                        "`applied`, `partial` or `partial:<statements done>`",
+                    ));
+                    None
+                }
+            },
         };
-        Ok(HistoryRow {
-            key: MigrationKey::new(text(0)?, text(1)?),
-            checksum: text(2)?,
-            state,
-            operations_done: usize::try_from(number(4)?).map_err(|_| corrupt())?,
-            statements_done,
-            applied_at: row.get(6).cloned().flatten(),
-        })
+        let done = consistency::number(cell(4).as_deref(), "operations_done", &mut bad);
+        match (app, name, checksum, state, done, bad.is_empty()) {
+            (
+                Some(app),
+                Some(name),
+                Some(checksum),
+                Some((state, statements_done)),
+                Some(done),
+                true,
+            ) => Ok(Ok(HistoryRow {
+                key: MigrationKey::new(app, name),
+                checksum,
+                state,
+                operations_done: done,
+                statements_done,
+                applied_at: cell(6),
+            })),
+            _ => Ok(Err(CorruptRow {
+                app: cell(0),
+                name: cell(1),
+                columns: bad,
+            })),
+        }
     }
 
     /// Records `key` as `state` after `operations_done` operations.

@@ -1,5 +1,7 @@
 //! `strata showmigrations`: migrations per app with [X] applied / [ ] pending /
-//! [~] partially applied, or the whole plan in order with --plan.
+//! [~] partially applied, or the whole plan in order with --plan. A history that
+//! cannot be trusted is shown, not refused: [!] marks a migration whose rows have a
+//! problem (rows whose file is gone are listed too), and a footnote says what it is.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -7,7 +9,7 @@ use std::io::Write;
 use serde::Serialize;
 use strata_engine::executor::{self, Status};
 use strata_engine::graph::Step;
-use strata_engine::history::RowState;
+use strata_engine::history::{consistency, Problem, RowState};
 use strata_engine::migration::MigrationKey;
 
 use crate::args::{Format, ShowmigrationsArgs};
@@ -17,14 +19,24 @@ use crate::error::CliError;
 
 #[derive(Serialize)]
 struct Entry<'a> {
-    app: &'a str,
-    name: &'a str,
+    /// `None` only for a history row whose `app` (or `name`) is unreadable.
+    app: Option<&'a str>,
+    name: Option<&'a str>,
     applied: bool,
     /// Operations completed by a migration that stopped part-way.
     #[serde(skip_serializing_if = "Option::is_none")]
     partial_operations_done: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     applied_at: Option<&'a str>,
+    /// A history row whose migration file is gone.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    file_missing: bool,
+    /// What is wrong with its history rows, in full.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    problems: Vec<String>,
+    /// The same, in a few words, for the text listing.
+    #[serde(skip)]
+    notes: Vec<String>,
 }
 
 pub(crate) async fn run(
@@ -61,27 +73,46 @@ pub(crate) async fn run(
             .map(|m| &m.key)
             .collect()
     };
-    let entries: Vec<Entry> = keys.iter().map(|key| entry(key, &status)).collect();
+    let problems = consistency::check(&ctx.graph, &status.rows, &status.damage);
+    let mut entries: Vec<Entry> = keys
+        .iter()
+        .map(|key| entry(key, &status, &problems))
+        .collect();
+    let listed = |key: &MigrationKey| ctx.graph.get(key).is_some();
+    entries.extend(unlisted(&status, &problems, &wanted, &listed));
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &entries).map_err(std::io::Error::from)?;
             writeln!(out)?;
+            return Ok(());
         }
         Format::Text if args.plan => {
-            for e in &entries {
-                writeln!(out, "[{}]  {}.{}", mark(e), e.app, e.name)?;
+            for e in entries.iter().filter(|e| {
+                e.app
+                    .is_some_and(|a| ctx.graph.apps().iter().any(|p| p == a))
+            }) {
+                writeln!(
+                    out,
+                    "[{}]  {}.{}{}",
+                    mark(e),
+                    e.app.unwrap_or_default(),
+                    e.name.unwrap_or_default(),
+                    note(e)
+                )?;
             }
         }
         Format::Text => {
             for app in ctx.graph.apps().iter().filter(|a| wanted(a)) {
                 writeln!(out, "{app}")?;
                 let mut any = false;
-                for e in entries.iter().filter(|e| e.app == app) {
-                    let note = e
-                        .partial_operations_done
-                        .map(|n| format!("  (partially applied: {n} operations done)"))
-                        .unwrap_or_default();
-                    writeln!(out, " [{}] {}{note}", mark(e), e.name)?;
+                for e in entries.iter().filter(|e| e.app == Some(app.as_str())) {
+                    writeln!(
+                        out,
+                        " [{}] {}{}",
+                        mark(e),
+                        e.name.unwrap_or_default(),
+                        note(e)
+                    )?;
                     any = true;
                 }
                 if !any {
@@ -90,23 +121,110 @@ pub(crate) async fn run(
             }
         }
     }
+    footnote(&database::options(ctx).history_table, &problems, out)?;
     Ok(())
 }
 
-fn entry<'a>(key: &'a MigrationKey, status: &'a Status) -> Entry<'a> {
+fn entry<'a>(key: &'a MigrationKey, status: &'a Status, problems: &[Problem]) -> Entry<'a> {
     let row = status.rows.get(key);
+    let own: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| p.key().as_ref() == Some(key))
+        .collect();
     Entry {
-        app: &key.app,
-        name: &key.name,
+        app: Some(&key.app),
+        name: Some(&key.name),
         applied: row.is_some_and(|r| r.state == RowState::Applied),
         partial_operations_done: row
             .filter(|r| r.state == RowState::Partial)
             .map(|r| r.operations_done),
         applied_at: row.and_then(|r| r.applied_at.as_deref()),
+        file_missing: own.iter().any(|p| matches!(p, Problem::MissingFile { .. })),
+        problems: own.iter().map(ToString::to_string).collect(),
+        notes: own.iter().map(|p| p.short()).collect(),
     }
 }
 
+/// Rows the project's migrations do not account for: files gone (listed under their
+/// app), rows of apps outside the project and rows without a readable name (in JSON,
+/// and in the footnote).
+fn unlisted<'a>(
+    status: &'a Status,
+    problems: &'a [Problem],
+    wanted: &dyn Fn(&str) -> bool,
+    listed: &dyn Fn(&MigrationKey) -> bool,
+) -> Vec<Entry<'a>> {
+    let mut extra = Vec::new();
+    for problem in problems {
+        match problem {
+            Problem::MissingFile { key, .. } if wanted(&key.app) => {
+                if let Some((key, _)) = status.rows.get_key_value(key) {
+                    extra.push(entry(key, status, problems));
+                }
+            }
+            Problem::OtherApp { app, .. } if wanted(app) => {
+                for (key, _) in status.rows.iter().filter(|(k, _)| k.app == *app) {
+                    let mut e = entry(key, status, problems);
+                    e.problems = vec![problem.to_string()];
+                    e.notes = vec![problem.short()];
+                    extra.push(e);
+                }
+            }
+            Problem::Corrupt(row) if !row.key().is_some_and(|k| listed(&k)) => extra.push(Entry {
+                app: row.app.as_deref(),
+                name: row.name.as_deref(),
+                applied: false,
+                partial_operations_done: None,
+                applied_at: None,
+                file_missing: false,
+                problems: vec![problem.to_string()],
+                notes: vec![problem.short()],
+            }),
+            _ => {}
+        }
+    }
+    extra
+}
+
+fn note(e: &Entry) -> String {
+    if e.notes.is_empty() {
+        return e
+            .partial_operations_done
+            .map(|n| format!("  (partially applied: {n} operations done)"))
+            .unwrap_or_default();
+    }
+    let state = match (e.applied, e.partial_operations_done) {
+        (true, _) => "applied".to_string(),
+        (false, Some(n)) => format!("partially applied: {n} operations done"),
+        (false, None) => "not applied".to_string(),
+    };
+    format!("  ({state}; {})", e.notes.join("; "))
+}
+
+/// What is wrong with the history, in full, after the listing.
+fn footnote(table: &str, problems: &[Problem], out: &mut dyn Write) -> std::io::Result<()> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    if problems.iter().any(Problem::blocks) {
+        writeln!(
+            out,
+            "[!] The history table `{table}` cannot be trusted; `strata migrate` refuses to run until it is repaired (docs/history.md):"
+        )?;
+    } else {
+        writeln!(out, "Notes on the history table `{table}`:")?;
+    }
+    for problem in problems {
+        writeln!(out, "  - {problem}")?;
+    }
+    Ok(())
+}
+
 fn mark(e: &Entry) -> char {
+    if !e.problems.is_empty() {
+        return '!';
+    }
     match (e.applied, e.partial_operations_done) {
         (true, _) => 'X',
         (false, Some(_)) => '~',

@@ -14,6 +14,7 @@ mod data;
 mod executor;
 mod faults;
 mod flags;
+mod history;
 mod makemigrations;
 mod project_errors;
 mod roundtrip;

@@ -26,8 +26,9 @@ pub use error::{AfterFailure, ExecError};
 pub use plan::{plan, validate, PlannedStep, Status};
 
 use crate::dialect::driver::Driver;
-use crate::graph::{Graph, Target};
+use crate::graph::{Graph, Step, Target};
 use crate::history::History;
+use crate::script::Direction;
 
 /// How a run behaves; the CLI fills this from flags and `strata.toml`.
 #[derive(Debug, Clone)]
@@ -84,9 +85,8 @@ pub async fn status(driver: &mut dyn Driver, options: &Options) -> Result<Status
     if !driver.table_names().await?.contains(&options.history_table) {
         return Ok(Status::default());
     }
-    Ok(Status {
-        rows: history.read(driver).await?,
-    })
+    let (rows, damage) = history.read(driver).await?;
+    Ok(Status { rows, damage })
 }
 
 /// `strata migrate`: takes the lock, reads the history under it, verifies, plans
@@ -131,6 +131,7 @@ async fn migrate_locked(
         dialect.as_ref(),
         version,
     )?;
+    checkpoints_match(graph, driver, &prepared, &in_effect, options).await?;
     history.ensure(driver).await?;
     if options.accept_edited {
         accept_edited(graph, &status, &history, driver).await?;
@@ -149,6 +150,39 @@ async fn migrate_locked(
         run.step(driver, step, observer).instrument(span).await?;
     }
     Ok(steps)
+}
+
+/// Every partial migration the plan resumes is checked against the live schema before
+/// the first step runs, so a checkpoint that cannot be right stops the run before
+/// anything of the plan is applied (`run` checks it again, and uses it, at its turn).
+async fn checkpoints_match(
+    graph: &Graph,
+    driver: &mut dyn Driver,
+    prepared: &[plan::Prepared<'_>],
+    in_effect: &plan::InEffect,
+    options: &Options,
+) -> Result<(), ExecError> {
+    if options.fake {
+        return Ok(());
+    }
+    let dialect = driver.dialect();
+    for p in prepared {
+        let key = &p.step.key;
+        if p.step.step == Step::Apply && in_effect.partial(key).is_some() {
+            let before = in_effect.schema(graph, key)?;
+            resume::locate_checkpoint(
+                driver,
+                dialect.as_ref(),
+                &options.history_table,
+                p.migration,
+                &before,
+                p.step.done,
+                Direction::Forward,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// `--accept-edited`: stores the new checksum of every applied file that changed.

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{ExecError, Options};
 use crate::dialect::{Dialect, ServerVersion};
 use crate::graph::{Graph, Step, Target};
-use crate::history::{HistoryRow, RowState};
+use crate::history::{consistency, Damage, HistoryRow, RowState};
 use crate::migration::{Migration, MigrationKey, StateAtError};
 use crate::script::{self, Direction, Script};
 use crate::state::SchemaState;
@@ -27,6 +27,8 @@ pub struct PlannedStep {
 #[derive(Debug, Clone, Default)]
 pub struct Status {
     pub rows: BTreeMap<MigrationKey, HistoryRow>,
+    /// Rows that could not be read, and migrations with several rows.
+    pub damage: Damage,
 }
 
 impl Status {
@@ -50,6 +52,7 @@ pub fn plan(
     targets: &[Target],
     options: &Options,
 ) -> Result<Vec<PlannedStep>, ExecError> {
+    consistency::verify(&options.history_table, graph, &status.rows, &status.damage)?;
     verify_checksums(graph, status, options.accept_edited)?;
     let applied = status.applied();
     let mut steps: Vec<PlannedStep> = graph
