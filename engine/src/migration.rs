@@ -171,6 +171,111 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+/// The check and index expressions of an operation, each with what holds it.
+fn expressions(op: &Operation) -> Vec<(&str, String)> {
+    use crate::ast::{Constraint, CreateIndex};
+    fn index(i: &crate::ast::IndexDef) -> Option<(&str, String)> {
+        i.predicate
+            .as_deref()
+            .map(|p| (p, format!("the `where` of index `{}`", i.name)))
+    }
+    match op {
+        Operation::CreateTable(t) => t
+            .checks
+            .iter()
+            .map(|c| (c.expr.as_str(), format!("check `{}`", c.name)))
+            .chain(t.indexes.iter().filter_map(index))
+            .collect(),
+        Operation::CreateIndex(CreateIndex { index: i, .. }) => index(i).into_iter().collect(),
+        Operation::AddConstraint(o) => match &o.constraint {
+            Constraint::Check { name, expr } => vec![(expr.as_str(), format!("check `{name}`"))],
+            Constraint::Unique { .. } => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// Refuses an expression that is not one accepted expression (`crate::expr`), at the
+/// offending part of its string in the file. Columns are checked later, against the
+/// state the migration applies to.
+fn check_expressions(path: &Path, text: &str, operations: &[Operation]) -> Result<(), FileError> {
+    for (i, op) in operations.iter().enumerate() {
+        for (expr, what) in expressions(op) {
+            if let Err(e) = crate::expr::parse(expr, None) {
+                let message = format!("operation {} ({}): {what}: {}", i + 1, op.kind(), e.message);
+                return Err(locate_string(path, text, i, expr, e.offset, message));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An error placed in the string `value` of operation `index` (0-based): at `offset`
+/// inside it when the file holds it verbatim, else at its start, else at the file's
+/// first line.
+fn locate_string(
+    path: &Path,
+    text: &str,
+    index: usize,
+    value: &str,
+    offset: Option<usize>,
+    message: String,
+) -> FileError {
+    let start = toml_edit::ImDocument::parse(text)
+        .ok()
+        .and_then(|doc| {
+            let op = doc.get("operations")?.as_array_of_tables()?.get(index)?;
+            find_string(&mut op.iter().map(|(_, item)| item), value)
+        })
+        .unwrap_or(0);
+    let rest = &text[start.min(text.len())..];
+    let quote = ["\"\"\"", "'''", "\"", "'"]
+        .into_iter()
+        .find(|q| rest.starts_with(q))
+        .map_or(0, str::len);
+    let at = match offset {
+        Some(o) if rest.get(quote..quote + value.len()) == Some(value) => start + quote + o,
+        _ => start + quote,
+    };
+    let (line, column) = line_column(text, at);
+    FileError::Syntax {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+        source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
+    }
+}
+
+/// The byte offset of the first string equal to `value` among `items`, at any depth.
+fn find_string<'a>(
+    items: &mut dyn Iterator<Item = &'a toml_edit::Item>,
+    value: &str,
+) -> Option<usize> {
+    fn in_value(v: &toml_edit::Value, value: &str) -> Option<usize> {
+        match v {
+            toml_edit::Value::String(s) if s.value() == value => s.span().map(|r| r.start),
+            toml_edit::Value::Array(a) => a.iter().find_map(|v| in_value(v, value)),
+            toml_edit::Value::InlineTable(t) => t.iter().find_map(|(_, v)| in_value(v, value)),
+            _ => None,
+        }
+    }
+    for item in items {
+        let found = match item {
+            toml_edit::Item::Value(v) => in_value(v, value),
+            toml_edit::Item::Table(t) => find_string(&mut t.iter().map(|(_, i)| i), value),
+            toml_edit::Item::ArrayOfTables(a) => a
+                .iter()
+                .find_map(|t| find_string(&mut t.iter().map(|(_, i)| i), value)),
+            toml_edit::Item::None => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
 /// Checksum of a migration file's text: CRLF and CR count as LF, so a checkout
 /// with other line endings does not look like an edited file.
 pub fn checksum(text: &str) -> String {
@@ -251,6 +356,7 @@ impl Migration {
             })?;
             dependencies.push(key);
         }
+        check_expressions(path, text, &file.operations)?;
         Ok(Self {
             key: MigrationKey::new(app, name),
             path: path.to_path_buf(),

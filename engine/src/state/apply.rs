@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use super::{SchemaState, StateError};
 use crate::ast::*;
+use crate::expr::{self, Scope};
 use crate::types::ColumnType;
 
 impl SchemaState {
@@ -81,6 +82,10 @@ impl SchemaState {
         for i in &t.indexes {
             require_some_columns(&t.name, &i.name, &i.columns)?;
             require_columns(t, &i.columns)?;
+            require_predicate(t, i)?;
+        }
+        for c in &t.checks {
+            require_expression(t, &c.expr, &format!("check constraint `{}`", c.name))?;
         }
         for u in &t.uniques {
             require_some_columns(&t.name, &u.name, &u.columns)?;
@@ -285,6 +290,7 @@ impl SchemaState {
         let t = self.table(table)?;
         require_some_columns(table, &index.name, &index.columns)?;
         require_columns(t, &index.columns)?;
+        require_predicate(t, index)?;
         self.require_free_name(table, &index.name)?;
         self.table_mut(table)?.indexes.push(index.clone());
         Ok(())
@@ -337,6 +343,9 @@ impl SchemaState {
             require_some_columns(table, name, columns)?;
             require_columns(t, columns)?;
             require_not_primary_key(t, name, columns)?;
+        }
+        if let Constraint::Check { name, expr } = c {
+            require_expression(t, expr, &format!("check constraint `{name}`"))?;
         }
         self.require_free_name(table, c.name())?;
         let t = self.table_mut(table)?;
@@ -444,6 +453,30 @@ fn no_such(table: &str, name: &str, what: &'static str) -> StateError {
         name: name.to_string(),
         what,
     }
+}
+
+/// An index's `where`, if any, is one expression over the table's columns.
+fn require_predicate(t: &TableDef, index: &IndexDef) -> Result<(), StateError> {
+    match &index.predicate {
+        Some(p) => require_expression(t, p, &format!("the `where` of index `{}`", index.name)),
+        None => Ok(()),
+    }
+}
+
+/// `text` is one accepted expression over the columns `t` has now (see `crate::expr`).
+fn require_expression(t: &TableDef, text: &str, what: &str) -> Result<(), StateError> {
+    let columns: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+    let scope = Scope {
+        table: &t.name,
+        columns: &columns,
+    };
+    expr::parse(text, Some(&scope))
+        .map(|_| ())
+        .map_err(|e| StateError::Expression {
+            table: t.name.clone(),
+            what: what.to_string(),
+            message: e.message,
+        })
 }
 
 /// The check constraint or partial index whose SQL names `column`, if any.
