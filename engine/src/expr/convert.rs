@@ -252,6 +252,17 @@ impl<'a> Converter<'a> {
             [ObjectNamePart::Identifier(i)] if i.quote_style.is_none() => i.value.as_str(),
             _ => "",
         };
+        if matches!(f.args, FunctionArguments::None) {
+            // `user`, `current_date`: SQL reads these bare words as functions.
+            return Err(self.refuse(
+                e,
+                format!(
+                    "`{}` is an SQL keyword here, not a column; a column of that name is written in double quotes (\"{}\")",
+                    snippet(&f.name.to_string()),
+                    snippet(&f.name.to_string()),
+                ),
+            ));
+        }
         let allowed = Function::ALL
             .iter()
             .map(|f| f.name())

@@ -159,6 +159,8 @@ const REFUSED: &[(&str, &str)] = &[
     ("status IN (name, 'x')", "list of literals"),
     ("amount > 0x10", "the literal"),
     ("E'\\x41' = name", "not allowed"),
+    ("user > 0", "keyword here, not a column"),
+    ("current_date > 0", "keyword here"),
     ("count(*) > 0", "the function `count` is not allowed"),
     ("lower(DISTINCT name) = ''", "must be called"),
     ("amount & 1 = 0", "the operator `&` is not allowed"),
