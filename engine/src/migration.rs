@@ -248,10 +248,7 @@ fn locate_string(
 }
 
 /// The byte offset of the first string equal to `value` among `items`, at any depth.
-fn find_string<'a>(
-    items: &mut dyn Iterator<Item = &'a toml_edit::Item>,
-    value: &str,
-) -> Option<usize> {
+fn find_string(items: &mut dyn Iterator<Item = &toml_edit::Item>, value: &str) -> Option<usize> {
     fn in_value(v: &toml_edit::Value, value: &str) -> Option<usize> {
         match v {
             toml_edit::Value::String(s) if s.value() == value => s.span().map(|r| r.start),

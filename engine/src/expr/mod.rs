@@ -287,7 +287,9 @@ fn visit<'a>(expr: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
         }
         Expr::InList { expr, list, .. } => {
             visit(expr, f);
-            list.iter().for_each(|e| visit(e, f));
+            for e in list {
+                visit(e, f);
+            }
         }
         Expr::Case {
             operand,
@@ -305,7 +307,11 @@ fn visit<'a>(expr: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
                 visit(o, f);
             }
         }
-        Expr::Call(_, args) => args.iter().for_each(|e| visit(e, f)),
+        Expr::Call(_, args) => {
+            for e in args {
+                visit(e, f);
+            }
+        }
     }
 }
 

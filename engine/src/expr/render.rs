@@ -73,10 +73,14 @@ pub fn render(expr: &Expr, style: &dyn ExprStyle) -> String {
                 sql.push_str(&r(s));
             }
             for (when, then) in whens {
-                sql.push_str(&format!(" WHEN {} THEN {}", r(when), r(then)));
+                sql.push_str(" WHEN ");
+                sql.push_str(&r(when));
+                sql.push_str(" THEN ");
+                sql.push_str(&r(then));
             }
             if let Some(o) = otherwise {
-                sql.push_str(&format!(" ELSE {}", r(o)));
+                sql.push_str(" ELSE ");
+                sql.push_str(&r(o));
             }
             sql.push_str(" END");
             sql
