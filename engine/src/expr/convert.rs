@@ -12,13 +12,88 @@ use crate::models::suggest::did_you_mean;
 pub(super) struct Converter<'a> {
     text: &'a str,
     scope: Option<&'a Scope<'a>>,
+    /// Reading a server's own spelling back: its casts, `~~` and `= ANY (ARRAY[…])`
+    /// stand for the neutral forms they were made from.
+    lenient: bool,
 }
 
 type Result<T> = std::result::Result<T, ExprError>;
 
 impl<'a> Converter<'a> {
-    pub(super) fn new(text: &'a str, scope: Option<&'a Scope<'a>>) -> Self {
-        Self { text, scope }
+    pub(super) fn new(text: &'a str, scope: Option<&'a Scope<'a>>, lenient: bool) -> Self {
+        Self {
+            text,
+            scope,
+            lenient,
+        }
+    }
+
+    /// The server spellings `lenient` accepts, as neutral forms.
+    fn server_form(&self, e: &sql::Expr, d: usize) -> Option<Result<Expr>> {
+        if !self.lenient {
+            return None;
+        }
+        Some(match e {
+            sql::Expr::Cast {
+                kind: sql::CastKind::DoubleColon,
+                expr,
+                ..
+            } => self.expr(expr, d),
+            sql::Expr::BinaryOp {
+                left,
+                op: op @ (BinaryOperator::PGLikeMatch | BinaryOperator::PGNotLikeMatch),
+                right,
+            } => (|| {
+                Ok(Expr::Like {
+                    expr: self.boxed(left, d)?,
+                    negated: *op == BinaryOperator::PGNotLikeMatch,
+                    pattern: self.boxed(right, d)?,
+                })
+            })(),
+            sql::Expr::AnyOp {
+                left,
+                compare_op: BinaryOperator::Eq,
+                right,
+                is_some: false,
+            } => self.array_in(left, right, false, d)?,
+            sql::Expr::AllOp {
+                left,
+                compare_op: BinaryOperator::NotEq,
+                right,
+            } => self.array_in(left, right, true, d)?,
+            _ => return None,
+        })
+    }
+
+    /// `x = ANY (ARRAY[…])` as `x IN (…)`; `x <> ALL (…)` as `x NOT IN (…)`.
+    fn array_in(
+        &self,
+        left: &sql::Expr,
+        right: &sql::Expr,
+        negated: bool,
+        d: usize,
+    ) -> Option<Result<Expr>> {
+        let mut right = right;
+        loop {
+            match right {
+                sql::Expr::Cast { expr, .. } | sql::Expr::Nested(expr) => right = expr,
+                _ => break,
+            }
+        }
+        let sql::Expr::Array(array) = right else {
+            return None;
+        };
+        Some((|| {
+            Ok(Expr::InList {
+                expr: self.boxed(left, d)?,
+                negated,
+                list: array
+                    .elem
+                    .iter()
+                    .map(|item| self.literal(strip_casts(item), d))
+                    .collect::<Result<_>>()?,
+            })
+        })())
     }
 
     fn at(&self, e: &sql::Expr) -> Option<usize> {
@@ -42,6 +117,9 @@ impl<'a> Converter<'a> {
             ));
         }
         let d = depth + 1;
+        if let Some(neutral) = self.server_form(e, d) {
+            return neutral;
+        }
         Ok(match e {
             sql::Expr::Identifier(ident) => Expr::Column(self.column(e, None, ident)?),
             sql::Expr::CompoundIdentifier(parts) => match parts.as_slice() {
@@ -326,6 +404,13 @@ impl<'a> Converter<'a> {
         }
         Ok(Expr::Call(function, args))
     }
+}
+
+fn strip_casts(mut e: &sql::Expr) -> &sql::Expr {
+    while let sql::Expr::Cast { expr, .. } = e {
+        e = expr;
+    }
+    e
 }
 
 /// `12`, `1.5`, `.5`, `1e10`, `2.5E-3`: what every database reads as a number.

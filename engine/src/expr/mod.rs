@@ -191,6 +191,54 @@ impl ExprError {
 /// its columns; without one (rendering an expression validated when it was loaded),
 /// only the form is checked.
 pub fn parse(text: &str, scope: Option<&Scope>) -> Result<Expr, ExprError> {
+    parse_with(&GenericDialect {}, text, scope, false)
+}
+
+/// A check or index predicate as PostgreSQL shows it (`pg_get_constraintdef`), in
+/// the neutral language: its casts (`name::text`), `~~` and `= ANY (ARRAY[…])` are
+/// read back as the expression they came from. `None` when it is not one.
+pub fn from_postgres(text: &str) -> Option<String> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    parse_with(&dialect, text, None, true)
+        .ok()
+        .map(|e| render(&e, &Neutral))
+}
+
+/// The neutral spelling: bare lower-case names where SQL allows them.
+struct Neutral;
+
+impl ExprStyle for Neutral {
+    fn ident(&self, name: &str) -> String {
+        let plain = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && sqlparser::keywords::ALL_KEYWORDS
+                .binary_search(&name.to_ascii_uppercase().as_str())
+                .is_err();
+        if plain {
+            name.to_string()
+        } else {
+            format!("\"{}\"", name.replace('"', "\"\""))
+        }
+    }
+    fn string(&self, value: &str) -> String {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+    fn boolean(&self, value: bool) -> String {
+        value.to_string()
+    }
+    fn function(&self, f: Function) -> String {
+        f.name().to_string()
+    }
+}
+
+fn parse_with(
+    dialect: &dyn sqlparser::dialect::Dialect,
+    text: &str,
+    scope: Option<&Scope>,
+    lenient: bool,
+) -> Result<Expr, ExprError> {
     if text.trim().is_empty() {
         return Err(ExprError::new(None, "the expression is empty"));
     }
@@ -203,8 +251,7 @@ pub fn parse(text: &str, scope: Option<&Scope>) -> Result<Expr, ExprError> {
             ),
         ));
     }
-    let dialect = GenericDialect {};
-    let tokens = Tokenizer::new(&dialect, text)
+    let tokens = Tokenizer::new(dialect, text)
         .with_unescape(true)
         .tokenize_with_location()
         .map_err(|e| {
@@ -225,14 +272,14 @@ pub fn parse(text: &str, scope: Option<&Scope>) -> Result<Expr, ExprError> {
             Token::Placeholder(_) => {
                 "placeholders (`?`, `$1`, `:name`) are not allowed in an expression"
             }
-            Token::StringConcat => {
+            Token::StringConcat if !lenient => {
                 "`||` is not allowed: it means OR on MySQL; write two checks or use AND/OR"
             }
             _ => continue,
         };
         return Err(ExprError::new(at, refused));
     }
-    let mut parser = Parser::new(&dialect)
+    let mut parser = Parser::new(dialect)
         .with_recursion_limit(MAX_DEPTH + 10)
         .with_tokens_with_locations(tokens);
     let parsed = parser.parse_expr().map_err(|e| parser_error(text, &e))?;
@@ -246,7 +293,7 @@ pub fn parse(text: &str, scope: Option<&Scope>) -> Result<Expr, ExprError> {
             ),
         ));
     }
-    convert::Converter::new(text, scope).expr(&parsed, 0)
+    convert::Converter::new(text, scope, lenient).expr(&parsed, 0)
 }
 
 /// The columns an expression names, each once, in order of appearance.

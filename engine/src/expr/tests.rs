@@ -248,3 +248,30 @@ fn numbers_are_plain_decimal_literals() {
 fn convert_is_number(n: &str) -> bool {
     convert::is_number(n)
 }
+
+#[test]
+fn postgres_spelling_reads_back_as_the_neutral_form() {
+    let cases = [
+        (
+            "a > 0 AND lower(name::text) <> 'x'::text",
+            "(a > 0) AND (lower(\"name\") <> 'x')",
+        ),
+        (
+            "a >= 1 AND a <= 9 OR name::text ~~ 'z%'::text",
+            "((a >= 1) AND (a <= 9)) OR (\"name\" LIKE 'z%')",
+        ),
+        (
+            "status::text = ANY (ARRAY['a'::character varying, 'b'::character varying]::text[])",
+            "\"status\" IN ('a', 'b')",
+        ),
+        ("(\"order\" > 0)", "(\"order\" > 0)"),
+        ("deleted_at IS NULL", "deleted_at IS NULL"),
+    ];
+    for (server, neutral) in cases {
+        assert_eq!(from_postgres(server).as_deref(), Some(neutral), "{server}");
+        // What it gives is accepted by the strict parser.
+        assert!(parse(neutral, None).is_ok(), "{neutral}");
+    }
+    assert_eq!(from_postgres("a > 0; DROP TABLE t"), None);
+    assert_eq!(from_postgres("a > (SELECT 1)"), None);
+}
