@@ -38,7 +38,8 @@ impl<'a> Converter<'a> {
                 kind: sql::CastKind::DoubleColon,
                 expr,
                 ..
-            } => self.expr(expr, d),
+            }
+            | sql::Expr::Prefixed { value: expr, .. } => self.expr(expr, d),
             sql::Expr::BinaryOp {
                 left,
                 op: op @ (BinaryOperator::PGLikeMatch | BinaryOperator::PGNotLikeMatch),
@@ -283,6 +284,7 @@ impl<'a> Converter<'a> {
     fn literal(&self, e: &sql::Expr, depth: usize) -> Result<Expr> {
         match e {
             sql::Expr::Value(v) => self.value(e, &v.value),
+            sql::Expr::Prefixed { value, .. } if self.lenient => self.literal(value, depth),
             sql::Expr::UnaryOp {
                 op: UnaryOperator::Minus,
                 expr,
@@ -346,7 +348,17 @@ impl<'a> Converter<'a> {
             .map(|f| f.name())
             .collect::<Vec<_>>()
             .join(", ");
-        let Some(function) = Function::by_name(name) else {
+        let alias = || {
+            let neutral = match name.to_ascii_lowercase().as_str() {
+                "lcase" => "lower",
+                "ucase" => "upper",
+                "char_length" | "character_length" => "length",
+                _ => return None,
+            };
+            Function::by_name(neutral)
+        };
+        let function = Function::by_name(name).or_else(|| alias().filter(|_| self.lenient));
+        let Some(function) = function else {
             return Err(self.refuse(
                 e,
                 format!(

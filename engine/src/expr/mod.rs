@@ -204,6 +204,16 @@ pub fn from_postgres(text: &str) -> Option<String> {
         .map(|e| render(&e, &Neutral))
 }
 
+/// A check as MySQL or MariaDB shows it (`CHECK_CLAUSE`), in the neutral language:
+/// backquoted names, charset introducers (`_utf8mb4'x'`) and MariaDB's `lcase`/`ucase`
+/// are read back as what they came from. `None` when it is not one expression.
+pub fn from_mysql(text: &str) -> Option<String> {
+    let dialect = sqlparser::dialect::MySqlDialect {};
+    parse_with(&dialect, text, None, true)
+        .ok()
+        .map(|e| render(&e, &Neutral))
+}
+
 /// The neutral spelling: bare lower-case names where SQL allows them.
 struct Neutral;
 

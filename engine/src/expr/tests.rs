@@ -275,3 +275,25 @@ fn postgres_spelling_reads_back_as_the_neutral_form() {
     assert_eq!(from_postgres("a > 0; DROP TABLE t"), None);
     assert_eq!(from_postgres("a > (SELECT 1)"), None);
 }
+
+#[test]
+fn mysql_spelling_reads_back_as_the_neutral_form() {
+    let cases = [
+        (
+            "`a` > 0 and lcase(`name`) <> 'x'",
+            "(a > 0) AND (lower(\"name\") <> 'x')",
+        ),
+        (
+            "`status` in (_utf8mb4'a',_utf8mb4'b')",
+            "\"status\" IN ('a', 'b')",
+        ),
+        ("char_length(`qty`) > 1", "length(qty) > 1"),
+    ];
+    for (server, neutral) in cases {
+        assert_eq!(from_mysql(server).as_deref(), Some(neutral), "{server}");
+        assert!(parse(neutral, None).is_ok(), "{neutral}");
+    }
+    // Aliases are read back from a server, never accepted from a user.
+    assert!(parse("lcase(qty) = 'x'", None).is_err());
+    assert_eq!(from_mysql("`a` > 0; DROP TABLE t"), None);
+}
