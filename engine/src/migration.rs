@@ -177,8 +177,10 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// at the operation's `[[operations]]` header. The message names the culprit (an
 /// unknown field, or the bad value), so it is looked up in that operation's table.
 fn migration_toml_error(path: &Path, text: &str, error: &toml::de::Error) -> FileError {
+    // Only an error placed at an operation's header needs placing better.
     let located = error
         .span()
+        .filter(|span| text.get(span.start..).is_some_and(|t| t.starts_with("[[")))
         .and_then(|span| culprit(text, span.start, error.message()));
     match located {
         Some(offset) => {
