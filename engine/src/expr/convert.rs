@@ -75,11 +75,8 @@ impl<'a> Converter<'a> {
         d: usize,
     ) -> Option<Result<Expr>> {
         let mut right = right;
-        loop {
-            match right {
-                sql::Expr::Cast { expr, .. } | sql::Expr::Nested(expr) => right = expr,
-                _ => break,
-            }
+        while let sql::Expr::Cast { expr, .. } | sql::Expr::Nested(expr) = right {
+            right = expr;
         }
         let sql::Expr::Array(array) = right else {
             return None;
@@ -123,25 +120,16 @@ impl<'a> Converter<'a> {
         }
         Ok(match e {
             sql::Expr::Identifier(ident) => Expr::Column(self.column(e, None, ident)?),
-            sql::Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-                [table, column] => Expr::Column(self.column(e, Some(table), column)?),
-                _ => {
-                    return Err(self.refuse(
-                        e,
-                        format!(
-                            "`{}` names another schema or table; an expression may name only its own table's columns",
-                            snippet(&e.to_string())
-                        ),
-                    ))
-                }
-            },
+            sql::Expr::CompoundIdentifier(parts) => Expr::Column(self.qualified(e, parts)?),
             sql::Expr::Value(v) => self.value(e, &v.value)?,
             sql::Expr::Nested(inner) => Expr::Nested(self.boxed(inner, d)?),
             sql::Expr::UnaryOp { op, expr } => match op {
                 UnaryOperator::Not => Expr::Not(self.boxed(expr, d)?),
                 UnaryOperator::Minus => Expr::Negate(self.boxed(expr, d)?),
                 UnaryOperator::Plus => self.expr(expr, d)?,
-                other => return Err(self.refuse(e, format!("the operator `{other}` is not allowed"))),
+                other => {
+                    return Err(self.refuse(e, format!("the operator `{other}` is not allowed")))
+                }
             },
             sql::Expr::BinaryOp { left, op, right } => {
                 let op = self.binary_op(e, op)?;
@@ -214,6 +202,20 @@ impl<'a> Converter<'a> {
             sql::Expr::Function(f) => self.function(e, f, d)?,
             _ => return Err(self.refuse(e, refused_form(e))),
         })
+    }
+
+    /// `table.column`; more parts name a schema or a field of a value, never a column.
+    fn qualified(&self, e: &sql::Expr, parts: &[Ident]) -> Result<String> {
+        match parts {
+            [table, column] => self.column(e, Some(table), column),
+            _ => Err(self.refuse(
+                e,
+                format!(
+                    "`{}` names another schema or table; an expression may name only its own table's columns",
+                    snippet(&e.to_string())
+                ),
+            )),
+        }
     }
 
     /// A column of the scope's table, qualified at most by that table's name.
