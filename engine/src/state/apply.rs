@@ -479,15 +479,28 @@ fn require_expression(t: &TableDef, text: &str, what: &str) -> Result<(), StateE
         })
 }
 
-/// The check constraint or partial index whose SQL names `column`, if any.
+/// The check constraint or partial index whose expression names `column`, if any.
 fn sql_mentioning(t: &TableDef, column: &str) -> Option<String> {
-    if let Some(c) = t.checks.iter().find(|c| mentions(&c.expr, column)) {
+    if let Some(c) = t.checks.iter().find(|c| names_column(&c.expr, column)) {
         return Some(format!("check constraint {}", c.name));
     }
     t.indexes
         .iter()
-        .find(|i| i.predicate.as_deref().is_some_and(|p| mentions(p, column)))
+        .find(|i| {
+            i.predicate
+                .as_deref()
+                .is_some_and(|p| names_column(p, column))
+        })
         .map(|i| format!("the predicate of index {}", i.name))
+}
+
+/// Whether an expression names `column`: by its parsed column references, so a
+/// string literal `'qty'` does not count; by the words of text that does not parse.
+fn names_column(text: &str, column: &str) -> bool {
+    match expr::parse(text, None) {
+        Ok(e) => expr::columns(&e).contains(&column),
+        Err(_) => mentions(text, column),
+    }
 }
 
 /// Whether `sql` contains `word` as a whole identifier (case-insensitive), quoted or not.
@@ -638,5 +651,20 @@ pub fn default_fits(d: &DefaultValue, ty: ColumnType) -> bool {
             DefaultExpr::Now => ty.is_temporal(),
             DefaultExpr::Uuid => ty == ColumnType::Uuid,
         },
+    }
+}
+
+#[cfg(test)]
+mod expression_tests {
+    use super::names_column;
+
+    #[test]
+    fn a_column_is_named_by_references_not_by_strings() {
+        assert!(names_column("qty > 0", "qty"));
+        assert!(names_column("t.qty > 0", "qty"));
+        assert!(!names_column("status = 'qty'", "qty"));
+        assert!(!names_column("qty_max > 0", "qty"));
+        // Text that does not parse falls back to whole words.
+        assert!(names_column("qty > 0 ;", "qty"));
     }
 }
