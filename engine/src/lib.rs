@@ -18,6 +18,7 @@ pub mod dialect;
 pub mod drift;
 pub mod error;
 pub mod executor;
+pub mod expr;
 pub mod graph;
 pub mod history;
 pub mod makemigrations;

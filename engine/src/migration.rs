@@ -171,6 +171,211 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+/// A TOML error in a migration file, placed at the offending key or value.
+///
+/// An operation is an internally tagged enum, so serde reports every error inside it
+/// at the operation's `[[operations]]` header. The message names the culprit (an
+/// unknown field, or the bad value), so it is looked up in that operation's table.
+fn migration_toml_error(path: &Path, text: &str, error: &toml::de::Error) -> FileError {
+    // Only an error placed at an operation's header needs placing better.
+    let located = error
+        .span()
+        .filter(|span| text.get(span.start..).is_some_and(|t| t.starts_with("[[")))
+        .and_then(|span| culprit(text, span.start, error.message()));
+    match located {
+        Some(offset) => {
+            // At a string's first character rather than its quote, as elsewhere.
+            let quoted = text[offset..].starts_with(['"', '\'']);
+            let (line, column) = line_column(text, offset + usize::from(quoted));
+            FileError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: error.message().trim().to_string(),
+                source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
+            }
+        }
+        None => FileError::from_toml(path, text, error),
+    }
+}
+
+/// The offset of the key or value that `message` is about, inside the operation table
+/// that starts at `start`.
+fn culprit(text: &str, start: usize, message: &str) -> Option<usize> {
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let ops = doc.get("operations")?.as_array_of_tables()?;
+    let op = ops
+        .iter()
+        .filter(|t| t.span().is_some_and(|s| s.start <= start))
+        .last()?;
+    if let Some(field) = between(message, "unknown field `", "`") {
+        return find_key(op, field);
+    }
+    let mut wanted: Vec<&str> = Vec::new();
+    wanted.extend(between(message, "string \"", "\""));
+    wanted.extend(between(message, "`", "`"));
+    wanted
+        .into_iter()
+        .find_map(|w| find_value(&mut op.iter().map(|(_, item)| item), w))
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let rest = &text[text.find(open)? + open.len()..];
+    Some(&rest[..rest.find(close)?])
+}
+
+/// The span start of key `name` in `table` or any table inside it.
+fn find_key(table: &toml_edit::Table, name: &str) -> Option<usize> {
+    fn in_value(v: &toml_edit::Value, name: &str) -> Option<usize> {
+        match v {
+            toml_edit::Value::InlineTable(t) => t
+                .get_key_value(name)
+                .and_then(|(k, _)| k.span().map(|s| s.start))
+                .or_else(|| t.iter().find_map(|(_, v)| in_value(v, name))),
+            toml_edit::Value::Array(a) => a.iter().find_map(|v| in_value(v, name)),
+            _ => None,
+        }
+    }
+    if let Some((k, _)) = table.get_key_value(name) {
+        if let Some(s) = k.span() {
+            return Some(s.start);
+        }
+    }
+    table.iter().find_map(|(_, item)| match item {
+        toml_edit::Item::Value(v) => in_value(v, name),
+        toml_edit::Item::Table(t) => find_key(t, name),
+        _ => None,
+    })
+}
+
+/// The span start of the first value written as `wanted` (a string's value, or any
+/// other value's text), at any depth.
+fn find_value(items: &mut dyn Iterator<Item = &toml_edit::Item>, wanted: &str) -> Option<usize> {
+    fn in_value(v: &toml_edit::Value, wanted: &str) -> Option<usize> {
+        match v {
+            toml_edit::Value::Array(a) => a.iter().find_map(|v| in_value(v, wanted)),
+            toml_edit::Value::InlineTable(t) => t.iter().find_map(|(_, v)| in_value(v, wanted)),
+            toml_edit::Value::String(s) if s.value() == wanted => s.span().map(|r| r.start),
+            toml_edit::Value::String(_) => None,
+            other if other.to_string().trim() == wanted => other.span().map(|r| r.start),
+            _ => None,
+        }
+    }
+    for item in items {
+        let found = match item {
+            toml_edit::Item::Value(v) => in_value(v, wanted),
+            toml_edit::Item::Table(t) => find_value(&mut t.iter().map(|(_, i)| i), wanted),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// The check and index expressions of an operation, each with what holds it.
+fn expressions(op: &Operation) -> Vec<(&str, String)> {
+    use crate::ast::{Constraint, CreateIndex};
+    fn index(i: &crate::ast::IndexDef) -> Option<(&str, String)> {
+        i.predicate
+            .as_deref()
+            .map(|p| (p, format!("the `where` of index `{}`", i.name)))
+    }
+    match op {
+        Operation::CreateTable(t) => t
+            .checks
+            .iter()
+            .map(|c| (c.expr.as_str(), format!("check `{}`", c.name)))
+            .chain(t.indexes.iter().filter_map(index))
+            .collect(),
+        Operation::CreateIndex(CreateIndex { index: i, .. }) => index(i).into_iter().collect(),
+        Operation::AddConstraint(o) => match &o.constraint {
+            Constraint::Check { name, expr } => vec![(expr.as_str(), format!("check `{name}`"))],
+            Constraint::Unique { .. } => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// Refuses an expression that is not one accepted expression (`crate::expr`), at the
+/// offending part of its string in the file. Columns are checked later, against the
+/// state the migration applies to.
+fn check_expressions(path: &Path, text: &str, operations: &[Operation]) -> Result<(), FileError> {
+    for (i, op) in operations.iter().enumerate() {
+        for (expr, what) in expressions(op) {
+            if let Err(e) = crate::expr::parse(expr, None) {
+                let message = format!("operation {} ({}): {what}: {}", i + 1, op.kind(), e.message);
+                return Err(locate_string(path, text, i, expr, e.offset, message));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An error placed in the string `value` of operation `index` (0-based): at `offset`
+/// inside it when the file holds it verbatim, else at its start, else at the file's
+/// first line.
+fn locate_string(
+    path: &Path,
+    text: &str,
+    index: usize,
+    value: &str,
+    offset: Option<usize>,
+    message: String,
+) -> FileError {
+    let start = toml_edit::ImDocument::parse(text)
+        .ok()
+        .and_then(|doc| {
+            let op = doc.get("operations")?.as_array_of_tables()?.get(index)?;
+            find_string(&mut op.iter().map(|(_, item)| item), value)
+        })
+        .unwrap_or(0);
+    let rest = &text[start.min(text.len())..];
+    let quote = ["\"\"\"", "'''", "\"", "'"]
+        .into_iter()
+        .find(|q| rest.starts_with(q))
+        .map_or(0, str::len);
+    let at = match offset {
+        Some(o) if rest.get(quote..quote + value.len()) == Some(value) => start + quote + o,
+        _ => start + quote,
+    };
+    let (line, column) = line_column(text, at);
+    FileError::Syntax {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+        source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
+    }
+}
+
+/// The byte offset of the first string equal to `value` among `items`, at any depth.
+fn find_string(items: &mut dyn Iterator<Item = &toml_edit::Item>, value: &str) -> Option<usize> {
+    fn in_value(v: &toml_edit::Value, value: &str) -> Option<usize> {
+        match v {
+            toml_edit::Value::String(s) if s.value() == value => s.span().map(|r| r.start),
+            toml_edit::Value::Array(a) => a.iter().find_map(|v| in_value(v, value)),
+            toml_edit::Value::InlineTable(t) => t.iter().find_map(|(_, v)| in_value(v, value)),
+            _ => None,
+        }
+    }
+    for item in items {
+        let found = match item {
+            toml_edit::Item::Value(v) => in_value(v, value),
+            toml_edit::Item::Table(t) => find_string(&mut t.iter().map(|(_, i)| i), value),
+            toml_edit::Item::ArrayOfTables(a) => a
+                .iter()
+                .find_map(|t| find_string(&mut t.iter().map(|(_, i)| i), value)),
+            toml_edit::Item::None => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
 /// Checksum of a migration file's text: CRLF and CR count as LF, so a checkout
 /// with other line endings does not look like an edited file.
 pub fn checksum(text: &str) -> String {
@@ -242,7 +447,7 @@ impl Migration {
 
     pub fn parse(app: &str, path: &Path, text: &str) -> Result<Self, FileError> {
         let file: MigrationFile =
-            toml::from_str(text).map_err(|e| FileError::from_toml(path, text, &e))?;
+            toml::from_str(text).map_err(|e| migration_toml_error(path, text, &e))?;
         let name = path
             .file_stem()
             .and_then(|s| s.to_str())
@@ -263,6 +468,7 @@ impl Migration {
             })?;
             dependencies.push(key);
         }
+        check_expressions(path, text, &file.operations)?;
         Ok(Self {
             key: MigrationKey::new(app, name),
             path: path.to_path_buf(),
@@ -378,6 +584,72 @@ mod tests {
                 assert_eq!(line, 4, "{message}");
                 assert!(message.contains("create_tabel"), "{message}");
                 assert_eq!(source_line, "kind = \"create_tabel\"");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Errors inside an operation point at the key or value, not at `[[operations]]`.
+    #[test]
+    fn errors_inside_an_operation_point_at_the_culprit() {
+        let op = "dependencies = []\n\n[[operations]]\nkind = \"create_table\"\n";
+        let cases = [
+            (
+                "nmae = \"t\"\ncolumns = [{ name = \"id\", type = \"int\" }]\n",
+                (5, 1),
+                "unknown field `nmae`",
+            ),
+            (
+                "name = \"t\"\ncolumns = [{ name = \"id\", type = \"bigintt\" }]\n",
+                (6, 35),
+                "bigintt",
+            ),
+            (
+                "name = \"t\"\ncolumns = [{ name = \"id\", type = \"int\", null = \"yes\" }]\n",
+                (6, 49),
+                "expected a boolean",
+            ),
+            (
+                "name = \"t\"\ncolumns = [{ name = \"id\", type = \"int\", colour = 1 }]\n",
+                (6, 41),
+                "unknown field `colour`",
+            ),
+        ];
+        for (body, (want_line, want_column), word) in cases {
+            let text = format!("{op}{body}");
+            match Migration::parse("app", Path::new("0001_x.toml"), &text) {
+                Err(FileError::Syntax {
+                    line,
+                    column,
+                    message,
+                    ..
+                }) => {
+                    assert!(message.contains(word), "{message}");
+                    assert_eq!(
+                        (line, column),
+                        (want_line, want_column),
+                        "{message}\n{text}"
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// A bad expression is refused when the file is read, at the offending character.
+    #[test]
+    fn a_bad_expression_is_located_in_its_string() {
+        let text = "[[operations]]\nkind = \"create_table\"\nname = \"t\"\ncolumns = [{ name = \"a\", type = \"int\" }]\nchecks = [{ name = \"c\", expr = \"a > 0; DROP TABLE x\" }]\n";
+        match Migration::parse("app", Path::new("0001_x.toml"), text) {
+            Err(FileError::Syntax {
+                line,
+                column,
+                message,
+                ..
+            }) => {
+                assert_eq!((line, column), (5, 38), "{message}");
+                assert!(message.contains("operation 1 (create_table)"), "{message}");
+                assert!(message.contains("`;` is not allowed"), "{message}");
             }
             other => panic!("{other:?}"),
         }

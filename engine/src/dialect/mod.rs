@@ -17,6 +17,7 @@ pub mod registry;
 pub mod url;
 
 use crate::ast::*;
+use crate::expr::{self, ExprStyle, Function};
 use crate::naming::fit_identifier;
 use crate::state::{SchemaState, StateError};
 use crate::types::ColumnType;
@@ -89,6 +90,10 @@ pub enum RenderError {
         name: String,
         limit: usize,
     },
+    /// A check or index predicate that is not an accepted expression. Loading refuses
+    /// these with the file's position first; this is the renderer's own guard.
+    #[error("{what}: {message}")]
+    Expression { what: String, message: String },
     #[error(transparent)]
     State(#[from] StateError),
 }
@@ -232,17 +237,42 @@ pub trait Dialect: Send + Sync {
         Ok(sql)
     }
 
-    fn constraint_sql(&self, constraint: &Constraint, ctx: &RenderContext) -> String {
-        match constraint {
+    fn constraint_sql(
+        &self,
+        constraint: &Constraint,
+        ctx: &RenderContext,
+    ) -> RenderResultOf<String> {
+        Ok(match constraint {
             Constraint::Unique { name, columns } => format!(
                 "CONSTRAINT {} UNIQUE ({})",
                 self.object_ident(name, ctx),
                 self.ident_list(columns)
             ),
-            Constraint::Check { name, expr } => {
-                format!("CONSTRAINT {} CHECK ({expr})", self.object_ident(name, ctx))
-            }
-        }
+            Constraint::Check { name, expr } => format!(
+                "CONSTRAINT {} CHECK ({})",
+                self.object_ident(name, ctx),
+                self.expr_sql(expr, &format!("check constraint `{name}`"))?
+            ),
+        })
+    }
+
+    // ---- expressions ----------------------------------------------------------------
+
+    /// A check or partial-index expression in this dialect's SQL. The text is parsed
+    /// again and written from the tree (identifiers by `quote_ident`, strings by
+    /// `quote_string`, booleans by `bool_literal`, functions by `expr_function`), so
+    /// DDL never contains the text as the user wrote it. `what` names it in an error.
+    fn expr_sql(&self, text: &str, what: &str) -> RenderResultOf<String> {
+        let parsed = expr::parse(text, None).map_err(|e| RenderError::Expression {
+            what: what.to_string(),
+            message: e.message,
+        })?;
+        Ok(expr::render(&parsed, &ExprDialect(self)))
+    }
+
+    /// The name of a portable function in this dialect.
+    fn expr_function(&self, function: Function) -> &'static str {
+        function.name()
     }
 
     /// The body lines of `CREATE TABLE` (columns, keys, constraints), without indexes.
@@ -257,10 +287,10 @@ pub trait Dialect: Send + Sync {
             lines.push(format!("PRIMARY KEY ({})", self.ident_list(&t.primary_key)));
         }
         for u in &t.uniques {
-            lines.push(self.constraint_sql(&unique(u), ctx));
+            lines.push(self.constraint_sql(&unique(u), ctx)?);
         }
         for c in &t.checks {
-            lines.push(self.constraint_sql(&check(c), ctx));
+            lines.push(self.constraint_sql(&check(c), ctx)?);
         }
         for fk in &t.foreign_keys {
             lines.push(self.foreign_key_sql(fk, ctx)?);
@@ -439,7 +469,9 @@ pub trait Dialect: Send + Sync {
         );
         if let Some(predicate) = &index.predicate {
             sql.push_str(" WHERE ");
-            sql.push_str(predicate);
+            sql.push_str(
+                &self.expr_sql(predicate, &format!("the `where` of index `{}`", index.name))?,
+            );
         }
         Ok(vec![Statement::new(sql)])
     }
@@ -484,7 +516,7 @@ pub trait Dialect: Send + Sync {
         Ok(vec![Statement::new(format!(
             "ALTER TABLE {} ADD {}",
             self.table_ident(&o.table, ctx)?,
-            self.constraint_sql(&o.constraint, ctx)
+            self.constraint_sql(&o.constraint, ctx)?
         ))])
     }
 
@@ -569,6 +601,24 @@ pub trait Dialect: Send + Sync {
 }
 
 pub type RenderResultOf<T> = Result<T, RenderError>;
+
+/// A dialect as the expression renderer sees it.
+struct ExprDialect<'a, D: ?Sized>(&'a D);
+
+impl<D: Dialect + ?Sized> ExprStyle for ExprDialect<'_, D> {
+    fn ident(&self, name: &str) -> String {
+        self.0.quote_ident(name)
+    }
+    fn string(&self, value: &str) -> String {
+        self.0.quote_string(value)
+    }
+    fn boolean(&self, value: bool) -> String {
+        self.0.bool_literal(value).to_string()
+    }
+    fn function(&self, f: Function) -> String {
+        self.0.expr_function(f).to_string()
+    }
+}
 
 /// The unique constraint of a table as a `Constraint`.
 pub fn unique(u: &UniqueDef) -> Constraint {

@@ -46,6 +46,29 @@ impl<'a> Source<'a> {
         self.error_at(start + quote, message)
     }
 
+    /// An error at byte `offset` of the string value `value` written at `span`, when
+    /// the file holds it verbatim (no escapes); at the string's start otherwise.
+    pub(crate) fn error_in_string(
+        &self,
+        span: &Span,
+        value: &str,
+        offset: Option<usize>,
+        message: impl Into<String>,
+    ) -> FileError {
+        let start = span.start.min(self.text.len());
+        let rest = &self.text[start..];
+        let quote = ["\"\"\"", "'''", "\"", "'"]
+            .into_iter()
+            .find(|q| rest.starts_with(q))
+            .map_or(0, str::len);
+        match offset {
+            Some(offset) if rest.get(quote..quote + value.len()) == Some(value) => {
+                self.error_at(start + quote + offset, message)
+            }
+            _ => self.error(span, message),
+        }
+    }
+
     pub(crate) fn error_at(&self, offset: usize, message: impl Into<String>) -> FileError {
         let (line, column) = line_column(self.text, offset);
         FileError::Syntax {

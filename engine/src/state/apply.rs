@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use super::{SchemaState, StateError};
 use crate::ast::*;
+use crate::expr::{self, Scope};
 use crate::types::ColumnType;
 
 impl SchemaState {
@@ -81,6 +82,10 @@ impl SchemaState {
         for i in &t.indexes {
             require_some_columns(&t.name, &i.name, &i.columns)?;
             require_columns(t, &i.columns)?;
+            require_predicate(t, i)?;
+        }
+        for c in &t.checks {
+            require_expression(t, &c.expr, &format!("check constraint `{}`", c.name))?;
         }
         for u in &t.uniques {
             require_some_columns(&t.name, &u.name, &u.columns)?;
@@ -285,6 +290,7 @@ impl SchemaState {
         let t = self.table(table)?;
         require_some_columns(table, &index.name, &index.columns)?;
         require_columns(t, &index.columns)?;
+        require_predicate(t, index)?;
         self.require_free_name(table, &index.name)?;
         self.table_mut(table)?.indexes.push(index.clone());
         Ok(())
@@ -337,6 +343,9 @@ impl SchemaState {
             require_some_columns(table, name, columns)?;
             require_columns(t, columns)?;
             require_not_primary_key(t, name, columns)?;
+        }
+        if let Constraint::Check { name, expr } = c {
+            require_expression(t, expr, &format!("check constraint `{name}`"))?;
         }
         self.require_free_name(table, c.name())?;
         let t = self.table_mut(table)?;
@@ -446,15 +455,52 @@ fn no_such(table: &str, name: &str, what: &'static str) -> StateError {
     }
 }
 
-/// The check constraint or partial index whose SQL names `column`, if any.
+/// An index's `where`, if any, is one expression over the table's columns.
+fn require_predicate(t: &TableDef, index: &IndexDef) -> Result<(), StateError> {
+    match &index.predicate {
+        Some(p) => require_expression(t, p, &format!("the `where` of index `{}`", index.name)),
+        None => Ok(()),
+    }
+}
+
+/// `text` is one accepted expression over the columns `t` has now (see `crate::expr`).
+fn require_expression(t: &TableDef, text: &str, what: &str) -> Result<(), StateError> {
+    let columns: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+    let scope = Scope {
+        table: &t.name,
+        columns: &columns,
+    };
+    expr::parse(text, Some(&scope))
+        .map(|_| ())
+        .map_err(|e| StateError::Expression {
+            table: t.name.clone(),
+            what: what.to_string(),
+            message: e.message,
+        })
+}
+
+/// The check constraint or partial index whose expression names `column`, if any.
 fn sql_mentioning(t: &TableDef, column: &str) -> Option<String> {
-    if let Some(c) = t.checks.iter().find(|c| mentions(&c.expr, column)) {
+    if let Some(c) = t.checks.iter().find(|c| names_column(&c.expr, column)) {
         return Some(format!("check constraint {}", c.name));
     }
     t.indexes
         .iter()
-        .find(|i| i.predicate.as_deref().is_some_and(|p| mentions(p, column)))
+        .find(|i| {
+            i.predicate
+                .as_deref()
+                .is_some_and(|p| names_column(p, column))
+        })
         .map(|i| format!("the predicate of index {}", i.name))
+}
+
+/// Whether an expression names `column`: by its parsed column references, so a
+/// string literal `'qty'` does not count; by the words of text that does not parse.
+fn names_column(text: &str, column: &str) -> bool {
+    match expr::parse(text, None) {
+        Ok(e) => expr::columns(&e).contains(&column),
+        Err(_) => mentions(text, column),
+    }
 }
 
 /// Whether `sql` contains `word` as a whole identifier (case-insensitive), quoted or not.
@@ -605,5 +651,20 @@ pub fn default_fits(d: &DefaultValue, ty: ColumnType) -> bool {
             DefaultExpr::Now => ty.is_temporal(),
             DefaultExpr::Uuid => ty == ColumnType::Uuid,
         },
+    }
+}
+
+#[cfg(test)]
+mod expression_tests {
+    use super::names_column;
+
+    #[test]
+    fn a_column_is_named_by_references_not_by_strings() {
+        assert!(names_column("qty > 0", "qty"));
+        assert!(names_column("t.qty > 0", "qty"));
+        assert!(!names_column("status = 'qty'", "qty"));
+        assert!(!names_column("qty_max > 0", "qty"));
+        // Text that does not parse falls back to whole words.
+        assert!(names_column("qty > 0 ;", "qty"));
     }
 }

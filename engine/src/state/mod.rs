@@ -44,6 +44,14 @@ pub enum StateError {
     NameTaken { table: String, name: String },
     #[error("`{object}` still uses {what}; drop or change it first")]
     InUse { what: String, object: String },
+    /// A check or index `where` that is not one expression over the table's columns
+    /// as they are at that point.
+    #[error("{what} on table `{table}`: {message}")]
+    Expression {
+        table: String,
+        what: String,
+        message: String,
+    },
     #[error("{0}")]
     Invalid(String),
 }

@@ -106,6 +106,14 @@ impl Dialect for MysqlDialect {
         quoting::quote_string(value)
     }
 
+    /// `LENGTH` counts bytes here; the neutral `length` counts characters.
+    fn expr_function(&self, function: strata_engine::expr::Function) -> &'static str {
+        match function {
+            strata_engine::expr::Function::Length => "CHAR_LENGTH",
+            other => other.name(),
+        }
+    }
+
     fn default_sql(
         &self,
         default: &DefaultValue,
@@ -157,13 +165,13 @@ impl Dialect for MysqlDialect {
                 &u.columns,
                 &format!("unique constraint `{}`", u.name),
             )?;
-            lines.push(self.constraint_sql(&strata_engine::dialect::unique(u), ctx));
+            lines.push(self.constraint_sql(&strata_engine::dialect::unique(u), ctx)?);
         }
         for index in &t.indexes {
             lines.push(self.index_clause(OP, t, index, ctx)?);
         }
         for c in &t.checks {
-            lines.push(self.constraint_sql(&strata_engine::dialect::check(c), ctx));
+            lines.push(self.constraint_sql(&strata_engine::dialect::check(c), ctx)?);
         }
         for fk in fk_index::needing_own_index(t) {
             self.require_indexable(OP, t, &fk.columns, &format!("foreign key `{}`", fk.name))?;
@@ -300,7 +308,7 @@ impl Dialect for MysqlDialect {
                 &format!("unique constraint `{name}`"),
             )?;
         }
-        let main = format!("ADD {}", self.constraint_sql(&o.constraint, ctx));
+        let main = format!("ADD {}", self.constraint_sql(&o.constraint, ctx)?);
         self.alter_keys(
             &o.table,
             &Operation::AddConstraint(o.clone()),

@@ -181,7 +181,7 @@ impl Dialect for SqliteDialect {
             lines.push(format!("PRIMARY KEY ({})", self.ident_list(&t.primary_key)));
         }
         for c in &t.checks {
-            lines.push(self.constraint_sql(&strata_engine::dialect::check(c), ctx));
+            lines.push(self.constraint_sql(&strata_engine::dialect::check(c), ctx)?);
         }
         for fk in t.foreign_keys.iter().filter(|fk| fk.columns.len() > 1) {
             lines.push(self.foreign_key_sql(fk, ctx)?);

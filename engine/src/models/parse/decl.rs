@@ -69,7 +69,8 @@ pub(crate) struct IndexDecl {
     pub columns: Vec<Spanned<String>>,
     pub unique: bool,
     pub name: Option<Spanned<String>>,
-    pub predicate: Option<String>,
+    /// The `where` string, placed for errors in the expression.
+    pub predicate: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,5 +85,6 @@ pub(crate) struct CheckDecl {
     /// The key; the constraint is named `<table>_<key>`.
     pub key: String,
     pub span: Span,
-    pub expr: String,
+    /// The expression string, placed for errors in it.
+    pub expr: Spanned<String>,
 }

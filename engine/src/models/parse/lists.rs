@@ -36,7 +36,7 @@ pub(super) fn parse_indexes(
                     "columns" => columns = Some(str_list(src, value, &at, key, false)?),
                     "unique" => index.unique = bool_value(src, value, &at, key)?,
                     "name" => index.name = Some(non_empty_str(src, value, &at, key)?),
-                    "where" => index.predicate = Some(non_empty_str(src, value, &at, key)?.value),
+                    "where" => index.predicate = Some(non_empty_str(src, value, &at, key)?),
                     _ => {
                         return Err(src.error(
                             &key_span,
@@ -137,7 +137,7 @@ pub(super) fn parse_checks(
     for (key, value) in table.iter() {
         let span = key_span(table, key);
         let at = node_span(value, &span);
-        let expr = non_empty_str(src, value, &at, &format!("check `{key}`"))?.value;
+        let expr = non_empty_str(src, value, &at, &format!("check `{key}`"))?;
         checks.push(CheckDecl {
             key: key.to_string(),
             span,

@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use super::default::default_value;
 use super::{ModelRef, PrimaryKey, Resolver, IMPLICIT_ID};
 use crate::ast::*;
+use crate::expr::{self, Scope};
 use crate::migration::FileError;
 use crate::models::parse::{FieldDecl, FieldKind};
-use crate::models::source::{Source, Span};
+use crate::models::source::{Source, Span, Spanned};
 use crate::naming::generated_name;
 use crate::types::ColumnType;
 
@@ -171,7 +172,11 @@ fn model_objects(
             name: names.claim(&src, name, at)?,
             columns,
             unique: index.unique,
-            predicate: index.predicate.clone(),
+            predicate: index
+                .predicate
+                .as_ref()
+                .map(|p| checked_expr(&src, t, p, "the index `where`"))
+                .transpose()?,
         });
     }
     for unique in &decl.uniques {
@@ -189,10 +194,34 @@ fn model_objects(
         let name = generated_name(&t.name, &[], &check.key);
         t.checks.push(CheckDef {
             name: names.claim(&src, name, &check.span)?,
-            expr: check.expr.clone(),
+            expr: checked_expr(&src, t, &check.expr, &format!("check `{}`", check.key))?,
         });
     }
     Ok(())
+}
+
+/// An expression of the model's table, refused at the offending part of its string:
+/// one expression over the table's own columns (see `crate::expr`).
+fn checked_expr(
+    src: &Source,
+    t: &TableDef,
+    text: &Spanned<String>,
+    what: &str,
+) -> Result<String, FileError> {
+    let columns: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+    let scope = Scope {
+        table: &t.name,
+        columns: &columns,
+    };
+    match expr::parse(&text.value, Some(&scope)) {
+        Ok(_) => Ok(text.value.clone()),
+        Err(e) => Err(src.error_in_string(
+            &text.span,
+            &text.value,
+            e.offset,
+            format!("{what}: {}", e.message),
+        )),
+    }
 }
 
 /// `set null` writes NULL into the column, so the column must accept it.

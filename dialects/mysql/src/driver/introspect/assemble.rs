@@ -70,7 +70,9 @@ impl Reader {
                 .filter(|c| !json_checks.contains(c.name.as_str()))
                 .map(|c| CheckDef {
                     name: c.name.clone(),
-                    expr: c.clause.clone(),
+                    // In the neutral language when it is one, else as the server shows it.
+                    expr: strata_engine::expr::from_mysql(&c.clause)
+                        .unwrap_or_else(|| c.clause.clone()),
                 })
                 .collect(),
             foreign_keys: foreign_keys_of(name, &foreign_keys)?,

@@ -138,7 +138,7 @@ fn add_constraint(table: &mut TableDef, row: ConstraintRow) {
         }),
         "c" => table.checks.push(CheckDef {
             name: row.name,
-            expr: row.check.unwrap_or_default(),
+            expr: neutral(row.check.unwrap_or_default()),
         }),
         "f" => table.foreign_keys.push(ForeignKeyDef {
             name: row.name,
@@ -178,8 +178,14 @@ fn add_index(table: &mut TableDef, row: IndexRow) {
         name: row.name,
         columns: row.columns,
         unique: row.unique,
-        predicate: row.predicate,
+        predicate: row.predicate.map(neutral),
     });
+}
+
+/// A check or predicate in the neutral language when it is one (PostgreSQL shows
+/// `name::text ~~ 'a%'::text` for `name LIKE 'a%'`), else as the server shows it.
+fn neutral(server: String) -> String {
+    strata_engine::expr::from_postgres(&server).unwrap_or(server)
 }
 
 #[cfg(test)]
