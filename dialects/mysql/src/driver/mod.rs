@@ -12,6 +12,7 @@ mod lock;
 mod session;
 mod tls;
 mod url;
+mod warnings;
 
 use std::sync::Arc;
 
@@ -69,9 +70,7 @@ impl MysqlDriver {
                 "{flavour} {version} is older than the oldest supported, {flavour} {minimum}"
             )));
         }
-        session::enable_backslash_escapes(&mut conn)
-            .await
-            .map_err(server_failed)?;
+        session::configure(&mut conn).await.map_err(server_failed)?;
         tracing::debug!(%flavour, %version, target = %target, "connected");
         Ok(Self {
             conn,
@@ -111,13 +110,15 @@ impl Driver for MysqlDriver {
 
     /// Runs `sql`, which may hold several `;`-separated statements (a `run_sql`):
     /// the connection allows multi-statements, and every result is read, so an
-    /// error in a later statement is reported too.
+    /// error in a later statement is reported too. A data-loss warning is an error
+    /// (`warnings::check`; for several statements, the last one's warnings).
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
         tracing::debug!(sql, "execute");
         self.conn
             .query_drop(sql)
             .await
-            .map_err(|e| statement_error(sql, e))
+            .map_err(|e| statement_error(sql, e))?;
+        warnings::check(&mut self.conn, sql).await
     }
 
     /// The first result set of `sql`, every value as text.
@@ -266,9 +267,7 @@ mod tests {
             .execute("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_BACKSLASH_ESCAPES')")
             .await
             .unwrap();
-        session::enable_backslash_escapes(&mut driver.conn)
-            .await
-            .unwrap();
+        session::configure(&mut driver.conn).await.unwrap();
         let mode = driver.scalar("SELECT @@SESSION.sql_mode").await.unwrap();
         assert!(!mode.unwrap_or_default().contains("NO_BACKSLASH_ESCAPES"));
         let value = "a\\'b\\";
