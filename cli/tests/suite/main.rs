@@ -15,4 +15,5 @@ mod makemigrations;
 mod project_errors;
 mod roundtrip;
 mod sqlmigrate;
+mod truncation;
 mod types_doc;
