@@ -255,3 +255,37 @@ for_each_backend!(
     null_rows_block_not_null_everywhere,
     null_rows_block_not_null
 );
+
+/// strata's own MySQL session is strict, whatever the server's global mode: a
+/// `run_sql` records the session's `sql_mode` as the migration saw it.
+#[test]
+fn the_migration_session_on_mariadb_is_strict() {
+    let Some(db) = TestDb::create(Kind::Mariadb) else {
+        return;
+    };
+    let config = format!(
+        "[project]\napps = [\"jobs\"]\n\n[database]\nurl = {:?}\n",
+        db.url
+    );
+    let migration =
+        "[[operations]]\nkind = \"run_sql\"\nsql = \"CREATE TABLE probe (mode text)\"\n\n\
+                     [[operations]]\nkind = \"run_sql\"\n\
+                     sql = \"INSERT INTO probe SELECT @@SESSION.sql_mode\"\n";
+    let dir = project(&[
+        ("strata.toml", config.as_str()),
+        ("apps/jobs/migrations/0001_probe.toml", migration),
+    ]);
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mode = db.query("SELECT mode FROM probe");
+    let mode = mode[0][0].clone().unwrap_or_default();
+    for flag in [
+        "STRICT_ALL_TABLES",
+        "NO_ZERO_DATE",
+        "NO_ZERO_IN_DATE",
+        "ERROR_FOR_DIVISION_BY_ZERO",
+    ] {
+        assert!(mode.contains(flag), "{flag} not in {mode}");
+    }
+    assert!(!mode.contains("NO_BACKSLASH_ESCAPES"), "{mode}");
+}

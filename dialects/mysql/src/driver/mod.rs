@@ -277,6 +277,70 @@ mod tests {
         Box::new(driver).close().await.unwrap();
     }
 
+    /// A server whose mode is not strict (simulated in this session: the shared
+    /// server's global mode cannot change under parallel tests) is made strict by
+    /// `session::configure`, the step `connect` runs.
+    #[tokio::test]
+    async fn a_lax_session_is_made_strict() {
+        let Some(url) = server() else { return };
+        let mut driver = MysqlDriver::connect(&url).await.expect("connect");
+        let mode = driver.scalar("SELECT @@SESSION.sql_mode").await.unwrap();
+        assert!(mode.unwrap_or_default().contains("STRICT_ALL_TABLES"));
+        driver.execute("SET SESSION sql_mode = ''").await.unwrap();
+        session::configure(&mut driver.conn).await.unwrap();
+        let mode = driver.scalar("SELECT @@SESSION.sql_mode").await.unwrap();
+        for flag in session::STRICT_FLAGS {
+            assert!(
+                mode.as_deref().unwrap_or_default().contains(flag),
+                "{mode:?}"
+            );
+        }
+        let value = driver
+            .scalar("SELECT CAST('abcdefghij' AS CHAR(2))")
+            .await
+            .unwrap();
+        assert_eq!(
+            value.as_deref(),
+            Some("ab"),
+            "a cast still cuts; a write does not"
+        );
+        Box::new(driver).close().await.unwrap();
+    }
+
+    /// In a session that is not strict, a write the server truncates with a warning
+    /// fails all the same: the warning is the error.
+    #[tokio::test]
+    async fn data_loss_warnings_fail_the_statement() {
+        let Some(url) = server() else { return };
+        let mut driver = MysqlDriver::connect(&url).await.expect("connect");
+        driver.execute("SET SESSION sql_mode = ''").await.unwrap();
+        driver
+            .execute("CREATE TEMPORARY TABLE strata_trunc_probe (c varchar(2), n int NOT NULL)")
+            .await
+            .unwrap();
+        let error = driver
+            .execute("INSERT INTO strata_trunc_probe (c, n) VALUES ('abcdefghij', 1)")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("1265") && error.contains("treats as errors"),
+            "{error}"
+        );
+        let error = driver
+            .execute("UPDATE strata_trunc_probe SET n = NULL")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("1048"), "{error}");
+        // A warning that loses no data does not fail.
+        driver
+            .execute("DROP TEMPORARY TABLE IF EXISTS strata_no_such_table")
+            .await
+            .unwrap();
+        Box::new(driver).close().await.unwrap();
+    }
+
     #[test]
     fn values_read_as_text() {
         assert_eq!(value_text(Value::NULL), None);
