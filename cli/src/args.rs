@@ -90,6 +90,9 @@ pub(crate) struct MakemigrationsArgs {
     /// Treat every likely rename as drop + add (the old data is lost)
     #[arg(long)]
     pub no_rename: bool,
+    /// Write migrations that drop tables or columns or narrow types without asking
+    #[arg(long)]
+    pub allow_destructive: bool,
     /// One-off value for existing rows of a new NOT NULL column: table.column=VALUE
     #[arg(long, value_name = "SPEC")]
     pub default: Vec<String>,

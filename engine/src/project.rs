@@ -144,6 +144,15 @@ impl Project {
     pub fn migrations(&self) -> impl Iterator<Item = &Migration> {
         self.apps.iter().flat_map(|a| a.migrations.iter())
     }
+
+    /// Reads every app's migrations again: another process may have written some
+    /// since `load` (`makemigrations` re-reads them once it holds its lock).
+    pub fn reload_migrations(&mut self) -> Result<(), ProjectError> {
+        for app in &mut self.apps {
+            app.migrations = load_migrations(&app.name, &app.migrations_dir())?;
+        }
+        Ok(())
+    }
 }
 
 fn load_migrations(app: &str, dir: &Path) -> Result<Vec<Migration>, ProjectError> {
