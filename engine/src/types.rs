@@ -481,6 +481,96 @@ mod tests {
     }
 
     #[test]
+    fn narrowings_need_a_fit_check_and_widenings_do_not() {
+        let t = |s: &str| s.parse::<ColumnType>().unwrap();
+        let cases = [
+            ("varchar(100)", "varchar(2)", Some(Fit::Chars(2))),
+            ("text", "char(3)", Some(Fit::Chars(3))),
+            ("int", "varchar(11)", None),
+            ("int", "varchar(10)", Some(Fit::Chars(10))),
+            ("varchar(2)", "varchar(100)", None),
+            ("varchar(2)", "text", None),
+            ("text", "uuid", Some(Fit::Chars(36))),
+            (
+                "bigint",
+                "int",
+                Some(Fit::Integer {
+                    min: INT.0,
+                    max: INT.1,
+                    whole: false,
+                }),
+            ),
+            ("int", "bigint", None),
+            ("smallint", "int", None),
+            (
+                "double",
+                "bigint",
+                Some(Fit::Integer {
+                    min: i64::MIN,
+                    max: i64::MAX,
+                    whole: true,
+                }),
+            ),
+            ("decimal(9,0)", "int", None),
+            (
+                "decimal(10,0)",
+                "int",
+                Some(Fit::Integer {
+                    min: INT.0,
+                    max: INT.1,
+                    whole: false,
+                }),
+            ),
+            (
+                "decimal(12,2)",
+                "bigint",
+                Some(Fit::Integer {
+                    min: i64::MIN,
+                    max: i64::MAX,
+                    whole: true,
+                }),
+            ),
+            (
+                "decimal(10,3)",
+                "decimal(10,2)",
+                Some(Fit::Decimal {
+                    precision: 10,
+                    scale: 2,
+                }),
+            ),
+            (
+                "decimal(10,2)",
+                "decimal(4,2)",
+                Some(Fit::Decimal {
+                    precision: 4,
+                    scale: 2,
+                }),
+            ),
+            ("decimal(10,2)", "decimal(12,2)", None),
+            ("int", "decimal(10,0)", None),
+            (
+                "int",
+                "decimal(9,0)",
+                Some(Fit::Decimal {
+                    precision: 9,
+                    scale: 0,
+                }),
+            ),
+            ("double", "real", Some(Fit::RealRange)),
+            ("real", "double", None),
+            ("int", "bool", Some(Fit::Bool)),
+            ("bool", "int", None),
+            ("datetime", "date", Some(Fit::Midnight)),
+            ("date", "datetime", None),
+            ("timestamptz", "time", Some(Fit::Nothing)),
+            ("text", "int", None),
+        ];
+        for (from, to, fit) in cases {
+            assert_eq!(t(from).fit(t(to)), fit, "{from} → {to}");
+        }
+    }
+
+    #[test]
     fn spacing_and_case_are_forgiven() {
         assert_eq!(
             "DECIMAL( 12, 2 )".parse::<ColumnType>().unwrap(),
