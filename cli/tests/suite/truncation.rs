@@ -167,7 +167,7 @@ fn fitting_values_apply(kind: Kind) {
 
 fn misfits_fail_and_change_nothing(kind: Kind) {
     for n in NARROWINGS {
-        let Some((db, _dir, out)) = run(kind, n.from, n.to, false, &[n.fits, n.misfit]) else {
+        let Some((db, dir, out)) = run(kind, n.from, n.to, false, &[n.fits, n.misfit]) else {
             return;
         };
         let case = format!("{} → {} with {}", n.from, n.to, n.misfit);
@@ -189,7 +189,6 @@ fn misfits_fail_and_change_nothing(kind: Kind) {
         }
         let before = snapshot(&db);
         // A second attempt fails the same way and still changes nothing.
-        let dir = _dir;
         let again = strata(dir.path(), &["migrate"]);
         assert_eq!(again.code, 4, "{case}");
         assert_eq!(

@@ -70,7 +70,7 @@ pub(super) async fn check(conn: &mut Conn, sql: &str) -> Result<(), DriverError>
         }
         return Ok(());
     }
-    let list: Vec<String> = lost
+    let described: Vec<String> = lost
         .iter()
         .map(|w| format!("{} {}: {}", w.level, w.code, w.message))
         .collect();
@@ -80,7 +80,7 @@ pub(super) async fn check(conn: &mut Conn, sql: &str) -> Result<(), DriverError>
             "the server changed data it was given and said so in warnings, which strata \
              treats as errors: {}. The statement itself ran: on MySQL/MariaDB a schema \
              change commits at once, so check the data it touched",
-            list.join("; ")
+            described.join("; ")
         ),
     ))
 }

@@ -22,16 +22,14 @@ pub(super) fn misfit_sql(value: &str, from: ColumnType, fit: Fit) -> String {
         // `length` counts characters of text and of a number's text form.
         Fit::Chars(n) => format!("length({value}) > {n}"),
         Fit::Integer { min, max, whole } => {
-            let mut sql = format!("{stored_number} AND ({value} < {min} OR {value} > {max}");
-            if whole {
-                // Only a real can hold a fraction; comparing an integer with its
-                // `round()` (a real) would misjudge those beyond 2^53.
-                sql.push_str(&format!(
-                    " OR (typeof({value}) = 'real' AND {value} <> round({value}))"
-                ));
-            }
-            sql.push(')');
-            sql
+            // Only a real can hold a fraction; comparing an integer with its `round()`
+            // (a real) would misjudge those beyond 2^53.
+            let fraction = if whole {
+                format!(" OR (typeof({value}) = 'real' AND {value} <> round({value}))")
+            } else {
+                String::new()
+            };
+            format!("{stored_number} AND ({value} < {min} OR {value} > {max}{fraction})")
         }
         Fit::Decimal { precision, scale } => format!(
             "{stored_number} AND ((typeof({value}) = 'real' AND {value} <> round({value}, \
