@@ -87,6 +87,143 @@ impl ColumnType {
     ];
 }
 
+/// What every value must satisfy to pass from one type to a narrower one unchanged:
+/// the neutral meaning of "does not fit", checked by a guard before a type change on
+/// every backend (see [`ColumnType::fit`] and docs/types.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// At most this many characters (as text, in the new type's spelling).
+    Chars(u32),
+    /// A whole number within `min..=max`; `whole` when the old type can hold fractions.
+    Integer { min: i64, max: i64, whole: bool },
+    /// At most `precision - scale` digits before the point and `scale` after it.
+    Decimal { precision: u8, scale: u8 },
+    /// Within a `real`'s range, ±[`REAL_MAX`] (fractions round to its precision).
+    RealRange,
+    /// `0` or `1`: a number becoming a boolean.
+    Bool,
+    /// A date and time whose time of day is midnight: becoming a date.
+    Midnight,
+    /// No value fits: the change always drops a part (a date and time becoming a time).
+    Nothing,
+}
+
+impl Fit {
+    /// What a misfit is, for messages: "longer than 2 characters".
+    pub fn describe(self) -> String {
+        match self {
+            Self::Chars(n) => format!("longer than {n} characters"),
+            Self::Integer { min, max, whole } => format!(
+                "{}outside {min}..={max}",
+                if whole { "not a whole number, or " } else { "" }
+            ),
+            Self::Decimal { precision, scale } => format!(
+                "with more than {} digits before the point or {scale} after it",
+                precision - scale
+            ),
+            Self::RealRange => format!("beyond ±{REAL_MAX:e}"),
+            Self::Bool => "neither 0 nor 1".into(),
+            Self::Midnight => "with a time of day other than midnight".into(),
+            Self::Nothing => "not null (the change drops part of every value)".into(),
+        }
+    }
+}
+
+/// The range of each integer type.
+const SMALLINT: (i64, i64) = (i16::MIN as i64, i16::MAX as i64);
+const INT: (i64, i64) = (i32::MIN as i64, i32::MAX as i64);
+/// `real`'s largest finite value (`f32::MAX`); `{:e}` writes a literal every database reads.
+pub const REAL_MAX: f64 = 3.402_823_466_385_288_6e38;
+
+impl ColumnType {
+    /// The check a type change from `self` to `to` needs so that no value is truncated,
+    /// rounded or otherwise changed in passing; `None` when every value converts
+    /// unchanged, or when the conversion itself fails on a value it cannot take (text
+    /// into `int` on PostgreSQL and strict MySQL; SQLite keeps such values as they
+    /// are). Conversions into `real`/`double` round to that type's precision by nature;
+    /// only values out of its range count as not fitting.
+    pub fn fit(self, to: ColumnType) -> Option<Fit> {
+        use ColumnType as T;
+        if self == to {
+            return None;
+        }
+        match to {
+            T::Char(n) | T::Varchar(n) => match self.max_chars() {
+                Some(m) if m <= n => None,
+                _ => Some(Fit::Chars(n)),
+            },
+            // MySQL's `uuid` is `char(36)`: longer text would be cut there.
+            T::Uuid => match self {
+                T::Text | T::Json => Some(Fit::Chars(36)),
+                T::Char(m) | T::Varchar(m) if m > 36 => Some(Fit::Chars(36)),
+                _ => None,
+            },
+            T::SmallInt | T::Int | T::BigInt => {
+                let (min, max) = match to {
+                    T::SmallInt => SMALLINT,
+                    T::Int => INT,
+                    _ => (i64::MIN, i64::MAX),
+                };
+                let whole = matches!(self, T::Real | T::Double)
+                    || matches!(self, T::Decimal { scale, .. } if scale > 0);
+                let wider = match self {
+                    T::Bool | T::SmallInt => false,
+                    T::Int => to == T::SmallInt,
+                    T::BigInt => to != T::BigInt,
+                    // decimal(10,0) holds 9999999999, beyond an int's 2147483647.
+                    T::Decimal { precision, scale } => precision - scale >= to.integer_digits(),
+                    T::Real | T::Double => true,
+                    _ => return None,
+                };
+                (whole || wider).then_some(Fit::Integer { min, max, whole })
+            }
+            T::Decimal { precision, scale } => {
+                let narrower = match self {
+                    T::Decimal {
+                        precision: p,
+                        scale: s,
+                    } => s > scale || p - s > precision - scale,
+                    T::SmallInt | T::Int | T::BigInt => self.integer_digits() > precision - scale,
+                    T::Real | T::Double | T::Text | T::Char(_) | T::Varchar(_) => true,
+                    _ => false,
+                };
+                narrower.then_some(Fit::Decimal { precision, scale })
+            }
+            T::Real => (self == T::Double).then_some(Fit::RealRange),
+            T::Bool => self.is_numeric().then_some(Fit::Bool),
+            T::Date => matches!(self, T::DateTime | T::TimestampTz).then_some(Fit::Midnight),
+            T::Time => matches!(self, T::DateTime | T::TimestampTz).then_some(Fit::Nothing),
+            _ => None,
+        }
+    }
+
+    /// The longest text a value of this type can be, when it is bounded.
+    fn max_chars(self) -> Option<u32> {
+        match self {
+            Self::Char(n) | Self::Varchar(n) => Some(n),
+            Self::Uuid => Some(36),
+            // `-32768`, `-2147483648`, `-9223372036854775808`, `false`.
+            Self::SmallInt => Some(6),
+            Self::Int => Some(11),
+            Self::BigInt => Some(20),
+            Self::Bool => Some(5),
+            // A sign, the digits and the point.
+            Self::Decimal { precision, .. } => Some(u32::from(precision) + 2),
+            Self::Date => Some(10),
+            _ => None,
+        }
+    }
+
+    /// The decimal digits of the largest value of an integer type.
+    fn integer_digits(self) -> u8 {
+        match self {
+            Self::SmallInt => 5,
+            Self::Int => 10,
+            _ => 19,
+        }
+    }
+}
+
 impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -340,6 +477,96 @@ mod tests {
         ];
         for t in all {
             assert_eq!(t.to_string().parse::<ColumnType>().unwrap(), t);
+        }
+    }
+
+    #[test]
+    fn narrowings_need_a_fit_check_and_widenings_do_not() {
+        let t = |s: &str| s.parse::<ColumnType>().unwrap();
+        let cases = [
+            ("varchar(100)", "varchar(2)", Some(Fit::Chars(2))),
+            ("text", "char(3)", Some(Fit::Chars(3))),
+            ("int", "varchar(11)", None),
+            ("int", "varchar(10)", Some(Fit::Chars(10))),
+            ("varchar(2)", "varchar(100)", None),
+            ("varchar(2)", "text", None),
+            ("text", "uuid", Some(Fit::Chars(36))),
+            (
+                "bigint",
+                "int",
+                Some(Fit::Integer {
+                    min: INT.0,
+                    max: INT.1,
+                    whole: false,
+                }),
+            ),
+            ("int", "bigint", None),
+            ("smallint", "int", None),
+            (
+                "double",
+                "bigint",
+                Some(Fit::Integer {
+                    min: i64::MIN,
+                    max: i64::MAX,
+                    whole: true,
+                }),
+            ),
+            ("decimal(9,0)", "int", None),
+            (
+                "decimal(10,0)",
+                "int",
+                Some(Fit::Integer {
+                    min: INT.0,
+                    max: INT.1,
+                    whole: false,
+                }),
+            ),
+            (
+                "decimal(12,2)",
+                "bigint",
+                Some(Fit::Integer {
+                    min: i64::MIN,
+                    max: i64::MAX,
+                    whole: true,
+                }),
+            ),
+            (
+                "decimal(10,3)",
+                "decimal(10,2)",
+                Some(Fit::Decimal {
+                    precision: 10,
+                    scale: 2,
+                }),
+            ),
+            (
+                "decimal(10,2)",
+                "decimal(4,2)",
+                Some(Fit::Decimal {
+                    precision: 4,
+                    scale: 2,
+                }),
+            ),
+            ("decimal(10,2)", "decimal(12,2)", None),
+            ("int", "decimal(10,0)", None),
+            (
+                "int",
+                "decimal(9,0)",
+                Some(Fit::Decimal {
+                    precision: 9,
+                    scale: 0,
+                }),
+            ),
+            ("double", "real", Some(Fit::RealRange)),
+            ("real", "double", None),
+            ("int", "bool", Some(Fit::Bool)),
+            ("bool", "int", None),
+            ("datetime", "date", Some(Fit::Midnight)),
+            ("date", "datetime", None),
+            ("timestamptz", "time", Some(Fit::Nothing)),
+            ("text", "int", None),
+        ];
+        for (from, to, fit) in cases {
+            assert_eq!(t(from).fit(t(to)), fit, "{from} → {to}");
         }
     }
 

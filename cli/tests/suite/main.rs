@@ -20,4 +20,5 @@ mod project_errors;
 mod roundtrip;
 mod secrets;
 mod sqlmigrate;
+mod truncation;
 mod types_doc;

@@ -20,7 +20,7 @@ use crate::ast::*;
 use crate::expr::{self, ExprStyle, Function};
 use crate::naming::fit_identifier;
 use crate::state::{SchemaState, StateError};
-use crate::types::ColumnType;
+use crate::types::{ColumnType, Fit, REAL_MAX};
 
 pub use capabilities::{Capabilities, ServerVersion};
 pub use registry::{Backend, Registry, RegistryError};
@@ -381,11 +381,12 @@ pub trait Dialect: Send + Sync {
     }
 
     /// Standard `ALTER COLUMN … TYPE / SET NOT NULL / SET DEFAULT` clauses in one
-    /// statement. A default is taken off before a type change and put back after it,
-    /// rendered for the new type: a server converts the old default expression before
-    /// any `SET DEFAULT` of the same statement, and refuses one it cannot cast (text
-    /// `'5'` → integer). PostgreSQL runs `DROP DEFAULT` subcommands before type changes
-    /// and `SET DEFAULT` after them, so one statement does it.
+    /// statement, after the guards of [`Dialect::column_change_guards`]. A default is
+    /// taken off before a type change and put back after it, rendered for the new
+    /// type: a server converts the old default expression before any `SET DEFAULT` of
+    /// the same statement, and refuses one it cannot cast (text `'5'` → integer).
+    /// PostgreSQL runs `DROP DEFAULT` subcommands before type changes and `SET
+    /// DEFAULT` after them, so one statement does it.
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
         let table = ctx.state.table(&o.table)?;
         let old = table
@@ -410,6 +411,7 @@ pub trait Dialect: Send + Sync {
             ));
         }
         if let Some(null) = o.null {
+            new.null = null;
             clauses.push(format!(
                 "ALTER COLUMN {col} {} NOT NULL",
                 if null { "DROP" } else { "SET" }
@@ -432,14 +434,17 @@ pub trait Dialect: Send + Sync {
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(vec![Statement::new(format!(
+        let mut out = self.column_change_guards(&o.table, old, &new, ctx)?;
+        out.push(Statement::new(format!(
             "ALTER TABLE {} {}",
             self.table_ident(&o.table, ctx)?,
             clauses.join(", ")
-        ))])
+        )));
+        Ok(out)
     }
 
     /// A conversion clause for a type change (PostgreSQL's `USING`); none by default.
+    /// It must never change a value the guards let through: no cast that truncates.
     fn type_change_using(
         &self,
         column: &str,
@@ -449,6 +454,93 @@ pub trait Dialect: Send + Sync {
     ) -> String {
         let _ = (column, from, to, sql_type);
         String::new()
+    }
+
+    /// Guards that make a column change fail before anything changes when a row does
+    /// not fit the column's new definition: a value the new type would truncate,
+    /// round or drop ([`ColumnType::fit`]), or a NULL where the column becomes
+    /// `NOT NULL`. Each counts those rows; the count is what the error shows. Every
+    /// dialect's column change starts with these, so the same migration fails on the
+    /// same data everywhere, whatever the server itself would have done.
+    fn column_change_guards(
+        &self,
+        table: &str,
+        old: &ColumnDef,
+        new: &ColumnDef,
+        ctx: &RenderContext,
+    ) -> RenderResultOf<Vec<Statement>> {
+        let quoted_table = self.table_ident(table, ctx)?;
+        let col = self.quote_ident(&old.name);
+        let count = |condition: String| {
+            format!(
+                "SELECT misfits FROM (SELECT count(*) AS misfits FROM {quoted_table} \
+                 WHERE {condition}) AS counted WHERE misfits > 0"
+            )
+        };
+        let mut out = Vec::new();
+        if let Some(fit) = old.ty.fit(new.ty) {
+            let condition = match fit {
+                Fit::Nothing => format!("{col} IS NOT NULL"),
+                _ => format!(
+                    "{col} IS NOT NULL AND ({})",
+                    self.misfit_sql(&col, old.ty, fit)
+                ),
+            };
+            out.push(Statement::guard(
+                count(condition),
+                format!(
+                    "alter_column: table `{table}`, column `{}`: rows hold values {} \
+                     (their number is under `rows`), which type `{}` cannot hold \
+                     unchanged (it is `{}` now); this change was not made. Fix or delete \
+                     those rows first (a run_sql operation before this one), or keep \
+                     a type they fit",
+                    old.name,
+                    fit.describe(),
+                    new.ty,
+                    old.ty
+                ),
+            ));
+        }
+        if old.null && !new.null {
+            out.push(Statement::guard(
+                count(format!("{col} IS NULL")),
+                format!(
+                    "alter_column: table `{table}`, column `{}` becomes NOT NULL, but rows \
+                     hold NULL in it (their number is under `rows`); this change was not \
+                     made. Fill them in first (a run_sql UPDATE before this operation), \
+                     or keep the column nullable",
+                    old.name
+                ),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The condition under which `value`, a non-null column of type `from`, does not
+    /// fit `fit`: standard SQL, PostgreSQL's spelling. Computed in exact `numeric`
+    /// (PostgreSQL has no two-argument `round` for floating point).
+    fn misfit_sql(&self, value: &str, from: ColumnType, fit: Fit) -> String {
+        let _ = from;
+        let number = format!("CAST({value} AS numeric)");
+        match fit {
+            Fit::Chars(n) => format!("char_length(CAST({value} AS text)) > {n}"),
+            Fit::Integer { min, max, whole } => {
+                let range = format!("{value} < {min} OR {value} > {max}");
+                if whole {
+                    format!("{range} OR {number} <> round({number})")
+                } else {
+                    range
+                }
+            }
+            Fit::Decimal { precision, scale } => format!(
+                "{number} <> round({number}, {scale}) OR abs({number}) >= {}",
+                power_of_ten(precision - scale)
+            ),
+            Fit::RealRange => format!("abs({value}) > {REAL_MAX:e}"),
+            Fit::Bool => format!("{value} NOT IN (0, 1)"),
+            Fit::Midnight => format!("CAST({value} AS time) <> TIME '00:00:00'"),
+            Fit::Nothing => "1 = 1".into(),
+        }
     }
 
     fn create_index(&self, table: &str, index: &IndexDef, ctx: &RenderContext) -> RenderResult {
@@ -618,6 +710,12 @@ impl<D: Dialect + ?Sized> ExprStyle for ExprDialect<'_, D> {
     fn function(&self, f: Function) -> String {
         self.0.expr_function(f).to_string()
     }
+}
+
+/// `10^exponent` as an exact literal (`1000`): a float (`1e3`) would compare inexactly
+/// with a large decimal.
+pub fn power_of_ten(exponent: u8) -> String {
+    format!("1{}", "0".repeat(usize::from(exponent)))
 }
 
 /// The unique constraint of a table as a `Constraint`.

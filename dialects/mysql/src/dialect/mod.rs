@@ -7,6 +7,7 @@
 //! `DROP FOREIGN KEY`, and the foreign keys' supporting indexes (`fk_index`).
 
 mod columns;
+mod fit;
 mod fk_index;
 mod keys;
 mod quoting;
@@ -19,7 +20,8 @@ use strata_engine::ast::{
 };
 use strata_engine::dialect::{RenderResult, RenderResultOf};
 use strata_engine::state::StateError;
-use strata_engine::{Capabilities, Dialect, RenderContext, ServerVersion, Statement};
+use strata_engine::types::Fit;
+use strata_engine::{Capabilities, ColumnType, Dialect, RenderContext, ServerVersion, Statement};
 
 /// For introspection and drift checks: which server indexes are foreign keys' own
 /// supporting indexes (named like the foreign key, absent from the schema state).
@@ -239,11 +241,17 @@ impl Dialect for MysqlDialect {
         if !types::indexable(new.ty) && types::indexable(old.ty) {
             self.refuse_unindexable_key_column(table, &new)?;
         }
-        Ok(vec![Statement::new(format!(
+        let mut out = self.column_change_guards(&o.table, old, &new, ctx)?;
+        out.push(Statement::new(format!(
             "ALTER TABLE {} MODIFY COLUMN {}",
             self.table_ident(&o.table, ctx)?,
             self.column_definition("alter_column", &o.table, &new, false, ctx)?
-        ))])
+        )));
+        Ok(out)
+    }
+
+    fn misfit_sql(&self, value: &str, from: ColumnType, fit: Fit) -> String {
+        fit::misfit_sql(value, from, fit)
     }
 
     fn create_index(&self, table: &str, index: &IndexDef, ctx: &RenderContext) -> RenderResult {

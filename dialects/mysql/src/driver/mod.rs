@@ -12,6 +12,7 @@ mod lock;
 mod session;
 mod tls;
 mod url;
+mod warnings;
 
 use std::sync::Arc;
 
@@ -70,9 +71,7 @@ impl MysqlDriver {
                 "{flavour} {version} is older than the oldest supported, {flavour} {minimum}"
             )));
         }
-        session::enable_backslash_escapes(&mut conn)
-            .await
-            .map_err(server_failed)?;
+        session::configure(&mut conn).await.map_err(server_failed)?;
         tracing::debug!(%flavour, %version, target = %target, "connected");
         Ok(Self {
             conn,
@@ -124,14 +123,16 @@ impl Driver for MysqlDriver {
     /// Runs exactly one statement. `mysql_async` always asks for
     /// `CLIENT_MULTI_STATEMENTS` (and has no `COM_SET_OPTION` to turn it off), and
     /// the prepared-statement protocol cannot run every statement, so the driver
-    /// checks first, with the dialect's tokenizer (`one_statement`).
+    /// checks first, with the dialect's tokenizer (`one_statement`). A data-loss
+    /// warning is an error (`warnings::check`).
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
         tracing::debug!(sql, "execute");
         self.one_statement(sql)?;
         self.conn
             .query_drop(sql)
             .await
-            .map_err(|e| statement_error(sql, e))
+            .map_err(|e| statement_error(sql, e))?;
+        warnings::check(&mut self.conn, sql).await
     }
 
     /// The first result set of `sql`, every value as text.
@@ -281,15 +282,77 @@ mod tests {
             .execute("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_BACKSLASH_ESCAPES')")
             .await
             .unwrap();
-        session::enable_backslash_escapes(&mut driver.conn)
-            .await
-            .unwrap();
+        session::configure(&mut driver.conn).await.unwrap();
         let mode = driver.scalar("SELECT @@SESSION.sql_mode").await.unwrap();
         assert!(!mode.unwrap_or_default().contains("NO_BACKSLASH_ESCAPES"));
         let value = "a\\'b\\";
         let literal = crate::MysqlDialect::mysql().quote_string(value);
         let read = driver.scalar(&format!("SELECT {literal}")).await.unwrap();
         assert_eq!(read.as_deref(), Some(value));
+        Box::new(driver).close().await.unwrap();
+    }
+
+    /// A server whose mode is not strict (simulated in this session: the shared
+    /// server's global mode cannot change under parallel tests) is made strict by
+    /// `session::configure`, the step `connect` runs.
+    #[tokio::test]
+    async fn a_lax_session_is_made_strict() {
+        let Some(url) = server() else { return };
+        let mut driver = MysqlDriver::connect(&url).await.expect("connect");
+        let mode = driver.scalar("SELECT @@SESSION.sql_mode").await.unwrap();
+        assert!(mode.unwrap_or_default().contains("STRICT_ALL_TABLES"));
+        driver.execute("SET SESSION sql_mode = ''").await.unwrap();
+        session::configure(&mut driver.conn).await.unwrap();
+        let mode = driver.scalar("SELECT @@SESSION.sql_mode").await.unwrap();
+        for flag in session::STRICT_FLAGS {
+            assert!(
+                mode.as_deref().unwrap_or_default().contains(flag),
+                "{mode:?}"
+            );
+        }
+        let value = driver
+            .scalar("SELECT CAST('abcdefghij' AS CHAR(2))")
+            .await
+            .unwrap();
+        assert_eq!(
+            value.as_deref(),
+            Some("ab"),
+            "a cast still cuts; a write does not"
+        );
+        Box::new(driver).close().await.unwrap();
+    }
+
+    /// In a session that is not strict, a write the server truncates with a warning
+    /// fails all the same: the warning is the error.
+    #[tokio::test]
+    async fn data_loss_warnings_fail_the_statement() {
+        let Some(url) = server() else { return };
+        let mut driver = MysqlDriver::connect(&url).await.expect("connect");
+        driver.execute("SET SESSION sql_mode = ''").await.unwrap();
+        driver
+            .execute("CREATE TEMPORARY TABLE strata_trunc_probe (c varchar(2), n int NOT NULL)")
+            .await
+            .unwrap();
+        let error = driver
+            .execute("INSERT INTO strata_trunc_probe (c, n) VALUES ('abcdefghij', 1)")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("1265") && error.contains("treats as errors"),
+            "{error}"
+        );
+        let error = driver
+            .execute("UPDATE strata_trunc_probe SET n = NULL")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("1048"), "{error}");
+        // A warning that loses no data does not fail.
+        driver
+            .execute("DROP TEMPORARY TABLE IF EXISTS strata_no_such_table")
+            .await
+            .unwrap();
         Box::new(driver).close().await.unwrap();
     }
 

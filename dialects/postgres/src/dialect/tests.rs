@@ -141,7 +141,7 @@ fn auto_columns_are_identity_primary_keys() {
 }
 
 #[test]
-fn type_changes_cast_explicitly() {
+fn type_changes_cast_by_assignment_where_postgres_can() {
     let state = state_with(table("user"));
     let alter = Operation::AlterColumn(AlterColumn {
         table: "user".into(),
@@ -154,7 +154,7 @@ fn type_changes_cast_explicitly() {
     assert_eq!(
         render(&alter, &state, true),
         [
-            r#"ALTER TABLE "user" ALTER COLUMN "email" TYPE text USING "email"::text, ALTER COLUMN "email" DROP NOT NULL"#
+            r#"ALTER TABLE "user" ALTER COLUMN "email" TYPE text, ALTER COLUMN "email" DROP NOT NULL"#
         ]
     );
 }
@@ -199,6 +199,7 @@ fn a_type_change_takes_the_default_off_first() {
         ]
     );
 
+    // text → varchar(10) narrows: a guard first, and no truncating USING cast.
     let op = Operation::AlterColumn(AlterColumn {
         drop_default: true,
         ..alter("code", Some("varchar(10)"))
@@ -206,7 +207,8 @@ fn a_type_change_takes_the_default_off_first() {
     assert_eq!(
         render(&op, &state, true),
         [
-            r#"ALTER TABLE "user" ALTER COLUMN "code" DROP DEFAULT, ALTER COLUMN "code" TYPE varchar(10) USING "code"::varchar(10)"#
+            r#"SELECT misfits FROM (SELECT count(*) AS misfits FROM "user" WHERE "code" IS NOT NULL AND (char_length(CAST("code" AS text)) > 10)) AS counted WHERE misfits > 0"#,
+            r#"ALTER TABLE "user" ALTER COLUMN "code" DROP DEFAULT, ALTER COLUMN "code" TYPE varchar(10)"#
         ]
     );
 }
@@ -218,7 +220,7 @@ fn a_type_change_keeps_a_default_it_does_not_mention() {
     assert_eq!(
         render(&op, &state, true),
         [
-            r#"ALTER TABLE "user" ALTER COLUMN "score" DROP DEFAULT, ALTER COLUMN "score" TYPE bigint USING "score"::bigint, ALTER COLUMN "score" SET DEFAULT 0"#
+            r#"ALTER TABLE "user" ALTER COLUMN "score" DROP DEFAULT, ALTER COLUMN "score" TYPE bigint, ALTER COLUMN "score" SET DEFAULT 0"#
         ]
     );
 }

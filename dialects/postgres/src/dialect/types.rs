@@ -28,6 +28,27 @@ pub fn sql_type(ty: ColumnType) -> String {
     }
 }
 
+/// Whether PostgreSQL converts `from` into `to` by an assignment cast, which is what
+/// `ALTER COLUMN … TYPE` does without `USING`: a length or range check that fails
+/// rather than truncates. From `pg_cast` (castcontext `a` or `i`), plus the
+/// conversion to a string type that every type has, and a changed length or
+/// precision of one type. A test compares this with a live server's `pg_cast`.
+pub(crate) fn assignment_cast(from: ColumnType, to: ColumnType) -> bool {
+    use ColumnType as T;
+    let string = |t: ColumnType| matches!(t, T::Char(_) | T::Varchar(_) | T::Text);
+    let same_kind = std::mem::discriminant(&from) == std::mem::discriminant(&to);
+    same_kind
+        || string(to)
+        || (from.is_numeric() && to.is_numeric())
+        || matches!(
+            (from, to),
+            (T::Date, T::DateTime | T::TimestampTz)
+                | (T::DateTime | T::TimestampTz, T::Date | T::Time)
+                | (T::DateTime, T::TimestampTz)
+                | (T::TimestampTz, T::DateTime)
+        )
+}
+
 /// The neutral type of a column as `format_type()` spells its type
 /// (`character varying(20)`, `numeric(12,2)`, `timestamp without time zone`): the
 /// reverse of [`sql_type`]. `None` for a type no neutral type means exactly —

@@ -8,3 +8,4 @@ mod golden;
 mod introspect;
 mod lock;
 mod tls;
+mod type_change;

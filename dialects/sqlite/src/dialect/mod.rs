@@ -8,6 +8,7 @@
 //! drop a column that a key, unique, index, foreign key, check or partial-index
 //! predicate uses, and the schema state refuses every one of those drops first.
 
+mod fit;
 mod rebuild;
 pub(crate) mod types;
 
@@ -20,6 +21,7 @@ use strata_engine::ast::{
     RenameIndex, TableDef,
 };
 use strata_engine::dialect::{RenderResult, RenderResultOf, TransactionSql};
+use strata_engine::types::Fit;
 use strata_engine::{
     Capabilities, ColumnType, Dialect, RenderContext, RenderError, ServerVersion, Statement,
 };
@@ -216,7 +218,29 @@ impl Dialect for SqliteDialect {
         if nothing_changes {
             return Ok(Vec::new());
         }
-        rebuild::rebuild(*self, &Operation::AlterColumn(o.clone()), ctx)
+        let old = ctx
+            .state
+            .table(&o.table)?
+            .column(&o.column)
+            .ok_or_else(|| strata_engine::state::StateError::NoSuchColumn {
+                table: o.table.clone(),
+                column: o.column.clone(),
+            })?;
+        let mut new = old.clone();
+        new.ty = o.ty.unwrap_or(old.ty);
+        new.null = o.null.unwrap_or(old.null);
+        // The guards read before the rebuild writes anything.
+        let mut out = self.column_change_guards(&o.table, old, &new, ctx)?;
+        out.extend(rebuild::rebuild(
+            *self,
+            &Operation::AlterColumn(o.clone()),
+            ctx,
+        )?);
+        Ok(out)
+    }
+
+    fn misfit_sql(&self, value: &str, from: ColumnType, fit: Fit) -> String {
+        fit::misfit_sql(value, from, fit)
     }
 
     /// SQLite cannot rename an index: drop it and create it again under the new name.

@@ -148,8 +148,10 @@ fn copy_rows(
 /// converts every value that converts losslessly (`'12'` → 12, 12 → `'12'`) and keeps
 /// the others as they are: SQLite's `CAST` would turn `'abc'` into 0. The exception is
 /// a real going into an integer column, which affinity would keep as a real: it is
-/// rounded, as PostgreSQL and MySQL do. A column that becomes `NOT NULL` takes its
-/// default where it was NULL, as Django does; without one, a NULL fails the copy.
+/// rounded, as PostgreSQL and MySQL do (the column-change guards have refused any
+/// with a fraction, so this only stores `2.0` as `2`). A column that becomes
+/// `NOT NULL` copies no NULL: the guards have refused the change when it held one, as
+/// PostgreSQL and MySQL refuse it (a default does not fill old rows in).
 fn copy_expr(
     d: SqliteDialect,
     old: &ColumnDef,
@@ -165,11 +167,6 @@ fn copy_expr(
         expr = format!(
             "CASE WHEN typeof({col}) = 'real' THEN CAST(round({col}) AS integer) ELSE {col} END"
         );
-    }
-    if old.null && !new.null {
-        if let Some(default) = &new.default {
-            expr = format!("coalesce({expr}, {})", d.default_sql(default, new, ctx)?);
-        }
     }
     Ok(expr)
 }

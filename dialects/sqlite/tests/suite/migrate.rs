@@ -212,7 +212,8 @@ async fn fail_mid_migration(dir: &std::path::Path) -> (Graph, SqliteDriver) {
     .unwrap_err();
     assert!(err.left_partial(), "{err}");
     assert!(
-        err.to_string().contains("NOT NULL constraint failed"),
+        err.to_string()
+            .contains("becomes NOT NULL, but rows hold NULL"),
         "{err}"
     );
     (graph, driver)

@@ -212,13 +212,13 @@ foreign_key = { name = "item_owner_fk", columns = ["owner_id"], references = "ow
 
 #[tokio::test]
 async fn a_failed_rebuild_leaves_table_and_rows_as_they_were() {
-    // A NULL name cannot become NOT NULL without a default.
+    // A check the rows break fails the copy, mid-rebuild. (A NULL made NOT NULL
+    // no longer gets that far: the column-change guard refuses it first.)
     let not_null = ops(r#"
 [[operations]]
-kind = "alter_column"
+kind = "add_constraint"
 table = "item"
-column = "name"
-null = false
+constraint = { type = "check", name = "item_name_set", expr = "name IS NOT NULL" }
 "#);
     for atomic in [true, false] {
         let (_dir, mut driver) = temp_db();
@@ -237,7 +237,7 @@ null = false
             .await
             .unwrap_err();
         assert!(
-            err.to_string().contains("NOT NULL constraint failed"),
+            err.to_string().contains("CHECK constraint failed"),
             "atomic={atomic}: {err}"
         );
         assert!(
