@@ -208,11 +208,7 @@ impl History {
                     n.parse().ok().map(|n| (RowState::Partial, n))
                 }
                 _ => {
-                    bad.push(BadColumn::new(
-                        "state",
-                        found,
-                        "`applied`, `partial` or `partial:<statements done>`",
-                    ));
+                    bad.push(BadColumn::new("state", found, "`applied` or `partial`"));
                     None
                 }
             },

@@ -34,6 +34,13 @@ pub(crate) async fn run(
         write!(out, "{text}")?;
         return Ok(crate::error::exit::OK);
     }
+    // Most likely a wrong database (or SQLite path): never write an empty models.toml.
+    if tables.is_empty() {
+        return Err(CliError::Usage(format!(
+            "the database has no tables to inspect; {} was not written",
+            app.models_path().display()
+        )));
+    }
     let path = app.models_path();
     ctx.project.writable(&path)?;
     if path.exists() && !args.force {

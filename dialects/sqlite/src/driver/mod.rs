@@ -53,14 +53,16 @@ impl SqliteDriver {
         Self::connect_with(url, OpenMode::Create)
     }
 
-    /// Opens the database a `sqlite:` URL names, which must exist: for commands that
-    /// only read, so that a wrong path is reported rather than created.
+    /// Opens the database a `sqlite:` URL names without ever creating it: for commands
+    /// that only read. A missing file reads as an empty database (everything pending),
+    /// with a warning naming the path, so a wrong path is visible and nothing is left
+    /// behind.
     pub fn connect_existing(url: &str) -> Result<Self, DriverError> {
         Self::connect_with(url, OpenMode::Existing)
     }
 
     fn connect_with(url: &str, mode: OpenMode) -> Result<Self, DriverError> {
-        let location = url::parse(url)?;
+        let mut location = url::parse(url)?;
         // The path as the user wrote it, redacted in case a password ended up in it.
         let target = match &location {
             Location::Memory => ":memory:".to_string(),
@@ -72,13 +74,11 @@ impl SqliteDriver {
                     |_| path.display().to_string(),
                     |dir| dir.join(path).display().to_string(),
                 );
-                return Err(DriverError::connect(
-                    &target,
-                    format!(
-                        "no database file at {}; `strata migrate` creates it",
-                        redact_url(&shown)
-                    ),
-                ));
+                tracing::warn!(
+                    "no database file at {}: read as an empty database (`strata migrate` creates it)",
+                    redact_url(&shown)
+                );
+                location = Location::Memory;
             }
         }
         let conn = connect::open(&location, mode).map_err(|e| {
