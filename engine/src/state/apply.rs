@@ -11,6 +11,9 @@ use crate::types::ColumnType;
 impl SchemaState {
     /// Applies `op` to the state, or says why it does not fit.
     pub fn apply(&mut self, op: &Operation) -> Result<(), StateError> {
+        for (what, name) in new_names(op) {
+            check_name(what, name)?;
+        }
         match op {
             Operation::CreateTable(t) => self.create_table(t),
             Operation::DropTable(o) => self.drop_table(&o.name),
@@ -667,4 +670,43 @@ mod expression_tests {
         // Text that does not parse falls back to whole words.
         assert!(names_column("qty > 0 ;", "qty"));
     }
+}
+
+/// The names an operation brings into the schema, with what each names.
+fn new_names(op: &Operation) -> Vec<(&'static str, &str)> {
+    match op {
+        Operation::CreateTable(t) => std::iter::once(("table", t.name.as_str()))
+            .chain(t.columns.iter().map(|c| ("column", c.name.as_str())))
+            .chain(t.indexes.iter().map(|i| ("index", i.name.as_str())))
+            .chain(t.uniques.iter().map(|u| ("constraint", u.name.as_str())))
+            .chain(t.checks.iter().map(|c| ("constraint", c.name.as_str())))
+            .chain(
+                t.foreign_keys
+                    .iter()
+                    .map(|f| ("foreign key", f.name.as_str())),
+            )
+            .collect(),
+        Operation::RenameTable(o) => vec![("table", o.to.as_str())],
+        Operation::AddColumn(o) => vec![("column", o.column.name.as_str())],
+        Operation::RenameColumn(o) => vec![("column", o.to.as_str())],
+        Operation::CreateIndex(o) => vec![("index", o.index.name.as_str())],
+        Operation::RenameIndex(o) => vec![("index", o.to.as_str())],
+        Operation::AddForeignKey(o) => vec![("foreign key", o.foreign_key.name.as_str())],
+        Operation::AddConstraint(o) => vec![("constraint", o.constraint.name())],
+        _ => Vec::new(),
+    }
+}
+
+/// Any name is quoted when rendered, but an empty one, or one holding control
+/// characters (a NUL ends a C string in some drivers), is never what was meant.
+fn check_name(what: &str, name: &str) -> Result<(), StateError> {
+    if name.trim().is_empty() {
+        return Err(StateError::Invalid(format!("a {what} name is empty")));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(StateError::Invalid(format!(
+            "{what} name {name:?} holds a control character"
+        )));
+    }
+    Ok(())
 }
