@@ -319,6 +319,25 @@ impl Graph {
         Ok(state)
     }
 
+    /// The schema `targets` ask for, from the files alone (no history): replaying it
+    /// before connecting finds a broken migration the plan would reach, while a broken
+    /// file beyond every target does not stop a move to an earlier one.
+    pub fn target_state(&self, targets: &[Target]) -> Result<SchemaState, StateAtError> {
+        let mut keys = BTreeSet::new();
+        for target in targets {
+            match target {
+                Target::Latest(app) => {
+                    for leaf in self.leaves(app) {
+                        keys.extend(self.ancestors(&leaf));
+                    }
+                }
+                Target::Migration(key) => keys.extend(self.ancestors(key)),
+                Target::Zero(_) => {}
+            }
+        }
+        self.state_of(&keys)
+    }
+
     /// The schema just before `key` runs: everything it depends on, applied.
     pub fn state_before(&self, key: &MigrationKey) -> Result<SchemaState, StateAtError> {
         let mut ancestors = self.ancestors(key);

@@ -27,10 +27,10 @@ pub(crate) async fn run(
     options.fake = args.fake;
     options.fake_initial = args.fake_initial;
     options.accept_edited = args.accept_edited;
-    // Every migration replays from an empty schema before anything connects: a broken
-    // file is bad input, found with the database untouched (not even a SQLite file made).
-    let every: std::collections::BTreeSet<_> = ctx.graph.ordered().map(|m| m.key.clone()).collect();
-    ctx.graph.state_of(&every)?;
+    // The migrations the targets reach replay from an empty schema before anything
+    // connects: a broken file is bad input, found with the database untouched (not even
+    // a SQLite file made).
+    ctx.graph.target_state(&targets)?;
     // --plan and --check only read: a wrong SQLite path is reported, not created.
     let mut driver = if args.plan || args.check {
         database::connect_existing(ctx).await?
