@@ -657,21 +657,6 @@ pub fn default_fits(d: &DefaultValue, ty: ColumnType) -> bool {
     }
 }
 
-#[cfg(test)]
-mod expression_tests {
-    use super::names_column;
-
-    #[test]
-    fn a_column_is_named_by_references_not_by_strings() {
-        assert!(names_column("qty > 0", "qty"));
-        assert!(names_column("t.qty > 0", "qty"));
-        assert!(!names_column("status = 'qty'", "qty"));
-        assert!(!names_column("qty_max > 0", "qty"));
-        // Text that does not parse falls back to whole words.
-        assert!(names_column("qty > 0 ;", "qty"));
-    }
-}
-
 /// The names an operation brings into the schema, with what each names.
 fn new_names(op: &Operation) -> Vec<(&'static str, &str)> {
     match op {
@@ -709,4 +694,19 @@ fn check_name(what: &str, name: &str) -> Result<(), StateError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod expression_tests {
+    use super::names_column;
+
+    #[test]
+    fn a_column_is_named_by_references_not_by_strings() {
+        assert!(names_column("qty > 0", "qty"));
+        assert!(names_column("t.qty > 0", "qty"));
+        assert!(!names_column("status = 'qty'", "qty"));
+        assert!(!names_column("qty_max > 0", "qty"));
+        // Text that does not parse falls back to whole words.
+        assert!(names_column("qty > 0 ;", "qty"));
+    }
 }
