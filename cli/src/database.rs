@@ -1,18 +1,68 @@
 //! Connecting to the configured database, and the executor options from settings.
 
-use strata_engine::dialect::driver::{redact_url, Driver};
+use std::future::Future;
+use std::time::Duration;
+
+use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
 use strata_engine::executor::Options;
 
 use crate::context::Context;
 use crate::error::CliError;
+use crate::signals;
 
-/// Connects to the configured database. Relative SQLite paths are relative to the
-/// project folder, because `main` runs every command from there.
+/// How often a slow connect says that it is still waiting.
+const NOTICE_EVERY: Duration = Duration::from_secs(3);
+
+/// Connects to the configured database, within `connect_timeout`, and applies
+/// `statement_timeout`. Relative SQLite paths are relative to the project folder,
+/// because `main` runs every command from there. During `migrate`, the connection
+/// stops on Ctrl-C (see `signals`).
 pub(crate) async fn connect(ctx: &Context) -> Result<Box<dyn Driver>, CliError> {
-    let url = &ctx.project.settings.database.url;
-    let (backend, _scheme) = ctx.registry.for_url(url)?;
-    tracing::info!(url = %redact_url(url), "connecting");
-    Ok(backend.connect(url).await?)
+    let db = &ctx.project.settings.database;
+    let (backend, _scheme) = ctx.registry.for_url(&db.url)?;
+    let target = redact_url(&db.url);
+    tracing::info!(url = %target, "connecting");
+    let driver = within(backend.connect(&db.url), &target, db.connect_timeout).await??;
+    let mut driver = signals::watch(driver, &db.history_table);
+    if let Some(timeout) = db.statement_timeout {
+        driver.set_statement_timeout(timeout).await?;
+    }
+    Ok(driver)
+}
+
+/// `connecting`, given up after `timeout`, with a notice every few seconds meanwhile:
+/// a server that does not answer is never a silent endless wait.
+async fn within<F>(connecting: F, target: &str, timeout: Duration) -> Result<F::Output, DriverError>
+where
+    F: Future,
+{
+    let started = tokio::time::Instant::now();
+    let deadline = tokio::time::sleep(timeout);
+    let mut notices = tokio::time::interval_at(started + NOTICE_EVERY, NOTICE_EVERY);
+    tokio::pin!(connecting, deadline);
+    loop {
+        tokio::select! {
+            connected = &mut connecting => return Ok(connected),
+            () = &mut deadline => {
+                return Err(DriverError::connect(
+                    target,
+                    format!(
+                        "no answer within {} (connect_timeout; set it in [database] of strata.toml or with STRATA_CONNECT_TIMEOUT)",
+                        seconds(timeout)
+                    ),
+                ));
+            }
+            _ = notices.tick() => tracing::warn!(
+                "still connecting to {target} ({} of connect_timeout {})",
+                seconds(started.elapsed()),
+                seconds(timeout)
+            ),
+        }
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
 }
 
 pub(crate) fn options(ctx: &Context) -> Options {

@@ -28,6 +28,11 @@ pub(crate) mod exit {
     /// A non-atomic migration stopped part-way; its checkpoint says where. Fix the
     /// cause and run `strata migrate` again to resume.
     pub(crate) const PARTIAL: u8 = 6;
+    /// `migrate` stopped on Ctrl-C (SIGINT), as a shell reports a process it
+    /// interrupted: 128 + 2. The message says what the database holds.
+    pub(crate) const INTERRUPTED: u8 = 130;
+    /// `migrate` stopped on SIGTERM: 128 + 15.
+    pub(crate) const TERMINATED: u8 = 143;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +68,13 @@ pub(crate) enum CliError {
     Question(#[from] strata_engine::makemigrations::questioner::QuestionError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// `migrate` stopped on a signal; `cause` is how the run ended (`None`: it had
+    /// finished everything when it noticed).
+    #[error("interrupted by {}", .signal.name())]
+    Interrupted {
+        signal: crate::signals::Signal,
+        cause: Option<Box<CliError>>,
+    },
 }
 
 impl CliError {
@@ -83,12 +95,16 @@ impl CliError {
             CliError::Exec(e) => category_exit(e.category()),
             CliError::Make(e) => category_exit(e.category()),
             CliError::Question(e) => category_exit(e.category()),
+            CliError::Interrupted { signal, .. } => signal.exit_code(),
         }
     }
 
     /// A rich report: a located file error shows the offending line of the file; a
     /// failed migration says what the database holds now.
     pub(crate) fn report(self) -> miette::Report {
+        if let CliError::Interrupted { signal, cause } = self {
+            return interrupted_report(signal, cause.map(|c| *c));
+        }
         let file = match &self {
             CliError::Project(ProjectError::File(f)) | CliError::File(f) => Some(f),
             _ => None,
@@ -114,6 +130,24 @@ impl CliError {
         }
         miette::Report::msg(self.to_string())
     }
+}
+
+/// What an interrupted `migrate` left: the failure the interruption caused, with what
+/// the database holds now.
+fn interrupted_report(signal: crate::signals::Signal, cause: Option<CliError>) -> miette::Report {
+    let name = signal.name();
+    let outcome = match cause {
+        None => "it had applied every planned migration when it stopped".to_string(),
+        Some(CliError::Exec(ExecError::Driver(e)))
+            if strata_engine::executor::is_interrupted(&e) =>
+        {
+            "it stopped while waiting for the migration lock: nothing was applied".to_string()
+        }
+        Some(cause) => format!("{:?}", cause.report()),
+    };
+    miette::Report::msg(format!(
+        "interrupted by {name}; the migration lock is released.\n{outcome}"
+    ))
 }
 
 fn category_exit(category: Category) -> u8 {

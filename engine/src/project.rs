@@ -30,6 +30,13 @@ pub struct DatabaseSettings {
     pub history_table: String,
     #[serde(with = "humantime_serde")]
     pub lock_timeout: Duration,
+    /// How long to wait for the server to accept a connection.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// The longest any one statement may run; `None` (the default): no limit, since a
+    /// long index build or data copy is legitimate.
+    #[serde(default, with = "humantime_serde")]
+    pub statement_timeout: Option<Duration>,
 }
 
 /// Values that beat every file and environment layer (command-line flags).
@@ -200,6 +207,7 @@ pub fn load_settings(
         .and_then(|b| b.set_default("database.url", "sqlite://db.sqlite3"))
         .and_then(|b| b.set_default("database.history_table", "strata_migrations"))
         .and_then(|b| b.set_default("database.lock_timeout", "60s"))
+        .and_then(|b| b.set_default("database.connect_timeout", "10s"))
         .map_err(config_error)?;
     let mut base = file.clone();
     let environments = base.remove("env");
@@ -234,6 +242,14 @@ pub fn load_settings(
         ("database.url", env_var("STRATA_DATABASE_URL")),
         ("database.history_table", env_var("STRATA_HISTORY_TABLE")),
         ("database.lock_timeout", env_var("STRATA_LOCK_TIMEOUT")),
+        (
+            "database.connect_timeout",
+            env_var("STRATA_CONNECT_TIMEOUT"),
+        ),
+        (
+            "database.statement_timeout",
+            env_var("STRATA_STATEMENT_TIMEOUT"),
+        ),
         ("project.apps_dir", env_var("STRATA_APPS_DIR")),
         ("database.url", overrides.database_url.clone()),
     ];
@@ -278,6 +294,32 @@ lock_timeout = "5s"
         assert_eq!(s.database.history_table, "strata_migrations");
         assert_eq!(s.database.lock_timeout, Duration::from_secs(60));
         assert_eq!(s.project.apps_dir, "apps");
+        assert_eq!(s.database.connect_timeout, Duration::from_secs(10));
+        assert_eq!(s.database.statement_timeout, None, "no limit by default");
+    }
+
+    #[test]
+    fn timeouts_come_from_the_file_and_the_environment() {
+        let dir = project(
+            "[project]\napps = []\n[database]\nconnect_timeout = \"3s\"\nstatement_timeout = \"2min\"\n",
+        );
+        let s = load_settings(dir.path(), &Overrides::default(), |_| None).unwrap();
+        assert_eq!(s.database.connect_timeout, Duration::from_secs(3));
+        assert_eq!(s.database.statement_timeout, Some(Duration::from_secs(120)));
+        let env = |k: &str| match k {
+            "STRATA_CONNECT_TIMEOUT" => Some("500ms".to_string()),
+            "STRATA_STATEMENT_TIMEOUT" => Some("1h".to_string()),
+            _ => None,
+        };
+        let s = load_settings(dir.path(), &Overrides::default(), env).unwrap();
+        assert_eq!(s.database.connect_timeout, Duration::from_millis(500));
+        assert_eq!(
+            s.database.statement_timeout,
+            Some(Duration::from_secs(3600))
+        );
+        let bad = |k: &str| (k == "STRATA_STATEMENT_TIMEOUT").then(|| "soon".to_string());
+        let e = load_settings(dir.path(), &Overrides::default(), bad).unwrap_err();
+        assert!(e.to_string().contains("statement_timeout"), "{e}");
     }
 
     #[test]

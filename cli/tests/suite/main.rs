@@ -14,5 +14,6 @@ mod flags;
 mod makemigrations;
 mod project_errors;
 mod roundtrip;
+mod signals;
 mod sqlmigrate;
 mod types_doc;
