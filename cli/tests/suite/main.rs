@@ -11,6 +11,7 @@ mod concurrency;
 mod data;
 mod faults;
 mod flags;
+mod kill;
 mod makemigrations;
 mod project_errors;
 mod roundtrip;
