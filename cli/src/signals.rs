@@ -54,11 +54,19 @@ impl Signal {
     }
 }
 
+/// Where `migrate` is: a signal before connecting (or after closing) exits at once.
+#[derive(Default, Clone)]
+enum Connection {
+    #[default]
+    None,
+    /// With the connection's canceller, when its driver has one.
+    Open(Option<Arc<dyn Canceller>>),
+}
+
 #[derive(Default)]
 struct Watch {
     interrupt: Interrupt,
-    /// `Some` while connected, with the connection's canceller if its driver has one.
-    connection: Mutex<Option<Option<Arc<dyn Canceller>>>>,
+    connection: Mutex<Connection>,
     /// The first signal received (`Signal::code`), 0 for none.
     received: AtomicU8,
 }
@@ -116,8 +124,9 @@ async fn listen(watch: &Watch, ready: mpsc::Sender<std::io::Result<()>>) {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let Some(canceller) = connection.filter(|_| first) else {
-            exit_at_once(received, first);
+        let canceller = match connection {
+            Connection::Open(canceller) if first => canceller,
+            _ => exit_at_once(received, first),
         };
         eprintln!(
             "strata: {} received: cancelling the running statement and stopping; \
@@ -162,7 +171,7 @@ pub(crate) fn watch(driver: Box<dyn Driver>, history_table: &str) -> Box<dyn Dri
     *watch
         .connection
         .lock()
-        .unwrap_or_else(PoisonError::into_inner) = Some(driver.canceller());
+        .unwrap_or_else(PoisonError::into_inner) = Connection::Open(driver.canceller());
     Box::new(Interruptible::new(
         driver,
         watch.interrupt.clone(),
@@ -176,7 +185,7 @@ pub(crate) fn forget_connection() {
         *watch
             .connection
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+            .unwrap_or_else(PoisonError::into_inner) = Connection::None;
     }
 }
 
