@@ -24,20 +24,27 @@ pub(crate) async fn connect(ctx: &Context) -> Result<Box<dyn Driver>, CliError> 
     tracing::info!(url = %target, "connecting");
     let driver = within(backend.connect(&db.url), &target, db.connect_timeout).await??;
     let mut driver = signals::watch(driver, &db.history_table);
-    if let Some(timeout) = db.statement_timeout {
+    // Zero is "no limit", as PostgreSQL reads `statement_timeout = 0`.
+    if let Some(timeout) = db.statement_timeout.filter(|t| !t.is_zero()) {
         driver.set_statement_timeout(timeout).await?;
     }
     Ok(driver)
 }
 
-/// `connecting`, given up after `timeout`, with a notice every few seconds meanwhile:
-/// a server that does not answer is never a silent endless wait.
+/// `connecting`, given up after `timeout` (zero: never, as libpq's
+/// `connect_timeout=0`), with a notice every few seconds meanwhile: a server that
+/// does not answer is never a silent endless wait.
 async fn within<F>(connecting: F, target: &str, timeout: Duration) -> Result<F::Output, DriverError>
 where
     F: Future,
 {
     let started = tokio::time::Instant::now();
-    let deadline = tokio::time::sleep(timeout);
+    // A zero timeout waits for as long as the operating system lets a connect hang.
+    let deadline = tokio::time::sleep(if timeout.is_zero() {
+        Duration::from_secs(365 * 24 * 3600)
+    } else {
+        timeout
+    });
     let mut notices = tokio::time::interval_at(started + NOTICE_EVERY, NOTICE_EVERY);
     tokio::pin!(connecting, deadline);
     loop {
