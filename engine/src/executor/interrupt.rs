@@ -145,3 +145,122 @@ impl Driver for Interruptible {
         self.inner.set_statement_timeout(timeout).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Records what reaches the server. A statement containing `SLOW` is one during
+    /// which the signal arrives and which the server then cancels.
+    #[derive(Default)]
+    struct Recorder {
+        sent: Arc<Mutex<Vec<String>>>,
+        signal: Interrupt,
+    }
+
+    #[async_trait]
+    impl Driver for Recorder {
+        fn dialect(&self) -> Arc<dyn Dialect> {
+            unreachable!("the wrapper never asks")
+        }
+        fn version(&self) -> ServerVersion {
+            ServerVersion::new(1, 0, 0)
+        }
+        async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+            self.sent.lock().unwrap().push(sql.to_string());
+            if sql.contains("SLOW") {
+                self.signal.raise();
+                return Err(DriverError::statement(sql, "canceled on request"));
+            }
+            Ok(())
+        }
+        async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
+            self.execute(sql).await.map(|()| Vec::new())
+        }
+        async fn table_names(&mut self) -> Result<Vec<String>, DriverError> {
+            Ok(Vec::new())
+        }
+        async fn close(self: Box<Self>) -> Result<(), DriverError> {
+            Ok(())
+        }
+        async fn try_lock(&mut self, _: &str) -> Result<LockAttempt, DriverError> {
+            Ok(LockAttempt::Acquired)
+        }
+    }
+
+    fn wrapped() -> (Interruptible, Interrupt, Arc<Mutex<Vec<String>>>) {
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let interrupt = Interrupt::new();
+        let recorder = Recorder {
+            sent: sent.clone(),
+            signal: interrupt.clone(),
+        };
+        let driver = Interruptible::new(Box::new(recorder), interrupt.clone(), "strata_migrations");
+        (driver, interrupt, sent)
+    }
+
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn between_statements_the_next_one_is_refused_and_the_failure_path_runs() {
+        let (mut driver, interrupt, sent) = wrapped();
+        run(async {
+            driver.execute("CREATE TABLE a (x int)").await.unwrap();
+            interrupt.raise();
+            // Bookkeeping still records what was done.
+            driver
+                .execute("UPDATE strata_migrations SET operations_done = 1")
+                .await
+                .unwrap();
+            let refused = driver.execute("CREATE TABLE b (x int)").await.unwrap_err();
+            assert!(is_interrupted(&refused), "{refused}");
+            // The failure path after it: a rollback, a checkpoint, the unlock.
+            driver.execute("ROLLBACK").await.unwrap();
+            assert!(driver.try_lock("strata:x").await.is_err(), "no new lock");
+        });
+        let sent = sent.lock().unwrap().clone();
+        assert_eq!(
+            sent,
+            [
+                "CREATE TABLE a (x int)",
+                "UPDATE strata_migrations SET operations_done = 1",
+                "ROLLBACK"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_statement_cancelled_by_the_server_is_the_interruption() {
+        let (mut driver, _interrupt, sent) = wrapped();
+        run(async {
+            let cancelled = driver.execute("SELECT SLOW").await.unwrap_err();
+            assert!(!is_interrupted(&cancelled), "the server's own failure");
+            // Its failure path is not refused a second time.
+            driver.execute("ROLLBACK").await.unwrap();
+            driver.execute("DROP TABLE leftover").await.unwrap();
+        });
+        assert_eq!(sent.lock().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn nothing_is_refused_without_an_interrupt() {
+        let (mut driver, _interrupt, sent) = wrapped();
+        run(async {
+            for sql in ["BEGIN", "CREATE TABLE a (x int)", "COMMIT"] {
+                driver.execute(sql).await.unwrap();
+            }
+            assert_eq!(
+                driver.try_lock("strata:x").await.unwrap(),
+                LockAttempt::Acquired
+            );
+        });
+        assert_eq!(sent.lock().unwrap().len(), 3);
+    }
+}
