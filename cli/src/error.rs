@@ -121,14 +121,19 @@ impl CliError {
                 return miette::Report::new(located);
             }
         }
+        miette::Report::msg(self.plain())
+    }
+
+    /// The message, and for a failed migration what the database holds now.
+    fn plain(&self) -> String {
         if let CliError::Exec(ExecError::Failed {
             direction, after, ..
-        }) = &self
+        }) = self
         {
             let outcome = describe_outcome(*direction, after);
-            return miette::Report::msg(format!("{self}\n{outcome}"));
+            return format!("{self}\n{outcome}");
         }
-        miette::Report::msg(self.to_string())
+        self.to_string()
     }
 }
 
@@ -143,7 +148,7 @@ fn interrupted_report(signal: crate::signals::Signal, cause: Option<CliError>) -
         {
             "it stopped while waiting for the migration lock: nothing was applied".to_string()
         }
-        Some(cause) => format!("{:?}", cause.report()),
+        Some(cause) => cause.plain(),
     };
     miette::Report::msg(format!(
         "interrupted by {name}; the migration lock is released.\n{outcome}"
