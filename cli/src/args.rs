@@ -38,6 +38,62 @@ pub(crate) struct GlobalArgs {
     /// Output format of listings
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Colour in messages: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE
+    /// forces it), always, never
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// Whether to colour a stream that `is_terminal` or not, with the environment's
+    /// `NO_COLOR` (no-color.org) and `CLICOLOR_FORCE` (bixense.com/clicolors) read by
+    /// `var`. The flag beats both; `NO_COLOR` beats `CLICOLOR_FORCE`.
+    pub(crate) fn enabled(self, is_terminal: bool, var: impl Fn(&str) -> Option<String>) -> bool {
+        let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto if set("NO_COLOR") => false,
+            Color::Auto
+                if set("CLICOLOR_FORCE") && var("CLICOLOR_FORCE").as_deref() != Some("0") =>
+            {
+                true
+            }
+            Color::Auto => is_terminal,
+        }
+    }
+
+    /// The choice written on a command line that clap could not parse (for colouring
+    /// its own error): the last `--color`, else `auto`.
+    pub(crate) fn from_raw_args(args: &[String]) -> Color {
+        let mut choice = Color::Auto;
+        for (i, arg) in args.iter().enumerate() {
+            let value = match arg.strip_prefix("--color") {
+                Some("") => args.get(i + 1).map(String::as_str),
+                Some(rest) => rest.strip_prefix('='),
+                None => None,
+            };
+            match value {
+                Some("always") => choice = Color::Always,
+                Some("never") => choice = Color::Never,
+                Some("auto") => choice = Color::Auto,
+                _ => {}
+            }
+        }
+        choice
+    }
+}
+
+/// clap's check of a name that becomes part of a file or table name.
+fn identifier(value: &str) -> Result<String, String> {
+    strata_engine::project::check_identifier(value).map(|()| value.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,8 +122,8 @@ pub(crate) enum Command {
 pub(crate) struct MakemigrationsArgs {
     /// Only these apps
     pub apps: Vec<String>,
-    /// Name part of the new files (default: from the operations)
-    #[arg(long)]
+    /// Name part of the new files (default: from the operations); an identifier
+    #[arg(long, value_parser = identifier)]
     pub name: Option<String>,
     /// Write a migration with no operations, to edit by hand
     #[arg(long)]
@@ -90,6 +146,9 @@ pub(crate) struct MakemigrationsArgs {
     /// Treat every likely rename as drop + add (the old data is lost)
     #[arg(long)]
     pub no_rename: bool,
+    /// Write migrations that drop tables or columns or narrow types without asking
+    #[arg(long)]
+    pub allow_destructive: bool,
     /// One-off value for existing rows of a new NOT NULL column: table.column=VALUE
     #[arg(long, value_name = "SPEC")]
     pub default: Vec<String>,

@@ -1,10 +1,14 @@
 //! Connecting to the configured database, and the executor options from settings.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
+use strata_engine::dialect::Backend;
+use strata_engine::error::Category;
 use strata_engine::executor::Options;
+use strata_engine::Dialect;
 
 use crate::context::Context;
 use crate::error::CliError;
@@ -13,16 +17,27 @@ use crate::signals;
 /// How often a slow connect says that it is still waiting.
 const NOTICE_EVERY: Duration = Duration::from_secs(3);
 
-/// Connects to the configured database, within `connect_timeout`, and applies
-/// `statement_timeout`. Relative SQLite paths are relative to the project folder,
+/// Connects to the configured database, creating it if the backend can (a SQLite
+/// file): for `migrate`. Relative SQLite paths are relative to the project folder,
 /// because `main` runs every command from there. During `migrate`, the connection
 /// stops on Ctrl-C (see `signals`).
 pub(crate) async fn connect(ctx: &Context) -> Result<Box<dyn Driver>, CliError> {
+    let (backend, url) = backend_for(ctx)?;
+    let connected = within(ctx, backend.connect(url)).await?;
+    prepare(ctx, with_source(ctx, connected)?).await
+}
+
+/// Connects to the configured database, which must exist: for commands that only
+/// read, so that a wrong path is reported (exit 4) rather than created empty.
+pub(crate) async fn connect_existing(ctx: &Context) -> Result<Box<dyn Driver>, CliError> {
+    let (backend, url) = backend_for(ctx)?;
+    let connected = within(ctx, backend.connect_existing(url)).await?;
+    prepare(ctx, with_source(ctx, connected)?).await
+}
+
+/// The connection as strata runs it: stopping on a signal, with `statement_timeout`.
+async fn prepare(ctx: &Context, driver: Box<dyn Driver>) -> Result<Box<dyn Driver>, CliError> {
     let db = &ctx.project.settings.database;
-    let (backend, _scheme) = ctx.registry.for_url(&db.url)?;
-    let target = redact_url(&db.url);
-    tracing::info!(url = %target, "connecting");
-    let driver = within(backend.connect(&db.url), &target, db.connect_timeout).await??;
     let mut driver = signals::watch(driver, &db.history_table);
     // Zero is "no limit", as PostgreSQL reads `statement_timeout = 0`.
     if let Some(timeout) = db.statement_timeout.filter(|t| !t.is_zero()) {
@@ -31,13 +46,15 @@ pub(crate) async fn connect(ctx: &Context) -> Result<Box<dyn Driver>, CliError> 
     Ok(driver)
 }
 
-/// `connecting`, given up after `timeout` (zero: never, as libpq's
+/// `connecting`, given up after `connect_timeout` (zero: never, as libpq's
 /// `connect_timeout=0`), with a notice every few seconds meanwhile: a server that
 /// does not answer is never a silent endless wait.
-async fn within<F>(connecting: F, target: &str, timeout: Duration) -> Result<F::Output, DriverError>
+async fn within<F>(ctx: &Context, connecting: F) -> Result<F::Output, DriverError>
 where
     F: Future,
 {
+    let db = &ctx.project.settings.database;
+    let (target, timeout) = (redact_url(&db.url), db.connect_timeout);
     let started = tokio::time::Instant::now();
     // A zero timeout waits for as long as the operating system lets a connect hang.
     let deadline = tokio::time::sleep(if timeout.is_zero() {
@@ -70,6 +87,54 @@ where
 
 fn seconds(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
+}
+
+/// A URL the backend refuses is the fault of whoever set it: say who.
+fn with_source(
+    ctx: &Context,
+    connected: Result<Box<dyn Driver>, DriverError>,
+) -> Result<Box<dyn Driver>, CliError> {
+    match connected {
+        Err(e) if e.category() == Category::BadInput => Err(ctx
+            .project
+            .setting_error("database.url", e.to_string())
+            .into()),
+        other => Ok(other?),
+    }
+}
+
+fn backend_for(ctx: &Context) -> Result<(&Arc<dyn Backend>, &str), CliError> {
+    let project = &ctx.project;
+    let url = &project.settings.database.url;
+    let (backend, scheme) = ctx
+        .registry
+        .for_url(url)
+        .map_err(|e| project.setting_error("database.url", e.to_string()))?;
+    check_history_table(ctx, backend.dialect(&scheme).as_ref())?;
+    tracing::info!(url = %redact_url(url), "{}", project.origins.database_source());
+    Ok((backend, url))
+}
+
+/// A history table name the server would refuse is bad input, found before connecting.
+fn check_history_table(ctx: &Context, dialect: &dyn Dialect) -> Result<(), CliError> {
+    let table = &ctx.project.settings.database.history_table;
+    let limit = dialect
+        .capabilities(dialect.minimum_version())
+        .max_identifier_len;
+    if table.len() > limit {
+        return Err(ctx
+            .project
+            .setting_error(
+                "database.history_table",
+                format!(
+                    "`{table}` is {} bytes long; {} allows at most {limit}",
+                    table.len(),
+                    dialect.name()
+                ),
+            )
+            .into());
+    }
+    Ok(())
 }
 
 pub(crate) fn options(ctx: &Context) -> Options {

@@ -1,9 +1,11 @@
 //! Every error the CLI reports, its exit code (one table, here), and its rendering.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use miette::{NamedSource, SourceSpan};
 use strata_engine::dialect::driver::DriverError;
+use strata_engine::dialect::url::redact_text;
 use strata_engine::dialect::RegistryError;
 use strata_engine::error::Category;
 use strata_engine::executor::{AfterFailure, ExecError};
@@ -131,9 +133,9 @@ impl CliError {
         }) = self
         {
             let outcome = describe_outcome(*direction, after);
-            return format!("{self}\n{outcome}");
+            return shown(&format!("{self}\n{outcome}"));
         }
-        self.to_string()
+        shown(&self.to_string())
     }
 }
 
@@ -178,25 +180,60 @@ fn describe_outcome(direction: Direction, after: &AfterFailure) -> String {
         (Direction::Backward, AfterFailure::Unchanged) => {
             "nothing was undone: it is still fully applied".into()
         }
-        (Direction::Forward, AfterFailure::Partial { in_effect, total })
-            if in_effect.is_empty() =>
-        {
+        (
+            Direction::Forward,
+            AfterFailure::Partial {
+                in_effect,
+                statements_done: 0,
+                total,
+            },
+        ) if in_effect.is_empty() => {
             format!("none of its {total} operations were applied; the checkpoint records 0")
         }
-        (Direction::Forward, AfterFailure::Partial { in_effect, total }) => {
+        (
+            Direction::Forward,
+            AfterFailure::Partial {
+                in_effect,
+                statements_done,
+                total,
+            },
+        ) => {
             let done = in_effect.len();
             let list: Vec<String> = in_effect
                 .iter()
                 .enumerate()
                 .map(|(i, description)| format!("  {}. {description}", i + 1))
                 .collect();
+            let mut applied = Vec::new();
+            if done > 0 {
+                applied.push(format!(
+                    "{done} of {total} operations:\n{}",
+                    list.join("\n")
+                ));
+            }
+            let resume = match *statements_done {
+                0 => format!("operation {}", done + 1),
+                n => {
+                    let statements = if n == 1 {
+                        "statement 1".to_string()
+                    } else {
+                        format!("statements 1-{n}")
+                    };
+                    applied.push(format!("{statements} of operation {}", done + 1));
+                    format!("statement {} of operation {}", n + 1, done + 1)
+                }
+            };
             format!(
-                "applied and checkpointed: {done} of {total} operations:\n{}\nfix the cause and run `strata migrate` again to resume at operation {}",
-                list.join("\n"),
-                done + 1
+                "applied and checkpointed: {}\nfix the cause and run `strata migrate` again to resume at {resume}",
+                applied.join("\nand ")
             )
         }
-        (Direction::Backward, AfterFailure::Partial { in_effect, total }) => format!(
+        (
+            Direction::Backward,
+            AfterFailure::Partial {
+                in_effect, total, ..
+            },
+        ) => format!(
             "{} of its {total} operations are still applied (the checkpoint records this)",
             in_effect.len()
         ),
@@ -219,25 +256,179 @@ struct Located {
 
 impl Located {
     /// `None` if the file cannot be read again (the plain message still says where).
+    ///
+    /// The snippet shows the lines around the error, redacted (a `strata.toml` with a
+    /// syntax error may show its `url = …` line) and cut to [`SNIPPET_WIDTH`] around
+    /// the column; the other lines are left empty, so that line numbers stay right.
     fn read(path: &Path, line: usize, column: usize, message: &str) -> Option<Self> {
         let text = std::fs::read_to_string(path).ok()?;
-        let line_start: usize = text
-            .split_inclusive('\n')
-            .take(line.saturating_sub(1))
-            .map(str::len)
-            .sum();
-        let offset = text
-            .get(line_start..)?
-            .char_indices()
-            .nth(column.saturating_sub(1))
-            .map_or(text.len(), |(i, _)| line_start + i);
+        let mut snippet = String::new();
+        let mut offset = None;
+        for (number, original) in text.lines().enumerate().map(|(i, l)| (i + 1, l)) {
+            if number + SNIPPET_CONTEXT < line || number > line + SNIPPET_CONTEXT {
+                snippet.push('\n');
+                continue;
+            }
+            let redacted = redact_text(original);
+            let at = (number == line).then(|| shifted_column(original, &redacted, column));
+            let (shown, at) = window(&redacted, at.unwrap_or(1), SNIPPET_WIDTH);
+            if number == line {
+                offset = Some(
+                    snippet.len()
+                        + shown
+                            .char_indices()
+                            .nth(at - 1)
+                            .map_or(shown.len(), |(i, _)| i),
+                );
+            }
+            snippet.push_str(&shown);
+            snippet.push('\n');
+        }
+        let offset = offset.unwrap_or(snippet.len());
         Some(Self {
             path: path.to_path_buf(),
             line,
             column,
-            message: message.to_string(),
-            source_code: NamedSource::new(path.display().to_string(), text),
+            message: shown(message),
+            source_code: NamedSource::new(path.display().to_string(), snippet),
             at: SourceSpan::from(offset..offset),
         })
+    }
+}
+
+/// Lines shown on each side of a file error's line.
+const SNIPPET_CONTEXT: usize = 2;
+/// Characters of a file's line shown in a snippet: enough for any hand-written line.
+const SNIPPET_WIDTH: usize = 160;
+/// Characters of one line of a message: a value echoed from a 400 KB line, or a
+/// statement that long, is cut.
+const MESSAGE_WIDTH: usize = 1000;
+
+/// A message as the user sees it: connection strings redacted (a safety net behind
+/// the redaction at the source), every line cut to [`MESSAGE_WIDTH`].
+fn shown(message: &str) -> String {
+    redact_text(message)
+        .split('\n')
+        .map(|line| shorten(line, MESSAGE_WIDTH))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `line` cut in the middle to about `width` characters: an echoed value's end (and
+/// what the message says after it, "expected one of …") stays in view.
+fn shorten(line: &str, width: usize) -> String {
+    let length = line.chars().count();
+    if length <= width {
+        return line.to_string();
+    }
+    let head: String = line.chars().take(width * 2 / 3).collect();
+    let tail: String = line.chars().skip(length - width / 3).collect();
+    let cut = length - head.chars().count() - tail.chars().count();
+    format!("{head}… ({cut} more characters) …{tail}")
+}
+
+/// `column` (1-based, in characters) of `original`, moved to where it falls in
+/// `redacted`: the same before the first change, shifted by the length difference
+/// after it, and at the start of a secret inside one.
+fn shifted_column(original: &str, redacted: &str, column: usize) -> usize {
+    let same = original
+        .chars()
+        .zip(redacted.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if column <= same + 1 {
+        return column;
+    }
+    let (before, after) = (original.chars().count(), redacted.chars().count());
+    (column + after)
+        .saturating_sub(before)
+        .max(same + 1)
+        .min(after + 1)
+}
+
+/// At most `width` characters of `line` around `column` (1-based), with `…` where it
+/// was cut, and the column's place in what is shown.
+fn window(line: &str, column: usize, width: usize) -> (String, usize) {
+    let length = line.chars().count();
+    if length <= width {
+        return (line.to_string(), column);
+    }
+    let start = column.saturating_sub(1 + width / 2).min(length - width);
+    let mut shown: String = line.chars().skip(start).take(width).collect();
+    let mut column = column - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        column += 1;
+    }
+    if start + width < length {
+        let _ = write!(shown, "… ({} more characters)", length - start - width);
+    }
+    (shown, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = "x".repeat(400_000);
+        let (shown, column) = window(&line, 200_000, 100);
+        assert!(shown.chars().count() < 140, "{}", shown.len());
+        assert!(
+            shown.starts_with('…') && shown.contains("more characters"),
+            "{shown}"
+        );
+        assert_eq!(shown.chars().nth(column - 1), Some('x'));
+        assert_eq!(window("short", 3, 100), ("short".to_string(), 3));
+        let (shown, column) = window(&format!("ab{}", "c".repeat(300)), 2, 10);
+        assert!(shown.starts_with("abcccccccc…"), "{shown}");
+        assert_eq!(column, 2);
+    }
+
+    #[test]
+    fn columns_follow_the_redaction() {
+        let original = "url = \"postgres://u:LongSecret@h/db\" x";
+        let redacted = redact_text(original);
+        assert!(!redacted.contains("LongSecret"), "{redacted}");
+        // Before the secret: unchanged; after it: moved left with the text.
+        assert_eq!(shifted_column(original, &redacted, 3), 3);
+        let x = original.find(" x").unwrap() + 2;
+        let moved = shifted_column(original, &redacted, x);
+        assert_eq!(redacted.chars().nth(moved - 1), Some('x'));
+    }
+
+    #[test]
+    fn messages_are_redacted_and_cut() {
+        let message = format!(
+            "bad value `{}`\nurl = postgres://u:Zq8@h/db",
+            "v".repeat(5000)
+        );
+        let text = shown(&message);
+        assert!(!text.contains("Zq8"), "{text}");
+        assert!(text.len() < 1200, "{}", text.len());
+        // Cut in the middle: the end of the echoed value (and what follows) stays.
+        assert!(text.contains("more characters) …vvv"), "{text}");
+        assert!(text.contains("vvv`\nurl = "), "{text}");
+        assert!(text.ends_with("postgres://u:***@h/db"), "{text}");
+    }
+
+    #[test]
+    fn snippets_hide_the_url_line_and_keep_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("strata.toml");
+        let long = "y".repeat(300_000);
+        std::fs::write(
+            &path,
+            format!("# {long}\n\n\n\n[database]\nurl = \"postgres://u:Zq8@h/db\nbad = {long}\n"),
+        )
+        .unwrap();
+        let located = Located::read(&path, 6, 7, "unterminated string").unwrap();
+        let text = located.source_code.inner();
+        assert!(!text.contains("Zq8"), "{text}");
+        assert!(text.len() < 1000, "{}", text.len());
+        assert_eq!(text.lines().nth(5), Some("url = \"postgres://u:***@h/db"));
+        let at = located.at.offset();
+        assert!(text[..at].ends_with("url = "), "{:?}", &text[..at]);
     }
 }

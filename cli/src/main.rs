@@ -9,23 +9,39 @@ mod commands;
 mod context;
 mod database;
 mod error;
+mod logging;
 mod signals;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command};
+use args::{Cli, Color, Command};
 use context::Context;
 use error::{exit, CliError};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_tracing(&cli.global);
-    // Unwrapped lines: messages name files and commands that users copy.
-    let _ = miette::set_hook(Box::new(|_| {
-        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    // Messages and logs go to stderr: its being a terminal decides `auto`.
+    let color = cli
+        .global
+        .color
+        .enabled(std::io::stderr().is_terminal(), |k| std::env::var(k).ok());
+    init_tracing(&cli.global, color);
+    // Unwrapped lines: messages name files and commands that users copy. Colour,
+    // and terminal hyperlinks (escape codes too), only when colour is on.
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .wrap_lines(false)
+                .color(color)
+                .terminal_links(color)
+                .build(),
+        )
     }));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -88,7 +104,30 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
     }
 }
 
-fn init_tracing(global: &args::GlobalArgs) {
+/// clap's error or help, coloured by the same rule as everything else.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let terminal = if e.use_stderr() {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let color = Color::from_raw_args(&args).enabled(terminal, |k| std::env::var(k).ok());
+    let rendered = e.render();
+    let text = if color {
+        rendered.ansi().to_string()
+    } else {
+        rendered.to_string()
+    };
+    if e.use_stderr() {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::BAD_INPUT))
+}
+
+fn init_tracing(global: &args::GlobalArgs, color: bool) {
     let default = match (global.quiet, global.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -100,7 +139,9 @@ fn init_tracing(global: &args::GlobalArgs) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Redacted: a library's trace may print what strata would not.
+        .with_writer(logging::RedactedStderr)
+        .with_ansi(color)
         .with_target(false)
         .init();
 }

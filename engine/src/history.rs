@@ -13,9 +13,18 @@ use crate::migration::MigrationKey;
 use crate::state::SchemaState;
 use crate::types::ColumnType;
 
-/// The row format this strata writes; rows with a larger number come from a newer
-/// strata, whose meaning this one cannot know.
-pub const FORMAT: u32 = 1;
+/// The newest row format this strata reads and writes; rows with a larger number come
+/// from a newer strata, whose meaning this one cannot know.
+///
+/// - 1: `state` is `applied` or `partial`.
+/// - 2: `state` may also be `partial:<n>`: stopped after `operations_done` operations
+///   and `n` statements of the next one (a `run_sql` runs statement by statement).
+///   Only such rows are written as format 2, so an older strata reads every other row
+///   and refuses, rather than misreads, a run stopped inside a `run_sql`.
+pub const FORMAT: u32 = 2;
+
+/// The format of rows that need nothing newer.
+const FORMAT_PLAIN: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowState {
@@ -39,6 +48,9 @@ pub struct HistoryRow {
     pub checksum: String,
     pub state: RowState,
     pub operations_done: usize,
+    /// Statements of the next operation done as well (a partial `run_sql`); 0 when
+    /// the migration stopped between operations.
+    pub statements_done: usize,
     pub applied_at: Option<String>,
 }
 
@@ -168,9 +180,13 @@ impl History {
                 found: format,
             });
         }
-        let state = match text(3)?.as_str() {
-            "applied" => RowState::Applied,
-            "partial" => RowState::Partial,
+        let state_text = text(3)?;
+        let (state, statements_done) = match state_text.split_once(':') {
+            None if state_text == "applied" => (RowState::Applied, 0),
+            None if state_text == "partial" => (RowState::Partial, 0),
+            Some(("partial", n)) if format >= 2 => {
+                (RowState::Partial, n.parse().map_err(|_| corrupt())?)
+            }
             _ => return Err(corrupt()),
         };
         Ok(HistoryRow {
@@ -178,6 +194,7 @@ impl History {
             checksum: text(2)?,
             state,
             operations_done: usize::try_from(number(4)?).map_err(|_| corrupt())?,
+            statements_done,
             applied_at: row.get(6).cloned().flatten(),
         })
     }
@@ -193,7 +210,7 @@ impl History {
         duration_ms: u128,
     ) -> Statement {
         Statement::new(format!(
-            "INSERT INTO {} ({}, {}, {}, {}, {}, {}, {}) VALUES ({}, {}, {}, {}, {duration_ms}, {operations_done}, {FORMAT})",
+            "INSERT INTO {} ({}, {}, {}, {}, {}, {}, {}) VALUES ({}, {}, {}, {}, {duration_ms}, {operations_done}, {FORMAT_PLAIN})",
             dialect.quote_ident(&self.table),
             dialect.quote_ident("app"),
             dialect.quote_ident("name"),
@@ -209,24 +226,33 @@ impl History {
         ))
     }
 
-    /// Moves `key`'s row to `state` after `operations_done` operations.
+    /// Moves `key`'s row to `state` after `operations_done` operations and, for a
+    /// partial one, `statements_done` statements of the next (format 2 when not 0).
     pub fn update(
         &self,
         dialect: &dyn Dialect,
         key: &MigrationKey,
         state: RowState,
         operations_done: usize,
+        statements_done: usize,
         duration_ms: Option<u128>,
     ) -> Statement {
         let duration = duration_ms
             .map(|d| format!(", {} = {d}", dialect.quote_ident("duration_ms")))
             .unwrap_or_default();
+        let (state, format) = match state {
+            RowState::Partial if statements_done > 0 => {
+                (format!("partial:{statements_done}"), FORMAT)
+            }
+            _ => (state.as_str().to_string(), FORMAT_PLAIN),
+        };
         Statement::new(format!(
-            "UPDATE {} SET {} = {}, {} = {operations_done}{duration} WHERE {}",
+            "UPDATE {} SET {} = {}, {} = {operations_done}, {} = {format}{duration} WHERE {}",
             dialect.quote_ident(&self.table),
             dialect.quote_ident("state"),
-            dialect.quote_string(state.as_str()),
+            dialect.quote_string(&state),
             dialect.quote_ident("operations_done"),
+            dialect.quote_ident("format"),
             Self::row_filter(dialect, key)
         ))
     }

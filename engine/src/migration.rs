@@ -225,6 +225,18 @@ impl Migration {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
+        // An empty file (a failed write, a `touch`) parses as a migration without
+        // dependencies: a second root that the graph reports as a conflict. It is
+        // a broken file, named as such.
+        if text.trim().is_empty() {
+            return Err(FileError::Syntax {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: "the migration file is empty: write its operations (and dependencies), or delete it".into(),
+                source_line: String::new(),
+            });
+        }
         Self::parse(app, path, &text)
     }
 

@@ -22,7 +22,7 @@ pub(crate) async fn run(
             args.app
         ))
     })?;
-    let mut driver = database::connect(ctx).await?;
+    let mut driver = database::connect_existing(ctx).await?;
     let live = driver.introspect().await;
     driver.close().await?;
     let mut live = live?;
@@ -35,6 +35,7 @@ pub(crate) async fn run(
         return Ok(crate::error::exit::OK);
     }
     let path = app.models_path();
+    ctx.project.writable(&path)?;
     if path.exists() && !args.force {
         return Err(CliError::Usage(format!(
             "{} exists; use --force to overwrite it",

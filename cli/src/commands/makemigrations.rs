@@ -10,12 +10,17 @@ use strata_engine::ast::DefaultValue;
 use strata_engine::autodetect::{
     AcceptedRename, AutodetectError, Decisions, RenameCandidate, RenameKind,
 };
+use strata_engine::data_loss::DataLoss;
+use strata_engine::graph::Graph;
 use strata_engine::makemigrations::questioner::{
-    self, rename_label, Interactive, NonInteractive, QuestionError,
+    self, rename_label, Interactive, NonInteractive, QuestionError, Questioner,
 };
 use strata_engine::makemigrations::{self, MakeError, Planned, Request};
+use strata_engine::migration::MigrationKey;
 use strata_engine::models;
+use strata_engine::project::{Project, CONFIG_FILE};
 use strata_engine::state::default_fits;
+use strata_engine::SchemaState;
 
 use crate::args::MakemigrationsArgs;
 use crate::context::Context;
@@ -27,23 +32,42 @@ pub(crate) fn run(
     verbose: bool,
     out: &mut dyn Write,
 ) -> Result<u8, CliError> {
+    // A run that writes holds the project's lock and plans from the migrations on
+    // disk once it has it: a second makemigrations waits, then sees the first one's
+    // files — so two at once never both create a migration for the same change.
+    let writes = !args.check && !args.dry_run;
+    let _lock = writes.then(|| lock_project(&ctx.project)).transpose()?;
+    let reloaded;
+    let (project, graph) = if writes {
+        let mut project = ctx.project.clone();
+        project.reload_migrations()?;
+        let graph = Graph::new_with_conflicts(
+            project.apps.iter().map(|a| a.name.clone()).collect(),
+            project.migrations().cloned().collect(),
+        )?;
+        reloaded = (project, graph);
+        (&reloaded.0, &reloaded.1)
+    } else {
+        (&ctx.project, &ctx.graph)
+    };
+
     if args.merge {
-        let merges = makemigrations::plan_merges(&ctx.project, &ctx.graph);
+        let merges = makemigrations::plan_merges(project, graph);
         if merges.is_empty() {
             writeln!(out, "No conflicts detected to merge.")?;
             return Ok(exit::OK);
         }
-        return finish(args, verbose, &merges, out);
+        return finish(ctx, args, verbose, &merges, None, out);
     }
-    if let Some((app, leaves)) = ctx.graph.conflicts().into_iter().next() {
+    if let Some((app, leaves)) = graph.conflicts().into_iter().next() {
         let names: Vec<String> = leaves.iter().map(|k| k.name.clone()).collect();
         return Err(CliError::Usage(format!(
             "conflicting migrations in app `{app}`: {} are both leaves; run `strata makemigrations --merge`",
             names.join(" and ")
         )));
     }
-    let models = models::load(&ctx.project)?;
-    let (old, new) = makemigrations::compare(&ctx.project, &ctx.graph, &models, &args.apps)?;
+    let models = models::load(project)?;
+    let (old, new) = makemigrations::compare(project, graph, &models, &args.apps)?;
     let mut decisions = Decisions::default();
     for spec in &args.rename {
         decisions.renames.push(parse_rename(spec, &models)?);
@@ -77,26 +101,55 @@ pub(crate) fn run(
         empty: args.empty,
         decisions,
     };
-    let planned = makemigrations::plan(&ctx.project, &ctx.graph, &models, &request)?;
+    let planned = makemigrations::plan(project, graph, &models, &request)?;
     if planned.is_empty() {
         writeln!(out, "No changes detected")?;
         return Ok(exit::OK);
     }
-    finish(args, verbose, &planned, out)
+    // Dropping a table or column, or narrowing a type, is written only when
+    // confirmed: on a terminal, or with --allow-destructive. --check and --dry-run
+    // write nothing, so they never ask (their listing marks the losses).
+    if writes && !args.allow_destructive {
+        let losses = makemigrations::data_losses(&old, &planned);
+        if !losses.is_empty() {
+            let confirmed = interactive && {
+                let mut questioner = Interactive {
+                    input: std::io::stdin().lock(),
+                    output: &mut *out,
+                    models: &models,
+                };
+                questioner.confirm_data_loss(&losses)?
+            };
+            if !confirmed {
+                return Err(CliError::NeedsInput(destructive_help(&losses, interactive)));
+            }
+        }
+    }
+    finish(ctx, args, verbose, &planned, Some(&old), out)
 }
 
-/// Reports the planned files and writes them (unless --check or --dry-run).
+/// Reports the planned files — marking the operations that destroy data, from
+/// `old` on — and writes them (unless --check or --dry-run).
 fn finish(
+    ctx: &Context,
     args: &MakemigrationsArgs,
     verbose: bool,
     planned: &[Planned],
+    old: Option<&SchemaState>,
     out: &mut dyn Write,
 ) -> Result<u8, CliError> {
+    let mut state = old.cloned();
     for p in planned {
         writeln!(out, "Migrations for '{}':", p.key.app)?;
         writeln!(out, "  {}", display_path(&p.path))?;
         for op in &p.file.operations {
             writeln!(out, "    - {op}")?;
+            if let Some(state) = &mut state {
+                if let Some(loss) = op.destroys_data(state) {
+                    writeln!(out, "      ! {loss}")?;
+                }
+                let _ = state.apply(op);
+            }
         }
         if args.dry_run && verbose {
             writeln!(out, "{}", p.text()?)?;
@@ -109,6 +162,9 @@ fn finish(
         return Ok(exit::OK);
     }
     for p in planned {
+        // Names are identifiers and folders checked at load; this holds whatever
+        // changed since.
+        ctx.project.writable(&p.path)?;
         if p.path.exists() {
             return Err(CliError::Usage(format!(
                 "{} already exists; not overwriting it",
@@ -117,12 +173,87 @@ fn finish(
         }
     }
     for p in planned {
-        if let Some(dir) = p.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(&p.path, p.text()?)?;
+        write_new_file(&p.path, &p.text()?)?;
     }
     Ok(exit::OK)
+}
+
+/// Holds the project's makemigrations lock (on its `strata.toml`, so no lock file
+/// is left behind) until the returned file is dropped; says so when it must wait.
+fn lock_project(project: &Project) -> Result<std::fs::File, CliError> {
+    let path = project.root.join(CONFIG_FILE);
+    let cannot = |e: std::io::Error| {
+        CliError::Usage(format!(
+            "{}: cannot lock it for makemigrations: {e}",
+            path.display()
+        ))
+    };
+    let file = std::fs::File::open(&path).map_err(cannot)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!("Waiting for another makemigrations of this project to finish...");
+            file.lock().map_err(cannot)?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(cannot(e)),
+    }
+    Ok(file)
+}
+
+/// Writes a new migration file whole or not at all: a hidden temporary file in the
+/// same folder, synced, then renamed into place only if no file of that name exists
+/// (a reader never sees half a file; an existing one is never replaced).
+fn write_new_file(path: &std::path::Path, text: &str) -> Result<(), CliError> {
+    let failed = |e: std::io::Error| {
+        CliError::Usage(format!(
+            "{}: cannot write the migration: {e}",
+            path.display()
+        ))
+    };
+    let dir = path.parent().unwrap_or_else(|| std::path::Path::new("."));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".strata-").suffix(".tmp");
+    // As `fs::write` would create it (0666 less the umask), not a temp file's 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temp = builder.tempfile_in(dir).map_err(failed)?;
+    temp.write_all(text.as_bytes()).map_err(failed)?;
+    temp.as_file().sync_all().map_err(failed)?;
+    temp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            CliError::Usage(format!(
+                "{} already exists; not overwriting it",
+                path.display()
+            ))
+        } else {
+            failed(e.error)
+        }
+    })?;
+    // The rename reaches the disk with its folder.
+    if let Ok(folder) = std::fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
+/// Why nothing was written: the planned migrations destroy data that no one
+/// confirmed losing, and how to confirm it.
+fn destructive_help(losses: &[(MigrationKey, DataLoss)], asked: bool) -> String {
+    let mut text = String::from(if asked {
+        "nothing written: the loss of data was not confirmed:\n"
+    } else {
+        "these migrations would destroy data, and makemigrations never writes that without being told:\n"
+    });
+    for (key, loss) in losses {
+        let _ = writeln!(text, "  {key} {loss}");
+    }
+    text.push_str("confirm on a terminal, or non-interactively:\n");
+    text.push_str("  strata makemigrations --allow-destructive\n");
+    text.push_str(
+        "(a field or model that was renamed keeps its data: answer with --rename instead)",
+    );
+    text
 }
 
 /// Questions no one could answer: with --check, proof that migrations are due;

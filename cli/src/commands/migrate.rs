@@ -4,8 +4,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use strata_engine::data_loss::DataLoss;
 use strata_engine::executor::{self, Observer, PlannedStep};
-use strata_engine::graph::{Step, Target};
+use strata_engine::graph::{Graph, Step, Target};
 
 use crate::args::MigrateArgs;
 use crate::context::Context;
@@ -26,11 +27,26 @@ pub(crate) async fn run(
     options.fake = args.fake;
     options.fake_initial = args.fake_initial;
     options.accept_edited = args.accept_edited;
-    let mut driver = database::connect(ctx).await?;
+    // --plan and --check only read: a wrong SQLite path is reported, not created.
+    let mut driver = if args.plan || args.check {
+        database::connect_existing(ctx).await?
+    } else {
+        database::connect(ctx).await?
+    };
 
     if args.plan || args.check {
         let status = executor::status(driver.as_mut(), &options).await?;
         let plan = executor::plan(&ctx.graph, &status, &targets, &options)?;
+        // What `migrate` checks before its first statement: every step renders.
+        let dialect = driver.dialect();
+        executor::validate(
+            &ctx.graph,
+            &status,
+            &plan,
+            &options,
+            &*dialect,
+            driver.version(),
+        )?;
         driver.close().await?;
         if args.check {
             if !plan.is_empty() && !quiet {
@@ -55,7 +71,7 @@ pub(crate) async fn run(
     if !quiet {
         describe_targets(&targets, out)?;
     }
-    let mut observer = Printer::new(out, quiet);
+    let mut observer = Printer::new(out, &ctx.graph, quiet);
     let result = executor::migrate(
         &ctx.graph,
         driver.as_mut(),
@@ -111,16 +127,46 @@ fn write_plan(ctx: &Context, plan: &[PlannedStep], out: &mut dyn Write) -> std::
             String::new()
         };
         writeln!(out, "  {verb} {}{resume}", step.key)?;
-        for op in m.operations.iter().skip(step.done) {
+        let losses = step_losses(&ctx.graph, step);
+        for (i, op) in m.operations.iter().enumerate().skip(step.done) {
             writeln!(out, "    {op}")?;
+            for (_, loss) in losses.iter().filter(|(at, _)| *at == i) {
+                let undoing = match step.step {
+                    Step::Apply => "",
+                    Step::Unapply => "unapplying it ",
+                };
+                writeln!(out, "      ! {undoing}{loss}")?;
+            }
         }
     }
     Ok(())
 }
 
+/// The operations of `step` that destroy data (by index in the migration): applied,
+/// those that drop or narrow; unapplied, those whose undoing does (a `create_table`,
+/// an `add_column`). From the schema the migration's dependencies build.
+fn step_losses(graph: &Graph, step: &PlannedStep) -> Vec<(usize, DataLoss)> {
+    let (Some(m), Ok(mut state)) = (graph.get(&step.key), graph.state_before(&step.key)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, op) in m.operations.iter().enumerate() {
+        let loss = match step.step {
+            Step::Apply => op.destroys_data(&state),
+            Step::Unapply => op.undo_destroys_data(&state),
+        };
+        out.extend(loss.map(|l| (i, l)));
+        if state.apply(op).is_err() {
+            break;
+        }
+    }
+    out
+}
+
 /// Django-style lines, plus a progress bar on a terminal for long runs.
 struct Printer<'a> {
     out: &'a mut dyn Write,
+    graph: &'a Graph,
     quiet: bool,
     bar: Option<ProgressBar>,
     /// "Applying x..." is printed and waits for its " OK".
@@ -128,9 +174,10 @@ struct Printer<'a> {
 }
 
 impl<'a> Printer<'a> {
-    fn new(out: &'a mut dyn Write, quiet: bool) -> Self {
+    fn new(out: &'a mut dyn Write, graph: &'a Graph, quiet: bool) -> Self {
         Self {
             out,
+            graph,
             quiet,
             bar: None,
             open_line: false,
@@ -192,8 +239,26 @@ impl Observer for Printer<'_> {
             (Step::Unapply, _) => "Unapplying",
         };
         let fake = if fake { " (fake)" } else { "" };
+        // What the step destroys, said before it runs ("drops data").
+        let losses: Vec<String> = if fake.is_empty() {
+            step_losses(self.graph, step)
+                .into_iter()
+                .filter(|(i, _)| step.step == Step::Unapply || *i >= step.done)
+                .map(|(_, loss)| loss.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let losses = if losses.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", losses.join("; "))
+        };
+        if let Some(bar) = self.bar.as_ref().filter(|_| !losses.is_empty()) {
+            bar.println(format!("  {verb} {}{losses}", step.key));
+        }
         if self.bar.is_none() && !self.quiet {
-            let _ = write!(self.out, "  {verb} {}{fake}...", step.key);
+            let _ = write!(self.out, "  {verb} {}{fake}{losses}...", step.key);
             let _ = self.out.flush();
             self.open_line = true;
         }

@@ -36,7 +36,7 @@ pub(crate) async fn run(
     for app in &args.apps {
         ctx.graph.target(app, None)?;
     }
-    let mut driver = database::connect(ctx).await?;
+    let mut driver = database::connect_existing(ctx).await?;
     let status = executor::status(driver.as_mut(), &database::options(ctx)).await?;
     driver.close().await?;
 

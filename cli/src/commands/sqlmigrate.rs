@@ -33,7 +33,7 @@ pub(crate) async fn run(
         let version = requested.unwrap_or_else(|| dialect.minimum_version());
         (dialect, version)
     } else {
-        let driver = database::connect(ctx).await?;
+        let driver = database::connect_existing(ctx).await?;
         let found = (
             driver.dialect(),
             requested.unwrap_or_else(|| driver.version()),

@@ -77,7 +77,9 @@ fn behaviour(kind: Kind) {
 
     let out = run(dir, &["migrate"]);
     assert!(
-        out.contains("Applying tracker.0005_rename_category... OK"),
+        out.contains(
+            "Applying tracker.0005_rename_category (drops data: column tracker_transaction.note and its values)... OK"
+        ),
         "{out}"
     );
     assert_eq!(assert_schema_matches_history(&db, dir), 7);

@@ -15,6 +15,14 @@ fn plan_and_check_change_nothing() {
         return;
     };
     let dir = tracker_copy(&db.url);
+    // Read-only: a missing SQLite file is reported, not created.
+    let file = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://"));
+    let out = strata(dir.path(), &["migrate", "--plan"]);
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(out.stderr.contains("no database file at"), "{}", out.stderr);
+    assert!(!file.exists(), "--plan created {}", file.display());
+    // An empty file is an empty database.
+    std::fs::File::create(&file).unwrap();
     let out = strata(dir.path(), &["migrate", "--plan"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(

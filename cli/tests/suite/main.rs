@@ -1,6 +1,6 @@
 //! The `strata` binary's integration tests, one binary with one `common` module:
 //! the behaviour suite on every backend, faults, concurrency, data through changes,
-//! flags, bad input, `sqlmigrate`, `makemigrations` and the round trips.
+//! flags, bad input (and the data-driven bad-input corpus), `sqlmigrate`, `makemigrations` and the round trips.
 
 mod common;
 
@@ -8,13 +8,17 @@ mod bad_input;
 mod behaviour;
 mod blocking;
 mod concurrency;
+mod config;
+mod corpus;
 mod data;
+mod executor;
 mod faults;
 mod flags;
 mod kill;
 mod makemigrations;
 mod project_errors;
 mod roundtrip;
+mod secrets;
 mod signals;
 mod sqlmigrate;
 mod types_doc;

@@ -271,6 +271,8 @@ fn merge_joins_two_leaves() {
         text,
         "dependencies = [\"tracker.0002_left\", \"tracker.0002_right\"]\n"
     );
+    // An empty database: read-only commands do not create a missing SQLite file.
+    std::fs::File::create(dir.path().join("db.sqlite3")).unwrap();
     let out = strata(dir.path(), &["showmigrations", "--plan"]);
     assert_eq!(out.code, 0, "the graph has one leaf again: {}", out.stderr);
 }
@@ -279,6 +281,19 @@ fn merge_joins_two_leaves() {
 fn empty_writes_a_migration_to_edit_by_hand() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&tracker(), dir.path());
+    // A name becomes part of a file name: an identifier, as Django requires.
+    for bad in ["seed data", "../../escape", "seed-data", "2fa"] {
+        let out = strata(
+            dir.path(),
+            &["makemigrations", "tracker", "--empty", "--name", bad],
+        );
+        assert_eq!(out.code, 2, "--name {bad}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("is not an identifier"),
+            "{}",
+            out.stderr
+        );
+    }
     let out = strata(
         dir.path(),
         &[
@@ -286,7 +301,7 @@ fn empty_writes_a_migration_to_edit_by_hand() {
             "tracker",
             "--empty",
             "--name",
-            "seed data",
+            "seed_data",
         ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -353,4 +368,267 @@ fn broken_models_are_located_with_a_suggestion() {
         "did you mean: {}",
         out.stderr
     );
+}
+
+/// Runs `strata makemigrations ARGS` on a terminal (script(1)), typing `answers`.
+fn on_terminal(dir: &Path, args: &str, answers: &str) -> (bool, String) {
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} makemigrations {args}", env!("CARGO_BIN_EXE_strata")),
+            "/dev/null",
+        ])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    {
+        use std::io::Write;
+        let stdin = child.stdin.as_mut().unwrap();
+        stdin.write_all(answers.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// `description = "text"` of Transaction renamed to `details` and made nullable in
+/// the same edit.
+fn rename_and_change_description(text: &str) -> String {
+    text.replace(
+        "description = \"text\"\ncreated_at",
+        "details = \"text?\"\ncreated_at",
+    )
+}
+
+fn drop_description(text: &str) -> String {
+    text.replace("description = \"text\"\ncreated_at", "created_at")
+}
+
+#[test]
+fn a_field_renamed_and_changed_is_a_rename_question_not_a_drop() {
+    let dir = edited(rename_and_change_description);
+    let path = dir.path();
+    let out = strata(path, &["makemigrations", "--noinput"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    for needed in [
+        "tracker.Transaction.description -> details",
+        "(and changed: now nullable)",
+        "--rename tracker.Transaction.description=details",
+        "--no-rename",
+    ] {
+        assert!(out.stderr.contains(needed), "{needed}: {}", out.stderr);
+    }
+    assert_eq!(migration_files(path, "tracker"), ["0001_initial.toml"]);
+
+    let out = strata(
+        path,
+        &[
+            "makemigrations",
+            "--noinput",
+            "--rename",
+            "tracker.Transaction.description=details",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text =
+        std::fs::read_to_string(path.join(
+            "apps/tracker/migrations/0002_rename_description_transaction_details_and_more.toml",
+        ))
+        .unwrap();
+    assert!(text.contains("kind = \"rename_column\""), "{text}");
+    assert!(text.contains("kind = \"alter_column\""), "{text}");
+    assert!(!text.contains("drop_column"), "{text}");
+    assert_eq!(strata(path, &["migrate", "-q"]).code, 0);
+    assert_eq!(strata(path, &["makemigrations", "--check"]).code, 0);
+}
+
+#[test]
+fn a_field_renamed_and_changed_is_asked_on_a_terminal_with_what_changes() {
+    let dir = edited(rename_and_change_description);
+    let (ok, stdout) = on_terminal(dir.path(), "", "y\n");
+    assert!(ok, "{stdout}");
+    assert!(
+        stdout.contains(
+            "Was tracker.Transaction.description renamed to details (and changed: now nullable)? [y/N]"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Rename column tracker_transaction.description to details"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Drop column"), "{stdout}");
+}
+
+#[test]
+fn a_drop_is_written_only_when_allowed() {
+    let dir = edited(drop_description);
+    let path = dir.path();
+    let out = strata(path, &["makemigrations", "--noinput"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("drops data: column tracker_transaction.description and its values"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--allow-destructive"), "{}", out.stderr);
+    assert_eq!(migration_files(path, "tracker"), ["0001_initial.toml"]);
+
+    // --check and --dry-run never ask, and mark the loss.
+    let out = strata(path, &["makemigrations", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("! drops data: column"),
+        "{}",
+        out.stdout
+    );
+    let out = strata(path, &["makemigrations", "--dry-run", "--noinput"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(migration_files(path, "tracker"), ["0001_initial.toml"]);
+
+    let out = strata(
+        path,
+        &["makemigrations", "--noinput", "--allow-destructive"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        migration_files(path, "tracker"),
+        [
+            "0001_initial.toml",
+            "0002_remove_transaction_description.toml"
+        ]
+    );
+
+    // migrate says it, in the plan and while applying; rolling back a creation too.
+    let out = strata(path, &["migrate", "--plan"]);
+    assert!(
+        out.stdout
+            .contains("! drops data: column tracker_transaction.description"),
+        "{}",
+        out.stdout
+    );
+    let out = strata(path, &["migrate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(
+            "Applying tracker.0002_remove_transaction_description (drops data: column tracker_transaction.description and its values)..."
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = strata(path, &["migrate", "tracker", "zero", "--plan"]);
+    assert!(
+        out.stdout
+            .contains("! unapplying it drops data: table tracker_transaction and its rows"),
+        "{}",
+        out.stdout
+    );
+    let out = strata(path, &["migrate", "tracker", "zero"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("Unapplying tracker.0001_initial (drops data: table tracker_category"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_drop_is_confirmed_on_a_terminal() {
+    let dir = edited(drop_description);
+    let (ok, stdout) = on_terminal(dir.path(), "", "n\n");
+    assert!(!ok, "declined: {stdout}");
+    assert!(
+        stdout.contains("drops data: column tracker_transaction.description and its values."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Continue? [y/N]"), "{stdout}");
+    assert_eq!(
+        migration_files(dir.path(), "tracker"),
+        ["0001_initial.toml"]
+    );
+
+    let (ok, stdout) = on_terminal(dir.path(), "", "y\n");
+    assert!(ok, "{stdout}");
+    assert_eq!(
+        migration_files(dir.path(), "tracker"),
+        [
+            "0001_initial.toml",
+            "0002_remove_transaction_description.toml"
+        ]
+    );
+}
+
+/// Eight `makemigrations` at once on one project: one writes the migration, the
+/// others wait for it and find nothing left to do. No overwritten file, no second
+/// leaf, no temporary file left behind.
+#[test]
+fn concurrent_makemigrations_write_one_file() {
+    let dir = edited(add_note);
+    let path = dir.path();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_strata"))
+                .args(["makemigrations", "--noinput"])
+                .current_dir(path)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut wrote = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if stdout.contains("0002_transaction_note.toml") {
+            wrote += 1;
+        } else {
+            assert_eq!(stdout, "No changes detected\n");
+        }
+    }
+    assert_eq!(wrote, 1, "exactly one process writes the migration");
+    assert_eq!(
+        migration_files(path, "tracker"),
+        ["0001_initial.toml", "0002_transaction_note.toml"]
+    );
+    let out = strata(path, &["makemigrations", "--check"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "No changes detected\n");
+}
+
+#[test]
+fn an_empty_migration_file_is_named_not_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&tracker(), dir.path());
+    let empty = dir.path().join("apps/tracker/migrations/0002_empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    for args in [
+        &["makemigrations"][..],
+        &["showmigrations"],
+        &["migrate", "--plan"],
+    ] {
+        let out = strata(dir.path(), args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("0002_empty.toml:1:1"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("migration file is empty"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("conflict"), "{}", out.stderr);
+    }
+    assert_eq!(std::fs::read(&empty).unwrap(), b"", "left as it was");
 }

@@ -144,6 +144,8 @@ fn missing_project_and_app_folder_are_reported() {
 fn plan_is_ordered_across_apps() {
     // A copy: the bundled example's own database is the README's to migrate.
     let dir = common::tracker_copy("sqlite://db.sqlite3");
+    // An empty database: read-only commands do not create a missing SQLite file.
+    std::fs::File::create(dir.path().join("db.sqlite3")).unwrap();
     let out = strata(dir.path(), &["showmigrations", "--plan"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(

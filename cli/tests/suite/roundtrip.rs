@@ -277,7 +277,7 @@ fn roundtrip(kind: Kind) {
         for round in 1..=3 {
             let edits = models_gen::edit(&mut rng, &mut schema, 3);
             case.write_models(&schema, &format!("edit {round}: {}", edits.join("; ")));
-            case.make_and_migrate(&["--noinput", "--no-rename"], None);
+            case.make_and_migrate(&["--noinput", "--no-rename", "--allow-destructive"], None);
             case.assert_models_match_database(case.dir(), &format!("after edit {round}"));
         }
 
@@ -451,7 +451,7 @@ fn drop_column_in_one_app_and_new_fk_in_the_other() {
             ("shop", &format!("{order}{product}")),
         ],
     );
-    case.make_and_migrate(&["--noinput"], None);
+    case.make_and_migrate(&["--noinput", "--allow-destructive"], None);
     case.assert_models_match_database(case.dir(), "after migrate");
 }
 
@@ -502,9 +502,9 @@ fn dropping_a_table_another_app_referenced() {
         "shop.Vendor dropped",
         &[("auth", both.as_str()), ("shop", order)],
     );
-    case.make_and_migrate(&["--noinput", "--no-rename"], None);
+    case.make_and_migrate(&["--noinput", "--no-rename", "--allow-destructive"], None);
     case.write_texts("auth.Group dropped", &[("auth", user), ("shop", order)]);
-    case.make_and_migrate(&["--noinput", "--no-rename"], None);
+    case.make_and_migrate(&["--noinput", "--no-rename", "--allow-destructive"], None);
 
     let fresh = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", fresh.path().join("fresh.sqlite3").display());

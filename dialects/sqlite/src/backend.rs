@@ -26,4 +26,8 @@ impl Backend for SqliteBackend {
     async fn connect(&self, url: &str) -> Result<Box<dyn Driver>, DriverError> {
         Ok(Box::new(SqliteDriver::connect(url)?))
     }
+
+    async fn connect_existing(&self, url: &str) -> Result<Box<dyn Driver>, DriverError> {
+        Ok(Box::new(SqliteDriver::connect_existing(url)?))
+    }
 }

@@ -51,6 +51,9 @@ pub struct RenameCandidate {
     pub to: String,
     /// How alike the two are, in `0.0..=1.0`; candidates are listed best first.
     pub score: f64,
+    /// For a column renamed *and* changed: what else changes (`type varchar(50) ->
+    /// varchar(80), now NOT NULL`), which an accepted rename alters after renaming.
+    pub change: Option<String>,
 }
 
 impl fmt::Display for RenameCandidate {
@@ -58,7 +61,11 @@ impl fmt::Display for RenameCandidate {
         match self.kind {
             RenameKind::Table => write!(f, "table {} to {}", self.from, self.to),
             RenameKind::Column => {
-                write!(f, "column {}.{} to {}", self.table, self.from, self.to)
+                write!(f, "column {}.{} to {}", self.table, self.from, self.to)?;
+                match &self.change {
+                    Some(change) => write!(f, " (and changed: {change})"),
+                    None => Ok(()),
+                }
             }
         }
     }
@@ -191,6 +198,17 @@ pub fn open_renames(
     decisions: &Decisions,
 ) -> Vec<RenameCandidate> {
     renames::unresolved(old, new, &renames::Renames::lenient(old, new, decisions))
+}
+
+/// Refuses accepted renames that do not fit (a name on the wrong side, a name used
+/// twice): a mistyped answer is reported, never ignored while its question stays
+/// open.
+pub fn check_renames(
+    old: &SchemaState,
+    new: &SchemaState,
+    decisions: &Decisions,
+) -> Result<(), AutodetectError> {
+    renames::Renames::validated(old, new, decisions).map(|_| ())
 }
 
 /// Columns added NOT NULL without a default to a table that already exists (by its

@@ -7,18 +7,25 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{AcceptedRename, AutodetectError, Decisions, RenameCandidate, RenameKind};
-use crate::ast::{ColumnDef, TableDef};
+use crate::ast::{ColumnDef, DefaultValue, TableDef};
 use crate::state::SchemaState;
+use crate::types::ColumnType;
 
-/// A dropped and an added table are a candidate when this share of their
-/// (column name, type) pairs is common to both.
+/// A dropped and an added table are a candidate when this share of their column
+/// names is common to both, each with a compatible type on both sides (so a table
+/// renamed *and* changed is still offered).
 const TABLE_OVERLAP: f64 = 0.5;
-/// A dropped and an added column of the same type and nullability, but another
-/// default, are a candidate from this name similarity on.
+/// A dropped and an added column of compatible types that differ in type,
+/// nullability or default are a candidate from this name similarity on.
 const COLUMN_NAME_SIMILARITY: f64 = 0.7;
 /// Columns identical but for the name score at least this, so `amt` → `amount` and
 /// `desc` → `description` are offered whatever their names.
 const IDENTICAL_COLUMN_FLOOR: f64 = 0.6;
+/// The only dropped and the only added column of a table, of compatible types but
+/// changed, are offered whatever their names, scored at most this: an edit that
+/// renames one field and changes it is the likeliest reading, and a drop + add
+/// loses the column's data.
+const SOLE_PAIR_CEILING: f64 = 0.5;
 
 /// Likely renames between `old` and `new`, best first: table renames, then column
 /// renames — including those inside the candidate table renames, by the new table
@@ -90,6 +97,7 @@ fn table_candidates(old: &SchemaState, new: &SchemaState) -> Vec<RenameCandidate
                     to: to.name.clone(),
                     // The name breaks ties between equally overlapping tables.
                     score: 0.8 * overlap + 0.2 * name_similarity(&from.name, &to.name),
+                    change: None,
                 });
             }
         }
@@ -98,22 +106,47 @@ fn table_candidates(old: &SchemaState, new: &SchemaState) -> Vec<RenameCandidate
     out
 }
 
-/// Jaccard index of the two tables' (column name, type) sets.
+/// Jaccard index of the two tables' column names, where a name both have counts as
+/// shared only if its two types are compatible.
 // Both counts are column counts, far below 2^52: they convert to `f64` exactly.
 #[allow(clippy::cast_precision_loss)]
 fn column_overlap(a: &TableDef, b: &TableDef) -> f64 {
-    let set = |t: &TableDef| -> BTreeSet<(String, String)> {
-        t.columns
-            .iter()
-            .map(|c| (c.name.clone(), c.ty.to_string()))
-            .collect()
-    };
-    let (a, b) = (set(a), set(b));
-    let union = a.union(&b).count();
+    let names =
+        |t: &TableDef| -> BTreeSet<String> { t.columns.iter().map(|c| c.name.clone()).collect() };
+    let union = names(a).union(&names(b)).count();
     if union == 0 {
         return 0.0;
     }
-    a.intersection(&b).count() as f64 / union as f64
+    let shared = a
+        .columns
+        .iter()
+        .filter(|c| b.column(&c.name).is_some_and(|d| compatible(c.ty, d.ty)))
+        .count();
+    shared as f64 / union as f64
+}
+
+/// Types one column may plausibly move between while keeping its meaning: the
+/// numbers, the strings, the dates and timestamps. Data may still not fit (the
+/// alter checks that); a pair across families is no rename.
+fn compatible(a: ColumnType, b: ColumnType) -> bool {
+    fn family(ty: ColumnType) -> u8 {
+        match ty {
+            ColumnType::SmallInt
+            | ColumnType::Int
+            | ColumnType::BigInt
+            | ColumnType::Real
+            | ColumnType::Double
+            | ColumnType::Decimal { .. } => 0,
+            ColumnType::Char(_) | ColumnType::Varchar(_) | ColumnType::Text => 1,
+            ColumnType::Date | ColumnType::DateTime | ColumnType::TimestampTz => 2,
+            ColumnType::Bool => 3,
+            ColumnType::Time => 4,
+            ColumnType::Bytes => 5,
+            ColumnType::Uuid => 6,
+            ColumnType::Json => 7,
+        }
+    }
+    family(a) == family(b)
 }
 
 /// Column candidates within each (old table, new table) pair.
@@ -128,23 +161,27 @@ fn column_candidates(
         else {
             continue;
         };
-        let dropped = before
+        let dropped: Vec<&ColumnDef> = before
             .columns
             .iter()
-            .filter(|c| after.column(&c.name).is_none());
-        for from in dropped {
-            for to in after
-                .columns
-                .iter()
-                .filter(|c| before.column(&c.name).is_none())
-            {
-                if let Some(score) = column_score(from, to) {
+            .filter(|c| after.column(&c.name).is_none())
+            .collect();
+        let added: Vec<&ColumnDef> = after
+            .columns
+            .iter()
+            .filter(|c| before.column(&c.name).is_none())
+            .collect();
+        let sole_pair = dropped.len() == 1 && added.len() == 1;
+        for from in &dropped {
+            for to in &added {
+                if let Some(score) = column_score(from, to, sole_pair) {
                     out.push(RenameCandidate {
                         kind: RenameKind::Column,
                         table: to_table.clone(),
                         from: from.name.clone(),
                         to: to.name.clone(),
                         score,
+                        change: column_change(from, to),
                     });
                 }
             }
@@ -154,21 +191,69 @@ fn column_candidates(
     out
 }
 
-/// How much `to` looks like `from` renamed, or `None` when it does not: the type and
-/// nullability must match; a column identical but for its name always qualifies.
-fn column_score(from: &ColumnDef, to: &ColumnDef) -> Option<f64> {
-    if from.ty != to.ty || from.null != to.null {
-        return None;
-    }
+/// How much `to` looks like `from` renamed, or `None` when it does not. A column
+/// identical but for its name always qualifies; a changed one needs a compatible
+/// type and either a similar name or to be its table's `sole_pair` (the only
+/// dropped and the only added column).
+fn column_score(from: &ColumnDef, to: &ColumnDef, sole_pair: bool) -> Option<f64> {
     let similarity = name_similarity(&from.name, &to.name);
-    let identical = from.default == to.default && from.auto == to.auto;
-    if identical {
-        Some(IDENTICAL_COLUMN_FLOOR + (1.0 - IDENTICAL_COLUMN_FLOOR) * similarity)
+    if column_change(from, to).is_none() {
+        return Some(IDENTICAL_COLUMN_FLOOR + (1.0 - IDENTICAL_COLUMN_FLOOR) * similarity);
+    }
+    if !compatible(from.ty, to.ty) {
+        None
     } else if similarity >= COLUMN_NAME_SIMILARITY {
         Some(similarity)
+    } else if sole_pair {
+        Some(SOLE_PAIR_CEILING * similarity)
     } else {
         None
     }
+}
+
+/// What differs between `from` and `to` but the name, for the question: `None`
+/// when they are identical.
+fn column_change(from: &ColumnDef, to: &ColumnDef) -> Option<String> {
+    let mut parts = Vec::new();
+    if from.ty != to.ty {
+        parts.push(format!("type {} -> {}", from.ty, to.ty));
+    }
+    if from.null != to.null {
+        parts.push(
+            if to.null {
+                "now nullable"
+            } else {
+                "now NOT NULL"
+            }
+            .to_string(),
+        );
+    }
+    if from.default != to.default {
+        let shown = |d: &Option<DefaultValue>| match d {
+            None => "none".to_string(),
+            Some(DefaultValue::Bool(b)) => b.to_string(),
+            Some(DefaultValue::Int(i)) => i.to_string(),
+            Some(DefaultValue::Float(f)) => f.to_string(),
+            Some(DefaultValue::Text(t)) => format!("{t:?}"),
+            Some(DefaultValue::Expr { expr }) => format!("{expr:?}").to_lowercase(),
+        };
+        parts.push(format!(
+            "default {} -> {}",
+            shown(&from.default),
+            shown(&to.default)
+        ));
+    }
+    if from.auto != to.auto {
+        parts.push(
+            if to.auto {
+                "now auto-increment"
+            } else {
+                "no longer auto-increment"
+            }
+            .to_string(),
+        );
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// Name similarity in `0.0..=1.0`: the better of Jaro-Winkler (kind to shared

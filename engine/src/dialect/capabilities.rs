@@ -100,16 +100,6 @@ pub struct Capabilities {
     /// Baseline `false`. PostgreSQL 8.2+ (`DROP … CONCURRENTLY`: 9.2+)
     /// (<https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY>).
     pub concurrent_index: bool,
-    /// Outside a transaction, several statements may travel in one round trip, so a
-    /// checkpoint rides with its operation's last statement.
-    ///
-    /// Baseline `false`. MySQL and MariaDB with `CLIENT_MULTI_STATEMENTS`
-    /// (<https://dev.mysql.com/doc/c-api/8.0/en/c-api-multiple-queries.html>). Not
-    /// PostgreSQL: a multi-statement query is an implicit transaction there
-    /// (<https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT>),
-    /// which `CREATE INDEX CONCURRENTLY` refuses. Not SQLite: rusqlite runs one
-    /// statement per call.
-    pub batch_statements: bool,
 }
 
 impl Capabilities {
@@ -120,16 +110,14 @@ impl Capabilities {
         max_identifier_len: 63,
         partial_indexes: false,
         concurrent_index: false,
-        batch_statements: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.
-    pub fn flags(&self) -> [(&'static str, bool); 4] {
+    pub fn flags(&self) -> [(&'static str, bool); 3] {
         [
             ("transactional_ddl", self.transactional_ddl),
             ("partial_indexes", self.partial_indexes),
             ("concurrent_index", self.concurrent_index),
-            ("batch_statements", self.batch_statements),
         ]
     }
 

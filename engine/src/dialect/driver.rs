@@ -191,10 +191,14 @@ pub trait Driver: Send {
 
     fn version(&self) -> ServerVersion;
 
-    /// Runs SQL that returns no rows of interest.
+    /// Runs exactly one statement, whose rows (if any) are of no interest. SQL holding
+    /// several statements is refused before any of it runs: the driver sends it
+    /// through an API the server runs as one statement (or checks it first), so a
+    /// value that slipped into rendered SQL can never chain a second statement.
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError>;
 
-    /// Runs a query and returns its rows as text.
+    /// Runs exactly one query (several are refused, as by `execute`) and returns its
+    /// rows as text.
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError>;
 
     /// Names of the user tables in the connected schema, sorted.
@@ -215,6 +219,16 @@ pub trait Driver: Send {
     async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
         let _ = name;
         Err(self.unsupported("locking"))
+    }
+
+    /// Called before `sql` runs outside a transaction (step by step): removes what an
+    /// earlier, interrupted run of the same statement left behind that would make it
+    /// fail again. PostgreSQL: the INVALID index a failed or killed
+    /// `CREATE INDEX CONCURRENTLY` leaves under the name it is building. The default
+    /// does nothing.
+    async fn clear_leftovers(&mut self, sql: &str) -> Result<(), DriverError> {
+        let _ = sql;
+        Ok(())
     }
 
     /// The live schema (user tables only), in neutral terms.
@@ -261,6 +275,14 @@ pub enum LockAttempt {
     Busy {
         holder: Option<String>,
     },
+}
+
+/// What a driver answers when handed several statements at once.
+pub fn several_statements(sql: &str) -> DriverError {
+    DriverError::statement(
+        sql,
+        "refused: more than one statement in one call; strata sends exactly one at a time",
+    )
 }
 
 /// Runs a rendered statement: executes it, or for a guard, fails if it returns rows.

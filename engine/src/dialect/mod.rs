@@ -501,7 +501,11 @@ pub trait Dialect: Send + Sync {
         let mut keys = self.run_sql_keys();
         keys.push("default");
         match o.sql.for_keys(&keys) {
-            Some(sql) => Ok(vec![Statement::new(sql.trim().trim_end_matches(';'))]),
+            // One statement each, so the executor records progress per statement and
+            // no driver is ever handed several at once.
+            Some(sql) => crate::script::split_statements(&*self.sql_lexer(), sql)
+                .map(|statements| statements.into_iter().map(Statement::new).collect())
+                .map_err(|e| self.unsupported("run_sql", "-", &e.to_string())),
             None => Err(self.unsupported(
                 "run_sql",
                 "-",
@@ -519,6 +523,25 @@ pub trait Dialect: Send + Sync {
     /// written for MySQL unless the migration gives it its own).
     fn run_sql_keys(&self) -> Vec<&'static str> {
         vec![self.name()]
+    }
+
+    // ---- raw SQL ------------------------------------------------------------------------
+
+    /// The tokenizer's view of this database's SQL (its quotes and comments): splits a
+    /// `run_sql` into statements and lets a driver check it runs exactly one.
+    fn sql_lexer(&self) -> Box<dyn sqlparser::dialect::Dialect> {
+        Box::new(sqlparser::dialect::GenericDialect {})
+    }
+
+    /// Whether `sql`, run step by step (outside a migration transaction), goes in one
+    /// transaction with the checkpoint after it (`BEGIN`, it, checkpoint, `COMMIT`), so
+    /// a crash never leaves it done without its checkpoint (data statements: a rerun
+    /// would run them again). `false`, the default, runs it alone and records the
+    /// checkpoint after it: right for DDL, which commits implicitly or must not run
+    /// in a transaction (`CREATE INDEX CONCURRENTLY`).
+    fn commits_with_checkpoint(&self, sql: &str) -> bool {
+        let _ = sql;
+        false
     }
 
     // ---- transactions -----------------------------------------------------------------

@@ -19,6 +19,12 @@ pub trait Backend: Send + Sync {
 
     /// Connects to `url` and detects the server's flavour and version.
     async fn connect(&self, url: &str) -> Result<Box<dyn Driver>, DriverError>;
+
+    /// Connects to `url` for a command that only reads: a backend whose `connect`
+    /// would create a missing database (SQLite creates the file) refuses instead.
+    async fn connect_existing(&self, url: &str) -> Result<Box<dyn Driver>, DriverError> {
+        self.connect(url).await
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -98,8 +98,11 @@ pub enum AfterFailure {
     /// Step by step, it stopped part-way. The history row is a checkpoint recording
     /// the operations of the migration now in effect, listed here in file order, of
     /// the migration's `total`. A later `migrate` resumes from it.
+    /// Going forward, `statements_done` statements of the next operation (a
+    /// `run_sql`) are in effect too, and recorded: the next run resumes after them.
     Partial {
         in_effect: Vec<String>,
+        statements_done: usize,
         total: usize,
     },
 }

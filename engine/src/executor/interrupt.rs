@@ -38,7 +38,8 @@ impl Interrupt {
 }
 
 /// A connection whose statements stop once an [`Interrupt`] is raised; see the module
-/// docs.
+/// docs. Every method of [`Driver`] is forwarded (a provided one left out would
+/// silently fall back to its default).
 pub struct Interruptible {
     inner: Box<dyn Driver>,
     interrupt: Interrupt,
@@ -135,6 +136,10 @@ impl Driver for Interruptible {
 
     async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
         self.inner.introspect().await
+    }
+
+    async fn clear_leftovers(&mut self, sql: &str) -> Result<(), DriverError> {
+        self.inner.clear_leftovers(sql).await
     }
 
     fn canceller(&self) -> Option<Arc<dyn Canceller>> {

@@ -3,14 +3,15 @@
 //! transactional run, only the final record, which commits with the migration.
 //!
 //! A checkpoint counts the migration's operations in effect: going forward, the
-//! operations done; going backward, the operations not yet undone.
+//! operations done (and, inside a `run_sql`, its statements done); going backward,
+//! the operations not yet undone (a reverse `run_sql` is recorded once it is done).
 
 use std::time::Instant;
 
 use crate::dialect::{Dialect, Statement};
 use crate::history::{History, RowState};
 use crate::migration::Migration;
-use crate::script::{Bookkeeping, Direction};
+use crate::script::{Bookkeeping, Direction, Progress};
 
 pub(super) struct Ledger<'a> {
     pub(super) history: &'a History,
@@ -20,13 +21,12 @@ pub(super) struct Ledger<'a> {
     /// Operations in the step's script: forward, the migration's; backward, the
     /// ones being undone.
     pub(super) total: usize,
-    /// Operations an earlier, interrupted run completed (forward only).
-    pub(super) skip: usize,
+    /// What an earlier, interrupted run completed (forward only).
+    pub(super) skip: Progress,
     /// The migration's history row before this step.
     pub(super) row: Option<RowState>,
     /// The run is step by step, so the start row exists by the time it finishes.
     pub(super) step_by_step: bool,
-    pub(super) batch_checkpoints: bool,
     /// When the step started; `None` when faking, which records no duration.
     pub(super) started: Option<Instant>,
 }
@@ -40,11 +40,17 @@ impl Ledger<'_> {
         }
     }
 
-    fn update(&self, state: RowState, done: usize, duration_ms: Option<u128>) -> Statement {
+    fn update(&self, state: RowState, done: Progress, duration_ms: Option<u128>) -> Statement {
         let key = &self.migration.key;
-        let in_effect = self.in_effect(done);
-        self.history
-            .update(self.dialect, key, state, in_effect, duration_ms)
+        let in_effect = self.in_effect(done.operations);
+        self.history.update(
+            self.dialect,
+            key,
+            state,
+            in_effect,
+            done.statements,
+            duration_ms,
+        )
     }
 
     /// The record of the finished step: the migration applied, or its row gone.
@@ -55,7 +61,8 @@ impl Ledger<'_> {
             Direction::Forward => {
                 let elapsed = self.started.map_or(0, |s| s.elapsed().as_millis());
                 if self.row.is_some() || self.step_by_step {
-                    self.update(RowState::Applied, self.total, Some(elapsed))
+                    let done = Progress::operations(self.total);
+                    self.update(RowState::Applied, done, Some(elapsed))
                 } else {
                     let checksum = &self.migration.checksum;
                     self.history.insert(
@@ -80,7 +87,7 @@ impl Ledger<'_> {
                 Some(self.history.delete(self.dialect, &self.migration.key))
             }
             (Direction::Backward, Some(RowState::Applied)) => {
-                Some(self.update(RowState::Applied, 0, None))
+                Some(self.update(RowState::Applied, Progress::default(), None))
             }
             _ => None,
         }
@@ -88,7 +95,7 @@ impl Ledger<'_> {
 }
 
 impl Bookkeeping for Ledger<'_> {
-    fn skip(&self) -> usize {
+    fn skip(&self) -> Progress {
         self.skip
     }
 
@@ -106,12 +113,17 @@ impl Bookkeeping for Ledger<'_> {
         })
     }
 
-    fn checkpoint(&self, done: usize) -> Option<Statement> {
+    fn checkpoint(&self, done: Progress) -> Option<Statement> {
+        // Going backward, a row counts whole operations in effect: a reverse `run_sql`
+        // part-way has no row of its own (the next run cannot resume it either way).
+        if self.direction == Direction::Backward && done.statements > 0 {
+            return None;
+        }
         Some(self.update(RowState::Partial, done, None))
     }
 
-    fn batch_checkpoints(&self) -> bool {
-        self.batch_checkpoints
+    fn commits_with_checkpoint(&self, statement: &Statement) -> bool {
+        statement.fails_with_rows.is_none() && self.dialect.commits_with_checkpoint(&statement.sql)
     }
 
     fn finish(&self) -> Option<Statement> {

@@ -26,7 +26,7 @@ use tracing::{info_span, warn, Instrument};
 
 pub use error::{AfterFailure, ExecError};
 pub use interrupt::{interrupted, is_interrupted, Interrupt, Interruptible};
-pub use plan::{plan, PlannedStep, Status};
+pub use plan::{plan, validate, PlannedStep, Status};
 
 use crate::dialect::driver::Driver;
 use crate::graph::{Graph, Target};
@@ -118,17 +118,13 @@ async fn migrate_locked(
     observer: &mut dyn Observer,
 ) -> Result<Vec<PlannedStep>, ExecError> {
     let history = History::new(&options.history_table);
-    history.ensure(driver).await?;
-    let status = Status {
-        rows: history.read(driver).await?,
-    };
+    // Read (under the lock) without creating anything: a plan that fails to render
+    // leaves the database exactly as it was, history table included.
+    let status = status(driver, options).await?;
     let steps = plan(graph, &status, targets, options)?;
     observer.planned(&steps);
     let dialect = driver.dialect();
     let version = driver.version();
-    if options.accept_edited {
-        accept_edited(graph, &status, &history, driver).await?;
-    }
     let in_effect = plan::InEffect::new(&status);
     let prepared = plan::prepare(
         graph,
@@ -138,6 +134,10 @@ async fn migrate_locked(
         dialect.as_ref(),
         version,
     )?;
+    history.ensure(driver).await?;
+    if options.accept_edited {
+        accept_edited(graph, &status, &history, driver).await?;
+    }
     let mut run = run::Run {
         graph,
         history: &history,

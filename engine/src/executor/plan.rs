@@ -12,13 +12,15 @@ use crate::migration::{Migration, MigrationKey, StateAtError};
 use crate::script::{self, Direction, Script};
 use crate::state::SchemaState;
 
-/// One step of a plan. `done` operations of it were completed by an earlier,
-/// interrupted run (non-atomic migrations only).
+/// One step of a plan. `done` operations of it, and `done_statements` statements of
+/// the next (a `run_sql` stopped part-way), were completed by an earlier, interrupted
+/// run (step-by-step migrations only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedStep {
     pub step: Step,
     pub key: MigrationKey,
     pub done: usize,
+    pub done_statements: usize,
 }
 
 /// What the database holds, as far as the project knows it.
@@ -53,7 +55,12 @@ pub fn plan(
     let mut steps: Vec<PlannedStep> = graph
         .plan(targets, &applied)
         .into_iter()
-        .map(|(step, key)| PlannedStep { step, key, done: 0 })
+        .map(|(step, key)| PlannedStep {
+            step,
+            key,
+            done: 0,
+            done_statements: 0,
+        })
         .collect();
     for row in status.partial() {
         let Some(m) = graph.get(&row.key) else {
@@ -64,6 +71,7 @@ pub fn plan(
             .find(|s| s.key == row.key && s.step == Step::Apply)
         {
             s.done = row.operations_done;
+            s.done_statements = row.statements_done;
             continue;
         }
         // Not resumed: is it being rolled back?
@@ -82,7 +90,12 @@ pub fn plan(
                     } else {
                         0
                     };
-                    PlannedStep { step, key, done }
+                    PlannedStep {
+                        step,
+                        key,
+                        done,
+                        done_statements: 0,
+                    }
                 })
                 .collect());
         }
@@ -205,9 +218,26 @@ pub(super) struct PartialRollback {
     pub(super) recorded: usize,
 }
 
+/// Checks, without running anything, that every step of `steps` renders: what
+/// `migrate` does before its first statement, and `migrate --plan` on its own.
+pub fn validate(
+    graph: &Graph,
+    status: &Status,
+    steps: &[PlannedStep],
+    options: &Options,
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+) -> Result<(), ExecError> {
+    let in_effect = InEffect::new(status);
+    prepare(graph, steps.to_vec(), &in_effect, options, dialect, version).map(|_| ())
+}
+
 /// Prepares `steps`: renders the rollback of every migration the plan unapplies, in
 /// one pass over the history, each from the schema just before it (a partial
-/// migration: only its completed operations). Irreversible ones fail here.
+/// migration: only its completed operations), and every forward step from the schema
+/// the steps before it leave. Irreversible operations, unknown tables, duplicate
+/// columns, names too long for the server… in any step fail here, before the first
+/// statement of the first step runs.
 pub(super) fn prepare<'g>(
     graph: &'g Graph,
     steps: Vec<PlannedStep>,
@@ -235,6 +265,7 @@ pub(super) fn prepare<'g>(
             m.replay(&mut state, count)?;
         }
     }
+    check_forward(graph, &steps, in_effect, options, dialect, version)?;
     steps
         .into_iter()
         .map(|step| {
@@ -262,6 +293,54 @@ pub(super) fn prepare<'g>(
             })
         })
         .collect()
+}
+
+/// Renders every forward step as the run will (`Run::apply`), from the schema the
+/// steps before it leave; the scripts are dropped, the run renders them again from the
+/// live checkpoint. Faking runs no SQL, so it renders nothing.
+fn check_forward(
+    graph: &Graph,
+    steps: &[PlannedStep],
+    in_effect: &InEffect,
+    options: &Options,
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+) -> Result<(), ExecError> {
+    if options.fake || steps.iter().all(|s| s.step != Step::Apply) {
+        return Ok(());
+    }
+    let mut simulated = in_effect.clone();
+    let mut forward: Option<SchemaState> = None;
+    for step in steps {
+        let Some(m) = graph.get(&step.key) else {
+            continue; // `prepare` reports it
+        };
+        if step.step == Step::Unapply {
+            simulated.mark_unapplied(&m.key);
+            forward = None;
+            continue;
+        }
+        let before = match (forward.take(), simulated.partial(&m.key)) {
+            (Some(state), None) => state,
+            _ => simulated.schema(graph, &m.key)?,
+        };
+        let (_, after) = script::render_from(
+            dialect,
+            version,
+            before,
+            &m.operations,
+            m.atomic,
+            Direction::Forward,
+        )
+        .map_err(|source| ExecError::Script {
+            key: m.key.clone(),
+            path: m.path.clone(),
+            source,
+        })?;
+        simulated.mark_applied(&m.key);
+        forward = Some(after);
+    }
+    Ok(())
 }
 
 /// The rollback of the first `count` operations of `m`, from `before`.

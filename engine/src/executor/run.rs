@@ -16,7 +16,7 @@ use crate::dialect::{Dialect, ServerVersion};
 use crate::graph::Graph;
 use crate::history::{History, RowState};
 use crate::migration::Migration;
-use crate::script::{self, Direction, ExecuteError, Script, ScriptError};
+use crate::script::{self, Direction, ExecuteError, Progress, Script, ScriptError};
 use crate::state::SchemaState;
 
 /// The state of one `migrate` run as it goes.
@@ -80,18 +80,24 @@ impl Run<'_> {
             (Some(state), None) => state,
             _ => self.in_effect.schema(self.graph, &m.key)?,
         };
-        let mut done = step.done;
+        let mut done = Progress {
+            operations: step.done,
+            statements: step.done_statements,
+        };
         if recorded.is_some() && !self.options.fake {
-            done = locate_checkpoint(
+            let operations = locate_checkpoint(
                 driver,
                 self.dialect,
                 &self.options.history_table,
                 m,
                 &before,
-                done,
+                done.operations,
                 Direction::Forward,
             )
             .await?;
+            if operations != done.operations {
+                done = Progress::operations(operations);
+            }
         }
         // Faking records without running, so it needs no SQL (and works for a
         // migration that would not render).
@@ -174,7 +180,14 @@ impl Run<'_> {
             Some(_) => RowState::Partial,
             None => RowState::Applied,
         });
-        let ledger = self.ledger(m, Direction::Backward, total, 0, row, script.as_ref());
+        let ledger = self.ledger(
+            m,
+            Direction::Backward,
+            total,
+            Progress::default(),
+            row,
+            script.as_ref(),
+        );
         let ready = Ready {
             step,
             migration: m,
@@ -192,7 +205,7 @@ impl Run<'_> {
         m: &'l Migration,
         direction: Direction,
         total: usize,
-        skip: usize,
+        skip: Progress,
         row: Option<RowState>,
         script: Option<&Script>,
     ) -> Ledger<'l> {
@@ -205,7 +218,6 @@ impl Run<'_> {
             skip,
             row,
             step_by_step: script.is_some_and(|s| s.transaction.is_none()),
-            batch_checkpoints: self.dialect.capabilities(self.version).batch_statements,
             started: script.map(|_| Instant::now()),
         }
     }
@@ -234,9 +246,15 @@ async fn execute(
     let Err(e) = script.execute_with(driver, &ledger).await else {
         return Ok(());
     };
-    let nothing_ran = e.completed == 0 && e.statement <= 1;
+    // A failed statement changed nothing (each is sent alone; a data statement is
+    // rolled back with its checkpoint), so nothing ran when none before it did.
+    let nothing_ran = e.completed == 0 && e.statements_done == 0 && e.statement <= 1;
     let after = if script.transaction.is_some() {
         AfterFailure::RolledBack
+    } else if e.at_start {
+        // The history row saying the step started could not be written (a read-only
+        // user, say): nothing ran and nothing was written, so nothing needs undoing.
+        AfterFailure::Unchanged
     } else if nothing_ran && restore(driver, &ledger).await {
         AfterFailure::Unchanged
     } else {
@@ -249,6 +267,10 @@ async fn execute(
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
+            statements_done: match ledger.direction {
+                Direction::Forward => e.statements_done,
+                Direction::Backward => 0,
+            },
             total: m.operations.len(),
         }
     };

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use crate::ast::Operation;
 use crate::autodetect::{self, AutodetectError, Decisions};
+use crate::data_loss::DataLoss;
 use crate::graph::{Graph, StateAtError};
 use crate::migration::{MigrationFile, MigrationKey};
 use crate::models::Models;
@@ -309,6 +310,24 @@ fn dependencies_of(
         dependencies.extend(dep);
     }
     dependencies
+}
+
+/// What the planned files destroy, in the order they apply from `old` (the state
+/// the migrations build): each file's key and the data one of its operations loses.
+pub fn data_losses(old: &SchemaState, planned: &[Planned]) -> Vec<(MigrationKey, DataLoss)> {
+    let mut state = old.clone();
+    let mut out = Vec::new();
+    for p in planned {
+        for op in &p.file.operations {
+            if let Some(loss) = op.destroys_data(&state) {
+                out.push((p.key.clone(), loss));
+            }
+            // Planned operations fit (`diff` checked them in its own order); one
+            // that does not here only leaves the state a step behind.
+            let _ = state.apply(op);
+        }
+    }
+    out
 }
 
 /// Merge migrations for every app with several leaves (`makemigrations --merge`).

@@ -8,6 +8,8 @@ use std::io::{BufRead, Write};
 
 use crate::ast::DefaultValue;
 use crate::autodetect::{self, AutodetectError, Decisions, RenameCandidate, RenameKind};
+use crate::data_loss::DataLoss;
+use crate::migration::MigrationKey;
 use crate::models::Models;
 use crate::state::{default_fits, SchemaState};
 use crate::types::ColumnType;
@@ -31,6 +33,9 @@ pub trait Questioner {
 
     /// The value existing rows get for `column`; `None`: no answer.
     fn ask_default(&mut self, column: &NewColumn<'_>) -> std::io::Result<Option<DefaultValue>>;
+
+    /// Whether to write migrations that destroy data: `losses` by migration.
+    fn confirm_data_loss(&mut self, losses: &[(MigrationKey, DataLoss)]) -> std::io::Result<bool>;
 }
 
 /// Never asks: open questions are an error listing them all.
@@ -48,6 +53,10 @@ impl Questioner for NonInteractive {
 
     fn ask_default(&mut self, _: &NewColumn<'_>) -> std::io::Result<Option<DefaultValue>> {
         Ok(None)
+    }
+
+    fn confirm_data_loss(&mut self, _: &[(MigrationKey, DataLoss)]) -> std::io::Result<bool> {
+        Ok(false)
     }
 }
 
@@ -75,8 +84,15 @@ impl<R: BufRead, W: Write> Questioner for Interactive<'_, R, W> {
     }
 
     fn ask_rename(&mut self, candidate: &RenameCandidate) -> std::io::Result<bool> {
+        // A changed column is renamed, then altered: the question says what else
+        // changes, as declining it means dropping the column and its data.
+        let change = candidate
+            .change
+            .as_ref()
+            .map(|c| format!(" (and changed: {c})"))
+            .unwrap_or_default();
         let question = format!(
-            "Was {} renamed to {}? [y/N] ",
+            "Was {} renamed to {}{change}? [y/N] ",
             rename_label(candidate, self.models),
             candidate.to
         );
@@ -99,6 +115,13 @@ impl<R: BufRead, W: Write> Questioner for Interactive<'_, R, W> {
                 None => writeln!(self.output, "That is not a {ty} literal; try again.")?,
             }
         }
+    }
+
+    fn confirm_data_loss(&mut self, losses: &[(MigrationKey, DataLoss)]) -> std::io::Result<bool> {
+        for (key, loss) in losses {
+            writeln!(self.output, "{key} {loss}.")?;
+        }
+        Ok(self.ask("Continue? [y/N] ")?.eq_ignore_ascii_case("y"))
     }
 }
 
@@ -129,6 +152,7 @@ pub fn decide(
     mut decisions: Decisions,
     questioner: &mut dyn Questioner,
 ) -> Result<Decisions, QuestionError> {
+    autodetect::check_renames(old, new, &decisions)?;
     if !decisions.no_rename {
         let open = autodetect::open_renames(old, new, &decisions);
         if !open.is_empty() && !questioner.can_ask() {
@@ -258,6 +282,54 @@ mod tests {
             ops.iter().any(|op| op.kind() == "rename_column"),
             "the accepted rename is in the operations: {ops:?}"
         );
+    }
+
+    #[test]
+    fn a_rename_answer_that_does_not_fit_is_refused_before_any_question() {
+        let (models, old, new) = renamed_and_added();
+        let typo = Decisions::default().rename_column("shop_item", "name", "titel");
+        let mut questioner = interactive(&models, "y\n0\n");
+        let error = decide(&old, &new, typo, &mut questioner).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                QuestionError::Unanswered(AutodetectError::InvalidRename { .. })
+            ),
+            "{error:?}"
+        );
+        assert!(questioner.output.is_empty(), "nothing was asked");
+    }
+
+    #[test]
+    fn data_loss_is_listed_then_confirmed_only_by_yes() {
+        let (models, _, _) = renamed_and_added();
+        let losses = [(
+            MigrationKey::new("shop", "0002_remove_item_name"),
+            DataLoss::Column {
+                table: "shop_item".into(),
+                column: "name".into(),
+            },
+        )];
+        assert!(!NonInteractive.confirm_data_loss(&losses).unwrap());
+        for (answer, confirmed) in [
+            ("y\n", true),
+            ("Y\n", true),
+            ("n\n", false),
+            ("\n", false),
+            ("yes please\n", false),
+        ] {
+            let mut questioner = interactive(&models, answer);
+            assert_eq!(
+                questioner.confirm_data_loss(&losses).unwrap(),
+                confirmed,
+                "{answer:?}"
+            );
+            let asked = String::from_utf8(questioner.output).unwrap();
+            assert_eq!(
+                asked,
+                "shop.0002_remove_item_name drops data: column shop_item.name and its values.\nContinue? [y/N] "
+            );
+        }
     }
 
     #[test]

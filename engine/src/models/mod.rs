@@ -13,7 +13,7 @@
 mod parse;
 mod resolve;
 mod source;
-mod suggest;
+pub(crate) mod suggest;
 mod write;
 
 #[cfg(test)]

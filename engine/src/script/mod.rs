@@ -1,9 +1,11 @@
 //! A list of operations rendered for one dialect, with the transaction boundaries the
 //! executor uses: what `sqlmigrate` prints is exactly what `migrate` runs.
 
-pub use run::{Bookkeeping, ExecuteError};
+pub use run::{Bookkeeping, ExecuteError, Progress};
+pub use split::{first_keyword, is_data_statement, split_statements, SplitError};
 
 mod run;
+mod split;
 
 use std::fmt::{self, Write as _};
 
@@ -24,6 +26,10 @@ pub enum Direction {
 pub struct RenderedOperation {
     pub description: String,
     pub statements: Vec<Statement>,
+    /// Run step by step, progress is recorded after each of its statements, not only
+    /// after the whole operation: a `run_sql`, whose statements strata cannot undo or
+    /// check against the schema, resumes at the statement that failed.
+    pub by_statement: bool,
 }
 
 /// A rendered migration (or any run of operations).
@@ -119,6 +125,7 @@ pub fn render_from(
         rendered.push(RenderedOperation {
             description,
             statements,
+            by_statement: matches!(op, Operation::RunSql(_)),
         });
         Ok::<(), ScriptError>(())
     };

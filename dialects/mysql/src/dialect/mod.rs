@@ -63,6 +63,17 @@ impl MysqlDialect {
 }
 
 impl Dialect for MysqlDialect {
+    fn sql_lexer(&self) -> Box<dyn sqlparser::dialect::Dialect> {
+        Box::new(sqlparser::dialect::MySqlDialect {})
+    }
+
+    /// A data statement commits with its checkpoint in one InnoDB transaction, so a
+    /// crash never leaves its rows without the checkpoint (the rerun would insert them
+    /// again); DDL commits implicitly, so its checkpoint follows it.
+    fn commits_with_checkpoint(&self, sql: &str) -> bool {
+        strata_engine::script::is_data_statement(&*self.sql_lexer(), sql)
+    }
+
     fn name(&self) -> &'static str {
         self.flavour.name()
     }
@@ -77,7 +88,6 @@ impl Dialect for MysqlDialect {
         // statement, with checkpoints, and scripts carry no BEGIN/COMMIT.
         Capabilities {
             max_identifier_len: MAX_IDENTIFIER_LEN,
-            batch_statements: true,
             ..Capabilities::BASELINE
         }
     }

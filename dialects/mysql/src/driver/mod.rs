@@ -21,8 +21,9 @@ use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value};
 use strata_engine::dialect::driver::{
-    redact_url, Canceller, Driver, DriverError, ErrorCode, LockAttempt, Row,
+    redact_url, several_statements, Canceller, Driver, DriverError, ErrorCode, LockAttempt, Row,
 };
+use strata_engine::script::split_statements;
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 
 use crate::dialect::MysqlDialect;
@@ -99,6 +100,17 @@ impl MysqlDriver {
             .and_then(|r| r.into_iter().next().flatten()))
     }
 
+    /// Refuses SQL that holds more than one statement (or that the tokenizer cannot
+    /// read, so cannot be counted) before the server sees any of it.
+    fn one_statement(&self, sql: &str) -> Result<(), DriverError> {
+        let lexer = self.dialect.sql_lexer();
+        match split_statements(&*lexer, sql) {
+            Ok(statements) if statements.len() <= 1 => Ok(()),
+            Ok(_) => Err(several_statements(sql)),
+            Err(e) => Err(DriverError::statement(sql, format!("refused: {e}"))),
+        }
+    }
+
     fn lock_key(&self, name: &str) -> String {
         lock::lock_key(self.database.as_deref(), name)
     }
@@ -114,11 +126,13 @@ impl Driver for MysqlDriver {
         self.version
     }
 
-    /// Runs `sql`, which may hold several `;`-separated statements (a `run_sql`):
-    /// the connection allows multi-statements, and every result is read, so an
-    /// error in a later statement is reported too.
+    /// Runs exactly one statement. `mysql_async` always asks for
+    /// `CLIENT_MULTI_STATEMENTS` (and has no `COM_SET_OPTION` to turn it off), and
+    /// the prepared-statement protocol cannot run every statement, so the driver
+    /// checks first, with the dialect's tokenizer (`one_statement`).
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
         tracing::debug!(sql, "execute");
+        self.one_statement(sql)?;
         self.conn
             .query_drop(sql)
             .await
@@ -128,6 +142,7 @@ impl Driver for MysqlDriver {
     /// The first result set of `sql`, every value as text.
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
         tracing::debug!(sql, "query");
+        self.one_statement(sql)?;
         let rows: Vec<mysql_async::Row> = self
             .conn
             .query(sql)

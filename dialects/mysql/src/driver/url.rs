@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use mysql_async::{Opts, OptsBuilder};
-use strata_engine::dialect::url::{join_query, percent_decode, split_query, QueryParam};
+use strata_engine::dialect::url::{
+    join_query, percent_decode, refuse_fragment, split_query, QueryParam,
+};
 
 use super::tls::{SslMode, TlsRequest};
 
@@ -42,6 +44,8 @@ pub(super) struct ConnectionUrl {
 /// (`mysql_async` would otherwise move a loopback connection onto the server's Unix
 /// socket, which MySQL may authenticate differently).
 pub(super) fn parse(url: &str) -> Result<ConnectionUrl, String> {
+    // The `url` crate would drop `#…` silently, with whatever of a password it held.
+    refuse_fragment(url)?;
     let url = mysql_scheme(url)?;
     let (base, params) = split_query(&url);
     let mut mode = None;
@@ -89,6 +93,13 @@ pub(super) fn parse(url: &str) -> Result<ConnectionUrl, String> {
     };
     let kept_url = join_query(base, &kept);
     let opts = Opts::from_url(&kept_url).map_err(|e| e.to_string())?;
+    // Without one, the first statement fails far from the cause ("No database
+    // selected"), after the lock and history were looked for in no schema.
+    if opts.db_name().is_none_or(str::is_empty) {
+        return Err(
+            "no database: add `/dbname` to the URL, e.g. `mysql://user@host:3306/app`".to_string(),
+        );
+    }
     let asks_for_socket = kept.iter().any(|pair| pair.starts_with("prefer_socket="));
     let opts = if asks_for_socket {
         opts
@@ -150,6 +161,28 @@ mod tests {
     fn percent_encoded_passwords_are_decoded() {
         let opts = opts_of("mysql://app:p%40ss%3Aw@h/db");
         assert_eq!(opts.pass(), Some("p@ss:w"));
+    }
+
+    #[test]
+    fn a_url_without_a_database_is_refused() {
+        for url in [
+            "mysql://root@h:3306",
+            "mysql://root@h:3306/",
+            "mariadb://root:pw@h/?ssl-mode=DISABLED",
+        ] {
+            let error = parse(url).unwrap_err();
+            assert!(error.contains("add `/dbname`"), "{url}: {error}");
+        }
+    }
+
+    #[test]
+    fn fragments_are_refused() {
+        for url in ["mysql://root@h/db#x", "mysql://root:pa#ss@h/db"] {
+            let error = parse(url).unwrap_err();
+            assert!(error.contains("%23"), "{url}: {error}");
+            assert!(!error.contains("pa#ss"), "{url}: {error}");
+        }
+        assert_eq!(opts_of("mysql://root:pa%23ss@h/db").pass(), Some("pa#ss"));
     }
 
     #[test]

@@ -27,6 +27,16 @@ pub struct PostgresDialect;
 const MAX_IDENTIFIER_LEN: usize = 63;
 
 impl Dialect for PostgresDialect {
+    fn sql_lexer(&self) -> Box<dyn sqlparser::dialect::Dialect> {
+        Box::new(sqlparser::dialect::PostgreSqlDialect {})
+    }
+
+    /// In a step-by-step (non-atomic) migration, a data statement commits with its
+    /// checkpoint; DDL runs alone (`CREATE INDEX CONCURRENTLY` refuses a transaction).
+    fn commits_with_checkpoint(&self, sql: &str) -> bool {
+        strata_engine::script::is_data_statement(&*self.sql_lexer(), sql)
+    }
+
     fn name(&self) -> &'static str {
         "postgres"
     }
@@ -36,6 +46,9 @@ impl Dialect for PostgresDialect {
     }
 
     /// The same for every supported version: all of it exists since PostgreSQL 12.
+    // PostgreSQL has every capability there is today; the update keeps a future one at
+    // its baseline until this dialect says otherwise.
+    #[allow(clippy::needless_update)]
     fn capabilities(&self, _version: ServerVersion) -> Capabilities {
         Capabilities {
             transactional_ddl: true,

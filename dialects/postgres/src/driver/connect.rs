@@ -47,8 +47,19 @@ pub(super) async fn open(url: &str) -> Result<Opened, DriverError> {
         config.ssl_mode(WireSslMode::Require);
         attempt = config.connect(connector.clone()).await;
     }
-    let (client, connection) =
-        attempt.map_err(|e| caused_by(connect_error(connect_failure(&e, &config, &tls)), e))?;
+    let (client, connection) = attempt.map_err(|e| {
+        // A server that answered is named by the URL it refused; one that could not
+        // be reached, by the hosts and ports that were tried.
+        let target = if e.as_db_error().is_some() {
+            redact_url(url)
+        } else {
+            host_ports(&config)
+        };
+        caused_by(
+            DriverError::connect(target, connect_failure(&e, &config, &tls)),
+            e,
+        )
+    })?;
     let task = tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %describe(&e), "PostgreSQL connection closed with an error");
@@ -65,7 +76,15 @@ pub(super) async fn open(url: &str) -> Result<Opened, DriverError> {
 /// a rejected certificate.
 fn connect_failure(error: &tokio_postgres::Error, config: &Config, tls: &TlsSettings) -> String {
     let Some(tls_error) = strata_tls::rustls_error(error) else {
-        return describe(error);
+        let described = describe(error);
+        if cut_short(error, &described) {
+            return format!(
+                "the connection closed before PostgreSQL's greeting; is a PostgreSQL \
+                 server listening at {}? ({described})",
+                host_ports(config)
+            );
+        }
+        return described;
     };
     let hosts = host_names(config);
     let mode = tls.mode.name();
@@ -84,6 +103,50 @@ fn connect_failure(error: &tokio_postgres::Error, config: &Config, tls: &TlsSett
         _ => "check the server's certificate and sslrootcert",
     };
     rejection.message(&hosts, &format!("sslmode={mode}"), hint)
+}
+
+/// Whether the connection was dropped or cut mid-handshake, as when the port belongs
+/// to another service or a firewall answers for the host: tokio-postgres then says
+/// only "bytes remaining on stream" or "unexpected EOF".
+fn cut_short(error: &tokio_postgres::Error, described: &str) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+            ) {
+                return true;
+            }
+        }
+        cause = e.source();
+    }
+    described.contains("bytes remaining on stream")
+}
+
+/// `host:port` for each host of the URL (`/run/postgresql:5432` for a socket
+/// folder), as the reason for a failed connect names them.
+fn host_ports(config: &Config) -> String {
+    let ports = config.get_ports();
+    let shown: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            // libpq: one port for every host, or one per host; 5432 by default.
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            match host {
+                Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
+                Host::Tcp(name) => format!("{name}:{port}"),
+                Host::Unix(path) => format!("{}:{port}", path.display()),
+            }
+        })
+        .collect();
+    if shown.is_empty() {
+        "the server".to_string()
+    } else {
+        shown.join(", ")
+    }
 }
 
 fn only_unix_sockets(config: &Config) -> bool {

@@ -1,16 +1,21 @@
 //! `PostgresDriver`: a tokio-postgres connection behind the engine's `Driver` trait.
 //!
-//! Statements run through the simple query protocol (`batch_execute` /
-//! `simple_query`): migration SQL has no parameters, and the simple protocol
-//! accepts every statement PostgreSQL has, including `CREATE INDEX CONCURRENTLY`.
-//! The lock and introspection queries, which take parameters or read typed catalog
-//! columns, use the extended protocol.
+//! Every statement runs through the extended query protocol, whose Parse message
+//! takes exactly one statement: `SELECT 1; DROP TABLE x` is refused by the server
+//! before anything runs ("cannot insert multiple commands into a prepared
+//! statement"), so nothing pasted into rendered SQL can chain a second statement.
+//! `execute` sends Parse/Bind/Execute/Sync in one round trip (an unnamed statement,
+//! no parameters); one Execute before Sync is not a transaction block, so
+//! `CREATE INDEX CONCURRENTLY` runs. `query` needs its rows as text, which only the
+//! simple protocol gives: the server parses (prepares) the SQL first, which refuses
+//! several statements, and only then runs it.
 //!
 //! TLS follows the URL's `sslmode` as libpq does (see the `tls` module).
 
 mod cancel;
 mod connect;
 mod introspect;
+mod leftovers;
 mod lock;
 mod messages;
 mod tls;
@@ -93,13 +98,20 @@ impl Driver for PostgresDriver {
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
         tracing::trace!(sql, "execute");
         self.client
-            .batch_execute(sql)
+            .execute_typed(sql, &[])
             .await
+            .map(|_| ())
             .map_err(|e| statement_error(sql, e))
     }
 
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
         tracing::trace!(sql, "query");
+        // One statement, or the server refuses it here; the statement is closed when
+        // dropped.
+        self.client
+            .prepare(sql)
+            .await
+            .map_err(|e| statement_error(sql, e))?;
         let messages = self
             .client
             .simple_query(sql)
@@ -138,6 +150,12 @@ impl Driver for PostgresDriver {
 
     async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
         lock::unlock(&self.client, name).await
+    }
+
+    /// Drops the invalid index an interrupted `CREATE INDEX CONCURRENTLY` left under
+    /// the name `sql` builds; see the `leftovers` module.
+    async fn clear_leftovers(&mut self, sql: &str) -> Result<(), DriverError> {
+        leftovers::clear_invalid_index(&self.client, sql).await
     }
 
     /// The tables of `current_schema()`; see the `introspect` module for what the

@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use strata_engine::dialect::driver::{redact_url, DriverError};
-use strata_engine::dialect::url::{join_query, percent_decode, split_query, QueryParam};
+use strata_engine::dialect::url::{
+    join_query, percent_decode, refuse_fragment, split_query, QueryParam,
+};
+use tokio_postgres::config::Host;
 use tokio_postgres::Config;
 
 use super::tls::{SslMode, TlsSettings};
@@ -31,6 +34,8 @@ pub(super) fn parse(url: &str) -> Result<(Config, TlsSettings), DriverError> {
             "expected a `postgres://` or `postgresql://` URL",
         ));
     }
+    // tokio-postgres would read `db#x` as the database `db#x`.
+    refuse_fragment(url).map_err(|reason| url_error(url, &reason))?;
     let (base, params) = split_query(url);
     let mut tls = TlsSettings::default();
     let mut explicit_mode = false;
@@ -79,6 +84,24 @@ pub(super) fn parse(url: &str) -> Result<(Config, TlsSettings), DriverError> {
     let (scheme, rest) = base.split_once("://").unwrap_or((base, ""));
     let normalized = join_query(&format!("{}://{rest}", scheme.to_ascii_lowercase()), &kept);
     let config = Config::from_str(&normalized).map_err(|e| url_error(url, &e.to_string()))?;
+    // tokio-postgres ends the user info at the first `@`: with a raw `@` in the
+    // password, the rest of the password would be taken for (and shown as) a host.
+    let at_in_host = config
+        .get_hosts()
+        .iter()
+        .any(|host| matches!(host, Host::Tcp(name) if name.contains('@')));
+    if at_in_host {
+        return Err(url_error(
+            url,
+            "more than one `@`: a `@` in a user name or password is written `%40`",
+        ));
+    }
+    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
+        return Err(url_error(
+            url,
+            "no host; e.g. `postgres://user@localhost:5432/app`",
+        ));
+    }
     Ok((config, tls))
 }
 
@@ -111,6 +134,35 @@ mod tests {
         let error = parse("mysql://root:hunter2@localhost/app").unwrap_err();
         assert!(matches!(error, DriverError::Url { .. }), "{error:?}");
         assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn fragments_are_refused_rather_than_read_as_the_database_name() {
+        for url in [
+            "postgres://app@db/app#staging",
+            "postgres://app:pa#ss@db/app",
+        ] {
+            let error = parse(url).unwrap_err();
+            assert!(matches!(error, DriverError::Url { .. }), "{error:?}");
+            assert!(error.to_string().contains("%23"), "{error}");
+            assert!(!error.to_string().contains("pa#ss"), "{error}");
+        }
+        assert!(parse("postgres://app:pa%23ss@db/app").is_ok());
+    }
+
+    #[test]
+    fn a_raw_at_in_the_password_is_refused_not_taken_for_a_host() {
+        let error = parse("postgres://app:p@ss@Zq8@db:5432/app").unwrap_err();
+        assert!(error.to_string().contains("%40"), "{error}");
+        assert!(!error.to_string().contains("Zq8"), "{error}");
+        assert!(parse("postgres://app:p%40ss@db/app").is_ok());
+    }
+
+    #[test]
+    fn a_url_without_host_is_refused() {
+        let error = parse("postgres://u:Zq8@").unwrap_err();
+        assert!(error.to_string().contains("no host"), "{error}");
+        assert!(!error.to_string().contains("Zq8"), "{error}");
     }
 
     #[test]

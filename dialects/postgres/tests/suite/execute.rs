@@ -46,10 +46,9 @@ async fn every_corpus_case_runs_forward_and_back() {
 /// Empties the public schema after a failed case, so the next case starts clean.
 async fn reset_schema(url: &str) {
     let mut driver = PostgresDriver::connect(url).await.expect("connect");
-    driver
-        .execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        .await
-        .expect("reset the schema");
+    for sql in ["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"] {
+        driver.execute(sql).await.expect("reset the schema");
+    }
 }
 
 #[tokio::test]

@@ -27,12 +27,15 @@ async fn every_corpus_case_introspects_as_its_state() {
             // Each case in a schema of its own: introspection must read
             // `current_schema()`, not `public`.
             let schema = format!("case_{i:03}");
-            driver
-                .execute(&format!(
-                    "CREATE SCHEMA {schema}; SET search_path TO {schema}"
-                ))
-                .await
-                .expect("create the case's schema");
+            for sql in [
+                format!("CREATE SCHEMA {schema}"),
+                format!("SET search_path TO {schema}"),
+            ] {
+                driver
+                    .execute(&sql)
+                    .await
+                    .expect("create the case's schema");
+            }
             if let Err(problem) = check_case(&mut driver, case).await {
                 failures.push(format!(
                     "{}:\n  {}",
@@ -241,10 +244,14 @@ async fn hand_written_tables_introspect_as_documented() {
     let Some(server) = server_url() else { return };
     with_fresh_database(&server, |url| async move {
         let mut driver = PostgresDriver::connect(&url).await.expect("connect");
-        driver
-            .execute(HAND_WRITTEN)
-            .await
-            .expect("create the tables");
+        // The driver runs one statement per call.
+        let statements = {
+            let lexer = Driver::dialect(&driver).sql_lexer();
+            script::split_statements(&*lexer, HAND_WRITTEN).expect("split")
+        };
+        for sql in statements {
+            driver.execute(sql).await.expect("create the tables");
+        }
         let failed = driver
             .execute("CREATE UNIQUE INDEX CONCURRENTLY dup_x_uniq ON dup (x)")
             .await;

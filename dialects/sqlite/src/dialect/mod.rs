@@ -111,6 +111,10 @@ impl SqliteDialect {
 }
 
 impl Dialect for SqliteDialect {
+    fn sql_lexer(&self) -> Box<dyn sqlparser::dialect::Dialect> {
+        Box::new(sqlparser::dialect::SQLiteDialect {})
+    }
+
     fn name(&self) -> &'static str {
         "sqlite"
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use strata_engine::dialect::driver::DriverError;
 use strata_engine::{Dialect, ServerVersion};
 
@@ -15,11 +15,29 @@ use crate::dialect::SqliteDialect;
 /// before failing with `database is locked` (SQLite's default is not to wait at all).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Opens the database at `location`, creating the file if it is missing.
-pub(super) fn open(location: &Location) -> rusqlite::Result<Connection> {
-    match location {
-        Location::Memory => Connection::open_in_memory(),
-        Location::File(path) => Connection::open(path),
+/// Whether a missing database file is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OpenMode {
+    /// `migrate`: a new project's database starts as an empty file.
+    Create,
+    /// Commands that only read (`showmigrations`, `migrate --plan`, `inspectdb`…): a
+    /// wrong path must not leave an empty database behind.
+    Existing,
+}
+
+/// Opens the database at `location`, creating the file if it is missing and `mode`
+/// allows.
+pub(super) fn open(location: &Location, mode: OpenMode) -> rusqlite::Result<Connection> {
+    match (location, mode) {
+        (Location::Memory, _) => Connection::open_in_memory(),
+        (Location::File(path), OpenMode::Create) => Connection::open(path),
+        (Location::File(path), OpenMode::Existing) => Connection::open_with_flags(
+            path,
+            // rusqlite's defaults without SQLITE_OPEN_CREATE.
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
     }
 }
 

@@ -18,12 +18,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
-use strata_engine::dialect::driver::{Canceller, Driver, DriverError, ErrorCode, LockAttempt, Row};
+use strata_engine::dialect::driver::{
+    redact_url, several_statements, Canceller, Driver, DriverError, ErrorCode, LockAttempt, Row,
+};
+use strata_engine::dialect::url::redact_text;
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 
 use crate::dialect::SqliteDialect;
 use url::Location;
 
+use connect::OpenMode;
 pub use connect::BUSY_TIMEOUT;
 
 /// A connection to one SQLite database, with foreign keys enforced.
@@ -47,13 +51,43 @@ struct HeldLock {
 impl SqliteDriver {
     /// Opens the database a `sqlite:` URL names, creating the file if it is missing.
     pub fn connect(url: &str) -> Result<Self, DriverError> {
+        Self::connect_with(url, OpenMode::Create)
+    }
+
+    /// Opens the database a `sqlite:` URL names, which must exist: for commands that
+    /// only read, so that a wrong path is reported rather than created.
+    pub fn connect_existing(url: &str) -> Result<Self, DriverError> {
+        Self::connect_with(url, OpenMode::Existing)
+    }
+
+    fn connect_with(url: &str, mode: OpenMode) -> Result<Self, DriverError> {
         let location = url::parse(url)?;
+        // The path as the user wrote it, redacted in case a password ended up in it.
         let target = match &location {
             Location::Memory => ":memory:".to_string(),
-            Location::File(path) => path.display().to_string(),
+            Location::File(path) => redact_url(&path.display().to_string()),
         };
-        let conn = connect::open(&location)
-            .map_err(|e| caused_by(DriverError::connect(&target, e.to_string()), e))?;
+        if let (OpenMode::Existing, Location::File(path)) = (mode, &location) {
+            if !path.exists() {
+                let shown = std::env::current_dir().map_or_else(
+                    |_| path.display().to_string(),
+                    |dir| dir.join(path).display().to_string(),
+                );
+                return Err(DriverError::connect(
+                    &target,
+                    format!(
+                        "no database file at {}; `strata migrate` creates it",
+                        redact_url(&shown)
+                    ),
+                ));
+            }
+        }
+        let conn = connect::open(&location, mode).map_err(|e| {
+            caused_by(
+                DriverError::connect(&target, redact_text(&e.to_string())),
+                e,
+            )
+        })?;
         let mut driver = Self::from_connection(conn).map_err(|e| e.while_connecting(&target))?;
         if let (None, Location::File(path)) = (&driver.lock_path, &location) {
             // SQLite could not give the file's name as UTF-8; the URL's path will do.
@@ -101,20 +135,50 @@ impl SqliteDriver {
         )
     }
 
-    fn query_rows(&self, sql: &str) -> Result<Vec<Row>, rusqlite::Error> {
-        let mut statement = self.conn.prepare(sql)?;
-        let width = statement.column_count();
-        let mut rows = statement.query([])?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let mut cells = Vec::with_capacity(width);
-            for i in 0..width {
-                cells.push(as_text(row.get_ref(i)?));
-            }
-            out.push(cells);
+    /// The one statement of `sql`, prepared (`None` for SQL with no statement, only
+    /// comments or nothing); several are refused.
+    fn prepare_one(&self, sql: &str) -> Result<Option<rusqlite::Statement<'_>>, DriverError> {
+        let mut batch = rusqlite::Batch::new(&self.conn, sql);
+        let first = batch.next().map_err(|e| statement_error(sql, e))?;
+        // Preparing the next statement runs nothing; one that cannot even be prepared
+        // (it needs a table the first would create) is a second statement all the same.
+        match batch.next() {
+            Ok(None) => {}
+            Ok(Some(_)) | Err(_) => return Err(several_statements(sql)),
         }
-        Ok(out)
+        Ok(first)
     }
+
+    fn execute_one(&self, sql: &str) -> Result<(), DriverError> {
+        let Some(mut statement) = self.prepare_one(sql)? else {
+            return Ok(());
+        };
+        let mut rows = statement.raw_query();
+        while rows.next().map_err(|e| statement_error(sql, e))?.is_some() {}
+        Ok(())
+    }
+
+    fn query_rows(&self, sql: &str) -> Result<Vec<Row>, DriverError> {
+        let Some(mut statement) = self.prepare_one(sql)? else {
+            return Ok(Vec::new());
+        };
+        read_rows(&mut statement).map_err(|e| statement_error(sql, e))
+    }
+}
+
+/// Every row of a prepared statement, as text.
+fn read_rows(statement: &mut rusqlite::Statement<'_>) -> Result<Vec<Row>, rusqlite::Error> {
+    let width = statement.column_count();
+    let mut rows = statement.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut cells = Vec::with_capacity(width);
+        for i in 0..width {
+            cells.push(as_text(row.get_ref(i)?));
+        }
+        out.push(cells);
+    }
+    Ok(out)
 }
 
 /// A value as text: NULL is `None`, numbers as SQLite prints them, blobs in hex
@@ -178,22 +242,23 @@ impl Driver for SqliteDriver {
         self.version
     }
 
+    /// Runs exactly one statement: SQLite compiles one statement at a time, and a
+    /// second one after it (its "tail") is refused before the first runs. Rows a
+    /// statement returns (a `SELECT` in a `run_sql`, a `PRAGMA`) are read and dropped.
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
         tracing::debug!(sql, "sqlite execute");
-        self.conn
-            .execute_batch(sql)
-            .map_err(|e| statement_error(sql, e))
+        self.execute_one(sql)
     }
 
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
         tracing::debug!(sql, "sqlite query");
-        self.query_rows(sql).map_err(|e| statement_error(sql, e))
+        self.query_rows(sql)
     }
 
     async fn table_names(&mut self) -> Result<Vec<String>, DriverError> {
         // `sqlite_sequence`, `sqlite_stat1`… are SQLite's own, and left out.
         let sql = introspect::TABLES_SQL;
-        let rows = self.query_rows(sql).map_err(|e| statement_error(sql, e))?;
+        let rows = self.query_rows(sql)?;
         Ok(rows
             .into_iter()
             .filter_map(|r| r.into_iter().next().flatten())
@@ -296,11 +361,19 @@ mod tests {
         let mut driver = SqliteDriver::connect(&format!("sqlite://{}", path.display())).unwrap();
         assert!(path.exists());
         driver
-            .execute(
-                "CREATE TABLE \"b\" (id integer PRIMARY KEY AUTOINCREMENT); CREATE TABLE a (x int)",
-            )
+            .execute("CREATE TABLE \"b\" (id integer PRIMARY KEY AUTOINCREMENT)")
             .await
             .unwrap();
+        let err = driver
+            .execute("CREATE TABLE a (x int); DROP TABLE b")
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("refused: more than one statement"),
+            "{err}"
+        );
+        assert_eq!(driver.table_names().await.unwrap(), ["b"], "nothing ran");
+        driver.execute("CREATE TABLE a (x int);").await.unwrap();
         driver
             .execute("INSERT INTO b DEFAULT VALUES")
             .await
@@ -326,9 +399,10 @@ mod tests {
     async fn errors_keep_sqlites_result_code_and_rusqlites_error() {
         let mut driver = SqliteDriver::connect("sqlite::memory:").unwrap();
         driver
-            .execute("CREATE TABLE t (x int UNIQUE); INSERT INTO t VALUES (1)")
+            .execute("CREATE TABLE t (x int UNIQUE)")
             .await
             .unwrap();
+        driver.execute("INSERT INTO t VALUES (1)").await.unwrap();
         let err = driver
             .execute("INSERT INTO t VALUES (1)")
             .await

@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 
-use strata_engine::dialect::driver::DriverError;
+use strata_engine::dialect::driver::{redact_url, DriverError};
 use strata_engine::dialect::url::percent_decode;
 
 /// Where a URL points.
@@ -23,7 +23,7 @@ pub enum Location {
 /// Parses a `sqlite:` URL.
 pub fn parse(url: &str) -> Result<Location, DriverError> {
     let bad = |reason: &str| DriverError::Url {
-        url: url.to_string(),
+        url: redact_url(url),
         reason: reason.to_string(),
     };
     let (scheme, rest) = url.split_once(':').ok_or_else(|| {
@@ -42,6 +42,18 @@ pub fn parse(url: &str) -> Result<Location, DriverError> {
     }
     if path.is_empty() {
         return Err(bad("no file name; e.g. `sqlite://db.sqlite3`"));
+    }
+    // `sqlite://user:password@host/db` was meant for a server; its file name would
+    // carry the password into messages and onto the disk.
+    if path
+        .split('/')
+        .next()
+        .is_some_and(|first| first.contains('@'))
+    {
+        return Err(bad(
+            "a SQLite URL names a file and has no user, password or host; \
+             e.g. `sqlite://db.sqlite3`",
+        ));
     }
     let decoded = percent_decode(path).map_err(|_| bad("invalid %-escape"))?;
     Ok(Location::File(PathBuf::from(decoded)))
@@ -85,6 +97,23 @@ mod tests {
     }
 
     #[test]
+    fn errors_never_show_a_password() {
+        for url in [
+            "sqlite://user:Zq8@/tmp/x.db",
+            "sqlite://x.db?password=Zq8",
+            "sqlite:u:Zq8@x.db#frag",
+        ] {
+            let error = parse(url).unwrap_err().to_string();
+            assert!(!error.contains("Zq8"), "{url} → {error}");
+        }
+    }
+
+    #[test]
+    fn at_signs_deeper_in_the_path_are_file_names() {
+        assert_eq!(parse("sqlite://data/a@b.db").unwrap(), file("data/a@b.db"));
+    }
+
+    #[test]
     fn bad_urls_say_why() {
         for url in [
             "postgres://x",
@@ -93,6 +122,9 @@ mod tests {
             "db.sqlite3",
             "sqlite://a.db?mode=ro",
             "sqlite://a%2.db",
+            "sqlite://user:pw@/tmp/x.db",
+            "sqlite:user:pw@x.db",
+            "sqlite://user@host/x.db",
         ] {
             assert!(
                 matches!(parse(url), Err(DriverError::Url { .. })),

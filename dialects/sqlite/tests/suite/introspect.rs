@@ -271,7 +271,11 @@ fn odd_child() -> TableDef {
 #[tokio::test]
 async fn hand_written_schemas_read_back_field_by_field() {
     let (_dir, mut driver) = temp_db("hand_written");
-    driver.execute(HAND_WRITTEN).await.expect("schema");
+    // A script of statements: rusqlite's batch (the driver runs one per call).
+    driver
+        .connection()
+        .execute_batch(HAND_WRITTEN)
+        .expect("schema");
     let live = driver.introspect().await.expect("introspect");
     let child = &live.tables["odd child"];
     assert_eq!(child, &odd_child());
@@ -286,14 +290,14 @@ async fn hand_written_schemas_read_back_field_by_field() {
 async fn only_user_tables_and_their_indexes_are_reported() {
     let (_dir, mut driver) = temp_db("only_user_tables");
     driver
-        .execute(
+        .connection()
+        .execute_batch(
             "CREATE TABLE t (id integer PRIMARY KEY AUTOINCREMENT, k text NOT NULL); \
              CREATE TABLE w (k text PRIMARY KEY, v int) WITHOUT ROWID; \
              INSERT INTO t (k) VALUES ('x'); ANALYZE; \
              CREATE VIEW v AS SELECT * FROM t; \
              CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;",
         )
-        .await
         .unwrap();
     let live = driver.introspect().await.unwrap();
     assert_eq!(live.tables.keys().collect::<Vec<_>>(), ["t", "w"]);

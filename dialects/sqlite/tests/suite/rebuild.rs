@@ -118,7 +118,7 @@ async fn rows_survive_rebuilds_and_children_keep_theirs() {
     let state = migrate(&mut driver, &SchemaState::new(), &ops(SCHEMA), true)
         .await
         .expect("schema");
-    driver.execute(DATA).await.expect("data");
+    driver.connection().execute_batch(DATA).expect("data");
     let before = scalar(&mut driver, CHECKSUM).await;
     assert!(before.starts_with("1000:"), "{}", &before[..20]);
 
@@ -226,7 +226,11 @@ null = false
             .await
             .expect("schema");
         driver
-            .execute("INSERT INTO item (name) VALUES ('a'), (NULL); INSERT INTO line (item_id, note) VALUES (1, 'x')")
+            .execute("INSERT INTO item (name) VALUES ('a'), (NULL)")
+            .await
+            .unwrap();
+        driver
+            .execute("INSERT INTO line (item_id, note) VALUES (1, 'x')")
             .await
             .unwrap();
         let err = migrate(&mut driver, &state, &not_null, atomic)
@@ -348,8 +352,8 @@ columns = [
         .await
         .expect("schema");
     driver
-        .execute("INSERT INTO \"order\" (\"select\") VALUES (1); INSERT INTO \"a\"\"b`c'd\" (\"x\"\"y\", order_id) VALUES (2, 1)")
-        .await
+        .connection()
+        .execute_batch("INSERT INTO \"order\" (\"select\") VALUES (1); INSERT INTO \"a\"\"b`c'd\" (\"x\"\"y\", order_id) VALUES (2, 1)")
         .unwrap();
     let changes = ops(r#"
 [[operations]]

@@ -71,8 +71,10 @@ fn identical_columns_are_offered_whatever_their_names() {
     assert!(offered.iter().all(|c| c.score >= 0.6 && c.score <= 1.0));
 }
 
+/// Among several dropped and added columns, a changed one is offered only under a
+/// similar name: `amt` (decimal) -> `amount` (bigint) and `note` -> `memo` are not.
 #[test]
-fn a_new_type_is_no_rename_but_a_new_default_with_a_similar_name_is() {
+fn among_several_changes_a_changed_column_needs_a_similar_name() {
     let new = changed(
         r#"
 [[op]]
@@ -109,9 +111,56 @@ column = { name = "memo", type = "text", null = true, default = "-" }
     let offered = rename_candidates(&old(), &new);
     assert_eq!(
         names(&offered),
-        ["column ledger.status to statuses"],
+        ["column ledger.status to statuses (and changed: default \"open\" -> \"new\")"],
         "{offered:?}"
     );
+}
+
+/// One column dropped and one added in a table: renamed *and* changed is the
+/// likely edit (point 8 of issue 8), whatever the names — within a type family.
+#[test]
+fn the_only_pair_of_a_table_is_offered_when_changed_within_a_type_family() {
+    let pair = |ty: &str, null: bool| {
+        changed(&format!(
+            r#"
+[[op]]
+kind = "drop_column"
+table = "person"
+column = "phone"
+
+[[op]]
+kind = "add_column"
+table = "person"
+column = {{ name = "mobile", type = "{ty}", null = {null} }}
+"#
+        ))
+    };
+    let offered = rename_candidates(&old(), &pair("varchar(40)", false));
+    assert_eq!(
+        names(&offered),
+        ["column person.phone to mobile (and changed: type varchar(20) -> varchar(40), now NOT NULL)"],
+        "{offered:?}"
+    );
+    assert!(
+        offered[0].score > 0.0 && offered[0].score <= 0.5,
+        "{offered:?}"
+    );
+    // Unanswered, `diff` refuses rather than dropping `phone`.
+    assert!(matches!(
+        autodetect::diff(&old(), &pair("varchar(40)", true), &Decisions::default()),
+        Err(AutodetectError::UnresolvedRenames(_))
+    ));
+    // Accepted: a rename, then an alter; nothing dropped.
+    let accepted = Decisions::default().rename_column("person", "phone", "mobile");
+    let kinds: Vec<_> = diff_checked(&old(), &pair("text", true), &accepted)
+        .unwrap()
+        .iter()
+        .map(Operation::kind)
+        .collect();
+    assert_eq!(kinds, ["rename_column", "alter_column"]);
+    // Another type family is another field: no question.
+    assert!(rename_candidates(&old(), &pair("int", true)).is_empty());
+    assert!(rename_candidates(&old(), &pair("date", true)).is_empty());
 }
 
 #[test]

@@ -1,0 +1,216 @@
+//! A strata project on disk: `strata.toml` (defaults, the file, its `[env.NAME]`
+//! section, the environment and flags, layered in `load`), its apps and their
+//! migration files.
+
+mod keys;
+mod load;
+mod origin;
+mod rules;
+mod settings;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use crate::migration::{is_migration_file, FileError, Migration};
+
+pub use load::{load_settings, Configured};
+pub use origin::{Origin, Origins, SelectedEnv};
+pub use rules::check_identifier;
+pub use settings::{DatabaseSettings, ProjectSettings, Settings};
+
+pub const CONFIG_FILE: &str = "strata.toml";
+
+/// Values that beat every file and environment layer (command-line flags).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    /// `--env NAME`; `STRATA_ENV` is read when this is `None`.
+    pub env: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProjectError {
+    #[error("no {CONFIG_FILE} in {start} or any folder above it (use --project DIR)")]
+    NotFound { start: PathBuf },
+    /// A mistake at a line and column of `strata.toml` (or a file it names).
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("{path}: {message}")]
+    Config { path: PathBuf, message: String },
+    /// A wrong value that did not come from the file: an environment variable or a flag.
+    #[error("{origin}: `{key}`: {message}")]
+    Value {
+        key: String,
+        origin: Origin,
+        message: String,
+    },
+    #[error("{path}: environment `{env}` (from {chosen_by}) is not defined in [env]{suggestion} (defined: {defined})")]
+    UnknownEnv {
+        path: PathBuf,
+        env: String,
+        chosen_by: String,
+        suggestion: String,
+        defined: String,
+    },
+    #[error("{path}: no apps are listed; add them, e.g.\n\n[project]\napps = [\"myapp\"]   # a folder {apps_dir}/myapp holding models.toml")]
+    NoApps { path: PathBuf, apps_dir: String },
+    #[error("{path}: app `{app}` is listed in [project] apps but {dir} does not exist")]
+    MissingApp {
+        path: PathBuf,
+        app: String,
+        dir: PathBuf,
+    },
+}
+
+/// An app: a folder under `apps_dir` with its migrations (sorted by name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub name: String,
+    pub dir: PathBuf,
+    pub migrations: Vec<Migration>,
+}
+
+impl App {
+    pub fn migrations_dir(&self) -> PathBuf {
+        self.dir.join("migrations")
+    }
+
+    pub fn models_path(&self) -> PathBuf {
+        self.dir.join("models.toml")
+    }
+}
+
+/// Everything loaded from disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub root: PathBuf,
+    pub settings: Settings,
+    /// Where each setting came from.
+    pub origins: Origins,
+    pub apps: Vec<App>,
+}
+
+/// The folder holding `strata.toml`: `start` or the nearest folder above it.
+pub fn find_root(start: &Path) -> Result<PathBuf, ProjectError> {
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    start
+        .ancestors()
+        .find(|dir| dir.join(CONFIG_FILE).is_file())
+        .map(Path::to_path_buf)
+        .ok_or(ProjectError::NotFound { start })
+}
+
+impl Project {
+    /// Loads the project whose `strata.toml` is in `root`.
+    pub fn load(root: &Path, overrides: &Overrides) -> Result<Self, ProjectError> {
+        let Configured {
+            settings,
+            origins,
+            text,
+        } = load_settings(root, overrides, |k| std::env::var(k).ok())?;
+        // A misspelt variable is ignored like any unknown one; say so.
+        let names: Vec<String> = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .collect();
+        for (name, known) in load::misspelt_variables(names.iter().map(String::as_str)) {
+            tracing::warn!(
+                "environment variable {name} is not one strata reads; did you mean {known}?"
+            );
+        }
+        let config_path = root.join(CONFIG_FILE);
+        let inside = rules::Inside::new(root, &config_path, &text, &origins);
+        let apps_dir = inside.check(&root.join(&settings.project.apps_dir), "project.apps_dir")?;
+        let mut apps: Vec<App> = Vec::new();
+        for (i, name) in settings.project.apps.iter().enumerate() {
+            let dir = apps_dir.join(name);
+            if !dir.is_dir() {
+                return Err(ProjectError::MissingApp {
+                    path: config_path,
+                    app: name.clone(),
+                    dir,
+                });
+            }
+            // A symlinked app folder or migrations folder must not lead outside.
+            let element = format!("project.apps.{i}");
+            inside.check(&dir, &element)?;
+            inside.check(&dir.join("migrations"), &element)?;
+            inside.check(&dir.join("models.toml"), &element)?;
+            let migrations = load_migrations(name, &dir.join("migrations"))?;
+            apps.push(App {
+                name: name.clone(),
+                dir,
+                migrations,
+            });
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            settings,
+            origins,
+            apps,
+        })
+    }
+
+    pub fn app(&self, name: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.name == name)
+    }
+
+    pub fn migrations(&self) -> impl Iterator<Item = &Migration> {
+        self.apps.iter().flat_map(|a| a.migrations.iter())
+    }
+
+    /// Reads every app's migrations again: another process may have written some
+    /// since `load` (`makemigrations` re-reads them once it holds its lock).
+    pub fn reload_migrations(&mut self) -> Result<(), ProjectError> {
+        for app in &mut self.apps {
+            app.migrations = load_migrations(&app.name, &app.migrations_dir())?;
+        }
+        Ok(())
+    }
+
+    /// An error about a setting's value, found after loading (a URL no backend
+    /// takes, a name too long for the server), naming where the value came from.
+    pub fn setting_error(&self, key: &str, message: String) -> ProjectError {
+        ProjectError::Value {
+            key: key.to_string(),
+            origin: self.origins.of(key).clone(),
+            message,
+        }
+    }
+
+    /// `path` if it is inside the project folder once symlinks are resolved: every
+    /// file strata writes goes through this.
+    pub fn writable(&self, path: &Path) -> Result<PathBuf, ProjectError> {
+        rules::inside_root(&self.root, path).map_err(|resolved| ProjectError::Config {
+            path: path.to_path_buf(),
+            message: format!(
+                "resolves to {}, outside the project folder {}; strata writes only inside it",
+                resolved.display(),
+                self.root.display()
+            ),
+        })
+    }
+}
+
+fn load_migrations(app: &str, dir: &Path) -> Result<Vec<Migration>, ProjectError> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let io = |e: std::io::Error| FileError::Io {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_file() && is_migration_file(&path) {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths
+        .iter()
+        .map(|p| Migration::load(app, p))
+        .collect::<Result<_, _>>()?)
+}
