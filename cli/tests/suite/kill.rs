@@ -246,6 +246,23 @@ fn operations(text: &str) -> usize {
     text.matches("[[operations]]").count()
 }
 
+/// Which known defect class a failed rerun belongs to, if any.
+fn rerun_failure(kind: Kind, stderr: &str, after_known: bool) -> Option<&'static str> {
+    let index_exists = stderr.contains(RAW_INDEX)
+        && (stderr.contains("already exists") || stderr.contains("Duplicate key name"));
+    if index_exists && kind == Kind::Mariadb {
+        // DDL commits by itself there, so a `run_sql` index and its checkpoint can
+        // never commit together, and the resume cannot see what a `run_sql` did.
+        Some("MariaDB: a run_sql DDL committed before its checkpoint; the rerun repeats it (not fixed)")
+    } else if index_exists {
+        Some("point 4: the rerun trips over the index a killed run built")
+    } else if after_known {
+        Some("point 3: the rerun trips over the data of an unrecorded statement")
+    } else {
+        None
+    }
+}
+
 /// PostgreSQL: an index left INVALID by a killed `CREATE INDEX CONCURRENTLY`.
 fn invalid_index(db: &TestDb) -> bool {
     db.kind == Kind::Postgres
@@ -393,19 +410,7 @@ fn killed_at(kind: Kind, delay: Duration, clean: &BTreeMap<&'static str, u64>) -
     }
     if out.code != 0 {
         let after_known = failures.iter().any(|f| f.known.is_some());
-        let index_exists = out.stderr.contains(RAW_INDEX)
-            && (out.stderr.contains("already exists") || out.stderr.contains("Duplicate key name"));
-        let known = if index_exists && kind == Kind::Mariadb {
-            // DDL commits by itself there, so a `run_sql` index and its checkpoint can
-            // never commit together, and the resume cannot see what a `run_sql` did.
-            Some("MariaDB: a run_sql DDL committed before its checkpoint; the rerun repeats it (not fixed)")
-        } else if index_exists {
-            Some("point 4: the rerun trips over the index a killed run built")
-        } else if after_known {
-            Some("point 3: the rerun trips over the data of an unrecorded statement")
-        } else {
-            None
-        };
+        let known = rerun_failure(kind, &out.stderr, after_known);
         failures.push(Failure {
             known,
             what: format!(

@@ -175,11 +175,12 @@ fn interrupted_while_waiting(kind: Kind) {
         ("apps/jobs/migrations/0002_slow.toml", SLOW),
     ]);
     assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
-    db.execute("UPDATE control SET secs = 8");
+    db.execute("UPDATE control SET secs = 60");
     let holder = spawn_migrate(dir.path());
     wait_until_sleeping(&db);
     let waiter = spawn_migrate(dir.path());
     std::thread::sleep(Duration::from_secs(2));
+    assert!(holder_running(&holder), "{kind:?}: the holder ended early");
     send(&waiter, "INT");
     let (out, took) = finish(waiter, Duration::from_secs(10));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -195,14 +196,25 @@ fn interrupted_while_waiting(kind: Kind) {
             "{kind:?}: no {expected:?} in\n{stderr}"
         );
     }
-    // The holder finishes its work as if nothing happened.
-    let (out, _) = finish(holder, Duration::from_secs(60));
-    assert!(
-        out.status.success(),
-        "{kind:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // The holder was not disturbed: still in its statement, and stopped only when
+    // asked itself.
+    assert!(holder_running(&holder), "{kind:?}: the holder stopped too");
+    send(&holder, "INT");
+    let (out, _) = finish(holder, Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(130), "{kind:?}");
+    db.execute("UPDATE control SET secs = 0");
+    let again = strata(dir.path(), &["migrate"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
     assert_eq!(history(&db)[1], row("0002_slow", "applied", "3"));
+}
+
+fn holder_running(child: &Child) -> bool {
+    // Not yet reaped, so an ended process shows as a zombie (`Z`) in its stat line.
+    std::fs::read_to_string(format!("/proc/{}/stat", child.id())).is_ok_and(|stat| {
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+    })
 }
 
 for_each_backend!(
