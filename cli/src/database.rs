@@ -1,8 +1,10 @@
 //! Connecting to the configured database, and the executor options from settings.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use strata_engine::dialect::driver::{redact_url, Driver};
+use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
 use strata_engine::dialect::Backend;
 use strata_engine::error::Category;
 use strata_engine::executor::Options;
@@ -10,26 +12,87 @@ use strata_engine::Dialect;
 
 use crate::context::Context;
 use crate::error::CliError;
+use crate::signals;
+
+/// How often a slow connect says that it is still waiting.
+const NOTICE_EVERY: Duration = Duration::from_secs(3);
 
 /// Connects to the configured database, creating it if the backend can (a SQLite
 /// file): for `migrate`. Relative SQLite paths are relative to the project folder,
-/// because `main` runs every command from there.
+/// because `main` runs every command from there. During `migrate`, the connection
+/// stops on Ctrl-C (see `signals`).
 pub(crate) async fn connect(ctx: &Context) -> Result<Box<dyn Driver>, CliError> {
     let (backend, url) = backend_for(ctx)?;
-    with_source(ctx, backend.connect(url).await)
+    let connected = within(ctx, backend.connect(url)).await?;
+    prepare(ctx, with_source(ctx, connected)?).await
 }
 
 /// Connects to the configured database, which must exist: for commands that only
 /// read, so that a wrong path is reported (exit 4) rather than created empty.
 pub(crate) async fn connect_existing(ctx: &Context) -> Result<Box<dyn Driver>, CliError> {
     let (backend, url) = backend_for(ctx)?;
-    with_source(ctx, backend.connect_existing(url).await)
+    let connected = within(ctx, backend.connect_existing(url)).await?;
+    prepare(ctx, with_source(ctx, connected)?).await
+}
+
+/// The connection as strata runs it: stopping on a signal, with `statement_timeout`.
+async fn prepare(ctx: &Context, driver: Box<dyn Driver>) -> Result<Box<dyn Driver>, CliError> {
+    let db = &ctx.project.settings.database;
+    let mut driver = signals::watch(driver, &db.history_table);
+    // Zero is "no limit", as PostgreSQL reads `statement_timeout = 0`.
+    if let Some(timeout) = db.statement_timeout.filter(|t| !t.is_zero()) {
+        driver.set_statement_timeout(timeout).await?;
+    }
+    Ok(driver)
+}
+
+/// `connecting`, given up after `connect_timeout` (zero: never, as libpq's
+/// `connect_timeout=0`), with a notice every few seconds meanwhile: a server that
+/// does not answer is never a silent endless wait.
+async fn within<F>(ctx: &Context, connecting: F) -> Result<F::Output, DriverError>
+where
+    F: Future,
+{
+    let db = &ctx.project.settings.database;
+    let (target, timeout) = (redact_url(&db.url), db.connect_timeout);
+    let started = tokio::time::Instant::now();
+    // A zero timeout waits for as long as the operating system lets a connect hang.
+    let deadline = tokio::time::sleep(if timeout.is_zero() {
+        Duration::from_secs(365 * 24 * 3600)
+    } else {
+        timeout
+    });
+    let mut notices = tokio::time::interval_at(started + NOTICE_EVERY, NOTICE_EVERY);
+    tokio::pin!(connecting, deadline);
+    loop {
+        tokio::select! {
+            connected = &mut connecting => return Ok(connected),
+            () = &mut deadline => {
+                return Err(DriverError::connect(
+                    target,
+                    format!(
+                        "no answer within {} (connect_timeout; set it in [database] of strata.toml or with STRATA_CONNECT_TIMEOUT)",
+                        seconds(timeout)
+                    ),
+                ));
+            }
+            _ = notices.tick() => tracing::warn!(
+                "still connecting to {target} ({} of connect_timeout {})",
+                seconds(started.elapsed()),
+                seconds(timeout)
+            ),
+        }
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
 }
 
 /// A URL the backend refuses is the fault of whoever set it: say who.
 fn with_source(
     ctx: &Context,
-    connected: Result<Box<dyn Driver>, strata_engine::dialect::driver::DriverError>,
+    connected: Result<Box<dyn Driver>, DriverError>,
 ) -> Result<Box<dyn Driver>, CliError> {
     match connected {
         Err(e) if e.category() == Category::BadInput => Err(ctx

@@ -30,6 +30,11 @@ pub(crate) mod exit {
     /// A non-atomic migration stopped part-way; its checkpoint says where. Fix the
     /// cause and run `strata migrate` again to resume.
     pub(crate) const PARTIAL: u8 = 6;
+    /// `migrate` stopped on Ctrl-C (SIGINT), as a shell reports a process it
+    /// interrupted: 128 + 2. The message says what the database holds.
+    pub(crate) const INTERRUPTED: u8 = 130;
+    /// `migrate` stopped on SIGTERM: 128 + 15.
+    pub(crate) const TERMINATED: u8 = 143;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +70,13 @@ pub(crate) enum CliError {
     Question(#[from] strata_engine::makemigrations::questioner::QuestionError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// `migrate` stopped on a signal; `cause` is how the run ended (`None`: it had
+    /// finished everything when it noticed).
+    #[error("interrupted by {}", .signal.name())]
+    Interrupted {
+        signal: crate::signals::Signal,
+        cause: Option<Box<CliError>>,
+    },
 }
 
 impl CliError {
@@ -85,12 +97,16 @@ impl CliError {
             CliError::Exec(e) => category_exit(e.category()),
             CliError::Make(e) => category_exit(e.category()),
             CliError::Question(e) => category_exit(e.category()),
+            CliError::Interrupted { signal, .. } => signal.exit_code(),
         }
     }
 
     /// A rich report: a located file error shows the offending line of the file; a
     /// failed migration says what the database holds now.
     pub(crate) fn report(self) -> miette::Report {
+        if let CliError::Interrupted { signal, cause } = self {
+            return interrupted_report(signal, cause.map(|c| *c));
+        }
         let file = match &self {
             CliError::Project(ProjectError::File(f)) | CliError::File(f) => Some(f),
             _ => None,
@@ -107,15 +123,38 @@ impl CliError {
                 return miette::Report::new(located);
             }
         }
+        miette::Report::msg(self.plain())
+    }
+
+    /// The message, and for a failed migration what the database holds now.
+    fn plain(&self) -> String {
         if let CliError::Exec(ExecError::Failed {
             direction, after, ..
-        }) = &self
+        }) = self
         {
             let outcome = describe_outcome(*direction, after);
-            return miette::Report::msg(shown(&format!("{self}\n{outcome}")));
+            return shown(&format!("{self}\n{outcome}"));
         }
-        miette::Report::msg(shown(&self.to_string()))
+        shown(&self.to_string())
     }
+}
+
+/// What an interrupted `migrate` left: the failure the interruption caused, with what
+/// the database holds now.
+fn interrupted_report(signal: crate::signals::Signal, cause: Option<CliError>) -> miette::Report {
+    let name = signal.name();
+    let outcome = match cause {
+        None => "it had applied every planned migration when it stopped".to_string(),
+        Some(CliError::Exec(ExecError::Driver(e)))
+            if strata_engine::executor::is_interrupted(&e) =>
+        {
+            "it stopped while waiting for the migration lock: nothing was applied".to_string()
+        }
+        Some(cause) => cause.plain(),
+    };
+    miette::Report::msg(format!(
+        "interrupted by {name}; the migration lock is released.\n{outcome}"
+    ))
 }
 
 fn category_exit(category: Category) -> u8 {

@@ -10,6 +10,7 @@ mod context;
 mod database;
 mod error;
 mod logging;
+mod signals;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -65,10 +66,16 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
     };
     // Relative paths in the configuration (a SQLite file) are relative to the project.
     std::env::set_current_dir(&ctx.project.root)?;
+    // Only a run that changes the database stops gracefully; the other commands keep
+    // the default of dying on Ctrl-C, which leaves nothing half-done.
+    let migrates = matches!(&cli.command, Command::Migrate(a) if !a.plan && !a.check);
+    if migrates {
+        signals::install()?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         match &cli.command {
             Command::Makemigrations(args) => {
                 commands::makemigrations::run(&ctx, args, cli.global.verbose > 0, out)
@@ -86,7 +93,15 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
                     .map(|()| exit::OK)
             }
         }
-    })
+    });
+    signals::forget_connection();
+    match signals::received() {
+        Some(signal) => Err(CliError::Interrupted {
+            signal,
+            cause: result.err().map(Box::new),
+        }),
+        None => result,
+    }
 }
 
 /// clap's error or help, coloured by the same rule as everything else.

@@ -9,14 +9,14 @@ use crate::common::db::{Kind, TestDb};
 use crate::common::{project, strata};
 use crate::for_each_backend;
 
-fn config(db: &TestDb) -> String {
+pub(crate) fn config(db: &TestDb) -> String {
     format!(
         "[project]\napps = [\"jobs\"]\n\n[database]\nurl = {:?}\nlock_timeout = \"5s\"\n",
         db.url
     )
 }
 
-const CONTROL: &str = r#"[[operations]]
+pub(crate) const CONTROL: &str = r#"[[operations]]
 kind = "create_table"
 name = "control"
 primary_key = ["id"]
@@ -29,7 +29,7 @@ reverse_sql = "DELETE FROM control"
 "#;
 
 /// Operation 2 waits `control.secs` seconds (SQLite: counts, for about as long).
-const SLOW: &str = r#"dependencies = ["jobs.0001_control"]
+pub(crate) const SLOW: &str = r#"dependencies = ["jobs.0001_control"]
 
 [[operations]]
 kind = "create_table"
@@ -52,16 +52,16 @@ primary_key = ["id"]
 columns = [{ name = "id", type = "bigint", auto = true }]
 "#;
 
-fn history(db: &TestDb) -> Vec<Vec<Option<String>>> {
+pub(crate) fn history(db: &TestDb) -> Vec<Vec<Option<String>>> {
     db.query("SELECT name, state, operations_done FROM strata_migrations ORDER BY name")
 }
 
-fn row(name: &str, state: &str, done: &str) -> Vec<Option<String>> {
+pub(crate) fn row(name: &str, state: &str, done: &str) -> Vec<Option<String>> {
     vec![Some(name.into()), Some(state.into()), Some(done.into())]
 }
 
 /// Waits until the server shows the sleeping statement (or, for SQLite, a moment).
-fn wait_until_sleeping(db: &TestDb) {
+pub(crate) fn wait_until_sleeping(db: &TestDb) {
     let probe = match db.kind {
         Kind::Postgres => "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'",
         Kind::Mariadb => "SELECT 1 FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP%'",

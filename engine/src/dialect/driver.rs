@@ -6,6 +6,7 @@
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -235,12 +236,35 @@ pub trait Driver: Send {
         Err(self.unsupported("introspection"))
     }
 
+    /// A handle that stops the statement this connection is running, from another
+    /// thread (a signal handler): the statement fails, and the executor takes its
+    /// normal failure path. `None` when the driver cannot cancel.
+    fn canceller(&self) -> Option<Arc<dyn Canceller>> {
+        None
+    }
+
+    /// Makes the server abort any statement of this session that runs longer than
+    /// `timeout`. A driver that cannot refuses, so that a configured limit is never
+    /// silently ignored.
+    async fn set_statement_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
+        let _ = timeout;
+        Err(self.unsupported("statement_timeout"))
+    }
+
     fn unsupported(&self, what: &str) -> DriverError {
         DriverError::Unsupported {
             driver: self.dialect().name().to_string(),
             what: what.to_string(),
         }
     }
+}
+
+/// Stops the statement a connection is running, from outside that connection's task:
+/// a PostgreSQL cancel request, MySQL's `KILL QUERY` from a second connection,
+/// SQLite's interrupt. Cancelling when nothing runs does nothing.
+#[async_trait]
+pub trait Canceller: Send + Sync {
+    async fn cancel(&self) -> Result<(), DriverError>;
 }
 
 /// The outcome of one attempt to take the migration lock.

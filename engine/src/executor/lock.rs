@@ -12,6 +12,10 @@ use crate::dialect::driver::{Driver, LockAttempt};
 /// The longest pause between two attempts: a freed lock is taken within this.
 const MAX_BACKOFF: Duration = Duration::from_millis(500);
 
+/// How often a waiting run says again that it waits, and for whom: a wait is never
+/// silent, even when the observer prints nothing (`-q`, or an embedding application).
+const NOTICE_EVERY: Duration = Duration::from_secs(5);
+
 pub(super) async fn acquire(
     driver: &mut dyn Driver,
     name: &str,
@@ -20,7 +24,7 @@ pub(super) async fn acquire(
 ) -> Result<(), ExecError> {
     let started = Instant::now();
     let mut delay = Duration::from_millis(20);
-    let mut reported = false;
+    let mut last_notice: Option<Instant> = None;
     loop {
         let LockAttempt::Busy { holder } = driver.try_lock(name).await? else {
             return Ok(());
@@ -32,14 +36,17 @@ pub(super) async fn acquire(
                 holder,
             });
         }
-        if !reported {
-            warn!(
-                lock = name,
-                holder = holder.as_deref().unwrap_or("unknown"),
-                "waiting for the migration lock"
-            );
+        if last_notice.is_none() {
             observer.waiting_for_lock(holder.as_deref());
-            reported = true;
+        }
+        if last_notice.is_none_or(|at| at.elapsed() >= NOTICE_EVERY) {
+            warn!(
+                "waiting for the migration lock `{name}` held by {} ({}s of lock_timeout {}s)",
+                holder.as_deref().unwrap_or("another process"),
+                started.elapsed().as_secs(),
+                timeout.as_secs()
+            );
+            last_notice = Some(Instant::now());
         }
         let remaining = timeout.saturating_sub(started.elapsed());
         tokio::time::sleep(delay.min(remaining)).await;

@@ -8,10 +8,12 @@
 //! - `run`: the steps, one path for apply and unapply;
 //! - `ledger`: the history rows a step writes, in either direction;
 //! - `resume`: where a migration that stopped part-way really is;
-//! - `fake`: `--fake-initial`.
+//! - `fake`: `--fake-initial`;
+//! - `interrupt`: stopping on request (Ctrl-C) through the normal failure path.
 
 mod error;
 mod fake;
+mod interrupt;
 mod ledger;
 mod lock;
 mod plan;
@@ -23,6 +25,7 @@ use std::time::Duration;
 use tracing::{info_span, warn, Instrument};
 
 pub use error::{AfterFailure, ExecError};
+pub use interrupt::{interrupted, is_interrupted, Interrupt, Interruptible};
 pub use plan::{plan, validate, PlannedStep, Status};
 
 use crate::dialect::driver::Driver;

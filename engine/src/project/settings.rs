@@ -39,6 +39,13 @@ pub struct DatabaseSettings {
     pub history_table: String,
     #[serde(with = "humantime_serde")]
     pub lock_timeout: Duration,
+    /// How long to wait for the server to accept a connection; zero: no limit.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// The longest any one statement may run; `None` (the default) or zero: no limit,
+    /// since a long index build or data copy is legitimate.
+    #[serde(with = "humantime_serde")]
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for DatabaseSettings {
@@ -47,6 +54,8 @@ impl Default for DatabaseSettings {
             url: "sqlite://db.sqlite3".into(),
             history_table: "strata_migrations".into(),
             lock_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            statement_timeout: None,
         }
     }
 }

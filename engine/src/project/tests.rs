@@ -274,7 +274,13 @@ fn a_key_added_to_the_structs_is_known_without_a_list() {
     // The known keys are read from the structs, so they match them exactly.
     assert_eq!(
         keys::field_names::<DatabaseSettings>(),
-        ["url", "history_table", "lock_timeout"]
+        [
+            "url",
+            "history_table",
+            "lock_timeout",
+            "connect_timeout",
+            "statement_timeout"
+        ]
     );
     assert_eq!(keys::field_names::<ProjectSettings>(), ["apps", "apps_dir"]);
 }
@@ -465,4 +471,41 @@ fn misspelt_strata_variables_are_found_and_others_left_alone() {
             ),
         ]
     );
+}
+
+#[test]
+fn timeouts_come_from_the_file_and_the_environment() {
+    let dir = project(
+        "[project]\napps = [\"a\"]\n[database]\nconnect_timeout = \"3s\"\nstatement_timeout = \"2min\"\n",
+    );
+    let s = load_settings(dir.path(), &Overrides::default(), |_| None).unwrap();
+    assert_eq!(s.settings.database.connect_timeout, Duration::from_secs(3));
+    assert_eq!(
+        s.settings.database.statement_timeout,
+        Some(Duration::from_secs(120))
+    );
+    let env = |k: &str| match k {
+        "STRATA_CONNECT_TIMEOUT" => Some("500ms".to_string()),
+        "STRATA_STATEMENT_TIMEOUT" => Some("1h".to_string()),
+        _ => None,
+    };
+    let s = load_settings(dir.path(), &Overrides::default(), env).unwrap();
+    assert_eq!(
+        s.settings.database.connect_timeout,
+        Duration::from_millis(500)
+    );
+    assert_eq!(
+        s.settings.database.statement_timeout,
+        Some(Duration::from_secs(3600))
+    );
+    let none = project("[project]\napps = [\"a\"]\n");
+    let s = load_settings(none.path(), &Overrides::default(), |_| None).unwrap();
+    assert_eq!(s.settings.database.connect_timeout, Duration::from_secs(10));
+    assert_eq!(
+        s.settings.database.statement_timeout, None,
+        "no limit by default"
+    );
+    let bad = |k: &str| (k == "STRATA_STATEMENT_TIMEOUT").then(|| "soon".to_string());
+    let e = load_settings(dir.path(), &Overrides::default(), bad).unwrap_err();
+    assert!(e.to_string().contains("STRATA_STATEMENT_TIMEOUT"), "{e}");
 }

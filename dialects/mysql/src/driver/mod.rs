@@ -6,6 +6,7 @@
 //! otherwise only runs SQL, takes the migration lock (`lock`) and reads the schema
 //! back (`introspect`): policy lives in the engine.
 
+mod cancel;
 mod connect;
 mod introspect;
 mod lock;
@@ -15,12 +16,13 @@ mod url;
 mod warnings;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value};
 use strata_engine::dialect::driver::{
-    redact_url, several_statements, Driver, DriverError, ErrorCode, LockAttempt, Row,
+    redact_url, several_statements, Canceller, Driver, DriverError, ErrorCode, LockAttempt, Row,
 };
 use strata_engine::script::split_statements;
 use strata_engine::{Dialect, SchemaState, ServerVersion};
@@ -36,6 +38,7 @@ pub struct MysqlDriver {
     /// The database the URL named, fixed at connect time (a `run_sql` may `USE`
     /// another): it scopes the migration lock.
     database: Option<String>,
+    canceller: Arc<cancel::MysqlCanceller>,
 }
 
 impl std::fmt::Debug for MysqlDriver {
@@ -73,11 +76,13 @@ impl MysqlDriver {
         }
         session::configure(&mut conn).await.map_err(server_failed)?;
         tracing::debug!(%flavour, %version, target = %target, "connected");
+        let canceller = Arc::new(cancel::MysqlCanceller::new(url, conn.id()));
         Ok(Self {
             conn,
             dialect: Arc::new(MysqlDialect::new(flavour)),
             version,
             database,
+            canceller,
         })
     }
 
@@ -171,6 +176,28 @@ impl Driver for MysqlDriver {
             let message = format!("while disconnecting: {}", error_message(&e));
             caused_by(DriverError::connect("the server", message), e)
         })
+    }
+
+    /// `KILL QUERY` from a second connection; see the `cancel` module.
+    fn canceller(&self) -> Option<Arc<dyn Canceller>> {
+        Some(self.canceller.clone())
+    }
+
+    /// MariaDB: `max_statement_time`, for every statement (error 1969). MySQL:
+    /// `max_execution_time`, which limits only read-only `SELECT`s — MySQL has no
+    /// server-side limit for DDL or writes.
+    async fn set_statement_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
+        let sql = match self.flavour() {
+            Flavour::Mariadb => format!(
+                "SET SESSION max_statement_time = {:.3}",
+                timeout.as_secs_f64().max(0.001)
+            ),
+            Flavour::Mysql => format!(
+                "SET SESSION max_execution_time = {}",
+                timeout.as_millis().max(1)
+            ),
+        };
+        self.execute(&sql).await
     }
 
     async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {

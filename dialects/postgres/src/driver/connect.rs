@@ -5,6 +5,7 @@ use strata_tls::{Reason, Rejection};
 use tokio::task::JoinHandle;
 use tokio_postgres::config::{Host, SslMode as WireSslMode};
 use tokio_postgres::{Client, Config};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::messages::{caused_by, describe};
 use super::tls::{SslMode, TlsSettings};
@@ -14,8 +15,16 @@ use super::url;
 /// `pg_stat_activity` (and a waiting `strata migrate`) can tell who holds the lock.
 const APPLICATION_NAME: &str = "strata";
 
+/// A new connection: its client, the task driving its socket, and the TLS connector
+/// that a cancel request (a connection of its own) must use too.
+pub(super) struct Opened {
+    pub client: Client,
+    pub task: JoinHandle<()>,
+    pub connector: MakeRustlsConnect,
+}
+
 /// Connects to `url` and spawns the connection task on the current tokio runtime.
-pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverError> {
+pub(super) async fn open(url: &str) -> Result<Opened, DriverError> {
     let (mut config, tls) = url::parse(url)?;
     if config.get_application_name().is_none() {
         config.application_name(APPLICATION_NAME);
@@ -36,7 +45,7 @@ pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverEr
         // libpq's `allow`: the server refused the plain session (a `hostssl` line in
         // pg_hba.conf, say), so try once more over TLS.
         config.ssl_mode(WireSslMode::Require);
-        attempt = config.connect(connector).await;
+        attempt = config.connect(connector.clone()).await;
     }
     let (client, connection) = attempt.map_err(|e| {
         // A server that answered is named by the URL it refused; one that could not
@@ -56,7 +65,11 @@ pub(super) async fn open(url: &str) -> Result<(Client, JoinHandle<()>), DriverEr
             tracing::warn!(error = %describe(&e), "PostgreSQL connection closed with an error");
         }
     });
-    Ok((client, task))
+    Ok(Opened {
+        client,
+        task,
+        connector,
+    })
 }
 
 /// Why a connect failed; for a TLS failure, which host and sslmode, and what to do about

@@ -12,6 +12,7 @@
 //!
 //! TLS follows the URL's `sslmode` as libpq does (see the `tls` module).
 
+mod cancel;
 mod connect;
 mod introspect;
 mod leftovers;
@@ -22,9 +23,10 @@ mod url;
 mod version;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use strata_engine::dialect::driver::{Driver, DriverError, LockAttempt, Row};
+use strata_engine::dialect::driver::{Canceller, Driver, DriverError, LockAttempt, Row};
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -38,6 +40,7 @@ pub struct PostgresDriver {
     /// The task driving the socket; it ends when `client` is dropped.
     connection: JoinHandle<()>,
     version: ServerVersion,
+    canceller: Arc<cancel::PostgresCanceller>,
 }
 
 impl PostgresDriver {
@@ -45,11 +48,17 @@ impl PostgresDriver {
     /// libpq's `prefer` by default) and reads the server version. Must run inside a
     /// tokio runtime: the connection is spawned on it.
     pub async fn connect(url: &str) -> Result<Self, DriverError> {
-        let (client, connection) = connect::open(url).await?;
+        let connect::Opened {
+            client,
+            task,
+            connector,
+        } = connect::open(url).await?;
+        let canceller = Arc::new(cancel::PostgresCanceller::new(&client, connector));
         let mut driver = Self {
             client,
-            connection,
+            connection: task,
             version: ServerVersion::new(0, 0, 0),
+            canceller,
         };
         driver.version = driver.read_version().await?;
         tracing::debug!(version = %driver.version, "connected to PostgreSQL");
@@ -153,6 +162,19 @@ impl Driver for PostgresDriver {
     /// neutral model cannot say and how it is approximated.
     async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
         introspect::schema(&self.client).await
+    }
+
+    /// A cancel request for the running statement, as `pg_cancel_backend` would send.
+    fn canceller(&self) -> Option<Arc<dyn Canceller>> {
+        Some(self.canceller.clone())
+    }
+
+    /// `SET statement_timeout` for the session: the server cancels a longer statement
+    /// (SQLSTATE 57014), and the transaction around it rolls back.
+    async fn set_statement_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
+        let millis = timeout.as_millis().max(1);
+        self.execute(&format!("SET statement_timeout = {millis}"))
+            .await
     }
 
     async fn close(self: Box<Self>) -> Result<(), DriverError> {

@@ -13,12 +13,13 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use strata_engine::dialect::driver::{
-    redact_url, several_statements, Driver, DriverError, ErrorCode, LockAttempt, Row,
+    redact_url, several_statements, Canceller, Driver, DriverError, ErrorCode, LockAttempt, Row,
 };
 use strata_engine::dialect::url::redact_text;
 use strata_engine::{Dialect, SchemaState, ServerVersion};
@@ -219,6 +220,18 @@ fn caused_by(error: DriverError, cause: rusqlite::Error) -> DriverError {
     error.with_code(code).with_source(cause)
 }
 
+/// Interrupts the connection's running statement from another thread (a signal
+/// handler's); with nothing running, it does nothing.
+struct SqliteCanceller(rusqlite::InterruptHandle);
+
+#[async_trait]
+impl Canceller for SqliteCanceller {
+    async fn cancel(&self) -> Result<(), DriverError> {
+        self.0.interrupt();
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Driver for SqliteDriver {
     fn dialect(&self) -> Arc<dyn Dialect> {
@@ -292,6 +305,20 @@ impl Driver for SqliteDriver {
             }
         }
         Ok(())
+    }
+
+    /// SQLite's interrupt: the running statement fails with `SQLITE_INTERRUPT`.
+    fn canceller(&self) -> Option<Arc<dyn Canceller>> {
+        Some(Arc::new(SqliteCanceller(self.conn.get_interrupt_handle())))
+    }
+
+    /// SQLite runs in this process, so no server can abort a long statement: the
+    /// limit bounds what can hang, the wait for another writer's lock (the busy
+    /// timeout, 30 s by default).
+    async fn set_statement_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
+        self.conn
+            .busy_timeout(timeout)
+            .map_err(|e| statement_error("(busy timeout)", e))
     }
 
     async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
@@ -390,6 +417,35 @@ mod tests {
         // SQLITE_CANTOPEN
         assert_eq!(err.code(), Some(&ErrorCode::ResultCode(14)), "{err:?}");
         strata_testkit::source_as::<rusqlite::Error>(&err);
+    }
+
+    /// The canceller stops a statement running on another thread, which then fails
+    /// with SQLITE_INTERRUPT, and the connection stays usable.
+    #[test]
+    fn the_canceller_interrupts_a_running_statement() {
+        let mut driver = SqliteDriver::connect("sqlite::memory:").unwrap();
+        let canceller = driver.canceller().expect("SQLite can cancel");
+        let started = std::time::Instant::now();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(canceller.cancel())
+        });
+        // Minutes of work without the interrupt.
+        let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+                       SELECT count(*) FROM c";
+        let err = runtime.block_on(driver.query(endless)).unwrap_err();
+        stopper.join().unwrap().unwrap();
+        // SQLITE_INTERRUPT
+        assert_eq!(err.code(), Some(&ErrorCode::ResultCode(9)), "{err:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        let rows = runtime.block_on(driver.query("SELECT 1")).unwrap();
+        assert_eq!(rows, vec![vec![Some("1".to_string())]]);
     }
 
     #[tokio::test]

@@ -1,0 +1,486 @@
+//! The SIGKILL proof: `strata migrate` killed at random moments of a plan with DDL,
+//! data statements (`INSERT … SELECT` of 100,000 rows, an `UPDATE` of all of them)
+//! and, on PostgreSQL, a non-atomic `CREATE INDEX CONCURRENTLY`. After each kill:
+//! the history matches the live schema and the row counts, no lock is left (the next
+//! run does not wait), the next run finishes, and the final state equals a clean run's.
+//!
+//! A fast subset (4 kill points per backend) runs with the suite; the full run is
+//!
+//! ```text
+//! STRATA_KILL_POINTS=30 cargo test -p strata --test suite kill
+//! ```
+//!
+//! with `STRATA_KILL_SEED=<n>` to move the moments (default 8). Failures of the two
+//! defect classes of issue 8 that another change fixes (MariaDB data statements
+//! re-run or not checkpointed, point 3; PostgreSQL's invalid index after a killed
+//! `CREATE INDEX CONCURRENTLY`, point 4) are reported as KNOWN and fail the test only
+//! with `STRATA_KILL_STRICT=1`; every other failure fails it.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use strata_engine::drift;
+use strata_engine::state::SchemaState;
+
+use crate::common::db::{block_on, Kind, TestDb};
+use crate::common::{project, strata};
+use crate::for_each_backend;
+
+const BASE: &str = r#"[[operations]]
+kind = "create_table"
+name = "digits"
+primary_key = ["d"]
+columns = [{ name = "d", type = "int" }]
+
+[[operations]]
+kind = "run_sql"
+sql = "INSERT INTO digits (d) VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)"
+reverse_sql = "DELETE FROM digits"
+
+[[operations]]
+kind = "create_table"
+name = "items"
+primary_key = ["id"]
+columns = [
+  { name = "id", type = "bigint", auto = true },
+  { name = "n", type = "int" },
+  { name = "label", type = "varchar(20)" },
+]
+"#;
+
+/// 100,000 rows in one statement.
+const FILL: &str = r#"dependencies = ["jobs.0001_base"]
+
+[[operations]]
+kind = "run_sql"
+sql = "INSERT INTO items (n, label) SELECT a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d, 'item' FROM digits a, digits b, digits c, digits e, digits f"
+reverse_sql = "DELETE FROM items"
+"#;
+
+/// Step by step: a data copy, a new column and an update of every row.
+const ARCHIVE: &str = r#"dependencies = ["jobs.0002_fill"]
+atomic = false
+
+[[operations]]
+kind = "create_table"
+name = "archive"
+primary_key = ["id"]
+columns = [{ name = "id", type = "bigint" }, { name = "n", type = "int" }]
+
+[[operations]]
+kind = "run_sql"
+sql = "INSERT INTO archive (id, n) SELECT id, n FROM items"
+reverse_sql = "DELETE FROM archive"
+
+[[operations]]
+kind = "add_column"
+table = "items"
+column = { name = "doubled", type = "int", null = true }
+
+[[operations]]
+kind = "run_sql"
+sql = "UPDATE items SET doubled = n * 2"
+reverse_sql = "UPDATE items SET doubled = NULL"
+"#;
+
+/// Step by step: an index (PostgreSQL: built concurrently), more data, a table.
+const INDEX: &str = r#"dependencies = ["jobs.0003_archive"]
+atomic = false
+
+[[operations]]
+kind = "run_sql"
+reverse_sql = "DROP INDEX items_n_idx"
+[operations.sql]
+postgres = "CREATE INDEX CONCURRENTLY items_n_idx ON items (n, doubled)"
+mysql = "CREATE INDEX items_n_idx ON items (n, doubled)"
+sqlite = "CREATE INDEX items_n_idx ON items (n, doubled)"
+
+[[operations]]
+kind = "run_sql"
+sql = "INSERT INTO archive (id, n) SELECT id + 1000000, n FROM items WHERE n < 50000"
+reverse_sql = "DELETE FROM archive WHERE id > 1000000"
+
+[[operations]]
+kind = "create_table"
+name = "done"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }]
+"#;
+
+const MIGRATIONS: [(&str, &str); 4] = [
+    ("0001_base", BASE),
+    ("0002_fill", FILL),
+    ("0003_archive", ARCHIVE),
+    ("0004_index", INDEX),
+];
+
+/// The index `run_sql` builds: the neutral state does not know it, so the schema
+/// comparison leaves it out and it is checked on its own.
+const RAW_INDEX: &str = "items_n_idx";
+
+fn files(db: &TestDb) -> tempfile::TempDir {
+    let config = format!(
+        "[project]\napps = [\"jobs\"]\n\n[database]\nurl = {:?}\nlock_timeout = \"5s\"\n",
+        db.url
+    );
+    let paths: Vec<(String, &str)> = MIGRATIONS
+        .iter()
+        .map(|(name, text)| (format!("apps/jobs/migrations/{name}.toml"), *text))
+        .collect();
+    let mut all: Vec<(&str, &str)> = vec![("strata.toml", &config)];
+    all.extend(paths.iter().map(|(p, t)| (p.as_str(), *t)));
+    project(&all)
+}
+
+/// Operations done per migration, as the history records them.
+fn recorded(db: &TestDb) -> BTreeMap<String, usize> {
+    if !db.table_names().contains(&"strata_migrations".to_string()) {
+        return BTreeMap::new();
+    }
+    db.query("SELECT name, operations_done FROM strata_migrations")
+        .into_iter()
+        .map(|r| {
+            let name = r[0].clone().unwrap_or_default();
+            let done = r[1].as_deref().unwrap_or("0").parse().unwrap_or(0);
+            (name, done)
+        })
+        .collect()
+}
+
+/// The row counts the recorded history implies, for the tables it says exist.
+fn expected_counts(done: &BTreeMap<String, usize>) -> BTreeMap<&'static str, u64> {
+    let at = |m: &str| done.get(m).copied().unwrap_or(0);
+    let mut counts = BTreeMap::new();
+    if at("0001_base") >= 1 {
+        counts.insert("digits", if at("0001_base") >= 2 { 10 } else { 0 });
+    }
+    if at("0001_base") >= 3 {
+        counts.insert("items", if at("0002_fill") >= 1 { 100_000 } else { 0 });
+    }
+    if at("0003_archive") >= 1 {
+        let copied = if at("0003_archive") >= 2 { 100_000 } else { 0 };
+        let more = if at("0004_index") >= 2 { 50_000 } else { 0 };
+        counts.insert("archive", copied + more);
+    }
+    if at("0003_archive") >= 3 {
+        let updated = if at("0003_archive") >= 4 { 100_000 } else { 0 };
+        counts.insert("items.doubled", updated);
+    }
+    if at("0004_index") >= 3 {
+        counts.insert("done", 0);
+    }
+    counts
+}
+
+fn live_counts(db: &TestDb, tables: &[&'static str]) -> BTreeMap<&'static str, u64> {
+    tables
+        .iter()
+        .map(|&t| {
+            let sql = match t.split_once('.') {
+                Some((table, column)) => {
+                    format!("SELECT count(*) FROM {table} WHERE {column} IS NOT NULL")
+                }
+                None => format!("SELECT count(*) FROM {t}"),
+            };
+            let n = db.query(&sql)[0][0]
+                .as_deref()
+                .unwrap_or("0")
+                .parse()
+                .unwrap();
+            (t, n)
+        })
+        .collect()
+}
+
+/// How the live schema differs from the one the history records, leaving out the
+/// index that only `run_sql` knows.
+fn schema_drift(db: &TestDb, dir: &std::path::Path, done: &BTreeMap<String, usize>) -> Vec<String> {
+    let project =
+        strata_engine::project::Project::load(dir, &strata_engine::project::Overrides::default())
+            .unwrap();
+    let graph = strata_engine::graph::Graph::from_project(&project).unwrap();
+    let mut expected = SchemaState::new();
+    for m in graph.ordered() {
+        let n = done.get(&m.key.name).copied().unwrap_or(0);
+        m.replay(&mut expected, n).unwrap();
+    }
+    block_on(async {
+        let mut driver = db.connect().await;
+        let live = driver.introspect().await.unwrap();
+        let dialect = driver.dialect();
+        let differences = drift::differences(
+            dialect.as_ref(),
+            driver.version(),
+            &expected,
+            &live,
+            &["strata_migrations"],
+        );
+        driver.close().await.unwrap();
+        differences
+            .into_iter()
+            .filter(|d| !d.contains(RAW_INDEX))
+            .collect()
+    })
+}
+
+/// The history with one migration one operation further, when that is what the
+/// live schema holds.
+fn one_operation_ahead(
+    db: &TestDb,
+    dir: &std::path::Path,
+    done: &BTreeMap<String, usize>,
+) -> Option<BTreeMap<String, usize>> {
+    MIGRATIONS.iter().find_map(|(name, text)| {
+        let at = done.get(*name).copied().unwrap_or(0);
+        if at >= operations(text) {
+            return None;
+        }
+        let mut ahead = done.clone();
+        ahead.insert((*name).to_string(), at + 1);
+        schema_drift(db, dir, &ahead).is_empty().then_some(ahead)
+    })
+}
+
+fn operations(text: &str) -> usize {
+    text.matches("[[operations]]").count()
+}
+
+/// Which known defect class a failed rerun belongs to, if any.
+fn rerun_failure(kind: Kind, stderr: &str, after_known: bool) -> Option<&'static str> {
+    let index_exists = stderr.contains(RAW_INDEX)
+        && (stderr.contains("already exists") || stderr.contains("Duplicate key name"));
+    if index_exists && kind == Kind::Mariadb {
+        // DDL commits by itself there, so a `run_sql` index and its checkpoint can
+        // never commit together, and the resume cannot see what a `run_sql` did.
+        Some("MariaDB: a run_sql DDL committed before its checkpoint; the rerun repeats it (not fixed)")
+    } else if index_exists {
+        Some("point 4: the rerun trips over the index a killed run built")
+    } else if after_known {
+        Some("point 3: the rerun trips over the data of an unrecorded statement")
+    } else {
+        None
+    }
+}
+
+/// PostgreSQL: an index left INVALID by a killed `CREATE INDEX CONCURRENTLY`.
+fn invalid_index(db: &TestDb) -> bool {
+    db.kind == Kind::Postgres
+        && !db
+            .query("SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'items_n_idx' AND NOT i.indisvalid")
+            .is_empty()
+}
+
+/// A tiny seeded generator (SplitMix64): the same seed, the same moments.
+struct Moments(u64);
+
+impl Moments {
+    fn next_fraction(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        // 53 random bits as a fraction in [0, 1).
+        #[allow(clippy::cast_precision_loss)]
+        let fraction = (z >> 11) as f64 / (1u64 << 53) as f64;
+        fraction
+    }
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One failed promise after a kill; `known` when it is a defect class of issue 8
+/// that is being fixed elsewhere.
+struct Failure {
+    known: Option<&'static str>,
+    what: String,
+}
+
+fn spawn_migrate(dir: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg("migrate")
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("STRATA_DATABASE_URL")
+        .env_remove("STRATA_ENV")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The run's duration and final row counts on a fresh database.
+fn clean_run(kind: Kind) -> Option<(Duration, BTreeMap<&'static str, u64>)> {
+    let db = TestDb::create(kind)?;
+    let dir = files(&db);
+    let started = Instant::now();
+    let out = strata(dir.path(), &["migrate"]);
+    let took = started.elapsed();
+    assert_eq!(
+        out.code, 0,
+        "{kind:?}: clean run: {}\n{}",
+        out.stdout, out.stderr
+    );
+    let done = recorded(&db);
+    let expected = expected_counts(&done);
+    let tables: Vec<_> = expected.keys().copied().collect();
+    let live = live_counts(&db, &tables);
+    assert_eq!(live, expected, "{kind:?}: a clean run's rows");
+    assert_eq!(expected.get("archive"), Some(&150_000));
+    assert!(schema_drift(&db, dir.path(), &done).is_empty());
+    Some((took, live))
+}
+
+fn killed_at(kind: Kind, delay: Duration, clean: &BTreeMap<&'static str, u64>) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    let Some(db) = TestDb::create(kind) else {
+        return failures;
+    };
+    let dir = files(&db);
+    let mut child = spawn_migrate(dir.path());
+    std::thread::sleep(delay);
+    let _ = child.kill(); // SIGKILL; it may have finished already
+    child.wait().unwrap();
+    // Give the server a moment to notice the dead session (PostgreSQL checks every
+    // second) before looking at what it kept.
+    std::thread::sleep(Duration::from_millis(1200));
+    let at = format!("{kind:?} killed after {delay:?}");
+
+    let mut done = recorded(&db);
+    let mut drift = schema_drift(&db, dir.path(), &done);
+    if let Some(ahead) = one_operation_ahead(&db, dir.path(), &done).filter(|_| !drift.is_empty()) {
+        // Killed between an operation and its checkpoint. MariaDB commits DDL by
+        // itself, so there this is expected (the next run finds it: checked below);
+        // elsewhere the operation and its checkpoint could commit together.
+        if kind != Kind::Mariadb {
+            failures.push(Failure {
+                known: Some("point 3: a step-by-step operation committed before its checkpoint"),
+                what: format!("{at}: the schema is one operation ahead of history {done:?}"),
+            });
+        }
+        done = ahead;
+        drift = Vec::new();
+    }
+    if !drift.is_empty() {
+        failures.push(Failure {
+            known: None,
+            what: format!("{at}: history {done:?} does not match the schema: {drift:?}"),
+        });
+    }
+    let expected = expected_counts(&done);
+    let tables: Vec<_> = expected.keys().copied().collect();
+    if drift.is_empty() {
+        let live = live_counts(&db, &tables);
+        if live != expected {
+            let more = live
+                .iter()
+                .any(|(t, n)| expected.get(t).is_some_and(|e| n > e));
+            // Step by step, a data statement commits before its checkpoint does; on
+            // MariaDB also inside "atomic" migrations.
+            failures.push(Failure {
+                known: more.then_some(
+                    "point 3: a data statement committed but its checkpoint was not recorded",
+                ),
+                what: format!("{at}: history {done:?} implies rows {expected:?}, found {live:?}"),
+            });
+        }
+    }
+    let invalid = invalid_index(&db);
+    if invalid {
+        failures.push(Failure {
+            known: Some("point 4: an INVALID index left by a killed CREATE INDEX CONCURRENTLY"),
+            what: format!("{at}: items_n_idx is INVALID"),
+        });
+    }
+
+    // No lock left (lock_timeout is 5 s) and the next run finishes.
+    let started = Instant::now();
+    let out = strata(dir.path(), &["migrate"]);
+    if out.stderr.contains("waiting for the migration lock") {
+        failures.push(Failure {
+            known: None,
+            what: format!("{at}: the next run waited for a lock: {}", out.stderr),
+        });
+    }
+    if out.code != 0 {
+        let after_known = failures.iter().any(|f| f.known.is_some());
+        let known = rerun_failure(kind, &out.stderr, after_known);
+        failures.push(Failure {
+            known,
+            what: format!(
+                "{at}: the next run failed ({}, {:?}): {}",
+                out.code,
+                started.elapsed(),
+                out.stderr
+            ),
+        });
+        return failures;
+    }
+    let done = recorded(&db);
+    let complete = MIGRATIONS
+        .iter()
+        .all(|(m, text)| done.get(*m).copied() == Some(operations(text)));
+    let drift = schema_drift(&db, dir.path(), &done);
+    let live = live_counts(&db, &clean.keys().copied().collect::<Vec<_>>());
+    if !complete || !drift.is_empty() || &live != clean || invalid_index(&db) {
+        let more = live
+            .iter()
+            .any(|(t, n)| clean.get(t).is_some_and(|e| n > e));
+        failures.push(Failure {
+            known: more.then_some("point 3: a data statement ran twice"),
+            what: format!(
+                "{at}: the final state differs from a clean run's: history {done:?}, drift {drift:?}, rows {live:?} instead of {clean:?}"
+            ),
+        });
+    }
+    failures
+}
+
+fn kill_points(kind: Kind) {
+    let Some((duration, clean)) = clean_run(kind) else {
+        return;
+    };
+    let points = env_number("STRATA_KILL_POINTS", 4);
+    let mut moments = Moments(env_number("STRATA_KILL_SEED", 8) ^ kind as u64);
+    let strict = std::env::var("STRATA_KILL_STRICT").is_ok_and(|v| v == "1");
+    let mut failures = Vec::new();
+    for _ in 0..points {
+        // Spread over the measured run, a little past its end.
+        let delay = duration.mul_f64(moments.next_fraction() * 1.1);
+        failures.extend(killed_at(kind, delay, &clean));
+    }
+    let (known, unknown): (Vec<_>, Vec<_>) = failures.iter().partition(|f| f.known.is_some());
+    for f in &known {
+        eprintln!("KNOWN ({}): {}", f.known.unwrap_or_default(), f.what);
+    }
+    eprintln!(
+        "{kind:?}: {points} kill points over a {duration:?} run: {} known, {} other failures",
+        known.len(),
+        unknown.len()
+    );
+    let failing: Vec<_> = if strict {
+        failures.iter().collect()
+    } else {
+        unknown
+    };
+    assert!(
+        failing.is_empty(),
+        "{kind:?}: {}",
+        failing
+            .iter()
+            .map(|f| f.what.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+for_each_backend!(
+    killed_at_random_moments_leaves_a_consistent_database,
+    kill_points
+);
