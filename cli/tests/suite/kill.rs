@@ -10,11 +10,11 @@
 //! STRATA_KILL_POINTS=30 cargo test -p strata --test suite kill
 //! ```
 //!
-//! with `STRATA_KILL_SEED=<n>` to move the moments (default 8). Failures of the two
-//! defect classes of issue 8 that another change fixes (MariaDB data statements
-//! re-run or not checkpointed, point 3; PostgreSQL's invalid index after a killed
-//! `CREATE INDEX CONCURRENTLY`, point 4) are reported as KNOWN and fail the test only
-//! with `STRATA_KILL_STRICT=1`; every other failure fails it.
+//! with `STRATA_KILL_SEED=<n>` to move the moments (default 8). Two states are
+//! expected right after a kill, and must be repaired by the next run: the schema one
+//! operation past the checkpoint (DDL commits by itself on MySQL, and a concurrent
+//! index build cannot share a transaction), and on PostgreSQL an INVALID index left by
+//! a killed `CREATE INDEX CONCURRENTLY`.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -89,12 +89,9 @@ const INDEX: &str = r#"dependencies = ["jobs.0003_archive"]
 atomic = false
 
 [[operations]]
-kind = "run_sql"
-reverse_sql = "DROP INDEX items_n_idx"
-[operations.sql]
-postgres = "CREATE INDEX CONCURRENTLY items_n_idx ON items (n, doubled)"
-mysql = "CREATE INDEX items_n_idx ON items (n, doubled)"
-sqlite = "CREATE INDEX items_n_idx ON items (n, doubled)"
+kind = "create_index"
+table = "items"
+index = { name = "items_n_idx", columns = ["n", "doubled"] }
 
 [[operations]]
 kind = "run_sql"
@@ -115,9 +112,8 @@ const MIGRATIONS: [(&str, &str); 4] = [
     ("0004_index", INDEX),
 ];
 
-/// The index `run_sql` builds: the neutral state does not know it, so the schema
-/// comparison leaves it out and it is checked on its own.
-const RAW_INDEX: &str = "items_n_idx";
+/// The index built concurrently on PostgreSQL.
+const INDEX_NAME: &str = "items_n_idx";
 
 fn files(db: &TestDb) -> tempfile::TempDir {
     let config = format!(
@@ -193,8 +189,9 @@ fn live_counts(db: &TestDb, tables: &[&'static str]) -> BTreeMap<&'static str, u
         .collect()
 }
 
-/// How the live schema differs from the one the history records, leaving out the
-/// index that only `run_sql` knows.
+/// How the live schema differs from the one the history records. An INVALID index
+/// (PostgreSQL, a killed concurrent build) is left out: it is not in use, and the next
+/// run drops and rebuilds it (checked afterwards).
 fn schema_drift(db: &TestDb, dir: &std::path::Path, done: &BTreeMap<String, usize>) -> Vec<String> {
     let project =
         strata_engine::project::Project::load(dir, &strata_engine::project::Overrides::default())
@@ -218,10 +215,10 @@ fn schema_drift(db: &TestDb, dir: &std::path::Path, done: &BTreeMap<String, usiz
         );
         driver.close().await.unwrap();
         differences
-            .into_iter()
-            .filter(|d| !d.contains(RAW_INDEX))
-            .collect()
     })
+    .into_iter()
+    .filter(|d| !(d.contains(INDEX_NAME) && invalid_index(db)))
+    .collect()
 }
 
 /// The history with one migration one operation further, when that is what the
@@ -244,23 +241,6 @@ fn one_operation_ahead(
 
 fn operations(text: &str) -> usize {
     text.matches("[[operations]]").count()
-}
-
-/// Which known defect class a failed rerun belongs to, if any.
-fn rerun_failure(kind: Kind, stderr: &str, after_known: bool) -> Option<&'static str> {
-    let index_exists = stderr.contains(RAW_INDEX)
-        && (stderr.contains("already exists") || stderr.contains("Duplicate key name"));
-    if index_exists && kind == Kind::Mariadb {
-        // DDL commits by itself there, so a `run_sql` index and its checkpoint can
-        // never commit together, and the resume cannot see what a `run_sql` did.
-        Some("MariaDB: a run_sql DDL committed before its checkpoint; the rerun repeats it (not fixed)")
-    } else if index_exists {
-        Some("point 4: the rerun trips over the index a killed run built")
-    } else if after_known {
-        Some("point 3: the rerun trips over the data of an unrecorded statement")
-    } else {
-        None
-    }
 }
 
 /// PostgreSQL: an index left INVALID by a killed `CREATE INDEX CONCURRENTLY`.
@@ -295,10 +275,8 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// One failed promise after a kill; `known` when it is a defect class of issue 8
-/// that is being fixed elsewhere.
+/// One failed promise after a kill.
 struct Failure {
-    known: Option<&'static str>,
     what: String,
 }
 
@@ -355,21 +333,13 @@ fn killed_at(kind: Kind, delay: Duration, clean: &BTreeMap<&'static str, u64>) -
     let mut done = recorded(&db);
     let mut drift = schema_drift(&db, dir.path(), &done);
     if let Some(ahead) = one_operation_ahead(&db, dir.path(), &done).filter(|_| !drift.is_empty()) {
-        // Killed between an operation and its checkpoint. MariaDB commits DDL by
-        // itself, so there this is expected (the next run finds it: checked below);
-        // elsewhere the operation and its checkpoint could commit together.
-        if kind != Kind::Mariadb {
-            failures.push(Failure {
-                known: Some("point 3: a step-by-step operation committed before its checkpoint"),
-                what: format!("{at}: the schema is one operation ahead of history {done:?}"),
-            });
-        }
+        // Killed between a DDL operation and its checkpoint: the next run finds the
+        // schema one operation further and resumes from there (checked below).
         done = ahead;
         drift = Vec::new();
     }
     if !drift.is_empty() {
         failures.push(Failure {
-            known: None,
             what: format!("{at}: history {done:?} does not match the schema: {drift:?}"),
         });
     }
@@ -378,25 +348,11 @@ fn killed_at(kind: Kind, delay: Duration, clean: &BTreeMap<&'static str, u64>) -
     if drift.is_empty() {
         let live = live_counts(&db, &tables);
         if live != expected {
-            let more = live
-                .iter()
-                .any(|(t, n)| expected.get(t).is_some_and(|e| n > e));
-            // Step by step, a data statement commits before its checkpoint does; on
-            // MariaDB also inside "atomic" migrations.
+            // A data statement commits with its checkpoint, or not at all.
             failures.push(Failure {
-                known: more.then_some(
-                    "point 3: a data statement committed but its checkpoint was not recorded",
-                ),
                 what: format!("{at}: history {done:?} implies rows {expected:?}, found {live:?}"),
             });
         }
-    }
-    let invalid = invalid_index(&db);
-    if invalid {
-        failures.push(Failure {
-            known: Some("point 4: an INVALID index left by a killed CREATE INDEX CONCURRENTLY"),
-            what: format!("{at}: items_n_idx is INVALID"),
-        });
     }
 
     // No lock left (lock_timeout is 5 s) and the next run finishes.
@@ -404,15 +360,11 @@ fn killed_at(kind: Kind, delay: Duration, clean: &BTreeMap<&'static str, u64>) -
     let out = strata(dir.path(), &["migrate"]);
     if out.stderr.contains("waiting for the migration lock") {
         failures.push(Failure {
-            known: None,
             what: format!("{at}: the next run waited for a lock: {}", out.stderr),
         });
     }
     if out.code != 0 {
-        let after_known = failures.iter().any(|f| f.known.is_some());
-        let known = rerun_failure(kind, &out.stderr, after_known);
         failures.push(Failure {
-            known,
             what: format!(
                 "{at}: the next run failed ({}, {:?}): {}",
                 out.code,
@@ -429,11 +381,7 @@ fn killed_at(kind: Kind, delay: Duration, clean: &BTreeMap<&'static str, u64>) -
     let drift = schema_drift(&db, dir.path(), &done);
     let live = live_counts(&db, &clean.keys().copied().collect::<Vec<_>>());
     if !complete || !drift.is_empty() || &live != clean || invalid_index(&db) {
-        let more = live
-            .iter()
-            .any(|(t, n)| clean.get(t).is_some_and(|e| n > e));
         failures.push(Failure {
-            known: more.then_some("point 3: a data statement ran twice"),
             what: format!(
                 "{at}: the final state differs from a clean run's: history {done:?}, drift {drift:?}, rows {live:?} instead of {clean:?}"
             ),
@@ -448,31 +396,20 @@ fn kill_points(kind: Kind) {
     };
     let points = env_number("STRATA_KILL_POINTS", 4);
     let mut moments = Moments(env_number("STRATA_KILL_SEED", 8) ^ kind as u64);
-    let strict = std::env::var("STRATA_KILL_STRICT").is_ok_and(|v| v == "1");
     let mut failures = Vec::new();
     for _ in 0..points {
         // Spread over the measured run, a little past its end.
         let delay = duration.mul_f64(moments.next_fraction() * 1.1);
         failures.extend(killed_at(kind, delay, &clean));
     }
-    let (known, unknown): (Vec<_>, Vec<_>) = failures.iter().partition(|f| f.known.is_some());
-    for f in &known {
-        eprintln!("KNOWN ({}): {}", f.known.unwrap_or_default(), f.what);
-    }
     eprintln!(
-        "{kind:?}: {points} kill points over a {duration:?} run: {} known, {} other failures",
-        known.len(),
-        unknown.len()
+        "{kind:?}: {points} kill points over a {duration:?} run: {} failures",
+        failures.len()
     );
-    let failing: Vec<_> = if strict {
-        failures.iter().collect()
-    } else {
-        unknown
-    };
     assert!(
-        failing.is_empty(),
+        failures.is_empty(),
         "{kind:?}: {}",
-        failing
+        failures
             .iter()
             .map(|f| f.what.as_str())
             .collect::<Vec<_>>()

@@ -117,6 +117,12 @@ impl Dialect for SqliteDialect {
         Box::new(sqlparser::dialect::SQLiteDialect {})
     }
 
+    /// A data statement of a step-by-step migration commits with its checkpoint, so a
+    /// crash never leaves its rows without it (a rerun would insert them again).
+    fn commits_with_checkpoint(&self, sql: &str) -> bool {
+        strata_engine::script::is_data_statement(&*self.sql_lexer(), sql)
+    }
+
     fn name(&self) -> &'static str {
         "sqlite"
     }
