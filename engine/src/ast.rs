@@ -63,6 +63,25 @@ impl DefaultValue {
     }
 }
 
+/// As the migration file writes it: `0`, `1.5`, `"draft"`, `true`, `{ expr = "now" }`.
+impl std::fmt::Display for DefaultValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Int(i) => write!(f, "{i}"),
+            Self::Float(x) => write!(f, "{x:?}"),
+            Self::Text(t) => write!(f, "{t:?}"),
+            Self::Expr { expr } => {
+                let name = match expr {
+                    DefaultExpr::Now => "now",
+                    DefaultExpr::Uuid => "uuid",
+                };
+                write!(f, "{{ expr = \"{name}\" }}")
+            }
+        }
+    }
+}
+
 /// Neutral default expressions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

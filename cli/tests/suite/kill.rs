@@ -200,7 +200,10 @@ fn schema_drift(db: &TestDb, dir: &std::path::Path, done: &BTreeMap<String, usiz
     let mut expected = SchemaState::new();
     for m in graph.ordered() {
         let n = done.get(&m.key.name).copied().unwrap_or(0);
-        m.replay(&mut expected, n).unwrap();
+        // A history no run could leave (a later migration ahead of an earlier one).
+        if let Err(e) = m.replay(&mut expected, n) {
+            return vec![e.to_string()];
+        }
     }
     block_on(async {
         let mut driver = db.connect().await;
@@ -331,13 +334,21 @@ fn killed_at(kind: Kind, delay: Duration, clean: &BTreeMap<&'static str, u64>) -
     let at = format!("{kind:?} killed after {delay:?}");
 
     let mut done = recorded(&db);
+    // What the kill left, for the run's summary (`--nocapture`): how far the history
+    // got, and the two states the next run must repair.
+    let mut left = format!("history {done:?}");
+    if invalid_index(&db) {
+        left.push_str(", an INVALID index");
+    }
     let mut drift = schema_drift(&db, dir.path(), &done);
     if let Some(ahead) = one_operation_ahead(&db, dir.path(), &done).filter(|_| !drift.is_empty()) {
         // Killed between a DDL operation and its checkpoint: the next run finds the
         // schema one operation further and resumes from there (checked below).
         done = ahead;
         drift = Vec::new();
+        left.push_str(", the schema one operation ahead");
     }
+    eprintln!("{at}: {left}");
     if !drift.is_empty() {
         failures.push(Failure {
             what: format!("{at}: history {done:?} does not match the schema: {drift:?}"),
@@ -421,3 +432,99 @@ for_each_backend!(
     killed_at_random_moments_leaves_a_consistent_database,
     kill_points
 );
+
+const SLOW_INDEX_BASE: &str = r#"[[operations]]
+kind = "create_table"
+name = "t"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }, { name = "n", type = "int" }]
+
+[[operations]]
+kind = "run_sql"
+sql = "INSERT INTO t (id, n) SELECT g, g % 100 FROM generate_series(1, 1000) AS g"
+reverse_sql = "DELETE FROM t"
+"#;
+
+const SLOW_INDEX: &str = r#"dependencies = ["jobs.0001_base"]
+atomic = false
+
+[[operations]]
+kind = "create_index"
+table = "t"
+index = { name = "t_n_idx", columns = ["n"] }
+"#;
+
+/// PostgreSQL, deterministically: killed *inside* `CREATE INDEX CONCURRENTLY`. An open
+/// transaction holds the build in its wait phase, where the index already exists,
+/// INVALID; strata is killed and its server session ends too. The next run drops the
+/// leftover and builds the index again.
+#[test]
+fn killed_inside_create_index_concurrently_postgres() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let config = format!(
+        "[project]\napps = [\"jobs\"]\n\n[database]\nurl = {:?}\nlock_timeout = \"5s\"\n",
+        db.url
+    );
+    let dir = project(&[
+        ("strata.toml", &config),
+        ("apps/jobs/migrations/0001_base.toml", SLOW_INDEX_BASE),
+        ("apps/jobs/migrations/0002_index.toml", SLOW_INDEX),
+    ]);
+    let out = strata(dir.path(), &["migrate", "jobs", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // A snapshot older than the build: CONCURRENTLY waits for it to end.
+    let mut blocker = runtime.block_on(db.connect());
+    runtime.block_on(async {
+        blocker
+            .execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            .await
+            .unwrap();
+        blocker.query("SELECT count(*) FROM t").await.unwrap();
+    });
+
+    let mut child = spawn_migrate(dir.path());
+    let building = "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND pid <> pg_backend_pid()";
+    let started = Instant::now();
+    while db.query(building).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the build never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    // The client is gone; its session, stuck waiting, ends as a crashed one would.
+    db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND pid <> pg_backend_pid()");
+    runtime.block_on(async {
+        blocker.execute("ROLLBACK").await.unwrap();
+        blocker.close().await.unwrap();
+    });
+    let state = |valid: bool| {
+        format!("SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 't_n_idx' AND i.indisvalid = {valid}")
+    };
+    assert!(
+        !db.query(&state(false)).is_empty(),
+        "the killed build left no INVALID index: nothing was tested"
+    );
+
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "the next run: {}", out.stderr);
+    assert!(
+        db.query(&state(false)).is_empty(),
+        "an INVALID index is left"
+    );
+    assert!(
+        !db.query(&state(true)).is_empty(),
+        "the index was not rebuilt"
+    );
+    let done = recorded(&db);
+    assert_eq!(done.get("0002_index"), Some(&1), "{done:?}");
+}

@@ -193,6 +193,16 @@ impl Project {
     }
 }
 
+/// A visible `*.toml` entry of a migrations folder (hidden ones are editors' and
+/// strata's own temporary files).
+fn looks_like_a_migration(path: &Path) -> bool {
+    let hidden = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'));
+    !hidden && path.extension().is_some_and(|e| e == "toml")
+}
+
 fn load_migrations(app: &str, dir: &Path) -> Result<Vec<Migration>, ProjectError> {
     if !dir.is_dir() {
         return Ok(Vec::new());
@@ -206,6 +216,15 @@ fn load_migrations(app: &str, dir: &Path) -> Result<Vec<Migration>, ProjectError
         let path = entry.map_err(io)?.path();
         if path.is_file() && is_migration_file(&path) {
             paths.push(path);
+        } else if looks_like_a_migration(&path) {
+            // A misnamed file would silently never run: refuse it instead.
+            return Err(FileError::Io {
+                path,
+                message: "not a migration file: a migration is a file named NNNN_name.toml \
+                          (rename it, or move it out of the migrations folder)"
+                    .into(),
+            }
+            .into());
         }
     }
     paths.sort();

@@ -637,7 +637,7 @@ fn check_column(table: &str, c: &ColumnDef) -> Result<(), StateError> {
     }
     if let Some(d) = &c.default {
         if !default_fits(d, c.ty) {
-            return invalid(format!("default {d:?} does not fit type {}", c.ty));
+            return invalid(format!("default {d} does not fit type {}", c.ty));
         }
     }
     Ok(())
