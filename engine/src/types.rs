@@ -100,6 +100,9 @@ pub enum Fit {
     Decimal { precision: u8, scale: u8 },
     /// Within a `real`'s range, ±[`REAL_MAX`] (fractions round to its precision).
     RealRange,
+    /// A whole number within ±`limit`, beyond which the float type cannot hold every
+    /// one (2^24 for `real`, 2^53 for `double`): an integer becoming a float.
+    Exact { limit: i64 },
     /// `0` or `1`: a number becoming a boolean.
     Bool,
     /// A date and time whose time of day is midnight: becoming a date.
@@ -122,6 +125,9 @@ impl Fit {
                 precision - scale
             ),
             Self::RealRange => format!("beyond ±{REAL_MAX:e}"),
+            Self::Exact { limit } => {
+                format!("beyond ±{limit}, where the new type cannot hold every whole number")
+            }
             Self::Bool => "neither 0 nor 1".into(),
             Self::Midnight => "with a time of day other than midnight".into(),
             Self::Nothing => "not null (the change drops part of every value)".into(),
@@ -189,7 +195,22 @@ impl ColumnType {
                 };
                 narrower.then_some(Fit::Decimal { precision, scale })
             }
-            T::Real => (self == T::Double).then_some(Fit::RealRange),
+            T::Real if self == T::Double => Some(Fit::RealRange),
+            // Whole numbers beyond the float's mantissa would round; fractions of a
+            // decimal round to its precision, which is what a float means.
+            T::Real | T::Double => {
+                let (limit, digits) = if to == T::Real {
+                    (1 << 24, 7)
+                } else {
+                    (1 << 53, 15)
+                };
+                let wider = match self {
+                    T::SmallInt | T::Int | T::BigInt => self.integer_digits() > digits,
+                    T::Decimal { precision, scale } => precision - scale > digits,
+                    _ => false,
+                };
+                wider.then_some(Fit::Exact { limit })
+            }
             T::Bool => self.is_numeric().then_some(Fit::Bool),
             T::Date => matches!(self, T::DateTime | T::TimestampTz).then_some(Fit::Midnight),
             T::Time => matches!(self, T::DateTime | T::TimestampTz).then_some(Fit::Nothing),
@@ -558,6 +579,16 @@ mod tests {
             ),
             ("double", "real", Some(Fit::RealRange)),
             ("real", "double", None),
+            ("smallint", "real", None),
+            ("int", "real", Some(Fit::Exact { limit: 1 << 24 })),
+            ("int", "double", None),
+            ("bigint", "double", Some(Fit::Exact { limit: 1 << 53 })),
+            (
+                "decimal(30,0)",
+                "double",
+                Some(Fit::Exact { limit: 1 << 53 }),
+            ),
+            ("decimal(12,2)", "double", None),
             ("int", "bool", Some(Fit::Bool)),
             ("bool", "int", None),
             ("datetime", "date", Some(Fit::Midnight)),

@@ -30,7 +30,19 @@ pub(crate) async fn run(
     // The migrations the targets reach replay from an empty schema before anything
     // connects: a broken file is bad input, found with the database untouched (not even
     // a SQLite file made).
-    ctx.graph.target_state(&targets)?;
+    let reached = ctx.graph.target_state(&targets)?;
+    let history_table = &ctx.project.settings.database.history_table;
+    if reached.tables.contains_key(history_table) {
+        return Err(ctx
+            .project
+            .setting_error(
+                "database.history_table",
+                format!(
+                    "`{history_table}` is also a table the migrations create; choose another name for strata's history table"
+                ),
+            )
+            .into());
+    }
     // --plan and --check only read: a wrong SQLite path is reported, not created.
     let mut driver = if args.plan || args.check {
         database::connect_existing(ctx).await?

@@ -58,6 +58,14 @@ const FORMS: &[Via] = &[
     Via::Url("postgres://{pg}/app?sslpassword={pw}"),
     Via::Url("postgres://{pg}/app?password={pw}&sslmode=bogus"),
     Via::Url("//app:{pw}@{pg}/app"),
+    // No scheme at all: a missing `:`, a space before it, the password after the host.
+    Via::Url("postgres//app:{pw}@{pg}/app"),
+    Via::Url("postgres ://app:{pw}@{pg}/app"),
+    Via::Url("mysql//root:{pw}@{my}/app"),
+    Via::Url("sqlite//app:{pw}@x"),
+    Via::Url("app@127.0.0.1:{pw}"),
+    Via::Flag("postgres//app:{pw}@{pg}/app"),
+    Via::Env("mysql//root:{pw}@{my}/app"),
     Via::Url("app:{pw}@{pg}/app"),
     // libpq keyword strings and an ODBC string.
     Via::Url("host=127.0.0.1 password={pw} dbname=app"),

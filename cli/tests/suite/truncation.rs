@@ -17,6 +17,25 @@ struct Narrowing {
 }
 
 const NARROWINGS: &[Narrowing] = &[
+    // Whole numbers beyond a float's mantissa would round (2^53 + 1 becomes 2^53).
+    Narrowing {
+        from: "bigint",
+        to: "double",
+        fits: "9007199254740992",
+        misfit: "9007199254740993",
+    },
+    Narrowing {
+        from: "int",
+        to: "real",
+        fits: "16777216",
+        misfit: "16777217",
+    },
+    Narrowing {
+        from: "decimal(30,0)",
+        to: "double",
+        fits: "-9007199254740992",
+        misfit: "123456789012345678901234567890",
+    },
     Narrowing {
         from: "varchar(100)",
         to: "varchar(2)",

@@ -537,6 +537,7 @@ pub trait Dialect: Send + Sync {
                 power_of_ten(precision - scale)
             ),
             Fit::RealRange => format!("abs({value}) > {REAL_MAX:e}"),
+            Fit::Exact { limit } => format!("{value} > {limit} OR {value} < -{limit}"),
             Fit::Bool => format!("{value} NOT IN (0, 1)"),
             Fit::Midnight => format!("CAST({value} AS time) <> TIME '00:00:00'"),
             Fit::Nothing => "1 = 1".into(),

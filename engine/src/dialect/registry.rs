@@ -77,9 +77,19 @@ impl Registry {
     /// The backend for a database URL, by its scheme.
     pub fn for_url(&self, url: &str) -> Result<(&Arc<dyn Backend>, String), RegistryError> {
         let scheme = scheme_of(url).ok_or_else(|| RegistryError::NoScheme {
-            url: super::url::redact(url),
+            url: unreadable(url),
         })?;
         Ok((self.backend(&scheme)?, scheme))
+    }
+}
+
+/// A string that is not a URL at all, as an error may show it: up to its first `:`
+/// or `@`, after which a password could start wherever the user meant it to (fails
+/// closed: `postgres//u:PW@h`, `u@h:PW`).
+fn unreadable(url: &str) -> String {
+    match url.find([':', '@']) {
+        Some(at) => format!("{}***", &url[..=at]),
+        None => url.to_string(),
     }
 }
 

@@ -34,6 +34,7 @@ pub(super) fn misfit_sql(value: &str, from: ColumnType, fit: Fit) -> String {
             power_of_ten(precision - scale)
         ),
         Fit::RealRange => format!("ABS({value}) > {REAL_MAX:e}"),
+        Fit::Exact { limit } => format!("{value} > {limit} OR {value} < -{limit}"),
         Fit::Bool => format!("{value} NOT IN (0, 1)"),
         // TIME() keeps the fractional seconds that CAST(… AS TIME) would drop.
         Fit::Midnight => format!("TIME({value}) <> TIME '00:00:00'"),

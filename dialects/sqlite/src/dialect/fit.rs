@@ -37,6 +37,9 @@ pub(super) fn misfit_sql(value: &str, from: ColumnType, fit: Fit) -> String {
             power_of_ten(precision - scale)
         ),
         Fit::RealRange => format!("typeof({value}) = 'real' AND abs({value}) > {REAL_MAX:e}"),
+        Fit::Exact { limit } => {
+            format!("{stored_number} AND ({value} > {limit} OR {value} < -{limit})")
+        }
         Fit::Bool => format!("{stored_number} AND {value} NOT IN (0, 1)"),
         Fit::Midnight => {
             format!("typeof({value}) = 'text' AND strftime('%H:%M:%f', {value}) <> '00:00:00.000'")
