@@ -380,6 +380,22 @@ pub struct RunSql {
     pub sql: SqlText,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverse_sql: Option<SqlText>,
+    /// `false`: the SQL is one compound statement whose body holds `;` (a MySQL
+    /// `CREATE TRIGGER … BEGIN … END`, a PostgreSQL `BEGIN ATOMIC` body), sent as it is
+    /// instead of split at each top-level `;`.
+    #[serde(default = "split_by_default", skip_serializing_if = "is_true")]
+    #[schemars(extend("default" = true))]
+    pub split: bool,
+}
+
+fn split_by_default() -> bool {
+    true
+}
+
+// serde's `skip_serializing_if` passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 // Adding a variant touches more than this file: README.md's "Adding an operation

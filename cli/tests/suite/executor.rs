@@ -324,3 +324,59 @@ columns = [{ name = "id", type = "int" }]
 }
 
 for_each_backend!(a_read_only_user_changes_nothing, read_only_user);
+
+/// A compound statement whose body holds `;` (a trigger, a `BEGIN ATOMIC` procedure)
+/// runs whole with `split = false`, forward and back.
+const COMPOUND: &str = r#"[[operations]]
+kind = "create_table"
+name = "t"
+primary_key = ["n"]
+columns = [{ name = "n", type = "int" }]
+
+[[operations]]
+kind = "create_table"
+name = "audit"
+primary_key = ["n"]
+columns = [{ name = "n", type = "int" }]
+
+[[operations]]
+kind = "run_sql"
+split = false
+[operations.sql]
+sqlite = "CREATE TRIGGER t_audit AFTER INSERT ON t BEGIN INSERT INTO audit (n) VALUES (NEW.n); INSERT INTO audit (n) VALUES (NEW.n + 1); END;"
+mysql = "CREATE TRIGGER t_audit AFTER INSERT ON t FOR EACH ROW BEGIN INSERT INTO audit (n) VALUES (NEW.n); INSERT INTO audit (n) VALUES (NEW.n + 1); END"
+postgres = "CREATE PROCEDURE t_audit(x int) LANGUAGE SQL BEGIN ATOMIC INSERT INTO audit (n) VALUES (x); INSERT INTO audit (n) VALUES (x + 1); END"
+[operations.reverse_sql]
+sqlite = "DROP TRIGGER t_audit"
+mysql = "DROP TRIGGER t_audit"
+postgres = "DROP PROCEDURE t_audit"
+
+[[operations]]
+kind = "run_sql"
+reverse_sql = "DELETE FROM t"
+[operations.sql]
+postgres = "INSERT INTO t (n) VALUES (10); CALL t_audit(10)"
+default = "INSERT INTO t (n) VALUES (10)"
+"#;
+
+fn compound_statement(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/jobs/migrations/0001_compound.toml", COMPOUND),
+    ]);
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit"),
+        2,
+        "both inner statements ran"
+    );
+    let out = strata(dir.path(), &["migrate", "jobs", "zero"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(db.table_names().is_empty() || db.table_names() == ["strata_migrations"]);
+}
+
+for_each_backend!(a_compound_run_sql_runs_whole, compound_statement);

@@ -32,6 +32,9 @@ pub struct Statement {
     /// When set, the statement is a guard: the run fails with this message if the
     /// query returns any row (e.g. SQLite's `PRAGMA foreign_key_check`).
     pub fails_with_rows: Option<String>,
+    /// A `run_sql` the user marked `split = false`: one compound statement whose body
+    /// holds `;`, sent with [`Driver::execute_compound`](driver::Driver::execute_compound).
+    pub compound: bool,
 }
 
 impl Statement {
@@ -39,6 +42,7 @@ impl Statement {
         Self {
             sql: sql.into(),
             fails_with_rows: None,
+            compound: false,
         }
     }
 
@@ -46,6 +50,7 @@ impl Statement {
         Self {
             sql: sql.into(),
             fails_with_rows: Some(message.into()),
+            compound: false,
         }
     }
 }
@@ -628,6 +633,10 @@ pub trait Dialect: Send + Sync {
         match o.sql.for_keys(&keys) {
             // One statement each, so the executor records progress per statement and
             // no driver is ever handed several at once.
+            Some(sql) if !o.split => Ok(vec![Statement {
+                compound: true,
+                ..Statement::new(sql.trim().trim_end_matches(';'))
+            }]),
             Some(sql) => crate::script::split_statements(&*self.sql_lexer(), sql)
                 .map(|statements| statements.into_iter().map(Statement::new).collect())
                 .map_err(|e| self.unsupported("run_sql", "-", &e.to_string())),

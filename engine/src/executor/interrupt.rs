@@ -107,6 +107,13 @@ impl Driver for Interruptible {
         result
     }
 
+    async fn execute_compound(&mut self, sql: &str) -> Result<(), DriverError> {
+        self.gate(sql)?;
+        let result = self.inner.execute_compound(sql).await;
+        self.settle(&result);
+        result
+    }
+
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
         self.gate(sql)?;
         let result = self.inner.query(sql).await;

@@ -107,6 +107,7 @@ impl Operation {
                 Some(reverse) => Operation::RunSql(RunSql {
                     sql: reverse.clone(),
                     reverse_sql: Some(o.sql.clone()),
+                    split: o.split,
                 }),
                 None => {
                     return Err(InverseError::Irreversible {

@@ -668,6 +668,7 @@ fn check_expr(rng: &mut Rng, t: &TableDef) -> String {
 fn run_sql(rng: &mut Rng) -> RunSql {
     if rng.chance(50) {
         RunSql {
+            split: true,
             sql: SqlText::All("SELECT 1".into()),
             reverse_sql: Some(SqlText::All("SELECT 2".into())),
         }
@@ -679,6 +680,7 @@ fn run_sql(rng: &mut Rng) -> RunSql {
             ]))
         };
         RunSql {
+            split: true,
             sql: map("do"),
             reverse_sql: Some(map("undo")),
         }
@@ -1038,6 +1040,7 @@ fn a_table_referencing_only_itself_can_be_dropped_and_restored() {
 #[test]
 fn run_sql_without_reverse_sql_is_irreversible() {
     let op = Operation::RunSql(RunSql {
+        split: true,
         sql: SqlText::All("UPDATE book SET title = upper(title)".into()),
         reverse_sql: None,
     });
@@ -1055,12 +1058,14 @@ fn run_sql_with_reverse_sql_swaps_the_two() {
         "DELETE FROM t".to_string(),
     )]));
     let op = Operation::RunSql(RunSql {
+        split: true,
         sql: forward.clone(),
         reverse_sql: Some(backward.clone()),
     });
     assert_eq!(
         op.inverse(&SchemaState::new()).unwrap(),
         Operation::RunSql(RunSql {
+            split: true,
             sql: backward,
             reverse_sql: Some(forward),
         })

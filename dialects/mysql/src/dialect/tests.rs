@@ -472,6 +472,7 @@ fn mariadb_runs_sql_written_for_mysql() {
     per_dialect.insert("mysql".to_string(), "SELECT 1;".to_string());
     per_dialect.insert("postgres".to_string(), "SELECT 2".to_string());
     let op = Operation::RunSql(RunSql {
+        split: true,
         sql: SqlText::PerDialect(per_dialect),
         reverse_sql: None,
     });
@@ -484,6 +485,7 @@ fn mariadb_runs_sql_written_for_mysql() {
     let mut only_pg = std::collections::BTreeMap::new();
     only_pg.insert("postgres".to_string(), "SELECT 2".to_string());
     let op = Operation::RunSql(RunSql {
+        split: true,
         sql: SqlText::PerDialect(only_pg),
         reverse_sql: None,
     });

@@ -140,6 +140,17 @@ impl Driver for MysqlDriver {
         warnings::check(&mut self.conn, sql).await
     }
 
+    /// The user's compound statement (`CREATE TRIGGER … BEGIN …; … END`), which the
+    /// server parses as one: no tokenizer check, which would count its inner `;`.
+    async fn execute_compound(&mut self, sql: &str) -> Result<(), DriverError> {
+        tracing::debug!(sql, "execute compound");
+        self.conn
+            .query_drop(sql)
+            .await
+            .map_err(|e| statement_error(sql, e))?;
+        warnings::check(&mut self.conn, sql).await
+    }
+
     /// The first result set of `sql`, every value as text.
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
         tracing::debug!(sql, "query");

@@ -116,6 +116,7 @@ async fn a_failing_statement_rolls_back_the_whole_script() {
         let operations = [
             Operation::CreateTable(table),
             Operation::RunSql(RunSql {
+                split: true,
                 sql: SqlText::All("SELECT no_such_column FROM \"order\"".into()),
                 reverse_sql: None,
             }),
