@@ -53,7 +53,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let code = e.exit_code();
-            eprintln!("{:?}", e.report());
+            let _ = writeln!(std::io::stderr(), "{:?}", e.report());
             ExitCode::from(code)
         }
     }
@@ -120,9 +120,9 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         rendered.to_string()
     };
     if e.use_stderr() {
-        eprint!("{text}");
+        let _ = write!(std::io::stderr(), "{text}");
     } else {
-        print!("{text}");
+        let _ = write!(std::io::stdout(), "{text}");
     }
     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::BAD_INPUT))
 }

@@ -7,6 +7,7 @@
 //! only another thread can interrupt. A second signal exits at once; so does a first
 //! one before the connection is made (nothing has been done yet).
 
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 
@@ -128,7 +129,8 @@ async fn listen(watch: &Watch, ready: mpsc::Sender<std::io::Result<()>>) {
             Connection::Open(canceller) if first => canceller,
             _ => exit_at_once(received, first),
         };
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "strata: {} received: cancelling the running statement and stopping; \
              press Ctrl-C again to exit at once",
             received.name()
@@ -140,19 +142,24 @@ async fn listen(watch: &Watch, ready: mpsc::Sender<std::io::Result<()>>) {
             Some(c) => Some(c.cancel().await),
             None => None,
         } {
-            eprintln!("strata: could not cancel the running statement: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "strata: could not cancel the running statement: {e}"
+            );
         }
     }
 }
 
 fn exit_at_once(received: Signal, first: bool) -> ! {
     if first {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "strata: interrupted by {} before connecting to the database: nothing was done",
             received.name()
         );
     } else {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "strata: interrupted again by {}: exiting at once. The server rolls back an \
              open transaction and releases the lock; a non-atomic migration keeps its \
              last checkpoint: run `strata migrate` to resume",

@@ -192,7 +192,10 @@ fn lock_project(project: &Project) -> Result<std::fs::File, CliError> {
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!("Waiting for another makemigrations of this project to finish...");
+            let _ = writeln!(
+                std::io::stderr(),
+                "Waiting for another makemigrations of this project to finish..."
+            );
             file.lock().map_err(cannot)?;
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(cannot(e)),

@@ -160,3 +160,25 @@ fn irreversible_rollback_stops_before_anything_runs() {
     assert!(out.stderr.contains("irreversible"), "{}", out.stderr);
     assert_eq!(history(&db), before);
 }
+
+/// `strata … 2>&1 | true`: a closed stderr never turns an error into a panic (101).
+#[test]
+fn closed_stderr_keeps_the_exit_code() {
+    let dir = crate::common::tracker_copy("sqlite://db.sqlite3");
+    for args in [&["migrate", "tracker", "nope"][..], &["--help"][..]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close both pipes before the process writes.
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        let code = child.wait().unwrap().code();
+        let expected = if args[0] == "--help" { 0 } else { 2 };
+        assert_eq!(code, Some(expected), "strata {args:?}");
+    }
+}

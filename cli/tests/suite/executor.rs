@@ -116,7 +116,25 @@ fn run_sql_resumes_at_the_failed_statement(kind: Kind) {
     let shown = strata(dir.path(), &["showmigrations"]);
     assert_eq!(shown.code, 0, "{}", shown.stderr);
 
+    // Rolling back cannot undo part of a run_sql: refused, nothing changed.
+    let out = strata(dir.path(), &["migrate", "jobs", "0001"]);
+    assert_eq!(out.code, 6, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("stopped inside operation 1"),
+        "{}",
+        out.stderr
+    );
+    assert!(db.table_names().contains(&"side".to_string()));
+    assert_eq!(history(&db)[1][1].as_deref(), Some("partial:1"));
+    // A checkpoint past the run_sql's statements is damage, not "all done".
+    db.execute("UPDATE strata_migrations SET state = 'partial:3' WHERE name = '0002_three'");
     db.execute("DELETE FROM jobs_job");
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("the row is damaged"), "{}", out.stderr);
+    assert_eq!(history(&db)[1][1].as_deref(), Some("partial:3"));
+    db.execute("UPDATE strata_migrations SET state = 'partial:1' WHERE name = '0002_three'");
+
     let out = strata(dir.path(), &["migrate"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(count(&db, "SELECT count(*) FROM jobs_job"), 1);

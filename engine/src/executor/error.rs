@@ -77,6 +77,27 @@ pub enum ExecError {
         done: usize,
         total: usize,
     },
+    /// Rolling back a migration stopped inside a `run_sql`: its reverse undoes the
+    /// whole operation, not the statements that ran.
+    #[error(
+        "{key} stopped inside operation {operation} (a run_sql, {statements} of its statements applied), which rolling back cannot undo: resume it with `strata migrate` and roll back after, or repair the database by hand and delete its history row (docs/history.md)"
+    )]
+    InsideRunSql {
+        key: MigrationKey,
+        operation: usize,
+        statements: usize,
+    },
+    /// A statement checkpoint at or past the end of its operation: the history row
+    /// was written by hand or damaged.
+    #[error(
+        "{key}: its history row says {statements} statements of operation {operation} are applied, but that operation has {total} here; the row is damaged (docs/history.md)"
+    )]
+    CheckpointPastOperation {
+        key: MigrationKey,
+        operation: usize,
+        statements: usize,
+        total: usize,
+    },
     #[error("{key}: the live schema does not match its checkpoint ({done} operations done), so it cannot be resumed safely:\n  {}", .differences.join("\n  "))]
     Drift {
         key: MigrationKey,
@@ -128,11 +149,14 @@ impl ExecError {
                 AfterFailure::Partial { .. } => Category::Partial,
                 AfterFailure::RolledBack | AfterFailure::Unchanged => Category::Database,
             },
-            ExecError::PartialPending { .. } | ExecError::Drift { .. } => Category::Partial,
+            ExecError::PartialPending { .. }
+            | ExecError::Drift { .. }
+            | ExecError::InsideRunSql { .. } => Category::Partial,
             ExecError::Edited { .. }
             | ExecError::MissingFile { .. }
             | ExecError::Script { .. }
             | ExecError::StateAt(_)
+            | ExecError::CheckpointPastOperation { .. }
             | ExecError::FakeInitialPartly { .. } => Category::BadInput,
         }
     }

@@ -77,7 +77,8 @@ pub fn plan(
             s.done_statements = row.statements_done;
             continue;
         }
-        // Not resumed: is it being rolled back?
+        // Not resumed: is it being rolled back? Not from inside a `run_sql`: its
+        // reverse undoes the whole operation, not the statements that ran.
         let mut with_partial = applied.clone();
         with_partial.insert(row.key.clone());
         let back = graph.plan(targets, &with_partial);
@@ -85,6 +86,13 @@ pub fn plan(
             .iter()
             .any(|(step, key)| *step == Step::Unapply && *key == row.key)
         {
+            if row.statements_done > 0 {
+                return Err(ExecError::InsideRunSql {
+                    key: row.key.clone(),
+                    operation: row.operations_done + 1,
+                    statements: row.statements_done,
+                });
+            }
             return Ok(back
                 .into_iter()
                 .map(|(step, key)| {

@@ -40,7 +40,7 @@ impl CorruptRow {
     /// The migration the row is about, when its `app` and `name` are readable.
     pub fn key(&self) -> Option<MigrationKey> {
         match (&self.app, &self.name) {
-            (Some(app), Some(name)) if !app.trim().is_empty() && !name.trim().is_empty() => {
+            (Some(app), Some(name)) if plain(app) && plain(name) => {
                 Some(MigrationKey::new(app.clone(), name.clone()))
             }
             _ => None,
@@ -83,16 +83,31 @@ fn show(value: Option<&str>) -> String {
     value.map_or_else(|| "NULL".to_string(), |v| format!("'{}'", v.escape_debug()))
 }
 
-/// A required text column: present and not blank.
+/// Text a terminal shows as it is: not blank, and no control or bidirectional
+/// formatting characters (an escape sequence or a right-to-left override in a row
+/// would reach the terminal raw).
+fn plain(text: &str) -> bool {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    !text.trim().is_empty() && !text.chars().any(hidden)
+}
+
+/// A required text column: present, not blank, and plain.
 pub(super) fn text(
     value: Option<String>,
     column: &'static str,
     bad: &mut Vec<BadColumn>,
 ) -> Option<String> {
     match value {
-        Some(v) if !v.trim().is_empty() => Some(v),
+        Some(v) if plain(&v) => Some(v),
         other => {
-            bad.push(BadColumn::new(column, other.as_deref(), "a name"));
+            bad.push(BadColumn::new(
+                column,
+                other.as_deref(),
+                "a name without control characters",
+            ));
             None
         }
     }
