@@ -129,9 +129,11 @@ fn run_sql_resumes_at_the_failed_statement(kind: Kind) {
     // A checkpoint past the run_sql's statements is damage, not "all done".
     db.execute("UPDATE strata_migrations SET state = 'partial:3' WHERE name = '0002_three'");
     db.execute("DELETE FROM jobs_job");
-    let out = strata(dir.path(), &["migrate"]);
-    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("the row is damaged"), "{}", out.stderr);
+    for args in [&["migrate", "--plan"][..], &["migrate"]] {
+        let out = strata(dir.path(), args);
+        assert_eq!(out.code, 2, "{args:?}: {}\n{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains("the row is damaged"), "{}", out.stderr);
+    }
     assert_eq!(history(&db)[1][1].as_deref(), Some("partial:3"));
     db.execute("UPDATE strata_migrations SET state = 'partial:1' WHERE name = '0002_three'");
 

@@ -335,7 +335,7 @@ fn check_forward(
             (Some(state), None) => state,
             _ => simulated.schema(graph, &m.key)?,
         };
-        let (_, after) = script::render_from(
+        let (script, after) = script::render_from(
             dialect,
             version,
             before,
@@ -348,8 +348,33 @@ fn check_forward(
             path: m.path.clone(),
             source,
         })?;
+        statement_checkpoint_fits(m, &script, step.done, step.done_statements)?;
         simulated.mark_applied(&m.key);
         forward = Some(after);
+    }
+    Ok(())
+}
+
+/// A statement checkpoint falls inside the operation it names: one at or past its last
+/// statement (a row written by hand) would record the migration applied without
+/// running the rest of it.
+pub(super) fn statement_checkpoint_fits(
+    m: &Migration,
+    script: &Script,
+    operations: usize,
+    statements: usize,
+) -> Result<(), ExecError> {
+    let total = script
+        .operations
+        .get(operations)
+        .map_or(0, |op| op.statements.len());
+    if statements > 0 && statements >= total {
+        return Err(ExecError::CheckpointPastOperation {
+            key: m.key.clone(),
+            operation: operations + 1,
+            statements,
+            total,
+        });
     }
     Ok(())
 }

@@ -117,21 +117,8 @@ impl Run<'_> {
             .map_err(|source| script_error(m, source))?;
             (Some(script), after)
         };
-        // A statement checkpoint must fall inside the operation it names: one past
-        // its last statement would record the migration applied without running it.
         if let Some(script) = &script {
-            let statements = script
-                .operations
-                .get(done.operations)
-                .map_or(0, |op| op.statements.len());
-            if done.statements > 0 && done.statements >= statements {
-                return Err(ExecError::CheckpointPastOperation {
-                    key: m.key.clone(),
-                    operation: done.operations + 1,
-                    statements: done.statements,
-                    total: statements,
-                });
-            }
+            super::plan::statement_checkpoint_fits(m, script, done.operations, done.statements)?;
         }
         let fake = self.options.fake
             || (self.options.fake_initial && fake::initial_exists(driver, m, &after).await?);
