@@ -7,10 +7,10 @@
 //! would make the losers exit 5 instead, which says nothing about exactly-once.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::db::{Kind, TestDb};
+use crate::common::spawn_migrate;
 use crate::common::{copy_dir, strata};
 use crate::for_each_backend;
 
@@ -64,20 +64,7 @@ fn sixteen_at_once(kind: Kind) {
     std::fs::write(dir.path().join("strata.toml"), config).unwrap();
     let total = 7 + 4;
 
-    let children: Vec<_> = (0..PROCESSES)
-        .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_strata"))
-                .arg("migrate")
-                .current_dir(dir.path())
-                .env_remove("DATABASE_URL")
-                .env_remove("STRATA_DATABASE_URL")
-                .env_remove("STRATA_ENV")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children: Vec<_> = (0..PROCESSES).map(|_| spawn_migrate(dir.path())).collect();
     let mut applied_lines = 0;
     for child in children {
         let out = child.wait_with_output().unwrap();

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -289,15 +289,8 @@ struct Output {
 }
 
 fn run_strata(dir: &Path, args: &[String], env: &[(String, String)]) -> Result<Output, String> {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_strata"));
+    let mut command = crate::common::command(dir, args);
     command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("STRATA_DATABASE_URL")
-        .env_remove("STRATA_ENV")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

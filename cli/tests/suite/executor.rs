@@ -4,10 +4,10 @@
 //! makes the rerun insert its rows again), PostgreSQL's invalid index rebuilt on
 //! resume, and a user who may only read failing with nothing changed.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::db::{block_on, Kind, TestDb};
+use crate::common::spawn_migrate;
 use crate::common::{project, strata};
 use crate::for_each_backend;
 
@@ -195,14 +195,7 @@ columns = [{{ name = "id", type = "int" }}]
         ("apps/jobs/migrations/0002_fill.toml", &fill),
     ]);
     assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .arg("migrate")
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_migrate(dir.path());
     let started = Instant::now();
     while db
         .query("SELECT 1 FROM information_schema.processlist WHERE info LIKE 'INSERT INTO big%'")

@@ -2,10 +2,10 @@
 //! three operations fails. PostgreSQL and SQLite keep nothing of the migration;
 //! MariaDB keeps a checkpoint that matches the live schema; the next run completes.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::db::{Kind, TestDb};
+use crate::common::spawn_migrate;
 use crate::common::{project, strata};
 use crate::for_each_backend;
 
@@ -93,13 +93,7 @@ fn killed_mid_migration(kind: Kind) {
     assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
     db.execute("UPDATE control SET secs = 60");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .arg("migrate")
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_migrate(dir.path());
     wait_until_sleeping(&db);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();

@@ -17,14 +17,14 @@
 //! a killed `CREATE INDEX CONCURRENTLY`.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use strata_engine::drift;
 use strata_engine::state::SchemaState;
 
 use crate::common::db::{block_on, Kind, TestDb};
-use crate::common::{project, strata};
+use crate::common::{project, spawn_migrate, strata};
+use crate::faults::config;
 use crate::for_each_backend;
 
 const BASE: &str = r#"[[operations]]
@@ -116,10 +116,7 @@ const MIGRATIONS: [(&str, &str); 4] = [
 const INDEX_NAME: &str = "items_n_idx";
 
 fn files(db: &TestDb) -> tempfile::TempDir {
-    let config = format!(
-        "[project]\napps = [\"jobs\"]\n\n[database]\nurl = {:?}\nlock_timeout = \"5s\"\n",
-        db.url
-    );
+    let config = config(db);
     let paths: Vec<(String, &str)> = MIGRATIONS
         .iter()
         .map(|(name, text)| (format!("apps/jobs/migrations/{name}.toml"), *text))
@@ -281,19 +278,6 @@ fn env_number(name: &str, default: u64) -> u64 {
 /// One failed promise after a kill.
 struct Failure {
     what: String,
-}
-
-fn spawn_migrate(dir: &std::path::Path) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .arg("migrate")
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("STRATA_DATABASE_URL")
-        .env_remove("STRATA_ENV")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
 }
 
 /// The run's duration and final row counts on a fresh database.
@@ -463,10 +447,7 @@ fn killed_inside_create_index_concurrently_postgres() {
     let Some(db) = TestDb::create(Kind::Postgres) else {
         return;
     };
-    let config = format!(
-        "[project]\napps = [\"jobs\"]\n\n[database]\nurl = {:?}\nlock_timeout = \"5s\"\n",
-        db.url
-    );
+    let config = config(&db);
     let dir = project(&[
         ("strata.toml", &config),
         ("apps/jobs/migrations/0001_base.toml", SLOW_INDEX_BASE),

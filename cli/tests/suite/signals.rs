@@ -3,29 +3,13 @@
 //! released), the exit code says which signal, and the next run finishes.
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use crate::common::db::{block_on, Kind, TestDb};
-use crate::common::{project, strata};
+use crate::common::{project, spawn_migrate, strata};
 use crate::faults::{config, history, row, wait_until_sleeping, CONTROL, SLOW};
 use crate::for_each_backend;
-
-/// `strata migrate` in `dir`, its output piped, without inherited settings.
-fn spawn_migrate(dir: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .arg("migrate")
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("STRATA_DATABASE_URL")
-        .env_remove("STRATA_ENV")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
 
 fn send(child: &Child, signal: &str) {
     let status = Command::new("kill")

@@ -12,17 +12,34 @@ pub(crate) struct Output {
     pub stderr: String,
 }
 
-/// Runs `strata` with `args` in `dir`, without any inherited database settings.
-pub(crate) fn strata(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+/// `strata` with `args` in `dir`, without any inherited database settings or log
+/// filter, and without colour.
+pub(crate) fn command<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strata"));
+    command
         .args(args)
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("STRATA_DATABASE_URL")
         .env_remove("STRATA_ENV")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run strata");
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// `strata migrate` in `dir`, started and not waited for (to be signalled or
+/// killed), its output piped.
+pub(crate) fn spawn_migrate(dir: &Path) -> std::process::Child {
+    command(dir, &["migrate"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start strata")
+}
+
+/// Runs `strata` with `args` in `dir`, without any inherited database settings.
+pub(crate) fn strata(dir: &Path, args: &[&str]) -> Output {
+    let out = command(dir, args).output().expect("run strata");
     Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
