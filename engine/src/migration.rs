@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ast::Operation;
+use crate::models::source::Source;
 use crate::state::{SchemaState, StateError};
 
 /// `app.name`, e.g. `tracker.0001_initial`: how migrations refer to each other.
@@ -151,14 +152,7 @@ impl FileError {
     /// A TOML parse error placed at its line and column in `text`.
     pub fn from_toml(path: &Path, text: &str, error: &toml::de::Error) -> Self {
         let offset = error.span().map_or(0, |s| s.start);
-        let (line, column) = line_column(text, offset);
-        FileError::Syntax {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: error.message().trim().to_string(),
-            source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
-        }
+        Source::new(path, text).error_at(offset, error.message().trim())
     }
 }
 
@@ -183,18 +177,8 @@ fn migration_toml_error(path: &Path, text: &str, error: &toml::de::Error) -> Fil
         .filter(|span| text.get(span.start..).is_some_and(|t| t.starts_with("[[")))
         .and_then(|span| culprit(text, span.start, error.message()));
     match located {
-        Some(offset) => {
-            // At a string's first character rather than its quote, as elsewhere.
-            let quoted = text[offset..].starts_with(['"', '\'']);
-            let (line, column) = line_column(text, offset + usize::from(quoted));
-            FileError::Syntax {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: error.message().trim().to_string(),
-                source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
-            }
-        }
+        // At a string's first character rather than its quote, as elsewhere.
+        Some(offset) => Source::new(path, text).error(&(offset..offset), error.message().trim()),
         None => FileError::from_toml(path, text, error),
     }
 }
@@ -331,23 +315,7 @@ fn locate_string(
             find_string(&mut op.iter().map(|(_, item)| item), value)
         })
         .unwrap_or(0);
-    let rest = &text[start.min(text.len())..];
-    let quote = ["\"\"\"", "'''", "\"", "'"]
-        .into_iter()
-        .find(|q| rest.starts_with(q))
-        .map_or(0, str::len);
-    let at = match offset {
-        Some(o) if rest.get(quote..quote + value.len()) == Some(value) => start + quote + o,
-        _ => start + quote,
-    };
-    let (line, column) = line_column(text, at);
-    FileError::Syntax {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message,
-        source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
-    }
+    Source::new(path, text).error_in_string(&(start..start), value, offset, message)
 }
 
 /// The byte offset of the first string equal to `value` among `items`, at any depth.
@@ -457,14 +425,10 @@ impl Migration {
         for dep in &file.dependencies {
             let key = MigrationKey::parse(dep).ok_or_else(|| {
                 let offset = text.find(&format!("\"{dep}\"")).map_or(0, |i| i + 1);
-                let (line, column) = line_column(text, offset);
-                FileError::Syntax {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    message: format!("dependency `{dep}` must be written `app.NNNN_name`"),
-                    source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
-                }
+                Source::new(path, text).error_at(
+                    offset,
+                    format!("dependency `{dep}` must be written `app.NNNN_name`"),
+                )
             })?;
             dependencies.push(key);
         }

@@ -12,7 +12,7 @@
 
 mod parse;
 mod resolve;
-mod source;
+pub(crate) mod source;
 pub(crate) mod suggest;
 mod write;
 

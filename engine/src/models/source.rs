@@ -37,13 +37,7 @@ impl<'a> Source<'a> {
     /// character rather than the quote, as the migration-file errors do.
     pub(crate) fn error(&self, span: &Span, message: impl Into<String>) -> FileError {
         let start = span.start.min(self.text.len());
-        let rest = &self.text[start..];
-        // Triple quotes first: they begin with a single one.
-        let quote = ["\"\"\"", "'''", "\"", "'"]
-            .into_iter()
-            .find(|q| rest.starts_with(q))
-            .map_or(0, str::len);
-        self.error_at(start + quote, message)
+        self.error_at(start + quote_len(&self.text[start..]), message)
     }
 
     /// An error at byte `offset` of the string value `value` written at `span`, when
@@ -57,10 +51,7 @@ impl<'a> Source<'a> {
     ) -> FileError {
         let start = span.start.min(self.text.len());
         let rest = &self.text[start..];
-        let quote = ["\"\"\"", "'''", "\"", "'"]
-            .into_iter()
-            .find(|q| rest.starts_with(q))
-            .map_or(0, str::len);
+        let quote = quote_len(rest);
         match offset {
             Some(offset) if rest.get(quote..quote + value.len()) == Some(value) => {
                 self.error_at(start + quote + offset, message)
@@ -69,6 +60,7 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// An error at byte `offset`, with the line it is on.
     pub(crate) fn error_at(&self, offset: usize, message: impl Into<String>) -> FileError {
         let (line, column) = line_column(self.text, offset);
         FileError::Syntax {
@@ -79,4 +71,13 @@ impl<'a> Source<'a> {
             source_line: self.text.lines().nth(line - 1).unwrap_or("").to_string(),
         }
     }
+}
+
+/// The length of the string quote `text` starts with; 0 when it starts with none.
+fn quote_len(text: &str) -> usize {
+    // Triple quotes first: they begin with a single one.
+    ["\"\"\"", "'''", "\"", "'"]
+        .into_iter()
+        .find(|q| text.starts_with(q))
+        .map_or(0, str::len)
 }

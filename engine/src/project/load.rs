@@ -20,6 +20,7 @@ use super::origin::{Origin, Origins, SelectedEnv};
 use super::settings::{FileShape, Settings};
 use super::{rules, Overrides, ProjectError, CONFIG_FILE};
 use crate::migration::{line_column, FileError};
+use crate::models::source::Source;
 use crate::models::suggest::{closest, did_you_mean};
 
 /// The effective settings, where each came from, and the file's text (for errors
@@ -354,14 +355,7 @@ fn section_label(table: &[String]) -> String {
 
 /// A located error in `text` at byte `offset`.
 pub(super) fn located(path: &Path, text: &str, offset: usize, message: String) -> FileError {
-    let (line, column) = line_column(text, offset);
-    FileError::Syntax {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message,
-        source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
-    }
+    Source::new(path, text).error_at(offset, message)
 }
 
 /// "unknown key `uri` in [database]; did you mean `url`? (known: …)", or where a
