@@ -499,6 +499,23 @@ impl Operation {
         }
     }
 
+    /// The tables whose locks the operation takes: its own, and the referenced table
+    /// of a foreign key it adds (which PostgreSQL locks too).
+    pub fn locked_tables(&self) -> Vec<String> {
+        let mut tables: Vec<String> = self.table().map(str::to_string).into_iter().collect();
+        let referenced = match self {
+            Self::AddForeignKey(o) => vec![o.foreign_key.references.clone()],
+            Self::CreateTable(t) => t.foreign_keys.iter().map(|fk| fk.references.clone()).collect(),
+            _ => Vec::new(),
+        };
+        for table in referenced {
+            if !tables.contains(&table) {
+                tables.push(table);
+            }
+        }
+        tables
+    }
+
     /// The table the operation works on (`None` for `run_sql`).
     pub fn table(&self) -> Option<&str> {
         Some(match self {

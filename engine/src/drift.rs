@@ -30,6 +30,7 @@ pub fn differences(
         version,
         capabilities: &capabilities,
         in_transaction: false,
+        safe: false,
     };
     let norm = Normalizer { dialect, ctx: &ctx };
     let mut out = Vec::new();

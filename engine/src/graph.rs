@@ -427,7 +427,9 @@ mod tests {
                 .map(|d| MigrationKey::parse(d).unwrap())
                 .collect(),
             atomic: true,
+            safe: true,
             operations: Vec::new(),
+            lint: crate::migration::LintSection::default(),
         }
     }
 

@@ -145,6 +145,7 @@ impl History {
             version,
             capabilities: &capabilities,
             in_transaction: false,
+            safe: false,
         };
         let statements = dialect
             .render(&Operation::CreateTable(self.table_def()), &ctx)

@@ -59,8 +59,47 @@ pub struct MigrationFile {
     #[serde(default = "default_true", skip_serializing_if = "is_true")]
     #[schemars(extend("default" = true))]
     pub atomic: bool,
+    /// Run the safe plan on tables that existed before this migration (default true):
+    /// indexes built concurrently, constraints validated without blocking writes,
+    /// online `ALTER` algorithms; `false` runs the plain statements.
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    #[schemars(extend("default" = true))]
+    pub safe: bool,
     #[serde(default)]
     pub operations: Vec<Operation>,
+    /// Lint findings accepted for this migration, by operation.
+    #[serde(default, skip_serializing_if = "LintSection::is_empty")]
+    pub lint: LintSection,
+}
+
+/// The `[lint]` table of a migration file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LintSection {
+    /// `[[lint.allow]]`: rules accepted for one operation.
+    #[serde(default)]
+    pub allow: Vec<LintAllow>,
+}
+
+impl LintSection {
+    pub fn is_empty(&self) -> bool {
+        self.allow.is_empty()
+    }
+}
+
+/// Rules whose findings are accepted for one operation of the migration, e.g.
+/// `{ operation = 2, rules = ["rename-column"], reason = "deployed in two phases" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LintAllow {
+    /// The operation's number in the file, from 1.
+    #[schemars(range(min = 1))]
+    pub operation: usize,
+    /// Rule ids, as `strata lint` prints them.
+    pub rules: Vec<String>,
+    /// Why the finding is accepted, for the reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The JSON Schema of migration files (`schemas/migration.schema.json`), derived from
@@ -128,7 +167,11 @@ pub struct Migration {
     pub checksum: String,
     pub dependencies: Vec<MigrationKey>,
     pub atomic: bool,
+    /// `safe` of the file: run the safe plan (see [`MigrationFile::safe`]).
+    pub safe: bool,
     pub operations: Vec<Operation>,
+    /// Lint findings accepted per operation.
+    pub lint: LintSection,
 }
 
 /// A file that could not be read or understood; positions are 1-based.
@@ -433,13 +476,31 @@ impl Migration {
             dependencies.push(key);
         }
         check_expressions(path, text, &file.operations)?;
+        if let Some(allow) = file
+            .lint
+            .allow
+            .iter()
+            .find(|a| a.operation == 0 || a.operation > file.operations.len())
+        {
+            let offset = text.find("[[lint.allow]]").unwrap_or(0);
+            return Err(Source::new(path, text).error_at(
+                offset,
+                format!(
+                    "[[lint.allow]] names operation {}, but the file has {} operation(s), numbered from 1",
+                    allow.operation,
+                    file.operations.len()
+                ),
+            ));
+        }
         Ok(Self {
             key: MigrationKey::new(app, name),
             path: path.to_path_buf(),
             checksum: checksum(text),
             dependencies,
             atomic: file.atomic,
+            safe: file.safe,
             operations: file.operations,
+            lint: file.lint,
         })
     }
 }
@@ -461,6 +522,9 @@ impl MigrationFile {
         if !self.atomic {
             out.push_str("atomic = false\n");
         }
+        if !self.safe {
+            out.push_str("safe = false\n");
+        }
         for op in &self.operations {
             out.push_str("\n[[operations]]\n");
             let toml::Value::Table(table) = toml::Value::try_from(op)? else {
@@ -481,6 +545,15 @@ impl MigrationFile {
                         let _ = writeln!(out, "{} = {}", key(k), inline(v));
                     }
                 }
+            }
+        }
+        for allow in &self.lint.allow {
+            out.push_str("\n[[lint.allow]]\n");
+            let _ = writeln!(out, "operation = {}", allow.operation);
+            let rules = toml::Value::try_from(&allow.rules)?;
+            let _ = writeln!(out, "rules = {}", inline(&rules));
+            if let Some(reason) = &allow.reason {
+                let _ = writeln!(out, "reason = {}", toml::Value::String(reason.clone()));
             }
         }
         Ok(out)
@@ -656,7 +729,9 @@ columns = [{ name = "id", type = "bigint", auto = true }, { name = "n", type = "
         let file = MigrationFile {
             dependencies: vec!["auth.0001_initial".into()],
             atomic: true,
+            safe: true,
             operations: m.operations.clone(),
+            lint: LintSection::default(),
         };
         let written = file.to_toml().unwrap();
         let again = Migration::parse("app", Path::new("0001_initial.toml"), &written).unwrap();

@@ -258,6 +258,42 @@ pub trait Driver: Send {
         Err(self.unsupported("statement_timeout"))
     }
 
+    /// Makes the server give up on a lock that strata's statements wait for longer
+    /// than `timeout` (PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout`), so that
+    /// a migration never queues in front of the application's queries for long. The
+    /// statement then fails with an error [`Driver::is_lock_timeout`] recognises. The
+    /// default does nothing: a database without such locks (SQLite) has no queue.
+    async fn set_ddl_lock_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
+        let _ = timeout;
+        Ok(())
+    }
+
+    /// Whether `error` is a lock wait that ran out (`set_ddl_lock_timeout`): the
+    /// executor rolls back, waits and retries it.
+    fn is_lock_timeout(&self, error: &DriverError) -> bool {
+        let _ = error;
+        false
+    }
+
+    /// The sessions other than this one that hold a lock on any of `tables` (or, where
+    /// the server cannot tell per table, an open transaction that may): who a DDL
+    /// statement on them waits for. Empty by default.
+    async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
+        let _ = tables;
+        Ok(Vec::new())
+    }
+
+    /// How many rows each of `tables` holds, as the server estimates it cheaply
+    /// (PostgreSQL `reltuples`, MySQL `TABLE_ROWS`, SQLite a count). A table the
+    /// server knows nothing about is left out. Empty by default.
+    async fn table_rows(
+        &mut self,
+        tables: &[String],
+    ) -> Result<std::collections::BTreeMap<String, u64>, DriverError> {
+        let _ = tables;
+        Ok(std::collections::BTreeMap::new())
+    }
+
     fn unsupported(&self, what: &str) -> DriverError {
         DriverError::Unsupported {
             driver: self.dialect().name().to_string(),
@@ -272,6 +308,56 @@ pub trait Driver: Send {
 #[async_trait]
 pub trait Canceller: Send + Sync {
     async fn cancel(&self) -> Result<(), DriverError>;
+}
+
+/// A session that holds a lock a DDL statement waits for: what `migrate` prints when
+/// it gives up, so the user knows whom to ask (or what to kill).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Blocker {
+    /// The server's process or thread id (`pg_terminate_backend`, `KILL`).
+    pub pid: String,
+    pub user: Option<String>,
+    /// PostgreSQL's `application_name`; MySQL's `program_name` where known.
+    pub application: Option<String>,
+    /// Client address and port, or `local`.
+    pub client: Option<String>,
+    /// What the session is doing: `idle in transaction`, `active`, `Sleep`.
+    pub state: Option<String>,
+    /// How long its current transaction has been open.
+    #[serde(with = "humantime_serde")]
+    pub transaction_age: Option<Duration>,
+    /// The lock it holds or the table it touches, as the server reports it.
+    pub lock: Option<String>,
+    /// The start of its current or last query (at most 200 characters).
+    pub query: Option<String>,
+}
+
+impl fmt::Display for Blocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pid {}", self.pid)?;
+        let fields = [
+            ("user", self.user.clone()),
+            ("application", self.application.clone()),
+            ("client", self.client.clone()),
+            ("state", self.state.clone()),
+            (
+                "transaction open for",
+                self.transaction_age
+                    .map(|age| humantime::format_duration(Duration::from_secs(age.as_secs())).to_string()),
+            ),
+            ("holds", self.lock.clone()),
+        ];
+        for (name, value) in fields {
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                write!(f, ", {name}: {value}")?;
+            }
+        }
+        if let Some(query) = self.query.as_ref().filter(|q| !q.is_empty()) {
+            let query: String = query.split_whitespace().collect::<Vec<_>>().join(" ");
+            write!(f, ", query: {query:?}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The outcome of one attempt to take the migration lock.

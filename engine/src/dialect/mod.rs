@@ -13,6 +13,7 @@
 
 mod capabilities;
 pub mod driver;
+mod locks;
 pub mod registry;
 pub mod url;
 
@@ -23,6 +24,7 @@ use crate::state::{SchemaState, StateError};
 use crate::types::{ColumnType, Fit, REAL_MAX};
 
 pub use capabilities::{Capabilities, ServerVersion};
+pub use locks::{Blocks, LockNote, TableWork};
 pub use registry::{Backend, Registry, RegistryError};
 
 /// One SQL statement of a rendered migration.
@@ -35,6 +37,23 @@ pub struct Statement {
     /// A `run_sql` the user marked `split = false`: one compound statement whose body
     /// holds `;`, sent with [`Driver::execute_compound`](driver::Driver::execute_compound).
     pub compound: bool,
+    /// How the statement may share a transaction with its neighbours (safe plans).
+    pub runs: Runs,
+}
+
+/// Where a statement runs when a migration is executed in steps (a safe plan).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Runs {
+    /// With its neighbours, in the transactional group around it (the default).
+    #[default]
+    InGroup,
+    /// In a transaction of its own, committed before the next statement starts, so
+    /// that the lock it takes is not held while the next one works (`ADD CONSTRAINT
+    /// … NOT VALID` before its `VALIDATE`).
+    OwnTransaction,
+    /// Outside any transaction: the server refuses it inside one (`CREATE INDEX
+    /// CONCURRENTLY`).
+    Outside,
 }
 
 impl Statement {
@@ -43,14 +62,30 @@ impl Statement {
             sql: sql.into(),
             fails_with_rows: None,
             compound: false,
+            runs: Runs::InGroup,
         }
     }
 
     pub fn guard(sql: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
-            sql: sql.into(),
             fails_with_rows: Some(message.into()),
-            compound: false,
+            ..Self::new(sql)
+        }
+    }
+
+    /// A statement the server refuses inside a transaction ([`Runs::Outside`]).
+    pub fn outside(sql: impl Into<String>) -> Self {
+        Self {
+            runs: Runs::Outside,
+            ..Self::new(sql)
+        }
+    }
+
+    /// A statement committed on its own ([`Runs::OwnTransaction`]).
+    pub fn own_transaction(sql: impl Into<String>) -> Self {
+        Self {
+            runs: Runs::OwnTransaction,
+            ..Self::new(sql)
         }
     }
 }
@@ -76,6 +111,13 @@ pub struct RenderContext<'a> {
     pub capabilities: &'a Capabilities,
     /// The statements will run inside a transaction (so e.g. no concurrent index).
     pub in_transaction: bool,
+    /// Render the safe plan for this operation: its table existed before the migration
+    /// (and may be busy), and neither the migration nor the project opted out with
+    /// `safe = false`. A safe rendering avoids long blocking locks: statements marked
+    /// [`Runs::OwnTransaction`] or [`Runs::Outside`], `NOT VALID` then `VALIDATE`,
+    /// `ALGORITHM=…, LOCK=NONE`. The script runs such an operation in steps, so
+    /// `in_transaction` is `false` when this is `true` on a database that needs it.
+    pub safe: bool,
 }
 
 /// Why an operation could not be rendered.
@@ -676,6 +718,29 @@ pub trait Dialect: Send + Sync {
     fn commits_with_checkpoint(&self, sql: &str) -> bool {
         let _ = sql;
         false
+    }
+
+    // ---- locks and recovery ---------------------------------------------------------
+
+    /// What `statement`, one of `op`'s rendered statements, does to the table while it
+    /// runs: the lock it takes, what that lock blocks, and whether it reads or
+    /// rewrites the table. `sqlmigrate --explain` prints it; `lint` judges by it.
+    /// `ctx` is the context `op` was rendered in. The default is the conservative
+    /// answer of standard SQL (see [`LockNote::conservative`]).
+    fn explain(&self, op: &Operation, statement: &Statement, ctx: &RenderContext) -> LockNote {
+        let _ = ctx;
+        LockNote::conservative(op, statement)
+    }
+
+    /// Statements that undo what part of `op`'s rendering leaves behind when it stops
+    /// between statements run outside one transaction (a `NOT VALID` constraint whose
+    /// `VALIDATE` failed, an index built concurrently before the step that attaches
+    /// it). Each must succeed when there is nothing to undo (`IF EXISTS`). The
+    /// executor runs them, errors ignored, after such an operation fails and before it
+    /// runs again from its first statement. None by default.
+    fn cleanup(&self, op: &Operation, ctx: &RenderContext) -> RenderResultOf<Vec<Statement>> {
+        let _ = (op, ctx);
+        Ok(Vec::new())
     }
 
     // ---- transactions -----------------------------------------------------------------

@@ -8,13 +8,14 @@
 //! history table's own statements (checkpoints, rows, the rollback after a failure)
 //! always run, so that what the database holds is recorded truthfully.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::dialect::driver::{Canceller, Driver, DriverError, LockAttempt, Row};
+use crate::dialect::driver::{Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
 use crate::dialect::{Dialect, ServerVersion};
 use crate::state::SchemaState;
 
@@ -155,6 +156,22 @@ impl Driver for Interruptible {
 
     async fn set_statement_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
         self.inner.set_statement_timeout(timeout).await
+    }
+
+    async fn set_ddl_lock_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
+        self.inner.set_ddl_lock_timeout(timeout).await
+    }
+
+    fn is_lock_timeout(&self, error: &DriverError) -> bool {
+        self.inner.is_lock_timeout(error)
+    }
+
+    async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
+        self.inner.lock_holders(tables).await
+    }
+
+    async fn table_rows(&mut self, tables: &[String]) -> Result<BTreeMap<String, u64>, DriverError> {
+        self.inner.table_rows(tables).await
     }
 }
 

@@ -12,7 +12,7 @@ use crate::ast::Operation;
 use crate::autodetect::{self, AutodetectError, Decisions};
 use crate::data_loss::DataLoss;
 use crate::graph::{Graph, StateAtError};
-use crate::migration::{MigrationFile, MigrationKey};
+use crate::migration::{LintSection, MigrationFile, MigrationKey};
 use crate::models::Models;
 use crate::project::{App, Project};
 use crate::state::SchemaState;
@@ -380,7 +380,9 @@ fn new_file(
         file: MigrationFile {
             dependencies: dependencies.iter().map(ToString::to_string).collect(),
             atomic: true,
+            safe: true,
             operations,
+            lint: LintSection::default(),
         },
     }
 }

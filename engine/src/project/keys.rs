@@ -6,7 +6,7 @@ use std::ops::Range;
 use serde::de::{self, DeserializeOwned, Visitor};
 use toml_edit::{ImDocument, Item, TableLike};
 
-use super::settings::{DatabaseSettings, EnvShape, FileShape, ProjectSettings};
+use super::settings::{DatabaseSettings, EnvShape, FileShape, LintSettings, ProjectSettings};
 
 /// The field names serde accepts for the struct `T`: what its derive passes to
 /// `deserialize_struct`, caught by a deserializer that stops right there.
@@ -69,6 +69,7 @@ pub(super) enum Table {
     Env,
     Project,
     Database,
+    Lint,
 }
 
 impl Table {
@@ -80,6 +81,7 @@ impl Table {
             Table::Env => Some(field_names::<EnvShape>()),
             Table::Project => Some(field_names::<ProjectSettings>()),
             Table::Database => Some(field_names::<DatabaseSettings>()),
+            Table::Lint => Some(field_names::<LintSettings>()),
         }
     }
 
@@ -90,6 +92,7 @@ impl Table {
             (Table::Envs, _) => Some(Table::Env),
             (Table::Top | Table::Env, "project") => Some(Table::Project),
             (Table::Top | Table::Env, "database") => Some(Table::Database),
+            (Table::Top | Table::Env, "lint") => Some(Table::Lint),
             _ => None,
         }
     }

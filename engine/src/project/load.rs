@@ -33,7 +33,11 @@ pub struct Configured {
 }
 
 /// The sections a layer may set, with the struct that describes each.
-const SECTIONS: [(&str, Table); 2] = [("project", Table::Project), ("database", Table::Database)];
+const SECTIONS: [(&str, Table); 3] = [
+    ("project", Table::Project),
+    ("database", Table::Database),
+    ("lint", Table::Lint),
+];
 
 /// The environment variable of a setting: `STRATA_<KEY>`, and `STRATA_DATABASE_URL`
 /// for the URL (`STRATA_URL` would say nothing). `None`: not settable that way.
@@ -42,6 +46,8 @@ pub(super) fn env_var_name(section: &str, key: &str) -> Option<String> {
         ("database", "url") => Some("STRATA_DATABASE_URL".into()),
         // A list has no unambiguous spelling in one variable.
         ("project", "apps") => None,
+        // Lint policy belongs to the project's file, reviewed with the code.
+        ("lint", _) => None,
         _ => Some(format!("STRATA_{}", key.to_ascii_uppercase())),
     }
 }
@@ -388,7 +394,7 @@ fn unknown_key(path: &Path, text: &str, u: &Unknown) -> FileError {
         );
     } else if let Some((section, _)) = home {
         let mut table = u.table.clone();
-        if u.kind == Table::Project || u.kind == Table::Database {
+        if matches!(u.kind, Table::Project | Table::Database | Table::Lint) {
             table.pop();
         }
         table.push((*section).to_string());

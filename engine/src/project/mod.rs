@@ -17,7 +17,7 @@ use crate::migration::{is_migration_file, FileError, Migration};
 pub use load::{load_settings, Configured};
 pub use origin::{Origin, Origins, SelectedEnv};
 pub use rules::check_identifier;
-pub use settings::{DatabaseSettings, ProjectSettings, Settings};
+pub use settings::{DatabaseSettings, LintSettings, ProjectSettings, Settings};
 
 pub const CONFIG_FILE: &str = "strata.toml";
 

@@ -14,6 +14,8 @@ pub struct Settings {
     pub project: ProjectSettings,
     #[serde(default)]
     pub database: DatabaseSettings,
+    #[serde(default)]
+    pub lint: LintSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -46,6 +48,49 @@ pub struct DatabaseSettings {
     /// since a long index build or data copy is legitimate.
     #[serde(with = "humantime_serde")]
     pub statement_timeout: Option<Duration>,
+    /// How long one of strata's DDL statements may wait for a table lock before it
+    /// gives up, rolls back its step and retries (PostgreSQL `lock_timeout`, MySQL
+    /// `lock_wait_timeout`): a migration never queues in front of the application's
+    /// queries for longer. Zero: wait as long as the server does.
+    #[serde(with = "humantime_serde")]
+    pub ddl_lock_timeout: Duration,
+    /// How many times a step whose lock wait timed out is tried again (with
+    /// exponential backoff and jitter) before `migrate` gives up with exit 5.
+    pub ddl_retries: u32,
+    /// Run safe plans on tables that existed before the migration (concurrent index
+    /// builds, `NOT VALID` then `VALIDATE`, online `ALTER` algorithms). `false` runs
+    /// the plain statements for every migration.
+    pub safe: bool,
+}
+
+/// `[lint]`: which findings `strata lint` (and `migrate`) report, and how severe.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LintSettings {
+    /// Rule ids never reported in this project.
+    pub allow: Vec<String>,
+    /// Rule ids reported as warnings at most (never failing `lint` or `migrate`).
+    pub warn: Vec<String>,
+    /// Rule ids reported as errors whatever their usual severity.
+    pub error: Vec<String>,
+    /// With a live database: a table with fewer rows makes its lock and rewrite
+    /// findings informational (a rewrite of 500 rows is harmless).
+    pub small_table_rows: u64,
+    /// With a live database: a table with at least this many rows makes its lock and
+    /// rewrite findings errors.
+    pub large_table_rows: u64,
+}
+
+impl Default for LintSettings {
+    fn default() -> Self {
+        Self {
+            allow: Vec::new(),
+            warn: Vec::new(),
+            error: Vec::new(),
+            small_table_rows: 10_000,
+            large_table_rows: 1_000_000,
+        }
+    }
 }
 
 impl Default for DatabaseSettings {
@@ -56,6 +101,9 @@ impl Default for DatabaseSettings {
             lock_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             statement_timeout: None,
+            ddl_lock_timeout: Duration::from_secs(5),
+            ddl_retries: 3,
+            safe: true,
         }
     }
 }
@@ -71,6 +119,8 @@ pub(super) struct FileShape {
     #[serde(default)]
     database: DatabaseSettings,
     #[serde(default)]
+    lint: LintSettings,
+    #[serde(default)]
     env: std::collections::BTreeMap<String, EnvShape>,
 }
 
@@ -83,4 +133,6 @@ pub(super) struct EnvShape {
     project: ProjectSettings,
     #[serde(default)]
     database: DatabaseSettings,
+    #[serde(default)]
+    lint: LintSettings,
 }

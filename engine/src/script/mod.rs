@@ -11,7 +11,7 @@ use std::fmt::{self, Write as _};
 
 use crate::ast::Operation;
 use crate::dialect::{
-    Dialect, RenderContext, RenderError, ServerVersion, Statement, TransactionSql,
+    Dialect, RenderContext, RenderError, Runs, ServerVersion, Statement, TransactionSql,
 };
 use crate::state::{InverseError, SchemaState, StateError};
 
@@ -30,6 +30,29 @@ pub struct RenderedOperation {
     /// after the whole operation: a `run_sql`, whose statements strata cannot undo or
     /// check against the schema, resumes at the statement that failed.
     pub by_statement: bool,
+    /// The tables whose locks the operation waits for: who blocks it (blocker blame).
+    pub tables: Vec<String>,
+    /// What undoes a part-way run of the operation ([`Dialect::cleanup`]).
+    pub cleanup: Vec<Statement>,
+}
+
+/// How a migration's operations are rendered and run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mode {
+    /// In one transaction where the database can (a migration's `atomic`).
+    pub atomic: bool,
+    /// Safe plans for tables that existed before the migration (`safe`).
+    pub safe: bool,
+}
+
+/// A bare `atomic` flag: the plain plan, as scripts were rendered before safe plans.
+impl From<bool> for Mode {
+    fn from(atomic: bool) -> Self {
+        Self {
+            atomic,
+            safe: false,
+        }
+    }
 }
 
 /// A rendered migration (or any run of operations).
@@ -37,6 +60,10 @@ pub struct RenderedOperation {
 pub struct Script {
     /// The wrapper when the whole script runs in one transaction.
     pub transaction: Option<TransactionSql>,
+    /// Step by step, but consecutive [`Runs::InGroup`] statements share one
+    /// transaction, committed with their checkpoints: an atomic migration whose safe
+    /// plan has statements that must run alone.
+    pub groups: bool,
     /// Step by step: run (errors ignored) after a failed statement, to close what an
     /// operation may have opened itself (a SQLite rebuild's own transaction).
     pub recovery: Vec<Statement>,
@@ -75,7 +102,7 @@ pub fn render(
     version: ServerVersion,
     state: &SchemaState,
     operations: &[Operation],
-    atomic: bool,
+    mode: impl Into<Mode>,
     direction: Direction,
 ) -> Result<(Script, SchemaState), ScriptError> {
     render_from(
@@ -83,7 +110,7 @@ pub fn render(
         version,
         state.clone(),
         operations,
-        atomic,
+        mode,
         direction,
     )
 }
@@ -95,37 +122,46 @@ pub fn render_from(
     version: ServerVersion,
     mut current: SchemaState,
     operations: &[Operation],
-    atomic: bool,
+    mode: impl Into<Mode>,
     direction: Direction,
 ) -> Result<(Script, SchemaState), ScriptError> {
+    let mode = mode.into();
     let capabilities = dialect.capabilities(version);
-    let transactional = atomic && capabilities.transactional_ddl;
+    let transactional = mode.atomic && capabilities.transactional_ddl;
     let mut rendered = Vec::with_capacity(operations.len());
+    let mut new_tables = NewTables::default();
     let mut render_one = |current: &mut SchemaState, index: usize, op: &Operation| {
         let ctx = RenderContext {
             state: current,
             version,
             capabilities: &capabilities,
             in_transaction: transactional,
+            safe: mode.safe && new_tables.is_existing(op),
         };
         // Rendering only reads the state, and `apply` changes nothing when it refuses,
         // so one state serves both; the state's verdict wins over the renderer's.
         let statements = dialect.render(op, &ctx);
+        let cleanup = dialect.cleanup(op, &ctx);
+        new_tables.follow(op);
         let description = op.to_string();
         current.apply(op).map_err(|source| ScriptError::State {
             index,
             description: description.clone(),
             source,
         })?;
-        let statements = statements.map_err(|source| ScriptError::Render {
+        let render_error = |source| ScriptError::Render {
             index,
             description: description.clone(),
             source,
-        })?;
+        };
+        let statements = statements.map_err(render_error)?;
+        let cleanup = cleanup.map_err(render_error)?;
         rendered.push(RenderedOperation {
             description,
             statements,
             by_statement: matches!(op, Operation::RunSql(_)),
+            tables: op.locked_tables(),
+            cleanup,
         });
         Ok::<(), ScriptError>(())
     };
@@ -160,9 +196,18 @@ pub fn render_from(
             }
         }
     }
+    // A statement that must run alone splits an atomic migration into transactional
+    // groups and those statements, each checkpointed.
+    let alone = rendered
+        .iter()
+        .flat_map(|o| &o.statements)
+        .any(|s| s.runs != Runs::InGroup);
+    let groups = transactional && alone;
+    let transactional = transactional && !alone;
     Ok((
         Script {
             transaction: transactional.then(|| dialect.transaction_sql()),
+            groups,
             recovery: if transactional {
                 Vec::new()
             } else {
@@ -175,6 +220,30 @@ pub fn render_from(
         },
         current,
     ))
+}
+
+/// The tables created (or renamed into being) by the operations so far: a safe plan
+/// is for tables that existed before the migration, which the application may be using.
+#[derive(Default)]
+struct NewTables(std::collections::BTreeSet<String>);
+
+impl NewTables {
+    fn is_existing(&self, op: &Operation) -> bool {
+        !matches!(op, Operation::CreateTable(_))
+            && op.table().is_some_and(|table| !self.0.contains(table))
+    }
+
+    fn follow(&mut self, op: &Operation) {
+        match op {
+            Operation::CreateTable(t) => {
+                self.0.insert(t.name.clone());
+            }
+            Operation::RenameTable(r) if self.0.remove(&r.from) => {
+                self.0.insert(r.to.clone());
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Script {

@@ -82,6 +82,7 @@ fn render_on(
         version,
         capabilities: &capabilities,
         in_transaction: false,
+        safe: false,
     };
     dialect
         .render(op, &ctx)

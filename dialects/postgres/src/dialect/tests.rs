@@ -45,6 +45,7 @@ fn render(op: &Operation, state: &SchemaState, in_transaction: bool) -> Vec<Stri
         version,
         capabilities: &capabilities,
         in_transaction,
+        safe: false,
     };
     dialect
         .render(op, &ctx)
@@ -270,6 +271,7 @@ fn long_index_names_are_shortened_to_63_bytes_and_long_table_names_refused() {
         version: dialect.minimum_version(),
         capabilities: &capabilities,
         in_transaction: true,
+        safe: false,
     };
     let error = dialect
         .render(&Operation::CreateTable(table(&"t".repeat(64))), &ctx)

@@ -63,6 +63,7 @@ fn change(from: ColumnType, to: ColumnType) -> Vec<String> {
         version: d.minimum_version(),
         capabilities: &capabilities,
         in_transaction: true,
+        safe: false,
     };
     let op = Operation::AlterColumn(AlterColumn {
         table: "t".into(),

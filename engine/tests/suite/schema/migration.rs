@@ -117,7 +117,9 @@ fn every_migration_and_operation_in_testdata_validates() {
         let written = MigrationFile {
             dependencies: vec!["app.0001_initial".into()],
             atomic: false,
+            safe: true,
             operations: found,
+            lint: strata_engine::migration::LintSection::default(),
         }
         .to_toml()
         .unwrap();

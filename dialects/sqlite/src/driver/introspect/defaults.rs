@@ -111,6 +111,7 @@ mod tests {
             version: d.minimum_version(),
             capabilities: &caps,
             in_transaction: false,
+            safe: false,
         };
         let cases = [
             (ColumnType::Bool, D::Bool(true)),
