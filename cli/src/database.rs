@@ -8,7 +8,9 @@ use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
 use strata_engine::dialect::Backend;
 use strata_engine::error::Category;
 use strata_engine::executor::Options;
-use strata_engine::Dialect;
+use strata_engine::migration::Migration;
+use strata_engine::script::Mode;
+use strata_engine::{Dialect, ServerVersion};
 
 use crate::context::Context;
 use crate::error::CliError;
@@ -42,6 +44,9 @@ async fn prepare(ctx: &Context, driver: Box<dyn Driver>) -> Result<Box<dyn Drive
     // Zero is "no limit", as PostgreSQL reads `statement_timeout = 0`.
     if let Some(timeout) = db.statement_timeout.filter(|t| !t.is_zero()) {
         driver.set_statement_timeout(timeout).await?;
+    }
+    if !db.ddl_lock_timeout.is_zero() {
+        driver.set_ddl_lock_timeout(db.ddl_lock_timeout).await?;
     }
     Ok(driver)
 }
@@ -137,7 +142,49 @@ fn check_history_table(ctx: &Context, dialect: &dyn Dialect) -> Result<(), CliEr
     Ok(())
 }
 
+/// The dialect and server version to render for: `--dialect` (offline, at
+/// `--server-version` or the dialect's oldest supported version), or else the
+/// configured database's, with `--server-version` overriding what the server reports.
+pub(crate) async fn render_target(
+    ctx: &Context,
+    dialect: Option<&str>,
+    server_version: Option<&str>,
+) -> Result<(Arc<dyn Dialect>, ServerVersion), CliError> {
+    let requested = server_version
+        .map(|v| {
+            v.parse::<ServerVersion>()
+                .map_err(|e| CliError::Usage(format!("--server-version: {e}")))
+        })
+        .transpose()?;
+    if let Some(name) = dialect {
+        let dialect = ctx.registry.dialect(name)?;
+        let version = requested.unwrap_or_else(|| dialect.minimum_version());
+        return Ok((dialect, version));
+    }
+    let driver = connect_existing(ctx).await?;
+    let found = (
+        driver.dialect(),
+        requested.unwrap_or_else(|| driver.version()),
+    );
+    driver.close().await?;
+    Ok(found)
+}
+
+/// How `migration` is rendered in this project: its `atomic`, and a safe plan unless
+/// the migration or `[database] safe` says `false`.
+pub(crate) fn mode(ctx: &Context, migration: &Migration) -> Mode {
+    Mode {
+        atomic: migration.atomic,
+        safe: migration.safe && ctx.project.settings.database.safe,
+    }
+}
+
 pub(crate) fn options(ctx: &Context) -> Options {
     let db = &ctx.project.settings.database;
-    Options::new(db.history_table.clone(), db.lock_timeout)
+    Options {
+        safe: db.safe,
+        ddl_retries: db.ddl_retries,
+        ddl_lock_timeout: db.ddl_lock_timeout,
+        ..Options::new(db.history_table.clone(), db.lock_timeout)
+    }
 }

@@ -23,6 +23,10 @@ pub struct CorpusCase {
     /// snapshot shows the refusal) and the live runs skip the case there.
     #[serde(default)]
     pub requires: Vec<String>,
+    /// Render the operations with the safe plan (tables from `setup` count as
+    /// existing ones, which a live application may be using).
+    #[serde(default)]
+    pub safe: bool,
     #[serde(default)]
     pub setup: Vec<Operation>,
     pub operations: Vec<Operation>,

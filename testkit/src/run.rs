@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use strata_engine::dialect::driver::Driver;
-use strata_engine::script::{self, Direction, ScriptError};
+use strata_engine::script::{self, Direction, Mode, ScriptError};
 use strata_engine::{Dialect, Operation, RenderError, SchemaState, ServerVersion};
 
 use crate::corpus::{setup_state, CorpusCase};
@@ -33,7 +33,11 @@ pub fn golden(dialect: &dyn Dialect, version: ServerVersion, case: &CorpusCase) 
     let mut out = format!("-- {}\n-- {} {version}\n", case.description, dialect.name());
     for direction in [Direction::Forward, Direction::Backward] {
         let _ = writeln!(out, "\n-- ==== {direction:?} ====");
-        let rendered = script::render(dialect, version, &state, &case.operations, true, direction);
+        let mode = Mode {
+            atomic: true,
+            safe: case.safe,
+        };
+        let rendered = script::render(dialect, version, &state, &case.operations, mode, direction);
         if !missing.is_empty() && direction == Direction::Forward {
             assert!(
                 matches!(
@@ -101,7 +105,11 @@ pub async fn execute_case(driver: &mut dyn Driver, case: &CorpusCase) {
         (&empty, &case.setup, Direction::Backward, "inverse of setup"),
     ];
     for (state, ops, direction, what) in steps {
-        let (script, _) = script::render(dialect.as_ref(), version, state, ops, true, direction)
+        let mode = Mode {
+            atomic: true,
+            safe: case.safe,
+        };
+        let (script, _) = script::render(dialect.as_ref(), version, state, ops, mode, direction)
             .unwrap_or_else(|e| panic!("{}: {what}: {e}", case.name));
         if let Err(e) = script.execute(driver).await {
             panic!(

@@ -3,10 +3,8 @@
 //! dialect and server version.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use strata_engine::script::{self, Direction};
-use strata_engine::{Dialect, ServerVersion};
 
 use crate::args::SqlmigrateArgs;
 use crate::context::Context;
@@ -20,27 +18,9 @@ pub(crate) async fn run(
 ) -> Result<(), CliError> {
     let key = ctx.graph.resolve(&args.app, &args.name)?;
     let migration = ctx.graph.get(&key).expect("resolved keys exist");
-    let requested = args
-        .server_version
-        .as_deref()
-        .map(|v| {
-            v.parse::<ServerVersion>()
-                .map_err(|e| CliError::Usage(format!("--server-version: {e}")))
-        })
-        .transpose()?;
-    let (dialect, version): (Arc<dyn Dialect>, ServerVersion) = if let Some(name) = &args.dialect {
-        let dialect = ctx.registry.dialect(name)?;
-        let version = requested.unwrap_or_else(|| dialect.minimum_version());
-        (dialect, version)
-    } else {
-        let driver = database::connect_existing(ctx).await?;
-        let found = (
-            driver.dialect(),
-            requested.unwrap_or_else(|| driver.version()),
-        );
-        driver.close().await?;
-        found
-    };
+    let (dialect, version) =
+        database::render_target(ctx, args.dialect.as_deref(), args.server_version.as_deref())
+            .await?;
     let before = ctx.graph.state_before(&key)?;
     let direction = if args.backwards {
         Direction::Backward
@@ -52,7 +32,7 @@ pub(crate) async fn run(
         version,
         &before,
         &migration.operations,
-        migration.atomic,
+        database::mode(ctx, migration),
         direction,
     )
     .map_err(|source| CliError::Script {

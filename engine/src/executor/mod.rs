@@ -44,6 +44,14 @@ pub struct Options {
     pub fake_initial: bool,
     /// Accept applied files whose checksum changed, storing the new checksum.
     pub accept_edited: bool,
+    /// Run safe plans for migrations that do not opt out (`[database] safe`).
+    pub safe: bool,
+    /// Retries of a step whose DDL lock wait timed out.
+    pub ddl_retries: u32,
+    /// The DDL lock timeout set on the connection: the first pause between retries.
+    pub ddl_lock_timeout: Duration,
+    /// Before each operation on an existing table, log who holds locks on it (`-v`).
+    pub show_blockers: bool,
 }
 
 impl Options {
@@ -54,6 +62,19 @@ impl Options {
             fake: false,
             fake_initial: false,
             accept_edited: false,
+            safe: true,
+            ddl_retries: 0,
+            ddl_lock_timeout: Duration::ZERO,
+            show_blockers: false,
+        }
+    }
+
+    /// How `m` is rendered: its `atomic`, and a safe plan unless it or the project
+    /// opts out.
+    pub fn mode(&self, m: &crate::migration::Migration) -> crate::script::Mode {
+        crate::script::Mode {
+            atomic: m.atomic,
+            safe: m.safe && self.safe,
         }
     }
 

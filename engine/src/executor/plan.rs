@@ -340,7 +340,7 @@ fn check_forward(
             version,
             before,
             &m.operations,
-            m.atomic,
+            options.mode(m),
             Direction::Forward,
         )
         .map_err(|source| ExecError::Script {
@@ -400,7 +400,7 @@ fn unapply_work(
         version,
         before,
         &m.operations[..count],
-        m.atomic,
+        options.mode(m),
         Direction::Backward,
     )
     .map_err(|source| ExecError::Script {

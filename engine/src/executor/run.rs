@@ -111,7 +111,7 @@ impl Run<'_> {
                 self.version,
                 before,
                 &m.operations,
-                m.atomic,
+                self.options.mode(m),
                 Direction::Forward,
             )
             .map_err(|source| script_error(m, source))?;
@@ -169,7 +169,7 @@ impl Run<'_> {
                         self.version,
                         &p.before,
                         operations,
-                        m.atomic,
+                        self.options.mode(m),
                         Direction::Backward,
                     )
                     .map_err(|source| script_error(m, source))?;
