@@ -232,6 +232,7 @@ mod tests {
             name: "999_example".into(),
             description: String::new(),
             requires: names.iter().map(ToString::to_string).collect(),
+            safe: false,
             setup: vec![],
             operations: vec![],
         }
