@@ -184,7 +184,6 @@ pub(crate) fn options(ctx: &Context) -> Options {
     Options {
         safe: db.safe,
         ddl_retries: db.ddl_retries,
-        ddl_lock_timeout: db.ddl_lock_timeout,
         ..Options::new(db.history_table.clone(), db.lock_timeout)
     }
 }

@@ -8,7 +8,7 @@ use crate::dialect::driver::DriverError;
 use crate::error::Category;
 use crate::history::HistoryError;
 use crate::migration::{MigrationKey, StateAtError};
-use crate::script::{Direction, ScriptError};
+use crate::script::{Direction, LockTimedOut, ScriptError};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -48,8 +48,9 @@ pub enum ExecError {
     StateAt(#[from] StateAtError),
     /// A statement failed. `after` says what the database holds now.
     #[error(
-        "{key} ({path}): operation {operation} of {total} ({description}{}) failed:\n  {source}",
+        "{key} ({path}): operation {operation} of {total} ({description}{}) failed:\n  {source}{}",
         if *.in_commit { "; failed in the checks and commit after it" } else { "" },
+        blame(.lock_timeout.as_ref()),
         path = .path.display()
     )]
     Failed {
@@ -68,6 +69,8 @@ pub enum ExecError {
         in_commit: bool,
         source: DriverError,
         after: AfterFailure,
+        /// The statement waited for a lock past `ddl_lock_timeout` on every attempt.
+        lock_timeout: Option<LockTimedOut>,
     },
     #[error(
         "{key} is partially applied ({done} of {total} operations); run `strata migrate` to resume it, or roll its app back to before it"
@@ -128,6 +131,30 @@ pub enum AfterFailure {
     },
 }
 
+/// Who held the lock a statement gave up waiting for, as the error says it.
+fn blame(lock_timeout: Option<&LockTimedOut>) -> String {
+    let Some(timed_out) = lock_timeout else {
+        return String::new();
+    };
+    let mut out = format!(
+        "\n  gave up after {} attempt(s) waiting for a lock (ddl_lock_timeout each; ddl_retries retries)",
+        timed_out.attempts
+    );
+    if timed_out.blockers.is_empty() {
+        out.push_str("\n  the server did not say who holds it");
+    } else {
+        out.push_str("\n  held by:");
+        for blocker in &timed_out.blockers {
+            out.push_str("\n    ");
+            out.push_str(&blocker.to_string());
+        }
+    }
+    out.push_str(
+        "\n  end or wait for those sessions (their transactions hold the lock), then run `strata migrate` again",
+    );
+    out
+}
+
 impl ExecError {
     /// Whether the database was left with a migration partially applied.
     pub fn left_partial(&self) -> bool {
@@ -145,6 +172,10 @@ impl ExecError {
             ExecError::LockTimeout { .. } => Category::LockTimeout,
             ExecError::History(e) => e.category(),
             ExecError::Driver(e) => e.category(),
+            ExecError::Failed {
+                lock_timeout: Some(_),
+                ..
+            } => Category::LockTimeout,
             ExecError::Failed { after, .. } => match after {
                 AfterFailure::Partial { .. } => Category::Partial,
                 AfterFailure::RolledBack | AfterFailure::Unchanged => Category::Database,

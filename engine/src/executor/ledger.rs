@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::dialect::{Dialect, Statement};
 use crate::history::{History, RowState};
 use crate::migration::Migration;
-use crate::script::{Bookkeeping, Direction, Progress};
+use crate::script::{Bookkeeping, Direction, Progress, Retry};
 
 pub(super) struct Ledger<'a> {
     pub(super) history: &'a History,
@@ -29,6 +29,8 @@ pub(super) struct Ledger<'a> {
     pub(super) step_by_step: bool,
     /// When the step started; `None` when faking, which records no duration.
     pub(super) started: Option<Instant>,
+    /// How a lock wait that timed out is retried.
+    pub(super) retry: Retry,
 }
 
 impl Ledger<'_> {
@@ -129,4 +131,9 @@ impl Bookkeeping for Ledger<'_> {
     fn finish(&self) -> Option<Statement> {
         Some(self.record())
     }
+
+    fn retry(&self) -> Retry {
+        self.retry
+    }
+
 }

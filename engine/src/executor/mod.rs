@@ -48,10 +48,6 @@ pub struct Options {
     pub safe: bool,
     /// Retries of a step whose DDL lock wait timed out.
     pub ddl_retries: u32,
-    /// The DDL lock timeout set on the connection: the first pause between retries.
-    pub ddl_lock_timeout: Duration,
-    /// Before each operation on an existing table, log who holds locks on it (`-v`).
-    pub show_blockers: bool,
 }
 
 impl Options {
@@ -64,8 +60,6 @@ impl Options {
             accept_edited: false,
             safe: true,
             ddl_retries: 0,
-            ddl_lock_timeout: Duration::ZERO,
-            show_blockers: false,
         }
     }
 
@@ -202,6 +196,7 @@ async fn checkpoints_match(
                 &before,
                 p.step.done,
                 Direction::Forward,
+                options.mode(p.migration),
             )
             .await?;
         }

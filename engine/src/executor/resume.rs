@@ -12,7 +12,7 @@ use crate::dialect::driver::Driver;
 use crate::dialect::Dialect;
 use crate::drift;
 use crate::migration::Migration;
-use crate::script::Direction;
+use crate::script::{self, Direction, Mode};
 use crate::state::SchemaState;
 
 /// How many of `m`'s operations the live schema really has: `recorded` or its
@@ -26,7 +26,9 @@ pub(super) async fn locate_checkpoint(
     before: &SchemaState,
     recorded: usize,
     direction: Direction,
+    mode: Mode,
 ) -> Result<usize, ExecError> {
+    clean_partial_operation(driver, dialect, m, before, recorded, mode).await;
     let live = driver.introspect().await?;
     let touched = touched_tables(&m.operations);
     let live = restrict(&live, &touched);
@@ -70,6 +72,42 @@ pub(super) async fn locate_checkpoint(
         done: recorded,
         differences: first_differences.unwrap_or_default(),
     })
+}
+
+/// Undoes what operation `recorded` (0-based, the first not recorded as done) left
+/// between statements that its safe plan commits apart — a `NOT VALID` constraint
+/// whose `VALIDATE` never ran, an index built concurrently but not yet attached — so
+/// that the live schema holds whole operations and the operation runs again from its
+/// first statement. A part the cleanup cannot remove (an operation that completed
+/// without its checkpoint) stays, and the comparison that follows finds it.
+async fn clean_partial_operation(
+    driver: &mut dyn Driver,
+    dialect: &dyn Dialect,
+    m: &Migration,
+    before: &SchemaState,
+    recorded: usize,
+    mode: Mode,
+) {
+    if recorded >= m.operations.len() {
+        return;
+    }
+    let version = driver.version();
+    let Ok((script, _)) = script::render(
+        dialect,
+        version,
+        before,
+        &m.operations,
+        mode,
+        Direction::Forward,
+    ) else {
+        return; // the run renders it again and reports why it cannot
+    };
+    for statement in &script.operations[recorded].cleanup {
+        info!(sql = %statement.sql, "removing what a stopped operation left");
+        // Each cleanup statement succeeds when there is nothing to remove; one that
+        // fails leaves the comparison to find what remains.
+        let _ = driver.execute(&statement.sql).await;
+    }
 }
 
 /// The tables that operations create, change, rename or drop (by every name).

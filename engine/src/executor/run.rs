@@ -2,7 +2,7 @@
 //! share one path (`Run::execute`): they differ only in their script and in the
 //! history rows their ledger writes.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing::info;
 
@@ -16,8 +16,11 @@ use crate::dialect::{Dialect, ServerVersion};
 use crate::graph::Graph;
 use crate::history::{History, RowState};
 use crate::migration::Migration;
-use crate::script::{self, Direction, ExecuteError, Progress, Script, ScriptError};
+use crate::script::{self, Direction, ExecuteError, Progress, Retry, Script, ScriptError};
 use crate::state::SchemaState;
+
+/// The pause before the first retry of a lock wait that timed out; it doubles after.
+const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 /// The state of one `migrate` run as it goes.
 pub(super) struct Run<'a> {
@@ -93,6 +96,7 @@ impl Run<'_> {
                 &before,
                 done.operations,
                 Direction::Forward,
+                self.options.mode(m),
             )
             .await?;
             if operations != done.operations {
@@ -158,6 +162,7 @@ impl Run<'_> {
                     &p.before,
                     p.recorded,
                     Direction::Backward,
+                    self.options.mode(m),
                 )
                 .await?;
                 if actual == p.recorded {
@@ -222,6 +227,11 @@ impl Run<'_> {
             row,
             step_by_step: script.is_some_and(|s| s.transaction.is_none()),
             started: script.map(|_| Instant::now()),
+            retry: Retry {
+                retries: self.options.ddl_retries,
+                first_pause: FIRST_RETRY_PAUSE,
+            },
+
         }
     }
 }
@@ -311,6 +321,7 @@ fn failure(
         statement: e.statement,
         // Past the last operation: the checks and commit that close the transaction.
         in_commit: e.operation >= total && total > 0,
+        lock_timeout: e.lock_timeout,
         source: e.source,
         after,
     }

@@ -279,7 +279,10 @@ fn a_key_added_to_the_structs_is_known_without_a_list() {
             "history_table",
             "lock_timeout",
             "connect_timeout",
-            "statement_timeout"
+            "statement_timeout",
+            "ddl_lock_timeout",
+            "ddl_retries",
+            "safe"
         ]
     );
     assert_eq!(keys::field_names::<ProjectSettings>(), ["apps", "apps_dir"]);

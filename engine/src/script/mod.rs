@@ -1,7 +1,7 @@
 //! A list of operations rendered for one dialect, with the transaction boundaries the
 //! executor uses: what `sqlmigrate` prints is exactly what `migrate` runs.
 
-pub use run::{Bookkeeping, ExecuteError, Progress};
+pub use run::{Bookkeeping, ExecuteError, LockTimedOut, Progress, Retry};
 pub use split::{first_keyword, is_data_statement, split_statements, SplitError};
 
 mod run;
@@ -262,7 +262,70 @@ impl Script {
     }
 }
 
-/// The script as `sqlmigrate` prints it: a comment per operation, `;`-terminated statements.
+/// How a statement runs, as the runner runs it: what `sqlmigrate` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "number", rename_all = "snake_case")]
+pub enum Unit {
+    /// In the migration's one transaction.
+    Transaction,
+    /// In transactional group `n` (1-based) of a migration run in steps.
+    Group(usize),
+    /// Committed alone, with its checkpoint.
+    OwnTransaction,
+    /// Outside any transaction (autocommit): a step of its own.
+    Outside,
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unit::Transaction => f.write_str("in the migration's transaction"),
+            Unit::Group(n) => write!(f, "in transaction group {n}"),
+            Unit::OwnTransaction => f.write_str("in a transaction of its own"),
+            Unit::Outside => f.write_str("outside any transaction"),
+        }
+    }
+}
+
+impl Script {
+    /// How each statement of each operation runs, in the runner's terms.
+    pub fn units(&self) -> Vec<Vec<Unit>> {
+        let mut groups = 0;
+        let mut open = false;
+        self.operations
+            .iter()
+            .map(|op| {
+                op.statements
+                    .iter()
+                    .map(|s| {
+                        if self.transaction.is_some() {
+                            return Unit::Transaction;
+                        }
+                        let grouped = self.groups && s.runs == Runs::InGroup;
+                        if !grouped {
+                            open = false;
+                        }
+                        match s.runs {
+                            _ if grouped => {
+                                if !open {
+                                    groups += 1;
+                                    open = true;
+                                }
+                                Unit::Group(groups)
+                            }
+                            Runs::OwnTransaction => Unit::OwnTransaction,
+                            Runs::InGroup | Runs::Outside => Unit::Outside,
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// The script as `sqlmigrate` prints it: a comment per operation, `;`-terminated
+/// statements, and the transactions of a migration run in steps as the runner opens
+/// and commits them.
 impl fmt::Display for Script {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::new();
@@ -275,12 +338,35 @@ impl fmt::Display for Script {
             write_all(&mut out, &t.before);
             write_all(&mut out, &t.begin);
         }
-        for op in &self.operations {
+        let mut group = None;
+        for (op, units) in self.operations.iter().zip(self.units()) {
             let _ = writeln!(out, "--\n-- {}\n--", op.description);
             if op.statements.is_empty() {
                 out.push_str("-- (no SQL needed on this database)\n");
             }
-            write_all(&mut out, &op.statements);
+            for (statement, unit) in op.statements.iter().zip(units) {
+                if group.is_some() && group != Some(unit) {
+                    out.push_str("COMMIT;\n");
+                    group = None;
+                }
+                match unit {
+                    Unit::Group(_) if group.is_none() => {
+                        out.push_str("BEGIN;\n");
+                        group = Some(unit);
+                    }
+                    Unit::OwnTransaction => {
+                        out.push_str("-- in a transaction of its own, with its checkpoint:\n");
+                    }
+                    Unit::Outside if self.groups => {
+                        out.push_str("-- outside any transaction:\n");
+                    }
+                    _ => {}
+                }
+                write_statement(&mut out, statement);
+            }
+        }
+        if group.is_some() {
+            out.push_str("COMMIT;\n");
         }
         if let Some(t) = &self.transaction {
             write_all(&mut out, &t.commit);

@@ -3,11 +3,13 @@
 //! operations. The mechanism only: what the bookkeeping says is the executor's
 //! policy (`executor::ledger`).
 
+use std::time::Duration;
+
 use tracing::Instrument;
 
 use super::{RenderedOperation, Script};
-use crate::dialect::driver::{run_statement, Driver, DriverError};
-use crate::dialect::{Statement, TransactionSql};
+use crate::dialect::driver::{run_statement, Blocker, Driver, DriverError};
+use crate::dialect::{Runs, Statement, TransactionSql};
 
 /// How far a step-by-step run got: `operations` done, and `statements` of the next
 /// one (only for an operation recorded statement by statement; 0 otherwise).
@@ -60,6 +62,112 @@ pub trait Bookkeeping: Sync {
     fn finish(&self) -> Option<Statement> {
         None
     }
+
+    /// How a statement (or transactional group) whose lock wait ran out is retried.
+    fn retry(&self) -> Retry {
+        Retry::default()
+    }
+
+}
+
+/// How lock waits that ran out ([`Driver::is_lock_timeout`]) are retried: the unit
+/// that failed (its transaction rolled back) runs again after a pause that doubles
+/// each time, with jitter, so that waiting sessions do not retry in step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retry {
+    pub retries: u32,
+    /// The pause before the first retry.
+    pub first_pause: Duration,
+}
+
+impl Retry {
+    /// The longest pause between two attempts.
+    const LONGEST_PAUSE: Duration = Duration::from_secs(30);
+
+    /// The pause before retry `attempt` (0-based): `first_pause · 2^attempt`, capped,
+    /// then scaled by a random factor in [0.5, 1].
+    fn pause(self, attempt: u32) -> Duration {
+        let full = self
+            .first_pause
+            .saturating_mul(1 << attempt.min(16))
+            .min(Self::LONGEST_PAUSE);
+        full.mul_f64(0.5 + fastrand::f64() / 2.0)
+    }
+}
+
+/// The retries of one run: attempts since the last statement that succeeded.
+struct Retries {
+    policy: Retry,
+    attempts: u32,
+}
+
+impl Retries {
+    fn new(policy: Retry) -> Self {
+        Self {
+            policy,
+            attempts: 0,
+        }
+    }
+
+    fn succeeded(&mut self) {
+        self.attempts = 0;
+    }
+
+    /// After a failed unit: `Ok` once the pause before its retry is over, or the
+    /// failure given up — a lock timeout with who held the lock.
+    async fn after_failure(
+        &mut self,
+        driver: &mut dyn Driver,
+        mut e: ExecuteError,
+        tables: &[String],
+    ) -> Result<(), ExecuteError> {
+        if !driver.is_lock_timeout(&e.source) {
+            return Err(e);
+        }
+        let blockers = blame(driver, tables).await;
+        for blocker in &blockers {
+            tracing::warn!(tables = ?tables, "the lock wait timed out; held by {blocker}");
+        }
+        if self.attempts >= self.policy.retries {
+            e.lock_timeout = Some(LockTimedOut {
+                attempts: self.attempts + 1,
+                blockers,
+            });
+            return Err(e);
+        }
+        let pause = self.policy.pause(self.attempts);
+        self.attempts += 1;
+        tracing::warn!(
+            attempt = self.attempts,
+            of = self.policy.retries,
+            pause_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
+            "the lock wait timed out; rolled back, retrying"
+        );
+        tokio::time::sleep(pause).await;
+        Ok(())
+    }
+}
+
+/// Who holds locks on `tables`, as the server tells; nothing when it cannot.
+async fn blame(driver: &mut dyn Driver, tables: &[String]) -> Vec<Blocker> {
+    if tables.is_empty() {
+        return Vec::new();
+    }
+    match driver.lock_holders(tables).await {
+        Ok(blockers) => blockers,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not list who holds locks");
+            Vec::new()
+        }
+    }
+}
+
+/// A lock wait that ran out on every attempt.
+#[derive(Debug, Clone)]
+pub struct LockTimedOut {
+    pub attempts: u32,
+    /// Who held locks on the operation's tables after the last attempt.
+    pub blockers: Vec<Blocker>,
 }
 
 /// No bookkeeping at all.
@@ -81,6 +189,8 @@ pub struct ExecuteError {
     /// Step by step, the very first record (the history row saying the run started)
     /// failed: nothing was run or written.
     pub at_start: bool,
+    /// The statement's lock wait ran out on every attempt.
+    pub lock_timeout: Option<LockTimedOut>,
     pub source: DriverError,
 }
 
@@ -92,6 +202,7 @@ impl ExecuteError {
             operation: at.operations,
             statement,
             at_start: false,
+            lock_timeout: None,
             source,
         }
     }
@@ -104,8 +215,8 @@ impl Script {
     }
 
     /// Runs the script with the caller's bookkeeping: in one transaction when it has
-    /// one (rolled back on failure), otherwise statement by statement with a
-    /// checkpoint after each operation.
+    /// one (rolled back on failure), otherwise step by step with a checkpoint after
+    /// each operation (in transactional groups when the script has them).
     pub async fn execute_with(
         &self,
         driver: &mut dyn Driver,
@@ -123,10 +234,17 @@ impl Script {
         bookkeeping: &dyn Bookkeeping,
     ) -> Result<(), ExecuteError> {
         let result = self.run_step_by_step(driver, bookkeeping).await;
-        if result.is_err() {
+        if let Err(e) = &result {
             for statement in &self.recovery {
                 // Best effort: the original failure is what the user needs to see.
                 let _ = driver.execute(&statement.sql).await;
+            }
+            // What the failed operation left outside a transaction (a constraint
+            // whose VALIDATE failed) goes, so the database holds whole operations.
+            if let Some(op) = self.operations.get(e.operation) {
+                for statement in &op.cleanup {
+                    let _ = driver.execute(&statement.sql).await;
+                }
             }
         }
         result
@@ -146,83 +264,88 @@ impl Script {
                     ..ExecuteError::new(skip, 0, e)
                 })?;
         }
-        let total = self.operations.len();
-        // What is in effect so far; a failure reports it.
-        let mut at = skip;
-        for (i, op) in self.operations.iter().enumerate().skip(skip.operations) {
-            let span = tracing::info_span!("operation", n = i + 1, description = %op.description);
-            let first = if i == skip.operations {
-                skip.statements
-            } else {
-                0
+        let positions = self.positions(skip);
+        let mut steps = Steps {
+            script: self,
+            bookkeeping,
+            at: skip,
+            group: None,
+            retries: Retries::new(bookkeeping.retry()),
+        };
+        let mut next = 0;
+        while next <= positions.len() {
+            // One past the last position: the commit of a group still open.
+            let outcome = match positions.get(next) {
+                Some(&position) => steps.run(driver, next, position).await,
+                None => steps.close_group(driver, Position::end(self)).await,
             };
-            let count = op.statements.len();
-            async {
-                for (j, statement) in op.statements.iter().enumerate().skip(first) {
-                    let after = if j + 1 == count {
-                        Progress::operations(i + 1)
-                    } else {
-                        Progress {
-                            operations: i,
-                            statements: j + 1,
-                        }
-                    };
-                    let record = if j + 1 < count && !op.by_statement {
-                        None
-                    } else {
-                        record_after(bookkeeping, after, total)
-                    };
-                    let with_record = record
-                        .as_ref()
-                        .filter(|_| bookkeeping.commits_with_checkpoint(statement));
-                    tracing::debug!(sql = %statement.sql, "executing");
-                    driver
-                        .clear_leftovers(&statement.sql)
-                        .await
-                        .map_err(|e| ExecuteError::new(at, j + 1, e))?;
-                    if let Some(record) = with_record {
-                        run_with_record(driver, statement, record)
-                            .await
-                            .map_err(|(j, e)| ExecuteError::new(at, j, e))?;
-                        at = after;
-                        continue;
-                    }
-                    run_statement(driver, statement)
-                        .await
-                        .map_err(|e| ExecuteError::new(at, j + 1, e))?;
-                    at = after;
-                    if let Some(record) = record {
-                        run_statement(driver, &record)
-                            .await
-                            .map_err(|e| ExecuteError::new(at, 0, e))?;
-                    }
+            match outcome {
+                Ok(()) => next += 1,
+                Err(e) => {
+                    let restart = steps.roll_back_group(driver).await.unwrap_or(next);
+                    next = restart;
+                    steps.after_failure(driver, e).await?;
                 }
-                if first >= count {
-                    // No SQL on this database: only its record.
-                    at = Progress::operations(i + 1);
-                    if let Some(record) = record_after(bookkeeping, at, total) {
-                        run_statement(driver, &record)
-                            .await
-                            .map_err(|e| ExecuteError::new(at, 0, e))?;
-                    }
-                }
-                Ok::<(), ExecuteError>(())
             }
-            .instrument(span)
-            .await?;
         }
-        if total == 0 || skip.operations >= total {
+        if self.operations.len() <= skip.operations {
             // Nothing ran, so nothing recorded the end yet.
             if let Some(finish) = bookkeeping.finish() {
                 run_statement(driver, &finish)
                     .await
-                    .map_err(|e| ExecuteError::new(at, 0, e))?;
+                    .map_err(|e| ExecuteError::new(steps.at, 0, e))?;
             }
         }
         Ok(())
     }
 
+    /// Every statement left to run, in order, from `skip`; an operation without SQL
+    /// on this database is one position with no statement (its record only).
+    fn positions(&self, skip: Progress) -> Vec<Position> {
+        let mut positions = Vec::new();
+        for (op, rendered) in self.operations.iter().enumerate().skip(skip.operations) {
+            let first = if op == skip.operations {
+                skip.statements
+            } else {
+                0
+            };
+            if first >= rendered.statements.len() {
+                positions.push(Position {
+                    op,
+                    statement: None,
+                });
+            }
+            for statement in first..rendered.statements.len() {
+                positions.push(Position {
+                    op,
+                    statement: Some(statement),
+                });
+            }
+        }
+        positions
+    }
+
     async fn execute_in_transaction(
+        &self,
+        driver: &mut dyn Driver,
+        t: &TransactionSql,
+        bookkeeping: &dyn Bookkeeping,
+    ) -> Result<(), ExecuteError> {
+        let mut retries = Retries::new(bookkeeping.retry());
+        loop {
+            let Err(e) = self.transaction_once(driver, t, bookkeeping).await else {
+                return Ok(());
+            };
+            let tables = self
+                .operations
+                .get(e.operation)
+                .map(|op| op.tables.clone())
+                .unwrap_or_default();
+            retries.after_failure(driver, e, &tables).await?;
+        }
+    }
+
+    async fn transaction_once(
         &self,
         driver: &mut dyn Driver,
         t: &TransactionSql,
@@ -276,6 +399,191 @@ impl Script {
             operation: position.0,
             ..ExecuteError::new(Progress::default(), position.1, source)
         })
+    }
+}
+
+/// One statement of a step-by-step run: statement `statement` (0-based) of operation
+/// `op`, or the operation's record alone when it has no SQL here.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    op: usize,
+    statement: Option<usize>,
+}
+
+impl Position {
+    /// After the last operation.
+    fn end(script: &Script) -> Self {
+        Self {
+            op: script.operations.len(),
+            statement: None,
+        }
+    }
+}
+
+/// An open transactional group: where it started, to go back there on failure.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    position: usize,
+    at: Progress,
+}
+
+/// A step-by-step run in progress.
+struct Steps<'a> {
+    script: &'a Script,
+    bookkeeping: &'a dyn Bookkeeping,
+    /// What is in effect so far; a failure reports it.
+    at: Progress,
+    group: Option<Group>,
+    retries: Retries,
+}
+
+impl Steps<'_> {
+    async fn run(
+        &mut self,
+        driver: &mut dyn Driver,
+        index: usize,
+        position: Position,
+    ) -> Result<(), ExecuteError> {
+        let op = &self.script.operations[position.op];
+        let total = self.script.operations.len();
+        let span = tracing::info_span!("operation", n = position.op + 1, description = %op.description);
+        let Some(j) = position.statement else {
+            // No SQL on this database: only its record.
+            self.at = Progress::operations(position.op + 1);
+            if let Some(record) = record_after(self.bookkeeping, self.at, total) {
+                run_statement(driver, &record)
+                    .instrument(span)
+                    .await
+                    .map_err(|e| self.error(position.op, 0, e))?;
+            }
+            return Ok(());
+        };
+        let statement = &op.statements[j];
+        let count = op.statements.len();
+        let after = if j + 1 == count {
+            Progress::operations(position.op + 1)
+        } else {
+            Progress {
+                operations: position.op,
+                statements: j + 1,
+            }
+        };
+        let record = if j + 1 < count && !op.by_statement {
+            None
+        } else {
+            record_after(self.bookkeeping, after, total)
+        };
+        // `migrate -v`: who is in the way, before an operation waits for its locks.
+        if j == 0 && tracing::enabled!(tracing::Level::INFO) {
+            for blocker in blame(driver, &op.tables).await {
+                tracing::info!(tables = ?op.tables, "before the operation: locks held by {blocker}");
+            }
+        }
+        let grouped = self.script.groups && statement.runs == Runs::InGroup;
+        async {
+            if grouped {
+                if self.group.is_none() {
+                    driver
+                        .execute("BEGIN")
+                        .await
+                        .map_err(|e| self.error(position.op, j + 1, e))?;
+                    self.group = Some(Group {
+                        position: index,
+                        at: self.at,
+                    });
+                }
+            } else {
+                self.close_group(driver, position).await?;
+            }
+            tracing::debug!(sql = %statement.sql, "executing");
+            if !grouped {
+                driver
+                    .clear_leftovers(&statement.sql)
+                    .await
+                    .map_err(|e| self.error(position.op, j + 1, e))?;
+            }
+            let with_record = record.as_ref().filter(|_| {
+                !grouped
+                    && (statement.runs == Runs::OwnTransaction
+                        || (statement.runs == Runs::InGroup
+                            && self.bookkeeping.commits_with_checkpoint(statement)))
+            });
+            if let Some(record) = with_record {
+                run_with_record(driver, statement, record)
+                    .await
+                    .map_err(|(j, e)| self.error(position.op, j, e))?;
+                self.at = after;
+                self.retries.succeeded();
+                return Ok(());
+            }
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| self.error(position.op, j + 1, e))?;
+            self.at = after;
+            if let Some(record) = record {
+                run_statement(driver, &record)
+                    .await
+                    .map_err(|e| self.error(position.op, 0, e))?;
+            }
+            if !grouped {
+                self.retries.succeeded();
+            }
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Commits the open group, if any, before `position` runs outside it.
+    async fn close_group(
+        &mut self,
+        driver: &mut dyn Driver,
+        position: Position,
+    ) -> Result<(), ExecuteError> {
+        if self.group.is_some() {
+            driver
+                .execute("COMMIT")
+                .await
+                .map_err(|e| self.error(position.op, 0, e))?;
+            self.group = None;
+            self.retries.succeeded();
+        }
+        Ok(())
+    }
+
+    /// After a failure inside a group: rolls it back, so what is in effect is what was
+    /// before the group; returns the position to run it again from.
+    async fn roll_back_group(&mut self, driver: &mut dyn Driver) -> Option<usize> {
+        let group = self.group.take()?;
+        // The failure already says what went wrong; a failed rollback adds nothing.
+        let _ = driver.execute("ROLLBACK").await;
+        self.at = group.at;
+        Some(group.position)
+    }
+
+    /// A failure: given up (`Err`), or waited for the retry of a lock timeout (`Ok`).
+    async fn after_failure(
+        &mut self,
+        driver: &mut dyn Driver,
+        mut e: ExecuteError,
+    ) -> Result<(), ExecuteError> {
+        // A rolled-back group changed nothing: report what is in effect before it.
+        e.completed = self.at.operations;
+        e.statements_done = self.at.statements;
+        let tables = self
+            .script
+            .operations
+            .get(e.operation)
+            .map(|op| op.tables.clone())
+            .unwrap_or_default();
+        self.retries.after_failure(driver, e, &tables).await
+    }
+
+    fn error(&self, op: usize, statement: usize, source: DriverError) -> ExecuteError {
+        ExecuteError {
+            operation: op,
+            ..ExecuteError::new(self.at, statement, source)
+        }
     }
 }
 
