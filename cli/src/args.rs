@@ -206,6 +206,10 @@ pub(crate) struct SqlmigrateArgs {
     /// Server version to render for (default: the oldest supported)
     #[arg(long, value_name = "X.Y")]
     pub server_version: Option<String>,
+    /// After each statement: the lock it takes, what that blocks, whether it scans or
+    /// rewrites the table, and the transaction it runs in
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Args)]

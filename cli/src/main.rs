@@ -84,9 +84,11 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
             Command::Migrate(args) => {
                 commands::migrate::run(&ctx, args, cli.global.quiet, out).await
             }
-            Command::Sqlmigrate(args) => commands::sqlmigrate::run(&ctx, args, out)
-                .await
-                .map(|()| exit::OK),
+            Command::Sqlmigrate(args) => {
+                commands::sqlmigrate::run(&ctx, args, cli.global.format, out)
+                    .await
+                    .map(|()| exit::OK)
+            }
             Command::Showmigrations(args) => {
                 commands::showmigrations::run(&ctx, args, cli.global.format, out)
                     .await

@@ -1,12 +1,16 @@
 //! `strata sqlmigrate APP NAME`: the SQL a migration runs, exactly as `migrate` runs it.
 //! With `--dialect` it renders offline; without, for the configured database's
-//! dialect and server version.
+//! dialect and server version. `--explain` adds, after each statement, the lock it
+//! takes and the work it does; `--format json` gives both as data.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
-use strata_engine::script::{self, Direction};
+use serde::Serialize;
+use strata_engine::dialect::LockNote;
+use strata_engine::script::{self, Direction, Script, Unit};
 
-use crate::args::SqlmigrateArgs;
+use crate::args::{Format, SqlmigrateArgs};
 use crate::context::Context;
 use crate::database;
 use crate::error::CliError;
@@ -14,6 +18,7 @@ use crate::error::CliError;
 pub(crate) async fn run(
     ctx: &Context,
     args: &SqlmigrateArgs,
+    format: Format,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let key = ctx.graph.resolve(&args.app, &args.name)?;
@@ -40,7 +45,130 @@ pub(crate) async fn run(
         path: migration.path.clone(),
         source,
     })?;
-    writeln!(out, "-- {} for {} {version}", key, dialect.name())?;
-    write!(out, "{script}")?;
+    let title = format!("{} for {} {version}", key, dialect.name());
+    match format {
+        Format::Json => {
+            let shown = Shown {
+                migration: key.to_string(),
+                dialect: dialect.name(),
+                server_version: version.to_string(),
+                direction: if args.backwards {
+                    "backward"
+                } else {
+                    "forward"
+                },
+                transaction: if script.transaction.is_some() {
+                    "one"
+                } else if script.groups {
+                    "groups"
+                } else {
+                    "none"
+                },
+                operations: operations(&script),
+            };
+            serde_json::to_writer_pretty(&mut *out, &shown).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        Format::Text if args.explain => {
+            writeln!(out, "-- {title}, explained")?;
+            write!(out, "{}", explained(&script))?;
+        }
+        Format::Text => {
+            writeln!(out, "-- {title}")?;
+            write!(out, "{script}")?;
+        }
+    }
     Ok(())
+}
+
+/// `sqlmigrate --format json`.
+#[derive(Serialize)]
+struct Shown {
+    migration: String,
+    dialect: &'static str,
+    server_version: String,
+    direction: &'static str,
+    /// `one` transaction, transactional `groups` and steps, or `none` (step by step).
+    transaction: &'static str,
+    operations: Vec<ShownOperation>,
+}
+
+#[derive(Serialize)]
+struct ShownOperation {
+    /// 1-based, in run order.
+    number: usize,
+    description: String,
+    statements: Vec<ShownStatement>,
+}
+
+#[derive(Serialize)]
+struct ShownStatement {
+    sql: String,
+    /// The guard's message when the statement is a check that fails on rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guard: Option<String>,
+    runs: Unit,
+    lock: LockNote,
+}
+
+fn operations(script: &Script) -> Vec<ShownOperation> {
+    script
+        .operations
+        .iter()
+        .zip(script.units())
+        .enumerate()
+        .map(|(i, (op, units))| ShownOperation {
+            number: i + 1,
+            description: op.description.clone(),
+            statements: op
+                .statements
+                .iter()
+                .zip(units)
+                .zip(&op.locks)
+                .map(|((s, runs), lock)| ShownStatement {
+                    sql: s.sql.clone(),
+                    guard: s.fails_with_rows.clone(),
+                    runs,
+                    lock: lock.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The script with, after each statement, a comment saying what it locks and how it
+/// runs.
+fn explained(script: &Script) -> String {
+    let mut out = String::new();
+    for (op, units) in script.operations.iter().zip(script.units()) {
+        let _ = writeln!(out, "--\n-- {}\n--", op.description);
+        if op.statements.is_empty() {
+            out.push_str("-- (no SQL needed on this database)\n");
+        }
+        for ((statement, unit), lock) in op.statements.iter().zip(units).zip(&op.locks) {
+            if let Some(message) = &statement.fails_with_rows {
+                let _ = writeln!(out, "-- guard: fails if this returns rows: {message}");
+            }
+            let _ = writeln!(out, "{};", statement.sql);
+            let _ = writeln!(out, "--   {}", describe(lock, unit));
+        }
+    }
+    out
+}
+
+/// `ACCESS EXCLUSIVE on t: blocks reads and writes, rewrites the table; in transaction group 1`.
+fn describe(lock: &LockNote, unit: Unit) -> String {
+    let on = lock
+        .table
+        .as_ref()
+        .map(|t| format!(" on {t}"))
+        .unwrap_or_default();
+    let mut text = format!(
+        "lock: {}{on}: {}, {}; {unit}",
+        lock.lock, lock.blocks, lock.work
+    );
+    if let Some(note) = &lock.note {
+        let _ = write!(text, " ({note})");
+    }
+    text
 }

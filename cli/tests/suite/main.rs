@@ -19,6 +19,7 @@ mod kill;
 mod makemigrations;
 mod project_errors;
 mod roundtrip;
+mod safe;
 mod secrets;
 mod signals;
 mod sqlmigrate;

@@ -135,5 +135,4 @@ impl Bookkeeping for Ledger<'_> {
     fn retry(&self) -> Retry {
         self.retry
     }
-
 }

@@ -231,7 +231,6 @@ impl Run<'_> {
                 retries: self.options.ddl_retries,
                 first_pause: FIRST_RETRY_PAUSE,
             },
-
         }
     }
 }
@@ -261,7 +260,8 @@ async fn execute(
     };
     // A failed statement changed nothing (each is sent alone; a data statement is
     // rolled back with its checkpoint), so nothing ran when none before it did.
-    let nothing_ran = e.completed == 0 && e.statements_done == 0 && e.statement <= 1;
+    let nothing_ran =
+        e.completed == 0 && e.statements_done == 0 && (e.statement <= 1 || e.cleaned_up);
     let after = if script.transaction.is_some() {
         AfterFailure::RolledBack
     } else if e.at_start {

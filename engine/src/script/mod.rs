@@ -11,7 +11,7 @@ use std::fmt::{self, Write as _};
 
 use crate::ast::Operation;
 use crate::dialect::{
-    Dialect, RenderContext, RenderError, Runs, ServerVersion, Statement, TransactionSql,
+    Dialect, LockNote, RenderContext, RenderError, Runs, ServerVersion, Statement, TransactionSql,
 };
 use crate::state::{InverseError, SchemaState, StateError};
 
@@ -34,6 +34,9 @@ pub struct RenderedOperation {
     pub tables: Vec<String>,
     /// What undoes a part-way run of the operation ([`Dialect::cleanup`]).
     pub cleanup: Vec<Statement>,
+    /// What each statement locks and does to the table ([`Dialect::explain`]), in the
+    /// order of `statements`.
+    pub locks: Vec<LockNote>,
 }
 
 /// How a migration's operations are rendered and run.
@@ -105,14 +108,7 @@ pub fn render(
     mode: impl Into<Mode>,
     direction: Direction,
 ) -> Result<(Script, SchemaState), ScriptError> {
-    render_from(
-        dialect,
-        version,
-        state.clone(),
-        operations,
-        mode,
-        direction,
-    )
+    render_from(dialect, version, state.clone(), operations, mode, direction)
 }
 
 /// `render`, taking the state by value: the executor's path, with no copy of the
@@ -142,6 +138,15 @@ pub fn render_from(
         // so one state serves both; the state's verdict wins over the renderer's.
         let statements = dialect.render(op, &ctx);
         let cleanup = dialect.cleanup(op, &ctx);
+        let locks: Vec<LockNote> = statements.as_ref().map_or_else(
+            |_| Vec::new(),
+            |statements| {
+                statements
+                    .iter()
+                    .map(|s| dialect.explain(op, s, &ctx))
+                    .collect()
+            },
+        );
         new_tables.follow(op);
         let description = op.to_string();
         current.apply(op).map_err(|source| ScriptError::State {
@@ -162,6 +167,7 @@ pub fn render_from(
             by_statement: matches!(op, Operation::RunSql(_)),
             tables: op.locked_tables(),
             cleanup,
+            locks,
         });
         Ok::<(), ScriptError>(())
     };

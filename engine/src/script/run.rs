@@ -67,7 +67,6 @@ pub trait Bookkeeping: Sync {
     fn retry(&self) -> Retry {
         Retry::default()
     }
-
 }
 
 /// How lock waits that ran out ([`Driver::is_lock_timeout`]) are retried: the unit
@@ -191,6 +190,9 @@ pub struct ExecuteError {
     pub at_start: bool,
     /// The statement's lock wait ran out on every attempt.
     pub lock_timeout: Option<LockTimedOut>,
+    /// The failed operation's statements that had committed were undone by its
+    /// cleanup: the database holds none of it.
+    pub cleaned_up: bool,
     pub source: DriverError,
 }
 
@@ -203,6 +205,7 @@ impl ExecuteError {
             statement,
             at_start: false,
             lock_timeout: None,
+            cleaned_up: false,
             source,
         }
     }
@@ -233,18 +236,25 @@ impl Script {
         driver: &mut dyn Driver,
         bookkeeping: &dyn Bookkeeping,
     ) -> Result<(), ExecuteError> {
-        let result = self.run_step_by_step(driver, bookkeeping).await;
-        if let Err(e) = &result {
+        let mut result = self.run_step_by_step(driver, bookkeeping).await;
+        if let Err(e) = &mut result {
             for statement in &self.recovery {
                 // Best effort: the original failure is what the user needs to see.
                 let _ = driver.execute(&statement.sql).await;
             }
             // What the failed operation left outside a transaction (a constraint
             // whose VALIDATE failed) goes, so the database holds whole operations.
-            if let Some(op) = self.operations.get(e.operation) {
-                for statement in &op.cleanup {
-                    let _ = driver.execute(&statement.sql).await;
-                }
+            let cleanup = self
+                .operations
+                .get(e.operation)
+                .map_or(&[][..], |op| &op.cleanup[..]);
+            let mut cleaned = !cleanup.is_empty();
+            for statement in cleanup {
+                cleaned &= driver.execute(&statement.sql).await.is_ok();
+            }
+            if cleaned && e.completed == e.operation {
+                e.statements_done = 0;
+                e.cleaned_up = true;
             }
         }
         result
@@ -446,7 +456,8 @@ impl Steps<'_> {
     ) -> Result<(), ExecuteError> {
         let op = &self.script.operations[position.op];
         let total = self.script.operations.len();
-        let span = tracing::info_span!("operation", n = position.op + 1, description = %op.description);
+        let span =
+            tracing::info_span!("operation", n = position.op + 1, description = %op.description);
         let Some(j) = position.statement else {
             // No SQL on this database: only its record.
             self.at = Progress::operations(position.op + 1);

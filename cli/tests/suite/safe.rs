@@ -1,0 +1,223 @@
+//! Safe plans on live servers, as `strata migrate` runs them: a session holding a
+//! conflicting lock makes migrate give up after its DDL lock timeout and retries
+//! (exit 5) naming that session, then succeed once it ends; a constraint whose
+//! validation fails, or a unique index built over duplicates, leaves nothing behind
+//! and runs again once the data is fixed.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::common::db::{block_on, Kind, TestDb};
+use crate::common::{project, strata};
+
+fn config(url: &str) -> String {
+    format!(
+        "[project]\napps = [\"shop\"]\n\n[database]\nurl = {url:?}\nddl_lock_timeout = \"1s\"\nddl_retries = 2\n"
+    )
+}
+
+const TABLES: &str = r#"[[operations]]
+kind = "create_table"
+name = "shop_customer"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }]
+
+[[operations]]
+kind = "create_table"
+name = "shop_order"
+primary_key = ["id"]
+columns = [
+    { name = "id", type = "int" },
+    { name = "customer_id", type = "int", null = true },
+    { name = "code", type = "varchar(20)", null = true },
+]
+"#;
+
+const ADD_FOREIGN_KEY: &str = r#"dependencies = ["shop.0001_tables"]
+
+[[operations]]
+kind = "add_foreign_key"
+table = "shop_order"
+foreign_key = { name = "shop_order_customer_fk", columns = ["customer_id"], references = "shop_customer", referenced_columns = ["id"] }
+"#;
+
+const ADD_UNIQUE: &str = r#"dependencies = ["shop.0001_tables"]
+
+[[operations]]
+kind = "add_constraint"
+table = "shop_order"
+constraint = { type = "unique", name = "shop_order_code_uniq", columns = ["code"] }
+"#;
+
+const ADD_COLUMN: &str = r#"dependencies = ["shop.0001_tables"]
+
+[[operations]]
+kind = "add_column"
+table = "shop_order"
+column = { name = "note", type = "text", null = true }
+"#;
+
+fn history(db: &TestDb) -> Vec<Vec<Option<String>>> {
+    db.query("SELECT name, state FROM strata_migrations ORDER BY name")
+}
+
+/// A second session holding `BEGIN; SELECT … FROM shop_order` open until told to
+/// end: its process id, and the sender that ends it.
+fn hold_table(db: &TestDb) -> (String, mpsc::Sender<()>, thread::JoinHandle<()>) {
+    let (pid_tx, pid_rx) = mpsc::channel();
+    let (end_tx, end_rx) = mpsc::channel::<()>();
+    let url = db.url.clone();
+    let kind = db.kind;
+    let holder = thread::spawn(move || {
+        block_on(async move {
+            let registry = crate::common::db::registry();
+            let (backend, _) = registry.for_url(&url).unwrap();
+            let mut session = backend.connect(&url).await.unwrap();
+            let pid_sql = match kind {
+                Kind::Postgres => "SELECT pg_backend_pid()",
+                _ => "SELECT CONNECTION_ID()",
+            };
+            let pid = session.query(pid_sql).await.unwrap()[0][0].clone().unwrap();
+            session.execute("BEGIN").await.unwrap();
+            session.query("SELECT * FROM shop_order").await.unwrap();
+            pid_tx.send(pid).unwrap();
+            let _ = end_rx.recv();
+            session.execute("ROLLBACK").await.unwrap();
+            session.close().await.unwrap();
+        });
+    });
+    let pid = pid_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    (pid, end_tx, holder)
+}
+
+/// `migrate` gives up in a few seconds with exit 5, names the session in the way,
+/// leaves nothing half-done, and succeeds once that session ends.
+fn a_lock_holder_is_named_and_waited_out(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        ("apps/shop/migrations/0002_note.toml", ADD_COLUMN),
+    ]);
+    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (pid, end, holder) = hold_table(&db);
+
+    let started = Instant::now();
+    let out = strata(dir.path(), &["migrate"]);
+    let took = started.elapsed();
+    assert_eq!(out.code, 5, "{}\n{}", out.stdout, out.stderr);
+    // Three attempts of 1 s plus two pauses of at most 0.5 s and 1 s.
+    assert!(took < Duration::from_secs(20), "gave up after {took:?}");
+    assert!(
+        out.stderr.contains("gave up after 3 attempt(s)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!("pid {pid}")),
+        "the holder {pid} is not named:\n{}",
+        out.stderr
+    );
+    assert_eq!(
+        history(&db),
+        [[Some("0001_tables".into()), Some("applied".into())]],
+        "nothing of 0002 may be recorded"
+    );
+
+    end.send(()).unwrap();
+    holder.join().unwrap();
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(history(&db)[1][1].as_deref(), Some("applied"));
+}
+
+#[test]
+fn a_lock_holder_is_named_and_waited_out_postgres() {
+    a_lock_holder_is_named_and_waited_out(Kind::Postgres);
+}
+
+#[test]
+fn a_lock_holder_is_named_and_waited_out_mariadb() {
+    a_lock_holder_is_named_and_waited_out(Kind::Mariadb);
+}
+
+/// The foreign key is added `NOT VALID` and validated apart; a validation that fails
+/// (an order of a customer that does not exist) leaves no constraint and an
+/// unchanged history, and the same migration succeeds once the data is fixed.
+#[test]
+fn a_failed_validation_leaves_nothing_and_runs_again() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        ("apps/shop/migrations/0002_fk.toml", ADD_FOREIGN_KEY),
+    ]);
+    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    db.execute("INSERT INTO shop_order (id, customer_id) VALUES (1, 99)");
+
+    let sql = strata(dir.path(), &["sqlmigrate", "shop", "0002"]);
+    assert!(sql.stdout.contains("NOT VALID"), "{}", sql.stdout);
+    assert!(sql.stdout.contains("VALIDATE CONSTRAINT"), "{}", sql.stdout);
+
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("shop_order_customer_fk"),
+        "{}",
+        out.stderr
+    );
+    let constraints = |db: &TestDb| {
+        db.query(
+            "SELECT conname, convalidated::text FROM pg_constraint \
+             WHERE conname = 'shop_order_customer_fk'",
+        )
+    };
+    assert!(constraints(&db).is_empty(), "{:?}", constraints(&db));
+    assert_eq!(history(&db).len(), 1, "{:?}", history(&db));
+
+    db.execute("INSERT INTO shop_customer (id) VALUES (99)");
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        constraints(&db),
+        [[Some("shop_order_customer_fk".into()), Some("true".into())]]
+    );
+}
+
+/// A unique constraint is built as a concurrent unique index, then attached: over
+/// duplicate rows the build fails and leaves no index (not even an INVALID one).
+#[test]
+fn a_unique_index_over_duplicates_leaves_no_index() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        ("apps/shop/migrations/0002_unique.toml", ADD_UNIQUE),
+    ]);
+    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    db.execute("INSERT INTO shop_order (id, code) VALUES (1, 'A'), (2, 'A')");
+
+    let out = strata(dir.path(), &["migrate"]);
+    assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let indexes = |db: &TestDb| {
+        db.query("SELECT indexname FROM pg_indexes WHERE indexname = 'shop_order_code_uniq'")
+    };
+    assert!(indexes(&db).is_empty(), "{:?}", indexes(&db));
+
+    db.execute("UPDATE shop_order SET code = 'B' WHERE id = 2");
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let attached =
+        db.query("SELECT contype::text FROM pg_constraint WHERE conname = 'shop_order_code_uniq'");
+    assert_eq!(attached, [[Some("u".into())]]);
+}
