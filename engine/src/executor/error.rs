@@ -169,13 +169,13 @@ impl ExecError {
 
     pub fn category(&self) -> Category {
         match self {
-            ExecError::LockTimeout { .. } => Category::LockTimeout,
-            ExecError::History(e) => e.category(),
-            ExecError::Driver(e) => e.category(),
-            ExecError::Failed {
+            ExecError::LockTimeout { .. }
+            | ExecError::Failed {
                 lock_timeout: Some(_),
                 ..
             } => Category::LockTimeout,
+            ExecError::History(e) => e.category(),
+            ExecError::Driver(e) => e.category(),
             ExecError::Failed { after, .. } => match after {
                 AfterFailure::Partial { .. } => Category::Partial,
                 AfterFailure::RolledBack | AfterFailure::Unchanged => Category::Database,

@@ -34,6 +34,8 @@ use crate::history::History;
 use crate::script::Direction;
 
 /// How a run behaves; the CLI fills this from flags and `strata.toml`.
+// Independent yes/no switches, each a flag or setting of its own.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone)]
 pub struct Options {
     pub history_table: String,
@@ -191,12 +193,11 @@ async fn checkpoints_match(
             resume::locate_checkpoint(
                 driver,
                 dialect.as_ref(),
-                &options.history_table,
+                options,
                 p.migration,
                 &before,
                 p.step.done,
                 Direction::Forward,
-                options.mode(p.migration),
             )
             .await?;
         }

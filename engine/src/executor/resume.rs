@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use tracing::{info, warn};
 
-use super::ExecError;
+use super::{ExecError, Options};
 use crate::ast::Operation;
 use crate::dialect::driver::Driver;
 use crate::dialect::Dialect;
@@ -21,14 +21,14 @@ use crate::state::SchemaState;
 pub(super) async fn locate_checkpoint(
     driver: &mut dyn Driver,
     dialect: &dyn Dialect,
-    history_table: &str,
+    options: &Options,
     m: &Migration,
     before: &SchemaState,
     recorded: usize,
     direction: Direction,
-    mode: Mode,
 ) -> Result<usize, ExecError> {
-    clean_partial_operation(driver, dialect, m, before, recorded, mode).await;
+    clean_partial_operation(driver, dialect, m, before, recorded, options.mode(m)).await;
+    let history_table = options.history_table.as_str();
     let live = driver.introspect().await?;
     let touched = touched_tables(&m.operations);
     let live = restrict(&live, &touched);

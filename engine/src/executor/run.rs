@@ -91,12 +91,11 @@ impl Run<'_> {
             let operations = locate_checkpoint(
                 driver,
                 self.dialect,
-                &self.options.history_table,
+                self.options,
                 m,
                 &before,
                 done.operations,
                 Direction::Forward,
-                self.options.mode(m),
             )
             .await?;
             if operations != done.operations {
@@ -157,12 +156,11 @@ impl Run<'_> {
                 let actual = locate_checkpoint(
                     driver,
                     self.dialect,
-                    &self.options.history_table,
+                    self.options,
                     m,
                     &p.before,
                     p.recorded,
                     Direction::Backward,
-                    self.options.mode(m),
                 )
                 .await?;
                 if actual == p.recorded {

@@ -44,10 +44,9 @@ const SECTIONS: [(&str, Table); 3] = [
 pub(super) fn env_var_name(section: &str, key: &str) -> Option<String> {
     match (section, key) {
         ("database", "url") => Some("STRATA_DATABASE_URL".into()),
-        // A list has no unambiguous spelling in one variable.
-        ("project", "apps") => None,
-        // Lint policy belongs to the project's file, reviewed with the code.
-        ("lint", _) => None,
+        // A list has no unambiguous spelling in one variable, and lint policy belongs
+        // to the project's file, reviewed with the code.
+        ("project", "apps") | ("lint", _) => None,
         _ => Some(format!("STRATA_{}", key.to_ascii_uppercase())),
     }
 }
