@@ -8,16 +8,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strata_engine::dialect::driver::Driver;
-use strata_engine::dialect::Registry;
 use strata_engine::executor::{self, Options, Quiet};
 use strata_engine::graph::{Graph, Target};
 use strata_engine::makemigrations::Request;
 use strata_engine::project::{Overrides, Project};
 use strata_engine::script::{self, Direction, Script};
+
+mod support;
+use support::{connect, env_url, fresh_database};
 
 const TABLES: usize = 100;
 const MIGRATIONS: usize = 1000;
@@ -68,18 +69,6 @@ fn main() {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn env_url(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|u| !u.is_empty())
-}
-
-fn registry() -> Registry {
-    let mut r = Registry::new();
-    r.register(Arc::new(strata_sqlite::SqliteBackend))
-        .register(Arc::new(strata_postgres::PostgresBackend))
-        .register(Arc::new(strata_mysql::MysqlBackend));
-    r
 }
 
 /// Writes the project; returns the number of operations.
@@ -157,37 +146,6 @@ fn time_makemigrations_check(root: &Path) -> Duration {
     elapsed
 }
 
-async fn connect(url: &str) -> Box<dyn Driver> {
-    let registry = registry();
-    let (backend, _) = registry.for_url(url).unwrap();
-    backend.connect(url).await.unwrap()
-}
-
-/// A fresh database for `url` (servers) — returns its URL and a cleanup statement.
-async fn fresh_database(url: &str) -> (String, Option<(String, String)>) {
-    if url.starts_with("sqlite") {
-        let path = url.trim_start_matches("sqlite://");
-        let _ = std::fs::remove_file(path);
-        return (url.to_string(), None);
-    }
-    let name = format!("strata_bench_{}", std::process::id());
-    let mut admin = connect(url).await;
-    let quoted = admin.dialect().quote_ident(&name);
-    let _ = admin
-        .execute(&format!("DROP DATABASE IF EXISTS {quoted}"))
-        .await;
-    admin
-        .execute(&format!("CREATE DATABASE {quoted}"))
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let authority = rest.split('/').next().unwrap();
-    (
-        format!("{scheme}://{authority}/{name}"),
-        Some((url.to_string(), format!("DROP DATABASE {quoted}"))),
-    )
-}
 
 async fn measure(root: &Path, url: &str) -> (Duration, Duration) {
     let project = Project::load(root, &Overrides::default()).unwrap();
