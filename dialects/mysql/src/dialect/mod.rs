@@ -68,7 +68,7 @@ impl MysqlDialect {
 impl MysqlDialect {
     /// The engine's dispatch from operation to renderer (`Dialect::render`'s default,
     /// which `render` here wraps).
-    fn render_operation(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
+    fn render_operation(self, op: &Operation, ctx: &RenderContext) -> RenderResult {
         match op {
             Operation::CreateTable(t) => self.create_table(t, ctx),
             Operation::DropTable(o) => self.drop_table(o, ctx),

@@ -257,8 +257,8 @@ pub(crate) fn support(
     changes
         .iter()
         .map(|change| match flavour {
-            Flavour::Mysql => mysql::support(version, change),
-            Flavour::Mariadb => mariadb::support(version, change),
+            Flavour::Mysql => mysql::support(version, *change),
+            Flavour::Mariadb => mariadb::support(version, *change),
         })
         .reduce(Support::and)
 }
