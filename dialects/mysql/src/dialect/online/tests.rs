@@ -112,6 +112,22 @@ fn dropping_a_column_is_instant_from_mysql_8_0_29_and_in_place_before() {
 }
 
 #[test]
+fn renaming_a_column_is_instant_from_mysql_8_0_28() {
+    const RENAME: &str = r#"
+[[operations]]
+kind = "rename_column"
+table = "t"
+from = "b"
+to = "b2"
+"#;
+    let mysql = MysqlDialect::mysql();
+    assert!(safe_sql(mysql, ServerVersion::new(8, 0, 27), RENAME)
+        .ends_with("TO `b2`, ALGORITHM=INPLACE, LOCK=NONE"));
+    assert!(safe_sql(mysql, ServerVersion::new(8, 0, 28), RENAME)
+        .ends_with("TO `b2`, ALGORITHM=INSTANT"));
+}
+
+#[test]
 fn an_index_is_built_in_place_without_locking() {
     for d in [MysqlDialect::mysql(), MysqlDialect::mariadb()] {
         let sql = safe_sql(d, d.minimum_version(), ADD_INDEX);
