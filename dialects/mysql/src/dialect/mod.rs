@@ -10,6 +10,7 @@ mod columns;
 mod fit;
 mod fk_index;
 mod keys;
+mod online;
 mod quoting;
 mod types;
 
@@ -18,7 +19,7 @@ use strata_engine::ast::{
     DefaultExpr, DefaultValue, DropConstraint, DropForeignKey, DropIndex, ForeignKeyDef, IndexDef,
     Operation, RenameIndex, TableDef,
 };
-use strata_engine::dialect::{RenderResult, RenderResultOf};
+use strata_engine::dialect::{LockNote, RenderResult, RenderResultOf};
 use strata_engine::state::StateError;
 use strata_engine::types::Fit;
 use strata_engine::{Capabilities, ColumnType, Dialect, RenderContext, ServerVersion, Statement};
@@ -61,6 +62,30 @@ impl MysqlDialect {
 
     pub fn flavour(&self) -> Flavour {
         self.flavour
+    }
+}
+
+impl MysqlDialect {
+    /// The engine's dispatch from operation to renderer (`Dialect::render`'s default,
+    /// which `render` here wraps).
+    fn render_operation(self, op: &Operation, ctx: &RenderContext) -> RenderResult {
+        match op {
+            Operation::CreateTable(t) => self.create_table(t, ctx),
+            Operation::DropTable(o) => self.drop_table(o, ctx),
+            Operation::RenameTable(o) => self.rename_table(o, ctx),
+            Operation::AddColumn(o) => self.add_column(o, ctx),
+            Operation::DropColumn(o) => self.drop_column(o, ctx),
+            Operation::RenameColumn(o) => self.rename_column(o, ctx),
+            Operation::AlterColumn(o) => self.alter_column(o, ctx),
+            Operation::CreateIndex(o) => self.create_index(&o.table, &o.index, ctx),
+            Operation::DropIndex(o) => self.drop_index(o, ctx),
+            Operation::RenameIndex(o) => self.rename_index(o, ctx),
+            Operation::AddForeignKey(o) => self.add_foreign_key(o, ctx),
+            Operation::DropForeignKey(o) => self.drop_foreign_key(o, ctx),
+            Operation::AddConstraint(o) => self.add_constraint(o, ctx),
+            Operation::DropConstraint(o) => self.drop_constraint(o, ctx),
+            Operation::RunSql(o) => self.run_sql(o, ctx),
+        }
     }
 }
 
@@ -351,6 +376,22 @@ impl Dialect for MysqlDialect {
 
     fn run_sql_keys(&self) -> Vec<&'static str> {
         self.flavour.run_sql_keys().to_vec()
+    }
+
+    /// The operation's statements; in a safe plan, each `ALTER TABLE` names the
+    /// least blocking algorithm the server documents for it (`online`).
+    fn render(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
+        let statements = self.render_operation(op, ctx)?;
+        Ok(if ctx.safe {
+            online::with_algorithm(self.flavour, ctx, op, statements)
+        } else {
+            statements
+        })
+    }
+
+    /// The metadata lock and algorithm of the statement; see `online`.
+    fn explain(&self, op: &Operation, statement: &Statement, ctx: &RenderContext) -> LockNote {
+        online::explain(self.flavour, op, statement, ctx)
     }
 }
 

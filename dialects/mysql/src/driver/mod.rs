@@ -6,10 +6,12 @@
 //! otherwise only runs SQL, takes the migration lock (`lock`) and reads the schema
 //! back (`introspect`): policy lives in the engine.
 
+mod blockers;
 mod cancel;
 mod connect;
 mod introspect;
 mod lock;
+mod refusal;
 mod session;
 mod tls;
 mod url;
@@ -22,7 +24,8 @@ use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value};
 use strata_engine::dialect::driver::{
-    redact_url, several_statements, Canceller, Driver, DriverError, ErrorCode, LockAttempt, Row,
+    redact_url, several_statements, Blocker, Canceller, Driver, DriverError, ErrorCode,
+    LockAttempt, Row,
 };
 use strata_engine::script::split_statements;
 use strata_engine::{Dialect, SchemaState, ServerVersion};
@@ -133,10 +136,11 @@ impl Driver for MysqlDriver {
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
         tracing::debug!(sql, "execute");
         self.one_statement(sql)?;
+        let (flavour, version) = (self.flavour(), self.version);
         self.conn
             .query_drop(sql)
             .await
-            .map_err(|e| statement_error(sql, e))?;
+            .map_err(|e| ddl_error(sql, e, flavour, version))?;
         warnings::check(&mut self.conn, sql).await
     }
 
@@ -211,6 +215,39 @@ impl Driver for MysqlDriver {
         self.execute(&sql).await
     }
 
+    /// `lock_wait_timeout`, which bounds the wait for a metadata lock, in whole
+    /// seconds (rounded up, at least 1).
+    async fn set_ddl_lock_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
+        let seconds = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+        self.execute(&format!(
+            "SET SESSION lock_wait_timeout = {}",
+            seconds.max(1)
+        ))
+        .await
+    }
+
+    /// ER_LOCK_WAIT_TIMEOUT (1205): "Lock wait timeout exceeded".
+    fn is_lock_timeout(&self, error: &DriverError) -> bool {
+        matches!(
+            error.code(),
+            Some(ErrorCode::ServerError { number: 1205, .. })
+        )
+    }
+
+    /// See `blockers`: per table where the server shows metadata locks, otherwise
+    /// every session with an open InnoDB transaction.
+    async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
+        self.holders(tables).await
+    }
+
+    /// `TABLE_ROWS`, or a capped count where it says 0; see `blockers`.
+    async fn table_rows(
+        &mut self,
+        tables: &[String],
+    ) -> Result<std::collections::BTreeMap<String, u64>, DriverError> {
+        self.row_estimates(tables).await
+    }
+
     async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
         let key = self.lock_key(name);
         let quote = |s: &str| self.dialect.quote_string(s);
@@ -271,6 +308,26 @@ fn value_text(value: Value) -> Option<String> {
         Value::Float(f) => Some(f.to_string()),
         Value::Double(d) => Some(d.to_string()),
         other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
+/// `statement_error`, restated when the server refused the algorithm a safe plan
+/// asked for (`refusal`).
+fn ddl_error(
+    sql: &str,
+    e: mysql_async::Error,
+    flavour: Flavour,
+    version: ServerVersion,
+) -> DriverError {
+    let refusal = match &e {
+        mysql_async::Error::Server(server) => {
+            refusal::message(server.code, &error_message(&e), sql, flavour, version)
+        }
+        _ => None,
+    };
+    match refusal {
+        Some(message) => caused_by(DriverError::statement(sql, message), e),
+        None => statement_error(sql, e),
     }
 }
 

@@ -9,4 +9,5 @@ mod golden;
 mod introspect;
 mod keys_on_server;
 mod lock;
+mod online;
 mod tls;

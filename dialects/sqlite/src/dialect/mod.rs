@@ -9,6 +9,7 @@
 //! predicate uses, and the schema state refuses every one of those drops first.
 
 mod fit;
+mod locks;
 mod rebuild;
 pub(crate) mod types;
 
@@ -20,7 +21,7 @@ use strata_engine::ast::{
     DefaultValue, DropConstraint, DropForeignKey, DropIndex, ForeignKeyDef, IndexDef, Operation,
     RenameIndex, TableDef,
 };
-use strata_engine::dialect::{RenderResult, RenderResultOf, TransactionSql};
+use strata_engine::dialect::{LockNote, RenderResult, RenderResultOf, TransactionSql};
 use strata_engine::types::Fit;
 use strata_engine::{
     Capabilities, ColumnType, Dialect, RenderContext, RenderError, ServerVersion, Statement,
@@ -296,6 +297,11 @@ impl Dialect for SqliteDialect {
             ))]),
             _ => rebuild::rebuild(*self, &Operation::DropConstraint(o.clone()), ctx),
         }
+    }
+
+    /// The database write lock; see `locks`.
+    fn explain(&self, op: &Operation, statement: &Statement, _ctx: &RenderContext) -> LockNote {
+        locks::explain(*self, op, statement)
     }
 
     /// Foreign keys are off for the whole migration: `PRAGMA foreign_keys` cannot

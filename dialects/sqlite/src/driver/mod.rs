@@ -255,6 +255,29 @@ impl Driver for SqliteDriver {
         self.query_rows(sql)
     }
 
+    /// An exact `count(*)` of each table that exists: SQLite keeps no estimate
+    /// (`sqlite_stat1` only after `ANALYZE`), and a count is what a file database of
+    /// the size SQLite serves affords.
+    async fn table_rows(
+        &mut self,
+        tables: &[String],
+    ) -> Result<std::collections::BTreeMap<String, u64>, DriverError> {
+        let existing = self.table_names().await?;
+        let mut rows = std::collections::BTreeMap::new();
+        for table in tables.iter().filter(|t| existing.contains(t)) {
+            let sql = format!("SELECT count(*) FROM {}", SqliteDialect.quote_ident(table));
+            let count = self
+                .query_rows(&sql)?
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next().flatten())
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            rows.insert(table.clone(), count);
+        }
+        Ok(rows)
+    }
+
     async fn table_names(&mut self) -> Result<Vec<String>, DriverError> {
         // `sqlite_sequence`, `sqlite_stat1`… are SQLite's own, and left out.
         let sql = introspect::TABLES_SQL;
