@@ -264,3 +264,193 @@ fn set_not_null(
     ));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use strata_engine::ast::{ColumnDef, TableDef};
+    use strata_engine::{SchemaState, ServerVersion};
+
+    use super::*;
+
+    fn state() -> SchemaState {
+        let column = |name: &str, null| ColumnDef {
+            name: name.into(),
+            ty: "varchar(20)".parse().unwrap(),
+            null,
+            default: None,
+            auto: false,
+        };
+        let mut state = SchemaState::new();
+        state
+            .apply(&Operation::CreateTable(TableDef {
+                name: "t".into(),
+                columns: vec![column("id", false), column("c", true)],
+                primary_key: vec!["id".into()],
+                uniques: Vec::new(),
+                checks: Vec::new(),
+                foreign_keys: Vec::new(),
+                indexes: Vec::new(),
+            }))
+            .unwrap();
+        state
+    }
+
+    /// (how each statement runs, its SQL) and the cleanup's, safe, on PostgreSQL 16.
+    fn plan_of(op: &Operation) -> (Vec<(Runs, String)>, Vec<(Runs, String)>) {
+        let d = PostgresDialect;
+        let state = state();
+        let version = ServerVersion::new(16, 0, 0);
+        let capabilities = d.capabilities(version);
+        let ctx = RenderContext {
+            state: &state,
+            version,
+            capabilities: &capabilities,
+            in_transaction: true,
+            safe: true,
+        };
+        let pairs = |statements: Vec<Statement>| {
+            statements
+                .into_iter()
+                .map(|s| (s.runs, s.sql))
+                .collect::<Vec<_>>()
+        };
+        (
+            pairs(d.render(op, &ctx).unwrap()),
+            pairs(d.cleanup(op, &ctx).unwrap()),
+        )
+    }
+
+    fn op(toml: &str) -> Operation {
+        toml::from_str(toml).unwrap()
+    }
+
+    #[test]
+    fn a_unique_constraint_is_built_outside_then_attached_in_its_own_transaction() {
+        let (plan, cleanup) = plan_of(&op(r#"
+            kind = "add_constraint"
+            table = "t"
+            constraint = { type = "unique", name = "t_c_uniq", columns = ["c"] }
+        "#));
+        assert_eq!(
+            plan,
+            [
+                (
+                    Runs::Outside,
+                    r#"CREATE UNIQUE INDEX CONCURRENTLY "t_c_uniq" ON "t" ("c")"#.into()
+                ),
+                (
+                    Runs::OwnTransaction,
+                    r#"ALTER TABLE "t" ADD CONSTRAINT "t_c_uniq" UNIQUE USING INDEX "t_c_uniq""#
+                        .into()
+                ),
+            ]
+        );
+        assert_eq!(
+            cleanup,
+            [(
+                Runs::Outside,
+                r#"DROP INDEX CONCURRENTLY IF EXISTS "t_c_uniq""#.into()
+            )]
+        );
+    }
+
+    #[test]
+    fn set_not_null_validates_its_check_alone_and_drops_it_in_the_group() {
+        let (plan, cleanup) = plan_of(&op(r#"
+            kind = "alter_column"
+            table = "t"
+            column = "c"
+            null = false
+        "#));
+        let runs: Vec<Runs> = plan.iter().map(|(runs, _)| *runs).collect();
+        assert_eq!(
+            runs,
+            [
+                Runs::InGroup,
+                Runs::OwnTransaction,
+                Runs::OwnTransaction,
+                Runs::InGroup,
+                Runs::InGroup
+            ]
+        );
+        assert!(plan[0].1.starts_with("SELECT misfits"), "{plan:?}");
+        assert_eq!(
+            cleanup,
+            [(
+                Runs::OwnTransaction,
+                r#"ALTER TABLE "t" DROP CONSTRAINT IF EXISTS "t_c_not_null_check""#.into()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_type_change_or_dropping_not_null_has_no_safe_plan() {
+        for toml in [
+            r#"kind = "alter_column"
+               table = "t"
+               column = "c"
+               null = false
+               type = "text""#,
+            r#"kind = "alter_column"
+               table = "t"
+               column = "c"
+               null = true"#,
+        ] {
+            let operation = op(toml);
+            let Operation::AlterColumn(o) = &operation else {
+                panic!()
+            };
+            let state = state();
+            let d = PostgresDialect;
+            let version = d.minimum_version();
+            let capabilities = d.capabilities(version);
+            let ctx = RenderContext {
+                state: &state,
+                version,
+                capabilities: &capabilities,
+                in_transaction: true,
+                safe: true,
+            };
+            assert!(!sets_only_not_null(o, &ctx), "{toml}");
+            assert!(plan(&d, &operation, &ctx).is_none(), "{toml}");
+        }
+    }
+
+    #[test]
+    fn the_temporary_check_name_fits_63_bytes() {
+        let long = "a".repeat(60);
+        let (plan, _) = {
+            let mut state = SchemaState::new();
+            state
+                .apply(&op(&format!(
+                    r#"kind = "create_table"
+                       name = "{long}"
+                       primary_key = ["id"]
+                       columns = [{{ name = "id", type = "bigint" }}, {{ name = "c", type = "int", null = true }}]"#
+                )))
+                .unwrap();
+            let d = PostgresDialect;
+            let version = d.minimum_version();
+            let capabilities = d.capabilities(version);
+            let ctx = RenderContext {
+                state: &state,
+                version,
+                capabilities: &capabilities,
+                in_transaction: true,
+                safe: true,
+            };
+            let alter = op(&format!(
+                "kind = \"alter_column\"\ntable = \"{long}\"\ncolumn = \"c\"\nnull = false"
+            ));
+            (d.render(&alter, &ctx).unwrap(), ())
+        };
+        let add = &plan[1].sql;
+        let name = add
+            .split("ADD CONSTRAINT \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap();
+        assert!(name.len() <= 63, "{name}");
+        assert!(plan[2].sql.contains(name) && plan[4].sql.contains(name));
+    }
+}
