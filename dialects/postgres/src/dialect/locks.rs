@@ -6,7 +6,9 @@
 //! the live tests take each lock in a transaction and compare it with `pg_locks`,
 //! and compare the table's `relfilenode` before and after to check every "rewrite".
 
-use strata_engine::ast::{AddColumn, AlterColumn, Constraint, DefaultExpr, DefaultValue, Operation};
+use strata_engine::ast::{
+    AddColumn, AlterColumn, Constraint, DefaultExpr, DefaultValue, Operation,
+};
 use strata_engine::dialect::{Blocks, LockNote, TableWork};
 use strata_engine::{RenderContext, ServerVersion, Statement};
 
@@ -30,7 +32,7 @@ const CONCURRENT_BUILD: &str = "waits for transactions that started before it; a
 
 /// The lock note of `statement`, one of `op`'s statements rendered in `ctx`.
 pub(crate) fn explain(
-    d: &PostgresDialect,
+    d: PostgresDialect,
     op: &Operation,
     statement: &Statement,
     ctx: &RenderContext,
@@ -107,7 +109,12 @@ fn safe_step(step: Step, op: &Operation, version: ServerVersion) -> LockNote {
         )
         .with_note("brief: the index is already built"),
         Step::SetNotNull => {
-            let note = LockNote::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, TableWork::Scan);
+            let note = LockNote::new(
+                table,
+                ACCESS_EXCLUSIVE,
+                Blocks::ReadsAndWrites,
+                TableWork::Scan,
+            );
             if version.at_least(12, 0, 0) {
                 LockNote {
                     work: TableWork::Catalog,
@@ -175,16 +182,14 @@ fn plain(op: &Operation, ctx: &RenderContext) -> LockNote {
             TableWork::Catalog,
         )
         .with_note("on the index only"),
-        Operation::AddForeignKey(o) => LockNote::new(
-            table,
-            SHARE_ROW_EXCLUSIVE,
-            Blocks::Writes,
-            TableWork::Scan,
-        )
-        .with_note(format!(
-            "reads every row under the lock; also {SHARE_ROW_EXCLUSIVE} on `{}`",
-            o.foreign_key.references
-        )),
+        Operation::AddForeignKey(o) => {
+            LockNote::new(table, SHARE_ROW_EXCLUSIVE, Blocks::Writes, TableWork::Scan).with_note(
+                format!(
+                    "reads every row under the lock; also {SHARE_ROW_EXCLUSIVE} on `{}`",
+                    o.foreign_key.references
+                ),
+            )
+        }
         Operation::AddConstraint(o) => match o.constraint {
             Constraint::Check { .. } => exclusive(TableWork::Scan),
             Constraint::Unique { .. } => exclusive(TableWork::BuildIndex),
@@ -253,13 +258,15 @@ fn alter_column(o: &AlterColumn, ctx: &RenderContext) -> LockNote {
     };
     let sets_not_null = old.null && o.null == Some(false);
     match o.ty.filter(|ty| *ty != old.ty) {
-        Some(ty) if !changes_catalog_only(old.ty, ty) => exclusive(TableWork::Rewrite)
-            .with_note(format!(
+        Some(ty) if !changes_catalog_only(old.ty, ty) => {
+            exclusive(TableWork::Rewrite).with_note(format!(
                 "`{}` to `{ty}` converts every value: the table and its indexes are rewritten",
                 old.ty
-            )),
-        _ if sets_not_null => exclusive(TableWork::Scan)
-            .with_note("SET NOT NULL reads every row under the lock"),
+            ))
+        }
+        _ if sets_not_null => {
+            exclusive(TableWork::Scan).with_note("SET NOT NULL reads every row under the lock")
+        }
         Some(ty) => exclusive(TableWork::Catalog).with_note(format!(
             "brief: `{}` to `{ty}` keeps every stored value as it is",
             old.ty

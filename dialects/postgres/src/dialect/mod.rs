@@ -53,7 +53,7 @@ impl Dialect for PostgresDialect {
     /// otherwise the engine's dispatch, unchanged.
     fn render(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
         if ctx.safe {
-            if let Some(plan) = safe::plan(self, op, ctx) {
+            if let Some(plan) = safe::plan(*self, op, ctx) {
                 return Ok(plan?.into_iter().map(|(_, statement)| statement).collect());
             }
         }
@@ -77,13 +77,13 @@ impl Dialect for PostgresDialect {
     }
 
     fn explain(&self, op: &Operation, statement: &Statement, ctx: &RenderContext) -> LockNote {
-        locks::explain(self, op, statement, ctx)
+        locks::explain(*self, op, statement, ctx)
     }
 
     /// Only a safe plan runs outside one transaction, so only it has anything to undo.
     fn cleanup(&self, op: &Operation, ctx: &RenderContext) -> RenderResultOf<Vec<Statement>> {
         if ctx.safe {
-            safe::cleanup(self, op, ctx)
+            safe::cleanup(*self, op, ctx)
         } else {
             Ok(Vec::new())
         }

@@ -48,7 +48,7 @@ pub(crate) type PlannedStatement = (Step, Statement);
 
 /// The safe plan of `op`, or `None` when it has none (it renders as usual).
 pub(crate) fn plan(
-    d: &PostgresDialect,
+    d: PostgresDialect,
     op: &Operation,
     ctx: &RenderContext,
 ) -> Option<Result<Vec<PlannedStatement>, RenderError>> {
@@ -65,7 +65,7 @@ pub(crate) fn plan(
 /// What undoes a part-way run of `op`'s safe plan, so that it can run again from its
 /// first statement; each statement succeeds when there is nothing to undo.
 pub(crate) fn cleanup(
-    d: &PostgresDialect,
+    d: PostgresDialect,
     op: &Operation,
     ctx: &RenderContext,
 ) -> Result<Vec<Statement>, RenderError> {
@@ -127,7 +127,7 @@ fn with_runs(statements: Vec<Statement>, step: Step, runs: Runs) -> Vec<PlannedS
 }
 
 fn create_index(
-    d: &PostgresDialect,
+    d: PostgresDialect,
     o: &CreateIndex,
     ctx: &RenderContext,
 ) -> Result<Vec<PlannedStatement>, RenderError> {
@@ -135,7 +135,7 @@ fn create_index(
 }
 
 fn build_index(
-    d: &PostgresDialect,
+    d: PostgresDialect,
     table: &str,
     index: &IndexDef,
     ctx: &RenderContext,
@@ -149,7 +149,7 @@ fn build_index(
 }
 
 fn drop_index(
-    d: &PostgresDialect,
+    d: PostgresDialect,
     o: &DropIndex,
     ctx: &RenderContext,
 ) -> Result<Vec<PlannedStatement>, RenderError> {
@@ -161,7 +161,7 @@ fn drop_index(
     ))
 }
 
-fn drop_index_if_exists(d: &PostgresDialect, name: &str, ctx: &RenderContext) -> Statement {
+fn drop_index_if_exists(d: PostgresDialect, name: &str, ctx: &RenderContext) -> Statement {
     Statement::outside(format!(
         "DROP INDEX CONCURRENTLY IF EXISTS {}",
         d.object_ident(name, ctx)
@@ -170,10 +170,10 @@ fn drop_index_if_exists(d: &PostgresDialect, name: &str, ctx: &RenderContext) ->
 
 /// `ADD … NOT VALID` then `VALIDATE CONSTRAINT`, each committed on its own.
 fn not_valid_then_validate(
-    d: &PostgresDialect,
+    d: PostgresDialect,
     table: &str,
     name: &str,
-    definition: String,
+    definition: &str,
     ctx: &RenderContext,
 ) -> Result<Vec<PlannedStatement>, RenderError> {
     let table = d.table_ident(table, ctx)?;
@@ -193,23 +193,23 @@ fn not_valid_then_validate(
 }
 
 fn add_foreign_key(
-    d: &PostgresDialect,
+    d: PostgresDialect,
     o: &AddForeignKey,
     ctx: &RenderContext,
 ) -> Result<Vec<PlannedStatement>, RenderError> {
     let definition = d.foreign_key_sql(&o.foreign_key, ctx)?;
-    not_valid_then_validate(d, &o.table, &o.foreign_key.name, definition, ctx)
+    not_valid_then_validate(d, &o.table, &o.foreign_key.name, &definition, ctx)
 }
 
 fn add_constraint(
-    d: &PostgresDialect,
+    d: PostgresDialect,
     o: &AddConstraint,
     ctx: &RenderContext,
 ) -> Result<Vec<PlannedStatement>, RenderError> {
     match &o.constraint {
         Constraint::Check { name, .. } => {
             let definition = d.constraint_sql(&o.constraint, ctx)?;
-            not_valid_then_validate(d, &o.table, name, definition, ctx)
+            not_valid_then_validate(d, &o.table, name, &definition, ctx)
         }
         Constraint::Unique { name, columns } => {
             let index = IndexDef {
@@ -236,7 +236,7 @@ fn add_constraint(
 /// `ALTER COLUMN … SET NOT NULL` (which finds the check and skips its scan) and the
 /// check's `DROP`, those two in the group.
 fn set_not_null(
-    d: &PostgresDialect,
+    d: PostgresDialect,
     o: &AlterColumn,
     ctx: &RenderContext,
 ) -> Result<Vec<PlannedStatement>, RenderError> {
@@ -252,7 +252,13 @@ fn set_not_null(
         d.object_ident(&name, ctx),
         d.quote_ident(&o.column)
     );
-    out.extend(not_valid_then_validate(d, &o.table, &name, definition, ctx)?);
+    out.extend(not_valid_then_validate(
+        d,
+        &o.table,
+        &name,
+        &definition,
+        ctx,
+    )?);
     out.push((Step::SetNotNull, alter));
     out.push((
         Step::DropTemporaryCheck,
@@ -295,8 +301,11 @@ mod tests {
         state
     }
 
-    /// (how each statement runs, its SQL) and the cleanup's, safe, on PostgreSQL 16.
-    fn plan_of(op: &Operation) -> (Vec<(Runs, String)>, Vec<(Runs, String)>) {
+    /// How each statement runs, and its SQL.
+    type Plan = Vec<(Runs, String)>;
+
+    /// The safe plan of `op` and its cleanup, on PostgreSQL 16.
+    fn plan_of(op: &Operation) -> (Plan, Plan) {
         let d = PostgresDialect;
         let state = state();
         let version = ServerVersion::new(16, 0, 0);
@@ -412,14 +421,14 @@ mod tests {
                 safe: true,
             };
             assert!(!sets_only_not_null(o, &ctx), "{toml}");
-            assert!(plan(&d, &operation, &ctx).is_none(), "{toml}");
+            assert!(plan(d, &operation, &ctx).is_none(), "{toml}");
         }
     }
 
     #[test]
     fn the_temporary_check_name_fits_63_bytes() {
         let long = "a".repeat(60);
-        let (plan, _) = {
+        let plan = {
             let mut state = SchemaState::new();
             state
                 .apply(&op(&format!(
@@ -442,7 +451,7 @@ mod tests {
             let alter = op(&format!(
                 "kind = \"alter_column\"\ntable = \"{long}\"\ncolumn = \"c\"\nnull = false"
             ));
-            (d.render(&alter, &ctx).unwrap(), ())
+            d.render(&alter, &ctx).unwrap()
         };
         let add = &plan[1].sql;
         let name = add

@@ -29,9 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use strata_engine::dialect::driver::{
-    Blocker, Canceller, Driver, DriverError, LockAttempt, Row,
-};
+use strata_engine::dialect::driver::{Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -207,7 +205,10 @@ impl Driver for PostgresDriver {
 
     /// `pg_class.reltuples`, or a capped count for a table never analyzed; see the
     /// `rows` module.
-    async fn table_rows(&mut self, tables: &[String]) -> Result<BTreeMap<String, u64>, DriverError> {
+    async fn table_rows(
+        &mut self,
+        tables: &[String],
+    ) -> Result<BTreeMap<String, u64>, DriverError> {
         rows::table_rows(&self.client, tables).await
     }
 

@@ -219,7 +219,11 @@ fn set_not_null_scans_unless_a_validated_check_proves_it_from_12() {
     }
     let notes = notes(&set_not_null(), 16, true);
     assert!(notes[0].note.as_deref().unwrap().contains("guard"));
-    assert!(notes[3].note.as_deref().unwrap().contains("spares the scan"));
+    assert!(notes[3]
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("spares the scan"));
 }
 
 #[test]
