@@ -1,7 +1,8 @@
 //! Safe plans on a live server (`STRATA_TEST_POSTGRES_URL`): a lock timeout that
 //! names who holds the lock, what a failed concurrent build or validation leaves and
 //! how the cleanup removes it, row estimates, and every lock note checked against
-//! `pg_locks` (the lock) and `relfilenode` (the rewrite).
+//! `pg_locks` (the lock), `pg_stat_xact_user_tables` (whether it read the rows) and
+//! `relfilenode` (the rewrite).
 //!
 //! The statements of a plan are run here one by one in their order: an `Outside`
 //! one in autocommit, any other in a transaction of its own, whose locks are read
@@ -391,6 +392,20 @@ async fn strongest_lock(driver: &mut PostgresDriver, name: &str) -> Option<Strin
         .max_by_key(|mode| ORDER.iter().position(|m| m == mode))
 }
 
+/// The sequential scans of `table` this session has not reported yet. A session
+/// reports only between transactions, so the difference across one statement inside
+/// a transaction says whether it read the rows or only the catalog.
+async fn sequential_scans(driver: &mut PostgresDriver, table: &str) -> u64 {
+    value(
+        driver,
+        &format!("SELECT seq_scan::text FROM pg_stat_xact_user_tables WHERE relname = '{table}'"),
+    )
+    .await
+    .unwrap()
+    .parse()
+    .unwrap()
+}
+
 async fn relfilenode(driver: &mut PostgresDriver, table: &str) -> String {
     value(
         driver,
@@ -563,11 +578,18 @@ async fn every_lock_note_matches_pg_locks_and_every_rewrite_relfilenode() {
                         run_statement(&mut driver, &statement).await.unwrap();
                     } else {
                         driver.execute("BEGIN").await.unwrap();
+                        let scans_before = sequential_scans(&mut driver, &table).await;
                         run_statement(&mut driver, &statement)
                             .await
                             .unwrap_or_else(|e| panic!("{what}: {e}"));
                         let lock = strongest_lock(&mut driver, &table).await;
                         assert_eq!(lock, Some(pg_locks_mode(&note.lock)), "{what}");
+                        let scans = sequential_scans(&mut driver, &table).await - scans_before;
+                        assert_eq!(
+                            scans > 0,
+                            note.work != TableWork::Catalog,
+                            "{scans} sequential scans: {what}"
+                        );
                         driver.execute("COMMIT").await.unwrap();
                         checked += 1;
                     }
