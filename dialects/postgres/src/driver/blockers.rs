@@ -24,7 +24,9 @@ WITH target AS (
     WHERE n.nspname = current_schema() AND c.relname = ANY($1::text[])
 ), relation_locks AS (
     SELECT l.pid, l.granted, t.relname,
-           regexp_replace(l.mode, 'Lock$', '') AS mode
+           -- AccessShareLock as the docs (and strata's lock notes) name it: ACCESS SHARE.
+           upper(regexp_replace(regexp_replace(l.mode, 'Lock$', ''),
+                                '([a-z])([A-Z])', '\\1 \\2', 'g')) AS mode
     FROM pg_locks l
     JOIN target t ON t.oid = l.relation
     WHERE l.locktype = 'relation'
@@ -46,6 +48,7 @@ SELECT a.pid::text,
        a.usename::text,
        nullif(a.application_name, ''),
        CASE WHEN a.client_addr IS NULL THEN 'local'
+            WHEN family(a.client_addr) = 6 THEN '[' || host(a.client_addr) || ']:' || a.client_port
             ELSE host(a.client_addr) || ':' || a.client_port END,
        a.state,
        extract(epoch FROM now() - a.xact_start)::float8,

@@ -118,7 +118,7 @@ async fn a_lock_timeout_is_recognised_and_names_the_session_holding_the_lock() {
         assert_eq!(blocker.user.as_deref(), Some("postgres"));
         assert_eq!(blocker.application.as_deref(), Some("strata"));
         assert_eq!(blocker.state.as_deref(), Some("idle in transaction"));
-        assert_eq!(blocker.lock.as_deref(), Some("AccessShare on t"));
+        assert_eq!(blocker.lock.as_deref(), Some("ACCESS SHARE on t"));
         assert_eq!(blocker.query.as_deref(), Some("SELECT * FROM t"));
         assert!(blocker.client.is_some(), "{blocker:?}");
         assert!(
@@ -158,7 +158,7 @@ async fn a_lock_timeout_is_recognised_and_names_the_session_holding_the_lock() {
         let locks: Vec<_> = queued.iter().filter_map(|b| b.lock.clone()).collect();
         assert_eq!(
             locks,
-            ["AccessShare on t", "AccessExclusive (waiting) on t"],
+            ["ACCESS SHARE on t", "ACCESS EXCLUSIVE (waiting) on t"],
             "{queued:?}"
         );
 
