@@ -49,6 +49,30 @@ pub(crate) fn assignment_cast(from: ColumnType, to: ColumnType) -> bool {
         )
 }
 
+/// Whether `ALTER COLUMN … TYPE` from `from` to `to` keeps every stored value as it is,
+/// so that PostgreSQL changes the catalog only, without rewriting the table or its
+/// indexes: a binary-coercible cast with no length or precision check to run
+/// (`varchar(n)` → `varchar(m ≥ n)` or `text`, `numeric(p, s)` → `numeric(p2 ≥ p, s)`,
+/// the support functions of `varchar` and `numeric`). `char(n)` has no such support
+/// function: any change of it rewrites. A live test compares this with the table's
+/// `relfilenode` before and after.
+pub(crate) fn changes_catalog_only(from: ColumnType, to: ColumnType) -> bool {
+    use ColumnType as T;
+    from == to
+        || match (from, to) {
+            (T::Varchar(n), T::Varchar(m)) => m >= n,
+            (T::Varchar(_), T::Text) => true,
+            (
+                T::Decimal { precision, scale },
+                T::Decimal {
+                    precision: wider,
+                    scale: same,
+                },
+            ) => same == scale && wider >= precision,
+            _ => false,
+        }
+}
+
 /// The neutral type of a column as `format_type()` spells its type
 /// (`character varying(20)`, `numeric(12,2)`, `timestamp without time zone`): the
 /// reverse of [`sql_type`]. `None` for a type no neutral type means exactly —

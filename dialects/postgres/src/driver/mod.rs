@@ -12,21 +12,24 @@
 //!
 //! TLS follows the URL's `sslmode` as libpq does (see the `tls` module).
 
+mod blockers;
 mod cancel;
 mod connect;
 mod introspect;
 mod leftovers;
 mod lock;
 mod messages;
+mod rows;
 mod tls;
 mod url;
 mod version;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use strata_engine::dialect::driver::{Canceller, Driver, DriverError, LockAttempt, Row};
+use strata_engine::dialect::driver::{Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -177,6 +180,38 @@ impl Driver for PostgresDriver {
             .await
     }
 
+    /// `SET lock_timeout` for the session: a statement that waits longer for a lock
+    /// fails with SQLSTATE 55P03 ([`Driver::is_lock_timeout`]) instead of queueing
+    /// the application's queries behind it. Zero: no limit, as PostgreSQL reads it.
+    async fn set_ddl_lock_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
+        let millis = timeout.as_millis();
+        self.execute(&format!("SET lock_timeout = '{millis}ms'"))
+            .await
+    }
+
+    /// SQLSTATE 55P03 `lock_not_available`: `lock_timeout` ran out (or a `NOWAIT`).
+    fn is_lock_timeout(&self, error: &DriverError) -> bool {
+        error
+            .code()
+            .and_then(|code| code.sqlstate())
+            .is_some_and(|state| state == LOCK_NOT_AVAILABLE)
+    }
+
+    /// Other sessions with a lock on (or queued for) one of `tables`, and whoever a
+    /// session queued for them waits on; see the `blockers` module.
+    async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
+        blockers::lock_holders(&self.client, tables).await
+    }
+
+    /// `pg_class.reltuples`, or a capped count for a table never analyzed; see the
+    /// `rows` module.
+    async fn table_rows(
+        &mut self,
+        tables: &[String],
+    ) -> Result<BTreeMap<String, u64>, DriverError> {
+        rows::table_rows(&self.client, tables).await
+    }
+
     async fn close(self: Box<Self>) -> Result<(), DriverError> {
         let Self {
             client, connection, ..
@@ -188,6 +223,9 @@ impl Driver for PostgresDriver {
         Ok(())
     }
 }
+
+/// The SQLSTATE of a lock wait given up on (`lock_timeout`, `NOWAIT`).
+const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 fn statement_error(sql: &str, error: tokio_postgres::Error) -> DriverError {
     caused_by(DriverError::statement(sql, describe(&error)), error)

@@ -7,5 +7,6 @@ mod execute;
 mod golden;
 mod introspect;
 mod lock;
+mod safe;
 mod tls;
 mod type_change;
