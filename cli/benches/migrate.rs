@@ -146,7 +146,6 @@ fn time_makemigrations_check(root: &Path) -> Duration {
     elapsed
 }
 
-
 async fn measure(root: &Path, url: &str) -> (Duration, Duration) {
     let project = Project::load(root, &Overrides::default()).unwrap();
     let graph = Graph::from_project(&project).unwrap();

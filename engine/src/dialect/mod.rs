@@ -115,8 +115,8 @@ pub struct RenderContext<'a> {
     /// (and may be busy), and neither the migration nor the project opted out with
     /// `safe = false`. A safe rendering avoids long blocking locks: statements marked
     /// [`Runs::OwnTransaction`] or [`Runs::Outside`], `NOT VALID` then `VALIDATE`,
-    /// `ALGORITHM=…, LOCK=NONE`. The script runs such an operation in steps, so
-    /// `in_transaction` is `false` when this is `true` on a database that needs it.
+    /// `ALGORITHM=…, LOCK=NONE`. A script whose safe plan has statements that must
+    /// run alone runs in transactional groups and steps (`Script::groups`).
     pub safe: bool,
 }
 
@@ -347,9 +347,28 @@ pub trait Dialect: Send + Sync {
 
     // ---- one method per operation -----------------------------------------------------
 
-    /// Renders one operation against the state before it. The caller has checked that
-    /// the operation fits that state (`script::render_migration` applies it first).
+    /// Renders one operation against the state before it: the safe plan when
+    /// `ctx.safe` asks for one, the plain statements otherwise. The caller has checked
+    /// that the operation fits that state (`script::render_from` applies it first).
     fn render(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
+        if ctx.safe {
+            self.render_safe(op, ctx)
+        } else {
+            self.render_plain(op, ctx)
+        }
+    }
+
+    /// The safe plan of an operation on a table the application may be using (see
+    /// [`RenderContext::safe`]): statements that avoid long blocking locks, marked with
+    /// how they must run ([`Runs`]). The default is the plain statements; a dialect
+    /// overrides it for its server's online techniques, falling back on
+    /// [`Dialect::render_plain`] for operations that need none.
+    fn render_safe(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
+        self.render_plain(op, ctx)
+    }
+
+    /// The plain statements of an operation: one method per operation below.
+    fn render_plain(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
         match op {
             Operation::CreateTable(t) => self.create_table(t, ctx),
             Operation::DropTable(o) => self.drop_table(o, ctx),

@@ -126,6 +126,13 @@ pub fn render_from(
     let transactional = mode.atomic && capabilities.transactional_ddl;
     let mut rendered = Vec::with_capacity(operations.len());
     let mut new_tables = NewTables::default();
+    if direction == Direction::Backward {
+        // Undoing a migration, the tables it created are about to go: no safe plan
+        // for changes to them on the way.
+        for op in operations {
+            new_tables.follow(op);
+        }
+    }
     let mut render_one = |current: &mut SchemaState, index: usize, op: &Operation| {
         let ctx = RenderContext {
             state: current,
@@ -361,7 +368,7 @@ impl fmt::Display for Script {
                         group = Some(unit);
                     }
                     Unit::OwnTransaction => {
-                        out.push_str("-- in a transaction of its own, with its checkpoint:\n");
+                        out.push_str("-- in a transaction of its own:\n");
                     }
                     Unit::Outside if self.groups => {
                         out.push_str("-- outside any transaction:\n");

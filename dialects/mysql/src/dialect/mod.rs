@@ -65,30 +65,6 @@ impl MysqlDialect {
     }
 }
 
-impl MysqlDialect {
-    /// The engine's dispatch from operation to renderer (`Dialect::render`'s default,
-    /// which `render` here wraps).
-    fn render_operation(self, op: &Operation, ctx: &RenderContext) -> RenderResult {
-        match op {
-            Operation::CreateTable(t) => self.create_table(t, ctx),
-            Operation::DropTable(o) => self.drop_table(o, ctx),
-            Operation::RenameTable(o) => self.rename_table(o, ctx),
-            Operation::AddColumn(o) => self.add_column(o, ctx),
-            Operation::DropColumn(o) => self.drop_column(o, ctx),
-            Operation::RenameColumn(o) => self.rename_column(o, ctx),
-            Operation::AlterColumn(o) => self.alter_column(o, ctx),
-            Operation::CreateIndex(o) => self.create_index(&o.table, &o.index, ctx),
-            Operation::DropIndex(o) => self.drop_index(o, ctx),
-            Operation::RenameIndex(o) => self.rename_index(o, ctx),
-            Operation::AddForeignKey(o) => self.add_foreign_key(o, ctx),
-            Operation::DropForeignKey(o) => self.drop_foreign_key(o, ctx),
-            Operation::AddConstraint(o) => self.add_constraint(o, ctx),
-            Operation::DropConstraint(o) => self.drop_constraint(o, ctx),
-            Operation::RunSql(o) => self.run_sql(o, ctx),
-        }
-    }
-}
-
 impl Dialect for MysqlDialect {
     fn sql_lexer(&self) -> Box<dyn sqlparser::dialect::Dialect> {
         Box::new(sqlparser::dialect::MySqlDialect {})
@@ -378,15 +354,11 @@ impl Dialect for MysqlDialect {
         self.flavour.run_sql_keys().to_vec()
     }
 
-    /// The operation's statements; in a safe plan, each `ALTER TABLE` names the
-    /// least blocking algorithm the server documents for it (`online`).
-    fn render(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
-        let statements = self.render_operation(op, ctx)?;
-        Ok(if ctx.safe {
-            online::with_algorithm(self.flavour, ctx, op, statements)
-        } else {
-            statements
-        })
+    /// The plain statements, each `ALTER TABLE` naming the least blocking algorithm
+    /// the server documents for it (`online`).
+    fn render_safe(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
+        let statements = self.render_plain(op, ctx)?;
+        Ok(online::with_algorithm(self.flavour, ctx, op, statements))
     }
 
     /// The metadata lock and algorithm of the statement; see `online`.

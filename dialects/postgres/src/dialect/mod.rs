@@ -49,30 +49,11 @@ impl Dialect for PostgresDialect {
         "postgres"
     }
 
-    /// The safe plan when `ctx.safe` asks for one and the operation has one;
-    /// otherwise the engine's dispatch, unchanged.
-    fn render(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
-        if ctx.safe {
-            if let Some(plan) = safe::plan(*self, op, ctx) {
-                return Ok(plan?.into_iter().map(|(_, statement)| statement).collect());
-            }
-        }
-        match op {
-            Operation::CreateTable(t) => self.create_table(t, ctx),
-            Operation::DropTable(o) => self.drop_table(o, ctx),
-            Operation::RenameTable(o) => self.rename_table(o, ctx),
-            Operation::AddColumn(o) => self.add_column(o, ctx),
-            Operation::DropColumn(o) => self.drop_column(o, ctx),
-            Operation::RenameColumn(o) => self.rename_column(o, ctx),
-            Operation::AlterColumn(o) => self.alter_column(o, ctx),
-            Operation::CreateIndex(o) => self.create_index(&o.table, &o.index, ctx),
-            Operation::DropIndex(o) => self.drop_index(o, ctx),
-            Operation::RenameIndex(o) => self.rename_index(o, ctx),
-            Operation::AddForeignKey(o) => self.add_foreign_key(o, ctx),
-            Operation::DropForeignKey(o) => self.drop_foreign_key(o, ctx),
-            Operation::AddConstraint(o) => self.add_constraint(o, ctx),
-            Operation::DropConstraint(o) => self.drop_constraint(o, ctx),
-            Operation::RunSql(o) => self.run_sql(o, ctx),
+    /// The safe plan where the operation has one; otherwise the plain statements.
+    fn render_safe(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
+        match safe::plan(*self, op, ctx) {
+            Some(plan) => Ok(plan?.into_iter().map(|(_, statement)| statement).collect()),
+            None => self.render_plain(op, ctx),
         }
     }
 
