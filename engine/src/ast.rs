@@ -505,7 +505,11 @@ impl Operation {
         let mut tables: Vec<String> = self.table().map(str::to_string).into_iter().collect();
         let referenced = match self {
             Self::AddForeignKey(o) => vec![o.foreign_key.references.clone()],
-            Self::CreateTable(t) => t.foreign_keys.iter().map(|fk| fk.references.clone()).collect(),
+            Self::CreateTable(t) => t
+                .foreign_keys
+                .iter()
+                .map(|fk| fk.references.clone())
+                .collect(),
             _ => Vec::new(),
         };
         for table in referenced {

@@ -342,8 +342,9 @@ impl fmt::Display for Blocker {
             ("state", self.state.clone()),
             (
                 "transaction open for",
-                self.transaction_age
-                    .map(|age| humantime::format_duration(Duration::from_secs(age.as_secs())).to_string()),
+                self.transaction_age.map(|age| {
+                    humantime::format_duration(Duration::from_secs(age.as_secs())).to_string()
+                }),
             ),
             ("holds", self.lock.clone()),
         ];

@@ -170,7 +170,10 @@ impl Driver for Interruptible {
         self.inner.lock_holders(tables).await
     }
 
-    async fn table_rows(&mut self, tables: &[String]) -> Result<BTreeMap<String, u64>, DriverError> {
+    async fn table_rows(
+        &mut self,
+        tables: &[String],
+    ) -> Result<BTreeMap<String, u64>, DriverError> {
         self.inner.table_rows(tables).await
     }
 }

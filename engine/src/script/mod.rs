@@ -105,14 +105,7 @@ pub fn render(
     mode: impl Into<Mode>,
     direction: Direction,
 ) -> Result<(Script, SchemaState), ScriptError> {
-    render_from(
-        dialect,
-        version,
-        state.clone(),
-        operations,
-        mode,
-        direction,
-    )
+    render_from(dialect, version, state.clone(), operations, mode, direction)
 }
 
 /// `render`, taking the state by value: the executor's path, with no copy of the
