@@ -418,7 +418,11 @@ fn held_locks(script: &Script, timeline: &[Timed]) -> Vec<Raw> {
             continue;
         }
         if let Some((op, table, lock)) = &held {
-            let slow = step.op != *op && step.existing && step.note.work != TableWork::Catalog;
+            // Slow work on the locked table itself is that statement's own finding.
+            let slow = step.op != *op
+                && step.existing
+                && step.note.work != TableWork::Catalog
+                && step.note.table.as_ref() != Some(table);
             if slow && reported.insert(*op) {
                 let on = step
                     .note
