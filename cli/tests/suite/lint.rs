@@ -311,7 +311,7 @@ fn unknown_rule_ids_are_located_errors() {
     let line = text.lines().count() + 4;
     assert!(
         out.stderr
-            .contains(&format!("0002_widen_qty.toml:{line}:10:")),
+            .contains(&format!("0002_widen_qty.toml:{line}:11:")),
         "{}",
         out.stderr
     );
