@@ -12,7 +12,7 @@ use strata_engine::executor;
 use strata_engine::graph::Graph;
 use strata_engine::lint::{self, Finding, Severity, Target};
 use strata_engine::migration::{Migration, MigrationKey};
-use strata_engine::{Dialect, ServerVersion};
+use strata_engine::{Dialect, Operation, ServerVersion};
 
 use crate::args::{Format, LintArgs};
 use crate::context::Context;
@@ -147,7 +147,7 @@ pub(crate) async fn row_counts(
     let tables: Vec<String> = keys
         .iter()
         .filter_map(|k| graph.get(k))
-        .flat_map(|m: &Migration| m.operations.iter().flat_map(|op| op.locked_tables()))
+        .flat_map(|m: &Migration| m.operations.iter().flat_map(Operation::locked_tables))
         .filter(|t| existing.contains(t) && t != history)
         .collect::<BTreeSet<_>>()
         .into_iter()

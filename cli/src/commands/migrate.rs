@@ -95,30 +95,9 @@ pub(crate) async fn run(
     // What the planned migrations would do to the live tables: error-level findings
     // stop the run before anything is locked or changed. A fake run changes no table.
     if !args.fake {
-        let status = executor::status(driver.as_mut(), &options).await?;
-        let plan = executor::plan(&ctx.graph, &status, &targets, &options)?;
-        let findings = lint_plan(ctx, driver.as_mut(), &plan).await?;
-        let errors: Vec<&Finding> = findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .collect();
-        if !errors.is_empty() {
-            let listed: Vec<String> = errors
-                .iter()
-                .map(|f| format!("  {}", lint::headline(&ctx.graph, f)))
-                .collect();
-            if !args.ignore_lint_errors {
-                driver.close().await?;
-                return Err(CliError::LintFailed {
-                    count: errors.len(),
-                    findings: listed.join("\n"),
-                });
-            }
-            tracing::warn!(
-                "running despite {} error-level lint finding(s) (--ignore-lint-errors):\n{}",
-                errors.len(),
-                listed.join("\n")
-            );
+        if let Err(e) = refuse_lint_errors(ctx, driver.as_mut(), &targets, &options, args).await {
+            let _ = driver.close().await;
+            return Err(e);
         }
     }
     if !quiet {
@@ -165,6 +144,40 @@ fn describe_targets(targets: &[Target], out: &mut dyn Write) -> std::io::Result<
         }
     }
     writeln!(out, "Running migrations:")
+}
+
+/// Stops before anything runs when the plan's lint has error-level findings, unless
+/// `--ignore-lint-errors` (then they are logged as warnings).
+async fn refuse_lint_errors(
+    ctx: &Context,
+    driver: &mut dyn Driver,
+    targets: &[Target],
+    options: &executor::Options,
+    args: &MigrateArgs,
+) -> Result<(), CliError> {
+    let status = executor::status(driver, options).await?;
+    let plan = executor::plan(&ctx.graph, &status, targets, options)?;
+    let findings = lint_plan(ctx, driver, &plan).await?;
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("  {}", lint::headline(&ctx.graph, f)))
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    if !args.ignore_lint_errors {
+        return Err(CliError::LintFailed {
+            count: errors.len(),
+            findings: errors.join("\n"),
+        });
+    }
+    tracing::warn!(
+        "running despite {} error-level lint finding(s) (--ignore-lint-errors):\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+    Ok(())
 }
 
 /// The lint findings of the plan's forward steps, against the live database.

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use sqlparser::dialect::Dialect as Lexer;
 
 use super::{Raw, Target};
-use crate::ast::{Constraint, Operation, TableDef};
+use crate::ast::{AlterColumn, Constraint, Operation, TableDef};
 use crate::data_loss::DataLoss;
 use crate::dialect::{Blocks, Capabilities, LockNote, RenderContext, Runs, Statement, TableWork};
 use crate::script::{is_data_statement, Mode, Script};
@@ -15,7 +15,7 @@ use crate::state::SchemaState;
 /// One operation as the checks see it.
 struct Op<'a> {
     index: usize,
-    op: &'a Operation,
+    operation: &'a Operation,
     before: &'a SchemaState,
     /// Its table existed before the migration (someone may be using it).
     existing: bool,
@@ -66,7 +66,7 @@ pub(super) fn run(
             .collect();
         let cx = Op {
             index: i + 1,
-            op,
+            operation: op,
             before: &state,
             existing,
             statements: &rendered.statements,
@@ -118,7 +118,7 @@ fn raw(cx: &Op, rule: &'static str, message: String) -> Raw {
     Raw {
         rule,
         operation: cx.index,
-        table: cx.op.table().map(str::to_string),
+        table: cx.operation.table().map(str::to_string),
         message,
     }
 }
@@ -127,7 +127,7 @@ fn raw(cx: &Op, rule: &'static str, message: String) -> Raw {
 fn operation(cx: &Op, capabilities: &Capabilities, lexer: &dyn Lexer) -> Vec<Raw> {
     let mut out = Vec::new();
     out.extend(identifiers(cx, capabilities));
-    if let Operation::RunSql(_) = cx.op {
+    if let Operation::RunSql(_) = cx.operation {
         let keywords: Vec<String> = cx
             .statements
             .iter()
@@ -146,7 +146,7 @@ fn operation(cx: &Op, capabilities: &Capabilities, lexer: &dyn Lexer) -> Vec<Raw
     if !cx.existing {
         return out;
     }
-    let table = cx.op.table().unwrap_or_default();
+    let table = cx.operation.table().unwrap_or_default();
     out.extend(semantic(cx, table));
     // A rebuild is one finding, whatever the operation that needs it.
     if cx.statements.iter().any(creates_a_table) {
@@ -184,7 +184,7 @@ fn creates_a_table(statement: &Statement) -> bool {
 /// Renames, drops, narrowing, a NOT NULL column without a value.
 fn semantic(cx: &Op, table: &str) -> Vec<Raw> {
     let mut out = Vec::new();
-    match cx.op {
+    match cx.operation {
         Operation::AddColumn(o)
             if !o.column.null && o.column.default.is_none() && !o.column.auto =>
         {
@@ -225,7 +225,7 @@ fn semantic(cx: &Op, table: &str) -> Vec<Raw> {
         )),
         _ => {}
     }
-    if let Some(loss @ DataLoss::Narrowing { .. }) = cx.op.destroys_data(cx.before) {
+    if let Some(loss @ DataLoss::Narrowing { .. }) = cx.operation.destroys_data(cx.before) {
         out.push(raw(cx, "narrowing-type", loss.to_string()));
     }
     out
@@ -233,125 +233,110 @@ fn semantic(cx: &Op, table: &str) -> Vec<Raw> {
 
 /// What the dialect says the statements lock, and the work they do under it.
 fn locking(cx: &Op, table: &str) -> Vec<Raw> {
-    let worst = |pick: &dyn Fn(&LockNote) -> bool| {
-        cx.notes
-            .iter()
-            .filter(|n| pick(n))
-            .max_by_key(|n| (n.blocks, n.work))
-    };
-    let rewrites = |n: &LockNote| n.work == TableWork::Rewrite && n.blocks != Blocks::Nothing;
-    let scans = |n: &LockNote| n.work == TableWork::Scan && n.blocks != Blocks::Nothing;
-    let describe = |n: &LockNote| {
-        let mut text = format!("{} lock, {}, {}", n.lock, n.blocks, n.work);
-        if let Some(note) = &n.note {
-            text.push_str(" (");
-            text.push_str(note);
-            text.push(')');
-        }
-        text
-    };
-    let mut out = Vec::new();
-    let mut report = |rule: &'static str, what: String, note: &LockNote| {
-        out.push(raw(cx, rule, format!("{what}: {}", describe(note))));
-    };
-    match cx.op {
-        Operation::AddColumn(o) => {
-            if let Some(n) = worst(&rewrites) {
-                report(
-                    "add-column-rewrite",
-                    format!("adding `{table}.{}` rewrites the table", o.column.name),
-                    n,
-                );
-            }
-        }
-        Operation::AlterColumn(o) => {
-            let old = cx
-                .before
-                .table(table)
-                .ok()
-                .and_then(|t| t.column(&o.column));
-            let retyped = o.ty.is_some_and(|ty| old.is_some_and(|c| c.ty != ty));
-            if retyped {
-                if let Some(n) = worst(&rewrites) {
-                    report(
-                        "alter-column-type-rewrite",
-                        format!(
-                            "changing the type of `{table}.{}` rewrites the table",
-                            o.column
-                        ),
-                        n,
-                    );
-                }
-            }
-            let becomes_not_null = o.null == Some(false) && old.is_some_and(|c| c.null);
-            if becomes_not_null {
-                if let Some(n) = worst(&LockNote::blocks_for_long) {
-                    report(
-                        "set-not-null",
-                        format!("SET NOT NULL on `{table}.{}` checks every row", o.column),
-                        n,
-                    );
-                }
-            }
-        }
-        Operation::CreateIndex(o) => {
-            if let Some(n) = worst(&LockNote::blocks_for_long) {
-                let (rule, kind) = if o.index.unique {
-                    ("add-unique-blocking", "unique index")
-                } else {
-                    ("create-index-blocking", "index")
-                };
-                report(
-                    rule,
-                    format!("building {kind} `{}` on `{table}`", o.index.name),
-                    n,
-                );
-            }
-        }
-        Operation::DropIndex(o) => {
-            if let Some(n) = worst(&|n: &LockNote| n.blocks != Blocks::Nothing) {
-                report(
-                    "drop-index-blocking",
-                    format!("dropping index `{}` of `{table}`", o.name),
-                    n,
-                );
-            }
-        }
-        Operation::AddForeignKey(o) => {
-            if let Some(n) = worst(&scans) {
-                report(
-                    "add-foreign-key-validating",
-                    format!(
-                        "foreign key `{}` of `{table}` is checked against `{}`",
-                        o.foreign_key.name, o.foreign_key.references
-                    ),
-                    n,
-                );
-            }
-        }
+    lock_findings(cx, table)
+        .into_iter()
+        .map(|(rule, what, note)| raw(cx, rule, format!("{what}: {}", describe(note))))
+        .collect()
+}
+
+/// The rule, what the operation does, and the statement's lock that makes it a finding.
+type LockFinding<'n> = (&'static str, String, &'n LockNote);
+
+fn lock_findings<'n>(cx: &Op<'n>, table: &str) -> Vec<LockFinding<'n>> {
+    let notes = cx.notes;
+    let found = match cx.operation {
+        Operation::AddColumn(o) => worst(notes, rewrites).map(|n| {
+            let what = format!("adding `{table}.{}` rewrites the table", o.column.name);
+            ("add-column-rewrite", what, n)
+        }),
+        Operation::AlterColumn(o) => return column_change(cx, o, table),
+        Operation::CreateIndex(o) => worst(notes, LockNote::blocks_for_long).map(|n| {
+            let (rule, kind) = if o.index.unique {
+                ("add-unique-blocking", "unique index")
+            } else {
+                ("create-index-blocking", "index")
+            };
+            (
+                rule,
+                format!("building {kind} `{}` on `{table}`", o.index.name),
+                n,
+            )
+        }),
+        Operation::DropIndex(o) => worst(notes, |n| n.blocks != Blocks::Nothing).map(|n| {
+            let what = format!("dropping index `{}` of `{table}`", o.name);
+            ("drop-index-blocking", what, n)
+        }),
+        Operation::AddForeignKey(o) => worst(notes, scans).map(|n| {
+            let what = format!(
+                "foreign key `{}` of `{table}` is checked against `{}`",
+                o.foreign_key.name, o.foreign_key.references
+            );
+            ("add-foreign-key-validating", what, n)
+        }),
         Operation::AddConstraint(o) => match &o.constraint {
-            Constraint::Check { name, .. } => {
-                if let Some(n) = worst(&scans) {
-                    report(
-                        "add-check-validating",
-                        format!("check `{name}` on `{table}` is validated"),
-                        n,
-                    );
-                }
-            }
-            Constraint::Unique { name, .. } => {
-                if let Some(n) = worst(&LockNote::blocks_for_long) {
-                    report(
-                        "add-unique-blocking",
-                        format!("unique constraint `{name}` on `{table}` builds its index"),
-                        n,
-                    );
-                }
-            }
+            Constraint::Check { name, .. } => worst(notes, scans).map(|n| {
+                let what = format!("check `{name}` on `{table}` is validated");
+                ("add-check-validating", what, n)
+            }),
+            Constraint::Unique { name, .. } => worst(notes, LockNote::blocks_for_long).map(|n| {
+                let what = format!("unique constraint `{name}` on `{table}` builds its index");
+                ("add-unique-blocking", what, n)
+            }),
         },
-        _ => {}
+        _ => None,
+    };
+    found.into_iter().collect()
+}
+
+/// A type change that rewrites, a column that becomes NOT NULL by a blocking scan.
+fn column_change<'n>(cx: &Op<'n>, o: &AlterColumn, table: &str) -> Vec<LockFinding<'n>> {
+    let old = cx
+        .before
+        .table(table)
+        .ok()
+        .and_then(|t| t.column(&o.column));
+    let mut out = Vec::new();
+    let retyped = o.ty.is_some_and(|ty| old.is_some_and(|c| c.ty != ty));
+    if let Some(n) = worst(cx.notes, rewrites).filter(|_| retyped) {
+        let what = format!(
+            "changing the type of `{table}.{}` rewrites the table",
+            o.column
+        );
+        out.push(("alter-column-type-rewrite", what, n));
+    }
+    let becomes_not_null = o.null == Some(false) && old.is_some_and(|c| c.null);
+    if let Some(n) = worst(cx.notes, LockNote::blocks_for_long).filter(|_| becomes_not_null) {
+        let what = format!("SET NOT NULL on `{table}.{}` checks every row", o.column);
+        out.push(("set-not-null", what, n));
     }
     out
+}
+
+/// The most blocking of the notes `pick` accepts.
+fn worst(notes: &[LockNote], pick: impl Fn(&LockNote) -> bool) -> Option<&LockNote> {
+    notes
+        .iter()
+        .filter(|n| pick(n))
+        .max_by_key(|n| (n.blocks, n.work))
+}
+
+fn rewrites(n: &LockNote) -> bool {
+    n.work == TableWork::Rewrite && n.blocks != Blocks::Nothing
+}
+
+fn scans(n: &LockNote) -> bool {
+    n.work == TableWork::Scan && n.blocks != Blocks::Nothing
+}
+
+/// `exclusive lock, blocks reads and writes, rewrites the table (note)`.
+fn describe(n: &LockNote) -> String {
+    let mut text = format!("{} lock, {}, {}", n.lock, n.blocks, n.work);
+    if let Some(note) = &n.note {
+        text.push_str(" (");
+        text.push_str(note);
+        text.push(')');
+    }
+    text
 }
 
 /// Names the operation gives that are close to the server's limit.
@@ -360,7 +345,7 @@ fn identifiers(cx: &Op, capabilities: &Capabilities) -> Vec<Raw> {
     // Within 10% or 8 bytes of the limit, whichever is more room.
     let margin = (limit / 10).max(8);
     let mut names: Vec<(&str, &str)> = Vec::new();
-    match cx.op {
+    match cx.operation {
         Operation::CreateTable(t) => names.extend(table_names(t)),
         Operation::RenameTable(o) => names.push(("table", &o.to)),
         Operation::AddColumn(o) => names.push(("column", &o.column.name)),

@@ -24,7 +24,7 @@ pub fn check_settings_rules(project: &Project) -> Result<(), ProjectError> {
         ("warn", &lint.warn),
         ("error", &lint.error),
     ] {
-        for (i, id) in ids.iter().enumerate().filter(|(_, id)| rule(id).is_none()) {
+        if let Some((i, id)) = ids.iter().enumerate().find(|(_, id)| rule(id).is_none()) {
             let element = format!("lint.{list}.{i}");
             let origin = match project.origins.of(&element) {
                 Origin::Default => project.origins.of(&format!("lint.{list}")),
@@ -55,7 +55,7 @@ pub fn check_settings_rules(project: &Project) -> Result<(), ProjectError> {
 /// at its place in the file.
 pub fn check_migration_rules(m: &Migration) -> Result<(), FileError> {
     for allow in &m.lint.allow {
-        for id in allow.rules.iter().filter(|id| rule(id).is_none()) {
+        if let Some(id) = allow.rules.iter().find(|id| rule(id).is_none()) {
             let text = std::fs::read_to_string(&m.path).unwrap_or_default();
             let section = text.find("[[lint.allow]]").unwrap_or(0);
             let offset = [format!("\"{id}\""), format!("'{id}'")]
