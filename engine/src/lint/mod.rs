@@ -11,6 +11,8 @@
 mod checks;
 mod config;
 mod rules;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -181,7 +183,7 @@ fn scaled(rule: &Rule, rows: Option<u64>, settings: &LintSettings) -> Severity {
 }
 
 #[cfg(test)]
-mod tests {
+mod unit {
     use super::*;
 
     #[test]
