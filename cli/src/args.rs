@@ -114,6 +114,8 @@ pub(crate) enum Command {
     Inspectdb(InspectdbArgs),
     /// List migrations: applied [X] and pending [ ], or the full plan with --plan
     Showmigrations(ShowmigrationsArgs),
+    /// Report what migrations would do to a live database: locks, rewrites, lost data
+    Lint(LintArgs),
 }
 
 // Command-line flags: each bool is one independent `--flag`.
@@ -189,6 +191,9 @@ pub(crate) struct MigrateArgs {
     /// Accept applied migration files whose contents changed, recording their new checksum
     #[arg(long)]
     pub accept_edited: bool,
+    /// Run even when lint reports error-level findings for the planned migrations
+    #[arg(long)]
+    pub ignore_lint_errors: bool,
 }
 
 #[derive(Debug, Args)]
@@ -219,4 +224,19 @@ pub(crate) struct ShowmigrationsArgs {
     /// The full ordered plan across apps
     #[arg(long)]
     pub plan: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// Only this app
+    pub app: Option<String>,
+    /// Only this migration of the app (full name or unique prefix), applied or not
+    #[arg(requires = "app")]
+    pub name: Option<String>,
+    /// Lint offline for this dialect (every migration of the selection)
+    #[arg(long, value_name = "sqlite|postgres|mysql|mariadb")]
+    pub dialect: Option<String>,
+    /// Server version to judge for (default: the oldest supported, or the server's)
+    #[arg(long, value_name = "X.Y")]
+    pub server_version: Option<String>,
 }

@@ -17,7 +17,8 @@ use strata_engine::script::{Direction, ScriptError};
 /// Exit codes, documented in the README.
 pub(crate) mod exit {
     pub(crate) const OK: u8 = 0;
-    /// A `--check` found work to do.
+    /// A `--check` found work to do; `lint` found an error-level finding, or
+    /// `migrate` refused to run because of one.
     pub(crate) const CHECK_FAILED: u8 = 1;
     /// Bad input: usage, files, configuration, unknown names.
     pub(crate) const BAD_INPUT: u8 = 2;
@@ -68,6 +69,9 @@ pub(crate) enum CliError {
     Make(#[from] strata_engine::makemigrations::MakeError),
     #[error(transparent)]
     Question(#[from] strata_engine::makemigrations::questioner::QuestionError),
+    /// `migrate` found error-level lint findings in its plan; `findings` lists them.
+    #[error("{count} error-level lint finding(s) in the planned migrations; nothing was run:\n{findings}\nfix the migrations, accept a finding with [[lint.allow]] in the migration file (with a reason), or run `strata migrate --ignore-lint-errors`")]
+    LintFailed { count: usize, findings: String },
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
     /// `migrate` stopped on a signal; `cause` is how the run ended (`None`: it had
@@ -93,6 +97,7 @@ impl CliError {
             | CliError::Usage(_)
             | CliError::Output(_) => exit::BAD_INPUT,
             CliError::NeedsInput(_) => exit::NEEDS_INPUT,
+            CliError::LintFailed { .. } => exit::CHECK_FAILED,
             CliError::Driver(e) => category_exit(e.category()),
             CliError::Exec(e) => category_exit(e.category()),
             CliError::Make(e) => category_exit(e.category()),

@@ -89,6 +89,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
                     .await
                     .map(|()| exit::OK)
             }
+            Command::Lint(args) => commands::lint::run(&ctx, args, cli.global.format, out).await,
             Command::Showmigrations(args) => {
                 commands::showmigrations::run(&ctx, args, cli.global.format, out)
                     .await

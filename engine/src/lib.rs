@@ -21,6 +21,7 @@ pub mod executor;
 pub mod expr;
 pub mod graph;
 pub mod history;
+pub mod lint;
 pub mod makemigrations;
 pub mod migration;
 pub mod models;

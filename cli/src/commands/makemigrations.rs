@@ -23,6 +23,7 @@ use strata_engine::state::default_fits;
 use strata_engine::SchemaState;
 
 use crate::args::MakemigrationsArgs;
+use crate::commands::lint;
 use crate::context::Context;
 use crate::error::{exit, CliError};
 
@@ -175,7 +176,44 @@ fn finish(
     for p in planned {
         write_new_file(&p.path, &p.text()?)?;
     }
+    report_lint(ctx, planned);
     Ok(exit::OK)
+}
+
+/// The lint findings of the files just written, on stderr: offline, for the
+/// configured database's dialect at its oldest supported version. Advice only: a
+/// finding (or a project lint cannot read) never fails makemigrations.
+fn report_lint(ctx: &Context, planned: &[Planned]) {
+    let Ok((backend, scheme)) = ctx.registry.for_url(&ctx.project.settings.database.url) else {
+        return;
+    };
+    let dialect = backend.dialect(&scheme);
+    let mut project = ctx.project.clone();
+    if project.reload_migrations().is_err() {
+        return;
+    }
+    let Ok(graph) = Graph::new_with_conflicts(
+        project.apps.iter().map(|a| a.name.clone()).collect(),
+        project.migrations().cloned().collect(),
+    ) else {
+        return;
+    };
+    let keys: Vec<MigrationKey> = planned
+        .iter()
+        .map(|p| p.key.clone())
+        .filter(|k| graph.get(k).is_some())
+        .collect();
+    let version = dialect.minimum_version();
+    match lint::lint_keys(ctx, &graph, &keys, dialect.as_ref(), version, None) {
+        Ok(findings) if !findings.is_empty() => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "Lint ({} {version}, offline):", dialect.name());
+            let _ = lint::write_findings(&graph, &findings, &mut err);
+            let _ = writeln!(err, "{}", lint::summary(&findings));
+        }
+        Ok(_) => {}
+        Err(e) => tracing::debug!("lint of the new migrations skipped: {e}"),
+    }
 }
 
 /// Holds the project's makemigrations lock (on its `strata.toml`, so no lock file

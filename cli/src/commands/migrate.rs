@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use strata_engine::data_loss::DataLoss;
+use strata_engine::dialect::driver::Driver;
 use strata_engine::executor::{self, Observer, PlannedStep};
 use strata_engine::graph::{Graph, Step, Target};
+use strata_engine::lint::{Finding, Severity};
 
 use crate::args::MigrateArgs;
+use crate::commands::lint;
 use crate::context::Context;
 use crate::database;
 use crate::error::{exit, CliError};
@@ -63,11 +66,16 @@ pub(crate) async fn run(
             &*dialect,
             driver.version(),
         )?;
+        let findings = if args.plan && !args.fake {
+            lint_plan(ctx, driver.as_mut(), &plan).await?
+        } else {
+            Vec::new()
+        };
         driver.close().await?;
         if args.check {
             if !plan.is_empty() && !quiet {
                 writeln!(out, "{} migration(s) to run:", plan.len())?;
-                write_plan(ctx, &plan, out)?;
+                write_plan(ctx, &plan, &[], out)?;
             }
             return Ok(if plan.is_empty() {
                 exit::OK
@@ -79,11 +87,19 @@ pub(crate) async fn run(
             writeln!(out, "No planned migration operations.")?;
         } else {
             writeln!(out, "Planned operations:")?;
-            write_plan(ctx, &plan, out)?;
+            write_plan(ctx, &plan, &findings, out)?;
         }
         return Ok(exit::OK);
     }
 
+    // What the planned migrations would do to the live tables: error-level findings
+    // stop the run before anything is locked or changed. A fake run changes no table.
+    if !args.fake {
+        if let Err(e) = refuse_lint_errors(ctx, driver.as_mut(), &targets, &options, args).await {
+            let _ = driver.close().await;
+            return Err(e);
+        }
+    }
     if !quiet {
         describe_targets(&targets, out)?;
     }
@@ -130,7 +146,73 @@ fn describe_targets(targets: &[Target], out: &mut dyn Write) -> std::io::Result<
     writeln!(out, "Running migrations:")
 }
 
-fn write_plan(ctx: &Context, plan: &[PlannedStep], out: &mut dyn Write) -> std::io::Result<()> {
+/// Stops before anything runs when the plan's lint has error-level findings, unless
+/// `--ignore-lint-errors` (then they are logged as warnings).
+async fn refuse_lint_errors(
+    ctx: &Context,
+    driver: &mut dyn Driver,
+    targets: &[Target],
+    options: &executor::Options,
+    args: &MigrateArgs,
+) -> Result<(), CliError> {
+    let status = executor::status(driver, options).await?;
+    let plan = executor::plan(&ctx.graph, &status, targets, options)?;
+    let findings = lint_plan(ctx, driver, &plan).await?;
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("  {}", lint::headline(&ctx.graph, f)))
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    if !args.ignore_lint_errors {
+        return Err(CliError::LintFailed {
+            count: errors.len(),
+            findings: errors.join("\n"),
+        });
+    }
+    tracing::warn!(
+        "running despite {} error-level lint finding(s) (--ignore-lint-errors):\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+    Ok(())
+}
+
+/// The lint findings of the plan's forward steps, against the live database.
+async fn lint_plan(
+    ctx: &Context,
+    driver: &mut dyn Driver,
+    plan: &[PlannedStep],
+) -> Result<Vec<Finding>, CliError> {
+    strata_engine::lint::check_settings_rules(&ctx.project)?;
+    let keys: Vec<_> = plan
+        .iter()
+        .filter(|s| s.step == Step::Apply)
+        .map(|s| s.key.clone())
+        .collect();
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = lint::row_counts(ctx, &ctx.graph, driver, &keys).await?;
+    let dialect = driver.dialect();
+    lint::lint_keys(
+        ctx,
+        &ctx.graph,
+        &keys,
+        dialect.as_ref(),
+        driver.version(),
+        Some(&rows),
+    )
+}
+
+fn write_plan(
+    ctx: &Context,
+    plan: &[PlannedStep],
+    findings: &[Finding],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     for step in plan {
         let m = ctx.graph.get(&step.key).expect("planned keys exist");
         let verb = match step.step {
@@ -143,9 +225,25 @@ fn write_plan(ctx: &Context, plan: &[PlannedStep], out: &mut dyn Write) -> std::
             String::new()
         };
         writeln!(out, "  {verb} {}{resume}", step.key)?;
+        let key = step.key.to_string();
+        let lint_at = |operation: usize, indent: &str, out: &mut dyn Write| {
+            for f in findings
+                .iter()
+                .filter(|f| f.migration == key && f.operation == operation)
+            {
+                writeln!(
+                    out,
+                    "{indent}lint {}[{}]: {}",
+                    f.severity, f.rule, f.message
+                )?;
+            }
+            Ok::<(), std::io::Error>(())
+        };
+        lint_at(0, "    ", out)?;
         let losses = step_losses(&ctx.graph, step);
         for (i, op) in m.operations.iter().enumerate().skip(step.done) {
             writeln!(out, "    {op}")?;
+            lint_at(i + 1, "      ", out)?;
             for (_, loss) in losses.iter().filter(|(at, _)| *at == i) {
                 let undoing = match step.step {
                     Step::Apply => "",

@@ -1,6 +1,7 @@
 //! One module per command: argument handling plus calls into the engine.
 
 pub(crate) mod inspectdb;
+pub(crate) mod lint;
 pub(crate) mod makemigrations;
 pub(crate) mod migrate;
 pub(crate) mod showmigrations;

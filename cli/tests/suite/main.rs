@@ -16,6 +16,7 @@ mod faults;
 mod flags;
 mod history;
 mod kill;
+mod lint;
 mod makemigrations;
 mod project_errors;
 mod roundtrip;
