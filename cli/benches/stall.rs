@@ -97,14 +97,23 @@ async fn measure(name: &str, url: &str, rows: u64) {
     let (db_url, cleanup) = fresh_database(url).await;
     let mut driver = connect(&db_url).await;
     let tables: Vec<Operation> = operations(TABLES);
-    let state = run(driver.as_mut(), &SchemaState::new(), &tables, false, Direction::Forward).await;
+    let state = run(
+        driver.as_mut(),
+        &SchemaState::new(),
+        &tables,
+        false,
+        Direction::Forward,
+    )
+    .await;
     load(driver.as_mut(), rows).await;
     println!(
         "\n{name} {}, {rows} rows, one insert every {} ms:\n",
         driver.version(),
         WRITE_EVERY.as_millis()
     );
-    println!("| change | plain: took | plain: longest insert | safe: took | safe: longest insert |");
+    println!(
+        "| change | plain: took | plain: longest insert | safe: took | safe: longest insert |"
+    );
     println!("|---|---|---|---|---|");
     for (change, text) in CHANGES {
         let op: Operation = toml::from_str(text).unwrap();
@@ -113,7 +122,14 @@ async fn measure(name: &str, url: &str, rows: u64) {
             let writer = Writer::start(&db_url, rows, safe);
             tokio::time::sleep(Duration::from_millis(300)).await;
             let started = Instant::now();
-            run(driver.as_mut(), &state, std::slice::from_ref(&op), safe, Direction::Forward).await;
+            run(
+                driver.as_mut(),
+                &state,
+                std::slice::from_ref(&op),
+                safe,
+                Direction::Forward,
+            )
+            .await;
             let window = (started, Instant::now());
             tokio::time::sleep(Duration::from_millis(300)).await;
             let stall = writer.stop(window);
@@ -122,7 +138,14 @@ async fn measure(name: &str, url: &str, rows: u64) {
                 ms(window.1 - window.0),
                 ms(stall)
             ));
-            run(driver.as_mut(), &state, std::slice::from_ref(&op), false, Direction::Backward).await;
+            run(
+                driver.as_mut(),
+                &state,
+                std::slice::from_ref(&op),
+                false,
+                Direction::Backward,
+            )
+            .await;
         }
         println!("| {change} | {} |", cells.join(" | "));
     }
@@ -152,8 +175,15 @@ async fn run(
 ) -> SchemaState {
     let dialect = driver.dialect();
     let mode = Mode { atomic: true, safe };
-    let (script, after) =
-        script::render(dialect.as_ref(), driver.version(), state, ops, mode, direction).unwrap();
+    let (script, after) = script::render(
+        dialect.as_ref(),
+        driver.version(),
+        state,
+        ops,
+        mode,
+        direction,
+    )
+    .unwrap();
     script
         .execute(driver)
         .await
@@ -168,7 +198,10 @@ async fn load(driver: &mut dyn Driver, rows: u64) {
         .await
         .unwrap();
     let (source, analyze) = if driver.dialect().name() == "postgres" {
-        (format!("generate_series(1, {rows}) AS s(n)"), "ANALYZE stall_item")
+        (
+            format!("generate_series(1, {rows}) AS s(n)"),
+            "ANALYZE stall_item",
+        )
     } else {
         (
             format!("(SELECT seq AS n FROM seq_1_to_{rows}) AS s"),

@@ -155,23 +155,7 @@ pub(crate) async fn row_counts(
     if tables.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let mut rows = driver.table_rows(&tables).await?;
-    if rows.is_empty() {
-        let dialect = driver.dialect();
-        for table in &tables {
-            let sql = format!("SELECT count(*) FROM {}", dialect.quote_ident(table));
-            let counted = driver.query(&sql).await?;
-            let count = counted
-                .first()
-                .and_then(|row| row.first())
-                .and_then(|cell| cell.as_deref())
-                .and_then(|text| text.trim().parse::<u64>().ok());
-            if let Some(count) = count {
-                rows.insert(table.clone(), count);
-            }
-        }
-    }
-    Ok(rows)
+    Ok(driver.table_rows(&tables).await?)
 }
 
 pub(crate) fn has_errors(findings: &[Finding]) -> bool {

@@ -1,13 +1,15 @@
 //! `strata sqlmigrate APP NAME`: the SQL a migration runs, exactly as `migrate` runs it.
 //! With `--dialect` it renders offline; without, for the configured database's
 //! dialect and server version. `--explain` adds, after each statement, the lock it
-//! takes and the work it does; `--format json` gives both as data.
+//! takes and the work it does, and each operation's lint findings; `--format json`
+//! gives all of it as data.
 
 use std::fmt::Write as _;
 use std::io::Write;
 
 use serde::Serialize;
 use strata_engine::dialect::LockNote;
+use strata_engine::lint::{self, Finding, Target};
 use strata_engine::script::{self, Direction, Script, Unit};
 
 use crate::args::{Format, SqlmigrateArgs};
@@ -46,6 +48,28 @@ pub(crate) async fn run(
         source,
     })?;
     let title = format!("{} for {} {version}", key, dialect.name());
+    // Lint judges a migration forward, offline (no row counts here).
+    let findings = if args.backwards || !(args.explain || format == Format::Json) {
+        Vec::new()
+    } else {
+        let target = Target {
+            dialect: dialect.as_ref(),
+            version,
+            rows: None,
+        };
+        lint::lint_migration(
+            migration,
+            &before,
+            database::mode(ctx, migration),
+            &target,
+            &ctx.project.settings.lint,
+        )
+        .map_err(|source| CliError::Script {
+            migration: key.clone(),
+            path: migration.path.clone(),
+            source,
+        })?
+    };
     match format {
         Format::Json => {
             let shown = Shown {
@@ -64,14 +88,19 @@ pub(crate) async fn run(
                 } else {
                     "none"
                 },
-                operations: operations(&script),
+                operations: operations(&script, &findings),
+                findings: findings
+                    .iter()
+                    .filter(|f| f.operation == 0)
+                    .cloned()
+                    .collect(),
             };
             serde_json::to_writer_pretty(&mut *out, &shown).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         Format::Text if args.explain => {
             writeln!(out, "-- {title}, explained")?;
-            write!(out, "{}", explained(&script))?;
+            write!(out, "{}", explained(&script, &findings))?;
         }
         Format::Text => {
             writeln!(out, "-- {title}")?;
@@ -91,6 +120,8 @@ struct Shown {
     /// `one` transaction, transactional `groups` and steps, or `none` (step by step).
     transaction: &'static str,
     operations: Vec<ShownOperation>,
+    /// Lint findings about the migration as a whole (forward only).
+    findings: Vec<Finding>,
 }
 
 #[derive(Serialize)]
@@ -99,6 +130,8 @@ struct ShownOperation {
     number: usize,
     description: String,
     statements: Vec<ShownStatement>,
+    /// Lint findings for this operation (forward only; `strata lint` for the rules).
+    findings: Vec<Finding>,
 }
 
 #[derive(Serialize)]
@@ -111,7 +144,7 @@ struct ShownStatement {
     lock: LockNote,
 }
 
-fn operations(script: &Script) -> Vec<ShownOperation> {
+fn operations(script: &Script, findings: &[Finding]) -> Vec<ShownOperation> {
     script
         .operations
         .iter()
@@ -132,15 +165,23 @@ fn operations(script: &Script) -> Vec<ShownOperation> {
                     lock: lock.clone(),
                 })
                 .collect(),
+            findings: of_operation(findings, i + 1).cloned().collect(),
         })
         .collect()
 }
 
+fn of_operation(findings: &[Finding], number: usize) -> impl Iterator<Item = &Finding> {
+    findings.iter().filter(move |f| f.operation == number)
+}
+
 /// The script with, after each statement, a comment saying what it locks and how it
 /// runs.
-fn explained(script: &Script) -> String {
+fn explained(script: &Script, findings: &[Finding]) -> String {
     let mut out = String::new();
-    for (op, units) in script.operations.iter().zip(script.units()) {
+    for finding in of_operation(findings, 0) {
+        let _ = writeln!(out, "-- {}", lint_line(finding));
+    }
+    for (i, (op, units)) in script.operations.iter().zip(script.units()).enumerate() {
         let _ = writeln!(out, "--\n-- {}\n--", op.description);
         if op.statements.is_empty() {
             out.push_str("-- (no SQL needed on this database)\n");
@@ -152,8 +193,19 @@ fn explained(script: &Script) -> String {
             let _ = writeln!(out, "{};", statement.sql);
             let _ = writeln!(out, "--   {}", describe(lock, unit));
         }
+        for finding in of_operation(findings, i + 1) {
+            let _ = writeln!(out, "--   {}", lint_line(finding));
+        }
     }
     out
+}
+
+/// `lint warning[rename-column]: … (fix: …)`.
+fn lint_line(finding: &Finding) -> String {
+    format!(
+        "lint {}[{}]: {} (fix: {})",
+        finding.severity, finding.rule, finding.message, finding.fix
+    )
 }
 
 /// `ACCESS EXCLUSIVE on t: blocks reads and writes, rewrites the table; in transaction group 1`.

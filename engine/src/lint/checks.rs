@@ -8,8 +8,8 @@ use sqlparser::dialect::Dialect as Lexer;
 use super::{Raw, Target};
 use crate::ast::{AlterColumn, Constraint, Operation, TableDef};
 use crate::data_loss::DataLoss;
-use crate::dialect::{Blocks, Capabilities, LockNote, RenderContext, Runs, Statement, TableWork};
-use crate::script::{is_data_statement, Mode, Script};
+use crate::dialect::{Blocks, Capabilities, LockNote, Runs, Statement, TableWork};
+use crate::script::{is_data_statement, Mode, NewTables, Script};
 use crate::state::SchemaState;
 
 /// One operation as the checks see it.
@@ -42,39 +42,26 @@ pub(super) fn run(
 ) -> Vec<Raw> {
     let dialect = target.dialect;
     let capabilities = dialect.capabilities(target.version);
-    // The context each operation was rendered in (as `script::render_from` builds it).
-    let in_transaction = mode.atomic && capabilities.transactional_ddl;
     let lexer = dialect.sql_lexer();
     let mut state = before.clone();
-    let mut created = BTreeSet::new();
+    let mut created = NewTables::default();
     let mut out = Vec::new();
     let mut timeline = Vec::new();
     let mut foreign_keys = Vec::new();
     for (i, (op, rendered)) in operations.iter().zip(&script.operations).enumerate() {
-        let existing = is_existing(op, &created);
-        let ctx = RenderContext {
-            state: &state,
-            version: target.version,
-            capabilities: &capabilities,
-            in_transaction,
-            safe: mode.safe && existing,
-        };
-        let notes: Vec<LockNote> = rendered
-            .statements
-            .iter()
-            .map(|s| dialect.explain(op, s, &ctx))
-            .collect();
+        let existing = created.is_existing(op);
+        let notes = &rendered.locks;
         let cx = Op {
             index: i + 1,
             operation: op,
             before: &state,
             existing,
             statements: &rendered.statements,
-            notes: &notes,
+            notes,
             target,
         };
         out.extend(operation(&cx, &capabilities, &*lexer));
-        for (statement, note) in rendered.statements.iter().zip(notes) {
+        for (statement, note) in rendered.statements.iter().zip(notes.iter().cloned()) {
             timeline.push(Timed {
                 op: i + 1,
                 description: rendered.description.clone(),
@@ -84,7 +71,7 @@ pub(super) fn run(
             });
         }
         foreign_keys.extend(added_foreign_keys(op).into_iter().map(|fk| (i + 1, fk)));
-        follow(op, &mut created);
+        created.follow(op);
         // The script rendered, so every operation applies.
         if state.apply(op).is_err() {
             break;
@@ -95,23 +82,6 @@ pub(super) fn run(
     out.extend(mixed(operations, script, mode, &*lexer));
     out.extend(unindexed_foreign_keys(&foreign_keys, &state));
     out
-}
-
-/// Whether `op` works on a table that existed before the migration.
-fn is_existing(op: &Operation, created: &BTreeSet<String>) -> bool {
-    !matches!(op, Operation::CreateTable(_)) && op.table().is_some_and(|t| !created.contains(t))
-}
-
-fn follow(op: &Operation, created: &mut BTreeSet<String>) {
-    match op {
-        Operation::CreateTable(t) => {
-            created.insert(t.name.clone());
-        }
-        Operation::RenameTable(r) if created.remove(&r.from) => {
-            created.insert(r.to.clone());
-        }
-        _ => {}
-    }
 }
 
 fn raw(cx: &Op, rule: &'static str, message: String) -> Raw {
@@ -266,7 +236,7 @@ fn lock_findings<'n>(cx: &Op<'n>, table: &str) -> Vec<LockFinding<'n>> {
             let what = format!("dropping index `{}` of `{table}`", o.name);
             ("drop-index-blocking", what, n)
         }),
-        Operation::AddForeignKey(o) => worst(notes, scans).map(|n| {
+        Operation::AddForeignKey(o) => worst(notes, LockNote::blocks_for_long).map(|n| {
             let what = format!(
                 "foreign key `{}` of `{table}` is checked against `{}`",
                 o.foreign_key.name, o.foreign_key.references
@@ -274,7 +244,7 @@ fn lock_findings<'n>(cx: &Op<'n>, table: &str) -> Vec<LockFinding<'n>> {
             ("add-foreign-key-validating", what, n)
         }),
         Operation::AddConstraint(o) => match &o.constraint {
-            Constraint::Check { name, .. } => worst(notes, scans).map(|n| {
+            Constraint::Check { name, .. } => worst(notes, LockNote::blocks_for_long).map(|n| {
                 let what = format!("check `{name}` on `{table}` is validated");
                 ("add-check-validating", what, n)
             }),
@@ -322,10 +292,6 @@ fn worst(notes: &[LockNote], pick: impl Fn(&LockNote) -> bool) -> Option<&LockNo
 
 fn rewrites(n: &LockNote) -> bool {
     n.work == TableWork::Rewrite && n.blocks != Blocks::Nothing
-}
-
-fn scans(n: &LockNote) -> bool {
-    n.work == TableWork::Scan && n.blocks != Blocks::Nothing
 }
 
 /// `exclusive lock, blocks reads and writes, rewrites the table (note)`.
@@ -440,13 +406,13 @@ fn unsafe_plan(operations: &[Operation], mode: Mode) -> Option<Raw> {
     if mode.safe {
         return None;
     }
-    let mut created = BTreeSet::new();
+    let mut created = NewTables::default();
     let mut tables = BTreeSet::new();
     for op in operations {
-        if is_existing(op, &created) {
+        if created.is_existing(op) {
             tables.extend(op.table().map(str::to_string));
         }
-        follow(op, &mut created);
+        created.follow(op);
     }
     (!tables.is_empty()).then(|| Raw {
         rule: "unsafe-plan",

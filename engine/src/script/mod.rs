@@ -238,15 +238,17 @@ pub fn render_from(
 /// The tables created (or renamed into being) by the operations so far: a safe plan
 /// is for tables that existed before the migration, which the application may be using.
 #[derive(Default)]
-struct NewTables(std::collections::BTreeSet<String>);
+pub(crate) struct NewTables(std::collections::BTreeSet<String>);
 
 impl NewTables {
-    fn is_existing(&self, op: &Operation) -> bool {
+    /// Whether `op` works on a table that existed before (none of those followed).
+    pub(crate) fn is_existing(&self, op: &Operation) -> bool {
         !matches!(op, Operation::CreateTable(_))
             && op.table().is_some_and(|table| !self.0.contains(table))
     }
 
-    fn follow(&mut self, op: &Operation) {
+    /// Takes note of the tables `op` creates or renames.
+    pub(crate) fn follow(&mut self, op: &Operation) {
         match op {
             Operation::CreateTable(t) => {
                 self.0.insert(t.name.clone());
