@@ -209,15 +209,24 @@ pub fn render_from(
             }
         }
     }
-    // A statement that must run alone splits an atomic migration into transactional
-    // groups and those statements, each checkpointed.
-    let alone = rendered
-        .iter()
-        .flat_map(|o| &o.statements)
-        .any(|s| s.runs != Runs::InGroup);
-    let groups = transactional && alone;
-    let transactional = transactional && !alone;
-    Ok((
+    Ok((Script::assemble(dialect, transactional, rendered), current))
+}
+
+impl Script {
+    /// The script of `operations`: in one transaction when the migration may have
+    /// one, unless a statement must run alone, which splits it into transactional
+    /// groups and those statements, each checkpointed; otherwise step by step.
+    fn assemble(
+        dialect: &dyn Dialect,
+        transactional: bool,
+        operations: Vec<RenderedOperation>,
+    ) -> Self {
+        let alone = operations
+            .iter()
+            .flat_map(|o| &o.statements)
+            .any(|s| s.runs != Runs::InGroup);
+        let groups = transactional && alone;
+        let transactional = transactional && !alone;
         Script {
             transaction: transactional.then(|| dialect.transaction_sql()),
             groups,
@@ -229,10 +238,9 @@ pub fn render_from(
                     .chain(wrapper.after)
                     .collect()
             },
-            operations: rendered,
-        },
-        current,
-    ))
+            operations,
+        }
+    }
 }
 
 /// The tables created (or renamed into being) by the operations so far: a safe plan
