@@ -220,8 +220,9 @@ columns = [{{ name = "id", type = "int" }}]
 }
 
 /// PostgreSQL: a unique `CREATE INDEX CONCURRENTLY` fails on duplicate rows and
-/// leaves an INVALID index; once the data is fixed, the rerun drops and rebuilds it
-/// instead of failing with "already exists" forever.
+/// leaves an INVALID index, which the failed operation's cleanup drops; one left by a
+/// build that was killed (no cleanup ran) is dropped and rebuilt by the rerun once the
+/// data is fixed, instead of failing with "already exists" forever.
 #[test]
 fn postgres_invalid_index_is_rebuilt_on_resume() {
     let Some(db) = TestDb::create(Kind::Postgres) else {
@@ -253,10 +254,19 @@ index = { name = "jobs_job_code_uniq", columns = ["code"], unique = true }
     assert_ne!(out.code, 0, "{}", out.stdout);
     let invalid = "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
                    WHERE NOT i.indisvalid";
+    assert!(
+        db.query(invalid).is_empty(),
+        "the failed operation's cleanup drops the INVALID index its build left"
+    );
+    // A build killed part-way leaves one that no cleanup ran for.
+    let killed = std::panic::catch_unwind(|| {
+        db.execute("CREATE UNIQUE INDEX CONCURRENTLY jobs_job_code_uniq ON jobs_job (code)");
+    });
+    assert!(killed.is_err(), "the duplicates make the build fail");
     assert_eq!(
         db.query(invalid),
         vec![vec![Some("jobs_job_code_uniq".into())]],
-        "the failed build leaves an invalid index"
+        "a failed concurrent build leaves an invalid index"
     );
 
     db.execute("UPDATE jobs_job SET code = 6 WHERE id = 2");

@@ -189,10 +189,17 @@ fn second_of_three_fails(kind: Kind) {
         "names the statement: {}",
         out.stderr
     );
-    if kind == Kind::Mariadb {
+    // MariaDB commits each DDL statement; PostgreSQL's safe plan builds the unique
+    // index concurrently, outside the transaction, so the table created before it
+    // commits in a group of its own. Only SQLite keeps the one transaction.
+    if kind != Kind::Sqlite {
         assert_eq!(out.code, 6, "{}", out.stderr);
+        let duplicate = match kind {
+            Kind::Mariadb => "Duplicate entry",
+            _ => "is duplicated",
+        };
         assert!(
-            out.stderr.contains("Duplicate entry"),
+            out.stderr.contains(duplicate),
             "server message: {}",
             out.stderr
         );
