@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use strata_engine::dialect::driver::Driver;
+use strata_engine::drift;
 use strata_engine::script::{self, Direction, Mode, ScriptError};
 use strata_engine::{Dialect, Operation, RenderError, SchemaState, ServerVersion};
 
@@ -109,8 +110,9 @@ pub async fn execute_case(driver: &mut dyn Driver, case: &CorpusCase) {
             atomic: true,
             safe: case.safe,
         };
-        let (script, _) = script::render(dialect.as_ref(), version, state, ops, mode, direction)
-            .unwrap_or_else(|e| panic!("{}: {what}: {e}", case.name));
+        let (script, after) =
+            script::render(dialect.as_ref(), version, state, ops, mode, direction)
+                .unwrap_or_else(|e| panic!("{}: {what}: {e}", case.name));
         if let Err(e) = script.execute(driver).await {
             panic!(
                 "{}: {what} failed on {}:\n{e}\n\nscript:\n{script}",
@@ -118,6 +120,20 @@ pub async fn execute_case(driver: &mut dyn Driver, case: &CorpusCase) {
                 dialect.name()
             );
         }
+        // What the server holds now is what strata's state says it should (raw SQL
+        // changes what the state does not know).
+        if ops.iter().any(|op| matches!(op, Operation::RunSql(_))) {
+            continue;
+        }
+        let live = driver.introspect().await.expect("introspect");
+        let differences = drift::differences(dialect.as_ref(), version, &after, &live, &[]);
+        assert!(
+            differences.is_empty(),
+            "{}: after {what} on {}, the live schema differs from the state:\n  {}\n\nscript:\n{script}",
+            case.name,
+            dialect.name(),
+            differences.join("\n  ")
+        );
     }
     let left = driver.table_names().await.expect("list tables");
     assert!(
