@@ -9,7 +9,7 @@
 //! plan by plan, the longest single insert while the change ran (the writer's stall)
 //! and how long the change took. Each change is undone before the next plan runs.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -119,7 +119,7 @@ async fn measure(name: &str, url: &str, rows: u64) {
         let op: Operation = toml::from_str(text).unwrap();
         let mut cells = Vec::new();
         for safe in [false, true] {
-            let writer = Writer::start(&db_url, rows, safe);
+            let writer = Writer::start(&db_url, rows);
             tokio::time::sleep(Duration::from_millis(300)).await;
             let started = Instant::now();
             run(
@@ -231,13 +231,13 @@ struct Writer {
 }
 
 impl Writer {
-    fn start(url: &str, rows: u64, second_round: bool) -> Self {
+    fn start(url: &str, rows: u64) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let timings = Arc::new(Mutex::new(Vec::new()));
         let url = url.to_string();
         let (stop_flag, log) = (stop.clone(), timings.clone());
-        // Ids and codes no other round uses.
-        let mut next = rows * 10 + if second_round { rows * 10 } else { 0 };
+        // Ids and codes above the loaded rows, never used twice across rounds.
+        static WRITTEN: AtomicU64 = AtomicU64::new(0);
         let thread = thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -246,7 +246,7 @@ impl Writer {
             runtime.block_on(async move {
                 let mut driver = connect(&url).await;
                 while !stop_flag.load(Ordering::Relaxed) {
-                    next += 1;
+                    let next = rows + 1 + WRITTEN.fetch_add(1, Ordering::Relaxed);
                     let started = Instant::now();
                     driver
                         .execute(&format!(

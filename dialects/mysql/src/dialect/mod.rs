@@ -358,7 +358,19 @@ impl Dialect for MysqlDialect {
     /// the server documents for it (`online`).
     fn render_safe(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
         let statements = self.render_plain(op, ctx)?;
+        if let Some(o) = online::unchecked_fk::applies(self.flavour, op) {
+            return online::unchecked_fk::plan(self, o, ctx, statements);
+        }
         Ok(online::with_algorithm(self.flavour, ctx, op, statements))
+    }
+
+    /// A foreign key added unchecked (MariaDB's safe plan) is dropped again when the
+    /// check of the rows before it fails.
+    fn cleanup(&self, op: &Operation, ctx: &RenderContext) -> RenderResultOf<Vec<Statement>> {
+        match online::unchecked_fk::applies(self.flavour, op) {
+            Some(o) if ctx.safe => online::unchecked_fk::cleanup(self, o, ctx),
+            _ => Ok(Vec::new()),
+        }
     }
 
     /// The metadata lock and algorithm of the statement; see `online`.

@@ -9,6 +9,7 @@
 
 mod mariadb;
 mod mysql;
+pub(crate) mod unchecked_fk;
 
 use strata_engine::ast::{ColumnDef, Constraint, DefaultExpr, DefaultValue, Operation};
 use strata_engine::dialect::{Blocks, LockNote, TableWork};
@@ -268,7 +269,11 @@ pub(crate) fn support(
 fn is_alter(op: &Operation, statement: &Statement) -> bool {
     !matches!(op, Operation::RunSql(_))
         && statement.fails_with_rows.is_none()
-        && statement.sql.starts_with("ALTER TABLE ")
+        && statement
+            .sql
+            .strip_prefix(unchecked_fk::UNCHECKED)
+            .unwrap_or(&statement.sql)
+            .starts_with("ALTER TABLE ")
 }
 
 /// `statements`, the rendering of `op`, with the `ALGORITHM` (and `LOCK`) clause of
@@ -318,6 +323,21 @@ pub(crate) fn explain(
     }
     if !is_alter(op, statement) {
         return LockNote::conservative(op, statement);
+    }
+    if statement.sql.starts_with(unchecked_fk::UNCHECKED) {
+        return LockNote::new(
+            table,
+            format!(
+                "metadata lock (exclusive briefly at start and end), {}",
+                Online::InplaceNoLock.clause()
+            ),
+            Blocks::Nothing,
+            TableWork::Catalog,
+        )
+        .with_note(
+            "added without checking the rows already there (foreign_key_checks=0 for \
+             this statement only); the check after it reads them, blocking nothing",
+        );
     }
     let changes = changes(flavour, ctx.version, op, ctx.state);
     let Some(support) = support(flavour, ctx.version, &changes) else {

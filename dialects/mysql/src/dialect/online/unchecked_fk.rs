@@ -1,0 +1,109 @@
+//! A foreign key added to a live MariaDB table without copying it.
+//!
+//! InnoDB adds a foreign key in place only with `foreign_key_checks` off; with them
+//! on, it copies the table while writes wait (seconds per million rows). So MariaDB's
+//! safe plan adds the key unchecked for that one statement (`SET STATEMENT … FOR`,
+//! which leaves the session's setting alone), `ALGORITHM=INPLACE, LOCK=NONE`, then
+//! checks the rows that were already there with a read that blocks nothing — the
+//! shape of PostgreSQL's `NOT VALID` + `VALIDATE`. Every write after the key exists is
+//! checked by the server; a row from before that breaks it fails the operation, whose
+//! cleanup drops the key (and the index that supports it) again.
+//!
+//! MySQL has no `SET STATEMENT`: its safe plan keeps the documented copy.
+
+use strata_engine::ast::{AddForeignKey, Operation};
+use strata_engine::{Dialect, RenderContext, RenderError, Statement};
+
+use super::Online;
+use crate::dialect::{fk_index, MysqlDialect};
+use crate::flavour::Flavour;
+
+/// The prefix that turns the checks off for the one `ALTER TABLE`.
+pub(crate) const UNCHECKED: &str = "SET STATEMENT foreign_key_checks=0 FOR ";
+
+/// The foreign key `op` adds, when `flavour` adds it unchecked in a safe plan.
+pub(crate) fn applies(flavour: Flavour, op: &Operation) -> Option<&AddForeignKey> {
+    match op {
+        Operation::AddForeignKey(o) if flavour == Flavour::Mariadb => Some(o),
+        _ => None,
+    }
+}
+
+/// The plain `statements` of `o` as the unchecked add and the check after it.
+pub(crate) fn plan(
+    d: &MysqlDialect,
+    o: &AddForeignKey,
+    ctx: &RenderContext,
+    statements: Vec<Statement>,
+) -> Result<Vec<Statement>, RenderError> {
+    let mut out: Vec<Statement> = statements
+        .into_iter()
+        .map(|mut s| {
+            if s.fails_with_rows.is_none() && s.sql.starts_with("ALTER TABLE ") {
+                s.sql = format!("{UNCHECKED}{}, {}", s.sql, Online::InplaceNoLock.clause());
+            }
+            s
+        })
+        .collect();
+    out.push(orphans(d, o, ctx)?);
+    Ok(out)
+}
+
+/// The guard that fails when a row references nothing (MATCH SIMPLE: a row with a
+/// NULL in the key's columns references nothing and is left alone).
+fn orphans(
+    d: &MysqlDialect,
+    o: &AddForeignKey,
+    ctx: &RenderContext,
+) -> Result<Statement, RenderError> {
+    let fk = &o.foreign_key;
+    let child = d.table_ident(&o.table, ctx)?;
+    let parent = d.table_ident(&fk.references, ctx)?;
+    let present = fk
+        .columns
+        .iter()
+        .map(|c| format!("c.{} IS NOT NULL", d.quote_ident(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let matching = fk
+        .columns
+        .iter()
+        .zip(&fk.referenced_columns)
+        .map(|(c, p)| format!("p.{} = c.{}", d.quote_ident(p), d.quote_ident(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    Ok(Statement::guard(
+        format!(
+            "SELECT misfits FROM (SELECT count(*) AS misfits FROM {child} AS c \
+             WHERE {present} AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {matching})) \
+             AS counted WHERE misfits > 0"
+        ),
+        format!(
+            "add_foreign_key: rows of `{}` reference no row of `{}` through foreign key \
+             `{}` (their number is under `rows`); the key was dropped again. Fix or \
+             delete those rows first (a run_sql operation before this one)",
+            o.table, fk.references, fk.name
+        ),
+    ))
+}
+
+/// What undoes the unchecked add: the key, and the index named after it that the same
+/// statement created when no other index covers the key.
+pub(crate) fn cleanup(
+    d: &MysqlDialect,
+    o: &AddForeignKey,
+    ctx: &RenderContext,
+) -> Result<Vec<Statement>, RenderError> {
+    let table = d.table_ident(&o.table, ctx)?;
+    let name = d.object_ident(&o.foreign_key.name, ctx);
+    let mut out = vec![Statement::new(format!(
+        "ALTER TABLE {table} DROP FOREIGN KEY IF EXISTS {name}"
+    ))];
+    let before = ctx.state.table(&o.table)?;
+    if !fk_index::covered(before, &o.foreign_key.columns) {
+        out.push(Statement::new(format!(
+            "ALTER TABLE {table} DROP INDEX IF EXISTS {name}"
+        )));
+    }
+    Ok(out)
+}
