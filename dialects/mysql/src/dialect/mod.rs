@@ -359,7 +359,7 @@ impl Dialect for MysqlDialect {
     fn render_safe(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
         let statements = self.render_plain(op, ctx)?;
         if let Some(o) = online::unchecked_fk::applies(self.flavour, op) {
-            return online::unchecked_fk::plan(self, o, ctx, statements);
+            return online::unchecked_fk::plan(*self, o, ctx, statements);
         }
         Ok(online::with_algorithm(self.flavour, ctx, op, statements))
     }
@@ -368,7 +368,7 @@ impl Dialect for MysqlDialect {
     /// check of the rows before it fails.
     fn cleanup(&self, op: &Operation, ctx: &RenderContext) -> RenderResultOf<Vec<Statement>> {
         match online::unchecked_fk::applies(self.flavour, op) {
-            Some(o) if ctx.safe => online::unchecked_fk::cleanup(self, o, ctx),
+            Some(o) if ctx.safe => online::unchecked_fk::cleanup(*self, o, ctx),
             _ => Ok(Vec::new()),
         }
     }

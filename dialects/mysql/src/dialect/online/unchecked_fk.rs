@@ -31,7 +31,7 @@ pub(crate) fn applies(flavour: Flavour, op: &Operation) -> Option<&AddForeignKey
 
 /// The plain `statements` of `o` as the unchecked add and the check after it.
 pub(crate) fn plan(
-    d: &MysqlDialect,
+    d: MysqlDialect,
     o: &AddForeignKey,
     ctx: &RenderContext,
     statements: Vec<Statement>,
@@ -52,7 +52,7 @@ pub(crate) fn plan(
 /// The guard that fails when a row references nothing (MATCH SIMPLE: a row with a
 /// NULL in the key's columns references nothing and is left alone).
 fn orphans(
-    d: &MysqlDialect,
+    d: MysqlDialect,
     o: &AddForeignKey,
     ctx: &RenderContext,
 ) -> Result<Statement, RenderError> {
@@ -90,7 +90,7 @@ fn orphans(
 /// What undoes the unchecked add: the key, and the index named after it that the same
 /// statement created when no other index covers the key.
 pub(crate) fn cleanup(
-    d: &MysqlDialect,
+    d: MysqlDialect,
     o: &AddForeignKey,
     ctx: &RenderContext,
 ) -> Result<Vec<Statement>, RenderError> {
