@@ -69,6 +69,10 @@ constraint = { type = "unique", name = "stall_item_code_uniq", columns = ["code"
     ),
 ];
 
+/// Rows the writers inserted so far: their ids and codes follow the loaded rows and
+/// are never used twice across rounds.
+static WRITTEN: AtomicU64 = AtomicU64::new(0);
+
 /// How long the writer pauses between two inserts.
 const WRITE_EVERY: Duration = Duration::from_millis(5);
 
@@ -236,8 +240,6 @@ impl Writer {
         let timings = Arc::new(Mutex::new(Vec::new()));
         let url = url.to_string();
         let (stop_flag, log) = (stop.clone(), timings.clone());
-        // Ids and codes above the loaded rows, never used twice across rounds.
-        static WRITTEN: AtomicU64 = AtomicU64::new(0);
         let thread = thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
