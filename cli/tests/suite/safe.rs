@@ -248,3 +248,73 @@ fn a_unique_index_over_duplicates_leaves_no_index() {
         db.query("SELECT contype::text FROM pg_constraint WHERE conname = 'shop_order_code_uniq'");
     assert_eq!(attached, [[Some("u".into())]]);
 }
+
+/// A safe plan's cleanup removes only what its own operation left: a constraint of
+/// the temporary check's name keeps the plain `SET NOT NULL`, and an index build that
+/// fails because an index of that name exists (made by raw SQL) leaves that index.
+#[test]
+fn a_failure_never_drops_what_the_operation_did_not_make() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let taken_name = r#"dependencies = ["shop.0001_tables"]
+
+[[operations]]
+kind = "add_column"
+table = "shop_order"
+column = { name = "x", type = "int", null = true }
+
+[[operations]]
+kind = "add_constraint"
+table = "shop_order"
+constraint = { type = "check", name = "shop_order_x_not_null_check", expr = "x IS NULL OR x > 0" }
+
+[[operations]]
+kind = "run_sql"
+sql = "CREATE INDEX shop_order_code_idx ON shop_order (code)"
+reverse_sql = "DROP INDEX shop_order_code_idx"
+"#;
+    let not_null = r#"dependencies = ["shop.0002_taken"]
+
+[[operations]]
+kind = "alter_column"
+table = "shop_order"
+column = "x"
+null = false
+"#;
+    let same_index = r#"dependencies = ["shop.0003_not_null"]
+
+[[operations]]
+kind = "create_index"
+table = "shop_order"
+index = { name = "shop_order_code_idx", columns = ["id", "code"] }
+"#;
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        ("apps/shop/migrations/0002_taken.toml", taken_name),
+        ("apps/shop/migrations/0003_not_null.toml", not_null),
+        ("apps/shop/migrations/0004_same_index.toml", same_index),
+    ]);
+    let out = strata(dir.path(), &["migrate", "shop", "0003"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let check = "SELECT count(*) FROM pg_constraint WHERE conname = 'shop_order_x_not_null_check'";
+    assert_eq!(db.query(check), [[Some("1".into())]], "0002's check stays");
+
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+    let index = "SELECT indisvalid::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                 WHERE c.relname = 'shop_order_code_idx'";
+    assert_eq!(
+        db.query(index),
+        [[Some("true".into())]],
+        "0002's index stays"
+    );
+
+    // Everything rolls back, 0002's objects included.
+    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(db.query(check), [[Some("0".into())]]);
+    assert!(db.query(index).is_empty());
+}

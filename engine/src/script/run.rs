@@ -242,22 +242,49 @@ impl Script {
                 // Best effort: the original failure is what the user needs to see.
                 let _ = driver.execute(&statement.sql).await;
             }
-            // What the failed operation left outside a transaction (a constraint
-            // whose VALIDATE failed) goes, so the database holds whole operations.
-            let cleanup = self
-                .operations
-                .get(e.operation)
-                .map_or(&[][..], |op| &op.cleanup[..]);
-            let mut cleaned = !cleanup.is_empty();
-            for statement in cleanup {
-                cleaned &= driver.execute(&statement.sql).await.is_ok();
-            }
-            if cleaned && e.completed == e.operation {
-                e.statements_done = 0;
-                e.cleaned_up = true;
+            if let Some(op) = self.operations.get(e.operation) {
+                self.undo_part_of(driver, op, e).await;
             }
         }
         result
+    }
+
+    /// After operation `op` failed (`e`): what it left outside a transaction goes, so
+    /// the database holds whole operations — an INVALID index the failed statement's
+    /// concurrent build left (`clear_leftovers`), and, when statements of it had
+    /// committed before the failure (a constraint whose `VALIDATE` then failed), its
+    /// cleanup. Nothing committed, nothing to undo: a statement that failed because
+    /// an object of its name exists must not remove that object.
+    async fn undo_part_of(
+        &self,
+        driver: &mut dyn Driver,
+        op: &RenderedOperation,
+        e: &mut ExecuteError,
+    ) {
+        // 0: strata's record after the operation's statements failed.
+        let failed = match e.statement {
+            0 => op.statements.len(),
+            n => n - 1,
+        };
+        if let Some(statement) = op.statements.get(failed) {
+            if statement.runs == Runs::Outside {
+                let _ = driver.clear_leftovers(&statement.sql).await;
+            }
+        }
+        let committed = op.statements[..failed.min(op.statements.len())]
+            .iter()
+            .any(|s| s.fails_with_rows.is_none() && (!self.groups || s.runs != Runs::InGroup));
+        if !committed || op.cleanup.is_empty() {
+            return;
+        }
+        let mut cleaned = true;
+        for statement in &op.cleanup {
+            cleaned &= driver.execute(&statement.sql).await.is_ok();
+        }
+        if cleaned && e.completed == e.operation {
+            e.statements_done = 0;
+            e.cleaned_up = true;
+        }
     }
 
     async fn run_step_by_step(
@@ -520,9 +547,10 @@ impl Steps<'_> {
                             && self.bookkeeping.commits_with_checkpoint(statement)))
             });
             if let Some(record) = with_record {
+                // 0: the record failed; 1: the statement did (number j + 1).
                 run_with_record(driver, statement, record)
                     .await
-                    .map_err(|(j, e)| self.error(position.op, j, e))?;
+                    .map_err(|(which, e)| self.error(position.op, which * (j + 1), e))?;
                 self.at = after;
                 self.retries.succeeded();
                 return Ok(());

@@ -57,37 +57,93 @@ pub(crate) fn plan(
         Operation::DropIndex(o) => drop_index(d, o, ctx),
         Operation::AddForeignKey(o) => add_foreign_key(d, o, ctx),
         Operation::AddConstraint(o) => add_constraint(d, o, ctx),
-        Operation::AlterColumn(o) if sets_only_not_null(o, ctx) => set_not_null(d, o, ctx),
+        Operation::AlterColumn(o) if safe_not_null(o, ctx) => set_not_null(d, o, ctx),
         _ => return None,
     })
 }
 
 /// What undoes a part-way run of `op`'s safe plan, so that it can run again from its
-/// first statement; each statement succeeds when there is nothing to undo.
+/// first statement. Each statement succeeds when there is nothing to undo, and
+/// removes only what the plan leaves between its steps — a constraint still `NOT
+/// VALID`, an index not attached to a constraint — never a finished object of the
+/// same name that something else made. An index whose concurrent build failed is
+/// INVALID, which the driver's `clear_leftovers` drops (and introspection ignores),
+/// so a plain index build needs nothing here.
 pub(crate) fn cleanup(
     d: PostgresDialect,
     op: &Operation,
     ctx: &RenderContext,
 ) -> Result<Vec<Statement>, RenderError> {
-    let drop_constraint = |table: &str, name: &str| -> Result<Statement, RenderError> {
-        Ok(Statement::own_transaction(format!(
-            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
-            d.table_ident(table, ctx)?,
-            d.object_ident(name, ctx)
-        )))
-    };
     Ok(match op {
-        Operation::CreateIndex(o) => vec![drop_index_if_exists(d, &o.index.name, ctx)],
-        Operation::AddForeignKey(o) => vec![drop_constraint(&o.table, &o.foreign_key.name)?],
+        Operation::AddForeignKey(o) => vec![drop_not_valid(d, &o.table, &o.foreign_key.name, ctx)?],
         Operation::AddConstraint(o) => match &o.constraint {
-            Constraint::Check { name, .. } => vec![drop_constraint(&o.table, name)?],
-            Constraint::Unique { name, .. } => vec![drop_index_if_exists(d, name, ctx)],
+            Constraint::Check { name, .. } => vec![drop_not_valid(d, &o.table, name, ctx)?],
+            Constraint::Unique { name, .. } => vec![drop_unattached_index(d, &o.table, name, ctx)?],
         },
-        Operation::AlterColumn(o) if sets_only_not_null(o, ctx) => {
-            vec![drop_constraint(&o.table, &not_null_check_name(o))?]
-        }
+        Operation::AlterColumn(o) if safe_not_null(o, ctx) => vec![Statement::new(format!(
+            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
+            d.table_ident(&o.table, ctx)?,
+            d.object_ident(&not_null_check_name(o), ctx)
+        ))],
         _ => Vec::new(),
     })
+}
+
+/// `DO` block dropping constraint `name` of `table` only while it is `NOT VALID`.
+fn drop_not_valid(
+    d: PostgresDialect,
+    table: &str,
+    name: &str,
+    ctx: &RenderContext,
+) -> Result<Statement, RenderError> {
+    let quoted = d.table_ident(table, ctx)?;
+    let constraint = d.object_ident(name, ctx);
+    Ok(Statement::new(format!(
+        "DO $strata$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({}) \
+         AND conname = {} AND NOT convalidated) THEN ALTER TABLE {quoted} DROP CONSTRAINT {constraint}; \
+         END IF; END $strata$",
+        d.quote_string(&quoted),
+        d.quote_string(&fit(name, ctx)),
+    )))
+}
+
+/// `DO` block dropping index `name` of `table` only while no constraint uses it (built
+/// concurrently, not yet attached as the unique constraint).
+fn drop_unattached_index(
+    d: PostgresDialect,
+    table: &str,
+    name: &str,
+    ctx: &RenderContext,
+) -> Result<Statement, RenderError> {
+    let quoted = d.table_ident(table, ctx)?;
+    let index = d.object_ident(name, ctx);
+    Ok(Statement::new(format!(
+        "DO $strata$ BEGIN IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = to_regclass({}) AND c.relname = {} \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)) \
+         THEN DROP INDEX {index}; END IF; END $strata$",
+        d.quote_string(&quoted),
+        d.quote_string(&fit(name, ctx)),
+    )))
+}
+
+/// The name as the server stores it: shortened like `object_ident` does.
+fn fit(name: &str, ctx: &RenderContext) -> String {
+    strata_engine::naming::fit_identifier(name, ctx.capabilities.max_identifier_len)
+}
+
+/// Whether `o` gets the safe NOT NULL plan: it sets only NOT NULL, and the name of
+/// its temporary check is free on the table (else the plain `SET NOT NULL` runs, so
+/// that no cleanup can ever drop a constraint of that name that is not strata's).
+pub(crate) fn safe_not_null(o: &AlterColumn, ctx: &RenderContext) -> bool {
+    sets_only_not_null(o, ctx)
+        && ctx.state.table(&o.table).is_ok_and(|t| {
+            let name = not_null_check_name(o);
+            t.checks.iter().all(|c| c.name != name)
+                && t.uniques.iter().all(|u| u.name != name)
+                && t.foreign_keys.iter().all(|f| f.name != name)
+                && t.indexes.iter().all(|i| i.name != name)
+        })
 }
 
 /// Whether `o` makes a nullable column NOT NULL and changes nothing but that (and
@@ -158,13 +214,6 @@ fn drop_index(
         statements,
         Step::DropIndexConcurrently,
         Runs::Outside,
-    ))
-}
-
-fn drop_index_if_exists(d: PostgresDialect, name: &str, ctx: &RenderContext) -> Statement {
-    Statement::outside(format!(
-        "DROP INDEX CONCURRENTLY IF EXISTS {}",
-        d.object_ident(name, ctx)
     ))
 }
 
@@ -354,13 +403,13 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(
-            cleanup,
-            [(
-                Runs::Outside,
-                r#"DROP INDEX CONCURRENTLY IF EXISTS "t_c_uniq""#.into()
-            )]
-        );
+        // Only an index no constraint uses yet: never the finished constraint's.
+        assert_eq!(cleanup.len(), 1, "{cleanup:?}");
+        assert!(cleanup[0].1.starts_with("DO $strata$"), "{cleanup:?}");
+        assert!(cleanup[0]
+            .1
+            .contains("NOT EXISTS (SELECT 1 FROM pg_constraint"));
+        assert!(cleanup[0].1.contains(r#"DROP INDEX "t_c_uniq""#));
     }
 
     #[test]
@@ -386,7 +435,7 @@ mod tests {
         assert_eq!(
             cleanup,
             [(
-                Runs::OwnTransaction,
+                Runs::InGroup,
                 r#"ALTER TABLE "t" DROP CONSTRAINT IF EXISTS "t_c_not_null_check""#.into()
             )]
         );
