@@ -296,7 +296,13 @@ fn rewrites(n: &LockNote) -> bool {
 
 /// `exclusive lock, blocks reads and writes, rewrites the table (note)`.
 fn describe(n: &LockNote) -> String {
-    let mut text = format!("{} lock, {}, {}", n.lock, n.blocks, n.work);
+    // `ACCESS EXCLUSIVE lock`, but `database write lock` as the dialect names it.
+    let lock = if n.lock.to_ascii_lowercase().contains("lock") {
+        n.lock.clone()
+    } else {
+        format!("{} lock", n.lock)
+    };
+    let mut text = format!("{lock}, {}, {}", n.blocks, n.work);
     if let Some(note) = &n.note {
         text.push_str(" (");
         text.push_str(note);
@@ -384,7 +390,9 @@ fn held_locks(script: &Script, timeline: &[Timed]) -> Vec<Raw> {
                 out.push(Raw {
                     rule: "lock-held-across-migration",
                     operation: *op,
-                    table: step.note.table.clone(),
+                    // Sized by the slow statement's table; by the locked one when it
+                    // has none (raw SQL), whose rows the readers wait behind.
+                    table: step.note.table.clone().or_else(|| Some(table.clone())),
                     message: format!(
                         "the {} lock on `{table}` ({}) is held until commit while operation {} ({}) {}{on}",
                         lock.lock, lock.blocks, step.op, step.description, step.note.work

@@ -10,7 +10,7 @@ use super::{rule, RULES};
 
 fn unknown(id: &str) -> String {
     format!(
-        "unknown lint rule `{id}`{} (`strata lint` lists rule ids; docs/lint.md describes them)",
+        "unknown lint rule `{id}`{} (docs/lint.md lists every rule)",
         did_you_mean(id, RULES.iter().map(|r| r.id))
     )
 }
