@@ -261,3 +261,22 @@ fn explain_says_what_the_algorithm_blocks() {
         }
     }
 }
+
+/// MariaDB stores an explicit RESTRICT as NO ACTION when it adds the key in place, so
+/// such a key keeps the declared copy (and the schema the migration asked for).
+#[test]
+fn mariadb_keeps_the_copy_for_a_restrict_foreign_key() {
+    const ADD_RESTRICT_FK: &str = r#"
+[[operations]]
+kind = "add_foreign_key"
+table = "t"
+foreign_key = { name = "t_p_fk", columns = ["p_id"], references = "p", referenced_columns = ["id"], on_delete = "restrict" }
+"#;
+    let d = MysqlDialect::mariadb();
+    let statements = render(d, d.minimum_version(), ADD_RESTRICT_FK, true);
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    assert!(
+        statements[0].sql.ends_with(", ALGORITHM=COPY, LOCK=SHARED"),
+        "{statements:?}"
+    );
+}

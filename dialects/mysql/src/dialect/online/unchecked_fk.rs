@@ -9,9 +9,12 @@
 //! checked by the server; a row from before that breaks it fails the operation, whose
 //! cleanup drops the key (and the index that supports it) again.
 //!
-//! MySQL has no `SET STATEMENT`: its safe plan keeps the documented copy.
+//! MySQL has no `SET STATEMENT`: its safe plan keeps the documented copy. Nor does a
+//! key with an explicit `RESTRICT` action: MariaDB 10.11 stores it as `NO ACTION` when
+//! it adds the key in place (the same behaviour in InnoDB, but not the schema the
+//! migration asked for), so that key keeps the copy too.
 
-use strata_engine::ast::{AddForeignKey, Operation};
+use strata_engine::ast::{AddForeignKey, FkAction, Operation};
 use strata_engine::{Dialect, RenderContext, RenderError, Statement};
 
 use super::Online;
@@ -24,7 +27,11 @@ pub(crate) const UNCHECKED: &str = "SET STATEMENT foreign_key_checks=0 FOR ";
 /// The foreign key `op` adds, when `flavour` adds it unchecked in a safe plan.
 pub(crate) fn applies(flavour: Flavour, op: &Operation) -> Option<&AddForeignKey> {
     match op {
-        Operation::AddForeignKey(o) if flavour == Flavour::Mariadb => Some(o),
+        Operation::AddForeignKey(o) if flavour == Flavour::Mariadb => {
+            let fk = &o.foreign_key;
+            let restrict = Some(FkAction::Restrict);
+            (fk.on_delete != restrict && fk.on_update != restrict).then_some(o)
+        }
         _ => None,
     }
 }
