@@ -171,6 +171,30 @@ async fn a_lock_timeout_is_recognised_and_names_the_session_holding_the_lock() {
     .await;
 }
 
+/// A new session and its pid, after running `statements` one by one.
+async fn session(url: &str, statements: &[&str]) -> (PostgresDriver, String) {
+    let mut driver = connect(url).await;
+    let pid = pid(&mut driver).await;
+    for sql in statements {
+        driver.query(sql).await.unwrap();
+    }
+    (driver, pid)
+}
+
+/// Waits (at most two seconds) until session `pid` runs a query.
+async fn wait_until_active(driver: &mut PostgresDriver, pid: &str) {
+    let sql = format!("SELECT state FROM pg_stat_activity WHERE pid = {pid}");
+    let mut state = None;
+    for _ in 0..100 {
+        state = value(driver, &sql).await;
+        if state.as_deref() == Some("active") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("session {pid} never became active: {state:?}");
+}
+
 #[tokio::test]
 async fn a_concurrent_build_that_times_out_names_the_old_snapshot_it_waited_for() {
     let Some(server) = server_url() else { return };
@@ -186,41 +210,20 @@ async fn a_concurrent_build_that_times_out_names_the_old_snapshot_it_waited_for(
 
         // A reader of `a` at READ COMMITTED, idle in its transaction: ACCESS SHARE
         // does not stop a concurrent build, and it holds no snapshot between queries.
-        let mut reader = connect(&url).await;
-        let reader_pid = pid(&mut reader).await;
-        reader.execute("BEGIN").await.unwrap();
-        reader.query("SELECT count(*) FROM a").await.unwrap();
+        let (mut reader, reader_pid) = session(&url, &["BEGIN", "SELECT count(*) FROM a"]).await;
         // Connected, idle, no transaction: blocks nothing.
-        let mut idle = connect(&url).await;
-        let idle_pid = pid(&mut idle).await;
+        let (_idle, idle_pid) = session(&url, &[]).await;
 
         // The reviewer's repro: a transaction that read another table, now in a
         // long query, so its snapshot is older than the build.
-        let mut sleeper = connect(&url).await;
-        let sleeper_pid = pid(&mut sleeper).await;
-        sleeper.execute("BEGIN").await.unwrap();
-        sleeper
-            .query("SELECT count(*) FROM other_table")
-            .await
-            .unwrap();
+        let (mut sleeper, sleeper_pid) =
+            session(&url, &["BEGIN", "SELECT count(*) FROM other_table"]).await;
         let sleeping = tokio::spawn(async move {
             let outcome = sleeper.query("SELECT pg_sleep(30)").await;
             (sleeper, outcome)
         });
         let mut ddl = connect(&url).await;
-        let mut state = None;
-        for _ in 0..100 {
-            state = value(
-                &mut ddl,
-                &format!("SELECT state FROM pg_stat_activity WHERE pid = {sleeper_pid}"),
-            )
-            .await;
-            if state.as_deref() == Some("active") {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert_eq!(state.as_deref(), Some("active"));
+        wait_until_active(&mut ddl, &sleeper_pid).await;
 
         ddl.set_ddl_lock_timeout(Duration::from_secs(1))
             .await
@@ -231,16 +234,14 @@ async fn a_concurrent_build_that_times_out_names_the_old_snapshot_it_waited_for(
             .unwrap_err();
         assert!(ddl.is_lock_timeout(&error), "{error}");
         // A transaction younger than the wait (lock_timeout) cannot have stopped it.
-        let mut young = connect(&url).await;
-        let young_pid = pid(&mut young).await;
-        young
-            .execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-            .await
-            .unwrap();
-        young
-            .query("SELECT count(*) FROM other_table")
-            .await
-            .unwrap();
+        let (mut young, young_pid) = session(
+            &url,
+            &[
+                "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                "SELECT count(*) FROM other_table",
+            ],
+        )
+        .await;
 
         let blockers = ddl.lock_holders(&["a".to_string()]).await.unwrap();
         let listed: Vec<(&str, Option<&str>)> = blockers
