@@ -1,6 +1,14 @@
 //! Blocker blame: the sessions that hold (or queue for) locks on the tables a DDL
 //! statement waits for, so that a lock timeout names whom to ask, or what to kill.
 //!
+//! A relation lock is not all a statement can wait for: `CREATE INDEX CONCURRENTLY`
+//! (and `DROP`/`REINDEX … CONCURRENTLY`) also waits, through their virtual
+//! transaction ids, for every session of the database whose snapshot is older than
+//! the build, whatever table it reads. Those sessions hold no lock on the table, so
+//! they are listed too, after the lock holders: always, not only when no session
+//! holds a lock, because a harmless reader of the table (`ACCESS SHARE` does not
+//! stop a concurrent build) would otherwise hide the session that does.
+//!
 //! The table names are bound as a `text[]` parameter and matched against
 //! `pg_class.relname` in `current_schema()`: a name from a migration file never
 //! becomes SQL text.
@@ -12,10 +20,18 @@ use tokio_postgres::Client;
 
 use super::statement_error;
 
+/// What a session listed only for its old snapshot "holds".
+const OLD_SNAPSHOT: &str =
+    "a snapshot older than this lock wait (concurrent index builds wait for it)";
+
 /// Sessions of this database, other than ours, with a relation lock on one of the
 /// tables (`$1`), granted or awaited; plus, when a session waits on one of them, the
-/// sessions `pg_blocking_pids` says it waits for. One row per session, oldest
-/// transaction first.
+/// sessions `pg_blocking_pids` says it waits for; then the client sessions holding a
+/// snapshot (`backend_xmin`: idle sessions, and idle-in-transaction ones at READ
+/// COMMITTED, hold none) in a transaction open for at least this session's
+/// `lock_timeout`: a concurrent build that waited that long before giving up can
+/// only have waited for one of those. One row per session: lock holders and those
+/// they block first, oldest transaction first; then the snapshots, oldest first.
 const HOLDERS_SQL: &str = "\
 WITH target AS (
     SELECT c.oid, c.relname
@@ -41,8 +57,21 @@ WITH target AS (
     SELECT DISTINCT unnest(pg_blocking_pids(pid)) AS pid
     FROM relation_locks
     WHERE NOT granted
+), old_snapshots AS (
+    SELECT pid
+    FROM pg_stat_activity
+    WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND backend_type = 'client backend'
+      AND backend_xmin IS NOT NULL
+      AND xact_start <= statement_timestamp() - current_setting('lock_timeout')::interval
 ), sessions AS (
-    SELECT pid FROM holders UNION SELECT pid FROM blocking
+    -- The first reason a session is listed: 0 holds a lock, 1 blocks a waiter, 2 an
+    -- old snapshot.
+    SELECT pid, min(reason) AS reason
+    FROM (SELECT pid, 0 AS reason FROM holders
+          UNION ALL SELECT pid, 1 FROM blocking
+          UNION ALL SELECT pid, 2 FROM old_snapshots) listed
+    GROUP BY pid
 )
 SELECT a.pid::text,
        a.usename::text,
@@ -52,13 +81,14 @@ SELECT a.pid::text,
             ELSE host(a.client_addr) || ':' || a.client_port END,
        a.state,
        extract(epoch FROM now() - a.xact_start)::float8,
-       coalesce(h.locks, 'blocks a session waiting on these tables'),
+       coalesce(h.locks, CASE s.reason WHEN 1 THEN 'blocks a session waiting on these tables'
+                                       ELSE $2 END),
        left(a.query, 200)
 FROM sessions s
 JOIN pg_stat_activity a ON a.pid = s.pid
 LEFT JOIN holders h ON h.pid = s.pid
 WHERE s.pid <> pg_backend_pid()
-ORDER BY a.xact_start NULLS LAST, a.pid";
+ORDER BY s.reason = 2, a.xact_start NULLS LAST, a.pid";
 
 pub(super) async fn lock_holders(
     client: &Client,
@@ -68,7 +98,7 @@ pub(super) async fn lock_holders(
         return Ok(Vec::new());
     }
     let rows = client
-        .query(HOLDERS_SQL, &[&tables])
+        .query(HOLDERS_SQL, &[&tables, &OLD_SNAPSHOT])
         .await
         .map_err(|e| statement_error(HOLDERS_SQL, e))?;
     rows.iter()

@@ -171,6 +171,140 @@ async fn a_lock_timeout_is_recognised_and_names_the_session_holding_the_lock() {
     .await;
 }
 
+/// A new session and its pid, after running `statements` one by one.
+async fn session(url: &str, statements: &[&str]) -> (PostgresDriver, String) {
+    let mut driver = connect(url).await;
+    let pid = pid(&mut driver).await;
+    for sql in statements {
+        driver.query(sql).await.unwrap();
+    }
+    (driver, pid)
+}
+
+/// Waits (at most two seconds) until session `pid` runs a query.
+async fn wait_until_active(driver: &mut PostgresDriver, pid: &str) {
+    let sql = format!("SELECT state FROM pg_stat_activity WHERE pid = {pid}");
+    let mut state = None;
+    for _ in 0..100 {
+        state = value(driver, &sql).await;
+        if state.as_deref() == Some("active") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("session {pid} never became active: {state:?}");
+}
+
+#[tokio::test]
+async fn a_concurrent_build_that_times_out_names_the_old_snapshot_it_waited_for() {
+    let Some(server) = server_url() else { return };
+    with_fresh_database(&server, |url| async move {
+        let mut setup = connect(&url).await;
+        for sql in [
+            "CREATE TABLE a (x int)",
+            "CREATE TABLE other_table (y int)",
+            "INSERT INTO a VALUES (1)",
+        ] {
+            setup.execute(sql).await.unwrap();
+        }
+
+        // A reader of `a` at READ COMMITTED, idle in its transaction: ACCESS SHARE
+        // does not stop a concurrent build, and it holds no snapshot between queries.
+        let (mut reader, reader_pid) = session(&url, &["BEGIN", "SELECT count(*) FROM a"]).await;
+        // Connected, idle, no transaction: blocks nothing.
+        let (_idle, idle_pid) = session(&url, &[]).await;
+
+        // The reviewer's repro: a transaction that read another table, now in a
+        // long query, so its snapshot is older than the build.
+        let (mut sleeper, sleeper_pid) =
+            session(&url, &["BEGIN", "SELECT count(*) FROM other_table"]).await;
+        let sleeping = tokio::spawn(async move {
+            let outcome = sleeper.query("SELECT pg_sleep(30)").await;
+            (sleeper, outcome)
+        });
+        let mut ddl = connect(&url).await;
+        wait_until_active(&mut ddl, &sleeper_pid).await;
+
+        ddl.set_ddl_lock_timeout(Duration::from_secs(1))
+            .await
+            .unwrap();
+        let error = ddl
+            .execute("CREATE INDEX CONCURRENTLY a_x ON a (x)")
+            .await
+            .unwrap_err();
+        assert!(ddl.is_lock_timeout(&error), "{error}");
+        // A transaction younger than the wait (lock_timeout) cannot have stopped it.
+        let (mut young, young_pid) = session(
+            &url,
+            &[
+                "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                "SELECT count(*) FROM other_table",
+            ],
+        )
+        .await;
+
+        let blockers = ddl.lock_holders(&["a".to_string()]).await.unwrap();
+        let listed: Vec<(&str, Option<&str>)> = blockers
+            .iter()
+            .map(|b| (b.pid.as_str(), b.lock.as_deref()))
+            .collect();
+        let old_snapshot =
+            "a snapshot older than this lock wait (concurrent index builds wait for it)";
+        assert_eq!(
+            listed,
+            [
+                (reader_pid.as_str(), Some("ACCESS SHARE on a")),
+                (sleeper_pid.as_str(), Some(old_snapshot)),
+            ],
+            "{blockers:?}"
+        );
+        for pid in [&idle_pid, &young_pid] {
+            assert!(
+                blockers.iter().all(|b| &b.pid != pid),
+                "{pid}: {blockers:?}"
+            );
+        }
+        let sleeper_row = &blockers[1];
+        assert_eq!(sleeper_row.state.as_deref(), Some("active"));
+        assert_eq!(sleeper_row.query.as_deref(), Some("SELECT pg_sleep(30)"));
+        assert!(
+            sleeper_row
+                .transaction_age
+                .is_some_and(|age| age >= Duration::from_secs(1)),
+            "{sleeper_row:?}"
+        );
+        assert!(
+            sleeper_row
+                .to_string()
+                .contains(&format!("pid {sleeper_pid}, user: postgres"))
+                && sleeper_row.to_string().contains(old_snapshot),
+            "{sleeper_row}"
+        );
+
+        // Once it ends, the build goes through.
+        value(
+            &mut ddl,
+            &format!("SELECT pg_cancel_backend({sleeper_pid})::text"),
+        )
+        .await;
+        let (mut sleeper, outcome) = sleeping.await.unwrap();
+        assert!(outcome.is_err(), "the sleep was cancelled");
+        sleeper.execute("ROLLBACK").await.unwrap();
+        reader.execute("ROLLBACK").await.unwrap();
+        young.execute("ROLLBACK").await.unwrap();
+        ddl.execute("DROP INDEX a_x").await.unwrap();
+        ddl.execute("CREATE INDEX CONCURRENTLY a_x ON a (x)")
+            .await
+            .unwrap();
+        assert!(ddl
+            .lock_holders(&["a".to_string()])
+            .await
+            .unwrap()
+            .is_empty());
+    })
+    .await;
+}
+
 /// An index of that name, and whether it is valid.
 async fn index_validity(driver: &mut PostgresDriver, name: &str) -> Option<String> {
     let rows = driver
