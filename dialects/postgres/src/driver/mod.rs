@@ -197,8 +197,9 @@ impl Driver for PostgresDriver {
             .is_some_and(|state| state == LOCK_NOT_AVAILABLE)
     }
 
-    /// Other sessions with a lock on (or queued for) one of `tables`, and whoever a
-    /// session queued for them waits on; see the `blockers` module.
+    /// Other sessions with a lock on (or queued for) one of `tables`, whoever a
+    /// session queued for them waits on, then the sessions holding a snapshot older
+    /// than the lock wait (a concurrent index build waits for those); see `blockers`.
     async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
         blockers::lock_holders(&self.client, tables).await
     }
