@@ -32,7 +32,7 @@ struct Nested<'a> {
     leaf: Leaf<'a>,
 }
 
-impl<'de> IntoDeserializer<'de, Error> for Nested<'_> {
+impl IntoDeserializer<'_, Error> for Nested<'_> {
     type Deserializer = Self;
 
     fn into_deserializer(self) -> Self {
@@ -132,7 +132,7 @@ fn quoted(text: impl Display) -> String {
     format!("`{text}`")
 }
 
-impl<'de> IntoDeserializer<'de, Error> for Leaf<'_> {
+impl IntoDeserializer<'_, Error> for Leaf<'_> {
     type Deserializer = Self;
 
     fn into_deserializer(self) -> Self {
