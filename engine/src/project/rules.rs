@@ -84,7 +84,7 @@ pub(super) fn check_settings(
             "database.ddl_lock_timeout",
             format!(
                 "ddl_lock_timeout {} is longer than the maximum, 24 days (PostgreSQL's lock_timeout stops at 2147483647 ms, about 24.8 days); use at most \"24days\", or 0 to wait as long as the server does",
-                humantime::format_duration(ddl_lock_timeout)
+                spoken(ddl_lock_timeout)
             ),
         ));
     }
@@ -99,6 +99,17 @@ pub(super) fn check_settings(
         ));
     }
     Ok(())
+}
+
+/// `d` as the user likely wrote it: whole days as days (`100days`, which humantime
+/// would say as `3months 8days 16h 19m 12s`), anything else as humantime says it.
+fn spoken(d: Duration) -> String {
+    const DAY: u64 = 24 * 60 * 60;
+    if d.subsec_nanos() == 0 && d.as_secs() % DAY == 0 {
+        format!("{}days", d.as_secs() / DAY)
+    } else {
+        humantime::format_duration(d).to_string()
+    }
 }
 
 /// The longest `ddl_lock_timeout` every server takes: PostgreSQL's `lock_timeout`

@@ -673,6 +673,10 @@ fn a_ddl_lock_timeout_no_server_accepts_is_refused_where_it_was_set() {
         "{err:?}"
     );
     assert!(err.to_string().contains("the maximum, 24 days"), "{err}");
+    assert!(
+        err.to_string().contains("ddl_lock_timeout 30days is"),
+        "{err}"
+    );
 }
 
 #[test]
