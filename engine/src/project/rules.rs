@@ -105,7 +105,7 @@ pub(super) fn check_settings(
 /// would say as `3months 8days 16h 19m 12s`), anything else as humantime says it.
 fn spoken(d: Duration) -> String {
     const DAY: u64 = 24 * 60 * 60;
-    if d.subsec_nanos() == 0 && d.as_secs() % DAY == 0 {
+    if d.subsec_nanos() == 0 && d.as_secs().is_multiple_of(DAY) {
         format!("{}days", d.as_secs() / DAY)
     } else {
         humantime::format_duration(d).to_string()
