@@ -3,6 +3,10 @@
 
 use std::process::Command;
 
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::{project, Output};
 
 /// `strata args` in `dir` with exactly `env` (nothing inherited about databases or
@@ -14,6 +18,9 @@ fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         "DATABASE_URL",
         "STRATA_DATABASE_URL",
         "STRATA_ENV",
+        "STRATA_SAFE",
+        "STRATA_DDL_RETRIES",
+        "STRATA_DDL_LOCK_TIMEOUT",
         "NO_COLOR",
         "CLICOLOR_FORCE",
         "RUST_LOG",
@@ -230,4 +237,129 @@ fn log_lines_obey_the_colour_setting() {
         );
         assert!(!out.stdout.contains(ESC), "{flag}: {:?}", out.stdout);
     }
+}
+
+const JOB_TABLE: &str = r#"[[operations]]
+kind = "create_table"
+name = "jobs_job"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }, { name = "code", type = "int" }]
+"#;
+
+/// An index on a table that existed before: a safe plan builds it concurrently.
+const JOB_INDEX: &str = r#"dependencies = ["jobs.0001_table"]
+
+[[operations]]
+kind = "create_index"
+table = "jobs_job"
+index = { name = "jobs_job_code", columns = ["code"] }
+"#;
+
+fn index_project(config: &str) -> tempfile::TempDir {
+    project(&[
+        ("strata.toml", config),
+        ("apps/jobs/models.toml", ""),
+        ("apps/jobs/migrations/0001_table.toml", JOB_TABLE),
+        ("apps/jobs/migrations/0002_index.toml", JOB_INDEX),
+    ])
+}
+
+/// An environment variable is always text; `STRATA_SAFE` is read as the boolean its
+/// setting is, in either direction and over the file.
+#[test]
+fn strata_safe_from_the_environment_is_obeyed() {
+    let sql = |config: &str, env: &[(&str, &str)]| {
+        let dir = index_project(config);
+        let args = ["sqlmigrate", "jobs", "0002", "--dialect", "postgres"];
+        let out = run(dir.path(), &args, env);
+        assert_eq!(out.code, 0, "{env:?}: {}", out.stderr);
+        out.stdout
+    };
+    let plain = "CREATE INDEX \"jobs_job_code\" ON \"jobs_job\" (\"code\");";
+    let concurrent = "CREATE INDEX CONCURRENTLY \"jobs_job_code\"";
+    let unsafe_file = "[project]\napps = [\"jobs\"]\n[database]\nsafe = false\n";
+    let file = "[project]\napps = [\"jobs\"]\n";
+
+    let out = sql(file, &[]);
+    assert!(out.contains(concurrent), "{out}");
+    for off in ["false", "FALSE", "0", "no"] {
+        let out = sql(file, &[("STRATA_SAFE", off)]);
+        assert!(out.contains(plain), "STRATA_SAFE={off}: {out}");
+        assert!(!out.contains("CONCURRENTLY"), "STRATA_SAFE={off}: {out}");
+    }
+    assert!(sql(unsafe_file, &[]).contains(plain));
+    let out = sql(unsafe_file, &[("STRATA_SAFE", "true")]);
+    assert!(
+        out.contains(concurrent),
+        "the variable beats the file: {out}"
+    );
+
+    let dir = index_project(file);
+    let out = run(
+        dir.path(),
+        &["sqlmigrate", "jobs", "0002", "--dialect", "postgres"],
+        &[("STRATA_SAFE", "off")],
+    );
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("environment variable STRATA_SAFE")
+            && out.stderr.contains("`off` is not a boolean"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// PostgreSQL: with `STRATA_DDL_RETRIES=0` a statement that times out waiting for a
+/// lock is tried once, not the default 1 + 3 times.
+#[test]
+fn strata_ddl_retries_from_the_environment_is_obeyed() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let config = format!(
+        "[project]\napps = [\"jobs\"]\n[database]\nurl = {:?}\n",
+        db.url
+    );
+    let dir = index_project(&config);
+    let out = run(dir.path(), &["migrate", "jobs", "0001"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    // A second session writing to the table (a lock CREATE INDEX waits for), its
+    // transaction open until told to end.
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (end_tx, end_rx) = mpsc::channel::<()>();
+    let url = db.url.clone();
+    let holder = std::thread::spawn(move || {
+        block_on(async move {
+            let registry = crate::common::db::registry();
+            let (backend, _) = registry.for_url(&url).unwrap();
+            let mut session = backend.connect(&url).await.unwrap();
+            session.execute("BEGIN").await.unwrap();
+            session
+                .execute("LOCK TABLE jobs_job IN ROW EXCLUSIVE MODE")
+                .await
+                .unwrap();
+            ready_tx.send(()).unwrap();
+            let _ = end_rx.recv();
+            session.execute("ROLLBACK").await.unwrap();
+            session.close().await.unwrap();
+        });
+    });
+    ready_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+
+    // The plain build, the statement the lock timeout applies to.
+    let env = [
+        ("STRATA_SAFE", "false"),
+        ("STRATA_DDL_LOCK_TIMEOUT", "200ms"),
+        ("STRATA_DDL_RETRIES", "0"),
+    ];
+    let out = run(dir.path(), &["migrate"], &env);
+    end_tx.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(out.code, 5, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("gave up after 1 attempt(s)"),
+        "{}",
+        out.stderr
+    );
 }

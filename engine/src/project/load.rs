@@ -12,9 +12,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::Deserialize;
 use toml_edit::ImDocument;
 
+use super::env_value;
 use super::keys::{self, Leaf, Table, Unknown};
 use super::origin::{Origin, Origins, SelectedEnv};
 use super::settings::{FileShape, Settings};
@@ -279,7 +279,8 @@ impl Layers {
         }
     }
 
-    /// One value from outside the file, checked against its type on its own.
+    /// One value from outside the file (always text), read as the type of its field
+    /// and checked on its own.
     fn apply_value(
         &mut self,
         section: &str,
@@ -290,19 +291,12 @@ impl Layers {
         let Some(value) = value else {
             return Ok(());
         };
-        let value = toml::Value::String(value);
-        let mut inner = toml::Table::new();
-        inner.insert(key.into(), value.clone());
-        let mut alone = toml::Table::new();
-        alone.insert(section.into(), toml::Value::Table(inner));
         let origin = origin();
-        if let Err(e) = Settings::deserialize(toml::Value::Table(alone)) {
-            return Err(ProjectError::Value {
-                key: format!("{section}.{key}"),
-                origin,
-                message: explain(e.message()),
-            });
-        }
+        let value = env_value::typed(section, key, &value).map_err(|e| ProjectError::Value {
+            key: format!("{section}.{key}"),
+            origin: origin.clone(),
+            message: explain(&e),
+        })?;
         self.origins.set(format!("{section}.{key}"), origin);
         self.layers.push(toml::Table::new());
         self.set(section, key, value);

@@ -2,6 +2,7 @@
 //! section, the environment and flags, layered in `load`), its apps and their
 //! migration files.
 
+mod env_value;
 mod keys;
 mod load;
 mod origin;

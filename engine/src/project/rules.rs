@@ -1,8 +1,11 @@
 //! What a loaded configuration must satisfy beyond its types: apps are named like
 //! identifiers (they become folder names and table-name prefixes), the history table
-//! too, and every folder strata reads or writes stays inside the project.
+//! too, every folder strata reads or writes stays inside the project, a DDL lock
+//! timeout is one every server accepts, and lint's small tables are not larger than
+//! its large ones.
 
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
 use super::load::located;
 use super::origin::{Origin, Origins};
@@ -75,8 +78,45 @@ pub(super) fn check_settings(
             format!("apps_dir `{}` {e}", settings.project.apps_dir),
         )
     })?;
+    let ddl_lock_timeout = settings.database.ddl_lock_timeout;
+    if ddl_lock_timeout > MAX_DDL_LOCK_TIMEOUT {
+        return Err(at(
+            "database.ddl_lock_timeout",
+            format!(
+                "ddl_lock_timeout {} is longer than the maximum, 24 days (PostgreSQL's lock_timeout stops at 2147483647 ms, about 24.8 days); use at most \"24days\", or 0 to wait as long as the server does",
+                spoken(ddl_lock_timeout)
+            ),
+        ));
+    }
+    let lint = &settings.lint;
+    if lint.small_table_rows > lint.large_table_rows {
+        return Err(at(
+            "lint.small_table_rows",
+            format!(
+                "small_table_rows ({}) is larger than large_table_rows ({}); a table cannot be both small and large, so small_table_rows must be at most large_table_rows",
+                lint.small_table_rows, lint.large_table_rows
+            ),
+        ));
+    }
     Ok(())
 }
+
+/// `d` as the user likely wrote it: whole days as days (`100days`, which humantime
+/// would say as `3months 8days 16h 19m 12s`), anything else as humantime says it.
+fn spoken(d: Duration) -> String {
+    const DAY: u64 = 24 * 60 * 60;
+    if d.subsec_nanos() == 0 && d.as_secs().is_multiple_of(DAY) {
+        format!("{}days", d.as_secs() / DAY)
+    } else {
+        humantime::format_duration(d).to_string()
+    }
+}
+
+/// The longest `ddl_lock_timeout` every server takes: PostgreSQL's `lock_timeout`
+/// stops at 2147483647 ms (24.8 days), MySQL's `lock_wait_timeout` at 31536000 s (a
+/// year). A longer one would pass here and be refused when connecting, with no word
+/// of the setting.
+const MAX_DDL_LOCK_TIMEOUT: Duration = Duration::from_secs(24 * 24 * 60 * 60);
 
 /// `Err` if `dir`, read as a path relative to the project, is absolute or climbs out.
 fn check_relative(dir: &str) -> Result<(), String> {

@@ -512,3 +512,191 @@ fn timeouts_come_from_the_file_and_the_environment() {
     let e = load_settings(dir.path(), &Overrides::default(), bad).unwrap_err();
     assert!(e.to_string().contains("STRATA_STATEMENT_TIMEOUT"), "{e}");
 }
+
+/// The settings `vars` give on top of a file with one app.
+fn from_env(vars: &[(&str, &str)]) -> Result<Configured, ProjectError> {
+    let dir = project("[project]\napps = [\"a\"]\n");
+    let env = |k: &str| {
+        vars.iter()
+            .find(|(name, _)| *name == k)
+            .map(|(_, v)| (*v).to_string())
+    };
+    load_settings(dir.path(), &Overrides::default(), env)
+}
+
+#[test]
+fn integer_and_boolean_settings_are_read_from_the_environment_by_type() {
+    let s = from_env(&[("STRATA_DDL_RETRIES", "0"), ("STRATA_SAFE", "false")])
+        .unwrap()
+        .settings;
+    assert_eq!(s.database.ddl_retries, 0);
+    assert!(!s.database.safe);
+    for (text, safe) in [
+        ("FALSE", false),
+        ("No", false),
+        ("0", false),
+        ("True", true),
+        ("yes", true),
+        ("1", true),
+    ] {
+        let s = from_env(&[("STRATA_SAFE", text)]).unwrap().settings;
+        assert_eq!(s.database.safe, safe, "STRATA_SAFE={text}");
+    }
+    let s = from_env(&[("STRATA_DDL_RETRIES", " 12 ")]).unwrap();
+    assert_eq!(s.settings.database.ddl_retries, 12);
+    assert_eq!(
+        *s.origins.of("database.ddl_retries"),
+        Origin::EnvVar("STRATA_DDL_RETRIES".into())
+    );
+    // Strings stay strings even when they look like numbers; durations as before.
+    let s = from_env(&[
+        ("STRATA_HISTORY_TABLE", "t1"),
+        ("STRATA_APPS_DIR", "1"),
+        ("STRATA_DDL_LOCK_TIMEOUT", "250ms"),
+    ])
+    .unwrap()
+    .settings;
+    assert_eq!(s.database.history_table, "t1");
+    assert_eq!(s.project.apps_dir, "1");
+    assert_eq!(s.database.ddl_lock_timeout, Duration::from_millis(250));
+}
+
+#[test]
+fn every_environment_variable_takes_a_value_of_its_type() {
+    let cases = [
+        ("STRATA_APPS_DIR", "apps"),
+        ("STRATA_DATABASE_URL", "sqlite://x.sqlite3"),
+        ("STRATA_HISTORY_TABLE", "h"),
+        ("STRATA_LOCK_TIMEOUT", "1s"),
+        ("STRATA_CONNECT_TIMEOUT", "1s"),
+        ("STRATA_STATEMENT_TIMEOUT", "1s"),
+        ("STRATA_DDL_LOCK_TIMEOUT", "1s"),
+        ("STRATA_DDL_RETRIES", "1"),
+        ("STRATA_SAFE", "no"),
+    ];
+    for (var, text) in cases {
+        from_env(&[(var, text)]).unwrap_or_else(|e| panic!("{var}={text}: {e}"));
+    }
+    // A setting added to the structs gets a variable: it must be added above.
+    let mut variables: Vec<String> = [
+        ("project", keys::Table::Project),
+        ("database", keys::Table::Database),
+    ]
+    .into_iter()
+    .flat_map(|(section, table)| {
+        let fields = table.fields().unwrap_or_default();
+        fields
+            .iter()
+            .filter_map(move |key| load::env_var_name(section, key))
+    })
+    .collect();
+    variables.sort();
+    let mut covered: Vec<String> = cases.iter().map(|(v, _)| (*v).to_string()).collect();
+    covered.sort();
+    assert_eq!(variables, covered);
+}
+
+#[test]
+fn a_bad_integer_or_boolean_from_the_environment_names_the_variable() {
+    let cases: &[(&str, &str, &str, &[&str])] = &[
+        (
+            "STRATA_DDL_RETRIES",
+            "lots",
+            "database.ddl_retries",
+            &["`lots` is not a whole number from 0 to 4294967295"],
+        ),
+        (
+            "STRATA_DDL_RETRIES",
+            "-1",
+            "database.ddl_retries",
+            &["`-1` is not a whole number from 0"],
+        ),
+        (
+            "STRATA_DDL_RETRIES",
+            "4294967296",
+            "database.ddl_retries",
+            &["`4294967296` is not a whole number"],
+        ),
+        (
+            "STRATA_SAFE",
+            "maybe",
+            "database.safe",
+            &["`maybe` is not a boolean: use true or false"],
+        ),
+        (
+            "STRATA_DDL_LOCK_TIMEOUT",
+            "3",
+            "database.ddl_lock_timeout",
+            &["such as \"60s\""],
+        ),
+    ];
+    for (var, text, setting, needles) in cases {
+        let err = from_env(&[(var, text)]).unwrap_err();
+        let ProjectError::Value { key, origin, .. } = &err else {
+            panic!("{var}={text}: {err:?}");
+        };
+        assert_eq!(key, setting);
+        assert_eq!(*origin, Origin::EnvVar((*var).into()));
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("environment variable {var}")),
+            "{message}"
+        );
+        for needle in *needles {
+            assert!(message.contains(needle), "{message} lacks {needle}");
+        }
+    }
+}
+
+#[test]
+fn a_ddl_lock_timeout_no_server_accepts_is_refused_where_it_was_set() {
+    let file = |timeout: &str| {
+        format!("[project]\napps = [\"a\"]\n[database]\nddl_lock_timeout = \"{timeout}\"\n")
+    };
+    assert_eq!(
+        load(&file("24days"))
+            .unwrap()
+            .settings
+            .database
+            .ddl_lock_timeout,
+        Duration::from_secs(24 * 86_400)
+    );
+    let (line, column, message) = located(&file("24days 1s"));
+    assert_eq!((line, column), (4, 20), "{message}");
+    assert!(message.contains("ddl_lock_timeout 24days 1s"), "{message}");
+    assert!(message.contains("the maximum, 24 days"), "{message}");
+
+    let err = from_env(&[("STRATA_DDL_LOCK_TIMEOUT", "30days")]).unwrap_err();
+    assert!(
+        matches!(&err, ProjectError::Value { key, origin: Origin::EnvVar(v), .. }
+            if v == "STRATA_DDL_LOCK_TIMEOUT" && key == "database.ddl_lock_timeout"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("the maximum, 24 days"), "{err}");
+    assert!(
+        err.to_string().contains("ddl_lock_timeout 30days is"),
+        "{err}"
+    );
+}
+
+#[test]
+fn small_tables_may_not_be_larger_than_large_ones() {
+    let text =
+        "[project]\napps = [\"a\"]\n[lint]\nlarge_table_rows = 5000\nsmall_table_rows = 20000\n";
+    let (line, column, message) = located(text);
+    assert_eq!((line, column), (5, 20), "{message}");
+    assert!(
+        message.contains("small_table_rows (20000) is larger than large_table_rows (5000)"),
+        "{message}"
+    );
+    // Only the default of one of them is enough to conflict.
+    let (line, _, message) =
+        located("[project]\napps = [\"a\"]\n[lint]\nsmall_table_rows = 2000000\n");
+    assert_eq!(line, 4, "{message}");
+    assert!(message.contains("large_table_rows (1000000)"), "{message}");
+    // Equal is a table either small or large, with no band between: accepted.
+    assert!(load(
+        "[project]\napps = [\"a\"]\n[lint]\nsmall_table_rows = 7\nlarge_table_rows = 7\n"
+    )
+    .is_ok());
+}
