@@ -1,7 +1,11 @@
 //! Running a script on a live server: in one transaction when it has one, otherwise
 //! statement by statement with the caller's bookkeeping (checkpoints) between
-//! operations. The mechanism only: what the bookkeeping says is the executor's
-//! policy (`executor::ledger`).
+//! operations — in transactional groups when the script has them (a safe plan), a
+//! statement marked to run alone committing on its own. A unit (the transaction, a
+//! group, a statement) whose lock wait timed out is rolled back and run again
+//! (`Retry`); a failed operation's part that had committed is undone (its cleanup).
+//! The mechanism only: what the bookkeeping says is the executor's policy
+//! (`executor::ledger`).
 
 use std::time::Duration;
 
