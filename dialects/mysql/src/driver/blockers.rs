@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use strata_engine::dialect::driver::{Blocker, Driver, DriverError, Row};
+use strata_engine::dialect::driver::{Blocker, Driver, DriverError, ErrorCode, Row};
 use strata_engine::Dialect;
 
 use super::MysqlDriver;
@@ -164,15 +164,22 @@ impl MysqlDriver {
                     "SELECT count(*) FROM (SELECT 1 FROM {} LIMIT {COUNT_CAP}) AS capped",
                     self.dialect.quote_ident(&name)
                 );
-                self.scalar(&count)
-                    .await?
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(0)
+                match self.scalar(&count).await {
+                    Ok(cell) => cell.and_then(|c| c.parse().ok()).unwrap_or(0),
+                    // Renamed or dropped by another session since: left out.
+                    Err(e) if is_no_such_table(&e) => continue,
+                    Err(e) => return Err(e),
+                }
             };
             rows.insert(name, rows_now);
         }
         Ok(rows)
     }
+}
+
+/// ER_NO_SUCH_TABLE.
+fn is_no_such_table(e: &DriverError) -> bool {
+    matches!(e.code(), Some(ErrorCode::ServerError { number: 1146, .. }))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use strata_engine::dialect::driver::DriverError;
 use strata_engine::Dialect;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::statement_error;
@@ -42,24 +43,30 @@ pub(super) async fn table_rows(
         let estimate: Option<i64> = row.get(1);
         let count = match estimate {
             // Never negative here: the query turns a negative estimate into NULL.
-            Some(estimate) => u64::try_from(estimate).unwrap_or(0),
+            Some(estimate) => Some(u64::try_from(estimate).unwrap_or(0)),
             None => capped_count(client, &name).await?,
         };
-        out.insert(name, count);
+        // A table another session renamed or dropped since is left out.
+        if let Some(count) = count {
+            out.insert(name, count);
+        }
     }
     Ok(out)
 }
 
-/// The exact row count of `table`, or [`COUNT_CAP`] if it has at least that many.
-async fn capped_count(client: &Client, table: &str) -> Result<u64, DriverError> {
+/// The exact row count of `table`, or [`COUNT_CAP`] if it has at least that many;
+/// `None` when the table is gone (another session's migration renamed or dropped it
+/// since the estimates were read).
+async fn capped_count(client: &Client, table: &str) -> Result<Option<u64>, DriverError> {
     let sql = format!(
         "SELECT count(*) FROM (SELECT FROM {} LIMIT {COUNT_CAP}) AS capped",
         PostgresDialect.quote_ident(table)
     );
-    let row = client
-        .query_one(&sql, &[])
-        .await
-        .map_err(|e| statement_error(&sql, e))?;
+    let row = match client.query_one(&sql, &[]).await {
+        Ok(row) => row,
+        Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => return Ok(None),
+        Err(e) => return Err(statement_error(&sql, e)),
+    };
     let count: i64 = row.get(0);
-    Ok(u64::try_from(count).unwrap_or(0))
+    Ok(Some(u64::try_from(count).unwrap_or(0)))
 }
