@@ -318,3 +318,71 @@ index = { name = "shop_order_code_idx", columns = ["id", "code"] }
     assert_eq!(db.query(check), [[Some("0".into())]]);
     assert!(db.query(index).is_empty());
 }
+
+/// Objects made by raw SQL, which strata's state does not know, under the names a
+/// safe plan uses: a failed first run and every rerun (which cleans up before it
+/// resumes) leave them as they are.
+fn raw_sql_objects_survive_reruns(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let (raw, later, object) = match kind {
+        Kind::Postgres => (
+            "ALTER TABLE shop_order ADD CONSTRAINT shop_order_code_not_null_check CHECK (length(code) < 15)",
+            r#"[[operations]]
+kind = "alter_column"
+table = "shop_order"
+column = "code"
+null = false
+"#,
+            "SELECT conname FROM pg_constraint WHERE conname = 'shop_order_code_not_null_check'",
+        ),
+        _ => (
+            "CREATE INDEX shop_order_customer_fk ON shop_order (customer_id, code)",
+            r#"[[operations]]
+kind = "add_column"
+table = "shop_order"
+column = { name = "note", type = "text", null = true }
+
+[[operations]]
+kind = "add_foreign_key"
+table = "shop_order"
+foreign_key = { name = "shop_order_customer_fk", columns = ["customer_id"], references = "shop_customer", referenced_columns = ["id"] }
+"#,
+            "SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+             AND INDEX_NAME = 'shop_order_customer_fk' AND COLUMN_NAME = 'code'",
+        ),
+    };
+    let raw = format!(
+        "dependencies = [\"shop.0001_tables\"]\n\n[[operations]]\nkind = \"run_sql\"\nsql = {raw:?}\nreverse_sql = \"SELECT 1\"\n"
+    );
+    let later = format!("dependencies = [\"shop.0002_raw\"]\n\n{later}");
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        ("apps/shop/migrations/0002_raw.toml", &raw),
+        ("apps/shop/migrations/0003_later.toml", &later),
+    ]);
+    let out = strata(dir.path(), &["migrate", "shop", "0002"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    for run in 1..=2 {
+        let out = strata(dir.path(), &["migrate"]);
+        assert_ne!(out.code, 0, "run {run}: {}\n{}", out.stdout, out.stderr);
+        assert_eq!(
+            db.query(object).len(),
+            1,
+            "run {run} dropped 0002's object:\n{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn raw_sql_objects_survive_reruns_postgres() {
+    raw_sql_objects_survive_reruns(Kind::Postgres);
+}
+
+#[test]
+fn raw_sql_objects_survive_reruns_mariadb() {
+    raw_sql_objects_survive_reruns(Kind::Mariadb);
+}

@@ -8,7 +8,7 @@ use tracing::{info, warn};
 
 use super::{ExecError, Options};
 use crate::ast::Operation;
-use crate::dialect::driver::Driver;
+use crate::dialect::driver::{run_statement, Driver};
 use crate::dialect::Dialect;
 use crate::drift;
 use crate::migration::Migration;
@@ -106,7 +106,7 @@ async fn clean_partial_operation(
         info!(sql = %statement.sql, "removing what a stopped operation left");
         // Each cleanup statement succeeds when there is nothing to remove; one that
         // fails leaves the comparison to find what remains.
-        let _ = driver.execute(&statement.sql).await;
+        let _ = run_statement(driver, statement).await;
     }
 }
 

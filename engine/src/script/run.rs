@@ -194,8 +194,8 @@ pub struct ExecuteError {
     pub at_start: bool,
     /// The statement's lock wait ran out on every attempt.
     pub lock_timeout: Option<LockTimedOut>,
-    /// The failed operation's statements that had committed were undone by its
-    /// cleanup: the database holds none of it.
+    /// Nothing of the failed operation is in effect: none of its statements had
+    /// committed (a guard only reads), or its cleanup undid those that had.
     pub cleaned_up: bool,
     pub source: DriverError,
 }
@@ -278,14 +278,14 @@ impl Script {
         let committed = op.statements[..failed.min(op.statements.len())]
             .iter()
             .any(|s| s.fails_with_rows.is_none() && (!self.groups || s.runs != Runs::InGroup));
-        if !committed || op.cleanup.is_empty() {
-            return;
+        let mut nothing_left = true;
+        if committed {
+            nothing_left = !op.cleanup.is_empty();
+            for statement in &op.cleanup {
+                nothing_left &= run_statement(driver, statement).await.is_ok();
+            }
         }
-        let mut cleaned = true;
-        for statement in &op.cleanup {
-            cleaned &= driver.execute(&statement.sql).await.is_ok();
-        }
-        if cleaned && e.completed == e.operation {
+        if nothing_left && e.completed == e.operation {
             e.statements_done = 0;
             e.cleaned_up = true;
         }

@@ -64,11 +64,13 @@ pub(crate) fn plan(
 
 /// What undoes a part-way run of `op`'s safe plan, so that it can run again from its
 /// first statement. Each statement succeeds when there is nothing to undo, and
-/// removes only what the plan leaves between its steps — a constraint still `NOT
-/// VALID`, an index not attached to a constraint — never a finished object of the
-/// same name that something else made. An index whose concurrent build failed is
-/// INVALID, which the driver's `clear_leftovers` drops (and introspection ignores),
-/// so a plain index build needs nothing here.
+/// removes only what has the shape the plan leaves between its steps — a constraint
+/// still `NOT VALID`, a unique index on exactly the constraint's columns that no
+/// constraint uses, a check that says exactly `column IS NOT NULL` — so that an object
+/// of the same name made otherwise (by raw SQL, which strata's state does not know)
+/// stays. An index whose concurrent build failed is INVALID, which the driver's
+/// `clear_leftovers` drops (and introspection ignores), so a plain index build needs
+/// nothing here.
 pub(crate) fn cleanup(
     d: PostgresDialect,
     op: &Operation,
@@ -78,13 +80,13 @@ pub(crate) fn cleanup(
         Operation::AddForeignKey(o) => vec![drop_not_valid(d, &o.table, &o.foreign_key.name, ctx)?],
         Operation::AddConstraint(o) => match &o.constraint {
             Constraint::Check { name, .. } => vec![drop_not_valid(d, &o.table, name, ctx)?],
-            Constraint::Unique { name, .. } => vec![drop_unattached_index(d, &o.table, name, ctx)?],
+            Constraint::Unique { name, columns } => {
+                vec![drop_unattached_index(d, &o.table, name, columns, ctx)?]
+            }
         },
-        Operation::AlterColumn(o) if safe_not_null(o, ctx) => vec![Statement::new(format!(
-            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
-            d.table_ident(&o.table, ctx)?,
-            d.object_ident(&not_null_check_name(o), ctx)
-        ))],
+        Operation::AlterColumn(o) if safe_not_null(o, ctx) => {
+            vec![drop_not_null_check(d, o, ctx)?]
+        }
         _ => Vec::new(),
     })
 }
@@ -107,24 +109,56 @@ fn drop_not_valid(
     )))
 }
 
-/// `DO` block dropping index `name` of `table` only while no constraint uses it (built
-/// concurrently, not yet attached as the unique constraint).
+/// `DO` block dropping index `name` of `table` only while it is what the plan builds
+/// before attaching it — unique, on exactly `columns`, used by no constraint.
 fn drop_unattached_index(
     d: PostgresDialect,
     table: &str,
     name: &str,
+    columns: &[String],
     ctx: &RenderContext,
 ) -> Result<Statement, RenderError> {
     let quoted = d.table_ident(table, ctx)?;
     let index = d.object_ident(name, ctx);
     Ok(Statement::new(format!(
         "DO $strata$ BEGIN IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
-         WHERE i.indrelid = to_regclass({}) AND c.relname = {} \
+         WHERE i.indrelid = to_regclass({}) AND c.relname = {} AND i.indisunique \
+         AND (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(i.indkey::int2[]) \
+         WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid \
+         AND a.attnum = k.attnum) = {}::text[] \
          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)) \
          THEN DROP INDEX {index}; END IF; END $strata$",
         d.quote_string(&quoted),
         d.quote_string(&fit(name, ctx)),
+        text_array(d, columns),
     )))
+}
+
+/// `DO` block dropping the temporary check of the NOT NULL plan only while it says
+/// exactly `column IS NOT NULL` (validated or not).
+fn drop_not_null_check(
+    d: PostgresDialect,
+    o: &AlterColumn,
+    ctx: &RenderContext,
+) -> Result<Statement, RenderError> {
+    let quoted = d.table_ident(&o.table, ctx)?;
+    let name = not_null_check_name(o);
+    Ok(Statement::new(format!(
+        "DO $strata$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({}) \
+         AND conname = {} AND contype = 'c' \
+         AND pg_get_expr(conbin, conrelid) = '(' || quote_ident({}) || ' IS NOT NULL)') \
+         THEN ALTER TABLE {quoted} DROP CONSTRAINT {}; END IF; END $strata$",
+        d.quote_string(&quoted),
+        d.quote_string(&fit(&name, ctx)),
+        d.quote_string(&o.column),
+        d.object_ident(&name, ctx),
+    )))
+}
+
+/// `ARRAY['a', 'b']` of quoted strings.
+fn text_array(d: PostgresDialect, items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|i| d.quote_string(i)).collect();
+    format!("ARRAY[{}]", items.join(", "))
 }
 
 /// The name as the server stores it: shortened like `object_ident` does.
@@ -432,13 +466,12 @@ mod tests {
             ]
         );
         assert!(plan[0].1.starts_with("SELECT misfits"), "{plan:?}");
-        assert_eq!(
-            cleanup,
-            [(
-                Runs::InGroup,
-                r#"ALTER TABLE "t" DROP CONSTRAINT IF EXISTS "t_c_not_null_check""#.into()
-            )]
-        );
+        // Only a check that says exactly `c IS NOT NULL`: never another of that name.
+        assert_eq!(cleanup.len(), 1, "{cleanup:?}");
+        assert!(cleanup[0].1.contains("' IS NOT NULL)'"), "{cleanup:?}");
+        assert!(cleanup[0]
+            .1
+            .contains(r#"DROP CONSTRAINT "t_c_not_null_check""#));
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! it adds the key in place (the same behaviour in InnoDB, but not the schema the
 //! migration asked for), so that key keeps the copy too.
 
+use std::fmt::Write as _;
+
 use strata_engine::ast::{AddForeignKey, FkAction, Operation};
 use strata_engine::{Dialect, RenderContext, RenderError, Statement};
 
@@ -95,22 +97,44 @@ fn orphans(
 }
 
 /// What undoes the unchecked add: the key, and the index named after it that the same
-/// statement created when no other index covers the key.
+/// statement created when no other index covers the key — each only while it has the
+/// shape this plan gives it (the key to the same table, the index on exactly the
+/// key's columns), so that an object of that name made by raw SQL stays. One compound
+/// statement (`BEGIN NOT ATOMIC … END`), the conditions read from the catalog.
 pub(crate) fn cleanup(
     d: MysqlDialect,
     o: &AddForeignKey,
     ctx: &RenderContext,
 ) -> Result<Vec<Statement>, RenderError> {
+    let fk = &o.foreign_key;
     let table = d.table_ident(&o.table, ctx)?;
-    let name = d.object_ident(&o.foreign_key.name, ctx);
-    let mut out = vec![Statement::new(format!(
-        "ALTER TABLE {table} DROP FOREIGN KEY IF EXISTS {name}"
-    ))];
+    let name = d.object_ident(&fk.name, ctx);
+    let stored =
+        strata_engine::naming::fit_identifier(&fk.name, ctx.capabilities.max_identifier_len);
+    let mut body = format!(
+        "IF EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS \
+         WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {} AND CONSTRAINT_NAME = {} \
+         AND REFERENCED_TABLE_NAME = {}) THEN ALTER TABLE {table} DROP FOREIGN KEY {name}; END IF;",
+        d.quote_string(&o.table),
+        d.quote_string(&stored),
+        d.quote_string(&fk.references),
+    );
     let before = ctx.state.table(&o.table)?;
-    if !fk_index::covered(before, &o.foreign_key.columns) {
-        out.push(Statement::new(format!(
-            "ALTER TABLE {table} DROP INDEX IF EXISTS {name}"
-        )));
+    if !fk_index::covered(before, &fk.columns) {
+        // Writing to a String cannot fail.
+        let _ = write!(
+            body,
+            " IF (SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ',') \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME = {} AND INDEX_NAME = {}) = {} \
+             THEN ALTER TABLE {table} DROP INDEX {name}; END IF;",
+            d.quote_string(&o.table),
+            d.quote_string(&stored),
+            d.quote_string(&fk.columns.join(",")),
+        );
     }
-    Ok(out)
+    Ok(vec![Statement {
+        compound: true,
+        ..Statement::new(format!("BEGIN NOT ATOMIC {body} END"))
+    }])
 }
