@@ -170,13 +170,9 @@ pub(crate) async fn render_target(
     Ok(found)
 }
 
-/// How `migration` is rendered in this project: its `atomic`, and a safe plan unless
-/// the migration or `[database] safe` says `false`.
+/// How `migration` is rendered in this project ([`Mode::of`]).
 pub(crate) fn mode(ctx: &Context, migration: &Migration) -> Mode {
-    Mode {
-        atomic: migration.atomic,
-        safe: migration.safe && ctx.project.settings.database.safe,
-    }
+    Mode::of(migration, ctx.project.settings.database.safe)
 }
 
 pub(crate) fn options(ctx: &Context) -> Options {

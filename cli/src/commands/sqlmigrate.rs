@@ -34,22 +34,23 @@ pub(crate) async fn run(
     } else {
         Direction::Forward
     };
-    let (script, _) = script::render(
-        dialect.as_ref(),
-        version,
-        &before,
-        &migration.operations,
-        database::mode(ctx, migration),
-        direction,
-    )
-    .map_err(|source| CliError::Script {
+    let mode = database::mode(ctx, migration);
+    // The locks are shown (and linted) only with --explain or as JSON.
+    let shows_locks = args.explain || format == Format::Json;
+    let (d, ops) = (dialect.as_ref(), &migration.operations);
+    let rendered = if shows_locks {
+        script::render_explained(d, version, &before, ops, mode, direction)
+    } else {
+        script::render(d, version, &before, ops, mode, direction)
+    };
+    let (script, _) = rendered.map_err(|source| CliError::Script {
         migration: key.clone(),
         path: migration.path.clone(),
         source,
     })?;
     let title = format!("{} for {} {version}", key, dialect.name());
     // Lint judges a migration forward, offline (no row counts here).
-    let findings = if args.backwards || !(args.explain || format == Format::Json) {
+    let findings = if args.backwards || !shows_locks {
         Vec::new()
     } else {
         let target = Target {
@@ -57,18 +58,8 @@ pub(crate) async fn run(
             version,
             rows: None,
         };
-        lint::lint_migration(
-            migration,
-            &before,
-            database::mode(ctx, migration),
-            &target,
-            &ctx.project.settings.lint,
-        )
-        .map_err(|source| CliError::Script {
-            migration: key.clone(),
-            path: migration.path.clone(),
-            source,
-        })?
+        let settings = &ctx.project.settings.lint;
+        lint::lint_rendered(migration, &before, &script, mode, &target, settings)
     };
     match format {
         Format::Json => {

@@ -65,13 +65,9 @@ impl Options {
         }
     }
 
-    /// How `m` is rendered: its `atomic`, and a safe plan unless it or the project
-    /// opts out.
+    /// How `m` is rendered in this run ([`crate::script::Mode::of`]).
     pub fn mode(&self, m: &crate::migration::Migration) -> crate::script::Mode {
-        crate::script::Mode {
-            atomic: m.atomic,
-            safe: m.safe && self.safe,
-        }
+        crate::script::Mode::of(m, self.safe)
     }
 
     fn lock_name(&self) -> String {

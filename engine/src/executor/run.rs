@@ -259,7 +259,7 @@ async fn execute(
     // A failed statement changed nothing (each is sent alone; a data statement is
     // rolled back with its checkpoint), so nothing ran when none before it did.
     let nothing_ran =
-        e.completed == 0 && e.statements_done == 0 && (e.statement <= 1 || e.cleaned_up);
+        e.completed == 0 && e.statements_done == 0 && (e.statement <= 1 || e.nothing_in_effect);
     let after = if script.transaction.is_some() {
         AfterFailure::RolledBack
     } else if e.at_start {

@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::dialect::{Dialect, ServerVersion};
 use crate::migration::Migration;
 use crate::project::LintSettings;
-use crate::script::{self, Direction, Mode, ScriptError};
+use crate::script::{self, Direction, Mode, Script, ScriptError};
 use crate::state::SchemaState;
 
 pub use config::{check_migration_rules, check_settings_rules};
@@ -114,7 +114,7 @@ pub fn lint_migration(
     target: &Target,
     settings: &LintSettings,
 ) -> Result<Vec<Finding>, ScriptError> {
-    let (script, _) = script::render(
+    let (script, _) = script::render_explained(
         target.dialect,
         target.version,
         before,
@@ -122,12 +122,24 @@ pub fn lint_migration(
         mode,
         Direction::Forward,
     )?;
-    let mut raw = checks::run(&m.operations, before, &script, mode, target);
+    Ok(lint_rendered(m, before, &script, mode, target, settings))
+}
+
+/// `lint_migration` of a script already rendered forward with its lock notes
+/// ([`script::render_explained`]), as `sqlmigrate --explain` has it.
+pub fn lint_rendered(
+    m: &Migration,
+    before: &SchemaState,
+    script: &Script,
+    mode: Mode,
+    target: &Target,
+    settings: &LintSettings,
+) -> Vec<Finding> {
+    let mut raw = checks::run(&m.operations, before, script, mode, target);
     raw.sort_by_key(|r| (r.operation, RULES.iter().position(|x| x.id == r.rule)));
-    Ok(raw
-        .into_iter()
+    raw.into_iter()
         .filter_map(|r| judge(m, r, target, settings))
-        .collect())
+        .collect()
 }
 
 /// The finding `raw` becomes: its severity scaled and set by the project, or `None`

@@ -35,7 +35,7 @@ pub struct RenderedOperation {
     /// What undoes a part-way run of the operation ([`Dialect::cleanup`]).
     pub cleanup: Vec<Statement>,
     /// What each statement locks and does to the table ([`Dialect::explain`]), in the
-    /// order of `statements`.
+    /// order of `statements`; filled by [`render_explained`] only (empty otherwise).
     pub locks: Vec<LockNote>,
 }
 
@@ -46,6 +46,17 @@ pub struct Mode {
     pub atomic: bool,
     /// Safe plans for tables that existed before the migration (`safe`).
     pub safe: bool,
+}
+
+impl Mode {
+    /// How `migration` is rendered in a project: its `atomic`, and a safe plan unless
+    /// the migration or the project (`[database] safe`) says `safe = false`.
+    pub fn of(migration: &crate::migration::Migration, project_safe: bool) -> Self {
+        Self {
+            atomic: migration.atomic,
+            safe: migration.safe && project_safe,
+        }
+    }
 }
 
 /// A bare `atomic` flag: the plain plan, as scripts were rendered before safe plans.
@@ -111,17 +122,61 @@ pub fn render(
     render_from(dialect, version, state.clone(), operations, mode, direction)
 }
 
+/// `render`, with each operation's lock notes ([`RenderedOperation::locks`]) filled
+/// in: what `sqlmigrate --explain` and `lint` read. Running a script needs none, so
+/// `render` leaves them out.
+pub fn render_explained(
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+    state: &SchemaState,
+    operations: &[Operation],
+    mode: Mode,
+    direction: Direction,
+) -> Result<(Script, SchemaState), ScriptError> {
+    let explained = Explained { mode, locks: true };
+    render_script(
+        dialect,
+        version,
+        state.clone(),
+        operations,
+        explained,
+        direction,
+    )
+}
+
 /// `render`, taking the state by value: the executor's path, with no copy of the
 /// schema per operation however long the history.
 pub fn render_from(
     dialect: &dyn Dialect,
     version: ServerVersion,
-    mut current: SchemaState,
+    current: SchemaState,
     operations: &[Operation],
     mode: impl Into<Mode>,
     direction: Direction,
 ) -> Result<(Script, SchemaState), ScriptError> {
-    let mode = mode.into();
+    let explained = Explained {
+        mode: mode.into(),
+        locks: false,
+    };
+    render_script(dialect, version, current, operations, explained, direction)
+}
+
+/// A mode, and whether the lock notes are wanted.
+#[derive(Clone, Copy)]
+struct Explained {
+    mode: Mode,
+    locks: bool,
+}
+
+fn render_script(
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+    mut current: SchemaState,
+    operations: &[Operation],
+    explained: Explained,
+    direction: Direction,
+) -> Result<(Script, SchemaState), ScriptError> {
+    let Explained { mode, locks } = explained;
     let capabilities = dialect.capabilities(version);
     let transactional = mode.atomic && capabilities.transactional_ddl;
     let mut rendered = Vec::with_capacity(operations.len());
@@ -145,15 +200,13 @@ pub fn render_from(
         // so one state serves both; the state's verdict wins over the renderer's.
         let statements = dialect.render(op, &ctx);
         let cleanup = dialect.cleanup(op, &ctx);
-        let locks: Vec<LockNote> = statements.as_ref().map_or_else(
-            |_| Vec::new(),
-            |statements| {
-                statements
-                    .iter()
-                    .map(|s| dialect.explain(op, s, &ctx))
-                    .collect()
-            },
-        );
+        let notes: Vec<LockNote> = match &statements {
+            Ok(statements) if locks => statements
+                .iter()
+                .map(|s| dialect.explain(op, s, &ctx))
+                .collect(),
+            _ => Vec::new(),
+        };
         new_tables.follow(op);
         let description = op.to_string();
         current.apply(op).map_err(|source| ScriptError::State {
@@ -174,7 +227,7 @@ pub fn render_from(
             by_statement: matches!(op, Operation::RunSql(_)),
             tables: op.locked_tables(),
             cleanup,
-            locks,
+            locks: notes,
         });
         Ok::<(), ScriptError>(())
     };

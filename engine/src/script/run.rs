@@ -116,17 +116,22 @@ impl Retries {
         self.attempts = 0;
     }
 
-    /// After a failed unit: `Ok` once the pause before its retry is over, or the
-    /// failure given up — a lock timeout with who held the lock.
+    /// After a failed unit of `script`: `Ok` once the pause before its retry is over,
+    /// or the failure given up — a lock timeout with who held locks on the failed
+    /// operation's tables.
     async fn after_failure(
         &mut self,
         driver: &mut dyn Driver,
         mut e: ExecuteError,
-        tables: &[String],
+        script: &Script,
     ) -> Result<(), ExecuteError> {
         if !driver.is_lock_timeout(&e.source) {
             return Err(e);
         }
+        let tables = script
+            .operations
+            .get(e.operation)
+            .map_or(&[][..], |op| &op.tables[..]);
         let blockers = blame(driver, tables).await;
         for blocker in &blockers {
             tracing::warn!(tables = ?tables, "the lock wait timed out; held by {blocker}");
@@ -196,7 +201,7 @@ pub struct ExecuteError {
     pub lock_timeout: Option<LockTimedOut>,
     /// Nothing of the failed operation is in effect: none of its statements had
     /// committed (a guard only reads), or its cleanup undid those that had.
-    pub cleaned_up: bool,
+    pub nothing_in_effect: bool,
     pub source: DriverError,
 }
 
@@ -209,7 +214,7 @@ impl ExecuteError {
             statement,
             at_start: false,
             lock_timeout: None,
-            cleaned_up: false,
+            nothing_in_effect: false,
             source,
         }
     }
@@ -287,7 +292,7 @@ impl Script {
         }
         if nothing_left && e.completed == e.operation {
             e.statements_done = 0;
-            e.cleaned_up = true;
+            e.nothing_in_effect = true;
         }
     }
 
@@ -377,12 +382,7 @@ impl Script {
             let Err(e) = self.transaction_once(driver, t, bookkeeping).await else {
                 return Ok(());
             };
-            let tables = self
-                .operations
-                .get(e.operation)
-                .map(|op| op.tables.clone())
-                .unwrap_or_default();
-            retries.after_failure(driver, e, &tables).await?;
+            retries.after_failure(driver, e, self).await?;
         }
     }
 
@@ -613,13 +613,7 @@ impl Steps<'_> {
         // A rolled-back group changed nothing: report what is in effect before it.
         e.completed = self.at.operations;
         e.statements_done = self.at.statements;
-        let tables = self
-            .script
-            .operations
-            .get(e.operation)
-            .map(|op| op.tables.clone())
-            .unwrap_or_default();
-        self.retries.after_failure(driver, e, &tables).await
+        self.retries.after_failure(driver, e, self.script).await
     }
 
     fn error(&self, op: usize, statement: usize, source: DriverError) -> ExecuteError {

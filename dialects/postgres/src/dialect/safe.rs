@@ -99,14 +99,13 @@ fn drop_not_valid(
     ctx: &RenderContext,
 ) -> Result<Statement, RenderError> {
     let quoted = d.table_ident(table, ctx)?;
-    let constraint = d.object_ident(name, ctx);
-    Ok(Statement::new(format!(
-        "DO $strata$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({}) \
-         AND conname = {} AND NOT convalidated) THEN ALTER TABLE {quoted} DROP CONSTRAINT {constraint}; \
-         END IF; END $strata$",
-        d.quote_string(&quoted),
-        d.quote_string(&fit(name, ctx)),
-    )))
+    Ok(only_if(
+        &constraint_named(d, &quoted, name, "NOT convalidated", ctx),
+        &format!(
+            "ALTER TABLE {quoted} DROP CONSTRAINT {}",
+            d.object_ident(name, ctx)
+        ),
+    ))
 }
 
 /// `DO` block dropping index `name` of `table` only while it is what the plan builds
@@ -119,19 +118,19 @@ fn drop_unattached_index(
     ctx: &RenderContext,
 ) -> Result<Statement, RenderError> {
     let quoted = d.table_ident(table, ctx)?;
-    let index = d.object_ident(name, ctx);
-    Ok(Statement::new(format!(
-        "DO $strata$ BEGIN IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+    let condition = format!(
+        "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
          WHERE i.indrelid = to_regclass({}) AND c.relname = {} AND i.indisunique \
          AND (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(i.indkey::int2[]) \
          WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid \
          AND a.attnum = k.attnum) = {}::text[] \
-         AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)) \
-         THEN DROP INDEX {index}; END IF; END $strata$",
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
         d.quote_string(&quoted),
         d.quote_string(&fit(name, ctx)),
         text_array(d, columns),
-    )))
+    );
+    let action = format!("DROP INDEX {}", d.object_ident(name, ctx));
+    Ok(only_if(&condition, &action))
 }
 
 /// `DO` block dropping the temporary check of the NOT NULL plan only while it says
@@ -143,16 +142,40 @@ fn drop_not_null_check(
 ) -> Result<Statement, RenderError> {
     let quoted = d.table_ident(&o.table, ctx)?;
     let name = not_null_check_name(o);
-    Ok(Statement::new(format!(
-        "DO $strata$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({}) \
-         AND conname = {} AND contype = 'c' \
-         AND pg_get_expr(conbin, conrelid) = '(' || quote_ident({}) || ' IS NOT NULL)') \
-         THEN ALTER TABLE {quoted} DROP CONSTRAINT {}; END IF; END $strata$",
-        d.quote_string(&quoted),
-        d.quote_string(&fit(&name, ctx)),
-        d.quote_string(&o.column),
-        d.object_ident(&name, ctx),
-    )))
+    let says_not_null = format!(
+        "contype = 'c' AND pg_get_expr(conbin, conrelid) = '(' || quote_ident({}) || ' IS NOT NULL)'",
+        d.quote_string(&o.column)
+    );
+    Ok(only_if(
+        &constraint_named(d, &quoted, &name, &says_not_null, ctx),
+        &format!(
+            "ALTER TABLE {quoted} DROP CONSTRAINT {}",
+            d.object_ident(&name, ctx)
+        ),
+    ))
+}
+
+/// The query finding constraint `name` of the table `quoted` that also meets `also`.
+fn constraint_named(
+    d: PostgresDialect,
+    quoted: &str,
+    name: &str,
+    also: &str,
+    ctx: &RenderContext,
+) -> String {
+    format!(
+        "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({}) AND conname = {} AND {also}",
+        d.quote_string(quoted),
+        d.quote_string(&fit(name, ctx)),
+    )
+}
+
+/// One statement running `action` only when `condition` (a query) returns a row: a
+/// `DO` block, since PostgreSQL has no `IF` outside one.
+fn only_if(condition: &str, action: &str) -> Statement {
+    Statement::new(format!(
+        "DO $strata$ BEGIN IF EXISTS ({condition}) THEN {action}; END IF; END $strata$"
+    ))
 }
 
 /// `ARRAY['a', 'b']` of quoted strings.
