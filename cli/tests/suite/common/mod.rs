@@ -1,6 +1,7 @@
 //! Helpers for running the `strata` binary in tests.
 
 pub(crate) mod db;
+pub(crate) mod json_shape;
 pub(crate) mod models_gen;
 
 use std::path::{Path, PathBuf};
