@@ -144,6 +144,8 @@ fn init_tracing(global: &args::GlobalArgs, color: bool) {
     };
     let filter = logging::filter(std::env::var("RUST_LOG").ok().as_deref(), default);
     tracing_subscriber::fmt()
+        // Everything reaches `filter`, which decides; the builder's own default is INFO.
+        .with_max_level(LevelFilter::TRACE)
         // Redacted: a library's trace may print what strata would not.
         .with_writer(logging::RedactedStderr)
         .with_ansi(color)
