@@ -131,20 +131,26 @@ fn usage_error(e: &clap::Error) -> ExitCode {
 }
 
 fn init_tracing(global: &args::GlobalArgs, color: bool) {
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let default = match (global.quiet, global.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        (false, _) => "trace",
+        (true, _) => LevelFilter::ERROR,
+        (false, 0) => LevelFilter::WARN,
+        (false, 1) => LevelFilter::INFO,
+        (false, 2) => LevelFilter::DEBUG,
+        (false, _) => LevelFilter::TRACE,
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = logging::filter(std::env::var("RUST_LOG").ok().as_deref(), default);
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        // Everything reaches `filter`, which decides; the builder's own default is INFO.
+        .with_max_level(LevelFilter::TRACE)
         // Redacted: a library's trace may print what strata would not.
         .with_writer(logging::RedactedStderr)
         .with_ansi(color)
         .with_target(false)
+        .finish()
+        .with(filter)
         .init();
 }

@@ -239,6 +239,52 @@ fn log_lines_obey_the_colour_setting() {
     }
 }
 
+/// `RUST_LOG` picks targets and levels, over `-v`: the engine's debug lines without
+/// the CLI's info line; an unusable `RUST_LOG` leaves the choice to `-v`.
+#[test]
+fn rust_log_picks_targets_and_levels() {
+    let dir = index_project(
+        "[project]\napps = [\"jobs\"]\n\n[database]\nurl = \"sqlite://db.sqlite3\"\n",
+    );
+    let out = run(
+        dir.path(),
+        &["migrate"],
+        &[("RUST_LOG", "strata_engine=debug")],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(" DEBUG "),
+        "engine debug: {}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("database from"),
+        "cli info: {}",
+        out.stderr
+    );
+
+    let out = run(dir.path(), &["showmigrations"], &[("RUST_LOG", "info")]);
+    assert!(
+        out.stderr.contains("database from"),
+        "RUST_LOG=info: {}",
+        out.stderr
+    );
+
+    for unusable in ["", "strata=loud"] {
+        let out = run(
+            dir.path(),
+            &["showmigrations", "-v"],
+            &[("RUST_LOG", unusable)],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("database from"),
+            "{unusable:?}: {}",
+            out.stderr
+        );
+    }
+}
+
 const JOB_TABLE: &str = r#"[[operations]]
 kind = "create_table"
 name = "jobs_job"
