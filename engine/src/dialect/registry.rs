@@ -25,6 +25,29 @@ pub trait Backend: Send + Sync {
     async fn connect_existing(&self, url: &str) -> Result<Box<dyn Driver>, DriverError> {
         self.connect(url).await
     }
+
+    /// Creates the database `url` names when it does not exist yet (`strata database
+    /// create`), and says which it was. A server backend connects to the server
+    /// without that database (it cannot connect to it before it exists); the name is
+    /// quoted as an identifier. The default refuses: a backend without a notion of
+    /// creating a database.
+    async fn create_database(&self, url: &str) -> Result<DatabaseCreation, DriverError> {
+        let _ = url;
+        Err(DriverError::Unsupported {
+            driver: self.names().first().copied().unwrap_or("this").to_string(),
+            what: "creating a database".to_string(),
+        })
+    }
+}
+
+/// What [`Backend::create_database`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseCreation {
+    /// The database as its server names it (a SQLite file: its path as the URL
+    /// writes it).
+    pub database: String,
+    /// `false`: it existed already, and nothing was changed.
+    pub created: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
