@@ -149,8 +149,11 @@ pub(crate) enum Command {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DatabaseCommand {
-    /// Create the configured database if it does not exist (a SQLite file: in a
-    /// folder that exists)
+    /// Create the configured database if it does not exist
+    ///
+    /// PostgreSQL: from the server's `postgres` (else `template1`) database;
+    /// MySQL/MariaDB: from a session without a database; SQLite: an empty file, in a
+    /// folder that must exist. A database that exists is left alone (exit 0).
     #[command(after_long_help = help::examples("database create"))]
     Create,
 }
