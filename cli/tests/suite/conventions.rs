@@ -330,16 +330,13 @@ fn database_create_makes_a_database_migrate_can_use(kind: Kind) {
     assert_eq!(first.code, 0, "{}", first.stderr);
     let value = assert_shape("database-create", &first.stdout);
     assert_eq!(value["created"], true, "{}", first.stdout);
-    match &server {
-        Some(server) => {
-            assert_eq!(value["database"], server.name.as_str());
-            assert!(server.exists(), "{} was not created", server.name);
-        }
-        None => {
-            let file = files.path().join("my db.sqlite3");
-            assert!(file.is_file(), "{} was not created", file.display());
-            assert_eq!(value["database"], file.display().to_string());
-        }
+    if let Some(server) = &server {
+        assert_eq!(value["database"], server.name.as_str());
+        assert!(server.exists(), "{} was not created", server.name);
+    } else {
+        let file = files.path().join("my db.sqlite3");
+        assert!(file.is_file(), "{} was not created", file.display());
+        assert_eq!(value["database"], file.display().to_string());
     }
 
     let again = strata(dir, &["database", "create"]);

@@ -50,6 +50,31 @@ pub struct DatabaseCreation {
     pub created: bool,
 }
 
+impl DatabaseCreation {
+    /// Creates `database` on a server: runs `create` on `driver` (a session outside
+    /// that database) unless the query `exists` returns a row. A `create` that fails
+    /// as `exists_already` says (another process created it in between) counts as
+    /// found, not as a failure.
+    pub async fn unless_exists(
+        driver: &mut dyn Driver,
+        database: String,
+        exists: &str,
+        create: &str,
+        exists_already: impl Fn(&DriverError) -> bool + Send,
+    ) -> Result<Self, DriverError> {
+        let created = if driver.query(exists).await?.is_empty() {
+            match driver.execute(create).await {
+                Ok(()) => true,
+                Err(e) if exists_already(&e) => false,
+                Err(e) => return Err(e),
+            }
+        } else {
+            false
+        };
+        Ok(Self { database, created })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {

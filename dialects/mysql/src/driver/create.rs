@@ -26,38 +26,21 @@ impl MysqlDriver {
         };
         let conn = connect::open_parsed(url, server).await?;
         let mut driver = Box::new(Self::start(url, conn).await?);
-        let created = create_unless_exists(&mut driver, &name).await;
+        let dialect = driver.dialect.clone();
+        let exists = format!(
+            "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {}",
+            dialect.quote_string(&name)
+        );
+        let create = format!("CREATE DATABASE {}", dialect.quote_ident(&name));
+        let created =
+            DatabaseCreation::unless_exists(driver.as_mut(), name, &exists, &create, |e| {
+                matches!(
+                    e.code(),
+                    Some(ErrorCode::ServerError { number, .. }) if *number == DATABASE_EXISTS
+                )
+            })
+            .await;
         driver.close().await?;
-        Ok(DatabaseCreation {
-            database: name,
-            created: created?,
-        })
-    }
-}
-
-/// Whether `name` had to be created (`false`: it exists).
-async fn create_unless_exists(driver: &mut MysqlDriver, name: &str) -> Result<bool, DriverError> {
-    let dialect = driver.dialect.clone();
-    let exists = format!(
-        "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {}",
-        dialect.quote_string(name)
-    );
-    if !driver.query(&exists).await?.is_empty() {
-        return Ok(false);
-    }
-    match driver
-        .execute(&format!("CREATE DATABASE {}", dialect.quote_ident(name)))
-        .await
-    {
-        Ok(()) => Ok(true),
-        Err(e)
-            if matches!(
-                e.code(),
-                Some(ErrorCode::ServerError { number, .. }) if *number == DATABASE_EXISTS
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(e),
+        created
     }
 }

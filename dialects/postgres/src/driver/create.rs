@@ -4,7 +4,6 @@
 use strata_engine::dialect::driver::{Driver, DriverError};
 use strata_engine::dialect::registry::DatabaseCreation;
 use strata_engine::Dialect;
-
 use tokio_postgres::Config;
 
 use super::tls::TlsSettings;
@@ -33,12 +32,19 @@ impl PostgresDriver {
             .unwrap_or_default()
             .to_string();
         let mut driver = Box::new(connect_to_server(url, &config, &tls).await?);
-        let created = create_unless_exists(&mut driver, &name).await;
+        let dialect = PostgresDialect;
+        let exists = format!(
+            "SELECT 1 FROM pg_database WHERE datname = {}",
+            dialect.quote_string(&name)
+        );
+        let create = format!("CREATE DATABASE {}", dialect.quote_ident(&name));
+        let created =
+            DatabaseCreation::unless_exists(driver.as_mut(), name, &exists, &create, |e| {
+                sqlstate(e) == Some(DUPLICATE_DATABASE)
+            })
+            .await;
         driver.close().await?;
-        Ok(DatabaseCreation {
-            database: name,
-            created: created?,
-        })
+        created
     }
 }
 
@@ -58,29 +64,6 @@ async fn connect_to_server(
         other => other,
     }?;
     PostgresDriver::start(opened).await
-}
-
-/// Whether `name` had to be created (`false`: it exists).
-async fn create_unless_exists(
-    driver: &mut PostgresDriver,
-    name: &str,
-) -> Result<bool, DriverError> {
-    let dialect = PostgresDialect;
-    let exists = format!(
-        "SELECT 1 FROM pg_database WHERE datname = {}",
-        dialect.quote_string(name)
-    );
-    if !driver.query(&exists).await?.is_empty() {
-        return Ok(false);
-    }
-    match driver
-        .execute(&format!("CREATE DATABASE {}", dialect.quote_ident(name)))
-        .await
-    {
-        Ok(()) => Ok(true),
-        Err(e) if sqlstate(&e) == Some(DUPLICATE_DATABASE) => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 fn sqlstate(error: &DriverError) -> Option<&str> {
