@@ -3,13 +3,17 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+use crate::help;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "strata",
     version,
     about = "Schema migrations for SQLite, PostgreSQL and MySQL/MariaDB",
-    long_about = None
+    long_about = None,
+    after_help = help::exit_codes()
 )]
 pub(crate) struct Cli {
     #[command(flatten)]
@@ -18,29 +22,39 @@ pub(crate) struct Cli {
     pub command: Command,
 }
 
+/// The heading of the options every command takes, listed apart from its own.
+const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
     /// Project folder (default: the nearest folder upward holding strata.toml)
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     pub project: Option<PathBuf>,
     /// Database URL, overriding strata.toml and the environment
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
     pub database: Option<String>,
     /// Configuration environment: the [env.NAME] section of strata.toml
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", help_heading = GLOBAL)]
     pub env: Option<String>,
     /// More output (-v, -vv); RUST_LOG works too
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
     /// Only errors
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
-    /// Output format of listings
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    /// Output format: text for people, json for tools (on stdout)
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text, help_heading = GLOBAL)]
     pub format: Format,
     /// Colour in messages: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE
     /// forces it), always, never
-    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = Color::Auto,
+        value_name = "WHEN",
+        help_heading = GLOBAL
+    )]
     pub color: Color,
 }
 
@@ -105,17 +119,58 @@ pub(crate) enum Format {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Write new migrations for the changes in each app's models.toml
+    #[command(after_long_help = help::examples("makemigrations"))]
     Makemigrations(MakemigrationsArgs),
     /// Apply pending migrations, or move one app to a migration (`zero`: unapply all)
+    #[command(after_long_help = help::examples("migrate"))]
     Migrate(MigrateArgs),
     /// Print the SQL of one migration (offline with --dialect)
+    #[command(after_long_help = help::examples("sqlmigrate"))]
     Sqlmigrate(SqlmigrateArgs),
     /// Write models.toml for the tables of an existing database
+    #[command(after_long_help = help::examples("inspectdb"))]
     Inspectdb(InspectdbArgs),
     /// List migrations: applied [X] and pending [ ], or the full plan with --plan
+    #[command(after_long_help = help::examples("showmigrations"))]
     Showmigrations(ShowmigrationsArgs),
     /// Report what migrations would do to a live database: locks, rewrites, lost data
+    #[command(after_long_help = help::examples("lint"))]
     Lint(LintArgs),
+    /// Create the configured database when it does not exist
+    #[command(subcommand)]
+    Database(DatabaseCommand),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    #[command(after_long_help = help::examples("completions"))]
+    Completions(CompletionsArgs),
+    /// Write the manual pages (roff): strata.1 and one per command
+    #[command(after_long_help = help::examples("man"))]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DatabaseCommand {
+    /// Create the configured database if it does not exist
+    ///
+    /// PostgreSQL: from the server's `postgres` (else `template1`) database;
+    /// MySQL/MariaDB: from a session without a database; SQLite: an empty file, in a
+    /// folder that must exist. A database that exists is left alone (exit 0).
+    #[command(after_long_help = help::examples("database create"))]
+    Create,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete strata's commands and flags in
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// Write strata.1 and strata-COMMAND.1 into DIR (created if missing) instead of
+    /// printing strata.1
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 // Command-line flags: each bool is one independent `--flag`.

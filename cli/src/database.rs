@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
+use strata_engine::dialect::registry::DatabaseCreation;
 use strata_engine::dialect::Backend;
 use strata_engine::error::Category;
 use strata_engine::executor::Options;
@@ -35,6 +36,14 @@ pub(crate) async fn connect_existing(ctx: &Context) -> Result<Box<dyn Driver>, C
     let (backend, url) = backend_for(ctx)?;
     let connected = within(ctx, backend.connect_existing(url)).await?;
     prepare(ctx, with_source(ctx, connected)?).await
+}
+
+/// Creates the configured database unless it exists: `database create`. Within
+/// `connect_timeout`, as every connect.
+pub(crate) async fn create(ctx: &Context) -> Result<DatabaseCreation, CliError> {
+    let (backend, url) = backend_for(ctx)?;
+    let created = within(ctx, backend.create_database(url)).await?;
+    with_source(ctx, created)
 }
 
 /// The connection as strata runs it: stopping on a signal, with `statement_timeout`.
@@ -95,10 +104,7 @@ fn seconds(d: Duration) -> String {
 }
 
 /// A URL the backend refuses is the fault of whoever set it: say who.
-fn with_source(
-    ctx: &Context,
-    connected: Result<Box<dyn Driver>, DriverError>,
-) -> Result<Box<dyn Driver>, CliError> {
+fn with_source<T>(ctx: &Context, connected: Result<T, DriverError>) -> Result<T, CliError> {
     match connected {
         Err(e) if e.category() == Category::BadInput => Err(ctx
             .project

@@ -9,6 +9,7 @@ mod commands;
 mod context;
 mod database;
 mod error;
+mod help;
 mod logging;
 mod signals;
 
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Color, Command};
+use args::{Cli, Color, Command, DatabaseCommand};
 use context::Context;
 use error::{exit, CliError};
 
@@ -60,6 +61,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
+    // Commands about strata itself: no project to load.
+    match &cli.command {
+        Command::Completions(args) => {
+            return commands::completions::run(args, cli.global.format, out)
+        }
+        Command::Man(args) => return commands::man::run(args, cli.global.format, out),
+        _ => {}
+    }
     let ctx = match &cli.command {
         Command::Makemigrations(_) => Context::load_allowing_conflicts(&cli.global)?,
         _ => Context::load(&cli.global)?,
@@ -94,6 +103,12 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
                 commands::showmigrations::run(&ctx, args, cli.global.format, out)
                     .await
                     .map(|()| exit::OK)
+            }
+            Command::Database(DatabaseCommand::Create) => {
+                commands::database_create::run(&ctx, cli.global.format, cli.global.quiet, out).await
+            }
+            Command::Completions(_) | Command::Man(_) => {
+                unreachable!("answered before a project is loaded")
             }
         }
     });

@@ -1,8 +1,25 @@
 //! One module per command: argument handling plus calls into the engine.
 
+pub(crate) mod completions;
+pub(crate) mod database_create;
 pub(crate) mod inspectdb;
 pub(crate) mod lint;
 pub(crate) mod makemigrations;
+pub(crate) mod man;
 pub(crate) mod migrate;
 pub(crate) mod showmigrations;
 pub(crate) mod sqlmigrate;
+
+use crate::args::Format;
+use crate::error::CliError;
+
+/// `--format json` for a command whose output is not data (`output` says what it
+/// is): refused, not ignored.
+pub(crate) fn refuse_json(format: Format, command: &str, output: &str) -> Result<(), CliError> {
+    match format {
+        Format::Text => Ok(()),
+        Format::Json => Err(CliError::Usage(format!(
+            "--format json is not available for `strata {command}`: it writes {output}"
+        ))),
+    }
+}

@@ -9,6 +9,7 @@ mod behaviour;
 mod blocking;
 mod concurrency;
 mod config;
+mod conventions;
 mod corpus;
 mod data;
 mod executor;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use strata_engine::dialect::driver::{Driver, DriverError};
+use strata_engine::dialect::registry::DatabaseCreation;
 use strata_engine::dialect::Backend;
 use strata_engine::Dialect;
 
@@ -32,6 +33,10 @@ impl Backend for MysqlBackend {
 
     async fn connect(&self, url: &str) -> Result<Box<dyn Driver>, DriverError> {
         Ok(Box::new(MysqlDriver::connect(url).await?))
+    }
+
+    async fn create_database(&self, url: &str) -> Result<DatabaseCreation, DriverError> {
+        MysqlDriver::create_database(url).await
     }
 }
 

@@ -25,6 +25,54 @@ pub trait Backend: Send + Sync {
     async fn connect_existing(&self, url: &str) -> Result<Box<dyn Driver>, DriverError> {
         self.connect(url).await
     }
+
+    /// Creates the database `url` names when it does not exist yet (`strata database
+    /// create`), and says which it was. A server backend connects to the server
+    /// without that database (it cannot connect to it before it exists); the name is
+    /// quoted as an identifier. The default refuses: a backend without a notion of
+    /// creating a database.
+    async fn create_database(&self, url: &str) -> Result<DatabaseCreation, DriverError> {
+        let _ = url;
+        Err(DriverError::Unsupported {
+            driver: self.names().first().copied().unwrap_or("this").to_string(),
+            what: "creating a database".to_string(),
+        })
+    }
+}
+
+/// What [`Backend::create_database`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseCreation {
+    /// The database as its server names it (a SQLite file: its path as the URL
+    /// writes it).
+    pub database: String,
+    /// `false`: it existed already, and nothing was changed.
+    pub created: bool,
+}
+
+impl DatabaseCreation {
+    /// Creates `database` on a server: runs `create` on `driver` (a session outside
+    /// that database) unless the query `exists` returns a row. A `create` that fails
+    /// as `exists_already` says (another process created it in between) counts as
+    /// found, not as a failure.
+    pub async fn unless_exists(
+        driver: &mut dyn Driver,
+        database: String,
+        exists: &str,
+        create: &str,
+        exists_already: impl Fn(&DriverError) -> bool + Send,
+    ) -> Result<Self, DriverError> {
+        let created = if driver.query(exists).await?.is_empty() {
+            match driver.execute(create).await {
+                Ok(()) => true,
+                Err(e) if exists_already(&e) => false,
+                Err(e) => return Err(e),
+            }
+        } else {
+            false
+        };
+        Ok(Self { database, created })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

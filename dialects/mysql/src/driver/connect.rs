@@ -16,11 +16,22 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Connects to `url`. Errors name the URL with its password redacted.
 pub(super) async fn open(url: &str) -> Result<Conn, DriverError> {
-    let target = redact_url(url);
-    let ConnectionUrl { opts, tls } = url::parse(url).map_err(|reason| DriverError::Url {
-        url: target.clone(),
+    open_parsed(url, parse(url)?).await
+}
+
+/// `url`'s options and TLS request, or why they cannot be read.
+pub(super) fn parse(url: &str) -> Result<ConnectionUrl, DriverError> {
+    url::parse(url).map_err(|reason| DriverError::Url {
+        url: redact_url(url),
         reason,
-    })?;
+    })
+}
+
+/// Connects with the options parsed from `url` (changed by the caller: no database);
+/// `url` names the target in errors, its password redacted.
+pub(super) async fn open_parsed(url: &str, parsed: ConnectionUrl) -> Result<Conn, DriverError> {
+    let target = redact_url(url);
+    let ConnectionUrl { opts, tls } = parsed;
     let failed = |message: String| DriverError::connect(&target, message);
     let ssl = match &tls {
         TlsRequest::Library => None,

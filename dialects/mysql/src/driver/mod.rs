@@ -9,6 +9,7 @@
 mod blockers;
 mod cancel;
 mod connect;
+mod create;
 mod introspect;
 mod lock;
 mod refusal;
@@ -59,7 +60,12 @@ impl MysqlDriver {
     /// URL's `ssl-mode` asks (PREFERRED by default). Errors name the URL with its
     /// password redacted.
     pub async fn connect(url: &str) -> Result<Self, DriverError> {
-        let mut conn = connect::open(url).await?;
+        Self::start(url, connect::open(url).await?).await
+    }
+
+    /// The driver of a connection just opened to `url`'s server: flavour and version
+    /// read and checked, session configured.
+    async fn start(url: &str, mut conn: Conn) -> Result<Self, DriverError> {
         let target = redact_url(url);
         let connect_failed = |message: String| DriverError::connect(&target, message);
         let server_failed = |e: mysql_async::Error| caused_by(connect_failed(error_message(&e)), e);

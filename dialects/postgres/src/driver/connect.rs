@@ -25,7 +25,17 @@ pub(super) struct Opened {
 
 /// Connects to `url` and spawns the connection task on the current tokio runtime.
 pub(super) async fn open(url: &str) -> Result<Opened, DriverError> {
-    let (mut config, tls) = url::parse(url)?;
+    let (config, tls) = url::parse(url)?;
+    open_config(url, config, tls).await
+}
+
+/// Connects with the settings parsed from `url` (changed by the caller: another
+/// database of the same server); `url` names the target in errors.
+pub(super) async fn open_config(
+    url: &str,
+    mut config: Config,
+    tls: TlsSettings,
+) -> Result<Opened, DriverError> {
     if config.get_application_name().is_none() {
         config.application_name(APPLICATION_NAME);
     }

@@ -15,6 +15,7 @@
 mod blockers;
 mod cancel;
 mod connect;
+mod create;
 mod introspect;
 mod leftovers;
 mod lock;
@@ -51,11 +52,16 @@ impl PostgresDriver {
     /// libpq's `prefer` by default) and reads the server version. Must run inside a
     /// tokio runtime: the connection is spawned on it.
     pub async fn connect(url: &str) -> Result<Self, DriverError> {
+        Self::start(connect::open(url).await?).await
+    }
+
+    /// The driver of a connection just opened: its version read, its session set up.
+    async fn start(opened: connect::Opened) -> Result<Self, DriverError> {
         let connect::Opened {
             client,
             task,
             connector,
-        } = connect::open(url).await?;
+        } = opened;
         let canceller = Arc::new(cancel::PostgresCanceller::new(&client, connector));
         let mut driver = Self {
             client,
