@@ -643,7 +643,7 @@ fn default_help(missing: &[(String, String)], models: &models::Models) -> String
         );
     }
     text.push_str(
-        "VALUE is the value as it is for a text column (--default tracker.Account.currency=USD), else a TOML literal: 0, 1.5, true, \"2024-01-01\"",
+        "VALUE: for a text column the text as it is (currency=USD), else a TOML literal (0, 1.5, true, \"2024-01-01\")",
     );
     text
 }
