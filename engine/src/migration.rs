@@ -745,6 +745,7 @@ mod tests {
     fn schema_directive_is_relative_and_only_for_a_project_with_the_schema() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("apps/tracker/migrations");
+        std::fs::create_dir_all(&dir).unwrap();
         assert_eq!(
             schema_directive(root.path(), &dir, MIGRATION_SCHEMA),
             None,
