@@ -206,7 +206,9 @@ pub(crate) struct MakemigrationsArgs {
     /// Write migrations that drop tables or columns or narrow types without asking
     #[arg(long)]
     pub allow_destructive: bool,
-    /// One-off value for existing rows of a new NOT NULL column: table.column=VALUE
+    /// One-off value for existing rows of a new NOT NULL column:
+    /// app.Model.field=VALUE (or table.column=VALUE); VALUE as it is for a text
+    /// column (currency=USD), else a TOML literal (0, true, "2024-01-01")
     #[arg(long, value_name = "SPEC")]
     pub default: Vec<String>,
 }

@@ -87,9 +87,12 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Makemigrations(args) => {
-                commands::makemigrations::run(&ctx, args, cli.global.verbose > 0, out)
+                let verbose = cli.global.verbose > 0;
+                commands::makemigrations::run(&ctx, args, verbose, cli.global.format, out)
             }
-            Command::Inspectdb(args) => commands::inspectdb::run(&ctx, args, out).await,
+            Command::Inspectdb(args) => {
+                commands::inspectdb::run(&ctx, args, cli.global.format, out).await
+            }
             Command::Migrate(args) => {
                 commands::migrate::run(&ctx, args, cli.global.quiet, out).await
             }

@@ -6,23 +6,25 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
+use serde::Serialize;
 use strata_engine::ast::DefaultValue;
 use strata_engine::autodetect::{
     AcceptedRename, AutodetectError, Decisions, RenameCandidate, RenameKind,
 };
 use strata_engine::data_loss::DataLoss;
 use strata_engine::graph::Graph;
+use strata_engine::lint::Finding;
 use strata_engine::makemigrations::questioner::{
     self, rename_label, Interactive, NonInteractive, QuestionError, Questioner,
 };
 use strata_engine::makemigrations::{self, MakeError, Planned, Request};
-use strata_engine::migration::MigrationKey;
+use strata_engine::migration::{Migration, MigrationKey};
 use strata_engine::models;
 use strata_engine::project::{Project, CONFIG_FILE};
 use strata_engine::state::default_fits;
-use strata_engine::SchemaState;
+use strata_engine::{Operation, SchemaState};
 
-use crate::args::MakemigrationsArgs;
+use crate::args::{Format, MakemigrationsArgs};
 use crate::commands::lint;
 use crate::context::Context;
 use crate::error::{exit, CliError};
@@ -31,8 +33,10 @@ pub(crate) fn run(
     ctx: &Context,
     args: &MakemigrationsArgs,
     verbose: bool,
+    format: Format,
     out: &mut dyn Write,
 ) -> Result<u8, CliError> {
+    let mut out = Output::new(out, format);
     // A run that writes holds the project's lock and plans from the migrations on
     // disk once it has it: a second makemigrations waits, then sees the first one's
     // files — so two at once never both create a migration for the same change.
@@ -55,10 +59,11 @@ pub(crate) fn run(
     if args.merge {
         let merges = makemigrations::plan_merges(project, graph);
         if merges.is_empty() {
-            writeln!(out, "No conflicts detected to merge.")?;
+            writeln!(out.human(), "No conflicts detected to merge.")?;
+            out.report(&Report::new(args))?;
             return Ok(exit::OK);
         }
-        return finish(ctx, args, verbose, &merges, None, out);
+        return finish(ctx, project, args, verbose, &merges, None, &mut out);
     }
     if let Some((app, leaves)) = graph.conflicts().into_iter().next() {
         let names: Vec<String> = leaves.iter().map(|k| k.name.clone()).collect();
@@ -78,12 +83,13 @@ pub(crate) fn run(
         let (table, column, value) = parse_default(spec, &models, &new)?;
         decisions.one_off_defaults.insert((table, column), value);
     }
-    // --check only needs to know that migrations are due, so it never asks.
-    let interactive = !args.noinput && !args.check && std::io::stdin().is_terminal();
+    // --check only needs to know that migrations are due, so it never asks; nor does
+    // a run whose output is JSON for a tool.
+    let interactive = !args.noinput && !args.check && !out.json && std::io::stdin().is_terminal();
     let decided = if interactive {
         let mut questioner = Interactive {
             input: std::io::stdin().lock(),
-            output: &mut *out,
+            output: out.human(),
             models: &models,
         };
         questioner::decide(&old, &new, decisions, &mut questioner)
@@ -92,7 +98,7 @@ pub(crate) fn run(
     };
     let decisions = match decided {
         Ok(decisions) => decisions,
-        Err(QuestionError::Unanswered(e)) => return unanswered(args, e, &models, out),
+        Err(QuestionError::Unanswered(e)) => return unanswered(args, e, &models, &mut out),
         Err(e) => return Err(e.into()),
     };
 
@@ -104,7 +110,8 @@ pub(crate) fn run(
     };
     let planned = makemigrations::plan(project, graph, &models, &request)?;
     if planned.is_empty() {
-        writeln!(out, "No changes detected")?;
+        writeln!(out.human(), "No changes detected")?;
+        out.report(&Report::new(args))?;
         return Ok(exit::OK);
     }
     // Dropping a table or column, or narrowing a type, is written only when
@@ -116,7 +123,7 @@ pub(crate) fn run(
             let confirmed = interactive && {
                 let mut questioner = Interactive {
                     input: std::io::stdin().lock(),
-                    output: &mut *out,
+                    output: out.human(),
                     models: &models,
                 };
                 questioner.confirm_data_loss(&losses)?
@@ -126,40 +133,61 @@ pub(crate) fn run(
             }
         }
     }
-    finish(ctx, args, verbose, &planned, Some(&old), out)
+    finish(ctx, project, args, verbose, &planned, Some(&old), &mut out)
 }
 
 /// Reports the planned files — marking the operations that destroy data, from
 /// `old` on — and writes them (unless --check or --dry-run).
 fn finish(
     ctx: &Context,
+    project: &Project,
     args: &MakemigrationsArgs,
     verbose: bool,
     planned: &[Planned],
     old: Option<&SchemaState>,
-    out: &mut dyn Write,
+    out: &mut Output,
 ) -> Result<u8, CliError> {
+    let mut report = Report::new(args);
     let mut state = old.cloned();
     for p in planned {
-        writeln!(out, "Migrations for '{}':", p.key.app)?;
-        writeln!(out, "  {}", display_path(&p.path))?;
-        for op in &p.file.operations {
-            writeln!(out, "    - {op}")?;
+        let mut losses = Vec::new();
+        writeln!(out.human(), "Migrations for '{}':", p.key.app)?;
+        writeln!(out.human(), "  {}", display_path(&p.path))?;
+        for (i, op) in p.file.operations.iter().enumerate() {
+            writeln!(out.human(), "    - {op}")?;
             if let Some(state) = &mut state {
                 if let Some(loss) = op.destroys_data(state) {
-                    writeln!(out, "      ! {loss}")?;
+                    writeln!(out.human(), "      ! {loss}")?;
+                    losses.push(Loss::new(i + 1, &loss));
                 }
                 let _ = state.apply(op);
             }
         }
         if args.dry_run && verbose {
-            writeln!(out, "{}", p.text()?)?;
+            writeln!(out.human(), "{}", p.text()?)?;
+        }
+        report.migrations.push(PlannedFile::new(p, losses));
+    }
+    // Lint advice is printed for files written, and is part of the JSON report.
+    let writes = !args.check && !args.dry_run;
+    let lint = (writes || out.json)
+        .then(|| lint_planned(ctx, project, planned))
+        .flatten();
+    if let Some((_, _, findings)) = &lint {
+        for file in &mut report.migrations {
+            file.lint = findings
+                .iter()
+                .filter(|f| f.migration == file.migration)
+                .cloned()
+                .collect();
         }
     }
     if args.check {
+        out.report(&report)?;
         return Ok(exit::CHECK_FAILED);
     }
     if args.dry_run {
+        out.report(&report)?;
         return Ok(exit::OK);
     }
     for p in planned {
@@ -176,44 +204,197 @@ fn finish(
     for p in planned {
         write_new_file(&p.path, &p.text()?)?;
     }
-    report_lint(ctx, planned);
+    report.written = true;
+    if let Some((title, graph, findings)) = lint.filter(|(_, _, f)| !f.is_empty()) {
+        // Advice for the person who runs it; in JSON it is in the report too.
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{title}");
+        let _ = lint::write_findings(&graph, &findings, &mut err);
+        let _ = writeln!(err, "{}", lint::summary(&findings));
+    }
+    out.report(&report)?;
     Ok(exit::OK)
 }
 
-/// The lint findings of the files just written, on stderr: offline, for the
-/// configured database's dialect at its oldest supported version. Advice only: a
-/// finding (or a project lint cannot read) never fails makemigrations.
-fn report_lint(ctx: &Context, planned: &[Planned]) {
-    let Ok((backend, scheme)) = ctx.registry.for_url(&ctx.project.settings.database.url) else {
-        return;
-    };
+/// The lint findings of the planned files, as they will be once written: offline,
+/// for the configured database's dialect at its oldest supported version, with a
+/// title and the graph that names their operations. Advice only: a finding (or a
+/// project lint cannot read) never fails makemigrations, so `None` then.
+fn lint_planned(
+    ctx: &Context,
+    project: &Project,
+    planned: &[Planned],
+) -> Option<(String, Graph, Vec<Finding>)> {
+    let (backend, scheme) = ctx
+        .registry
+        .for_url(&ctx.project.settings.database.url)
+        .ok()?;
     let dialect = backend.dialect(&scheme);
-    let mut project = ctx.project.clone();
-    if project.reload_migrations().is_err() {
-        return;
+    let mut migrations: Vec<Migration> = project.migrations().cloned().collect();
+    for p in planned {
+        let text = p.text().ok()?;
+        migrations.push(Migration::parse(&p.key.app, &p.path, &text).ok()?);
     }
-    let Ok(graph) = Graph::new_with_conflicts(
+    let graph = Graph::new_with_conflicts(
         project.apps.iter().map(|a| a.name.clone()).collect(),
-        project.migrations().cloned().collect(),
-    ) else {
-        return;
-    };
-    let keys: Vec<MigrationKey> = planned
-        .iter()
-        .map(|p| p.key.clone())
-        .filter(|k| graph.get(k).is_some())
-        .collect();
+        migrations,
+    )
+    .ok()?;
+    let keys: Vec<MigrationKey> = planned.iter().map(|p| p.key.clone()).collect();
     let version = dialect.minimum_version();
     match lint::lint_keys(ctx, &graph, &keys, dialect.as_ref(), version, None) {
-        Ok(findings) if !findings.is_empty() => {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "Lint ({} {version}, offline):", dialect.name());
-            let _ = lint::write_findings(&graph, &findings, &mut err);
-            let _ = writeln!(err, "{}", lint::summary(&findings));
+        Ok(findings) => {
+            let title = format!("Lint ({} {version}, offline):", dialect.name());
+            Some((title, graph, findings))
         }
-        Ok(_) => {}
-        Err(e) => tracing::debug!("lint of the new migrations skipped: {e}"),
+        Err(e) => {
+            tracing::debug!("lint of the new migrations skipped: {e}");
+            None
+        }
     }
+}
+
+/// stdout, and where the lines for people go: stdout too, or stderr when stdout
+/// carries one JSON document for a tool.
+struct Output<'a> {
+    out: &'a mut dyn Write,
+    json: bool,
+    stderr: std::io::Stderr,
+}
+
+impl<'a> Output<'a> {
+    fn new(out: &'a mut dyn Write, format: Format) -> Self {
+        Self {
+            out,
+            json: format == Format::Json,
+            stderr: std::io::stderr(),
+        }
+    }
+
+    fn human(&mut self) -> &mut dyn Write {
+        if self.json {
+            &mut self.stderr
+        } else {
+            &mut *self.out
+        }
+    }
+
+    /// The JSON document, in JSON mode (nothing in text mode).
+    fn report(&mut self, report: &Report) -> Result<(), CliError> {
+        if self.json {
+            serde_json::to_writer_pretty(&mut *self.out, report).map_err(std::io::Error::from)?;
+            writeln!(self.out)?;
+        }
+        Ok(())
+    }
+}
+
+/// `makemigrations --format json` (schemas/output/makemigrations.schema.json).
+#[derive(Serialize)]
+struct Report {
+    /// `write`, `check` or `dry_run`.
+    mode: &'static str,
+    /// Whether the files listed were written.
+    written: bool,
+    migrations: Vec<PlannedFile>,
+    /// Questions that keep `--check` from knowing the operations (it exits 1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unanswered: Vec<Unanswered>,
+}
+
+impl Report {
+    fn new(args: &MakemigrationsArgs) -> Self {
+        Self {
+            mode: if args.check {
+                "check"
+            } else if args.dry_run {
+                "dry_run"
+            } else {
+                "write"
+            },
+            written: false,
+            migrations: Vec::new(),
+            unanswered: Vec::new(),
+        }
+    }
+}
+
+/// One new migration file, with its operations as the file holds them.
+#[derive(Serialize)]
+struct PlannedFile {
+    /// `app.NNNN_name`, as findings and dependencies name it.
+    migration: String,
+    app: String,
+    name: String,
+    /// Relative to the project folder.
+    path: String,
+    dependencies: Vec<String>,
+    atomic: bool,
+    safe: bool,
+    operations: Vec<Operation>,
+    data_loss: Vec<Loss>,
+    lint: Vec<Finding>,
+}
+
+impl PlannedFile {
+    fn new(p: &Planned, data_loss: Vec<Loss>) -> Self {
+        Self {
+            migration: p.key.to_string(),
+            app: p.key.app.clone(),
+            name: p.key.name.clone(),
+            path: display_path(&p.path),
+            dependencies: p.file.dependencies.clone(),
+            atomic: p.file.atomic,
+            safe: p.file.safe,
+            operations: p.file.operations.clone(),
+            data_loss,
+            lint: Vec::new(),
+        }
+    }
+}
+
+/// Data one operation destroys (`! drops data: …` in the listing).
+#[derive(Serialize)]
+struct Loss {
+    /// 1-based, as the file counts operations.
+    operation: usize,
+    /// `table`, `column` or `narrowing`.
+    kind: &'static str,
+    table: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<String>,
+    message: String,
+}
+
+impl Loss {
+    fn new(operation: usize, loss: &DataLoss) -> Self {
+        let (kind, table, column) = match loss {
+            DataLoss::Table { table } => ("table", table, None),
+            DataLoss::Column { table, column } => ("column", table, Some(column.clone())),
+            DataLoss::Narrowing { table, column, .. } => ("narrowing", table, Some(column.clone())),
+        };
+        Self {
+            operation,
+            kind,
+            table: table.clone(),
+            column,
+            message: loss.to_string(),
+        }
+    }
+}
+
+/// A question `--check` could not answer, and the flag that answers it.
+#[derive(Serialize)]
+struct Unanswered {
+    /// `rename` or `default`.
+    question: &'static str,
+    /// `app.Model.field` (or `table.column`), `app.Model` for a table.
+    subject: String,
+    /// A rename's new name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
+    /// The flag that answers it, e.g. `--rename tracker.Transaction.desc=description`.
+    answer: String,
 }
 
 /// Holds the project's makemigrations lock (on its `strata.toml`, so no lock file
@@ -303,37 +484,51 @@ fn unanswered(
     args: &MakemigrationsArgs,
     e: AutodetectError,
     models: &models::Models,
-    out: &mut dyn Write,
+    out: &mut Output,
 ) -> Result<u8, CliError> {
-    match (e, args.check) {
-        (AutodetectError::UnresolvedRenames(open), true) => {
-            writeln!(
-                out,
-                "Migrations are needed; likely renames still need an answer:"
-            )?;
-            for c in &open {
-                writeln!(out, "  {} -> {}", rename_label(c, models), c.to)?;
-            }
-            Ok(exit::CHECK_FAILED)
-        }
-        (AutodetectError::NeedsDefault(missing), true) => {
-            writeln!(
-                out,
-                "Migrations are needed; new NOT NULL columns need a one-off default:"
-            )?;
-            for (table, column) in &missing {
-                writeln!(out, "  {}", models.column_label(table, column))?;
-            }
-            Ok(exit::CHECK_FAILED)
-        }
+    let (heading, questions) = match (e, args.check) {
+        (AutodetectError::UnresolvedRenames(open), true) => (
+            "Migrations are needed; likely renames still need an answer:",
+            open.iter()
+                .map(|c| Unanswered {
+                    question: "rename",
+                    subject: rename_label(c, models),
+                    to: Some(c.to.clone()),
+                    answer: format!("--rename {}", rename_spec(c, models)),
+                })
+                .collect::<Vec<_>>(),
+        ),
+        (AutodetectError::NeedsDefault(missing), true) => (
+            "Migrations are needed; new NOT NULL columns need a one-off default:",
+            missing
+                .iter()
+                .map(|(table, column)| Unanswered {
+                    question: "default",
+                    subject: models.column_label(table, column),
+                    to: None,
+                    answer: format!("--default {}=VALUE", models.column_label(table, column)),
+                })
+                .collect(),
+        ),
         (AutodetectError::UnresolvedRenames(open), false) => {
-            Err(CliError::NeedsInput(rename_help(&open, models)))
+            return Err(CliError::NeedsInput(rename_help(&open, models)))
         }
         (AutodetectError::NeedsDefault(missing), false) => {
-            Err(CliError::NeedsInput(default_help(&missing, models)))
+            return Err(CliError::NeedsInput(default_help(&missing, models)))
         }
-        (e, _) => Err(MakeError::from(e).into()),
+        (e, _) => return Err(MakeError::from(e).into()),
+    };
+    writeln!(out.human(), "{heading}")?;
+    for q in &questions {
+        match &q.to {
+            Some(to) => writeln!(out.human(), "  {} -> {to}", q.subject)?,
+            None => writeln!(out.human(), "  {}", q.subject)?,
+        }
     }
+    let mut report = Report::new(args);
+    report.unanswered = questions;
+    out.report(&report)?;
+    Ok(exit::CHECK_FAILED)
 }
 
 /// A path relative to the project folder (the current directory), for messages.
@@ -404,23 +599,32 @@ fn rename_help(open: &[RenameCandidate], models: &models::Models) -> String {
     }
     text.push_str("answer on a terminal, or non-interactively:\n");
     for c in open {
-        let spec = match c.kind {
-            RenameKind::Table => format!("{}={}", c.from, c.to),
-            RenameKind::Column => {
-                let label = models.column_label(&c.table, &c.from);
-                let field = models.column_label(&c.table, &c.to);
-                let new_field = field.rsplit('.').next().unwrap_or(&c.to).to_string();
-                if label.matches('.').count() == 2 {
-                    format!("{label}={new_field}")
-                } else {
-                    format!("{}.{}={}", c.table, c.from, c.to)
-                }
-            }
-        };
-        let _ = writeln!(text, "  strata makemigrations --rename {spec}");
+        let _ = writeln!(
+            text,
+            "  strata makemigrations --rename {}",
+            rename_spec(c, models)
+        );
     }
     text.push_str("  strata makemigrations --no-rename     (drop and add: the old data is lost)");
     text
+}
+
+/// The `--rename` value that accepts `c`: `app.Model.old=new` where the models name
+/// the column, else by table names.
+fn rename_spec(c: &RenameCandidate, models: &models::Models) -> String {
+    match c.kind {
+        RenameKind::Table => format!("{}={}", c.from, c.to),
+        RenameKind::Column => {
+            let label = models.column_label(&c.table, &c.from);
+            let field = models.column_label(&c.table, &c.to);
+            let new_field = field.rsplit('.').next().unwrap_or(&c.to).to_string();
+            if label.matches('.').count() == 2 {
+                format!("{label}={new_field}")
+            } else {
+                format!("{}.{}={}", c.table, c.from, c.to)
+            }
+        }
+    }
 }
 
 fn default_help(missing: &[(String, String)], models: &models::Models) -> String {
@@ -432,34 +636,43 @@ fn default_help(missing: &[(String, String)], models: &models::Models) -> String
     }
     text.push_str("give them a default (or `null = true`) in models.toml, answer on a terminal, or non-interactively:\n");
     for (table, column) in missing {
-        let _ = writeln!(text, "  strata makemigrations --default {table}.{column}=VALUE   (a TOML literal: 0, \"text\", true)");
+        let _ = writeln!(
+            text,
+            "  strata makemigrations --default {}=VALUE",
+            models.column_label(table, column)
+        );
     }
-    text.trim_end().to_string()
+    text.push_str(
+        "VALUE: for a text column the text as it is (currency=USD), else a TOML literal (0, 1.5, true, \"2024-01-01\")",
+    );
+    text
 }
 
-/// `--default table.column=VALUE` (or app.Model.field=VALUE).
+/// `--default app.Model.field=VALUE` (or `table.column=VALUE`, as `--rename` takes
+/// them). VALUE is a TOML literal (`0`, `true`, `"USD"`); for a text column, a value
+/// that is no literal of the column's type is the text itself (`USD`), so a shell
+/// needs no nested quotes.
 fn parse_default(
     spec: &str,
     models: &models::Models,
     new: &strata_engine::SchemaState,
 ) -> Result<(String, String, DefaultValue), CliError> {
     let bad = |why: &str| CliError::Usage(format!("--default `{spec}`: {why}"));
-    let (left, value) = spec
-        .split_once('=')
-        .ok_or_else(|| bad("expected table.column=VALUE"))?;
+    let expected = "expected app.Model.field=VALUE (or table.column=VALUE)";
+    let (left, value) = spec.split_once('=').ok_or_else(|| bad(expected))?;
     let parts: Vec<&str> = left.split('.').collect();
     let (table, column) = match parts.as_slice() {
         [app, model, field] => {
             let table = models
                 .table_of(app, model)
-                .ok_or_else(|| bad("no such model"))?;
+                .ok_or_else(|| bad(&format!("no model {app}.{model} in models.toml")))?;
             let column = models
                 .column_of(&table, field)
                 .unwrap_or_else(|| field.to_string());
             (table, column)
         }
         [table, column] => (table.to_string(), column.to_string()),
-        _ => return Err(bad("expected table.column=VALUE")),
+        _ => return Err(bad(expected)),
     };
     let ty = new
         .tables
@@ -467,8 +680,11 @@ fn parse_default(
         .and_then(|t| t.column(&column))
         .map(|c| c.ty)
         .ok_or_else(|| bad("no such column in the models"))?;
-    let value = DefaultValue::parse_literal(value)
-        .filter(|v| default_fits(v, ty))
-        .ok_or_else(|| bad(&format!("`{value}` is not a {ty} literal")))?;
+    let literal = DefaultValue::parse_literal(value).filter(|v| default_fits(v, ty));
+    let value = match literal {
+        Some(v) => v,
+        None if ty.is_textual() => DefaultValue::Text(value.to_string()),
+        None => return Err(bad(&format!("`{value}` is not a {ty} literal"))),
+    };
     Ok((table, column, value))
 }

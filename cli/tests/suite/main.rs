@@ -16,6 +16,7 @@ mod executor;
 mod faults;
 mod flags;
 mod history;
+mod json_output;
 mod kill;
 mod lint;
 mod makemigrations;

@@ -223,11 +223,63 @@ fn a_not_null_field_on_an_existing_table_needs_a_one_off_default() {
     );
     assert!(
         out.stderr
-            .contains("--default tracker_transaction.reference=VALUE"),
-        "{}",
+            .contains("--default tracker.Transaction.reference=VALUE"),
+        "the help spells the field as --rename does: {}",
         out.stderr
     );
 
+    // A TOML literal of another type is refused for a number, ...
+    let bad = edited(|t| {
+        t.replace(
+            "created_at = \"datetime\"",
+            "created_at = \"datetime\"\nquantity = \"int\"",
+        )
+    });
+    let out = strata(
+        bad.path(),
+        &[
+            "makemigrations",
+            "--default",
+            "tracker.Transaction.quantity=many",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("is not a"), "{}", out.stderr);
+    let out = strata(
+        bad.path(),
+        &[
+            "makemigrations",
+            "--default",
+            "tracker.Transaction.quantity=0",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    // ... while a text column takes the value as it is: no TOML quotes needed.
+    let out = strata(
+        path,
+        &[
+            "makemigrations",
+            "--default",
+            "tracker.Transaction.reference=n/a",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(path.join(
+        "apps/tracker/migrations/0002_transaction_reference_alter_transaction_reference.toml",
+    ))
+    .unwrap();
+    assert!(text.contains("default = \"n/a\""), "{text}");
+    assert!(
+        text.contains("drop_default = true"),
+        "the default is one-off: {text}"
+    );
+    // The TOML literal and table.column spellings still work, to the same file.
+    let first = text;
+    std::fs::remove_file(path.join(
+        "apps/tracker/migrations/0002_transaction_reference_alter_transaction_reference.toml",
+    ))
+    .unwrap();
     let out = strata(
         path,
         &[
@@ -237,14 +289,12 @@ fn a_not_null_field_on_an_existing_table_needs_a_one_off_default() {
         ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let text = std::fs::read_to_string(
-        path.join("apps/tracker/migrations/0002_transaction_reference_and_more.toml"),
-    )
-    .unwrap();
-    assert!(text.contains("default = \"n/a\""), "{text}");
-    assert!(
-        text.contains("drop_default = true"),
-        "the default is one-off: {text}"
+    assert_eq!(
+        std::fs::read_to_string(path.join(
+            "apps/tracker/migrations/0002_transaction_reference_alter_transaction_reference.toml",
+        ))
+        .unwrap(),
+        first
     );
 
     // Existing rows get the value, and the column keeps no default.
@@ -308,7 +358,37 @@ fn empty_writes_a_migration_to_edit_by_hand() {
             .join("apps/tracker/migrations/0002_seed_data.toml"),
     )
     .unwrap();
-    assert_eq!(text, "dependencies = [\"tracker.0001_initial\"]\n");
+    assert!(
+        text.starts_with("dependencies = [\"tracker.0001_initial\"]\n"),
+        "{text}"
+    );
+    // A commented template: an example run_sql with its reverse, and where the
+    // other kinds are described.
+    for needed in [
+        "# [[operations]]\n# kind = \"run_sql\"\n# sql = ",
+        "# reverse_sql = ",
+        "migration.schema.json",
+    ] {
+        assert!(text.contains(needed), "{needed}: {text}");
+    }
+    let parsed: toml::Value = toml::from_str(&text).unwrap();
+    assert!(parsed.get("operations").is_none(), "{text}");
+    // The file is a migration with no operations.
+    let out = strata(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "sqlmigrate",
+            "tracker",
+            "0002",
+            "--dialect",
+            "sqlite",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let shown: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(shown["operations"], serde_json::json!([]));
     let out = strata(dir.path(), &["makemigrations", "--empty"]);
     assert_eq!(out.code, 2, "--empty needs an app: {}", out.stderr);
 }
@@ -629,4 +709,35 @@ fn an_empty_migration_file_is_named_not_a_conflict() {
         assert!(!out.stderr.contains("conflict"), "{}", out.stderr);
     }
     assert_eq!(std::fs::read(&empty).unwrap(), b"", "left as it was");
+}
+
+/// With strata's schemas in the project (`strata init` puts them there), a new
+/// migration starts with the `#:schema` directive editors read, relative to the
+/// file; without them, the file has no such line.
+#[test]
+fn a_project_with_schemas_gets_the_editor_directive() {
+    let dir = edited(add_note);
+    let path = dir.path();
+    let schemas = path.join(".strata/schemas");
+    std::fs::create_dir_all(&schemas).unwrap();
+    std::fs::write(schemas.join("migration.schema.json"), "{}").unwrap();
+    let out = strata(path, &["makemigrations"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let folder = path.join("apps/tracker/migrations");
+    let text = std::fs::read_to_string(folder.join("0002_transaction_note.toml")).unwrap();
+    let first = text.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "#:schema ../../../.strata/schemas/migration.schema.json"
+    );
+    let relative = first.strip_prefix("#:schema ").unwrap();
+    assert!(folder.join(relative).is_file(), "{relative}");
+    assert_eq!(strata(path, &["migrate", "-q"]).code, 0);
+    assert_eq!(strata(path, &["makemigrations", "--check"]).code, 0);
+
+    std::fs::remove_dir_all(path.join(".strata")).unwrap();
+    let out = strata(path, &["makemigrations", "tracker", "--empty"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(folder.join("0003_custom.toml")).unwrap();
+    assert!(!text.contains("#:schema"), "{text}");
 }

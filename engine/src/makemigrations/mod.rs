@@ -12,7 +12,9 @@ use crate::ast::Operation;
 use crate::autodetect::{self, AutodetectError, Decisions};
 use crate::data_loss::DataLoss;
 use crate::graph::{Graph, StateAtError};
-use crate::migration::{LintSection, MigrationFile, MigrationKey};
+use crate::migration::{
+    schema_directive, LintSection, MigrationFile, MigrationKey, MIGRATION_SCHEMA,
+};
 use crate::models::Models;
 use crate::project::{App, Project};
 use crate::state::SchemaState;
@@ -35,16 +37,50 @@ pub struct Planned {
     pub key: MigrationKey,
     pub path: PathBuf,
     pub file: MigrationFile,
+    /// The `#:schema` line for editors, when the project holds strata's schemas.
+    pub schema_directive: Option<String>,
+    /// `--empty`: the file ends with a commented example operation to edit.
+    pub template: bool,
 }
 
 impl Planned {
     /// The file's text.
     pub fn text(&self) -> Result<String, MakeError> {
-        self.file.to_toml().map_err(|e| MakeError::Serialize {
+        let body = self.file.to_toml().map_err(|e| MakeError::Serialize {
             key: self.key.clone(),
             message: e.to_string(),
-        })
+        })?;
+        let mut text = self.schema_directive.clone().unwrap_or_default();
+        text.push_str(&body);
+        if self.template {
+            text.push_str(&operation_template(&self.key.app));
+        }
+        Ok(text)
     }
+}
+
+/// What `makemigrations --empty` leaves to edit: an example operation, commented out
+/// so the file parses as a migration with no operations, and where the other kinds
+/// are described.
+fn operation_template(app: &str) -> String {
+    format!(
+        r#"
+# Write this migration's operations here; they run in order. For example:
+#
+# [[operations]]
+# kind = "run_sql"
+# sql = "UPDATE {app}_item SET status = 'new' WHERE status IS NULL"
+# reverse_sql = "UPDATE {app}_item SET status = NULL WHERE status = 'new'"
+#
+# Without reverse_sql the migration cannot be unapplied. SQL that differs per
+# database: sql = {{ postgres = "...", mysql = "...", sqlite = "...", default = "..." }}.
+# Every operation kind (create_table, add_column, rename_column, create_index,
+# run_sql, ...) and its keys: the JSON Schema of migration files, which editors
+# complete from (.strata/schemas/migration.schema.json after `strata init`,
+# schemas/migration.schema.json in strata's repository), and the "Migration files"
+# section of strata's README.
+"#
+    )
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -226,7 +262,10 @@ fn empty_files(
         .iter()
         .map(|app| {
             let leaves = leaf_dependencies(graph, app);
-            new_file(project, graph, app, &name, leaves, Vec::new())
+            Planned {
+                template: true,
+                ..new_file(project, graph, app, &name, leaves, Vec::new())
+            }
         })
         .collect())
 }
@@ -377,6 +416,8 @@ fn new_file(
     Planned {
         key: MigrationKey::new(app, &full),
         path: dir.join(format!("{full}.toml")),
+        schema_directive: schema_directive(&project.root, &dir, MIGRATION_SCHEMA),
+        template: false,
         file: MigrationFile {
             dependencies: dependencies.iter().map(ToString::to_string).collect(),
             atomic: true,
@@ -470,47 +511,95 @@ fn apps_that_referenced(graph: &Graph, app: &str, table: &str) -> BTreeSet<Strin
     apps
 }
 
-/// A readable name from the operations, as Django names them.
+/// The longest name part strata makes up for a migration (Django's limit): file
+/// names stay readable in a listing.
+const NAME_LIMIT: usize = 52;
+
+/// What a name that could not say every change ends with, as in Django.
+const AND_MORE: &str = "_and_more";
+
+/// A readable, deterministic name from the operations, as Django names them: every
+/// change when they fit in [`NAME_LIMIT`] (`transaction_note`,
+/// `category_remove_transaction_kind`); else, when they touch several models, the
+/// models (`transaction_category_tag`); else the first changes, then `_and_more`.
 pub fn auto_name(app: &str, ops: &[Operation]) -> String {
-    let model = |table: &str| {
-        table
-            .strip_prefix(&format!("{app}_"))
-            .unwrap_or(table)
-            .to_string()
-    };
+    let model = |table: &str| sanitize(table.strip_prefix(&format!("{app}_")).unwrap_or(table));
     let fragments: Vec<String> = ops
         .iter()
-        .map(|op| match op {
-            Operation::CreateTable(t) => model(&t.name),
-            Operation::DropTable(d) => format!("delete_{}", model(&d.name)),
-            Operation::RenameTable(r) => format!("rename_{}_{}", model(&r.from), model(&r.to)),
-            Operation::AddColumn(a) => format!("{}_{}", model(&a.table), a.column.name),
-            Operation::DropColumn(d) => format!("remove_{}_{}", model(&d.table), d.column),
-            Operation::RenameColumn(r) => {
-                format!("rename_{}_{}_{}", r.from, model(&r.table), r.to)
-            }
-            Operation::AlterColumn(a) => format!("alter_{}_{}", model(&a.table), a.column),
-            Operation::CreateIndex(c) => format!("{}_{}", model(&c.table), c.index.name),
-            Operation::DropIndex(d) => format!("remove_{}_{}", model(&d.table), d.name),
-            Operation::RenameIndex(r) => format!("rename_{}_{}", r.from, r.to),
-            Operation::AddForeignKey(a) => format!("{}_{}", model(&a.table), a.foreign_key.name),
-            Operation::DropForeignKey(d) => format!("remove_{}_{}", model(&d.table), d.name),
-            Operation::AddConstraint(a) => format!("{}_{}", model(&a.table), a.constraint.name()),
-            Operation::DropConstraint(d) => format!("remove_{}_{}", model(&d.table), d.name),
-            Operation::RunSql(_) => "run_sql".into(),
-        })
+        .map(|op| sanitize(&fragment(op, &model)))
         .collect();
-    // As Django: the one change, or the first one "_and_more".
-    let name = match fragments.as_slice() {
-        [] => "auto".to_string(),
-        [one] => sanitize(one),
-        [first, ..] => format!("{}_and_more", sanitize(first)),
-    };
-    if name.len() > 52 {
-        "auto".into()
-    } else {
-        name
+    if fragments.is_empty() {
+        return "auto".into();
     }
+    let every_change = fragments.join("_");
+    if every_change.len() <= NAME_LIMIT {
+        return every_change;
+    }
+    let mut models: Vec<String> = Vec::new();
+    for op in ops.iter().filter(|op| !matches!(op, Operation::RunSql(_))) {
+        let m = model(op_owner_table(op));
+        if !models.contains(&m) {
+            models.push(m);
+        }
+    }
+    if models.len() > 1 {
+        fitted(&models)
+    } else {
+        fitted(&fragments)
+    }
+}
+
+/// One operation's part of a name, as Django's `migration_name_fragment`.
+fn fragment(op: &Operation, model: &dyn Fn(&str) -> String) -> String {
+    match op {
+        Operation::CreateTable(t) => model(&t.name),
+        Operation::DropTable(d) => format!("delete_{}", model(&d.name)),
+        Operation::RenameTable(r) => format!("rename_{}_{}", model(&r.from), model(&r.to)),
+        Operation::AddColumn(a) => format!("{}_{}", model(&a.table), a.column.name),
+        Operation::DropColumn(d) => format!("remove_{}_{}", model(&d.table), d.column),
+        Operation::RenameColumn(r) => {
+            format!("rename_{}_{}_{}", r.from, model(&r.table), r.to)
+        }
+        Operation::AlterColumn(a) => format!("alter_{}_{}", model(&a.table), a.column),
+        Operation::CreateIndex(c) => format!("{}_{}", model(&c.table), c.index.name),
+        Operation::DropIndex(d) => format!("remove_{}_{}", model(&d.table), d.name),
+        Operation::RenameIndex(r) => format!("rename_{}_{}", r.from, r.to),
+        Operation::AddForeignKey(a) => format!("{}_{}", model(&a.table), a.foreign_key.name),
+        Operation::DropForeignKey(d) => format!("remove_{}_{}", model(&d.table), d.name),
+        Operation::AddConstraint(a) => format!("{}_{}", model(&a.table), a.constraint.name()),
+        Operation::DropConstraint(d) => format!("remove_{}_{}", model(&d.table), d.name),
+        Operation::RunSql(_) => "run_sql".into(),
+    }
+}
+
+/// `parts` joined with `_`: all of them when they fit in [`NAME_LIMIT`], else as many
+/// as fit before `_and_more`; a first part too long for even that is cut short.
+fn fitted(parts: &[String]) -> String {
+    let all = parts.join("_");
+    if all.len() <= NAME_LIMIT {
+        return all;
+    }
+    if let [one] = parts {
+        // Sanitized names are ASCII: any byte is a character boundary.
+        return one[..NAME_LIMIT].trim_end_matches('_').to_string();
+    }
+    let room = NAME_LIMIT - AND_MORE.len();
+    let mut name = String::new();
+    for part in parts {
+        let longer = if name.is_empty() {
+            part.clone()
+        } else {
+            format!("{name}_{part}")
+        };
+        if longer.len() > room {
+            break;
+        }
+        name = longer;
+    }
+    if name.is_empty() {
+        name = parts[0][..room].trim_end_matches('_').to_string();
+    }
+    format!("{name}{AND_MORE}")
 }
 
 /// Lowercase letters, digits and single underscores.
@@ -573,8 +662,47 @@ mod tests {
         );
         assert_eq!(
             auto_name("tracker", &[add, alter]),
-            "transaction_note_and_more"
+            "transaction_note_alter_transaction_amount",
+            "every change, when they fit"
         );
         assert_eq!(sanitize("My Name!"), "my_name");
+    }
+
+    fn rename(table: &str, from: &str, to: &str) -> Operation {
+        Operation::RenameColumn(RenameColumn {
+            table: table.into(),
+            from: from.into(),
+            to: to.into(),
+        })
+    }
+
+    /// Too many changes to say them all: the models they touch, or the first
+    /// changes of the one model, always within the limit and never `auto`.
+    #[test]
+    fn long_names_name_the_models_touched_within_the_limit() {
+        let several = [
+            rename("tracker_transaction", "description", "details"),
+            rename("tracker_category", "description", "summary"),
+            rename("tracker_tag", "label", "name"),
+        ];
+        assert_eq!(auto_name("tracker", &several), "transaction_category_tag");
+        let one_model = [
+            rename("tracker_transaction", "description", "details"),
+            rename("tracker_transaction", "created", "created_at"),
+        ];
+        assert_eq!(
+            auto_name("tracker", &one_model),
+            "rename_description_transaction_details_and_more"
+        );
+        let many: Vec<Operation> = (0..30)
+            .map(|i| rename(&format!("tracker_model_number_{i}"), "a", "b"))
+            .collect();
+        let name = auto_name("tracker", &many);
+        assert!(name.len() <= NAME_LIMIT, "{name}");
+        assert!(name.starts_with("model_number_0_model_number_1_"), "{name}");
+        assert!(name.ends_with("_and_more"), "{name}");
+        assert_eq!(name, auto_name("tracker", &many), "deterministic");
+        let long = [rename(&"t".repeat(80), "a", "b")];
+        assert_eq!(auto_name("tracker", &long).len(), NAME_LIMIT);
     }
 }
