@@ -82,7 +82,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
             }
             Command::Inspectdb(args) => commands::inspectdb::run(&ctx, args, out).await,
             Command::Migrate(args) => {
-                commands::migrate::run(&ctx, args, cli.global.quiet, out).await
+                commands::migrate::run(&ctx, args, cli.global.quiet, cli.global.format, out).await
             }
             Command::Sqlmigrate(args) => {
                 commands::sqlmigrate::run(&ctx, args, cli.global.format, out)

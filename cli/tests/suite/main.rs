@@ -18,6 +18,7 @@ mod history;
 mod kill;
 mod lint;
 mod makemigrations;
+mod migrate_output;
 mod project_errors;
 mod roundtrip;
 mod safe;
