@@ -5,6 +5,7 @@
 //! there, and JSON mode draws nothing. What each step did is kept for the JSON report.
 
 use std::io::Write;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -41,15 +42,30 @@ pub(super) struct Printer<'a> {
     run_started: Option<Instant>,
 }
 
-/// The spinner (or bar) line: the running operation goes in its message. The bar is
+/// The spinner (or bar) line: the step, then its running operation. The bar is
 /// shared with its ticking thread, so this is `Sync` as the script runner needs.
-struct OperationLine(ProgressBar);
+struct OperationLine {
+    bar: ProgressBar,
+    /// "Applying app.name", for the operations' messages.
+    step: Mutex<String>,
+}
+
+impl OperationLine {
+    /// A new step: its name alone until its first operation starts.
+    fn step(&self, label: String) {
+        self.bar.set_message(label.clone());
+        self.bar.reset_elapsed();
+        *self.step.lock().unwrap_or_else(PoisonError::into_inner) = label;
+    }
+}
 
 impl OperationObserver for OperationLine {
     fn operation(&self, index: usize, total: usize, description: &str) {
-        self.0
-            .set_message(format!("{description} ({}/{total})", index + 1));
-        self.0.reset_elapsed();
+        let step = self.step.lock().unwrap_or_else(PoisonError::into_inner);
+        // One message, so that no frame shows a step with another's operation.
+        self.bar
+            .set_message(format!("{step}: {description} ({}/{total})", index + 1));
+        self.bar.reset_elapsed();
     }
 }
 
@@ -106,7 +122,7 @@ impl<'a> Printer<'a> {
             return;
         }
         match &self.live {
-            Some(live) => live.0.suspend(|| {
+            Some(live) => live.bar.suspend(|| {
                 let _ = writeln!(self.out, "{text}");
                 let _ = self.out.flush();
             }),
@@ -120,7 +136,7 @@ impl<'a> Printer<'a> {
     /// what each step did. A run that finished gets its summary line.
     pub(super) fn finish(mut self, error: Option<&CliError>) -> Vec<StepRecord> {
         if let Some(live) = self.live.take() {
-            live.0.finish_and_clear();
+            live.bar.finish_and_clear();
         }
         if let Some(started) = self.running.take() {
             if let Some(step) = self.steps.last_mut() {
@@ -195,19 +211,22 @@ impl Observer for Printer<'_> {
         let (bar, template) = if self.bar {
             (
                 ProgressBar::with_draw_target(Some(plan.len() as u64), target),
-                "  {bar:30} {pos}/{len} {prefix}: {msg} {elapsed}",
+                "  {bar:30} {pos}/{len} {msg} {elapsed}",
             )
         } else {
             (
                 ProgressBar::with_draw_target(None, target),
-                "  {spinner} {prefix}: {msg} {elapsed}",
+                "  {spinner} {msg} {elapsed}",
             )
         };
         bar.set_style(
             ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(TICK);
-        self.live = Some(OperationLine(bar));
+        self.live = Some(OperationLine {
+            bar,
+            step: Mutex::new(String::new()),
+        });
     }
 
     fn started(&mut self, step: &PlannedStep, operations: usize, fake: bool) {
@@ -243,9 +262,7 @@ impl Observer for Printer<'_> {
         };
         let line = format!("  {verb} {}{fake}{losses}", step.key);
         if let Some(live) = &self.live {
-            live.0.set_prefix(format!("{verb} {}{fake}", step.key));
-            live.0.set_message("");
-            live.0.reset_elapsed();
+            live.step(format!("{verb} {}{fake}", step.key));
             if !self.bar {
                 self.pending = Some(line);
             } else if !losses.is_empty() {
@@ -272,7 +289,7 @@ impl Observer for Printer<'_> {
         }
         let ok = format!(" OK ({} ms)", elapsed.as_millis());
         match (&self.live, self.bar) {
-            (Some(live), true) => live.0.inc(1),
+            (Some(live), true) => live.bar.inc(1),
             (Some(_), false) => {
                 if let Some(line) = self.pending.take() {
                     self.line(&format!("{line}...{ok}"));
