@@ -30,8 +30,6 @@ pub(super) struct Printer<'a> {
     /// Whether a spinner or bar may be drawn at all (not in JSON mode).
     may_draw: bool,
     live: Option<OperationLine>,
-    /// `live` counts steps on a bar; otherwise it is a spinner.
-    bar: bool,
     /// Without a spinner: "Applying x..." is printed and waits for its " OK".
     open_line: bool,
     /// With a spinner: the step's line, written whole when the step ends.
@@ -46,6 +44,8 @@ pub(super) struct Printer<'a> {
 /// shared with its ticking thread, so this is `Sync` as the script runner needs.
 struct OperationLine {
     bar: ProgressBar,
+    /// It counts steps on a bar; otherwise it is a spinner.
+    counts: bool,
     /// "Applying app.name", for the operations' messages.
     step: Mutex<String>,
 }
@@ -82,7 +82,6 @@ impl<'a> Printer<'a> {
             quiet,
             may_draw,
             live: None,
-            bar: false,
             open_line: false,
             pending: None,
             steps: Vec::new(),
@@ -207,8 +206,8 @@ impl Observer for Printer<'_> {
         if self.quiet || !self.may_draw || plan.is_empty() || target.is_hidden() {
             return;
         }
-        self.bar = plan.len() >= BAR_THRESHOLD;
-        let (bar, template) = if self.bar {
+        let counts = plan.len() >= BAR_THRESHOLD;
+        let (bar, template) = if counts {
             (
                 ProgressBar::with_draw_target(Some(plan.len() as u64), target),
                 "  {bar:30} {pos}/{len} {msg} {elapsed}",
@@ -225,6 +224,7 @@ impl Observer for Printer<'_> {
         bar.enable_steady_tick(TICK);
         self.live = Some(OperationLine {
             bar,
+            counts,
             step: Mutex::new(String::new()),
         });
     }
@@ -263,7 +263,7 @@ impl Observer for Printer<'_> {
         let line = format!("  {verb} {}{fake}{losses}", step.key);
         if let Some(live) = &self.live {
             live.step(format!("{verb} {}{fake}", step.key));
-            if !self.bar {
+            if !live.counts {
                 self.pending = Some(line);
             } else if !losses.is_empty() {
                 self.line(&line);
@@ -288,18 +288,18 @@ impl Observer for Printer<'_> {
             step.status = StepStatus::Ok;
         }
         let ok = format!(" OK ({} ms)", elapsed.as_millis());
-        match (&self.live, self.bar) {
-            (Some(live), true) => live.bar.inc(1),
-            (Some(_), false) => {
+        match &self.live {
+            Some(live) if live.counts => live.bar.inc(1),
+            Some(_) => {
                 if let Some(line) = self.pending.take() {
                     self.line(&format!("{line}...{ok}"));
                 }
             }
-            (None, _) if !self.quiet => {
+            None if !self.quiet => {
                 let _ = writeln!(self.out, "{ok}");
                 self.open_line = false;
             }
-            (None, _) => {}
+            None => {}
         }
     }
 }
