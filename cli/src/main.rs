@@ -94,7 +94,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
                 commands::inspectdb::run(&ctx, args, cli.global.format, out).await
             }
             Command::Migrate(args) => {
-                commands::migrate::run(&ctx, args, cli.global.quiet, out).await
+                commands::migrate::run(&ctx, args, cli.global.quiet, cli.global.format, out).await
             }
             Command::Sqlmigrate(args) => {
                 commands::sqlmigrate::run(&ctx, args, cli.global.format, out)

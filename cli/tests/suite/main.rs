@@ -20,6 +20,7 @@ mod json_output;
 mod kill;
 mod lint;
 mod makemigrations;
+mod migrate_output;
 mod project_errors;
 mod roundtrip;
 mod safe;

@@ -4,6 +4,7 @@
 //!
 //! - [`plan`](mod@plan): the history read, checksums verified, the ordered steps, and
 //!   the steps prepared to run (every rollback rendered before anything runs);
+//! - [`preview`](mod@preview): the operations a plan would run, for `migrate --plan`;
 //! - `lock`: waiting for the migration lock;
 //! - `run`: the steps, one path for apply and unapply;
 //! - `ledger`: the history rows a step writes, in either direction;
@@ -17,6 +18,7 @@ mod interrupt;
 mod ledger;
 mod lock;
 mod plan;
+mod preview;
 mod resume;
 mod run;
 
@@ -27,6 +29,7 @@ use tracing::{info_span, warn, Instrument};
 pub use error::{AfterFailure, ExecError};
 pub use interrupt::{interrupted, is_interrupted, Interrupt, Interruptible};
 pub use plan::{plan, validate, PlannedStep, Status};
+pub use preview::{preview, OperationPreview, StepPreview};
 
 use crate::dialect::driver::Driver;
 use crate::graph::{Graph, Step, Target};
@@ -77,8 +80,13 @@ impl Options {
 
 /// Follows a run, e.g. to draw a progress bar. Every method has a no-op default.
 pub trait Observer {
-    fn waiting_for_lock(&mut self, holder: Option<&str>) {
+    /// The migration lock is held by another process (`holder`, as its driver
+    /// describes it); called once per wait. Returns whether the user was told: when
+    /// not (the default; a quiet CLI, an embedding application), the wait is logged
+    /// instead, and again every few seconds, so that it is never silent.
+    fn waiting_for_lock(&mut self, holder: Option<&str>) -> bool {
         let _ = holder;
+        false
     }
     fn planned(&mut self, plan: &[PlannedStep]) {
         let _ = plan;
@@ -86,9 +94,22 @@ pub trait Observer {
     fn started(&mut self, step: &PlannedStep, operations: usize, fake: bool) {
         let _ = (step, operations, fake);
     }
+    /// What hears each operation of the step that just `started`, as it begins (a
+    /// spinner naming it). `None`, the default, costs nothing per operation.
+    fn operations(&self) -> Option<&dyn OperationObserver> {
+        None
+    }
     fn finished(&mut self, step: &PlannedStep, elapsed: Duration) {
         let _ = (step, elapsed);
     }
+}
+
+/// Hears the operations of a running step. The script runner holds it across its
+/// statements from behind a shared reference, hence `Sync`.
+pub trait OperationObserver: Sync {
+    /// Operation `index` (0-based, in run order) of `total` is about to run; for a
+    /// rollback, `description` is the inverse that runs ("Drop table …").
+    fn operation(&self, index: usize, total: usize, description: &str);
 }
 
 /// An observer that does nothing.

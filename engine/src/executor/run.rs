@@ -10,13 +10,17 @@ use super::fake;
 use super::ledger::Ledger;
 use super::plan::{InEffect, PartialRollback, PlannedStep, Prepared, Work};
 use super::resume::locate_checkpoint;
-use super::{AfterFailure, ExecError, Observer, Options};
+use super::{AfterFailure, ExecError, Observer, OperationObserver, Options};
 use crate::dialect::driver::Driver;
+use crate::dialect::Statement;
 use crate::dialect::{Dialect, ServerVersion};
 use crate::graph::Graph;
 use crate::history::{History, RowState};
 use crate::migration::Migration;
-use crate::script::{self, Direction, ExecuteError, Progress, Retry, Script, ScriptError};
+use crate::script::{
+    self, Bookkeeping, Direction, ExecuteError, Progress, RenderedOperation, Retry, Script,
+    ScriptError,
+};
 use crate::state::SchemaState;
 
 /// The pause before the first retry of a lock wait that timed out; it doubles after.
@@ -253,7 +257,18 @@ async fn execute(
         driver.execute(&ledger.record().sql).await?;
         return Ok(());
     };
-    let Err(e) = script.execute_with(driver, &ledger).await else {
+    let result = match observer.operations() {
+        Some(to) => {
+            let announced = Announced {
+                ledger: &ledger,
+                to,
+                total: script.operations.len(),
+            };
+            script.execute_with(driver, &announced).await
+        }
+        None => script.execute_with(driver, &ledger).await,
+    };
+    let Err(e) = result else {
         return Ok(());
     };
     // A failed statement changed nothing (each is sent alone; a data statement is
@@ -286,6 +301,37 @@ async fn execute(
         }
     };
     Err(failure(m, script, ledger.direction, e, after))
+}
+
+/// The ledger, telling an observer of each operation as it starts.
+struct Announced<'a, 'l> {
+    ledger: &'a Ledger<'l>,
+    to: &'a dyn OperationObserver,
+    total: usize,
+}
+
+impl Bookkeeping for Announced<'_, '_> {
+    fn skip(&self) -> Progress {
+        self.ledger.skip()
+    }
+    fn start(&self) -> Option<Statement> {
+        self.ledger.start()
+    }
+    fn checkpoint(&self, done: Progress) -> Option<Statement> {
+        self.ledger.checkpoint(done)
+    }
+    fn commits_with_checkpoint(&self, statement: &Statement) -> bool {
+        self.ledger.commits_with_checkpoint(statement)
+    }
+    fn finish(&self) -> Option<Statement> {
+        self.ledger.finish()
+    }
+    fn retry(&self) -> Retry {
+        self.ledger.retry()
+    }
+    fn operation_starting(&self, index: usize, operation: &RenderedOperation) {
+        self.to.operation(index, self.total, &operation.description);
+    }
 }
 
 /// Puts the history row back as it was before a step that changed nothing; whether

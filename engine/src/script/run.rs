@@ -71,6 +71,12 @@ pub trait Bookkeeping: Sync {
     fn retry(&self) -> Retry {
         Retry::default()
     }
+
+    /// Operation `index` (0-based) is about to run: a notice for a progress display,
+    /// not a statement. Again when a retry runs it again.
+    fn operation_starting(&self, index: usize, operation: &RenderedOperation) {
+        let _ = (index, operation);
+    }
 }
 
 /// How lock waits that ran out ([`Driver::is_lock_timeout`]) are retried: the unit
@@ -317,6 +323,7 @@ impl Script {
             at: skip,
             group: None,
             retries: Retries::new(bookkeeping.retry()),
+            announced: None,
         };
         let mut next = 0;
         while next <= positions.len() {
@@ -405,6 +412,7 @@ impl Script {
             }
             let skip = bookkeeping.skip().operations;
             for (i, op) in self.operations.iter().enumerate().skip(skip) {
+                bookkeeping.operation_starting(i, op);
                 if let Err((j, e)) = run_operation(driver, i, op).await {
                     position = (i, j);
                     return Err(e);
@@ -476,6 +484,8 @@ struct Steps<'a> {
     at: Progress,
     group: Option<Group>,
     retries: Retries,
+    /// The operation last announced to the bookkeeping (`operation_starting`).
+    announced: Option<usize>,
 }
 
 impl Steps<'_> {
@@ -487,6 +497,10 @@ impl Steps<'_> {
     ) -> Result<(), ExecuteError> {
         let op = &self.script.operations[position.op];
         let total = self.script.operations.len();
+        if self.announced != Some(position.op) {
+            self.announced = Some(position.op);
+            self.bookkeeping.operation_starting(position.op, op);
+        }
         let span =
             tracing::info_span!("operation", n = position.op + 1, description = %op.description);
         let Some(j) = position.statement else {

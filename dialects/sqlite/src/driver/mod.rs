@@ -10,7 +10,6 @@ pub(crate) mod url;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +43,7 @@ pub struct SqliteDriver {
 /// the names it was taken under (a database has one lock; taking it again under
 /// another name while holding it is not a conflict).
 struct HeldLock {
-    _file: File,
+    _file: lock::Held,
     names: BTreeSet<String>,
 }
 
@@ -120,19 +119,12 @@ impl SqliteDriver {
 
     /// Who this process is, for the lock file: what a waiting process will print.
     fn holder_description(&self, name: &str) -> String {
-        let program = std::env::current_exe()
-            .ok()
-            .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| "unknown program".into());
         // SQLite's clock, so no date library is needed; UTC, as the history table.
         let since: String = self
             .conn
             .query_row("SELECT datetime('now') || ' UTC'", [], |row| row.get(0))
             .unwrap_or_else(|_| "an unknown time".into());
-        format!(
-            "{program} (pid {}), holding `{name}` since {since}",
-            std::process::id()
-        )
+        lock::holder_description(name, &since)
     }
 
     /// The one statement of `sql`, prepared (`None` for SQL with no statement, only

@@ -1,0 +1,180 @@
+//! `strata migrate [APP [NAME|zero]]`: apply or unapply, under the migration lock.
+//!
+//! - `plan`: `--plan` and `--check`, the operations a run would run, as text or JSON;
+//! - `progress`: the lines, spinner and bar while it runs, and what each step did;
+//! - `json`: the documents of `--format json` (docs/json.md).
+
+mod json;
+mod plan;
+mod progress;
+
+use std::io::Write;
+use std::time::Instant;
+
+use strata_engine::dialect::driver::Driver;
+use strata_engine::executor::{self, PlannedStep};
+use strata_engine::graph::{Step, Target};
+use strata_engine::lint::{Finding, Severity};
+
+use crate::args::{Format, MigrateArgs};
+use crate::commands::lint;
+use crate::context::Context;
+use crate::database;
+use crate::error::{exit, CliError};
+
+use progress::Printer;
+
+pub(crate) async fn run(
+    ctx: &Context,
+    args: &MigrateArgs,
+    quiet: bool,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let started = Instant::now();
+    if args.plan || args.check {
+        let result = plan::run(ctx, args, quiet, format, out).await;
+        if let (Format::Json, Err(e)) = (format, &result) {
+            json::write(out, &json::PlanFailed::new(e))?;
+        }
+        return result;
+    }
+    let json = format == Format::Json;
+    // In JSON mode stdout holds the one document: the lines a person reads go to stderr.
+    let mut stderr = std::io::stderr();
+    let human: &mut dyn Write = if json { &mut stderr } else { &mut *out };
+    let mut printer = Printer::new(human, &ctx.graph, quiet, !json);
+    let result = migrate(ctx, args, quiet, &mut printer).await;
+    let steps = printer.finish(result.as_ref().err());
+    if json {
+        json::write(
+            out,
+            &json::RunReport::new(&steps, started, result.as_ref().err()),
+        )?;
+    }
+    result
+}
+
+/// A run: lint, lock, plan, steps; what the printer heard is what it did.
+async fn migrate(
+    ctx: &Context,
+    args: &MigrateArgs,
+    quiet: bool,
+    printer: &mut Printer<'_>,
+) -> Result<u8, CliError> {
+    let targets = targets(ctx, args)?;
+    let options = options(ctx, args);
+    let mut driver = database::connect(ctx).await?;
+    // What the planned migrations would do to the live tables: error-level findings
+    // stop the run before anything is locked or changed. A fake run changes no table.
+    if !args.fake {
+        if let Err(e) = refuse_lint_errors(ctx, driver.as_mut(), &targets, &options, args).await {
+            let _ = driver.close().await;
+            return Err(e);
+        }
+    }
+    if !quiet {
+        printer.describe_targets(&targets)?;
+    }
+    let result = executor::migrate(&ctx.graph, driver.as_mut(), &targets, &options, printer).await;
+    let closed = driver.close().await;
+    let steps = result?;
+    closed?;
+    if steps.is_empty() && !quiet {
+        printer.line("  No migrations to apply.");
+    }
+    Ok(exit::OK)
+}
+
+/// The targets of the command line, checked against the migrations they reach before
+/// anything connects: a broken file is bad input, found with the database untouched
+/// (not even a SQLite file made).
+fn targets(ctx: &Context, args: &MigrateArgs) -> Result<Vec<Target>, CliError> {
+    let targets = match &args.app {
+        Some(app) => vec![ctx.graph.target(app, args.name.as_deref())?],
+        None => ctx.graph.latest_targets(),
+    };
+    let reached = ctx.graph.target_state(&targets)?;
+    let history_table = &ctx.project.settings.database.history_table;
+    if reached.tables.contains_key(history_table) {
+        return Err(ctx
+            .project
+            .setting_error(
+                "database.history_table",
+                format!(
+                    "`{history_table}` is also a table the migrations create; choose another name for strata's history table"
+                ),
+            )
+            .into());
+    }
+    Ok(targets)
+}
+
+fn options(ctx: &Context, args: &MigrateArgs) -> executor::Options {
+    let mut options = database::options(ctx);
+    options.fake = args.fake;
+    options.fake_initial = args.fake_initial;
+    options.accept_edited = args.accept_edited;
+    options
+}
+
+/// Stops before anything runs when the plan's lint has error-level findings, unless
+/// `--ignore-lint-errors` (then they are logged as warnings).
+async fn refuse_lint_errors(
+    ctx: &Context,
+    driver: &mut dyn Driver,
+    targets: &[Target],
+    options: &executor::Options,
+    args: &MigrateArgs,
+) -> Result<(), CliError> {
+    let status = executor::status(driver, options).await?;
+    let plan = executor::plan(&ctx.graph, &status, targets, options)?;
+    let findings = lint_plan(ctx, driver, &plan).await?;
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("  {}", lint::headline(&ctx.graph, f)))
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    if !args.ignore_lint_errors {
+        return Err(CliError::LintFailed {
+            count: errors.len(),
+            findings: errors.join("\n"),
+        });
+    }
+    tracing::warn!(
+        "running despite {} error-level lint finding(s) (--ignore-lint-errors):\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+    Ok(())
+}
+
+/// The lint findings of the plan's forward steps, against the live database.
+async fn lint_plan(
+    ctx: &Context,
+    driver: &mut dyn Driver,
+    plan: &[PlannedStep],
+) -> Result<Vec<Finding>, CliError> {
+    strata_engine::lint::check_settings_rules(&ctx.project)?;
+    let keys: Vec<_> = plan
+        .iter()
+        .filter(|s| s.step == Step::Apply)
+        .map(|s| s.key.clone())
+        .collect();
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = lint::row_counts(ctx, &ctx.graph, driver, &keys).await?;
+    let dialect = driver.dialect();
+    lint::lint_keys(
+        ctx,
+        &ctx.graph,
+        &keys,
+        dialect.as_ref(),
+        driver.version(),
+        Some(&rows),
+    )
+}

@@ -1,0 +1,170 @@
+//! `migrate --plan` and `--check`: what a run would run, read-only. Each step lists
+//! the operations in the order they run — for a rollback the inverses the executor
+//! renders (`executor::preview`), of a partial migration only its completed ones —
+//! with the data each destroys and, for `--plan`, the lint findings.
+
+use std::io::Write;
+
+use strata_engine::data_loss::DataLoss;
+use strata_engine::executor::{self, PlannedStep, StepPreview};
+use strata_engine::graph::{Graph, Step};
+use strata_engine::lint::Finding;
+
+use super::{json, lint_plan, options, targets};
+use crate::args::{Format, MigrateArgs};
+use crate::context::Context;
+use crate::database;
+use crate::error::{exit, CliError};
+
+pub(super) async fn run(
+    ctx: &Context,
+    args: &MigrateArgs,
+    quiet: bool,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let targets = targets(ctx, args)?;
+    let options = options(ctx, args);
+    // Read-only: a wrong SQLite path is reported, not created.
+    let mut driver = database::connect_existing(ctx).await?;
+    let status = executor::status(driver.as_mut(), &options).await?;
+    let plan = executor::plan(&ctx.graph, &status, &targets, &options)?;
+    // Checked as `migrate` checks it before its first statement: every step renders.
+    let dialect = driver.dialect();
+    let steps = executor::preview(
+        &ctx.graph,
+        &status,
+        &plan,
+        &options,
+        &*dialect,
+        driver.version(),
+    )?;
+    let findings = if args.plan && !args.fake {
+        lint_plan(ctx, driver.as_mut(), &plan).await?
+    } else {
+        Vec::new()
+    };
+    driver.close().await?;
+    let code = if args.check && !steps.is_empty() {
+        exit::CHECK_FAILED
+    } else {
+        exit::OK
+    };
+    if format == Format::Json {
+        json::write(out, &json::Plan::new(&ctx.graph, &steps, &findings))?;
+        return Ok(code);
+    }
+    if args.check {
+        if !steps.is_empty() && !quiet {
+            writeln!(out, "{} migration(s) to run:", steps.len())?;
+            write_plan(&ctx.graph, &steps, &findings, out)?;
+        }
+    } else if steps.is_empty() {
+        writeln!(out, "No planned migration operations.")?;
+    } else {
+        writeln!(out, "Planned operations:")?;
+        write_plan(&ctx.graph, &steps, &findings, out)?;
+    }
+    Ok(code)
+}
+
+fn write_plan(
+    graph: &Graph,
+    steps: &[StepPreview],
+    findings: &[Finding],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for preview in steps {
+        let step = &preview.step;
+        let verb = match step.step {
+            Step::Apply => "Apply",
+            Step::Unapply => "Unapply",
+        };
+        writeln!(out, "  {verb} {}{}", step.key, step_note(preview))?;
+        let lint_at = |operation: usize, indent: &str, out: &mut dyn Write| {
+            for f in step_findings(findings, step, operation) {
+                writeln!(
+                    out,
+                    "{indent}lint {}[{}]: {}",
+                    f.severity, f.rule, f.message
+                )?;
+            }
+            Ok::<(), std::io::Error>(())
+        };
+        lint_at(0, "    ", out)?;
+        let losses = step_losses(graph, step);
+        let undoing = match step.step {
+            Step::Apply => "",
+            Step::Unapply => "unapplying it ",
+        };
+        for op in &preview.operations {
+            writeln!(out, "    {}", op.description)?;
+            lint_at(op.index, "      ", out)?;
+            if let Some(loss) = loss_at(&losses, op.index) {
+                writeln!(out, "      ! {undoing}{loss}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the step's line adds: how far a partial migration got, or that it is faked.
+fn step_note(preview: &StepPreview) -> String {
+    let step = &preview.step;
+    if preview.fake {
+        return " (fake: recorded, nothing runs)".into();
+    }
+    match step.step {
+        Step::Apply if step.done > 0 => format!(" (resuming after operation {})", step.done),
+        Step::Unapply if step.done > 0 => {
+            format!(
+                " (partially applied: undoing its {} completed operation(s))",
+                step.done
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+/// The lint findings of `step`'s operation `operation` (0: the migration as a whole);
+/// lint judges forward steps only.
+pub(super) fn step_findings<'f>(
+    findings: &'f [Finding],
+    step: &PlannedStep,
+    operation: usize,
+) -> impl Iterator<Item = &'f Finding> {
+    let key = step.key.to_string();
+    let forward = step.step == Step::Apply;
+    findings
+        .iter()
+        .filter(move |f| forward && f.migration == key && f.operation == operation)
+}
+
+/// The data lost by the operation numbered `index` (from 1) of the migration.
+pub(super) fn loss_at(losses: &[(usize, DataLoss)], index: usize) -> Option<&DataLoss> {
+    losses
+        .iter()
+        .find(|(at, _)| *at + 1 == index)
+        .map(|(_, loss)| loss)
+}
+
+/// The operations of `step` that destroy data (by index in the migration): applied,
+/// those that drop or narrow; unapplied, those whose undoing does (a `create_table`,
+/// an `add_column`). From the schema the migration's dependencies build.
+pub(super) fn step_losses(graph: &Graph, step: &PlannedStep) -> Vec<(usize, DataLoss)> {
+    let (Some(m), Ok(mut state)) = (graph.get(&step.key), graph.state_before(&step.key)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, op) in m.operations.iter().enumerate() {
+        let loss = match step.step {
+            Step::Apply => op.destroys_data(&state),
+            Step::Unapply => op.undo_destroys_data(&state),
+        };
+        out.extend(loss.map(|l| (i, l)));
+        if state.apply(op).is_err() {
+            break;
+        }
+    }
+    out
+}

@@ -1,0 +1,305 @@
+//! What a person sees while `migrate` runs: Django-style lines ("  Applying x... OK
+//! (12 ms)"), then a summary. On a terminal (stderr), a spinner names the migration,
+//! its running operation and how long that has taken; a long plan gets a bar instead.
+//! Neither is ever drawn into a pipe or a file: indicatif's stderr target is hidden
+//! there, and JSON mode draws nothing. What each step did is kept for the JSON report.
+
+use std::io::Write;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use strata_engine::executor::{Observer, OperationObserver, PlannedStep};
+use strata_engine::graph::{Graph, Step, Target};
+
+use super::json::{millis, StepRecord, StepStatus};
+use super::plan::step_losses;
+use crate::error::CliError;
+
+/// From this many steps on, a bar counts them (and only lossy steps get a line).
+const BAR_THRESHOLD: usize = 20;
+
+/// How often the spinner turns and its elapsed time moves.
+const TICK: Duration = Duration::from_millis(100);
+
+pub(super) struct Printer<'a> {
+    /// Where the lines go: stdout, or stderr when stdout holds a JSON document.
+    out: &'a mut dyn Write,
+    graph: &'a Graph,
+    quiet: bool,
+    /// Whether a spinner or bar may be drawn at all (not in JSON mode).
+    may_draw: bool,
+    live: Option<OperationLine>,
+    /// Without a spinner: "Applying x..." is printed and waits for its " OK".
+    open_line: bool,
+    /// With a spinner: the step's line, written whole when the step ends.
+    pending: Option<String>,
+    steps: Vec<StepRecord>,
+    /// The last step started and did not finish (yet).
+    running: Option<Instant>,
+    run_started: Option<Instant>,
+}
+
+/// The spinner (or bar) line: the step, then its running operation. The bar is
+/// shared with its ticking thread, so this is `Sync` as the script runner needs.
+struct OperationLine {
+    bar: ProgressBar,
+    /// It counts steps on a bar; otherwise it is a spinner.
+    counts: bool,
+    /// "Applying app.name", for the operations' messages.
+    step: Mutex<String>,
+}
+
+impl OperationLine {
+    /// A new step: its name alone until its first operation starts.
+    fn step(&self, label: String) {
+        self.bar.set_message(label.clone());
+        self.bar.reset_elapsed();
+        *self.step.lock().unwrap_or_else(PoisonError::into_inner) = label;
+    }
+}
+
+impl OperationObserver for OperationLine {
+    fn operation(&self, index: usize, total: usize, description: &str) {
+        let step = self.step.lock().unwrap_or_else(PoisonError::into_inner);
+        // One message, so that no frame shows a step with another's operation.
+        self.bar
+            .set_message(format!("{step}: {description} ({}/{total})", index + 1));
+        self.bar.reset_elapsed();
+    }
+}
+
+impl<'a> Printer<'a> {
+    pub(super) fn new(
+        out: &'a mut dyn Write,
+        graph: &'a Graph,
+        quiet: bool,
+        may_draw: bool,
+    ) -> Self {
+        Self {
+            out,
+            graph,
+            quiet,
+            may_draw,
+            live: None,
+            open_line: false,
+            pending: None,
+            steps: Vec::new(),
+            running: None,
+            run_started: None,
+        }
+    }
+
+    pub(super) fn describe_targets(&mut self, targets: &[Target]) -> std::io::Result<()> {
+        let what = match targets {
+            [Target::Latest(app)] => format!("  Apply all migrations: {app}"),
+            [Target::Migration(key)] => format!(
+                "  Target specific migration: {}, from {}",
+                key.name, key.app
+            ),
+            [Target::Zero(app)] => format!("  Unapply all migrations: {app}"),
+            all => {
+                let apps: Vec<_> = all
+                    .iter()
+                    .filter_map(|t| match t {
+                        Target::Latest(app) => Some(app.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                format!("  Apply all migrations: {}", apps.join(", "))
+            }
+        };
+        writeln!(
+            self.out,
+            "Operations to perform:\n{what}\nRunning migrations:"
+        )
+    }
+
+    /// A whole line, above the spinner or bar if one is drawn.
+    pub(super) fn line(&mut self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        match &self.live {
+            Some(live) => live.bar.suspend(|| {
+                let _ = writeln!(self.out, "{text}");
+                let _ = self.out.flush();
+            }),
+            None => {
+                let _ = writeln!(self.out, "{text}");
+            }
+        }
+    }
+
+    /// Ends the output — a step still running failed, `error` says how — and returns
+    /// what each step did. A run that finished gets its summary line.
+    pub(super) fn finish(mut self, error: Option<&CliError>) -> Vec<StepRecord> {
+        if let Some(live) = self.live.take() {
+            live.bar.finish_and_clear();
+        }
+        if let Some(started) = self.running.take() {
+            if let Some(step) = self.steps.last_mut() {
+                step.elapsed_ms = millis(started.elapsed());
+                step.status = match error {
+                    Some(CliError::Exec(e)) if e.left_partial() => StepStatus::Partial,
+                    _ => StepStatus::Failed,
+                };
+            }
+        }
+        if self.open_line {
+            let _ = writeln!(self.out, " FAILED");
+        }
+        if let Some(line) = self.pending.take() {
+            let _ = writeln!(self.out, "{line}... FAILED");
+        }
+        if error.is_none() && !self.quiet {
+            let elapsed = self.run_started.map(|at| at.elapsed()).unwrap_or_default();
+            if let Some(summary) = summary(&self.steps, elapsed) {
+                let _ = writeln!(self.out, "{summary}");
+            }
+        }
+        self.steps
+    }
+}
+
+/// "  Applied 25 migrations in 3.2 s." — or unapplied, or both.
+fn summary(steps: &[StepRecord], elapsed: Duration) -> Option<String> {
+    let count = |direction: Step| {
+        steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Ok && s.direction == direction.into())
+            .count()
+    };
+    let migrations = |n: usize| match n {
+        1 => "1 migration".to_string(),
+        n => format!("{n} migrations"),
+    };
+    let done = match (count(Step::Apply), count(Step::Unapply)) {
+        (0, 0) => return None,
+        (applied, 0) => format!("Applied {}", migrations(applied)),
+        (0, unapplied) => format!("Unapplied {}", migrations(unapplied)),
+        (applied, unapplied) => {
+            format!("Unapplied {} and applied {applied}", migrations(unapplied))
+        }
+    };
+    Some(format!("  {done} in {:.1} s.", elapsed.as_secs_f64()))
+}
+
+impl Observer for Printer<'_> {
+    /// Said once, on stderr (a notice, not the command's output); the engine then
+    /// logs nothing more about the wait.
+    fn waiting_for_lock(&mut self, holder: Option<&str>) -> bool {
+        if self.quiet {
+            return false;
+        }
+        let holder = holder.unwrap_or("another process");
+        let _ = writeln!(
+            std::io::stderr(),
+            "  Paused: waiting for the migration lock, held by {holder}..."
+        );
+        true
+    }
+
+    fn planned(&mut self, plan: &[PlannedStep]) {
+        self.run_started = Some(Instant::now());
+        let target = ProgressDrawTarget::stderr();
+        if self.quiet || !self.may_draw || plan.is_empty() || target.is_hidden() {
+            return;
+        }
+        let counts = plan.len() >= BAR_THRESHOLD;
+        let (bar, template) = if counts {
+            (
+                ProgressBar::with_draw_target(Some(plan.len() as u64), target),
+                "  {bar:30} {pos}/{len} {msg} {elapsed}",
+            )
+        } else {
+            (
+                ProgressBar::with_draw_target(None, target),
+                "  {spinner} {msg} {elapsed}",
+            )
+        };
+        bar.set_style(
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(TICK);
+        self.live = Some(OperationLine {
+            bar,
+            counts,
+            step: Mutex::new(String::new()),
+        });
+    }
+
+    fn started(&mut self, step: &PlannedStep, operations: usize, fake: bool) {
+        self.running = Some(Instant::now());
+        self.steps.push(StepRecord {
+            migration: step.key.to_string(),
+            direction: step.step.into(),
+            fake,
+            elapsed_ms: 0,
+            operations,
+            status: StepStatus::Failed,
+        });
+        let verb = match (step.step, step.done > 0) {
+            (Step::Apply, true) => "Resuming",
+            (Step::Apply, false) => "Applying",
+            (Step::Unapply, _) => "Unapplying",
+        };
+        let fake = if fake { " (fake)" } else { "" };
+        // What the step destroys, said before it runs ("drops data").
+        let losses: Vec<String> = if fake.is_empty() {
+            step_losses(self.graph, step)
+                .into_iter()
+                .filter(|(i, _)| step.step == Step::Unapply || *i >= step.done)
+                .map(|(_, loss)| loss.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let losses = if losses.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", losses.join("; "))
+        };
+        let line = format!("  {verb} {}{fake}{losses}", step.key);
+        if let Some(live) = &self.live {
+            live.step(format!("{verb} {}{fake}", step.key));
+            if !live.counts {
+                self.pending = Some(line);
+            } else if !losses.is_empty() {
+                self.line(&line);
+            }
+        } else if !self.quiet {
+            let _ = write!(self.out, "{line}...");
+            let _ = self.out.flush();
+            self.open_line = true;
+        }
+    }
+
+    fn operations(&self) -> Option<&dyn OperationObserver> {
+        self.live
+            .as_ref()
+            .map(|live| live as &dyn OperationObserver)
+    }
+
+    fn finished(&mut self, _step: &PlannedStep, elapsed: Duration) {
+        self.running = None;
+        if let Some(step) = self.steps.last_mut() {
+            step.elapsed_ms = millis(elapsed);
+            step.status = StepStatus::Ok;
+        }
+        let ok = format!(" OK ({} ms)", elapsed.as_millis());
+        match &self.live {
+            Some(live) if live.counts => live.bar.inc(1),
+            Some(_) => {
+                if let Some(line) = self.pending.take() {
+                    self.line(&format!("{line}...{ok}"));
+                }
+            }
+            None if !self.quiet => {
+                let _ = writeln!(self.out, "{ok}");
+                self.open_line = false;
+            }
+            None => {}
+        }
+    }
+}
