@@ -19,6 +19,7 @@ mod kill;
 mod lint;
 mod makemigrations;
 mod project_errors;
+mod recovery;
 mod roundtrip;
 mod safe;
 mod secrets;

@@ -322,6 +322,7 @@ fn failure(
         lock_timeout: e.lock_timeout,
         source: e.source,
         after,
+        rollback: super::Rollback::of(m),
     }
 }
 
