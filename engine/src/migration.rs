@@ -738,7 +738,9 @@ mod tests {
         let m = three("", "SELECT 2", "SELECT 3");
         let sum = applied_part_checksum(&m, 2).unwrap();
         assert_eq!(sum.len(), 64);
-        assert!(sum.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(sum
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         // Comments, layout, line endings and the file's name are not the operations.
         let respelled = Migration::parse(
             "app",
@@ -749,11 +751,7 @@ mod tests {
         assert_ne!(respelled.checksum, m.checksum);
         assert_eq!(applied_part_checksum(&respelled, 2).unwrap(), sum);
         // The operation that did not run, and lint allowances, may change.
-        let fixed = three(
-            "",
-            "SELECT 2",
-            "SELECT 'fixed'",
-        );
+        let fixed = three("", "SELECT 2", "SELECT 'fixed'");
         assert_eq!(applied_part_checksum(&fixed, 2).unwrap(), sum);
         assert_eq!(applied_part_change(&sum, &fixed, 2), None);
         let allowed = three(
@@ -824,15 +822,24 @@ mod tests {
         let ops = |changed: Option<usize>| {
             let mut text = String::new();
             for i in 0..70 {
-                let sql = if Some(i) == changed { "SELECT 0".to_string() } else { format!("SELECT {i}") };
-                text.push_str(&format!("[[operations]]\nkind = \"run_sql\"\nsql = {sql:?}\n"));
+                let sql = if Some(i) == changed {
+                    "SELECT 0".to_string()
+                } else {
+                    format!("SELECT {i}")
+                };
+                text.push_str(&format!(
+                    "[[operations]]\nkind = \"run_sql\"\nsql = {sql:?}\n"
+                ));
             }
             Migration::parse("app", Path::new("0002_x.toml"), &text).unwrap()
         };
         let sum = applied_part_checksum(&ops(None), 70).unwrap();
         match applied_part_change(&sum, &ops(Some(50)), 70) {
             Some(AppliedPartChange::Operations { first, last }) => {
-                assert!(first <= 51 && 51 <= last && last - first < 3, "{first}–{last}");
+                assert!(
+                    first <= 51 && 51 <= last && last - first < 3,
+                    "{first}–{last}"
+                );
             }
             other => panic!("{other:?}"),
         }

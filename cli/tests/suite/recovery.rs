@@ -24,7 +24,7 @@ columns = [{ name = "id", type = "int" }]
 "#;
 
 /// Step by step on every backend (`atomic = false`; MariaDB commits DDL anyway). `{1}`,
-/// `{2}` stand for the first table's column and the second operation's SQL.
+/// `{2}` stand for the first table's column type and the second operation's SQL.
 const STEPS: &str = r#"dependencies = ["jobs.0001_table"]
 atomic = false
 
@@ -32,7 +32,7 @@ atomic = false
 kind = "create_table"
 name = "jobs_first"
 primary_key = ["id"]
-columns = [{ name = "{1}", type = "int" }]
+columns = [{ name = "id", type = "{1}" }]
 
 [[operations]]
 kind = "run_sql"
@@ -50,8 +50,8 @@ columns = [{ name = "id", type = "int" }]
 const BROKEN_SQL: &str = "CREATE TABLE jobs_second (id int,)";
 const FIXED_SQL: &str = "CREATE TABLE jobs_second (id int)";
 
-fn steps(first_column: &str, sql: &str) -> String {
-    STEPS.replace("{1}", first_column).replace("{2}", sql)
+fn steps(first_type: &str, sql: &str) -> String {
+    STEPS.replace("{1}", first_type).replace("{2}", sql)
 }
 
 const STEPS_FILE: &str = "apps/jobs/migrations/0002_steps.toml";
@@ -68,12 +68,19 @@ fn stopped_after_operation_1(kind: Kind) -> Option<(TestDb, tempfile::TempDir, S
     let dir = project(&[
         ("strata.toml", &config),
         ("apps/jobs/migrations/0001_table.toml", TABLE),
-        (STEPS_FILE, &steps("id", BROKEN_SQL)),
+        (STEPS_FILE, &steps("int", BROKEN_SQL)),
     ]);
     let out = strata(dir.path(), &["migrate"]);
     assert_eq!(out.code, 6, "{}\n{}", out.stdout, out.stderr);
     let rows = history(&db);
-    assert_eq!(rows[1][..3], [Some("0002_steps".into()), Some("partial".into()), Some("1".into())]);
+    assert_eq!(
+        rows[1][..3],
+        [
+            Some("0002_steps".into()),
+            Some("partial".into()),
+            Some("1".into())
+        ]
+    );
     Some((db, dir, out.stderr))
 }
 
@@ -97,7 +104,7 @@ fn fix_the_failed_operation_and_resume(kind: Kind) {
     let before = (history(&db), db.table_names());
 
     // Operation 1 ran: editing it is refused, naming it, and nothing changes.
-    std::fs::write(path.join(STEPS_FILE), steps("key", FIXED_SQL)).unwrap();
+    std::fs::write(path.join(STEPS_FILE), steps("bigint", FIXED_SQL)).unwrap();
     let out = strata(path, &["migrate"]);
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     for expected in [
@@ -106,19 +113,29 @@ fn fix_the_failed_operation_and_resume(kind: Kind) {
         "only operations 2–3 (not yet run) may be edited",
         "--accept-edited",
     ] {
-        assert!(out.stderr.contains(expected), "{expected:?} in:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(expected),
+            "{expected:?} in:\n{}",
+            out.stderr
+        );
     }
-    assert_eq!((history(&db), db.table_names()), before, "nothing may change");
+    assert_eq!(
+        (history(&db), db.table_names()),
+        before,
+        "nothing may change"
+    );
     let shown = strata(path, &["showmigrations"]);
     assert!(shown.stdout.contains(" [!] 0002_steps"), "{}", shown.stdout);
 
     // Operation 2 did not run: fixing it is allowed (showmigrations agrees), and the
     // run resumes at it.
-    let fixed = steps("id", FIXED_SQL);
+    let fixed = steps("int", FIXED_SQL);
     std::fs::write(path.join(STEPS_FILE), &fixed).unwrap();
     let shown = strata(path, &["showmigrations"]);
     assert!(
-        shown.stdout.contains(" [~] 0002_steps  (partially applied: 1 operations done)"),
+        shown
+            .stdout
+            .contains(" [~] 0002_steps  (partially applied: 1 operations done)"),
         "{}",
         shown.stdout
     );
@@ -139,7 +156,11 @@ fn fix_the_failed_operation_and_resume(kind: Kind) {
         assert!(tables.contains(&table.to_string()), "{tables:?}");
     }
     let shown = strata(path, &["showmigrations"]);
-    assert!(shown.stdout.contains(" [X] 0002_steps\n"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains(" [X] 0002_steps\n"),
+        "{}",
+        shown.stdout
+    );
 }
 
 for_each_backend!(
@@ -174,7 +195,7 @@ fn showmigrations_marks_an_edited_applied_migration() {
         return;
     };
     let config = config(&db);
-    let fixed = steps("id", FIXED_SQL);
+    let fixed = steps("int", FIXED_SQL);
     let dir = project(&[
         ("strata.toml", &config),
         ("apps/jobs/migrations/0001_table.toml", TABLE),
@@ -182,12 +203,14 @@ fn showmigrations_marks_an_edited_applied_migration() {
     ]);
     let path = dir.path();
     assert_eq!(strata(path, &["migrate"]).code, 0);
-    std::fs::write(path.join(STEPS_FILE), steps("code", FIXED_SQL)).unwrap();
+    std::fs::write(path.join(STEPS_FILE), steps("bigint", FIXED_SQL)).unwrap();
 
     let shown = strata(path, &["showmigrations"]);
     assert_eq!(shown.code, 0, "{}", shown.stderr);
     assert!(
-        shown.stdout.contains(" [X] 0001_table\n [!] 0002_steps  (applied; edited)\n"),
+        shown
+            .stdout
+            .contains(" [X] 0001_table\n [!] 0002_steps  (applied; edited)\n"),
         "{}",
         shown.stdout
     );
@@ -215,10 +238,18 @@ fn showmigrations_marks_an_edited_applied_migration() {
 
     let out = strata(path, &["migrate"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("was edited after it was applied"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("was edited after it was applied"),
+        "{}",
+        out.stderr
+    );
     let out = strata(path, &["migrate", "--accept-edited"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let shown = strata(path, &["showmigrations"]);
-    assert!(shown.stdout.contains(" [X] 0002_steps\n"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains(" [X] 0002_steps\n"),
+        "{}",
+        shown.stdout
+    );
     assert!(!shown.stdout.contains("[!]"), "{}", shown.stdout);
 }

@@ -86,8 +86,9 @@ pub fn edit(row: &HistoryRow, m: &Migration) -> Option<Edit> {
 pub fn expected_checksum(row: &HistoryRow, m: &Migration) -> String {
     match row.state {
         RowState::Applied => m.checksum.clone(),
-        RowState::Partial => applied_part_checksum(m, row.operations_covered())
-            .unwrap_or_else(|| m.checksum.clone()),
+        RowState::Partial => {
+            applied_part_checksum(m, row.operations_covered()).unwrap_or_else(|| m.checksum.clone())
+        }
     }
 }
 
@@ -225,7 +226,10 @@ mod tests {
         let refused = edit(&inside, &two).expect("operation 2 ran in part");
         let message = refused.about(&two.key);
         assert!(message.contains("operation 2 changed"), "{message}");
-        assert!(message.contains("only operation 3 (not yet run)"), "{message}");
+        assert!(
+            message.contains("only operation 3 (not yet run)"),
+            "{message}"
+        );
         assert!(message.contains("--accept-edited"), "{message}");
         assert!(refused.acceptable());
         assert_eq!(

@@ -21,8 +21,8 @@ pub(crate) fn assert_shape(name: &str, text: &str) -> Value {
     let path = output_schemas_dir().join(format!("{name}.schema.json"));
     let schema_text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let schema: Value = serde_json::from_str(&schema_text)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let schema: Value =
+        serde_json::from_str(&schema_text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let url = format!("file://{}", path.display());
     let mut compiler = boon::Compiler::new();
     let mut schemas = boon::Schemas::new();
