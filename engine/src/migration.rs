@@ -819,6 +819,7 @@ mod tests {
 
     #[test]
     fn past_32_applied_operations_a_group_is_named() {
+        use std::fmt::Write as _;
         let ops = |changed: Option<usize>| {
             let mut text = String::new();
             for i in 0..70 {
@@ -827,9 +828,7 @@ mod tests {
                 } else {
                     format!("SELECT {i}")
                 };
-                text.push_str(&format!(
-                    "[[operations]]\nkind = \"run_sql\"\nsql = {sql:?}\n"
-                ));
+                let _ = writeln!(text, "[[operations]]\nkind = \"run_sql\"\nsql = {sql:?}");
             }
             Migration::parse("app", Path::new("0002_x.toml"), &text).unwrap()
         };

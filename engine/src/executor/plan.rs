@@ -136,15 +136,14 @@ fn verify_checksums(graph: &Graph, status: &Status, accept_edited: bool) -> Resu
                 key: row.key.clone(),
             });
         };
-        match edits::edit(row, m) {
-            Some(edit) if !accept_edited || !edit.acceptable() => {
+        if let Some(edit) = edits::edit(row, m) {
+            if !accept_edited || !edit.acceptable() {
                 return Err(ExecError::Edited {
                     key: row.key.clone(),
                     path: m.path.clone(),
                     edit,
                 });
             }
-            _ => {}
         }
     }
     Ok(())
