@@ -8,7 +8,7 @@ use strata_engine::dialect::driver::DriverError;
 use strata_engine::dialect::url::redact_text;
 use strata_engine::dialect::RegistryError;
 use strata_engine::error::Category;
-use strata_engine::executor::{AfterFailure, ExecError};
+use strata_engine::executor::{how_to_resume, AfterFailure, ExecError, Rollback};
 use strata_engine::graph::{GraphError, StateAtError};
 use strata_engine::migration::{FileError, MigrationKey};
 use strata_engine::project::ProjectError;
@@ -134,11 +134,17 @@ impl CliError {
     /// The message, and for a failed migration what the database holds now.
     fn plain(&self) -> String {
         if let CliError::Exec(ExecError::Failed {
-            direction, after, ..
+            key,
+            path,
+            direction,
+            after,
+            rollback,
+            ..
         }) = self
         {
             let outcome = describe_outcome(*direction, after);
-            return shown(&format!("{self}\n{outcome}"));
+            let next = next_step(key, path, *direction, after, rollback);
+            return shown(&format!("{self}\n{outcome}{next}"));
         }
         shown(&self.to_string())
     }
@@ -216,22 +222,14 @@ fn describe_outcome(direction: Direction, after: &AfterFailure) -> String {
                     list.join("\n")
                 ));
             }
-            let resume = match *statements_done {
-                0 => format!("operation {}", done + 1),
-                n => {
-                    let statements = if n == 1 {
-                        "statement 1".to_string()
-                    } else {
-                        format!("statements 1-{n}")
-                    };
-                    applied.push(format!("{statements} of operation {}", done + 1));
-                    format!("statement {} of operation {}", n + 1, done + 1)
-                }
-            };
-            format!(
-                "applied and checkpointed: {}\nfix the cause and run `strata migrate` again to resume at {resume}",
-                applied.join("\nand ")
-            )
+            if *statements_done > 0 {
+                let statements = match *statements_done {
+                    1 => "statement 1".to_string(),
+                    n => format!("statements 1-{n}"),
+                };
+                applied.push(format!("{statements} of operation {}", done + 1));
+            }
+            format!("applied and checkpointed: {}", applied.join("\nand "))
         }
         (
             Direction::Backward,
@@ -241,6 +239,34 @@ fn describe_outcome(direction: Direction, after: &AfterFailure) -> String {
         ) => format!(
             "{} of its {total} operations are still applied (the checkpoint records this)",
             in_effect.len()
+        ),
+    }
+}
+
+/// After a migration stopped part-way: exactly how to go on (which operations may be
+/// edited, the command that resumes, the one that rolls back). Empty otherwise.
+fn next_step(
+    key: &MigrationKey,
+    path: &Path,
+    direction: Direction,
+    after: &AfterFailure,
+    rollback: &Rollback,
+) -> String {
+    let AfterFailure::Partial {
+        in_effect,
+        statements_done,
+        total,
+    } = after
+    else {
+        return String::new();
+    };
+    match direction {
+        Direction::Forward => format!(
+            "\n{}",
+            how_to_resume(key, path, in_effect.len(), *statements_done, *total, rollback)
+        ),
+        Direction::Backward => format!(
+            "\nfix the cause, then run the rollback again ({rollback} finishes rolling back {key} alone), or `strata migrate` to apply it again"
         ),
     }
 }

@@ -7,6 +7,7 @@
 //! several rows, is kept aside ([`Damage`]) for [`consistency`] to report.
 
 pub mod consistency;
+pub mod edits;
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,7 @@ use crate::state::SchemaState;
 use crate::types::ColumnType;
 
 pub use consistency::{BadColumn, CorruptRow, Damage, Problem};
+pub use edits::Edit;
 
 /// The newest row format this strata reads and writes; rows with a larger number come
 /// from a newer strata, whose meaning this one cannot know.
@@ -27,10 +29,23 @@ pub use consistency::{BadColumn, CorruptRow, Damage, Problem};
 ///   and `n` statements of the next one (a `run_sql` runs statement by statement).
 ///   Only such rows are written as format 2, so an older strata reads every other row
 ///   and refuses, rather than misreads, a run stopped inside a `run_sql`.
-pub const FORMAT: u32 = 2;
+/// - 3: a `partial` row's `checksum` is not the file's but that of the operations it
+///   applied ([`crate::migration::applied_part_checksum`]), so the operations not yet
+///   run may be edited before resuming. Every partial row is written as format 3: an
+///   older strata would take the file for edited.
+pub const FORMAT: u32 = 3;
 
-/// The format of rows that need nothing newer.
+/// The format of rows that need nothing newer: every applied row.
 const FORMAT_PLAIN: u32 = 1;
+
+/// The format a row in `state` is written with: a partial row's checksum is its
+/// applied part's, which only format 3 says.
+fn format_of(state: RowState) -> u32 {
+    match state {
+        RowState::Applied => FORMAT_PLAIN,
+        RowState::Partial => FORMAT,
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowState {
@@ -58,6 +73,17 @@ pub struct HistoryRow {
     /// the migration stopped between operations.
     pub statements_done: usize,
     pub applied_at: Option<String>,
+    /// The row's format (see [`FORMAT`]): from 3, a partial row's `checksum` covers
+    /// only its applied operations.
+    pub format: u32,
+}
+
+impl HistoryRow {
+    /// The operations of the migration that ran, whole or in part: a `run_sql`
+    /// stopped part-way counts, since its statements that ran must not change.
+    pub fn operations_covered(&self) -> usize {
+        self.operations_done + usize::from(self.statements_done > 0)
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -215,13 +241,14 @@ impl History {
             },
         };
         let done = consistency::number(cell(4).as_deref(), "operations_done", &mut bad);
-        match (app, name, checksum, state, done, bad.is_empty()) {
+        match (app, name, checksum, state, done, format, bad.is_empty()) {
             (
                 Some(app),
                 Some(name),
                 Some(checksum),
                 Some((state, statements_done)),
                 Some(done),
+                Some(format),
                 true,
             ) => Ok(Ok(HistoryRow {
                 key: MigrationKey::new(app, name),
@@ -230,6 +257,7 @@ impl History {
                 operations_done: done,
                 statements_done,
                 applied_at: cell(6),
+                format,
             })),
             _ => Ok(Err(CorruptRow {
                 app: cell(0),
@@ -239,7 +267,8 @@ impl History {
         }
     }
 
-    /// Records `key` as `state` after `operations_done` operations.
+    /// Records `key` as `state` after `operations_done` operations, with `checksum`:
+    /// the file's for an applied migration, its applied part's for a partial one.
     pub fn insert(
         &self,
         dialect: &dyn Dialect,
@@ -250,7 +279,7 @@ impl History {
         duration_ms: u128,
     ) -> Statement {
         Statement::new(format!(
-            "INSERT INTO {} ({}, {}, {}, {}, {}, {}, {}) VALUES ({}, {}, {}, {}, {duration_ms}, {operations_done}, {FORMAT_PLAIN})",
+            "INSERT INTO {} ({}, {}, {}, {}, {}, {}, {}) VALUES ({}, {}, {}, {}, {duration_ms}, {operations_done}, {})",
             dialect.quote_ident(&self.table),
             dialect.quote_ident("app"),
             dialect.quote_ident("name"),
@@ -263,11 +292,14 @@ impl History {
             dialect.quote_string(&key.name),
             dialect.quote_string(checksum),
             dialect.quote_string(state.as_str()),
+            format_of(state),
         ))
     }
 
     /// Moves `key`'s row to `state` after `operations_done` operations and, for a
-    /// partial one, `statements_done` statements of the next (format 2 when not 0).
+    /// partial one, `statements_done` statements of the next, with `checksum` (the
+    /// file's once applied, the applied part's while partial: see [`FORMAT`]).
+    #[allow(clippy::too_many_arguments)] // one row's columns, each its own value
     pub fn update(
         &self,
         dialect: &dyn Dialect,
@@ -275,40 +307,46 @@ impl History {
         state: RowState,
         operations_done: usize,
         statements_done: usize,
+        checksum: &str,
         duration_ms: Option<u128>,
     ) -> Statement {
         let duration = duration_ms
             .map(|d| format!(", {} = {d}", dialect.quote_ident("duration_ms")))
             .unwrap_or_default();
-        let (state, format) = match state {
-            RowState::Partial if statements_done > 0 => {
-                (format!("partial:{statements_done}"), FORMAT)
-            }
-            _ => (state.as_str().to_string(), FORMAT_PLAIN),
+        let format = format_of(state);
+        let state = match state {
+            RowState::Partial if statements_done > 0 => format!("partial:{statements_done}"),
+            _ => state.as_str().to_string(),
         };
         Statement::new(format!(
-            "UPDATE {} SET {} = {}, {} = {operations_done}, {} = {format}{duration} WHERE {}",
+            "UPDATE {} SET {} = {}, {} = {operations_done}, {} = {}, {} = {format}{duration} WHERE {}",
             dialect.quote_ident(&self.table),
             dialect.quote_ident("state"),
             dialect.quote_string(&state),
             dialect.quote_ident("operations_done"),
+            dialect.quote_ident("checksum"),
+            dialect.quote_string(checksum),
             dialect.quote_ident("format"),
             Self::row_filter(dialect, key)
         ))
     }
 
-    /// Stores a new checksum for `key` (a deliberate edit the user accepted).
+    /// Stores a new checksum for `key`'s row, in `state` (a deliberate edit the user
+    /// accepted): the file's, or for a partial row its applied part's.
     pub fn update_checksum(
         &self,
         dialect: &dyn Dialect,
         key: &MigrationKey,
+        state: RowState,
         checksum: &str,
     ) -> Statement {
         Statement::new(format!(
-            "UPDATE {} SET {} = {} WHERE {}",
+            "UPDATE {} SET {} = {}, {} = {} WHERE {}",
             dialect.quote_ident(&self.table),
             dialect.quote_ident("checksum"),
             dialect.quote_string(checksum),
+            dialect.quote_ident("format"),
+            format_of(state),
             Self::row_filter(dialect, key)
         ))
     }

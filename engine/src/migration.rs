@@ -391,8 +391,126 @@ fn find_string(items: &mut dyn Iterator<Item = &toml_edit::Item>, value: &str) -
 /// with other line endings does not look like an edited file.
 pub fn checksum(text: &str) -> String {
     let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    sha256_hex(&normalized)
+}
+
+/// Hex digits of an [`applied_part_checksum`] that detect any change of the part.
+const DETECTING_DIGITS: usize = 32;
+/// Hex digits of an [`applied_part_checksum`] that say which operations changed.
+const LOCATING_DIGITS: usize = 32;
+
+/// The checksum of what a partially applied migration has applied: its first
+/// `covered` operations and the header lines that decided how they ran
+/// (`dependencies`, `atomic`, `safe`), each in canonical form (as parsed, then
+/// serialized), so reformatting, comments, `[[lint.allow]]` and the operations not yet
+/// run may change without changing it. `None` when the file has fewer operations.
+///
+/// It fills the history's `checksum` column (64 hex digits) of a partial row, so no
+/// new column is needed to name the operation that changed: the first
+/// [`DETECTING_DIGITS`] are a hash of the whole part (128 bits: an edit is never
+/// missed), the other [`LOCATING_DIGITS`] a short fingerprint of each operation (of
+/// each group of operations, past 32), which [`applied_part_change`] compares.
+pub fn applied_part_checksum(m: &Migration, covered: usize) -> Option<String> {
+    let operations = m.operations.get(..covered)?;
+    let canonical: Vec<String> = operations.iter().map(canonical_operation).collect();
+    let mut whole = applied_part_header(m);
+    for op in &canonical {
+        whole.push_str(op);
+        whole.push('\n');
+    }
+    let mut sum = sha256_hex(&whole);
+    sum.truncate(DETECTING_DIGITS);
+    let groups = operation_groups(covered);
+    let width = LOCATING_DIGITS.checked_div(groups.len()).unwrap_or(0);
+    for group in &groups {
+        let text: String = canonical[group.clone()].concat();
+        sum.push_str(&sha256_hex(&text)[..width]);
+    }
+    while sum.len() < DETECTING_DIGITS + LOCATING_DIGITS {
+        sum.push('0');
+    }
+    Some(sum)
+}
+
+/// What changed in the applied part of a partially applied migration, against the
+/// [`applied_part_checksum`] recorded for its first `covered` operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppliedPartChange {
+    /// Operations `first..=last` (1-based) changed, at least one of them: one
+    /// operation, unless the migration had more than 32 applied.
+    Operations { first: usize, last: usize },
+    /// No operation's fingerprint differs: the header lines (`dependencies`,
+    /// `atomic`, `safe`) changed, or an operation in a way its short fingerprint
+    /// missed.
+    Unlocated,
+    /// The file has fewer operations than were applied: some were deleted.
+    Removed { total: usize },
+}
+
+/// How the applied part of `m` differs from the one `recorded` (an
+/// [`applied_part_checksum`] of `covered` operations) describes; `None` if it does not.
+pub fn applied_part_change(
+    recorded: &str,
+    m: &Migration,
+    covered: usize,
+) -> Option<AppliedPartChange> {
+    let Some(current) = applied_part_checksum(m, covered) else {
+        return Some(AppliedPartChange::Removed {
+            total: m.operations.len(),
+        });
+    };
+    if current == recorded {
+        return None;
+    }
+    let groups = operation_groups(covered);
+    let width = LOCATING_DIGITS.checked_div(groups.len()).unwrap_or(0);
+    let fingerprint = |sum: &str, i: usize| {
+        let start = DETECTING_DIGITS + i * width;
+        sum.get(start..start + width).map(str::to_string)
+    };
+    let changed = groups
+        .iter()
+        .enumerate()
+        .find(|(i, _)| fingerprint(recorded, *i) != fingerprint(&current, *i));
+    Some(match changed {
+        Some((_, group)) => AppliedPartChange::Operations {
+            first: group.start + 1,
+            last: group.end,
+        },
+        None => AppliedPartChange::Unlocated,
+    })
+}
+
+/// The header lines that decide how the operations ran: what they were applied on top
+/// of, in one transaction or not, and with the safe plan or not.
+fn applied_part_header(m: &Migration) -> String {
+    let mut dependencies: Vec<String> = m.dependencies.iter().map(ToString::to_string).collect();
+    dependencies.sort();
+    format!(
+        "strata applied part 1\ndependencies = {dependencies:?}\natomic = {}\nsafe = {}\n",
+        m.atomic, m.safe
+    )
+}
+
+/// An operation as parsed, serialized: the same for any spelling of it in the file.
+fn canonical_operation(op: &Operation) -> String {
+    // Every operation serializes (files are written from them); the derived `Debug`
+    // is as deterministic, should one ever not.
+    serde_json::to_string(op).unwrap_or_else(|_| format!("{op:?}"))
+}
+
+/// `count` operations split into at most [`LOCATING_DIGITS`] consecutive groups of
+/// nearly equal size (each one operation when there are few enough).
+fn operation_groups(count: usize) -> Vec<std::ops::Range<usize>> {
+    let groups = count.min(LOCATING_DIGITS);
+    (0..groups)
+        .map(|i| i * count / groups..(i + 1) * count / groups)
+        .collect()
+}
+
+fn sha256_hex(text: &str) -> String {
     let mut hex = String::with_capacity(64);
-    for byte in Sha256::digest(normalized.as_bytes()) {
+    for byte in Sha256::digest(text.as_bytes()) {
         // Writing to a String cannot fail.
         let _ = write!(hex, "{byte:02x}");
     }
@@ -635,6 +753,125 @@ mod tests {
             checksum(&unix.replace("SELECT 1", "SELECT 2"))
         );
         assert_eq!(checksum(unix).len(), 64);
+    }
+
+    /// Three `run_sql` operations, with `extra` lines before them.
+    fn three(extra: &str, second: &str, third: &str) -> Migration {
+        let text = format!(
+            "dependencies = [\"app.0001_a\"]\natomic = false\n{extra}\n[[operations]]\nkind = \"run_sql\"\nsql = \"SELECT 1\"\n\n[[operations]]\nkind = \"run_sql\"\nsql = {second:?}\n\n[[operations]]\nkind = \"run_sql\"\nsql = {third:?}\n"
+        );
+        Migration::parse("app", Path::new("0002_x.toml"), &text).unwrap()
+    }
+
+    #[test]
+    fn the_applied_part_checksum_ignores_spelling_and_what_did_not_run() {
+        let m = three("", "SELECT 2", "SELECT 3");
+        let sum = applied_part_checksum(&m, 2).unwrap();
+        assert_eq!(sum.len(), 64);
+        assert!(sum
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        // Comments, layout, line endings and the file's name are not the operations.
+        let respelled = Migration::parse(
+            "app",
+            Path::new("0002_renamed.toml"),
+            "# a comment\ndependencies = [ \"app.0001_a\" ]\r\natomic = false\n[[operations]]\nsql = 'SELECT 1'\nkind = 'run_sql'\n[[operations]]\nkind = \"run_sql\"\nsql = \"SELECT 2\"  # checked\n[[operations]]\nkind = \"run_sql\"\nsql = \"SELECT 3\"\n",
+        )
+        .unwrap();
+        assert_ne!(respelled.checksum, m.checksum);
+        assert_eq!(applied_part_checksum(&respelled, 2).unwrap(), sum);
+        // The operation that did not run, and lint allowances, may change.
+        let fixed = three("", "SELECT 2", "SELECT 'fixed'");
+        assert_eq!(applied_part_checksum(&fixed, 2).unwrap(), sum);
+        assert_eq!(applied_part_change(&sum, &fixed, 2), None);
+        let allowed = three(
+            "[[lint.allow]]\noperation = 3\nrules = [\"x\"]\n",
+            "SELECT 2",
+            "SELECT 3",
+        );
+        assert_eq!(applied_part_change(&sum, &allowed, 2), None);
+        // Nothing ran: every operation may change.
+        assert_eq!(
+            applied_part_change(&applied_part_checksum(&m, 0).unwrap(), &fixed, 0),
+            None
+        );
+    }
+
+    #[test]
+    fn an_edited_applied_operation_is_named() {
+        let m = three("", "SELECT 2", "SELECT 3");
+        let sum = applied_part_checksum(&m, 2).unwrap();
+        let edited = three("", "SELECT 'two'", "SELECT 3");
+        assert_ne!(applied_part_checksum(&edited, 2).unwrap(), sum);
+        assert_eq!(
+            applied_part_change(&sum, &edited, 2),
+            Some(AppliedPartChange::Operations { first: 2, last: 2 })
+        );
+        // The header decides how the operations ran.
+        let atomic = Migration {
+            atomic: true,
+            ..m.clone()
+        };
+        assert_eq!(
+            applied_part_change(&sum, &atomic, 2),
+            Some(AppliedPartChange::Unlocated)
+        );
+        let unsafe_plan = Migration {
+            safe: false,
+            ..m.clone()
+        };
+        assert_eq!(
+            applied_part_change(&sum, &unsafe_plan, 2),
+            Some(AppliedPartChange::Unlocated)
+        );
+        let no_dependency = Migration {
+            dependencies: Vec::new(),
+            ..m.clone()
+        };
+        assert_ne!(applied_part_change(&sum, &no_dependency, 2), None);
+        // Operations that ran, deleted.
+        let shorter = Migration {
+            operations: m.operations[..1].to_vec(),
+            ..m.clone()
+        };
+        assert_eq!(
+            applied_part_change(&sum, &shorter, 2),
+            Some(AppliedPartChange::Removed { total: 1 })
+        );
+        // Two swapped: the first of them is named.
+        let mut swapped = m.clone();
+        swapped.operations.swap(0, 1);
+        assert_eq!(
+            applied_part_change(&sum, &swapped, 2),
+            Some(AppliedPartChange::Operations { first: 1, last: 1 })
+        );
+    }
+
+    #[test]
+    fn past_32_applied_operations_a_group_is_named() {
+        use std::fmt::Write as _;
+        let ops = |changed: Option<usize>| {
+            let mut text = String::new();
+            for i in 0..70 {
+                let sql = if Some(i) == changed {
+                    "SELECT 0".to_string()
+                } else {
+                    format!("SELECT {i}")
+                };
+                let _ = writeln!(text, "[[operations]]\nkind = \"run_sql\"\nsql = {sql:?}");
+            }
+            Migration::parse("app", Path::new("0002_x.toml"), &text).unwrap()
+        };
+        let sum = applied_part_checksum(&ops(None), 70).unwrap();
+        match applied_part_change(&sum, &ops(Some(50)), 70) {
+            Some(AppliedPartChange::Operations { first, last }) => {
+                assert!(
+                    first <= 51 && 51 <= last && last - first < 3,
+                    "{first}–{last}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

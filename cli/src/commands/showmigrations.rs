@@ -1,7 +1,8 @@
 //! `strata showmigrations`: migrations per app with [X] applied / [ ] pending /
 //! [~] partially applied, or the whole plan in order with --plan. A history that
 //! cannot be trusted is shown, not refused: [!] marks a migration whose rows have a
-//! problem (rows whose file is gone are listed too), and a footnote says what it is.
+//! problem (rows whose file is gone are listed too), or whose file was edited after
+//! it was applied, and a footnote says what it is and what to do.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -9,7 +10,7 @@ use std::io::Write;
 use serde::Serialize;
 use strata_engine::executor::{self, Status};
 use strata_engine::graph::Step;
-use strata_engine::history::{consistency, Problem, RowState};
+use strata_engine::history::{consistency, edits, Edit, Problem, RowState};
 use strata_engine::migration::MigrationKey;
 
 use crate::args::{Format, ShowmigrationsArgs};
@@ -31,6 +32,11 @@ struct Entry<'a> {
     /// A history row whose migration file is gone.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     file_missing: bool,
+    /// The file no longer says what its history row recorded (`migrate` refuses it):
+    /// edited after it was applied, or, partially applied, an operation that ran
+    /// edited. Editing the operations not yet run is not an edit.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    edited: bool,
     /// What is wrong with its history rows, in full.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<String>,
@@ -74,9 +80,21 @@ pub(crate) async fn run(
             .collect()
     };
     let problems = consistency::check(&ctx.graph, &status.rows, &status.damage);
+    let edited: Vec<(&MigrationKey, Edit)> = edits::edited(&ctx.graph, status.rows.values())
+        .into_iter()
+        .filter(|(key, _, _)| wanted(&key.app))
+        .map(|(key, _, edit)| (key, edit))
+        .collect();
     let mut entries: Vec<Entry> = keys
         .iter()
-        .map(|key| entry(key, &status, &problems))
+        .map(|key| {
+            let mut e = entry(key, &status, &problems);
+            if edited.iter().any(|(k, _)| k == key) {
+                e.edited = true;
+                e.notes.push("edited".to_string());
+            }
+            e
+        })
         .collect();
     let listed = |key: &MigrationKey| ctx.graph.get(key).is_some();
     entries.extend(unlisted(&status, &problems, &wanted, &listed));
@@ -122,6 +140,7 @@ pub(crate) async fn run(
         }
     }
     footnote(&database::options(ctx).history_table, &problems, out)?;
+    edited_footnote(ctx, &edited, out)?;
     Ok(())
 }
 
@@ -140,6 +159,7 @@ fn entry<'a>(key: &'a MigrationKey, status: &'a Status, problems: &[Problem]) ->
             .map(|r| r.operations_done),
         applied_at: row.and_then(|r| r.applied_at.as_deref()),
         file_missing: own.iter().any(|p| matches!(p, Problem::MissingFile { .. })),
+        edited: false,
         problems: own.iter().map(ToString::to_string).collect(),
         notes: own.iter().map(|p| p.short()).collect(),
     }
@@ -177,6 +197,7 @@ fn unlisted<'a>(
                 partial_operations_done: None,
                 applied_at: None,
                 file_missing: false,
+                edited: false,
                 problems: vec![problem.to_string()],
                 notes: vec![problem.short()],
             }),
@@ -221,8 +242,33 @@ fn footnote(table: &str, problems: &[Problem], out: &mut dyn Write) -> std::io::
     Ok(())
 }
 
+/// The files edited after they were applied, with what to do, after the listing.
+fn edited_footnote(
+    ctx: &Context,
+    edited: &[(&MigrationKey, Edit)],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if edited.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "[!] Edited after they were applied; `strata migrate` refuses to run until each is resolved:"
+    )?;
+    for (key, edit) in edited {
+        let path = ctx
+            .graph
+            .get(key)
+            .map(|m| format!("{}: ", m.path.display()))
+            .unwrap_or_default();
+        writeln!(out, "  - {path}{}", edit.about(key))?;
+    }
+    Ok(())
+}
+
 fn mark(e: &Entry) -> char {
-    if !e.problems.is_empty() {
+    if !e.problems.is_empty() || e.edited {
         return '!';
     }
     match (e.applied, e.partial_operations_done) {

@@ -22,6 +22,7 @@ mod lint;
 mod makemigrations;
 mod migrate_output;
 mod project_errors;
+mod recovery;
 mod roundtrip;
 mod safe;
 mod secrets;

@@ -1,13 +1,14 @@
 //! What can stop a run, with what it left behind as data: the CLI (or an embedding
 //! application) decides how to say it.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::dialect::driver::DriverError;
 use crate::error::Category;
-use crate::history::HistoryError;
-use crate::migration::{MigrationKey, StateAtError};
+use crate::history::{edits, Edit, HistoryError};
+use crate::migration::{Migration, MigrationKey, StateAtError};
 use crate::script::{Direction, LockTimedOut, ScriptError};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,15 +27,13 @@ pub enum ExecError {
     History(#[from] HistoryError),
     #[error(transparent)]
     Driver(#[from] DriverError),
-    #[error(
-        "{path}: applied migration {key} was edited after it was applied (checksum {recorded} recorded, {current} on disk); restore the file, or run with --accept-edited if the change is deliberate",
-        path = .path.display()
-    )]
+    /// A file that no longer says what its history row recorded: applied and edited,
+    /// or stopped part-way with an operation that ran edited.
+    #[error("{path}: {}", .edit.about(.key), path = .path.display())]
     Edited {
         key: MigrationKey,
         path: PathBuf,
-        recorded: String,
-        current: String,
+        edit: Edit,
     },
     #[error("applied migration {key} has no file any more (look in apps/{}/migrations/); restore it from version control", .key.app)]
     MissingFile { key: MigrationKey },
@@ -71,19 +70,26 @@ pub enum ExecError {
         after: AfterFailure,
         /// The statement waited for a lock past `ddl_lock_timeout` on every attempt.
         lock_timeout: Option<LockTimedOut>,
+        /// How to undo what the migration applied, for the message.
+        rollback: Rollback,
     },
+    /// A partial migration that the plan neither resumes nor rolls back.
     #[error(
-        "{key} is partially applied ({done} of {total} operations); run `strata migrate` to resume it, or roll its app back to before it"
+        "{key} is partially applied, so nothing else can run before it is resumed or rolled back.\n{}",
+        how_to_resume(.key, .path, *.done, *.statements_done, *.total, .rollback)
     )]
     PartialPending {
         key: MigrationKey,
+        path: PathBuf,
         done: usize,
+        statements_done: usize,
         total: usize,
+        rollback: Rollback,
     },
     /// Rolling back a migration stopped inside a `run_sql`: its reverse undoes the
     /// whole operation, not the statements that ran.
     #[error(
-        "{key} stopped inside operation {operation} (a run_sql, {statements} of its statements applied), which rolling back cannot undo: resume it with `strata migrate` and roll back after, or repair the database by hand and delete its history row (docs/history.md)"
+        "{key} stopped inside operation {operation} (a run_sql, {statements} of its statements applied), which rolling back cannot undo: resume it with `strata migrate` (fix the cause first: its operations after {operation} may be edited) and roll back after, or repair the database by hand and delete its history row (docs/history.md)"
     )]
     InsideRunSql {
         key: MigrationKey,
@@ -101,9 +107,14 @@ pub enum ExecError {
         statements: usize,
         total: usize,
     },
-    #[error("{key}: the live schema does not match its checkpoint ({done} operations done), so it cannot be resumed safely:\n  {}", .differences.join("\n  "))]
+    #[error(
+        "{key}: the live schema does not match its checkpoint ({done} operations done), so it cannot be resumed safely:\n  {}\nmake its tables match {}, or set `operations_done` in its history row to what the database holds (docs/history.md); then run `strata migrate` again",
+        .differences.join("\n  "),
+        checkpointed(*.done, .path)
+    )]
     Drift {
         key: MigrationKey,
+        path: PathBuf,
         done: usize,
         differences: Vec<String>,
     },
@@ -129,6 +140,90 @@ pub enum AfterFailure {
         statements_done: usize,
         total: usize,
     },
+}
+
+/// How to undo what a partially applied migration applied: move its app back to the
+/// migration it follows there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollback {
+    app: String,
+    /// The app's migration it follows, `zero` when it is the app's first; `None` when
+    /// it follows several (a merge), which no one target undoes alone.
+    target: Option<String>,
+}
+
+impl Rollback {
+    pub fn of(m: &Migration) -> Self {
+        let mut parents = m.dependencies.iter().filter(|d| d.app == m.key.app);
+        let target = match (parents.next(), parents.next()) {
+            (None, _) => Some("zero".to_string()),
+            (Some(parent), None) => Some(parent.name.clone()),
+            (Some(_), Some(_)) => None,
+        };
+        Self {
+            app: m.key.app.clone(),
+            target,
+        }
+    }
+}
+
+impl fmt::Display for Rollback {
+    /// The command, quoted, or what to do when no one command does it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.target {
+            Some(target) => write!(f, "`strata migrate {} {target}`", self.app),
+            None => write!(
+                f,
+                "`strata migrate {} NAME` (NAME: the migration before it)",
+                self.app
+            ),
+        }
+    }
+}
+
+/// Exactly how to go on after `key` (at `path`) stopped after `done` of its `total`
+/// operations and `statements_done` statements of the next: which operations may be
+/// edited to fix the cause, the command that resumes, and the one that rolls back.
+pub fn how_to_resume(
+    key: &MigrationKey,
+    path: &Path,
+    done: usize,
+    statements_done: usize,
+    total: usize,
+    rollback: &Rollback,
+) -> String {
+    let path = path.display();
+    if done >= total {
+        return format!(
+            "{key} ran all its {total} operations but was not recorded as applied: fix the cause and run `strata migrate` to record it (or {rollback} to roll it back)"
+        );
+    }
+    let next = done + 1;
+    if statements_done > 0 {
+        return format!(
+            "{key} stopped inside operation {next} (a run_sql) after its statement {statements_done}. Fix the cause — you may edit {} of {path}, not {} (to change the statements of operation {next} that did not run, edit them and run `strata migrate --accept-edited`) — then run `strata migrate` to resume at statement {} of operation {next}; it cannot be rolled back from inside a run_sql.",
+            edits::operations(next + 1, total),
+            edits::operations(1, next),
+            statements_done + 1,
+        );
+    }
+    let applied = if done == 0 {
+        String::new()
+    } else {
+        format!(", not {}", edits::operations(1, done))
+    };
+    format!(
+        "{key} stopped after operation {done} of {total}. Fix the cause — you may edit {} of {path}{applied} — then run `strata migrate` to resume at operation {next} (or {rollback} to roll back what was applied).",
+        edits::operations(next, total),
+    )
+}
+
+/// What the tables of a migration checkpointed after `done` operations must hold.
+fn checkpointed(done: usize, path: &Path) -> String {
+    match done {
+        0 => "what they were before it".to_string(),
+        n => format!("{} of {}", edits::operations(1, n), path.display()),
+    }
 }
 
 /// Who held the lock a statement gave up waiting for, as the error says it.

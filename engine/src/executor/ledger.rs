@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use crate::dialect::{Dialect, Statement};
 use crate::history::{History, RowState};
-use crate::migration::Migration;
+use crate::migration::{applied_part_checksum, Migration};
 use crate::script::{Bookkeeping, Direction, Progress, Retry};
 
 pub(super) struct Ledger<'a> {
@@ -45,14 +45,32 @@ impl Ledger<'_> {
     fn update(&self, state: RowState, done: Progress, duration_ms: Option<u128>) -> Statement {
         let key = &self.migration.key;
         let in_effect = self.in_effect(done.operations);
+        let checksum = self.checksum(state, in_effect, done.statements);
         self.history.update(
             self.dialect,
             key,
             state,
             in_effect,
             done.statements,
+            &checksum,
             duration_ms,
         )
+    }
+
+    /// The checksum of a row in `state` with `operations` in effect and `statements`
+    /// of the next: the file's once applied; while partial, that of the operations
+    /// that ran (a `run_sql` stopped inside included), so that the next run lets the
+    /// others be edited and refuses an edit of these.
+    fn checksum(&self, state: RowState, operations: usize, statements: usize) -> String {
+        let m = self.migration;
+        match state {
+            RowState::Applied => m.checksum.clone(),
+            RowState::Partial => {
+                let covered = operations + usize::from(statements > 0);
+                // Never past the file: the step runs the file's operations.
+                applied_part_checksum(m, covered).unwrap_or_else(|| m.checksum.clone())
+            }
+        }
     }
 
     /// The record of the finished step: the migration applied, or its row gone.
@@ -107,7 +125,7 @@ impl Bookkeeping for Ledger<'_> {
             None => self.history.insert(
                 self.dialect,
                 &self.migration.key,
-                &self.migration.checksum,
+                &self.checksum(RowState::Partial, 0, 0),
                 RowState::Partial,
                 0,
                 0,

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use tracing::{info_span, warn, Instrument};
 
-pub use error::{AfterFailure, ExecError};
+pub use error::{how_to_resume, AfterFailure, ExecError, Rollback};
 pub use interrupt::{interrupted, is_interrupted, Interrupt, Interruptible};
 pub use plan::{plan, validate, PlannedStep, Status};
 pub use preview::{preview, OperationPreview, StepPreview};
@@ -222,7 +222,9 @@ async fn checkpoints_match(
     Ok(())
 }
 
-/// `--accept-edited`: stores the new checksum of every applied file that changed.
+/// `--accept-edited`: stores the checksum of every file that no longer says what its
+/// history row recorded: the new file's, or for a migration that stopped part-way
+/// that of its operations that ran, as they are now.
 async fn accept_edited(
     graph: &Graph,
     status: &Status,
@@ -230,12 +232,14 @@ async fn accept_edited(
     driver: &mut dyn Driver,
 ) -> Result<(), ExecError> {
     let dialect = driver.dialect();
-    for row in status.rows.values() {
-        if let Some(m) = graph.get(&row.key).filter(|m| m.checksum != row.checksum) {
-            warn!(migration = %row.key, "accepting an edited applied migration");
-            let update = history.update_checksum(dialect.as_ref(), &row.key, &m.checksum);
-            driver.execute(&update.sql).await?;
-        }
+    for (key, m, _) in crate::history::edits::edited(graph, status.rows.values()) {
+        let Some(row) = status.rows.get(key) else {
+            continue;
+        };
+        warn!(migration = %key, "accepting an edited migration");
+        let checksum = crate::history::edits::expected_checksum(row, m);
+        let update = history.update_checksum(dialect.as_ref(), key, row.state, &checksum);
+        driver.execute(&update.sql).await?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{ExecError, Options};
 use crate::dialect::{Dialect, ServerVersion};
 use crate::graph::{Graph, Step, Target};
-use crate::history::{consistency, Damage, HistoryRow, RowState};
+use crate::history::{consistency, edits, Damage, HistoryRow, RowState};
 use crate::migration::{Migration, MigrationKey, StateAtError};
 use crate::script::{self, Direction, Script};
 use crate::state::SchemaState;
@@ -112,13 +112,20 @@ pub fn plan(
         }
         return Err(ExecError::PartialPending {
             key: row.key.clone(),
+            path: m.path.clone(),
             done: row.operations_done,
+            statements_done: row.statements_done,
             total: m.operations.len(),
+            rollback: super::Rollback::of(m),
         });
     }
     Ok(steps)
 }
 
+/// Every history row of the project's apps has its file, saying what the row
+/// recorded: for an applied migration the same file, for a partial one the same
+/// operations that ran (those not yet run may be edited). `--accept-edited` takes
+/// any edit but operations that ran and are gone.
 fn verify_checksums(graph: &Graph, status: &Status, accept_edited: bool) -> Result<(), ExecError> {
     for row in status.rows.values() {
         if !graph.apps().contains(&row.key.app) {
@@ -129,20 +136,17 @@ fn verify_checksums(graph: &Graph, status: &Status, accept_edited: bool) -> Resu
                 key: row.key.clone(),
             });
         };
-        if m.checksum != row.checksum && !accept_edited {
-            return Err(ExecError::Edited {
-                key: row.key.clone(),
-                path: m.path.clone(),
-                recorded: short(&row.checksum),
-                current: short(&m.checksum),
-            });
+        if let Some(edit) = edits::edit(row, m) {
+            if !accept_edited || !edit.acceptable() {
+                return Err(ExecError::Edited {
+                    key: row.key.clone(),
+                    path: m.path.clone(),
+                    edit,
+                });
+            }
         }
     }
     Ok(())
-}
-
-fn short(checksum: &str) -> String {
-    checksum.chars().take(12).collect()
 }
 
 /// The migrations in effect in the database: applied ones, and how far partial ones

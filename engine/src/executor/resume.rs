@@ -69,6 +69,7 @@ pub(super) async fn locate_checkpoint(
     }
     Err(ExecError::Drift {
         key: m.key.clone(),
+        path: m.path.clone(),
         done: recorded,
         differences: first_differences.unwrap_or_default(),
     })

@@ -368,6 +368,7 @@ fn failure(
         lock_timeout: e.lock_timeout,
         source: e.source,
         after,
+        rollback: super::Rollback::of(m),
     }
 }
 

@@ -381,6 +381,8 @@ pub fn check(
             problems.push(missing_file(graph, rows, row));
             continue;
         };
+        // Only with the file's checksum is the file known unchanged, and the row
+        // wrong; otherwise operations were deleted, which `edits` reports.
         if row.state == RowState::Partial
             && row.checksum == m.checksum
             && row.operations_done > m.operations.len()
@@ -424,7 +426,8 @@ fn missing_file(
     );
     let renamed_to = siblings
         .iter()
-        .find(|m| m.checksum == row.checksum && !rows.contains_key(&m.key))
+        // A partial row holds its applied part's checksum, which a rename keeps too.
+        .find(|m| super::edits::edit(row, m).is_none() && !rows.contains_key(&m.key))
         .map(|m| m.key.name.clone());
     Problem::MissingFile {
         key: row.key.clone(),

@@ -44,6 +44,7 @@ fn row(g: &Graph, k: &str, state: RowState, done: usize) -> HistoryRow {
         operations_done: done,
         statements_done: 0,
         applied_at: None,
+        format: 1,
     }
 }
 
