@@ -60,6 +60,34 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
+    match run_without_project(cli, out) {
+        Some(result) => result,
+        None => run_in_project(cli, out),
+    }
+}
+
+/// The commands that make a project or add to one that is not loadable yet (`init`,
+/// `startapp` while `apps` is still empty): they run before any project is loaded.
+/// `None` for the others.
+fn run_without_project(cli: &Cli, out: &mut dyn Write) -> Option<Result<u8, CliError>> {
+    let name = match &cli.command {
+        Command::Init(_) => "init",
+        Command::Startapp(_) => "startapp",
+        _ => return None,
+    };
+    if cli.global.format == args::Format::Json {
+        return Some(Err(CliError::Usage(format!(
+            "`strata {name}` has no JSON output (--format json): it writes files and names them"
+        ))));
+    }
+    Some(match &cli.command {
+        Command::Init(args) => commands::init::run(args, out),
+        Command::Startapp(args) => commands::startapp::run(&cli.global, args, out),
+        _ => return None,
+    })
+}
+
+fn run_in_project(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
     let ctx = match &cli.command {
         Command::Makemigrations(_) => Context::load_allowing_conflicts(&cli.global)?,
         _ => Context::load(&cli.global)?,
@@ -94,6 +122,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
                 commands::showmigrations::run(&ctx, args, cli.global.format, out)
                     .await
                     .map(|()| exit::OK)
+            }
+            Command::Init(_) | Command::Startapp(_) => {
+                unreachable!("run_without_project runs these")
             }
         }
     });
