@@ -49,7 +49,10 @@ pub(crate) async fn run(
             path.display()
         )));
     }
-    std::fs::write(&path, text)?;
+    std::fs::write(
+        &path,
+        models::with_schema_header(&ctx.project.root, &path, &text),
+    )?;
     writeln!(out, "Wrote {} ({} models)", path.display(), tables.len())?;
     Ok(crate::error::exit::OK)
 }

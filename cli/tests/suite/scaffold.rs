@@ -347,3 +347,28 @@ fn a_reference_into_an_app_not_yet_made_says_how_to_make_it() {
     let out = strata(dir.path(), &["makemigrations", "--dry-run"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+#[test]
+fn inspectdb_writes_models_headed_with_the_projects_schema() {
+    let (tmp, site) = initialised();
+    let root = tmp.path().join(&site);
+    assert_eq!(strata(&root, &["startapp", "shop"]).code, 0);
+    std::fs::write(
+        root.join("apps/shop/models.toml"),
+        "[Product]\nfields.name = \"varchar(80)\"\n",
+    )
+    .unwrap();
+    for args in [&["makemigrations"][..], &["migrate"]] {
+        let out = strata(&root, args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(strata(&root, &["startapp", "legacy"]).code, 0);
+    let out = strata(&root, &["inspectdb", "legacy", "--write", "--force"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let written = read(root.join("apps/legacy/models.toml"));
+    assert!(
+        written.starts_with("#:schema ../../.strata/schemas/models.schema.json\n"),
+        "{written}"
+    );
+    assert!(written.contains("shop_product"), "{written}");
+}
