@@ -60,7 +60,9 @@ pub(crate) fn run(args: &InitArgs, out: &mut dyn Write) -> Result<u8, CliError> 
     }
     let failed = |path: &Path| {
         let path = path.to_path_buf();
-        move |e: std::io::Error| CliError::Usage(format!("{}: cannot write it: {e}", path.display()))
+        move |e: std::io::Error| {
+            CliError::Usage(format!("{}: cannot write it: {e}", path.display()))
+        }
     };
     std::fs::create_dir_all(dir).map_err(failed(dir))?;
     // `create_new`: another init that got here first keeps its file.
@@ -106,7 +108,10 @@ pub(crate) fn run(args: &InitArgs, out: &mut dyn Write) -> Result<u8, CliError> 
     let (place, cd) = if here {
         ("the current folder".to_string(), String::new())
     } else {
-        (dir.display().to_string(), format!("cd {} && ", dir.display()))
+        (
+            dir.display().to_string(),
+            format!("cd {} && ", dir.display()),
+        )
     };
     writeln!(out, "Created in {place}: {}", made.join(", "))?;
     writeln!(
@@ -133,7 +138,9 @@ fn add_to_gitignore(path: &Path) -> std::io::Result<bool> {
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str("# strata: the SQLite database of strata.toml's default url, and its side files\n");
+    text.push_str(
+        "# strata: the SQLite database of strata.toml's default url, and its side files\n",
+    );
     for line in missing {
         text.push_str(line);
         text.push('\n');

@@ -56,7 +56,11 @@ pub(crate) fn run(
             return Err(e);
         }
     };
-    let shown = dir.strip_prefix(&root).unwrap_or(&dir).display().to_string();
+    let shown = dir
+        .strip_prefix(&root)
+        .unwrap_or(&dir)
+        .display()
+        .to_string();
     writeln!(
         out,
         "Created app `{}`: {shown}/models.toml, {shown}/migrations/; added it to [project] apps in {CONFIG_FILE}",
@@ -198,7 +202,10 @@ fn replace_file(path: &Path, text: &str) -> Result<(), CliError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let permissions = std::fs::metadata(path).map_err(failed)?.permissions();
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".strata-").suffix(".tmp").permissions(permissions);
+    builder
+        .prefix(".strata-")
+        .suffix(".tmp")
+        .permissions(permissions);
     let mut temp = builder.tempfile_in(dir).map_err(failed)?;
     temp.write_all(text.as_bytes()).map_err(failed)?;
     temp.as_file().sync_all().map_err(failed)?;

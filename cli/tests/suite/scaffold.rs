@@ -89,7 +89,10 @@ fn init_makes_a_project_folder_with_schemas_for_editors() {
     let taplo = read(root.join(".taplo.toml"));
     for (files, schema) in [
         ("\"strata.toml\"", "./.strata/schemas/strata.schema.json"),
-        ("\"apps/*/models.toml\"", "./.strata/schemas/models.schema.json"),
+        (
+            "\"apps/*/models.toml\"",
+            "./.strata/schemas/models.schema.json",
+        ),
         (
             "\"apps/*/migrations/*.toml\"",
             "./.strata/schemas/migration.schema.json",
@@ -137,7 +140,11 @@ fn init_refuses_an_existing_strata_toml_and_writes_nothing() {
     let dir = project(&[("strata.toml", "# mine\n")]);
     let out = strata(dir.path(), &["init"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("strata.toml already exists"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("strata.toml already exists"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(read(dir.path().join("strata.toml")), "# mine\n");
     for made in ["apps", ".strata", ".taplo.toml", ".gitignore"] {
         assert!(!dir.path().join(made).exists(), "{made} was written");
@@ -147,7 +154,10 @@ fn init_refuses_an_existing_strata_toml_and_writes_nothing() {
 #[test]
 fn init_and_startapp_have_no_json_output() {
     let tmp = tempfile::tempdir().unwrap();
-    for args in [&["init", "--format", "json"][..], &["startapp", "a", "--format", "json"]] {
+    for args in [
+        &["init", "--format", "json"][..],
+        &["startapp", "a", "--format", "json"],
+    ] {
         let out = strata(tmp.path(), args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
         assert!(out.stderr.contains("no JSON output"), "{}", out.stderr);
@@ -214,7 +224,11 @@ fn startapp_lists_the_app_and_keeps_strata_toml_as_written() {
     let template = read(root.join("strata.toml"));
     let out = strata(&root, &["startapp", "shop"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("apps/shop/models.toml"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("apps/shop/models.toml"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(
         read(root.join("strata.toml")),
         template.replace("apps = []", "apps = [\"shop\"]"),
@@ -277,7 +291,10 @@ fn startapp_refusals_change_nothing() {
     let config = "[project]\napps = [\"shop\"]\n";
     let dir = project(&[("strata.toml", config), ("apps/shop/models.toml", "")]);
     let cases: [(&[&str], &str); 3] = [
-        (&["startapp", "shop"], "app `shop` is already in [project] apps"),
+        (
+            &["startapp", "shop"],
+            "app `shop` is already in [project] apps",
+        ),
         (&["startapp", "9lives"], "not an identifier"),
         (&["startapp", "job-board"], "not an identifier"),
     ];
@@ -293,7 +310,12 @@ fn startapp_refusals_change_nothing() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("already exists"), "{}", out.stderr);
     assert_eq!(read(dir.path().join("strata.toml")), config);
-    assert_eq!(std::fs::read_dir(dir.path().join("apps/legacy")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("apps/legacy"))
+            .unwrap()
+            .count(),
+        0
+    );
     // Outside any project.
     let empty = tempfile::tempdir().unwrap();
     let out = strata(empty.path(), &["startapp", "shop"]);

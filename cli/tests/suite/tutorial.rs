@@ -37,10 +37,12 @@ fn ok(root: &Path, database: Option<&str>, args: &[&str]) -> Output {
     }
     let out = strata(root, &all);
     assert_eq!(
-        out.code, 0,
+        out.code,
+        0,
         "strata {}:\n{}\n{}",
         args.join(" "),
-        out.stdout, out.stderr
+        out.stdout,
+        out.stderr
     );
     out
 }
@@ -95,10 +97,10 @@ fn tutorial(kind: Kind) {
     says(&out, "CREATE TABLE \"tracker_category\"");
     says(&out, "REFERENCES \"tracker_category\"");
 
-    let changed = std::fs::read_to_string(&models)
-        .unwrap()
-        .replace("description = \"text\"\n", "description = \"text\"\nnote = \"text?\"\n")
-        + CHANGED;
+    let changed = std::fs::read_to_string(&models).unwrap().replace(
+        "description = \"text\"\n",
+        "description = \"text\"\nnote = \"text?\"\n",
+    ) + CHANGED;
     std::fs::write(&models, changed).unwrap();
     let out = ok(&root, database, &["makemigrations"]);
     let second = migration(&root, "0002");
@@ -122,7 +124,10 @@ fn tutorial(kind: Kind) {
     says(&out, &format!(" [ ] {second}"));
     let left = tables(&db, &root);
     assert!(!left.contains(&"tracker_tag".to_string()), "{left:?}");
-    assert!(left.contains(&"tracker_transaction".to_string()), "{left:?}");
+    assert!(
+        left.contains(&"tracker_transaction".to_string()),
+        "{left:?}"
+    );
 }
 
 /// The tables of the tutorial's database: the test's server database, or for
@@ -132,7 +137,10 @@ fn tables(db: &TestDb, root: &Path) -> Vec<String> {
         return db.table_names();
     }
     let url = format!("sqlite://{}", root.join("db.sqlite3").display());
-    let (backend, _) = db::registry().for_url(&url).map(|(b, s)| (b.clone(), s)).unwrap();
+    let (backend, _) = db::registry()
+        .for_url(&url)
+        .map(|(b, s)| (b.clone(), s))
+        .unwrap();
     db::block_on(async {
         let mut driver = backend.connect(&url).await.unwrap();
         let names = driver.table_names().await.unwrap();

@@ -323,7 +323,10 @@ fn unknown_app_hint<'a>(app: &str, known: impl IntoIterator<Item = &'a str>) -> 
          (or add \"{app}\" to apps there if its folder exists)"
     );
     if typo.is_empty() {
-        format!("; it is not in [project] apps ({}): {create}", known.join(", "))
+        format!(
+            "; it is not in [project] apps ({}): {create}",
+            known.join(", ")
+        )
     } else {
         format!("{typo} A new app: {create}")
     }

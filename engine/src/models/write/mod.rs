@@ -34,10 +34,11 @@ pub fn with_schema_header(root: &Path, models_path: &Path, text: &str) -> String
     };
     // One of the two may be canonical (symlinked temp folders, `find_root`).
     let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let relative = dir
-        .strip_prefix(root)
-        .map(Path::to_path_buf)
-        .or_else(|_| canonical(dir).strip_prefix(canonical(root)).map(Path::to_path_buf));
+    let relative = dir.strip_prefix(root).map(Path::to_path_buf).or_else(|_| {
+        canonical(dir)
+            .strip_prefix(canonical(root))
+            .map(Path::to_path_buf)
+    });
     let Ok(relative) = relative else {
         return text.to_string();
     };

@@ -79,7 +79,12 @@ fn strata_schema_accepts_every_strata_toml_in_testdata_the_readme_and_init() {
     let mut files: Vec<(String, String)> = toml_files(&testdata)
         .into_iter()
         .filter(|p| p.file_name().is_some_and(|n| n == CONFIG_FILE))
-        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect();
     assert!(files.len() >= 3, "{files:?}");
     let (template, uncommented) = init_template();
