@@ -57,9 +57,11 @@ fn migration(root: &Path, number: &str) -> String {
     let dir = root.join("apps/tracker/migrations");
     let mut found: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(number) && n.ends_with(".toml"))
-        .map(|n| n.trim_end_matches(".toml").to_string())
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".toml").map(str::to_string)
+        })
+        .filter(|n| n.starts_with(number))
         .collect();
     assert_eq!(found.len(), 1, "{found:?}");
     found.pop().unwrap()
