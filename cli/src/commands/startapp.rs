@@ -167,13 +167,12 @@ fn with_app(path: &Path, text: &str, name: &str) -> Result<String, CliError> {
         .or_insert_with(toml_edit::table)
         .as_table_like_mut()
         .ok_or_else(|| located(0, "`project` is not a table".into()))?;
-    match project.get_mut("apps").and_then(Item::as_array_mut) {
-        Some(list) => push_keeping_layout(list, name),
-        None => {
-            let mut list = Array::new();
-            list.push(name);
-            project.insert("apps", Item::Value(Value::Array(list)));
-        }
+    if let Some(list) = project.get_mut("apps").and_then(Item::as_array_mut) {
+        push_keeping_layout(list, name);
+    } else {
+        let mut list = Array::new();
+        list.push(name);
+        project.insert("apps", Item::Value(Value::Array(list)));
     }
     Ok(doc.to_string())
 }
