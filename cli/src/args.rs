@@ -118,6 +118,10 @@ pub(crate) enum Format {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Start a project: strata.toml with every option commented, apps/, .gitignore, editor schemas
+    Init(InitArgs),
+    /// Add an app: apps/NAME/models.toml (a commented example) and migrations/, listed in strata.toml
+    Startapp(StartappArgs),
     /// Write new migrations for the changes in each app's models.toml
     #[command(after_long_help = help::examples("makemigrations"))]
     Makemigrations(MakemigrationsArgs),
@@ -171,6 +175,20 @@ pub(crate) struct ManArgs {
     /// printing strata.1
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The project folder, created if missing
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StartappArgs {
+    /// The app's name: an identifier, like a Django app label (it names a folder and prefixes tables)
+    #[arg(value_parser = identifier)]
+    pub name: String,
 }
 
 // Command-line flags: each bool is one independent `--flag`.

@@ -61,14 +61,31 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
-    // Commands about strata itself: no project to load.
-    match &cli.command {
-        Command::Completions(args) => {
-            return commands::completions::run(args, cli.global.format, out)
-        }
-        Command::Man(args) => return commands::man::run(args, cli.global.format, out),
-        _ => {}
+    match run_without_project(cli, out) {
+        Some(result) => result,
+        None => run_in_project(cli, out),
     }
+}
+
+/// The commands that need no loaded project: those about strata itself
+/// (`completions`, `man`), and those that make a project or add to one that is not
+/// loadable yet (`init`, `startapp` while `apps` is still empty). `None` for the others.
+fn run_without_project(cli: &Cli, out: &mut dyn Write) -> Option<Result<u8, CliError>> {
+    let format = cli.global.format;
+    Some(match &cli.command {
+        Command::Completions(args) => commands::completions::run(args, format, out),
+        Command::Man(args) => commands::man::run(args, format, out),
+        Command::Init(args) => commands::refuse_json(format, "init", "files, and names them")
+            .and_then(|()| commands::init::run(args, out)),
+        Command::Startapp(args) => {
+            commands::refuse_json(format, "startapp", "files, and names them")
+                .and_then(|()| commands::startapp::run(&cli.global, args, out))
+        }
+        _ => return None,
+    })
+}
+
+fn run_in_project(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
     let ctx = match &cli.command {
         Command::Makemigrations(_) => Context::load_allowing_conflicts(&cli.global)?,
         _ => Context::load(&cli.global)?,
@@ -110,8 +127,8 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
             Command::Database(DatabaseCommand::Create) => {
                 commands::database_create::run(&ctx, cli.global.format, cli.global.quiet, out).await
             }
-            Command::Completions(_) | Command::Man(_) => {
-                unreachable!("answered before a project is loaded")
+            Command::Completions(_) | Command::Man(_) | Command::Init(_) | Command::Startapp(_) => {
+                unreachable!("run_without_project runs these")
             }
         }
     });

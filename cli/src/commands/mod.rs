@@ -2,6 +2,7 @@
 
 pub(crate) mod completions;
 pub(crate) mod database_create;
+pub(crate) mod init;
 pub(crate) mod inspectdb;
 pub(crate) mod lint;
 pub(crate) mod makemigrations;
@@ -9,6 +10,7 @@ pub(crate) mod man;
 pub(crate) mod migrate;
 pub(crate) mod showmigrations;
 pub(crate) mod sqlmigrate;
+pub(crate) mod startapp;
 
 use crate::args::Format;
 use crate::error::CliError;

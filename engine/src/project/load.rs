@@ -33,7 +33,7 @@ pub struct Configured {
 }
 
 /// The sections a layer may set, with the struct that describes each.
-const SECTIONS: [(&str, Table); 3] = [
+pub(super) const SECTIONS: [(&str, Table); 3] = [
     ("project", Table::Project),
     ("database", Table::Database),
     ("lint", Table::Lint),

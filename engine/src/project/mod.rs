@@ -22,6 +22,16 @@ pub use settings::{DatabaseSettings, LintSettings, ProjectSettings, Settings};
 
 pub const CONFIG_FILE: &str = "strata.toml";
 
+/// The keys each section of `strata.toml` accepts (`[project]`, `[database]`,
+/// `[lint]`, the same inside `[env.NAME]`), read from the settings structs: what
+/// `strata init`'s commented template and the editors' schema are checked against.
+pub fn section_keys() -> Vec<(&'static str, &'static [&'static str])> {
+    load::SECTIONS
+        .iter()
+        .map(|(name, table)| (*name, table.fields().unwrap_or_default()))
+        .collect()
+}
+
 /// Values that beat every file and environment layer (command-line flags).
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {

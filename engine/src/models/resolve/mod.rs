@@ -166,12 +166,13 @@ impl<'a> Resolver<'a> {
             None => (model.app.app.as_str(), target.value.as_str()),
         };
         if !self.apps.iter().any(|a| a.app == app) {
+            let known = self.apps.iter().map(|a| a.app.as_str());
             return Err(src.error(
                 &target.span,
                 format!(
                     "unknown app `{app}` in `{}`{}",
                     target.value,
-                    did_you_mean(app, self.apps.iter().map(|a| a.app.as_str()))
+                    unknown_app_hint(app, known)
                 ),
             ));
         }
@@ -308,5 +309,25 @@ impl<'a> Resolver<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// What to do about a reference into an app that is not in `[project] apps`: a typo
+/// of a listed app is the likely cause when one is close; otherwise (as for a first
+/// `auth.User` in a new project) the app is yet to be made.
+fn unknown_app_hint<'a>(app: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let known: Vec<&str> = known.into_iter().collect();
+    let typo = did_you_mean(app, known.iter().copied());
+    let create = format!(
+        "`strata startapp {app}` creates it and adds it to [project] apps in strata.toml \
+         (or add \"{app}\" to apps there if its folder exists)"
+    );
+    if typo.is_empty() {
+        format!(
+            "; it is not in [project] apps ({}): {create}",
+            known.join(", ")
+        )
+    } else {
+        format!("{typo} A new app: {create}")
     }
 }

@@ -1,10 +1,12 @@
 //! The JSON Schemas in `schemas/` that editors use (through `.taplo.toml`) against the
 //! code: `migration.schema.json` is derived from the AST and must be the committed
 //! file; `models.schema.json` is written by hand and must name exactly the parser's
-//! keys and types. Both are checked with a real validator on the files in `testdata/`.
+//! keys and types; `strata.schema.json`, by hand too, exactly the settings' keys.
+//! Each is checked with a real validator on the files in `testdata/`.
 
 mod migration;
 mod models;
+mod strata;
 
 use std::path::{Path, PathBuf};
 
