@@ -623,36 +623,6 @@ impl Migration {
     }
 }
 
-/// Where a project keeps strata's JSON Schemas for editors (`strata init` writes
-/// them there), relative to the project folder.
-pub const PROJECT_SCHEMAS_DIR: &str = ".strata/schemas";
-
-/// The schema of migration files, in [`PROJECT_SCHEMAS_DIR`].
-pub const MIGRATION_SCHEMA: &str = "migration.schema.json";
-
-/// The schema of `models.toml`, in [`PROJECT_SCHEMAS_DIR`].
-pub const MODELS_SCHEMA: &str = "models.schema.json";
-
-/// The `#:schema` line that Taplo (and VS Code's Even Better TOML) read, for a file
-/// strata writes in `dir`, a folder inside the project at `root`: the path from
-/// `dir` to `schema` in the project's [`PROJECT_SCHEMAS_DIR`]. `None` when the
-/// project has no such file (a relative path into strata's own repository would
-/// point nowhere elsewhere), so files stay clean.
-pub fn schema_directive(root: &Path, dir: &Path, schema: &str) -> Option<String> {
-    if !root.join(PROJECT_SCHEMAS_DIR).join(schema).is_file() {
-        return None;
-    }
-    let mut up = String::new();
-    for part in dir.strip_prefix(root).ok()?.components() {
-        match part {
-            std::path::Component::Normal(_) => up.push_str("../"),
-            std::path::Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    Some(format!("#:schema {up}{PROJECT_SCHEMAS_DIR}/{schema}\n"))
-}
-
 impl MigrationFile {
     /// The file's text, in the style people write by hand: one `[[operations]]`
     /// table per operation, lists of columns or keys one inline table per line.
@@ -976,42 +946,12 @@ mod tests {
         );
     }
 
-    /// The directive points from the file's folder to the project's schema, and only
-    /// when the project has it.
+    /// The `#:schema` line strata puts atop the files it writes is a comment: the file
+    /// parses the same with it.
     #[test]
-    fn schema_directive_is_relative_and_only_for_a_project_with_the_schema() {
-        let root = tempfile::tempdir().unwrap();
-        let dir = root.path().join("apps/tracker/migrations");
-        std::fs::create_dir_all(&dir).unwrap();
-        assert_eq!(
-            schema_directive(root.path(), &dir, MIGRATION_SCHEMA),
-            None,
-            "no schema in the project, no directive"
-        );
-        let schemas = root.path().join(PROJECT_SCHEMAS_DIR);
-        std::fs::create_dir_all(&schemas).unwrap();
-        std::fs::write(schemas.join(MIGRATION_SCHEMA), "{}").unwrap();
-        let line = schema_directive(root.path(), &dir, MIGRATION_SCHEMA).unwrap();
-        assert_eq!(
-            line,
-            "#:schema ../../../.strata/schemas/migration.schema.json\n"
-        );
-        let relative = line.trim_end().strip_prefix("#:schema ").unwrap();
-        assert!(
-            dir.join(relative).is_file(),
-            "{relative} resolves from {dir:?}"
-        );
-        assert_eq!(
-            schema_directive(root.path(), root.path(), MIGRATION_SCHEMA).as_deref(),
-            Some("#:schema .strata/schemas/migration.schema.json\n")
-        );
-        assert_eq!(
-            schema_directive(root.path(), root.path(), MODELS_SCHEMA),
-            None
-        );
-        // A comment: the file parses the same with it.
-        let text = format!("{line}dependencies = []\n");
-        let m = Migration::parse("app", Path::new("0002_x.toml"), &text).unwrap();
+    fn a_schema_line_is_a_comment() {
+        let text = "#:schema ../../../.strata/schemas/migration.schema.json\ndependencies = []\n";
+        let m = Migration::parse("app", Path::new("0002_x.toml"), text).unwrap();
         assert!(m.operations.is_empty());
     }
 

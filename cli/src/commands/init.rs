@@ -5,7 +5,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use strata_engine::project::CONFIG_FILE;
+use strata_engine::project::{
+    CONFIG_FILE, MIGRATION_SCHEMA, MODELS_SCHEMA, PROJECT_SCHEMAS_DIR, SETTINGS_SCHEMA,
+};
 
 use crate::args::InitArgs;
 use crate::error::{exit, CliError};
@@ -18,23 +20,18 @@ pub(crate) const TEMPLATE: &str = include_str!("init/strata.toml");
 /// work only there, and a URL only online.
 const SCHEMAS: [(&str, &str); 3] = [
     (
-        "migration.schema.json",
+        MIGRATION_SCHEMA,
         include_str!("../../../schemas/migration.schema.json"),
     ),
     (
-        "models.schema.json",
+        MODELS_SCHEMA,
         include_str!("../../../schemas/models.schema.json"),
     ),
     (
-        "strata.schema.json",
+        SETTINGS_SCHEMA,
         include_str!("../../../schemas/strata.schema.json"),
     ),
 ];
-
-/// Where the schemas go, relative to the project folder. The models and migration
-/// writers look for their schema there to head the files they write with
-/// `#:schema`.
-const SCHEMAS_DIR: &str = ".strata/schemas";
 
 const TAPLO: &str = include_str!("init/taplo.toml");
 
@@ -78,14 +75,14 @@ pub(crate) fn run(args: &InitArgs, out: &mut dyn Write) -> Result<u8, CliError> 
     std::fs::create_dir_all(&apps).map_err(failed(&apps))?;
     made.push("apps/".into());
 
-    let schemas = dir.join(SCHEMAS_DIR);
+    let schemas = dir.join(PROJECT_SCHEMAS_DIR);
     std::fs::create_dir_all(&schemas).map_err(failed(&schemas))?;
     for (name, text) in SCHEMAS {
         let path = schemas.join(name);
         // strata's own files: a copy from an older strata is brought up to date.
         std::fs::write(&path, text).map_err(failed(&path))?;
     }
-    made.push(format!("{SCHEMAS_DIR}/"));
+    made.push(format!("{PROJECT_SCHEMAS_DIR}/"));
 
     let taplo = dir.join(".taplo.toml");
     if taplo.exists() {

@@ -7,8 +7,8 @@ use std::io::Write;
 
 use serde::Serialize;
 use strata_engine::ast::TableDef;
-use strata_engine::migration::{schema_directive, MODELS_SCHEMA};
 use strata_engine::models;
+use strata_engine::project::{schema_directive, MODELS_SCHEMA};
 
 use crate::args::{Format, InspectdbArgs};
 use crate::context::Context;

@@ -9,8 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use strata_engine::migration::{line_column, FileError};
-use strata_engine::models::with_schema_header;
-use strata_engine::project::{find_root, load_settings, Overrides, Project, CONFIG_FILE};
+use strata_engine::project::{
+    find_root, load_settings, schema_directive, Overrides, Project, CONFIG_FILE, MODELS_SCHEMA,
+};
 use toml_edit::{Array, ImDocument, Item, Value};
 
 use crate::args::{GlobalArgs, StartappArgs};
@@ -113,7 +114,9 @@ fn make_app(
     let migrations = dir.join("migrations");
     std::fs::create_dir_all(&migrations).map_err(failed(&migrations))?;
     let models = dir.join("models.toml");
-    let text = with_schema_header(root, &models, &MODELS.replace("{app}", name));
+    // Editors find the project's schema from the file itself.
+    let header = schema_directive(root, &dir, MODELS_SCHEMA).unwrap_or_default();
+    let text = format!("{header}{}", MODELS.replace("{app}", name));
     std::fs::write(&models, text).map_err(failed(&models))?;
     // Every rule a loaded project must satisfy, with the new app in it.
     Project::load(root, overrides)?;

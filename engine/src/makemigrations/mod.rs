@@ -12,11 +12,9 @@ use crate::ast::Operation;
 use crate::autodetect::{self, AutodetectError, Decisions};
 use crate::data_loss::DataLoss;
 use crate::graph::{Graph, StateAtError};
-use crate::migration::{
-    schema_directive, LintSection, MigrationFile, MigrationKey, MIGRATION_SCHEMA,
-};
+use crate::migration::{LintSection, MigrationFile, MigrationKey};
 use crate::models::Models;
-use crate::project::{App, Project};
+use crate::project::{schema_directive, App, Project, MIGRATION_SCHEMA};
 use crate::state::SchemaState;
 
 /// What the user asked for.

@@ -27,7 +27,7 @@ use crate::project::Project;
 use crate::state::SchemaState;
 
 pub use parse::{FIELD_KEYS, INDEX_KEYS, MODEL_KEYS, UNIQUE_KEYS};
-pub use write::{model_name, with_schema_header, write_app, MODELS_SCHEMA};
+pub use write::{model_name, write_app};
 
 /// A `models.toml` that could not be read or understood. The same type as a broken
 /// migration file's error, so the CLI reports both alike: `FileError::Syntax` carries

@@ -2,6 +2,7 @@
 //! section, the environment and flags, layered in `load`), its apps and their
 //! migration files.
 
+mod editor_schemas;
 mod env_value;
 mod keys;
 mod load;
@@ -15,6 +16,9 @@ use std::path::{Path, PathBuf};
 
 use crate::migration::{is_migration_file, FileError, Migration};
 
+pub use editor_schemas::{
+    schema_directive, MIGRATION_SCHEMA, MODELS_SCHEMA, PROJECT_SCHEMAS_DIR, SETTINGS_SCHEMA,
+};
 pub use load::{load_settings, Configured};
 pub use origin::{Origin, Origins, SelectedEnv};
 pub use rules::check_identifier;

@@ -11,47 +11,10 @@ mod model;
 mod syntax;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path};
 
 use crate::ast::TableDef;
 use crate::state::SchemaState;
 use model::ModelWriter;
-
-/// Where `strata init` copies the models.toml schema, relative to the project folder.
-pub const MODELS_SCHEMA: &str = ".strata/schemas/models.schema.json";
-
-/// `text` headed by `#:schema <path>`, the project's copy of the models schema seen
-/// from `models_path`'s folder, so that editors using Taplo check the file with no
-/// setup. Unchanged when the project has no copy (a header naming a missing file is
-/// an editor error of its own), when the file is not inside `root`, or when `text`
-/// already names a schema.
-pub fn with_schema_header(root: &Path, models_path: &Path, text: &str) -> String {
-    if text.starts_with("#:schema") || !root.join(MODELS_SCHEMA).is_file() {
-        return text.to_string();
-    }
-    let Some(dir) = models_path.parent() else {
-        return text.to_string();
-    };
-    // One of the two may be canonical (symlinked temp folders, `find_root`).
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let relative = dir.strip_prefix(root).map(Path::to_path_buf).or_else(|_| {
-        canonical(dir)
-            .strip_prefix(canonical(root))
-            .map(Path::to_path_buf)
-    });
-    let Ok(relative) = relative else {
-        return text.to_string();
-    };
-    let mut up = String::new();
-    for component in relative.components() {
-        match component {
-            Component::Normal(_) => up.push_str("../"),
-            Component::CurDir => {}
-            _ => return text.to_string(),
-        }
-    }
-    format!("#:schema {up}{MODELS_SCHEMA}\n{text}")
-}
 
 /// The model name for `table` of `app`: the table name without the `<app>_`
 /// prefix, in CamelCase (`tracker_transaction_type` → `TransactionType`).
@@ -144,31 +107,5 @@ impl ModelNames {
             Some((owner, model)) if *owner != self.app => format!("{owner}.{model}"),
             _ => self.model(table),
         }
-    }
-}
-
-#[cfg(test)]
-mod header_tests {
-    use super::*;
-
-    #[test]
-    fn the_header_points_at_the_projects_schema_from_the_files_folder() {
-        let root = tempfile::tempdir().unwrap();
-        let models = root.path().join("src/apps/shop/models.toml");
-        // No copy of the schema in the project: no header.
-        assert_eq!(with_schema_header(root.path(), &models, "[A]\n"), "[A]\n");
-        let schema = root.path().join(MODELS_SCHEMA);
-        std::fs::create_dir_all(schema.parent().unwrap()).unwrap();
-        std::fs::write(&schema, "{}").unwrap();
-        let headed = with_schema_header(root.path(), &models, "[A]\n");
-        assert_eq!(
-            headed,
-            "#:schema ../../../.strata/schemas/models.schema.json\n[A]\n"
-        );
-        // Written again (inspectdb --force over its own file): one header.
-        assert_eq!(with_schema_header(root.path(), &models, &headed), headed);
-        // Outside the project: no header rather than a path that climbs out.
-        let elsewhere = Path::new("/elsewhere/models.toml");
-        assert_eq!(with_schema_header(root.path(), elsewhere, "x"), "x");
     }
 }
