@@ -119,8 +119,10 @@ pub(crate) enum Format {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Start a project: strata.toml with every option commented, apps/, .gitignore, editor schemas
+    #[command(after_long_help = help::examples("init"))]
     Init(InitArgs),
     /// Add an app: apps/NAME/models.toml (a commented example) and migrations/, listed in strata.toml
+    #[command(after_long_help = help::examples("startapp"))]
     Startapp(StartappArgs),
     /// Write new migrations for the changes in each app's models.toml
     #[command(after_long_help = help::examples("makemigrations"))]

@@ -204,6 +204,26 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "init",
+        &[
+            example("strata init mysite", "a new project in ./mysite"),
+            example("strata init", "a project in the current folder"),
+        ],
+    ),
+    (
+        "startapp",
+        &[
+            example(
+                "strata startapp tracker",
+                "apps/tracker/, listed in strata.toml",
+            ),
+            example(
+                "strata startapp auth && strata makemigrations",
+                "an app that others reference (auth.User)",
+            ),
+        ],
+    ),
+    (
         "man",
         &[
             example(

@@ -52,7 +52,8 @@ fn one_statement_per_call(kind: Kind) {
 
 for_each_backend!(a_driver_runs_exactly_one_statement, one_statement_per_call);
 
-const TABLE: &str = r#"[[operations]]
+/// The first migration of the `jobs` app: one table.
+pub(crate) const TABLE: &str = r#"[[operations]]
 kind = "create_table"
 name = "jobs_job"
 primary_key = ["id"]

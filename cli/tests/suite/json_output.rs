@@ -8,19 +8,8 @@ use serde_json::Value;
 
 use crate::common::db::{Kind, TestDb};
 use crate::common::json_shape::assert_shape;
-use crate::common::{copy_dir, strata, tracker, tracker_copy};
+use crate::common::{strata, tracker, tracker_copy, tracker_edited};
 use crate::for_each_backend;
-
-/// A copy of the example (SQLite) with its tracker models edited by `edit`.
-fn edited(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&tracker(), dir.path());
-    let _ = std::fs::remove_file(dir.path().join("db.sqlite3"));
-    let models = dir.path().join("apps/tracker/models.toml");
-    let text = std::fs::read_to_string(&models).unwrap();
-    std::fs::write(&models, edit(&text)).unwrap();
-    dir
-}
 
 /// A new nullable field, a new model and a dropped field: three operations, one of
 /// which loses data.
@@ -42,7 +31,7 @@ fn file_operations(path: &Path) -> Value {
 
 #[test]
 fn makemigrations_dry_run_lists_exactly_what_is_then_written() {
-    let dir = edited(three_changes);
+    let dir = tracker_edited(three_changes);
     let path = dir.path();
     let out = strata(path, &["--format", "json", "makemigrations", "--dry-run"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -122,7 +111,7 @@ fn makemigrations_dry_run_lists_exactly_what_is_then_written() {
 
 #[test]
 fn makemigrations_check_lists_the_questions_and_their_answers() {
-    let dir = edited(|text| {
+    let dir = tracker_edited(|text| {
         text.replace(
             "description = \"text\"\ncreated_at",
             "details = \"text\"\ncreated_at",
@@ -167,7 +156,7 @@ fn makemigrations_check_lists_the_questions_and_their_answers() {
 /// On a terminal, JSON output still never asks: the question is an exit 3.
 #[test]
 fn makemigrations_in_json_never_asks_on_a_terminal() {
-    let dir = edited(|text| {
+    let dir = tracker_edited(|text| {
         text.replace(
             "description = \"text\"\ncreated_at",
             "details = \"text\"\ncreated_at",

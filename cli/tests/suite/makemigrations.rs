@@ -5,18 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{copy_dir, strata, tracker};
-
-/// A copy of the example with its models edited by `edit`.
-fn edited(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&tracker(), dir.path());
-    let _ = std::fs::remove_file(dir.path().join("db.sqlite3"));
-    let models = dir.path().join("apps/tracker/models.toml");
-    let text = std::fs::read_to_string(&models).unwrap();
-    std::fs::write(&models, edit(&text)).unwrap();
-    dir
-}
+use crate::common::{copy_dir, strata, tracker, tracker_edited};
 
 fn migration_files(dir: &Path, app: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir.join(format!("apps/{app}/migrations")))
@@ -44,7 +33,7 @@ fn the_example_needs_no_migration() {
 
 #[test]
 fn a_new_field_gets_a_readable_deterministic_migration() {
-    let dir = edited(add_note);
+    let dir = tracker_edited(add_note);
     let path = dir.path();
 
     let out = strata(path, &["makemigrations", "--check"]);
@@ -104,7 +93,7 @@ fn rename_description(text: &str) -> String {
 
 #[test]
 fn a_likely_rename_is_never_guessed_without_a_terminal() {
-    let dir = edited(rename_description);
+    let dir = tracker_edited(rename_description);
     let path = dir.path();
     let out = strata(path, &["makemigrations"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
@@ -143,7 +132,7 @@ fn a_likely_rename_is_never_guessed_without_a_terminal() {
 
 #[test]
 fn no_rename_drops_and_adds() {
-    let dir = edited(rename_description);
+    let dir = tracker_edited(rename_description);
     let out = strata(
         dir.path(),
         &[
@@ -171,7 +160,7 @@ fn no_rename_drops_and_adds() {
 
 #[test]
 fn a_rename_is_asked_on_a_terminal() {
-    let dir = edited(rename_description);
+    let dir = tracker_edited(rename_description);
     // `script` gives strata a terminal; the answer comes through it.
     let mut child = Command::new("script")
         .args([
@@ -212,7 +201,7 @@ fn not_null_without_default(text: &str) -> String {
 
 #[test]
 fn a_not_null_field_on_an_existing_table_needs_a_one_off_default() {
-    let dir = edited(not_null_without_default);
+    let dir = tracker_edited(not_null_without_default);
     let path = dir.path();
     let out = strata(path, &["makemigrations", "--noinput"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
@@ -229,7 +218,7 @@ fn a_not_null_field_on_an_existing_table_needs_a_one_off_default() {
     );
 
     // A TOML literal of another type is refused for a number, ...
-    let bad = edited(|t| {
+    let bad = tracker_edited(|t| {
         t.replace(
             "created_at = \"datetime\"",
             "created_at = \"datetime\"\nquantity = \"int\"",
@@ -422,7 +411,8 @@ fn a_new_model_with_a_foreign_key_into_another_app_depends_on_it() {
 
 #[test]
 fn broken_models_are_located_with_a_suggestion() {
-    let dir = edited(|t| t.replace("amount = \"decimal(12,2)\"", "amount = \"decimel(12,2)\""));
+    let dir =
+        tracker_edited(|t| t.replace("amount = \"decimal(12,2)\"", "amount = \"decimel(12,2)\""));
     let out = strata(dir.path(), &["makemigrations"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("models.toml:6:11"), "{}", out.stderr);
@@ -432,13 +422,14 @@ fn broken_models_are_located_with_a_suggestion() {
         out.stderr
     );
 
-    let dir = edited(|t| t.replace("references = \"auth.User\"", "references = \"auth.Usr\""));
+    let dir =
+        tracker_edited(|t| t.replace("references = \"auth.User\"", "references = \"auth.Usr\""));
     let out = strata(dir.path(), &["makemigrations"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("models.toml:11:24"), "{}", out.stderr);
     assert!(out.stderr.contains("did you mean `User`"), "{}", out.stderr);
 
-    let dir = edited(|t| t.replace("[Category]", "[Category]\ntabel = \"x\""));
+    let dir = tracker_edited(|t| t.replace("[Category]", "[Category]\ntabel = \"x\""));
     let out = strata(dir.path(), &["makemigrations"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
@@ -489,7 +480,7 @@ fn drop_description(text: &str) -> String {
 
 #[test]
 fn a_field_renamed_and_changed_is_a_rename_question_not_a_drop() {
-    let dir = edited(rename_and_change_description);
+    let dir = tracker_edited(rename_and_change_description);
     let path = dir.path();
     let out = strata(path, &["makemigrations", "--noinput"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
@@ -527,7 +518,7 @@ fn a_field_renamed_and_changed_is_a_rename_question_not_a_drop() {
 
 #[test]
 fn a_field_renamed_and_changed_is_asked_on_a_terminal_with_what_changes() {
-    let dir = edited(rename_and_change_description);
+    let dir = tracker_edited(rename_and_change_description);
     let (ok, stdout) = on_terminal(dir.path(), "", "y\n");
     assert!(ok, "{stdout}");
     assert!(
@@ -545,7 +536,7 @@ fn a_field_renamed_and_changed_is_asked_on_a_terminal_with_what_changes() {
 
 #[test]
 fn a_drop_is_written_only_when_allowed() {
-    let dir = edited(drop_description);
+    let dir = tracker_edited(drop_description);
     let path = dir.path();
     let out = strata(path, &["makemigrations", "--noinput"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
@@ -611,7 +602,7 @@ fn a_drop_is_written_only_when_allowed() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stdout
-            .contains("Unapplying tracker.0001_initial (drops data: table tracker_category"),
+            .contains("Unapplying tracker.0001_initial (drops data: table tracker_transaction"),
         "{}",
         out.stdout
     );
@@ -619,7 +610,7 @@ fn a_drop_is_written_only_when_allowed() {
 
 #[test]
 fn a_drop_is_confirmed_on_a_terminal() {
-    let dir = edited(drop_description);
+    let dir = tracker_edited(drop_description);
     let (ok, stdout) = on_terminal(dir.path(), "", "n\n");
     assert!(!ok, "declined: {stdout}");
     assert!(
@@ -648,7 +639,7 @@ fn a_drop_is_confirmed_on_a_terminal() {
 /// leaf, no temporary file left behind.
 #[test]
 fn concurrent_makemigrations_write_one_file() {
-    let dir = edited(add_note);
+    let dir = tracker_edited(add_note);
     let path = dir.path();
     let children: Vec<_> = (0..8)
         .map(|_| {
@@ -716,7 +707,7 @@ fn an_empty_migration_file_is_named_not_a_conflict() {
 /// file; without them, the file has no such line.
 #[test]
 fn a_project_with_schemas_gets_the_editor_directive() {
-    let dir = edited(add_note);
+    let dir = tracker_edited(add_note);
     let path = dir.path();
     let schemas = path.join(".strata/schemas");
     std::fs::create_dir_all(&schemas).unwrap();

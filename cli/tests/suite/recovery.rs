@@ -7,6 +7,7 @@ use strata_engine::migration::checksum;
 
 use crate::common::db::{Kind, TestDb};
 use crate::common::{project, strata};
+use crate::executor::TABLE;
 use crate::for_each_backend;
 
 fn config(db: &TestDb) -> String {
@@ -15,13 +16,6 @@ fn config(db: &TestDb) -> String {
         db.url
     )
 }
-
-const TABLE: &str = r#"[[operations]]
-kind = "create_table"
-name = "jobs_job"
-primary_key = ["id"]
-columns = [{ name = "id", type = "int" }]
-"#;
 
 /// Step by step on every backend (`atomic = false`; MariaDB commits DDL anyway). `{1}`,
 /// `{2}` stand for the first table's column type and the second operation's SQL.

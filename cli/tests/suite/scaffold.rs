@@ -160,7 +160,11 @@ fn init_and_startapp_have_no_json_output() {
     ] {
         let out = strata(tmp.path(), args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
-        assert!(out.stderr.contains("no JSON output"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("--format json is not available"),
+            "{}",
+            out.stderr
+        );
     }
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }

@@ -112,9 +112,26 @@ fn tutorial(kind: Kind) {
     says(&out, &format!("Applying tracker.{second}"));
     assert!(tables(&db, &root).contains(&"tracker_tag".to_string()));
 
-    // The rollback, planned (the lead tightens this once `--plan` prints inverses).
+    // The rollback, planned: what will run (the inverses, last operation first), with
+    // what each one destroys; not the migration's own forward operations.
     let out = ok(&root, database, &["migrate", "tracker", "0001", "--plan"]);
-    says(&out, &second);
+    says(&out, &format!("Unapply tracker.{second}"));
+    let drop_column = out.stdout.find("Drop column note from tracker_transaction");
+    let drop_table = out.stdout.find("Drop table tracker_tag");
+    assert!(
+        drop_column.is_some() && drop_table.is_some() && drop_column < drop_table,
+        "the inverses in run order:\n{}",
+        out.stdout
+    );
+    says(
+        &out,
+        "! unapplying it drops data: table tracker_tag and its rows",
+    );
+    assert!(
+        !out.stdout.contains("Create table tracker_tag"),
+        "{}",
+        out.stdout
+    );
     assert!(
         tables(&db, &root).contains(&"tracker_tag".to_string()),
         "--plan changed the database"

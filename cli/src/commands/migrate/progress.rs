@@ -182,7 +182,12 @@ fn summary(steps: &[StepRecord], elapsed: Duration) -> Option<String> {
             format!("Unapplied {} and applied {applied}", migrations(unapplied))
         }
     };
-    Some(format!("  {done} in {:.1} s.", elapsed.as_secs_f64()))
+    let took = if elapsed < Duration::from_secs(1) {
+        format!("{} ms", elapsed.as_millis())
+    } else {
+        format!("{:.1} s", elapsed.as_secs_f64())
+    };
+    Some(format!("  {done} in {took}."))
 }
 
 impl Observer for Printer<'_> {
@@ -246,7 +251,7 @@ impl Observer for Printer<'_> {
         };
         let fake = if fake { " (fake)" } else { "" };
         // What the step destroys, said before it runs ("drops data").
-        let losses: Vec<String> = if fake.is_empty() {
+        let mut losses: Vec<String> = if fake.is_empty() {
             step_losses(self.graph, step)
                 .into_iter()
                 .filter(|(i, _)| step.step == Step::Unapply || *i >= step.done)
@@ -255,6 +260,11 @@ impl Observer for Printer<'_> {
         } else {
             Vec::new()
         };
+        // In the order they happen, as `--plan` lists them: a rollback undoes the last
+        // operation first.
+        if step.step == Step::Unapply {
+            losses.reverse();
+        }
         let losses = if losses.is_empty() {
             String::new()
         } else {

@@ -75,6 +75,18 @@ pub(crate) fn tracker_copy(url: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A copy of the example (SQLite, no database yet) with its tracker models edited by
+/// `edit`.
+pub(crate) fn tracker_edited(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&tracker(), dir.path());
+    let _ = std::fs::remove_file(dir.path().join("db.sqlite3"));
+    let models = dir.path().join("apps/tracker/models.toml");
+    let text = std::fs::read_to_string(&models).unwrap();
+    std::fs::write(&models, edit(&text)).unwrap();
+    dir
+}
+
 pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
