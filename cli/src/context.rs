@@ -17,16 +17,26 @@ pub(crate) struct Context {
 
 impl Context {
     pub(crate) fn load(global: &GlobalArgs) -> Result<Self, CliError> {
-        Self::load_with(global, false)
+        Self::load_with(global, false, true)
     }
 
     /// Loads a project whose apps may have several leaves (`makemigrations`
     /// reports or merges them itself).
     pub(crate) fn load_allowing_conflicts(global: &GlobalArgs) -> Result<Self, CliError> {
-        Self::load_with(global, true)
+        Self::load_with(global, true, true)
     }
 
-    fn load_with(global: &GlobalArgs, allow_conflicts: bool) -> Result<Self, CliError> {
+    /// Loads a project for a command about its database alone (`database create`),
+    /// which needs no app yet.
+    pub(crate) fn load_for_database(global: &GlobalArgs) -> Result<Self, CliError> {
+        Self::load_with(global, false, false)
+    }
+
+    fn load_with(
+        global: &GlobalArgs,
+        allow_conflicts: bool,
+        apps_required: bool,
+    ) -> Result<Self, CliError> {
         let start = match &global.project {
             Some(dir) => dir.clone(),
             None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
@@ -36,7 +46,11 @@ impl Context {
             database_url: global.database.clone(),
             env: global.env.clone(),
         };
-        let project = Project::load(&root, &overrides)?;
+        let project = if apps_required {
+            Project::load(&root, &overrides)?
+        } else {
+            Project::load_without_apps(&root, &overrides)?
+        };
         let graph = if allow_conflicts {
             Graph::new_with_conflicts(
                 project.apps.iter().map(|a| a.name.clone()).collect(),

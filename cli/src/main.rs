@@ -75,6 +75,10 @@ fn run_without_project(cli: &Cli, out: &mut dyn Write) -> Option<Result<u8, CliE
     Some(match &cli.command {
         Command::Completions(args) => commands::completions::run(args, format, out),
         Command::Man(args) => commands::man::run(args, format, out),
+        Command::Init(_) if cli.global.project.is_some() => Err(CliError::Usage(
+            "`strata init` takes its folder as an argument, not --project: `strata init DIR`"
+                .into(),
+        )),
         Command::Init(args) => commands::refuse_json(format, "init", "files, and names them")
             .and_then(|()| commands::init::run(args, out)),
         Command::Startapp(args) => {
@@ -88,6 +92,7 @@ fn run_without_project(cli: &Cli, out: &mut dyn Write) -> Option<Result<u8, CliE
 fn run_in_project(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
     let ctx = match &cli.command {
         Command::Makemigrations(_) => Context::load_allowing_conflicts(&cli.global)?,
+        Command::Database(_) => Context::load_for_database(&cli.global)?,
         _ => Context::load(&cli.global)?,
     };
     // Relative paths in the configuration (a SQLite file) are relative to the project.

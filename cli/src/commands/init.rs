@@ -107,7 +107,7 @@ pub(crate) fn run(args: &InitArgs, out: &mut dyn Write) -> Result<u8, CliError> 
     } else {
         (
             dir.display().to_string(),
-            format!("cd {} && ", dir.display()),
+            format!("cd {} && ", shell_word(&dir.display().to_string())),
         )
     };
     writeln!(out, "Created in {place}: {}", made.join(", "))?;
@@ -116,6 +116,22 @@ pub(crate) fn run(args: &InitArgs, out: &mut dyn Write) -> Result<u8, CliError> 
         "Next: {cd}strata startapp NAME, then describe its models in apps/NAME/models.toml"
     )?;
     Ok(exit::OK)
+}
+
+/// `path` as one word a POSIX shell reads back unchanged, for a line users paste.
+fn shell_word(path: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./~+,:@%".contains(c) || c == '-';
+    // A leading `-` would be read as an option of `cd`.
+    let path = if path.starts_with('-') {
+        format!("./{path}")
+    } else {
+        path.to_string()
+    };
+    if !path.is_empty() && path.chars().all(plain) && !path.starts_with('~') {
+        path
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
 }
 
 /// Appends the lines of [`GITIGNORE`] the file does not have yet (all of them to a
@@ -144,4 +160,19 @@ fn add_to_gitignore(path: &Path) -> std::io::Result<bool> {
     }
     std::fs::write(path, text)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn the_folder_in_the_next_line_pastes_into_a_shell() {
+        assert_eq!(shell_word("mysite"), "mysite");
+        assert_eq!(shell_word("a/b-c.d"), "a/b-c.d");
+        assert_eq!(shell_word("sp ace"), "'sp ace'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("-dash"), "./-dash");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
+    }
 }

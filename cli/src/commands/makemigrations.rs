@@ -680,11 +680,50 @@ fn parse_default(
         .and_then(|t| t.column(&column))
         .map(|c| c.ty)
         .ok_or_else(|| bad("no such column in the models"))?;
-    let literal = DefaultValue::parse_literal(value).filter(|v| default_fits(v, ty));
+    let text = value;
+    let literal = DefaultValue::parse_literal(text).filter(|v| default_fits(v, ty));
     let value = match literal {
         Some(v) => v,
-        None if ty.is_textual() => DefaultValue::Text(value.to_string()),
-        None => return Err(bad(&format!("`{value}` is not a {ty} literal"))),
+        None if ty.is_textual() => DefaultValue::Text(text.to_string()),
+        None => {
+            let article = if ty.to_string().starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            return Err(bad(&format!("`{text}` is not {article} {ty} literal")));
+        }
     };
+    if let DefaultValue::Float(x) = value {
+        if !same_number(text, x) {
+            return Err(bad(&format!(
+                "{x} is the nearest value a default can hold (a 64-bit float: 15 to 17 significant digits); give that, or fewer digits, so that existing rows get exactly what you typed"
+            )));
+        }
+    }
     Ok((table, column, value))
+}
+
+/// Whether the number typed as `text` is exactly `x` (a default is kept as a 64-bit
+/// float: more digits than it holds would be silently rounded).
+fn same_number(text: &str, x: f64) -> bool {
+    fn normal(text: &str) -> String {
+        let text = text.trim().trim_start_matches('+').replace('_', "");
+        let (sign, digits) = match text.strip_prefix('-') {
+            Some(rest) => ("-", rest.to_string()),
+            None => ("", text),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((&digits, ""));
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
+        format!("{sign}{}.{frac}", if int.is_empty() { "0" } else { int })
+    }
+    // Exponents are TOML's too; compare them as the float they denote, printed out.
+    if text.contains(['e', 'E']) {
+        return text
+            .trim()
+            .parse::<f64>()
+            .is_ok_and(|t| t.to_bits() == x.to_bits());
+    }
+    normal(text) == normal(&format!("{x}"))
 }

@@ -157,11 +157,19 @@ fn with_app(path: &Path, text: &str, name: &str) -> Result<String, CliError> {
                     .into(),
             ));
         };
-        if list.iter().any(|v| v.as_str() == Some(name)) {
-            return Err(located(
-                at,
-                format!("app `{name}` is already in [project] apps"),
-            ));
+        // Apps differing only in case would share a folder on case-insensitive file
+        // systems, and history rows and tables on case-insensitive databases.
+        if let Some(listed) = list
+            .iter()
+            .filter_map(|v| v.as_str())
+            .find(|listed| listed.eq_ignore_ascii_case(name))
+        {
+            let what = if listed == name {
+                format!("app `{name}` is already in [project] apps")
+            } else {
+                format!("app `{listed}` is already in [project] apps, and `{name}` differs from it only in case (their folders and tables would collide)")
+            };
+            return Err(located(at, what));
         }
     }
     let mut doc = parsed.into_mut();

@@ -192,6 +192,40 @@ fn a_rename_is_asked_on_a_terminal() {
     );
 }
 
+/// A one-off default for a decimal column is kept as a 64-bit float: more digits than
+/// that holds would reach existing rows rounded, so they are refused, not rounded.
+#[test]
+fn a_decimal_default_is_exact_or_refused() {
+    let dir = tracker_edited(|t| {
+        t.replace(
+            "created_at = \"datetime\"",
+            "created_at = \"datetime\"\nbalance = \"decimal(30,10)\"",
+        )
+    });
+    let path = dir.path();
+    let out = strata(
+        path,
+        &[
+            "makemigrations",
+            "--default",
+            "tracker.Transaction.balance=12345678901234567890.1234567891",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("nearest value"), "{}", out.stderr);
+    let migrations = path.join("apps/tracker/migrations");
+    assert_eq!(std::fs::read_dir(&migrations).unwrap().count(), 1);
+    let out = strata(
+        path,
+        &[
+            "makemigrations",
+            "--default",
+            "tracker.Transaction.balance=12.50",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
 fn not_null_without_default(text: &str) -> String {
     text.replace(
         "created_at = \"datetime\"",

@@ -294,11 +294,12 @@ fn startapp_keeps_a_list_written_one_per_line() {
 fn startapp_refusals_change_nothing() {
     let config = "[project]\napps = [\"shop\"]\n";
     let dir = project(&[("strata.toml", config), ("apps/shop/models.toml", "")]);
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 4] = [
         (
             &["startapp", "shop"],
             "app `shop` is already in [project] apps",
         ),
+        (&["startapp", "Shop"], "differs from it only in case"),
         (&["startapp", "9lives"], "not an identifier"),
         (&["startapp", "job-board"], "not an identifier"),
     ];
@@ -397,4 +398,29 @@ fn inspectdb_writes_models_headed_with_the_projects_schema() {
         "{written}"
     );
     assert!(written.contains("shop_product"), "{written}");
+}
+
+/// Right after `init`, before any app: the database can be created (as the tutorial
+/// does), while commands about migrations still ask for an app; `init` takes its
+/// folder as an argument, never `--project`.
+#[test]
+fn a_new_project_creates_its_database_before_any_app() {
+    let (tmp, site) = initialised();
+    let root = tmp.path().join(site);
+    let out = strata(&root, &["database", "create"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(root.join("db.sqlite3").is_file());
+    let out = strata(&root, &["migrate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("no apps are listed"), "{}", out.stderr);
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let wanted = elsewhere.path().join("pp");
+    let out = strata(
+        elsewhere.path(),
+        &["--project", wanted.to_str().unwrap(), "init"],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("strata init DIR"), "{}", out.stderr);
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 }

@@ -86,6 +86,17 @@ pub fn load_settings(
     overrides: &Overrides,
     env_var: impl Fn(&str) -> Option<String>,
 ) -> Result<Configured, ProjectError> {
+    load_settings_with(root, overrides, env_var, true)
+}
+
+/// [`load_settings`], where `apps_required` false accepts a project with no apps yet
+/// (`strata database create` right after `strata init`).
+pub(super) fn load_settings_with(
+    root: &Path,
+    overrides: &Overrides,
+    env_var: impl Fn(&str) -> Option<String>,
+    apps_required: bool,
+) -> Result<Configured, ProjectError> {
     let path = root.join(CONFIG_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| FileError::Io {
         path: path.clone(),
@@ -132,7 +143,7 @@ pub fn load_settings(
         path: path.clone(),
         message: e.to_string(),
     })?;
-    rules::check_settings(&settings, &origins, &path, &text)?;
+    rules::check_settings(&settings, &origins, &path, &text, apps_required)?;
     Ok(Configured {
         settings,
         origins,

@@ -120,11 +120,25 @@ pub fn find_root(start: &Path) -> Result<PathBuf, ProjectError> {
 impl Project {
     /// Loads the project whose `strata.toml` is in `root`.
     pub fn load(root: &Path, overrides: &Overrides) -> Result<Self, ProjectError> {
+        Self::load_with(root, overrides, true)
+    }
+
+    /// [`Project::load`] for a command about the database alone (`database create`):
+    /// a project that lists no apps yet is accepted.
+    pub fn load_without_apps(root: &Path, overrides: &Overrides) -> Result<Self, ProjectError> {
+        Self::load_with(root, overrides, false)
+    }
+
+    fn load_with(
+        root: &Path,
+        overrides: &Overrides,
+        apps_required: bool,
+    ) -> Result<Self, ProjectError> {
         let Configured {
             settings,
             origins,
             text,
-        } = load_settings(root, overrides, |k| std::env::var(k).ok())?;
+        } = load::load_settings_with(root, overrides, |k| std::env::var(k).ok(), apps_required)?;
         // A misspelt variable is ignored like any unknown one; say so.
         let names: Vec<String> = std::env::vars_os()
             .filter_map(|(name, _)| name.into_string().ok())

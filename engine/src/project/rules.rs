@@ -46,10 +46,11 @@ pub(super) fn check_settings(
     origins: &Origins,
     path: &Path,
     text: &str,
+    apps_required: bool,
 ) -> Result<(), ProjectError> {
     let at = |key: &str, message: String| at_origin(origins.of(key), key, message, path, text);
     let apps = &settings.project.apps;
-    if apps.is_empty() {
+    if apps.is_empty() && apps_required {
         return Err(match origins.of("project.apps") {
             // `apps = []`: point at it.
             Origin::File { .. } => at(

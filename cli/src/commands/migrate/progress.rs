@@ -254,7 +254,12 @@ impl Observer for Printer<'_> {
         let mut losses: Vec<String> = if fake.is_empty() {
             step_losses(self.graph, step)
                 .into_iter()
-                .filter(|(i, _)| step.step == Step::Unapply || *i >= step.done)
+                // A rollback undoes the `operations` that ran (all, or a partial
+                // migration's first ones); a resumed run does what remains.
+                .filter(|(i, _)| match step.step {
+                    Step::Unapply => *i < operations,
+                    Step::Apply => *i >= step.done,
+                })
                 .map(|(_, loss)| loss.to_string())
                 .collect()
         } else {
