@@ -32,8 +32,7 @@ pub(crate) async fn run(
                 database: name,
                 created: creation.created,
             };
-            serde_json::to_writer_pretty(&mut *out, &created).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            super::write_json(out, &created)?;
         }
         Format::Text if quiet => {}
         Format::Text if creation.created => writeln!(out, "Created database `{name}`")?,

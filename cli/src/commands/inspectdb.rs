@@ -55,8 +55,7 @@ pub(crate) async fn run(
             models_toml: text,
             written,
         };
-        serde_json::to_writer_pretty(&mut *out, &shown).map_err(std::io::Error::from)?;
-        writeln!(out)
+        super::write_json(out, &shown)
     };
     if !args.write {
         match format {

@@ -58,8 +58,7 @@ pub(crate) async fn run(
     };
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &findings).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            super::write_json(out, &findings)?;
         }
         Format::Text => {
             write_findings(graph, &findings, out)?;

@@ -282,8 +282,7 @@ impl<'a> Output<'a> {
     /// The JSON document, in JSON mode (nothing in text mode).
     fn report(&mut self, report: &Report) -> Result<(), CliError> {
         if self.json {
-            serde_json::to_writer_pretty(&mut *self.out, report).map_err(std::io::Error::from)?;
-            writeln!(self.out)?;
+            super::write_json(&mut *self.out, report)?;
         }
         Ok(())
     }

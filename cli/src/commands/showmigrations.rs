@@ -100,8 +100,7 @@ pub(crate) async fn run(
     entries.extend(unlisted(&status, &problems, &wanted, &listed));
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &entries).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            super::write_json(out, &entries)?;
             return Ok(());
         }
         Format::Text if args.plan => {

@@ -86,8 +86,7 @@ pub(crate) async fn run(
                     .cloned()
                     .collect(),
             };
-            serde_json::to_writer_pretty(&mut *out, &shown).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            super::write_json(out, &shown)?;
         }
         Format::Text if args.explain => {
             writeln!(out, "-- {title}, explained")?;

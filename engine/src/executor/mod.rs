@@ -28,7 +28,7 @@ use tracing::{info_span, warn, Instrument};
 
 pub use error::{how_to_resume, AfterFailure, ExecError, Rollback};
 pub use interrupt::{interrupted, is_interrupted, Interrupt, Interruptible};
-pub use plan::{plan, validate, PlannedStep, Status};
+pub use plan::{plan, PlannedStep, Status};
 pub use preview::{preview, OperationPreview, StepPreview};
 
 use crate::dialect::driver::Driver;

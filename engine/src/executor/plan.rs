@@ -233,20 +233,6 @@ pub(super) struct PartialRollback {
     pub(super) recorded: usize,
 }
 
-/// Checks, without running anything, that every step of `steps` renders: what
-/// `migrate` does before its first statement, and `migrate --plan` on its own.
-pub fn validate(
-    graph: &Graph,
-    status: &Status,
-    steps: &[PlannedStep],
-    options: &Options,
-    dialect: &dyn Dialect,
-    version: ServerVersion,
-) -> Result<(), ExecError> {
-    let in_effect = InEffect::new(status);
-    prepare(graph, steps.to_vec(), &in_effect, options, dialect, version).map(|_| ())
-}
-
 /// Prepares `steps`: renders the rollback of every migration the plan unapplies, in
 /// one pass over the history, each from the schema just before it (a partial
 /// migration: only its completed operations), and every forward step from the schema

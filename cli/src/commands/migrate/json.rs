@@ -3,7 +3,6 @@
 //! unchanged). Shapes: docs/json.md, `schemas/output/migrate.schema.json` and
 //! `migrate-plan.schema.json`; change them together.
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -14,11 +13,6 @@ use strata_engine::lint::Finding;
 use super::plan::{loss_at, step_findings, step_losses};
 use crate::error::CliError;
 use crate::signals;
-
-pub(super) fn write(out: &mut dyn Write, document: &impl Serialize) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, document).map_err(std::io::Error::from)?;
-    writeln!(out)
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -35,7 +35,7 @@ pub(crate) async fn run(
     if args.plan || args.check {
         let result = plan::run(ctx, args, quiet, format, out).await;
         if let (Format::Json, Err(e)) = (format, &result) {
-            json::write(out, &json::PlanFailed::new(e))?;
+            crate::commands::write_json(out, &json::PlanFailed::new(e))?;
         }
         return result;
     }
@@ -47,7 +47,7 @@ pub(crate) async fn run(
     let result = migrate(ctx, args, quiet, &mut printer).await;
     let steps = printer.finish(result.as_ref().err());
     if json {
-        json::write(
+        crate::commands::write_json(
             out,
             &json::RunReport::new(&steps, started, result.as_ref().err()),
         )?;

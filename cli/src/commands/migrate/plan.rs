@@ -51,7 +51,7 @@ pub(super) async fn run(
         exit::OK
     };
     if format == Format::Json {
-        json::write(out, &json::Plan::new(&ctx.graph, &steps, &findings))?;
+        crate::commands::write_json(out, &json::Plan::new(&ctx.graph, &steps, &findings))?;
         return Ok(code);
     }
     if args.check {
@@ -80,7 +80,7 @@ fn write_plan(
             Step::Apply => "Apply",
             Step::Unapply => "Unapply",
         };
-        writeln!(out, "  {verb} {}{}", step.key, step_note(preview))?;
+        writeln!(out, "  {verb} {}{}", step.key, step_note(graph, preview))?;
         let lint_at = |operation: usize, indent: &str, out: &mut dyn Write| {
             for f in step_findings(findings, step, operation) {
                 writeln!(
@@ -109,18 +109,18 @@ fn write_plan(
 }
 
 /// What the step's line adds: how far a partial migration got, or that it is faked.
-fn step_note(preview: &StepPreview) -> String {
+/// A rollback's `done` is not set: what it undoes is the operations it lists.
+fn step_note(graph: &Graph, preview: &StepPreview) -> String {
     let step = &preview.step;
     if preview.fake {
         return " (fake: recorded, nothing runs)".into();
     }
+    let total = graph.get(&step.key).map_or(0, |m| m.operations.len());
+    let undone = preview.operations.len();
     match step.step {
         Step::Apply if step.done > 0 => format!(" (resuming after operation {})", step.done),
-        Step::Unapply if step.done > 0 => {
-            format!(
-                " (partially applied: undoing its {} completed operation(s))",
-                step.done
-            )
+        Step::Unapply if undone < total => {
+            format!(" (partially applied: undoing its {undone} completed operation(s))")
         }
         _ => String::new(),
     }
