@@ -13,6 +13,7 @@
 pub mod ast;
 pub mod autodetect;
 pub mod blocking;
+pub mod code;
 pub mod data_loss;
 pub mod dialect;
 pub mod drift;

@@ -53,6 +53,8 @@ pub struct Options {
     pub safe: bool,
     /// Retries of a step whose DDL lock wait timed out.
     pub ddl_retries: u32,
+    /// The application's functions that `run_code` operations call; none in the CLI.
+    pub functions: crate::code::Functions,
 }
 
 impl Options {
@@ -65,6 +67,7 @@ impl Options {
             accept_edited: false,
             safe: true,
             ddl_retries: 0,
+            functions: crate::code::Functions::new(),
         }
     }
 
