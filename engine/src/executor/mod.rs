@@ -113,6 +113,48 @@ pub trait OperationObserver: Sync {
     /// Operation `index` (0-based, in run order) of `total` is about to run; for a
     /// rollback, `description` is the inverse that runs ("Drop table …").
     fn operation(&self, index: usize, total: usize, description: &str);
+
+    /// A `backfill` operation (`index`, 0-based in run order) committed a batch: how
+    /// far it is. Called after every batch; the default ignores it.
+    fn backfill_progress(&self, index: usize, progress: &BackfillProgress) {
+        let _ = (index, progress);
+    }
+}
+
+/// How far a running `backfill` is, after a committed batch.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BackfillProgress {
+    /// The table it walks.
+    pub table: String,
+    /// Rows updated so far, counting earlier runs of a resumed backfill.
+    pub rows_done: u64,
+    /// The rows it will have updated in all, as estimated before it started (the
+    /// server's estimate of the rows left plus `rows_done`); `None` when unknown.
+    pub rows_total: Option<u64>,
+    /// Batches committed by this run.
+    pub batches: u64,
+    /// Time spent by this run, pauses included.
+    #[serde(with = "humantime_serde")]
+    pub elapsed: Duration,
+    /// Rows updated by this run (not earlier ones): what the rate is measured on.
+    pub rows_this_run: u64,
+}
+
+impl BackfillProgress {
+    /// Rows per second in this run.
+    pub fn rate(&self) -> Option<f64> {
+        let seconds = self.elapsed.as_secs_f64();
+        #[allow(clippy::cast_precision_loss)] // a rate, not a count
+        (seconds > 0.0).then(|| self.rows_this_run as f64 / seconds)
+    }
+
+    /// The time left at this run's rate, when the total is known.
+    pub fn eta(&self) -> Option<Duration> {
+        let left = self.rows_total?.saturating_sub(self.rows_done);
+        let rate = self.rate().filter(|r| *r > 0.0)?;
+        #[allow(clippy::cast_precision_loss)]
+        Some(Duration::from_secs_f64(left as f64 / rate))
+    }
 }
 
 /// An observer that does nothing.
