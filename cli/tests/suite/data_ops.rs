@@ -1,0 +1,496 @@
+//! `run_code` and `backfill` on every backend, through the executor an application
+//! embeds (the CLI registers no function): the application's function runs in the
+//! migration's transaction, an unregistered one is refused before anything runs, and a
+//! backfill stopped by a failure keeps its committed batches and resumes after them.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::common::db::{block_on, Kind, TestDb};
+use crate::common::{project, strata};
+use crate::for_each_backend;
+use strata_engine::code::{Functions, Session};
+use strata_engine::executor::{
+    self, AfterFailure, BackfillProgress, ExecError, Observer, OperationObserver, Options,
+    PlannedStep, Quiet,
+};
+use strata_engine::graph::{Graph, Target};
+use strata_engine::migration::MigrationKey;
+use strata_engine::project::{Overrides, Project};
+
+fn config(url: &str) -> String {
+    format!("[project]\napps = [\"shop\"]\n\n[database]\nurl = {url:?}\n")
+}
+
+const TICKETS: &str = r#"[[operations]]
+kind = "create_table"
+name = "ticket"
+primary_key = ["id"]
+columns = [
+  { name = "id", type = "int" },
+  { name = "title", type = "varchar(100)" },
+  { name = "slug", type = "varchar(100)", null = true },
+]
+"#;
+
+/// A table, then the application's function: one transaction where DDL has one.
+const FILL: &str = r#"dependencies = ["shop.0001_tickets"]
+
+[[operations]]
+kind = "create_table"
+name = "audit"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }]
+
+[[operations]]
+kind = "run_code"
+name = "fill_slugs"
+reverse = "clear_slugs"
+"#;
+
+fn graph(dir: &Path) -> Graph {
+    let project = Project::load(dir, &Overrides::default()).unwrap();
+    Graph::from_project(&project).unwrap()
+}
+
+fn options(functions: Functions) -> Options {
+    let mut options = Options::new("strata_migrations", std::time::Duration::from_secs(30));
+    options.functions = functions;
+    options
+}
+
+// The executor's own error, as an application receives it.
+#[allow(clippy::result_large_err)]
+fn migrate(
+    db: &TestDb,
+    dir: &Path,
+    targets: &[Target],
+    options: &Options,
+    observer: &mut dyn Observer,
+) -> Result<Vec<PlannedStep>, ExecError> {
+    let graph = graph(dir);
+    block_on(async {
+        let mut driver = db.connect().await;
+        let result = executor::migrate(&graph, driver.as_mut(), targets, options, observer).await;
+        driver.close().await.unwrap();
+        result
+    })
+}
+
+fn key(name: &str) -> MigrationKey {
+    MigrationKey::new("shop", name)
+}
+
+fn to(name: &str) -> Vec<Target> {
+    vec![Target::Migration(key(name))]
+}
+
+fn all() -> Vec<Target> {
+    vec![Target::Latest("shop".into())]
+}
+
+/// `fill_slugs` as the application writes it (failing after its UPDATE when asked
+/// to), and `clear_slugs`, its reverse, when asked for.
+fn functions(fill_fails: bool, with_reverse: bool) -> Functions {
+    let mut functions = Functions::new();
+    if fill_fails {
+        functions.register("fill_slugs", |mut db: Session<'_>| {
+            Box::pin(async move {
+                db.execute("UPDATE ticket SET slug = lower(title)").await?;
+                Err("the slug service is down".into())
+            })
+        });
+    } else {
+        functions.register("fill_slugs", |mut db: Session<'_>| {
+            Box::pin(async move {
+                db.execute("UPDATE ticket SET slug = lower(title)").await?;
+                Ok(())
+            })
+        });
+    }
+    if with_reverse {
+        functions.register("clear_slugs", |mut db: Session<'_>| {
+            Box::pin(async move {
+                db.execute("UPDATE ticket SET slug = NULL").await?;
+                Ok(())
+            })
+        });
+    }
+    functions
+}
+
+fn slugs(db: &TestDb) -> Vec<Option<String>> {
+    db.query("SELECT slug FROM ticket ORDER BY id")
+        .into_iter()
+        .map(|row| row[0].clone())
+        .collect()
+}
+
+fn history(db: &TestDb, name: &str) -> Vec<Vec<Option<String>>> {
+    db.query(&format!(
+        "SELECT state, operations_done, backfill_cursor FROM strata_migrations WHERE name = '{name}'"
+    ))
+}
+
+/// The function runs on strata's connection in the migration's transaction: its
+/// failure rolls back the operations before it (PostgreSQL, SQLite) and its own
+/// writes; registered, it runs; its reverse runs on rollback, and an unregistered
+/// reverse refuses the rollback before anything runs.
+fn run_code_runs_in_the_migration(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tickets.toml", TICKETS),
+        ("apps/shop/migrations/0002_fill.toml", FILL),
+    ]);
+    let dir = dir.path();
+    migrate(
+        &db,
+        dir,
+        &to("0001_tickets"),
+        &options(Functions::new()),
+        &mut Quiet,
+    )
+    .unwrap();
+    db.execute("INSERT INTO ticket (id, title) VALUES (1, 'Alpha'), (2, 'Beta')");
+
+    let err = migrate(
+        &db,
+        dir,
+        &all(),
+        &options(functions(true, true)),
+        &mut Quiet,
+    )
+    .unwrap_err();
+    let message = err.to_string();
+    for part in [
+        "shop.0002_fill",
+        "operation 2 of 2",
+        "fill_slugs",
+        "the slug service is down",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    // The function's own UPDATE went with the failure.
+    assert_eq!(slugs(&db), [None, None]);
+    if kind == Kind::Mariadb {
+        // DDL commits on its own there: the table stays, recorded as done.
+        assert!(db.table_names().contains(&"audit".to_string()));
+        assert_eq!(
+            history(&db, "0002_fill")[0][..2],
+            [Some("partial".into()), Some("1".into())]
+        );
+    } else {
+        assert!(matches!(
+            err,
+            ExecError::Failed {
+                after: AfterFailure::RolledBack,
+                ..
+            }
+        ));
+        assert!(!db.table_names().contains(&"audit".to_string()));
+        assert!(history(&db, "0002_fill").is_empty());
+    }
+
+    migrate(
+        &db,
+        dir,
+        &all(),
+        &options(functions(false, true)),
+        &mut Quiet,
+    )
+    .unwrap();
+    assert_eq!(slugs(&db), [Some("alpha".into()), Some("beta".into())]);
+    assert_eq!(history(&db, "0002_fill")[0][0].as_deref(), Some("applied"));
+
+    // Rolling back needs the reverse: refused before anything runs without it.
+    let err = migrate(
+        &db,
+        dir,
+        &to("0001_tickets"),
+        &options(functions(false, false)),
+        &mut Quiet,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, ExecError::MissingFunction { operation: 2, function, .. } if function == "clear_slugs"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("mark it unapplied with --fake"),
+        "{err}"
+    );
+    assert_eq!(slugs(&db), [Some("alpha".into()), Some("beta".into())]);
+    assert_eq!(history(&db, "0002_fill")[0][0].as_deref(), Some("applied"));
+
+    migrate(
+        &db,
+        dir,
+        &to("0001_tickets"),
+        &options(functions(false, true)),
+        &mut Quiet,
+    )
+    .unwrap();
+    assert_eq!(slugs(&db), [None, None]);
+    assert!(!db.table_names().contains(&"audit".to_string()));
+    assert!(history(&db, "0002_fill").is_empty());
+}
+
+for_each_backend!(
+    run_code_runs_in_the_migrations_transaction,
+    run_code_runs_in_the_migration
+);
+
+/// Without the function (the CLI never has one), nothing runs, not even the
+/// history table's creation; `--fake` records it all the same.
+fn an_unregistered_function_is_refused(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tickets.toml", TICKETS),
+        ("apps/shop/migrations/0002_fill.toml", FILL),
+    ]);
+    let dir = dir.path();
+    let err = migrate(&db, dir, &all(), &options(Functions::new()), &mut Quiet).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "migration shop.0002_fill operation 2 calls the application's function fill_slugs, \
+         which is not registered: run this migration through the application that registers \
+         it (strata::Migrator::register), or mark it applied with --fake"
+    );
+    assert!(db.table_names().is_empty(), "{:?}", db.table_names());
+
+    // The CLI says the same, with the exit code of bad input.
+    let out = strata(dir, &["migrate"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("calls the application's function fill_slugs"),
+        "{}",
+        out.stderr
+    );
+    assert!(db.table_names().is_empty(), "{:?}", db.table_names());
+
+    let out = strata(dir, &["migrate", "--fake"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(history(&db, "0002_fill")[0][0].as_deref(), Some("applied"));
+    assert!(!db.table_names().contains(&"ticket".to_string()));
+}
+
+for_each_backend!(
+    an_unregistered_function_is_refused_before_anything_runs,
+    an_unregistered_function_is_refused
+);
+
+/// Without `reverse`, rolling back is refused before anything runs, naming the
+/// function.
+fn run_code_without_reverse(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tickets.toml", TICKETS),
+        (
+            "apps/shop/migrations/0002_fill.toml",
+            &FILL.replace("reverse = \"clear_slugs\"\n", ""),
+        ),
+    ]);
+    let dir = dir.path();
+    migrate(
+        &db,
+        dir,
+        &all(),
+        &options(functions(false, true)),
+        &mut Quiet,
+    )
+    .unwrap();
+    let err = migrate(
+        &db,
+        dir,
+        &to("0001_tickets"),
+        &options(functions(false, true)),
+        &mut Quiet,
+    )
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("run_code of the application's function fill_slugs is irreversible"),
+        "{message}"
+    );
+    assert_eq!(history(&db, "0002_fill")[0][0].as_deref(), Some("applied"));
+    assert!(db.table_names().contains(&"audit".to_string()));
+}
+
+for_each_backend!(
+    run_code_without_reverse_is_irreversible,
+    run_code_without_reverse
+);
+
+const ROWS: i64 = 10_000;
+
+/// A counter table whose check refuses `n = 1` where `bad = 1`: one row, set bad,
+/// fails the batch that holds it.
+const COUNTERS: &str = r#"[[operations]]
+kind = "create_table"
+name = "item"
+primary_key = ["id"]
+columns = [
+  { name = "id", type = "bigint" },
+  { name = "n", type = "int", default = 0 },
+  { name = "bad", type = "int", default = 0 },
+]
+checks = [{ name = "item_not_bad", expr = "n = 0 OR bad = 0" }]
+"#;
+
+const BACKFILL: &str = r#"dependencies = ["shop.0001_items"]
+
+[[operations]]
+kind = "backfill"
+table = "item"
+set = { n = "n + 1" }
+batch_size = 1000
+"#;
+
+/// Hears the batches of a backfill.
+#[derive(Default)]
+struct Batches(Mutex<Vec<BackfillProgress>>);
+
+impl OperationObserver for Batches {
+    fn operation(&self, _index: usize, _total: usize, _description: &str) {}
+
+    fn backfill_progress(&self, _index: usize, progress: &BackfillProgress) {
+        self.0.lock().unwrap().push(progress.clone());
+    }
+}
+
+impl Observer for Batches {
+    fn operations(&self) -> Option<&dyn OperationObserver> {
+        Some(self)
+    }
+}
+
+impl Batches {
+    fn rows_done(&self) -> Vec<u64> {
+        self.0.lock().unwrap().iter().map(|p| p.rows_done).collect()
+    }
+}
+
+fn fill_items(db: &TestDb, rows: i64) {
+    for start in (1..=rows).step_by(1000) {
+        let values: Vec<String> = (start..(start + 1000).min(rows + 1))
+            .map(|id| format!("({id})"))
+            .collect();
+        db.execute(&format!(
+            "INSERT INTO item (id) VALUES {}",
+            values.join(", ")
+        ));
+    }
+}
+
+fn count(db: &TestDb, sql: &str) -> i64 {
+    db.query(sql)[0][0].as_deref().unwrap().parse().unwrap()
+}
+
+/// 10,000 rows in batches of 1,000; row 5,500 fails its batch: the five batches
+/// before it stay committed (n = 1), the rest untouched, the history row partial
+/// with the last committed key. Fixed, the next run resumes after it: every row
+/// ends with n = 1 exactly.
+fn backfill_resumes(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_items.toml", COUNTERS),
+        ("apps/shop/migrations/0002_fill.toml", BACKFILL),
+    ]);
+    let dir = dir.path();
+    let no_code = options(Functions::new());
+    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
+    fill_items(&db, ROWS);
+    db.execute("UPDATE item SET bad = 1 WHERE id = 5500");
+
+    let mut batches = Batches::default();
+    let err = migrate(&db, dir, &all(), &no_code, &mut batches).unwrap_err();
+    assert!(err.left_partial(), "{err}");
+    assert!(err.to_string().contains("Backfill item"), "{err}");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM item WHERE n = 1 AND id <= 5000"),
+        5000
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM item WHERE n = 0 AND id > 5000"),
+        5000
+    );
+    assert_eq!(batches.rows_done(), [1000, 2000, 3000, 4000, 5000]);
+    let row = &history(&db, "0002_fill")[0];
+    assert_eq!(row[..2], [Some("partial".into()), Some("0".into())]);
+    let cursor: serde_json::Value = serde_json::from_str(row[2].as_deref().unwrap()).unwrap();
+    assert_eq!(cursor, serde_json::json!({ "key": "5000", "rows": 5000 }));
+
+    db.execute("UPDATE item SET bad = 0 WHERE id = 5500");
+    let mut batches = Batches::default();
+    migrate(&db, dir, &all(), &no_code, &mut batches).unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), ROWS);
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n <> 1"), 0);
+    // Resumed after the committed batches, counting them.
+    assert_eq!(
+        batches.rows_done(),
+        [6000, 7000, 8000, 9000, 10_000],
+        "the resumed run redid or skipped a batch"
+    );
+    assert!(batches
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|p| p.rows_this_run <= 5000));
+    assert_eq!(
+        history(&db, "0002_fill")[0],
+        [Some("applied".into()), Some("1".into()), None]
+    );
+
+    // Rolling back leaves the values.
+    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
+    assert!(history(&db, "0002_fill").is_empty());
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), ROWS);
+}
+
+for_each_backend!(
+    a_failed_backfill_resumes_after_its_committed_batches,
+    backfill_resumes
+);
+
+/// A backfill stopped part-way rolls back (its inverse runs nothing, the values
+/// stay); a `where` limits the rows it updates.
+fn partial_backfill_rolls_back(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let backfill = BACKFILL.replace("batch_size = 1000", "batch_size = 300\nwhere = \"id <> 7\"");
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_items.toml", COUNTERS),
+        ("apps/shop/migrations/0002_fill.toml", &backfill),
+    ]);
+    let dir = dir.path();
+    let no_code = options(Functions::new());
+    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
+    fill_items(&db, 1000);
+    db.execute("UPDATE item SET bad = 1 WHERE id = 800");
+    let err = migrate(&db, dir, &all(), &no_code, &mut Quiet).unwrap_err();
+    assert!(err.left_partial(), "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 599);
+    assert_eq!(count(&db, "SELECT n FROM item WHERE id = 7"), 0);
+
+    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
+    assert!(history(&db, "0002_fill").is_empty());
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 599);
+}
+
+for_each_backend!(a_partial_backfill_rolls_back, partial_backfill_rolls_back);
