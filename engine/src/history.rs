@@ -207,10 +207,11 @@ impl History {
     /// transaction: a failed probe changes nothing.
     async fn has_cursor(&self, driver: &mut dyn Driver) -> bool {
         let dialect = driver.dialect();
+        // Qualified: SQLite reads an unknown unqualified "name" as a string.
+        let table = dialect.quote_ident(&self.table);
         let probe = format!(
-            "SELECT {} FROM {} WHERE 1 = 0",
+            "SELECT {table}.{} FROM {table} WHERE 1 = 0",
             dialect.quote_ident(CURSOR_COLUMN),
-            dialect.quote_ident(&self.table)
         );
         driver.query(&probe).await.is_ok()
     }

@@ -432,6 +432,14 @@ fn backfill_resumes(kind: Kind) {
     assert_eq!(row[..2], [Some("partial".into()), Some("0".into())]);
     let cursor: serde_json::Value = serde_json::from_str(row[2].as_deref().unwrap()).unwrap();
     assert_eq!(cursor, serde_json::json!({ "key": "5000", "rows": 5000 }));
+    // A row an older strata (format 3) must refuse rather than start the backfill over.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT format FROM strata_migrations WHERE name = '0002_fill'"
+        ),
+        4
+    );
 
     db.execute("UPDATE item SET bad = 0 WHERE id = 5500");
     let mut batches = Batches::default();
@@ -494,3 +502,39 @@ fn partial_backfill_rolls_back(kind: Kind) {
 }
 
 for_each_backend!(a_partial_backfill_rolls_back, partial_backfill_rolls_back);
+
+/// A history table an older strata created has no cursor column: it is read as it
+/// is, and the column is added (under the lock) before a backfill needs it.
+fn older_history_table(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_items.toml", COUNTERS),
+        ("apps/shop/migrations/0002_fill.toml", BACKFILL),
+    ]);
+    let dir = dir.path();
+    let no_code = options(Functions::new());
+    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
+    db.execute("ALTER TABLE strata_migrations DROP COLUMN backfill_cursor");
+    let out = strata(dir, &["showmigrations"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("[X] 0001_items"), "{}", out.stdout);
+    fill_items(&db, 1500);
+    db.execute("UPDATE item SET bad = 1 WHERE id = 1200");
+    let err = migrate(&db, dir, &all(), &no_code, &mut Quiet).unwrap_err();
+    assert!(err.left_partial(), "{err}");
+    assert_eq!(
+        history(&db, "0002_fill")[0][2].as_deref(),
+        Some(r#"{"key":"1000","rows":1000}"#)
+    );
+    db.execute("UPDATE item SET bad = 0");
+    migrate(&db, dir, &all(), &no_code, &mut Quiet).unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 1500);
+}
+
+for_each_backend!(
+    an_older_history_table_gains_the_cursor_column,
+    older_history_table
+);
