@@ -538,3 +538,40 @@ for_each_backend!(
     an_older_history_table_gains_the_cursor_column,
     older_history_table
 );
+
+/// A text key is walked with its values quoted by the dialect, quotes included; the
+/// SET list given as raw SQL per dialect is used as written.
+fn text_keys(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let words = r#"[[operations]]
+kind = "create_table"
+name = "word"
+primary_key = ["w"]
+columns = [{ name = "w", type = "varchar(20)" }, { name = "n", type = "int", default = 0 }]
+"#;
+    let fill = r#"dependencies = ["shop.0001_words"]
+
+[[operations]]
+kind = "backfill"
+table = "word"
+set_sql = { default = "n = n + 1" }
+batch_size = 2
+"#;
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_words.toml", words),
+        ("apps/shop/migrations/0002_fill.toml", fill),
+    ]);
+    let dir = dir.path();
+    let no_code = options(Functions::new());
+    migrate(&db, dir, &to("0001_words"), &no_code, &mut Quiet).unwrap();
+    db.execute("INSERT INTO word (w) VALUES ('a'), ('it''s'), ('o''clock'), ('z'), ('zz')");
+    let mut batches = Batches::default();
+    migrate(&db, dir, &all(), &no_code, &mut batches).unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM word WHERE n = 1"), 5);
+    assert_eq!(batches.rows_done(), [2, 4, 5]);
+}
+
+for_each_backend!(a_text_key_is_walked_quoted, text_keys);
