@@ -48,6 +48,23 @@ name = "fill_slugs"
 reverse = "clear_slugs"
 "#;
 
+/// A project of the one app `shop` on `db`, with `migrations` (name, text).
+fn shop(db: &TestDb, migrations: &[(&str, &str)]) -> tempfile::TempDir {
+    let config = config(&db.url);
+    let paths: Vec<String> = migrations
+        .iter()
+        .map(|(name, _)| format!("apps/shop/migrations/{name}.toml"))
+        .collect();
+    let mut files = vec![("strata.toml", config.as_str())];
+    files.extend(
+        paths
+            .iter()
+            .map(String::as_str)
+            .zip(migrations.iter().map(|m| m.1)),
+    );
+    project(&files)
+}
+
 fn graph(dir: &Path) -> Graph {
     let project = Project::load(dir, &Overrides::default()).unwrap();
     Graph::from_project(&project).unwrap()
@@ -75,6 +92,20 @@ fn migrate(
         driver.close().await.unwrap();
         result
     })
+}
+
+/// `migrate` with the application's [`functions`].
+// The executor's own error, as an application receives it.
+#[allow(clippy::result_large_err)]
+fn migrate_with(
+    db: &TestDb,
+    dir: &Path,
+    targets: &[Target],
+    fill_fails: bool,
+    with_reverse: bool,
+) -> Result<Vec<PlannedStep>, ExecError> {
+    let options = options(functions(fill_fails, with_reverse));
+    migrate(db, dir, targets, &options, &mut Quiet)
 }
 
 fn key(name: &str) -> MigrationKey {
@@ -140,11 +171,7 @@ fn run_code_runs_in_the_migration(kind: Kind) {
     let Some(db) = TestDb::create(kind) else {
         return;
     };
-    let dir = project(&[
-        ("strata.toml", &config(&db.url)),
-        ("apps/shop/migrations/0001_tickets.toml", TICKETS),
-        ("apps/shop/migrations/0002_fill.toml", FILL),
-    ]);
+    let dir = shop(&db, &[("0001_tickets", TICKETS), ("0002_fill", FILL)]);
     let dir = dir.path();
     migrate(
         &db,
@@ -156,14 +183,7 @@ fn run_code_runs_in_the_migration(kind: Kind) {
     .unwrap();
     db.execute("INSERT INTO ticket (id, title) VALUES (1, 'Alpha'), (2, 'Beta')");
 
-    let err = migrate(
-        &db,
-        dir,
-        &all(),
-        &options(functions(true, true)),
-        &mut Quiet,
-    )
-    .unwrap_err();
+    let err = migrate_with(&db, dir, &all(), true, true).unwrap_err();
     let message = err.to_string();
     for part in [
         "shop.0002_fill",
@@ -194,26 +214,12 @@ fn run_code_runs_in_the_migration(kind: Kind) {
         assert!(history(&db, "0002_fill").is_empty());
     }
 
-    migrate(
-        &db,
-        dir,
-        &all(),
-        &options(functions(false, true)),
-        &mut Quiet,
-    )
-    .unwrap();
+    migrate_with(&db, dir, &all(), false, true).unwrap();
     assert_eq!(slugs(&db), [Some("alpha".into()), Some("beta".into())]);
     assert_eq!(history(&db, "0002_fill")[0][0].as_deref(), Some("applied"));
 
     // Rolling back needs the reverse: refused before anything runs without it.
-    let err = migrate(
-        &db,
-        dir,
-        &to("0001_tickets"),
-        &options(functions(false, false)),
-        &mut Quiet,
-    )
-    .unwrap_err();
+    let err = migrate_with(&db, dir, &to("0001_tickets"), false, false).unwrap_err();
     assert!(
         matches!(&err, ExecError::MissingFunction { operation: 2, function, .. } if function == "clear_slugs"),
         "{err}"
@@ -225,14 +231,7 @@ fn run_code_runs_in_the_migration(kind: Kind) {
     assert_eq!(slugs(&db), [Some("alpha".into()), Some("beta".into())]);
     assert_eq!(history(&db, "0002_fill")[0][0].as_deref(), Some("applied"));
 
-    migrate(
-        &db,
-        dir,
-        &to("0001_tickets"),
-        &options(functions(false, true)),
-        &mut Quiet,
-    )
-    .unwrap();
+    migrate_with(&db, dir, &to("0001_tickets"), false, true).unwrap();
     assert_eq!(slugs(&db), [None, None]);
     assert!(!db.table_names().contains(&"audit".to_string()));
     assert!(history(&db, "0002_fill").is_empty());
@@ -249,11 +248,7 @@ fn an_unregistered_function_is_refused(kind: Kind) {
     let Some(db) = TestDb::create(kind) else {
         return;
     };
-    let dir = project(&[
-        ("strata.toml", &config(&db.url)),
-        ("apps/shop/migrations/0001_tickets.toml", TICKETS),
-        ("apps/shop/migrations/0002_fill.toml", FILL),
-    ]);
+    let dir = shop(&db, &[("0001_tickets", TICKETS), ("0002_fill", FILL)]);
     let dir = dir.path();
     let err = migrate(&db, dir, &all(), &options(Functions::new()), &mut Quiet).unwrap_err();
     assert_eq!(
@@ -292,31 +287,19 @@ fn run_code_without_reverse(kind: Kind) {
     let Some(db) = TestDb::create(kind) else {
         return;
     };
-    let dir = project(&[
-        ("strata.toml", &config(&db.url)),
-        ("apps/shop/migrations/0001_tickets.toml", TICKETS),
-        (
-            "apps/shop/migrations/0002_fill.toml",
-            &FILL.replace("reverse = \"clear_slugs\"\n", ""),
-        ),
-    ]);
+    let dir = shop(
+        &db,
+        &[
+            ("0001_tickets", TICKETS),
+            (
+                "0002_fill",
+                &FILL.replace("reverse = \"clear_slugs\"\n", ""),
+            ),
+        ],
+    );
     let dir = dir.path();
-    migrate(
-        &db,
-        dir,
-        &all(),
-        &options(functions(false, true)),
-        &mut Quiet,
-    )
-    .unwrap();
-    let err = migrate(
-        &db,
-        dir,
-        &to("0001_tickets"),
-        &options(functions(false, true)),
-        &mut Quiet,
-    )
-    .unwrap_err();
+    migrate_with(&db, dir, &all(), false, true).unwrap();
+    let err = migrate_with(&db, dir, &to("0001_tickets"), false, true).unwrap_err();
     let message = err.to_string();
     assert!(
         message.contains("run_code of the application's function fill_slugs is irreversible"),
@@ -380,6 +363,16 @@ impl Batches {
     }
 }
 
+/// A database of `kind` with the counter table (`0001_items` applied) and
+/// `backfill` as `0002_fill`, pending.
+fn items(kind: Kind, backfill: &str) -> Option<(TestDb, tempfile::TempDir)> {
+    let db = TestDb::create(kind)?;
+    let dir = shop(&db, &[("0001_items", COUNTERS), ("0002_fill", backfill)]);
+    let no_code = options(Functions::new());
+    migrate(&db, dir.path(), &to("0001_items"), &no_code, &mut Quiet).unwrap();
+    Some((db, dir))
+}
+
 fn fill_items(db: &TestDb, rows: i64) {
     for start in (1..=rows).step_by(1000) {
         let values: Vec<String> = (start..(start + 1000).min(rows + 1))
@@ -401,17 +394,11 @@ fn count(db: &TestDb, sql: &str) -> i64 {
 /// with the last committed key. Fixed, the next run resumes after it: every row
 /// ends with n = 1 exactly.
 fn backfill_resumes(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else {
+    let Some((db, dir)) = items(kind, BACKFILL) else {
         return;
     };
-    let dir = project(&[
-        ("strata.toml", &config(&db.url)),
-        ("apps/shop/migrations/0001_items.toml", COUNTERS),
-        ("apps/shop/migrations/0002_fill.toml", BACKFILL),
-    ]);
     let dir = dir.path();
     let no_code = options(Functions::new());
-    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
     fill_items(&db, ROWS);
     db.execute("UPDATE item SET bad = 1 WHERE id = 5500");
 
@@ -477,18 +464,12 @@ for_each_backend!(
 /// A backfill stopped part-way rolls back (its inverse runs nothing, the values
 /// stay); a `where` limits the rows it updates.
 fn partial_backfill_rolls_back(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else {
+    let backfill = BACKFILL.replace("batch_size = 1000", "batch_size = 300\nwhere = \"id <> 7\"");
+    let Some((db, dir)) = items(kind, &backfill) else {
         return;
     };
-    let backfill = BACKFILL.replace("batch_size = 1000", "batch_size = 300\nwhere = \"id <> 7\"");
-    let dir = project(&[
-        ("strata.toml", &config(&db.url)),
-        ("apps/shop/migrations/0001_items.toml", COUNTERS),
-        ("apps/shop/migrations/0002_fill.toml", &backfill),
-    ]);
     let dir = dir.path();
     let no_code = options(Functions::new());
-    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
     fill_items(&db, 1000);
     db.execute("UPDATE item SET bad = 1 WHERE id = 800");
     let err = migrate(&db, dir, &all(), &no_code, &mut Quiet).unwrap_err();
@@ -506,17 +487,11 @@ for_each_backend!(a_partial_backfill_rolls_back, partial_backfill_rolls_back);
 /// A history table an older strata created has no cursor column: it is read as it
 /// is, and the column is added (under the lock) before a backfill needs it.
 fn older_history_table(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else {
+    let Some((db, dir)) = items(kind, BACKFILL) else {
         return;
     };
-    let dir = project(&[
-        ("strata.toml", &config(&db.url)),
-        ("apps/shop/migrations/0001_items.toml", COUNTERS),
-        ("apps/shop/migrations/0002_fill.toml", BACKFILL),
-    ]);
     let dir = dir.path();
     let no_code = options(Functions::new());
-    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
     db.execute("ALTER TABLE strata_migrations DROP COLUMN backfill_cursor");
     let out = strata(dir, &["showmigrations"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -559,11 +534,7 @@ table = "word"
 set_sql = { default = "n = n + 1" }
 batch_size = 2
 "#;
-    let dir = project(&[
-        ("strata.toml", &config(&db.url)),
-        ("apps/shop/migrations/0001_words.toml", words),
-        ("apps/shop/migrations/0002_fill.toml", fill),
-    ]);
+    let dir = shop(&db, &[("0001_words", words), ("0002_fill", fill)]);
     let dir = dir.path();
     let no_code = options(Functions::new());
     migrate(&db, dir, &to("0001_words"), &no_code, &mut Quiet).unwrap();
