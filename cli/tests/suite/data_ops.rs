@@ -546,3 +546,56 @@ batch_size = 2
 }
 
 for_each_backend!(a_text_key_is_walked_quoted, text_keys);
+
+/// Interrupted (Ctrl-C) between batches: the next statement fails as interrupted,
+/// the committed batches stay with their cursor, and the next run finishes the rest.
+fn interrupted_backfill(kind: Kind) {
+    struct StopAfter {
+        interrupt: executor::Interrupt,
+        rows: u64,
+    }
+    impl OperationObserver for StopAfter {
+        fn operation(&self, _index: usize, _total: usize, _description: &str) {}
+        fn backfill_progress(&self, _index: usize, progress: &BackfillProgress) {
+            if progress.rows_done >= self.rows {
+                self.interrupt.raise();
+            }
+        }
+    }
+    impl Observer for StopAfter {
+        fn operations(&self) -> Option<&dyn OperationObserver> {
+            Some(self)
+        }
+    }
+
+    let Some((db, dir)) = items(kind, BACKFILL) else {
+        return;
+    };
+    let dir = dir.path();
+    let no_code = options(Functions::new());
+    fill_items(&db, 4500);
+    let interrupt = executor::Interrupt::new();
+    let mut observer = StopAfter {
+        interrupt: interrupt.clone(),
+        rows: 2000,
+    };
+    let graph = graph(dir);
+    let err = block_on(async {
+        let mut driver =
+            executor::Interruptible::new(db.connect().await, interrupt, "strata_migrations");
+        executor::migrate(&graph, &mut driver, &all(), &no_code, &mut observer)
+            .await
+            .unwrap_err()
+    });
+    assert!(err.left_partial(), "{err}");
+    assert!(err.to_string().contains("interrupted"), "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 2000);
+    assert_eq!(
+        history(&db, "0002_fill")[0][2].as_deref(),
+        Some(r#"{"key":"2000","rows":2000}"#)
+    );
+    migrate(&db, dir, &all(), &no_code, &mut Quiet).unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 4500);
+}
+
+for_each_backend!(an_interrupted_backfill_resumes, interrupted_backfill);
