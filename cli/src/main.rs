@@ -4,7 +4,6 @@
 #![allow(clippy::result_large_err)]
 
 mod args;
-mod backends;
 mod commands;
 mod context;
 mod database;

@@ -7,7 +7,7 @@
 //! A fast subset (4 kill points per backend) runs with the suite; the full run is
 //!
 //! ```text
-//! STRATA_KILL_POINTS=30 cargo test -p strata --test suite kill
+//! STRATA_KILL_POINTS=30 cargo test -p strata-cli --test suite kill
 //! ```
 //!
 //! with `STRATA_KILL_SEED=<n>` to move the moments (default 8). Two states are

@@ -99,7 +99,7 @@ impl<'a> Case<'a> {
     fn fail(&self, message: &str) -> ! {
         let mut report = match self.seed {
             Some(seed) => format!(
-                "{message}\n\n=== seed {seed} on {:?} (replay: STRATA_ROUNDTRIP_SEEDS={seed} cargo test -p strata --test roundtrip) ===\n",
+                "{message}\n\n=== seed {seed} on {:?} (replay: STRATA_ROUNDTRIP_SEEDS={seed} cargo test -p strata-cli --test roundtrip) ===\n",
                 self.kind,
             ),
             None => format!("{message}\n\n=== on {:?} ===\n", self.kind),

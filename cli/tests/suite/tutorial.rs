@@ -156,7 +156,7 @@ fn tables(db: &TestDb, root: &Path) -> Vec<String> {
         return db.table_names();
     }
     let url = format!("sqlite://{}", root.join("db.sqlite3").display());
-    let (backend, _) = db::registry()
+    let (backend, _) = strata::backends()
         .for_url(&url)
         .map(|(b, s)| (b.clone(), s))
         .unwrap();
