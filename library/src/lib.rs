@@ -67,8 +67,11 @@ pub use status::{MigrationState, MigrationStatus, Status};
 
 /// Compiles a project's migrations into the binary, as a [`Embedded`] value.
 ///
-/// ```ignore
-/// static MIGRATIONS: strata::Embedded = strata::embed_migrations!("migrations-project");
+/// ```
+/// // The folder holding strata.toml, relative to this crate's Cargo.toml.
+/// static MIGRATIONS: strata::Embedded = strata::embed_migrations!("../examples/embedded/project");
+/// assert_eq!(MIGRATIONS.apps, ["shop"]);
+/// assert!(strata::Migrator::from_embedded(&MIGRATIONS).is_ok());
 /// ```
 ///
 /// The argument is the folder holding `strata.toml`, relative to the crate's

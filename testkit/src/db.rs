@@ -154,3 +154,25 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
     out
 }
+
+/// Declares one test per backend running `$body(kind)`.
+#[macro_export]
+macro_rules! for_each_backend {
+    ($name:ident, $body:path) => {
+        mod $name {
+            use super::*;
+            #[test]
+            fn sqlite() {
+                $body($crate::db::Kind::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                $body($crate::db::Kind::Postgres)
+            }
+            #[test]
+            fn mariadb() {
+                $body($crate::db::Kind::Mariadb)
+            }
+        }
+    };
+}

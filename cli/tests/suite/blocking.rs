@@ -4,11 +4,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::common::db::{Kind, TestDb};
-use crate::for_each_backend;
 use strata_engine::blocking::Database;
 use strata_engine::executor::Options;
 use strata_engine::graph::{Graph, Target};
 use strata_engine::project::{Overrides, Project};
+use strata_testkit::for_each_backend;
 
 fn blocking_migrate(kind: Kind) {
     let Some(db) = TestDb::create(kind) else {

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::common::db::{block_on, with_database, Kind};
 use crate::common::json_shape::assert_shape;
 use crate::common::{strata, tracker_copy};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 /// Every command `strata --help` lists, nested ones as `database create`, without
 /// clap's `help`.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::common::db::{Kind, TestDb};
 use crate::common::spawn_migrate;
 use crate::common::{project, strata};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 pub(crate) fn config(db: &TestDb) -> String {
     format!(

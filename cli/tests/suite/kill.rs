@@ -25,7 +25,7 @@ use strata_engine::state::SchemaState;
 use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::{project, spawn_migrate, strata};
 use crate::faults::config;
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 const BASE: &str = r#"[[operations]]
 kind = "create_table"

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::common::db::{self, Kind, TestDb};
 use crate::common::{strata, Output};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 /// The tutorial's first models: Django's expense tracker.
 const MODELS: &str = r#"[Category]
