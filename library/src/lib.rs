@@ -3,11 +3,11 @@
 //! table of the `strata` command line: the two can be used on the same database.
 //!
 //! Add it with the backends the application uses (each is a feature; all three by
-//! default):
+//! default, with `macros`, which provides [`embed_migrations!`]):
 //!
 //! ```toml
 //! [dependencies]
-//! strata = { version = "0.1", default-features = false, features = ["postgres"] }
+//! strata = { version = "0.1", default-features = false, features = ["postgres", "macros"] }
 //! ```
 //!
 //! Then compile the project's migrations into the binary and run them at start-up:
@@ -82,6 +82,7 @@ pub use status::{MigrationState, MigrationStatus, Status};
 /// checksum. A *new* file is only seen when the crate is rebuilt: add a `build.rs`
 /// with `println!("cargo:rerun-if-changed=migrations-project");` (see
 /// `docs/embedding.md`).
+#[cfg(feature = "macros")]
 pub use strata_macros::embed_migrations;
 
 /// The engine: operations, graph, executor, drivers' traits. What the library's
@@ -103,7 +104,8 @@ pub use strata_sqlite as sqlite;
 #[cfg(feature = "postgres")]
 pub use strata_postgres as postgres;
 
-/// MySQL and MariaDB (mysql_async).
+/// MySQL and MariaDB (mysql_async): `strata::mysql::MysqlDriver::from_conn` runs on
+/// the application's own `mysql_async::Conn`.
 #[cfg(feature = "mysql")]
 pub use strata_mysql as mysql;
 

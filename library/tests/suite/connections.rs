@@ -72,3 +72,27 @@ fn on_the_applications_tokio_postgres_client() {
         task.await.unwrap().unwrap();
     });
 }
+
+#[test]
+fn on_the_applications_mysql_async_connection() {
+    let Some(db) = TestDb::create(Kind::Mariadb) else {
+        return;
+    };
+    block_on(async {
+        use mysql_async::prelude::Queryable;
+        let pool = mysql_async::Pool::from_url(db.url.as_str()).unwrap();
+        let conn = pool.get_conn().await.unwrap();
+        let migrator = Migrator::from_embedded(&MIGRATIONS).unwrap();
+        let mut driver = strata::mysql::MysqlDriver::from_conn(conn).await.unwrap();
+        let report = migrator.run_on(&mut driver).await.unwrap();
+        assert_eq!(report.steps.len(), 2, "{report:?}");
+        let mut conn = driver.into_conn();
+        let slug: Option<String> = conn
+            .query_first("SELECT slug FROM shop_product WHERE title = 'Blue Mug'")
+            .await
+            .unwrap();
+        assert_eq!(slug.as_deref(), Some("blue-mug"));
+        drop(conn);
+        pool.disconnect().await.unwrap();
+    });
+}
