@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 use strata_engine::executor::StepPreview;
-use strata_engine::graph::Step;
 
 use crate::Direction;
 
@@ -36,11 +35,12 @@ pub struct PlanOperation {
 impl From<StepPreview> for PlanStep {
     fn from(preview: StepPreview) -> Self {
         let step = preview.step;
+        let resume_after = step.resumes_after();
         Self {
             app: step.key.app,
             name: step.key.name,
             direction: step.step.into(),
-            resume_after: (step.step == Step::Apply && step.done > 0).then_some(step.done),
+            resume_after,
             fake: preview.fake,
             operations: preview
                 .operations
