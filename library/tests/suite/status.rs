@@ -90,3 +90,16 @@ fn from_project_reads_the_folder_at_run_time() {
     let error = Migrator::from_project(root.join("apps")).unwrap_err();
     assert!(error.to_string().contains("strata.toml"), "{error}");
 }
+
+/// An application shares one migrator between tasks and spawns its runs.
+#[test]
+fn the_migrator_and_its_futures_are_send() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let migrator = Migrator::from_embedded(&MIGRATIONS).unwrap();
+    send_sync(&migrator);
+    send(&migrator.run("sqlite::memory:"));
+    send(&migrator.status("sqlite::memory:"));
+    send(&migrator.plan("sqlite::memory:", &[]));
+    send_sync(&strata::blocking::Migrator::from(migrator));
+}
