@@ -34,7 +34,9 @@ pub struct MigrationStatus {
     pub app: String,
     /// Its name (`0002_note`).
     pub name: String,
-    /// Applied, pending, or stopped part-way.
+    /// Applied, pending, or stopped part-way (in JSON: `"state": "partial"`, with
+    /// the counts beside it).
+    #[serde(flatten)]
     pub state: MigrationState,
 }
 

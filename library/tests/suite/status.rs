@@ -49,6 +49,9 @@ async fn status_plan_and_targets_follow_the_database() {
     assert_eq!(report.steps.len(), 1);
     let status = migrator.status(&url).await.unwrap();
     assert_eq!(status.pending().count(), 2);
+    let json = serde_json::to_value(&status).unwrap();
+    assert_eq!(json["migrations"][0]["state"], "pending");
+    assert_eq!(json["migrations"][0]["name"], "0001_initial");
 
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["steps"][0]["direction"], "rollback");
