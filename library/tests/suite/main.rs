@@ -5,5 +5,6 @@ mod connections;
 mod embedded;
 mod status;
 
-/// The example application's project: two migrations of app `shop`.
-static MIGRATIONS: strata::Embedded = strata::embed_migrations!("../examples/embedded/project");
+/// The tests' project: two migrations of app `shop` (a table with rows, then a column
+/// filled from them).
+static MIGRATIONS: strata::Embedded = strata::embed_migrations!("tests/project");

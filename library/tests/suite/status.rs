@@ -79,8 +79,7 @@ fn the_blocking_twin_runs_without_a_runtime() {
 
 #[test]
 fn from_project_reads_the_folder_at_run_time() {
-    let root =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/embedded/project");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/project");
     let from_disk = Migrator::from_project(&root).unwrap();
     let embedded = Migrator::from_embedded(&MIGRATIONS).unwrap();
     let keys = |m: &Migrator| -> Vec<(String, String)> {
