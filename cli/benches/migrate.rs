@@ -1,4 +1,4 @@
-//! `cargo bench -p strata --bench migrate`: strata against the raw-SQL limit.
+//! `cargo bench -p strata-cli --bench migrate`: strata against the raw-SQL limit.
 //!
 //! Generates 1000 migrations (about 5,000 operations over 100 tables), then on each
 //! backend measures `migrate` from empty and back to zero through the executor, and

@@ -1,4 +1,4 @@
-//! `cargo bench -p strata --bench stall`: how long the application's writes stall
+//! `cargo bench -p strata-cli --bench stall`: how long the application's writes stall
 //! while strata changes a big table that is being written to, with the safe plan and
 //! with the plain one.
 //!

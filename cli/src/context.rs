@@ -62,7 +62,7 @@ impl Context {
         Ok(Self {
             project,
             graph,
-            registry: crate::backends::builtin(),
+            registry: strata::backends(),
         })
     }
 }

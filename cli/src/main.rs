@@ -4,7 +4,6 @@
 #![allow(clippy::result_large_err)]
 
 mod args;
-mod backends;
 mod commands;
 mod context;
 mod database;
@@ -44,8 +43,9 @@ fn main() -> ExitCode {
                 .build(),
         )
     }));
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Unlocked (it locks per write): a `StdoutLock` is not `Send`, and the migrate
+    // printer writing to it is held across the run's awaits, whose future is `Send`.
+    let mut out = std::io::stdout();
     match run(&cli, &mut out).and_then(|code| out.flush().map(|()| code).map_err(CliError::from)) {
         Ok(code) => ExitCode::from(code),
         // `strata … | head` closing the pipe early is not a failure.
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
+fn run(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliError> {
     match run_without_project(cli, out) {
         Some(result) => result,
         None => run_in_project(cli, out),
@@ -89,7 +89,7 @@ fn run_without_project(cli: &Cli, out: &mut dyn Write) -> Option<Result<u8, CliE
     })
 }
 
-fn run_in_project(cli: &Cli, out: &mut dyn Write) -> Result<u8, CliError> {
+fn run_in_project(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliError> {
     let ctx = match &cli.command {
         Command::Makemigrations(_) => Context::load_allowing_conflicts(&cli.global)?,
         Command::Database(_) => Context::load_for_database(&cli.global)?,

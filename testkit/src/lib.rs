@@ -5,7 +5,8 @@
 //! - [`run`]: a case's golden rendering and its execution on a live server;
 //! - [`servers`]: the test servers' URLs, skipped on a machine without them and a
 //!   failure under `CI=true`, and database names unique to a test;
-//! - [`errors`]: what a driver's error must carry (its source, no secret).
+//! - [`errors`]: what a driver's error must carry (its source, no secret);
+//! - `db` (feature `db`): a fresh database per test on each backend, dropped after.
 //!
 //! The engine's own unit tests cannot use this crate (it depends on the engine, so a
 //! unit test would see a second copy whose types differ); its integration tests can.
@@ -15,6 +16,8 @@
 #![allow(clippy::missing_panics_doc)]
 
 pub mod corpus;
+#[cfg(feature = "db")]
+pub mod db;
 pub mod errors;
 pub mod run;
 pub mod servers;

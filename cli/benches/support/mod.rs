@@ -1,9 +1,6 @@
 //! What the benchmarks share: server URLs, connections, a fresh database per run.
 
-use std::sync::Arc;
-
 use strata_engine::dialect::driver::Driver;
-use strata_engine::dialect::Registry;
 
 /// A server URL from the environment (`STRATA_TEST_POSTGRES_URL`, …); unset or empty:
 /// that backend is skipped.
@@ -11,16 +8,8 @@ pub(crate) fn env_url(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|u| !u.is_empty())
 }
 
-pub(crate) fn registry() -> Registry {
-    let mut r = Registry::new();
-    r.register(Arc::new(strata_sqlite::SqliteBackend))
-        .register(Arc::new(strata_postgres::PostgresBackend))
-        .register(Arc::new(strata_mysql::MysqlBackend));
-    r
-}
-
 pub(crate) async fn connect(url: &str) -> Box<dyn Driver> {
-    let registry = registry();
+    let registry = strata::backends();
     let (backend, _) = registry.for_url(url).unwrap();
     backend.connect(url).await.unwrap()
 }

@@ -6,11 +6,11 @@ use std::path::Path;
 
 use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::{copy_dir, strata};
-use crate::for_each_backend;
 use strata_engine::executor::{self, Options};
 use strata_engine::graph::Graph;
 use strata_engine::project::{Overrides, Project};
 use strata_engine::{drift, Dialect};
+use strata_testkit::for_each_backend;
 
 /// The `evolving` example, pointed at `db`.
 fn project_for(db: &TestDb) -> tempfile::TempDir {

@@ -3,12 +3,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::db::{registry, Kind, TestDb};
-use crate::for_each_backend;
+use crate::common::db::{Kind, TestDb};
 use strata_engine::blocking::Database;
 use strata_engine::executor::Options;
 use strata_engine::graph::{Graph, Target};
 use strata_engine::project::{Overrides, Project};
+use strata_testkit::for_each_backend;
 
 fn blocking_migrate(kind: Kind) {
     let Some(db) = TestDb::create(kind) else {
@@ -19,7 +19,7 @@ fn blocking_migrate(kind: Kind) {
     let graph = Graph::from_project(&project).unwrap();
     let options = Options::new("strata_migrations", Duration::from_secs(10));
 
-    let mut database = Database::connect(&registry(), &db.url).unwrap();
+    let mut database = Database::connect(&strata::backends(), &db.url).unwrap();
     let steps = database
         .migrate(&graph, &graph.latest_targets(), &options)
         .unwrap();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::common::db::{Kind, TestDb};
 use crate::common::spawn_migrate;
 use crate::common::{copy_dir, strata};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 const PROCESSES: usize = 16;
 

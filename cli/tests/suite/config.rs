@@ -377,7 +377,7 @@ fn strata_ddl_retries_from_the_environment_is_obeyed() {
     let url = db.url.clone();
     let holder = std::thread::spawn(move || {
         block_on(async move {
-            let registry = crate::common::db::registry();
+            let registry = strata::backends();
             let (backend, _) = registry.for_url(&url).unwrap();
             let mut session = backend.connect(&url).await.unwrap();
             session.execute("BEGIN").await.unwrap();

@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::common::db::{block_on, registry, with_database, Kind};
+use crate::common::db::{block_on, with_database, Kind};
 use crate::common::json_shape::assert_shape;
 use crate::common::{strata, tracker_copy};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 /// Every command `strata --help` lists, nested ones as `database create`, without
 /// clap's `help`.
@@ -264,7 +264,7 @@ impl ServerDatabase {
     }
 
     fn admin_query(&self, sql: &str) -> usize {
-        let registry = registry();
+        let registry = strata::backends();
         let (backend, _) = registry.for_url(&self.admin).unwrap();
         block_on(async {
             let mut driver = backend.connect(&self.admin).await.unwrap();
@@ -291,7 +291,7 @@ impl ServerDatabase {
 
 impl Drop for ServerDatabase {
     fn drop(&mut self) {
-        let registry = registry();
+        let registry = strata::backends();
         let dialect = if self.kind == Kind::Postgres {
             "postgres"
         } else {

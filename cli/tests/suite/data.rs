@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 
 use crate::common::db::{Kind, TestDb};
 use crate::common::{project, strata};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 const ROWS: usize = 100_000;
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::spawn_migrate;
 use crate::common::{project, strata};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 fn config(url: &str) -> String {
     format!("[project]\napps = [\"jobs\"]\n\n[database]\nurl = {url:?}\nlock_timeout = \"60s\"\n")

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::common::db::{Kind, TestDb};
 use crate::common::spawn_migrate;
 use crate::common::{project, strata};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 pub(crate) fn config(db: &TestDb) -> String {
     format!(
@@ -63,8 +63,9 @@ pub(crate) fn row(name: &str, state: &str, done: &str) -> Vec<Option<String>> {
 /// Waits until the server shows the sleeping statement (or, for SQLite, a moment).
 pub(crate) fn wait_until_sleeping(db: &TestDb) {
     let probe = match db.kind {
-        Kind::Postgres => "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'",
-        Kind::Mariadb => "SELECT 1 FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP%'",
+        // This test's database only: other tests sleep on the same server meanwhile.
+        Kind::Postgres => "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active' AND datname = current_database()",
+        Kind::Mariadb => "SELECT 1 FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP%' AND db = DATABASE()",
         Kind::Sqlite => {
             std::thread::sleep(Duration::from_secs(3));
             return;

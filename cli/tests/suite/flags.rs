@@ -3,7 +3,7 @@
 
 use crate::common::db::{Kind, TestDb};
 use crate::common::{project, strata, tracker_copy};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 fn history_len(db: &TestDb) -> usize {
     db.query("SELECT name FROM strata_migrations").len()

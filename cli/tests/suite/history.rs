@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::common::db::{Kind, TestDb};
 use crate::common::{project, strata};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 const INITIAL: &str = "[[operations]]\nkind = \"create_table\"\nname = \"jobs_job\"\nprimary_key = [\"id\"]\ncolumns = [\n    { name = \"id\", type = \"bigint\", auto = true },\n    { name = \"title\", type = \"varchar(100)\" },\n]\n";
 const NOTE: &str = "dependencies = [\"jobs.0001_initial\"]\n\n[[operations]]\nkind = \"add_column\"\ntable = \"jobs_job\"\ncolumn = { name = \"note\", type = \"text\", null = true }\n";

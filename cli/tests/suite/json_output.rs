@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::common::db::{Kind, TestDb};
 use crate::common::json_shape::assert_shape;
 use crate::common::{strata, tracker, tracker_copy, tracker_edited};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 /// A new nullable field, a new model and a dropped field: three operations, one of
 /// which loses data.

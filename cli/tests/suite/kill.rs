@@ -7,7 +7,7 @@
 //! A fast subset (4 kill points per backend) runs with the suite; the full run is
 //!
 //! ```text
-//! STRATA_KILL_POINTS=30 cargo test -p strata --test suite kill
+//! STRATA_KILL_POINTS=30 cargo test -p strata-cli --test suite kill
 //! ```
 //!
 //! with `STRATA_KILL_SEED=<n>` to move the moments (default 8). Two states are
@@ -25,7 +25,7 @@ use strata_engine::state::SchemaState;
 use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::{project, spawn_migrate, strata};
 use crate::faults::config;
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 const BASE: &str = r#"[[operations]]
 kind = "create_table"

@@ -10,7 +10,7 @@ use strata_engine::lint::RULES;
 use crate::common::db::{Kind, TestDb};
 use crate::common::{copy_dir, strata};
 
-const BLESS: &str = "STRATA_BLESS=1 cargo test -p strata --test suite lint::";
+const BLESS: &str = "STRATA_BLESS=1 cargo test -p strata-cli --test suite lint::";
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/lint")

@@ -10,7 +10,7 @@ use crate::common::db::{Kind, TestDb};
 use crate::common::json_shape::assert_shape;
 use crate::common::{project, spawn_migrate, strata, Output};
 use crate::faults::{wait_until_sleeping, CONTROL, SLOW};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 fn config(db: &TestDb) -> String {
     format!(

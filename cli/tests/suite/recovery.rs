@@ -8,7 +8,7 @@ use strata_engine::migration::checksum;
 use crate::common::db::{Kind, TestDb};
 use crate::common::{project, strata};
 use crate::executor::TABLE;
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 fn config(db: &TestDb) -> String {
     format!(

@@ -24,9 +24,9 @@ use crate::common;
 use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::models_gen::{self, Rng, Schema};
 use crate::common::{strata, Output};
-use crate::for_each_backend;
 use strata_engine::drift;
 use strata_engine::project::{Overrides, Project};
+use strata_testkit::for_each_backend;
 
 /// The seeds every backend runs: `1..=10`, or `STRATA_ROUNDTRIP_SEEDS` (`7` or
 /// `1..=500`) to replay one seed or hunt with many.
@@ -99,7 +99,7 @@ impl<'a> Case<'a> {
     fn fail(&self, message: &str) -> ! {
         let mut report = match self.seed {
             Some(seed) => format!(
-                "{message}\n\n=== seed {seed} on {:?} (replay: STRATA_ROUNDTRIP_SEEDS={seed} cargo test -p strata --test roundtrip) ===\n",
+                "{message}\n\n=== seed {seed} on {:?} (replay: STRATA_ROUNDTRIP_SEEDS={seed} cargo test -p strata-cli --test roundtrip) ===\n",
                 self.kind,
             ),
             None => format!("{message}\n\n=== on {:?} ===\n", self.kind),

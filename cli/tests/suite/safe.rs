@@ -71,7 +71,7 @@ fn hold_table(db: &TestDb) -> (String, mpsc::Sender<()>, thread::JoinHandle<()>)
     let kind = db.kind;
     let holder = thread::spawn(move || {
         block_on(async move {
-            let registry = crate::common::db::registry();
+            let registry = strata::backends();
             let (backend, _) = registry.for_url(&url).unwrap();
             let mut session = backend.connect(&url).await.unwrap();
             let pid_sql = match kind {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::{project, spawn_migrate, strata};
 use crate::faults::{config, history, row, wait_until_sleeping, CONTROL, SLOW};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 fn send(child: &Child, signal: &str) {
     let status = Command::new("kill")

@@ -5,7 +5,7 @@
 
 use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::{project, strata};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 /// One narrowing: the column's type before and after, a value that fits the new
 /// type, and one that does not (SQL literals, valid for the old type everywhere).

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::common::db::{self, Kind, TestDb};
 use crate::common::{strata, Output};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 
 /// The tutorial's first models: Django's expense tracker.
 const MODELS: &str = r#"[Category]
@@ -156,7 +156,7 @@ fn tables(db: &TestDb, root: &Path) -> Vec<String> {
         return db.table_names();
     }
     let url = format!("sqlite://{}", root.join("db.sqlite3").display());
-    let (backend, _) = db::registry()
+    let (backend, _) = strata::backends()
         .for_url(&url)
         .map(|(b, s)| (b.clone(), s))
         .unwrap();

@@ -9,9 +9,9 @@
 
 use std::path::PathBuf;
 
+use strata::mysql::dialect::sql_type as mysql_type;
+use strata::mysql::Flavour;
 use strata_engine::{ColumnType, ServerVersion};
-use strata_mysql::dialect::sql_type as mysql_type;
-use strata_mysql::Flavour;
 
 /// What one column of the table renders, at a given server version (`None`: the
 /// oldest supported).
@@ -24,8 +24,8 @@ fn mysql_flavour(flavour: Flavour, ty: ColumnType, version: Option<ServerVersion
 
 /// The dialect columns the table must have, by header.
 const COLUMNS: &[(&str, Render)] = &[
-    ("SQLite", |ty, _| strata_sqlite::sql_type(ty)),
-    ("PostgreSQL", |ty, _| strata_postgres::sql_type(ty)),
+    ("SQLite", |ty, _| strata::sqlite::sql_type(ty)),
+    ("PostgreSQL", |ty, _| strata::postgres::sql_type(ty)),
     ("MySQL 8", |ty, v| mysql_flavour(Flavour::Mysql, ty, v)),
     ("MariaDB 10.5+", |ty, v| {
         mysql_flavour(Flavour::Mariadb, ty, v)

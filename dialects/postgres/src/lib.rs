@@ -23,4 +23,6 @@ mod driver;
 pub use backend::PostgresBackend;
 pub use dialect::types::{neutral_type, sql_type};
 pub use dialect::PostgresDialect;
-pub use driver::PostgresDriver;
+pub use driver::{ClientHandle, OwnedClient, PostgresDriver};
+/// The client library, at the version [`PostgresDriver::on_client`] takes.
+pub use tokio_postgres;

@@ -82,7 +82,8 @@ impl Options {
 }
 
 /// Follows a run, e.g. to draw a progress bar. Every method has a no-op default.
-pub trait Observer {
+/// `Send`, so that a run's future is, and an application can spawn it.
+pub trait Observer: Send {
     /// The migration lock is held by another process (`holder`, as its driver
     /// describes it); called once per wait. Returns whether the user was told: when
     /// not (the default; a quiet CLI, an embedding application), the wait is logged

@@ -24,6 +24,14 @@ pub struct PlannedStep {
     pub done_statements: usize,
 }
 
+impl PlannedStep {
+    /// For a migration an earlier run stopped part-way and this step resumes: the
+    /// operations already done.
+    pub fn resumes_after(&self) -> Option<usize> {
+        (self.step == Step::Apply && self.done > 0).then_some(self.done)
+    }
+}
+
 /// What the database holds, as far as the project knows it.
 #[derive(Debug, Clone, Default)]
 pub struct Status {

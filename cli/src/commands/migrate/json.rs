@@ -72,7 +72,7 @@ impl<'a> Plan<'a> {
                 PlanStep {
                     migration: step.key.to_string(),
                     direction: step.step.into(),
-                    resume_after: (step.step == Step::Apply && step.done > 0).then_some(step.done),
+                    resume_after: step.resumes_after(),
                     fake: preview.fake,
                     operations: preview
                         .operations

@@ -29,7 +29,7 @@ pub(crate) async fn run(
     args: &MigrateArgs,
     quiet: bool,
     format: Format,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<u8, CliError> {
     let started = Instant::now();
     if args.plan || args.check {
@@ -42,7 +42,7 @@ pub(crate) async fn run(
     let json = format == Format::Json;
     // In JSON mode stdout holds the one document: the lines a person reads go to stderr.
     let mut stderr = std::io::stderr();
-    let human: &mut dyn Write = if json { &mut stderr } else { &mut *out };
+    let human: &mut (dyn Write + Send) = if json { &mut stderr } else { &mut *out };
     let mut printer = Printer::new(human, &ctx.graph, quiet, !json);
     let result = migrate(ctx, args, quiet, &mut printer).await;
     let steps = printer.finish(result.as_ref().err());

@@ -24,7 +24,7 @@ const TICK: Duration = Duration::from_millis(100);
 
 pub(super) struct Printer<'a> {
     /// Where the lines go: stdout, or stderr when stdout holds a JSON document.
-    out: &'a mut dyn Write,
+    out: &'a mut (dyn Write + Send),
     graph: &'a Graph,
     quiet: bool,
     /// Whether a spinner or bar may be drawn at all (not in JSON mode).
@@ -71,7 +71,7 @@ impl OperationObserver for OperationLine {
 
 impl<'a> Printer<'a> {
     pub(super) fn new(
-        out: &'a mut dyn Write,
+        out: &'a mut (dyn Write + Send),
         graph: &'a Graph,
         quiet: bool,
         may_draw: bool,

@@ -42,7 +42,8 @@ pub struct MysqlDriver {
     /// The database the URL named, fixed at connect time (a `run_sql` may `USE`
     /// another): it scopes the migration lock.
     database: Option<String>,
-    canceller: Arc<cancel::MysqlCanceller>,
+    /// `None` on the application's connection, whose URL strata does not know.
+    canceller: Option<Arc<cancel::MysqlCanceller>>,
 }
 
 impl std::fmt::Debug for MysqlDriver {
@@ -63,10 +64,33 @@ impl MysqlDriver {
         Self::start(url, connect::open(url).await?).await
     }
 
-    /// The driver of a connection just opened to `url`'s server: flavour and version
-    /// read and checked, session configured.
-    async fn start(url: &str, mut conn: Conn) -> Result<Self, DriverError> {
-        let target = redact_url(url);
+    /// A driver on the application's own connection (e.g. from its
+    /// `mysql_async::Pool`), taken by value and given back by
+    /// [`MysqlDriver::into_conn`]. Its session's `sql_mode` is made strict (see the
+    /// `session` module), and stays so.
+    pub async fn from_conn(conn: Conn) -> Result<Self, DriverError> {
+        Self::start_with("the application's connection".into(), None, conn).await
+    }
+
+    /// Gives the connection back (to the application that handed it over, or to its
+    /// pool when dropped).
+    pub fn into_conn(self) -> Conn {
+        self.conn
+    }
+
+    /// The driver of a connection just opened to `url`'s server.
+    async fn start(url: &str, conn: Conn) -> Result<Self, DriverError> {
+        let canceller = Arc::new(cancel::MysqlCanceller::new(url, conn.id()));
+        Self::start_with(redact_url(url), Some(canceller), conn).await
+    }
+
+    /// Flavour and version read and checked, session configured; `target` names the
+    /// connection in errors.
+    async fn start_with(
+        target: String,
+        canceller: Option<Arc<cancel::MysqlCanceller>>,
+        mut conn: Conn,
+    ) -> Result<Self, DriverError> {
         let connect_failed = |message: String| DriverError::connect(&target, message);
         let server_failed = |e: mysql_async::Error| caused_by(connect_failed(error_message(&e)), e);
 
@@ -85,7 +109,6 @@ impl MysqlDriver {
         }
         session::configure(&mut conn).await.map_err(server_failed)?;
         tracing::debug!(%flavour, %version, target = %target, "connected");
-        let canceller = Arc::new(cancel::MysqlCanceller::new(url, conn.id()));
         Ok(Self {
             conn,
             dialect: Arc::new(MysqlDialect::new(flavour)),
@@ -201,7 +224,7 @@ impl Driver for MysqlDriver {
 
     /// `KILL QUERY` from a second connection; see the `cancel` module.
     fn canceller(&self) -> Option<Arc<dyn Canceller>> {
-        Some(self.canceller.clone())
+        self.canceller.clone().map(|c| -> Arc<dyn Canceller> { c })
     }
 
     /// MariaDB: `max_statement_time`, for every statement (error 1969). MySQL:

@@ -38,13 +38,53 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 use crate::PostgresDialect;
 use messages::{caused_by, describe};
 
-/// A live connection to a PostgreSQL server.
-pub struct PostgresDriver {
-    client: Client,
-    /// The task driving the socket; it ends when `client` is dropped.
-    connection: JoinHandle<()>,
+/// A live connection to a PostgreSQL server: one strata opened
+/// ([`PostgresDriver::connect`]), or the application's own client
+/// ([`PostgresDriver::on_client`]).
+pub struct PostgresDriver<C: ClientHandle = OwnedClient> {
+    client: C,
     version: ServerVersion,
-    canceller: Arc<cancel::PostgresCanceller>,
+    /// `None` on the application's client, whose TLS settings strata does not know.
+    canceller: Option<Arc<cancel::PostgresCanceller>>,
+}
+
+/// How a [`PostgresDriver`] holds its `tokio_postgres::Client`: owned with the task
+/// driving its socket ([`OwnedClient`]), or borrowed from the application (`&Client`,
+/// e.g. a pooled connection, which the application keeps driving).
+pub trait ClientHandle: Send + Sync {
+    /// The client statements go through.
+    fn client(&self) -> &Client;
+    /// Gives the connection up: for an owned client, the task to wait for once the
+    /// client is dropped.
+    fn release(self) -> Option<JoinHandle<()>>;
+}
+
+/// A client strata connected itself, with the task driving its socket (it ends when
+/// the client is dropped).
+pub struct OwnedClient {
+    client: Client,
+    connection: JoinHandle<()>,
+}
+
+impl ClientHandle for OwnedClient {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn release(self) -> Option<JoinHandle<()>> {
+        drop(self.client);
+        Some(self.connection)
+    }
+}
+
+impl ClientHandle for &Client {
+    fn client(&self) -> &Client {
+        self
+    }
+
+    fn release(self) -> Option<JoinHandle<()>> {
+        None
+    }
 }
 
 impl PostgresDriver {
@@ -64,10 +104,12 @@ impl PostgresDriver {
         } = opened;
         let canceller = Arc::new(cancel::PostgresCanceller::new(&client, connector));
         let mut driver = Self {
-            client,
-            connection: task,
+            client: OwnedClient {
+                client,
+                connection: task,
+            },
             version: ServerVersion::new(0, 0, 0),
-            canceller,
+            canceller: Some(canceller),
         };
         driver.version = driver.read_version().await?;
         tracing::debug!(version = %driver.version, "connected to PostgreSQL");
@@ -82,7 +124,26 @@ impl PostgresDriver {
         }
         Ok(driver)
     }
+}
 
+impl<'a> PostgresDriver<&'a Client> {
+    /// A driver on the application's own connection (e.g. one taken from its pool),
+    /// which the application keeps driving: strata runs its statements, its lock and
+    /// its transactions on it and changes no session setting, so the connection
+    /// should not be used for anything else until strata is done. Closing the driver
+    /// leaves the connection open.
+    pub async fn on_client(client: &'a Client) -> Result<Self, DriverError> {
+        let mut driver = Self {
+            client,
+            version: ServerVersion::new(0, 0, 0),
+            canceller: None,
+        };
+        driver.version = driver.read_version().await?;
+        Ok(driver)
+    }
+}
+
+impl<C: ClientHandle> PostgresDriver<C> {
     async fn read_version(&mut self) -> Result<ServerVersion, DriverError> {
         const SQL: &str = "SHOW server_version_num";
         let rows = self.query(SQL).await?;
@@ -95,7 +156,7 @@ impl PostgresDriver {
 }
 
 #[async_trait]
-impl Driver for PostgresDriver {
+impl<C: ClientHandle> Driver for PostgresDriver<C> {
     fn dialect(&self) -> Arc<dyn Dialect> {
         Arc::new(PostgresDialect)
     }
@@ -107,6 +168,7 @@ impl Driver for PostgresDriver {
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
         tracing::trace!(sql, "execute");
         self.client
+            .client()
             .execute_typed(sql, &[])
             .await
             .map(|_| ())
@@ -118,11 +180,13 @@ impl Driver for PostgresDriver {
         // One statement, or the server refuses it here; the statement is closed when
         // dropped.
         self.client
+            .client()
             .prepare(sql)
             .await
             .map_err(|e| statement_error(sql, e))?;
         let messages = self
             .client
+            .client()
             .simple_query(sql)
             .await
             .map_err(|e| statement_error(sql, e))?;
@@ -154,28 +218,28 @@ impl Driver for PostgresDriver {
 
     /// `pg_try_advisory_lock` on a key derived from `name`; see the `lock` module.
     async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
-        lock::try_lock(&self.client, name).await
+        lock::try_lock(self.client.client(), name).await
     }
 
     async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
-        lock::unlock(&self.client, name).await
+        lock::unlock(self.client.client(), name).await
     }
 
     /// Drops the invalid index an interrupted `CREATE INDEX CONCURRENTLY` left under
     /// the name `sql` builds; see the `leftovers` module.
     async fn clear_leftovers(&mut self, sql: &str) -> Result<(), DriverError> {
-        leftovers::clear_invalid_index(&self.client, sql).await
+        leftovers::clear_invalid_index(self.client.client(), sql).await
     }
 
     /// The tables of `current_schema()`; see the `introspect` module for what the
     /// neutral model cannot say and how it is approximated.
     async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
-        introspect::schema(&self.client).await
+        introspect::schema(self.client.client()).await
     }
 
     /// A cancel request for the running statement, as `pg_cancel_backend` would send.
     fn canceller(&self) -> Option<Arc<dyn Canceller>> {
-        Some(self.canceller.clone())
+        self.canceller.clone().map(|c| -> Arc<dyn Canceller> { c })
     }
 
     /// `SET statement_timeout` for the session: the server cancels a longer statement
@@ -207,7 +271,7 @@ impl Driver for PostgresDriver {
     /// session queued for them waits on, then the sessions holding a snapshot older
     /// than the lock wait (a concurrent index build waits for those); see `blockers`.
     async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
-        blockers::lock_holders(&self.client, tables).await
+        blockers::lock_holders(self.client.client(), tables).await
     }
 
     /// `pg_class.reltuples`, or a capped count for a table never analyzed; see the
@@ -216,17 +280,15 @@ impl Driver for PostgresDriver {
         &mut self,
         tables: &[String],
     ) -> Result<BTreeMap<String, u64>, DriverError> {
-        rows::table_rows(&self.client, tables).await
+        rows::table_rows(self.client.client(), tables).await
     }
 
     async fn close(self: Box<Self>) -> Result<(), DriverError> {
-        let Self {
-            client, connection, ..
-        } = *self;
-        drop(client);
-        // The connection task only ends by itself; a join error means it panicked,
-        // which closing cannot repair, so there is nothing to report.
-        let _ = connection.await;
+        if let Some(connection) = self.client.release() {
+            // The connection task only ends by itself; a join error means it
+            // panicked, which closing cannot repair, so there is nothing to report.
+            let _ = connection.await;
+        }
         Ok(())
     }
 }

@@ -117,6 +117,13 @@ impl SqliteDriver {
         &mut self.conn
     }
 
+    /// Gives the connection back, e.g. to the application that handed it to
+    /// [`SqliteDriver::from_connection`], with the migration lock released. The
+    /// session settings strata made (foreign keys on, a busy timeout) stay.
+    pub fn into_connection(self) -> Connection {
+        self.conn
+    }
+
     /// Who this process is, for the lock file: what a waiting process will print.
     fn holder_description(&self, name: &str) -> String {
         // SQLite's clock, so no date library is needed; UTC, as the history table.
