@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::{project, strata};
-use crate::for_each_backend;
+use strata_testkit::for_each_backend;
 use strata_engine::code::{Functions, Session};
 use strata_engine::executor::{
     self, AfterFailure, BackfillProgress, ExecError, Observer, OperationObserver, Options,
