@@ -52,6 +52,8 @@ pub fn plan(
     targets: &[Target],
     options: &Options,
 ) -> Result<Vec<PlannedStep>, ExecError> {
+    let (graph, status) = super::squashed::in_use(graph, status)?;
+    let (graph, status) = (&graph, &status);
     consistency::verify(&options.history_table, graph, &status.rows, &status.damage)?;
     verify_checksums(graph, status, options.accept_edited)?;
     let applied = status.applied();
