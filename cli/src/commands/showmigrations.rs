@@ -90,7 +90,11 @@ pub(crate) async fn run(
         .iter()
         .map(|key| {
             let mut e = entry(key, &status, &problems);
-            if let Some(replaced) = graph.get(key).map(|m| &m.replaces).filter(|r| !r.is_empty()) {
+            if let Some(replaced) = graph
+                .get(key)
+                .map(|m| &m.replaces)
+                .filter(|r| !r.is_empty())
+            {
                 e.notes.push(replaces_note(replaced));
             }
             if edited.iter().any(|(k, _)| k == key) {
@@ -108,10 +112,10 @@ pub(crate) async fn run(
             return Ok(());
         }
         Format::Text if args.plan => {
-            for e in entries.iter().filter(|e| {
-                e.app
-                    .is_some_and(|a| graph.apps().iter().any(|p| p == a))
-            }) {
+            for e in entries
+                .iter()
+                .filter(|e| e.app.is_some_and(|a| graph.apps().iter().any(|p| p == a)))
+            {
                 writeln!(
                     out,
                     "[{}]  {}.{}{}",

@@ -289,15 +289,16 @@ impl Graph {
             .copied()
             .filter(|n| n.starts_with(name))
             .collect();
-        match matches.as_slice() {
-            [one] => Ok(MigrationKey::new(app, *one)),
-            [] if self.hidden_match(app, name).is_some() => {
-                let key = self.hidden_match(app, name).expect("just matched");
-                Err(GraphError::NotInUse {
+        if matches.is_empty() {
+            if let Some(key) = self.hidden_match(app, name) {
+                return Err(GraphError::NotInUse {
                     stand_ins: self.stand_ins.get(&key).cloned().unwrap_or_default(),
                     key,
-                })
+                });
             }
+        }
+        match matches.as_slice() {
+            [one] => Ok(MigrationKey::new(app, *one)),
             [] => Err(GraphError::UnknownMigration {
                 app: app.to_string(),
                 name: name.to_string(),
@@ -332,7 +333,7 @@ impl Graph {
     }
 
     /// `key` and everything it depends on, transitively.
-    fn ancestors(&self, key: &MigrationKey) -> BTreeSet<MigrationKey> {
+    pub fn ancestors(&self, key: &MigrationKey) -> BTreeSet<MigrationKey> {
         let mut seen = BTreeSet::new();
         let mut stack = vec![key.clone()];
         while let Some(k) = stack.pop() {
@@ -703,5 +704,82 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("makemigrations --merge"), "{msg}");
+    }
+
+    /// app: 0001 <- 0002 <- 0003, squashed by 0001_squashed_0003 (deps: none);
+    /// other: 0001 needs app.0002 (a replaced migration in the middle).
+    fn squashed(with_originals: bool) -> Vec<Migration> {
+        let mut squash = mig("app", "0001_squashed_0003_c", &[]);
+        squash.replaces = vec![key("app.0001_a"), key("app.0002_b"), key("app.0003_c")];
+        let mut all = vec![
+            squash,
+            mig("app", "0004_d", &["app.0003_c"]),
+            mig("other", "0001_x", &["app.0002_b"]),
+        ];
+        if with_originals {
+            all.extend([
+                mig("app", "0001_a", &[]),
+                mig("app", "0002_b", &["app.0001_a"]),
+                mig("app", "0003_c", &["app.0002_b"]),
+            ]);
+        }
+        all
+    }
+
+    fn apps() -> Vec<String> {
+        vec!["app".into(), "other".into()]
+    }
+
+    #[test]
+    fn a_fresh_database_runs_the_squash_alone_and_dependencies_follow_it() {
+        let g = Graph::new(apps(), squashed(true)).unwrap();
+        assert_eq!(
+            keys(&g.plan(&g.latest_targets(), &BTreeSet::new())),
+            ["+app.0001_squashed_0003_c", "+app.0004_d", "+other.0001_x"]
+        );
+        assert_eq!(
+            g.get(&key("other.0001_x")).unwrap().dependencies,
+            [key("app.0001_squashed_0003_c")]
+        );
+        assert!(!g.in_use(&key("app.0002_b")) && g.get(&key("app.0002_b")).is_some());
+        let err = g.resolve("app", "0002").unwrap_err();
+        assert!(matches!(err, GraphError::NotInUse { .. }), "{err}");
+        assert!(err.to_string().contains("0001_squashed_0003_c"), "{err}");
+    }
+
+    #[test]
+    fn a_database_part_way_through_runs_the_remaining_originals() {
+        let g = Graph::new(apps(), squashed(true)).unwrap();
+        let applied: BTreeSet<_> = [key("app.0001_a")].into();
+        let g = g.for_history(&applied, &applied).unwrap();
+        assert!(!g.in_use(&key("app.0001_squashed_0003_c")));
+        assert_eq!(
+            keys(&g.plan(&g.latest_targets(), &applied)),
+            ["+app.0002_b", "+app.0003_c", "+app.0004_d", "+other.0001_x"]
+        );
+        // A migration written after the squash depends on it: it waits for the last
+        // of the originals instead.
+        assert_eq!(
+            g.get(&key("app.0004_d")).unwrap().dependencies,
+            [key("app.0003_c")]
+        );
+    }
+
+    #[test]
+    fn a_database_with_every_original_applied_uses_the_squash() {
+        let g = Graph::new(apps(), squashed(true)).unwrap();
+        let applied: BTreeSet<_> = [key("app.0001_a"), key("app.0002_b"), key("app.0003_c")].into();
+        let g = g.for_history(&applied, &applied).unwrap();
+        assert!(g.in_use(&key("app.0001_squashed_0003_c")));
+        assert!(!g.in_use(&key("app.0003_c")));
+    }
+
+    #[test]
+    fn the_originals_may_be_deleted_unless_a_database_is_part_way() {
+        let g = Graph::new(apps(), squashed(false)).unwrap();
+        assert_eq!(g.leaves("app"), [key("app.0004_d")]);
+        let applied: BTreeSet<_> = [key("app.0001_a")].into();
+        let err = g.for_history(&applied, &applied).unwrap_err();
+        assert!(matches!(err, GraphError::ReplacedMissing { .. }), "{err}");
     }
 }
