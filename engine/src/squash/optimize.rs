@@ -2,7 +2,8 @@
 //! Django's `MigrationOptimizer`: pairs of operations on one table merged or
 //! cancelled (a table created then altered becomes one create; created then dropped,
 //! nothing; rename chains collapse; an index created then dropped vanishes), across
-//! the operations between them only when none of those touches the same tables.
+//! the operations between them only when none of those changes the same tables and the
+//! merged list, tried on the schema, leaves exactly the same schema.
 //! Operations that are not pure schema changes are barriers: kept in place, nothing
 //! merged across them.
 
@@ -51,21 +52,14 @@ pub(super) fn is_barrier(op: &Operation) -> bool {
     role(op) == Role::Barrier
 }
 
-/// The tables a schema operation reads or changes: its own, a rename's new name, and
-/// the tables its foreign keys refer to.
-fn touches(op: &Operation) -> BTreeSet<&str> {
+/// The tables a schema operation changes: its own, and a rename's new name. A pair
+/// merges across operations that change other tables; one that refers to the pair's
+/// table (a foreign key to it) or shares a schema-wide name is left to the trial
+/// (`same_effect`), which refuses the merge when the schema would differ.
+fn own_tables(op: &Operation) -> BTreeSet<&str> {
     let mut tables: BTreeSet<&str> = op.table().into_iter().collect();
-    match op {
-        Operation::RenameTable(r) => {
-            tables.insert(&r.to);
-        }
-        Operation::CreateTable(t) => {
-            tables.extend(t.foreign_keys.iter().map(|fk| fk.references.as_str()));
-        }
-        Operation::AddForeignKey(a) => {
-            tables.insert(&a.foreign_key.references);
-        }
-        _ => {}
+    if let Operation::RenameTable(r) = op {
+        tables.insert(&r.to);
     }
     tables
 }
@@ -96,9 +90,9 @@ fn next_reduction(
             if is_barrier(&ops[j]) {
                 break;
             }
-            let pair: Vec<&str> = touches(&ops[i])
+            let pair: Vec<&str> = own_tables(&ops[i])
                 .into_iter()
-                .chain(touches(&ops[j]))
+                .chain(own_tables(&ops[j]))
                 .collect();
             let crosses = pair.into_iter().all(|t| !between.contains(t));
             if crosses && shares_table(&ops[i], &ops[j]) {
@@ -112,7 +106,7 @@ fn next_reduction(
                     }
                 }
             }
-            between.extend(touches(&ops[j]));
+            between.extend(own_tables(&ops[j]));
         }
     }
     None
