@@ -80,8 +80,8 @@ pub(crate) async fn run(
             .map(|m| &m.key)
             .collect()
     };
-    let problems = consistency::check(&graph, &status.rows, &status.damage);
-    let edited: Vec<(&MigrationKey, Edit)> = edits::edited(&graph, status.rows.values())
+    let problems = consistency::check(graph, &status.rows, &status.damage);
+    let edited: Vec<(&MigrationKey, Edit)> = edits::edited(graph, status.rows.values())
         .into_iter()
         .filter(|(key, _, _)| wanted(&key.app))
         .map(|(key, _, edit)| (key, edit))
