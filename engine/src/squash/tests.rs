@@ -171,4 +171,3 @@ name = "item"
     // `tag` refers to `item`: the drop cannot move before it, nor cancel the create.
     assert_eq!(list.len(), 3, "{list:?}");
 }
-
