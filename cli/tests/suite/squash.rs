@@ -148,11 +148,7 @@ fn rows(db: &TestDb, app: &str) -> Vec<String> {
 }
 
 fn squash_and_compare(kind: Kind) {
-    let (Some(originals_db), Some(squash_db), Some(mixed_db)) = (
-        TestDb::create(kind),
-        TestDb::create(kind),
-        TestDb::create(kind),
-    ) else {
+    let (Some(originals_db), Some(squash_db)) = (TestDb::create(kind), TestDb::create(kind)) else {
         return;
     };
     // The schema of the originals.
@@ -189,7 +185,10 @@ fn squash_and_compare(kind: Kind) {
     assert_eq!(again.code, 2, "{}", again.stderr);
     // Its originals are hidden behind it now: naming one says what stands for it.
     assert!(again.stderr.contains(SQUASH), "{}", again.stderr);
-    assert_eq!(std::fs::read_to_string(dir.join(SQUASH_FILE)).unwrap(), text);
+    assert_eq!(
+        std::fs::read_to_string(dir.join(SQUASH_FILE)).unwrap(),
+        text
+    );
 
     // None applied: the squash runs alone, then the other app.
     let out = run(dir, &["migrate"]);
@@ -208,12 +207,35 @@ fn squash_and_compare(kind: Kind) {
     assert!(live_schema(&squash_db).tables.is_empty());
     assert!(rows(&squash_db, "shop").is_empty() && rows(&squash_db, "extra").is_empty());
 
+    part_way_then_originals_deleted(kind, &text, &expected);
+
+    // All applied, by the originals alone, before the squash existed.
+    run(dir, &["migrate", "extra", "zero"]);
+    std::fs::remove_file(dir.join(SQUASH_FILE)).unwrap();
+    run(dir, &["migrate"]);
+    std::fs::write(dir.join(SQUASH_FILE), &text).unwrap();
+    let out = run(dir, &["migrate"]);
+    assert!(out.contains("No migrations to apply"), "{out}");
+    let shown = run(dir, &["showmigrations", "shop"]);
+    assert!(shown.contains(&format!("[X] {SQUASH}")), "{shown}");
+    assert_eq!(live_schema(&squash_db), expected);
+    run(dir, &["migrate", "shop", "zero"]);
+    assert!(live_schema(&squash_db).tables.is_empty());
+    assert!(rows(&squash_db, "shop").is_empty());
+}
+
+/// A database part-way through the replaced migrations (applied without the squash):
+/// the originals carry on; then, every original applied, they are deleted.
+fn part_way_then_originals_deleted(kind: Kind, text: &str, expected: &SchemaState) {
     // Some applied: the originals carry on, the other app waits for its dependency.
+    let Some(mixed_db) = TestDb::create(kind) else {
+        return;
+    };
     {
         let mixed_project = write_project(&mixed_db.url);
         let mixed = mixed_project.path();
         run(mixed, &["migrate", "shop", "0010"]);
-        std::fs::write(mixed.join(SQUASH_FILE), &text).unwrap();
+        std::fs::write(mixed.join(SQUASH_FILE), text).unwrap();
         let out = run(mixed, &["migrate"]);
         assert!(out.contains("Applying shop.0011_drop_tmp"), "{out}");
         assert!(!out.contains(&format!("Applying shop.{SQUASH}")), "{out}");
@@ -222,7 +244,7 @@ fn squash_and_compare(kind: Kind) {
             out.find("Applying extra.0001_note").unwrap() > product,
             "{out}"
         );
-        assert_eq!(live_schema(&mixed_db), expected);
+        assert_eq!(&live_schema(&mixed_db), expected);
         // Every original applied now: the squash counts as applied, with its row.
         assert!(rows(&mixed_db, "shop").contains(&SQUASH.to_string()));
         let shown = run(mixed, &["showmigrations", "shop"]);
@@ -246,23 +268,9 @@ fn squash_and_compare(kind: Kind) {
             rows(&mixed_db, "shop")
         );
         run(mixed, &["migrate"]);
-        assert_eq!(live_schema(&mixed_db), expected);
+        assert_eq!(&live_schema(&mixed_db), expected);
         assert_eq!(rows(&mixed_db, "shop"), [SQUASH]);
     }
-
-    // All applied, by the originals alone, before the squash existed.
-    run(dir, &["migrate", "extra", "zero"]);
-    std::fs::remove_file(dir.join(SQUASH_FILE)).unwrap();
-    run(dir, &["migrate"]);
-    std::fs::write(dir.join(SQUASH_FILE), &text).unwrap();
-    let out = run(dir, &["migrate"]);
-    assert!(out.contains("No migrations to apply"), "{out}");
-    let shown = run(dir, &["showmigrations", "shop"]);
-    assert!(shown.contains(&format!("[X] {SQUASH}")), "{shown}");
-    assert_eq!(live_schema(&squash_db), expected);
-    run(dir, &["migrate", "shop", "zero"]);
-    assert!(live_schema(&squash_db).tables.is_empty());
-    assert!(rows(&squash_db, "shop").is_empty());
 }
 
 for_each_backend!(squashed_history, squash_and_compare);
