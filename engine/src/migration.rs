@@ -652,22 +652,17 @@ impl MigrationFile {
     /// Deterministic, so identical input gives identical bytes.
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
         let mut out = String::new();
-        let deps = toml::Value::Array(
-            self.dependencies
-                .iter()
-                .map(|d| toml::Value::String(d.clone()))
-                .collect(),
-        );
-        // Writing to a String cannot fail.
-        let _ = writeln!(out, "dependencies = {}", inline(&deps));
-        if !self.replaces.is_empty() {
-            let replaces = toml::Value::Array(
-                self.replaces
-                    .iter()
-                    .map(|r| toml::Value::String(r.clone()))
+        let keys = |keys: &[String]| {
+            inline(&toml::Value::Array(
+                keys.iter()
+                    .map(|k| toml::Value::String(k.clone()))
                     .collect(),
-            );
-            let _ = writeln!(out, "replaces = {}", inline(&replaces));
+            ))
+        };
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "dependencies = {}", keys(&self.dependencies));
+        if !self.replaces.is_empty() {
+            let _ = writeln!(out, "replaces = {}", keys(&self.replaces));
         }
         if !self.atomic {
             out.push_str("atomic = false\n");

@@ -5,11 +5,9 @@
 //! schema of the originals (introspected), and a database that applied all, some or
 //! none of the replaced migrations migrates correctly and back to zero.
 
-use std::path::Path;
-
 use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::json_shape::assert_shape;
-use crate::common::{project, strata};
+use crate::common::{project, run, strata};
 use crate::for_each_backend;
 use strata_engine::SchemaState;
 
@@ -110,17 +108,6 @@ fn write_project(url: &str) -> tempfile::TempDir {
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
     project(&borrowed)
-}
-
-/// Runs `strata` and insists on success.
-fn run(dir: &Path, args: &[&str]) -> String {
-    let out = strata(dir, args);
-    assert_eq!(
-        out.code, 0,
-        "strata {args:?} failed:\n{}\n{}",
-        out.stdout, out.stderr
-    );
-    out.stdout
 }
 
 /// The live schema without the history table, in canonical order.
