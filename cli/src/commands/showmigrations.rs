@@ -37,6 +37,9 @@ struct Entry<'a> {
     /// edited. Editing the operations not yet run is not an edit.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     edited: bool,
+    /// A squashed migration in use: the migrations it stands for, `app.NNNN_name`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    replaces: Vec<String>,
     /// What is wrong with its history rows, in full.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<String>,
@@ -96,6 +99,7 @@ pub(crate) async fn run(
                 .filter(|r| !r.is_empty())
             {
                 e.notes.push(replaces_note(replaced));
+                e.replaces = replaced.iter().map(ToString::to_string).collect();
             }
             if edited.iter().any(|(k, _)| k == key) {
                 e.edited = true;
@@ -176,6 +180,7 @@ fn entry<'a>(key: &'a MigrationKey, status: &'a Status, problems: &[Problem]) ->
         applied_at: row.and_then(|r| r.applied_at.as_deref()),
         file_missing: own.iter().any(|p| matches!(p, Problem::MissingFile { .. })),
         edited: false,
+        replaces: Vec::new(),
         problems: own.iter().map(ToString::to_string).collect(),
         notes: own.iter().map(|p| p.short()).collect(),
     }
@@ -214,6 +219,7 @@ fn unlisted<'a>(
                 applied_at: None,
                 file_missing: false,
                 edited: false,
+                replaces: Vec::new(),
                 problems: vec![problem.to_string()],
                 notes: vec![problem.short()],
             }),

@@ -189,6 +189,12 @@ fn squash_and_compare(kind: Kind) {
         "{shown}"
     );
     assert!(!shown.contains("0002_create_order"), "{shown}");
+    let listed = assert_shape(
+        "showmigrations",
+        &run(dir, &["showmigrations", "shop", "--format", "json"]),
+    );
+    assert_eq!(listed[0]["name"], SQUASH);
+    assert_eq!(listed[0]["replaces"].as_array().unwrap().len(), 32);
     // ...and back to zero, the other app first.
     run(dir, &["migrate", "shop", "zero"]);
     assert!(live_schema(&squash_db).tables.is_empty());

@@ -63,7 +63,7 @@ pub enum GraphError {
 fn not_in_use(stand_ins: &[MigrationKey]) -> String {
     let names: Vec<String> = stand_ins.iter().map(ToString::to_string).collect();
     format!(
-        "{} stand(s) for it (squashed migrations, docs/squashing.md); name that instead",
+        "{} runs in its place (squashed migrations: docs/squashing.md); name that instead",
         names.join(", ")
     )
 }
