@@ -97,7 +97,8 @@ fn last_replaced(squash: &Migration, all: &[Migration]) -> Vec<MigrationKey> {
 }
 
 /// `dependencies` of `key` with every hidden migration replaced by its stand-ins,
-/// without repeats and never `key` itself.
+/// without repeats. A stand-in that is `key` itself is left out; a dependency the file
+/// writes on itself stays, for the graph to report as a cycle.
 fn remap(
     key: &MigrationKey,
     dependencies: &[MigrationKey],
@@ -105,11 +106,12 @@ fn remap(
 ) -> Vec<MigrationKey> {
     let mut out: Vec<MigrationKey> = Vec::with_capacity(dependencies.len());
     for dependency in dependencies {
-        let targets = stand_ins
-            .get(dependency)
-            .map_or_else(|| vec![dependency.clone()], Clone::clone);
+        let targets = match stand_ins.get(dependency) {
+            Some(targets) => targets.iter().filter(|t| *t != key).cloned().collect(),
+            None => vec![dependency.clone()],
+        };
         for target in targets {
-            if target != *key && !out.contains(&target) {
+            if !out.contains(&target) {
                 out.push(target);
             }
         }
