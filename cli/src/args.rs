@@ -130,6 +130,9 @@ pub(crate) enum Command {
     /// Apply pending migrations, or move one app to a migration (`zero`: unapply all)
     #[command(after_long_help = help::examples("migrate"))]
     Migrate(MigrateArgs),
+    /// Squash migrations FROM..TO of one app into one migration that replaces them
+    #[command(after_long_help = help::examples("squashmigrations"))]
+    Squashmigrations(SquashmigrationsArgs),
     /// Print the SQL of one migration (offline with --dialect)
     #[command(after_long_help = help::examples("sqlmigrate"))]
     Sqlmigrate(SqlmigrateArgs),
@@ -271,6 +274,22 @@ pub(crate) struct MigrateArgs {
     /// Run even when lint reports error-level findings for the planned migrations
     #[arg(long)]
     pub ignore_lint_errors: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SquashmigrationsArgs {
+    /// The app
+    pub app: String,
+    /// The first migration squashed (default: the app's first), then the last: full
+    /// names or unique prefixes (0004)
+    #[arg(value_name = "[FROM] TO", num_args = 1..=2, required = true)]
+    pub names: Vec<String>,
+    /// The name part of the new file, after its number (default: squashed_TO)
+    #[arg(long, value_parser = identifier)]
+    pub name: Option<String>,
+    /// Print what would be written, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -69,6 +69,8 @@ pub(crate) enum CliError {
     Make(#[from] strata_engine::makemigrations::MakeError),
     #[error(transparent)]
     Question(#[from] strata_engine::makemigrations::questioner::QuestionError),
+    #[error(transparent)]
+    Squash(#[from] strata_engine::squash::SquashError),
     /// `migrate` found error-level lint findings in its plan; `findings` lists them.
     #[error("{count} error-level lint finding(s) in the planned migrations; nothing was run:\n{findings}\nfix the migrations, accept a finding with [[lint.allow]] in the migration file (with a reason), or run `strata migrate --ignore-lint-errors`")]
     LintFailed { count: usize, findings: String },
@@ -95,6 +97,7 @@ impl CliError {
             | CliError::Registry(_)
             | CliError::Script { .. }
             | CliError::Usage(_)
+            | CliError::Squash(_)
             | CliError::Output(_) => exit::BAD_INPUT,
             CliError::NeedsInput(_) => exit::NEEDS_INPUT,
             CliError::LintFailed { .. } => exit::CHECK_FAILED,

@@ -116,6 +116,23 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "squashmigrations",
+        &[
+            example(
+                "strata squashmigrations tracker 0030",
+                "tracker's 0001..0030 as one migration that replaces them",
+            ),
+            example(
+                "strata squashmigrations tracker 0010 0030 --name archive",
+                "0010..0030 as tracker/migrations/0010_archive.toml",
+            ),
+            example(
+                "strata squashmigrations tracker 0030 --dry-run",
+                "show what it would write and how much shorter",
+            ),
+        ],
+    ),
+    (
         "sqlmigrate",
         &[
             example(

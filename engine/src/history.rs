@@ -520,10 +520,28 @@ impl History {
     }
 
     pub fn delete(&self, dialect: &dyn Dialect, key: &MigrationKey) -> Statement {
+        self.delete_all(dialect, std::slice::from_ref(key))
+    }
+
+    /// Deletes the rows of every key in `keys`, in one statement: a squashed
+    /// migration rolled back takes the rows of the migrations it replaces with it.
+    pub fn delete_all(&self, dialect: &dyn Dialect, keys: &[MigrationKey]) -> Statement {
+        let filters: Vec<String> = keys
+            .iter()
+            .map(|key| Self::row_filter(dialect, key))
+            .collect();
+        let filter = if let [one] = filters.as_slice() {
+            one.clone()
+        } else {
+            filters
+                .iter()
+                .map(|f| format!("({f})"))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        };
         Statement::new(format!(
-            "DELETE FROM {} WHERE {}",
+            "DELETE FROM {} WHERE {filter}",
             dialect.quote_ident(&self.table),
-            Self::row_filter(dialect, key)
         ))
     }
 

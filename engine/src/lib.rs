@@ -29,6 +29,7 @@ pub mod models;
 pub mod naming;
 pub mod project;
 pub mod script;
+pub mod squash;
 pub mod state;
 pub mod types;
 

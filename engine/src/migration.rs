@@ -53,6 +53,13 @@ pub struct MigrationFile {
     #[serde(default)]
     #[schemars(inner(regex(pattern = r"^[^.]+\..+$")))]
     pub dependencies: Vec<String>,
+    /// A squashed migration: the migrations it stands for, as `app.NNNN_name`
+    /// (`strata squashmigrations`). A database that applied all of them counts this
+    /// one applied; one that applied some runs the rest of them instead; a fresh one
+    /// runs this one alone. The files named may be deleted (docs/squashing.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = r"^[^.]+\..+$")))]
+    pub replaces: Vec<String>,
     /// Run in one transaction where the database can (default true); `false` for
     /// statements that cannot run in one, such as PostgreSQL's `CREATE INDEX
     /// CONCURRENTLY`.
@@ -166,6 +173,8 @@ pub struct Migration {
     /// SHA-256 (hex) of the file with line endings normalized.
     pub checksum: String,
     pub dependencies: Vec<MigrationKey>,
+    /// The migrations this squashed migration stands for (empty for most).
+    pub replaces: Vec<MigrationKey>,
     pub atomic: bool,
     /// `safe` of the file: run the safe plan (see [`MigrationFile::safe`]).
     pub safe: bool,
@@ -615,17 +624,8 @@ impl Migration {
             .and_then(|s| s.to_str())
             .unwrap_or_default()
             .to_string();
-        let mut dependencies = Vec::with_capacity(file.dependencies.len());
-        for dep in &file.dependencies {
-            let key = MigrationKey::parse(dep).ok_or_else(|| {
-                let offset = text.find(&format!("\"{dep}\"")).map_or(0, |i| i + 1);
-                Source::new(path, text).error_at(
-                    offset,
-                    format!("dependency `{dep}` must be written `app.NNNN_name`"),
-                )
-            })?;
-            dependencies.push(key);
-        }
+        let dependencies = parse_keys(path, text, &file.dependencies, "dependency")?;
+        let replaces = parse_keys(path, text, &file.replaces, "replaced migration")?;
         check_fields(path, text, &file.operations)?;
         check_expressions(path, text, &file.operations)?;
         if let Some(allow) = file
@@ -649,6 +649,7 @@ impl Migration {
             path: path.to_path_buf(),
             checksum: checksum(text),
             dependencies,
+            replaces,
             atomic: file.atomic,
             safe: file.safe,
             operations: file.operations,
@@ -657,20 +658,46 @@ impl Migration {
     }
 }
 
+/// `app.NNNN_name` references of a file (`dependencies`, `replaces`), each placed at
+/// its line when it is not written that way.
+fn parse_keys(
+    path: &Path,
+    text: &str,
+    references: &[String],
+    what: &str,
+) -> Result<Vec<MigrationKey>, FileError> {
+    references
+        .iter()
+        .map(|reference| {
+            MigrationKey::parse(reference).ok_or_else(|| {
+                let offset = text.find(&format!("\"{reference}\"")).map_or(0, |i| i + 1);
+                Source::new(path, text).error_at(
+                    offset,
+                    format!("{what} `{reference}` must be written `app.NNNN_name`"),
+                )
+            })
+        })
+        .collect()
+}
+
 impl MigrationFile {
     /// The file's text, in the style people write by hand: one `[[operations]]`
     /// table per operation, lists of columns or keys one inline table per line.
     /// Deterministic, so identical input gives identical bytes.
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
         let mut out = String::new();
-        let deps = toml::Value::Array(
-            self.dependencies
-                .iter()
-                .map(|d| toml::Value::String(d.clone()))
-                .collect(),
-        );
+        let keys = |keys: &[String]| {
+            inline(&toml::Value::Array(
+                keys.iter()
+                    .map(|k| toml::Value::String(k.clone()))
+                    .collect(),
+            ))
+        };
         // Writing to a String cannot fail.
-        let _ = writeln!(out, "dependencies = {}", inline(&deps));
+        let _ = writeln!(out, "dependencies = {}", keys(&self.dependencies));
+        if !self.replaces.is_empty() {
+            let _ = writeln!(out, "replaces = {}", keys(&self.replaces));
+        }
         if !self.atomic {
             out.push_str("atomic = false\n");
         }
@@ -1051,6 +1078,7 @@ columns = [{ name = "id", type = "bigint", auto = true }, { name = "n", type = "
         assert!(m.atomic);
         let file = MigrationFile {
             dependencies: vec!["auth.0001_initial".into()],
+            replaces: Vec::new(),
             atomic: true,
             safe: true,
             operations: m.operations.clone(),

@@ -272,7 +272,9 @@ impl Migrator {
         let status = executor::status(driver, &self.options)
             .instrument(span)
             .await?;
-        Ok(Status::new(&self.graph, &status))
+        // As `migrate` sees it: a squash in use stands for what it replaces.
+        let (graph, status) = executor::squashed::in_use(&self.graph, &status)?;
+        Ok(Status::new(&graph, &status))
     }
 
     /// [`plan`](Self::plan) on a connection the application holds.

@@ -152,7 +152,7 @@ fn finish(
     for p in planned {
         let mut losses = Vec::new();
         writeln!(out.human(), "Migrations for '{}':", p.key.app)?;
-        writeln!(out.human(), "  {}", display_path(&p.path))?;
+        writeln!(out.human(), "  {}", super::display_path(&p.path))?;
         for (i, op) in p.file.operations.iter().enumerate() {
             writeln!(out.human(), "    - {op}")?;
             if let Some(state) = &mut state {
@@ -202,7 +202,7 @@ fn finish(
         }
     }
     for p in planned {
-        write_new_file(&p.path, &p.text()?)?;
+        super::write_new_file(&p.path, &p.text()?)?;
     }
     report.written = true;
     if let Some((title, graph, findings)) = lint.filter(|(_, _, f)| !f.is_empty()) {
@@ -341,7 +341,7 @@ impl PlannedFile {
             migration: p.key.to_string(),
             app: p.key.app.clone(),
             name: p.key.name.clone(),
-            path: display_path(&p.path),
+            path: super::display_path(&p.path),
             dependencies: p.file.dependencies.clone(),
             atomic: p.file.atomic,
             safe: p.file.safe,
@@ -421,43 +421,6 @@ fn lock_project(project: &Project) -> Result<std::fs::File, CliError> {
     Ok(file)
 }
 
-/// Writes a new migration file whole or not at all: a hidden temporary file in the
-/// same folder, synced, then renamed into place only if no file of that name exists
-/// (a reader never sees half a file; an existing one is never replaced).
-fn write_new_file(path: &std::path::Path, text: &str) -> Result<(), CliError> {
-    let failed = |e: std::io::Error| {
-        CliError::Usage(format!(
-            "{}: cannot write the migration: {e}",
-            path.display()
-        ))
-    };
-    let dir = path.parent().unwrap_or_else(|| std::path::Path::new("."));
-    std::fs::create_dir_all(dir).map_err(failed)?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".strata-").suffix(".tmp");
-    // As `fs::write` would create it (0666 less the umask), not a temp file's 0600.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut temp = builder.tempfile_in(dir).map_err(failed)?;
-    temp.write_all(text.as_bytes()).map_err(failed)?;
-    temp.as_file().sync_all().map_err(failed)?;
-    temp.persist_noclobber(path).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            CliError::Usage(format!(
-                "{} already exists; not overwriting it",
-                path.display()
-            ))
-        } else {
-            failed(e.error)
-        }
-    })?;
-    // The rename reaches the disk with its folder.
-    if let Ok(folder) = std::fs::File::open(dir) {
-        let _ = folder.sync_all();
-    }
-    Ok(())
-}
-
 /// Why nothing was written: the planned migrations destroy data that no one
 /// confirmed losing, and how to confirm it.
 fn destructive_help(losses: &[(MigrationKey, DataLoss)], asked: bool) -> String {
@@ -528,15 +491,6 @@ fn unanswered(
     report.unanswered = questions;
     out.report(&report)?;
     Ok(exit::CHECK_FAILED)
-}
-
-/// A path relative to the project folder (the current directory), for messages.
-fn display_path(path: &std::path::Path) -> String {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    path.strip_prefix(&cwd)
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 /// `--rename app.Model.old=new`, `--rename app.Old=New`, or by table names:

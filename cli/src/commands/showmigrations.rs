@@ -37,6 +37,9 @@ struct Entry<'a> {
     /// edited. Editing the operations not yet run is not an edit.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     edited: bool,
+    /// A squashed migration in use: the migrations it stands for, `app.NNNN_name`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    replaces: Vec<String>,
     /// What is wrong with its history rows, in full.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<String>,
@@ -57,30 +60,31 @@ pub(crate) async fn run(
     let mut driver = database::connect_existing(ctx).await?;
     let status = executor::status(driver.as_mut(), &database::options(ctx)).await?;
     driver.close().await?;
+    // Squashed migrations as this database uses them: the squash, or what it replaces.
+    let (graph, status) = executor::squashed::in_use(&ctx.graph, &status)?;
+    let graph = &graph;
 
     let wanted = |app: &str| args.apps.is_empty() || args.apps.iter().any(|a| a == app);
     let keys: Vec<&MigrationKey> = if args.plan {
         // Everything, in the order a migrate from scratch would apply it.
-        let everything = ctx
-            .graph
-            .plan(&ctx.graph.latest_targets(), &BTreeSet::new());
+        let everything = graph.plan(&graph.latest_targets(), &BTreeSet::new());
         let keys: Vec<&MigrationKey> = everything
             .iter()
             .filter(|(step, key)| *step == Step::Apply && wanted(&key.app))
-            .map(|(_, key)| &ctx.graph.get(key).expect("planned keys exist").key)
+            .map(|(_, key)| &graph.get(key).expect("planned keys exist").key)
             .collect();
         keys
     } else {
-        ctx.graph
+        graph
             .apps()
             .iter()
             .filter(|a| wanted(a))
-            .flat_map(|a| ctx.graph.app_migrations(a))
+            .flat_map(|a| graph.app_migrations(a))
             .map(|m| &m.key)
             .collect()
     };
-    let problems = consistency::check(&ctx.graph, &status.rows, &status.damage);
-    let edited: Vec<(&MigrationKey, Edit)> = edits::edited(&ctx.graph, status.rows.values())
+    let problems = consistency::check(graph, &status.rows, &status.damage);
+    let edited: Vec<(&MigrationKey, Edit)> = edits::edited(graph, status.rows.values())
         .into_iter()
         .filter(|(key, _, _)| wanted(&key.app))
         .map(|(key, _, edit)| (key, edit))
@@ -89,6 +93,14 @@ pub(crate) async fn run(
         .iter()
         .map(|key| {
             let mut e = entry(key, &status, &problems);
+            if let Some(replaced) = graph
+                .get(key)
+                .map(|m| &m.replaces)
+                .filter(|r| !r.is_empty())
+            {
+                e.notes.push(replaces_note(replaced));
+                e.replaces = replaced.iter().map(ToString::to_string).collect();
+            }
             if edited.iter().any(|(k, _)| k == key) {
                 e.edited = true;
                 e.notes.push("edited".to_string());
@@ -96,7 +108,7 @@ pub(crate) async fn run(
             e
         })
         .collect();
-    let listed = |key: &MigrationKey| ctx.graph.get(key).is_some();
+    let listed = |key: &MigrationKey| graph.get(key).is_some();
     entries.extend(unlisted(&status, &problems, &wanted, &listed));
     match format {
         Format::Json => {
@@ -104,10 +116,10 @@ pub(crate) async fn run(
             return Ok(());
         }
         Format::Text if args.plan => {
-            for e in entries.iter().filter(|e| {
-                e.app
-                    .is_some_and(|a| ctx.graph.apps().iter().any(|p| p == a))
-            }) {
+            for e in entries
+                .iter()
+                .filter(|e| e.app.is_some_and(|a| graph.apps().iter().any(|p| p == a)))
+            {
                 writeln!(
                     out,
                     "[{}]  {}.{}{}",
@@ -119,7 +131,7 @@ pub(crate) async fn run(
             }
         }
         Format::Text => {
-            for app in ctx.graph.apps().iter().filter(|a| wanted(a)) {
+            for app in graph.apps().iter().filter(|a| wanted(a)) {
                 writeln!(out, "{app}")?;
                 let mut any = false;
                 for e in entries.iter().filter(|e| e.app == Some(app.as_str())) {
@@ -143,6 +155,15 @@ pub(crate) async fn run(
     Ok(())
 }
 
+/// "replaces app.0001_a … app.0004_d (4)": what a squashed migration stands for.
+fn replaces_note(replaced: &[MigrationKey]) -> String {
+    match replaced {
+        [only] => format!("replaces {only}"),
+        [first, .., last] => format!("replaces {first} … {last} ({})", replaced.len()),
+        [] => String::new(),
+    }
+}
+
 fn entry<'a>(key: &'a MigrationKey, status: &'a Status, problems: &[Problem]) -> Entry<'a> {
     let row = status.rows.get(key);
     let own: Vec<&Problem> = problems
@@ -159,6 +180,7 @@ fn entry<'a>(key: &'a MigrationKey, status: &'a Status, problems: &[Problem]) ->
         applied_at: row.and_then(|r| r.applied_at.as_deref()),
         file_missing: own.iter().any(|p| matches!(p, Problem::MissingFile { .. })),
         edited: false,
+        replaces: Vec::new(),
         problems: own.iter().map(ToString::to_string).collect(),
         notes: own.iter().map(|p| p.short()).collect(),
     }
@@ -197,6 +219,7 @@ fn unlisted<'a>(
                 applied_at: None,
                 file_missing: false,
                 edited: false,
+                replaces: Vec::new(),
                 problems: vec![problem.to_string()],
                 notes: vec![problem.short()],
             }),

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::common::db::{block_on, Kind, TestDb};
-use crate::common::{copy_dir, strata};
+use crate::common::{copy_dir, run, strata};
 use strata_engine::executor::{self, Options};
 use strata_engine::graph::Graph;
 use strata_engine::project::{Overrides, Project};
@@ -25,17 +25,6 @@ fn project_for(db: &TestDb) -> tempfile::TempDir {
     );
     std::fs::write(dir.path().join("strata.toml"), config).unwrap();
     dir
-}
-
-/// Runs `strata` and insists on success.
-fn run(dir: &Path, args: &[&str]) -> String {
-    let out = strata(dir, args);
-    assert_eq!(
-        out.code, 0,
-        "strata {args:?} failed:\n{}\n{}",
-        out.stdout, out.stderr
-    );
-    out.stdout
 }
 
 /// The live schema equals the state of the applied migrations; returns how many are applied.

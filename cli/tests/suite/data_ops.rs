@@ -8,7 +8,6 @@ use std::sync::Mutex;
 
 use crate::common::db::{block_on, Kind, TestDb};
 use crate::common::{project, strata};
-use strata_testkit::for_each_backend;
 use strata_engine::code::{Functions, Session};
 use strata_engine::executor::{
     self, AfterFailure, BackfillProgress, ExecError, Observer, OperationObserver, Options,
@@ -17,6 +16,7 @@ use strata_engine::executor::{
 use strata_engine::graph::{Graph, Target};
 use strata_engine::migration::MigrationKey;
 use strata_engine::project::{Overrides, Project};
+use strata_testkit::for_each_backend;
 
 fn config(url: &str) -> String {
     format!("[project]\napps = [\"shop\"]\n\n[database]\nurl = {url:?}\n")

@@ -30,6 +30,7 @@ mod scaffold;
 mod secrets;
 mod signals;
 mod sqlmigrate;
+mod squash;
 mod truncation;
 mod tutorial;
 mod types_doc;

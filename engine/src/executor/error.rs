@@ -25,6 +25,9 @@ pub enum ExecError {
     },
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// The squashed migrations cannot be chosen for this database's history.
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
     #[error(transparent)]
     Driver(#[from] DriverError),
     /// A file that no longer says what its history row recorded: applied and edited,
@@ -293,6 +296,7 @@ impl ExecError {
             | ExecError::InsideRunSql { .. } => Category::Partial,
             ExecError::Edited { .. }
             | ExecError::MissingFile { .. }
+            | ExecError::Graph(_)
             | ExecError::Script { .. }
             | ExecError::StateAt(_)
             | ExecError::CheckpointPastOperation { .. }

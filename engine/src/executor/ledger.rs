@@ -84,7 +84,12 @@ impl Ledger<'_> {
     pub(super) fn record(&self) -> Statement {
         let key = &self.migration.key;
         match self.direction {
-            Direction::Backward => self.history.delete(self.dialect, key),
+            Direction::Backward => {
+                // A squash's rollback undoes what it replaces, however that was applied.
+                let mut keys = vec![key.clone()];
+                keys.extend(self.migration.replaces.iter().cloned());
+                self.history.delete_all(self.dialect, &keys)
+            }
             Direction::Forward => {
                 let elapsed = self.started.map_or(0, |s| s.elapsed().as_millis());
                 if self.row.is_some() || self.step_by_step {

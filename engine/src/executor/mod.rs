@@ -21,6 +21,7 @@ mod plan;
 mod preview;
 mod resume;
 mod run;
+pub mod squashed;
 
 use std::time::Duration;
 
@@ -201,6 +202,8 @@ async fn migrate_locked(
     // Read (under the lock) without creating anything: a plan that fails to render
     // leaves the database exactly as it was, history table included.
     let status = status(driver, options).await?;
+    let (graph, status) = squashed::in_use(graph, &status)?;
+    let graph = &graph;
     let steps = plan(graph, &status, targets, options)?;
     observer.planned(&steps);
     let dialect = driver.dialect();
@@ -216,6 +219,8 @@ async fn migrate_locked(
     )?;
     checkpoints_match(graph, driver, &prepared, &in_effect, options).await?;
     history.ensure(driver).await?;
+    // Before any step, so that a squash counted applied has the row a rollback edits.
+    record_squashes(graph, driver, &history, options).await?;
     if options.accept_edited {
         accept_edited(graph, &status, &history, driver).await?;
     }
@@ -232,7 +237,33 @@ async fn migrate_locked(
         let span = info_span!("migration", migration = %step.step.key, step = ?step.step.step);
         run.step(driver, step, observer).instrument(span).await?;
     }
+    record_squashes(graph, driver, &history, options).await?;
     Ok(steps)
+}
+
+/// Records every squash in use whose replaced migrations are all applied and that has
+/// no row yet (see [`squashed`]): the migrations it replaces can then be deleted.
+async fn record_squashes(
+    graph: &Graph,
+    driver: &mut dyn Driver,
+    history: &History,
+    options: &Options,
+) -> Result<(), ExecError> {
+    let after = status(driver, options).await?;
+    let (graph, _) = squashed::in_use(graph, &after)?;
+    let dialect = driver.dialect();
+    for squash in squashed::pending_records(&graph, &after) {
+        let insert = history.insert(
+            dialect.as_ref(),
+            &squash.key,
+            &squash.checksum,
+            crate::history::RowState::Applied,
+            squash.operations.len(),
+            0,
+        );
+        driver.execute(&insert.sql).await?;
+    }
+    Ok(())
 }
 
 /// Every partial migration the plan resumes is checked against the live schema before

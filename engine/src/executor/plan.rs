@@ -62,8 +62,9 @@ pub fn plan(
     targets: &[Target],
     options: &Options,
 ) -> Result<Vec<PlannedStep>, ExecError> {
-    let steps = plan_steps(graph, status, targets, options)?;
-    check_functions(graph, &steps, &InEffect::new(status), options)?;
+    let (graph, status) = super::squashed::in_use(graph, status)?;
+    let steps = plan_steps(&graph, &status, targets, options)?;
+    check_functions(&graph, &steps, &InEffect::new(&status), options)?;
     Ok(steps)
 }
 

@@ -38,7 +38,9 @@ pub fn preview(
     dialect: &dyn Dialect,
     version: ServerVersion,
 ) -> Result<Vec<StepPreview>, ExecError> {
-    let in_effect = InEffect::new(status);
+    let (graph, status) = super::squashed::in_use(graph, status)?;
+    let graph = &graph;
+    let in_effect = InEffect::new(&status);
     let prepared = prepare(graph, steps.to_vec(), &in_effect, options, dialect, version)?;
     Ok(prepared
         .into_iter()

@@ -418,6 +418,7 @@ fn new_file(
         template: false,
         file: MigrationFile {
             dependencies: dependencies.iter().map(ToString::to_string).collect(),
+            replaces: Vec::new(),
             atomic: true,
             safe: true,
             operations,

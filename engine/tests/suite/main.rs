@@ -11,4 +11,5 @@ mod models;
 mod readme;
 mod rng;
 mod schema;
+mod squash;
 mod state_roundtrip;

@@ -360,7 +360,7 @@ fn weighted_kind(mut n: u32) -> u8 {
 }
 
 /// An operation of kind number `kind` that fits `state`, or `None` when none can.
-fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
+pub(crate) fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
     match kind % KINDS {
         0 => create_table(rng, state),
         1 => drop_table(rng, state),
@@ -743,7 +743,7 @@ fn pick_object(
 
 // ---- the properties -------------------------------------------------------------------
 
-fn plan() -> impl Strategy<Value = Vec<(u8, u64)>> {
+pub(crate) fn plan() -> impl Strategy<Value = Vec<(u8, u64)>> {
     let total: u32 = WEIGHTS.iter().sum();
     prop::collection::vec(((0..total).prop_map(weighted_kind), any::<u64>()), 1..80)
 }

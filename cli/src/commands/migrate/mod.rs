@@ -129,7 +129,7 @@ async fn refuse_lint_errors(
 ) -> Result<(), CliError> {
     let status = executor::status(driver, options).await?;
     let plan = executor::plan(&ctx.graph, &status, targets, options)?;
-    let findings = lint_plan(ctx, driver, &plan).await?;
+    let findings = lint_plan(ctx, driver, &status, &plan).await?;
     let errors: Vec<String> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -152,10 +152,12 @@ async fn refuse_lint_errors(
     Ok(())
 }
 
-/// The lint findings of the plan's forward steps, against the live database.
+/// The lint findings of the plan's forward steps, against the live database whose
+/// history is `status`.
 async fn lint_plan(
     ctx: &Context,
     driver: &mut dyn Driver,
+    status: &executor::Status,
     plan: &[PlannedStep],
 ) -> Result<Vec<Finding>, CliError> {
     strata_engine::lint::check_settings_rules(&ctx.project)?;
@@ -167,11 +169,14 @@ async fn lint_plan(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = lint::row_counts(ctx, &ctx.graph, driver, &keys).await?;
+    // The plan names the migrations this database uses (squashed ones: see
+    // `executor::squashed`), and each is linted against the schema they leave.
+    let (graph, _) = executor::squashed::in_use(&ctx.graph, status)?;
+    let rows = lint::row_counts(ctx, &graph, driver, &keys).await?;
     let dialect = driver.dialect();
     lint::lint_keys(
         ctx,
-        &ctx.graph,
+        &graph,
         &keys,
         dialect.as_ref(),
         driver.version(),

@@ -28,11 +28,13 @@ pub(super) async fn run(
     // Read-only: a wrong SQLite path is reported, not created.
     let mut driver = database::connect_existing(ctx).await?;
     let status = executor::status(driver.as_mut(), &options).await?;
-    let plan = executor::plan(&ctx.graph, &status, &targets, &options)?;
+    // The migrations this database uses, squashed ones chosen by its history.
+    let (graph, status) = executor::squashed::in_use(&ctx.graph, &status)?;
+    let plan = executor::plan(&graph, &status, &targets, &options)?;
     // Checked as `migrate` checks it before its first statement: every step renders.
     let dialect = driver.dialect();
     let steps = executor::preview(
-        &ctx.graph,
+        &graph,
         &status,
         &plan,
         &options,
@@ -40,7 +42,7 @@ pub(super) async fn run(
         driver.version(),
     )?;
     let findings = if args.plan && !args.fake {
-        lint_plan(ctx, driver.as_mut(), &plan).await?
+        lint_plan(ctx, driver.as_mut(), &status, &plan).await?
     } else {
         Vec::new()
     };
@@ -51,19 +53,19 @@ pub(super) async fn run(
         exit::OK
     };
     if format == Format::Json {
-        crate::commands::write_json(out, &json::Plan::new(&ctx.graph, &steps, &findings))?;
+        crate::commands::write_json(out, &json::Plan::new(&graph, &steps, &findings))?;
         return Ok(code);
     }
     if args.check {
         if !steps.is_empty() && !quiet {
             writeln!(out, "{} migration(s) to run:", steps.len())?;
-            write_plan(&ctx.graph, &steps, &findings, out)?;
+            write_plan(&graph, &steps, &findings, out)?;
         }
     } else if steps.is_empty() {
         writeln!(out, "No planned migration operations.")?;
     } else {
         writeln!(out, "Planned operations:")?;
-        write_plan(&ctx.graph, &steps, &findings, out)?;
+        write_plan(&graph, &steps, &findings, out)?;
     }
     Ok(code)
 }

@@ -48,6 +48,17 @@ pub(crate) fn strata(dir: &Path, args: &[&str]) -> Output {
     }
 }
 
+/// Runs `strata` and insists on success.
+pub(crate) fn run(dir: &Path, args: &[&str]) -> String {
+    let out = strata(dir, args);
+    assert_eq!(
+        out.code, 0,
+        "strata {args:?} failed:\n{}\n{}",
+        out.stdout, out.stderr
+    );
+    out.stdout
+}
+
 /// The bundled example project.
 pub(crate) fn tracker() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/tracker")

@@ -116,6 +116,7 @@ fn every_migration_and_operation_in_testdata_validates() {
         operations += found.len();
         let written = MigrationFile {
             dependencies: vec!["app.0001_initial".into()],
+            replaces: Vec::new(),
             atomic: false,
             safe: true,
             operations: found,

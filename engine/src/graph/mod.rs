@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
+mod replacements;
+
 pub use crate::migration::StateAtError;
 use crate::migration::{Migration, MigrationKey};
 use crate::project::Project;
@@ -34,12 +36,36 @@ pub enum GraphError {
         name: String,
         candidates: Vec<String>,
     },
+    #[error(
+        "{path}: {squash} replaces {missing}, which this database applied only part of the migrations it replaces, but the file of {missing} is gone: restore it, finish the replaced migrations, then delete it again (docs/squashing.md)",
+        path = .path.display()
+    )]
+    ReplacedMissing {
+        squash: MigrationKey,
+        path: PathBuf,
+        missing: MigrationKey,
+    },
+    #[error("{key} is not in use on this database: {}", not_in_use(.stand_ins))]
+    NotInUse {
+        key: MigrationKey,
+        /// What stands for it: the squash replacing it, or the last migrations a
+        /// squash not in use replaces.
+        stand_ins: Vec<MigrationKey>,
+    },
     #[error("`{prefix}` matches several migrations of app `{app}`: {}", .matches.join(", "))]
     Ambiguous {
         app: String,
         prefix: String,
         matches: Vec<String>,
     },
+}
+
+fn not_in_use(stand_ins: &[MigrationKey]) -> String {
+    let names: Vec<String> = stand_ins.iter().map(ToString::to_string).collect();
+    format!(
+        "{} runs in its place (squashed migrations: docs/squashing.md); name that instead",
+        names.join(", ")
+    )
 }
 
 fn suggestion(candidates: &[String]) -> String {
@@ -70,7 +96,15 @@ pub enum Step {
 /// A validated graph over a project's migrations.
 #[derive(Debug, Clone)]
 pub struct Graph {
+    /// The migrations in use: a squashed migration or those it replaces, never both
+    /// (see [`Graph::for_history`]); their dependencies point at migrations in use.
     migrations: BTreeMap<MigrationKey, Migration>,
+    /// Migrations on disk that are not in use, as loaded.
+    hidden: BTreeMap<MigrationKey, Migration>,
+    /// What stands for each hidden migration.
+    stand_ins: BTreeMap<MigrationKey, Vec<MigrationKey>>,
+    /// Every migration as loaded, to choose again for a database's history.
+    all: Vec<Migration>,
     /// Dependents of each migration (reverse edges).
     children: HashMap<MigrationKey, BTreeSet<MigrationKey>>,
     apps: Vec<String>,
@@ -86,9 +120,28 @@ impl Graph {
         )
     }
 
-    /// Builds and validates the graph of `migrations` belonging to `apps`.
+    /// Builds and validates the graph of `migrations` belonging to `apps`, for a
+    /// fresh database: every squashed migration in use (see [`Graph::for_history`]).
     pub fn new(apps: Vec<String>, migrations: Vec<Migration>) -> Result<Self, GraphError> {
         let graph = Self::new_with_conflicts(apps, migrations)?;
+        graph.without_conflicts()
+    }
+
+    /// The graph for a database that applied `applied` and has a row (applied or
+    /// partial) for every key of `recorded`, as Django's loader builds it: a squashed
+    /// migration is in use unless the database is part-way through the migrations it
+    /// replaces, and then those run instead; dependencies on the hidden ones are
+    /// rewritten to what stands for them.
+    pub fn for_history(
+        &self,
+        applied: &BTreeSet<MigrationKey>,
+        recorded: &BTreeSet<MigrationKey>,
+    ) -> Result<Self, GraphError> {
+        Self::build(self.apps.clone(), self.all.clone(), applied, recorded)?.without_conflicts()
+    }
+
+    fn without_conflicts(self) -> Result<Self, GraphError> {
+        let graph = self;
         if let Some((app, leaves)) = graph.conflicts().into_iter().next() {
             return Err(GraphError::Conflict {
                 paths: leaves
@@ -107,8 +160,21 @@ impl Graph {
         apps: Vec<String>,
         migrations: Vec<Migration>,
     ) -> Result<Self, GraphError> {
-        let migrations: BTreeMap<_, _> =
-            migrations.into_iter().map(|m| (m.key.clone(), m)).collect();
+        Self::build(apps, migrations, &BTreeSet::new(), &BTreeSet::new())
+    }
+
+    fn build(
+        apps: Vec<String>,
+        all: Vec<Migration>,
+        applied: &BTreeSet<MigrationKey>,
+        recorded: &BTreeSet<MigrationKey>,
+    ) -> Result<Self, GraphError> {
+        let choice = replacements::choose(all.clone(), applied, recorded)?;
+        let migrations: BTreeMap<_, _> = choice
+            .in_use
+            .into_iter()
+            .map(|m| (m.key.clone(), m))
+            .collect();
         let mut children: HashMap<MigrationKey, BTreeSet<MigrationKey>> = HashMap::new();
         for m in migrations.values() {
             for dep in &m.dependencies {
@@ -128,6 +194,9 @@ impl Graph {
         let order = topological_order(&migrations)?;
         Ok(Self {
             migrations,
+            hidden: choice.hidden,
+            stand_ins: choice.stand_ins,
+            all,
             children,
             apps,
             order,
@@ -143,8 +212,25 @@ impl Graph {
             .collect()
     }
 
+    /// The migration `key`, in use or not (see [`Graph::in_use`]).
     pub fn get(&self, key: &MigrationKey) -> Option<&Migration> {
-        self.migrations.get(key)
+        self.migrations.get(key).or_else(|| self.hidden.get(key))
+    }
+
+    /// Whether `key` is in use: not a replaced migration whose squash runs instead,
+    /// nor a squash whose replaced migrations run instead.
+    pub fn in_use(&self, key: &MigrationKey) -> bool {
+        self.migrations.contains_key(key)
+    }
+
+    /// What stands for `key` when it is not in use.
+    pub fn stand_ins(&self, key: &MigrationKey) -> Option<&[MigrationKey]> {
+        self.stand_ins.get(key).map(Vec::as_slice)
+    }
+
+    /// Migrations on disk that are not in use, by key.
+    pub fn hidden(&self) -> impl Iterator<Item = &Migration> {
+        self.hidden.values()
     }
 
     pub fn apps(&self) -> &[String] {
@@ -203,6 +289,14 @@ impl Graph {
             .copied()
             .filter(|n| n.starts_with(name))
             .collect();
+        if matches.is_empty() {
+            if let Some(key) = self.hidden_match(app, name) {
+                return Err(GraphError::NotInUse {
+                    stand_ins: self.stand_ins.get(&key).cloned().unwrap_or_default(),
+                    key,
+                });
+            }
+        }
         match matches.as_slice() {
             [one] => Ok(MigrationKey::new(app, *one)),
             [] => Err(GraphError::UnknownMigration {
@@ -218,6 +312,16 @@ impl Graph {
         }
     }
 
+    /// The one hidden migration of `app` called `name` (or by that prefix).
+    fn hidden_match(&self, app: &str, name: &str) -> Option<MigrationKey> {
+        let mut matches = self
+            .hidden
+            .keys()
+            .filter(|k| k.app == app && (k.name == name || k.name.starts_with(name)));
+        let first = matches.next()?;
+        matches.next().is_none().then(|| first.clone())
+    }
+
     /// Resolves the command-line form: `app`, `app NAME` or `app zero`.
     pub fn target(&self, app: &str, name: Option<&str>) -> Result<Target, GraphError> {
         self.require_app(app)?;
@@ -229,12 +333,15 @@ impl Graph {
     }
 
     /// `key` and everything it depends on, transitively.
-    fn ancestors(&self, key: &MigrationKey) -> BTreeSet<MigrationKey> {
+    pub fn ancestors(&self, key: &MigrationKey) -> BTreeSet<MigrationKey> {
         let mut seen = BTreeSet::new();
         let mut stack = vec![key.clone()];
         while let Some(k) = stack.pop() {
             if seen.insert(k.clone()) {
-                stack.extend(self.migrations[&k].dependencies.iter().cloned());
+                // A hidden migration (asked for by name) keeps the dependencies of its file.
+                if let Some(m) = self.get(&k) {
+                    stack.extend(m.dependencies.iter().cloned());
+                }
             }
         }
         seen
@@ -426,6 +533,7 @@ mod tests {
                 .iter()
                 .map(|d| MigrationKey::parse(d).unwrap())
                 .collect(),
+            replaces: Vec::new(),
             atomic: true,
             safe: true,
             operations: Vec::new(),
@@ -596,5 +704,82 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("makemigrations --merge"), "{msg}");
+    }
+
+    /// app: 0001 <- 0002 <- 0003, squashed by 0001_squashed_0003 (deps: none);
+    /// other: 0001 needs app.0002 (a replaced migration in the middle).
+    fn squashed(with_originals: bool) -> Vec<Migration> {
+        let mut squash = mig("app", "0001_squashed_0003_c", &[]);
+        squash.replaces = vec![key("app.0001_a"), key("app.0002_b"), key("app.0003_c")];
+        let mut all = vec![
+            squash,
+            mig("app", "0004_d", &["app.0003_c"]),
+            mig("other", "0001_x", &["app.0002_b"]),
+        ];
+        if with_originals {
+            all.extend([
+                mig("app", "0001_a", &[]),
+                mig("app", "0002_b", &["app.0001_a"]),
+                mig("app", "0003_c", &["app.0002_b"]),
+            ]);
+        }
+        all
+    }
+
+    fn apps() -> Vec<String> {
+        vec!["app".into(), "other".into()]
+    }
+
+    #[test]
+    fn a_fresh_database_runs_the_squash_alone_and_dependencies_follow_it() {
+        let g = Graph::new(apps(), squashed(true)).unwrap();
+        assert_eq!(
+            keys(&g.plan(&g.latest_targets(), &BTreeSet::new())),
+            ["+app.0001_squashed_0003_c", "+app.0004_d", "+other.0001_x"]
+        );
+        assert_eq!(
+            g.get(&key("other.0001_x")).unwrap().dependencies,
+            [key("app.0001_squashed_0003_c")]
+        );
+        assert!(!g.in_use(&key("app.0002_b")) && g.get(&key("app.0002_b")).is_some());
+        let err = g.resolve("app", "0002").unwrap_err();
+        assert!(matches!(err, GraphError::NotInUse { .. }), "{err}");
+        assert!(err.to_string().contains("0001_squashed_0003_c"), "{err}");
+    }
+
+    #[test]
+    fn a_database_part_way_through_runs_the_remaining_originals() {
+        let g = Graph::new(apps(), squashed(true)).unwrap();
+        let applied: BTreeSet<_> = [key("app.0001_a")].into();
+        let g = g.for_history(&applied, &applied).unwrap();
+        assert!(!g.in_use(&key("app.0001_squashed_0003_c")));
+        assert_eq!(
+            keys(&g.plan(&g.latest_targets(), &applied)),
+            ["+app.0002_b", "+app.0003_c", "+app.0004_d", "+other.0001_x"]
+        );
+        // A migration written after the squash depends on it: it waits for the last
+        // of the originals instead.
+        assert_eq!(
+            g.get(&key("app.0004_d")).unwrap().dependencies,
+            [key("app.0003_c")]
+        );
+    }
+
+    #[test]
+    fn a_database_with_every_original_applied_uses_the_squash() {
+        let g = Graph::new(apps(), squashed(true)).unwrap();
+        let applied: BTreeSet<_> = [key("app.0001_a"), key("app.0002_b"), key("app.0003_c")].into();
+        let g = g.for_history(&applied, &applied).unwrap();
+        assert!(g.in_use(&key("app.0001_squashed_0003_c")));
+        assert!(!g.in_use(&key("app.0003_c")));
+    }
+
+    #[test]
+    fn the_originals_may_be_deleted_unless_a_database_is_part_way() {
+        let g = Graph::new(apps(), squashed(false)).unwrap();
+        assert_eq!(g.leaves("app"), [key("app.0004_d")]);
+        let applied: BTreeSet<_> = [key("app.0001_a")].into();
+        let err = g.for_history(&applied, &applied).unwrap_err();
+        assert!(matches!(err, GraphError::ReplacedMissing { .. }), "{err}");
     }
 }
