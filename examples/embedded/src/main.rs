@@ -36,7 +36,9 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(url: &str, target: Option<(&String, &String)>) -> Result<(), strata::Error> {
-    let migrator = Migrator::from_embedded(&MIGRATIONS)?.register("fill_slugs", fill_slugs);
+    let migrator = Migrator::from_embedded(&MIGRATIONS)?
+        .register("fill_slugs", fill_slugs)
+        .register("clear_slugs", clear_slugs);
     let report = match target {
         None => migrator.run(url).await?,
         Some((app, name)) => {
@@ -80,6 +82,14 @@ fn fill_slugs(mut db: Session<'_>) -> strata::BoxFuture<'_, strata::CodeResult> 
             ))
             .await?;
         }
+        Ok(())
+    })
+}
+
+/// The reverse of `fill_slugs`, run when migration 0002 is rolled back.
+fn clear_slugs(mut db: Session<'_>) -> strata::BoxFuture<'_, strata::CodeResult> {
+    Box::pin(async move {
+        db.execute("UPDATE shop_product SET slug = NULL").await?;
         Ok(())
     })
 }
