@@ -398,6 +398,94 @@ fn is_true(b: &bool) -> bool {
     *b
 }
 
+/// Calls a function the application registered (`code::Functions`), inside the
+/// migration's transaction where the database has one. Irreversible unless it names
+/// a `reverse` function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunCode {
+    /// The name the application registered the function under.
+    pub name: String,
+    /// The function that undoes it, called on rollback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse: Option<String>,
+}
+
+fn default_batch_size() -> u64 {
+    Backfill::DEFAULT_BATCH_SIZE
+}
+
+// serde's `skip_serializing_if` passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_default_batch_size(n: &u64) -> bool {
+    *n == Backfill::DEFAULT_BATCH_SIZE
+}
+
+/// Updates every row of a table in batches walked along its primary key, each batch
+/// committed with its progress, so a stopped backfill resumes at the next batch and
+/// no transaction is ever long. The values stay when it is rolled back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Backfill {
+    pub table: String,
+    /// Column = expression, in the neutral expression language of checks
+    /// (`{ slug = "lower(title)", n = "n + 1" }`), rendered for each dialect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<BTreeMap<String, String>>,
+    /// Instead of `set`: the SET list itself as raw SQL, one for every dialect or one
+    /// per dialect name (the keys of `run_sql`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_sql: Option<SqlText>,
+    /// Only rows matching this expression are updated.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    /// Rows (primary key values) per batch; at least 1.
+    #[serde(
+        default = "default_batch_size",
+        skip_serializing_if = "is_default_batch_size"
+    )]
+    #[schemars(extend("default" = 1000, "minimum" = 1))]
+    pub batch_size: u64,
+    /// A pause between batches (`"50ms"`, `"1s"`), to leave the server room.
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub pause: Option<std::time::Duration>,
+    /// This is the rollback of a backfill, which runs nothing: the values it wrote
+    /// stay. Never in a file.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub undo: bool,
+}
+
+impl Backfill {
+    pub const DEFAULT_BATCH_SIZE: u64 = 1000;
+
+    /// What is wrong with its fields on their own (not against a schema): exactly one
+    /// of `set` and `set_sql`, nothing empty, a batch of at least one row.
+    pub fn problem(&self) -> Option<String> {
+        match (&self.set, &self.set_sql) {
+            (Some(_), Some(_)) => {
+                return Some("backfill takes `set` or `set_sql`, not both".into())
+            }
+            (None, None) => {
+                return Some(
+                    "backfill needs `set` (column = expression) or `set_sql` (the SET list as SQL)"
+                        .into(),
+                )
+            }
+            (Some(set), None) if set.is_empty() => {
+                return Some("backfill: `set` names no column".into())
+            }
+            _ => {}
+        }
+        (self.batch_size == 0).then(|| "backfill: `batch_size` must be at least 1".into())
+    }
+}
+
 // Adding a variant touches more than this file: README.md's "Adding an operation
 // touches" lists every place, and the tests fail until each is done.
 
@@ -436,6 +524,11 @@ pub enum Operation {
     /// Raw SQL, one for every dialect or one per dialect; irreversible without
     /// `reverse_sql`.
     RunSql(RunSql),
+    /// Call a function the application registered; irreversible without `reverse`.
+    RunCode(RunCode),
+    /// Update a table's rows in batches along its primary key, each committed with
+    /// its progress (resumable); the values stay on rollback.
+    Backfill(Backfill),
 }
 
 impl Operation {
@@ -456,6 +549,8 @@ impl Operation {
         "add_constraint",
         "drop_constraint",
         "run_sql",
+        "run_code",
+        "backfill",
     ];
 
     /// Follows the tables an operation creates, renames and drops in `tables`, keyed
@@ -496,6 +591,8 @@ impl Operation {
             Self::AddConstraint(_) => "add_constraint",
             Self::DropConstraint(_) => "drop_constraint",
             Self::RunSql(_) => "run_sql",
+            Self::RunCode(_) => "run_code",
+            Self::Backfill(_) => "backfill",
         }
     }
 
@@ -520,7 +617,7 @@ impl Operation {
         tables
     }
 
-    /// The table the operation works on (`None` for `run_sql`).
+    /// The table the operation works on (`None` for `run_sql` and `run_code`).
     pub fn table(&self) -> Option<&str> {
         Some(match self {
             Self::CreateTable(t) => &t.name,
@@ -537,7 +634,8 @@ impl Operation {
             Self::DropForeignKey(o) => &o.table,
             Self::AddConstraint(o) => &o.table,
             Self::DropConstraint(o) => &o.table,
-            Self::RunSql(_) => return None,
+            Self::Backfill(o) => &o.table,
+            Self::RunSql(_) | Self::RunCode(_) => return None,
         })
     }
 }
@@ -569,6 +667,11 @@ impl fmt::Display for Operation {
             }
             Self::DropConstraint(o) => write!(f, "Drop constraint {} from {}", o.name, o.table),
             Self::RunSql(_) => f.write_str("Raw SQL operation"),
+            Self::RunCode(o) => write!(f, "Run the application's function {}", o.name),
+            Self::Backfill(o) if o.undo => {
+                write!(f, "Backfill {} (not undone: values stay)", o.table)
+            }
+            Self::Backfill(o) => write!(f, "Backfill {}", o.table),
         }
     }
 }

@@ -321,8 +321,41 @@ fn expressions(op: &Operation) -> Vec<(&str, String)> {
             Constraint::Check { name, expr } => vec![(expr.as_str(), format!("check `{name}`"))],
             Constraint::Unique { .. } => Vec::new(),
         },
+        Operation::Backfill(b) => b
+            .set
+            .iter()
+            .flatten()
+            .map(|(column, value)| (value.as_str(), format!("the value set in `{column}`")))
+            .chain(
+                b.predicate
+                    .as_deref()
+                    .map(|p| (p, "the `where`".to_string())),
+            )
+            .collect(),
         _ => Vec::new(),
     }
+}
+
+/// Refuses an operation whose fields contradict each other (a backfill with both
+/// `set` and `set_sql`, or neither), at its `kind` line.
+fn check_fields(path: &Path, text: &str, operations: &[Operation]) -> Result<(), FileError> {
+    for (i, op) in operations.iter().enumerate() {
+        let Operation::Backfill(b) = op else {
+            continue;
+        };
+        if let Some(problem) = b.problem() {
+            let start = toml_edit::ImDocument::parse(text)
+                .ok()
+                .and_then(|doc| {
+                    let op = doc.get("operations")?.as_array_of_tables()?.get(i)?;
+                    find_key(op, "kind").or_else(|| op.span().map(|s| s.start))
+                })
+                .unwrap_or(0);
+            let message = format!("operation {} ({}): {problem}", i + 1, op.kind());
+            return Err(Source::new(path, text).error_at(start, message));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses an expression that is not one accepted expression (`crate::expr`), at the
@@ -593,6 +626,7 @@ impl Migration {
             })?;
             dependencies.push(key);
         }
+        check_fields(path, text, &file.operations)?;
         check_expressions(path, text, &file.operations)?;
         if let Some(allow) = file
             .lint
@@ -861,6 +895,49 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A backfill needs exactly one of `set` and `set_sql`, and a batch of at least one
+    /// row: refused at the operation's `kind` line, naming the file.
+    #[test]
+    fn a_backfill_with_both_or_neither_set_is_located() {
+        let head = "dependencies = []\n\n[[operations]]\nkind = \"run_sql\"\nsql = \"SELECT 1\"\n\n[[operations]]\nkind = \"backfill\"\ntable = \"t\"\n";
+        let cases = [
+            (
+                "set = { n = \"n + 1\" }\nset_sql = \"n = n + 1\"\n",
+                "not both",
+            ),
+            ("where = \"n > 0\"\n", "needs `set`"),
+            ("set = { n = \"n + 1\" }\nbatch_size = 0\n", "at least 1"),
+        ];
+        for (body, word) in cases {
+            let text = format!("{head}{body}");
+            let err = Migration::parse("app", Path::new("0002_fill.toml"), &text).unwrap_err();
+            let FileError::Syntax {
+                path,
+                line,
+                message,
+                ..
+            } = &err
+            else {
+                panic!("{err:?}");
+            };
+            assert_eq!(path, Path::new("0002_fill.toml"));
+            assert_eq!(*line, 8, "{err}");
+            assert!(message.contains("operation 2 (backfill)"), "{message}");
+            assert!(message.contains(word), "{message}");
+        }
+        // A bad expression is located in its string, as a check's is.
+        let text = format!("{head}set = {{ n = \"n +\" }}\n");
+        let err = Migration::parse("app", Path::new("0002_fill.toml"), &text).unwrap_err();
+        assert!(err.to_string().contains(":10:"), "{err}");
+        let text = format!("{head}set = {{ n = \"n + 1\" }}\npause = \"50ms\"\n");
+        let m = Migration::parse("app", Path::new("0002_fill.toml"), &text).unwrap();
+        let Operation::Backfill(b) = &m.operations[1] else {
+            panic!("{:?}", m.operations[1]);
+        };
+        assert_eq!(b.batch_size, 1000);
+        assert_eq!(b.pause, Some(std::time::Duration::from_millis(50)));
     }
 
     /// Errors inside an operation point at the key or value, not at `[[operations]]`.

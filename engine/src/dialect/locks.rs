@@ -113,6 +113,17 @@ impl LockNote {
                 return Self::new(None, "unknown", Blocks::ReadsAndWrites, TableWork::Rewrite)
                     .with_note("raw SQL: strata cannot tell what it locks")
             }
+            Operation::RunCode(_) => {
+                return Self::new(None, "unknown", Blocks::ReadsAndWrites, TableWork::Rewrite)
+                    .with_note("the application's code: strata cannot tell what it locks")
+            }
+            Operation::Backfill(o) => {
+                return Self::new(table, "row locks", Blocks::Nothing, TableWork::Catalog)
+                    .with_note(format!(
+                        "on one batch of {} rows at a time, each batch committed on its own",
+                        o.batch_size
+                    ))
+            }
             _ => (Blocks::ReadsAndWrites, TableWork::Catalog),
         };
         Self::new(table, "exclusive", blocks, work)

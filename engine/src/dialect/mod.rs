@@ -12,6 +12,7 @@
 //! spells differently, as Django's schema editors do.
 
 mod capabilities;
+mod data;
 pub mod driver;
 mod locks;
 pub mod registry;
@@ -24,6 +25,7 @@ use crate::state::{SchemaState, StateError};
 use crate::types::{ColumnType, Fit, REAL_MAX};
 
 pub use capabilities::{Capabilities, ServerVersion};
+pub use data::{BackfillSql, Call};
 pub use locks::{Blocks, LockNote, TableWork};
 pub use registry::{Backend, Registry, RegistryError};
 
@@ -39,6 +41,12 @@ pub struct Statement {
     pub compound: bool,
     /// How the statement may share a transaction with its neighbours (safe plans).
     pub runs: Runs,
+    /// A `run_code`: the runner calls the application's function instead of sending
+    /// `sql` (a placeholder comment).
+    pub call: Option<Call>,
+    /// A `backfill`: the runner walks the table in batches, each committed with its
+    /// checkpoint, instead of sending `sql` (the UPDATE of one batch, as shown).
+    pub backfill: Option<Box<BackfillSql>>,
 }
 
 /// Where a statement runs when a migration is executed in steps (a safe plan).
@@ -63,6 +71,8 @@ impl Statement {
             fails_with_rows: None,
             compound: false,
             runs: Runs::InGroup,
+            call: None,
+            backfill: None,
         }
     }
 
@@ -385,6 +395,8 @@ pub trait Dialect: Send + Sync {
             Operation::AddConstraint(o) => self.add_constraint(o, ctx),
             Operation::DropConstraint(o) => self.drop_constraint(o, ctx),
             Operation::RunSql(o) => self.run_sql(o, ctx),
+            Operation::RunCode(o) => Ok(self.run_code(o)),
+            Operation::Backfill(o) => self.backfill(o, ctx),
         }
     }
 
@@ -711,6 +723,96 @@ pub trait Dialect: Send + Sync {
                 ),
             )),
         }
+    }
+
+    /// A call of the application's function, in the migration's transaction where it
+    /// has one.
+    fn run_code(&self, o: &RunCode) -> Vec<Statement> {
+        vec![Statement {
+            call: Some(Call {
+                function: o.name.clone(),
+            }),
+            ..Statement::new(Call::placeholder(&o.name))
+        }]
+    }
+
+    /// A backfill: one statement outside any transaction (its batches commit one by
+    /// one), carrying the batch SQL of this dialect; shown as the UPDATE of one batch.
+    /// Its rollback renders nothing.
+    fn backfill(&self, o: &Backfill, ctx: &RenderContext) -> RenderResult {
+        if o.undo {
+            return Ok(Vec::new());
+        }
+        let table = ctx.state.table(&o.table)?;
+        let [key] = &table.primary_key[..] else {
+            return Err(self.unsupported(
+                "backfill",
+                &o.table,
+                "a backfill walks a one-column primary key",
+            ));
+        };
+        let numeric_key = table.column(key).is_some_and(|c| {
+            matches!(
+                c.ty,
+                ColumnType::SmallInt | ColumnType::Int | ColumnType::BigInt
+            )
+        });
+        let set = match (&o.set, &o.set_sql) {
+            (Some(set), _) => set
+                .iter()
+                .map(|(column, value)| {
+                    let what = format!("backfill of `{}`: the value set in `{column}`", o.table);
+                    Ok(format!(
+                        "{} = {}",
+                        self.table_ident(column, ctx)?,
+                        self.expr_sql(value, &what)?
+                    ))
+                })
+                .collect::<RenderResultOf<Vec<_>>>()?
+                .join(", "),
+            (None, Some(sql)) => {
+                let mut keys = self.run_sql_keys();
+                keys.push("default");
+                sql.for_keys(&keys)
+                    .ok_or_else(|| {
+                        self.unsupported(
+                            "backfill",
+                            &o.table,
+                            &format!(
+                                "`set_sql` has no SET list for {} (looked for: {})",
+                                self.name(),
+                                keys.join(", ")
+                            ),
+                        )
+                    })?
+                    .trim()
+                    .to_string()
+            }
+            (None, None) => {
+                return Err(self.unsupported("backfill", &o.table, "it has no `set`"));
+            }
+        };
+        let predicate = o
+            .predicate
+            .as_deref()
+            .map(|p| self.expr_sql(p, &format!("backfill of `{}`: the `where`", o.table)))
+            .transpose()?;
+        let sql = BackfillSql {
+            table: o.table.clone(),
+            key_name: key.clone(),
+            quoted_table: self.table_ident(&o.table, ctx)?,
+            quoted_key: self.quote_ident(key),
+            numeric_key,
+            set,
+            predicate,
+            batch_size: o.batch_size,
+            pause: o.pause,
+        };
+        let shown = sql.update(Some("<last key>"), "<batch end>");
+        Ok(vec![Statement {
+            backfill: Some(Box::new(sql)),
+            ..Statement::outside(shown)
+        }])
     }
 
     /// The keys a per-dialect `run_sql` is looked up by, in order, before `default`:

@@ -534,7 +534,7 @@ pub fn auto_name(app: &str, ops: &[Operation]) -> String {
         return every_change;
     }
     let mut models: Vec<String> = Vec::new();
-    for op in ops.iter().filter(|op| !matches!(op, Operation::RunSql(_))) {
+    for op in ops.iter().filter(|op| op.table().is_some()) {
         let m = model(op_owner_table(op));
         if !models.contains(&m) {
             models.push(m);
@@ -567,6 +567,8 @@ fn fragment(op: &Operation, model: &dyn Fn(&str) -> String) -> String {
         Operation::AddConstraint(a) => format!("{}_{}", model(&a.table), a.constraint.name()),
         Operation::DropConstraint(d) => format!("remove_{}_{}", model(&d.table), d.name),
         Operation::RunSql(_) => "run_sql".into(),
+        Operation::RunCode(c) => c.name.clone(),
+        Operation::Backfill(b) => format!("backfill_{}", model(&b.table)),
     }
 }
 

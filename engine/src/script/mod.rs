@@ -433,6 +433,7 @@ impl fmt::Display for Script {
                     Unit::OwnTransaction => {
                         out.push_str("-- in a transaction of its own:\n");
                     }
+                    _ if statement.backfill.is_some() => {}
                     Unit::Outside if self.groups => {
                         out.push_str("-- outside any transaction:\n");
                     }
@@ -453,6 +454,14 @@ impl fmt::Display for Script {
 }
 
 fn write_statement(out: &mut String, statement: &Statement) {
+    if statement.call.is_some() {
+        // Already a comment: nothing the database runs.
+        let _ = writeln!(out, "{}", statement.sql);
+        return;
+    }
+    if let Some(backfill) = &statement.backfill {
+        let _ = writeln!(out, "{}", backfill.describe());
+    }
     if let Some(message) = &statement.fails_with_rows {
         let _ = writeln!(out, "-- guard: fails if this returns rows: {message}");
     }

@@ -29,8 +29,44 @@ impl SchemaState {
             Operation::DropForeignKey(o) => self.drop_foreign_key(&o.table, &o.name),
             Operation::AddConstraint(o) => self.add_constraint(&o.table, &o.constraint),
             Operation::DropConstraint(o) => self.drop_constraint(&o.table, &o.name),
-            Operation::RunSql(_) => Ok(()),
+            Operation::RunSql(_) | Operation::RunCode(_) => Ok(()),
+            Operation::Backfill(o) => self.check_backfill(o),
         }
+    }
+
+    /// A backfill changes no schema, but what it names must exist: its table, with a
+    /// one-column primary key to walk, the columns it sets, and expressions over them.
+    fn check_backfill(&self, o: &Backfill) -> Result<(), StateError> {
+        if let Some(problem) = o.problem() {
+            return Err(StateError::Invalid(format!(
+                "table `{}`: {problem}",
+                o.table
+            )));
+        }
+        let t = self.table(&o.table)?;
+        if t.primary_key.len() != 1 {
+            return Err(StateError::Invalid(format!(
+                "backfill: table `{}` has {}, but a backfill walks the table by a one-column primary key",
+                o.table,
+                match t.primary_key.len() {
+                    0 => "no primary key".to_string(),
+                    n => format!("a primary key of {n} columns"),
+                }
+            )));
+        }
+        for (column, value) in o.set.iter().flatten() {
+            if t.column(column).is_none() {
+                return Err(StateError::NoSuchColumn {
+                    table: o.table.clone(),
+                    column: column.clone(),
+                });
+            }
+            require_expression(t, value, &format!("backfill: the value set in `{column}`"))?;
+        }
+        if let Some(predicate) = &o.predicate {
+            require_expression(t, predicate, "backfill: the `where`")?;
+        }
+        Ok(())
     }
 
     fn create_table(&mut self, t: &TableDef) -> Result<(), StateError> {

@@ -8,6 +8,8 @@ use crate::ast::*;
 pub enum InverseError {
     #[error("{operation} is irreversible: it has no reverse_sql")]
     Irreversible { operation: String },
+    #[error("run_code of the application's function {function} is irreversible: it names no `reverse` function")]
+    IrreversibleCode { function: String },
     #[error(transparent)]
     State(#[from] StateError),
 }
@@ -115,6 +117,22 @@ impl Operation {
                     })
                 }
             },
+            Operation::RunCode(o) => match &o.reverse {
+                Some(reverse) => Operation::RunCode(RunCode {
+                    name: reverse.clone(),
+                    reverse: Some(o.name.clone()),
+                }),
+                None => {
+                    return Err(InverseError::IrreversibleCode {
+                        function: o.name.clone(),
+                    })
+                }
+            },
+            // The values it wrote stay: its rollback runs nothing, and says so.
+            Operation::Backfill(o) => Operation::Backfill(Backfill {
+                undo: !o.undo,
+                ..o.clone()
+            }),
         })
     }
 }

@@ -338,7 +338,7 @@ fn random_table<'a>(rng: &mut Rng, state: &'a SchemaState) -> Option<&'a TableDe
 
 // ---- one builder per operation kind ---------------------------------------------------
 
-const KINDS: u8 = 15;
+const KINDS: u8 = 17;
 const _: () = assert!(
     KINDS as usize == Operation::KINDS.len(),
     "a new kind of operation needs a weight in WEIGHTS and a builder in `build`"
@@ -346,7 +346,7 @@ const _: () = assert!(
 
 /// How often each kind (by number, as in `build`) is drawn. Tables are created more
 /// often than dropped so that histories grow schemas worth altering.
-const WEIGHTS: [u32; KINDS as usize] = [6, 1, 2, 3, 2, 2, 4, 3, 1, 2, 3, 1, 3, 1, 1];
+const WEIGHTS: [u32; KINDS as usize] = [6, 1, 2, 3, 2, 2, 4, 3, 1, 2, 3, 1, 3, 1, 1, 1, 1];
 
 /// The kind number for `n` in `0..WEIGHTS.sum()`.
 fn weighted_kind(mut n: u32) -> u8 {
@@ -448,8 +448,48 @@ fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         }
         12 => add_constraint(rng, state),
         13 => drop_constraint(rng, state),
-        _ => Some(Operation::RunSql(run_sql(rng))),
+        14 => Some(Operation::RunSql(run_sql(rng))),
+        15 => Some(Operation::RunCode(RunCode {
+            name: format!("fill_{}", rng.below_as::<usize>(5)),
+            reverse: Some(format!("clear_{}", rng.below_as::<usize>(5))),
+        })),
+        _ => backfill(rng, state),
     }
+}
+
+/// A backfill of a table with a one-column key: one of its columns set to itself
+/// (any type), or the SET list as raw SQL; sometimes a filter, a batch size, a pause.
+fn backfill(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
+    let tables: Vec<_> = state
+        .tables
+        .values()
+        .filter(|t| t.primary_key.len() == 1)
+        .collect();
+    let t = *rng.pick(&tables)?;
+    let column = rng.pick(&t.columns)?.name.clone();
+    let (set, set_sql) = if rng.chance(70) {
+        (
+            Some(BTreeMap::from([(column.clone(), column.clone())])),
+            None,
+        )
+    } else {
+        (None, Some(SqlText::All(format!("{column} = {column}"))))
+    };
+    Some(Operation::Backfill(Backfill {
+        table: t.name.clone(),
+        set,
+        set_sql,
+        predicate: rng.chance(50).then(|| format!("{column} IS NOT NULL")),
+        batch_size: if rng.chance(50) {
+            Backfill::DEFAULT_BATCH_SIZE
+        } else {
+            1 + rng.below_as::<u64>(5000)
+        },
+        pause: rng
+            .chance(30)
+            .then(|| std::time::Duration::from_millis(1 + rng.below_as::<u64>(500))),
+        undo: false,
+    }))
 }
 
 /// A table no other table references.

@@ -194,7 +194,9 @@ fn plain(op: &Operation, ctx: &RenderContext) -> LockNote {
             Constraint::Check { .. } => exclusive(TableWork::Scan),
             Constraint::Unique { .. } => exclusive(TableWork::BuildIndex),
         },
-        Operation::RunSql(_) => LockNote::conservative(op, &Statement::new("")),
+        Operation::RunSql(_) | Operation::RunCode(_) | Operation::Backfill(_) => {
+            LockNote::conservative(op, &Statement::new(""))
+        }
         Operation::DropTable(_)
         | Operation::RenameTable(_)
         | Operation::RenameColumn(_)

@@ -20,7 +20,12 @@ const WHOLE_DATABASE: &str =
 /// The lock note of `statement`, one of `op`'s statements.
 pub(super) fn explain(d: SqliteDialect, op: &Operation, statement: &Statement) -> LockNote {
     let table = op.table();
-    if statement.fails_with_rows.is_some() || matches!(op, Operation::RunSql(_)) {
+    if statement.fails_with_rows.is_some()
+        || matches!(
+            op,
+            Operation::RunSql(_) | Operation::RunCode(_) | Operation::Backfill(_)
+        )
+    {
         return LockNote::conservative(op, statement);
     }
     let sql = statement.sql.as_str();

@@ -183,9 +183,11 @@ pub(crate) fn changes(
                 Change::DropIndex
             }]
         }
-        Operation::CreateTable(_) | Operation::DropTable(_) | Operation::RunSql(_) => {
-            return Vec::new()
-        }
+        Operation::CreateTable(_)
+        | Operation::DropTable(_)
+        | Operation::RunSql(_)
+        | Operation::RunCode(_)
+        | Operation::Backfill(_) => return Vec::new(),
     };
     if let Some(table) = op.table() {
         out.extend(supporting_index_changes(table, op, state));
@@ -267,8 +269,10 @@ pub(crate) fn support(
 /// Whether `statement` is the `ALTER TABLE` an `ALGORITHM` clause belongs on (not a
 /// guard, not the user's raw SQL).
 fn is_alter(op: &Operation, statement: &Statement) -> bool {
-    !matches!(op, Operation::RunSql(_))
-        && statement.fails_with_rows.is_none()
+    !matches!(
+        op,
+        Operation::RunSql(_) | Operation::RunCode(_) | Operation::Backfill(_)
+    ) && statement.fails_with_rows.is_none()
         && statement
             .sql
             .strip_prefix(unchecked_fk::UNCHECKED)
