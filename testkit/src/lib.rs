@@ -5,7 +5,8 @@
 //! - [`run`]: a case's golden rendering and its execution on a live server;
 //! - [`servers`]: the test servers' URLs, skipped on a machine without them and a
 //!   failure under `CI=true`, and database names unique to a test;
-//! - [`errors`]: what a driver's error must carry (its source, no secret).
+//! - [`errors`]: what a driver's error must carry (its source, no secret);
+//! - [`rows`]: big tables filled in one statement, for backfills.
 //!
 //! The engine's own unit tests cannot use this crate (it depends on the engine, so a
 //! unit test would see a second copy whose types differ); its integration tests can.
@@ -16,6 +17,7 @@
 
 pub mod corpus;
 pub mod errors;
+pub mod rows;
 pub mod run;
 pub mod servers;
 

@@ -55,23 +55,15 @@ pub(crate) fn config(db: &TestDb) -> String {
 /// `rows` rows (ids 1..=rows) with `n = 0` in `items`, in one statement, and the
 /// statistics the backfill's estimate reads.
 pub(crate) fn fill(db: &TestDb, rows: u64) {
-    match db.kind {
-        Kind::Sqlite => db.execute(&format!(
-            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {rows}) \
-             INSERT INTO items (id, n) SELECT i, 0 FROM s"
-        )),
-        Kind::Postgres => {
-            db.execute(&format!(
-                "INSERT INTO items (id, n) SELECT g, 0 FROM generate_series(1, {rows}) AS g"
-            ));
-            db.execute("ANALYZE items");
-        }
-        Kind::Mariadb => {
-            db.execute(&format!(
-                "INSERT INTO items (id, n) SELECT seq, 0 FROM seq_1_to_{rows}"
-            ));
-            db.query("ANALYZE TABLE items");
-        }
+    let dialect = match db.kind {
+        Kind::Sqlite => "sqlite",
+        Kind::Postgres => "postgres",
+        Kind::Mariadb => "mysql",
+    };
+    let fill = strata_testkit::rows::counter_rows(dialect, "items", rows);
+    db.execute(&fill.insert);
+    if let Some(analyze) = fill.analyze {
+        db.query(&analyze);
     }
 }
 
