@@ -33,7 +33,38 @@ pub use edits::Edit;
 ///   applied ([`crate::migration::applied_part_checksum`]), so the operations not yet
 ///   run may be edited before resuming. Every partial row is written as format 3: an
 ///   older strata would take the file for edited.
-pub const FORMAT: u32 = 3;
+/// - 4: a `partial` row may carry a `backfill_cursor` ([`BackfillCursor`]): its
+///   migration stopped inside the `backfill` that is operation `operations_done + 1`,
+///   whose batches up to that key are committed. Only such rows are written as format
+///   4, so an older strata refuses them rather than running the backfill again from
+///   its first row.
+pub const FORMAT: u32 = 4;
+
+/// The format of a partial row that carries a backfill cursor.
+const FORMAT_CURSOR: u32 = 4;
+
+/// The column holding a [`BackfillCursor`]; added by [`History::ensure`] to a table an
+/// older strata created.
+pub const CURSOR_COLUMN: &str = "backfill_cursor";
+
+/// How far a `backfill` got: the last key of its last committed batch, as the server
+/// wrote it, and the rows walked so far (every run counted). Stored as JSON in
+/// [`CURSOR_COLUMN`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BackfillCursor {
+    pub key: String,
+    pub rows: u64,
+}
+
+impl BackfillCursor {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+}
 
 /// The format of rows that need nothing newer: every applied row.
 const FORMAT_PLAIN: u32 = 1;
@@ -76,13 +107,16 @@ pub struct HistoryRow {
     /// The row's format (see [`FORMAT`]): from 3, a partial row's `checksum` covers
     /// only its applied operations.
     pub format: u32,
+    /// A partial row stopped inside a `backfill` (operation `operations_done + 1`):
+    /// how far it got.
+    pub cursor: Option<BackfillCursor>,
 }
 
 impl HistoryRow {
     /// The operations of the migration that ran, whole or in part: a `run_sql`
     /// stopped part-way counts, since its statements that ran must not change.
     pub fn operations_covered(&self) -> usize {
-        self.operations_done + usize::from(self.statements_done > 0)
+        self.operations_done + usize::from(self.statements_done > 0 || self.cursor.is_some())
     }
 }
 
@@ -145,6 +179,7 @@ impl History {
                 column("state", ColumnType::Varchar(16)),
                 column("operations_done", ColumnType::Int),
                 column("format", ColumnType::Int),
+                Self::cursor_column(),
             ],
             primary_key: vec!["id".into()],
             uniques: vec![UniqueDef {
@@ -157,15 +192,67 @@ impl History {
         }
     }
 
-    /// Creates the table if it does not exist. Call under the migration lock.
+    fn cursor_column() -> ColumnDef {
+        ColumnDef {
+            name: CURSOR_COLUMN.into(),
+            ty: ColumnType::Text,
+            null: true,
+            default: None,
+            auto: false,
+        }
+    }
+
+    /// Whether the table has the cursor column (a table an older strata created does
+    /// not, until [`History::ensure`] adds it). Asked of the server, outside any
+    /// transaction: a failed probe changes nothing.
+    async fn has_cursor(&self, driver: &mut dyn Driver) -> bool {
+        let dialect = driver.dialect();
+        let probe = format!(
+            "SELECT {} FROM {} WHERE 1 = 0",
+            dialect.quote_ident(CURSOR_COLUMN),
+            dialect.quote_ident(&self.table)
+        );
+        driver.query(&probe).await.is_ok()
+    }
+
+    /// Creates the table if it does not exist, or adds the columns a newer strata
+    /// needs to one an older strata created. Call under the migration lock.
     pub async fn ensure(&self, driver: &mut dyn Driver) -> Result<(), HistoryError> {
         if driver.table_names().await?.contains(&self.table) {
+            if !self.has_cursor(driver).await {
+                self.run_operation(
+                    driver,
+                    &Operation::AddColumn(crate::ast::AddColumn {
+                        table: self.table.clone(),
+                        column: Self::cursor_column(),
+                    }),
+                )
+                .await?;
+            }
             return Ok(());
         }
+        self.run_operation(driver, &Operation::CreateTable(self.table_def()))
+            .await
+    }
+
+    /// Renders `op` on the history table (as it is, to the dialect: the state holds it
+    /// whole) and runs it.
+    async fn run_operation(
+        &self,
+        driver: &mut dyn Driver,
+        op: &Operation,
+    ) -> Result<(), HistoryError> {
         let dialect = driver.dialect();
         let version = driver.version();
         let capabilities = dialect.capabilities(version);
-        let state = SchemaState::new();
+        let mut state = SchemaState::new();
+        if !matches!(op, Operation::CreateTable(_)) {
+            let mut old = self.table_def();
+            old.columns.retain(|c| c.name != CURSOR_COLUMN);
+            state.apply(&Operation::CreateTable(old)).map_err(|e| {
+                DriverError::statement(format!("ALTER TABLE {}", self.table), e.to_string())
+            })?;
+        }
         let ctx = RenderContext {
             state: &state,
             version,
@@ -174,10 +261,8 @@ impl History {
             safe: false,
         };
         let statements = dialect
-            .render(&Operation::CreateTable(self.table_def()), &ctx)
-            .map_err(|e| {
-                DriverError::statement(format!("CREATE TABLE {}", self.table), e.to_string())
-            })?;
+            .render(op, &ctx)
+            .map_err(|e| DriverError::statement(format!("{op} ({})", self.table), e.to_string()))?;
         for statement in statements {
             driver.execute(&statement.sql).await?;
         }
@@ -191,8 +276,14 @@ impl History {
         driver: &mut dyn Driver,
     ) -> Result<(BTreeMap<MigrationKey, HistoryRow>, Damage), HistoryError> {
         let dialect = driver.dialect();
+        // A table an older strata created has no cursor column until `ensure` runs.
+        let cursor = if self.has_cursor(driver).await {
+            dialect.quote_ident(CURSOR_COLUMN)
+        } else {
+            "NULL".to_string()
+        };
         let sql = format!(
-            "SELECT app, name, checksum, state, operations_done, format, applied_at FROM {}",
+            "SELECT app, name, checksum, state, operations_done, format, applied_at, {cursor} FROM {}",
             dialect.quote_ident(&self.table)
         );
         let mut rows = BTreeMap::new();
@@ -241,6 +332,26 @@ impl History {
             },
         };
         let done = consistency::number(cell(4).as_deref(), "operations_done", &mut bad);
+        let cursor = match cell(7) {
+            None => None,
+            // Only a format 4 partial row stopped inside a backfill says how far.
+            Some(text) => match BackfillCursor::from_json(&text) {
+                Some(cursor)
+                    if format.is_some_and(|f| f >= FORMAT_CURSOR)
+                        && matches!(state, Some((RowState::Partial, 0))) =>
+                {
+                    Some(cursor)
+                }
+                _ => {
+                    bad.push(BadColumn::new(
+                        CURSOR_COLUMN,
+                        Some(&text),
+                        "`{\"key\": …, \"rows\": …}` on a partial row of format 4",
+                    ));
+                    None
+                }
+            },
+        };
         match (app, name, checksum, state, done, format, bad.is_empty()) {
             (
                 Some(app),
@@ -258,6 +369,7 @@ impl History {
                 statements_done,
                 applied_at: cell(6),
                 format,
+                cursor,
             })),
             _ => Ok(Err(CorruptRow {
                 app: cell(0),
@@ -319,7 +431,7 @@ impl History {
             _ => state.as_str().to_string(),
         };
         Statement::new(format!(
-            "UPDATE {} SET {} = {}, {} = {operations_done}, {} = {}, {} = {format}{duration} WHERE {}",
+            "UPDATE {} SET {} = {}, {} = {operations_done}, {} = {}, {} = {format}, {} = NULL{duration} WHERE {}",
             dialect.quote_ident(&self.table),
             dialect.quote_ident("state"),
             dialect.quote_string(&state),
@@ -327,6 +439,33 @@ impl History {
             dialect.quote_ident("checksum"),
             dialect.quote_string(checksum),
             dialect.quote_ident("format"),
+            dialect.quote_ident(CURSOR_COLUMN),
+            Self::row_filter(dialect, key)
+        ))
+    }
+
+    /// Records `key` partial after `operations_done` operations and inside the
+    /// `backfill` after them, at `cursor` (format 4), with `checksum` (covering the
+    /// backfill too: its batches ran).
+    pub fn update_cursor(
+        &self,
+        dialect: &dyn Dialect,
+        key: &MigrationKey,
+        operations_done: usize,
+        checksum: &str,
+        cursor: &BackfillCursor,
+    ) -> Statement {
+        Statement::new(format!(
+            "UPDATE {} SET {} = {}, {} = {operations_done}, {} = {}, {} = {FORMAT_CURSOR}, {} = {} WHERE {}",
+            dialect.quote_ident(&self.table),
+            dialect.quote_ident("state"),
+            dialect.quote_string(RowState::Partial.as_str()),
+            dialect.quote_ident("operations_done"),
+            dialect.quote_ident("checksum"),
+            dialect.quote_string(checksum),
+            dialect.quote_ident("format"),
+            dialect.quote_ident(CURSOR_COLUMN),
+            dialect.quote_string(&cursor.to_json()),
             Self::row_filter(dialect, key)
         ))
     }

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 pub use corpus::{corpus, corpus_dir, load_corpus, setup_state, CorpusCase};
 pub use errors::{assert_no_secret_in_chain, source_as};
-pub use run::{execute_case, expects_unsupported, golden};
+pub use run::{execute_case, expects_unsupported, golden, run_case_script, CorpusBookkeeping};
 pub use servers::{server_url, unique_db_name};
 
 /// The workspace's `testdata` folder.

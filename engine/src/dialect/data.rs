@@ -77,6 +77,22 @@ impl BackfillSql {
         )
     }
 
+    /// The number of keys after `after` up to `end`: the rows of a short last batch.
+    pub fn count(&self, after: Option<&str>, end: &str) -> String {
+        let key = &self.quoted_key;
+        let mut sql = format!(
+            "SELECT count(*) FROM {}{}",
+            self.quoted_table,
+            self.after(after)
+        );
+        let _ = write!(
+            sql,
+            "{} {key} <= {end}",
+            if after.is_some() { " AND" } else { " WHERE" }
+        );
+        sql
+    }
+
     /// The UPDATE of the batch of keys after `after` up to `end` (key literals).
     pub fn update(&self, after: Option<&str>, end: &str) -> String {
         let key = &self.quoted_key;

@@ -118,6 +118,19 @@ pub enum ExecError {
         done: usize,
         differences: Vec<String>,
     },
+    /// A `run_code` of the plan names a function the application did not register
+    /// (the CLI registers none). Found before anything runs.
+    #[error(
+        "migration {key} operation {operation} calls the application's function {function}, which is not registered: run this migration through the application that registers it (strata::Migrator::register), or mark it {} with --fake",
+        if *.direction == Direction::Forward { "applied" } else { "unapplied" }
+    )]
+    MissingFunction {
+        key: MigrationKey,
+        /// The operation of the file, 1-based.
+        operation: usize,
+        function: String,
+        direction: Direction,
+    },
     #[error("--fake-initial: {key} creates tables of which only some exist ({existing}); fix the schema by hand or apply without --fake-initial")]
     FakeInitialPartly { key: MigrationKey, existing: String },
 }
@@ -283,6 +296,7 @@ impl ExecError {
             | ExecError::Script { .. }
             | ExecError::StateAt(_)
             | ExecError::CheckpointPastOperation { .. }
+            | ExecError::MissingFunction { .. }
             | ExecError::FakeInitialPartly { .. } => Category::BadInput,
         }
     }

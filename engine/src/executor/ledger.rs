@@ -6,10 +6,12 @@
 //! operations done (and, inside a `run_sql`, its statements done); going backward,
 //! the operations not yet undone (a reverse `run_sql` is recorded once it is done).
 
+use std::sync::Arc;
 use std::time::Instant;
 
+use crate::code::{Function, Functions};
 use crate::dialect::{Dialect, Statement};
-use crate::history::{History, RowState};
+use crate::history::{BackfillCursor, History, RowState};
 use crate::migration::{applied_part_checksum, Migration};
 use crate::script::{Bookkeeping, Direction, Progress, Retry};
 
@@ -31,6 +33,11 @@ pub(super) struct Ledger<'a> {
     pub(super) started: Option<Instant>,
     /// How a lock wait that timed out is retried.
     pub(super) retry: Retry,
+    /// The application's functions, which `run_code` operations call.
+    pub(super) functions: &'a Functions,
+    /// Forward, resuming inside a backfill: the operation (0-based, the first not
+    /// done) and the last batch an earlier run committed.
+    pub(super) backfill: Option<(usize, BackfillCursor)>,
 }
 
 impl Ledger<'_> {
@@ -120,6 +127,10 @@ impl Bookkeeping for Ledger<'_> {
     }
 
     fn start(&self) -> Option<Statement> {
+        // Resuming inside a backfill: the row keeps its cursor until the next batch.
+        if let Some((op, cursor)) = &self.backfill {
+            return self.backfill_checkpoint(*op, cursor);
+        }
         Some(match self.row {
             Some(_) => self.update(RowState::Partial, self.skip, None),
             None => self.history.insert(
@@ -143,7 +154,37 @@ impl Bookkeeping for Ledger<'_> {
     }
 
     fn commits_with_checkpoint(&self, statement: &Statement) -> bool {
-        statement.fails_with_rows.is_none() && self.dialect.commits_with_checkpoint(&statement.sql)
+        // The application's function writes data: with its checkpoint, or not at all.
+        statement.call.is_some()
+            || (statement.fails_with_rows.is_none()
+                && self.dialect.commits_with_checkpoint(&statement.sql))
+    }
+
+    fn function(&self, name: &str) -> Option<Arc<dyn Function>> {
+        self.functions.get(name).cloned()
+    }
+
+    fn backfill_resume(&self, index: usize) -> Option<BackfillCursor> {
+        match (&self.backfill, self.direction) {
+            (Some((op, cursor)), Direction::Forward) if *op == index => Some(cursor.clone()),
+            _ => None,
+        }
+    }
+
+    fn backfill_checkpoint(&self, index: usize, cursor: &BackfillCursor) -> Option<Statement> {
+        // A rollback never runs a backfill (its inverse runs nothing).
+        if self.direction == Direction::Backward {
+            return None;
+        }
+        // Partial, with the backfill's own definition covered: its batches ran.
+        let checksum = self.checksum(RowState::Partial, index, 1);
+        Some(self.history.update_cursor(
+            self.dialect,
+            &self.migration.key,
+            index,
+            &checksum,
+            cursor,
+        ))
     }
 
     fn finish(&self) -> Option<Statement> {

@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{ExecError, Options};
+use crate::ast::Operation;
 use crate::dialect::{Dialect, ServerVersion};
 use crate::graph::{Graph, Step, Target};
-use crate::history::{consistency, edits, Damage, HistoryRow, RowState};
+use crate::history::{consistency, edits, BackfillCursor, Damage, HistoryRow, RowState};
 use crate::migration::{Migration, MigrationKey, StateAtError};
 use crate::script::{self, Direction, Script};
 use crate::state::SchemaState;
@@ -155,6 +156,8 @@ fn verify_checksums(graph: &Graph, status: &Status, accept_edited: bool) -> Resu
 pub(super) struct InEffect {
     applied: BTreeSet<MigrationKey>,
     partial: BTreeMap<MigrationKey, usize>,
+    /// Partial migrations stopped inside a backfill: how far it got.
+    cursors: BTreeMap<MigrationKey, BackfillCursor>,
 }
 
 impl InEffect {
@@ -165,7 +168,17 @@ impl InEffect {
                 .partial()
                 .map(|r| (r.key.clone(), r.operations_done))
                 .collect(),
+            cursors: status
+                .partial()
+                .filter_map(|r| Some((r.key.clone(), r.cursor.clone()?)))
+                .collect(),
         }
+    }
+
+    /// Where the backfill after the checkpoint of partial `key` got, if it stopped
+    /// inside one.
+    pub(super) fn cursor(&self, key: &MigrationKey) -> Option<&BackfillCursor> {
+        self.cursors.get(key)
     }
 
     /// How many operations of `m` are in effect, if any part of it is recorded.
@@ -184,11 +197,13 @@ impl InEffect {
 
     pub(super) fn mark_applied(&mut self, key: &MigrationKey) {
         self.partial.remove(key);
+        self.cursors.remove(key);
         self.applied.insert(key.clone());
     }
 
     pub(super) fn mark_unapplied(&mut self, key: &MigrationKey) {
         self.partial.remove(key);
+        self.cursors.remove(key);
         self.applied.remove(key);
     }
 
@@ -267,6 +282,7 @@ pub(super) fn prepare<'g>(
         }
     }
     check_forward(graph, &steps, in_effect, options, dialect, version)?;
+    check_functions(graph, &steps, in_effect, options)?;
     steps
         .into_iter()
         .map(|step| {
@@ -341,6 +357,54 @@ fn check_forward(
         statement_checkpoint_fits(m, &script, step.done, step.done_statements)?;
         simulated.mark_applied(&m.key);
         forward = Some(after);
+    }
+    Ok(())
+}
+
+/// Every function the plan's `run_code` operations will call is registered: going
+/// forward, those of the operations not yet done; going backward, the `reverse` of
+/// those in effect. Faking calls nothing.
+fn check_functions(
+    graph: &Graph,
+    steps: &[PlannedStep],
+    in_effect: &InEffect,
+    options: &Options,
+) -> Result<(), ExecError> {
+    if options.fake {
+        return Ok(());
+    }
+    for step in steps {
+        let Some(m) = graph.get(&step.key) else {
+            continue; // `prepare` reports it
+        };
+        let (range, direction) = match step.step {
+            Step::Apply => (step.done..m.operations.len(), Direction::Forward),
+            Step::Unapply => (0..in_effect.count(m).unwrap_or(0), Direction::Backward),
+        };
+        for (i, op) in m
+            .operations
+            .iter()
+            .enumerate()
+            .take(range.end)
+            .skip(range.start)
+        {
+            let Operation::RunCode(code) = op else {
+                continue;
+            };
+            let called = match direction {
+                Direction::Forward => Some(&code.name),
+                // Without a reverse, rendering the rollback refuses it.
+                Direction::Backward => code.reverse.as_ref(),
+            };
+            if let Some(function) = called.filter(|f| options.functions.get(f).is_none()) {
+                return Err(ExecError::MissingFunction {
+                    key: m.key.clone(),
+                    operation: i + 1,
+                    function: function.clone(),
+                    direction,
+                });
+            }
+        }
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! share one path (`Run::execute`): they differ only in their script and in the
 //! history rows their ledger writes.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::info;
@@ -10,12 +11,13 @@ use super::fake;
 use super::ledger::Ledger;
 use super::plan::{InEffect, PartialRollback, PlannedStep, Prepared, Work};
 use super::resume::locate_checkpoint;
-use super::{AfterFailure, ExecError, Observer, OperationObserver, Options};
+use super::{AfterFailure, BackfillProgress, ExecError, Observer, OperationObserver, Options};
+use crate::code::Function;
 use crate::dialect::driver::Driver;
 use crate::dialect::Statement;
 use crate::dialect::{Dialect, ServerVersion};
 use crate::graph::Graph;
-use crate::history::{History, RowState};
+use crate::history::{BackfillCursor, History, RowState};
 use crate::migration::Migration;
 use crate::script::{
     self, Bookkeeping, Direction, ExecuteError, Progress, RenderedOperation, Retry, Script,
@@ -131,7 +133,14 @@ impl Run<'_> {
             || (self.options.fake_initial && fake::initial_exists(driver, m, &after).await?);
         let script = script.as_ref().filter(|_| !fake);
         let row = recorded.map(|_| RowState::Partial);
-        let ledger = self.ledger(m, Direction::Forward, m.operations.len(), done, row, script);
+        let mut ledger = self.ledger(m, Direction::Forward, m.operations.len(), done, row, script);
+        // The recorded cursor belongs to the backfill right after the checkpoint, when
+        // the run resumes at that checkpoint.
+        ledger.backfill = self
+            .in_effect
+            .cursor(&m.key)
+            .filter(|_| recorded == Some(done.operations) && done.statements == 0)
+            .map(|cursor| (done.operations, cursor.clone()));
         let ready = Ready {
             step,
             migration: m,
@@ -233,6 +242,8 @@ impl Run<'_> {
                 retries: self.options.ddl_retries,
                 first_pause: FIRST_RETRY_PAUSE,
             },
+            functions: &self.options.functions,
+            backfill: None,
         }
     }
 }
@@ -273,8 +284,10 @@ async fn execute(
     };
     // A failed statement changed nothing (each is sent alone; a data statement is
     // rolled back with its checkpoint), so nothing ran when none before it did.
-    let nothing_ran =
-        e.completed == 0 && e.statements_done == 0 && (e.statement <= 1 || e.nothing_in_effect);
+    let nothing_ran = e.completed == 0
+        && e.statements_done == 0
+        && !e.backfilled
+        && (e.statement <= 1 || e.nothing_in_effect);
     let after = if script.transaction.is_some() {
         AfterFailure::RolledBack
     } else if e.at_start {
@@ -331,6 +344,18 @@ impl Bookkeeping for Announced<'_, '_> {
     }
     fn operation_starting(&self, index: usize, operation: &RenderedOperation) {
         self.to.operation(index, self.total, &operation.description);
+    }
+    fn function(&self, name: &str) -> Option<Arc<dyn Function>> {
+        self.ledger.function(name)
+    }
+    fn backfill_resume(&self, index: usize) -> Option<BackfillCursor> {
+        self.ledger.backfill_resume(index)
+    }
+    fn backfill_checkpoint(&self, index: usize, cursor: &BackfillCursor) -> Option<Statement> {
+        self.ledger.backfill_checkpoint(index, cursor)
+    }
+    fn backfill_progress(&self, index: usize, progress: &BackfillProgress) {
+        self.to.backfill_progress(index, progress);
     }
 }
 

@@ -196,6 +196,7 @@ mod tests {
             statements_done: 0,
             applied_at: None,
             format,
+            cursor: None,
         }
     }
 

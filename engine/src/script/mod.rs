@@ -4,6 +4,7 @@
 pub use run::{Bookkeeping, ExecuteError, LockTimedOut, Progress, Retry};
 pub use split::{first_keyword, is_data_statement, split_statements, SplitError};
 
+mod backfill;
 mod run;
 mod split;
 

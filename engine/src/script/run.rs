@@ -7,13 +7,18 @@
 //! The mechanism only: what the bookkeeping says is the executor's policy
 //! (`executor::ledger`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::Instrument;
 
+use super::backfill::run_backfill;
 use super::{RenderedOperation, Script};
+use crate::code::{Function, Session};
 use crate::dialect::driver::{run_statement, Blocker, Driver, DriverError};
-use crate::dialect::{Runs, Statement, TransactionSql};
+use crate::dialect::{BackfillSql, Call, Runs, Statement, TransactionSql};
+use crate::executor::BackfillProgress;
+use crate::history::BackfillCursor;
 
 /// How far a step-by-step run got: `operations` done, and `statements` of the next
 /// one (only for an operation recorded statement by statement; 0 otherwise).
@@ -77,6 +82,80 @@ pub trait Bookkeeping: Sync {
     fn operation_starting(&self, index: usize, operation: &RenderedOperation) {
         let _ = (index, operation);
     }
+
+    /// The application's function a `run_code` statement calls, when registered.
+    fn function(&self, name: &str) -> Option<Arc<dyn Function>> {
+        let _ = name;
+        None
+    }
+
+    /// Where the backfill of operation `index` (0-based) resumes: the last batch an
+    /// earlier run committed.
+    fn backfill_resume(&self, index: usize) -> Option<BackfillCursor> {
+        let _ = index;
+        None
+    }
+
+    /// The record committed with each batch of the backfill of operation `index`, in
+    /// the batch's transaction: how far it got.
+    fn backfill_checkpoint(&self, index: usize, cursor: &BackfillCursor) -> Option<Statement> {
+        let _ = (index, cursor);
+        None
+    }
+
+    /// The backfill of operation `index` committed a batch: a notice for a progress
+    /// display.
+    fn backfill_progress(&self, index: usize, progress: &BackfillProgress) {
+        let _ = (index, progress);
+    }
+}
+
+/// Runs one statement of a script: a call of the application's function for a
+/// `run_code`, the SQL otherwise (a backfill is walked by the step-by-step runner).
+async fn run_script_statement(
+    driver: &mut dyn Driver,
+    statement: &Statement,
+    bookkeeping: &dyn Bookkeeping,
+) -> Result<(), DriverError> {
+    if let Some(call) = &statement.call {
+        return call_function(driver, call, bookkeeping).await;
+    }
+    if statement.backfill.is_some() {
+        // `Script::assemble` never puts one in a transaction: its batches commit.
+        return Err(DriverError::statement(
+            &statement.sql,
+            "a backfill cannot run inside the migration's transaction",
+        ));
+    }
+    run_statement(driver, statement).await
+}
+
+/// Calls the application's function of `call` on the connection; its failure fails
+/// the statement, naming the function.
+async fn call_function(
+    driver: &mut dyn Driver,
+    call: &Call,
+    bookkeeping: &dyn Bookkeeping,
+) -> Result<(), DriverError> {
+    let name = &call.function;
+    let placeholder = Call::placeholder(name);
+    let Some(function) = bookkeeping.function(name) else {
+        return Err(DriverError::statement(
+            placeholder,
+            format!("the application's function {name} is not registered"),
+        ));
+    };
+    let span = tracing::info_span!("run_code", function = %name);
+    function
+        .call(Session::new(driver))
+        .instrument(span)
+        .await
+        .map_err(|e| {
+            DriverError::statement(
+                placeholder,
+                format!("the application's function {name} failed: {e}"),
+            )
+        })
 }
 
 /// How lock waits that ran out ([`Driver::is_lock_timeout`]) are retried: the unit
@@ -208,6 +287,9 @@ pub struct ExecuteError {
     /// Nothing of the failed operation is in effect: none of its statements had
     /// committed (a guard only reads), or its cleanup undid those that had.
     pub nothing_in_effect: bool,
+    /// The failed operation is a backfill that committed batches in this run: the
+    /// database changed although no operation completed (its checkpoint says how far).
+    pub backfilled: bool,
     pub source: DriverError,
 }
 
@@ -221,6 +303,7 @@ impl ExecuteError {
             at_start: false,
             lock_timeout: None,
             nothing_in_effect: false,
+            backfilled: false,
             source,
         }
     }
@@ -324,6 +407,7 @@ impl Script {
             group: None,
             retries: Retries::new(bookkeeping.retry()),
             announced: None,
+            backfill: None,
         };
         let mut next = 0;
         while next <= positions.len() {
@@ -413,7 +497,7 @@ impl Script {
             let skip = bookkeeping.skip().operations;
             for (i, op) in self.operations.iter().enumerate().skip(skip) {
                 bookkeeping.operation_starting(i, op);
-                if let Err((j, e)) = run_operation(driver, i, op).await {
+                if let Err((j, e)) = run_operation(driver, i, op, bookkeeping).await {
                     position = (i, j);
                     return Err(e);
                 }
@@ -486,6 +570,9 @@ struct Steps<'a> {
     retries: Retries,
     /// The operation last announced to the bookkeeping (`operation_starting`).
     announced: Option<usize>,
+    /// The last batch committed by a backfill that failed (operation, cursor), where
+    /// its retry starts.
+    backfill: Option<(usize, BackfillCursor)>,
 }
 
 impl Steps<'_> {
@@ -551,8 +638,13 @@ impl Steps<'_> {
             } else {
                 self.close_group(driver, position).await?;
             }
+            if let Some(backfill) = &statement.backfill {
+                return self
+                    .walk(driver, position.op, j, backfill, record.as_ref(), after)
+                    .await;
+            }
             tracing::debug!(sql = %statement.sql, "executing");
-            if !grouped {
+            if !grouped && statement.call.is_none() {
                 driver
                     .clear_leftovers(&statement.sql)
                     .await
@@ -566,14 +658,14 @@ impl Steps<'_> {
             });
             if let Some(record) = with_record {
                 // 0: the record failed; 1: the statement did (number j + 1).
-                run_with_record(driver, statement, record)
+                run_with_record(driver, statement, record, self.bookkeeping)
                     .await
                     .map_err(|(which, e)| self.error(position.op, which * (j + 1), e))?;
                 self.at = after;
                 self.retries.succeeded();
                 return Ok(());
             }
-            run_statement(driver, statement)
+            run_script_statement(driver, statement, self.bookkeeping)
                 .await
                 .map_err(|e| self.error(position.op, j + 1, e))?;
             self.at = after;
@@ -589,6 +681,38 @@ impl Steps<'_> {
         }
         .instrument(span)
         .await
+    }
+
+    /// Runs the backfill statement `j` of operation `op`, then its record (`after`).
+    async fn walk(
+        &mut self,
+        driver: &mut dyn Driver,
+        op: usize,
+        j: usize,
+        backfill: &BackfillSql,
+        record: Option<&Statement>,
+        after: Progress,
+    ) -> Result<(), ExecuteError> {
+        let from = match self.backfill.take() {
+            Some((index, cursor)) if index == op => Some(cursor),
+            _ => self.bookkeeping.backfill_resume(op),
+        };
+        if let Err(failed) = run_backfill(driver, op, backfill, self.bookkeeping, from).await {
+            // A retry goes on after the batches this attempt committed.
+            self.backfill = failed.cursor.map(|c| (op, c));
+            return Err(ExecuteError {
+                backfilled: failed.committed,
+                ..self.error(op, j + 1, failed.source)
+            });
+        }
+        self.at = after;
+        if let Some(record) = record {
+            run_statement(driver, record)
+                .await
+                .map_err(|e| self.error(op, 0, e))?;
+        }
+        self.retries.succeeded();
+        Ok(())
     }
 
     /// Commits the open group, if any, before `position` runs outside it.
@@ -653,12 +777,13 @@ async fn run_operation(
     driver: &mut dyn Driver,
     index: usize,
     op: &RenderedOperation,
+    bookkeeping: &dyn Bookkeeping,
 ) -> Result<(), (usize, DriverError)> {
     let span = tracing::info_span!("operation", n = index + 1, description = %op.description);
     async {
         for (j, statement) in op.statements.iter().enumerate() {
             tracing::debug!(sql = %statement.sql, "executing");
-            run_statement(driver, statement)
+            run_script_statement(driver, statement, bookkeeping)
                 .await
                 .map_err(|e| (j + 1, e))?;
         }
@@ -671,14 +796,17 @@ async fn run_operation(
 /// `statement` and the `record` after it in one transaction, each sent alone: both
 /// or neither. On failure, 0 when the record (or the commit) failed, 1 when the
 /// statement did; either way the transaction was rolled back.
-async fn run_with_record(
+pub(super) async fn run_with_record(
     driver: &mut dyn Driver,
     statement: &Statement,
     record: &Statement,
+    bookkeeping: &dyn Bookkeeping,
 ) -> Result<(), (usize, DriverError)> {
     driver.execute("BEGIN").await.map_err(|e| (1, e))?;
     let result = async {
-        run_statement(driver, statement).await.map_err(|e| (1, e))?;
+        run_script_statement(driver, statement, bookkeeping)
+            .await
+            .map_err(|e| (1, e))?;
         run_statement(driver, record).await.map_err(|e| (0, e))?;
         driver.execute("COMMIT").await.map_err(|e| (0, e))
     }

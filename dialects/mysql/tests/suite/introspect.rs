@@ -29,7 +29,7 @@ async fn step(
     let version = driver.version();
     let (script, after) = script::render(dialect.as_ref(), version, state, ops, true, direction)
         .unwrap_or_else(|e| panic!("{when}: {e}"));
-    if let Err(e) = script.execute(driver).await {
+    if let Err(e) = strata_testkit::run_case_script(&script, driver).await {
         panic!("{when}: {e}\n\nscript:\n{script}");
     }
     let raw_sql = ops.iter().any(|op| matches!(op, Operation::RunSql(_)));

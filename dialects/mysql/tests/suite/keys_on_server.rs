@@ -113,7 +113,7 @@ async fn step(
         direction,
     )
     .unwrap_or_else(|e| panic!("{when}: {e}"));
-    if let Err(e) = script.execute(driver).await {
+    if let Err(e) = strata_testkit::run_case_script(&script, driver).await {
         panic!("{when}: {e}\n\nscript:\n{script}");
     }
     if !ops.iter().any(|op| matches!(op, Operation::RunSql(_))) {

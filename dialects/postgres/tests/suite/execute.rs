@@ -179,7 +179,7 @@ async fn run(
     let dialect = PostgresDialect;
     let (script, after) =
         script::render(&dialect, driver.version(), state, ops, atomic, direction).unwrap();
-    if let Err(e) = script.execute(driver).await {
+    if let Err(e) = strata_testkit::run_case_script(&script, driver).await {
         panic!("{e}\n\nscript:\n{script}");
     }
     (script.to_string(), after)

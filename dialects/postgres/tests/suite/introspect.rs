@@ -109,8 +109,7 @@ async fn run(
         direction,
     )
     .map_err(|e| format!("{what}: cannot render: {e}"))?;
-    script
-        .execute(driver)
+    strata_testkit::run_case_script(&script, driver)
         .await
         .map_err(|e| format!("{what} failed: {e}\nscript:\n{script}"))?;
     Ok(match direction {

@@ -46,8 +46,7 @@ async fn run(
         direction,
     )
     .map_err(|e| format!("render: {e}"))?;
-    script
-        .execute(driver)
+    strata_testkit::run_case_script(&script, driver)
         .await
         .map_err(|e| format!("execute: {e}\nscript:\n{script}"))?;
     Ok(after)

@@ -45,6 +45,7 @@ fn row(g: &Graph, k: &str, state: RowState, done: usize) -> HistoryRow {
         statements_done: 0,
         applied_at: None,
         format: 1,
+        cursor: None,
     }
 }
 
