@@ -16,13 +16,6 @@ use std::time::Instant;
 mod support;
 use support::{connect, env_url, fresh_database};
 
-const ITEMS: &str = r#"[[operations]]
-kind = "create_table"
-name = "items"
-primary_key = ["id"]
-columns = [{ name = "id", type = "bigint" }, { name = "n", type = "int" }]
-"#;
-
 const BATCH_SIZES: [u64; 2] = [1_000, 10_000];
 
 fn main() {
@@ -65,7 +58,11 @@ async fn measure(name: &str, url: &str, rows: u64) {
         "strata.toml",
         &format!("[project]\napps = [\"jobs\"]\n\n[database]\nurl = {db_url:?}\n"),
     );
-    write(dir, "apps/jobs/migrations/0001_items.toml", ITEMS);
+    write(
+        dir,
+        "apps/jobs/migrations/0001_items.toml",
+        strata_testkit::rows::COUNTER_TABLE_MIGRATION,
+    );
     strata(dir, &["migrate", "jobs", "0001"]);
     let mut driver = connect(&db_url).await;
     let dialect = driver.dialect();

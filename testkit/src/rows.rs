@@ -1,6 +1,15 @@
 //! Big tables made fast, in one statement per dialect, for the backfill tests and the
 //! backfill benchmark: `rows` rows numbered 1..=rows with a counter `n = 0`.
 
+/// A migration file creating the counter table `items (id bigint primary key, n int)`,
+/// as `apps/jobs/migrations/0001_items.toml`.
+pub const COUNTER_TABLE_MIGRATION: &str = r#"[[operations]]
+kind = "create_table"
+name = "items"
+primary_key = ["id"]
+columns = [{ name = "id", type = "bigint" }, { name = "n", type = "int" }]
+"#;
+
 /// How to fill a table `(id, n)` with `rows` rows: the `INSERT`, then (to run as a
 /// query: MySQL's `ANALYZE TABLE` answers with rows) the statement that refreshes the
 /// statistics a backfill estimates its total from, where the dialect needs one.

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use strata_engine::history::BackfillCursor;
 
+use strata_testkit::rows::COUNTER_TABLE_MIGRATION;
+
 use crate::common::db::{Kind, TestDb};
 use crate::common::{project, spawn_migrate, strata};
 use crate::for_each_backend;
@@ -27,12 +29,6 @@ use crate::kill::{env_number, Moments};
 /// Batches per full run: the row count sets the batch size.
 const BATCHES: u64 = 1000;
 
-const ITEMS: &str = r#"[[operations]]
-kind = "create_table"
-name = "items"
-primary_key = ["id"]
-columns = [{ name = "id", type = "bigint" }, { name = "n", type = "int" }]
-"#;
 
 fn backfill(batch_size: u64) -> String {
     format!(
@@ -148,7 +144,7 @@ fn killed_at_random_moments(kind: Kind) {
     let backfill = backfill((rows / BATCHES).max(1));
     let dir = project(&[
         ("strata.toml", &config),
-        ("apps/jobs/migrations/0001_items.toml", ITEMS),
+        ("apps/jobs/migrations/0001_items.toml", COUNTER_TABLE_MIGRATION),
         ("apps/jobs/migrations/0002_count.toml", &backfill),
     ]);
     let started = Instant::now();

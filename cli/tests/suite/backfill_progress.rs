@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use strata_testkit::rows::COUNTER_TABLE_MIGRATION;
+
 use crate::backfill_kill::{config, count, fill};
 use crate::common::db::{Kind, TestDb};
 use crate::common::json_shape::assert_shape;
@@ -15,12 +17,6 @@ use crate::for_each_backend;
 const ROWS: u64 = 20_000;
 const BATCH: u64 = 100;
 
-const ITEMS: &str = r#"[[operations]]
-kind = "create_table"
-name = "items"
-primary_key = ["id"]
-columns = [{ name = "id", type = "bigint" }, { name = "n", type = "int" }]
-"#;
 
 /// 200 batches with 5 ms between them: a run of a second or more.
 const COUNT: &str = r#"dependencies = ["jobs.0001_items"]
@@ -38,7 +34,7 @@ fn ready(kind: Kind) -> Option<(TestDb, tempfile::TempDir)> {
     let db = TestDb::create(kind)?;
     let dir = project(&[
         ("strata.toml", &config(&db)),
-        ("apps/jobs/migrations/0001_items.toml", ITEMS),
+        ("apps/jobs/migrations/0001_items.toml", COUNTER_TABLE_MIGRATION),
         ("apps/jobs/migrations/0002_count.toml", COUNT),
     ]);
     let out = strata(dir.path(), &["migrate", "jobs", "0001"]);

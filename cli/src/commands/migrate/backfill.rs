@@ -38,9 +38,9 @@ pub(super) struct BackfillTotals {
     /// only: its inverse does nothing).
     pub(super) operation: usize,
     pub(super) table: String,
-    /// Rows updated by this run.
+    /// Rows walked by this run (with a `where`, also those it skipped).
     pub(super) rows: u64,
-    /// Rows updated in all, counting earlier runs of a resumed backfill.
+    /// Rows walked in all, counting earlier runs of a resumed backfill.
     pub(super) rows_done: u64,
     /// Batches committed by this run.
     pub(super) batches: u64,
@@ -175,8 +175,14 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// "backfill items: 40,000/1,000,000 rows (4%), 12,345 rows/s, ETA 1 min 18 s".
-pub(super) fn describe(p: &BackfillProgress) -> String {
-    let mut text = format!("backfill {}: {}", p.table, thousands(p.rows_done));
+fn describe(p: &BackfillProgress) -> String {
+    format!("backfill {}: {}", p.table, counts(p))
+}
+
+/// "40,000/1,000,000 rows (4%), 12,345 rows/s, ETA 1 min 18 s": after the spinner's
+/// operation, which names the table already.
+pub(super) fn counts(p: &BackfillProgress) -> String {
+    let mut text = thousands(p.rows_done);
     match p.rows_total {
         // An estimate: the rows done may pass it.
         Some(total) => {

@@ -64,7 +64,7 @@ impl OperationObserver for Watch {
     ) {
         self.backfills.report(index, progress);
         if let Some(live) = &self.live {
-            live.backfill(&backfill::describe(progress));
+            live.backfill(&backfill::counts(progress));
         }
     }
 }
@@ -107,7 +107,7 @@ impl OperationLine {
             .operation
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        self.bar.set_message(format!("{operation} — {progress}"));
+        self.bar.set_message(format!("{operation}: {progress}"));
     }
 }
 
