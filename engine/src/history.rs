@@ -137,6 +137,15 @@ pub enum HistoryError {
     },
 }
 
+/// How far a migration got, as its history row records it.
+struct Progressed<'a> {
+    state: &'a str,
+    operations_done: usize,
+    checksum: &'a str,
+    format: u32,
+    cursor: Option<&'a BackfillCursor>,
+}
+
 /// The history table of one database.
 #[derive(Debug, Clone)]
 pub struct History {
@@ -207,10 +216,11 @@ impl History {
     /// transaction: a failed probe changes nothing.
     async fn has_cursor(&self, driver: &mut dyn Driver) -> bool {
         let dialect = driver.dialect();
+        // Qualified: SQLite reads an unknown unqualified "name" as a string.
+        let table = dialect.quote_ident(&self.table);
         let probe = format!(
-            "SELECT {} FROM {} WHERE 1 = 0",
+            "SELECT {table}.{} FROM {table} WHERE 1 = 0",
             dialect.quote_ident(CURSOR_COLUMN),
-            dialect.quote_ident(&self.table)
         );
         driver.query(&probe).await.is_ok()
     }
@@ -430,18 +440,14 @@ impl History {
             RowState::Partial if statements_done > 0 => format!("partial:{statements_done}"),
             _ => state.as_str().to_string(),
         };
-        Statement::new(format!(
-            "UPDATE {} SET {} = {}, {} = {operations_done}, {} = {}, {} = {format}, {} = NULL{duration} WHERE {}",
-            dialect.quote_ident(&self.table),
-            dialect.quote_ident("state"),
-            dialect.quote_string(&state),
-            dialect.quote_ident("operations_done"),
-            dialect.quote_ident("checksum"),
-            dialect.quote_string(checksum),
-            dialect.quote_ident("format"),
-            dialect.quote_ident(CURSOR_COLUMN),
-            Self::row_filter(dialect, key)
-        ))
+        let row = Progressed {
+            state: &state,
+            operations_done,
+            checksum,
+            format,
+            cursor: None,
+        };
+        self.set_progress(dialect, key, &row, &duration)
     }
 
     /// Records `key` partial after `operations_done` operations and inside the
@@ -455,17 +461,40 @@ impl History {
         checksum: &str,
         cursor: &BackfillCursor,
     ) -> Statement {
+        let row = Progressed {
+            state: RowState::Partial.as_str(),
+            operations_done,
+            checksum,
+            format: FORMAT_CURSOR,
+            cursor: Some(cursor),
+        };
+        self.set_progress(dialect, key, &row, "")
+    }
+
+    /// The UPDATE of `key`'s row to `row`, then `extra` (`, column = value` pairs).
+    fn set_progress(
+        &self,
+        dialect: &dyn Dialect,
+        key: &MigrationKey,
+        row: &Progressed<'_>,
+        extra: &str,
+    ) -> Statement {
+        let cursor = row.cursor.map_or_else(
+            || "NULL".to_string(),
+            |c| dialect.quote_string(&c.to_json()),
+        );
         Statement::new(format!(
-            "UPDATE {} SET {} = {}, {} = {operations_done}, {} = {}, {} = {FORMAT_CURSOR}, {} = {} WHERE {}",
+            "UPDATE {} SET {} = {}, {} = {}, {} = {}, {} = {}, {} = {cursor}{extra} WHERE {}",
             dialect.quote_ident(&self.table),
             dialect.quote_ident("state"),
-            dialect.quote_string(RowState::Partial.as_str()),
+            dialect.quote_string(row.state),
             dialect.quote_ident("operations_done"),
+            row.operations_done,
             dialect.quote_ident("checksum"),
-            dialect.quote_string(checksum),
+            dialect.quote_string(row.checksum),
             dialect.quote_ident("format"),
+            row.format,
             dialect.quote_ident(CURSOR_COLUMN),
-            dialect.quote_string(&cursor.to_json()),
             Self::row_filter(dialect, key)
         ))
     }

@@ -15,6 +15,7 @@ mod config;
 mod conventions;
 mod corpus;
 mod data;
+mod data_ops;
 mod executor;
 mod faults;
 mod flags;

@@ -47,7 +47,19 @@ impl Status {
 }
 
 /// The plan that `migrate` would run for `targets`, from a history already read.
+/// Refused when it would call a function the application did not register.
 pub fn plan(
+    graph: &Graph,
+    status: &Status,
+    targets: &[Target],
+    options: &Options,
+) -> Result<Vec<PlannedStep>, ExecError> {
+    let steps = plan_steps(graph, status, targets, options)?;
+    check_functions(graph, &steps, &InEffect::new(status), options)?;
+    Ok(steps)
+}
+
+fn plan_steps(
     graph: &Graph,
     status: &Status,
     targets: &[Target],
@@ -282,7 +294,6 @@ pub(super) fn prepare<'g>(
         }
     }
     check_forward(graph, &steps, in_effect, options, dialect, version)?;
-    check_functions(graph, &steps, in_effect, options)?;
     steps
         .into_iter()
         .map(|step| {

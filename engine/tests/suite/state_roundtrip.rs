@@ -1685,3 +1685,89 @@ fn indexes_and_unique_constraints_need_columns() {
     });
     assert_invalid(&state, &Operation::CreateTable(with_unique), no_columns);
 }
+
+fn backfill_of(table: &str, set: &[(&str, &str)]) -> Backfill {
+    Backfill {
+        table: table.into(),
+        set: Some(
+            set.iter()
+                .map(|(c, e)| ((*c).to_string(), (*e).to_string()))
+                .collect(),
+        ),
+        set_sql: None,
+        predicate: None,
+        batch_size: Backfill::DEFAULT_BATCH_SIZE,
+        pause: None,
+        undo: false,
+    }
+}
+
+/// A backfill names a table with a one-column key, columns it has and expressions
+/// over them; anything else is refused naming the table (and column).
+#[test]
+fn a_backfill_is_checked_against_the_schema() {
+    let state = library();
+    let ok = Operation::Backfill(backfill_of("book", &[("title", "upper(title)")]));
+    assert!(try_apply(&state, &ok).is_ok());
+    assert!(matches!(
+        refused(&state, &Operation::Backfill(backfill_of("nope", &[("a", "1")]))),
+        StateError::NoSuchTable { table } if table == "nope"
+    ));
+    assert!(matches!(
+        refused(&state, &Operation::Backfill(backfill_of("book", &[("slug", "title")]))),
+        StateError::NoSuchColumn { table, column } if table == "book" && column == "slug"
+    ));
+    let err = refused(
+        &state,
+        &Operation::Backfill(backfill_of("book", &[("title", "subtitle || 'x'")])),
+    );
+    assert!(err.to_string().contains("book"), "{err}");
+    let mut filtered = backfill_of("book", &[("title", "title")]);
+    filtered.predicate = Some("missing IS NULL".into());
+    let err = refused(&state, &Operation::Backfill(filtered));
+    assert!(err.to_string().contains("the `where`"), "{err}");
+
+    let mut pairs = table("pair", vec![col("a", "int"), col("b", "int")]);
+    pairs.primary_key = vec!["a".into(), "b".into()];
+    let mut state = SchemaState::new();
+    state.apply(&Operation::CreateTable(pairs)).unwrap();
+    let err = refused(
+        &state,
+        &Operation::Backfill(backfill_of("pair", &[("a", "a")])),
+    );
+    assert!(
+        err.to_string()
+            .contains("table `pair` has a primary key of 2 columns"),
+        "{err}"
+    );
+}
+
+/// Rolling back a backfill runs nothing and says so; rolling back a `run_code`
+/// calls its `reverse`, and without one is refused naming the function.
+#[test]
+fn the_inverses_of_data_operations() {
+    let state = library();
+    let forward = Operation::Backfill(backfill_of("book", &[("title", "title")]));
+    let back = forward.inverse(&state).unwrap();
+    assert_eq!(back.to_string(), "Backfill book (not undone: values stay)");
+    assert_eq!(back.inverse(&state).unwrap(), forward);
+    let code = Operation::RunCode(RunCode {
+        name: "fill".into(),
+        reverse: Some("clear".into()),
+    });
+    assert_eq!(
+        code.inverse(&state).unwrap(),
+        Operation::RunCode(RunCode {
+            name: "clear".into(),
+            reverse: Some("fill".into()),
+        })
+    );
+    let one_way = Operation::RunCode(RunCode {
+        name: "fill".into(),
+        reverse: None,
+    });
+    assert!(matches!(
+        one_way.inverse(&state),
+        Err(InverseError::IrreversibleCode { function }) if function == "fill"
+    ));
+}
