@@ -29,7 +29,6 @@ use crate::kill::{env_number, Moments};
 /// Batches per full run: the row count sets the batch size.
 const BATCHES: u64 = 1000;
 
-
 fn backfill(batch_size: u64) -> String {
     format!(
         r#"dependencies = ["jobs.0001_items"]
@@ -144,7 +143,10 @@ fn killed_at_random_moments(kind: Kind) {
     let backfill = backfill((rows / BATCHES).max(1));
     let dir = project(&[
         ("strata.toml", &config),
-        ("apps/jobs/migrations/0001_items.toml", COUNTER_TABLE_MIGRATION),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
         ("apps/jobs/migrations/0002_count.toml", &backfill),
     ]);
     let started = Instant::now();

@@ -17,7 +17,6 @@ use crate::for_each_backend;
 const ROWS: u64 = 20_000;
 const BATCH: u64 = 100;
 
-
 /// 200 batches with 5 ms between them: a run of a second or more.
 const COUNT: &str = r#"dependencies = ["jobs.0001_items"]
 
@@ -34,7 +33,10 @@ fn ready(kind: Kind) -> Option<(TestDb, tempfile::TempDir)> {
     let db = TestDb::create(kind)?;
     let dir = project(&[
         ("strata.toml", &config(&db)),
-        ("apps/jobs/migrations/0001_items.toml", COUNTER_TABLE_MIGRATION),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
         ("apps/jobs/migrations/0002_count.toml", COUNT),
     ]);
     let out = strata(dir.path(), &["migrate", "jobs", "0001"]);
@@ -166,3 +168,39 @@ fn backfill_progress_silenced_by_quiet() {
     assert_eq!(out.stderr, "", "quiet");
     assert_eq!(count(&db, "SELECT count(*) FROM items WHERE n <> 2"), 0);
 }
+
+/// The counter table, refusing `n = 1` past id 15,000: the batch that reaches it fails.
+const CAPPED_ITEMS: &str = r#"[[operations]]
+kind = "create_table"
+name = "items"
+primary_key = ["id"]
+columns = [{ name = "id", type = "bigint" }, { name = "n", type = "int" }]
+checks = [{ name = "items_capped", expr = "n = 0 OR id <= 15000" }]
+"#;
+
+/// A backfill that stops part-way: the step is `partial`, and its record says what
+/// the committed batches did.
+fn stopped_backfill_totals(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        ("apps/jobs/migrations/0001_items.toml", CAPPED_ITEMS),
+        ("apps/jobs/migrations/0002_count.toml", COUNT),
+    ]);
+    let out = strata(dir.path(), &["migrate", "jobs", "0001"]);
+    assert_eq!(out.code, 0, "{kind:?}: {}", out.stderr);
+    fill(&db, ROWS);
+    let out = strata(dir.path(), &["migrate", "--format", "json"]);
+    assert_eq!(out.code, 6, "{kind:?}: {}", out.stderr);
+    let report = assert_shape("migrate", &out.stdout);
+    assert_eq!(report["outcome"], "failed", "{report}");
+    let step = &report["steps"][0];
+    assert_eq!(step["status"], "partial", "{report}");
+    assert_eq!(step["backfills"][0]["rows"], 15_000, "{report}");
+    assert_eq!(step["backfills"][0]["batches"], 15_000 / BATCH, "{report}");
+    assert_eq!(count(&db, "SELECT count(*) FROM items WHERE n = 1"), 15_000);
+}
+
+for_each_backend!(backfill_stopped_in_json, stopped_backfill_totals);
