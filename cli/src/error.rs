@@ -149,6 +149,12 @@ impl CliError {
             let next = next_step(key, path, *direction, after, rollback);
             return shown(&format!("{self}\n{outcome}{next}"));
         }
+        if let CliError::Exec(ExecError::MissingFunction { .. }) = self {
+            // The engine says what is missing; only the CLI knows it never has any.
+            return shown(&format!(
+                "{self}\nnothing was run: the strata command cannot run application code (docs/data-migrations.md)"
+            ));
+        }
         shown(&self.to_string())
     }
 }

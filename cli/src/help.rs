@@ -28,7 +28,7 @@ pub(crate) const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         exit::BAD_INPUT,
-        "bad input: usage, a broken file, an unknown app or migration, an edited or missing applied migration",
+        "bad input: usage, a broken file, an unknown app or migration, an edited or missing applied migration, a run_code migration the CLI cannot run",
     ),
     (
         exit::NEEDS_INPUT,

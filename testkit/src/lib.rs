@@ -7,6 +7,7 @@
 //!   failure under `CI=true`, and database names unique to a test;
 //! - [`errors`]: what a driver's error must carry (its source, no secret);
 //! - `db` (feature `db`): a fresh database per test on each backend, dropped after.
+//! - [`rows`]: big tables filled in one statement, for backfills.
 //!
 //! The engine's own unit tests cannot use this crate (it depends on the engine, so a
 //! unit test would see a second copy whose types differ); its integration tests can.
@@ -19,6 +20,7 @@ pub mod corpus;
 #[cfg(feature = "db")]
 pub mod db;
 pub mod errors;
+pub mod rows;
 pub mod run;
 pub mod servers;
 

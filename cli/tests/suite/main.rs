@@ -4,6 +4,9 @@
 
 mod common;
 
+mod backfill_docs;
+mod backfill_kill;
+mod backfill_progress;
 mod bad_input;
 mod behaviour;
 mod blocking;
@@ -25,6 +28,7 @@ mod migrate_output;
 mod project_errors;
 mod recovery;
 mod roundtrip;
+mod run_code_cli;
 mod safe;
 mod scaffold;
 mod secrets;

@@ -10,6 +10,7 @@ use strata_engine::executor::StepPreview;
 use strata_engine::graph::{Graph, Step};
 use strata_engine::lint::Finding;
 
+use super::backfill::BackfillTotals;
 use super::plan::{loss_at, step_findings, step_losses};
 use crate::error::CliError;
 use crate::signals;
@@ -136,6 +137,9 @@ pub(super) struct StepRecord {
     /// The operations it ran (or was to run).
     pub(super) operations: usize,
     pub(super) status: StepStatus,
+    /// What each `backfill` of the step did in this run (also when it stopped).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) backfills: Vec<BackfillTotals>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -2,8 +2,10 @@
 //!
 //! - `plan`: `--plan` and `--check`, the operations a run would run, as text or JSON;
 //! - `progress`: the lines, spinner and bar while it runs, and what each step did;
+//! - `backfill`: a running backfill's rows, rate and ETA, throttled, as text or JSON;
 //! - `json`: the documents of `--format json` (docs/json.md).
 
+mod backfill;
 mod json;
 mod plan;
 mod progress;

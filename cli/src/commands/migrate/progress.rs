@@ -2,7 +2,9 @@
 //! (12 ms)"), then a summary. On a terminal (stderr), a spinner names the migration,
 //! its running operation and how long that has taken; a long plan gets a bar instead.
 //! Neither is ever drawn into a pipe or a file: indicatif's stderr target is hidden
-//! there, and JSON mode draws nothing. What each step did is kept for the JSON report.
+//! there, and JSON mode draws nothing. A running backfill adds its rows, rate and ETA
+//! to the spinner, or is reported on stderr every few seconds (`backfill`). What each
+//! step did is kept for the JSON report.
 
 use std::io::Write;
 use std::sync::{Mutex, PoisonError};
@@ -12,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use strata_engine::executor::{Observer, OperationObserver, PlannedStep};
 use strata_engine::graph::{Graph, Step, Target};
 
+use super::backfill::{self, Notices, Reports};
 use super::json::{millis, StepRecord, StepStatus};
 use super::plan::step_losses;
 use crate::error::CliError;
@@ -29,7 +32,7 @@ pub(super) struct Printer<'a> {
     quiet: bool,
     /// Whether a spinner or bar may be drawn at all (not in JSON mode).
     may_draw: bool,
-    live: Option<OperationLine>,
+    watch: Watch,
     /// Without a spinner: "Applying x..." is printed and waits for its " OK".
     open_line: bool,
     /// With a spinner: the step's line, written whole when the step ends.
@@ -40,6 +43,32 @@ pub(super) struct Printer<'a> {
     run_started: Option<Instant>,
 }
 
+/// What hears the running step's operations: the spinner line when one is drawn, and
+/// the backfills' reports.
+struct Watch {
+    live: Option<OperationLine>,
+    backfills: Reports,
+}
+
+impl OperationObserver for Watch {
+    fn operation(&self, index: usize, total: usize, description: &str) {
+        if let Some(live) = &self.live {
+            live.operation(index, total, description);
+        }
+    }
+
+    fn backfill_progress(
+        &self,
+        index: usize,
+        progress: &strata_engine::executor::BackfillProgress,
+    ) {
+        self.backfills.report(index, progress);
+        if let Some(live) = &self.live {
+            live.backfill(&backfill::counts(progress));
+        }
+    }
+}
+
 /// The spinner (or bar) line: the step, then its running operation. The bar is
 /// shared with its ticking thread, so this is `Sync` as the script runner needs.
 struct OperationLine {
@@ -48,6 +77,8 @@ struct OperationLine {
     counts: bool,
     /// "Applying app.name", for the operations' messages.
     step: Mutex<String>,
+    /// The running operation's message, which a backfill's progress follows.
+    operation: Mutex<String>,
 }
 
 impl OperationLine {
@@ -57,15 +88,26 @@ impl OperationLine {
         self.bar.reset_elapsed();
         *self.step.lock().unwrap_or_else(PoisonError::into_inner) = label;
     }
-}
 
-impl OperationObserver for OperationLine {
     fn operation(&self, index: usize, total: usize, description: &str) {
         let step = self.step.lock().unwrap_or_else(PoisonError::into_inner);
         // One message, so that no frame shows a step with another's operation.
-        self.bar
-            .set_message(format!("{step}: {description} ({}/{total})", index + 1));
+        let message = format!("{step}: {description} ({}/{total})", index + 1);
+        self.bar.set_message(message.clone());
         self.bar.reset_elapsed();
+        *self
+            .operation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = message;
+    }
+
+    /// The running operation's message, followed by how far its backfill is.
+    fn backfill(&self, progress: &str) {
+        let operation = self
+            .operation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.bar.set_message(format!("{operation}: {progress}"));
     }
 }
 
@@ -81,7 +123,15 @@ impl<'a> Printer<'a> {
             graph,
             quiet,
             may_draw,
-            live: None,
+            watch: Watch {
+                live: None,
+                // JSON mode (the only one that draws nothing) reports in JSON lines.
+                backfills: Reports::new(match (quiet, may_draw) {
+                    (true, _) => Notices::Off,
+                    (false, true) => Notices::Text,
+                    (false, false) => Notices::Json,
+                }),
+            },
             open_line: false,
             pending: None,
             steps: Vec::new(),
@@ -120,7 +170,7 @@ impl<'a> Printer<'a> {
         if self.quiet {
             return;
         }
-        match &self.live {
+        match &self.watch.live {
             Some(live) => live.bar.suspend(|| {
                 let _ = writeln!(self.out, "{text}");
                 let _ = self.out.flush();
@@ -134,12 +184,13 @@ impl<'a> Printer<'a> {
     /// Ends the output — a step still running failed, `error` says how — and returns
     /// what each step did. A run that finished gets its summary line.
     pub(super) fn finish(mut self, error: Option<&CliError>) -> Vec<StepRecord> {
-        if let Some(live) = self.live.take() {
+        if let Some(live) = self.watch.live.take() {
             live.bar.finish_and_clear();
         }
         if let Some(started) = self.running.take() {
             if let Some(step) = self.steps.last_mut() {
                 step.elapsed_ms = millis(started.elapsed());
+                step.backfills = self.watch.backfills.take();
                 step.status = match error {
                     Some(CliError::Exec(e)) if e.left_partial() => StepStatus::Partial,
                     _ => StepStatus::Failed,
@@ -227,11 +278,14 @@ impl Observer for Printer<'_> {
             ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(TICK);
-        self.live = Some(OperationLine {
+        self.watch.live = Some(OperationLine {
             bar,
             counts,
             step: Mutex::new(String::new()),
+            operation: Mutex::new(String::new()),
         });
+        // The spinner shows the backfills' progress: no notices besides.
+        self.watch.backfills.silence();
     }
 
     fn started(&mut self, step: &PlannedStep, operations: usize, fake: bool) {
@@ -243,7 +297,9 @@ impl Observer for Printer<'_> {
             elapsed_ms: 0,
             operations,
             status: StepStatus::Failed,
+            backfills: Vec::new(),
         });
+        self.watch.backfills.step(step.key.to_string());
         let verb = match (step.step, step.done > 0) {
             (Step::Apply, true) => "Resuming",
             (Step::Apply, false) => "Applying",
@@ -276,7 +332,7 @@ impl Observer for Printer<'_> {
             format!(" ({})", losses.join("; "))
         };
         let line = format!("  {verb} {}{fake}{losses}", step.key);
-        if let Some(live) = &self.live {
+        if let Some(live) = &self.watch.live {
             live.step(format!("{verb} {}{fake}", step.key));
             if !live.counts {
                 self.pending = Some(line);
@@ -291,9 +347,7 @@ impl Observer for Printer<'_> {
     }
 
     fn operations(&self) -> Option<&dyn OperationObserver> {
-        self.live
-            .as_ref()
-            .map(|live| live as &dyn OperationObserver)
+        Some(&self.watch)
     }
 
     fn finished(&mut self, _step: &PlannedStep, elapsed: Duration) {
@@ -301,9 +355,10 @@ impl Observer for Printer<'_> {
         if let Some(step) = self.steps.last_mut() {
             step.elapsed_ms = millis(elapsed);
             step.status = StepStatus::Ok;
+            step.backfills = self.watch.backfills.take();
         }
         let ok = format!(" OK ({} ms)", elapsed.as_millis());
-        match &self.live {
+        match &self.watch.live {
             Some(live) if live.counts => live.bar.inc(1),
             Some(_) => {
                 if let Some(line) = self.pending.take() {
