@@ -124,7 +124,7 @@ pub trait OperationObserver: Sync {
 }
 
 /// How far a running `backfill` is, after a committed batch.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BackfillProgress {
     /// The table it walks.
     pub table: String,

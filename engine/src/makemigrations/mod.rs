@@ -72,6 +72,23 @@ fn operation_template(app: &str) -> String {
 #
 # Without reverse_sql the migration cannot be unapplied. SQL that differs per
 # database: sql = {{ postgres = "...", mysql = "...", sqlite = "...", default = "..." }}.
+#
+# Data migrations (docs/data-migrations.md): a function of your application, run
+# through strata::Migrator (the strata command refuses it, unless --fake):
+#
+# [[operations]]
+# kind = "run_code"
+# name = "fill_statuses"
+# reverse = "clear_statuses"
+#
+# or a large update in batches, each committed with its checkpoint:
+#
+# [[operations]]
+# kind = "backfill"
+# table = "{app}_item"
+# set = {{ status = "'new'" }}
+# where = "status IS NULL"
+# batch_size = 1000
 # Every operation kind (create_table, add_column, rename_column, create_index,
 # run_sql, ...) and its keys: the JSON Schema of migration files, which editors
 # complete from (.strata/schemas/migration.schema.json after `strata init`,

@@ -78,7 +78,11 @@ fn from_empty_then_again(kind: Kind) {
             Some("red-kettle".into())
         ]
     );
-    // The backfill of 0003, batch by batch.
+    // The backfill of 0003, batch by batch: the report says how far it went.
+    let backfill = &first["steps"][2]["backfills"][0];
+    assert_eq!(backfill["table"], "shop_product", "{first}");
+    assert_eq!(backfill["rows_done"], 3, "{first}");
+    assert_eq!(backfill["batches"], 2, "{first}");
     assert_eq!(
         column(&db, "search_title"),
         [
