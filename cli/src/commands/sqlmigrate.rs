@@ -177,10 +177,7 @@ fn explained(script: &Script, findings: &[Finding]) -> String {
             out.push_str("-- (no SQL needed on this database)\n");
         }
         for ((statement, unit), lock) in op.statements.iter().zip(units).zip(&op.locks) {
-            if let Some(message) = &statement.fails_with_rows {
-                let _ = writeln!(out, "-- guard: fails if this returns rows: {message}");
-            }
-            let _ = writeln!(out, "{};", statement.sql);
+            script::write_statement(&mut out, statement);
             let _ = writeln!(out, "--   {}", describe(lock, unit));
         }
         for finding in of_operation(findings, i + 1) {

@@ -169,5 +169,29 @@ fn sqlmigrate_shows_the_call_on_every_dialect() {
             "{dialect}: no placeholder for the reverse:\n{}",
             out.stdout
         );
+
+        // --explain prints the same placeholder: a comment, with no `;` the
+        // database would be sent.
+        let out = strata(
+            dir.path(),
+            &[
+                "sqlmigrate",
+                "jobs",
+                "0002",
+                "--dialect",
+                dialect,
+                "--explain",
+            ],
+        );
+        assert_eq!(out.code, 0, "{dialect}: {}", out.stderr);
+        let placeholder = out
+            .stdout
+            .lines()
+            .find(|l| l.contains("run_code") && l.contains("fill_slugs"))
+            .unwrap_or_else(|| panic!("{dialect}: no placeholder:\n{}", out.stdout));
+        assert!(
+            placeholder.starts_with("--") && !placeholder.ends_with(';'),
+            "{dialect}: {placeholder}"
+        );
     }
 }

@@ -37,6 +37,9 @@ pub enum TableWork {
     /// Writes a new copy of the table (a rewrite, MySQL's `ALGORITHM=COPY`, SQLite's
     /// rebuild).
     Rewrite,
+    /// Updates rows one batch at a time, each batch committed on its own (a
+    /// `backfill`): long on a big table, but never one long lock.
+    Batches,
 }
 
 /// One statement's lock and work, as `sqlmigrate --explain` prints it.
@@ -118,7 +121,7 @@ impl LockNote {
                     .with_note("the application's code: strata cannot tell what it locks")
             }
             Operation::Backfill(o) => {
-                return Self::new(table, "row locks", Blocks::Nothing, TableWork::Catalog)
+                return Self::new(table, "row locks", Blocks::Nothing, TableWork::Batches)
                     .with_note(format!(
                         "on one batch of {} rows at a time, each batch committed on its own",
                         o.batch_size
@@ -147,6 +150,7 @@ impl fmt::Display for TableWork {
             TableWork::Scan => "scans the table",
             TableWork::BuildIndex => "builds an index",
             TableWork::Rewrite => "rewrites the table",
+            TableWork::Batches => "updates the rows in batches",
         })
     }
 }

@@ -454,7 +454,9 @@ impl fmt::Display for Script {
     }
 }
 
-fn write_statement(out: &mut String, statement: &Statement) {
+/// One statement as `sqlmigrate` prints it: `;`-terminated, after its guard's or
+/// backfill's comment; a `run_code` placeholder as the comment it is.
+pub fn write_statement(out: &mut String, statement: &Statement) {
     if statement.call.is_some() {
         // Already a comment: nothing the database runs.
         let _ = writeln!(out, "{}", statement.sql);
