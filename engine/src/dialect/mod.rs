@@ -751,12 +751,7 @@ pub trait Dialect: Send + Sync {
                 "a backfill walks a one-column primary key",
             ));
         };
-        let numeric_key = table.column(key).is_some_and(|c| {
-            matches!(
-                c.ty,
-                ColumnType::SmallInt | ColumnType::Int | ColumnType::BigInt
-            )
-        });
+        let numeric_key = table.column(key).is_some_and(|c| c.ty.is_integer());
         let set = match (&o.set, &o.set_sql) {
             (Some(set), _) => set
                 .iter()
