@@ -514,18 +514,25 @@ for_each_backend!(
     older_history_table
 );
 
-/// A text key is walked with its values quoted by the dialect, quotes included; the
-/// SET list given as raw SQL per dialect is used as written.
-fn text_keys(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else {
-        return;
-    };
+/// A database of `kind` with a table `word` keyed by text (`0001_words` applied) and
+/// `fill` as `0002_fill`, pending.
+fn words(kind: Kind, fill: &str) -> Option<(TestDb, tempfile::TempDir)> {
+    let db = TestDb::create(kind)?;
     let words = r#"[[operations]]
 kind = "create_table"
 name = "word"
 primary_key = ["w"]
-columns = [{ name = "w", type = "varchar(20)" }, { name = "n", type = "int", default = 0 }]
+columns = [{ name = "w", type = "varchar(300)" }, { name = "n", type = "int", default = 0 }]
 "#;
+    let dir = shop(&db, &[("0001_words", words), ("0002_fill", fill)]);
+    let no_code = options(Functions::new());
+    migrate(&db, dir.path(), &to("0001_words"), &no_code, &mut Quiet).unwrap();
+    Some((db, dir))
+}
+
+/// A text key is walked with its values quoted by the dialect, quotes included; the
+/// SET list given as raw SQL per dialect is used as written.
+fn text_keys(kind: Kind) {
     let fill = r#"dependencies = ["shop.0001_words"]
 
 [[operations]]
@@ -534,10 +541,11 @@ table = "word"
 set_sql = { default = "n = n + 1" }
 batch_size = 2
 "#;
-    let dir = shop(&db, &[("0001_words", words), ("0002_fill", fill)]);
+    let Some((db, dir)) = words(kind, fill) else {
+        return;
+    };
     let dir = dir.path();
     let no_code = options(Functions::new());
-    migrate(&db, dir, &to("0001_words"), &no_code, &mut Quiet).unwrap();
     db.execute("INSERT INTO word (w) VALUES ('a'), ('it''s'), ('o''clock'), ('z'), ('zz')");
     let mut batches = Batches::default();
     migrate(&db, dir, &all(), &no_code, &mut batches).unwrap();
@@ -666,15 +674,6 @@ for_each_backend!(backfill_edges_empty_one_row_extreme_keys, backfill_edges);
 /// Text keys the dialect must quote with care, each one the cursor of a batch of
 /// one: backslashes (MySQL reads them as escapes), quotes, unicode, a long key.
 fn awkward_text_keys(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else {
-        return;
-    };
-    let words = r#"[[operations]]
-kind = "create_table"
-name = "word"
-primary_key = ["w"]
-columns = [{ name = "w", type = "varchar(300)" }, { name = "n", type = "int", default = 0 }]
-"#;
     let fill = r#"dependencies = ["shop.0001_words"]
 
 [[operations]]
@@ -683,10 +682,11 @@ table = "word"
 set = { n = "n + 1" }
 batch_size = 1
 "#;
-    let dir = shop(&db, &[("0001_words", words), ("0002_fill", fill)]);
+    let Some((db, dir)) = words(kind, fill) else {
+        return;
+    };
     let dir = dir.path();
     let no_code = options(Functions::new());
-    migrate(&db, dir, &to("0001_words"), &no_code, &mut Quiet).unwrap();
     let long = "k".repeat(290) + "\\'";
     let keys = [
         "a\\",
@@ -878,3 +878,64 @@ fn panicking_function(kind: Kind) {
 }
 
 for_each_backend!(a_panicking_function_reports_no_success, panicking_function);
+
+/// Whether the history table has the cursor column.
+fn has_cursor_column(db: &TestDb) -> bool {
+    block_on(async {
+        let mut driver = db.connect().await;
+        let probe = driver
+            .query("SELECT strata_migrations.backfill_cursor FROM strata_migrations WHERE 1 = 0")
+            .await;
+        driver.close().await.unwrap();
+        probe.is_ok()
+    })
+}
+
+/// A history table an older strata created is altered only for a plan that runs a
+/// backfill: a database user that may write it but not alter it (not its owner, on
+/// PostgreSQL) keeps running every other migration after the upgrade.
+fn older_history_table_left_alone(kind: Kind) {
+    let more = r#"dependencies = ["shop.0001_items"]
+
+[[operations]]
+kind = "add_column"
+table = "item"
+column = { name = "note", type = "text", null = true }
+"#;
+    let fill = BACKFILL.replace("shop.0001_items", "shop.0002_more");
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = shop(
+        &db,
+        &[
+            ("0001_items", COUNTERS),
+            ("0002_more", more),
+            ("0003_fill", &fill),
+        ],
+    );
+    let dir = dir.path();
+    let no_code = options(Functions::new());
+    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
+    db.execute("ALTER TABLE strata_migrations DROP COLUMN backfill_cursor");
+    fill_items(&db, 10);
+
+    migrate(&db, dir, &to("0002_more"), &no_code, &mut Quiet).unwrap();
+    assert!(!has_cursor_column(&db), "altered without a backfill to run");
+    assert_eq!(
+        db.query("SELECT state FROM strata_migrations WHERE name = '0002_more'"),
+        [[Some("applied".to_string())]]
+    );
+    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
+    assert!(!has_cursor_column(&db));
+
+    migrate(&db, dir, &all(), &no_code, &mut Quiet).unwrap();
+    assert!(has_cursor_column(&db));
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 10);
+    assert_eq!(history(&db, "0003_fill")[0][0].as_deref(), Some("applied"));
+}
+
+for_each_backend!(
+    an_older_history_table_is_altered_only_for_a_backfill,
+    older_history_table_left_alone
+);
