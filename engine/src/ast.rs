@@ -411,6 +411,27 @@ pub struct RunCode {
     pub reverse: Option<String>,
 }
 
+impl RunCode {
+    /// What is wrong with its names on their own: empty, or holding a control
+    /// character (a line break would end the comment `sqlmigrate` prints for the call,
+    /// and show the rest of the name as SQL to run).
+    pub fn problem(&self) -> Option<String> {
+        std::iter::once(("name", &self.name))
+            .chain(self.reverse.as_ref().map(|r| ("reverse", r)))
+            .find_map(|(field, value)| {
+                if value.trim().is_empty() {
+                    Some(format!("run_code: `{field}` is empty"))
+                } else if value.chars().any(char::is_control) {
+                    Some(format!(
+                        "run_code: `{field}` {value:?} holds a control character"
+                    ))
+                } else {
+                    None
+                }
+            })
+    }
+}
+
 fn default_batch_size() -> u64 {
     Backfill::DEFAULT_BATCH_SIZE
 }

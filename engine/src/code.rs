@@ -36,6 +36,12 @@ pub type CodeResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 /// A boxed future, as a registered function returns it (`Box::pin(async move { … })`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// The first keywords of the statements a [`Session`] refuses: they end strata's
+/// transaction or open another (`START TRANSACTION`, PostgreSQL's `END` and `ABORT`,
+/// MySQL's `XA`); `ROLLBACK TO` a savepoint excepted.
+pub const TRANSACTION_CONTROL: [&str; 7] =
+    ["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "XA"];
+
 /// The connection a function works on: strata's, inside the migration's transaction
 /// when it has one. Statements go one at a time, as for every strata statement.
 pub struct Session<'a> {
@@ -48,14 +54,54 @@ impl<'a> Session<'a> {
         Self { driver }
     }
 
-    /// Runs one statement.
+    /// Runs one statement. Transaction control is refused ([`TRANSACTION_CONTROL`]).
     pub async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        self.refuse_transaction_control(sql)?;
         self.driver.execute(sql).await
     }
 
-    /// Runs one query and returns its rows as text (`None` for NULL).
+    /// Runs one query and returns its rows as text (`None` for NULL). Transaction
+    /// control is refused ([`TRANSACTION_CONTROL`]).
     pub async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
+        self.refuse_transaction_control(sql)?;
         self.driver.query(sql).await
+    }
+
+    /// A function that committed, rolled back or opened a transaction on strata's
+    /// connection would commit the migration's earlier operations without their
+    /// history row (or end them half-way), so the history's exact progress would be
+    /// false. Savepoints (`SAVEPOINT`, `ROLLBACK TO`, `RELEASE`) stay inside it and
+    /// are allowed. SQL the tokenizer cannot read is refused too: what it holds
+    /// cannot be known.
+    fn refuse_transaction_control(&self, sql: &str) -> Result<(), DriverError> {
+        let lexer = self.driver.dialect().sql_lexer();
+        let refuse = |what: &str| {
+            DriverError::statement(
+                sql,
+                format!(
+                    "{what}: a run_code function runs inside strata's transaction, which strata \
+                     commits with the migration's history row (use SAVEPOINT and ROLLBACK TO \
+                     to undo part of the function's work)"
+                ),
+            )
+        };
+        let statements = crate::script::split_statements(&*lexer, sql)
+            .map_err(|e| refuse(&format!("the statement cannot be checked ({e})")))?;
+        for statement in statements {
+            let words = crate::script::leading_keywords(&*lexer, statement, 2);
+            let Some(first) = words.first() else {
+                continue;
+            };
+            let to_savepoint = first == "ROLLBACK" && words.get(1).is_some_and(|w| w == "TO");
+            let autocommit =
+                first == "SET" && statement.to_ascii_lowercase().contains("autocommit");
+            if (TRANSACTION_CONTROL.contains(&first.as_str()) && !to_savepoint) || autocommit {
+                return Err(refuse(&format!(
+                    "transaction control (`{first}`) is refused"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The dialect of the server: its name (`sqlite`, `postgres`, `mysql`) and its
@@ -68,7 +114,9 @@ impl<'a> Session<'a> {
         self.driver.version()
     }
 
-    /// The driver itself, for anything else.
+    /// The driver itself, for anything else. Its statements are not checked for
+    /// transaction control: one that commits or rolls back breaks the history's
+    /// exact progress ([`Session::execute`]).
     pub fn driver(&mut self) -> &mut dyn Driver {
         self.driver
     }

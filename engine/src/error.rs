@@ -40,7 +40,7 @@ impl DriverError {
 impl HistoryError {
     pub fn category(&self) -> Category {
         match self {
-            HistoryError::Driver(e) => e.category(),
+            HistoryError::Driver(e) | HistoryError::CursorColumn { source: e, .. } => e.category(),
             // A history that contradicts itself or the files: nothing was attempted and a
             // retry cannot help; a person decides which side is right (consistency.rs).
             HistoryError::NewerFormat { .. } | HistoryError::Inconsistent { .. } => {

@@ -10,6 +10,8 @@ pub mod consistency;
 pub mod edits;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::ast::{ColumnDef, DefaultExpr, DefaultValue, Operation, TableDef, UniqueDef};
 use crate::dialect::driver::{Driver, DriverError, Row};
@@ -129,6 +131,12 @@ pub enum HistoryError {
         "history table `{table}` was written by a newer strata (row format {found}, this strata knows {FORMAT}); upgrade strata"
     )]
     NewerFormat { table: String, found: u32 },
+    /// A plan runs a backfill, and the column that records its progress could not be
+    /// added to a table an older strata created (the user may not alter it).
+    #[error(
+        "history table `{table}` needs the column `{CURSOR_COLUMN}` (where a backfill got; new in row format 4) to run a backfill, and it could not be added: {source}. Run this once as a user that may alter the table, or add the column (text, NULL allowed) yourself"
+    )]
+    CursorColumn { table: String, source: DriverError },
     /// The rows contradict themselves or the project (see [`consistency`]).
     #[error("{}", consistency::describe(.table, .problems))]
     Inconsistent {
@@ -150,12 +158,17 @@ struct Progressed<'a> {
 #[derive(Debug, Clone)]
 pub struct History {
     pub table: String,
+    /// Whether the table has [`CURSOR_COLUMN`]: false once [`History::ensure_for`]
+    /// found a table an older strata created and left it as it was (no backfill to
+    /// run), so the rows are written without it.
+    cursor_column: Arc<AtomicBool>,
 }
 
 impl History {
     pub fn new(table: impl Into<String>) -> Self {
         Self {
             table: table.into(),
+            cursor_column: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -228,8 +241,22 @@ impl History {
     /// Creates the table if it does not exist, or adds the columns a newer strata
     /// needs to one an older strata created. Call under the migration lock.
     pub async fn ensure(&self, driver: &mut dyn Driver) -> Result<(), HistoryError> {
+        self.ensure_for(driver, true).await
+    }
+
+    /// [`History::ensure`], adding [`CURSOR_COLUMN`] to a table an older strata
+    /// created only when `backfills` (the plan runs one): a database user that may
+    /// write the history table but not alter it keeps running every other migration.
+    pub async fn ensure_for(
+        &self,
+        driver: &mut dyn Driver,
+        backfills: bool,
+    ) -> Result<(), HistoryError> {
         if driver.table_names().await?.contains(&self.table) {
-            if !self.has_cursor(driver).await {
+            let has_cursor = self.has_cursor(driver).await;
+            self.cursor_column
+                .store(has_cursor || backfills, Ordering::Relaxed);
+            if !has_cursor && backfills {
                 self.run_operation(
                     driver,
                     &Operation::AddColumn(crate::ast::AddColumn {
@@ -237,7 +264,14 @@ impl History {
                         column: Self::cursor_column(),
                     }),
                 )
-                .await?;
+                .await
+                .map_err(|e| match e {
+                    HistoryError::Driver(source) => HistoryError::CursorColumn {
+                        table: self.table.clone(),
+                        source,
+                    },
+                    other => other,
+                })?;
             }
             return Ok(());
         }
@@ -483,8 +517,13 @@ impl History {
             || "NULL".to_string(),
             |c| dialect.quote_string(&c.to_json()),
         );
+        let cursor = if self.cursor_column.load(Ordering::Relaxed) {
+            format!(", {} = {cursor}", dialect.quote_ident(CURSOR_COLUMN))
+        } else {
+            String::new()
+        };
         Statement::new(format!(
-            "UPDATE {} SET {} = {}, {} = {}, {} = {}, {} = {}, {} = {cursor}{extra} WHERE {}",
+            "UPDATE {} SET {} = {}, {} = {}, {} = {}, {} = {}{cursor}{extra} WHERE {}",
             dialect.quote_ident(&self.table),
             dialect.quote_ident("state"),
             dialect.quote_string(row.state),
@@ -494,7 +533,6 @@ impl History {
             dialect.quote_string(row.checksum),
             dialect.quote_ident("format"),
             row.format,
-            dialect.quote_ident(CURSOR_COLUMN),
             Self::row_filter(dialect, key)
         ))
     }

@@ -346,13 +346,16 @@ fn expressions(op: &Operation) -> Vec<(&str, String)> {
 }
 
 /// Refuses an operation whose fields contradict each other (a backfill with both
-/// `set` and `set_sql`, or neither), at its `kind` line.
+/// `set` and `set_sql`, or neither) or a `run_code` name no function can have, at its
+/// `kind` line.
 fn check_fields(path: &Path, text: &str, operations: &[Operation]) -> Result<(), FileError> {
     for (i, op) in operations.iter().enumerate() {
-        let Operation::Backfill(b) = op else {
-            continue;
+        let problem = match op {
+            Operation::Backfill(b) => b.problem(),
+            Operation::RunCode(r) => r.problem(),
+            _ => None,
         };
-        if let Some(problem) = b.problem() {
+        if let Some(problem) = problem {
             let start = toml_edit::ImDocument::parse(text)
                 .ok()
                 .and_then(|doc| {
@@ -965,6 +968,33 @@ mod tests {
         };
         assert_eq!(b.batch_size, 1000);
         assert_eq!(b.pause, Some(std::time::Duration::from_millis(50)));
+    }
+
+    /// A `run_code` name with a line break would print, in `sqlmigrate`'s comment for
+    /// the call, a line of SQL; an empty one names nothing: both refused, located.
+    #[test]
+    fn a_run_code_name_with_a_control_character_is_located() {
+        let head = "dependencies = []\n\n[[operations]]\nkind = \"run_code\"\n";
+        let cases = [
+            (
+                "name = \"fill\\nDROP TABLE ticket;\"\n",
+                "`name` \"fill\\nDROP TABLE ticket;\" holds a control character",
+            ),
+            ("name = \"fill\"\nreverse = \"a\\tb\"\n", "`reverse`"),
+            ("name = \" \"\n", "`name` is empty"),
+        ];
+        for (body, words) in cases {
+            let text = format!("{head}{body}");
+            let err = Migration::parse("app", Path::new("0002_fill.toml"), &text).unwrap_err();
+            let FileError::Syntax { line, message, .. } = &err else {
+                panic!("{err:?}");
+            };
+            assert_eq!(*line, 4, "{err}");
+            assert!(message.contains("operation 1 (run_code)"), "{message}");
+            assert!(message.contains(words), "{message}");
+        }
+        let text = format!("{head}name = \"fill_slugs\"\nreverse = \"fill_slugs\"\n");
+        assert!(Migration::parse("app", Path::new("0002_fill.toml"), &text).is_ok());
     }
 
     /// Errors inside an operation point at the key or value, not at `[[operations]]`.

@@ -514,18 +514,25 @@ for_each_backend!(
     older_history_table
 );
 
-/// A text key is walked with its values quoted by the dialect, quotes included; the
-/// SET list given as raw SQL per dialect is used as written.
-fn text_keys(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else {
-        return;
-    };
+/// A database of `kind` with a table `word` keyed by text (`0001_words` applied) and
+/// `fill` as `0002_fill`, pending.
+fn words(kind: Kind, fill: &str) -> Option<(TestDb, tempfile::TempDir)> {
+    let db = TestDb::create(kind)?;
     let words = r#"[[operations]]
 kind = "create_table"
 name = "word"
 primary_key = ["w"]
-columns = [{ name = "w", type = "varchar(20)" }, { name = "n", type = "int", default = 0 }]
+columns = [{ name = "w", type = "varchar(300)" }, { name = "n", type = "int", default = 0 }]
 "#;
+    let dir = shop(&db, &[("0001_words", words), ("0002_fill", fill)]);
+    let no_code = options(Functions::new());
+    migrate(&db, dir.path(), &to("0001_words"), &no_code, &mut Quiet).unwrap();
+    Some((db, dir))
+}
+
+/// A text key is walked with its values quoted by the dialect, quotes included; the
+/// SET list given as raw SQL per dialect is used as written.
+fn text_keys(kind: Kind) {
     let fill = r#"dependencies = ["shop.0001_words"]
 
 [[operations]]
@@ -534,10 +541,11 @@ table = "word"
 set_sql = { default = "n = n + 1" }
 batch_size = 2
 "#;
-    let dir = shop(&db, &[("0001_words", words), ("0002_fill", fill)]);
+    let Some((db, dir)) = words(kind, fill) else {
+        return;
+    };
     let dir = dir.path();
     let no_code = options(Functions::new());
-    migrate(&db, dir, &to("0001_words"), &no_code, &mut Quiet).unwrap();
     db.execute("INSERT INTO word (w) VALUES ('a'), ('it''s'), ('o''clock'), ('z'), ('zz')");
     let mut batches = Batches::default();
     migrate(&db, dir, &all(), &no_code, &mut batches).unwrap();
@@ -599,3 +607,346 @@ fn interrupted_backfill(kind: Kind) {
 }
 
 for_each_backend!(an_interrupted_backfill_resumes, interrupted_backfill);
+
+/// The backfill of `item` in batches of `batch_size` (and `where`, if any), over rows
+/// of ids `ids`: the database and the batches heard.
+fn fill_ids(
+    kind: Kind,
+    ids: &[i64],
+    batch_size: u64,
+    predicate: Option<&str>,
+) -> Option<(TestDb, Batches)> {
+    let mut backfill = BACKFILL.replace("batch_size = 1000", &format!("batch_size = {batch_size}"));
+    if let Some(predicate) = predicate {
+        backfill = format!("{backfill}where = {predicate:?}\n");
+    }
+    let (db, dir) = items(kind, &backfill)?;
+    if !ids.is_empty() {
+        let values: Vec<String> = ids.iter().map(|id| format!("({id})")).collect();
+        db.execute(&format!(
+            "INSERT INTO item (id) VALUES {}",
+            values.join(", ")
+        ));
+    }
+    let mut batches = Batches::default();
+    migrate(
+        &db,
+        dir.path(),
+        &all(),
+        &options(Functions::new()),
+        &mut batches,
+    )
+    .unwrap();
+    assert_eq!(history(&db, "0002_fill")[0][0].as_deref(), Some("applied"));
+    Some((db, batches))
+}
+
+/// Edges of the walk: an empty table (no batch), one row in batches of one, keys far
+/// apart from the smallest to the largest bigint in batches of two, a batch larger
+/// than the table, a `where` no row matches.
+fn backfill_edges(kind: Kind) {
+    let Some((db, batches)) = fill_ids(kind, &[], 1, None) else {
+        return;
+    };
+    assert!(batches.rows_done().is_empty());
+    assert_eq!(count(&db, "SELECT count(*) FROM item"), 0);
+
+    let (db, batches) = fill_ids(kind, &[42], 1, None).unwrap();
+    assert_eq!(batches.rows_done(), [1]);
+    assert_eq!(count(&db, "SELECT n FROM item WHERE id = 42"), 1);
+
+    let ids = [i64::MIN, -5, 0, 7, 1_000_000, i64::MAX];
+    let (db, batches) = fill_ids(kind, &ids, 2, None).unwrap();
+    assert_eq!(batches.rows_done(), [2, 4, 6]);
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 6);
+
+    let (db, batches) = fill_ids(kind, &ids, 1_000_000, None).unwrap();
+    assert_eq!(batches.rows_done(), [6]);
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 6);
+
+    let (db, batches) = fill_ids(kind, &ids, 1, Some("n > 5")).unwrap();
+    assert_eq!(batches.rows_done().len(), 6, "every key is walked");
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 0"), 6);
+}
+
+for_each_backend!(backfill_edges_empty_one_row_extreme_keys, backfill_edges);
+
+/// Text keys the dialect must quote with care, each one the cursor of a batch of
+/// one: backslashes (MySQL reads them as escapes), quotes, unicode, a long key.
+fn awkward_text_keys(kind: Kind) {
+    let fill = r#"dependencies = ["shop.0001_words"]
+
+[[operations]]
+kind = "backfill"
+table = "word"
+set = { n = "n + 1" }
+batch_size = 1
+"#;
+    let Some((db, dir)) = words(kind, fill) else {
+        return;
+    };
+    let dir = dir.path();
+    let no_code = options(Functions::new());
+    let long = "k".repeat(290) + "\\'";
+    let keys = [
+        "a\\",
+        "b\\\\'c",
+        "\\'",
+        "\\n",
+        "%_",
+        "caf\u{e9}",
+        "\u{65e5}\u{672c}",
+        long.as_str(),
+    ];
+    let dialect = block_on(async {
+        let driver = db.connect().await;
+        let dialect = driver.dialect();
+        driver.close().await.unwrap();
+        dialect
+    });
+    for key in keys {
+        db.execute(&format!(
+            "INSERT INTO word (w) VALUES ({})",
+            dialect.quote_string(key)
+        ));
+    }
+    // A NUL character (not in PostgreSQL's text): SQLite reads SQL text only up to one.
+    let nul = match kind {
+        Kind::Sqlite => Some("'nul' || char(0) || 'x'"),
+        Kind::Mariadb => Some("CONCAT('nul', CHAR(0), 'x')"),
+        Kind::Postgres => None,
+    };
+    if let Some(nul) = nul {
+        db.execute(&format!("INSERT INTO word (w) VALUES ({nul})"));
+    }
+    let rows = count(&db, "SELECT count(*) FROM word");
+    assert_eq!(rows, if nul.is_some() { 9 } else { 8 });
+    let mut batches = Batches::default();
+    migrate(&db, dir, &all(), &no_code, &mut batches).unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM word WHERE n = 1"), rows);
+    let walked: Vec<u64> = (1..=rows.unsigned_abs()).collect();
+    assert_eq!(batches.rows_done(), walked);
+}
+
+for_each_backend!(awkward_text_keys_are_walked_quoted, awkward_text_keys);
+
+/// A backfill stopped at key 1000 resumes after it even once that row is gone; an
+/// edit of the backfill in between is refused (the partial row's checksum covers the
+/// operation it stopped in). What is guaranteed: every row that existed when the backfill
+/// started and still exists is updated exactly once; a row inserted behind the cursor
+/// meanwhile is not visited (its key was passed), one inserted ahead of it is.
+fn resume_after_changes(kind: Kind) {
+    let Some((db, dir)) = items(kind, BACKFILL) else {
+        return;
+    };
+    let dir = dir.path();
+    let no_code = options(Functions::new());
+    fill_items(&db, 3000);
+    db.execute("UPDATE item SET bad = 1 WHERE id = 1500");
+    migrate(&db, dir, &all(), &no_code, &mut Quiet).unwrap_err();
+    assert_eq!(
+        history(&db, "0002_fill")[0][2].as_deref(),
+        Some(r#"{"key":"1000","rows":1000}"#)
+    );
+    db.execute("DELETE FROM item WHERE id = 1000");
+    db.execute("INSERT INTO item (id) VALUES (-1), (3001)");
+    db.execute("UPDATE item SET bad = 0");
+    let path = dir.join("apps/shop/migrations/0002_fill.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("batch_size = 1000", "batch_size = 700")).unwrap();
+    // The running backfill is part of what the partial row's checksum covers: an
+    // edit of it (here its batch size) is refused, nothing runs.
+    let err = migrate(&db, dir, &all(), &no_code, &mut Quiet).unwrap_err();
+    assert!(matches!(err, ExecError::Edited { .. }), "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 999);
+    std::fs::write(&path, text).unwrap();
+
+    let mut batches = Batches::default();
+    migrate(&db, dir, &all(), &no_code, &mut batches).unwrap();
+    assert_eq!(batches.rows_done(), [2000, 3000, 3001]);
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 3000);
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n > 1"), 0);
+    assert_eq!(count(&db, "SELECT n FROM item WHERE id = -1"), 0);
+    assert_eq!(count(&db, "SELECT n FROM item WHERE id = 3001"), 1);
+}
+
+for_each_backend!(
+    a_backfill_resumes_past_a_deleted_cursor_and_refuses_an_edit,
+    resume_after_changes
+);
+
+/// A database of `kind` with `0001_tickets` applied and its one ticket, `Alpha`, and
+/// `FILL` (a table, then `fill_slugs`) pending.
+fn one_ticket(kind: Kind) -> Option<(TestDb, tempfile::TempDir)> {
+    let db = TestDb::create(kind)?;
+    let dir = shop(&db, &[("0001_tickets", TICKETS), ("0002_fill", FILL)]);
+    let no_code = options(Functions::new());
+    migrate(&db, dir.path(), &to("0001_tickets"), &no_code, &mut Quiet).unwrap();
+    db.execute("INSERT INTO ticket (id, title) VALUES (1, 'Alpha')");
+    Some((db, dir))
+}
+
+/// A function cannot commit, roll back or open a transaction through its session:
+/// each is refused, savepoints are not, and the function's error still rolls back
+/// its own writes with the migration.
+fn transaction_control_refused(kind: Kind) {
+    let Some((db, dir)) = one_ticket(kind) else {
+        return;
+    };
+    let dir = dir.path();
+    let mut functions = Functions::new();
+    functions.register("fill_slugs", |mut db: Session<'_>| {
+        Box::pin(async move {
+            db.execute("UPDATE ticket SET slug = lower(title)").await?;
+            for sql in [
+                "COMMIT",
+                "commit work",
+                "ROLLBACK",
+                "BEGIN",
+                "START TRANSACTION",
+                "END",
+                "SELECT 1; COMMIT",
+                "/*!40101 COMMIT */",
+                "SET autocommit = 1",
+            ] {
+                match db.execute(sql).await {
+                    Err(e) if e.to_string().contains("transaction control") => {}
+                    other => return Err(format!("{sql} was not refused: {other:?}").into()),
+                }
+            }
+            if let Err(e) = db.query("rollback").await {
+                assert!(
+                    e.to_string().contains("transaction control (`ROLLBACK`)"),
+                    "{e}"
+                );
+            } else {
+                return Err("a ROLLBACK query was not refused".into());
+            }
+            Err("stopped after the checks".into())
+        })
+    });
+    let err = migrate(&db, dir, &all(), &options(functions), &mut Quiet).unwrap_err();
+    assert!(
+        err.to_string().contains("stopped after the checks"),
+        "{err}"
+    );
+    assert_eq!(slugs(&db), [None]);
+
+    if kind != Kind::Mariadb {
+        // Savepoints stay inside strata's transaction.
+        let mut functions = Functions::new();
+        functions.register("fill_slugs", |mut db: Session<'_>| {
+            Box::pin(async move {
+                db.execute("UPDATE ticket SET slug = 'kept'").await?;
+                db.execute("SAVEPOINT s").await?;
+                db.execute("UPDATE ticket SET slug = 'undone'").await?;
+                db.execute("ROLLBACK TO SAVEPOINT s").await?;
+                db.execute("RELEASE SAVEPOINT s").await?;
+                Ok(())
+            })
+        });
+        migrate(&db, dir, &all(), &options(functions), &mut Quiet).unwrap();
+        assert_eq!(slugs(&db), [Some("kept".into())]);
+    }
+}
+
+for_each_backend!(
+    a_function_cannot_control_the_transaction,
+    transaction_control_refused
+);
+
+/// A function that panics: the panic reaches the application, nothing of the
+/// migration is recorded as applied, and the next run takes the lock and finishes.
+fn panicking_function(kind: Kind) {
+    let Some((db, dir)) = one_ticket(kind) else {
+        return;
+    };
+    let dir = dir.path();
+    let mut functions = Functions::new();
+    functions.register("fill_slugs", |mut db: Session<'_>| {
+        Box::pin(async move {
+            db.execute("UPDATE ticket SET slug = 'half'").await?;
+            panic!("the application's bug");
+        })
+    });
+    let options_panicking = options(functions);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        migrate(&db, dir, &all(), &options_panicking, &mut Quiet).is_ok()
+    }));
+    assert!(outcome.is_err(), "the panic did not reach the caller");
+    assert_ne!(
+        history(&db, "0002_fill")
+            .first()
+            .and_then(|row| row[0].clone())
+            .as_deref(),
+        Some("applied")
+    );
+    if kind != Kind::Mariadb {
+        assert_eq!(slugs(&db), [None]);
+    }
+    migrate_with(&db, dir, &all(), false, true).unwrap();
+    assert_eq!(slugs(&db), [Some("alpha".into())]);
+}
+
+for_each_backend!(a_panicking_function_reports_no_success, panicking_function);
+
+/// Whether the history table has the cursor column.
+fn has_cursor_column(db: &TestDb) -> bool {
+    block_on(async {
+        let mut driver = db.connect().await;
+        let probe = driver
+            .query("SELECT strata_migrations.backfill_cursor FROM strata_migrations WHERE 1 = 0")
+            .await;
+        driver.close().await.unwrap();
+        probe.is_ok()
+    })
+}
+
+/// A history table an older strata created is altered only for a plan that runs a
+/// backfill: a database user that may write it but not alter it (not its owner, on
+/// PostgreSQL) keeps running every other migration after the upgrade.
+fn older_history_table_left_alone(kind: Kind) {
+    let more = r#"dependencies = ["shop.0001_items"]
+
+[[operations]]
+kind = "add_column"
+table = "item"
+column = { name = "note", type = "text", null = true }
+"#;
+    let fill = BACKFILL.replace("shop.0001_items", "shop.0002_more");
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = shop(
+        &db,
+        &[
+            ("0001_items", COUNTERS),
+            ("0002_more", more),
+            ("0003_fill", &fill),
+        ],
+    );
+    let dir = dir.path();
+    let no_code = options(Functions::new());
+    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
+    db.execute("ALTER TABLE strata_migrations DROP COLUMN backfill_cursor");
+    fill_items(&db, 10);
+
+    migrate(&db, dir, &to("0002_more"), &no_code, &mut Quiet).unwrap();
+    assert!(!has_cursor_column(&db), "altered without a backfill to run");
+    assert_eq!(
+        db.query("SELECT state FROM strata_migrations WHERE name = '0002_more'"),
+        [[Some("applied".to_string())]]
+    );
+    migrate(&db, dir, &to("0001_items"), &no_code, &mut Quiet).unwrap();
+    assert!(!has_cursor_column(&db));
+
+    migrate(&db, dir, &all(), &no_code, &mut Quiet).unwrap();
+    assert!(has_cursor_column(&db));
+    assert_eq!(count(&db, "SELECT count(*) FROM item WHERE n = 1"), 10);
+    assert_eq!(history(&db, "0003_fill")[0][0].as_deref(), Some("applied"));
+}
+
+for_each_backend!(
+    an_older_history_table_is_altered_only_for_a_backfill,
+    older_history_table_left_alone
+);

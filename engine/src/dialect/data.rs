@@ -114,7 +114,7 @@ impl BackfillSql {
         if self.numeric_key {
             value.parse::<i128>().ok().map(|n| n.to_string())
         } else {
-            Some(dialect.quote_string(value))
+            Some(dialect.string_value(value))
         }
     }
 

@@ -183,6 +183,13 @@ pub trait Dialect: Send + Sync {
         format!("'{}'", value.replace('\'', "''"))
     }
 
+    /// `value`, text read back from the server, as an SQL expression: its quoted
+    /// string, unless it holds what a literal of this SQL cannot (SQLite ends a
+    /// statement's text at a NUL character).
+    fn string_value(&self, value: &str) -> String {
+        self.quote_string(value)
+    }
+
     /// A quoted table or column name, refused if too long for the server.
     fn table_ident(&self, name: &str, ctx: &RenderContext) -> Result<String, RenderError> {
         if name.len() > ctx.capabilities.max_identifier_len {
@@ -751,12 +758,7 @@ pub trait Dialect: Send + Sync {
                 "a backfill walks a one-column primary key",
             ));
         };
-        let numeric_key = table.column(key).is_some_and(|c| {
-            matches!(
-                c.ty,
-                ColumnType::SmallInt | ColumnType::Int | ColumnType::BigInt
-            )
-        });
+        let numeric_key = table.column(key).is_some_and(|c| c.ty.is_integer());
         let set = match (&o.set, &o.set_sql) {
             (Some(set), _) => set
                 .iter()

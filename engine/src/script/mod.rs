@@ -2,7 +2,7 @@
 //! executor uses: what `sqlmigrate` prints is exactly what `migrate` runs.
 
 pub use run::{Bookkeeping, ExecuteError, LockTimedOut, Progress, Retry};
-pub use split::{first_keyword, is_data_statement, split_statements, SplitError};
+pub use split::{first_keyword, is_data_statement, leading_keywords, split_statements, SplitError};
 
 mod backfill;
 mod run;

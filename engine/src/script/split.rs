@@ -74,14 +74,35 @@ pub fn split_statements<'a>(lexer: &dyn Lexer, sql: &'a str) -> Result<Vec<&'a s
 /// The first keyword of `sql`, upper-cased (`INSERT`, `CREATE`…), skipping whitespace
 /// and comments; `None` when it does not start with a word or cannot be read.
 pub fn first_keyword(lexer: &dyn Lexer, sql: &str) -> Option<String> {
-    let tokens = Tokenizer::new(lexer, sql).tokenize().ok()?;
-    match tokens
-        .into_iter()
-        .find(|t| !matches!(t, Token::Whitespace(_)))?
-    {
-        Token::Word(word) if word.quote_style.is_none() => Some(word.value.to_ascii_uppercase()),
-        _ => None,
+    leading_keywords(lexer, sql, 1).into_iter().next()
+}
+
+/// The first `n` keywords of `sql`, upper-cased, up to the first token that is not an
+/// unquoted word; whitespace and comments are skipped, but a MySQL executable comment
+/// (`/*!40101 … */`) is read as the code MySQL runs. Empty when it cannot be read.
+pub fn leading_keywords(lexer: &dyn Lexer, sql: &str, n: usize) -> Vec<String> {
+    let Ok(tokens) = Tokenizer::new(lexer, sql).tokenize() else {
+        return Vec::new();
+    };
+    let mut words = Vec::new();
+    for token in tokens {
+        if words.len() >= n {
+            break;
+        }
+        match token {
+            Token::Whitespace(Whitespace::MultiLineComment(body)) if body.starts_with('!') => {
+                let code = body[1..].trim_start_matches(|c: char| c.is_ascii_digit());
+                words.extend(leading_keywords(lexer, code, n - words.len()));
+            }
+            Token::Whitespace(_) => {}
+            Token::Word(word) if word.quote_style.is_none() => {
+                words.push(word.value.to_ascii_uppercase());
+            }
+            _ => break,
+        }
     }
+    words.truncate(n);
+    words
 }
 
 /// Whether `sql` only reads or writes rows (`INSERT`, `UPDATE`, `DELETE`, `REPLACE`,
@@ -181,6 +202,15 @@ mod tests {
         assert_eq!(first_keyword(&my, "`select` x"), None);
         assert_eq!(first_keyword(&my, "(SELECT 1)"), None);
         assert_eq!(first_keyword(&my, ""), None);
+        assert_eq!(
+            first_keyword(&my, "/*!40101 COMMIT */").as_deref(),
+            Some("COMMIT")
+        );
+        assert_eq!(
+            leading_keywords(&my, "-- x\nrollback to savepoint s", 2),
+            ["ROLLBACK", "TO"]
+        );
+        assert_eq!(leading_keywords(&my, "COMMIT; BEGIN", 3), ["COMMIT"]);
         assert!(is_data_statement(
             &my,
             "-- x\nINSERT INTO t SELECT * FROM u"

@@ -55,6 +55,14 @@ impl SchemaState {
             )));
         }
         for (column, value) in o.set.iter().flatten() {
+            if t.primary_key.contains(column) {
+                // The walk's cursor is a key value: a row whose key moves ahead of it
+                // is met, and updated, again.
+                return Err(StateError::Invalid(format!(
+                    "backfill: table `{}`: `set` changes `{column}`, the primary key the backfill walks (a row moved ahead of the batch would be updated again)",
+                    o.table
+                )));
+            }
             if t.column(column).is_none() {
                 return Err(StateError::NoSuchColumn {
                     table: o.table.clone(),

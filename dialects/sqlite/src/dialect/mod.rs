@@ -114,6 +114,16 @@ impl SqliteDialect {
 }
 
 impl Dialect for SqliteDialect {
+    /// SQLite reads a statement's text up to a NUL character: a value holding one
+    /// is spelled as its parts joined by `char(0)`.
+    fn string_value(&self, value: &str) -> String {
+        if !value.contains('\0') {
+            return self.quote_string(value);
+        }
+        let parts: Vec<String> = value.split('\0').map(|p| self.quote_string(p)).collect();
+        format!("({})", parts.join(" || char(0) || "))
+    }
+
     fn sql_lexer(&self) -> Box<dyn sqlparser::dialect::Dialect> {
         Box::new(sqlparser::dialect::SQLiteDialect {})
     }
