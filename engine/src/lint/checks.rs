@@ -80,6 +80,7 @@ pub(super) fn run(
     out.extend(held_locks(script, &timeline));
     out.extend(unsafe_plan(operations, mode));
     out.extend(mixed(operations, script, mode, &*lexer));
+    out.extend(backfill_splits(operations, mode));
     out.extend(unindexed_foreign_keys(&foreign_keys, &state));
     out
 }
@@ -460,6 +461,27 @@ fn mixed(operations: &[Operation], script: &Script, mode: Mode, lexer: &dyn Lexe
         table: None,
         message: format!(
             "{data} data statement(s) and {ddl} schema statement(s), each committed on its own"
+        ),
+    })
+}
+
+/// `atomic = true` with a backfill beside other operations: the batches commit, so
+/// the migration cannot be the one transaction its file asks for.
+fn backfill_splits(operations: &[Operation], mode: Mode) -> Option<Raw> {
+    if !mode.atomic || operations.len() < 2 {
+        return None;
+    }
+    let index = operations
+        .iter()
+        .position(|op| matches!(op, Operation::Backfill(_)))?;
+    Some(Raw {
+        rule: "backfill-splits-migration",
+        operation: index + 1,
+        table: operations[index].table().map(str::to_string),
+        message: format!(
+            "operation {} is a backfill: its batches commit one by one, and the migration's {} other operation(s) run in transactions of their own",
+            index + 1,
+            operations.len() - 1
         ),
     })
 }

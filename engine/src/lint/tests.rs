@@ -173,3 +173,35 @@ fn a_migration_accepts_a_rule_for_one_operation_only() {
     // drop-table is operation 3: accepted for operation 2 only, it stays.
     assert_eq!(found(&findings), ["create-index-blocking", "drop-table"]);
 }
+
+#[test]
+fn a_backfill_beside_other_operations_splits_an_atomic_migration() {
+    let backfill = r#"
+[[operations]]
+kind = "backfill"
+table = "item"
+set = { qty = "qty + 1" }
+"#;
+    let alone = lint(backfill, &existing(), &LintSettings::default(), None);
+    assert!(
+        !found(&alone).contains(&"backfill-splits-migration"),
+        "{alone:?}"
+    );
+    let add = r#"
+[[operations]]
+kind = "add_column"
+table = "item"
+column = { name = "note", type = "text", null = true }
+"#;
+    let mixed = lint(
+        &format!("{add}{backfill}"),
+        &existing(),
+        &LintSettings::default(),
+        None,
+    );
+    let finding = mixed
+        .iter()
+        .find(|(rule, _, _)| rule == "backfill-splits-migration")
+        .unwrap_or_else(|| panic!("{mixed:?}"));
+    assert_eq!((finding.1, finding.2), (2, Severity::Warning));
+}
