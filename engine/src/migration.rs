@@ -452,8 +452,8 @@ const LOCATING_DIGITS: usize = 32;
 ///
 /// It fills the history's `checksum` column (64 hex digits) of a partial row, so no
 /// new column is needed to name the operation that changed: the first
-/// [`DETECTING_DIGITS`] are a hash of the whole part (128 bits: an edit is never
-/// missed), the other [`LOCATING_DIGITS`] a short fingerprint of each operation (of
+/// `DETECTING_DIGITS` are a hash of the whole part (128 bits: an edit is never
+/// missed), the other `LOCATING_DIGITS` a short fingerprint of each operation (of
 /// each group of operations, past 32), which [`applied_part_change`] compares.
 pub fn applied_part_checksum(m: &Migration, covered: usize) -> Option<String> {
     let operations = m.operations.get(..covered)?;

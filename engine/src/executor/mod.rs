@@ -2,9 +2,9 @@
 //! The same loop for every database; what differs comes from the dialect's
 //! capabilities and the driver's mechanisms.
 //!
-//! - [`plan`](mod@plan): the history read, checksums verified, the ordered steps, and
+//! - `plan`: the history read, checksums verified, the ordered steps, and
 //!   the steps prepared to run (every rollback rendered before anything runs);
-//! - [`preview`](mod@preview): the operations a plan would run, for `migrate --plan`;
+//! - `preview`: the operations a plan would run, for `migrate --plan`;
 //! - `lock`: waiting for the migration lock;
 //! - `run`: the steps, one path for apply and unapply;
 //! - `ledger`: the history rows a step writes, in either direction;

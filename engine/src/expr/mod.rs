@@ -6,7 +6,7 @@
 //! [NOT] NULL`, `[NOT] BETWEEN`, `[NOT] IN (literals)`, `[NOT] LIKE`, `CASE`, and the
 //! functions of [`Function`]. Everything else (`;`, comments, subqueries, other
 //! tables, placeholders, unknown functions) is refused with an [`ExprError`] that
-//! says what and where. `sqlparser` tokenizes and parses; [`convert`] keeps only the
+//! says what and where. `sqlparser` tokenizes and parses; `convert` keeps only the
 //! allowed forms, in strata's own small tree ([`Expr`]), which [`render`] writes.
 
 mod convert;

@@ -535,7 +535,7 @@ const NAME_LIMIT: usize = 52;
 const AND_MORE: &str = "_and_more";
 
 /// A readable, deterministic name from the operations, as Django names them: every
-/// change when they fit in [`NAME_LIMIT`] (`transaction_note`,
+/// change when they fit in `NAME_LIMIT` (`transaction_note`,
 /// `category_remove_transaction_kind`); else, when they touch several models, the
 /// models (`transaction_category_tag`); else the first changes, then `_and_more`.
 pub fn auto_name(app: &str, ops: &[Operation]) -> String {

@@ -2,7 +2,7 @@
 //! and back (what `inspectdb` writes).
 //!
 //! Three steps, one module each:
-//! - [`parse`]: one app's text → declarations that keep their source positions;
+//! - `parse`: one app's text → declarations that keep their source positions;
 //! - [`resolve`]: every app's declarations → tables, once all apps are known (a
 //!   foreign key may point into another app and takes its type from there), then
 //!   validated by applying them to an empty state;

@@ -1,6 +1,6 @@
 //! `strata squashmigrations`: the migrations FROM..=TO of one app as one migration
 //! with `replaces = [...]`, its operations the optimized sum of theirs
-//! ([`optimize`](mod@optimize)). The graph then uses it as Django does (see
+//! (`optimize`). The graph then uses it as Django does (see
 //! [`Graph::for_history`]).
 
 mod optimize;

@@ -37,7 +37,7 @@ pub(crate) const AUTO_TYPE: &str = "integer";
 /// The neutral type of a declared SQLite type: the reverse of [`sql_type`].
 ///
 /// Every spelling `sql_type` writes comes back exactly (`integer` is `int`; an
-/// auto-increment column's type is `integer` whatever it was, see [`AUTO_TYPE`]), and
+/// auto-increment column's type is `integer` whatever it was, see `AUTO_TYPE`), and
 /// so do the neutral spellings themselves (`int`, `boolean`, `decimal(12,2)`). Any
 /// other declared type cannot be expressed in strata's vocabulary; it is read as the
 /// neutral type SQLite itself treats it like, by its affinity: INTEGER → `bigint`,
