@@ -182,6 +182,14 @@ fn squash_and_compare(kind: Kind) {
     assert!(out.contains(&format!("Applying shop.{SQUASH}")), "{out}");
     assert!(!out.contains("Applying shop.0002"), "{out}");
     assert_eq!(live_schema(&squash_db), expected);
+    // Here the squash is in use: a migration it replaces is no target.
+    let replaced = strata(dir, &["migrate", "shop", "0005"]);
+    assert_eq!(replaced.code, 2, "{}{}", replaced.stdout, replaced.stderr);
+    assert!(
+        replaced.stderr.contains("is not in use") && replaced.stderr.contains(SQUASH),
+        "{}",
+        replaced.stderr
+    );
     assert_eq!(rows(&squash_db, "shop"), [SQUASH]);
     let shown = run(dir, &["showmigrations", "shop"]);
     assert!(
@@ -229,8 +237,12 @@ fn part_way_then_originals_deleted(kind: Kind, text: &str, expected: &SchemaStat
         let mixed = mixed_project.path();
         run(mixed, &["migrate", "shop", "0010"]);
         std::fs::write(mixed.join(SQUASH_FILE), text).unwrap();
-        let out = run(mixed, &["migrate"]);
+        // On this database the originals are in use: one of them is a target.
+        let out = run(mixed, &["migrate", "shop", "0011"]);
         assert!(out.contains("Applying shop.0011_drop_tmp"), "{out}");
+        assert!(!out.contains("Applying shop.0012"), "{out}");
+        let out = run(mixed, &["migrate"]);
+        assert!(!out.contains("Applying shop.0011"), "{out}");
         assert!(!out.contains(&format!("Applying shop.{SQUASH}")), "{out}");
         let product = out.find("Applying shop.0015").unwrap();
         assert!(
