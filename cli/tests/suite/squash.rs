@@ -177,6 +177,11 @@ fn squash_and_compare(kind: Kind) {
         text
     );
 
+    // The next migration is numbered after the replaced ones, not after the squash's
+    // own 0001.
+    let next = run(dir, &["makemigrations", "--empty", "shop", "--dry-run"]);
+    assert!(next.contains("apps/shop/migrations/0033_"), "{next}");
+
     // None applied: the squash runs alone, then the other app.
     let out = run(dir, &["migrate"]);
     assert!(out.contains(&format!("Applying shop.{SQUASH}")), "{out}");
@@ -264,6 +269,8 @@ fn part_way_then_originals_deleted(kind: Kind, text: &str, expected: &SchemaStat
         }
         assert!(run(mixed, &["migrate"]).contains("No migrations to apply"));
         assert!(run(mixed, &["showmigrations"]).contains(&format!("[X] {SQUASH}")));
+        let next = run(mixed, &["makemigrations", "--empty", "shop", "--dry-run"]);
+        assert!(next.contains("apps/shop/migrations/0033_"), "{next}");
         // Round trip: zero through the squash, which takes the originals' rows along.
         run(mixed, &["migrate", "shop", "zero"]);
         assert!(live_schema(&mixed_db).tables.is_empty());

@@ -401,6 +401,30 @@ fn leaf_dependencies(graph: &Graph, app: &str) -> Vec<MigrationKey> {
     graph.leaves(app)
 }
 
+/// One more than the number of every migration of `app` on disk: those a squash
+/// hides too (their numbers stay taken while their files do), and a squash
+/// `0001_squashed_0004_x` counts as 0004, as Django numbers after it (so deleting the
+/// replaced files changes nothing).
+fn next_number(graph: &Graph, app: &str) -> u32 {
+    graph
+        .app_migrations(app)
+        .chain(graph.hidden().filter(|m| m.key.app == app))
+        .filter_map(|m| migration_number(&m.key.name))
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+fn migration_number(name: &str) -> Option<u32> {
+    let mut parts = name.split('_');
+    let first = parts.next()?.parse::<u32>().ok()?;
+    let squashed_to = match (parts.next(), parts.next()) {
+        (Some("squashed"), Some(to)) => to.parse::<u32>().ok(),
+        _ => None,
+    };
+    Some(squashed_to.map_or(first, |to| to.max(first)))
+}
+
 fn new_file(
     project: &Project,
     graph: &Graph,
@@ -411,12 +435,7 @@ fn new_file(
 ) -> Planned {
     dependencies.sort();
     dependencies.dedup();
-    let number = graph
-        .app_migrations(app)
-        .filter_map(|m| m.key.name.split('_').next()?.parse::<u32>().ok())
-        .max()
-        .unwrap_or(0)
-        + 1;
+    let number = next_number(graph, app);
     let full = format!("{number:04}_{name}");
     let dir = project.app(app).map_or_else(
         || {
