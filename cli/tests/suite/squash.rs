@@ -171,7 +171,13 @@ fn squash_and_compare(kind: Kind) {
     let again = strata(dir, &["squashmigrations", "shop", "0032"]);
     assert_eq!(again.code, 2, "{}", again.stderr);
     // Its originals are hidden behind it now: naming one says what stands for it.
-    assert!(again.stderr.contains(SQUASH), "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains(&format!("is already replaced by shop.{SQUASH}")),
+        "{}",
+        again.stderr
+    );
     assert_eq!(
         std::fs::read_to_string(dir.join(SQUASH_FILE)).unwrap(),
         text
@@ -327,4 +333,17 @@ fn impossible_squashes_are_refused_with_a_reason() {
     let ok = strata(dir, &["squashmigrations", "shop", "0005", "--dry-run"]);
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert!(ok.stdout.contains("Would write"), "{}", ok.stdout);
+    // --quiet: only errors, as every command.
+    let quiet = strata(dir, &["squashmigrations", "shop", "0005", "-q"]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert_eq!(quiet.stdout, "");
+    assert!(dir
+        .join("apps/shop/migrations")
+        .read_dir()
+        .unwrap()
+        .any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("0001_squashed_0005")));
 }
