@@ -37,7 +37,7 @@ pub enum GraphError {
         candidates: Vec<String>,
     },
     #[error(
-        "{path}: {squash} replaces {missing}, which this database applied only part of the migrations it replaces, but the file of {missing} is gone: restore it, finish the replaced migrations, then delete it again (docs/squashing.md)",
+        "{path}: this database applied only some of the migrations {squash} replaces, and the file of {missing}, one of them, is gone: restore it, finish the replaced migrations (strata migrate), then delete it again (docs/squashing.md)",
         path = .path.display()
     )]
     ReplacedMissing {
@@ -802,5 +802,10 @@ mod tests {
         let applied: BTreeSet<_> = [key("app.0001_a")].into();
         let err = g.for_history(&applied, &applied).unwrap_err();
         assert!(matches!(err, GraphError::ReplacedMissing { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("applied only some of the migrations app.0001_squashed_0003_c replaces"),
+            "{err}"
+        );
     }
 }
