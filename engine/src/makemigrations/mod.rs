@@ -415,13 +415,13 @@ fn next_number(graph: &Graph, app: &str) -> u32 {
         + 1
 }
 
+/// `0004_x` is 4; a squash `0001_squashed_0032_x` or `0010_x_squashed_0032_y` is 32.
 fn migration_number(name: &str) -> Option<u32> {
-    let mut parts = name.split('_');
-    let first = parts.next()?.parse::<u32>().ok()?;
-    let squashed_to = match (parts.next(), parts.next()) {
-        (Some("squashed"), Some(to)) => to.parse::<u32>().ok(),
-        _ => None,
-    };
+    let leading = |text: &str| text.split('_').next()?.parse::<u32>().ok();
+    let first = leading(name)?;
+    let squashed_to = name
+        .split_once("_squashed_")
+        .and_then(|(_, to)| leading(to));
     Some(squashed_to.map_or(first, |to| to.max(first)))
 }
 
@@ -662,6 +662,18 @@ fn sanitize(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_squash_is_numbered_as_the_last_migration_it_replaces() {
+        assert_eq!(migration_number("0004_wider"), Some(4));
+        assert_eq!(migration_number("0001_squashed_0032_drop_fk"), Some(32));
+        assert_eq!(
+            migration_number("0010_email_squashed_0032_drop_fk"),
+            Some(32)
+        );
+        assert_eq!(migration_number("0001_baseline"), Some(1));
+        assert_eq!(migration_number("initial"), None);
+    }
+
     use super::*;
     use crate::ast::*;
     use crate::types::ColumnType;
