@@ -188,6 +188,16 @@ fn squash_and_compare(kind: Kind) {
     let next = run(dir, &["makemigrations", "--empty", "shop", "--dry-run"]);
     assert!(next.contains("apps/shop/migrations/0033_"), "{next}");
 
+    // A replaced migration's SQL, as it runs where the originals are in use.
+    let sql = run(
+        dir,
+        &["sqlmigrate", "shop", "0002", "--dialect", "postgres"],
+    );
+    assert!(
+        sql.contains("shop.0002_create_order") && sql.contains("CREATE TABLE"),
+        "{sql}"
+    );
+
     // None applied: the squash runs alone, then the other app.
     let out = run(dir, &["migrate"]);
     assert!(out.contains(&format!("Applying shop.{SQUASH}")), "{out}");
