@@ -118,10 +118,14 @@ fn run_in_project(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliErro
             Command::Migrate(args) => {
                 commands::migrate::run(&ctx, args, cli.global.quiet, cli.global.format, out).await
             }
-            Command::Squashmigrations(args) => {
-                commands::squashmigrations::run(&ctx, args, cli.global.format, out)
-                    .map(|()| exit::OK)
-            }
+            Command::Squashmigrations(args) => commands::squashmigrations::run(
+                &ctx,
+                args,
+                cli.global.quiet,
+                cli.global.format,
+                out,
+            )
+            .map(|()| exit::OK),
             Command::Sqlmigrate(args) => {
                 commands::sqlmigrate::run(&ctx, args, cli.global.format, out)
                     .await

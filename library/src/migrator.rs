@@ -168,7 +168,9 @@ impl Migrator {
     // ---- targets -------------------------------------------------------------------
 
     /// `app` migrated to exactly `name` (its number, `0002`, or full name): forward
-    /// or back, as `strata migrate APP NAME`.
+    /// or back, as `strata migrate APP NAME`. A migration a squash replaces is a
+    /// target only on a database part-way through the replaced migrations; where the
+    /// squash is in use the run refuses it, naming the squash (docs/squashing.md).
     pub fn target(&self, app: &str, name: &str) -> Result<Target, Error> {
         Ok(self.graph.target(app, Some(name))?)
     }

@@ -4,11 +4,14 @@
 //! takes and the work it does, and each operation's lint findings; `--format json`
 //! gives all of it as data.
 
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::Write;
 
 use serde::Serialize;
 use strata_engine::dialect::LockNote;
+use strata_engine::graph::{Graph, GraphError};
 use strata_engine::lint::{self, Finding, Target};
 use strata_engine::script::{self, Direction, Script, Unit};
 
@@ -23,12 +26,13 @@ pub(crate) async fn run(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let key = ctx.graph.resolve(&args.app, &args.name)?;
-    let migration = ctx.graph.get(&key).expect("resolved keys exist");
+    let graph = showing(&ctx.graph, &args.app, &args.name)?;
+    let key = graph.resolve(&args.app, &args.name)?;
+    let migration = graph.get(&key).expect("resolved keys exist");
     let (dialect, version) =
         database::render_target(ctx, args.dialect.as_deref(), args.server_version.as_deref())
             .await?;
-    let before = ctx.graph.state_before(&key)?;
+    let before = graph.state_before(&key)?;
     let direction = if args.backwards {
         Direction::Backward
     } else {
@@ -210,4 +214,17 @@ fn describe(lock: &LockNote, unit: Unit) -> String {
         let _ = write!(text, " ({note})");
     }
     text
+}
+
+/// The graph in which `app NAME` is in use: the project's, or for a migration a squash
+/// replaces, the one of a database part-way through the replaced migrations, where
+/// they run as written (and the schema before each is what they built).
+fn showing<'g>(graph: &'g Graph, app: &str, name: &str) -> Result<Cow<'g, Graph>, GraphError> {
+    match graph.resolve(app, name) {
+        Err(GraphError::NotInUse { key, .. }) => {
+            let started = BTreeSet::from([key]);
+            Ok(Cow::Owned(graph.for_history(&BTreeSet::new(), &started)?))
+        }
+        _ => Ok(Cow::Borrowed(graph)),
+    }
 }

@@ -14,6 +14,7 @@ use crate::error::CliError;
 pub(crate) fn run(
     ctx: &Context,
     args: &SquashmigrationsArgs,
+    quiet: bool,
     format: Format,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
@@ -41,6 +42,7 @@ pub(crate) fn run(
     let report = Report::new(&squash, !args.dry_run);
     match format {
         Format::Json => super::write_json(out, &report)?,
+        Format::Text if quiet => {}
         Format::Text => report.write_text(out)?,
     }
     Ok(())

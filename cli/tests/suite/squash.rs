@@ -171,10 +171,31 @@ fn squash_and_compare(kind: Kind) {
     let again = strata(dir, &["squashmigrations", "shop", "0032"]);
     assert_eq!(again.code, 2, "{}", again.stderr);
     // Its originals are hidden behind it now: naming one says what stands for it.
-    assert!(again.stderr.contains(SQUASH), "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains(&format!("is already replaced by shop.{SQUASH}")),
+        "{}",
+        again.stderr
+    );
     assert_eq!(
         std::fs::read_to_string(dir.join(SQUASH_FILE)).unwrap(),
         text
+    );
+
+    // The next migration is numbered after the replaced ones, not after the squash's
+    // own 0001.
+    let next = run(dir, &["makemigrations", "--empty", "shop", "--dry-run"]);
+    assert!(next.contains("apps/shop/migrations/0033_"), "{next}");
+
+    // A replaced migration's SQL, as it runs where the originals are in use.
+    let sql = run(
+        dir,
+        &["sqlmigrate", "shop", "0002", "--dialect", "postgres"],
+    );
+    assert!(
+        sql.contains("shop.0002_create_order") && sql.contains("CREATE TABLE"),
+        "{sql}"
     );
 
     // None applied: the squash runs alone, then the other app.
@@ -182,6 +203,14 @@ fn squash_and_compare(kind: Kind) {
     assert!(out.contains(&format!("Applying shop.{SQUASH}")), "{out}");
     assert!(!out.contains("Applying shop.0002"), "{out}");
     assert_eq!(live_schema(&squash_db), expected);
+    // Here the squash is in use: a migration it replaces is no target.
+    let replaced = strata(dir, &["migrate", "shop", "0005"]);
+    assert_eq!(replaced.code, 2, "{}{}", replaced.stdout, replaced.stderr);
+    assert!(
+        replaced.stderr.contains("is not in use") && replaced.stderr.contains(SQUASH),
+        "{}",
+        replaced.stderr
+    );
     assert_eq!(rows(&squash_db, "shop"), [SQUASH]);
     let shown = run(dir, &["showmigrations", "shop"]);
     assert!(
@@ -229,8 +258,12 @@ fn part_way_then_originals_deleted(kind: Kind, text: &str, expected: &SchemaStat
         let mixed = mixed_project.path();
         run(mixed, &["migrate", "shop", "0010"]);
         std::fs::write(mixed.join(SQUASH_FILE), text).unwrap();
-        let out = run(mixed, &["migrate"]);
+        // On this database the originals are in use: one of them is a target.
+        let out = run(mixed, &["migrate", "shop", "0011"]);
         assert!(out.contains("Applying shop.0011_drop_tmp"), "{out}");
+        assert!(!out.contains("Applying shop.0012"), "{out}");
+        let out = run(mixed, &["migrate"]);
+        assert!(!out.contains("Applying shop.0011"), "{out}");
         assert!(!out.contains(&format!("Applying shop.{SQUASH}")), "{out}");
         let product = out.find("Applying shop.0015").unwrap();
         assert!(
@@ -252,6 +285,8 @@ fn part_way_then_originals_deleted(kind: Kind, text: &str, expected: &SchemaStat
         }
         assert!(run(mixed, &["migrate"]).contains("No migrations to apply"));
         assert!(run(mixed, &["showmigrations"]).contains(&format!("[X] {SQUASH}")));
+        let next = run(mixed, &["makemigrations", "--empty", "shop", "--dry-run"]);
+        assert!(next.contains("apps/shop/migrations/0033_"), "{next}");
         // Round trip: zero through the squash, which takes the originals' rows along.
         run(mixed, &["migrate", "shop", "zero"]);
         assert!(live_schema(&mixed_db).tables.is_empty());
@@ -308,4 +343,17 @@ fn impossible_squashes_are_refused_with_a_reason() {
     let ok = strata(dir, &["squashmigrations", "shop", "0005", "--dry-run"]);
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert!(ok.stdout.contains("Would write"), "{}", ok.stdout);
+    // --quiet: only errors, as every command.
+    let quiet = strata(dir, &["squashmigrations", "shop", "0005", "-q"]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert_eq!(quiet.stdout, "");
+    assert!(dir
+        .join("apps/shop/migrations")
+        .read_dir()
+        .unwrap()
+        .any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("0001_squashed_0005")));
 }

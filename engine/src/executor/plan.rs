@@ -63,6 +63,7 @@ pub fn plan(
     options: &Options,
 ) -> Result<Vec<PlannedStep>, ExecError> {
     let (graph, status) = super::squashed::in_use(graph, status)?;
+    graph.require_in_use(targets)?;
     let steps = plan_steps(&graph, &status, targets, options)?;
     check_functions(&graph, &steps, &InEffect::new(&status), options)?;
     Ok(steps)

@@ -37,7 +37,7 @@ pub enum GraphError {
         candidates: Vec<String>,
     },
     #[error(
-        "{path}: {squash} replaces {missing}, which this database applied only part of the migrations it replaces, but the file of {missing} is gone: restore it, finish the replaced migrations, then delete it again (docs/squashing.md)",
+        "{path}: this database applied only some of the migrations {squash} replaces, and the file of {missing}, one of them, is gone: restore it, finish the replaced migrations (strata migrate), then delete it again (docs/squashing.md)",
         path = .path.display()
     )]
     ReplacedMissing {
@@ -322,14 +322,35 @@ impl Graph {
         matches.next().is_none().then(|| first.clone())
     }
 
-    /// Resolves the command-line form: `app`, `app NAME` or `app zero`.
+    /// Resolves the command-line form: `app`, `app NAME` or `app zero`. `NAME` may be
+    /// a migration this graph hides: whether it is in use depends on the database
+    /// (a replaced migration runs on one part-way through its squash), so the
+    /// executor checks that against the history ([`Graph::require_in_use`]).
     pub fn target(&self, app: &str, name: Option<&str>) -> Result<Target, GraphError> {
         self.require_app(app)?;
         Ok(match name {
             None => Target::Latest(app.to_string()),
             Some("zero") => Target::Zero(app.to_string()),
-            Some(name) => Target::Migration(self.resolve(app, name)?),
+            Some(name) => Target::Migration(match self.resolve(app, name) {
+                Err(GraphError::NotInUse { key, .. }) => key,
+                resolved => resolved?,
+            }),
         })
+    }
+
+    /// Refuses a target naming a migration not in use here, naming what stands for it.
+    pub fn require_in_use(&self, targets: &[Target]) -> Result<(), GraphError> {
+        for target in targets {
+            if let Target::Migration(key) = target {
+                if let Some(stand_ins) = self.stand_ins(key) {
+                    return Err(GraphError::NotInUse {
+                        key: key.clone(),
+                        stand_ins: stand_ins.to_vec(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `key` and everything it depends on, transitively.
@@ -781,5 +802,10 @@ mod tests {
         let applied: BTreeSet<_> = [key("app.0001_a")].into();
         let err = g.for_history(&applied, &applied).unwrap_err();
         assert!(matches!(err, GraphError::ReplacedMissing { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("applied only some of the migrations app.0001_squashed_0003_c replaces"),
+            "{err}"
+        );
     }
 }

@@ -401,6 +401,30 @@ fn leaf_dependencies(graph: &Graph, app: &str) -> Vec<MigrationKey> {
     graph.leaves(app)
 }
 
+/// One more than the number of every migration of `app` on disk: those a squash
+/// hides too (their numbers stay taken while their files do), and a squash
+/// `0001_squashed_0004_x` counts as 0004, as Django numbers after it (so deleting the
+/// replaced files changes nothing).
+fn next_number(graph: &Graph, app: &str) -> u32 {
+    graph
+        .app_migrations(app)
+        .chain(graph.hidden().filter(|m| m.key.app == app))
+        .filter_map(|m| migration_number(&m.key.name))
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+/// `0004_x` is 4; a squash `0001_squashed_0032_x` or `0010_x_squashed_0032_y` is 32.
+fn migration_number(name: &str) -> Option<u32> {
+    let leading = |text: &str| text.split('_').next()?.parse::<u32>().ok();
+    let first = leading(name)?;
+    let squashed_to = name
+        .split_once("_squashed_")
+        .and_then(|(_, to)| leading(to));
+    Some(squashed_to.map_or(first, |to| to.max(first)))
+}
+
 fn new_file(
     project: &Project,
     graph: &Graph,
@@ -411,12 +435,7 @@ fn new_file(
 ) -> Planned {
     dependencies.sort();
     dependencies.dedup();
-    let number = graph
-        .app_migrations(app)
-        .filter_map(|m| m.key.name.split('_').next()?.parse::<u32>().ok())
-        .max()
-        .unwrap_or(0)
-        + 1;
+    let number = next_number(graph, app);
     let full = format!("{number:04}_{name}");
     let dir = project.app(app).map_or_else(
         || {
@@ -643,6 +662,18 @@ fn sanitize(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_squash_is_numbered_as_the_last_migration_it_replaces() {
+        assert_eq!(migration_number("0004_wider"), Some(4));
+        assert_eq!(migration_number("0001_squashed_0032_drop_fk"), Some(32));
+        assert_eq!(
+            migration_number("0010_email_squashed_0032_drop_fk"),
+            Some(32)
+        );
+        assert_eq!(migration_number("0001_baseline"), Some(1));
+        assert_eq!(migration_number("initial"), None);
+    }
+
     use super::*;
     use crate::ast::*;
     use crate::types::ColumnType;

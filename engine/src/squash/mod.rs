@@ -69,6 +69,11 @@ pub enum SquashError {
         from: MigrationKey,
         to: MigrationKey,
     },
+    #[error("{key} is already replaced by {}: squash migrations no squash replaces (docs/squashing.md)", .by.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    AlreadyReplaced {
+        key: MigrationKey,
+        by: Vec<MigrationKey>,
+    },
     #[error("{key} is already a squashed migration (it has `replaces`); squash a range without it, or delete the migrations it replaces first (docs/squashing.md)")]
     AlreadySquashed { key: MigrationKey },
     #[error(
@@ -89,13 +94,24 @@ pub enum SquashError {
     Serialize { key: MigrationKey, message: String },
 }
 
+/// A migration of the range: no database is involved, so a replaced one is refused as
+/// replaced (not as "not in use on this database").
+fn resolve(graph: &Graph, app: &str, name: &str) -> Result<MigrationKey, SquashError> {
+    graph.resolve(app, name).map_err(|e| match e {
+        GraphError::NotInUse { key, stand_ins } => {
+            SquashError::AlreadyReplaced { key, by: stand_ins }
+        }
+        other => other.into(),
+    })
+}
+
 /// The squashed migration `request` asks for, checked: its operations applied to the
 /// schema before the range build exactly what the replaced migrations build.
 pub fn squash(project: &Project, graph: &Graph, request: &Request) -> Result<Squash, SquashError> {
     let app = request.app.as_str();
-    let to = graph.resolve(app, &request.to)?;
+    let to = resolve(graph, app, &request.to)?;
     let from = match &request.from {
-        Some(name) => graph.resolve(app, name)?,
+        Some(name) => resolve(graph, app, name)?,
         None => graph
             .app_migrations(app)
             .next()
