@@ -287,7 +287,10 @@ fn the_lock_wait_is_told_once(kind: Kind) {
         ("apps/jobs/migrations/0002_slow.toml", SLOW),
     ]);
     assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
-    db.execute("UPDATE control SET secs = 8");
+    // SQLite's "sleep" is a count, as fast as the machine: 8 units run under 3 s on an
+    // idle machine, before the waiter even starts (wait_until_sleeping waits 3 s).
+    let secs = if kind == Kind::Sqlite { 30 } else { 8 };
+    db.execute(&format!("UPDATE control SET secs = {secs}"));
     let holder = spawn_migrate(dir.path());
     let holder_pid = holder.id();
     wait_until_sleeping(&db);
