@@ -50,13 +50,7 @@ pub(crate) async fn create(ctx: &Context) -> Result<DatabaseCreation, CliError> 
 async fn prepare(ctx: &Context, driver: Box<dyn Driver>) -> Result<Box<dyn Driver>, CliError> {
     let db = &ctx.project.settings.database;
     let mut driver = signals::watch(driver, &db.history_table);
-    // Zero is "no limit", as PostgreSQL reads `statement_timeout = 0`.
-    if let Some(timeout) = db.statement_timeout.filter(|t| !t.is_zero()) {
-        driver.set_statement_timeout(timeout).await?;
-    }
-    if !db.ddl_lock_timeout.is_zero() {
-        driver.set_ddl_lock_timeout(db.ddl_lock_timeout).await?;
-    }
+    db.session_limits().apply(driver.as_mut()).await?;
     Ok(driver)
 }
 

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use strata_engine::code::{BoxFuture, CodeResult, Session};
-use strata_engine::dialect::driver::{redact_url, Driver};
+use strata_engine::dialect::driver::{redact_url, Driver, SessionLimits};
 use strata_engine::dialect::Registry;
 use strata_engine::executor::{self, Options};
 use strata_engine::graph::{Graph, Target};
@@ -43,8 +43,7 @@ pub struct Migrator {
     options: Options,
     backends: Registry,
     /// Set on connections strata opens itself (see [`Migrator::statement_timeout`]).
-    statement_timeout: Option<Duration>,
-    ddl_lock_timeout: Duration,
+    limits: SessionLimits,
 }
 
 impl Migrator {
@@ -77,8 +76,7 @@ impl Migrator {
             graph,
             options,
             backends: crate::backends(),
-            statement_timeout: db.statement_timeout.filter(|t| !t.is_zero()),
-            ddl_lock_timeout: db.ddl_lock_timeout,
+            limits: db.session_limits(),
         }
     }
 
@@ -135,7 +133,7 @@ impl Migrator {
     /// default: no limit). A connection handed to the `*_on` methods keeps its own
     /// session settings.
     pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.statement_timeout = timeout.filter(|t| !t.is_zero());
+        self.limits.statement_timeout = timeout;
         self
     }
 
@@ -143,7 +141,7 @@ impl Migrator {
     /// opens, before the step rolls back and retries (zero: as long as the server
     /// waits), as `[database] ddl_lock_timeout`.
     pub fn ddl_lock_timeout(mut self, timeout: Duration) -> Self {
-        self.ddl_lock_timeout = timeout;
+        self.limits.ddl_lock_timeout = timeout;
         self
     }
 
@@ -313,12 +311,7 @@ impl Migrator {
         } else {
             backend.connect(url).await?
         };
-        if let Some(timeout) = self.statement_timeout {
-            driver.set_statement_timeout(timeout).await?;
-        }
-        if !self.ddl_lock_timeout.is_zero() {
-            driver.set_ddl_lock_timeout(self.ddl_lock_timeout).await?;
-        }
+        self.limits.apply(driver.as_mut()).await?;
         Ok(driver)
     }
 }

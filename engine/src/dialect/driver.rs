@@ -302,6 +302,29 @@ pub trait Driver: Send {
     }
 }
 
+/// The limits a run sets on a connection strata opened itself: `[database]
+/// statement_timeout` and `ddl_lock_timeout`, for the CLI and the library alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// `None` or zero: no limit (as PostgreSQL reads `statement_timeout = 0`).
+    pub statement_timeout: Option<Duration>,
+    /// Zero: the server's own setting is left alone.
+    pub ddl_lock_timeout: Duration,
+}
+
+impl SessionLimits {
+    /// Sets the limits on `driver`.
+    pub async fn apply(&self, driver: &mut dyn Driver) -> Result<(), DriverError> {
+        if let Some(timeout) = self.statement_timeout.filter(|t| !t.is_zero()) {
+            driver.set_statement_timeout(timeout).await?;
+        }
+        if !self.ddl_lock_timeout.is_zero() {
+            driver.set_ddl_lock_timeout(self.ddl_lock_timeout).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Stops the statement a connection is running, from outside that connection's task:
 /// a PostgreSQL cancel request, MySQL's `KILL QUERY` from a second connection,
 /// SQLite's interrupt. Cancelling when nothing runs does nothing.

@@ -93,6 +93,16 @@ impl Default for LintSettings {
     }
 }
 
+impl DatabaseSettings {
+    /// What a run sets on each connection it opens.
+    pub fn session_limits(&self) -> crate::dialect::driver::SessionLimits {
+        crate::dialect::driver::SessionLimits {
+            statement_timeout: self.statement_timeout,
+            ddl_lock_timeout: self.ddl_lock_timeout,
+        }
+    }
+}
+
 impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
