@@ -12,7 +12,6 @@
 
 pub mod ast;
 pub mod autodetect;
-pub mod blocking;
 pub mod code;
 pub mod data_loss;
 pub mod dialect;

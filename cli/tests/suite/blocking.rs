@@ -1,13 +1,10 @@
-//! The blocking entry point, for applications without an async runtime.
+//! The blocking front (`strata::blocking::Migrator`), for applications without an
+//! async runtime, on every backend.
 
 use std::path::Path;
-use std::time::Duration;
 
 use crate::common::db::{Kind, TestDb};
-use strata_engine::blocking::Database;
-use strata_engine::executor::Options;
-use strata_engine::graph::{Graph, Target};
-use strata_engine::project::{Overrides, Project};
+use strata::blocking::Migrator;
 use strata_testkit::for_each_backend;
 
 fn blocking_migrate(kind: Kind) {
@@ -15,26 +12,15 @@ fn blocking_migrate(kind: Kind) {
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/evolving");
-    let project = Project::load(&root, &Overrides::default()).unwrap();
-    let graph = Graph::from_project(&project).unwrap();
-    let options = Options::new("strata_migrations", Duration::from_secs(10));
+    let migrator = Migrator::from_project(&root).unwrap();
 
-    let mut database = Database::connect(&strata::backends(), &db.url).unwrap();
-    let steps = database
-        .migrate(&graph, &graph.latest_targets(), &options)
-        .unwrap();
-    assert_eq!(steps.len(), 7);
-    assert_eq!(database.status(&options).unwrap().applied().len(), 7);
-    assert!(database
-        .introspect()
-        .unwrap()
-        .tables
-        .contains_key("tracker_kind"));
-    let back = database
-        .migrate(&graph, &[Target::Zero("auth".into())], &options)
-        .unwrap();
-    assert_eq!(back.len(), 7, "auth zero unapplies tracker too");
-    database.close().unwrap();
+    let report = migrator.run(&db.url).unwrap();
+    assert_eq!(report.steps.len(), 7, "{report:?}");
+    assert!(migrator.status(&db.url).unwrap().is_up_to_date());
+    assert!(db.table_names().contains(&"tracker_kind".to_string()));
+    let zero = migrator.inner().zero("auth").unwrap();
+    let back = migrator.migrate_to(&db.url, &[zero]).unwrap();
+    assert_eq!(back.steps.len(), 7, "auth zero unapplies tracker too");
     assert_eq!(db.table_names(), ["strata_migrations"]);
 }
 
