@@ -19,7 +19,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// A column as a table has it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnDef {
     pub name: String,
@@ -121,7 +121,7 @@ impl FkAction {
 }
 
 /// A foreign key: `columns` of this table refer to `referenced_columns` of `references`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForeignKeyDef {
     pub name: String,
@@ -136,7 +136,7 @@ pub struct ForeignKeyDef {
     pub on_update: Option<FkAction>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndexDef {
     pub name: String,
@@ -182,7 +182,7 @@ impl Constraint {
 }
 
 /// A whole table: what `create_table` creates and what `SchemaState` holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TableDef {
     pub name: String,

@@ -180,6 +180,7 @@ impl History {
             null: false,
             default: None,
             auto: false,
+            ..Default::default()
         };
         TableDef {
             name: self.table.clone(),
@@ -211,6 +212,7 @@ impl History {
             checks: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -221,6 +223,7 @@ impl History {
             null: true,
             default: None,
             auto: false,
+            ..Default::default()
         }
     }
 

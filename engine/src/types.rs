@@ -11,7 +11,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A column type every dialect can map. See the mapping table in `docs/types.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum ColumnType {
     Bool,
     SmallInt,
@@ -19,9 +19,14 @@ pub enum ColumnType {
     BigInt,
     Real,
     Double,
-    Decimal { precision: u8, scale: u8 },
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
     Char(u32),
     Varchar(u32),
+    /// Also the type of a `ColumnDef::default()`, which every real column overrides.
+    #[default]
     Text,
     Bytes,
     Date,

@@ -688,6 +688,7 @@ mod tests {
                 null: true,
                 default: None,
                 auto: false,
+                ..Default::default()
             },
         });
         assert_eq!(

@@ -148,6 +148,7 @@ fn plain_column(rng: &mut Rng, name: String, key_types: &[ColumnType]) -> Column
             None
         },
         auto: false,
+        ..Default::default()
     }
 }
 
@@ -328,6 +329,7 @@ fn foreign_key_to(
         referenced_columns,
         on_delete: fk_action(rng, nullable),
         on_update: fk_action(rng, nullable),
+        ..Default::default()
     })
 }
 
@@ -550,6 +552,7 @@ fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         checks: Vec::new(),
         foreign_keys: Vec::new(),
         indexes: Vec::new(),
+        ..Default::default()
     };
     if rng.chance(50) {
         t.columns.push(ColumnDef {
@@ -558,6 +561,7 @@ fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
             null: false,
             default: None,
             auto: true,
+            ..Default::default()
         });
         t.primary_key = vec!["id".into()];
     }
@@ -629,6 +633,7 @@ fn create_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
                     null: rng.chance(50),
                     default: None,
                     auto: false,
+                    ..Default::default()
                 });
             }
         }
@@ -698,6 +703,7 @@ fn random_index(rng: &mut Rng, name: String, t: &TableDef) -> IndexDef {
         columns,
         unique: rng.chance(40),
         predicate,
+        ..Default::default()
     }
 }
 
@@ -877,6 +883,7 @@ fn col(name: &str, ty: &str) -> ColumnDef {
         null: false,
         default: None,
         auto: false,
+        ..Default::default()
     }
 }
 
@@ -889,6 +896,7 @@ fn table(name: &str, columns: Vec<ColumnDef>) -> TableDef {
         checks: Vec::new(),
         foreign_keys: Vec::new(),
         indexes: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -900,6 +908,7 @@ fn fk(name: &str, column: &str, references: &str) -> ForeignKeyDef {
         referenced_columns: vec!["id".into()],
         on_delete: Some(FkAction::Cascade),
         on_update: None,
+        ..Default::default()
     }
 }
 
@@ -915,6 +924,7 @@ fn library() -> SchemaState {
         columns: vec!["name".into()],
         unique: false,
         predicate: None,
+        ..Default::default()
     });
     let mut book = table(
         "book",
@@ -1014,6 +1024,7 @@ fn book_to_author(name: &str, columns: &[&str], referenced: &[&str]) -> Operatio
             referenced_columns: referenced.iter().map(ToString::to_string).collect(),
             on_delete: None,
             on_update: None,
+            ..Default::default()
         },
     })
 }
@@ -1128,6 +1139,7 @@ fn index_and_constraint_names_are_unique_schema_wide() {
         columns: vec!["title".into()],
         unique: false,
         predicate: None,
+        ..Default::default()
     };
     // An index named like an index, a unique or a foreign key of any table.
     for name in ["author_name_idx", "book_title_uniq", "book_author_fk"] {
@@ -1243,6 +1255,7 @@ fn event_with_check_and_predicate() -> SchemaState {
         columns: vec!["id".into()],
         unique: false,
         predicate: Some("deleted_at IS NULL".into()),
+        ..Default::default()
     });
     let mut state = SchemaState::new();
     state.apply(&Operation::CreateTable(event)).unwrap();
@@ -1353,6 +1366,7 @@ fn a_foreign_key_must_reference_exactly_a_primary_or_unique_key() {
                     columns: vec!["code".into()],
                     unique,
                     predicate,
+                    ..Default::default()
                 },
             }))
             .unwrap();
@@ -1402,6 +1416,7 @@ fn a_foreign_key_must_reference_exactly_a_primary_or_unique_key() {
                 columns: vec!["code".into()],
                 unique: true,
                 predicate: None,
+                ..Default::default()
             },
         }))
         .unwrap();
@@ -1574,6 +1589,7 @@ fn making_a_set_null_foreign_key_column_not_null_is_refused() {
                     referenced_columns: vec!["code".into()],
                     on_delete,
                     on_update,
+                    ..Default::default()
                 },
             }))
             .unwrap();
@@ -1598,6 +1614,7 @@ fn unique_index(name: &str, columns: &[&str]) -> IndexDef {
         columns: columns.iter().map(ToString::to_string).collect(),
         unique: true,
         predicate: None,
+        ..Default::default()
     }
 }
 

@@ -92,6 +92,7 @@ mod tests {
             null: false,
             default: None,
             auto: false,
+            ..Default::default()
         };
         TableDef {
             name: "child".into(),
@@ -106,8 +107,10 @@ mod tests {
                 referenced_columns: strings(&["id"]),
                 on_delete: None,
                 on_update: None,
+                ..Default::default()
             }],
             indexes: vec![],
+            ..Default::default()
         }
     }
 
@@ -117,6 +120,7 @@ mod tests {
             columns: strings(columns),
             unique: false,
             predicate: None,
+            ..Default::default()
         }
     }
 

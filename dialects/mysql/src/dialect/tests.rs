@@ -12,6 +12,7 @@ fn col(name: &str, ty: &str) -> ColumnDef {
         null: false,
         default: None,
         auto: false,
+        ..Default::default()
     }
 }
 
@@ -28,6 +29,7 @@ fn table(name: &str, columns: Vec<ColumnDef>) -> TableDef {
         checks: vec![],
         foreign_keys: vec![],
         indexes: vec![],
+        ..Default::default()
     }
 }
 
@@ -46,6 +48,7 @@ fn fk(name: &str, column: &str, references: &str) -> ForeignKeyDef {
         referenced_columns: strings(&["id"]),
         on_delete: None,
         on_update: None,
+        ..Default::default()
     }
 }
 
@@ -55,6 +58,7 @@ fn index(name: &str, columns: &[&str]) -> IndexDef {
         columns: strings(columns),
         unique: false,
         predicate: None,
+        ..Default::default()
     }
 }
 

@@ -226,6 +226,7 @@ async fn text_defaults_read_back_exactly() {
         null: false,
         default: None,
         auto: true,
+        ..Default::default()
     }];
     for (i, value) in values.iter().enumerate() {
         for ty in ["varchar(40)", "text"] {
@@ -235,6 +236,7 @@ async fn text_defaults_read_back_exactly() {
                 null: false,
                 default: Some(DefaultValue::Text(value.to_string())),
                 auto: false,
+                ..Default::default()
             });
         }
     }
@@ -246,6 +248,7 @@ async fn text_defaults_read_back_exactly() {
         checks: vec![],
         foreign_keys: vec![],
         indexes: vec![],
+        ..Default::default()
     };
     common::in_fresh_database(&server, "strata_mysql_defaults", |url| async move {
         let mut driver = MysqlDriver::connect(&url).await.unwrap();

@@ -323,6 +323,7 @@ fn add_constraint(
                 columns: columns.clone(),
                 unique: true,
                 predicate: None,
+                ..Default::default()
             };
             let mut out = build_index(d, &o.table, &index, ctx)?;
             let name = d.object_ident(name, ctx);
@@ -391,6 +392,7 @@ mod tests {
             null,
             default: None,
             auto: false,
+            ..Default::default()
         };
         let mut state = SchemaState::new();
         state
@@ -402,6 +404,7 @@ mod tests {
                 checks: Vec::new(),
                 foreign_keys: Vec::new(),
                 indexes: Vec::new(),
+                ..Default::default()
             }))
             .unwrap();
         state

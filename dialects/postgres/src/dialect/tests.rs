@@ -15,6 +15,7 @@ fn column(name: &str, ty: &str) -> ColumnDef {
         null: false,
         default: None,
         auto: false,
+        ..Default::default()
     }
 }
 
@@ -33,6 +34,7 @@ fn table(name: &str) -> TableDef {
         checks: Vec::new(),
         foreign_keys: Vec::new(),
         indexes: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -67,6 +69,7 @@ fn email_index() -> IndexDef {
         columns: vec!["email".into()],
         unique: true,
         predicate: None,
+        ..Default::default()
     }
 }
 

@@ -42,12 +42,14 @@ fn table(ty: ColumnType) -> SchemaState {
                 null: true,
                 default: None,
                 auto: false,
+                ..Default::default()
             }],
             primary_key: Vec::new(),
             uniques: Vec::new(),
             checks: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            ..Default::default()
         }))
         .unwrap();
     state

@@ -84,6 +84,7 @@ impl SqliteDialect {
             columns: columns.to_vec(),
             unique: true,
             predicate: None,
+            ..Default::default()
         };
         self.create_index(table, &index, ctx)
     }
@@ -364,6 +365,7 @@ mod tests {
             null: false,
             default: None,
             auto: false,
+            ..Default::default()
         }
     }
 

@@ -139,6 +139,7 @@ fn column(name: &str, ty: ColumnType, null: bool, default: Option<DefaultValue>)
         null,
         default,
         auto: false,
+        ..Default::default()
     }
 }
 
@@ -238,6 +239,7 @@ fn odd_child() -> TableDef {
                 referenced_columns: vec!["id".into()],
                 on_delete: Some(FkAction::Cascade),
                 on_update: None,
+                ..Default::default()
             },
             ForeignKeyDef {
                 name: "child_parent_fk".into(),
@@ -246,6 +248,7 @@ fn odd_child() -> TableDef {
                 referenced_columns: vec!["a".into(), "b\"q".into()],
                 on_delete: None,
                 on_update: Some(FkAction::SetNull),
+                ..Default::default()
             },
         ],
         indexes: vec![
@@ -254,14 +257,17 @@ fn odd_child() -> TableDef {
                 columns: vec!["lower(\"b\"\"q\")".into(), "a".into()],
                 unique: false,
                 predicate: Some("a IS NOT NULL".into()),
+                ..Default::default()
             },
             IndexDef {
                 name: "child_flag_uniq".into(),
                 columns: vec!["flag".into()],
                 unique: true,
                 predicate: None,
+                ..Default::default()
             },
         ],
+        ..Default::default()
     }
 }
 

@@ -25,6 +25,7 @@ impl Resolver<'_> {
             checks: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            ..Default::default()
         };
         match &model.primary_key {
             PrimaryKey::Implicit => {
@@ -34,6 +35,7 @@ impl Resolver<'_> {
                     null: false,
                     default: None,
                     auto: true,
+                    ..Default::default()
                 });
                 t.primary_key.push(IMPLICIT_ID.into());
             }
@@ -94,6 +96,7 @@ impl Resolver<'_> {
             null: field.null,
             default,
             auto: field.auto.is_some(),
+            ..Default::default()
         })
     }
 
@@ -135,6 +138,7 @@ impl Resolver<'_> {
                 referenced_columns: vec![referenced],
                 on_delete: on_delete.as_ref().map(|a| a.value),
                 on_update: on_update.as_ref().map(|a| a.value),
+                ..Default::default()
             });
         }
         // A foreign key gets an index, as in Django, unless a unique constraint or
@@ -147,6 +151,7 @@ impl Resolver<'_> {
                 columns,
                 unique: false,
                 predicate: None,
+                ..Default::default()
             });
         }
         Ok(())
@@ -177,6 +182,7 @@ fn model_objects(
                 .as_ref()
                 .map(|p| checked_expr(&src, t, p, "the index `where`"))
                 .transpose()?,
+            ..Default::default()
         });
     }
     for unique in &decl.uniques {

@@ -129,6 +129,7 @@ user = { references = "auth.User", on_delete = "cascade" }
             referenced_columns: vec!["id".into()],
             on_delete: Some(FkAction::SetNull),
             on_update: None,
+            ..Default::default()
         }
     );
     assert_eq!(t.foreign_keys[1].references, "auth_user");

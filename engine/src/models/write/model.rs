@@ -209,6 +209,7 @@ impl<'a> ModelWriter<'a> {
                 columns: u.columns.clone(),
                 unique: true,
                 predicate: None,
+                ..Default::default()
             })
             .collect();
         let entries: Vec<String> = self

@@ -100,6 +100,7 @@ fn random_column(rng: &mut Rng, name: String, key_type: Option<ColumnType>) -> C
             None
         },
         auto: false,
+        ..Default::default()
     }
 }
 
@@ -155,6 +156,7 @@ fn foreign_key(
         referenced_columns: key,
         on_delete: *rng.pick(&actions).expect("not empty"),
         on_update: *rng.pick(&actions).expect("not empty"),
+        ..Default::default()
     })
 }
 
@@ -172,6 +174,7 @@ fn create_table(rng: &mut Rng, state: &SchemaState, names: &Names) -> Option<Ope
         checks: Vec::new(),
         foreign_keys: Vec::new(),
         indexes: Vec::new(),
+        ..Default::default()
     };
     if rng.chance(60) {
         t.columns.push(ColumnDef {
@@ -180,6 +183,7 @@ fn create_table(rng: &mut Rng, state: &SchemaState, names: &Names) -> Option<Ope
             null: false,
             default: None,
             auto: true,
+            ..Default::default()
         });
         t.primary_key = vec!["id".into()];
     }
@@ -233,6 +237,7 @@ fn create_table(rng: &mut Rng, state: &SchemaState, names: &Names) -> Option<Ope
                     .then(|| format!("{} IS NOT NULL", columns[0])),
                 columns,
                 unique: rng.chance(40),
+                ..Default::default()
             }),
         }
     }
@@ -295,6 +300,7 @@ fn create_index(rng: &mut Rng, state: &SchemaState, names: &Names) -> Option<Ope
                 .then(|| format!("{} IS NOT NULL", columns[0])),
             columns,
             unique: rng.chance(40),
+            ..Default::default()
         },
     }))
 }

@@ -77,6 +77,7 @@ impl Reader {
                 .collect(),
             foreign_keys: foreign_keys_of(name, &foreign_keys)?,
             indexes: Vec::new(),
+            ..Default::default()
         };
         for (index_name, parts) in group(indexes.iter().map(|i| (&i.name, i.seq, *i))) {
             let columns = index_columns(name, &index_name, &parts)?;
@@ -94,6 +95,7 @@ impl Reader {
                     columns,
                     unique: false,
                     predicate: None,
+                    ..Default::default()
                 });
             }
         }
@@ -140,6 +142,7 @@ impl Reader {
             null: row.nullable,
             default,
             auto,
+            ..Default::default()
         })
     }
 }
@@ -228,6 +231,7 @@ fn foreign_keys_of(
             referenced_columns: parts.iter().map(|p| p.referenced_column.clone()).collect(),
             on_delete: action(&first.delete_rule).map_err(refuse)?,
             on_update: action(&first.update_rule).map_err(refuse)?,
+            ..Default::default()
         });
     }
     Ok(out)

@@ -17,6 +17,7 @@ fn column(name: &str, ty: &str, null: bool) -> ColumnDef {
         null,
         default: None,
         auto: false,
+        ..Default::default()
     }
 }
 
@@ -32,6 +33,7 @@ fn state() -> SchemaState {
         checks: Vec::new(),
         foreign_keys: Vec::new(),
         indexes: Vec::new(),
+        ..Default::default()
     };
     state
         .apply(&Operation::CreateTable(table(
@@ -56,6 +58,7 @@ fn state() -> SchemaState {
         columns: vec!["title".into()],
         unique: false,
         predicate: None,
+        ..Default::default()
     });
     state.apply(&Operation::CreateTable(book)).unwrap();
     state
@@ -235,6 +238,7 @@ fn an_index_blocks_writes_unless_built_concurrently() {
             columns: vec!["qty".into()],
             unique: false,
             predicate: None,
+            ..Default::default()
         },
     });
     assert_eq!(
@@ -265,6 +269,7 @@ fn a_foreign_key_locks_both_tables_and_validates_without_blocking() {
             referenced_columns: vec!["id".into()],
             on_delete: None,
             on_update: None,
+            ..Default::default()
         },
     });
     let plain = notes(&op, 16, false);

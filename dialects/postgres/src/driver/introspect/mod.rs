@@ -78,6 +78,7 @@ fn empty_table(name: String) -> TableDef {
         checks: Vec::new(),
         foreign_keys: Vec::new(),
         indexes: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -126,6 +127,7 @@ fn column(row: ColumnRow, standard_strings: bool) -> ColumnDef {
         null: !row.not_null,
         default,
         auto,
+        ..Default::default()
     }
 }
 
@@ -147,6 +149,7 @@ fn add_constraint(table: &mut TableDef, row: ConstraintRow) {
             referenced_columns: row.referenced_columns,
             on_delete: action(&row.on_delete),
             on_update: action(&row.on_update),
+            ..Default::default()
         }),
         // The query asks for these four kinds only.
         _ => {}
@@ -179,6 +182,7 @@ fn add_index(table: &mut TableDef, row: IndexRow) {
         columns: row.columns,
         unique: row.unique,
         predicate: row.predicate.map(neutral),
+        ..Default::default()
     });
 }
 

@@ -97,6 +97,7 @@ mod tests {
             null: false,
             default: None,
             auto: false,
+            ..Default::default()
         }
     }
 

@@ -73,6 +73,7 @@ fn table(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<TableDef>
         checks: checks(name, &text),
         foreign_keys: foreign_keys(conn, name, &text)?,
         indexes,
+        ..Default::default()
     })
 }
 
@@ -110,6 +111,7 @@ fn columns(
             null: !not_null,
             default: None,
             auto,
+            ..Default::default()
         };
         column.default = default.and_then(|raw| defaults::parse(&raw, &column));
         if pk > 0 {
@@ -153,6 +155,7 @@ fn indexes(conn: &Connection, table: &str) -> rusqlite::Result<(Vec<UniqueDef>, 
                     name,
                     unique,
                     predicate: text.predicate,
+                    ..Default::default()
                 });
             }
         }
@@ -236,6 +239,7 @@ fn foreign_keys(
                 referenced_columns: Vec::new(),
                 on_delete: action(&on_delete),
                 on_update: action(&on_update),
+                ..Default::default()
             };
             groups.push((id, fk, false));
         }
