@@ -1,6 +1,6 @@
 //! The `strata` binary's integration tests, one binary with one `common` module:
 //! the behaviour suite on every backend, faults, concurrency, data through changes,
-//! flags, bad input (and the data-driven bad-input corpus), `sqlmigrate`, `makemigrations` and the round trips.
+//! flags, bad input (and the data-driven bad-input corpus), `sqlmigrate`, `makemigrations`, the round trips and the wide schema's catalog.
 
 mod common;
 
@@ -10,6 +10,7 @@ mod backfill_progress;
 mod bad_input;
 mod behaviour;
 mod blocking;
+mod catalog;
 mod concurrency;
 mod config;
 mod conventions;

@@ -1,0 +1,291 @@
+//! MariaDB's catalog: `information_schema` (`TABLES`, `COLUMNS`, `STATISTICS`,
+//! `TABLE_CONSTRAINTS`, `KEY_COLUMN_USAGE`, `REFERENTIAL_CONSTRAINTS`,
+//! `CHECK_CONSTRAINTS`, `TRIGGERS`, `VIEWS`) of `DATABASE()`. MariaDB's
+//! `CHECK_CONSTRAINTS` has the `TABLE_NAME` MySQL 8's lacks (MySQL would join
+//! `TABLE_CONSTRAINTS`); its `STATISTICS` has no `EXPRESSION` (MariaDB indexes no
+//! expressions: it indexes generated columns). Where the schema's name could appear
+//! (a view's text) it is cut out, so the dump does not depend on the database's name.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use strata_engine::dialect::driver::Driver;
+
+use super::dump::{Catalog, Entry};
+use super::{cell, lit, query, HISTORY};
+
+pub(super) async fn dump(d: &mut dyn Driver) -> Catalog {
+    let mut catalog = Catalog::default();
+    let history = lit(HISTORY);
+    let database = query(
+        d,
+        "SELECT DATABASE(), DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA \
+         WHERE SCHEMA_NAME = DATABASE()",
+    )
+    .await;
+    let (schema, default_collation) = (cell(&database[0], 0), cell(&database[0], 1));
+
+    let tables = query(
+        d,
+        &format!(
+            "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION, TABLE_COMMENT \
+             FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME <> {history}"
+        ),
+    )
+    .await;
+    let mut collations = BTreeMap::new();
+    for row in &tables {
+        let name = cell(row, 0);
+        if cell(row, 1) != "BASE TABLE" {
+            continue;
+        }
+        let table = catalog.table(&name);
+        table.attrs.push(format!("engine {}", cell(row, 2)));
+        if cell(row, 3) != default_collation {
+            table.attrs.push(format!("collate {}", cell(row, 3)));
+        }
+        if !cell(row, 4).is_empty() {
+            table
+                .attrs
+                .push(format!("comment {}", quote(&cell(row, 4))));
+        }
+        collations.insert(name, cell(row, 3));
+    }
+
+    columns(d, &mut catalog, &collations).await;
+    indexes(d, &mut catalog).await;
+    foreign_keys(d, &mut catalog).await;
+    checks_triggers_views(d, &mut catalog, &schema).await;
+    catalog
+}
+
+async fn checks_triggers_views(d: &mut dyn Driver, catalog: &mut Catalog, schema: &str) {
+    let history = lit(HISTORY);
+    let checks = query(
+        d,
+        &format!(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME <> {history}"
+        ),
+    )
+    .await;
+    for row in &checks {
+        catalog.table(&cell(row, 0)).constraints.push(Entry::new(
+            format!("check {}", cell(row, 1)),
+            format!("CHECK ({})", cell(row, 2)),
+        ));
+    }
+
+    let triggers = query(
+        d,
+        "SELECT EVENT_OBJECT_TABLE, TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT \
+         FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+    )
+    .await;
+    for row in &triggers {
+        catalog.table(&cell(row, 0)).triggers.push(Entry::new(
+            format!("trigger {}", cell(row, 1)),
+            format!(
+                "{} {} for each row {}",
+                cell(row, 2).to_lowercase(),
+                cell(row, 3).to_lowercase(),
+                one_line(&cell(row, 4))
+            ),
+        ));
+    }
+    let views = query(
+        d,
+        "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS \
+         WHERE TABLE_SCHEMA = DATABASE()",
+    )
+    .await;
+    for row in &views {
+        let text = one_line(&cell(row, 1)).replace(&format!("`{schema}`."), "");
+        catalog
+            .top
+            .push(Entry::new(format!("view {}", cell(row, 0)), text));
+    }
+}
+
+fn one_line(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Columns, each collation compared with its table's (`collations`).
+async fn columns(d: &mut dyn Driver, catalog: &mut Catalog, collations: &BTreeMap<String, String>) {
+    let history = lit(HISTORY);
+    let columns = query(
+        d,
+        &format!(
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, \
+                    GENERATION_EXPRESSION, COLLATION_NAME, COLUMN_COMMENT \
+             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME <> {history} ORDER BY TABLE_NAME, ORDINAL_POSITION"
+        ),
+    )
+    .await;
+    for row in &columns {
+        let table_name = cell(row, 0);
+        if !collations.contains_key(&table_name) {
+            continue;
+        }
+        let extra = cell(row, 5).to_lowercase();
+        let mut value = vec![cell(row, 2)];
+        value.push(
+            if cell(row, 3) == "YES" {
+                "null"
+            } else {
+                "not null"
+            }
+            .into(),
+        );
+        match row.get(4).cloned().flatten() {
+            // MariaDB says `NULL` for a nullable column without a default (a string
+            // default of that text is quoted: `'NULL'`).
+            Some(default) if default != "NULL" => value.push(format!("default {default}")),
+            _ => {}
+        }
+        if extra.contains("generated") {
+            let how = if extra.contains("stored") {
+                "stored"
+            } else {
+                "virtual"
+            };
+            value.push(format!("generated always as ({}) {how}", cell(row, 6)));
+        } else if !extra.is_empty() {
+            value.push(extra);
+        }
+        if let Some(collation) = row.get(7).cloned().flatten() {
+            if Some(&collation) != collations.get(&table_name) {
+                value.push(format!("collate {collation}"));
+            }
+        }
+        if !cell(row, 8).is_empty() {
+            value.push(format!("comment {}", quote(&cell(row, 8))));
+        }
+        catalog.table(&table_name).columns.push(Entry::new(
+            format!("column {}", cell(row, 1)),
+            value.join(" "),
+        ));
+    }
+}
+
+/// Every index, the primary key's included (on InnoDB a key, a unique constraint and
+/// a unique index are one object): unique, method, each column with its prefix length
+/// and order, comment.
+async fn indexes(d: &mut dyn Driver, catalog: &mut Catalog) {
+    let rows = query(
+        d,
+        &format!(
+            "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, COLLATION, \
+                    INDEX_TYPE, INDEX_COMMENT \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME <> {} ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+            lit(HISTORY)
+        ),
+    )
+    .await;
+    let mut grouped: BTreeMap<(String, String), Vec<&Vec<Option<String>>>> = BTreeMap::new();
+    for row in &rows {
+        grouped
+            .entry((cell(row, 0), cell(row, 1)))
+            .or_default()
+            .push(row);
+    }
+    for ((table, name), parts) in grouped {
+        let first = parts[0];
+        let columns: Vec<String> = parts
+            .iter()
+            .map(|p| {
+                let mut part = cell(p, 3);
+                if let Some(prefix) = p.get(4).cloned().flatten() {
+                    let _ = write!(part, "({prefix})");
+                }
+                if cell(p, 5) == "D" {
+                    part.push_str(" desc");
+                }
+                part
+            })
+            .collect();
+        let mut value = Vec::new();
+        if cell(first, 2) == "0" && name != "PRIMARY" {
+            value.push("unique".to_string());
+        }
+        value.push(format!("using {}", cell(first, 6).to_lowercase()));
+        value.push(format!("({})", columns.join(", ")));
+        if !cell(first, 7).is_empty() {
+            value.push(format!("comment {}", quote(&cell(first, 7))));
+        }
+        let key = if name == "PRIMARY" {
+            "primary key PRIMARY".to_string()
+        } else {
+            format!("index {name}")
+        };
+        let entry = Entry::new(key, value.join(" "));
+        let table = catalog.table(&table);
+        if name == "PRIMARY" {
+            table.constraints.push(entry);
+        } else {
+            table.indexes.push(entry);
+        }
+    }
+}
+
+/// InnoDB has no deferrable constraint: every key says `not deferrable`.
+async fn foreign_keys(d: &mut dyn Driver, catalog: &mut Catalog) {
+    let rows = query(
+        d,
+        &format!(
+            "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, \
+                    k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE, r.MATCH_OPTION, \
+                    k.REFERENCED_TABLE_SCHEMA = DATABASE() \
+             FROM information_schema.KEY_COLUMN_USAGE k \
+             JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+               ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME \
+              AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+             WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
+               AND k.TABLE_NAME <> {} \
+             ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+            lit(HISTORY)
+        ),
+    )
+    .await;
+    let mut grouped: BTreeMap<(String, String), Vec<&Vec<Option<String>>>> = BTreeMap::new();
+    for row in &rows {
+        grouped
+            .entry((cell(row, 0), cell(row, 1)))
+            .or_default()
+            .push(row);
+    }
+    for ((table, name), parts) in grouped {
+        let first = parts[0];
+        let from: Vec<String> = parts.iter().map(|p| cell(p, 2)).collect();
+        let to: Vec<String> = parts.iter().map(|p| cell(p, 4)).collect();
+        // Another schema's table is named as such, without the (test-made) name.
+        let target = if cell(first, 8) == "1" {
+            cell(first, 3)
+        } else {
+            format!("<another schema>.{}", cell(first, 3))
+        };
+        let matching = match cell(first, 7).as_str() {
+            "NONE" | "SIMPLE" | "" => String::new(),
+            other => format!(" match {}", other.to_lowercase()),
+        };
+        catalog.table(&table).constraints.push(Entry::new(
+            format!("foreign key {name}"),
+            format!(
+                "({}) references {target} ({}) on delete {} on update {}{matching} not deferrable",
+                from.join(", "),
+                to.join(", "),
+                cell(first, 6).to_lowercase(),
+                cell(first, 5).to_lowercase(),
+            ),
+        ));
+    }
+}
+
+/// A comment as a SQL string literal.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
