@@ -309,7 +309,7 @@ pub(super) const FIXTURE: &[&str] = &[
 ];
 
 /// What the dump must say of [`FIXTURE`], checked by hand against the statements.
-pub(super) const FIXTURE_DUMP: &str = r#"view grown: select `child`.`id` AS `id` from `child`
+pub(super) const FIXTURE_DUMP: &str = r"view grown: select `child`.`id` AS `id` from `child`
 table child: engine InnoDB collate utf8mb4_unicode_ci
   column id: bigint(20) not null
   column parent_code: varchar(10) null collate utf8mb4_bin
@@ -330,4 +330,4 @@ table parent: engine InnoDB comment 'the parents'
   column code: varchar(10) not null collate utf8mb4_bin comment 'a code''s text'
   primary key PRIMARY: using btree (id)
   index parent_code_uniq: unique using btree (code)
-"#;
+";

@@ -404,7 +404,7 @@ pub(super) const FIXTURE: &[&str] = &[
 ];
 
 /// What the dump must say of [`FIXTURE`], checked by hand against the statements.
-pub(super) const FIXTURE_DUMP: &str = r#"view grown: CREATE VIEW grown AS SELECT id FROM child
+pub(super) const FIXTURE_DUMP: &str = r"view grown: CREATE VIEW grown AS SELECT id FROM child
 table child: without rowid
   column id: integer not null
   column parent_code: text null
@@ -426,4 +426,4 @@ table parent
   column code: text not null collate NOCASE
   primary key: (id)
   unique (code collate NOCASE)
-"#;
+";
