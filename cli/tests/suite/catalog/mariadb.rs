@@ -1,10 +1,12 @@
-//! MariaDB's catalog: `information_schema` (`TABLES`, `COLUMNS`, `STATISTICS`,
-//! `TABLE_CONSTRAINTS`, `KEY_COLUMN_USAGE`, `REFERENTIAL_CONSTRAINTS`,
-//! `CHECK_CONSTRAINTS`, `TRIGGERS`, `VIEWS`) of `DATABASE()`. MariaDB's
-//! `CHECK_CONSTRAINTS` has the `TABLE_NAME` MySQL 8's lacks (MySQL would join
-//! `TABLE_CONSTRAINTS`); its `STATISTICS` has no `EXPRESSION` (MariaDB indexes no
-//! expressions: it indexes generated columns). Where the schema's name could appear
-//! (a view's text) it is cut out, so the dump does not depend on the database's name.
+//! MariaDB's and MySQL's catalog: `information_schema` (`TABLES`, `COLUMNS`,
+//! `STATISTICS`, `TABLE_CONSTRAINTS`, `KEY_COLUMN_USAGE`, `REFERENTIAL_CONSTRAINTS`,
+//! `CHECK_CONSTRAINTS`, `TRIGGERS`, `VIEWS`) of `DATABASE()`. The two differ where
+//! it matters here: MariaDB's `CHECK_CONSTRAINTS` has a `TABLE_NAME` (its column-level
+//! checks are named after their column, so names repeat across tables), MySQL's has
+//! not and is joined to `TABLE_CONSTRAINTS` (its check names are unique per schema);
+//! MySQL's `STATISTICS` has the `EXPRESSION` of a functional key part, MariaDB indexes
+//! no expression (it indexes generated columns). Where the schema's name could
+//! appear (a view's text) it is cut out, so the dump does not depend on it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,7 +16,8 @@ use strata_engine::dialect::driver::Driver;
 use super::dump::{Catalog, Entry};
 use super::{cell, lit, query, HISTORY};
 
-pub(super) async fn dump(d: &mut dyn Driver) -> Catalog {
+/// `mysql`: the server is MySQL, not MariaDB.
+pub(super) async fn dump(d: &mut dyn Driver, mysql: bool) -> Catalog {
     let mut catalog = Catalog::default();
     let history = lit(HISTORY);
     let database = query(
@@ -54,22 +57,35 @@ pub(super) async fn dump(d: &mut dyn Driver) -> Catalog {
     }
 
     columns(d, &mut catalog, &collations).await;
-    indexes(d, &mut catalog).await;
+    indexes(d, &mut catalog, mysql).await;
     foreign_keys(d, &mut catalog).await;
-    checks_triggers_views(d, &mut catalog, &schema).await;
+    checks_triggers_views(d, &mut catalog, &schema, mysql).await;
     catalog
 }
 
-async fn checks_triggers_views(d: &mut dyn Driver, catalog: &mut Catalog, schema: &str) {
+async fn checks_triggers_views(
+    d: &mut dyn Driver,
+    catalog: &mut Catalog,
+    schema: &str,
+    mysql: bool,
+) {
     let history = lit(HISTORY);
-    let checks = query(
-        d,
-        &format!(
+    let sql = if mysql {
+        format!(
+            "SELECT t.TABLE_NAME, c.CONSTRAINT_NAME, c.CHECK_CLAUSE \
+             FROM information_schema.CHECK_CONSTRAINTS c \
+             JOIN information_schema.TABLE_CONSTRAINTS t \
+               ON t.CONSTRAINT_SCHEMA = c.CONSTRAINT_SCHEMA AND t.CONSTRAINT_NAME = c.CONSTRAINT_NAME \
+              AND t.CONSTRAINT_TYPE = 'CHECK' \
+             WHERE c.CONSTRAINT_SCHEMA = DATABASE() AND t.TABLE_NAME <> {history}"
+        )
+    } else {
+        format!(
             "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
              WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME <> {history}"
-        ),
-    )
-    .await;
+        )
+    };
+    let checks = query(d, &sql).await;
     for row in &checks {
         catalog.table(&cell(row, 0)).constraints.push(Entry::new(
             format!("check {}", cell(row, 1)),
@@ -174,12 +190,13 @@ async fn columns(d: &mut dyn Driver, catalog: &mut Catalog, collations: &BTreeMa
 /// Every index, the primary key's included (on InnoDB a key, a unique constraint and
 /// a unique index are one object): unique, method, each column with its prefix length
 /// and order, comment.
-async fn indexes(d: &mut dyn Driver, catalog: &mut Catalog) {
+async fn indexes(d: &mut dyn Driver, catalog: &mut Catalog, mysql: bool) {
+    let expression = if mysql { "EXPRESSION" } else { "NULL" };
     let rows = query(
         d,
         &format!(
             "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, COLLATION, \
-                    INDEX_TYPE, INDEX_COMMENT \
+                    INDEX_TYPE, INDEX_COMMENT, {expression} \
              FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
              AND TABLE_NAME <> {} ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
             lit(HISTORY)
@@ -198,7 +215,8 @@ async fn indexes(d: &mut dyn Driver, catalog: &mut Catalog) {
         let columns: Vec<String> = parts
             .iter()
             .map(|p| {
-                let mut part = cell(p, 3);
+                // A functional key part (MySQL) has no column but its expression.
+                let mut part = p.get(3).cloned().flatten().unwrap_or_else(|| cell(p, 8));
                 if let Some(prefix) = p.get(4).cloned().flatten() {
                     let _ = write!(part, "({prefix})");
                 }
