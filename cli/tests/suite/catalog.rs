@@ -27,41 +27,38 @@ const BLESS: &str = "STRATA_BLESS=1 cargo test -p strata-cli --test suite catalo
 /// strata's history table: its machinery, not the schema; left out of the dumps.
 const HISTORY: &str = "strata_migrations";
 
-/// The wide project's apps in dependency order, and the backends each is made on.
-/// `nomysql` holds what MySQL/MariaDB do not have (partial indexes, `SET DEFAULT`).
-const APPS: &[(&str, &[Kind])] = &[
-    ("accounts", &[Kind::Sqlite, Kind::Postgres, Kind::Mariadb]),
-    ("catalog", &[Kind::Sqlite, Kind::Postgres, Kind::Mariadb]),
-    ("orders", &[Kind::Sqlite, Kind::Postgres, Kind::Mariadb]),
-    ("nomysql", &[Kind::Sqlite, Kind::Postgres]),
-];
+/// Apps of testdata/wide left out on a backend: `nomysql` holds what MySQL/MariaDB
+/// do not have (partial indexes, `SET DEFAULT`). Every other app of its `strata.toml`
+/// is made everywhere.
+const NOT_ON: &[(&str, Kind)] = &[("nomysql", Kind::Mariadb)];
 
 fn wide() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/wide")
 }
 
-/// A copy of testdata/wide on `db`, with the apps `kind` can hold, no migrations.
-fn project(kind: Kind, db: &TestDb) -> (tempfile::TempDir, Vec<&'static str>) {
+/// A copy of testdata/wide on `db`, with the apps `kind` can hold (in the order of
+/// its `strata.toml`: dependencies first), no migrations.
+fn project(kind: Kind, db: &TestDb) -> (tempfile::TempDir, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&wide(), dir.path());
     std::fs::remove_dir_all(dir.path().join("expected")).unwrap();
-    let apps: Vec<&str> = APPS
-        .iter()
-        .filter(|(_, kinds)| kinds.contains(&kind))
-        .map(|(app, _)| *app)
-        .collect();
-    for (app, _) in APPS {
+    let config = std::fs::read_to_string(dir.path().join("strata.toml")).unwrap();
+    let listed = config
+        .lines()
+        .find_map(|l| l.strip_prefix("apps = "))
+        .expect("testdata/wide/strata.toml lists its apps on one `apps = [...]` line");
+    let mut apps = Vec::new();
+    for app in listed.split('"').skip(1).step_by(2) {
         let folder = dir.path().join("apps").join(app);
-        if apps.contains(app) {
-            let _ = std::fs::remove_dir_all(folder.join("migrations"));
-        } else {
+        if NOT_ON.contains(&(app, kind)) {
             std::fs::remove_dir_all(folder).unwrap();
+        } else {
+            let _ = std::fs::remove_dir_all(folder.join("migrations"));
+            apps.push(app.to_string());
         }
     }
-    let config = dir.path().join("strata.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
     let listed = format!("apps = {apps:?}");
-    let text = text
+    let text = config
         .lines()
         .map(|l| {
             if l.starts_with("apps = ") {
@@ -74,7 +71,7 @@ fn project(kind: Kind, db: &TestDb) -> (tempfile::TempDir, Vec<&'static str>) {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    std::fs::write(&config, text).unwrap();
+    std::fs::write(dir.path().join("strata.toml"), text).unwrap();
     (dir, apps)
 }
 
