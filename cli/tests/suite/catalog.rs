@@ -5,8 +5,8 @@
 //! dump of that backend (testdata/wide/expected/<dialect>.txt: sqlite, postgres,
 //! mariadb; mysql when `STRATA_TEST_MYSQL_URL` names a MySQL). `STRATA_BLESS=1`
 //! rewrites the expected dumps; read the change before committing it: they say what a
-//! DBA finds in the database. Last, every app is migrated back to zero and the catalog
-//! must be empty again.
+//! DBA finds in the database. Last, every app is migrated back to zero, where the
+//! catalog must be empty, and forward again, where it must be the same as the first time.
 
 mod dump;
 mod mariadb;
@@ -162,6 +162,15 @@ fn wide_schema(kind: Kind) {
         [HISTORY],
         "only the history table remains"
     );
+
+    // And forward again from zero: the same catalog, object for object.
+    run(dir.path(), &["migrate"]);
+    let (_, again) = catalog(kind, &db);
+    if let Some(report) = dump::compare(&text, &again.render()) {
+        panic!(
+            "migrated again after zero, the {dialect} catalog differs from the first:\n{report}"
+        );
+    }
 }
 
 for_each_backend!(wide_schema_matches_the_expected_catalog, wide_schema);
