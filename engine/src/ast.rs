@@ -120,8 +120,39 @@ impl FkAction {
     }
 }
 
+/// When a deferrable foreign key is checked: at commit (`deferred`) or after each
+/// statement unless a transaction says `SET CONSTRAINTS … DEFERRED` (`immediate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Deferrable {
+    Deferred,
+    Immediate,
+}
+
+impl Deferrable {
+    /// The clause after the references and actions; the same on PostgreSQL and SQLite.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Deferred => "DEFERRABLE INITIALLY DEFERRED",
+            Self::Immediate => "DEFERRABLE INITIALLY IMMEDIATE",
+        }
+    }
+
+    /// The spelling of migration files and models (`"deferred"`, `"immediate"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Deferred => "deferred",
+            Self::Immediate => "immediate",
+        }
+    }
+}
+
+fn has_db_constraint() -> bool {
+    true
+}
+
 /// A foreign key: `columns` of this table refer to `referenced_columns` of `references`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForeignKeyDef {
     pub name: String,
@@ -134,6 +165,32 @@ pub struct ForeignKeyDef {
     pub on_delete: Option<FkAction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_update: Option<FkAction>,
+    /// `DEFERRABLE INITIALLY …`; none is a plain (not deferrable) constraint. Servers
+    /// without deferrable constraints (MySQL, MariaDB) refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferrable: Option<Deferrable>,
+    /// `false`: the relation exists for strata (state, dependencies, models) but the
+    /// database gets no `FOREIGN KEY` (Django's `db_constraint=False`), so nothing is
+    /// rendered for it and the live catalog is not expected to hold it.
+    #[serde(default = "has_db_constraint", skip_serializing_if = "is_true")]
+    #[schemars(extend("default" = true))]
+    pub db_constraint: bool,
+}
+
+// Not derived: a foreign key has its database constraint unless it says otherwise.
+impl Default for ForeignKeyDef {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            columns: Vec::new(),
+            references: String::new(),
+            referenced_columns: Vec::new(),
+            on_delete: None,
+            on_update: None,
+            deferrable: None,
+            db_constraint: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -147,17 +147,23 @@ impl Normalizer<'_> {
                 .collect(),
             uniques,
             indexes,
+            // A foreign key without its database constraint is strata's alone: the
+            // live catalog cannot hold it.
             foreign_keys: t
                 .foreign_keys
                 .iter()
+                .filter(|f| f.db_constraint)
                 .map(|f| {
                     format!(
-                        "({}) -> {} ({}) on delete {} on update {}",
+                        "({}) -> {} ({}) on delete {} on update {}{}",
                         f.columns.join(", "),
                         f.references,
                         f.referenced_columns.join(", "),
                         action(f.on_delete),
-                        action(f.on_update)
+                        action(f.on_update),
+                        f.deferrable
+                            .map(|d| format!(" {}", d.sql().to_lowercase()))
+                            .unwrap_or_default()
                     )
                 })
                 .collect(),

@@ -20,6 +20,7 @@ mod data_ops;
 mod executor;
 mod faults;
 mod flags;
+mod foreign_keys;
 mod history;
 mod json_output;
 mod kill;

@@ -80,7 +80,8 @@ impl<'a> Case<'a> {
     }
 
     fn write_models(&mut self, schema: &Schema, what: &str) {
-        self.write_texts(what, &models_gen::write(schema));
+        let schema = models_gen::for_backend(schema, self.kind != Kind::Mariadb);
+        self.write_texts(what, &models_gen::write(&schema));
     }
 
     /// Writes each (app, models.toml text).
@@ -515,3 +516,27 @@ fn dropping_a_table_another_app_referenced() {
 for_each_backend!(models_migrate_edit_rollback, roundtrip);
 for_each_backend!(a_change_outside_strata_is_drift, drift_is_detected);
 for_each_backend!(inspectdb_adopts_the_database, inspectdb);
+
+/// The seeds every backend runs draw each foreign key option (issue 12): a key to a
+/// unique non-primary-key field, deferrable keys, keys without a database constraint.
+#[test]
+fn the_seeds_draw_every_foreign_key_option() {
+    let mut written = String::new();
+    for seed in 1..=10 {
+        let schema = models_gen::generate(&mut Rng::new(seed));
+        for (_, text) in models_gen::write(&schema) {
+            written.push_str(&text);
+        }
+    }
+    for option in [
+        "to_field = ",
+        r#"deferrable = "deferred""#,
+        r#"deferrable = "immediate""#,
+        "db_constraint = false",
+    ] {
+        assert!(written.contains(option), "no `{option}` in seeds 1..=10");
+    }
+    let schema = models_gen::generate(&mut Rng::new(1));
+    let mariadb = models_gen::write(&models_gen::for_backend(&schema, false));
+    assert!(mariadb.iter().all(|(_, t)| !t.contains("deferrable")));
+}

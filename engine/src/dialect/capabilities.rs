@@ -100,6 +100,16 @@ pub struct Capabilities {
     /// Baseline `false`. PostgreSQL 8.2+ (`DROP … CONCURRENTLY`: 9.2+)
     /// (<https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY>).
     pub concurrent_index: bool,
+    /// `DEFERRABLE INITIALLY DEFERRED | IMMEDIATE` on a foreign key, checked at commit
+    /// (or after `SET CONSTRAINTS`) instead of after each statement. Without it, a
+    /// deferrable foreign key is refused with `RenderError::Unsupported`.
+    ///
+    /// Baseline `false`: MySQL and MariaDB (InnoDB) check foreign keys row by row
+    /// and have no deferral
+    /// (<https://dev.mysql.com/doc/refman/8.0/en/ansi-diff-foreign-keys.html>).
+    /// PostgreSQL (<https://www.postgresql.org/docs/current/sql-createtable.html>)
+    /// and SQLite (<https://www.sqlite.org/foreignkeys.html#fk_deferred>) have it.
+    pub deferrable_constraints: bool,
 }
 
 impl Capabilities {
@@ -110,14 +120,16 @@ impl Capabilities {
         max_identifier_len: 63,
         partial_indexes: false,
         concurrent_index: false,
+        deferrable_constraints: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.
-    pub fn flags(&self) -> [(&'static str, bool); 3] {
+    pub fn flags(&self) -> [(&'static str, bool); 4] {
         [
             ("transactional_ddl", self.transactional_ddl),
             ("partial_indexes", self.partial_indexes),
             ("concurrent_index", self.concurrent_index),
+            ("deferrable_constraints", self.deferrable_constraints),
         ]
     }
 

@@ -298,6 +298,10 @@ pub trait Dialect: Send + Sync {
             sql.push_str(" ON UPDATE ");
             sql.push_str(action.sql());
         }
+        if let Some(deferrable) = fk.deferrable {
+            sql.push(' ');
+            sql.push_str(deferrable.sql());
+        }
         Ok(sql)
     }
 
@@ -368,6 +372,21 @@ pub trait Dialect: Send + Sync {
     /// `ctx.safe` asks for one, the plain statements otherwise. The caller has checked
     /// that the operation fits that state (`script::render_from` applies it first).
     fn render(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
+        if !ctx.capabilities.deferrable_constraints {
+            if let Some((operation, table, fk)) = deferrable_foreign_key(op) {
+                return Err(self.unsupported(
+                    operation,
+                    table,
+                    &format!(
+                        "foreign key `{}` is deferrable (`deferrable = \"{}\"`), and this \
+                         server checks foreign keys row by row with no deferral; remove \
+                         `deferrable` (the key is then checked after each statement)",
+                        fk.name,
+                        fk.deferrable.map_or("", Deferrable::name)
+                    ),
+                ));
+            }
+        }
         if ctx.safe {
             self.render_safe(op, ctx)
         } else {
@@ -891,6 +910,24 @@ pub trait Dialect: Send + Sync {
 }
 
 pub type RenderResultOf<T> = Result<T, RenderError>;
+
+/// The first deferrable foreign key `op` creates, with the operation's name and table:
+/// what a server without deferrable constraints refuses.
+fn deferrable_foreign_key(op: &Operation) -> Option<(&'static str, &str, &ForeignKeyDef)> {
+    match op {
+        Operation::CreateTable(t) => t
+            .foreign_keys
+            .iter()
+            .find(|f| f.deferrable.is_some())
+            .map(|f| ("create_table", t.name.as_str(), f)),
+        Operation::AddForeignKey(o) => o.foreign_key.deferrable.is_some().then_some((
+            "add_foreign_key",
+            o.table.as_str(),
+            &o.foreign_key,
+        )),
+        _ => None,
+    }
+}
 
 /// A dialect as the expression renderer sees it.
 struct ExprDialect<'a, D: ?Sized>(&'a D);

@@ -190,8 +190,11 @@ fn render_script(
         }
     }
     let mut render_one = |current: &mut SchemaState, index: usize, op: &Operation| {
+        // The dialect renders what the database holds: foreign keys without a
+        // database constraint are left out, and adding or dropping one is no SQL.
+        let in_database = current.in_database();
         let ctx = RenderContext {
-            state: current,
+            state: &in_database,
             version,
             capabilities: &capabilities,
             in_transaction: transactional,
@@ -199,15 +202,19 @@ fn render_script(
         };
         // Rendering only reads the state, and `apply` changes nothing when it refuses,
         // so one state serves both; the state's verdict wins over the renderer's.
-        let statements = dialect.render(op, &ctx);
-        let cleanup = dialect.cleanup(op, &ctx);
-        let notes: Vec<LockNote> = match &statements {
-            Ok(statements) if locks => statements
+        let db_op = crate::state::operation_in_database(op, current);
+        let (statements, cleanup) = match &db_op {
+            Some(db_op) => (dialect.render(db_op, &ctx), dialect.cleanup(db_op, &ctx)),
+            None => (Ok(Vec::new()), Ok(Vec::new())),
+        };
+        let notes: Vec<LockNote> = match (&statements, &db_op) {
+            (Ok(statements), Some(db_op)) if locks => statements
                 .iter()
-                .map(|s| dialect.explain(op, s, &ctx))
+                .map(|s| dialect.explain(db_op, s, &ctx))
                 .collect(),
             _ => Vec::new(),
         };
+        drop(in_database);
         new_tables.follow(op);
         let description = op.to_string();
         current.apply(op).map_err(|source| ScriptError::State {

@@ -5,6 +5,7 @@
 //! lives elsewhere, in the dialects.
 
 mod apply;
+mod database;
 mod inverse;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::ast::TableDef;
 
 pub use apply::{default_fits, is_unique_key, mentions};
+pub use database::{operation_in_database, table_in_database};
 pub use inverse::InverseError;
 
 /// Every table of the schema, by name.

@@ -171,6 +171,14 @@ pub(crate) enum Kind {
         model: String,
         on_delete: Option<&'static str>,
         on_update: Option<&'static str>,
+        /// `to_field`: a unique integer field of the target (never resized,
+        /// dropped or made non-unique by the edits).
+        to_field: Option<String>,
+        /// `deferrable`; written only for a backend that has deferrable constraints
+        /// (see `for_backend`).
+        deferrable: Option<&'static str>,
+        /// `db_constraint = false` when false.
+        db_constraint: bool,
     },
 }
 
@@ -367,6 +375,25 @@ const FK_NAMES: &[&str] = &[
 /// unquoted, so never one of these.
 const KEYWORDS: &[&str] = &["order", "group", "key"];
 
+/// `schema` as a backend takes it: without `deferrable` where the backend has no
+/// deferrable constraints (MySQL, MariaDB refuse them).
+pub(crate) fn for_backend(schema: &Schema, deferrable_constraints: bool) -> Schema {
+    let mut schema = schema.clone();
+    if !deferrable_constraints {
+        for field in schema
+            .apps
+            .iter_mut()
+            .flat_map(|a| a.models.iter_mut())
+            .flat_map(|m| m.fields.iter_mut())
+        {
+            if let Kind::ForeignKey { deferrable, .. } = &mut field.kind {
+                *deferrable = None;
+            }
+        }
+    }
+    schema
+}
+
 /// A random valid schema: 2–4 models in each app.
 pub(crate) fn generate(rng: &mut Rng) -> Schema {
     let mut schema = Schema { apps: Vec::new() };
@@ -432,7 +459,57 @@ pub(crate) fn generate(rng: &mut Rng) -> Schema {
             }
         }
     }
+    link_to_unique_fields(rng, &mut schema);
     schema
+}
+
+/// Points some foreign keys at a unique integer field of their target instead of
+/// its primary key (`to_field`), making a free integer field unique for it.
+fn link_to_unique_fields(rng: &mut Rng, schema: &mut Schema) {
+    let mut links = Vec::new();
+    for (a, app) in schema.apps.iter().enumerate() {
+        for (m, model) in app.models.iter().enumerate() {
+            for (f, field) in model.fields.iter().enumerate() {
+                if let Kind::ForeignKey {
+                    app: ta,
+                    model: tm,
+                    to_field: None,
+                    ..
+                } = &field.kind
+                {
+                    if rng.chance(40) {
+                        links.push((a, m, f, ta.clone(), tm.clone()));
+                    }
+                }
+            }
+        }
+    }
+    for (a, m, f, target_app, target_model) in links {
+        let Some(ta) = schema.apps.iter().position(|x| x.name == target_app) else {
+            continue;
+        };
+        let Some(tm) = schema.apps[ta]
+            .models
+            .iter()
+            .position(|x| x.name == target_model)
+        else {
+            continue;
+        };
+        let target = &mut schema.apps[ta].models[tm];
+        let keyed = target.keyed_fields();
+        let Some(g) = target.fields.iter().position(|g| {
+            matches!(g.kind, Kind::Column(ty) if ty.is_integer())
+                && !g.primary_key
+                && (g.unique || !keyed.contains(&g.name))
+        }) else {
+            continue;
+        };
+        target.fields[g].unique = true;
+        let name = target.fields[g].name.clone();
+        if let Kind::ForeignKey { to_field, .. } = &mut schema.apps[a].models[m].fields[f].kind {
+            *to_field = Some(name);
+        }
+    }
 }
 
 fn explicit_key(rng: &mut Rng) -> Field {
@@ -513,6 +590,33 @@ fn fk_field(rng: &mut Rng, schema: &Schema, a: usize, m: usize, cross: bool) -> 
     } else {
         None
     };
+    let unique_targets: Vec<String> = target_app
+        .models
+        .iter()
+        .find(|t| t.name == target)
+        .map(|t| {
+            t.fields
+                .iter()
+                .filter(|f| {
+                    f.unique
+                        && !f.primary_key
+                        && matches!(f.kind, Kind::Column(ty) if ty.is_integer())
+                })
+                .map(|f| f.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let to_field = if !unique_targets.is_empty() && rng.chance(40) {
+        Some(rng.pick(&unique_targets).clone())
+    } else {
+        None
+    };
+    let deferrable = if rng.chance(25) {
+        Some(*rng.pick(&["deferred", "immediate"]))
+    } else {
+        None
+    };
+    let db_constraint = !rng.chance(15);
     Some(Field {
         name,
         kind: Kind::ForeignKey {
@@ -520,6 +624,9 @@ fn fk_field(rng: &mut Rng, schema: &Schema, a: usize, m: usize, cross: bool) -> 
             model: target,
             on_delete,
             on_update,
+            to_field,
+            deferrable,
+            db_constraint,
         },
         null,
         default: None,
@@ -939,6 +1046,9 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
             model,
             on_delete,
             on_update,
+            to_field,
+            deferrable,
+            db_constraint,
         } => {
             let target = if target_app == app {
                 model.clone()
@@ -954,6 +1064,15 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
             }
             if let Some(a) = on_update {
                 parts.push(format!("on_update = {}", toml_string(a)));
+            }
+            if let Some(f) = to_field {
+                parts.push(format!("to_field = {}", toml_string(f)));
+            }
+            if let Some(d) = deferrable {
+                parts.push(format!("deferrable = {}", toml_string(d)));
+            }
+            if !db_constraint {
+                parts.push("db_constraint = false".into());
             }
         }
     }

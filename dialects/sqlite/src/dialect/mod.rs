@@ -149,6 +149,7 @@ impl Dialect for SqliteDialect {
             // SQLite has no limit; 128 keeps generated names readable and portable-ish.
             max_identifier_len: 128,
             partial_indexes: true,
+            deferrable_constraints: true,
             ..Capabilities::BASELINE
         }
     }
@@ -351,6 +352,10 @@ fn push_actions(sql: &mut String, fk: &ForeignKeyDef) {
     if let Some(action) = fk.on_update {
         sql.push_str(" ON UPDATE ");
         sql.push_str(action.sql());
+    }
+    if let Some(deferrable) = fk.deferrable {
+        sql.push(' ');
+        sql.push_str(deferrable.sql());
     }
 }
 

@@ -1,6 +1,6 @@
 //! What a `models.toml` declares, as written, with where it was written.
 
-use crate::ast::FkAction;
+use crate::ast::{Deferrable, FkAction};
 use crate::models::source::{Span, Spanned};
 use crate::types::ColumnType;
 
@@ -48,6 +48,11 @@ pub(crate) enum FieldKind {
         target: Spanned<String>,
         on_delete: Option<Spanned<FkAction>>,
         on_update: Option<Spanned<FkAction>>,
+        /// `to_field = "…"`: a unique field of the target instead of its primary key.
+        to_field: Option<Spanned<String>>,
+        deferrable: Option<Spanned<Deferrable>>,
+        /// `db_constraint = false`: no `FOREIGN KEY` in the database.
+        db_constraint: bool,
     },
 }
 

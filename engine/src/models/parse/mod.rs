@@ -13,7 +13,7 @@ use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::source::{Source, Span, Spanned};
 use super::suggest::closest;
-use crate::ast::FkAction;
+use crate::ast::{Deferrable, FkAction};
 use crate::migration::FileError;
 use crate::types::{ColumnType, TypeError};
 
@@ -44,6 +44,24 @@ pub const FIELD_KEYS: &[&str] = &[
     "references",
     "on_delete",
     "on_update",
+    "to_field",
+    "deferrable",
+    "db_constraint",
+];
+
+/// The keys only a foreign key (a field with `references`) may have.
+const FOREIGN_KEY_ONLY: &[&str] = &[
+    "on_delete",
+    "on_update",
+    "to_field",
+    "deferrable",
+    "db_constraint",
+];
+
+/// The spellings of `deferrable`.
+const DEFERRALS: &[(&str, Deferrable)] = &[
+    ("deferred", Deferrable::Deferred),
+    ("immediate", Deferrable::Immediate),
 ];
 
 /// Keys of an entry of `indexes` written as a table.
@@ -216,6 +234,9 @@ struct FieldKeys {
     references: Option<Spanned<String>>,
     on_delete: Option<(Span, Spanned<FkAction>)>,
     on_update: Option<(Span, Spanned<FkAction>)>,
+    to_field: Option<(Span, Spanned<String>)>,
+    deferrable: Option<(Span, Spanned<Deferrable>)>,
+    db_constraint: Option<(Span, bool)>,
 }
 
 /// Reads every key of a field table, each checked for its own type.
@@ -247,6 +268,13 @@ fn read_field_keys(
             "references" => keys.references = Some(non_empty_str(src, value, &at, key)?),
             "on_delete" => keys.on_delete = Some((key_span, action(src, value, &at, key)?)),
             "on_update" => keys.on_update = Some((key_span, action(src, value, &at, key)?)),
+            "to_field" => keys.to_field = Some((key_span, non_empty_str(src, value, &at, key)?)),
+            "deferrable" => {
+                keys.deferrable = Some((key_span, deferral(src, value, &at)?));
+            }
+            "db_constraint" => {
+                keys.db_constraint = Some((key_span, bool_value(src, value, &at, key)?));
+            }
             _ => {
                 return Err(src.error(
                     &key_span,
@@ -284,13 +312,22 @@ fn field_kind(
             target: target.clone(),
             on_delete: keys.on_delete.as_ref().map(|(_, a)| a.clone()),
             on_update: keys.on_update.as_ref().map(|(_, a)| a.clone()),
+            to_field: keys.to_field.as_ref().map(|(_, f)| f.clone()),
+            deferrable: keys.deferrable.as_ref().map(|(_, d)| d.clone()),
+            db_constraint: keys.db_constraint.as_ref().is_none_or(|(_, on)| *on),
         });
     }
-    let action_key = match (&keys.on_delete, &keys.on_update) {
-        (Some((span, _)), _) => Some(("on_delete", span)),
-        (None, Some((span, _))) => Some(("on_update", span)),
-        (None, None) => None,
-    };
+    let written = [
+        keys.on_delete.as_ref().map(|(s, _)| s),
+        keys.on_update.as_ref().map(|(s, _)| s),
+        keys.to_field.as_ref().map(|(s, _)| s),
+        keys.deferrable.as_ref().map(|(s, _)| s),
+        keys.db_constraint.as_ref().map(|(s, _)| s),
+    ];
+    let action_key = FOREIGN_KEY_ONLY
+        .iter()
+        .zip(written)
+        .find_map(|(key, span)| span.map(|s| (*key, s)));
     if let Some((key, span)) = action_key {
         return Err(src.error(
             span,
@@ -367,6 +404,22 @@ fn action(
                 None => format!("one of: {}", names.collect::<Vec<_>>().join(", ")),
             };
             src.error(at, format!("unknown `{key}` action `{text}`; {hint}"))
+        })
+}
+
+fn deferral(src: &Source, node: &dyn Node, at: &Span) -> Result<Spanned<Deferrable>, FileError> {
+    let text = str_value(src, node, at, "deferrable")?;
+    DEFERRALS
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|(_, d)| Spanned::new(*d, at.clone()))
+        .ok_or_else(|| {
+            let names = DEFERRALS.iter().map(|(n, _)| *n);
+            let hint = match closest(&text, names.clone()) {
+                Some(n) => format!("did you mean `{n}`?"),
+                None => "one of: deferred, immediate".to_string(),
+            };
+            src.error(at, format!("unknown `deferrable` value `{text}`; {hint}"))
         })
 }
 

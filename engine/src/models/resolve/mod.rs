@@ -92,6 +92,22 @@ impl ModelRef<'_> {
         }
     }
 
+    /// Field `g` alone is a unique key: flagged `unique`, the single-field primary
+    /// key, or the only field of a `unique` entry or of a unique index without `where`.
+    fn is_unique_field(&self, g: usize) -> bool {
+        let is_g =
+            |n: &Spanned<String>| n.value == self.decl.fields[g].name || n.value == self.columns[g];
+        let only_g = |names: &[Spanned<String>]| matches!(names, [n] if is_g(n));
+        self.decl.fields[g].unique
+            || self.primary_key == PrimaryKey::Fields(vec![g])
+            || self.decl.uniques.iter().any(|u| only_g(&u.columns))
+            || self
+                .decl
+                .indexes
+                .iter()
+                .any(|i| i.unique && i.predicate.is_none() && only_g(&i.columns))
+    }
+
     /// `app.Model`, as messages name a model.
     fn qualified(&self) -> String {
         format!("{}.{}", self.app.app, self.decl.name)
@@ -205,9 +221,11 @@ impl<'a> Resolver<'a> {
         f: usize,
         chain: &mut Vec<(usize, usize)>,
     ) -> Result<ColumnType, FileError> {
-        let target = match &self.models[m].decl.fields[f].kind {
+        let (target, to_field) = match &self.models[m].decl.fields[f].kind {
             FieldKind::Column { ty } => return Ok(*ty),
-            FieldKind::ForeignKey { target, .. } => target,
+            FieldKind::ForeignKey {
+                target, to_field, ..
+            } => (target, to_field),
         };
         if chain.contains(&(m, f)) {
             let (first_m, first_f) = chain[0];
@@ -223,7 +241,10 @@ impl<'a> Resolver<'a> {
         }
         chain.push((m, f));
         let t = self.target(m, target)?;
-        let (_, key) = self.single_key(m, &target.span, t)?;
+        let key = match to_field {
+            Some(to_field) => self.to_field(m, t, to_field)?.1,
+            None => self.single_key(m, &target.span, t)?.1,
+        };
         let ty = match key {
             None => ColumnType::BigInt,
             Some(g) => self.field_type(t, g, chain)?,
@@ -267,6 +288,51 @@ impl<'a> Resolver<'a> {
                 ))
             }
         }
+    }
+
+    /// The column that `to_field` (written in model `m`) names in model `t`, with its
+    /// field (`None` for the implicit `id`): a field of `t`, by field or column name,
+    /// that is unique on its own, since a foreign key must reference a unique key.
+    fn to_field(
+        &self,
+        m: usize,
+        t: usize,
+        to_field: &Spanned<String>,
+    ) -> Result<(String, Option<usize>), FileError> {
+        let model = &self.models[m];
+        let target = &self.models[t];
+        let name = to_field.value.as_str();
+        if target.primary_key == PrimaryKey::Implicit && name == IMPLICIT_ID {
+            return Ok((IMPLICIT_ID.to_string(), None));
+        }
+        let found = target
+            .decl
+            .fields
+            .iter()
+            .position(|f| f.name == name)
+            .or_else(|| target.columns.iter().position(|c| c == name));
+        let Some(g) = found else {
+            let fields = target.decl.fields.iter().map(|f| f.name.as_str());
+            return Err(model.src().error(
+                &to_field.span,
+                format!(
+                    "`to_field`: model `{}` has no field `{name}`{}",
+                    target.qualified(),
+                    did_you_mean(name, fields)
+                ),
+            ));
+        };
+        if !target.is_unique_field(g) {
+            return Err(model.src().error(
+                &to_field.span,
+                format!(
+                    "`to_field`: field `{}` of model `{}` is not unique, and a foreign key must reference a unique column; add `unique = true` to it (or a `unique` entry on exactly that field)",
+                    target.decl.fields[g].name,
+                    target.qualified()
+                ),
+            ));
+        }
+        Ok((target.columns[g].clone(), Some(g)))
     }
 
     /// Applies the tables to an empty state, as migrations would create them: every

@@ -125,10 +125,16 @@ impl Resolver<'_> {
             target,
             on_delete,
             on_update,
+            to_field,
+            deferrable,
+            db_constraint,
         } = &field.kind
         {
             let target_model = self.target(m, target)?;
-            let (referenced, _) = self.single_key(m, &target.span, target_model)?;
+            let (referenced, _) = match to_field {
+                Some(to_field) => self.to_field(m, target_model, to_field)?,
+                None => self.single_key(m, &target.span, target_model)?,
+            };
             require_nullable_for_set_null(&src, field)?;
             let name = names.claim(&src, generated_name(&t.name, &columns, "fk"), &field.span)?;
             t.foreign_keys.push(ForeignKeyDef {
@@ -138,7 +144,8 @@ impl Resolver<'_> {
                 referenced_columns: vec![referenced],
                 on_delete: on_delete.as_ref().map(|a| a.value),
                 on_update: on_update.as_ref().map(|a| a.value),
-                ..Default::default()
+                deferrable: deferrable.as_ref().map(|d| d.value),
+                db_constraint: *db_constraint,
             });
         }
         // A foreign key gets an index, as in Django, unless a unique constraint or

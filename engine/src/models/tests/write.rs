@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::{models, workspace};
+use crate::ast::Deferrable;
 use crate::ast::TableDef;
 use crate::models::*;
 use crate::project::{Overrides, Project};
@@ -83,3 +84,74 @@ fn model_names_are_camel_case_without_the_app_prefix() {
 
 // The same round trip over every schema of the operation corpus is an integration test
 // (`tests/suite/models.rs`): it reads the corpus through `strata-testkit`.
+
+#[test]
+fn foreign_key_options_are_read_and_written_back() {
+    let text = r#"
+[Customer.fields]
+email = { type = "varchar(254)", unique = true }
+code = "varchar(8)"
+
+[Customer]
+unique = [["code"]]
+
+[Order.fields]
+customer = { references = "Customer", to_field = "email", deferrable = "deferred", on_delete = "cascade" }
+by_code = { references = "Customer", to_field = "code", null = true, deferrable = "immediate" }
+legacy = { references = "Customer", db_constraint = false, index = false }
+"#;
+    let m = models(&[("shop", text)]).unwrap();
+    let order = super::table(&m, "shop_order");
+    let fks: Vec<_> = order
+        .foreign_keys
+        .iter()
+        .map(|f| {
+            (
+                f.columns[0].as_str(),
+                f.referenced_columns[0].as_str(),
+                f.deferrable,
+                f.db_constraint,
+            )
+        })
+        .collect();
+    assert_eq!(
+        fks,
+        [
+            ("customer_id", "email", Some(Deferrable::Deferred), true),
+            ("by_code_id", "code", Some(Deferrable::Immediate), true),
+            ("legacy_id", "id", None, false),
+        ]
+    );
+    // A to_field column takes the type of the column it references.
+    let ty = |c: &str| order.column(c).unwrap().ty.to_string();
+    assert_eq!(ty("customer_id"), "varchar(254)");
+    assert_eq!(ty("by_code_id"), "varchar(8)");
+    assert_eq!(ty("legacy_id"), "bigint");
+    // The constraint-less key keeps its column, no index (as asked), and its place in
+    // the state.
+    assert!(order.indexes.iter().all(|i| i.columns != ["legacy_id"]));
+
+    let tables: Vec<_> = m.state.tables.values().cloned().collect();
+    let written = write_app("shop", &tables, &m.state, &m.owners);
+    for part in [
+        r#"to_field = "email""#,
+        r#"deferrable = "deferred""#,
+        r#"deferrable = "immediate""#,
+        "db_constraint = false",
+    ] {
+        assert!(written.contains(part), "{part} missing from:\n{written}");
+    }
+    assert!(!written.contains("NOTE"), "{written}");
+    let again = models(&[("shop", &written)]).unwrap();
+    assert_eq!(again.state.canonical(), m.state.canonical(), "{written}");
+}
+
+#[test]
+fn a_constraint_less_foreign_key_still_makes_the_app_depend_on_its_target() {
+    let shop = r#"
+[Order.fields]
+buyer = { references = "auth.User", db_constraint = false }
+"#;
+    let m = models(&[("auth", super::AUTH), ("shop", shop)]).unwrap();
+    assert!(m.app_dependencies["shop"].contains("auth"));
+}

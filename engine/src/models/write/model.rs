@@ -9,7 +9,7 @@ use super::syntax::{default_literal, inline, key, list, string};
 use super::ModelNames;
 use crate::ast::*;
 use crate::naming::generated_name;
-use crate::state::SchemaState;
+use crate::state::{is_unique_key, SchemaState};
 use crate::types::ColumnType;
 
 pub(super) struct ModelWriter<'a> {
@@ -156,18 +156,29 @@ impl<'a> ModelWriter<'a> {
     }
 
     /// Whether `fk` can be the field of column `c`: a single-column foreign key to
-    /// the single-column primary key of a known table.
+    /// a known table's single-column primary key, or to another unique column of it
+    /// (`to_field`).
     fn expressible(&self, fk: &ForeignKeyDef, c: &ColumnDef) -> bool {
         let Some(target) = self.schema.tables.get(&fk.references) else {
             return false;
         };
+        let [referenced] = fk.referenced_columns.as_slice() else {
+            return false;
+        };
         fk.columns == [c.name.clone()]
             && !c.auto
-            && target.primary_key.len() == 1
-            && fk.referenced_columns == target.primary_key
-            && target
-                .column(&target.primary_key[0])
-                .is_some_and(|k| k.ty == c.ty)
+            && is_unique_key(target, &fk.referenced_columns)
+            && target.column(referenced).is_some_and(|k| k.ty == c.ty)
+    }
+
+    /// `to_field` of a foreign key that does not reference its target's single-column
+    /// primary key: the referenced column (models read a column name there too).
+    fn to_field(&self, fk: &ForeignKeyDef) -> Option<String> {
+        let target = self.schema.tables.get(&fk.references)?;
+        let [referenced] = fk.referenced_columns.as_slice() else {
+            return None;
+        };
+        (target.primary_key != fk.referenced_columns).then(|| referenced.clone())
     }
 
     /// The field names of `columns`.
@@ -317,6 +328,15 @@ impl<'a> ModelWriter<'a> {
                 if let Some(a) = action {
                     parts.push(format!("{k} = {}", string(&a.sql().to_lowercase())));
                 }
+            }
+            if let Some(to_field) = self.to_field(fk) {
+                parts.push(format!("to_field = {}", string(&to_field)));
+            }
+            if let Some(d) = fk.deferrable {
+                parts.push(format!("deferrable = {}", string(d.name())));
+            }
+            if !fk.db_constraint {
+                parts.push("db_constraint = false".into());
             }
             if primary_key {
                 parts.push("primary_key = true".into());

@@ -5,6 +5,7 @@
 
 mod candidates;
 mod corpus;
+mod foreign_keys;
 mod golden;
 mod properties;
 mod support;

@@ -65,7 +65,9 @@ const CONSTRAINTS_SQL: &str = concat!(
              ORDER BY u.ord),
        k.confdeltype::text,
        k.confupdtype::text,
-       CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid, true) END
+       CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid, true) END,
+       k.condeferrable,
+       k.condeferred
 FROM tables t
 JOIN pg_constraint k ON k.conrelid = t.oid
 LEFT JOIN pg_class f ON f.oid = k.confrelid
@@ -131,6 +133,9 @@ pub(super) struct ConstraintRow {
     pub on_delete: String,
     pub on_update: String,
     pub check: Option<String>,
+    /// `pg_constraint.condeferrable` / `condeferred`.
+    pub deferrable: bool,
+    pub deferred: bool,
 }
 
 pub(super) struct IndexRow {
@@ -200,6 +205,8 @@ pub(super) async fn constraints(client: &Client) -> Result<Vec<ConstraintRow>, D
             on_delete: r.try_get(6)?,
             on_update: r.try_get(7)?,
             check: r.try_get(8)?,
+            deferrable: r.try_get(9)?,
+            deferred: r.try_get(10)?,
         })
     })
     .await

@@ -24,7 +24,8 @@ mod defaults;
 use std::collections::BTreeMap;
 
 use strata_engine::ast::{
-    CheckDef, ColumnDef, DefaultValue, FkAction, ForeignKeyDef, IndexDef, TableDef, UniqueDef,
+    CheckDef, ColumnDef, DefaultValue, Deferrable, FkAction, ForeignKeyDef, IndexDef, TableDef,
+    UniqueDef,
 };
 use strata_engine::dialect::driver::DriverError;
 use strata_engine::{ColumnType, SchemaState};
@@ -149,6 +150,11 @@ fn add_constraint(table: &mut TableDef, row: ConstraintRow) {
             referenced_columns: row.referenced_columns,
             on_delete: action(&row.on_delete),
             on_update: action(&row.on_update),
+            deferrable: match (row.deferrable, row.deferred) {
+                (false, _) => None,
+                (true, true) => Some(Deferrable::Deferred),
+                (true, false) => Some(Deferrable::Immediate),
+            },
             ..Default::default()
         }),
         // The query asks for these four kinds only.

@@ -1,6 +1,8 @@
 //! What only a table's `CREATE TABLE` text knows: check constraints, `AUTOINCREMENT`,
 //! and the names of foreign keys (SQLite's pragmas report none of these).
 
+use strata_engine::ast::Deferrable;
+
 use super::tokens::{group, span, split_top_level, tokenize, top_level, Kind, Token};
 
 /// The parts of a `CREATE TABLE` statement that introspection needs.
@@ -12,6 +14,9 @@ pub(crate) struct TableText {
     pub autoincrement: Vec<String>,
     /// Foreign keys written with `CONSTRAINT name`.
     pub named_foreign_keys: Vec<NamedForeignKey>,
+    /// Foreign keys written `DEFERRABLE …` (the pragmas do not say), with what the
+    /// clause means; `name` is empty for an unnamed key.
+    pub deferrable_foreign_keys: Vec<(NamedForeignKey, Deferrable)>,
 }
 
 /// A foreign key's name, and what identifies it among the pragma's foreign keys.
@@ -29,6 +34,45 @@ fn referenced_table(tokens: &[Token]) -> Option<String> {
         .into_iter()
         .find(|&i| tokens[i].is("REFERENCES"))?;
     tokens.get(at + 1).map(Token::name)
+}
+
+/// The `[NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]` of the foreign key clause
+/// that starts at `tokens[0]` (`REFERENCES …`), up to the next column constraint.
+/// SQLite defers only `DEFERRABLE INITIALLY DEFERRED`; a bare `DEFERRABLE` is
+/// checked immediately (<https://www.sqlite.org/foreignkeys.html#fk_deferred>).
+fn deferrable(tokens: &[Token]) -> Option<Deferrable> {
+    const NEXT_CONSTRAINT: &[&str] = &[
+        "CONSTRAINT",
+        "CHECK",
+        "PRIMARY",
+        "UNIQUE",
+        "DEFAULT",
+        "COLLATE",
+        "GENERATED",
+        "REFERENCES",
+    ];
+    let positions = top_level(tokens);
+    for (k, &i) in positions.iter().enumerate().skip(1) {
+        let t = &tokens[i];
+        if NEXT_CONSTRAINT.iter().any(|w| t.is(w)) {
+            return None;
+        }
+        if t.is("DEFERRABLE") {
+            let before = k.checked_sub(1).map(|b| &tokens[positions[b]]);
+            if before.is_some_and(|b| b.is("NOT")) {
+                return None;
+            }
+            let at = |n: usize| positions.get(k + n).map(|&j| &tokens[j]);
+            let deferred =
+                at(1).is_some_and(|t| t.is("INITIALLY")) && at(2).is_some_and(|t| t.is("DEFERRED"));
+            return Some(if deferred {
+                Deferrable::Deferred
+            } else {
+                Deferrable::Immediate
+            });
+        }
+    }
+    None
 }
 
 /// Reads `sql`; anything it does not understand is left out, never an error.
@@ -56,16 +100,47 @@ pub(crate) fn parse(sql: &str) -> TableText {
             let open = rest.iter().position(|t| t.kind == Kind::Open);
             if let (Some(name), Some(open)) = (name, open) {
                 let (columns, after) = group(rest, open);
-                let columns = split_top_level(columns)
+                let columns: Vec<String> = split_top_level(columns)
                     .iter()
                     .filter_map(|c| c.first().map(Token::name))
                     .collect();
-                if let Some(references) = referenced_table(rest.get(after..).unwrap_or(&[])) {
+                let clause = rest.get(after..).unwrap_or(&[]);
+                if let Some(references) = referenced_table(clause) {
+                    if let Some(deferrable) = deferrable(clause) {
+                        text.deferrable_foreign_keys.push((
+                            NamedForeignKey {
+                                name: name.clone(),
+                                columns: columns.clone(),
+                                references: references.clone(),
+                            },
+                            deferrable,
+                        ));
+                    }
                     text.named_foreign_keys.push(NamedForeignKey {
                         name,
                         columns,
                         references,
                     });
+                }
+            } else if let Some(open) = open {
+                // An unnamed table-level foreign key: only its deferral is news.
+                let (columns, after) = group(rest, open);
+                let clause = rest.get(after..).unwrap_or(&[]);
+                if let (Some(references), Some(deferrable)) =
+                    (referenced_table(clause), deferrable(clause))
+                {
+                    let columns = split_top_level(columns)
+                        .iter()
+                        .filter_map(|c| c.first().map(Token::name))
+                        .collect();
+                    text.deferrable_foreign_keys.push((
+                        NamedForeignKey {
+                            name: String::new(),
+                            columns,
+                            references,
+                        },
+                        deferrable,
+                    ));
                 }
             }
         } else if first.is("PRIMARY") || first.is("UNIQUE") || name.is_some() {
@@ -124,6 +199,18 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
             }
         } else if t.is("REFERENCES") {
             let references = item.get(i + 1).map(Token::name);
+            if let (Some(references), Some(deferrable)) =
+                (references.clone(), deferrable(&item[i..]))
+            {
+                text.deferrable_foreign_keys.push((
+                    NamedForeignKey {
+                        name: pending_name.clone().unwrap_or_default(),
+                        columns: vec![column.clone()],
+                        references,
+                    },
+                    deferrable,
+                ));
+            }
             if let (Some(name), Some(references)) = (pending_name.take(), references) {
                 text.named_foreign_keys.push(NamedForeignKey {
                     name,
@@ -186,6 +273,7 @@ mod tests {
                     fk("o2", &["owner_id"], "own"),
                     fk("a\"fk", &["x", "y"], "p"),
                 ],
+                deferrable_foreign_keys: vec![],
             }
         );
     }
@@ -208,7 +296,31 @@ mod tests {
                 ],
                 autoincrement: vec!["c d".into()],
                 named_foreign_keys: vec![fk("b_fk", &["b"], "p")],
+                deferrable_foreign_keys: vec![],
             }
+        );
+    }
+
+    #[test]
+    fn reads_deferrable_clauses_as_sqlite_means_them() {
+        let sql = "CREATE TABLE t (\n    \"a\" bigint NOT NULL REFERENCES \"p\" (\"id\") \
+                   ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,\n    \
+                   \"b\" bigint NULL REFERENCES \"p\" (\"id\") DEFERRABLE INITIALLY IMMEDIATE,\n    \
+                   c int references p(id) deferrable not null,\n    \
+                   d int references p(id) not deferrable initially deferred,\n    \
+                   e int references p(id) not null,\n    \
+                   CONSTRAINT \"xy\" FOREIGN KEY (\"x\", \"y\") REFERENCES \"q\" (\"a\", \"b\") \
+                   DEFERRABLE INITIALLY DEFERRED,\n    \
+                   FOREIGN KEY (z) REFERENCES q (a) DEFERRABLE INITIALLY DEFERRED\n)";
+        assert_eq!(
+            parse(sql).deferrable_foreign_keys,
+            vec![
+                (fk("", &["a"], "p"), Deferrable::Deferred),
+                (fk("", &["b"], "p"), Deferrable::Immediate),
+                (fk("", &["c"], "p"), Deferrable::Immediate),
+                (fk("xy", &["x", "y"], "q"), Deferrable::Deferred),
+                (fk("", &["z"], "q"), Deferrable::Deferred),
+            ]
         );
     }
 

@@ -270,6 +270,11 @@ fn foreign_keys(
             Some(i) => named.remove(i).name.clone(),
             None => generated_name(table, &fk.columns, "fk"),
         };
+        fk.deferrable = text
+            .deferrable_foreign_keys
+            .iter()
+            .find(|(n, _)| same(&n))
+            .map(|(_, d)| *d);
         out.push(fk);
     }
     Ok(out)
