@@ -83,6 +83,11 @@ pub(crate) fn run(
         let (table, column, value) = parse_default(spec, &models, &new)?;
         decisions.one_off_defaults.insert((table, column), value);
     }
+    for spec in &args.no_nulls {
+        decisions
+            .no_nulls
+            .insert(parse_no_nulls(spec, &models, &new)?);
+    }
     // --check only needs to know that migrations are due, so it never asks; nor does
     // a run whose output is JSON for a tool.
     let interactive = !args.noinput && !args.check && !out.json && std::io::stdin().is_terminal();
@@ -385,7 +390,8 @@ impl Loss {
 /// A question `--check` could not answer, and the flag that answers it.
 #[derive(Serialize)]
 struct Unanswered {
-    /// `rename` or `default`.
+    /// `rename`, `default` (a new NOT NULL column) or `not_null` (a column that
+    /// becomes NOT NULL: `--default` or `--no-nulls` answers it).
     question: &'static str,
     /// `app.Model.field` (or `table.column`), `app.Model` for a table.
     subject: String,
@@ -472,6 +478,24 @@ fn unanswered(
                 })
                 .collect(),
         ),
+        (AutodetectError::NeedsNotNullAnswer(missing), true) => (
+            "Migrations are needed; columns that become NOT NULL need a value for their NULL rows (or --no-nulls):",
+            missing
+                .iter()
+                .map(|(table, column)| {
+                    let label = models.column_label(table, column);
+                    Unanswered {
+                        question: "not_null",
+                        subject: label.clone(),
+                        to: None,
+                        answer: format!("--default {label}=VALUE or --no-nulls {label}"),
+                    }
+                })
+                .collect(),
+        ),
+        (AutodetectError::NeedsNotNullAnswer(missing), false) => {
+            return Err(CliError::NeedsInput(not_null_help(&missing, models)))
+        }
         (AutodetectError::UnresolvedRenames(open), false) => {
             return Err(CliError::NeedsInput(rename_help(&open, models)))
         }
@@ -599,6 +623,66 @@ fn default_help(missing: &[(String, String)], models: &models::Models) -> String
         "VALUE: for a text column the text as it is (currency=USD), else a TOML literal (0, 1.5, true, \"2024-01-01\")",
     );
     text
+}
+
+/// Why a nullable field cannot become NOT NULL without an answer, and the two ways
+/// to give one.
+fn not_null_help(missing: &[(String, String)], models: &models::Models) -> String {
+    let mut text = String::from(
+        "it is impossible to change a nullable field to NOT NULL without a value for the rows where it is NULL (the migration would fail on them):\n",
+    );
+    for (table, column) in missing {
+        let _ = writeln!(text, "  {}", models.column_label(table, column));
+    }
+    text.push_str(
+        "give it a default in models.toml, answer on a terminal, or non-interactively:\n",
+    );
+    for (table, column) in missing {
+        let label = models.column_label(table, column);
+        let _ = writeln!(
+            text,
+            "  strata makemigrations --default {label}=VALUE   (the NULL rows get VALUE, by a backfill before the change)"
+        );
+        let _ = writeln!(
+            text,
+            "  strata makemigrations --no-nulls {label}   (there are none, or you fill them yourself first)"
+        );
+    }
+    text.push_str(
+        "VALUE: for a text column the text as it is (status=new), else a TOML literal (0, 1.5, true, \"2024-01-01\")",
+    );
+    text
+}
+
+/// `--no-nulls app.Model.field` (or `table.column`): a column of the models.
+fn parse_no_nulls(
+    spec: &str,
+    models: &models::Models,
+    new: &strata_engine::SchemaState,
+) -> Result<(String, String), CliError> {
+    let bad = |why: &str| CliError::Usage(format!("--no-nulls `{spec}`: {why}"));
+    let parts: Vec<&str> = spec.split('.').collect();
+    let (table, column) = match parts.as_slice() {
+        [app, model, field] => {
+            let table = models
+                .table_of(app, model)
+                .ok_or_else(|| bad(&format!("no model {app}.{model} in models.toml")))?;
+            let column = models
+                .column_of(&table, field)
+                .unwrap_or_else(|| field.to_string());
+            (table, column)
+        }
+        [table, column] => (table.to_string(), column.to_string()),
+        _ => return Err(bad("expected app.Model.field (or table.column)")),
+    };
+    let exists = new
+        .tables
+        .get(&table)
+        .is_some_and(|t| t.column(&column).is_some());
+    if !exists {
+        return Err(bad("no such column in the models"));
+    }
+    Ok((table, column))
 }
 
 /// `--default app.Model.field=VALUE` (or `table.column=VALUE`, as `--rename` takes

@@ -22,6 +22,20 @@ pub struct NewColumn<'a> {
     pub ty: ColumnType,
 }
 
+/// A column that becomes NOT NULL, without a default, on a table that may hold rows
+/// where it is NULL.
+pub type AlteredColumn<'a> = NewColumn<'a>;
+
+/// What the rows where a column that becomes NOT NULL is NULL get.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotNullAnswer {
+    /// This value, by a `backfill` before the `alter_column`.
+    Value(DefaultValue),
+    /// Nothing: there are no such rows, or the user fills them (Django's "ignore
+    /// for now"); the migration only alters the column.
+    NoNulls,
+}
+
 /// Answers `makemigrations`' questions.
 pub trait Questioner {
     /// Whether questions can be asked one at a time. When not, `decide` refuses
@@ -33,6 +47,16 @@ pub trait Questioner {
 
     /// The value existing rows get for `column`; `None`: no answer.
     fn ask_default(&mut self, column: &NewColumn<'_>) -> std::io::Result<Option<DefaultValue>>;
+
+    /// What the NULL rows of `column`, which becomes NOT NULL, get; `None`: no
+    /// answer.
+    fn ask_not_null(
+        &mut self,
+        column: &AlteredColumn<'_>,
+    ) -> std::io::Result<Option<NotNullAnswer>> {
+        let _ = column;
+        Ok(None)
+    }
 
     /// Whether to write migrations that destroy data: `losses` by migration.
     fn confirm_data_loss(&mut self, losses: &[(MigrationKey, DataLoss)]) -> std::io::Result<bool>;
@@ -69,6 +93,24 @@ pub struct Interactive<'m, R, W> {
 }
 
 impl<R: BufRead, W: Write> Interactive<'_, R, W> {
+    /// A literal of `ty`, asked until one fits; `None` for an empty answer.
+    fn ask_literal(
+        &mut self,
+        question: &str,
+        ty: ColumnType,
+    ) -> std::io::Result<Option<DefaultValue>> {
+        loop {
+            let answer = self.ask(question)?;
+            if answer.is_empty() {
+                return Ok(None);
+            }
+            match DefaultValue::parse_literal(&answer).filter(|v| default_fits(v, ty)) {
+                Some(value) => return Ok(Some(value)),
+                None => writeln!(self.output, "That is not a {ty} literal; try again.")?,
+            }
+        }
+    }
+
     fn ask(&mut self, question: &str) -> std::io::Result<String> {
         write!(self.output, "{question}")?;
         self.output.flush()?;
@@ -105,14 +147,33 @@ impl<R: BufRead, W: Write> Questioner for Interactive<'_, R, W> {
             "{} is added NOT NULL without a default; existing rows need a value.\nOne-off default ({ty}; a TOML literal such as 0, \"text\", true): ",
             self.models.column_label(column.table, column.column)
         );
+        self.ask_literal(&question, ty)
+    }
+
+    /// As Django asks it: a one-off value now, or "there are none / I fill them".
+    fn ask_not_null(
+        &mut self,
+        column: &AlteredColumn<'_>,
+    ) -> std::io::Result<Option<NotNullAnswer>> {
+        let ty = column.ty;
+        let label = self.models.column_label(column.table, column.column);
+        writeln!(
+            self.output,
+            "{label} becomes NOT NULL without a default; rows where it is NULL would make the migration fail.\n 1) Give a one-off value for those rows now (a backfill before the change)\n 2) There are no such rows, or I fill them myself before migrating"
+        )?;
         loop {
-            let answer = self.ask(&question)?;
-            if answer.is_empty() {
-                return Ok(None);
-            }
-            match DefaultValue::parse_literal(&answer).filter(|v| default_fits(v, ty)) {
-                Some(value) => return Ok(Some(value)),
-                None => writeln!(self.output, "That is not a {ty} literal; try again.")?,
+            match self
+                .ask("Select an option [1/2, empty to stop]: ")?
+                .as_str()
+            {
+                "" => return Ok(None),
+                "1" => {
+                    let question =
+                        format!("One-off value ({ty}; a TOML literal such as 0, \"text\", true): ");
+                    return Ok(self.ask_literal(&question, ty)?.map(NotNullAnswer::Value));
+                }
+                "2" => return Ok(Some(NotNullAnswer::NoNulls)),
+                _ => writeln!(self.output, "Please answer 1 or 2.")?,
             }
         }
     }
@@ -192,6 +253,34 @@ pub fn decide(
                 decisions.one_off_defaults.insert((table, column), value);
             }
             None => return Err(AutodetectError::NeedsDefault(vec![(table, column)]).into()),
+        }
+    }
+    let missing = autodetect::needs_not_null_answer(old, new, &decisions);
+    if !missing.is_empty() && !questioner.can_ask() {
+        return Err(AutodetectError::NeedsNotNullAnswer(missing).into());
+    }
+    for (table, column) in missing {
+        let unanswered =
+            || AutodetectError::NeedsNotNullAnswer(vec![(table.clone(), column.clone())]);
+        let ty = new
+            .tables
+            .get(&table)
+            .and_then(|t| t.column(&column))
+            .map(|c| c.ty)
+            .ok_or_else(unanswered)?;
+        let asked = AlteredColumn {
+            table: &table,
+            column: &column,
+            ty,
+        };
+        match questioner.ask_not_null(&asked)? {
+            Some(NotNullAnswer::Value(value)) => {
+                decisions.one_off_defaults.insert((table, column), value);
+            }
+            Some(NotNullAnswer::NoNulls) => {
+                decisions.no_nulls.insert((table, column));
+            }
+            None => return Err(unanswered().into()),
         }
     }
     Ok(decisions)

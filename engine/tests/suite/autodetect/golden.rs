@@ -15,6 +15,7 @@
 //! rename_tables = [{ from = "book", to = "volume" }]
 //! rename_columns = [{ table = "author", from = "name", to = "full_name" }]
 //! one_off_defaults = [{ table = "author", column = "full_name", value = "?" }]
+//! no_nulls = [{ table = "book", column = "isbn" }]   # becomes NOT NULL, no NULL rows
 //!
 //! [[before]]                   # more operations for the schema before (optional)
 //! [[change]]                   # the models' change: operations applied to `before`
@@ -62,6 +63,16 @@ struct Answers {
     rename_columns: Vec<ColumnRename>,
     #[serde(default)]
     one_off_defaults: Vec<OneOffDefault>,
+    /// Columns that become NOT NULL answered "there are no NULL rows".
+    #[serde(default)]
+    no_nulls: Vec<NoNulls>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoNulls {
+    table: String,
+    column: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,6 +115,11 @@ impl Answers {
             decisions
                 .one_off_defaults
                 .insert((d.table.clone(), d.column.clone()), d.value.clone());
+        }
+        for n in &self.no_nulls {
+            decisions
+                .no_nulls
+                .insert((n.table.clone(), n.column.clone()));
         }
         decisions
     }
