@@ -793,3 +793,103 @@ mod tests {
         assert_eq!(auto_name("tracker", &long).len(), NAME_LIMIT);
     }
 }
+
+#[cfg(test)]
+mod cycle_tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::models;
+
+    /// The files the models of `apps` (name, models.toml text) need from nothing:
+    /// (app, operation kinds, needs) per file, in order.
+    fn split(apps: &[(&str, &str)]) -> Vec<(String, Vec<String>, Vec<String>)> {
+        let parsed: Vec<_> = apps
+            .iter()
+            .map(|(app, text)| models::parse_app(app, Path::new("models.toml"), text).unwrap())
+            .collect();
+        let models = models::resolve(&parsed).unwrap();
+        let old = SchemaState::new();
+        let decisions = Decisions::default();
+        let ops = autodetect::diff(&old, &models.state, &decisions).unwrap();
+        let owner = |t: &str| models.owners.get(t).cloned().unwrap_or_default();
+        files_by_app(&ops, &old, &owner)
+            .into_iter()
+            .map(|c| {
+                let ops = c.ops.iter().map(ToString::to_string).collect();
+                (c.app, ops, c.needs.into_iter().collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_apps_referencing_each_other_get_the_foreign_key_in_a_second_file() {
+        let files = split(&[
+            ("a", "[Author]\nfields.name = \"text\"\nfields.best = { references = \"b.Book\", null = true, on_delete = \"set null\" }\n"),
+            ("b", "[Book]\nfields.title = \"text\"\nfields.author = { references = \"a.Author\", on_delete = \"cascade\" }\n"),
+        ]);
+        let apps: Vec<(&str, usize, Vec<String>)> = files
+            .iter()
+            .map(|(a, ops, needs)| (a.as_str(), ops.len(), needs.clone()))
+            .collect();
+        assert_eq!(
+            apps,
+            [
+                ("a", 1, vec![]),
+                ("b", 1, vec!["a".to_string()]),
+                ("a", 1, vec!["b".to_string()]),
+            ],
+            "{files:#?}"
+        );
+        assert!(
+            files[0].1[0].starts_with("Create table a_author"),
+            "{files:#?}"
+        );
+        assert!(files[2].1[0].starts_with("Add foreign key"), "{files:#?}");
+    }
+
+    #[test]
+    fn a_cycle_of_three_apps_defers_one_foreign_key() {
+        let files = split(&[
+            (
+                "a",
+                "[X]\nfields.y = { references = \"b.Y\", null = true, on_delete = \"set null\" }\n",
+            ),
+            (
+                "b",
+                "[Y]\nfields.z = { references = \"c.Z\", null = true, on_delete = \"set null\" }\n",
+            ),
+            (
+                "c",
+                "[Z]\nfields.x = { references = \"a.X\", null = true, on_delete = \"set null\" }\n",
+            ),
+        ]);
+        let order: Vec<&str> = files.iter().map(|(a, _, _)| a.as_str()).collect();
+        assert_eq!(order, ["a", "c", "b", "a"], "{files:#?}");
+        assert!(
+            files[3]
+                .1
+                .iter()
+                .all(|op| op.starts_with("Add foreign key")),
+            "{files:#?}"
+        );
+        assert_eq!(files, split(&[
+            ("a", "[X]\nfields.y = { references = \"b.Y\", null = true, on_delete = \"set null\" }\n"),
+            ("b", "[Y]\nfields.z = { references = \"c.Z\", null = true, on_delete = \"set null\" }\n"),
+            ("c", "[Z]\nfields.x = { references = \"a.X\", null = true, on_delete = \"set null\" }\n"),
+        ]), "deterministic");
+    }
+
+    #[test]
+    fn apps_without_a_cycle_get_one_file_each() {
+        let files = split(&[
+            ("a", "[X]\nfields.name = \"text\"\n"),
+            (
+                "b",
+                "[Y]\nfields.x = { references = \"a.X\", on_delete = \"cascade\" }\n",
+            ),
+        ]);
+        let order: Vec<&str> = files.iter().map(|(a, _, _)| a.as_str()).collect();
+        assert_eq!(order, ["a", "b"], "{files:#?}");
+    }
+}

@@ -291,6 +291,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::ast::Operation;
     use crate::models;
 
     /// Models of one app and the schema they describe.
@@ -439,5 +440,69 @@ mod tests {
         assert_eq!(decisions.one_off_defaults.len(), 2);
         let ops = autodetect::diff(&old, &new, &decisions).unwrap();
         assert!(ops.iter().all(|op| op.kind() != "rename_column"), "{ops:?}");
+    }
+
+    /// `old`: a nullable code; `new`: the code NOT NULL, without a default.
+    fn code_becomes_not_null() -> (Models, SchemaState, SchemaState) {
+        let old = shop("[Item]\nfields.code = \"varchar(10)?\"\n");
+        let new = shop("[Item]\nfields.code = \"varchar(10)\"\n");
+        (new.clone(), old.state, new.state)
+    }
+
+    #[test]
+    fn a_column_becoming_not_null_is_refused_without_an_answer() {
+        let (_, old, new) = code_becomes_not_null();
+        let error = decide(&old, &new, Decisions::default(), &mut NonInteractive).unwrap_err();
+        let QuestionError::Unanswered(AutodetectError::NeedsNotNullAnswer(missing)) = error else {
+            panic!("expected a NOT NULL question, got {error:?}");
+        };
+        assert_eq!(missing, [("shop_item".to_string(), "code".to_string())]);
+    }
+
+    #[test]
+    fn a_one_off_value_for_null_rows_is_a_backfill_before_the_alter() {
+        let (models, old, new) = code_becomes_not_null();
+        let mut questioner = interactive(&models, "3\n1\n7\n\"x\"\n");
+        let decisions = decide(&old, &new, Decisions::default(), &mut questioner).unwrap();
+        let asked = String::from_utf8(questioner.output).unwrap();
+        assert!(
+            asked.contains("shop.Item.code becomes NOT NULL without a default"),
+            "{asked}"
+        );
+        assert!(asked.contains("Please answer 1 or 2."), "{asked}");
+        assert!(
+            asked.contains("That is not a varchar(10) literal; try again."),
+            "{asked}"
+        );
+        let ops = autodetect::diff(&old, &new, &decisions).unwrap();
+        let kinds: Vec<&str> = ops.iter().map(Operation::kind).collect();
+        assert_eq!(kinds, ["backfill", "alter_column"]);
+        let Operation::Backfill(b) = &ops[0] else {
+            unreachable!()
+        };
+        assert_eq!(b.predicate.as_deref(), Some("code IS NULL"));
+        assert_eq!(b.set.as_ref().unwrap()["code"], "'x'");
+    }
+
+    #[test]
+    fn no_null_rows_is_only_the_alter_and_no_answer_stops() {
+        let (models, old, new) = code_becomes_not_null();
+        let mut questioner = interactive(&models, "2\n");
+        let decisions = decide(&old, &new, Decisions::default(), &mut questioner).unwrap();
+        assert!(decisions
+            .no_nulls
+            .contains(&("shop_item".to_string(), "code".to_string())));
+        let ops = autodetect::diff(&old, &new, &decisions).unwrap();
+        let kinds: Vec<&str> = ops.iter().map(Operation::kind).collect();
+        assert_eq!(kinds, ["alter_column"]);
+        let mut questioner = interactive(&models, "\n");
+        let error = decide(&old, &new, Decisions::default(), &mut questioner).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                QuestionError::Unanswered(AutodetectError::NeedsNotNullAnswer(_))
+            ),
+            "{error:?}"
+        );
     }
 }
