@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::common::db::{Kind, TestDb};
+use crate::common::json_shape::assert_shape;
 use crate::common::{project, strata};
 use strata_testkit::for_each_backend;
 
@@ -71,7 +72,7 @@ fn null_rows_get_the_one_off_value(kind: Kind) {
     // --check reports the open question to a tool.
     let out = strata(path, &["--format", "json", "makemigrations", "--check"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let report = assert_shape("makemigrations", &out.stdout);
     assert_eq!(report["unanswered"][0]["question"], "not_null", "{report}");
     assert_eq!(
         report["unanswered"][0]["subject"], "shop.Item.code",
