@@ -76,7 +76,6 @@ impl MakeError {
             MakeError::StateAt(_)
             | MakeError::UnknownApp { .. }
             | MakeError::EmptyWithoutApp
-            | MakeError::CrossAppCycle { .. }
             | MakeError::Serialize { .. } => Category::BadInput,
         }
     }

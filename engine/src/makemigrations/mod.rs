@@ -109,10 +109,6 @@ pub enum MakeError {
     UnknownApp { app: String, known: String },
     #[error("--empty needs the apps to write an empty migration for, e.g. `strata makemigrations tracker --empty`")]
     EmptyWithoutApp,
-    #[error(
-        "the changes need migrations of {a} and {b} that each depend on the other; run `strata makemigrations {a}` and then `strata makemigrations {b}`"
-    )]
-    CrossAppCycle { a: String, b: String },
     /// The planned file could not be written as TOML: strata's fault, as plain
     /// operations always serialize.
     #[error("{key}: cannot write the migration as TOML: {message}")]
