@@ -294,6 +294,22 @@ fn empty_files(
         .collect())
 }
 
+/// `operations` (in an order every backend can apply, as `autodetect::diff` gives
+/// them) as the new files `makemigrations` writes: per file, its app, its
+/// operations and the apps it needs first, in the order they are written. `owner`
+/// names the app of a table; `old` is the schema before. Where apps reference each
+/// other, an app gets a second file (see `files_by_app`).
+pub fn split_by_app(
+    operations: &[Operation],
+    old: &SchemaState,
+    owner: &dyn Fn(&str) -> String,
+) -> Vec<(String, Vec<Operation>, BTreeSet<String>)> {
+    files_by_app(operations, old, owner)
+        .into_iter()
+        .map(|c| (c.app, c.ops, c.needs))
+        .collect()
+}
+
 /// One new migration file: an app's operations, and the other apps it needs.
 struct Chunk {
     app: String,
