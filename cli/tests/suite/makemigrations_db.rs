@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::common::db::{Kind, TestDb};
 use crate::common::json_shape::assert_shape;
 use crate::common::{project, strata};
+use crate::makemigrations::on_terminal;
 use strata_testkit::for_each_backend;
 
 fn config(db: &TestDb, apps: &[&str]) -> String {
@@ -301,3 +302,40 @@ fn three_apps_in_a_cycle(kind: Kind) {
 }
 
 for_each_backend!(three_apps_referencing_in_a_ring, three_apps_in_a_cycle);
+
+/// On a terminal the question is Django's: a one-off value now, or "there are none".
+#[test]
+fn the_not_null_question_is_asked_on_a_terminal() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let config = config(&db, &["shop"]);
+    let dir = project(&[
+        ("strata.toml", config.as_str()),
+        ("apps/shop/models.toml", NULLABLE),
+    ]);
+    let path = dir.path();
+    ok(path, &["makemigrations"]);
+    write_models(path, "shop", NOT_NULL);
+
+    let (done, shown) = on_terminal(path, "--dry-run -v", "1\n\"n/a\"\n");
+    assert!(done, "{shown}");
+    assert!(
+        shown.contains("shop.Item.code becomes NOT NULL without a default"),
+        "{shown}"
+    );
+    assert!(shown.contains("1) Give a one-off value"), "{shown}");
+    assert!(shown.contains("kind = \"backfill\""), "{shown}");
+    assert!(shown.contains("where = \"code IS NULL\""), "{shown}");
+
+    let (done, shown) = on_terminal(path, "--dry-run -v", "2\n");
+    assert!(done, "{shown}");
+    assert!(!shown.contains("kind = \"backfill\""), "{shown}");
+    assert!(shown.contains("kind = \"alter_column\""), "{shown}");
+
+    let (done, shown) = on_terminal(path, "", "\n");
+    assert!(!done, "no answer stops: {shown}");
+    assert!(!path
+        .join("apps/shop/migrations/0002_alter_item_code.toml")
+        .exists());
+}
