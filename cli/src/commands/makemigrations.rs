@@ -635,7 +635,7 @@ fn not_null_help(missing: &[(String, String)], models: &models::Models) -> Strin
         let _ = writeln!(text, "  {}", models.column_label(table, column));
     }
     text.push_str(
-        "give it a default in models.toml, answer on a terminal, or non-interactively:\n",
+        "give it a literal default in models.toml (it fills them), answer on a terminal, or non-interactively:\n",
     );
     for (table, column) in missing {
         let label = models.column_label(table, column);
