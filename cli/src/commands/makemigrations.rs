@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use serde::Serialize;
 use strata_engine::ast::DefaultValue;
 use strata_engine::autodetect::{
-    AcceptedRename, AutodetectError, Decisions, RenameCandidate, RenameKind,
+    self, AcceptedRename, AutodetectError, Decisions, RenameCandidate, RenameKind,
 };
 use strata_engine::data_loss::DataLoss;
 use strata_engine::graph::Graph;
@@ -91,6 +91,7 @@ pub(crate) fn run(
     // --check only needs to know that migrations are due, so it never asks; nor does
     // a run whose output is JSON for a tool.
     let interactive = !args.noinput && !args.check && !out.json && std::io::stdin().is_terminal();
+    let given = decisions.clone();
     let decided = if interactive {
         let mut questioner = Interactive {
             input: std::io::stdin().lock(),
@@ -103,7 +104,16 @@ pub(crate) fn run(
     };
     let decisions = match decided {
         Ok(decisions) => decisions,
-        Err(QuestionError::Unanswered(e)) => return unanswered(args, e, &models, &mut out),
+        Err(QuestionError::Unanswered(e)) => {
+            // Refused for new columns, the NOT NULL questions are listed with them:
+            // one run shows every answer still to give.
+            let not_null = if matches!(e, AutodetectError::NeedsDefault(_)) {
+                autodetect::needs_not_null_answer(&old, &new, &given)
+            } else {
+                Vec::new()
+            };
+            return unanswered(args, e, &not_null, &models, &mut out);
+        }
         Err(e) => return Err(e.into()),
     };
 
@@ -451,6 +461,7 @@ fn destructive_help(losses: &[(MigrationKey, DataLoss)], asked: bool) -> String 
 fn unanswered(
     args: &MakemigrationsArgs,
     e: AutodetectError,
+    not_null: &[(String, String)],
     models: &models::Models,
     out: &mut Output,
 ) -> Result<u8, CliError> {
@@ -467,7 +478,11 @@ fn unanswered(
                 .collect::<Vec<_>>(),
         ),
         (AutodetectError::NeedsDefault(missing), true) => (
-            "Migrations are needed; new NOT NULL columns need a one-off default:",
+            if not_null.is_empty() {
+                "Migrations are needed; new NOT NULL columns need a one-off default:"
+            } else {
+                "Migrations are needed; new NOT NULL columns need a one-off default, and columns that become NOT NULL a value for their NULL rows (or --no-nulls):"
+            },
             missing
                 .iter()
                 .map(|(table, column)| Unanswered {
@@ -476,22 +491,12 @@ fn unanswered(
                     to: None,
                     answer: format!("--default {}=VALUE", models.column_label(table, column)),
                 })
+                .chain(not_null_questions(not_null, models))
                 .collect(),
         ),
         (AutodetectError::NeedsNotNullAnswer(missing), true) => (
             "Migrations are needed; columns that become NOT NULL need a value for their NULL rows (or --no-nulls):",
-            missing
-                .iter()
-                .map(|(table, column)| {
-                    let label = models.column_label(table, column);
-                    Unanswered {
-                        question: "not_null",
-                        subject: label.clone(),
-                        to: None,
-                        answer: format!("--default {label}=VALUE or --no-nulls {label}"),
-                    }
-                })
-                .collect(),
+            not_null_questions(&missing, models).collect(),
         ),
         (AutodetectError::NeedsNotNullAnswer(missing), false) => {
             return Err(CliError::NeedsInput(not_null_help(&missing, models)))
@@ -500,7 +505,12 @@ fn unanswered(
             return Err(CliError::NeedsInput(rename_help(&open, models)))
         }
         (AutodetectError::NeedsDefault(missing), false) => {
-            return Err(CliError::NeedsInput(default_help(&missing, models)))
+            let mut help = default_help(&missing, models);
+            if !not_null.is_empty() {
+                help.push_str("\nand ");
+                help.push_str(&not_null_help(not_null, models));
+            }
+            return Err(CliError::NeedsInput(help));
         }
         (e, _) => return Err(MakeError::from(e).into()),
     };
@@ -623,6 +633,22 @@ fn default_help(missing: &[(String, String)], models: &models::Models) -> String
         "VALUE: for a text column the text as it is (currency=USD), else a TOML literal (0, 1.5, true, \"2024-01-01\")",
     );
     text
+}
+
+/// The `not_null` questions of `missing`, each with both flags that answer it.
+fn not_null_questions<'a>(
+    missing: &'a [(String, String)],
+    models: &'a models::Models,
+) -> impl Iterator<Item = Unanswered> + 'a {
+    missing.iter().map(|(table, column)| {
+        let label = models.column_label(table, column);
+        Unanswered {
+            question: "not_null",
+            subject: label.clone(),
+            to: None,
+            answer: format!("--default {label}=VALUE or --no-nulls {label}"),
+        }
+    })
 }
 
 /// Why a nullable field cannot become NOT NULL without an answer, and the two ways

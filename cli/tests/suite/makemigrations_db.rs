@@ -339,3 +339,61 @@ fn the_not_null_question_is_asked_on_a_terminal() {
         .join("apps/shop/migrations/0002_alter_item_code.toml")
         .exists());
 }
+
+/// A new NOT NULL field and a field that becomes NOT NULL: one run lists both
+/// questions, for a tool (--check) and for a person (--noinput).
+#[test]
+fn every_open_question_about_nulls_is_listed_at_once() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let config = config(&db, &["shop"]);
+    let dir = project(&[
+        ("strata.toml", config.as_str()),
+        ("apps/shop/models.toml", NULLABLE),
+    ]);
+    let path = dir.path();
+    ok(path, &["makemigrations"]);
+    write_models(path, "shop", &format!("{NOT_NULL}fields.stock = \"int\"\n"));
+
+    let out = strata(path, &["--format", "json", "makemigrations", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = assert_shape("makemigrations", &out.stdout);
+    let asked: Vec<(&str, &str)> = report["unanswered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["question"].as_str().unwrap(),
+                q["subject"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            ("default", "shop.Item.stock"),
+            ("not_null", "shop.Item.code")
+        ]
+    );
+    let out = strata(path, &["makemigrations", "--noinput"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    for needed in [
+        "--default shop.Item.stock=VALUE",
+        "--default shop.Item.code=VALUE",
+        "--no-nulls shop.Item.code",
+    ] {
+        assert!(out.stderr.contains(needed), "{needed}: {}", out.stderr);
+    }
+    ok(
+        path,
+        &[
+            "makemigrations",
+            "--default",
+            "shop.Item.stock=0",
+            "--no-nulls",
+            "shop.Item.code",
+        ],
+    );
+}
