@@ -74,20 +74,7 @@ pub(crate) fn run(
     }
     let models = models::load(project)?;
     let (old, new) = makemigrations::compare(project, graph, &models, &args.apps)?;
-    let mut decisions = Decisions::default();
-    for spec in &args.rename {
-        decisions.renames.push(parse_rename(spec, &models)?);
-    }
-    decisions.no_rename = args.no_rename;
-    for spec in &args.default {
-        let (table, column, value) = parse_default(spec, &models, &new)?;
-        decisions.one_off_defaults.insert((table, column), value);
-    }
-    for spec in &args.no_nulls {
-        decisions
-            .no_nulls
-            .insert(parse_no_nulls(spec, &models, &new)?);
-    }
+    let decisions = given_decisions(args, &models, &new)?;
     // --check only needs to know that migrations are due, so it never asks; nor does
     // a run whose output is JSON for a tool.
     let interactive = !args.noinput && !args.check && !out.json && std::io::stdin().is_terminal();
@@ -149,6 +136,29 @@ pub(crate) fn run(
         }
     }
     finish(ctx, project, args, verbose, &planned, Some(&old), &mut out)
+}
+
+/// The answers the flags give: `--rename`, `--no-rename`, `--default`, `--no-nulls`.
+fn given_decisions(
+    args: &MakemigrationsArgs,
+    models: &models::Models,
+    new: &SchemaState,
+) -> Result<Decisions, CliError> {
+    let mut decisions = Decisions::default();
+    for spec in &args.rename {
+        decisions.renames.push(parse_rename(spec, models)?);
+    }
+    decisions.no_rename = args.no_rename;
+    for spec in &args.default {
+        let (table, column, value) = parse_default(spec, models, new)?;
+        decisions.one_off_defaults.insert((table, column), value);
+    }
+    for spec in &args.no_nulls {
+        decisions
+            .no_nulls
+            .insert(parse_no_nulls(spec, models, new)?);
+    }
+    Ok(decisions)
 }
 
 /// Reports the planned files — marking the operations that destroy data, from
