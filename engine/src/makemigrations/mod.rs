@@ -250,7 +250,8 @@ pub fn plan(
             None if first => "initial".into(),
             None => auto_name(&chunk.app, &chunk.ops),
         };
-        let number = next_number(graph, &chunk.app) + u32::try_from(earlier).unwrap_or(u32::MAX);
+        let number = next_number(graph, &chunk.app)
+            .saturating_add(u32::try_from(earlier).unwrap_or(u32::MAX));
         let mut file =
             new_file_numbered(project, &chunk.app, number, &name, dependencies, chunk.ops);
         // A backfill's batches commit one by one: the file says it is not one
