@@ -229,11 +229,16 @@ pub(crate) struct MakemigrationsArgs {
     /// Write migrations that drop tables or columns or narrow types without asking
     #[arg(long)]
     pub allow_destructive: bool,
-    /// One-off value for existing rows of a new NOT NULL column:
-    /// app.Model.field=VALUE (or table.column=VALUE); VALUE as it is for a text
-    /// column (currency=USD), else a TOML literal (0, true, "2024-01-01")
+    /// One-off value for existing rows of a new NOT NULL column, or for the NULL
+    /// rows of a column that becomes NOT NULL: app.Model.field=VALUE (or
+    /// table.column=VALUE); VALUE as it is for a text column (currency=USD), else a
+    /// TOML literal (0, true, "2024-01-01")
     #[arg(long, value_name = "SPEC")]
     pub default: Vec<String>,
+    /// A column that becomes NOT NULL has no NULL rows (or you fill them yourself):
+    /// app.Model.field (or table.column); the migration only alters it
+    #[arg(long, value_name = "FIELD")]
+    pub no_nulls: Vec<String>,
 }
 
 #[derive(Debug, Args)]

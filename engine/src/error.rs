@@ -53,13 +53,14 @@ impl HistoryError {
 impl AutodetectError {
     pub fn category(&self) -> Category {
         match self {
-            AutodetectError::UnresolvedRenames(_) | AutodetectError::NeedsDefault(_) => {
-                Category::NeedsInput
-            }
+            AutodetectError::UnresolvedRenames(_)
+            | AutodetectError::NeedsDefault(_)
+            | AutodetectError::NeedsNotNullAnswer(_) => Category::NeedsInput,
             // An internal error is strata's, but nothing the database did: the models
             // are what the user can change to get past it.
             AutodetectError::InvalidRename { .. }
             | AutodetectError::BadOneOffDefault { .. }
+            | AutodetectError::CannotBackfill { .. }
             | AutodetectError::Unsupported { .. }
             | AutodetectError::Internal { .. } => Category::BadInput,
         }
@@ -75,7 +76,6 @@ impl MakeError {
             MakeError::StateAt(_)
             | MakeError::UnknownApp { .. }
             | MakeError::EmptyWithoutApp
-            | MakeError::CrossAppCycle { .. }
             | MakeError::Serialize { .. } => Category::BadInput,
         }
     }

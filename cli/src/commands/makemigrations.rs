@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use serde::Serialize;
 use strata_engine::ast::DefaultValue;
 use strata_engine::autodetect::{
-    AcceptedRename, AutodetectError, Decisions, RenameCandidate, RenameKind,
+    self, AcceptedRename, AutodetectError, Decisions, RenameCandidate, RenameKind,
 };
 use strata_engine::data_loss::DataLoss;
 use strata_engine::graph::Graph;
@@ -74,18 +74,11 @@ pub(crate) fn run(
     }
     let models = models::load(project)?;
     let (old, new) = makemigrations::compare(project, graph, &models, &args.apps)?;
-    let mut decisions = Decisions::default();
-    for spec in &args.rename {
-        decisions.renames.push(parse_rename(spec, &models)?);
-    }
-    decisions.no_rename = args.no_rename;
-    for spec in &args.default {
-        let (table, column, value) = parse_default(spec, &models, &new)?;
-        decisions.one_off_defaults.insert((table, column), value);
-    }
+    let decisions = given_decisions(args, &models, &new)?;
     // --check only needs to know that migrations are due, so it never asks; nor does
     // a run whose output is JSON for a tool.
     let interactive = !args.noinput && !args.check && !out.json && std::io::stdin().is_terminal();
+    let given = decisions.clone();
     let decided = if interactive {
         let mut questioner = Interactive {
             input: std::io::stdin().lock(),
@@ -98,7 +91,16 @@ pub(crate) fn run(
     };
     let decisions = match decided {
         Ok(decisions) => decisions,
-        Err(QuestionError::Unanswered(e)) => return unanswered(args, e, &models, &mut out),
+        Err(QuestionError::Unanswered(e)) => {
+            // Refused for new columns, the NOT NULL questions are listed with them:
+            // one run shows every answer still to give.
+            let not_null = if matches!(e, AutodetectError::NeedsDefault(_)) {
+                autodetect::needs_not_null_answer(&old, &new, &given)
+            } else {
+                Vec::new()
+            };
+            return unanswered(args, e, &not_null, &models, &mut out);
+        }
         Err(e) => return Err(e.into()),
     };
 
@@ -134,6 +136,29 @@ pub(crate) fn run(
         }
     }
     finish(ctx, project, args, verbose, &planned, Some(&old), &mut out)
+}
+
+/// The answers the flags give: `--rename`, `--no-rename`, `--default`, `--no-nulls`.
+fn given_decisions(
+    args: &MakemigrationsArgs,
+    models: &models::Models,
+    new: &SchemaState,
+) -> Result<Decisions, CliError> {
+    let mut decisions = Decisions::default();
+    for spec in &args.rename {
+        decisions.renames.push(parse_rename(spec, models)?);
+    }
+    decisions.no_rename = args.no_rename;
+    for spec in &args.default {
+        let (table, column, value) = parse_default(spec, models, new)?;
+        decisions.one_off_defaults.insert((table, column), value);
+    }
+    for spec in &args.no_nulls {
+        decisions
+            .no_nulls
+            .insert(parse_no_nulls(spec, models, new)?);
+    }
+    Ok(decisions)
 }
 
 /// Reports the planned files — marking the operations that destroy data, from
@@ -385,7 +410,8 @@ impl Loss {
 /// A question `--check` could not answer, and the flag that answers it.
 #[derive(Serialize)]
 struct Unanswered {
-    /// `rename` or `default`.
+    /// `rename`, `default` (a new NOT NULL column) or `not_null` (a column that
+    /// becomes NOT NULL: `--default` or `--no-nulls` answers it).
     question: &'static str,
     /// `app.Model.field` (or `table.column`), `app.Model` for a table.
     subject: String,
@@ -445,6 +471,7 @@ fn destructive_help(losses: &[(MigrationKey, DataLoss)], asked: bool) -> String 
 fn unanswered(
     args: &MakemigrationsArgs,
     e: AutodetectError,
+    not_null: &[(String, String)],
     models: &models::Models,
     out: &mut Output,
 ) -> Result<u8, CliError> {
@@ -461,7 +488,11 @@ fn unanswered(
                 .collect::<Vec<_>>(),
         ),
         (AutodetectError::NeedsDefault(missing), true) => (
-            "Migrations are needed; new NOT NULL columns need a one-off default:",
+            if not_null.is_empty() {
+                "Migrations are needed; new NOT NULL columns need a one-off default:"
+            } else {
+                "Migrations are needed; new NOT NULL columns need a one-off default, and columns that become NOT NULL a value for their NULL rows (or --no-nulls):"
+            },
             missing
                 .iter()
                 .map(|(table, column)| Unanswered {
@@ -470,13 +501,26 @@ fn unanswered(
                     to: None,
                     answer: format!("--default {}=VALUE", models.column_label(table, column)),
                 })
+                .chain(not_null_questions(not_null, models))
                 .collect(),
         ),
+        (AutodetectError::NeedsNotNullAnswer(missing), true) => (
+            "Migrations are needed; columns that become NOT NULL need a value for their NULL rows (or --no-nulls):",
+            not_null_questions(&missing, models).collect(),
+        ),
+        (AutodetectError::NeedsNotNullAnswer(missing), false) => {
+            return Err(CliError::NeedsInput(not_null_help(&missing, models)))
+        }
         (AutodetectError::UnresolvedRenames(open), false) => {
             return Err(CliError::NeedsInput(rename_help(&open, models)))
         }
         (AutodetectError::NeedsDefault(missing), false) => {
-            return Err(CliError::NeedsInput(default_help(&missing, models)))
+            let mut help = default_help(&missing, models);
+            if !not_null.is_empty() {
+                help.push_str("\nand ");
+                help.push_str(&not_null_help(not_null, models));
+            }
+            return Err(CliError::NeedsInput(help));
         }
         (e, _) => return Err(MakeError::from(e).into()),
     };
@@ -599,6 +643,82 @@ fn default_help(missing: &[(String, String)], models: &models::Models) -> String
         "VALUE: for a text column the text as it is (currency=USD), else a TOML literal (0, 1.5, true, \"2024-01-01\")",
     );
     text
+}
+
+/// The `not_null` questions of `missing`, each with both flags that answer it.
+fn not_null_questions<'a>(
+    missing: &'a [(String, String)],
+    models: &'a models::Models,
+) -> impl Iterator<Item = Unanswered> + 'a {
+    missing.iter().map(|(table, column)| {
+        let label = models.column_label(table, column);
+        Unanswered {
+            question: "not_null",
+            subject: label.clone(),
+            to: None,
+            answer: format!("--default {label}=VALUE or --no-nulls {label}"),
+        }
+    })
+}
+
+/// Why a nullable field cannot become NOT NULL without an answer, and the two ways
+/// to give one.
+fn not_null_help(missing: &[(String, String)], models: &models::Models) -> String {
+    let mut text = String::from(
+        "it is impossible to change a nullable field to NOT NULL without a value for the rows where it is NULL (the migration would fail on them):\n",
+    );
+    for (table, column) in missing {
+        let _ = writeln!(text, "  {}", models.column_label(table, column));
+    }
+    text.push_str(
+        "give it a literal default in models.toml (it fills them), answer on a terminal, or non-interactively:\n",
+    );
+    for (table, column) in missing {
+        let label = models.column_label(table, column);
+        let _ = writeln!(
+            text,
+            "  strata makemigrations --default {label}=VALUE   (the NULL rows get VALUE, by a backfill before the change)"
+        );
+        let _ = writeln!(
+            text,
+            "  strata makemigrations --no-nulls {label}   (there are none, or you fill them yourself first)"
+        );
+    }
+    text.push_str(
+        "VALUE: for a text column the text as it is (status=new), else a TOML literal (0, 1.5, true, \"2024-01-01\")",
+    );
+    text
+}
+
+/// `--no-nulls app.Model.field` (or `table.column`): a column of the models.
+fn parse_no_nulls(
+    spec: &str,
+    models: &models::Models,
+    new: &strata_engine::SchemaState,
+) -> Result<(String, String), CliError> {
+    let bad = |why: &str| CliError::Usage(format!("--no-nulls `{spec}`: {why}"));
+    let parts: Vec<&str> = spec.split('.').collect();
+    let (table, column) = match parts.as_slice() {
+        [app, model, field] => {
+            let table = models
+                .table_of(app, model)
+                .ok_or_else(|| bad(&format!("no model {app}.{model} in models.toml")))?;
+            let column = models
+                .column_of(&table, field)
+                .unwrap_or_else(|| field.to_string());
+            (table, column)
+        }
+        [table, column] => (table.to_string(), column.to_string()),
+        _ => return Err(bad("expected app.Model.field (or table.column)")),
+    };
+    let exists = new
+        .tables
+        .get(&table)
+        .is_some_and(|t| t.column(&column).is_some());
+    if !exists {
+        return Err(bad("no such column in the models"));
+    }
+    Ok((table, column))
 }
 
 /// `--default app.Model.field=VALUE` (or `table.column=VALUE`, as `--rename` takes

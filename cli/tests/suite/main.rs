@@ -26,6 +26,7 @@ mod json_output;
 mod kill;
 mod lint;
 mod makemigrations;
+mod makemigrations_db;
 mod migrate_output;
 mod project_errors;
 mod recovery;

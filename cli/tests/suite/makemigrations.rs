@@ -474,7 +474,7 @@ fn broken_models_are_located_with_a_suggestion() {
 }
 
 /// Runs `strata makemigrations ARGS` on a terminal (script(1)), typing `answers`.
-fn on_terminal(dir: &Path, args: &str, answers: &str) -> (bool, String) {
+pub(crate) fn on_terminal(dir: &Path, args: &str, answers: &str) -> (bool, String) {
     let mut child = Command::new("script")
         .args([
             "-qec",

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::order::dependency_order;
 use super::renames::Renames;
 use super::rules::{is_unique_key, mentions};
-use super::AutodetectError;
+use super::{AutodetectError, Decisions};
 use crate::ast::*;
 use crate::state::SchemaState;
 
@@ -38,6 +38,9 @@ pub(super) struct Changes {
     /// (table, column as the model has it, one-off default for existing rows).
     pub add_columns: Vec<(String, ColumnDef, Option<DefaultValue>)>,
     pub alter_columns: Vec<AlterColumn>,
+    /// (table, column, value) by new names: the value the rows where a column that
+    /// becomes NOT NULL is NULL get, before its `alter_column`.
+    pub backfills: Vec<(String, String, DefaultValue)>,
     /// (table by new name, column), sorted.
     pub drop_columns: Vec<Column>,
     /// By old name, each before the tables it references.
@@ -78,7 +81,7 @@ impl Changes {
         old: &SchemaState,
         new: &SchemaState,
         renames: &Renames,
-        one_off_defaults: &BTreeMap<Column, DefaultValue>,
+        decisions: &Decisions,
     ) -> Result<Self, AutodetectError> {
         let old_renamed = renames.apply_to(old);
         let mut changes = Changes::default();
@@ -127,7 +130,7 @@ impl Changes {
         let mut fates = ColumnFates::default();
         for table in &staying {
             refuse_inexpressible(table.before, table.after)?;
-            changes.compare_columns(table, renames, one_off_defaults, &mut fates);
+            changes.compare_columns(table, renames, decisions, &mut fates);
         }
         for table in &staying {
             changes.compare_checks(table, &fates);
@@ -159,9 +162,10 @@ impl Changes {
             after,
         }: &Staying,
         renames: &Renames,
-        one_off_defaults: &BTreeMap<Column, DefaultValue>,
+        decisions: &Decisions,
         fates: &mut ColumnFates,
     ) {
+        let one_off_defaults = &decisions.one_off_defaults;
         let table = &after.name;
         for c in &original.columns {
             let key = (original.name.clone(), c.name.clone());
@@ -181,6 +185,15 @@ impl Changes {
                     let mut was = c.clone();
                     was.name = now.to_string();
                     self.alter_columns.extend(alteration(table, &was, wanted));
+                    let key = (table.clone(), wanted.name.clone());
+                    if c.null && !wanted.null && !decisions.no_nulls.contains(&key) {
+                        let value = one_off_defaults
+                            .get(&key)
+                            .or_else(|| literal_default(wanted));
+                        if let Some(value) = value {
+                            self.backfills.push((key.0, key.1, value.clone()));
+                        }
+                    }
                 }
             }
         }
@@ -479,6 +492,36 @@ fn refuse_inexpressible(before: &TableDef, after: &TableDef) -> Result<(), Autod
         }
     }
     Ok(())
+}
+
+/// The model's default of `column` when it is a literal (an expression such as
+/// `now` has no value a backfill could write).
+pub(super) fn literal_default(column: &ColumnDef) -> Option<&DefaultValue> {
+    column
+        .default
+        .as_ref()
+        .filter(|d| !matches!(d, DefaultValue::Expr { .. }))
+}
+
+/// Columns of tables that stay, nullable in the old schema (as renamed) and NOT NULL
+/// in `new`, by new table name, as the models have them.
+pub(super) fn nulls_forbidden(
+    old: &SchemaState,
+    new: &SchemaState,
+    renames: &Renames,
+) -> Vec<(String, ColumnDef)> {
+    let old_renamed = renames.apply_to(old);
+    new.tables
+        .values()
+        .filter_map(|after| Some((after, old_renamed.tables.get(&after.name)?)))
+        .flat_map(|(after, before)| {
+            after
+                .columns
+                .iter()
+                .filter(|c| !c.null && before.column(&c.name).is_some_and(|b| b.null))
+                .map(|c| (after.name.clone(), c.clone()))
+        })
+        .collect()
 }
 
 /// Columns of tables that stay which the old schema lacks, by new table name, in the

@@ -2,7 +2,8 @@
 //!
 //! 1. drop foreign keys, 2. drop indexes and constraints (what goes away, changes, or
 //!    blocks a change), 3. rename tables, 4. rename columns, 5. create tables (by
-//!    their foreign keys), 6. add columns, 7. alter columns, 8. drop columns,
+//!    their foreign keys), 6. add columns, 7. alter columns (a column that becomes
+//!    NOT NULL first gets its NULL rows filled by a `backfill`), 8. drop columns,
 //!    9. drop tables, 10. rename indexes, 11. create indexes, add constraints, add
 //!    foreign keys.
 //!
@@ -19,7 +20,33 @@ use super::order::dependency_order;
 use super::rules::foreign_key_fits;
 use super::AutodetectError;
 use crate::ast::*;
-use crate::state::SchemaState;
+use crate::expr;
+use crate::state::{default_fits, SchemaState};
+
+/// A literal default in the neutral expression language (`0`, `true`, `'it''s'`);
+/// `None` for an expression default or a number no literal writes.
+fn literal_sql(value: &DefaultValue) -> Option<String> {
+    let text = match value {
+        DefaultValue::Bool(b) => b.to_string(),
+        DefaultValue::Int(i) => i.to_string(),
+        DefaultValue::Float(x) if x.is_finite() => format!("{x:?}"),
+        DefaultValue::Text(t) => format!("'{}'", t.replace('\'', "''")),
+        DefaultValue::Float(_) | DefaultValue::Expr { .. } => return None,
+    };
+    expr::parse(&text, None).ok().map(|_| text)
+}
+
+/// A column name as the expression language reads it: as it is when it parses as
+/// that column, else in double quotes (an SQL keyword, capitals, other characters).
+fn neutral_ident(column: &str) -> String {
+    let bare = format!("{column} IS NULL");
+    match expr::parse(&bare, None) {
+        Ok(expr::Expr::IsNull { expr, .. }) if *expr == expr::Expr::Column(column.into()) => {
+            column.to_string()
+        }
+        _ => format!("\"{}\"", column.replace('"', "\"\"")),
+    }
+}
 
 /// The operations, and the state they reach from `old`.
 pub(super) fn operations(
@@ -64,7 +91,16 @@ pub(super) fn operations(
         out.add_column(table, column, one_off.as_ref())?;
     }
     for alter in &changes.alter_columns {
-        out.push(Operation::AlterColumn(alter.clone()))?;
+        let fill = changes
+            .backfills
+            .iter()
+            .find(|(t, c, _)| *t == alter.table && *c == alter.column);
+        match fill {
+            Some((table, column, value)) => {
+                out.fill_then_forbid_nulls(alter, table, column, value)?;
+            }
+            None => out.push(Operation::AlterColumn(alter.clone()))?,
+        }
     }
     for (table, column) in &changes.drop_columns {
         out.push(Operation::DropColumn(DropColumn {
@@ -218,6 +254,88 @@ impl Emitter {
             default: None,
             drop_default: true,
         }))
+    }
+
+    /// `alter` makes `column` NOT NULL: the rows where it is NULL get `value` first.
+    /// A new type comes before the backfill (the value is one of the new type), and
+    /// NOT NULL after it.
+    fn fill_then_forbid_nulls(
+        &mut self,
+        alter: &AlterColumn,
+        table: &str,
+        column: &str,
+        value: &DefaultValue,
+    ) -> Result<(), AutodetectError> {
+        if alter.ty.is_some() {
+            self.push(Operation::AlterColumn(AlterColumn {
+                null: None,
+                ..alter.clone()
+            }))?;
+            self.backfill(table, column, value)?;
+            return self.push(Operation::AlterColumn(AlterColumn {
+                table: table.to_string(),
+                column: column.to_string(),
+                ty: None,
+                null: Some(false),
+                default: None,
+                drop_default: false,
+            }));
+        }
+        self.backfill(table, column, value)?;
+        self.push(Operation::AlterColumn(alter.clone()))
+    }
+
+    /// `UPDATE table SET column = value WHERE column IS NULL`, as a `backfill`: in
+    /// batches along the table's one-column primary key.
+    fn backfill(
+        &mut self,
+        table: &str,
+        column: &str,
+        value: &DefaultValue,
+    ) -> Result<(), AutodetectError> {
+        let refuse = |reason: String| AutodetectError::CannotBackfill {
+            table: table.to_string(),
+            column: column.to_string(),
+            reason,
+        };
+        let t = self
+            .state
+            .tables
+            .get(table)
+            .ok_or_else(|| refuse(format!("no table `{table}`")))?;
+        if t.primary_key.len() != 1 {
+            return Err(refuse(format!(
+                "a backfill walks the table by a one-column primary key, and `{table}` has {}",
+                match t.primary_key.len() {
+                    0 => "none".to_string(),
+                    n => format!("one of {n} columns"),
+                }
+            )));
+        }
+        let ty = t.column(column).map(|c| c.ty);
+        if !ty.is_some_and(|ty| default_fits(value, ty)) {
+            return Err(refuse(format!(
+                "{value} is no value of its type{}",
+                ty.map(|t| format!(" {t}")).unwrap_or_default()
+            )));
+        }
+        let literal = literal_sql(value).ok_or_else(|| {
+            refuse(format!(
+                "{value} is no literal a backfill can write (an expression default is evaluated by the database only for new rows)"
+            ))
+        })?;
+        let op = Operation::Backfill(Backfill {
+            table: table.to_string(),
+            set: Some(BTreeMap::from([(column.to_string(), literal)])),
+            set_sql: None,
+            predicate: Some(format!("{} IS NULL", neutral_ident(column))),
+            batch_size: Backfill::DEFAULT_BATCH_SIZE,
+            pause: None,
+            undo: false,
+        });
+        self.state.apply(&op).map_err(|e| refuse(e.to_string()))?;
+        self.ops.push(op);
+        Ok(())
     }
 
     /// Step 11: indexes and constraints by table and name, then foreign keys, which

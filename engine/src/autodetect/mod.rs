@@ -14,7 +14,7 @@
 //!
 //! The caller (the CLI) first asks the user about the renames ([`open_renames`],
 //! re-read after each accepted answer, or the full [`rename_candidates`] list), then
-//! about [`needs_one_off_default`], and passes the answers to [`diff`] as
+//! about [`needs_one_off_default`] and [`needs_not_null_answer`], and passes the answers to [`diff`] as
 //! [`Decisions`]. Renames are never guessed: while candidates are neither accepted
 //! nor declined, `diff` refuses with [`AutodetectError::UnresolvedRenames`].
 
@@ -26,7 +26,7 @@ mod rules;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::ast::{DefaultValue, Operation};
@@ -116,8 +116,13 @@ pub struct Decisions {
     /// and an add.
     pub no_rename: bool,
     /// (table, column) → the value existing rows get for a column added NOT NULL
-    /// without a default of its own. The column keeps no default afterwards.
+    /// without a default of its own (the column keeps no default afterwards), or for
+    /// the rows where a column that becomes NOT NULL is NULL (a `backfill` before the
+    /// `alter_column`). Tables by their new names.
     pub one_off_defaults: BTreeMap<(String, String), DefaultValue>,
+    /// (table, column) of columns that become NOT NULL whose table holds no NULL in
+    /// them (or whose rows the user fills): only the `alter_column`, no backfill.
+    pub no_nulls: BTreeSet<(String, String)>,
 }
 
 impl Decisions {
@@ -155,6 +160,21 @@ pub enum AutodetectError {
         .0.iter().map(|(t, c)| format!("{t}.{c}")).collect::<Vec<_>>().join(", ")
     )]
     NeedsDefault(Vec<(String, String)>),
+    /// Columns that become NOT NULL, without a default in the models: the rows where
+    /// they are NULL need a value, or the answer that there are none.
+    #[error(
+        "columns that become NOT NULL need a value for the rows where they are NULL, or the answer that there are none: {}",
+        .0.iter().map(|(t, c)| format!("{t}.{c}")).collect::<Vec<_>>().join(", ")
+    )]
+    NeedsNotNullAnswer(Vec<(String, String)>),
+    /// The value for the NULL rows of a column that becomes NOT NULL cannot be
+    /// written by a backfill.
+    #[error("cannot fill the NULL rows of `{table}.{column}` before it becomes NOT NULL: {reason}; fill them yourself (a run_sql migration before this one) and answer that there are no NULL rows")]
+    CannotBackfill {
+        table: String,
+        column: String,
+        reason: String,
+    },
     #[error("cannot rename {what} `{from}` to `{to}`: {reason}")]
     InvalidRename {
         what: String,
@@ -234,6 +254,34 @@ pub fn needs_one_off_default(
         .collect()
 }
 
+/// Columns of tables that stay (by new names) which are nullable before and NOT
+/// NULL in `new`, whose NULL rows nothing fills: no one-off value in `decisions`,
+/// not declared free of NULLs, and no literal default in the models (a literal
+/// default fills them, as Django does, where the table has the one-column primary
+/// key a backfill walks). Renames are taken from `decisions`.
+pub fn needs_not_null_answer(
+    old: &SchemaState,
+    new: &SchemaState,
+    decisions: &Decisions,
+) -> Vec<(String, String)> {
+    let renames = renames::Renames::lenient(old, new, decisions);
+    compare::nulls_forbidden(old, new, &renames)
+        .into_iter()
+        .filter(|(table, column)| {
+            let key = (table.clone(), column.name.clone());
+            // A literal default answers only where a backfill can write it.
+            let walkable = new
+                .tables
+                .get(table)
+                .is_some_and(|t| t.primary_key.len() == 1);
+            (compare::literal_default(column).is_none() || !walkable)
+                && !decisions.one_off_defaults.contains_key(&key)
+                && !decisions.no_nulls.contains(&key)
+        })
+        .map(|(table, column)| (table, column.name))
+        .collect()
+}
+
 /// The operations that turn `old` into `new`, in an order every backend can apply.
 ///
 /// Deterministic: the same input gives the same operations. Applied in sequence to
@@ -255,7 +303,11 @@ pub fn diff(
     if !missing.is_empty() {
         return Err(AutodetectError::NeedsDefault(missing));
     }
-    let changes = compare::Changes::between(old, new, &renames, &decisions.one_off_defaults)?;
+    let missing = needs_not_null_answer(old, new, decisions);
+    if !missing.is_empty() {
+        return Err(AutodetectError::NeedsNotNullAnswer(missing));
+    }
+    let changes = compare::Changes::between(old, new, &renames, decisions)?;
     let (ops, reached) = emit::operations(old, &changes)?;
     if reached.canonical() != new.canonical() {
         return Err(AutodetectError::Internal {

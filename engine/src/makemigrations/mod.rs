@@ -109,10 +109,6 @@ pub enum MakeError {
     UnknownApp { app: String, known: String },
     #[error("--empty needs the apps to write an empty migration for, e.g. `strata makemigrations tracker --empty`")]
     EmptyWithoutApp,
-    #[error(
-        "the changes need migrations of {a} and {b} that each depend on the other; run `strata makemigrations {a}` and then `strata makemigrations {b}`"
-    )]
-    CrossAppCycle { a: String, b: String },
     /// The planned file could not be written as TOML: strata's fault, as plain
     /// operations always serialize.
     #[error("{key}: cannot write the migration as TOML: {message}")]
@@ -243,18 +239,32 @@ pub fn plan(
             .cloned()
             .unwrap_or_else(|| project.apps[0].name.clone())
     };
-    let by_app = group_by_app(&operations, &owner);
-    let needs = cross_app_needs(&by_app, &old, &owner);
     let mut planned: Vec<Planned> = Vec::new();
-    for (app, ops) in order_apps(by_app, &needs)? {
-        let dependencies = dependencies_of(graph, &app, &ops, needs.get(&app), &planned);
-        let first = graph.app_migrations(&app).next().is_none();
+    for chunk in files_by_app(&operations, &old, &owner) {
+        let dependencies = dependencies_of(graph, &chunk, &planned);
+        let earlier = planned.iter().filter(|p| p.key.app == chunk.app).count();
+        let first = graph.app_migrations(&chunk.app).next().is_none();
         let name = match &request.name {
             Some(name) => sanitize(name),
+            // Django names every part of a split first migration `initial`.
             None if first => "initial".into(),
-            None => auto_name(&app, &ops),
+            None => auto_name(&chunk.app, &chunk.ops),
         };
-        planned.push(new_file(project, graph, &app, &name, dependencies, ops));
+        let number = next_number(graph, &chunk.app)
+            .saturating_add(u32::try_from(earlier).unwrap_or(u32::MAX));
+        let mut file =
+            new_file_numbered(project, &chunk.app, number, &name, dependencies, chunk.ops);
+        // A backfill's batches commit one by one: the file says it is not one
+        // transaction, rather than asking for one it cannot have.
+        if file
+            .file
+            .operations
+            .iter()
+            .any(|op| matches!(op, Operation::Backfill(_)))
+        {
+            file.file.atomic = false;
+        }
+        planned.push(file);
     }
     Ok(planned)
 }
@@ -285,83 +295,146 @@ fn empty_files(
         .collect())
 }
 
-/// The operations of each app, in the global order inside each app, the apps in the
-/// order of their first operation.
-fn group_by_app(
+/// `operations` (in an order every backend can apply, as `autodetect::diff` gives
+/// them) as the new files `makemigrations` writes: per file, its app, its
+/// operations and the apps it needs first, in the order they are written. `owner`
+/// names the app of a table; `old` is the schema before. Where apps reference each
+/// other, an app gets a second file (see `files_by_app`).
+pub fn split_by_app(
     operations: &[Operation],
-    owner: &dyn Fn(&str) -> String,
-) -> Vec<(String, Vec<Operation>)> {
-    let mut by_app: Vec<(String, Vec<Operation>)> = Vec::new();
-    for op in operations {
-        let app = owner(op_owner_table(op));
-        match by_app.iter_mut().find(|(a, _)| *a == app) {
-            Some((_, ops)) => ops.push(op.clone()),
-            None => by_app.push((app, vec![op.clone()])),
-        }
-    }
-    by_app
-}
-
-/// The apps each app's new migration needs first: a foreign key into another app's
-/// table needs that table first; dropping a table or column another app's foreign
-/// key points at needs that foreign key gone first.
-fn cross_app_needs(
-    by_app: &[(String, Vec<Operation>)],
     old: &SchemaState,
     owner: &dyn Fn(&str) -> String,
-) -> BTreeMap<String, BTreeSet<String>> {
-    let has_migration = |app: &str| by_app.iter().any(|(a, _)| a == app);
-    let mut needs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (app, ops) in by_app {
-        for op in ops {
-            for target in referenced_tables(op) {
-                let other = owner(&target);
-                if &other != app {
-                    needs.entry(app.clone()).or_default().insert(other);
+) -> Vec<(String, Vec<Operation>, BTreeSet<String>)> {
+    files_by_app(operations, old, owner)
+        .into_iter()
+        .map(|c| (c.app, c.ops, c.needs))
+        .collect()
+}
+
+/// One new migration file: an app's operations, and the other apps it needs.
+struct Chunk {
+    app: String,
+    ops: Vec<Operation>,
+    /// Apps whose operations must run before these (their new file, or their leaf).
+    needs: BTreeSet<String>,
+}
+
+/// The operations split into files, one per app where the apps' needs allow it, in
+/// an order where each file comes after the files it needs. Each app's operations
+/// keep their global order. A file takes the longest run of its app's next
+/// operations whose needs are met: every operation of a needed app that comes
+/// earlier in the global order is in a file already. Where apps need each other (a
+/// cycle of foreign keys across apps), an app's run stops at the operation that
+/// waits, which goes to a later file of that app — as Django splits such a first
+/// migration into `0001_initial` (the tables) and `0002_initial` (the foreign keys).
+/// The global order is one every backend can apply, so the app owning the earliest
+/// operation left is always ready, and the split always ends.
+fn files_by_app(
+    operations: &[Operation],
+    old: &SchemaState,
+    owner: &dyn Fn(&str) -> String,
+) -> Vec<Chunk> {
+    let apps: Vec<String> = operations
+        .iter()
+        .map(|op| owner(op_owner_table(op)))
+        .collect();
+    let with_migration: BTreeSet<&str> = apps.iter().map(String::as_str).collect();
+    let needs: Vec<BTreeSet<String>> = operations
+        .iter()
+        .zip(&apps)
+        .map(|(op, app)| op_needs(op, app, old, owner, &with_migration))
+        .collect();
+    let mut app_order: Vec<&String> = Vec::new();
+    for app in &apps {
+        if !app_order.contains(&app) {
+            app_order.push(app);
+        }
+    }
+    let mut placed = vec![false; operations.len()];
+    let mut chunks = Vec::new();
+    while placed.iter().any(|p| !p) {
+        for &app in &app_order {
+            let mut chunk = Chunk {
+                app: app.clone(),
+                ops: Vec::new(),
+                needs: BTreeSet::new(),
+            };
+            let waiting: Vec<usize> = (0..operations.len())
+                .filter(|&i| apps[i] == *app && !placed[i])
+                .collect();
+            for i in waiting {
+                let ready = needs[i]
+                    .iter()
+                    .all(|other| (0..i).all(|j| apps[j] != *other || placed[j]));
+                if !ready {
+                    break;
                 }
+                placed[i] = true;
+                chunk.ops.push(operations[i].clone());
+                chunk.needs.extend(needs[i].iter().cloned());
             }
-            if let Some((table, column)) = removed_target(op) {
-                let blocking = old.foreign_keys_into(table).filter(|(_, fk)| {
-                    column.is_none_or(|c| fk.referenced_columns.iter().any(|r| r == c))
-                });
-                for (referencing, _) in blocking {
-                    let other = owner(referencing);
-                    if &other != app && has_migration(&other) {
-                        needs.entry(app.clone()).or_default().insert(other);
-                    }
-                }
+            if !chunk.ops.is_empty() {
+                chunks.push(chunk);
+            }
+        }
+    }
+    chunks
+}
+
+/// The other apps one operation needs first: a foreign key into another app's table
+/// needs that table; dropping a table or column another app's foreign key points at
+/// needs that foreign key gone (when that app has a new migration to drop it).
+fn op_needs(
+    op: &Operation,
+    app: &str,
+    old: &SchemaState,
+    owner: &dyn Fn(&str) -> String,
+    with_migration: &BTreeSet<&str>,
+) -> BTreeSet<String> {
+    let mut needs = BTreeSet::new();
+    for target in referenced_tables(op) {
+        let other = owner(&target);
+        if other != app {
+            needs.insert(other);
+        }
+    }
+    if let Some((table, column)) = removed_target(op) {
+        let blocking = old
+            .foreign_keys_into(table)
+            .filter(|(_, fk)| column.is_none_or(|c| fk.referenced_columns.iter().any(|r| r == c)));
+        for (referencing, _) in blocking {
+            let other = owner(referencing);
+            if other != app && with_migration.contains(other.as_str()) {
+                needs.insert(other);
             }
         }
     }
     needs
 }
 
-/// The dependencies of `app`'s new migration: its own leaf, the apps it `needs`
-/// (their new migration, or their leaf), and the apps whose migrations referenced a
-/// table it drops.
-fn dependencies_of(
-    graph: &Graph,
-    app: &str,
-    ops: &[Operation],
-    needs: Option<&BTreeSet<String>>,
-    planned: &[Planned],
-) -> Vec<MigrationKey> {
-    let mut dependencies = leaf_dependencies(graph, app);
-    for op in ops {
+/// The dependencies of a new file: its app's previous new file or leaf, the apps it
+/// needs (their latest new file, or their leaf), and the apps whose migrations
+/// referenced a table it drops.
+fn dependencies_of(graph: &Graph, chunk: &Chunk, planned: &[Planned]) -> Vec<MigrationKey> {
+    let latest = |app: &str| {
+        planned
+            .iter()
+            .rev()
+            .find(|p| p.key.app == app)
+            .map_or_else(|| leaf_dependencies(graph, app), |p| vec![p.key.clone()])
+    };
+    let mut dependencies = latest(&chunk.app);
+    for op in &chunk.ops {
         if let Operation::DropTable(d) = op {
-            for other in apps_that_referenced(graph, app, &d.name) {
+            for other in apps_that_referenced(graph, &chunk.app, &d.name) {
                 if !planned.iter().any(|p| p.key.app == other) {
                     dependencies.extend(leaf_dependencies(graph, &other));
                 }
             }
         }
     }
-    for other in needs.into_iter().flatten() {
-        let dep = planned
-            .iter()
-            .find(|p| &p.key.app == other)
-            .map_or_else(|| leaf_dependencies(graph, other), |p| vec![p.key.clone()]);
-        dependencies.extend(dep);
+    for other in &chunk.needs {
+        dependencies.extend(latest(other));
     }
     dependencies
 }
@@ -430,12 +503,23 @@ fn new_file(
     graph: &Graph,
     app: &str,
     name: &str,
+    dependencies: Vec<MigrationKey>,
+    operations: Vec<Operation>,
+) -> Planned {
+    let number = next_number(graph, app);
+    new_file_numbered(project, app, number, name, dependencies, operations)
+}
+
+fn new_file_numbered(
+    project: &Project,
+    app: &str,
+    number: u32,
+    name: &str,
     mut dependencies: Vec<MigrationKey>,
     operations: Vec<Operation>,
 ) -> Planned {
     dependencies.sort();
     dependencies.dedup();
-    let number = next_number(graph, app);
     let full = format!("{number:04}_{name}");
     let dir = project.app(app).map_or_else(
         || {
@@ -461,40 +545,6 @@ fn new_file(
             lint: LintSection::default(),
         },
     }
-}
-
-/// Apps in an order where each comes after the apps it needs; ties by first change.
-fn order_apps(
-    mut remaining: Vec<(String, Vec<Operation>)>,
-    needs: &BTreeMap<String, BTreeSet<String>>,
-) -> Result<Vec<(String, Vec<Operation>)>, MakeError> {
-    let with_migration: BTreeSet<String> = remaining.iter().map(|(a, _)| a.clone()).collect();
-    let mut order: Vec<(String, Vec<Operation>)> = Vec::new();
-    let done =
-        |order: &[(String, Vec<Operation>)], app: &String| order.iter().any(|(a, _)| a == app);
-    while !remaining.is_empty() {
-        let ready = remaining.iter().position(|(app, _)| {
-            needs
-                .get(app)
-                .into_iter()
-                .flatten()
-                .all(|dep| !with_migration.contains(dep) || done(&order, dep) || dep == app)
-        });
-        if let Some(i) = ready {
-            order.push(remaining.remove(i));
-        } else {
-            let a = remaining[0].0.clone();
-            let b = needs
-                .get(&a)
-                .into_iter()
-                .flatten()
-                .find(|d| with_migration.contains(*d) && !done(&order, d))
-                .cloned()
-                .unwrap_or_default();
-            return Err(MakeError::CrossAppCycle { a, b });
-        }
-    }
-    Ok(order)
 }
 
 /// The table an operation belongs to, for assigning it to an app.
@@ -754,5 +804,105 @@ mod tests {
         assert_eq!(name, auto_name("tracker", &many), "deterministic");
         let long = [rename(&"t".repeat(80), "a", "b")];
         assert_eq!(auto_name("tracker", &long).len(), NAME_LIMIT);
+    }
+}
+
+#[cfg(test)]
+mod cycle_tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::models;
+
+    /// The files the models of `apps` (name, models.toml text) need from nothing:
+    /// (app, operation kinds, needs) per file, in order.
+    fn split(apps: &[(&str, &str)]) -> Vec<(String, Vec<String>, Vec<String>)> {
+        let parsed: Vec<_> = apps
+            .iter()
+            .map(|(app, text)| models::parse_app(app, Path::new("models.toml"), text).unwrap())
+            .collect();
+        let models = models::resolve(&parsed).unwrap();
+        let old = SchemaState::new();
+        let decisions = Decisions::default();
+        let ops = autodetect::diff(&old, &models.state, &decisions).unwrap();
+        let owner = |t: &str| models.owners.get(t).cloned().unwrap_or_default();
+        files_by_app(&ops, &old, &owner)
+            .into_iter()
+            .map(|c| {
+                let ops = c.ops.iter().map(ToString::to_string).collect();
+                (c.app, ops, c.needs.into_iter().collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_apps_referencing_each_other_get_the_foreign_key_in_a_second_file() {
+        let files = split(&[
+            ("a", "[Author]\nfields.name = \"text\"\nfields.best = { references = \"b.Book\", null = true, on_delete = \"set null\" }\n"),
+            ("b", "[Book]\nfields.title = \"text\"\nfields.author = { references = \"a.Author\", on_delete = \"cascade\" }\n"),
+        ]);
+        let apps: Vec<(&str, usize, Vec<String>)> = files
+            .iter()
+            .map(|(a, ops, needs)| (a.as_str(), ops.len(), needs.clone()))
+            .collect();
+        assert_eq!(
+            apps,
+            [
+                ("a", 1, vec![]),
+                ("b", 1, vec!["a".to_string()]),
+                ("a", 1, vec!["b".to_string()]),
+            ],
+            "{files:#?}"
+        );
+        assert!(
+            files[0].1[0].starts_with("Create table a_author"),
+            "{files:#?}"
+        );
+        assert!(files[2].1[0].starts_with("Add foreign key"), "{files:#?}");
+    }
+
+    #[test]
+    fn a_cycle_of_three_apps_defers_one_foreign_key() {
+        let files = split(&[
+            (
+                "a",
+                "[X]\nfields.y = { references = \"b.Y\", null = true, on_delete = \"set null\" }\n",
+            ),
+            (
+                "b",
+                "[Y]\nfields.z = { references = \"c.Z\", null = true, on_delete = \"set null\" }\n",
+            ),
+            (
+                "c",
+                "[Z]\nfields.x = { references = \"a.X\", null = true, on_delete = \"set null\" }\n",
+            ),
+        ]);
+        let order: Vec<&str> = files.iter().map(|(a, _, _)| a.as_str()).collect();
+        assert_eq!(order, ["a", "c", "b", "a"], "{files:#?}");
+        assert!(
+            files[3]
+                .1
+                .iter()
+                .all(|op| op.starts_with("Add foreign key")),
+            "{files:#?}"
+        );
+        assert_eq!(files, split(&[
+            ("a", "[X]\nfields.y = { references = \"b.Y\", null = true, on_delete = \"set null\" }\n"),
+            ("b", "[Y]\nfields.z = { references = \"c.Z\", null = true, on_delete = \"set null\" }\n"),
+            ("c", "[Z]\nfields.x = { references = \"a.X\", null = true, on_delete = \"set null\" }\n"),
+        ]), "deterministic");
+    }
+
+    #[test]
+    fn apps_without_a_cycle_get_one_file_each() {
+        let files = split(&[
+            ("a", "[X]\nfields.name = \"text\"\n"),
+            (
+                "b",
+                "[Y]\nfields.x = { references = \"a.X\", on_delete = \"cascade\" }\n",
+            ),
+        ]);
+        let order: Vec<&str> = files.iter().map(|(a, _, _)| a.as_str()).collect();
+        assert_eq!(order, ["a", "b"], "{files:#?}");
     }
 }

@@ -22,6 +22,20 @@ pub struct NewColumn<'a> {
     pub ty: ColumnType,
 }
 
+/// A column that becomes NOT NULL, without a default, on a table that may hold rows
+/// where it is NULL.
+pub type AlteredColumn<'a> = NewColumn<'a>;
+
+/// What the rows where a column that becomes NOT NULL is NULL get.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotNullAnswer {
+    /// This value, by a `backfill` before the `alter_column`.
+    Value(DefaultValue),
+    /// Nothing: there are no such rows, or the user fills them (Django's "ignore
+    /// for now"); the migration only alters the column.
+    NoNulls,
+}
+
 /// Answers `makemigrations`' questions.
 pub trait Questioner {
     /// Whether questions can be asked one at a time. When not, `decide` refuses
@@ -33,6 +47,16 @@ pub trait Questioner {
 
     /// The value existing rows get for `column`; `None`: no answer.
     fn ask_default(&mut self, column: &NewColumn<'_>) -> std::io::Result<Option<DefaultValue>>;
+
+    /// What the NULL rows of `column`, which becomes NOT NULL, get; `None`: no
+    /// answer.
+    fn ask_not_null(
+        &mut self,
+        column: &AlteredColumn<'_>,
+    ) -> std::io::Result<Option<NotNullAnswer>> {
+        let _ = column;
+        Ok(None)
+    }
 
     /// Whether to write migrations that destroy data: `losses` by migration.
     fn confirm_data_loss(&mut self, losses: &[(MigrationKey, DataLoss)]) -> std::io::Result<bool>;
@@ -69,6 +93,24 @@ pub struct Interactive<'m, R, W> {
 }
 
 impl<R: BufRead, W: Write> Interactive<'_, R, W> {
+    /// A literal of `ty`, asked until one fits; `None` for an empty answer.
+    fn ask_literal(
+        &mut self,
+        question: &str,
+        ty: ColumnType,
+    ) -> std::io::Result<Option<DefaultValue>> {
+        loop {
+            let answer = self.ask(question)?;
+            if answer.is_empty() {
+                return Ok(None);
+            }
+            match DefaultValue::parse_literal(&answer).filter(|v| default_fits(v, ty)) {
+                Some(value) => return Ok(Some(value)),
+                None => writeln!(self.output, "That is not a {ty} literal; try again.")?,
+            }
+        }
+    }
+
     fn ask(&mut self, question: &str) -> std::io::Result<String> {
         write!(self.output, "{question}")?;
         self.output.flush()?;
@@ -105,14 +147,33 @@ impl<R: BufRead, W: Write> Questioner for Interactive<'_, R, W> {
             "{} is added NOT NULL without a default; existing rows need a value.\nOne-off default ({ty}; a TOML literal such as 0, \"text\", true): ",
             self.models.column_label(column.table, column.column)
         );
+        self.ask_literal(&question, ty)
+    }
+
+    /// As Django asks it: a one-off value now, or "there are none / I fill them".
+    fn ask_not_null(
+        &mut self,
+        column: &AlteredColumn<'_>,
+    ) -> std::io::Result<Option<NotNullAnswer>> {
+        let ty = column.ty;
+        let label = self.models.column_label(column.table, column.column);
+        writeln!(
+            self.output,
+            "{label} becomes NOT NULL without a default; rows where it is NULL would make the migration fail.\n 1) Give a one-off value for those rows now (a backfill before the change)\n 2) There are no such rows, or I fill them myself before migrating"
+        )?;
         loop {
-            let answer = self.ask(&question)?;
-            if answer.is_empty() {
-                return Ok(None);
-            }
-            match DefaultValue::parse_literal(&answer).filter(|v| default_fits(v, ty)) {
-                Some(value) => return Ok(Some(value)),
-                None => writeln!(self.output, "That is not a {ty} literal; try again.")?,
+            match self
+                .ask("Select an option [1/2, empty to stop]: ")?
+                .as_str()
+            {
+                "" => return Ok(None),
+                "1" => {
+                    let question =
+                        format!("One-off value ({ty}; a TOML literal such as 0, \"text\", true): ");
+                    return Ok(self.ask_literal(&question, ty)?.map(NotNullAnswer::Value));
+                }
+                "2" => return Ok(Some(NotNullAnswer::NoNulls)),
+                _ => writeln!(self.output, "Please answer 1 or 2.")?,
             }
         }
     }
@@ -194,6 +255,34 @@ pub fn decide(
             None => return Err(AutodetectError::NeedsDefault(vec![(table, column)]).into()),
         }
     }
+    let missing = autodetect::needs_not_null_answer(old, new, &decisions);
+    if !missing.is_empty() && !questioner.can_ask() {
+        return Err(AutodetectError::NeedsNotNullAnswer(missing).into());
+    }
+    for (table, column) in missing {
+        let unanswered =
+            || AutodetectError::NeedsNotNullAnswer(vec![(table.clone(), column.clone())]);
+        let ty = new
+            .tables
+            .get(&table)
+            .and_then(|t| t.column(&column))
+            .map(|c| c.ty)
+            .ok_or_else(unanswered)?;
+        let asked = AlteredColumn {
+            table: &table,
+            column: &column,
+            ty,
+        };
+        match questioner.ask_not_null(&asked)? {
+            Some(NotNullAnswer::Value(value)) => {
+                decisions.one_off_defaults.insert((table, column), value);
+            }
+            Some(NotNullAnswer::NoNulls) => {
+                decisions.no_nulls.insert((table, column));
+            }
+            None => return Err(unanswered().into()),
+        }
+    }
     Ok(decisions)
 }
 
@@ -202,6 +291,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::ast::Operation;
     use crate::models;
 
     /// Models of one app and the schema they describe.
@@ -350,5 +440,69 @@ mod tests {
         assert_eq!(decisions.one_off_defaults.len(), 2);
         let ops = autodetect::diff(&old, &new, &decisions).unwrap();
         assert!(ops.iter().all(|op| op.kind() != "rename_column"), "{ops:?}");
+    }
+
+    /// `old`: a nullable code; `new`: the code NOT NULL, without a default.
+    fn code_becomes_not_null() -> (Models, SchemaState, SchemaState) {
+        let old = shop("[Item]\nfields.code = \"varchar(10)?\"\n");
+        let new = shop("[Item]\nfields.code = \"varchar(10)\"\n");
+        (new.clone(), old.state, new.state)
+    }
+
+    #[test]
+    fn a_column_becoming_not_null_is_refused_without_an_answer() {
+        let (_, old, new) = code_becomes_not_null();
+        let error = decide(&old, &new, Decisions::default(), &mut NonInteractive).unwrap_err();
+        let QuestionError::Unanswered(AutodetectError::NeedsNotNullAnswer(missing)) = error else {
+            panic!("expected a NOT NULL question, got {error:?}");
+        };
+        assert_eq!(missing, [("shop_item".to_string(), "code".to_string())]);
+    }
+
+    #[test]
+    fn a_one_off_value_for_null_rows_is_a_backfill_before_the_alter() {
+        let (models, old, new) = code_becomes_not_null();
+        let mut questioner = interactive(&models, "3\n1\n7\n\"x\"\n");
+        let decisions = decide(&old, &new, Decisions::default(), &mut questioner).unwrap();
+        let asked = String::from_utf8(questioner.output).unwrap();
+        assert!(
+            asked.contains("shop.Item.code becomes NOT NULL without a default"),
+            "{asked}"
+        );
+        assert!(asked.contains("Please answer 1 or 2."), "{asked}");
+        assert!(
+            asked.contains("That is not a varchar(10) literal; try again."),
+            "{asked}"
+        );
+        let ops = autodetect::diff(&old, &new, &decisions).unwrap();
+        let kinds: Vec<&str> = ops.iter().map(Operation::kind).collect();
+        assert_eq!(kinds, ["backfill", "alter_column"]);
+        let Operation::Backfill(b) = &ops[0] else {
+            unreachable!()
+        };
+        assert_eq!(b.predicate.as_deref(), Some("code IS NULL"));
+        assert_eq!(b.set.as_ref().unwrap()["code"], "'x'");
+    }
+
+    #[test]
+    fn no_null_rows_is_only_the_alter_and_no_answer_stops() {
+        let (models, old, new) = code_becomes_not_null();
+        let mut questioner = interactive(&models, "2\n");
+        let decisions = decide(&old, &new, Decisions::default(), &mut questioner).unwrap();
+        assert!(decisions
+            .no_nulls
+            .contains(&("shop_item".to_string(), "code".to_string())));
+        let ops = autodetect::diff(&old, &new, &decisions).unwrap();
+        let kinds: Vec<&str> = ops.iter().map(Operation::kind).collect();
+        assert_eq!(kinds, ["alter_column"]);
+        let mut questioner = interactive(&models, "\n");
+        let error = decide(&old, &new, Decisions::default(), &mut questioner).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                QuestionError::Unanswered(AutodetectError::NeedsNotNullAnswer(_))
+            ),
+            "{error:?}"
+        );
     }
 }

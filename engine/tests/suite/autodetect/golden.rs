@@ -15,19 +15,26 @@
 //! rename_tables = [{ from = "book", to = "volume" }]
 //! rename_columns = [{ table = "author", from = "name", to = "full_name" }]
 //! one_off_defaults = [{ table = "author", column = "full_name", value = "?" }]
+//! no_nulls = [{ table = "book", column = "isbn" }]   # becomes NOT NULL, no NULL rows
 //!
 //! [[before]]                   # more operations for the schema before (optional)
 //! [[change]]                   # the models' change: operations applied to `before`
+//!
+//! [apps]                       # optional: table → app; the snapshot then shows the
+//! a = "a"                      # files makemigrations splits the operations into
 //! ```
 //!
 //! A new case is one file; `INSTA_UPDATE=always cargo test -p strata-engine
 //! autodetect::golden` writes its snapshot, to be read before committing.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Deserialize;
 use strata_engine::ast::{DefaultValue, Operation};
 use strata_engine::autodetect::{AutodetectError, Decisions};
+use strata_engine::makemigrations::split_by_app;
 use strata_engine::SchemaState;
 
 use super::support::{applied, diff_checked, ops_text, with_one_off_defaults};
@@ -48,6 +55,10 @@ struct Case {
     before: Vec<Operation>,
     /// How the models changed: operations applied to the schema before.
     change: Vec<Operation>,
+    /// Table → app, for a case about apps: the snapshot then also shows the files
+    /// `makemigrations` splits the operations into (a table not listed is `app`'s).
+    #[serde(default)]
+    apps: BTreeMap<String, String>,
 }
 
 /// The user's answers, as a case file writes them.
@@ -62,6 +73,16 @@ struct Answers {
     rename_columns: Vec<ColumnRename>,
     #[serde(default)]
     one_off_defaults: Vec<OneOffDefault>,
+    /// Columns that become NOT NULL answered "there are no NULL rows".
+    #[serde(default)]
+    no_nulls: Vec<NoNulls>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoNulls {
+    table: String,
+    column: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,6 +125,11 @@ impl Answers {
             decisions
                 .one_off_defaults
                 .insert((d.table.clone(), d.column.clone()), d.value.clone());
+        }
+        for n in &self.no_nulls {
+            decisions
+                .no_nulls
+                .insert((n.table.clone(), n.column.clone()));
         }
         decisions
     }
@@ -173,7 +199,25 @@ fn golden_operations() {
             diff_checked(&old, &new, &case.decisions.decisions()),
             &case.error,
         ) {
-            (Ok(ops), None) => ops_text(&ops),
+            (Ok(ops), None) if case.apps.is_empty() => ops_text(&ops),
+            (Ok(ops), None) => {
+                let owner = |t: &str| case.apps.get(t).cloned().unwrap_or_else(|| "app".into());
+                let mut text = ops_text(&ops);
+                text.push_str("\n# the files, by app, in the order written\n");
+                for (i, (app, ops, needs)) in split_by_app(&ops, &old, &owner).iter().enumerate() {
+                    let needs: Vec<&str> = needs.iter().map(String::as_str).collect();
+                    let after = if needs.is_empty() {
+                        "-".to_string()
+                    } else {
+                        needs.join(", ")
+                    };
+                    let _ = writeln!(text, "# {}. {app} (after: {after})", i + 1);
+                    for op in ops {
+                        let _ = writeln!(text, "#    {op}");
+                    }
+                }
+                text
+            }
             (Err(e), Some(expected)) => {
                 assert_eq!(&variant(&e), expected, "{name}: another error: {e}");
                 format!("error: {e}\n")

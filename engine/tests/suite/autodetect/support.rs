@@ -89,6 +89,20 @@ pub(crate) fn with_one_off_defaults(
         let value = literal_for(ty)?;
         decisions.one_off_defaults.insert((table, column), value);
     }
+    // A column that becomes NOT NULL: a value for its NULL rows where a backfill can
+    // write one (a one-column key to walk), else the answer that there are none.
+    for (table, column) in autodetect::needs_not_null_answer(old, new, &decisions) {
+        let t = &new.tables[&table];
+        let value = literal_for(t.column(&column).expect("altered column").ty);
+        match value {
+            Some(value) if t.primary_key.len() == 1 => {
+                decisions.one_off_defaults.insert((table, column), value);
+            }
+            _ => {
+                decisions.no_nulls.insert((table, column));
+            }
+        }
+    }
     Some(decisions)
 }
 
