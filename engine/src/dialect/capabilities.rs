@@ -100,6 +100,17 @@ pub struct Capabilities {
     /// Baseline `false`. PostgreSQL 8.2+ (`DROP … CONCURRENTLY`: 9.2+)
     /// (<https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY>).
     pub concurrent_index: bool,
+    /// Unsigned integer storage (`int unsigned`). Without it, an unsigned neutral type
+    /// is the signed type plus a `CHECK (col >= 0)` (see `type_checks`).
+    ///
+    /// Baseline `false`: only MySQL and MariaDB have it.
+    pub unsigned_integers: bool,
+    /// `ALTER TABLE … RENAME CONSTRAINT`, used to keep a type check's name in step
+    /// with its table and column.
+    ///
+    /// Baseline `false`. PostgreSQL 9.2+ has it; SQLite has none (and its type checks
+    /// are recognised by their expression alone).
+    pub rename_constraint: bool,
 }
 
 impl Capabilities {
@@ -110,6 +121,8 @@ impl Capabilities {
         max_identifier_len: 63,
         partial_indexes: false,
         concurrent_index: false,
+        unsigned_integers: false,
+        rename_constraint: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.

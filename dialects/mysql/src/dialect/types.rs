@@ -64,6 +64,11 @@ pub fn sql_type(
         ColumnType::Uuid if flavour.native_uuid(version) => "uuid".into(),
         ColumnType::Uuid => "char(36)".into(),
         ColumnType::Json => "json".into(),
+        // As Django stores a DurationField: its microseconds.
+        ColumnType::Duration => "bigint".into(),
+        ColumnType::USmallInt => "smallint unsigned".into(),
+        ColumnType::UInt => "integer unsigned".into(),
+        ColumnType::UBigInt => "bigint unsigned".into(),
     })
 }
 
@@ -113,6 +118,10 @@ mod tests {
             ("timestamptz", "datetime(6)"),
             ("uuid", "char(36)"),
             ("json", "json"),
+            ("duration", "bigint"),
+            ("smallint unsigned", "smallint unsigned"),
+            ("int unsigned", "integer unsigned"),
+            ("bigint unsigned", "bigint unsigned"),
         ];
         assert_eq!(expected.len(), ColumnType::NAMES.len());
         for server in [MYSQL, MARIADB_10_5] {

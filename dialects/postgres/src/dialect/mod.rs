@@ -84,6 +84,7 @@ impl Dialect for PostgresDialect {
             max_identifier_len: MAX_IDENTIFIER_LEN,
             partial_indexes: true,
             concurrent_index: true,
+            rename_constraint: true,
             ..Capabilities::BASELINE
         }
     }
@@ -124,10 +125,17 @@ impl Dialect for PostgresDialect {
         to: ColumnType,
         sql_type: &str,
     ) -> String {
-        if types::assignment_cast(from, to) {
+        let col = self.quote_ident(column);
+        // Elsewhere a `duration` is its count of microseconds, so a change between it
+        // and an integer keeps that count: the same value on every backend.
+        if to == ColumnType::Duration && from.is_integer() {
+            format!(" USING {col} * interval '1 microsecond'")
+        } else if from == ColumnType::Duration && to.is_integer() {
+            format!(" USING round(extract(epoch FROM {col}) * 1000000)::{sql_type}")
+        } else if types::assignment_cast(from, to) {
             String::new()
         } else {
-            format!(" USING {}::{sql_type}", self.quote_ident(column))
+            format!(" USING {col}::{sql_type}")
         }
     }
 }
