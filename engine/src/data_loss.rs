@@ -132,15 +132,15 @@ fn text_width(ty: ColumnType) -> Option<u32> {
     use ColumnType as T;
     match ty {
         T::Char(n) | T::Varchar(n) => Some(n),
-        T::Bool => Some(5),
+        // `false`, `65535`.
+        T::Bool | T::USmallInt => Some(5),
         T::SmallInt => Some(6),
         T::Int => Some(11),
         T::BigInt | T::UBigInt => Some(20),
-        T::USmallInt => Some(5),
-        T::UInt => Some(10),
         // Sign, point, digits.
         T::Decimal { precision, .. } => Some(u32::from(precision) + 2),
-        T::Date => Some(10),
+        // `2024-01-31`, `4294967295`.
+        T::Date | T::UInt => Some(10),
         T::Time => Some(15),
         T::Uuid => Some(36),
         _ => None,

@@ -50,7 +50,12 @@ impl ColumnType {
     pub fn is_integer(self) -> bool {
         matches!(
             self,
-            Self::SmallInt | Self::Int | Self::BigInt | Self::USmallInt | Self::UInt | Self::UBigInt
+            Self::SmallInt
+                | Self::Int
+                | Self::BigInt
+                | Self::USmallInt
+                | Self::UInt
+                | Self::UBigInt
         )
     }
 
@@ -230,7 +235,8 @@ impl ColumnType {
                 };
                 // `bigint unsigned` goes beyond an i64; a source that could too is
                 // only `bigint unsigned` itself, which needs no check.
-                let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+                let clamp =
+                    |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
                 (whole || wider).then_some(Fit::Integer {
                     min: clamp(min),
                     max: clamp(max),
@@ -277,16 +283,16 @@ impl ColumnType {
         match self {
             Self::Char(n) | Self::Varchar(n) => Some(n),
             Self::Uuid => Some(36),
-            // `-32768`, `-2147483648`, `-9223372036854775808`, `false`.
+            // `-32768`, `-2147483648`, `-9223372036854775808`, `false`; unsigned
+            // `65535`, `4294967295`, `18446744073709551615`.
             Self::SmallInt => Some(6),
             Self::Int => Some(11),
             Self::BigInt | Self::UBigInt => Some(20),
-            Self::USmallInt => Some(5),
-            Self::UInt => Some(10),
-            Self::Bool => Some(5),
+            Self::Bool | Self::USmallInt => Some(5),
             // A sign, the digits and the point.
             Self::Decimal { precision, .. } => Some(u32::from(precision) + 2),
-            Self::Date => Some(10),
+            // `2024-01-31`.
+            Self::Date | Self::UInt => Some(10),
             _ => None,
         }
     }
@@ -687,12 +693,22 @@ mod tests {
             ("date", "datetime", None),
             ("timestamptz", "time", Some(Fit::Nothing)),
             ("text", "int", None),
+        ];
+        for (from, to, fit) in cases {
+            assert_eq!(t(from).fit(t(to)), fit, "{from} → {to}");
+        }
+    }
+
+    #[test]
+    fn signed_unsigned_changes_check_the_sign_and_the_range() {
+        let t = |s: &str| s.parse::<ColumnType>().unwrap();
+        let cases = [
             (
                 "int",
                 "int unsigned",
                 Some(Fit::Integer {
                     min: 0,
-                    max: u32::MAX as i64,
+                    max: i64::from(u32::MAX),
                     whole: false,
                 }),
             ),

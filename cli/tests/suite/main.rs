@@ -38,3 +38,4 @@ mod squash;
 mod truncation;
 mod tutorial;
 mod types_doc;
+mod types_live;

@@ -560,7 +560,7 @@ pub trait Dialect: Send + Sync {
             let sql_type = self.column_type(&new, ctx)?;
             // `int` → `int unsigned` where both are `integer`: only the type check
             // changes.
-            if sql_type != self.column_type(old, ctx)? {
+            if ty == old.ty || sql_type != self.column_type(old, ctx)? {
                 clauses.push(format!(
                     "ALTER COLUMN {col} TYPE {sql_type}{}",
                     self.type_change_using(&o.column, old.ty, ty, &sql_type)

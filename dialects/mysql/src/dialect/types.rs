@@ -29,7 +29,8 @@ pub fn sql_type(
         ColumnType::Bool => "bool".into(),
         ColumnType::SmallInt => "smallint".into(),
         ColumnType::Int => "integer".into(),
-        ColumnType::BigInt => "bigint".into(),
+        // A duration is its microseconds, as Django stores a DurationField.
+        ColumnType::BigInt | ColumnType::Duration => "bigint".into(),
         ColumnType::Real => "float".into(),
         ColumnType::Double => "double precision".into(),
         ColumnType::Decimal { precision, scale } => {
@@ -64,8 +65,6 @@ pub fn sql_type(
         ColumnType::Uuid if flavour.native_uuid(version) => "uuid".into(),
         ColumnType::Uuid => "char(36)".into(),
         ColumnType::Json => "json".into(),
-        // As Django stores a DurationField: its microseconds.
-        ColumnType::Duration => "bigint".into(),
         ColumnType::USmallInt => "smallint unsigned".into(),
         ColumnType::UInt => "integer unsigned".into(),
         ColumnType::UBigInt => "bigint unsigned".into(),

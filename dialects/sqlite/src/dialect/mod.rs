@@ -18,8 +18,8 @@ use std::fmt::Write as _;
 
 use strata_engine::ast::{
     AddColumn, AddConstraint, AddForeignKey, AlterColumn, ColumnDef, Constraint, DefaultExpr,
-    DefaultValue, DropColumn, DropConstraint, DropForeignKey, DropIndex, ForeignKeyDef, IndexDef, Operation,
-    RenameIndex, TableDef,
+    DefaultValue, DropColumn, DropConstraint, DropForeignKey, DropIndex, ForeignKeyDef, IndexDef,
+    Operation, RenameIndex, TableDef,
 };
 use strata_engine::dialect::{LockNote, RenderResult, RenderResultOf, TransactionSql};
 use strata_engine::types::Fit;
@@ -209,7 +209,8 @@ impl Dialect for SqliteDialect {
             lines.push(self.constraint_sql(&strata_engine::dialect::check(c), ctx)?);
         }
         for c in &t.columns {
-            for tc in strata_engine::dialect::type_checks::type_checks(&t.name, c, ctx.capabilities) {
+            for tc in strata_engine::dialect::type_checks::type_checks(&t.name, c, ctx.capabilities)
+            {
                 lines.push(self.constraint_sql(&strata_engine::dialect::type_check(tc), ctx)?);
             }
         }

@@ -103,7 +103,11 @@ mod tests {
             ("datetime", "datetime(6)", "datetime(6)"),
             ("uuid", "char(36)", "uuid"),
             ("json", "json", "json"),
-            ("smallint unsigned", "smallint unsigned", "smallint(5) unsigned"),
+            (
+                "smallint unsigned",
+                "smallint unsigned",
+                "smallint(5) unsigned",
+            ),
             ("int unsigned", "int unsigned", "int(10) unsigned"),
             ("bigint unsigned", "bigint unsigned", "bigint(20) unsigned"),
         ];

@@ -59,8 +59,10 @@ pub(super) async fn schema(client: &Client) -> Result<SchemaState, DriverError> 
             add_index(table, row);
         }
     }
-    let capabilities =
-        strata_engine::Dialect::capabilities(&crate::PostgresDialect, strata_engine::ServerVersion::new(12, 0, 0));
+    let capabilities = strata_engine::Dialect::capabilities(
+        &crate::PostgresDialect,
+        strata_engine::ServerVersion::new(12, 0, 0),
+    );
     for table in tables.values_mut() {
         strata_engine::dialect::type_checks::fold_type_checks(table, &capabilities);
         // Catalog order is creation order; name order is what a state is compared in.

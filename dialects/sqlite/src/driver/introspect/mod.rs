@@ -75,7 +75,10 @@ fn table(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<TableDef>
         indexes,
         ..Default::default()
     };
-    let capabilities = strata_engine::Dialect::capabilities(&crate::SqliteDialect, strata_engine::ServerVersion::new(3, 35, 0));
+    let capabilities = strata_engine::Dialect::capabilities(
+        &crate::SqliteDialect,
+        strata_engine::ServerVersion::new(3, 35, 0),
+    );
     strata_engine::dialect::type_checks::fold_type_checks(&mut table, &capabilities);
     Ok(table)
 }
