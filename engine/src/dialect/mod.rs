@@ -234,11 +234,18 @@ pub trait Dialect: Send + Sync {
         let _ = ctx;
         Ok(match default {
             DefaultValue::Bool(b) => self.bool_literal(*b).to_string(),
+            DefaultValue::Int(i) if column.ty == ColumnType::Duration => self.duration_literal(*i),
             DefaultValue::Int(i) => i.to_string(),
             DefaultValue::Float(f) => format!("{f:?}"),
             DefaultValue::Text(s) => self.quote_string(s),
             DefaultValue::Expr { expr } => self.default_expr_sql(*expr, column)?,
         })
+    }
+
+    /// A `duration` of `micros` microseconds as a literal of the column's SQL type:
+    /// the number itself where a duration is stored as its microseconds.
+    fn duration_literal(&self, micros: i64) -> String {
+        micros.to_string()
     }
 
     fn default_expr_sql(&self, expr: DefaultExpr, column: &ColumnDef) -> RenderResultOf<String> {

@@ -168,9 +168,9 @@ impl Ty {
                 .to_string(),
             Ty::Timestamptz | Ty::Time => "\"now\"".into(),
             Ty::Uuid => "\"uuid\"".into(),
-            // A duration takes no default (PostgreSQL's interval and the others'
-            // microsecond count would disagree on what a literal means).
-            Ty::Bytes | Ty::Json | Ty::Duration => return None,
+            // A duration's default is its microseconds.
+            Ty::Duration => rng.pick(&["0", "1500000", "93600000000"]).to_string(),
+            Ty::Bytes | Ty::Json => return None,
         })
     }
 }

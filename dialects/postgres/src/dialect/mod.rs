@@ -101,6 +101,12 @@ impl Dialect for PostgresDialect {
         }
     }
 
+    /// PostgreSQL keeps it as `'26:00:00'::interval` (microseconds fold into hours,
+    /// never into days or months), which introspection reads back as the count.
+    fn duration_literal(&self, micros: i64) -> String {
+        format!("interval '{micros} microseconds'")
+    }
+
     fn column_type(&self, column: &ColumnDef, _ctx: &RenderContext) -> Result<String, RenderError> {
         Ok(sql_type(column.ty))
     }
