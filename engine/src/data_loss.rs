@@ -100,7 +100,8 @@ fn narrows(from: ColumnType, to: ColumnType) -> bool {
         (T::Bytes, _) | (_, T::Bytes) => true,
         (_, T::Text) => false,
         (_, T::Char(n) | T::Varchar(n)) => text_width(from).is_none_or(|w| w > n),
-        (a, b) if a.is_integer() && b.is_integer() => int_digits(b) < int_digits(a),
+        // Signed ↔ unsigned loses the negatives or the upper half: the fit rules know.
+        (a, b) if a.is_integer() && b.is_integer() => a.fit(b).is_some(),
         (a, T::Decimal { precision, scale }) if a.is_integer() => {
             u32::from(precision.saturating_sub(scale)) < int_digits(a)
         }
@@ -131,13 +132,15 @@ fn text_width(ty: ColumnType) -> Option<u32> {
     use ColumnType as T;
     match ty {
         T::Char(n) | T::Varchar(n) => Some(n),
-        T::Bool => Some(5),
+        // `false`, `65535`.
+        T::Bool | T::USmallInt => Some(5),
         T::SmallInt => Some(6),
         T::Int => Some(11),
-        T::BigInt => Some(20),
+        T::BigInt | T::UBigInt => Some(20),
         // Sign, point, digits.
         T::Decimal { precision, .. } => Some(u32::from(precision) + 2),
-        T::Date => Some(10),
+        // `2024-01-31`, `4294967295`.
+        T::Date | T::UInt => Some(10),
         T::Time => Some(15),
         T::Uuid => Some(36),
         _ => None,
@@ -147,8 +150,9 @@ fn text_width(ty: ColumnType) -> Option<u32> {
 /// Decimal digits every value of an integer type fits in (`SmallInt`: 32767, 5).
 fn int_digits(ty: ColumnType) -> u32 {
     match ty {
-        ColumnType::SmallInt => 5,
-        ColumnType::Int => 10,
+        ColumnType::SmallInt | ColumnType::USmallInt => 5,
+        ColumnType::Int | ColumnType::UInt => 10,
+        ColumnType::UBigInt => 20,
         _ => 19,
     }
 }

@@ -35,12 +35,55 @@ pub enum ColumnType {
     TimestampTz,
     Uuid,
     Json,
+    /// A length of time: PostgreSQL `interval`; elsewhere `bigint` microseconds, as
+    /// Django stores a `DurationField`.
+    Duration,
+    /// Integers that hold no negative value: MySQL's `… unsigned`, elsewhere the signed
+    /// type with a `CHECK (col >= 0)` that introspection reads back as this type.
+    USmallInt,
+    UInt,
+    UBigInt,
 }
 
 impl ColumnType {
     /// Integer types may carry the `auto` (auto-increment) flag.
     pub fn is_integer(self) -> bool {
-        matches!(self, Self::SmallInt | Self::Int | Self::BigInt)
+        matches!(
+            self,
+            Self::SmallInt
+                | Self::Int
+                | Self::BigInt
+                | Self::USmallInt
+                | Self::UInt
+                | Self::UBigInt
+        )
+    }
+
+    /// The unsigned integer types, which every backend but MySQL stores as the signed
+    /// type of the same size with a hidden `CHECK (col >= 0)`.
+    pub fn is_unsigned(self) -> bool {
+        matches!(self, Self::USmallInt | Self::UInt | Self::UBigInt)
+    }
+
+    /// The signed type of the same size: what an unsigned type is stored as where
+    /// unsigned integers do not exist.
+    pub fn signed(self) -> Self {
+        match self {
+            Self::USmallInt => Self::SmallInt,
+            Self::UInt => Self::Int,
+            Self::UBigInt => Self::BigInt,
+            other => other,
+        }
+    }
+
+    /// The unsigned type of the same size as a signed integer type.
+    pub fn unsigned(self) -> Option<Self> {
+        match self {
+            Self::SmallInt => Some(Self::USmallInt),
+            Self::Int => Some(Self::UInt),
+            Self::BigInt => Some(Self::UBigInt),
+            _ => None,
+        }
     }
 
     /// Types whose literal defaults are written as SQL strings.
@@ -64,6 +107,9 @@ impl ColumnType {
             Self::SmallInt
                 | Self::Int
                 | Self::BigInt
+                | Self::USmallInt
+                | Self::UInt
+                | Self::UBigInt
                 | Self::Real
                 | Self::Double
                 | Self::Decimal { .. }
@@ -89,6 +135,10 @@ impl ColumnType {
         "timestamptz",
         "uuid",
         "json",
+        "duration",
+        "smallint unsigned",
+        "int unsigned",
+        "bigint unsigned",
     ];
 }
 
@@ -169,24 +219,29 @@ impl ColumnType {
                 T::Char(m) | T::Varchar(m) if m > 36 => Some(Fit::Chars(36)),
                 _ => None,
             },
-            T::SmallInt | T::Int | T::BigInt => {
-                let (min, max) = match to {
-                    T::SmallInt => SMALLINT,
-                    T::Int => INT,
-                    _ => (i64::MIN, i64::MAX),
-                };
+            T::SmallInt | T::Int | T::BigInt | T::USmallInt | T::UInt | T::UBigInt => {
+                let (min, max) = to.integer_range()?;
                 let whole = matches!(self, T::Real | T::Double)
                     || matches!(self, T::Decimal { scale, .. } if scale > 0);
                 let wider = match self {
-                    T::Bool | T::SmallInt => false,
-                    T::Int => to == T::SmallInt,
-                    T::BigInt => to != T::BigInt,
+                    T::Bool => false,
                     // decimal(10,0) holds 9999999999, beyond an int's 2147483647.
                     T::Decimal { precision, scale } => precision - scale >= to.integer_digits(),
                     T::Real | T::Double => true,
-                    _ => return None,
+                    from => match from.integer_range() {
+                        Some((lo, hi)) => lo < min || hi > max,
+                        None => return None,
+                    },
                 };
-                (whole || wider).then_some(Fit::Integer { min, max, whole })
+                // `bigint unsigned` goes beyond an i64; a source that could too is
+                // only `bigint unsigned` itself, which needs no check.
+                let clamp =
+                    |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
+                (whole || wider).then_some(Fit::Integer {
+                    min: clamp(min),
+                    max: clamp(max),
+                    whole,
+                })
             }
             T::Decimal { precision, scale } => {
                 let narrower = match self {
@@ -194,7 +249,7 @@ impl ColumnType {
                         precision: p,
                         scale: s,
                     } => s > scale || p - s > precision - scale,
-                    T::SmallInt | T::Int | T::BigInt => self.integer_digits() > precision - scale,
+                    t if t.is_integer() => self.integer_digits() > precision - scale,
                     T::Real | T::Double | T::Text | T::Char(_) | T::Varchar(_) => true,
                     _ => false,
                 };
@@ -210,7 +265,7 @@ impl ColumnType {
                     (1 << 53, 15)
                 };
                 let wider = match self {
-                    T::SmallInt | T::Int | T::BigInt => self.integer_digits() > digits,
+                    t if t.is_integer() => self.integer_digits() > digits,
                     T::Decimal { precision, scale } => precision - scale > digits,
                     _ => false,
                 };
@@ -228,14 +283,16 @@ impl ColumnType {
         match self {
             Self::Char(n) | Self::Varchar(n) => Some(n),
             Self::Uuid => Some(36),
-            // `-32768`, `-2147483648`, `-9223372036854775808`, `false`.
+            // `-32768`, `-2147483648`, `-9223372036854775808`, `false`; unsigned
+            // `65535`, `4294967295`, `18446744073709551615`.
             Self::SmallInt => Some(6),
             Self::Int => Some(11),
-            Self::BigInt => Some(20),
-            Self::Bool => Some(5),
+            Self::BigInt | Self::UBigInt => Some(20),
+            Self::Bool | Self::USmallInt => Some(5),
             // A sign, the digits and the point.
             Self::Decimal { precision, .. } => Some(u32::from(precision) + 2),
-            Self::Date => Some(10),
+            // `2024-01-31`.
+            Self::Date | Self::UInt => Some(10),
             _ => None,
         }
     }
@@ -243,9 +300,26 @@ impl ColumnType {
     /// The decimal digits of the largest value of an integer type.
     fn integer_digits(self) -> u8 {
         match self {
-            Self::SmallInt => 5,
-            Self::Int => 10,
+            Self::SmallInt | Self::USmallInt => 5,
+            Self::Int | Self::UInt => 10,
+            Self::UBigInt => 20,
             _ => 19,
+        }
+    }
+
+    /// The values an integer type holds. Unsigned types count with MySQL's range, the
+    /// only backend with unsigned storage: elsewhere the signed type stores them and
+    /// refuses the upper half by itself.
+    fn integer_range(self) -> Option<(i128, i128)> {
+        let signed = |(lo, hi): (i64, i64)| Some((i128::from(lo), i128::from(hi)));
+        match self {
+            Self::SmallInt => signed(SMALLINT),
+            Self::Int => signed(INT),
+            Self::BigInt => signed((i64::MIN, i64::MAX)),
+            Self::USmallInt => Some((0, i128::from(u16::MAX))),
+            Self::UInt => Some((0, i128::from(u32::MAX))),
+            Self::UBigInt => Some((0, i128::from(u64::MAX))),
+            _ => None,
         }
     }
 }
@@ -270,6 +344,10 @@ impl fmt::Display for ColumnType {
             Self::TimestampTz => f.write_str("timestamptz"),
             Self::Uuid => f.write_str("uuid"),
             Self::Json => f.write_str("json"),
+            Self::Duration => f.write_str("duration"),
+            Self::USmallInt => f.write_str("smallint unsigned"),
+            Self::UInt => f.write_str("int unsigned"),
+            Self::UBigInt => f.write_str("bigint unsigned"),
         }
     }
 }
@@ -294,6 +372,11 @@ const SIMPLE_SPELLINGS: &[(&str, ColumnType)] = &[
     ("timestamptz", ColumnType::TimestampTz),
     ("uuid", ColumnType::Uuid),
     ("json", ColumnType::Json),
+    ("duration", ColumnType::Duration),
+    ("smallint unsigned", ColumnType::USmallInt),
+    ("int unsigned", ColumnType::UInt),
+    ("integer unsigned", ColumnType::UInt),
+    ("bigint unsigned", ColumnType::UBigInt),
 ];
 
 /// Why a type string was not understood.
@@ -346,7 +429,12 @@ impl FromStr for ColumnType {
                 })?;
             Ok(make(n))
         };
-        if let Some((_, ty)) = SIMPLE_SPELLINGS.iter().find(|(name, _)| *name == base) {
+        // The parser reads the text without its whitespace, so `int unsigned` is
+        // compared as `intunsigned`.
+        if let Some((_, ty)) = SIMPLE_SPELLINGS
+            .iter()
+            .find(|(name, _)| name.replace(' ', "") == base)
+        {
             return simple(*ty);
         }
         match base {
@@ -400,6 +488,7 @@ impl ColumnType {
         const GAP: &str = r"\s*";
         let word = |w: &str| -> String {
             w.chars()
+                .filter(|c| !c.is_whitespace())
                 .map(|c| format!("[{c}{}]", c.to_ascii_uppercase()))
                 .collect::<Vec<_>>()
                 .join(GAP)
@@ -500,6 +589,10 @@ mod tests {
             ColumnType::TimestampTz,
             ColumnType::Uuid,
             ColumnType::Json,
+            ColumnType::Duration,
+            ColumnType::USmallInt,
+            ColumnType::UInt,
+            ColumnType::UBigInt,
         ];
         for t in all {
             assert_eq!(t.to_string().parse::<ColumnType>().unwrap(), t);
@@ -603,6 +696,65 @@ mod tests {
         ];
         for (from, to, fit) in cases {
             assert_eq!(t(from).fit(t(to)), fit, "{from} → {to}");
+        }
+    }
+
+    #[test]
+    fn signed_unsigned_changes_check_the_sign_and_the_range() {
+        let t = |s: &str| s.parse::<ColumnType>().unwrap();
+        let cases = [
+            (
+                "int",
+                "int unsigned",
+                Some(Fit::Integer {
+                    min: 0,
+                    max: i64::from(u32::MAX),
+                    whole: false,
+                }),
+            ),
+            (
+                "int unsigned",
+                "int",
+                Some(Fit::Integer {
+                    min: INT.0,
+                    max: INT.1,
+                    whole: false,
+                }),
+            ),
+            ("smallint unsigned", "int", None),
+            ("int unsigned", "bigint", None),
+            ("int unsigned", "bigint unsigned", None),
+            (
+                "bigint unsigned",
+                "bigint",
+                Some(Fit::Integer {
+                    min: i64::MIN,
+                    max: i64::MAX,
+                    whole: false,
+                }),
+            ),
+            (
+                "bigint",
+                "bigint unsigned",
+                Some(Fit::Integer {
+                    min: 0,
+                    max: i64::MAX,
+                    whole: false,
+                }),
+            ),
+            ("smallint unsigned", "varchar(5)", None),
+            ("duration", "bigint", None),
+            ("bigint", "duration", None),
+        ];
+        for (from, to, fit) in cases {
+            assert_eq!(t(from).fit(t(to)), fit, "{from} → {to}");
+        }
+    }
+
+    #[test]
+    fn unsigned_types_read_with_any_spacing() {
+        for s in ["int unsigned", "INTEGER  UNSIGNED", "intunsigned"] {
+            assert_eq!(s.parse::<ColumnType>().unwrap(), ColumnType::UInt, "{s}");
         }
     }
 

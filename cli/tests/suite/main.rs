@@ -41,3 +41,4 @@ mod squash;
 mod truncation;
 mod tutorial;
 mod types_doc;
+mod types_live;

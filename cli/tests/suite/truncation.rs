@@ -103,6 +103,24 @@ const NARROWINGS: &[Narrowing] = &[
         misfit: "1234",
     },
     Narrowing {
+        from: "int",
+        to: "int unsigned",
+        fits: "0",
+        misfit: "-1",
+    },
+    Narrowing {
+        from: "bigint unsigned",
+        to: "int",
+        fits: "2147483647",
+        misfit: "2147483648",
+    },
+    Narrowing {
+        from: "int unsigned",
+        to: "smallint unsigned",
+        fits: "300",
+        misfit: "70000",
+    },
+    Narrowing {
         from: "datetime",
         to: "date",
         fits: "'2024-01-02 00:00:00'",
@@ -197,7 +215,7 @@ fn misfits_fail_and_change_nothing(kind: Kind) {
         );
         for part in [
             "table `jobs_job`, column `c`",
-            &format!("type `{}`", n.to.replace(' ', "")),
+            &format!("type `{}`", n.to),
             "rows: (1)",
         ] {
             assert!(

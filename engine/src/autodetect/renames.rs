@@ -134,6 +134,9 @@ fn compatible(a: ColumnType, b: ColumnType) -> bool {
             ColumnType::SmallInt
             | ColumnType::Int
             | ColumnType::BigInt
+            | ColumnType::USmallInt
+            | ColumnType::UInt
+            | ColumnType::UBigInt
             | ColumnType::Real
             | ColumnType::Double
             | ColumnType::Decimal { .. } => 0,
@@ -144,6 +147,7 @@ fn compatible(a: ColumnType, b: ColumnType) -> bool {
             ColumnType::Bytes => 5,
             ColumnType::Uuid => 6,
             ColumnType::Json => 7,
+            ColumnType::Duration => 8,
         }
     }
     family(a) == family(b)

@@ -110,6 +110,17 @@ pub struct Capabilities {
     /// PostgreSQL (<https://www.postgresql.org/docs/current/sql-createtable.html>)
     /// and SQLite (<https://www.sqlite.org/foreignkeys.html#fk_deferred>) have it.
     pub deferrable_constraints: bool,
+    /// Unsigned integer storage (`int unsigned`). Without it, an unsigned neutral type
+    /// is the signed type plus a `CHECK (col >= 0)` (see `type_checks`).
+    ///
+    /// Baseline `false`: only MySQL and MariaDB have it.
+    pub unsigned_integers: bool,
+    /// `ALTER TABLE … RENAME CONSTRAINT`, used to keep a type check's name in step
+    /// with its table and column.
+    ///
+    /// Baseline `false`. PostgreSQL 9.2+ has it; SQLite has none (and its type checks
+    /// are recognised by their expression alone).
+    pub rename_constraint: bool,
 }
 
 impl Capabilities {
@@ -121,6 +132,8 @@ impl Capabilities {
         partial_indexes: false,
         concurrent_index: false,
         deferrable_constraints: false,
+        unsigned_integers: false,
+        rename_constraint: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.

@@ -16,6 +16,7 @@ mod data;
 pub mod driver;
 mod locks;
 pub mod registry;
+pub mod type_checks;
 pub mod url;
 
 use crate::ast::*;
@@ -233,11 +234,18 @@ pub trait Dialect: Send + Sync {
         let _ = ctx;
         Ok(match default {
             DefaultValue::Bool(b) => self.bool_literal(*b).to_string(),
+            DefaultValue::Int(i) if column.ty == ColumnType::Duration => self.duration_literal(*i),
             DefaultValue::Int(i) => i.to_string(),
             DefaultValue::Float(f) => format!("{f:?}"),
             DefaultValue::Text(s) => self.quote_string(s),
             DefaultValue::Expr { expr } => self.default_expr_sql(*expr, column)?,
         })
+    }
+
+    /// A `duration` of `micros` microseconds as a literal of the column's SQL type:
+    /// the number itself where a duration is stored as its microseconds.
+    fn duration_literal(&self, micros: i64) -> String {
+        micros.to_string()
     }
 
     fn default_expr_sql(&self, expr: DefaultExpr, column: &ColumnDef) -> RenderResultOf<String> {
@@ -360,6 +368,11 @@ pub trait Dialect: Send + Sync {
         for c in &t.checks {
             lines.push(self.constraint_sql(&check(c), ctx)?);
         }
+        for c in &t.columns {
+            for tc in type_checks::type_checks(&t.name, c, ctx.capabilities) {
+                lines.push(self.constraint_sql(&type_check(tc), ctx)?);
+            }
+        }
         for fk in &t.foreign_keys {
             lines.push(self.foreign_key_sql(fk, ctx)?);
         }
@@ -452,19 +465,54 @@ pub trait Dialect: Send + Sync {
     }
 
     fn rename_table(&self, o: &RenameTable, ctx: &RenderContext) -> RenderResult {
-        Ok(vec![Statement::new(format!(
+        let mut out = vec![Statement::new(format!(
             "ALTER TABLE {} RENAME TO {}",
             self.table_ident(&o.from, ctx)?,
             self.table_ident(&o.to, ctx)?
-        ))])
+        ))];
+        for c in &ctx.state.table(&o.from)?.columns {
+            out.extend(self.rename_type_checks(&o.to, (&o.from, c), (&o.to, c), ctx)?);
+        }
+        Ok(out)
+    }
+
+    /// `RENAME CONSTRAINT` for the type checks of a column whose table or name
+    /// changed (their names say both), where the server can rename a constraint.
+    fn rename_type_checks(
+        &self,
+        table_now: &str,
+        before: (&str, &ColumnDef),
+        after: (&str, &ColumnDef),
+        ctx: &RenderContext,
+    ) -> RenderResultOf<Vec<Statement>> {
+        if !ctx.capabilities.rename_constraint {
+            return Ok(Vec::new());
+        }
+        let old = type_checks::type_checks(before.0, before.1, ctx.capabilities);
+        let new = type_checks::type_checks(after.0, after.1, ctx.capabilities);
+        let mut out = Vec::new();
+        for (a, b) in old.iter().zip(&new).filter(|(a, b)| a.name != b.name) {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
+                self.table_ident(table_now, ctx)?,
+                self.object_ident(&a.name, ctx),
+                self.object_ident(&b.name, ctx)
+            )));
+        }
+        Ok(out)
     }
 
     fn add_column(&self, o: &AddColumn, ctx: &RenderContext) -> RenderResult {
-        Ok(vec![Statement::new(format!(
+        let mut sql = format!(
             "ALTER TABLE {} ADD COLUMN {}",
             self.table_ident(&o.table, ctx)?,
             self.column_sql(&o.column, false, ctx)?
-        ))])
+        );
+        for tc in type_checks::type_checks(&o.table, &o.column, ctx.capabilities) {
+            sql.push_str(", ADD ");
+            sql.push_str(&self.constraint_sql(&type_check(tc), ctx)?);
+        }
+        Ok(vec![Statement::new(sql)])
     }
 
     fn drop_column(&self, o: &DropColumn, ctx: &RenderContext) -> RenderResult {
@@ -476,12 +524,25 @@ pub trait Dialect: Send + Sync {
     }
 
     fn rename_column(&self, o: &RenameColumn, ctx: &RenderContext) -> RenderResult {
-        Ok(vec![Statement::new(format!(
+        let mut out = vec![Statement::new(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
             self.table_ident(&o.table, ctx)?,
             self.quote_ident(&o.from),
             self.table_ident(&o.to, ctx)?
-        ))])
+        ))];
+        if let Some(c) = ctx.state.table(&o.table)?.column(&o.from) {
+            let renamed = ColumnDef {
+                name: o.to.clone(),
+                ..c.clone()
+            };
+            out.extend(self.rename_type_checks(
+                &o.table,
+                (&o.table, c),
+                (&o.table, &renamed),
+                ctx,
+            )?);
+        }
+        Ok(out)
     }
 
     /// Standard `ALTER COLUMN … TYPE / SET NOT NULL / SET DEFAULT` clauses in one
@@ -503,16 +564,34 @@ pub trait Dialect: Send + Sync {
         let mut new = old.clone();
         let recast_default = o.ty.is_some_and(|ty| ty != old.ty) && old.default.is_some();
         let mut clauses = Vec::new();
+        let old_checks = type_checks::type_checks(&o.table, old, ctx.capabilities);
+        let new_checks = o.ty.map_or_else(
+            || old_checks.clone(),
+            |ty| {
+                let changed = ColumnDef { ty, ..old.clone() };
+                type_checks::type_checks(&o.table, &changed, ctx.capabilities)
+            },
+        );
+        for gone in old_checks.iter().filter(|c| !new_checks.contains(c)) {
+            clauses.push(format!(
+                "DROP CONSTRAINT {}",
+                self.object_ident(&gone.name, ctx)
+            ));
+        }
         if recast_default {
             clauses.push(format!("ALTER COLUMN {col} DROP DEFAULT"));
         }
         if let Some(ty) = o.ty {
             new.ty = ty;
             let sql_type = self.column_type(&new, ctx)?;
-            clauses.push(format!(
-                "ALTER COLUMN {col} TYPE {sql_type}{}",
-                self.type_change_using(&o.column, old.ty, ty, &sql_type)
-            ));
+            // `int` → `int unsigned` where both are `integer`: only the type check
+            // changes.
+            if ty == old.ty || sql_type != self.column_type(old, ctx)? {
+                clauses.push(format!(
+                    "ALTER COLUMN {col} TYPE {sql_type}{}",
+                    self.type_change_using(&o.column, old.ty, ty, &sql_type)
+                ));
+            }
         }
         if let Some(null) = o.null {
             new.null = null;
@@ -534,6 +613,12 @@ pub trait Dialect: Send + Sync {
         }
         if o.drop_default && !recast_default {
             clauses.push(format!("ALTER COLUMN {col} DROP DEFAULT"));
+        }
+        for added in new_checks.iter().filter(|c| !old_checks.contains(c)) {
+            clauses.push(format!(
+                "ADD {}",
+                self.constraint_sql(&type_check(added.clone()), ctx)?
+            ));
         }
         if clauses.is_empty() {
             return Ok(Vec::new());
@@ -962,6 +1047,14 @@ pub fn unique(u: &UniqueDef) -> Constraint {
 }
 
 /// The check constraint of a table as a `Constraint`.
+/// A type check as the constraint it is created as.
+pub fn type_check(c: type_checks::TypeCheck) -> Constraint {
+    Constraint::Check {
+        name: c.name,
+        expr: c.expr,
+    }
+}
+
 pub fn check(c: &CheckDef) -> Constraint {
     Constraint::Check {
         name: c.name.clone(),

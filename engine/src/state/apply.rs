@@ -691,7 +691,7 @@ fn check_column(table: &str, c: &ColumnDef) -> Result<(), StateError> {
 pub fn default_fits(d: &DefaultValue, ty: ColumnType) -> bool {
     match d {
         DefaultValue::Bool(_) => ty == ColumnType::Bool,
-        DefaultValue::Int(_) => ty.is_numeric(),
+        DefaultValue::Int(_) => ty.is_numeric() || ty == ColumnType::Duration,
         DefaultValue::Float(f) => f.is_finite() && ty.is_numeric() && !ty.is_integer(),
         DefaultValue::Text(_) => ty.is_textual() || ty.is_temporal(),
         DefaultValue::Expr { expr } => match expr {

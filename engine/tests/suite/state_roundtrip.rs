@@ -51,7 +51,7 @@ fn free_object_name(
 // ---- columns, types, defaults ---------------------------------------------------------
 
 fn any_type(rng: &mut Rng) -> ColumnType {
-    match rng.below(17) {
+    match rng.below(18) {
         0 => ColumnType::Bool,
         1 => ColumnType::SmallInt,
         2 => ColumnType::Int,
@@ -72,6 +72,14 @@ fn any_type(rng: &mut Rng) -> ColumnType {
         13 => ColumnType::DateTime,
         14 => ColumnType::TimestampTz,
         15 => ColumnType::Uuid,
+        16 => *rng
+            .pick(&[
+                ColumnType::Duration,
+                ColumnType::USmallInt,
+                ColumnType::UInt,
+                ColumnType::UBigInt,
+            ])
+            .expect("not empty"),
         _ => ColumnType::Json,
     }
 }

@@ -75,6 +75,10 @@ pub(crate) enum Ty {
     Bytes,
     Uuid,
     Json,
+    Duration,
+    USmallInt,
+    UInt,
+    UBigInt,
 }
 
 impl Ty {
@@ -97,6 +101,10 @@ impl Ty {
             Ty::Bytes => "bytes".into(),
             Ty::Uuid => "uuid".into(),
             Ty::Json => "json".into(),
+            Ty::Duration => "duration".into(),
+            Ty::USmallInt => "smallint unsigned".into(),
+            Ty::UInt => "int unsigned".into(),
+            Ty::UBigInt => "bigint unsigned".into(),
         }
     }
 
@@ -112,8 +120,9 @@ impl Ty {
     fn random(rng: &mut Rng) -> Ty {
         match rng.below(17) {
             0 => Ty::Bool,
-            1 => Ty::SmallInt,
-            2 | 3 => Ty::Int,
+            1 => *rng.pick(&[Ty::SmallInt, Ty::USmallInt]),
+            2 => Ty::Int,
+            3 => *rng.pick(&[Ty::UInt, Ty::UBigInt]),
             4 => Ty::BigInt,
             5..=7 => Ty::Varchar(rng.range_as::<u32>(4, 40) * 5),
             8 => Ty::Char(rng.range_as(2, 12)),
@@ -122,7 +131,7 @@ impl Ty {
             11 => Ty::Date,
             12 => Ty::Datetime,
             13 => Ty::Timestamptz,
-            14 => Ty::Time,
+            14 => *rng.pick(&[Ty::Time, Ty::Duration]),
             15 => *rng.pick(&[Ty::Text, Ty::Bytes, Ty::Json]),
             _ => Ty::Uuid,
         }
@@ -141,6 +150,7 @@ impl Ty {
         Some(match self {
             Ty::Bool => rng.pick(&["true", "false"]).to_string(),
             Ty::SmallInt | Ty::Int | Ty::BigInt => (rng.range_as::<i64>(0, 105) - 5).to_string(),
+            Ty::USmallInt | Ty::UInt | Ty::UBigInt => rng.range_as::<i64>(0, 100).to_string(),
             Ty::Varchar(n) => text(rng, n, false),
             Ty::Char(n) => text(rng, n, true),
             Ty::Text => text(rng, u32::MAX, false),
@@ -158,6 +168,8 @@ impl Ty {
                 .to_string(),
             Ty::Timestamptz | Ty::Time => "\"now\"".into(),
             Ty::Uuid => "\"uuid\"".into(),
+            // A duration's default is its microseconds.
+            Ty::Duration => rng.pick(&["0", "1500000", "93600000000"]).to_string(),
             Ty::Bytes | Ty::Json => return None,
         })
     }

@@ -91,6 +91,7 @@ impl Dialect for MysqlDialect {
         // statement, with checkpoints, and scripts carry no BEGIN/COMMIT.
         Capabilities {
             max_identifier_len: MAX_IDENTIFIER_LEN,
+            unsigned_integers: true,
             ..Capabilities::BASELINE
         }
     }

@@ -29,7 +29,8 @@ pub fn sql_type(
         ColumnType::Bool => "bool".into(),
         ColumnType::SmallInt => "smallint".into(),
         ColumnType::Int => "integer".into(),
-        ColumnType::BigInt => "bigint".into(),
+        // A duration is its microseconds, as Django stores a DurationField.
+        ColumnType::BigInt | ColumnType::Duration => "bigint".into(),
         ColumnType::Real => "float".into(),
         ColumnType::Double => "double precision".into(),
         ColumnType::Decimal { precision, scale } => {
@@ -64,6 +65,9 @@ pub fn sql_type(
         ColumnType::Uuid if flavour.native_uuid(version) => "uuid".into(),
         ColumnType::Uuid => "char(36)".into(),
         ColumnType::Json => "json".into(),
+        ColumnType::USmallInt => "smallint unsigned".into(),
+        ColumnType::UInt => "integer unsigned".into(),
+        ColumnType::UBigInt => "bigint unsigned".into(),
     })
 }
 
@@ -113,6 +117,10 @@ mod tests {
             ("timestamptz", "datetime(6)"),
             ("uuid", "char(36)"),
             ("json", "json"),
+            ("duration", "bigint"),
+            ("smallint unsigned", "smallint unsigned"),
+            ("int unsigned", "integer unsigned"),
+            ("bigint unsigned", "bigint unsigned"),
         ];
         assert_eq!(expected.len(), ColumnType::NAMES.len());
         for server in [MYSQL, MARIADB_10_5] {

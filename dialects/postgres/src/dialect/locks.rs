@@ -260,6 +260,19 @@ fn alter_column(o: &AlterColumn, ctx: &RenderContext) -> LockNote {
     };
     let sets_not_null = old.null && o.null == Some(false);
     match o.ty.filter(|ty| *ty != old.ty) {
+        // The same storage: only the type check `col >= 0` comes or goes.
+        Some(ty) if ty.signed() == old.ty.signed() && ty.is_unsigned() => {
+            exclusive(TableWork::Scan).with_note(format!(
+                "`{}` to `{ty}` adds the check `{} >= 0`, which reads every row under the lock",
+                old.ty, o.column
+            ))
+        }
+        Some(ty) if ty.signed() == old.ty.signed() && !sets_not_null => {
+            exclusive(TableWork::Catalog).with_note(format!(
+                "brief: `{}` to `{ty}` drops the check `{} >= 0` only",
+                old.ty, o.column
+            ))
+        }
         Some(ty) if !changes_catalog_only(old.ty, ty) => {
             exclusive(TableWork::Rewrite).with_note(format!(
                 "`{}` to `{ty}` converts every value: the table and its indexes are rewritten",

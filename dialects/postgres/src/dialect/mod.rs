@@ -85,6 +85,7 @@ impl Dialect for PostgresDialect {
             partial_indexes: true,
             concurrent_index: true,
             deferrable_constraints: true,
+            rename_constraint: true,
             ..Capabilities::BASELINE
         }
     }
@@ -99,6 +100,12 @@ impl Dialect for PostgresDialect {
         } else {
             format!("'{quoted}'")
         }
+    }
+
+    /// PostgreSQL keeps it as `'26:00:00'::interval` (microseconds fold into hours,
+    /// never into days or months), which introspection reads back as the count.
+    fn duration_literal(&self, micros: i64) -> String {
+        format!("interval '{micros} microseconds'")
     }
 
     fn column_type(&self, column: &ColumnDef, _ctx: &RenderContext) -> Result<String, RenderError> {
@@ -125,10 +132,17 @@ impl Dialect for PostgresDialect {
         to: ColumnType,
         sql_type: &str,
     ) -> String {
-        if types::assignment_cast(from, to) {
+        let col = self.quote_ident(column);
+        // Elsewhere a `duration` is its count of microseconds, so a change between it
+        // and an integer keeps that count: the same value on every backend.
+        if to == ColumnType::Duration && from.is_integer() {
+            format!(" USING {col} * interval '1 microsecond'")
+        } else if from == ColumnType::Duration && to.is_integer() {
+            format!(" USING round(extract(epoch FROM {col}) * 1000000)::{sql_type}")
+        } else if types::assignment_cast(from, to) {
             String::new()
         } else {
-            format!(" USING {}::{sql_type}", self.quote_ident(column))
+            format!(" USING {col}::{sql_type}")
         }
     }
 }

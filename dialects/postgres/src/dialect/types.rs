@@ -8,9 +8,10 @@ use strata_engine::ColumnType;
 pub fn sql_type(ty: ColumnType) -> String {
     match ty {
         ColumnType::Bool => "boolean".into(),
-        ColumnType::SmallInt => "smallint".into(),
-        ColumnType::Int => "integer".into(),
-        ColumnType::BigInt => "bigint".into(),
+        // Unsigned: the signed type, plus the type check `col >= 0` (`type_checks`).
+        ColumnType::SmallInt | ColumnType::USmallInt => "smallint".into(),
+        ColumnType::Int | ColumnType::UInt => "integer".into(),
+        ColumnType::BigInt | ColumnType::UBigInt => "bigint".into(),
         ColumnType::Real => "real".into(),
         ColumnType::Double => "double precision".into(),
         ColumnType::Decimal { precision, scale } => format!("numeric({precision}, {scale})"),
@@ -25,6 +26,7 @@ pub fn sql_type(ty: ColumnType) -> String {
         ColumnType::Uuid => "uuid".into(),
         // jsonb, not json: indexable, and what applications almost always mean.
         ColumnType::Json => "jsonb".into(),
+        ColumnType::Duration => "interval".into(),
     }
 }
 
@@ -94,6 +96,7 @@ pub fn neutral_type(format_type: &str) -> Option<ColumnType> {
         "timestamp with time zone" => Some(ColumnType::TimestampTz),
         "uuid" => Some(ColumnType::Uuid),
         "jsonb" => Some(ColumnType::Json),
+        "interval" => Some(ColumnType::Duration),
         _ => None,
     };
     exact.or_else(|| with_arguments(format_type))
@@ -138,9 +141,11 @@ mod tests {
             ("timestamp with time zone", "timestamptz"),
             ("uuid", "uuid"),
             ("jsonb", "json"),
+            ("interval", "duration"),
         ];
+        // The unsigned types read back from their type check (introspection).
         assert_eq!(
-            expected.len(),
+            expected.len() + 3,
             ColumnType::NAMES.len(),
             "a neutral type is missing here"
         );
@@ -160,7 +165,7 @@ mod tests {
             "timestamp(3) without time zone",
             "time with time zone",
             "integer[]",
-            "interval",
+            "interval day",
             "mood",
             "\"Weird\"",
         ] {
@@ -188,6 +193,10 @@ mod tests {
             ("timestamptz", "timestamp with time zone"),
             ("uuid", "uuid"),
             ("json", "jsonb"),
+            ("duration", "interval"),
+            ("smallint unsigned", "smallint"),
+            ("int unsigned", "integer"),
+            ("bigint unsigned", "bigint"),
         ];
         assert_eq!(
             expected.len(),

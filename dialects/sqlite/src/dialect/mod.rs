@@ -18,8 +18,8 @@ use std::fmt::Write as _;
 
 use strata_engine::ast::{
     AddColumn, AddConstraint, AddForeignKey, AlterColumn, ColumnDef, Constraint, DefaultExpr,
-    DefaultValue, DropConstraint, DropForeignKey, DropIndex, ForeignKeyDef, IndexDef, Operation,
-    RenameIndex, TableDef,
+    DefaultValue, DropColumn, DropConstraint, DropForeignKey, DropIndex, ForeignKeyDef, IndexDef,
+    Operation, RenameIndex, TableDef,
 };
 use strata_engine::dialect::{LockNote, RenderResult, RenderResultOf, TransactionSql};
 use strata_engine::types::Fit;
@@ -106,6 +106,11 @@ impl SqliteDialect {
     /// `NOT NULL` column without a non-null default. (A new column carries no key,
     /// unique or foreign key: those are separate operations.)
     pub(crate) fn can_add_column_natively(column: &ColumnDef) -> bool {
+        // A type check (`CHECK (col >= 0)`) is a table constraint, which `ADD COLUMN`
+        // cannot add: the rebuild writes it.
+        if column.ty.is_unsigned() {
+            return false;
+        }
         match &column.default {
             Some(DefaultValue::Expr { .. }) => false,
             Some(_) => true,
@@ -204,6 +209,12 @@ impl Dialect for SqliteDialect {
         for c in &t.checks {
             lines.push(self.constraint_sql(&strata_engine::dialect::check(c), ctx)?);
         }
+        for c in &t.columns {
+            for tc in strata_engine::dialect::type_checks::type_checks(&t.name, c, ctx.capabilities)
+            {
+                lines.push(self.constraint_sql(&strata_engine::dialect::type_check(tc), ctx)?);
+            }
+        }
         for fk in t.foreign_keys.iter().filter(|fk| fk.columns.len() > 1) {
             lines.push(self.foreign_key_sql(fk, ctx)?);
         }
@@ -229,6 +240,27 @@ impl Dialect for SqliteDialect {
             ))]);
         }
         rebuild::rebuild(*self, &Operation::AddColumn(o.clone()), ctx)
+    }
+
+    /// SQLite refuses `DROP COLUMN` on a column a check names: a column with a type
+    /// check (`CHECK (col >= 0)`) goes with a rebuild.
+    fn drop_column(&self, o: &DropColumn, ctx: &RenderContext) -> RenderResult {
+        let typed = ctx
+            .state
+            .table(&o.table)?
+            .column(&o.column)
+            .is_some_and(|c| {
+                !strata_engine::dialect::type_checks::type_checks(&o.table, c, ctx.capabilities)
+                    .is_empty()
+            });
+        if typed {
+            return rebuild::rebuild(*self, &Operation::DropColumn(o.clone()), ctx);
+        }
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            self.table_ident(&o.table, ctx)?,
+            self.quote_ident(&o.column)
+        ))])
     }
 
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {

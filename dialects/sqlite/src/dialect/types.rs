@@ -13,7 +13,8 @@ pub fn sql_type(ty: ColumnType) -> String {
         ColumnType::Bool => "bool".into(),
         ColumnType::SmallInt => "smallint".into(),
         ColumnType::Int => "integer".into(),
-        ColumnType::BigInt => "bigint".into(),
+        // A duration is its microseconds, as Django stores a DurationField.
+        ColumnType::BigInt | ColumnType::Duration => "bigint".into(),
         ColumnType::Real => "real".into(),
         ColumnType::Double => "double precision".into(),
         ColumnType::Decimal { precision, scale } => format!("decimal({precision}, {scale})"),
@@ -27,6 +28,10 @@ pub fn sql_type(ty: ColumnType) -> String {
         ColumnType::TimestampTz => "timestamptz".into(),
         ColumnType::Uuid => "uuid".into(),
         ColumnType::Json => "json".into(),
+        // Django's spellings: a Positive…Field is `… unsigned` (INTEGER affinity) with a `CHECK (col >= 0)`.
+        ColumnType::USmallInt => "smallint unsigned".into(),
+        ColumnType::UInt => "integer unsigned".into(),
+        ColumnType::UBigInt => "bigint unsigned".into(),
     }
 }
 
@@ -130,6 +135,10 @@ mod tests {
             (ColumnType::TimestampTz, "timestamptz"),
             (ColumnType::Uuid, "uuid"),
             (ColumnType::Json, "json"),
+            (ColumnType::Duration, "bigint"),
+            (ColumnType::USmallInt, "smallint unsigned"),
+            (ColumnType::UInt, "integer unsigned"),
+            (ColumnType::UBigInt, "bigint unsigned"),
         ];
         for (ty, expected) in cases {
             assert_eq!(sql_type(ty), expected, "{ty}");
@@ -159,6 +168,9 @@ mod tests {
             ColumnType::TimestampTz,
             ColumnType::Uuid,
             ColumnType::Json,
+            ColumnType::USmallInt,
+            ColumnType::UInt,
+            ColumnType::UBigInt,
         ];
         for ty in all {
             assert_eq!(neutral_type(&sql_type(ty)), ty, "{ty}");
@@ -167,6 +179,12 @@ mod tests {
         }
         assert_eq!(neutral_type("DOUBLE  PRECISION"), ColumnType::Double);
         assert_eq!(neutral_type(AUTO_TYPE), ColumnType::Int);
+        // Stored as Django stores it, a duration reads back as the `bigint` it is
+        // (drift compares the two as the same SQL type).
+        assert_eq!(
+            neutral_type(&sql_type(ColumnType::Duration)),
+            ColumnType::BigInt
+        );
     }
 
     #[test]

@@ -23,7 +23,10 @@ pub(super) fn default_value(
     };
     match &d.value {
         Literal::Bool(b) if ty == ColumnType::Bool => Ok(DefaultValue::Bool(*b)),
-        Literal::Int(i) if ty.is_numeric() => Ok(DefaultValue::Int(*i)),
+        // A duration's default is its microseconds, as it is stored outside PostgreSQL.
+        Literal::Int(i) if ty.is_numeric() || ty == ColumnType::Duration => {
+            Ok(DefaultValue::Int(*i))
+        }
         Literal::Float(f) if ty.is_numeric() && !ty.is_integer() && f.is_finite() => {
             Ok(DefaultValue::Float(*f))
         }

@@ -62,6 +62,9 @@ fn any_type(rng: &mut Rng) -> ColumnType {
         ColumnType::Date,
         ColumnType::TimestampTz,
         ColumnType::Uuid,
+        ColumnType::Duration,
+        ColumnType::UInt,
+        ColumnType::UBigInt,
     ];
     *rng.pick(&types).expect("not empty")
 }

@@ -110,7 +110,7 @@ pub(crate) fn with_one_off_defaults(
 pub(crate) fn literal_for(ty: ColumnType) -> Option<DefaultValue> {
     if ty == ColumnType::Bool {
         Some(DefaultValue::Bool(false))
-    } else if ty.is_numeric() {
+    } else if ty.is_numeric() || ty == ColumnType::Duration {
         Some(DefaultValue::Int(0))
     } else if ty.is_temporal() {
         Some(DefaultValue::Text("2000-01-01".into()))

@@ -5,7 +5,7 @@
 //! defaults, shown differently by each flavour) and `literal` (quoted strings).
 //!
 //! Whatever strata cannot express — a type with no neutral equivalent (`enum`,
-//! `unsigned`, `mediumtext`, …), an expression default other than the neutral
+//! `decimal … unsigned`, `mediumtext`, …), an expression default other than the neutral
 //! `now`/`uuid`, a generated or `ON UPDATE` column, a prefix, expression, descending
 //! or full-text index, a foreign key into another database — makes introspection
 //! fail with `DriverError::Unsupported` naming the table and object: reading it as

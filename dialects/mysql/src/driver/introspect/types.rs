@@ -2,7 +2,7 @@
 //!
 //! Only the spellings the servers report for what the dialect writes are
 //! recognised (with the display widths MariaDB adds to integers). Anything else —
-//! `tinyint`, `unsigned`, `mediumtext`, `enum(…)`, `datetime` without microseconds —
+//! `tinyint`, `decimal … unsigned`, `mediumtext`, `enum(…)`, `datetime` without microseconds —
 //! has no neutral type, and calling it the nearest one would hide a real difference
 //! from a drift check, so it is `None` and introspection reports it.
 
@@ -19,6 +19,12 @@ pub(super) fn neutral_type(
     column_type: &str,
 ) -> Option<ColumnType> {
     let lower = column_type.trim().to_ascii_lowercase();
+    // `int unsigned` (MySQL), `int(10) unsigned` (MariaDB): the integer types only.
+    if let Some(signed) = lower.strip_suffix(" unsigned") {
+        return neutral_type(flavour, version, signed)
+            .filter(|t| *t != ColumnType::Bool)
+            .and_then(ColumnType::unsigned);
+    }
     let (base, args) = match lower.split_once('(') {
         Some((base, rest)) => (base, Some(rest.strip_suffix(')')?)),
         None => (lower.as_str(), None),
@@ -97,6 +103,13 @@ mod tests {
             ("datetime", "datetime(6)", "datetime(6)"),
             ("uuid", "char(36)", "uuid"),
             ("json", "json", "json"),
+            (
+                "smallint unsigned",
+                "smallint unsigned",
+                "smallint(5) unsigned",
+            ),
+            ("int unsigned", "int unsigned", "int(10) unsigned"),
+            ("bigint unsigned", "bigint unsigned", "bigint(20) unsigned"),
         ];
         for (neutral, mysql, mariadb) in shown {
             let ty: ColumnType = neutral.parse().unwrap();
@@ -147,8 +160,8 @@ mod tests {
         for shown in [
             "tinyint(4)",
             "tinyint",
-            "int(10) unsigned",
-            "bigint unsigned",
+            "tinyint(3) unsigned",
+            "decimal(10,2) unsigned",
             "mediumtext",
             "text",
             "blob",

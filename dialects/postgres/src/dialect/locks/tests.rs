@@ -168,6 +168,9 @@ fn a_type_change_rewrites_unless_every_value_stays_as_it_is() {
         ("price", "decimal(12,3)", TableWork::Rewrite),
         ("price", "decimal(8,2)", TableWork::Rewrite),
         ("qty", "bigint", TableWork::Rewrite),
+        // `int` and `int unsigned` are both `integer`: only the check `qty >= 0`.
+        ("qty", "int unsigned", TableWork::Scan),
+        ("qty", "bigint unsigned", TableWork::Rewrite),
         ("code", "char(4)", TableWork::Rewrite),
         ("code", "text", TableWork::Rewrite),
     ];

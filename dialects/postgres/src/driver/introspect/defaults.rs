@@ -82,6 +82,11 @@ fn is_plain_identifier(text: &str) -> bool {
 /// numbers it stores with a cast (`'-5'::integer`, `'-1.5'::numeric`), so on a
 /// numeric column a number inside quotes is still a number.
 fn typed_literal(text: String, ty: ColumnType) -> DefaultValue {
+    if ty == ColumnType::Duration {
+        if let Some(micros) = interval_micros(&text) {
+            return DefaultValue::Int(micros);
+        }
+    }
     if ty.is_numeric() {
         if let Some(number) = number(&text) {
             return number;
@@ -95,6 +100,40 @@ fn typed_literal(text: String, ty: ColumnType) -> DefaultValue {
         }
     }
     DefaultValue::Text(text)
+}
+
+/// The microseconds of an interval as PostgreSQL shows one made of microseconds
+/// (`'26:00:00'`, `'-00:00:01.5'`, `'00:00:00'`, with the default `IntervalStyle`):
+/// `[-]H:MM:SS[.ffffff]`. `None` for one with days, months or years, which a
+/// duration's default never has; it then stays text, and drift shows it.
+fn interval_micros(text: &str) -> Option<i64> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let mut parts = rest.split(':');
+    let (hours, minutes, seconds) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let (whole, fraction) = seconds.split_once('.').unwrap_or((seconds, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(hours) || !digits(minutes) || !digits(whole) || fraction.len() > 6 {
+        return None;
+    }
+    if !fraction.is_empty() && !digits(fraction) {
+        return None;
+    }
+    let micros_part: i64 = format!("{fraction:0<6}").parse().ok()?;
+    let total = hours
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(3600)?
+        .checked_add(minutes.parse::<i64>().ok()? * 60)?
+        .checked_add(whole.parse::<i64>().ok()?)?
+        .checked_mul(1_000_000)?
+        .checked_add(micros_part)?;
+    Some(if negative { -total } else { total })
 }
 
 /// An integer when it is one (`10`, `-5`), a float when it has a fraction or an
@@ -340,6 +379,18 @@ mod tests {
         assert_eq!(num("'-1.5'::numeric", "decimal(8,2)"), Float(-1.5));
         assert_eq!(num("0.5", "real"), Float(0.5));
         assert_eq!(num("'1e-07'::double precision", "double"), Float(1e-7));
+    }
+
+    #[test]
+    fn a_duration_default_reads_back_as_its_microseconds() {
+        let micros = |shown: &str| match value(shown, "duration") {
+            ParsedDefault::Value(DefaultValue::Int(n)) => Some(n),
+            _ => None,
+        };
+        assert_eq!(micros("'26:00:00'::interval"), Some(93_600_000_000));
+        assert_eq!(micros("'-00:00:01.5'::interval"), Some(-1_500_000));
+        assert_eq!(micros("'00:00:00'::interval"), Some(0));
+        assert_eq!(micros("'1 day'::interval"), None);
     }
 
     #[test]

@@ -60,7 +60,12 @@ pub(super) async fn schema(client: &Client) -> Result<SchemaState, DriverError> 
             add_index(table, row);
         }
     }
+    let capabilities = strata_engine::Dialect::capabilities(
+        &crate::PostgresDialect,
+        strata_engine::ServerVersion::new(12, 0, 0),
+    );
     for table in tables.values_mut() {
+        strata_engine::dialect::type_checks::fold_type_checks(table, &capabilities);
         // Catalog order is creation order; name order is what a state is compared in.
         table.uniques.sort_by(|a, b| a.name.cmp(&b.name));
         table.checks.sort_by(|a, b| a.name.cmp(&b.name));

@@ -65,7 +65,7 @@ fn table(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<TableDef>
         Err(e) => return Err(e),
     };
     let (uniques, indexes) = indexes(conn, name)?;
-    Ok(TableDef {
+    let mut table = TableDef {
         name: name.to_string(),
         columns,
         primary_key,
@@ -74,7 +74,13 @@ fn table(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<TableDef>
         foreign_keys: foreign_keys(conn, name, &text)?,
         indexes,
         ..Default::default()
-    })
+    };
+    let capabilities = strata_engine::Dialect::capabilities(
+        &crate::SqliteDialect,
+        strata_engine::ServerVersion::new(3, 35, 0),
+    );
+    strata_engine::dialect::type_checks::fold_type_checks(&mut table, &capabilities);
+    Ok(table)
 }
 
 /// The columns in order, and the primary key in key order.
