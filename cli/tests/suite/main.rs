@@ -21,6 +21,7 @@ mod faults;
 mod flags;
 mod history;
 mod json_output;
+mod json_valid;
 mod kill;
 mod lint;
 mod makemigrations;

@@ -12,6 +12,9 @@ pub(crate) struct TableText {
     pub autoincrement: Vec<String>,
     /// Foreign keys written with `CONSTRAINT name`.
     pub named_foreign_keys: Vec<NamedForeignKey>,
+    /// Columns with an unnamed column-level `CHECK (json_valid(column))`: the check
+    /// strata writes on a `json` column (not in `checks`).
+    pub json_checked: Vec<String>,
 }
 
 /// A foreign key's name, and what identifies it among the pragma's foreign keys.
@@ -120,7 +123,12 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
         }
         if t.is("CHECK") {
             if let Some(expr) = parenthesized(sql, item, i + 1) {
-                text.checks.push((pending_name.take(), expr));
+                let name = pending_name.take();
+                if name.is_none() && is_json_valid_of(&expr, &column) {
+                    text.json_checked.push(column.clone());
+                } else {
+                    text.checks.push((name, expr));
+                }
             }
         } else if t.is("REFERENCES") {
             let references = item.get(i + 1).map(Token::name);
@@ -150,6 +158,20 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
             pending_name = None;
         }
         k += 1;
+    }
+}
+
+/// Whether `expr` is exactly `json_valid(column)`, however the name is quoted.
+fn is_json_valid_of(expr: &str, column: &str) -> bool {
+    match tokenize(expr).as_slice() {
+        [f, open, name, close] => {
+            f.is("json_valid")
+                && open.kind == Kind::Open
+                && matches!(name.kind, Kind::Word | Kind::Quoted)
+                && name.name().eq_ignore_ascii_case(column)
+                && close.kind == Kind::Close
+        }
+        _ => false,
     }
 }
 
@@ -186,6 +208,7 @@ mod tests {
                     fk("o2", &["owner_id"], "own"),
                     fk("a\"fk", &["x", "y"], "p"),
                 ],
+                ..Default::default()
             }
         );
     }
@@ -208,7 +231,27 @@ mod tests {
                 ],
                 autoincrement: vec!["c d".into()],
                 named_foreign_keys: vec![fk("b_fk", &["b"], "p")],
+                ..Default::default()
             }
+        );
+    }
+
+    #[test]
+    fn the_json_check_of_its_own_column_is_told_apart() {
+        let sql = "CREATE TABLE t (\"doc\" json NOT NULL CHECK (json_valid(\"doc\")), \
+                   [b] json CHECK (JSON_VALID( b )), \
+                   c text CHECK (json_valid(doc)), \
+                   d json CONSTRAINT named CHECK (json_valid(d)), \
+                   e json CHECK (json_valid(e) OR e IS NULL))";
+        let text = parse(sql);
+        assert_eq!(text.json_checked, ["doc", "b"]);
+        assert_eq!(
+            text.checks,
+            [
+                (None, "json_valid(doc)".to_string()),
+                (Some("named".to_string()), "json_valid(d)".to_string()),
+                (None, "json_valid(e) OR e IS NULL".to_string()),
+            ]
         );
     }
 
