@@ -896,7 +896,7 @@ fn write_app(app: &App) -> String {
             let entries: Vec<String> = model
                 .checks
                 .iter()
-                .map(|(k, e)| format!("{k} = {}", toml_string(e)))
+                .map(|(k, e)| check_entry(&model.name, k, e))
                 .collect();
             head.push(format!("checks = {{ {} }}", entries.join(", ")));
         }
@@ -992,4 +992,19 @@ fn toml_string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// A check as models.toml writes it: about half of them (by the key's length) with a
+/// name of their own, `{ expr = …, name = … }`, which must survive the round trip.
+fn check_entry(model: &str, key: &str, expr: &str) -> String {
+    if key.len() % 2 == 0 {
+        let name = format!("{}_{key}_ck", model.to_lowercase());
+        format!(
+            "{key} = {{ expr = {}, name = {} }}",
+            toml_string(expr),
+            toml_string(&name)
+        )
+    } else {
+        format!("{key} = {}", toml_string(expr))
+    }
 }

@@ -82,9 +82,11 @@ pub(crate) struct UniqueDecl {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CheckDecl {
-    /// The key; the constraint is named `<table>_<key>`.
+    /// The key; the constraint is named `<table>_<key>` unless `name` says otherwise.
     pub key: String,
     pub span: Span,
     /// The expression string, placed for errors in it.
     pub expr: Spanned<String>,
+    /// The database name the user chose (`{ expr = …, name = … }`).
+    pub name: Option<Spanned<String>>,
 }

@@ -52,6 +52,9 @@ pub const INDEX_KEYS: &[&str] = &["columns", "unique", "name", "where"];
 /// Keys of an entry of `unique` written as a table.
 pub const UNIQUE_KEYS: &[&str] = &["columns", "name"];
 
+/// Keys of an entry of `checks` written as a table.
+pub const CHECK_KEYS: &[&str] = &["expr", "name"];
+
 /// The spellings of `on_delete` / `on_update`.
 const ACTIONS: &[(&str, FkAction)] = &[
     ("cascade", FkAction::Cascade),
