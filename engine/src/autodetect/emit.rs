@@ -217,6 +217,7 @@ impl Emitter {
             null: None,
             default: None,
             drop_default: true,
+            ..Default::default()
         }))
     }
 

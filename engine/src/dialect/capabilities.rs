@@ -100,6 +100,13 @@ pub struct Capabilities {
     /// Baseline `false`. PostgreSQL 8.2+ (`DROP … CONCURRENTLY`: 9.2+)
     /// (<https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY>).
     pub concurrent_index: bool,
+    /// Column comments (Django's `db_comment`) are kept by the server. Without it a
+    /// comment is not written (no error: it documents, it changes nothing stored) and
+    /// drift does not compare comments.
+    ///
+    /// Baseline `false`: SQLite has none. PostgreSQL `COMMENT ON COLUMN`, MySQL and
+    /// MariaDB `COMMENT '…'` in the column definition.
+    pub column_comments: bool,
 }
 
 impl Capabilities {
@@ -110,6 +117,7 @@ impl Capabilities {
         max_identifier_len: 63,
         partial_indexes: false,
         concurrent_index: false,
+        column_comments: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.

@@ -657,6 +657,7 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         null: None,
         default: None,
         drop_default: false,
+        ..Default::default()
     };
     if rng.chance(50) {
         // A foreign key column keeps its type; naming the same type again is allowed.
@@ -1521,6 +1522,7 @@ fn alter_null(table: &str, column: &str, null: bool) -> Operation {
         null: Some(null),
         default: None,
         drop_default: false,
+        ..Default::default()
     })
 }
 
@@ -1532,6 +1534,7 @@ fn alter_type(table: &str, column: &str, ty: &str) -> Operation {
         null: None,
         default: None,
         drop_default: false,
+        ..Default::default()
     })
 }
 

@@ -84,6 +84,7 @@ impl Dialect for PostgresDialect {
             max_identifier_len: MAX_IDENTIFIER_LEN,
             partial_indexes: true,
             concurrent_index: true,
+            column_comments: true,
             ..Capabilities::BASELINE
         }
     }

@@ -233,6 +233,7 @@ impl Dialect for SqliteDialect {
     }
 
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
+        // A comment change alone is nothing here: SQLite keeps no comments.
         let nothing_changes =
             o.ty.is_none() && o.null.is_none() && o.default.is_none() && !o.drop_default;
         if nothing_changes {

@@ -35,6 +35,8 @@ pub(crate) struct FieldDecl {
     pub primary_key: Option<Span>,
     /// The span of `auto = true`, when written.
     pub auto: Option<Span>,
+    /// `comment = "…"`: the column's database comment.
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -44,6 +44,7 @@ pub const FIELD_KEYS: &[&str] = &[
     "references",
     "on_delete",
     "on_update",
+    "comment",
 ];
 
 /// Keys of an entry of `indexes` written as a table.
@@ -182,6 +183,7 @@ fn parse_field(
         column: None,
         primary_key: None,
         auto: None,
+        comment: None,
     };
     if let Some(text) = node.as_str() {
         let (ty, null) = parse_type(src, text, &at)?;
@@ -247,6 +249,7 @@ fn read_field_keys(
                 field.primary_key = bool_value(src, value, &at, key)?.then_some(key_span);
             }
             "auto" => field.auto = bool_value(src, value, &at, key)?.then_some(key_span),
+            "comment" => field.comment = Some(str_value(src, value, &at, key)?),
             "references" => keys.references = Some(non_empty_str(src, value, &at, key)?),
             "on_delete" => keys.on_delete = Some((key_span, action(src, value, &at, key)?)),
             "on_update" => keys.on_update = Some((key_span, action(src, value, &at, key)?)),

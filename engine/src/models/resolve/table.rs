@@ -96,6 +96,7 @@ impl Resolver<'_> {
             null: field.null,
             default,
             auto: field.auto.is_some(),
+            comment: field.comment.clone(),
             ..Default::default()
         })
     }

@@ -53,11 +53,11 @@ checks = { "has name" = "name <> ''", ratio = { expr = "ratio >= 0", name = "rat
 
 [Person.fields]
 code = { type = "varchar(8)", primary_key = true }
-name = "varchar(50)"
+name = { type = "varchar(50)", comment = "as the person writes it" }
 email = { type = "varchar(254)", unique = true }
 active = { type = "bool", default = true }
 ratio = { type = "double", default = 0.5 }
-boss = { references = "Person", column = "boss", null = true, index = false, on_update = "cascade" }
+boss = { references = "Person", column = "boss", null = true, index = false, on_update = "cascade", comment = "it's \"who\" \\ decides" }
 "#;
     let m = models(&[("hr", text)]).unwrap();
     let tables: Vec<_> = m.state.tables.values().cloned().collect();
@@ -67,6 +67,15 @@ boss = { references = "Person", column = "boss", null = true, index = false, on_
     assert!(!written.contains("NOTE"), "{written}");
     assert!(written.contains("table = \"people\""), "{written}");
     assert!(written.contains("index = false"), "{written}");
+    let people = &m.state.tables["people"];
+    assert_eq!(
+        people.column("boss").unwrap().comment.as_deref(),
+        Some("it's \"who\" \\ decides")
+    );
+    assert_eq!(
+        people.column("name").unwrap().comment.as_deref(),
+        Some("as the person writes it")
+    );
     assert!(
         written.contains(r#"{ expr = "ratio >= 0", name = "ratio_not_negative" }"#),
         "{written}"

@@ -308,10 +308,16 @@ impl<'a> ModelWriter<'a> {
             if index != (!unique && !in_key) {
                 parts.push(format!("index = {index}"));
             }
+            parts.extend(
+                c.comment
+                    .as_ref()
+                    .map(|t| format!("comment = {}", string(t))),
+            );
             inline(&parts)
         } else {
             let ty = format!("{}{}", c.ty, if c.null { "?" } else { "" });
-            if default.is_none() && !primary_key && !c.auto && !unique && !index {
+            let plain = !primary_key && !c.auto && !unique && !index && c.comment.is_none();
+            if default.is_none() && plain {
                 string(&ty)
             } else {
                 parts.push(format!("type = {}", string(&ty)));
@@ -328,6 +334,11 @@ impl<'a> ModelWriter<'a> {
                         parts.push(format!("{flag} = true"));
                     }
                 }
+                parts.extend(
+                    c.comment
+                        .as_ref()
+                        .map(|t| format!("comment = {}", string(t))),
+                );
                 inline(&parts)
             }
         };
@@ -338,8 +349,13 @@ impl<'a> ModelWriter<'a> {
 /// `id bigint` auto and the whole primary key: what a model gets by default.
 fn is_implicit_id(t: &TableDef) -> bool {
     t.primary_key == ["id"]
-        && t.column("id")
-            .is_some_and(|c| c.ty == ColumnType::BigInt && c.auto && !c.null && c.default.is_none())
+        && t.column("id").is_some_and(|c| {
+            c.ty == ColumnType::BigInt
+                && c.auto
+                && !c.null
+                && c.default.is_none()
+                && c.comment.is_none()
+        })
 }
 
 /// Removes and returns the first item that `matches`.

@@ -144,6 +144,8 @@ impl Reader {
             null: row.nullable,
             default,
             auto,
+            // MySQL has no "no comment": an empty one is none.
+            comment: Some(row.comment.clone()).filter(|c| !c.is_empty()),
             ..Default::default()
         })
     }
@@ -319,6 +321,7 @@ mod tests {
             nullable: false,
             default: None,
             extra: String::new(),
+            comment: String::new(),
         }
     }
 

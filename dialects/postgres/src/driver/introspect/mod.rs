@@ -127,6 +127,7 @@ fn column(row: ColumnRow, standard_strings: bool) -> ColumnDef {
         null: !row.not_null,
         default,
         auto,
+        comment: row.comment,
         ..Default::default()
     }
 }
@@ -205,6 +206,7 @@ mod tests {
             identity: false,
             generated: false,
             default: default.map(Into::into),
+            comment: None,
         }
     }
 
