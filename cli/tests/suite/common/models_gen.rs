@@ -922,8 +922,11 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
     let mut parts = Vec::new();
     match &field.kind {
         Kind::Column(ty) => {
-            let plain =
-                field.default.is_none() && !field.unique && !field.index && !field.primary_key;
+            let plain = field.default.is_none()
+                && !field.unique
+                && !field.index
+                && !field.primary_key
+                && comment(field).is_none();
             if plain {
                 let q = if field.null { "?" } else { "" };
                 out.push_str(&toml_string(&format!("{}{q}", ty.spelling())));
@@ -972,7 +975,17 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
     if field.auto {
         parts.push("auto = true".into());
     }
+    if let Some(c) = comment(field) {
+        parts.push(format!("comment = {}", toml_string(&c)));
+    }
     let _ = write!(out, "{{ {} }}", parts.join(", "));
+}
+
+/// A column comment on about a third of the plain columns (by name length), with a
+/// quote to escape; it follows the name, so a renamed field changes its comment too.
+fn comment(field: &Field) -> Option<String> {
+    (matches!(field.kind, Kind::Column(_)) && field.name.len() % 3 == 0)
+        .then(|| format!("{}'s \"note\"", field.name))
 }
 
 fn list(items: &[String]) -> String {
