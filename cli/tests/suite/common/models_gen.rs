@@ -984,7 +984,7 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
 /// A column comment on about a third of the plain columns (by name length), with a
 /// quote to escape; it follows the name, so a renamed field changes its comment too.
 fn comment(field: &Field) -> Option<String> {
-    (matches!(field.kind, Kind::Column(_)) && field.name.len() % 3 == 0)
+    (matches!(field.kind, Kind::Column(_)) && field.name.len().is_multiple_of(3))
         .then(|| format!("{}'s \"note\"", field.name))
 }
 
@@ -1010,7 +1010,7 @@ fn toml_string(s: &str) -> String {
 /// A check as models.toml writes it: about half of them (by the key's length) with a
 /// name of their own, `{ expr = …, name = … }`, which must survive the round trip.
 fn check_entry(model: &str, key: &str, expr: &str) -> String {
-    if key.len() % 2 == 0 {
+    if key.len().is_multiple_of(2) {
         let name = format!("{}_{key}_ck", model.to_lowercase());
         format!(
             "{key} = {{ expr = {}, name = {} }}",
