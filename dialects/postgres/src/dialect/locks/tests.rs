@@ -357,3 +357,18 @@ fn renaming_an_index_blocks_nothing_from_12() {
         );
     }
 }
+
+#[test]
+fn a_comment_change_alone_blocks_only_ddl() {
+    let op = Operation::AlterColumn(AlterColumn {
+        table: "book".into(),
+        column: "title".into(),
+        comment: Some("shown to readers".into()),
+        ..Default::default()
+    });
+    let notes = notes(&op, 15, false);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].lock, SHARE_UPDATE_EXCLUSIVE);
+    assert_eq!(notes[0].blocks, Blocks::Nothing);
+    assert_eq!(notes[0].work, TableWork::Catalog);
+}
