@@ -35,6 +35,10 @@ pub struct ColumnDef {
     #[serde(default, skip_serializing_if = "is_false")]
     #[schemars(extend("default" = false))]
     pub auto: bool,
+    /// The column's comment in the database (Django's `db_comment`): PostgreSQL
+    /// `COMMENT ON COLUMN`, MySQL `COMMENT '…'`; SQLite has none and ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// A column default: a literal (`0`, `1.5`, `"draft"`, `true`), or a neutral expression
@@ -363,7 +367,7 @@ pub struct RenameColumn {
 }
 
 /// Changes only the parts it names; the rest of the column stays as it is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlterColumn {
     pub table: String,
@@ -378,6 +382,13 @@ pub struct AlterColumn {
     #[serde(default, skip_serializing_if = "is_false")]
     #[schemars(extend("default" = false))]
     pub drop_default: bool,
+    /// The column's new comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Remove the column's comment.
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
+    pub drop_comment: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

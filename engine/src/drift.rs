@@ -109,8 +109,14 @@ impl Normalizer<'_> {
             })
             .map(|d| format!(" default {d}"))
             .unwrap_or_default();
+        let comment = c
+            .comment
+            .as_ref()
+            .filter(|_| self.ctx.capabilities.column_comments)
+            .map(|text| format!(" comment {text:?}"))
+            .unwrap_or_default();
         format!(
-            "{} {ty} {}{default}{}",
+            "{} {ty} {}{default}{}{comment}",
             c.name,
             if c.null { "null" } else { "not null" },
             if c.auto { " auto" } else { "" }
@@ -169,5 +175,59 @@ impl Normalizer<'_> {
                 .collect(),
             checks: t.checks.iter().map(|c| self.name(&c.name)).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::{Capabilities, RenderError};
+    use crate::types::ColumnType;
+
+    /// A dialect that keeps column comments or not.
+    struct Comments(bool);
+
+    impl Dialect for Comments {
+        fn name(&self) -> &'static str {
+            "comments"
+        }
+        fn minimum_version(&self) -> ServerVersion {
+            ServerVersion::new(1, 0, 0)
+        }
+        fn capabilities(&self, _: ServerVersion) -> Capabilities {
+            Capabilities {
+                column_comments: self.0,
+                ..Capabilities::BASELINE
+            }
+        }
+        fn column_type(&self, c: &ColumnDef, _: &RenderContext) -> Result<String, RenderError> {
+            Ok(c.ty.to_string())
+        }
+    }
+
+    fn schema(comment: Option<&str>) -> SchemaState {
+        let mut state = SchemaState::new();
+        let table = TableDef {
+            name: "t".into(),
+            columns: vec![ColumnDef {
+                name: "c".into(),
+                ty: ColumnType::Int,
+                comment: comment.map(Into::into),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        state.tables.insert("t".into(), table);
+        state
+    }
+
+    #[test]
+    fn comments_are_compared_only_where_the_server_keeps_them() {
+        let v = ServerVersion::new(1, 0, 0);
+        let (with, without, other) = (schema(Some("a")), schema(None), schema(Some("b")));
+        assert!(!differences(&Comments(true), v, &with, &without, &[]).is_empty());
+        assert!(!differences(&Comments(true), v, &with, &other, &[]).is_empty());
+        assert!(differences(&Comments(true), v, &with, &with, &[]).is_empty());
+        assert!(differences(&Comments(false), v, &with, &without, &[]).is_empty());
     }
 }

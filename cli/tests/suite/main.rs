@@ -23,6 +23,7 @@ mod flags;
 mod foreign_keys;
 mod history;
 mod json_output;
+mod json_valid;
 mod kill;
 mod lint;
 mod makemigrations;

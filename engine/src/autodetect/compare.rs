@@ -464,8 +464,18 @@ fn alteration(table: &str, was: &ColumnDef, wanted: &ColumnDef) -> Option<AlterC
             wanted.default.clone()
         },
         drop_default: was.default.is_some() && wanted.default.is_none(),
+        comment: wanted
+            .comment
+            .clone()
+            .filter(|_| was.comment != wanted.comment),
+        drop_comment: was.comment.is_some() && wanted.comment.is_none(),
     };
-    let changes = op.ty.is_some() || op.null.is_some() || op.default.is_some() || op.drop_default;
+    let changes = op.ty.is_some()
+        || op.null.is_some()
+        || op.default.is_some()
+        || op.drop_default
+        || op.comment.is_some()
+        || op.drop_comment;
     changes.then_some(op)
 }
 

@@ -253,6 +253,7 @@ impl Emitter {
             null: None,
             default: None,
             drop_default: true,
+            ..Default::default()
         }))
     }
 
@@ -277,8 +278,7 @@ impl Emitter {
                 column: column.to_string(),
                 ty: None,
                 null: Some(false),
-                default: None,
-                drop_default: false,
+                ..Default::default()
             }));
         }
         self.backfill(table, column, value)?;

@@ -121,6 +121,13 @@ pub struct Capabilities {
     /// Baseline `false`. PostgreSQL 9.2+ has it; SQLite has none (and its type checks
     /// are recognised by their expression alone).
     pub rename_constraint: bool,
+    /// Column comments (Django's `db_comment`) are kept by the server. Without it a
+    /// comment is not written (no error: it documents, it changes nothing stored) and
+    /// drift does not compare comments.
+    ///
+    /// Baseline `false`: SQLite has none. PostgreSQL `COMMENT ON COLUMN`, MySQL and
+    /// MariaDB `COMMENT '…'` in the column definition.
+    pub column_comments: bool,
 }
 
 impl Capabilities {
@@ -134,6 +141,7 @@ impl Capabilities {
         deferrable_constraints: false,
         unsigned_integers: false,
         rename_constraint: false,
+        column_comments: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.

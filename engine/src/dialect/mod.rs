@@ -449,7 +449,30 @@ pub trait Dialect: Send + Sync {
         for index in &t.indexes {
             out.extend(self.create_index(&t.name, index, ctx)?);
         }
+        let commented = t.columns.iter().filter(|c| c.comment.is_some());
+        for c in commented.filter(|_| ctx.capabilities.column_comments) {
+            out.extend(self.column_comment(&t.name, &c.name, c.comment.as_deref(), ctx)?);
+        }
         Ok(out)
+    }
+
+    /// Sets (or, with `None`, removes) a column's comment where it is a statement of
+    /// its own: the SQL standard's `COMMENT ON COLUMN` (PostgreSQL). Called only with
+    /// the `column_comments` capability; a dialect that writes the comment into the
+    /// column definition (MySQL) renders it there instead.
+    fn column_comment(
+        &self,
+        table: &str,
+        column: &str,
+        comment: Option<&str>,
+        ctx: &RenderContext,
+    ) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "COMMENT ON COLUMN {}.{} IS {}",
+            self.table_ident(table, ctx)?,
+            self.quote_ident(column),
+            comment.map_or_else(|| "NULL".to_string(), |c| self.string_value(c))
+        ))])
     }
 
     /// Text after the closing parenthesis of `CREATE TABLE` (e.g. MySQL's engine).
@@ -512,7 +535,16 @@ pub trait Dialect: Send + Sync {
             sql.push_str(", ADD ");
             sql.push_str(&self.constraint_sql(&type_check(tc), ctx)?);
         }
-        Ok(vec![Statement::new(sql)])
+        let mut out = vec![Statement::new(sql)];
+        if let Some(comment) = o
+            .column
+            .comment
+            .as_ref()
+            .filter(|_| ctx.capabilities.column_comments)
+        {
+            out.extend(self.column_comment(&o.table, &o.column.name, Some(comment), ctx)?);
+        }
+        Ok(out)
     }
 
     fn drop_column(&self, o: &DropColumn, ctx: &RenderContext) -> RenderResult {
@@ -620,8 +652,17 @@ pub trait Dialect: Send + Sync {
                 self.constraint_sql(&type_check(added.clone()), ctx)?
             ));
         }
+        let comment = if !ctx.capabilities.column_comments {
+            Vec::new()
+        } else if o.drop_comment {
+            self.column_comment(&o.table, &o.column, None, ctx)?
+        } else if let Some(comment) = &o.comment {
+            self.column_comment(&o.table, &o.column, Some(comment), ctx)?
+        } else {
+            Vec::new()
+        };
         if clauses.is_empty() {
-            return Ok(Vec::new());
+            return Ok(comment);
         }
         let mut out = self.column_change_guards(&o.table, old, &new, ctx)?;
         out.push(Statement::new(format!(
@@ -629,6 +670,7 @@ pub trait Dialect: Send + Sync {
             self.table_ident(&o.table, ctx)?,
             clauses.join(", ")
         )));
+        out.extend(comment);
         Ok(out)
     }
 

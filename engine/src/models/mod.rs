@@ -26,6 +26,7 @@ use crate::migration::FileError;
 use crate::project::Project;
 use crate::state::SchemaState;
 
+pub use parse::CHECK_KEYS;
 pub use parse::{FIELD_KEYS, INDEX_KEYS, MODEL_KEYS, UNIQUE_KEYS};
 pub use write::{model_name, write_app};
 

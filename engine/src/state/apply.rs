@@ -302,7 +302,19 @@ impl SchemaState {
                 o.table, o.column
             )));
         }
+        if o.comment.is_some() && o.drop_comment {
+            return Err(StateError::Invalid(format!(
+                "alter_column `{}.{}` both sets and drops the comment",
+                o.table, o.column
+            )));
+        }
         let mut new = old.clone();
+        if let Some(comment) = &o.comment {
+            new.comment = Some(comment.clone());
+        }
+        if o.drop_comment {
+            new.comment = None;
+        }
         if let Some(ty) = o.ty {
             new.ty = ty;
         }

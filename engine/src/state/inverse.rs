@@ -45,6 +45,7 @@ impl Operation {
             Operation::AlterColumn(o) => {
                 let old = column(table(&o.table)?, &o.column)?;
                 let default_changes = o.default.is_some() || o.drop_default;
+                let comment_changes = o.comment.is_some() || o.drop_comment;
                 Operation::AlterColumn(AlterColumn {
                     table: o.table.clone(),
                     column: o.column.clone(),
@@ -56,6 +57,8 @@ impl Operation {
                         None
                     },
                     drop_default: default_changes && old.default.is_none(),
+                    comment: old.comment.clone().filter(|_| comment_changes),
+                    drop_comment: comment_changes && old.comment.is_none(),
                 })
             }
             Operation::CreateIndex(o) => Operation::DropIndex(DropIndex {

@@ -1023,7 +1023,7 @@ fn write_app(app: &App) -> String {
             let entries: Vec<String> = model
                 .checks
                 .iter()
-                .map(|(k, e)| format!("{k} = {}", toml_string(e)))
+                .map(|(k, e)| check_entry(&model.name, k, e))
                 .collect();
             head.push(format!("checks = {{ {} }}", entries.join(", ")));
         }
@@ -1049,8 +1049,11 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
     let mut parts = Vec::new();
     match &field.kind {
         Kind::Column(ty) => {
-            let plain =
-                field.default.is_none() && !field.unique && !field.index && !field.primary_key;
+            let plain = field.default.is_none()
+                && !field.unique
+                && !field.index
+                && !field.primary_key
+                && comment(field).is_none();
             if plain {
                 let q = if field.null { "?" } else { "" };
                 out.push_str(&toml_string(&format!("{}{q}", ty.spelling())));
@@ -1111,7 +1114,17 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
     if field.auto {
         parts.push("auto = true".into());
     }
+    if let Some(c) = comment(field) {
+        parts.push(format!("comment = {}", toml_string(&c)));
+    }
     let _ = write!(out, "{{ {} }}", parts.join(", "));
+}
+
+/// A column comment on about a third of the plain columns (by name length), with a
+/// quote to escape; it follows the name, so a renamed field changes its comment too.
+fn comment(field: &Field) -> Option<String> {
+    (matches!(field.kind, Kind::Column(_)) && field.name.len().is_multiple_of(3))
+        .then(|| format!("{}'s \"note\"", field.name))
 }
 
 fn list(items: &[String]) -> String {
@@ -1131,4 +1144,19 @@ fn toml_string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// A check as models.toml writes it: about half of them (by the key's length) with a
+/// name of their own, `{ expr = …, name = … }`, which must survive the round trip.
+fn check_entry(model: &str, key: &str, expr: &str) -> String {
+    if key.len().is_multiple_of(2) {
+        let name = format!("{}_{key}_ck", model.to_lowercase());
+        format!(
+            "{key} = {{ expr = {}, name = {} }}",
+            toml_string(expr),
+            toml_string(&name)
+        )
+    } else {
+        format!("{key} = {}", toml_string(expr))
+    }
 }

@@ -54,6 +54,11 @@ impl MysqlDialect {
         if inline_pk {
             sql.push_str(" PRIMARY KEY");
         }
+        // Part of the definition: every `MODIFY COLUMN` must repeat it, or it is lost.
+        if let Some(comment) = &column.comment {
+            sql.push_str(" COMMENT ");
+            sql.push_str(&self.quote_string(comment));
+        }
         Ok(sql)
     }
 

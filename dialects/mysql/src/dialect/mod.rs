@@ -92,6 +92,7 @@ impl Dialect for MysqlDialect {
         Capabilities {
             max_identifier_len: MAX_IDENTIFIER_LEN,
             unsigned_integers: true,
+            column_comments: true,
             ..Capabilities::BASELINE
         }
     }
@@ -217,7 +218,13 @@ impl Dialect for MysqlDialect {
     /// `MODIFY COLUMN` with the column's whole definition after the change: MySQL has
     /// no clause for changing only the type or only the nullability.
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
-        if o.ty.is_none() && o.null.is_none() && o.default.is_none() && !o.drop_default {
+        let comment_changes = o.comment.is_some() || o.drop_comment;
+        if o.ty.is_none()
+            && o.null.is_none()
+            && o.default.is_none()
+            && !o.drop_default
+            && !comment_changes
+        {
             return Ok(Vec::new());
         }
         let table = ctx.state.table(&o.table)?;
@@ -239,6 +246,12 @@ impl Dialect for MysqlDialect {
         }
         if o.drop_default {
             new.default = None;
+        }
+        if o.comment.is_some() {
+            new.comment.clone_from(&o.comment);
+        }
+        if o.drop_comment {
+            new.comment = None;
         }
         if !types::indexable(new.ty) && types::indexable(old.ty) {
             self.refuse_unindexable_key_column(table, &new)?;

@@ -259,6 +259,20 @@ fn alter_column(o: &AlterColumn, ctx: &RenderContext) -> LockNote {
         return exclusive(TableWork::Rewrite);
     };
     let sets_not_null = old.null && o.null == Some(false);
+    let comment_only = o.ty.is_none()
+        && o.null.is_none()
+        && o.default.is_none()
+        && !o.drop_default
+        && (o.comment.is_some() || o.drop_comment);
+    if comment_only {
+        // `COMMENT ON` locks the table against other DDL only.
+        return LockNote::new(
+            Some(&o.table),
+            SHARE_UPDATE_EXCLUSIVE,
+            Blocks::Nothing,
+            TableWork::Catalog,
+        );
+    }
     match o.ty.filter(|ty| *ty != old.ty) {
         // The same storage: only the type check `col >= 0` comes or goes.
         Some(ty) if ty.signed() == old.ty.signed() && ty.is_unsigned() => {

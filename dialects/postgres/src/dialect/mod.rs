@@ -86,6 +86,7 @@ impl Dialect for PostgresDialect {
             concurrent_index: true,
             deferrable_constraints: true,
             rename_constraint: true,
+            column_comments: true,
             ..Capabilities::BASELINE
         }
     }

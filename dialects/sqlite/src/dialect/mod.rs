@@ -58,6 +58,7 @@ impl SqliteDialect {
     ) -> RenderResultOf<String> {
         let inline_pk = table.primary_key.len() == 1 && table.primary_key[0] == column.name;
         let mut sql = self.column_sql(column, inline_pk, ctx)?;
+        push_json_check(&mut sql, column);
         for fk in single_column_fks(table, &column.name) {
             let _ = write!(
                 sql,
@@ -233,10 +234,11 @@ impl Dialect for SqliteDialect {
 
     fn add_column(&self, o: &AddColumn, ctx: &RenderContext) -> RenderResult {
         if Self::can_add_column_natively(&o.column) {
+            let mut column = self.column_sql(&o.column, false, ctx)?;
+            push_json_check(&mut column, &o.column);
             return Ok(vec![Statement::new(format!(
-                "ALTER TABLE {} ADD COLUMN {}",
+                "ALTER TABLE {} ADD COLUMN {column}",
                 self.table_ident(&o.table, ctx)?,
-                self.column_sql(&o.column, false, ctx)?
             ))]);
         }
         rebuild::rebuild(*self, &Operation::AddColumn(o.clone()), ctx)
@@ -264,6 +266,7 @@ impl Dialect for SqliteDialect {
     }
 
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
+        // A comment change alone is nothing here: SQLite keeps no comments.
         let nothing_changes =
             o.ty.is_none() && o.null.is_none() && o.default.is_none() && !o.drop_default;
         if nothing_changes {
@@ -374,6 +377,20 @@ fn single_column_fks<'a>(
         .foreign_keys
         .iter()
         .filter(move |fk| fk.columns.len() == 1 && fk.columns[0] == column)
+}
+
+/// SQLite stores any text in a `json` column; a column-level `CHECK (json_valid(…))`
+/// rejects invalid JSON as PostgreSQL and MySQL do (Django writes the same check). It
+/// is unnamed and inline, so `RENAME COLUMN` rewrites it and introspection can tell
+/// it from a user's check (it hides it).
+fn push_json_check(sql: &mut String, column: &ColumnDef) {
+    if column.ty == ColumnType::Json {
+        let _ = write!(
+            sql,
+            " CHECK (json_valid({}))",
+            SqliteDialect.quote_ident(&column.name)
+        );
+    }
 }
 
 fn push_actions(sql: &mut String, fk: &ForeignKeyDef) {

@@ -35,6 +35,8 @@ pub(crate) struct FieldDecl {
     pub primary_key: Option<Span>,
     /// The span of `auto = true`, when written.
     pub auto: Option<Span>,
+    /// `comment = "…"`: the column's database comment.
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,9 +89,11 @@ pub(crate) struct UniqueDecl {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CheckDecl {
-    /// The key; the constraint is named `<table>_<key>`.
+    /// The key; the constraint is named `<table>_<key>` unless `name` says otherwise.
     pub key: String,
     pub span: Span,
     /// The expression string, placed for errors in it.
     pub expr: Spanned<String>,
+    /// The database name the user chose (`{ expr = …, name = … }`).
+    pub name: Option<Spanned<String>>,
 }

@@ -1,9 +1,10 @@
 //! A model's `indexes`, `unique` and `checks`.
 
 use super::node::*;
-use super::{CheckDecl, IndexDecl, UniqueDecl, INDEX_KEYS, UNIQUE_KEYS};
+use super::{CheckDecl, IndexDecl, UniqueDecl, CHECK_KEYS, INDEX_KEYS, UNIQUE_KEYS};
 use crate::migration::FileError;
-use crate::models::source::{Source, Span};
+use crate::models::source::{Source, Span, Spanned};
+use toml_edit::TableLike;
 
 pub(super) fn parse_indexes(
     src: &Source,
@@ -137,12 +138,51 @@ pub(super) fn parse_checks(
     for (key, value) in table.iter() {
         let span = key_span(table, key);
         let at = node_span(value, &span);
-        let expr = non_empty_str(src, value, &at, &format!("check `{key}`"))?;
+        let what = format!("check `{key}`");
+        let (expr, name) = match value.as_table_like() {
+            Some(entry) => check_table(src, entry, &at, &what)?,
+            None => (non_empty_str(src, value, &at, &what)?, None),
+        };
         checks.push(CheckDecl {
             key: key.to_string(),
             span,
             expr,
+            name,
         });
     }
     Ok(checks)
+}
+
+/// `{ expr = "…", name = "…" }`: a check whose database name the user chooses.
+fn check_table(
+    src: &Source,
+    entry: &dyn TableLike,
+    at: &Span,
+    what: &str,
+) -> Result<(Spanned<String>, Option<Spanned<String>>), FileError> {
+    let (mut expr, mut name) = (None, None);
+    for (key, value) in entry.iter() {
+        let key_span = key_span(entry, key);
+        let value_at = node_span(value, &key_span);
+        match key {
+            "expr" => expr = Some(non_empty_str(src, value, &value_at, key)?),
+            "name" => name = Some(non_empty_str(src, value, &value_at, key)?),
+            _ => {
+                return Err(src.error(
+                    &key_span,
+                    format!(
+                        "unknown key `{key}` in {what}{}",
+                        known_keys_hint(key, CHECK_KEYS)
+                    ),
+                ))
+            }
+        }
+    }
+    let expr = expr.ok_or_else(|| {
+        src.error(
+            at,
+            format!("{what} needs `expr = \"SQL expression\"`, e.g. {{ expr = \"amount > 0\", name = \"amount_positive\" }}"),
+        )
+    })?;
+    Ok((expr, name))
 }

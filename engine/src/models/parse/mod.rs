@@ -47,6 +47,7 @@ pub const FIELD_KEYS: &[&str] = &[
     "to_field",
     "deferrable",
     "db_constraint",
+    "comment",
 ];
 
 /// The keys only a foreign key (a field with `references`) may have.
@@ -69,6 +70,9 @@ pub const INDEX_KEYS: &[&str] = &["columns", "unique", "name", "where"];
 
 /// Keys of an entry of `unique` written as a table.
 pub const UNIQUE_KEYS: &[&str] = &["columns", "name"];
+
+/// Keys of an entry of `checks` written as a table.
+pub const CHECK_KEYS: &[&str] = &["expr", "name"];
 
 /// The spellings of `on_delete` / `on_update`.
 const ACTIONS: &[(&str, FkAction)] = &[
@@ -197,6 +201,7 @@ fn parse_field(
         column: None,
         primary_key: None,
         auto: None,
+        comment: None,
     };
     if let Some(text) = node.as_str() {
         let (ty, null) = parse_type(src, text, &at)?;
@@ -265,6 +270,7 @@ fn read_field_keys(
                 field.primary_key = bool_value(src, value, &at, key)?.then_some(key_span);
             }
             "auto" => field.auto = bool_value(src, value, &at, key)?.then_some(key_span),
+            "comment" => field.comment = Some(str_value(src, value, &at, key)?),
             "references" => keys.references = Some(non_empty_str(src, value, &at, key)?),
             "on_delete" => keys.on_delete = Some((key_span, action(src, value, &at, key)?)),
             "on_update" => keys.on_update = Some((key_span, action(src, value, &at, key)?)),

@@ -96,6 +96,7 @@ impl Resolver<'_> {
             null: field.null,
             default,
             auto: field.auto.is_some(),
+            comment: field.comment.clone(),
             ..Default::default()
         })
     }
@@ -204,9 +205,12 @@ fn model_objects(
         });
     }
     for check in &decl.checks {
-        let name = generated_name(&t.name, &[], &check.key);
+        let (name, at) = match &check.name {
+            Some(n) => (n.value.clone(), &n.span),
+            None => (generated_name(&t.name, &[], &check.key), &check.span),
+        };
         t.checks.push(CheckDef {
-            name: names.claim(&src, name, &check.span)?,
+            name: names.claim(&src, name, at)?,
             expr: checked_expr(&src, t, &check.expr, &format!("check `{}`", check.key))?,
         });
     }

@@ -56,7 +56,7 @@ fields.description = "text"
 
 [Transaction]
 indexes = [["created_at"], { columns = ["user", "created_at"], unique = true }]
-checks = { amount_not_zero = "amount <> 0" }
+checks = { amount_not_zero = "amount <> 0", small = { expr = "amount < 1000000", name = "amount_below_a_million" } }
 
 [Transaction.fields]
 amount = "decimal(12,2)"
@@ -115,10 +115,16 @@ user = { references = "auth.User", on_delete = "cascade" }
     );
     assert_eq!(
         t.checks,
-        [CheckDef {
-            name: "tracker_transaction_amount_not_zero".into(),
-            expr: "amount <> 0".into()
-        }]
+        [
+            CheckDef {
+                name: "tracker_transaction_amount_not_zero".into(),
+                expr: "amount <> 0".into()
+            },
+            CheckDef {
+                name: "amount_below_a_million".into(),
+                expr: "amount < 1000000".into()
+            }
+        ]
     );
     assert_eq!(
         t.foreign_keys[0],

@@ -50,15 +50,15 @@ fn written_models_say_what_the_defaults_do_not() {
 table = "people"
 unique = [{ columns = ["email"], name = "email_once" }]
 indexes = [["name", "email"], { columns = ["name"], where = "active" }]
-checks = { "has name" = "name <> ''" }
+checks = { "has name" = "name <> ''", ratio = { expr = "ratio >= 0", name = "ratio_not_negative" } }
 
 [Person.fields]
 code = { type = "varchar(8)", primary_key = true }
-name = "varchar(50)"
+name = { type = "varchar(50)", comment = "as the person writes it" }
 email = { type = "varchar(254)", unique = true }
 active = { type = "bool", default = true }
 ratio = { type = "double", default = 0.5 }
-boss = { references = "Person", column = "boss", null = true, index = false, on_update = "cascade" }
+boss = { references = "Person", column = "boss", null = true, index = false, on_update = "cascade", comment = "it's \"who\" \\ decides" }
 "#;
     let m = models(&[("hr", text)]).unwrap();
     let tables: Vec<_> = m.state.tables.values().cloned().collect();
@@ -68,6 +68,44 @@ boss = { references = "Person", column = "boss", null = true, index = false, on_
     assert!(!written.contains("NOTE"), "{written}");
     assert!(written.contains("table = \"people\""), "{written}");
     assert!(written.contains("index = false"), "{written}");
+    let people = &m.state.tables["people"];
+    assert_eq!(
+        people.column("boss").unwrap().comment.as_deref(),
+        Some("it's \"who\" \\ decides")
+    );
+    assert_eq!(
+        people.column("name").unwrap().comment.as_deref(),
+        Some("as the person writes it")
+    );
+    assert!(
+        written.contains(r#"{ expr = "ratio >= 0", name = "ratio_not_negative" }"#),
+        "{written}"
+    );
+}
+
+/// Any check name reads back exactly (introspected names such as MySQL's
+/// `<table>_chk_1` too), even when the key a name suggests is taken.
+#[test]
+fn check_names_are_written_exactly() {
+    let text = r#"
+[Item]
+checks = { a = "n > 0", b = { expr = "n < 10", name = "a" }, c = { expr = "n <> 5", name = "shop_item_chk_1" }, d = { expr = "n <> 6", name = "x y" } }
+
+[Item.fields]
+n = "int"
+"#;
+    let m = models(&[("shop", text)]).unwrap();
+    let names: Vec<&str> = m.state.tables["shop_item"]
+        .checks
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["shop_item_a", "a", "shop_item_chk_1", "x y"]);
+    let tables: Vec<_> = m.state.tables.values().cloned().collect();
+    let written = write_app("shop", &tables, &m.state, &m.owners);
+    assert!(!written.contains("NOTE"), "{written}");
+    let again = models(&[("shop", &written)]).unwrap();
+    assert_eq!(again.state.canonical(), m.state.canonical(), "{written}");
 }
 
 #[test]

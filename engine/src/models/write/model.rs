@@ -238,7 +238,8 @@ impl<'a> ModelWriter<'a> {
             keys.push(format!("unique = [{}]", entries.join(", ")));
         }
         if !t.checks.is_empty() {
-            let entries: Vec<String> = t.checks.iter().map(|c| self.check(c)).collect();
+            let mut used = BTreeSet::new();
+            let entries: Vec<String> = t.checks.iter().map(|c| check(t, c, &mut used)).collect();
             keys.push(format!("checks = {}", inline(&entries)));
         }
         keys
@@ -275,27 +276,6 @@ impl<'a> ModelWriter<'a> {
             format!("columns = {columns}"),
             format!("name = {}", string(&u.name)),
         ])
-    }
-
-    /// An entry of `checks`: its key is the name without the `<table>_` prefix.
-    fn check(&mut self, c: &CheckDef) -> String {
-        let table = &self.t.name;
-        let key_of_name = c
-            .name
-            .strip_prefix(table.as_str())
-            .and_then(|rest| rest.strip_prefix('_'))
-            .filter(|k| generated_name(table, &[], k) == c.name);
-        let k = if let Some(k) = key_of_name {
-            k
-        } else {
-            self.notes.push(format!(
-                "check constraint `{}` will be named `{}`",
-                c.name,
-                generated_name(table, &[], &c.name)
-            ));
-            &c.name
-        };
-        format!("{} = {}", key(k), string(&c.expr))
     }
 
     /// `name = "type"`, or `name = { … }` with what the type string cannot say.
@@ -348,10 +328,16 @@ impl<'a> ModelWriter<'a> {
             if index != (!unique && !in_key) {
                 parts.push(format!("index = {index}"));
             }
+            parts.extend(
+                c.comment
+                    .as_ref()
+                    .map(|t| format!("comment = {}", string(t))),
+            );
             inline(&parts)
         } else {
             let ty = format!("{}{}", c.ty, if c.null { "?" } else { "" });
-            if default.is_none() && !primary_key && !c.auto && !unique && !index {
+            let plain = !primary_key && !c.auto && !unique && !index && c.comment.is_none();
+            if default.is_none() && plain {
                 string(&ty)
             } else {
                 parts.push(format!("type = {}", string(&ty)));
@@ -368,6 +354,11 @@ impl<'a> ModelWriter<'a> {
                         parts.push(format!("{flag} = true"));
                     }
                 }
+                parts.extend(
+                    c.comment
+                        .as_ref()
+                        .map(|t| format!("comment = {}", string(t))),
+                );
                 inline(&parts)
             }
         };
@@ -378,8 +369,13 @@ impl<'a> ModelWriter<'a> {
 /// `id bigint` auto and the whole primary key: what a model gets by default.
 fn is_implicit_id(t: &TableDef) -> bool {
     t.primary_key == ["id"]
-        && t.column("id")
-            .is_some_and(|c| c.ty == ColumnType::BigInt && c.auto && !c.null && c.default.is_none())
+        && t.column("id").is_some_and(|c| {
+            c.ty == ColumnType::BigInt
+                && c.auto
+                && !c.null
+                && c.default.is_none()
+                && c.comment.is_none()
+        })
 }
 
 /// Removes and returns the first item that `matches`.
@@ -393,4 +389,45 @@ fn is_primary_key(t: &TableDef, columns: &[String]) -> bool {
     !t.primary_key.is_empty()
         && columns.len() == t.primary_key.len()
         && columns.iter().all(|c| t.primary_key.contains(c))
+}
+
+/// An entry of `checks`: `key = "expr"` when the name is the one the key generates
+/// (`<table>_<key>`), else `key = { expr = "…", name = "…" }` keeping the name exactly.
+/// Keys are unique within the model (`used`).
+fn check(t: &TableDef, c: &CheckDef, used: &mut BTreeSet<String>) -> String {
+    let table = &t.name;
+    let key_of_name = c
+        .name
+        .strip_prefix(table.as_str())
+        .and_then(|rest| rest.strip_prefix('_'))
+        .filter(|k| generated_name(table, &[], k) == c.name && !used.contains(*k));
+    if let Some(k) = key_of_name {
+        used.insert(k.to_string());
+        return format!("{} = {}", key(k), string(&c.expr));
+    }
+    let base = key_of_name_or(&c.name, table);
+    let mut k = base.clone();
+    let mut n = 1;
+    while used.contains(&k) {
+        n += 1;
+        k = format!("{base}_{n}");
+    }
+    used.insert(k.clone());
+    format!(
+        "{} = {}",
+        key(&k),
+        inline(&[
+            format!("expr = {}", string(&c.expr)),
+            format!("name = {}", string(&c.name)),
+        ])
+    )
+}
+
+/// A readable key for a check named `name`: without a `<table>_` prefix when it has one.
+fn key_of_name_or(name: &str, table: &str) -> String {
+    name.strip_prefix(table)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(name)
+        .to_string()
 }

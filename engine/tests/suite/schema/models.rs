@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 use strata_engine::migration;
-use strata_engine::models::{FIELD_KEYS, INDEX_KEYS, MODEL_KEYS, UNIQUE_KEYS};
+use strata_engine::models::{CHECK_KEYS, FIELD_KEYS, INDEX_KEYS, MODEL_KEYS, UNIQUE_KEYS};
 use strata_engine::ColumnType;
 
 use super::{read_schema, refusals, toml_as_json, toml_files, validator};
@@ -36,6 +36,7 @@ fn models_schema_keys_are_the_parsers_keys() {
         ("field_table", FIELD_KEYS),
         ("index_table", INDEX_KEYS),
         ("unique_table", UNIQUE_KEYS),
+        ("check_table", CHECK_KEYS),
     ] {
         let parser: BTreeSet<&str> = parser.iter().copied().collect();
         assert_eq!(

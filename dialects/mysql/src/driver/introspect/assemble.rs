@@ -49,25 +49,27 @@ impl Reader {
             checks,
         } = rows;
         columns.sort_by_key(|c| c.position);
-        let json_checks: BTreeSet<&str> = match self.flavour {
+        // (column, check) pairs; the check is identified by name and clause, since
+        // after a rename two checks of one table can share a name.
+        let json_checks: Vec<(&str, &CheckRow)> = match self.flavour {
             Flavour::Mariadb => columns
                 .iter()
-                .filter(|c| is_mariadb_json(c, &checks))
-                .map(|c| c.name.as_str())
+                .filter_map(|c| mariadb_json_check(c, &checks).map(|k| (c.name.as_str(), k)))
                 .collect(),
-            Flavour::Mysql => BTreeSet::new(),
+            Flavour::Mysql => Vec::new(),
         };
+        let is_json = |column: &str| json_checks.iter().any(|(c, _)| *c == column);
         let mut table = TableDef {
             name: name.to_string(),
             columns: columns
                 .iter()
-                .map(|c| self.column(c, json_checks.contains(c.name.as_str())))
+                .map(|c| self.column(c, is_json(&c.name)))
                 .collect::<Result<_, _>>()?,
             primary_key: Vec::new(),
             uniques: Vec::new(),
             checks: checks
                 .iter()
-                .filter(|c| !json_checks.contains(c.name.as_str()))
+                .filter(|c| !json_checks.iter().any(|(_, k)| std::ptr::eq(*k, **c)))
                 .map(|c| CheckDef {
                     name: c.name.clone(),
                     // In the neutral language when it is one, else as the server shows it.
@@ -142,19 +144,31 @@ impl Reader {
             null: row.nullable,
             default,
             auto,
+            // MySQL has no "no comment": an empty one is none.
+            comment: Some(row.comment.clone()).filter(|c| !c.is_empty()),
             ..Default::default()
         })
     }
 }
 
-/// MariaDB's `json` is `longtext` with a column check named after the column,
-/// `json_valid(`col`)`: the column is read as `json` and the check hidden.
-fn is_mariadb_json(column: &ColumnRow, checks: &[&CheckRow]) -> bool {
+/// MariaDB's `json` is `longtext` with a column check `json_valid(`col`)`, named
+/// after the column when it was created: the column is read as `json` and the check
+/// hidden. Renaming the column rewrites the clause but keeps the check's old name, so
+/// the clause is what identifies it (the one named after the column first).
+fn mariadb_json_check<'a>(column: &ColumnRow, checks: &[&'a CheckRow]) -> Option<&'a CheckRow> {
     let clause = format!("json_valid({})", quote_ident(&column.name));
-    column.column_type.eq_ignore_ascii_case("longtext")
-        && checks
+    if !column.column_type.eq_ignore_ascii_case("longtext") {
+        return None;
+    }
+    let matching = || {
+        checks
             .iter()
-            .any(|c| c.name == column.name && c.clause.eq_ignore_ascii_case(&clause))
+            .filter(|c| c.clause.eq_ignore_ascii_case(&clause))
+    };
+    matching()
+        .find(|c| c.name == column.name)
+        .or_else(|| matching().next())
+        .copied()
 }
 
 /// `(auto_increment, default_generated)` from `EXTRA`; anything else there (`on
@@ -307,6 +321,7 @@ mod tests {
             nullable: false,
             default: None,
             extra: String::new(),
+            comment: String::new(),
         }
     }
 
@@ -443,6 +458,31 @@ mod tests {
         assert_eq!(t.column("plain").unwrap().ty, ColumnType::Text);
         assert_eq!(t.checks.len(), 1);
         assert_eq!(t.checks[0].name, "plain_short");
+    }
+
+    #[test]
+    fn a_renamed_json_column_is_json_though_its_check_keeps_the_old_name() {
+        let mut catalog = child(vec![]);
+        catalog.columns.push(column("child", 4, "body", "longtext"));
+        catalog.columns.push(column("child", 5, "doc", "longtext"));
+        catalog.columns.push(column("child", 6, "note", "longtext"));
+        let check = |name: &str, clause: &str| CheckRow {
+            table: "child".into(),
+            name: name.into(),
+            clause: clause.into(),
+        };
+        // `doc` renamed to `body`, then a new `doc`: MariaDB has two checks `doc`.
+        catalog.checks = vec![
+            check("doc", "json_valid(`body`)"),
+            check("doc", "json_valid(`doc`)"),
+            check("note", "json_valid(`doc`) or `note` is null"),
+        ];
+        let t = read(&catalog);
+        assert_eq!(t.column("body").unwrap().ty, ColumnType::Json);
+        assert_eq!(t.column("doc").unwrap().ty, ColumnType::Json);
+        assert_eq!(t.column("note").unwrap().ty, ColumnType::Text);
+        assert_eq!(t.checks.len(), 1, "{:?}", t.checks);
+        assert_eq!(t.checks[0].name, "note");
     }
 
     #[test]

@@ -152,6 +152,7 @@ fn alter_type(column: &str, ty: &str) -> Operation {
         null: None,
         default: None,
         drop_default: false,
+        ..Default::default()
     })
 }
 
@@ -193,6 +194,7 @@ fn set_not_null() -> Operation {
         null: Some(false),
         default: None,
         drop_default: false,
+        ..Default::default()
     })
 }
 
@@ -357,4 +359,19 @@ fn renaming_an_index_blocks_nothing_from_12() {
             [(SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, TableWork::Catalog)]
         );
     }
+}
+
+#[test]
+fn a_comment_change_alone_blocks_only_ddl() {
+    let op = Operation::AlterColumn(AlterColumn {
+        table: "book".into(),
+        column: "title".into(),
+        comment: Some("shown to readers".into()),
+        ..Default::default()
+    });
+    let notes = notes(&op, 15, false);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].lock, SHARE_UPDATE_EXCLUSIVE);
+    assert_eq!(notes[0].blocks, Blocks::Nothing);
+    assert_eq!(notes[0].work, TableWork::Catalog);
 }

@@ -39,7 +39,8 @@ const COLUMNS_SQL: &str = concat!(
        a.attnotnull,
        a.attidentity IN ('a', 'd'),
        a.attgenerated <> '',
-       pg_get_expr(d.adbin, d.adrelid)
+       pg_get_expr(d.adbin, d.adrelid),
+       col_description(t.oid, a.attnum)
 FROM tables t
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -119,6 +120,8 @@ pub(super) struct ColumnRow {
     pub generated: bool,
     /// The default (or generation) expression, deparsed.
     pub default: Option<String>,
+    /// `COMMENT ON COLUMN`.
+    pub comment: Option<String>,
 }
 
 pub(super) struct ConstraintRow {
@@ -188,6 +191,7 @@ pub(super) async fn columns(client: &Client) -> Result<Vec<ColumnRow>, DriverErr
             identity: r.try_get(4)?,
             generated: r.try_get(5)?,
             default: r.try_get(6)?,
+            comment: r.try_get(7)?,
         })
     })
     .await

@@ -133,6 +133,7 @@ fn column(row: ColumnRow, standard_strings: bool) -> ColumnDef {
         null: !row.not_null,
         default,
         auto,
+        comment: row.comment,
         ..Default::default()
     }
 }
@@ -216,6 +217,7 @@ mod tests {
             identity: false,
             generated: false,
             default: default.map(Into::into),
+            comment: None,
         }
     }
 

@@ -17,6 +17,9 @@ pub(crate) struct TableText {
     /// Foreign keys written `DEFERRABLE …` (the pragmas do not say), with what the
     /// clause means; `name` is empty for an unnamed key.
     pub deferrable_foreign_keys: Vec<(NamedForeignKey, Deferrable)>,
+    /// Columns with an unnamed column-level `CHECK (json_valid(column))`: the check
+    /// strata writes on a `json` column (not in `checks`).
+    pub json_checked: Vec<String>,
 }
 
 /// A foreign key's name, and what identifies it among the pragma's foreign keys.
@@ -195,7 +198,12 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
         }
         if t.is("CHECK") {
             if let Some(expr) = parenthesized(sql, item, i + 1) {
-                text.checks.push((pending_name.take(), expr));
+                let name = pending_name.take();
+                if name.is_none() && is_json_valid_of(&expr, &column) {
+                    text.json_checked.push(column.clone());
+                } else {
+                    text.checks.push((name, expr));
+                }
             }
         } else if t.is("REFERENCES") {
             let references = item.get(i + 1).map(Token::name);
@@ -240,6 +248,20 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
     }
 }
 
+/// Whether `expr` is exactly `json_valid(column)`, however the name is quoted.
+fn is_json_valid_of(expr: &str, column: &str) -> bool {
+    match tokenize(expr).as_slice() {
+        [f, open, name, close] => {
+            f.is("json_valid")
+                && open.kind == Kind::Open
+                && matches!(name.kind, Kind::Word | Kind::Quoted)
+                && name.name().eq_ignore_ascii_case(column)
+                && close.kind == Kind::Close
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,7 +295,7 @@ mod tests {
                     fk("o2", &["owner_id"], "own"),
                     fk("a\"fk", &["x", "y"], "p"),
                 ],
-                deferrable_foreign_keys: vec![],
+                ..Default::default()
             }
         );
     }
@@ -296,7 +318,7 @@ mod tests {
                 ],
                 autoincrement: vec!["c d".into()],
                 named_foreign_keys: vec![fk("b_fk", &["b"], "p")],
-                deferrable_foreign_keys: vec![],
+                ..Default::default()
             }
         );
     }
@@ -320,6 +342,25 @@ mod tests {
                 (fk("", &["c"], "p"), Deferrable::Immediate),
                 (fk("xy", &["x", "y"], "q"), Deferrable::Deferred),
                 (fk("", &["z"], "q"), Deferrable::Deferred),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_json_check_of_its_own_column_is_told_apart() {
+        let sql = "CREATE TABLE t (\"doc\" json NOT NULL CHECK (json_valid(\"doc\")), \
+                   [b] json CHECK (JSON_VALID( b )), \
+                   c text CHECK (json_valid(doc)), \
+                   d json CONSTRAINT named CHECK (json_valid(d)), \
+                   e json CHECK (json_valid(e) OR e IS NULL))";
+        let text = parse(sql);
+        assert_eq!(text.json_checked, ["doc", "b"]);
+        assert_eq!(
+            text.checks,
+            [
+                (None, "json_valid(doc)".to_string()),
+                (Some("named".to_string()), "json_valid(d)".to_string()),
+                (None, "json_valid(e) OR e IS NULL".to_string()),
             ]
         );
     }

@@ -29,7 +29,7 @@ use strata_engine::ast::{
     CheckDef, ColumnDef, FkAction, ForeignKeyDef, IndexDef, TableDef, UniqueDef,
 };
 use strata_engine::naming::generated_name;
-use strata_engine::SchemaState;
+use strata_engine::{ColumnType, SchemaState};
 
 use crate::dialect::types::neutral_type;
 use create_table::{NamedForeignKey, TableText};
@@ -53,7 +53,7 @@ pub(crate) fn schema(conn: &Connection) -> rusqlite::Result<SchemaState> {
 }
 
 fn table(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<TableDef> {
-    let text = create_table::parse(sql);
+    let mut text = create_table::parse(sql);
     let is_virtual = sql
         .split_whitespace()
         .nth(1)
@@ -65,6 +65,17 @@ fn table(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<TableDef>
         Err(e) => return Err(e),
     };
     let (uniques, indexes) = indexes(conn, name)?;
+    // The `json_valid` check is part of what a `json` column is; on another column
+    // it is a user's check like any other.
+    for column in std::mem::take(&mut text.json_checked) {
+        let json = columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(&column) && c.ty == ColumnType::Json);
+        if !json {
+            let expr = format!("json_valid({})", quote_name(&column));
+            text.checks.push((None, expr));
+        }
+    }
     let mut table = TableDef {
         name: name.to_string(),
         columns,
@@ -284,6 +295,11 @@ fn foreign_keys(
         out.push(fk);
     }
     Ok(out)
+}
+
+/// `name` as a quoted identifier.
+fn quote_name(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The primary key columns of `table`, in key order (empty when it has none).
