@@ -65,7 +65,28 @@ fn refusals(validator: &Validator, value: &Value) -> Vec<String> {
 fn toml_as_json(path: &Path, text: &str) -> Value {
     let value: toml::Value =
         toml::from_str(text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::to_value(value).unwrap()
+    datetimes_as_strings(serde_json::to_value(value).unwrap())
+}
+
+/// A TOML date or time (`default = 2024-01-01`) as the string editors validate it as
+/// (Taplo gives dates and times to JSON Schema as strings), not serde's private
+/// `{"$__toml_private_datetime": …}` wrapper.
+fn datetimes_as_strings(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            if let (1, Some(Value::String(text))) = (map.len(), map.get("$__toml_private_datetime"))
+            {
+                return Value::String(text.clone());
+            }
+            Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (k, datetimes_as_strings(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(datetimes_as_strings).collect()),
+        other => other,
+    }
 }
 
 /// Every `.toml` file under `dir`, recursively, sorted.
