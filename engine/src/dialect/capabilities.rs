@@ -128,6 +128,14 @@ pub struct Capabilities {
     /// Baseline `false`: SQLite has none. PostgreSQL `COMMENT ON COLUMN`, MySQL and
     /// MariaDB `COMMENT '…'` in the column definition.
     pub column_comments: bool,
+    /// `ON DELETE SET DEFAULT` / `ON UPDATE SET DEFAULT` on a foreign key. Without it,
+    /// a foreign key with either action is refused with `RenderError::Unsupported`.
+    ///
+    /// Baseline `false`: InnoDB does not implement it — MySQL refuses the table, and
+    /// MariaDB accepts the clause and silently enforces `RESTRICT` instead
+    /// (<https://dev.mysql.com/doc/refman/8.0/en/create-table-foreign-keys.html#foreign-key-referential-actions>).
+    /// PostgreSQL and SQLite have it.
+    pub set_default_actions: bool,
 }
 
 impl Capabilities {
@@ -142,15 +150,17 @@ impl Capabilities {
         unsigned_integers: false,
         rename_constraint: false,
         column_comments: false,
+        set_default_actions: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.
-    pub fn flags(&self) -> [(&'static str, bool); 4] {
+    pub fn flags(&self) -> [(&'static str, bool); 5] {
         [
             ("transactional_ddl", self.transactional_ddl),
             ("partial_indexes", self.partial_indexes),
             ("concurrent_index", self.concurrent_index),
             ("deferrable_constraints", self.deferrable_constraints),
+            ("set_default_actions", self.set_default_actions),
         ]
     }
 

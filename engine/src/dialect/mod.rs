@@ -385,19 +385,9 @@ pub trait Dialect: Send + Sync {
     /// `ctx.safe` asks for one, the plain statements otherwise. The caller has checked
     /// that the operation fits that state (`script::render_from` applies it first).
     fn render(&self, op: &Operation, ctx: &RenderContext) -> RenderResult {
-        if !ctx.capabilities.deferrable_constraints {
-            if let Some((operation, table, fk)) = deferrable_foreign_key(op) {
-                return Err(self.unsupported(
-                    operation,
-                    table,
-                    &format!(
-                        "foreign key `{}` is deferrable (`deferrable = \"{}\"`), and this \
-                         server checks foreign keys row by row with no deferral; remove \
-                         `deferrable` (the key is then checked after each statement)",
-                        fk.name,
-                        fk.deferrable.map_or("", Deferrable::name)
-                    ),
-                ));
+        for (operation, table, fk) in created_foreign_keys(op) {
+            if let Some(reason) = unsupported_foreign_key(fk, ctx.capabilities) {
+                return Err(self.unsupported(operation, table, &reason));
             }
         }
         if ctx.safe {
@@ -1038,19 +1028,39 @@ pub trait Dialect: Send + Sync {
 
 pub type RenderResultOf<T> = Result<T, RenderError>;
 
-/// The first deferrable foreign key `op` creates, with the operation's name and table:
-/// what a server without deferrable constraints refuses.
-fn deferrable_foreign_key(op: &Operation) -> Option<(&'static str, &str, &ForeignKeyDef)> {
+/// The foreign keys `op` creates, with the operation's name and table.
+fn created_foreign_keys(op: &Operation) -> Vec<(&'static str, &str, &ForeignKeyDef)> {
     match op {
         Operation::CreateTable(t) => t
             .foreign_keys
             .iter()
-            .find(|f| f.deferrable.is_some())
-            .map(|f| ("create_table", t.name.as_str(), f)),
-        Operation::AddForeignKey(o) => o.foreign_key.deferrable.is_some().then_some((
-            "add_foreign_key",
-            o.table.as_str(),
-            &o.foreign_key,
+            .map(|f| ("create_table", t.name.as_str(), f))
+            .collect(),
+        Operation::AddForeignKey(o) => vec![("add_foreign_key", o.table.as_str(), &o.foreign_key)],
+        _ => Vec::new(),
+    }
+}
+
+/// Why a server with `capabilities` cannot create `fk` as written, if it cannot.
+fn unsupported_foreign_key(fk: &ForeignKeyDef, capabilities: &Capabilities) -> Option<String> {
+    if fk.deferrable.is_some() && !capabilities.deferrable_constraints {
+        return Some(format!(
+            "foreign key `{}` is deferrable (`deferrable = \"{}\"`), and this server \
+             checks foreign keys row by row with no deferral; remove `deferrable` (the key \
+             is then checked after each statement)",
+            fk.name,
+            fk.deferrable.map_or("", Deferrable::name)
+        ));
+    }
+    let set_default = [("on_delete", fk.on_delete), ("on_update", fk.on_update)]
+        .into_iter()
+        .find(|(_, action)| *action == Some(FkAction::SetDefault));
+    match set_default {
+        Some((key, _)) if !capabilities.set_default_actions => Some(format!(
+            "foreign key `{}` has `{key} = \"set default\"`, which InnoDB does not \
+             implement (MariaDB would silently enforce `restrict` instead); choose `set null`, \
+             `cascade`, `restrict` or `no action`",
+            fk.name
         )),
         _ => None,
     }

@@ -85,6 +85,7 @@ impl Dialect for PostgresDialect {
             partial_indexes: true,
             concurrent_index: true,
             deferrable_constraints: true,
+            set_default_actions: true,
             rename_constraint: true,
             column_comments: true,
             ..Capabilities::BASELINE

@@ -156,6 +156,7 @@ impl Dialect for SqliteDialect {
             max_identifier_len: 128,
             partial_indexes: true,
             deferrable_constraints: true,
+            set_default_actions: true,
             ..Capabilities::BASELINE
         }
     }
