@@ -35,6 +35,29 @@ pub fn generated_name(table: &str, columns: &[String], suffix: &str) -> String {
     fit_identifier(&name, PORTABLE_IDENTIFIER_LEN)
 }
 
+/// An index's generated name: [`generated_name`] over its columns, then the columns
+/// its expressions name, with `expr_` before the suffix when it has expressions (so
+/// `lower(email)` does not take the name of a plain index on `email`).
+pub fn index_name(table: &str, index: &crate::ast::IndexDef) -> String {
+    let mut words = index.columns.clone();
+    for e in &index.expressions {
+        if let Ok(parsed) = crate::expr::parse(e, None) {
+            words.extend(
+                crate::expr::columns(&parsed)
+                    .into_iter()
+                    .map(str::to_string),
+            );
+        }
+    }
+    let suffix = match (index.expressions.is_empty(), index.unique) {
+        (true, true) => "uniq",
+        (true, false) => "idx",
+        (false, true) => "expr_uniq",
+        (false, false) => "expr_idx",
+    };
+    generated_name(table, &words, suffix)
+}
+
 fn short_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     let mut out = String::with_capacity(8);

@@ -214,6 +214,14 @@ pub fn from_mysql(text: &str) -> Option<String> {
         .map(|e| render(&e, &Neutral))
 }
 
+/// An expression as strata writes it back (bare lower-case names, its own spacing and
+/// parentheses), so two spellings of one expression compare equal; the text as it is
+/// when it does not parse.
+pub fn neutral(text: &str) -> String {
+    parse_with(&GenericDialect {}, text, None, true)
+        .map_or_else(|_| text.to_string(), |e| render(&e, &Neutral))
+}
+
 /// The neutral spelling: bare lower-case names where SQL allows them.
 struct Neutral;
 

@@ -78,12 +78,16 @@ impl Dialect for PostgresDialect {
     // PostgreSQL has every capability there is today; the update keeps a future one at
     // its baseline until this dialect says otherwise.
     #[allow(clippy::needless_update)]
-    fn capabilities(&self, _version: ServerVersion) -> Capabilities {
+    fn capabilities(&self, version: ServerVersion) -> Capabilities {
         Capabilities {
             transactional_ddl: true,
             max_identifier_len: MAX_IDENTIFIER_LEN,
             partial_indexes: true,
             concurrent_index: true,
+            expression_indexes: true,
+            index_methods: true,
+            index_include: version.at_least(11, 0, 0),
+            nulls_not_distinct: version.at_least(15, 0, 0),
             ..Capabilities::BASELINE
         }
     }

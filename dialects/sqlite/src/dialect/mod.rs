@@ -149,6 +149,7 @@ impl Dialect for SqliteDialect {
             // SQLite has no limit; 128 keeps generated names readable and portable-ish.
             max_identifier_len: 128,
             partial_indexes: true,
+            expression_indexes: true,
             ..Capabilities::BASELINE
         }
     }

@@ -47,7 +47,20 @@ pub const FIELD_KEYS: &[&str] = &[
 ];
 
 /// Keys of an entry of `indexes` written as a table.
-pub const INDEX_KEYS: &[&str] = &["columns", "unique", "name", "where"];
+pub const INDEX_KEYS: &[&str] = &[
+    "columns",
+    "unique",
+    "name",
+    "where",
+    "expressions",
+    "method",
+    "include",
+    "nulls_distinct",
+    "on_unsupported_where",
+];
+
+/// Keys of an entry of an index's `columns` written as a table.
+pub(super) const KEY_COLUMN_KEYS: &[&str] = &["column", "length", "opclass"];
 
 /// Keys of an entry of `unique` written as a table.
 pub const UNIQUE_KEYS: &[&str] = &["columns", "name"];
