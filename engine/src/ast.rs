@@ -140,6 +140,8 @@ pub struct ForeignKeyDef {
 #[serde(deny_unknown_fields)]
 pub struct IndexDef {
     pub name: String,
+    /// Key columns; may be empty when `expressions` give the key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     #[schemars(extend("default" = false))]

@@ -8,6 +8,8 @@
 //! (SQLite and MySQL implement one as the other), foreign keys by what they connect
 //! (SQLite cannot name them).
 
+use std::fmt::Write as _;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ast::{ColumnDef, FkAction, IndexDef, IndexMethod, TableDef, UnsupportedWhere};
@@ -83,10 +85,10 @@ fn index_details(i: &IndexDef) -> String {
         .map(|c| {
             let mut k = c.clone();
             if let Some(n) = i.lengths.get(c) {
-                k.push_str(&format!("({n})"));
+                let _ = write!(k, "({n})");
             }
             if let Some(o) = i.opclasses.get(c) {
-                k.push_str(&format!(" {o}"));
+                let _ = write!(k, " {o}");
             }
             k
         })
@@ -98,10 +100,10 @@ fn index_details(i: &IndexDef) -> String {
     );
     let mut out = format!("({})", keys.join(", "));
     if let Some(m) = i.method {
-        out.push_str(&format!(" using {}", m.name()));
+        let _ = write!(out, " using {}", m.name());
     }
     if !i.include.is_empty() {
-        out.push_str(&format!(" include ({})", i.include.join(", ")));
+        let _ = write!(out, " include ({})", i.include.join(", "));
     }
     if i.nulls_not_distinct {
         out.push_str(" nulls not distinct");

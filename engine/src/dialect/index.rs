@@ -2,6 +2,8 @@
 //! the key list (columns with operator class or prefix length, expressions), and the
 //! refusal of what the server cannot build.
 
+use std::fmt::Write as _;
+
 use super::{Dialect, RenderContext, RenderResultOf};
 use crate::ast::{IndexDef, IndexMethod, UnsupportedWhere};
 
@@ -36,8 +38,8 @@ pub fn check_support<D: Dialect + ?Sized>(
     if let Some(m) = index.method.filter(|m| *m != IndexMethod::Btree) {
         if !caps.index_methods {
             return refuse(format!(
-                "index `{name}` uses method `{}`; {server} builds btree indexes only \
-                 (InnoDB ignores `USING HASH`): remove `method` or set it to btree",
+                "index `{name}` uses method `{}`; index methods are PostgreSQL's and \
+                 {server} builds btree indexes only: remove `method` or set it to btree",
                 m.name()
             ));
         }
@@ -86,7 +88,7 @@ pub fn keys_sql<D: Dialect + ?Sized>(
     for c in &index.columns {
         let mut part = d.quote_ident(c);
         if let Some(n) = index.lengths.get(c).filter(|_| caps.index_prefix_lengths) {
-            part.push_str(&format!("({n})"));
+            let _ = write!(part, "({n})");
         }
         if let Some(o) = index.opclasses.get(c).filter(|_| caps.index_methods) {
             // Checked to be a plain (optionally schema-qualified) name by the state.

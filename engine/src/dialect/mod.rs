@@ -11,6 +11,8 @@
 //! (PostgreSQL-flavoured, standard) SQL; override only the statements your database
 //! spells differently, as Django's schema editors do.
 
+use std::fmt::Write as _;
+
 mod capabilities;
 mod data;
 pub mod driver;
@@ -649,7 +651,7 @@ pub trait Dialect: Send + Sync {
             index::keys_sql(self, index, ctx)?
         );
         if !index.include.is_empty() {
-            sql.push_str(&format!(" INCLUDE ({})", self.ident_list(&index.include)));
+            let _ = write!(sql, " INCLUDE ({})", self.ident_list(&index.include));
         }
         if index.nulls_not_distinct {
             sql.push_str(" NULLS NOT DISTINCT");

@@ -218,8 +218,14 @@ pub fn from_mysql(text: &str) -> Option<String> {
 /// parentheses), so two spellings of one expression compare equal; the text as it is
 /// when it does not parse.
 pub fn neutral(text: &str) -> String {
-    parse_with(&GenericDialect {}, text, None, true)
-        .map_or_else(|_| text.to_string(), |e| render(&e, &Neutral))
+    let Ok(mut e) = parse_with(&GenericDialect {}, text, None, true) else {
+        return text.to_string();
+    };
+    // Parentheses around the whole expression are how an index key part is written.
+    while let Expr::Nested(inner) = e {
+        e = *inner;
+    }
+    render(&e, &Neutral)
 }
 
 /// The neutral spelling: bare lower-case names where SQL allows them.

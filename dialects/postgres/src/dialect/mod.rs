@@ -74,7 +74,8 @@ impl Dialect for PostgresDialect {
         ServerVersion::new(12, 0, 0)
     }
 
-    /// The same for every supported version: all of it exists since PostgreSQL 12.
+    /// The same for every supported version (all of it exists since PostgreSQL 12),
+    /// but `NULLS NOT DISTINCT`, which came with PostgreSQL 15.
     // PostgreSQL has every capability there is today; the update keeps a future one at
     // its baseline until this dialect says otherwise.
     #[allow(clippy::needless_update)]
@@ -86,7 +87,7 @@ impl Dialect for PostgresDialect {
             concurrent_index: true,
             expression_indexes: true,
             index_methods: true,
-            index_include: version.at_least(11, 0, 0),
+            index_include: true,
             nulls_not_distinct: version.at_least(15, 0, 0),
             ..Capabilities::BASELINE
         }

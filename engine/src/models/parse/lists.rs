@@ -174,7 +174,7 @@ fn key_columns(
     }
     let mut names = Vec::new();
     let mut options = Vec::new();
-    for value in array.iter() {
+    for value in array {
         let span = node_span(value, at);
         let Some(table) = value.as_inline_table() else {
             names.push(non_empty_str(src, value, &span, "a field name")?);
@@ -183,7 +183,7 @@ fn key_columns(
         };
         let mut name = None;
         let mut option = KeyOptions::default();
-        for (key, v) in table.iter() {
+        for (key, v) in table {
             let key_span = key_span(table, key);
             let at = node_span(v, &key_span);
             match key {
