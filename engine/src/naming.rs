@@ -58,6 +58,18 @@ pub fn index_name(table: &str, index: &crate::ast::IndexDef) -> String {
     generated_name(table, &words, suffix)
 }
 
+/// An operator class name as written unquoted in SQL: `varchar_pattern_ops`,
+/// `public.my_ops`.
+pub fn is_plain_name(name: &str) -> bool {
+    let part = |p: &str| {
+        p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let mut parts = name.split('.');
+    let count = name.split('.').count();
+    count <= 2 && parts.all(part)
+}
+
 fn short_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     let mut out = String::with_capacity(8);

@@ -590,7 +590,11 @@ fn require_index(t: &TableDef, index: &IndexDef) -> Result<(), StateError> {
     if let Some((c, _)) = index.lengths.iter().find(|(_, n)| **n == 0) {
         return invalid(format!("the prefix length of `{c}` must be at least 1"));
     }
-    if let Some((c, o)) = index.opclasses.iter().find(|(_, o)| !is_plain_name(o)) {
+    if let Some((c, o)) = index
+        .opclasses
+        .iter()
+        .find(|(_, o)| !crate::naming::is_plain_name(o))
+    {
         return invalid(format!(
             "operator class `{o}` of `{c}` is not a plain name (letters, digits, `_`, optionally `schema.`)"
         ));
@@ -613,18 +617,6 @@ fn require_index(t: &TableDef, index: &IndexDef) -> Result<(), StateError> {
         return invalid("`on_unsupported_where` is for partial indexes (with `where`)".into());
     }
     Ok(())
-}
-
-/// An operator class name as written unquoted in SQL: `varchar_pattern_ops`,
-/// `public.my_ops`.
-fn is_plain_name(name: &str) -> bool {
-    let part = |p: &str| {
-        p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    let mut parts = name.split('.');
-    let count = name.split('.').count();
-    count <= 2 && parts.all(part)
 }
 
 /// Whether an expression names `column`: by its parsed column references, so a

@@ -201,7 +201,16 @@ fn key_columns(
                         })?;
                     option.length = Some(n);
                 }
-                "opclass" => option.opclass = Some(non_empty_str(src, v, &at, key)?.value),
+                "opclass" => {
+                    let name = non_empty_str(src, v, &at, key)?.value;
+                    if !crate::naming::is_plain_name(&name) {
+                        return Err(src.error(
+                            &at,
+                            format!("operator class `{name}` is not a plain name (letters, digits, `_`, optionally `schema.`)"),
+                        ));
+                    }
+                    option.opclass = Some(name);
+                }
                 _ => {
                     return Err(src.error(
                         &key_span,
