@@ -221,6 +221,9 @@ pub(crate) struct Index {
     /// Written in the model's `unique = [...]` (a unique constraint) rather than in
     /// `indexes` (a unique index): the same thing to the database, not to the engine.
     pub constraint: bool,
+    /// A prefix length on its one (text) field: the first n characters on MySQL and
+    /// MariaDB, the whole value elsewhere.
+    pub prefix: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -295,8 +298,14 @@ impl Model {
         out
     }
 
-    /// A random index over 1–3 indexable fields that clashes with nothing.
+    /// A random index over 1–3 indexable fields that clashes with nothing; now and
+    /// then a prefix index on a text field instead.
     fn random_index(&self, rng: &mut Rng) -> Option<Index> {
+        if rng.chance(25) {
+            if let Some(index) = self.random_prefix_index(rng) {
+                return Some(index);
+            }
+        }
         let mut candidates: Vec<String> = self
             .fields
             .iter()
@@ -331,9 +340,33 @@ impl Model {
                 fields,
                 unique,
                 constraint,
+                prefix: None,
             });
         }
         None
+    }
+
+    /// `{ columns = [{ column = "<text field>", length = n }] }`, unless taken.
+    fn random_prefix_index(&self, rng: &mut Rng) -> Option<Index> {
+        let texts: Vec<&Field> = self
+            .fields
+            .iter()
+            .filter(|f| matches!(f.kind, Kind::Column(Ty::Text)))
+            .collect();
+        if texts.is_empty() {
+            return None;
+        }
+        let field = rng.pick(&texts).name.clone();
+        let key = (self.columns(std::slice::from_ref(&field)), "idx");
+        if self.generated_objects().contains(&key) {
+            return None;
+        }
+        Some(Index {
+            fields: vec![field],
+            unique: false,
+            constraint: false,
+            prefix: Some(rng.range_as::<u32>(1, 40) * 5),
+        })
     }
 }
 
@@ -879,6 +912,12 @@ fn write_app(app: &App) -> String {
                 .iter()
                 .map(|i| {
                     let columns = list(&i.fields);
+                    if let (Some(n), [field]) = (i.prefix, &i.fields[..]) {
+                        return format!(
+                            "{{ columns = [{{ column = {}, length = {n} }}] }}",
+                            toml_string(field)
+                        );
+                    }
                     if i.unique {
                         format!("{{ columns = {columns}, unique = true }}")
                     } else {
