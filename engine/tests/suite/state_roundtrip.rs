@@ -1800,9 +1800,9 @@ fn the_inverses_of_data_operations() {
 }
 
 /// Index options that contradict the table or each other are refused by the state,
-/// whatever wrote the migration; a rename carries the column's options along.
+/// whatever wrote the migration.
 #[test]
-fn index_options_are_checked_and_follow_renames() {
+fn index_options_are_checked() {
     let mut state = SchemaState::new();
     let doc = table(
         "doc",
@@ -1894,13 +1894,33 @@ fn index_options_are_checked_and_follow_renames() {
         let err = refused(&state, &create(index.clone()));
         assert!(err.to_string().contains(expected), "{index:?}: {err}");
     }
+}
 
+#[test]
+fn index_options_follow_renames_and_expressions_block_them() {
+    let mut state = SchemaState::new();
+    let doc = table(
+        "doc",
+        vec![
+            col("id", "bigint"),
+            col("slug", "varchar(50)"),
+            col("body", "text"),
+        ],
+    );
+    state.apply(&Operation::CreateTable(doc)).unwrap();
+    let create = |index: IndexDef| {
+        Operation::CreateIndex(CreateIndex {
+            table: "doc".into(),
+            index,
+        })
+    };
     let covering = IndexDef {
+        name: "doc_i".into(),
         columns: vec!["slug".into(), "body".into()],
         opclasses: [("slug".to_string(), "varchar_pattern_ops".to_string())].into(),
         lengths: [("body".to_string(), 10)].into(),
         include: vec!["id".into()],
-        ..base()
+        ..Default::default()
     };
     state.apply(&create(covering)).unwrap();
     for (from, to) in [("slug", "handle"), ("body", "text"), ("id", "key")] {
