@@ -515,3 +515,22 @@ fn dropping_a_table_another_app_referenced() {
 for_each_backend!(models_migrate_edit_rollback, roundtrip);
 for_each_backend!(a_change_outside_strata_is_drift, drift_is_detected);
 for_each_backend!(inspectdb_adopts_the_database, inspectdb);
+
+/// The default seeds reach a prefix-length index (`col(n)` on MySQL and MariaDB, the
+/// whole value elsewhere), so every backend's round trip goes through one.
+#[test]
+fn the_default_seeds_draw_a_prefix_index() {
+    let drawn = (1..=10).filter(|&seed| {
+        let schema = models_gen::generate(&mut Rng::new(seed));
+        schema
+            .apps
+            .iter()
+            .flat_map(|a| &a.models)
+            .flat_map(|m| &m.indexes)
+            .any(|i| i.prefix.is_some())
+    });
+    assert!(
+        drawn.count() >= 2,
+        "seeds 1..=10 draw fewer than 2 prefix indexes"
+    );
+}
