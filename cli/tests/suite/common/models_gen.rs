@@ -461,7 +461,7 @@ pub(crate) fn generate(rng: &mut Rng) -> Schema {
     }
     // Prefix indexes come from a side stream, so the main one (and with it every
     // schema the seeds drew before prefix indexes existed) is unchanged.
-    let mut side = Rng::new(rng.0 ^ 0x5EED_0F_1DE8);
+    let mut side = Rng::new(rng.0 ^ 0x005E_ED0F_1DE8);
     for model in schema.apps.iter_mut().flat_map(|a| a.models.iter_mut()) {
         if side.chance(50) {
             if let Some(index) = model.random_prefix_index(&mut side) {
