@@ -8,9 +8,8 @@
 //! (SQLite and MySQL implement one as the other), foreign keys by what they connect
 //! (SQLite cannot name them).
 
-use std::fmt::Write as _;
-
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use crate::ast::{ColumnDef, FkAction, IndexDef, IndexMethod, TableDef, UnsupportedWhere};
 use crate::dialect::{Dialect, RenderContext, ServerVersion};
