@@ -201,6 +201,8 @@ impl Default for ForeignKeyDef {
 #[serde(deny_unknown_fields)]
 pub struct IndexDef {
     pub name: String,
+    /// Key columns; may be empty when `expressions` give the key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     #[schemars(extend("default" = false))]
@@ -208,6 +210,117 @@ pub struct IndexDef {
     /// A partial index's predicate, as SQL (`"deleted_at IS NULL"`).
     #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
+    /// Expression key parts (`"lower(email)"`), indexed after `columns`; each one
+    /// expression of the language of checks (docs/expressions.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expressions: Vec<String>,
+    /// PostgreSQL's access method (`USING gin`); btree when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<IndexMethod>,
+    /// PostgreSQL operator class per key column (`{ email = "varchar_pattern_ops" }`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub opclasses: BTreeMap<String, String>,
+    /// Non-key columns stored in the index (PostgreSQL 11+ `INCLUDE`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// MySQL/MariaDB prefix length, in characters, per key column; other databases
+    /// index the whole value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lengths: BTreeMap<String, u32>,
+    /// `NULLS NOT DISTINCT` (PostgreSQL 15+): a unique index that lets at most one row
+    /// hold NULL.
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
+    pub nulls_not_distinct: bool,
+    /// What a partial index becomes on a database without partial indexes (MySQL,
+    /// MariaDB): refused (the default), or a plain index over the same key.
+    #[serde(default, skip_serializing_if = "UnsupportedWhere::is_refuse")]
+    pub on_unsupported_where: UnsupportedWhere,
+}
+
+impl IndexDef {
+    /// Every column the index names: key columns, opclass and length keys, `include`.
+    pub fn named_columns(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let all = self
+            .columns
+            .iter()
+            .chain(&self.include)
+            .chain(self.opclasses.keys())
+            .chain(self.lengths.keys());
+        for c in all {
+            if !out.contains(&c.as_str()) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// An index over its columns only, as every database builds it by default: no
+    /// expression, method, operator class, `INCLUDE`, prefix or NULL rule. Only such
+    /// an index can stand for a unique key or a foreign key's index.
+    pub fn is_plain_key(&self) -> bool {
+        self.expressions.is_empty()
+            && matches!(self.method, None | Some(IndexMethod::Btree))
+            && self.opclasses.is_empty()
+            && self.include.is_empty()
+            && self.lengths.is_empty()
+            && !self.nulls_not_distinct
+    }
+}
+
+/// An index access method (PostgreSQL `CREATE INDEX … USING method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexMethod {
+    Btree,
+    Hash,
+    Gin,
+    Gist,
+    Brin,
+}
+
+impl IndexMethod {
+    pub const ALL: &'static [IndexMethod] =
+        &[Self::Btree, Self::Hash, Self::Gin, Self::Gist, Self::Brin];
+
+    /// The name as written in models, migrations and SQL (`btree`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Btree => "btree",
+            Self::Hash => "hash",
+            Self::Gin => "gin",
+            Self::Gist => "gist",
+            Self::Brin => "brin",
+        }
+    }
+
+    pub fn by_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|m| m.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// What a partial index becomes where partial indexes do not exist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnsupportedWhere {
+    /// The migration is refused, naming the index.
+    #[default]
+    Refuse,
+    /// A plain index over the same key, without the `where` (as Django does, with a
+    /// warning): it indexes every row, so a unique one also constrains every row.
+    Plain,
+}
+
+impl UnsupportedWhere {
+    // serde's `skip_serializing_if` hands the field by reference.
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    fn is_refuse(&self) -> bool {
+        *self == Self::Refuse
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

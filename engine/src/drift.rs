@@ -9,9 +9,11 @@
 //! (SQLite cannot name them).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
-use crate::ast::{ColumnDef, FkAction, TableDef};
+use crate::ast::{ColumnDef, FkAction, IndexDef, IndexMethod, TableDef, UnsupportedWhere};
 use crate::dialect::{Dialect, RenderContext, ServerVersion};
+use crate::expr;
 use crate::naming::fit_identifier;
 use crate::state::SchemaState;
 
@@ -74,6 +76,40 @@ pub fn differences(
     out
 }
 
+/// An index's key and options as one comparable string.
+fn index_details(i: &IndexDef) -> String {
+    let mut keys: Vec<String> = i
+        .columns
+        .iter()
+        .map(|c| {
+            let mut k = c.clone();
+            if let Some(n) = i.lengths.get(c) {
+                let _ = write!(k, "({n})");
+            }
+            if let Some(o) = i.opclasses.get(c) {
+                let _ = write!(k, " {o}");
+            }
+            k
+        })
+        .collect();
+    keys.extend(
+        i.expressions
+            .iter()
+            .map(|e| format!("({})", expr::neutral(e))),
+    );
+    let mut out = format!("({})", keys.join(", "));
+    if let Some(m) = i.method {
+        let _ = write!(out, " using {}", m.name());
+    }
+    if !i.include.is_empty() {
+        let _ = write!(out, " include ({})", i.include.join(", "));
+    }
+    if i.nulls_not_distinct {
+        out.push_str(" nulls not distinct");
+    }
+    out
+}
+
 /// A table reduced to comparable strings.
 struct Shape {
     columns: BTreeSet<String>,
@@ -92,6 +128,25 @@ struct Normalizer<'a> {
 impl Normalizer<'_> {
     fn name(&self, name: &str) -> String {
         fit_identifier(name, self.ctx.capabilities.max_identifier_len)
+    }
+
+    /// The index as this server holds it: btree is no method at all, prefix lengths
+    /// exist only where the server has them, and a partial index built plain (by
+    /// `on_unsupported_where`) has no `where`.
+    fn as_built(&self, i: &IndexDef) -> IndexDef {
+        let caps = self.ctx.capabilities;
+        let mut i = i.clone();
+        if i.method == Some(IndexMethod::Btree) {
+            i.method = None;
+        }
+        if !caps.index_prefix_lengths {
+            i.lengths.clear();
+        }
+        if !caps.partial_indexes && i.on_unsupported_where == UnsupportedWhere::Plain {
+            i.predicate = None;
+        }
+        i.on_unsupported_where = UnsupportedWhere::Refuse;
+        i
     }
 
     fn column(&self, c: &ColumnDef) -> String {
@@ -131,8 +186,14 @@ impl Normalizer<'_> {
             .collect();
         let mut indexes = BTreeSet::new();
         for i in &t.indexes {
-            let entry = format!("{} ({})", self.name(&i.name), i.columns.join(", "));
-            match (&i.predicate, i.unique) {
+            let i = &self.as_built(i);
+            let entry = if i.is_plain_key() {
+                format!("{} ({})", self.name(&i.name), i.columns.join(", "))
+            } else {
+                format!("{} {}", self.name(&i.name), index_details(i))
+            };
+            match (&i.predicate, i.unique && i.is_plain_key()) {
+                (None, false) if i.unique => indexes.insert(format!("unique {entry}")),
                 (None, true) => uniques.insert(entry),
                 (Some(_), true) => indexes.insert(format!("unique {entry} partial")),
                 (Some(_), false) => indexes.insert(format!("{entry} partial")),

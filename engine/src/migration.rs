@@ -313,19 +313,27 @@ fn find_value(items: &mut dyn Iterator<Item = &toml_edit::Item>, wanted: &str) -
 /// The check and index expressions of an operation, each with what holds it.
 fn expressions(op: &Operation) -> Vec<(&str, String)> {
     use crate::ast::{Constraint, CreateIndex};
-    fn index(i: &crate::ast::IndexDef) -> Option<(&str, String)> {
+    fn index(i: &crate::ast::IndexDef) -> Vec<(&str, String)> {
         i.predicate
             .as_deref()
             .map(|p| (p, format!("the `where` of index `{}`", i.name)))
+            .into_iter()
+            .chain(i.expressions.iter().enumerate().map(|(n, e)| {
+                (
+                    e.as_str(),
+                    format!("expression {} of index `{}`", n + 1, i.name),
+                )
+            }))
+            .collect()
     }
     match op {
         Operation::CreateTable(t) => t
             .checks
             .iter()
             .map(|c| (c.expr.as_str(), format!("check `{}`", c.name)))
-            .chain(t.indexes.iter().filter_map(index))
+            .chain(t.indexes.iter().flat_map(index))
             .collect(),
-        Operation::CreateIndex(CreateIndex { index: i, .. }) => index(i).into_iter().collect(),
+        Operation::CreateIndex(CreateIndex { index: i, .. }) => index(i),
         Operation::AddConstraint(o) => match &o.constraint {
             Constraint::Check { name, expr } => vec![(expr.as_str(), format!("check `{name}`"))],
             Constraint::Unique { .. } => Vec::new(),

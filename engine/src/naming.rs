@@ -35,6 +35,41 @@ pub fn generated_name(table: &str, columns: &[String], suffix: &str) -> String {
     fit_identifier(&name, PORTABLE_IDENTIFIER_LEN)
 }
 
+/// An index's generated name: [`generated_name`] over its columns, then the columns
+/// its expressions name, with `expr_` before the suffix when it has expressions (so
+/// `lower(email)` does not take the name of a plain index on `email`).
+pub fn index_name(table: &str, index: &crate::ast::IndexDef) -> String {
+    let mut words = index.columns.clone();
+    for e in &index.expressions {
+        if let Ok(parsed) = crate::expr::parse(e, None) {
+            words.extend(
+                crate::expr::columns(&parsed)
+                    .into_iter()
+                    .map(str::to_string),
+            );
+        }
+    }
+    let suffix = match (index.expressions.is_empty(), index.unique) {
+        (true, true) => "uniq",
+        (true, false) => "idx",
+        (false, true) => "expr_uniq",
+        (false, false) => "expr_idx",
+    };
+    generated_name(table, &words, suffix)
+}
+
+/// An operator class name as written unquoted in SQL: `varchar_pattern_ops`,
+/// `public.my_ops`.
+pub fn is_plain_name(name: &str) -> bool {
+    let part = |p: &str| {
+        p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let mut parts = name.split('.');
+    let count = name.split('.').count();
+    count <= 2 && parts.all(part)
+}
+
 fn short_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     let mut out = String::with_capacity(8);

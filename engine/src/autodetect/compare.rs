@@ -292,7 +292,10 @@ impl Changes {
         let blocking = |i: &IndexDef| {
             original.columns.iter().any(|c| {
                 fates.moves(&original.name, &c.name)
-                    && i.predicate.as_deref().is_some_and(|p| mentions(p, &c.name))
+                    && i.predicate
+                        .iter()
+                        .chain(&i.expressions)
+                        .any(|p| mentions(p, &c.name))
             })
         };
         let mut kept = BTreeSet::new();
@@ -446,8 +449,12 @@ impl Changes {
     }
 }
 
+/// Any other difference (key, method, operator classes, options) rebuilds the index.
 fn same_index_but_name(a: &IndexDef, b: &IndexDef) -> bool {
-    a.columns == b.columns && a.unique == b.unique && a.predicate == b.predicate
+    IndexDef {
+        name: b.name.clone(),
+        ..a.clone()
+    } == *b
 }
 
 /// The `alter_column` that turns `was` into `wanted` (same name), naming only the

@@ -136,6 +136,40 @@ pub struct Capabilities {
     /// (<https://dev.mysql.com/doc/refman/8.0/en/create-table-foreign-keys.html#foreign-key-referential-actions>).
     /// PostgreSQL and SQLite have it.
     pub set_default_actions: bool,
+    /// Index key parts that are expressions (`CREATE INDEX … ((lower(email)))`).
+    /// Without it, an index with `expressions` is refused.
+    ///
+    /// Baseline `false`. PostgreSQL
+    /// (<https://www.postgresql.org/docs/current/indexes-expressional.html>), SQLite
+    /// 3.9+ (<https://www.sqlite.org/expridx.html>) and MySQL 8.0.13+ (functional key
+    /// parts, <https://dev.mysql.com/doc/refman/8.0/en/create-index.html#create-index-functional-key-parts>)
+    /// have them; MariaDB (up to 11.x) has none: it indexes a generated column instead.
+    pub expression_indexes: bool,
+    /// Index access methods (`USING gin`) and per-column operator classes. Without it,
+    /// any method but btree and any operator class is refused.
+    ///
+    /// Baseline `false`. PostgreSQL
+    /// (<https://www.postgresql.org/docs/current/indexes-types.html>,
+    /// <https://www.postgresql.org/docs/current/indexes-opclass.html>). MySQL and
+    /// MariaDB parse `USING HASH`, but InnoDB builds a btree whatever it says.
+    pub index_methods: bool,
+    /// `INCLUDE (columns)`: non-key columns stored in the index. Without it, an index
+    /// with `include` is refused.
+    ///
+    /// Baseline `false`. PostgreSQL 11+
+    /// (<https://www.postgresql.org/docs/current/sql-createindex.html>).
+    pub index_include: bool,
+    /// `NULLS NOT DISTINCT` on a unique index. Without it, such an index is refused.
+    ///
+    /// Baseline `false`. PostgreSQL 15+
+    /// (<https://www.postgresql.org/docs/15/sql-createindex.html>).
+    pub nulls_not_distinct: bool,
+    /// Prefix lengths on key columns (`body(100)`). Without it, `lengths` are not
+    /// rendered: the whole value is indexed, which is what they stand for.
+    ///
+    /// Baseline `false`. MySQL and MariaDB
+    /// (<https://dev.mysql.com/doc/refman/8.0/en/column-indexes.html#column-indexes-prefix>).
+    pub index_prefix_lengths: bool,
 }
 
 impl Capabilities {
@@ -151,16 +185,26 @@ impl Capabilities {
         rename_constraint: false,
         column_comments: false,
         set_default_actions: false,
+        expression_indexes: false,
+        index_methods: false,
+        index_include: false,
+        nulls_not_distinct: false,
+        index_prefix_lengths: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.
-    pub fn flags(&self) -> [(&'static str, bool); 5] {
+    pub fn flags(&self) -> [(&'static str, bool); 10] {
         [
             ("transactional_ddl", self.transactional_ddl),
             ("partial_indexes", self.partial_indexes),
             ("concurrent_index", self.concurrent_index),
             ("deferrable_constraints", self.deferrable_constraints),
             ("set_default_actions", self.set_default_actions),
+            ("expression_indexes", self.expression_indexes),
+            ("index_methods", self.index_methods),
+            ("index_include", self.index_include),
+            ("nulls_not_distinct", self.nulls_not_distinct),
+            ("index_prefix_lengths", self.index_prefix_lengths),
         ]
     }
 

@@ -11,9 +11,12 @@
 //! (PostgreSQL-flavoured, standard) SQL; override only the statements your database
 //! spells differently, as Django's schema editors do.
 
+use std::fmt::Write as _;
+
 mod capabilities;
 mod data;
 pub mod driver;
+pub mod index;
 mod locks;
 pub mod registry;
 pub mod type_checks;
@@ -766,11 +769,9 @@ pub trait Dialect: Send + Sync {
     }
 
     fn create_index(&self, table: &str, index: &IndexDef, ctx: &RenderContext) -> RenderResult {
-        if index.predicate.is_some() && !ctx.capabilities.partial_indexes {
-            return Err(self.unsupported("create_index", table, "partial indexes (`where`)"));
-        }
+        let written = index::check_support(self, "create_index", table, index, ctx)?;
         let mut sql = format!(
-            "CREATE {}INDEX {}{} ON {} ({})",
+            "CREATE {}INDEX {}{} ON {}{} ({})",
             if index.unique { "UNIQUE " } else { "" },
             if !ctx.in_transaction && ctx.capabilities.concurrent_index {
                 "CONCURRENTLY "
@@ -779,13 +780,29 @@ pub trait Dialect: Send + Sync {
             },
             self.object_ident(&index.name, ctx),
             self.table_ident(table, ctx)?,
-            self.ident_list(&index.columns)
+            match index.method {
+                Some(m) if ctx.capabilities.index_methods => format!(" USING {}", m.name()),
+                _ => String::new(),
+            },
+            index::keys_sql(self, index, ctx)?
         );
-        if let Some(predicate) = &index.predicate {
-            sql.push_str(" WHERE ");
-            sql.push_str(
-                &self.expr_sql(predicate, &format!("the `where` of index `{}`", index.name))?,
-            );
+        if !index.include.is_empty() {
+            let _ = write!(sql, " INCLUDE ({})", self.ident_list(&index.include));
+        }
+        if index.nulls_not_distinct {
+            sql.push_str(" NULLS NOT DISTINCT");
+        }
+        match (&index.predicate, written) {
+            (Some(predicate), index::Predicate::Written) => {
+                sql.push_str(" WHERE ");
+                sql.push_str(
+                    &self.expr_sql(predicate, &format!("the `where` of index `{}`", index.name))?,
+                );
+            }
+            (Some(_), index::Predicate::Dropped) => {
+                sql = format!("{} {sql}", index::plain_note(self, index));
+            }
+            (None, _) => {}
         }
         Ok(vec![Statement::new(sql)])
     }

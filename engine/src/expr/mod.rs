@@ -214,6 +214,20 @@ pub fn from_mysql(text: &str) -> Option<String> {
         .map(|e| render(&e, &Neutral))
 }
 
+/// An expression as strata writes it back (bare lower-case names, its own spacing and
+/// parentheses), so two spellings of one expression compare equal; the text as it is
+/// when it does not parse.
+pub fn neutral(text: &str) -> String {
+    let Ok(mut e) = parse_with(&GenericDialect {}, text, None, true) else {
+        return text.to_string();
+    };
+    // Parentheses around the whole expression are how an index key part is written.
+    while let Expr::Nested(inner) = e {
+        e = *inner;
+    }
+    render(&e, &Neutral)
+}
+
 /// The neutral spelling: bare lower-case names where SQL allows them.
 struct Neutral;
 

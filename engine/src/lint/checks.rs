@@ -94,6 +94,40 @@ fn raw(cx: &Op, rule: &'static str, message: String) -> Raw {
     }
 }
 
+/// Partial indexes the operation builds without their `where`, by their own choice.
+fn partial_built_plain(cx: &Op, capabilities: &Capabilities) -> Vec<Raw> {
+    if capabilities.partial_indexes {
+        return Vec::new();
+    }
+    let indexes: Vec<&crate::ast::IndexDef> = match cx.operation {
+        Operation::CreateIndex(o) => vec![&o.index],
+        Operation::CreateTable(t) => t.indexes.iter().collect(),
+        _ => Vec::new(),
+    };
+    indexes
+        .into_iter()
+        .filter(|i| {
+            i.predicate.is_some() && i.on_unsupported_where == crate::ast::UnsupportedWhere::Plain
+        })
+        .map(|i| {
+            raw(
+                cx,
+                "partial-index-built-plain",
+                format!(
+                    "index `{}` is built without its `where` on {}: it indexes every row{}",
+                    i.name,
+                    cx.target.dialect.name(),
+                    if i.unique {
+                        ", and its uniqueness holds for every row"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        })
+        .collect()
+}
+
 /// The findings of one operation.
 fn operation(cx: &Op, capabilities: &Capabilities, lexer: &dyn Lexer) -> Vec<Raw> {
     let mut out = Vec::new();
@@ -114,6 +148,7 @@ fn operation(cx: &Op, capabilities: &Capabilities, lexer: &dyn Lexer) -> Vec<Raw
             ),
         ));
     }
+    out.extend(partial_built_plain(cx, capabilities));
     if !cx.existing {
         return out;
     }

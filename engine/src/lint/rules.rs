@@ -107,4 +107,8 @@ pub const RULES: &[Rule] = &[
         "a foreign key's columns are not the leading columns of any index",
         why: "deleting or updating a referenced row makes the server scan this table for referencing rows (and MySQL adds an index itself)",
         fix: "create an index on the foreign key's columns"),
+    rule!("partial-index-built-plain", Warning, scaled = false,
+        "a partial index is built as a plain index on a server without partial indexes",
+        why: "`on_unsupported_where = \"plain\"` drops the `where` here: the index covers every row (larger, slower to write) and a unique one constrains rows the `where` left out",
+        fix: "accept it with [[lint.allow]], or keep the default (refuse) and enforce the rule another way on this server"),
 ];

@@ -127,9 +127,7 @@ impl SchemaState {
             }
         }
         for i in &t.indexes {
-            require_some_columns(&t.name, &i.name, &i.columns)?;
-            require_columns(t, &i.columns)?;
-            require_predicate(t, i)?;
+            require_index(t, i)?;
         }
         for c in &t.checks {
             require_expression(t, &c.expr, &format!("check constraint `{}`", c.name))?;
@@ -227,7 +225,11 @@ impl SchemaState {
         if uses(&t.primary_key) {
             return Err(in_use(format!("primary key of {table}")));
         }
-        if let Some(i) = t.indexes.iter().find(|i| uses(&i.columns)) {
+        if let Some(i) = t
+            .indexes
+            .iter()
+            .find(|i| uses(&i.columns) || uses(&i.include))
+        {
             return Err(in_use(format!("index {}", i.name)));
         }
         if let Some(u) = t.uniques.iter().find(|u| uses(&u.columns)) {
@@ -271,7 +273,12 @@ impl SchemaState {
             c.name = to.to_string();
         }
         rename(&mut t.primary_key);
-        t.indexes.iter_mut().for_each(|i| rename(&mut i.columns));
+        t.indexes.iter_mut().for_each(|i| {
+            rename(&mut i.columns);
+            rename(&mut i.include);
+            rename_keys(&mut i.opclasses, from, to);
+            rename_keys(&mut i.lengths, from, to);
+        });
         t.uniques.iter_mut().for_each(|u| rename(&mut u.columns));
         t.foreign_keys
             .iter_mut()
@@ -347,9 +354,7 @@ impl SchemaState {
 
     fn create_index(&mut self, table: &str, index: &IndexDef) -> Result<(), StateError> {
         let t = self.table(table)?;
-        require_some_columns(table, &index.name, &index.columns)?;
-        require_columns(t, &index.columns)?;
-        require_predicate(t, index)?;
+        require_index(t, index)?;
         self.require_free_name(table, &index.name)?;
         self.table_mut(table)?.indexes.push(index.clone());
         Ok(())
@@ -551,6 +556,79 @@ fn sql_mentioning(t: &TableDef, column: &str) -> Option<String> {
                 .is_some_and(|p| names_column(p, column))
         })
         .map(|i| format!("the predicate of index {}", i.name))
+        .or_else(|| {
+            t.indexes
+                .iter()
+                .find(|i| i.expressions.iter().any(|e| names_column(e, column)))
+                .map(|i| format!("an expression of index {}", i.name))
+        })
+}
+
+fn rename_keys<V>(map: &mut std::collections::BTreeMap<String, V>, from: &str, to: &str) {
+    if let Some(v) = map.remove(from) {
+        map.insert(to.to_string(), v);
+    }
+}
+
+/// Everything an index names exists, and its options fit together: what any
+/// database would refuse, refused before any SQL is written.
+fn require_index(t: &TableDef, index: &IndexDef) -> Result<(), StateError> {
+    let invalid = |why: String| {
+        Err(StateError::Invalid(format!(
+            "index `{}.{}`: {why}",
+            t.name, index.name
+        )))
+    };
+    if index.columns.is_empty() && index.expressions.is_empty() {
+        require_some_columns(&t.name, &index.name, &index.columns)?;
+    }
+    require_columns(t, &index.columns)?;
+    require_columns(t, &index.include)?;
+    require_predicate(t, index)?;
+    for (n, e) in index.expressions.iter().enumerate() {
+        require_expression(
+            t,
+            e,
+            &format!("expression {} of index `{}`", n + 1, index.name),
+        )?;
+    }
+    for key in index.opclasses.keys().chain(index.lengths.keys()) {
+        if !index.columns.contains(key) {
+            return invalid(format!(
+                "`{key}` has an operator class or length but is not one of the index's columns"
+            ));
+        }
+    }
+    if let Some((c, _)) = index.lengths.iter().find(|(_, n)| **n == 0) {
+        return invalid(format!("the prefix length of `{c}` must be at least 1"));
+    }
+    if let Some((c, o)) = index
+        .opclasses
+        .iter()
+        .find(|(_, o)| !crate::naming::is_plain_name(o))
+    {
+        return invalid(format!(
+            "operator class `{o}` of `{c}` is not a plain name (letters, digits, `_`, optionally `schema.`)"
+        ));
+    }
+    if let Some(c) = index.include.iter().find(|c| index.columns.contains(c)) {
+        return invalid(format!("`{c}` is both a key column and in `include`"));
+    }
+    if index.nulls_not_distinct && !index.unique {
+        return invalid("`nulls_distinct = false` is for unique indexes".into());
+    }
+    if let Some(m) = index.method.filter(|m| *m != IndexMethod::Btree) {
+        if index.unique {
+            return invalid(format!(
+                "a unique index uses the btree method, not {}",
+                m.name()
+            ));
+        }
+    }
+    if index.on_unsupported_where == UnsupportedWhere::Plain && index.predicate.is_none() {
+        return invalid("`on_unsupported_where` is for partial indexes (with `where`)".into());
+    }
+    Ok(())
 }
 
 /// Whether an expression names `column`: by its parsed column references, so a
@@ -674,7 +752,7 @@ pub fn is_unique_key(t: &TableDef, columns: &[String]) -> bool {
         || t.uniques.iter().any(|u| same(&u.columns))
         || t.indexes
             .iter()
-            .any(|i| i.unique && i.predicate.is_none() && same(&i.columns))
+            .any(|i| i.unique && i.predicate.is_none() && i.is_plain_key() && same(&i.columns))
 }
 
 /// Rules every column obeys wherever it appears.

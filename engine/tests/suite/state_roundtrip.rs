@@ -1809,3 +1809,160 @@ fn the_inverses_of_data_operations() {
         Err(InverseError::IrreversibleCode { function }) if function == "fill"
     ));
 }
+
+/// Index options that contradict the table or each other are refused by the state,
+/// whatever wrote the migration.
+#[test]
+fn index_options_are_checked() {
+    let mut state = SchemaState::new();
+    let doc = table(
+        "doc",
+        vec![
+            col("id", "bigint"),
+            col("slug", "varchar(50)"),
+            col("body", "text"),
+        ],
+    );
+    state.apply(&Operation::CreateTable(doc)).unwrap();
+    let create = |index: IndexDef| {
+        Operation::CreateIndex(CreateIndex {
+            table: "doc".into(),
+            index,
+        })
+    };
+    let base = || IndexDef {
+        name: "doc_i".into(),
+        columns: vec!["slug".into()],
+        ..Default::default()
+    };
+    let cases: Vec<(IndexDef, &str)> = vec![
+        (
+            IndexDef {
+                columns: Vec::new(),
+                ..base()
+            },
+            "names no columns",
+        ),
+        (
+            IndexDef {
+                expressions: vec!["lower(nothing)".into()],
+                ..base()
+            },
+            "nothing",
+        ),
+        (
+            IndexDef {
+                opclasses: [("body".to_string(), "text_pattern_ops".to_string())].into(),
+                ..base()
+            },
+            "not one of the index's columns",
+        ),
+        (
+            IndexDef {
+                opclasses: [("slug".to_string(), "x; drop".to_string())].into(),
+                ..base()
+            },
+            "not a plain name",
+        ),
+        (
+            IndexDef {
+                lengths: [("slug".to_string(), 0)].into(),
+                ..base()
+            },
+            "at least 1",
+        ),
+        (
+            IndexDef {
+                include: vec!["slug".into()],
+                ..base()
+            },
+            "both a key column and in `include`",
+        ),
+        (
+            IndexDef {
+                nulls_not_distinct: true,
+                ..base()
+            },
+            "unique indexes",
+        ),
+        (
+            IndexDef {
+                unique: true,
+                method: Some(IndexMethod::Hash),
+                ..base()
+            },
+            "btree",
+        ),
+        (
+            IndexDef {
+                on_unsupported_where: UnsupportedWhere::Plain,
+                ..base()
+            },
+            "partial indexes",
+        ),
+    ];
+    for (index, expected) in cases {
+        let err = refused(&state, &create(index.clone()));
+        assert!(err.to_string().contains(expected), "{index:?}: {err}");
+    }
+}
+
+#[test]
+fn index_options_follow_renames_and_expressions_block_them() {
+    let mut state = SchemaState::new();
+    let doc = table(
+        "doc",
+        vec![
+            col("id", "bigint"),
+            col("slug", "varchar(50)"),
+            col("body", "text"),
+        ],
+    );
+    state.apply(&Operation::CreateTable(doc)).unwrap();
+    let create = |index: IndexDef| {
+        Operation::CreateIndex(CreateIndex {
+            table: "doc".into(),
+            index,
+        })
+    };
+    let covering = IndexDef {
+        name: "doc_i".into(),
+        columns: vec!["slug".into(), "body".into()],
+        opclasses: [("slug".to_string(), "varchar_pattern_ops".to_string())].into(),
+        lengths: [("body".to_string(), 10)].into(),
+        include: vec!["id".into()],
+        ..Default::default()
+    };
+    state.apply(&create(covering)).unwrap();
+    for (from, to) in [("slug", "handle"), ("body", "text"), ("id", "key")] {
+        state
+            .apply(&Operation::RenameColumn(RenameColumn {
+                table: "doc".into(),
+                from: from.into(),
+                to: to.into(),
+            }))
+            .unwrap();
+    }
+    let i = state.tables["doc"].index("doc_i").unwrap();
+    assert_eq!(i.columns, ["handle", "text"]);
+    assert_eq!(i.opclasses.keys().collect::<Vec<_>>(), ["handle"]);
+    assert_eq!(i.lengths.keys().collect::<Vec<_>>(), ["text"]);
+    assert_eq!(i.include, ["key"]);
+
+    let lower = IndexDef {
+        name: "doc_lower".into(),
+        columns: Vec::new(),
+        expressions: vec!["lower(handle)".into()],
+        ..Default::default()
+    };
+    state.apply(&create(lower)).unwrap();
+    let err = refused(
+        &state,
+        &Operation::RenameColumn(RenameColumn {
+            table: "doc".into(),
+            from: "handle".into(),
+            to: "h".into(),
+        }),
+    );
+    assert!(err.to_string().contains("doc_lower"), "{err}");
+}

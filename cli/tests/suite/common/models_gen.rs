@@ -241,6 +241,9 @@ pub(crate) struct Index {
     /// Written in the model's `unique = [...]` (a unique constraint) rather than in
     /// `indexes` (a unique index): the same thing to the database, not to the engine.
     pub constraint: bool,
+    /// A prefix length on its one (text) field: the first n characters on MySQL and
+    /// MariaDB, the whole value elsewhere.
+    pub prefix: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -351,9 +354,33 @@ impl Model {
                 fields,
                 unique,
                 constraint,
+                prefix: None,
             });
         }
         None
+    }
+
+    /// `{ columns = [{ column = "<text field>", length = n }] }`, unless taken.
+    fn random_prefix_index(&self, rng: &mut Rng) -> Option<Index> {
+        let texts: Vec<&Field> = self
+            .fields
+            .iter()
+            .filter(|f| matches!(f.kind, Kind::Column(Ty::Text)))
+            .collect();
+        if texts.is_empty() {
+            return None;
+        }
+        let field = rng.pick(&texts).name.clone();
+        let key = (self.columns(std::slice::from_ref(&field)), "idx");
+        if self.generated_objects().contains(&key) {
+            return None;
+        }
+        Some(Index {
+            fields: vec![field],
+            unique: false,
+            constraint: false,
+            prefix: Some(rng.range_as::<u32>(1, 40) * 5),
+        })
     }
 }
 
@@ -468,6 +495,16 @@ pub(crate) fn generate(rng: &mut Rng) -> Schema {
             }
             if rng.chance(35) {
                 add_check(model);
+            }
+        }
+    }
+    // Prefix indexes come from a side stream, so the main one (and with it every
+    // schema the seeds drew before prefix indexes existed) is unchanged.
+    let mut side = Rng::new(rng.0 ^ 0x005E_ED0F_1DE8);
+    for model in schema.apps.iter_mut().flat_map(|a| a.models.iter_mut()) {
+        if side.chance(50) {
+            if let Some(index) = model.random_prefix_index(&mut side) {
+                model.indexes.push(index);
             }
         }
     }
@@ -1006,6 +1043,12 @@ fn write_app(app: &App) -> String {
                 .iter()
                 .map(|i| {
                     let columns = list(&i.fields);
+                    if let (Some(n), [field]) = (i.prefix, &i.fields[..]) {
+                        return format!(
+                            "{{ columns = [{{ column = {}, length = {n} }}] }}",
+                            toml_string(field)
+                        );
+                    }
                     if i.unique {
                         format!("{{ columns = {columns}, unique = true }}")
                     } else {

@@ -3,6 +3,7 @@
 //! indexes right (see `fk_index`).
 
 use strata_engine::ast::{ColumnDef, FkAction, ForeignKeyDef, IndexDef, Operation, TableDef};
+use strata_engine::dialect::index;
 use strata_engine::dialect::{RenderResult, RenderResultOf};
 use strata_engine::{Dialect, RenderContext, Statement};
 
@@ -79,27 +80,24 @@ impl MysqlDialect {
         index: &IndexDef,
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
-        if index.predicate.is_some() {
-            return Err(self.unsupported(
-                operation,
-                &table.name,
-                &format!(
-                    "index `{}` is partial (`where`); MySQL and MariaDB have no partial indexes",
-                    index.name
-                ),
-            ));
-        }
-        self.require_indexable(
-            operation,
-            table,
-            &index.columns,
-            &format!("index `{}`", index.name),
-        )?;
+        let written = index::check_support(&self, operation, &table.name, index, ctx)?;
+        // A prefix length is what makes a text or bytes column indexable here.
+        let whole: Vec<String> = index
+            .columns
+            .iter()
+            .filter(|c| !index.lengths.contains_key(*c))
+            .cloned()
+            .collect();
+        self.require_indexable(operation, table, &whole, &format!("index `{}`", index.name))?;
+        let note = match written {
+            index::Predicate::Dropped => format!(" {}", index::plain_note(&self, index)),
+            index::Predicate::Written => String::new(),
+        };
         Ok(format!(
-            "{}INDEX {} ({})",
+            "{}INDEX {} ({}){note}",
             if index.unique { "UNIQUE " } else { "" },
             self.object_ident(&index.name, ctx),
-            self.ident_list(&index.columns)
+            index::keys_sql(&self, index, ctx)?
         ))
     }
 

@@ -85,14 +85,17 @@ impl Dialect for MysqlDialect {
         self.flavour.minimum_version()
     }
 
-    /// The same on every supported version of both flavours.
-    fn capabilities(&self, _version: ServerVersion) -> Capabilities {
+    /// The same on every supported version of both flavours, but functional key
+    /// parts (MySQL 8.0.13+; MariaDB has none).
+    fn capabilities(&self, version: ServerVersion) -> Capabilities {
         // DDL commits implicitly (the baseline): migrations run statement by
         // statement, with checkpoints, and scripts carry no BEGIN/COMMIT.
         Capabilities {
             max_identifier_len: MAX_IDENTIFIER_LEN,
             unsigned_integers: true,
             column_comments: true,
+            expression_indexes: self.flavour == Flavour::Mysql && version.at_least(8, 0, 13),
+            index_prefix_lengths: true,
             ..Capabilities::BASELINE
         }
     }

@@ -251,9 +251,15 @@ async fn hand_made_tables_read_back_or_are_refused_by_name() {
         assert!(err.contains("`child`.`mood`") && err.contains("enum"), "{err}");
         driver.execute("ALTER TABLE child DROP COLUMN mood").await.unwrap();
 
+        // A prefix index reads back with its length (`SUB_PART`).
         driver.execute("ALTER TABLE parent ADD COLUMN name varchar(50) NULL, ADD INDEX parent_name_idx (name(10))").await.unwrap();
+        let live = driver.introspect().await.unwrap();
+        let index = live.tables["parent"].index("parent_name_idx").expect("the prefix index");
+        assert_eq!(index.columns, ["name"]);
+        assert_eq!(index.lengths.get("name"), Some(&10));
+        driver.execute("ALTER TABLE parent ADD INDEX parent_name_desc (name DESC)").await.unwrap();
         let err = driver.introspect().await.unwrap_err().to_string();
-        assert!(err.contains("parent_name_idx") && err.contains("prefix"), "{err}");
+        assert!(err.contains("parent_name_desc") && err.contains("descending"), "{err}");
         Box::new(driver).close().await.unwrap();
     })
     .await;

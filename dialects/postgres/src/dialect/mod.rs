@@ -74,11 +74,12 @@ impl Dialect for PostgresDialect {
         ServerVersion::new(12, 0, 0)
     }
 
-    /// The same for every supported version: all of it exists since PostgreSQL 12.
+    /// The same for every supported version (all of it exists since PostgreSQL 12),
+    /// but `NULLS NOT DISTINCT`, which came with PostgreSQL 15.
     // PostgreSQL has every capability there is today; the update keeps a future one at
     // its baseline until this dialect says otherwise.
     #[allow(clippy::needless_update)]
-    fn capabilities(&self, _version: ServerVersion) -> Capabilities {
+    fn capabilities(&self, version: ServerVersion) -> Capabilities {
         Capabilities {
             transactional_ddl: true,
             max_identifier_len: MAX_IDENTIFIER_LEN,
@@ -88,6 +89,10 @@ impl Dialect for PostgresDialect {
             set_default_actions: true,
             rename_constraint: true,
             column_comments: true,
+            expression_indexes: true,
+            index_methods: true,
+            index_include: true,
+            nulls_not_distinct: version.at_least(15, 0, 0),
             ..Capabilities::BASELINE
         }
     }

@@ -16,3 +16,22 @@ fn corpus_renders_as_the_snapshots_say() {
         insta::assert_snapshot!(format!("postgres__{}", case.name), golden);
     }
 }
+
+/// What needs a newer server than the minimum (`NULLS NOT DISTINCT`: PostgreSQL 15)
+/// is also rendered for the first version that has it.
+#[test]
+fn newer_server_cases_render_on_the_version_that_has_them() {
+    let dialect = PostgresDialect;
+    let v15 = strata_engine::dialect::ServerVersion::new(15, 0, 0);
+    let cases = testkit::corpus();
+    let newer: Vec<_> = cases
+        .iter()
+        .filter(|c| c.requires.iter().any(|r| r == "nulls_not_distinct"))
+        .collect();
+    assert!(!newer.is_empty(), "no case needs PostgreSQL 15");
+    for case in newer {
+        let golden = testkit::golden(&dialect, v15, case);
+        assert!(!golden.contains("Unsupported"), "{golden}");
+        insta::assert_snapshot!(format!("postgres15__{}", case.name), golden);
+    }
+}

@@ -171,6 +171,9 @@ CREATE TABLE legacy (
 );
 CREATE UNIQUE INDEX legacy_code_lower ON legacy (lower(code));
 CREATE INDEX legacy_total_idx ON legacy (total DESC) INCLUDE (code) WHERE total > 0;
+CREATE INDEX legacy_code_like ON legacy USING btree (code varchar_pattern_ops, total);
+CREATE INDEX legacy_code_hash ON legacy USING hash (code);
+CREATE UNIQUE INDEX legacy_total_nnd ON legacy (total) NULLS NOT DISTINCT;
 CREATE TABLE measurement (at date NOT NULL, value real) PARTITION BY RANGE (at);
 CREATE TABLE measurement_2024 PARTITION OF measurement
   FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
@@ -220,17 +223,37 @@ fn assert_legacy_reads_back(legacy: &TableDef) {
     let index = |name: &str| legacy.index(name).expect(name).clone();
     let lower = index("legacy_code_lower");
     assert!(lower.unique);
-    assert_eq!(lower.columns, ["lower(code::text)"]);
+    assert!(lower.columns.is_empty());
+    assert_eq!(
+        lower.expressions,
+        ["lower(code)"],
+        "in the expression language"
+    );
     let partial = index("legacy_total_idx");
     assert_eq!(
         partial.columns,
         ["total"],
         "INCLUDE columns are not key columns"
     );
+    assert_eq!(partial.include, ["code"]);
     assert_eq!(partial.predicate.as_deref(), Some("total > 0"));
+    let like = index("legacy_code_like");
+    assert_eq!(like.columns, ["code", "total"]);
+    assert_eq!(like.method, None, "btree is the default");
+    assert_eq!(
+        like.opclasses.into_iter().collect::<Vec<_>>(),
+        [("code".to_string(), "varchar_pattern_ops".to_string())],
+        "only the non-default operator class"
+    );
+    assert_eq!(
+        index("legacy_code_hash").method,
+        Some(strata_engine::ast::IndexMethod::Hash)
+    );
+    assert!(index("legacy_total_nnd").nulls_not_distinct);
+    assert!(!index("legacy_code_lower").nulls_not_distinct);
     assert_eq!(
         legacy.indexes.len(),
-        2,
+        5,
         "the primary key's index is the key"
     );
 }

@@ -157,6 +157,7 @@ impl Dialect for SqliteDialect {
             partial_indexes: true,
             deferrable_constraints: true,
             set_default_actions: true,
+            expression_indexes: true,
             ..Capabilities::BASELINE
         }
     }

@@ -1,6 +1,6 @@
 //! What a `models.toml` declares, as written, with where it was written.
 
-use crate::ast::{Deferrable, FkAction};
+use crate::ast::{Deferrable, FkAction, IndexMethod, UnsupportedWhere};
 use crate::models::source::{Span, Spanned};
 use crate::types::ColumnType;
 
@@ -78,6 +78,23 @@ pub(crate) struct IndexDecl {
     pub name: Option<Spanned<String>>,
     /// The `where` string, placed for errors in the expression.
     pub predicate: Option<Spanned<String>>,
+    /// Per entry of `columns`: its `length` and `opclass`, when written as a table.
+    pub column_options: Vec<KeyOptions>,
+    /// `expressions = ["lower(email)"]`, each placed for errors in it.
+    pub expressions: Vec<Spanned<String>>,
+    pub method: Option<IndexMethod>,
+    /// `include = [...]`: field names.
+    pub include: Vec<Spanned<String>>,
+    /// `nulls_distinct = false`.
+    pub nulls_not_distinct: bool,
+    pub on_unsupported_where: UnsupportedWhere,
+}
+
+/// What `{ column = "body", length = 100, opclass = "…" }` adds to a key column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct KeyOptions {
+    pub length: Option<u32>,
+    pub opclass: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

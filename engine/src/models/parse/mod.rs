@@ -66,7 +66,20 @@ const DEFERRALS: &[(&str, Deferrable)] = &[
 ];
 
 /// Keys of an entry of `indexes` written as a table.
-pub const INDEX_KEYS: &[&str] = &["columns", "unique", "name", "where"];
+pub const INDEX_KEYS: &[&str] = &[
+    "columns",
+    "unique",
+    "name",
+    "where",
+    "expressions",
+    "method",
+    "include",
+    "nulls_distinct",
+    "on_unsupported_where",
+];
+
+/// Keys of an entry of an index's `columns` written as a table.
+pub(super) const KEY_COLUMN_KEYS: &[&str] = &["column", "length", "opclass"];
 
 /// Keys of an entry of `unique` written as a table.
 pub const UNIQUE_KEYS: &[&str] = &["columns", "name"];

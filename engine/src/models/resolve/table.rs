@@ -1,7 +1,7 @@
 //! One model → its `TableDef`: columns, keys, constraints and indexes, with the
 //! generated names migrations use (`<table>_<columns>_uniq` / `_idx` / `_fk`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::default::default_value;
 use super::{ModelRef, PrimaryKey, Resolver, IMPLICIT_ID};
@@ -10,7 +10,7 @@ use crate::expr::{self, Scope};
 use crate::migration::FileError;
 use crate::models::parse::{FieldDecl, FieldKind};
 use crate::models::source::{Source, Span, Spanned};
-use crate::naming::generated_name;
+use crate::naming::{generated_name, index_name};
 use crate::types::ColumnType;
 
 impl Resolver<'_> {
@@ -176,13 +176,22 @@ fn model_objects(
     let decl = model.decl;
     for index in &decl.indexes {
         let columns = model.columns_of(&index.columns, "an index")?;
-        let suffix = if index.unique { "uniq" } else { "idx" };
-        let (name, at) = match &index.name {
-            Some(n) => (n.value.clone(), &n.span),
-            None => (generated_name(&t.name, &columns, suffix), &index.span),
-        };
-        t.indexes.push(IndexDef {
-            name: names.claim(&src, name, at)?,
+        let mut opclasses = BTreeMap::new();
+        let mut lengths = BTreeMap::new();
+        for (column, option) in columns.iter().zip(&index.column_options) {
+            if let Some(o) = &option.opclass {
+                opclasses.insert(column.clone(), o.clone());
+            }
+            if let Some(n) = option.length {
+                lengths.insert(column.clone(), n);
+            }
+        }
+        let expressions = index
+            .expressions
+            .iter()
+            .map(|e| checked_expr(&src, t, e, "the index expression"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut def = IndexDef {
             columns,
             unique: index.unique,
             predicate: index
@@ -190,8 +199,21 @@ fn model_objects(
                 .as_ref()
                 .map(|p| checked_expr(&src, t, p, "the index `where`"))
                 .transpose()?,
+            expressions,
+            method: index.method,
+            opclasses,
+            include: model.columns_of(&index.include, "an index's `include`")?,
+            lengths,
+            nulls_not_distinct: index.nulls_not_distinct,
+            on_unsupported_where: index.on_unsupported_where,
             ..Default::default()
-        });
+        };
+        let (name, at) = match &index.name {
+            Some(n) => (n.value.clone(), &n.span),
+            None => (index_name(&t.name, &def), &index.span),
+        };
+        def.name = names.claim(&src, name, at)?;
+        t.indexes.push(def);
     }
     for unique in &decl.uniques {
         let columns = model.columns_of(&unique.columns, "a unique constraint")?;

@@ -193,3 +193,69 @@ buyer = { references = "auth.User", db_constraint = false }
     let m = models(&[("auth", super::AUTH), ("shop", shop)]).unwrap();
     assert!(m.app_dependencies["shop"].contains("auth"));
 }
+
+#[test]
+fn index_options_read_and_write_back() {
+    let text = r#"
+[Doc]
+indexes = [
+  { expressions = ["lower(slug)"], unique = true },
+  { columns = ["owner"], expressions = ["upper(title)"], name = "doc_owner_title" },
+  { columns = [{ column = "title", opclass = "varchar_pattern_ops" }, "slug"] },
+  { columns = [{ column = "body", length = 100 }] },
+  { columns = ["body"], method = "gin", name = "doc_body_gin" },
+  { columns = ["owner"], include = ["slug"], name = "doc_owner_cover" },
+  { columns = ["owner", "deleted"], unique = true, nulls_distinct = false },
+  { columns = ["slug"], where = "deleted IS NULL", on_unsupported_where = "plain", name = "doc_live" },
+]
+
+[Doc.fields]
+slug = "varchar(100)"
+title = "varchar(200)"
+body = "text"
+owner = { type = "int", column = "owner_id" }
+deleted = { type = "datetime", null = true }
+"#;
+    let m = models(&[("wiki", text)]).unwrap();
+    let t = super::table(&m, "wiki_doc");
+    let by = |name: &str| {
+        t.index(name)
+            .unwrap_or_else(|| panic!("no index {name} in {:?}", t.indexes))
+    };
+    let lower = by("wiki_doc_slug_expr_uniq");
+    assert!(lower.columns.is_empty() && lower.unique);
+    assert_eq!(lower.expressions, ["lower(slug)"]);
+    assert_eq!(by("doc_owner_title").columns, ["owner_id"]);
+    let like = by("wiki_doc_title_slug_idx");
+    assert_eq!(
+        like.opclasses.get("title").map(String::as_str),
+        Some("varchar_pattern_ops")
+    );
+    assert_eq!(by("wiki_doc_body_idx").lengths.get("body"), Some(&100));
+    assert_eq!(
+        by("doc_body_gin").method,
+        Some(crate::ast::IndexMethod::Gin)
+    );
+    assert_eq!(by("doc_owner_cover").include, ["slug"]);
+    assert!(by("wiki_doc_owner_id_deleted_uniq").nulls_not_distinct);
+    assert_eq!(
+        by("doc_live").on_unsupported_where,
+        crate::ast::UnsupportedWhere::Plain
+    );
+
+    let tables: Vec<_> = m.state.tables.values().cloned().collect();
+    let written = write_app("wiki", &tables, &m.state, &m.owners);
+    let again = models(&[("wiki", &written)]).unwrap();
+    assert_eq!(again.state.canonical(), m.state.canonical(), "{written}");
+    for key in [
+        "expressions = [\"lower(slug)\"]",
+        "opclass = \"varchar_pattern_ops\"",
+        "length = 100",
+        "method = \"gin\"",
+        "include = [\"slug\"]",
+        "nulls_distinct = false",
+        "on_unsupported_where = \"plain\"",
+    ] {
+        assert!(written.contains(key), "{key} missing in\n{written}");
+    }
+}

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::syntax::{default_literal, inline, key, list, string};
 use super::ModelNames;
 use crate::ast::*;
-use crate::naming::generated_name;
+use crate::naming::{generated_name, index_name};
 use crate::state::{is_unique_key, SchemaState};
 use crate::types::ColumnType;
 
@@ -134,7 +134,11 @@ impl<'a> ModelWriter<'a> {
             });
             let index_name = generated_name(&t.name, &cols, "idx");
             let index = take(&mut self.indexes, |i| {
-                i.columns == cols && !i.unique && i.predicate.is_none() && i.name == index_name
+                i.columns == cols
+                    && !i.unique
+                    && i.predicate.is_none()
+                    && i.is_plain_key()
+                    && i.name == index_name
             });
             self.fields.push(Field {
                 name,
@@ -183,16 +187,16 @@ impl<'a> ModelWriter<'a> {
 
     /// The field names of `columns`.
     fn field_list(&self, columns: &[String]) -> String {
-        let names: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                self.fields
-                    .iter()
-                    .find(|f| f.column.name == *c)
-                    .map_or_else(|| c.clone(), |f| f.name.clone())
-            })
-            .collect();
+        let names: Vec<String> = columns.iter().map(|c| self.field_name(c)).collect();
         list(&names)
+    }
+
+    /// The field of column `c`, by name.
+    fn field_name(&self, c: &str) -> String {
+        self.fields
+            .iter()
+            .find(|f| f.column.name == *c)
+            .map_or_else(|| c.to_string(), |f| f.name.clone())
     }
 
     /// `table`, `primary_key`, `indexes`, `unique` and `checks`, when the defaults
@@ -247,18 +251,61 @@ impl<'a> ModelWriter<'a> {
 
     /// An entry of `indexes`: a plain list when the defaults say the rest.
     fn index(&self, i: &IndexDef) -> String {
-        let suffix = if i.unique { "uniq" } else { "idx" };
-        let generated = generated_name(&self.t.name, &i.columns, suffix);
-        let columns = self.field_list(&i.columns);
-        if !i.unique && i.predicate.is_none() && i.name == generated {
+        let generated = index_name(&self.t.name, i);
+        let has_options = !i.opclasses.is_empty() || !i.lengths.is_empty();
+        let columns = if has_options {
+            let entries: Vec<String> = i
+                .columns
+                .iter()
+                .map(|c| {
+                    let (opclass, length) = (i.opclasses.get(c), i.lengths.get(c));
+                    let field = string(&self.field_name(c));
+                    if opclass.is_none() && length.is_none() {
+                        return field;
+                    }
+                    let mut parts = vec![format!("column = {field}")];
+                    if let Some(n) = length {
+                        parts.push(format!("length = {n}"));
+                    }
+                    if let Some(o) = opclass {
+                        parts.push(format!("opclass = {}", string(o)));
+                    }
+                    inline(&parts)
+                })
+                .collect();
+            format!("[{}]", entries.join(", "))
+        } else {
+            self.field_list(&i.columns)
+        };
+        let plain = !i.unique && i.predicate.is_none() && i.is_plain_key();
+        if plain && i.name == generated {
             return columns;
         }
-        let mut parts = vec![format!("columns = {columns}")];
+        let mut parts = Vec::new();
+        if !i.columns.is_empty() {
+            parts.push(format!("columns = {columns}"));
+        }
+        if !i.expressions.is_empty() {
+            let list: Vec<String> = i.expressions.iter().map(|e| string(e)).collect();
+            parts.push(format!("expressions = [{}]", list.join(", ")));
+        }
         if i.unique {
             parts.push("unique = true".into());
         }
+        if let Some(m) = i.method {
+            parts.push(format!("method = {}", string(m.name())));
+        }
+        if !i.include.is_empty() {
+            parts.push(format!("include = {}", self.field_list(&i.include)));
+        }
+        if i.nulls_not_distinct {
+            parts.push("nulls_distinct = false".into());
+        }
         if let Some(p) = &i.predicate {
             parts.push(format!("where = {}", string(p)));
+        }
+        if i.on_unsupported_where == UnsupportedWhere::Plain {
+            parts.push("on_unsupported_where = \"plain\"".into());
         }
         if i.name != generated {
             parts.push(format!("name = {}", string(&i.name)));

@@ -82,21 +82,24 @@ impl Reader {
             ..Default::default()
         };
         for (index_name, parts) in group(indexes.iter().map(|i| (&i.name, i.seq, *i))) {
-            let columns = index_columns(name, &index_name, &parts)?;
+            let keys = index_columns(name, &index_name, &parts)?;
             let unique = parts.first().is_some_and(|p| p.unique);
+            let plain = keys.expressions.is_empty() && keys.lengths.is_empty();
             if index_name == PRIMARY {
-                table.primary_key = columns;
-            } else if unique {
+                table.primary_key = keys.columns;
+            } else if unique && plain {
                 table.uniques.push(UniqueDef {
                     name: index_name,
-                    columns,
+                    columns: keys.columns,
                 });
             } else {
                 table.indexes.push(IndexDef {
                     name: index_name,
-                    columns,
-                    unique: false,
+                    columns: keys.columns,
+                    unique,
                     predicate: None,
+                    expressions: keys.expressions,
+                    lengths: keys.lengths,
                     ..Default::default()
                 });
             }
@@ -187,13 +190,15 @@ fn read_extra(extra: &str) -> Result<(bool, bool), String> {
     Ok((auto, generated))
 }
 
-/// The columns of an index, in key order; a key over a column prefix, an
-/// expression or in descending order has no neutral equivalent.
-fn index_columns(
-    table: &str,
-    index: &str,
-    parts: &[&IndexRow],
-) -> Result<Vec<String>, Inexpressible> {
+/// An index's key as an IndexDef has it: columns (with prefix lengths), then
+/// expressions.
+struct Keys {
+    columns: Vec<String>,
+    expressions: Vec<String>,
+    lengths: BTreeMap<String, u32>,
+}
+
+fn index_columns(table: &str, index: &str, parts: &[&IndexRow]) -> Result<Keys, Inexpressible> {
     let refuse = |reason: &str| Inexpressible::Index {
         table: table.to_string(),
         index: index.to_string(),
@@ -207,17 +212,32 @@ fn index_columns(
             return Err(refuse(&format!("it is a {} index", part.index_type)));
         }
     }
-    parts
-        .iter()
-        .map(|p| match (&p.column, &p.sub_part, p.descending) {
-            (None, _, _) => Err(refuse("it indexes an expression")),
-            (Some(c), Some(len), _) => Err(refuse(&format!(
-                "it indexes a {len}-character prefix of `{c}`"
-            ))),
-            (Some(c), None, true) => Err(refuse(&format!("it sorts `{c}` descending"))),
-            (Some(c), None, false) => Ok(c.clone()),
-        })
-        .collect()
+    let mut keys = Keys {
+        columns: Vec::new(),
+        expressions: Vec::new(),
+        lengths: BTreeMap::new(),
+    };
+    for p in parts {
+        match (&p.column, &p.sub_part, p.descending) {
+            (None, _, _) => match &p.expression {
+                Some(e) => keys.expressions.push(
+                    strata_engine::expr::from_mysql(e)
+                        .map_or_else(|| e.clone(), |n| strata_engine::expr::neutral(&n)),
+                ),
+                None => return Err(refuse("it indexes an expression")),
+            },
+            (Some(c), _, true) => return Err(refuse(&format!("it sorts `{c}` descending"))),
+            (Some(c), Some(len), false) => {
+                let n = len.parse::<u32>().map_err(|_| {
+                    refuse(&format!("prefix length `{len}` of `{c}` is not a number"))
+                })?;
+                keys.lengths.insert(c.clone(), n);
+                keys.columns.push(c.clone());
+            }
+            (Some(c), None, false) => keys.columns.push(c.clone()),
+        }
+    }
+    Ok(keys)
 }
 
 fn foreign_keys_of(
@@ -338,6 +358,7 @@ mod tests {
                 sub_part: None,
                 index_type: "BTREE".into(),
                 descending: false,
+                expression: None,
             })
             .collect()
     }
@@ -507,6 +528,26 @@ mod tests {
     }
 
     #[test]
+    fn prefix_lengths_and_expressions_are_read_into_the_index() {
+        let mut catalog = child(vec![]);
+        let mut parts = index("child", "child_prefix_uniq", true, &["a"]);
+        parts[0].sub_part = Some("10".into());
+        let mut expression = index("child", "child_prefix_uniq", true, &["x"]);
+        expression[0].seq = 2;
+        expression[0].column = None;
+        expression[0].expression = Some("lower(`a`)".into());
+        parts.extend(expression);
+        catalog.indexes.extend(parts);
+        let table = &schema(MARIADB.0, MARIADB.1, &catalog).unwrap().tables["child"];
+        let i = table.index("child_prefix_uniq").expect("read as an index");
+        assert!(i.unique);
+        assert_eq!(i.columns, ["a"]);
+        assert_eq!(i.lengths.get("a"), Some(&10));
+        assert_eq!(i.expressions, ["lower(a)"]);
+        assert!(table.uniques.is_empty());
+    }
+
+    #[test]
     fn what_strata_cannot_express_is_an_error_naming_it() {
         let mut catalog = child(vec![]);
         catalog
@@ -520,11 +561,11 @@ mod tests {
         assert!(schema(MARIADB.0, MARIADB.1, &catalog).is_err());
 
         let mut catalog = child(vec![]);
-        let mut prefix = index("child", "child_prefix_idx", false, &["a"]);
-        prefix[0].sub_part = Some("10".into());
-        catalog.indexes.extend(prefix);
+        let mut descending = index("child", "child_desc_idx", false, &["a"]);
+        descending[0].descending = true;
+        catalog.indexes.extend(descending);
         let err = schema(MARIADB.0, MARIADB.1, &catalog).unwrap_err();
-        assert!(err.to_string().contains("child_prefix_idx"), "{err}");
+        assert!(err.to_string().contains("child_desc_idx"), "{err}");
 
         let mut catalog = child(vec![]);
         catalog.foreign_keys[0].same_database = false;

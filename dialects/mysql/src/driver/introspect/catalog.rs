@@ -15,8 +15,14 @@ const COLUMNS_SQL: &str = "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COL
 
 /// Every index, the primary key and unique constraints included: MySQL implements
 /// each of them as an index, which is also where their column order is.
+/// MariaDB has no functional key parts, nor the `EXPRESSION` column.
 const INDEXES_SQL: &str = "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, \
-     COLUMN_NAME, SUB_PART, INDEX_TYPE, COLLATION FROM information_schema.STATISTICS \
+     COLUMN_NAME, SUB_PART, INDEX_TYPE, COLLATION, NULL FROM information_schema.STATISTICS \
+     WHERE TABLE_SCHEMA = DATABASE()";
+
+/// MySQL 8.0.13+ shows a functional key part's expression in `EXPRESSION`.
+const MYSQL_INDEXES_SQL: &str = "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, \
+     COLUMN_NAME, SUB_PART, INDEX_TYPE, COLLATION, EXPRESSION FROM information_schema.STATISTICS \
      WHERE TABLE_SCHEMA = DATABASE()";
 
 const FOREIGN_KEYS_SQL: &str = "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, \
@@ -69,6 +75,8 @@ pub(super) struct IndexRow {
     pub sub_part: Option<String>,
     pub index_type: String,
     pub descending: bool,
+    /// A functional key part's expression, as the server shows it (MySQL 8.0.13+).
+    pub expression: Option<String>,
 }
 
 /// One column of one foreign key, from `KEY_COLUMN_USAGE` and
@@ -134,7 +142,13 @@ pub(super) async fn read(
 ) -> Result<Catalog, DriverError> {
     let tables = rows(driver, TABLES_SQL).await?;
     let columns = rows(driver, COLUMNS_SQL).await?;
-    let indexes = rows(driver, INDEXES_SQL).await?;
+    let functional = flavour == Flavour::Mysql && driver.version().at_least(8, 0, 13);
+    let indexes_sql = if functional {
+        MYSQL_INDEXES_SQL
+    } else {
+        INDEXES_SQL
+    };
+    let indexes = rows(driver, indexes_sql).await?;
     let foreign_keys = rows(driver, FOREIGN_KEYS_SQL).await?;
     let checks_sql = match flavour {
         Flavour::Mariadb => MARIADB_CHECKS_SQL,
@@ -176,6 +190,7 @@ fn index_row(r: &Cells) -> Result<IndexRow, DriverError> {
         sub_part: r.optional(5),
         index_type: r.optional(6).unwrap_or_default(),
         descending: r.optional(7).as_deref() == Some("D"),
+        expression: r.optional(8),
     })
 }
 

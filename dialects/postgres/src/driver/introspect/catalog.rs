@@ -77,9 +77,10 @@ WHERE k.contype IN ('p', 'u', 'c', 'f')"
 );
 
 /// Indexes that are not the implementation of a primary key, unique or exclusion
-/// constraint (those are reported as the constraint). Only key columns: `INCLUDE`
-/// columns are beyond what an `IndexDef` says. An expression key is reported as its
-/// SQL text.
+/// constraint (those are reported as the constraint). An expression key is reported
+/// as its SQL text, flagged in the parallel array; an operator class only when it is
+/// not the default of the column's type. `indnullsnotdistinct` (PostgreSQL 15+) is
+/// read through `to_jsonb` so the query runs on older servers too.
 const INDEXES_SQL: &str = concat!(
     tables_cte!(),
     "SELECT t.relname,
@@ -93,10 +94,27 @@ const INDEXES_SQL: &str = concat!(
              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum
              WHERE u.ord <= i.indnkeyatts
              ORDER BY u.ord),
-       pg_get_expr(i.indpred, i.indrelid, true)
+       pg_get_expr(i.indpred, i.indrelid, true),
+       array(SELECT u.attnum = 0
+             FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(attnum, ord)
+             WHERE u.ord <= i.indnkeyatts
+             ORDER BY u.ord),
+       array(SELECT CASE WHEN oc.opcdefault THEN '' ELSE oc.opcname::text END
+             FROM unnest(i.indclass::oid[]) WITH ORDINALITY c(opclass, ord)
+             JOIN pg_opclass oc ON oc.oid = c.opclass
+             WHERE c.ord <= i.indnkeyatts
+             ORDER BY c.ord),
+       array(SELECT a.attname::text
+             FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum
+             WHERE u.ord > i.indnkeyatts
+             ORDER BY u.ord),
+       am.amname::text,
+       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)
 FROM tables t
 JOIN pg_index i ON i.indrelid = t.oid
 JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_am am ON am.oid = ic.relam
 WHERE NOT EXISTS (
   SELECT 1 FROM pg_constraint k
   WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
@@ -147,8 +165,15 @@ pub(super) struct IndexRow {
     pub unique: bool,
     /// False for the leftover of a failed `CREATE INDEX CONCURRENTLY`.
     pub valid: bool,
+    /// Key parts: a column name, or an expression's text where `expression` says so.
     pub columns: Vec<String>,
     pub predicate: Option<String>,
+    pub expression: Vec<bool>,
+    /// Per key part: its operator class, empty when the type's default.
+    pub opclasses: Vec<String>,
+    pub include: Vec<String>,
+    pub method: String,
+    pub nulls_not_distinct: bool,
 }
 
 async fn rows(client: &Client, sql: &str) -> Result<Vec<Row>, DriverError> {
@@ -225,6 +250,11 @@ pub(super) async fn indexes(client: &Client) -> Result<Vec<IndexRow>, DriverErro
             valid: r.try_get(3)?,
             columns: r.try_get(4)?,
             predicate: r.try_get(5)?,
+            expression: r.try_get(6)?,
+            opclasses: r.try_get(7)?,
+            include: r.try_get(8)?,
+            method: r.try_get(9)?,
+            nulls_not_distinct: r.try_get(10)?,
         })
     })
     .await

@@ -24,8 +24,8 @@ mod defaults;
 use std::collections::BTreeMap;
 
 use strata_engine::ast::{
-    CheckDef, ColumnDef, DefaultValue, Deferrable, FkAction, ForeignKeyDef, IndexDef, TableDef,
-    UniqueDef,
+    CheckDef, ColumnDef, DefaultValue, Deferrable, FkAction, ForeignKeyDef, IndexDef, IndexMethod,
+    TableDef, UniqueDef,
 };
 use strata_engine::dialect::driver::DriverError;
 use strata_engine::{ColumnType, SchemaState};
@@ -189,13 +189,30 @@ fn add_index(table: &mut TableDef, row: IndexRow) {
         );
         return;
     }
-    table.indexes.push(IndexDef {
+    let mut index = IndexDef {
         name: row.name,
-        columns: row.columns,
         unique: row.unique,
         predicate: row.predicate.map(neutral),
+        include: row.include,
+        // btree is what an index without `method` is.
+        method: IndexMethod::by_name(&row.method).filter(|m| *m != IndexMethod::Btree),
+        nulls_not_distinct: row.nulls_not_distinct,
         ..Default::default()
-    });
+    };
+    // An IndexDef lists its columns before its expressions: an index written with an
+    // expression first reads back in that order (see docs/expressions.md).
+    for (n, part) in row.columns.into_iter().enumerate() {
+        let opclass = row.opclasses.get(n).filter(|o| !o.is_empty());
+        if row.expression.get(n).copied().unwrap_or(false) {
+            index.expressions.push(neutral(part));
+        } else {
+            if let Some(o) = opclass {
+                index.opclasses.insert(part.clone(), o.clone());
+            }
+            index.columns.push(part);
+        }
+    }
+    table.indexes.push(index);
 }
 
 /// A check or predicate in the neutral language when it is one (PostgreSQL shows

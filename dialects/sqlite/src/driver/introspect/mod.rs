@@ -167,17 +167,53 @@ fn indexes(conn: &Connection, table: &str) -> rusqlite::Result<(Vec<UniqueDef>, 
                     .optional()?
                     .flatten();
                 let text = create_index::parse(sql.as_deref().unwrap_or(""));
+                let (columns, expressions) = index_keys(conn, &name, &text.items)?;
                 indexes.push(IndexDef {
-                    columns: index_columns(conn, &name, &text.items)?,
+                    columns,
                     name,
                     unique,
                     predicate: text.predicate,
+                    expressions,
                     ..Default::default()
                 });
             }
         }
     }
     Ok((uniques, indexes))
+}
+
+/// An index's key columns, then its expressions (their text in `items`, the items
+/// of its `CREATE INDEX`, in strata's spelling): an IndexDef lists columns first.
+fn index_keys(
+    conn: &Connection,
+    index: &str,
+    items: &[String],
+) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+    let sql = "SELECT seqno, cid FROM pragma_index_xinfo(?1, 'main') \
+               WHERE key = 1 ORDER BY seqno";
+    let mut statement = conn.prepare(sql)?;
+    let expression_at: Vec<usize> = statement
+        .query_map([index], |row| {
+            Ok((row.get::<_, usize>(0)?, row.get::<_, i64>(1)?))
+        })?
+        .filter_map(|r| match r {
+            // `cid` -2 marks an expression (https://www.sqlite.org/pragma.html#pragma_index_xinfo).
+            Ok((seqno, -2)) => Some(Ok(seqno)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<rusqlite::Result<_>>()?;
+    let all = index_columns(conn, index, items)?;
+    let mut columns = Vec::new();
+    let mut expressions = Vec::new();
+    for (seqno, key) in all.into_iter().enumerate() {
+        if expression_at.contains(&seqno) {
+            expressions.push(strata_engine::expr::neutral(&key));
+        } else {
+            columns.push(key);
+        }
+    }
+    Ok((columns, expressions))
 }
 
 /// The indexed columns in order; an expression is named by its text in `items` (the
