@@ -47,6 +47,10 @@ pub struct Statement {
     /// A `backfill`: the runner walks the table in batches, each committed with its
     /// checkpoint, instead of sending `sql` (the UPDATE of one batch, as shown).
     pub backfill: Option<Box<BackfillSql>>,
+    /// A query whose rows are statements: the runner runs it, then the SQL text in the
+    /// first column of each row, in order. What only the live database knows, read at
+    /// run time (SQLite recreating the triggers a table rebuild dropped).
+    pub generates: bool,
 }
 
 /// Where a statement runs when a migration is executed in steps (a safe plan).
@@ -73,6 +77,15 @@ impl Statement {
             runs: Runs::InGroup,
             call: None,
             backfill: None,
+            generates: false,
+        }
+    }
+
+    /// A query whose rows are the statements to run ([`Statement::generates`]).
+    pub fn generator(sql: impl Into<String>) -> Self {
+        Self {
+            generates: true,
+            ..Self::new(sql)
         }
     }
 
@@ -156,6 +169,14 @@ pub enum RenderError {
 }
 
 pub type RenderResult = Result<Vec<Statement>, RenderError>;
+
+/// What [`Dialect::render_ahead`] rendered: the statements, and how many of the
+/// following operations they carry out besides the operation itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ahead {
+    pub statements: Vec<Statement>,
+    pub carried: usize,
+}
 
 /// A SQL renderer for one database family. See the module docs for what is required.
 pub trait Dialect: Send + Sync {
@@ -373,6 +394,26 @@ pub trait Dialect: Send + Sync {
         } else {
             self.render_plain(op, ctx)
         }
+    }
+
+    /// Renders `op` and, when its statements can also carry out some of the operations
+    /// that run right after it (`following`, in run order), says how many: SQLite
+    /// makes consecutive changes to one table that each need a table rebuild with one
+    /// copy of the rows. The statements must then do everything those operations do,
+    /// guards included; the script shows each of them as carried out by `op`. Only
+    /// sensible when nothing records progress between them (`ctx.in_transaction`).
+    /// The default carries out `op` alone.
+    fn render_ahead(
+        &self,
+        op: &Operation,
+        following: &[Operation],
+        ctx: &RenderContext,
+    ) -> RenderResultOf<Ahead> {
+        let _ = following;
+        Ok(Ahead {
+            statements: self.render(op, ctx)?,
+            carried: 0,
+        })
     }
 
     /// The safe plan of an operation on a table the application may be using (see

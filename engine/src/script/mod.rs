@@ -38,6 +38,19 @@ pub struct RenderedOperation {
     /// What each statement locks and does to the table ([`Dialect::explain`]), in the
     /// order of `statements`; filled by [`render_explained`] only (empty otherwise).
     pub locks: Vec<LockNote>,
+    /// The operation has no statements of its own: those of operation `n` (1-based,
+    /// in run order) carry it out ([`Dialect::render_ahead`]).
+    pub carried_by: Option<usize>,
+}
+
+impl RenderedOperation {
+    /// The comment `sqlmigrate` shows for an operation without statements.
+    pub fn no_sql_note(&self) -> String {
+        match self.carried_by {
+            Some(n) => format!("-- (carried out by the statements of operation {n} above)\n"),
+            None => "-- (no SQL needed on this database)\n".to_string(),
+        }
+    }
 }
 
 /// How a migration's operations are rendered and run.
@@ -189,9 +202,14 @@ fn render_script(
             new_tables.follow(op);
         }
     }
-    let mut render_one = |current: &mut SchemaState, index: usize, op: &Operation| {
+    let run = run_order(&mut current, operations, direction)?;
+    let run_ops: Vec<Operation> = run.iter().map(|(_, op)| op.clone()).collect();
+    let mut at = 0;
+    while at < run.len() {
+        let (index, op) = (&run[at].0, &run[at].1);
+        let index = *index;
         let ctx = RenderContext {
-            state: current,
+            state: &current,
             version,
             capabilities: &capabilities,
             in_transaction: transactional,
@@ -199,10 +217,11 @@ fn render_script(
         };
         // Rendering only reads the state, and `apply` changes nothing when it refuses,
         // so one state serves both; the state's verdict wins over the renderer's.
-        let statements = dialect.render(op, &ctx);
+        let ahead = dialect.render_ahead(op, &run_ops[at + 1..], &ctx);
         let cleanup = dialect.cleanup(op, &ctx);
-        let notes: Vec<LockNote> = match &statements {
-            Ok(statements) if locks => statements
+        let notes: Vec<LockNote> = match &ahead {
+            Ok(ahead) if locks => ahead
+                .statements
                 .iter()
                 .map(|s| dialect.explain(op, s, &ctx))
                 .collect(),
@@ -220,50 +239,84 @@ fn render_script(
             description: description.clone(),
             source,
         };
-        let statements = statements.map_err(render_error)?;
+        let ahead = ahead.map_err(render_error)?;
         let cleanup = cleanup.map_err(render_error)?;
+        let number = rendered.len() + 1;
         rendered.push(RenderedOperation {
             description,
-            statements,
+            statements: ahead.statements,
             by_statement: matches!(op, Operation::RunSql(_)),
             tables: op.locked_tables(),
             cleanup,
             locks: notes,
+            carried_by: None,
         });
-        Ok::<(), ScriptError>(())
-    };
+        at += 1;
+        // The operations carried out by those statements: their records only.
+        let last = (at + ahead.carried).min(run.len());
+        while at < last {
+            let (index, op) = (&run[at].0, &run[at].1);
+            new_tables.follow(op);
+            let description = op.to_string();
+            current.apply(op).map_err(|source| ScriptError::State {
+                index: *index,
+                description: description.clone(),
+                source,
+            })?;
+            rendered.push(RenderedOperation {
+                description,
+                statements: Vec::new(),
+                by_statement: false,
+                tables: op.locked_tables(),
+                cleanup: Vec::new(),
+                locks: Vec::new(),
+                carried_by: Some(number),
+            });
+            at += 1;
+        }
+    }
+    Ok((Script::assemble(dialect, transactional, rendered), current))
+}
+
+/// The operations in run order, each with its 1-based number in the file: backward,
+/// the inverses, last operation first (`current` is then the state after them all).
+fn run_order(
+    current: &mut SchemaState,
+    operations: &[Operation],
+    direction: Direction,
+) -> Result<Vec<(usize, Operation)>, ScriptError> {
+    let mut run: Vec<(usize, Operation)> = Vec::with_capacity(operations.len());
     match direction {
         Direction::Forward => {
-            for (i, op) in operations.iter().enumerate() {
-                render_one(&mut current, i + 1, op)?;
-            }
+            run.extend(
+                operations
+                    .iter()
+                    .cloned()
+                    .enumerate()
+                    .map(|(i, op)| (i + 1, op)),
+            );
         }
         Direction::Backward => {
             // Each inverse comes from the state before its operation, so walk forward
             // first. Every inverse exists before any SQL does: an irreversible
             // operation stops the plan before anything runs.
-            let mut inverses = Vec::with_capacity(operations.len());
             for (i, op) in operations.iter().enumerate() {
-                let inverse = op
-                    .inverse(&current)
-                    .map_err(|source| ScriptError::Inverse {
-                        index: i + 1,
-                        description: op.to_string(),
-                        source,
-                    })?;
+                let inverse = op.inverse(current).map_err(|source| ScriptError::Inverse {
+                    index: i + 1,
+                    description: op.to_string(),
+                    source,
+                })?;
                 current.apply(op).map_err(|source| ScriptError::State {
                     index: i + 1,
                     description: op.to_string(),
                     source,
                 })?;
-                inverses.push(inverse);
+                run.push((i + 1, inverse));
             }
-            for (i, inverse) in inverses.iter().enumerate().rev() {
-                render_one(&mut current, i + 1, inverse)?;
-            }
+            run.reverse();
         }
     }
-    Ok((Script::assemble(dialect, transactional, rendered), current))
+    Ok(run)
 }
 
 impl Script {
@@ -419,7 +472,7 @@ impl fmt::Display for Script {
         for (op, units) in self.operations.iter().zip(self.units()) {
             let _ = writeln!(out, "--\n-- {}\n--", op.description);
             if op.statements.is_empty() {
-                out.push_str("-- (no SQL needed on this database)\n");
+                out.push_str(&op.no_sql_note());
             }
             for (statement, unit) in op.statements.iter().zip(units) {
                 if group.is_some() && group != Some(unit) {
@@ -467,6 +520,9 @@ pub fn write_statement(out: &mut String, statement: &Statement) {
     }
     if let Some(message) = &statement.fails_with_rows {
         let _ = writeln!(out, "-- guard: fails if this returns rows: {message}");
+    }
+    if statement.generates {
+        let _ = writeln!(out, "-- runs each statement this query returns:");
     }
     let _ = writeln!(out, "{};", statement.sql);
 }
