@@ -8,9 +8,10 @@
 //! as it is to the table after the last of them, after the guards of every one.
 //!
 //! Only in a transaction: nothing records progress between the operations then, so
-//! the one rebuild is all of them or none. A column changed twice ends the run (the
-//! second change's guards must read the first one's result, which the single copy
-//! never writes apart), and so does any other operation.
+//! the one rebuild is all of them or none. A second change to a column ends the run
+//! when it has guards (they must read the first change's result, which the single
+//! copy never writes apart), and so does any other operation (a rename, a change to
+//! another table, a `run_sql`).
 
 use strata_engine::ast::{AlterColumn, Constraint, Operation};
 use strata_engine::dialect::{Ahead, RenderResultOf};
@@ -54,6 +55,22 @@ fn member<'a>(op: &'a Operation, table: &str, state: &SchemaState) -> Option<Mem
     Some(Member { copies, column })
 }
 
+/// Whether `op`, a change to a column an earlier operation of the run changed, reads
+/// no rows: a column change without guards. One with guards must read the values the
+/// earlier change writes, which the single copy never writes apart.
+fn rereads_nothing(
+    d: SqliteDialect,
+    op: &Operation,
+    state: &SchemaState,
+    ctx: &RenderContext,
+) -> bool {
+    let Operation::AlterColumn(o) = op else {
+        return false;
+    };
+    let at = RenderContext { state, ..*ctx };
+    alter_guards(d, o, &at).is_ok_and(|guards| guards.is_empty())
+}
+
 fn changes(o: &AlterColumn) -> bool {
     o.ty.is_some() || o.null.is_some() || o.default.is_some() || o.drop_default
 }
@@ -79,7 +96,8 @@ pub(super) fn render_ahead(
         let Some(m) = member(next, table, &state) else {
             break;
         };
-        if m.column.is_some_and(|c| touched.contains(&c)) {
+        if m.column.is_some_and(|c| touched.contains(&c)) && !rereads_nothing(d, next, &state, ctx)
+        {
             break;
         }
         let before = state.clone();
