@@ -18,8 +18,11 @@ use strata_engine::dialect::driver::Driver;
 use strata_engine::script::{self, Direction};
 use strata_engine::{RenderContext, SchemaState};
 
-mod support;
-use support::connect;
+async fn connect(url: &str) -> Box<dyn Driver> {
+    let registry = strata::backends();
+    let (backend, _) = registry.for_url(url).unwrap();
+    backend.connect(url).await.unwrap()
+}
 
 fn env_number(var: &str, default: u64) -> u64 {
     std::env::var(var)
