@@ -92,6 +92,10 @@ pub struct Script {
     /// transaction, committed with their checkpoints: an atomic migration whose safe
     /// plan has statements that must run alone.
     pub groups: bool,
+    /// With `groups`: the dialect's transaction statements, whose settings hold for
+    /// the whole run (`before` first, `after` last) and whose guards run before each
+    /// group's `COMMIT` (SQLite: foreign keys off for its table rebuilds, and checked).
+    pub envelope: Option<TransactionSql>,
     /// Step by step: run (errors ignored) after a failed statement, to close what an
     /// operation may have opened itself (a SQLite rebuild's own transaction).
     pub recovery: Vec<Statement>,
@@ -337,6 +341,7 @@ impl Script {
         Script {
             transaction: transactional.then(|| dialect.transaction_sql()),
             groups,
+            envelope: groups.then(|| dialect.transaction_sql()),
             recovery: if transactional {
                 Vec::new()
             } else {
@@ -377,6 +382,14 @@ impl NewTables {
 }
 
 impl Script {
+    /// The guards run before each transactional group's `COMMIT` ([`Script::envelope`]).
+    pub fn group_guards(&self) -> impl Iterator<Item = &Statement> {
+        self.envelope
+            .iter()
+            .flat_map(|e| &e.commit)
+            .filter(|s| s.fails_with_rows.is_some())
+    }
+
     /// Every statement in run order, wrapper included.
     pub fn statements(&self) -> impl Iterator<Item = &Statement> {
         let (before, begin, commit, after) = match &self.transaction {
@@ -468,6 +481,10 @@ impl fmt::Display for Script {
             write_all(&mut out, &t.before);
             write_all(&mut out, &t.begin);
         }
+        if let Some(e) = &self.envelope {
+            write_all(&mut out, &e.before);
+        }
+        let group_guards: Vec<Statement> = self.group_guards().cloned().collect();
         let mut group = None;
         for (op, units) in self.operations.iter().zip(self.units()) {
             let _ = writeln!(out, "--\n-- {}\n--", op.description);
@@ -476,6 +493,7 @@ impl fmt::Display for Script {
             }
             for (statement, unit) in op.statements.iter().zip(units) {
                 if group.is_some() && group != Some(unit) {
+                    write_all(&mut out, &group_guards);
                     out.push_str("COMMIT;\n");
                     group = None;
                 }
@@ -497,11 +515,15 @@ impl fmt::Display for Script {
             }
         }
         if group.is_some() {
+            write_all(&mut out, &group_guards);
             out.push_str("COMMIT;\n");
         }
         if let Some(t) = &self.transaction {
             write_all(&mut out, &t.commit);
             write_all(&mut out, &t.after);
+        }
+        if let Some(e) = &self.envelope {
+            write_all(&mut out, &e.after);
         }
         f.write_str(&out)
     }

@@ -667,3 +667,44 @@ fn consecutive_rebuilds_copy_once_in_a_transaction() {
         (3, vec![None, None, None])
     );
 }
+
+/// A migration with a backfill runs in transactional groups, not in one transaction:
+/// the rebuild of a parent table in a group must still run with foreign keys off,
+/// or its `DROP TABLE` deletes the children that cascade from it.
+#[tokio::test]
+async fn a_rebuild_in_a_migration_with_a_backfill_keeps_the_children() {
+    let (_dir, mut driver) = temp_db();
+    let state = migrate(&mut driver, &SchemaState::new(), &ops(SCHEMA), true)
+        .await
+        .expect("schema");
+    driver.connection().execute_batch(DATA).expect("data");
+    let changes = ops(r#"
+[[operations]]
+kind = "alter_column"
+table = "item"
+column = "qty"
+type = "bigint"
+
+[[operations]]
+kind = "backfill"
+table = "owner"
+set = { name = "upper(name)" }
+"#);
+    let dialect = SqliteDialect;
+    let (script, _) = script::render(
+        &dialect,
+        dialect.minimum_version(),
+        &state,
+        &changes,
+        true,
+        Direction::Forward,
+    )
+    .expect("renders");
+    assert!(script.groups, "a backfill splits the migration into groups");
+    script.execute(&mut driver).await.expect("runs");
+    assert_eq!(
+        scalar(&mut driver, "SELECT count(*) FROM line").await,
+        "1000"
+    );
+    assert_eq!(scalar(&mut driver, "PRAGMA foreign_keys").await, "1");
+}
