@@ -95,7 +95,7 @@ pub struct Script {
     /// With `groups`: the dialect's transaction statements, whose settings hold for
     /// the whole run (`before` first, `after` last) and whose guards run before each
     /// group's `COMMIT` (SQLite: foreign keys off for its table rebuilds, and checked).
-    pub envelope: Option<TransactionSql>,
+    pub envelope: Option<Box<TransactionSql>>,
     /// Step by step: run (errors ignored) after a failed statement, to close what an
     /// operation may have opened itself (a SQLite rebuild's own transaction).
     pub recovery: Vec<Statement>,
@@ -341,7 +341,7 @@ impl Script {
         Script {
             transaction: transactional.then(|| dialect.transaction_sql()),
             groups,
-            envelope: groups.then(|| dialect.transaction_sql()),
+            envelope: groups.then(|| Box::new(dialect.transaction_sql())),
             recovery: if transactional {
                 Vec::new()
             } else {
