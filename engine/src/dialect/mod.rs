@@ -170,12 +170,14 @@ pub enum RenderError {
 
 pub type RenderResult = Result<Vec<Statement>, RenderError>;
 
-/// What [`Dialect::render_ahead`] rendered: the statements, and how many of the
-/// following operations they carry out besides the operation itself.
+/// What [`Dialect::render_ahead`] rendered: the statements of the operation, then of
+/// each following operation it renders with it, in order (a guard stays with its own
+/// operation, so a failure names it), and which of them (0: the operation itself)
+/// makes the change of them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ahead {
-    pub statements: Vec<Statement>,
-    pub carried: usize,
+    pub operations: Vec<Vec<Statement>>,
+    pub made_by: usize,
 }
 
 /// A SQL renderer for one database family. See the module docs for what is required.
@@ -396,13 +398,12 @@ pub trait Dialect: Send + Sync {
         }
     }
 
-    /// Renders `op` and, when its statements can also carry out some of the operations
-    /// that run right after it (`following`, in run order), says how many: SQLite
-    /// makes consecutive changes to one table that each need a table rebuild with one
-    /// copy of the rows. The statements must then do everything those operations do,
-    /// guards included; the script shows each of them as carried out by `op`. Only
-    /// sensible when nothing records progress between them (`ctx.in_transaction`).
-    /// The default carries out `op` alone.
+    /// Renders `op` and, when it can, some of the operations that run right after it
+    /// (`following`, in run order) together with it ([`Ahead`]): SQLite makes
+    /// consecutive changes to one table that each need a table rebuild with one copy
+    /// of the rows, in the statements of the last of them, each keeping its guards.
+    /// Only sensible when nothing records progress between them
+    /// (`ctx.in_transaction`). The default renders `op` alone.
     fn render_ahead(
         &self,
         op: &Operation,
@@ -411,8 +412,8 @@ pub trait Dialect: Send + Sync {
     ) -> RenderResultOf<Ahead> {
         let _ = following;
         Ok(Ahead {
-            statements: self.render(op, ctx)?,
-            carried: 0,
+            operations: vec![self.render(op, ctx)?],
+            made_by: 0,
         })
     }
 

@@ -38,17 +38,20 @@ pub struct RenderedOperation {
     /// What each statement locks and does to the table ([`Dialect::explain`]), in the
     /// order of `statements`; filled by [`render_explained`] only (empty otherwise).
     pub locks: Vec<LockNote>,
-    /// The operation has no statements of its own: those of operation `n` (1-based,
-    /// in run order) carry it out ([`Dialect::render_ahead`]).
+    /// Its change is made by the statements of operation `n` (1-based, in run
+    /// order), with others' ([`Dialect::render_ahead`]); its own are its guards.
     pub carried_by: Option<usize>,
 }
 
 impl RenderedOperation {
-    /// The comment `sqlmigrate` shows for an operation without statements.
+    /// The comment `sqlmigrate` shows before the operation's statements, if any.
     pub fn no_sql_note(&self) -> String {
         match self.carried_by {
-            Some(n) => format!("-- (carried out by the statements of operation {n} above)\n"),
-            None => "-- (no SQL needed on this database)\n".to_string(),
+            Some(n) => format!("-- (its change is made by the statements of operation {n})\n"),
+            None if self.statements.is_empty() => {
+                "-- (no SQL needed on this database)\n".to_string()
+            }
+            None => String::new(),
         }
     }
 }
@@ -220,61 +223,63 @@ fn render_script(
             safe: mode.safe && new_tables.is_existing(op),
         };
         // Rendering only reads the state, and `apply` changes nothing when it refuses,
-        // so one state serves both; the state's verdict wins over the renderer's.
+        // so one state serves both.
         let ahead = dialect.render_ahead(op, &run_ops[at + 1..], &ctx);
         let cleanup = dialect.cleanup(op, &ctx);
-        let notes: Vec<LockNote> = match &ahead {
-            Ok(ahead) if locks => ahead
-                .statements
-                .iter()
-                .map(|s| dialect.explain(op, s, &ctx))
-                .collect(),
-            _ => Vec::new(),
+        let (ahead, cleanup) = match (ahead, cleanup) {
+            (Ok(ahead), Ok(cleanup)) => (ahead, cleanup),
+            (Err(source), _) | (_, Err(source)) => {
+                let description = op.to_string();
+                current.apply(op).map_err(|source| ScriptError::State {
+                    index,
+                    description: description.clone(),
+                    source,
+                })?;
+                return Err(ScriptError::Render {
+                    index,
+                    description,
+                    source,
+                });
+            }
         };
-        new_tables.follow(op);
-        let description = op.to_string();
-        current.apply(op).map_err(|source| ScriptError::State {
-            index,
-            description: description.clone(),
-            source,
-        })?;
-        let render_error = |source| ScriptError::Render {
-            index,
-            description: description.clone(),
-            source,
-        };
-        let ahead = ahead.map_err(render_error)?;
-        let cleanup = cleanup.map_err(render_error)?;
-        let number = rendered.len() + 1;
-        rendered.push(RenderedOperation {
-            description,
-            statements: ahead.statements,
-            by_statement: matches!(op, Operation::RunSql(_)),
-            tables: op.locked_tables(),
-            cleanup,
-            locks: notes,
-            carried_by: None,
-        });
-        at += 1;
-        // The operations carried out by those statements: their records only.
-        let last = (at + ahead.carried).min(run.len());
-        while at < last {
-            let (index, op) = (&run[at].0, &run[at].1);
+        let first = rendered.len() + 1;
+        let made_by = (ahead.operations.len() > 1).then_some(first + ahead.made_by);
+        for (j, statements) in ahead.operations.into_iter().enumerate() {
+            let Some((index, op)) = run.get(at) else {
+                break;
+            };
+            let ctx = RenderContext {
+                state: &current,
+                version,
+                capabilities: &capabilities,
+                in_transaction: transactional,
+                safe: mode.safe && new_tables.is_existing(op),
+            };
+            let notes: Vec<LockNote> = if locks {
+                statements
+                    .iter()
+                    .map(|s| dialect.explain(op, s, &ctx))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             new_tables.follow(op);
             let description = op.to_string();
+            // The state's verdict wins over the renderer's.
             current.apply(op).map_err(|source| ScriptError::State {
                 index: *index,
                 description: description.clone(),
                 source,
             })?;
+            let number = first + j;
             rendered.push(RenderedOperation {
                 description,
-                statements: Vec::new(),
-                by_statement: false,
+                statements,
+                by_statement: matches!(op, Operation::RunSql(_)),
                 tables: op.locked_tables(),
-                cleanup: Vec::new(),
-                locks: Vec::new(),
-                carried_by: Some(number),
+                cleanup: if j == 0 { cleanup.clone() } else { Vec::new() },
+                locks: notes,
+                carried_by: made_by.filter(|&n| n != number),
             });
             at += 1;
         }
@@ -488,9 +493,7 @@ impl fmt::Display for Script {
         let mut group = None;
         for (op, units) in self.operations.iter().zip(self.units()) {
             let _ = writeln!(out, "--\n-- {}\n--", op.description);
-            if op.statements.is_empty() {
-                out.push_str(&op.no_sql_note());
-            }
+            out.push_str(&op.no_sql_note());
             for (statement, unit) in op.statements.iter().zip(units) {
                 if group.is_some() && group != Some(unit) {
                     write_all(&mut out, &group_guards);

@@ -5,7 +5,8 @@
 //! being rendered looks ahead at the ones after it: while they change the same table
 //! in ways a rebuild can carry (column changes, foreign keys, checks, uniques,
 //! indexes, added and dropped columns), they are made by one rebuild from the table
-//! as it is to the table after the last of them, after the guards of every one.
+//! as it is to the table after the last of them, in the statements of the last one;
+//! each keeps its own guards, which all run before that copy.
 //!
 //! Only in a transaction: nothing records progress between the operations then, so
 //! the one rebuild is all of them or none. A second change to a column ends the run
@@ -116,29 +117,32 @@ pub(super) fn render_ahead(
         return Ok(None);
     }
     let run = std::iter::once(op).chain(following).take(last_copy + 1);
-    let mut statements = Vec::new();
+    // Each operation keeps its guards, so a failure names it; the last one rebuilds.
+    let mut operations = Vec::new();
     for (next, before) in run.clone().zip(&befores) {
-        if let Operation::AlterColumn(o) = next {
-            let at = RenderContext {
-                state: before,
-                ..*ctx
-            };
-            statements.extend(alter_guards(d, o, &at)?);
-        }
+        let guards = match next {
+            Operation::AlterColumn(o) => {
+                let at = RenderContext {
+                    state: before,
+                    ..*ctx
+                };
+                alter_guards(d, o, &at)?
+            }
+            _ => Vec::new(),
+        };
+        operations.push(guards);
     }
     let mut after = ctx.state.clone();
     for next in run {
         after.apply(next)?;
     }
-    statements.extend(rebuild::rebuild_table(
-        d,
-        ctx.state.table(table)?,
-        after.table(table)?,
-        ctx,
-    )?);
+    let rebuild = rebuild::rebuild_table(d, ctx.state.table(table)?, after.table(table)?, ctx)?;
+    if let Some(last) = operations.last_mut() {
+        last.extend(rebuild);
+    }
     Ok(Some(Ahead {
-        statements,
-        carried: last_copy,
+        operations,
+        made_by: last_copy,
     }))
 }
 

@@ -323,8 +323,8 @@ impl Dialect for SqliteDialect {
             return Ok(ahead);
         }
         Ok(Ahead {
-            statements: self.render(op, ctx)?,
-            carried: 0,
+            operations: vec![self.render(op, ctx)?],
+            made_by: 0,
         })
     }
 

@@ -656,11 +656,11 @@ fn consecutive_rebuilds_copy_once_in_a_transaction() {
     };
     assert_eq!(
         copies(true, Direction::Forward),
-        (1, vec![None, Some(1), Some(1)])
+        (1, vec![Some(3), Some(3), None])
     );
     assert_eq!(
         copies(true, Direction::Backward),
-        (1, vec![None, Some(1), Some(1)])
+        (1, vec![Some(3), Some(3), None])
     );
     assert_eq!(
         copies(false, Direction::Forward),
