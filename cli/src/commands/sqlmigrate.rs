@@ -177,9 +177,7 @@ fn explained(script: &Script, findings: &[Finding]) -> String {
     }
     for (i, (op, units)) in script.operations.iter().zip(script.units()).enumerate() {
         let _ = writeln!(out, "--\n-- {}\n--", op.description);
-        if op.statements.is_empty() {
-            out.push_str("-- (no SQL needed on this database)\n");
-        }
+        out.push_str(&op.no_sql_note());
         for ((statement, unit), lock) in op.statements.iter().zip(units).zip(&op.locks) {
             script::write_statement(&mut out, statement);
             let _ = writeln!(out, "--   {}", describe(lock, unit));

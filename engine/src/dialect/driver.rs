@@ -402,12 +402,21 @@ pub fn several_statements(sql: &str) -> DriverError {
     )
 }
 
-/// Runs a rendered statement: executes it, or for a guard, fails if it returns rows.
+/// Runs a rendered statement: executes it, or for a guard, fails if it returns rows;
+/// for a generator, runs the statements its rows hold.
 pub async fn run_statement(
     driver: &mut dyn Driver,
     statement: &Statement,
 ) -> Result<(), DriverError> {
     match &statement.fails_with_rows {
+        None if statement.generates => {
+            for row in driver.query(&statement.sql).await? {
+                if let Some(Some(sql)) = row.into_iter().next() {
+                    driver.execute(&sql).await?;
+                }
+            }
+            Ok(())
+        }
         None if statement.compound => driver.execute_compound(&statement.sql).await,
         None => driver.execute(&statement.sql).await,
         Some(message) => {

@@ -51,6 +51,10 @@ pub struct Statement {
     /// A `backfill`: the runner walks the table in batches, each committed with its
     /// checkpoint, instead of sending `sql` (the UPDATE of one batch, as shown).
     pub backfill: Option<Box<BackfillSql>>,
+    /// A query whose rows are statements: the runner runs it, then the SQL text in the
+    /// first column of each row, in order. What only the live database knows, read at
+    /// run time (SQLite recreating the triggers a table rebuild dropped).
+    pub generates: bool,
 }
 
 /// Where a statement runs when a migration is executed in steps (a safe plan).
@@ -77,6 +81,15 @@ impl Statement {
             runs: Runs::InGroup,
             call: None,
             backfill: None,
+            generates: false,
+        }
+    }
+
+    /// A query whose rows are the statements to run ([`Statement::generates`]).
+    pub fn generator(sql: impl Into<String>) -> Self {
+        Self {
+            generates: true,
+            ..Self::new(sql)
         }
     }
 
@@ -160,6 +173,16 @@ pub enum RenderError {
 }
 
 pub type RenderResult = Result<Vec<Statement>, RenderError>;
+
+/// What [`Dialect::render_ahead`] rendered: the statements of the operation, then of
+/// each following operation it renders with it, in order (a guard stays with its own
+/// operation, so a failure names it), and which of them (0: the operation itself)
+/// makes the change of them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ahead {
+    pub operations: Vec<Vec<Statement>>,
+    pub made_by: usize,
+}
 
 /// A SQL renderer for one database family. See the module docs for what is required.
 pub trait Dialect: Send + Sync {
@@ -398,6 +421,25 @@ pub trait Dialect: Send + Sync {
         } else {
             self.render_plain(op, ctx)
         }
+    }
+
+    /// Renders `op` and, when it can, some of the operations that run right after it
+    /// (`following`, in run order) together with it ([`Ahead`]): SQLite makes
+    /// consecutive changes to one table that each need a table rebuild with one copy
+    /// of the rows, in the statements of the last of them, each keeping its guards.
+    /// Only sensible when nothing records progress between them
+    /// (`ctx.in_transaction`). The default renders `op` alone.
+    fn render_ahead(
+        &self,
+        op: &Operation,
+        following: &[Operation],
+        ctx: &RenderContext,
+    ) -> RenderResultOf<Ahead> {
+        let _ = following;
+        Ok(Ahead {
+            operations: vec![self.render(op, ctx)?],
+            made_by: 0,
+        })
     }
 
     /// The safe plan of an operation on a table the application may be using (see

@@ -8,11 +8,13 @@ mod backfill;
 mod run;
 mod split;
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use crate::ast::Operation;
 use crate::dialect::{
-    Dialect, LockNote, RenderContext, RenderError, Runs, ServerVersion, Statement, TransactionSql,
+    Ahead, Dialect, LockNote, RenderContext, RenderError, Runs, ServerVersion, Statement,
+    TransactionSql,
 };
 use crate::state::{InverseError, SchemaState, StateError};
 
@@ -38,6 +40,22 @@ pub struct RenderedOperation {
     /// What each statement locks and does to the table ([`Dialect::explain`]), in the
     /// order of `statements`; filled by [`render_explained`] only (empty otherwise).
     pub locks: Vec<LockNote>,
+    /// Its change is made by the statements of operation `n` (1-based, in run
+    /// order), with others' ([`Dialect::render_ahead`]); its own are its guards.
+    pub carried_by: Option<usize>,
+}
+
+impl RenderedOperation {
+    /// The comment `sqlmigrate` shows before the operation's statements, if any.
+    pub fn no_sql_note(&self) -> String {
+        match self.carried_by {
+            Some(n) => format!("-- (its change is made by the statements of operation {n})\n"),
+            None if self.statements.is_empty() => {
+                "-- (no SQL needed on this database)\n".to_string()
+            }
+            None => String::new(),
+        }
+    }
 }
 
 /// How a migration's operations are rendered and run.
@@ -79,6 +97,10 @@ pub struct Script {
     /// transaction, committed with their checkpoints: an atomic migration whose safe
     /// plan has statements that must run alone.
     pub groups: bool,
+    /// With `groups`: the dialect's transaction statements, whose settings hold for
+    /// the whole run (`before` first, `after` last) and whose guards run before each
+    /// group's `COMMIT` (SQLite: foreign keys off for its table rebuilds, and checked).
+    pub envelope: Option<Box<TransactionSql>>,
     /// Step by step: run (errors ignored) after a failed statement, to close what an
     /// operation may have opened itself (a SQLite rebuild's own transaction).
     pub recovery: Vec<Statement>,
@@ -189,10 +211,21 @@ fn render_script(
             new_tables.follow(op);
         }
     }
-    let mut render_one = |current: &mut SchemaState, index: usize, op: &Operation| {
+    let run = run_order(&mut current, operations, direction)?;
+    let mut at = 0;
+    while at < run.len() {
+        let (index, op) = (run[at].0, &run[at].1);
         // The dialect renders what the database holds: foreign keys without a
         // database constraint are left out, and adding or dropping one is no SQL.
+        // A run the dialect may coalesce ends before such an operation.
         let in_database = current.in_database();
+        let db_op = crate::state::operation_in_database(op, &current);
+        let following: Vec<Operation> = run[at + 1..]
+            .iter()
+            .map_while(|(_, next)| {
+                crate::state::operation_in_database(next, &current).map(Cow::into_owned)
+            })
+            .collect();
         let ctx = RenderContext {
             state: &in_database,
             version,
@@ -201,76 +234,122 @@ fn render_script(
             safe: mode.safe && new_tables.is_existing(op),
         };
         // Rendering only reads the state, and `apply` changes nothing when it refuses,
-        // so one state serves both; the state's verdict wins over the renderer's.
-        let db_op = crate::state::operation_in_database(op, current);
-        let (statements, cleanup) = match &db_op {
-            Some(db_op) => (dialect.render(db_op, &ctx), dialect.cleanup(db_op, &ctx)),
-            None => (Ok(Vec::new()), Ok(Vec::new())),
-        };
-        let notes: Vec<LockNote> = match (&statements, &db_op) {
-            (Ok(statements), Some(db_op)) if locks => statements
-                .iter()
-                .map(|s| dialect.explain(db_op, s, &ctx))
-                .collect(),
-            _ => Vec::new(),
+        // so one state serves both.
+        let rendered_ahead = match &db_op {
+            Some(db_op) => dialect
+                .render_ahead(db_op, &following, &ctx)
+                .and_then(|ahead| Ok((ahead, dialect.cleanup(db_op, &ctx)?))),
+            None => Ok((
+                Ahead {
+                    operations: vec![Vec::new()],
+                    made_by: 0,
+                },
+                Vec::new(),
+            )),
         };
         drop(in_database);
-        new_tables.follow(op);
-        let description = op.to_string();
-        current.apply(op).map_err(|source| ScriptError::State {
-            index,
-            description: description.clone(),
-            source,
-        })?;
-        let render_error = |source| ScriptError::Render {
-            index,
-            description: description.clone(),
-            source,
+        let (ahead, cleanup) = match rendered_ahead {
+            Ok(rendered) => rendered,
+            Err(source) => {
+                let description = op.to_string();
+                current.apply(op).map_err(|source| ScriptError::State {
+                    index,
+                    description: description.clone(),
+                    source,
+                })?;
+                return Err(ScriptError::Render {
+                    index,
+                    description,
+                    source,
+                });
+            }
         };
-        let statements = statements.map_err(render_error)?;
-        let cleanup = cleanup.map_err(render_error)?;
-        rendered.push(RenderedOperation {
-            description,
-            statements,
-            by_statement: matches!(op, Operation::RunSql(_)),
-            tables: op.locked_tables(),
-            cleanup,
-            locks: notes,
-        });
-        Ok::<(), ScriptError>(())
-    };
+        let first = rendered.len() + 1;
+        let made_by = (ahead.operations.len() > 1).then_some(first + ahead.made_by);
+        for (j, statements) in ahead.operations.into_iter().enumerate() {
+            let Some((index, op)) = run.get(at) else {
+                break;
+            };
+            let notes: Vec<LockNote> = match crate::state::operation_in_database(op, &current) {
+                Some(db_op) if locks => {
+                    let in_database = current.in_database();
+                    let ctx = RenderContext {
+                        state: &in_database,
+                        version,
+                        capabilities: &capabilities,
+                        in_transaction: transactional,
+                        safe: mode.safe && new_tables.is_existing(op),
+                    };
+                    statements
+                        .iter()
+                        .map(|s| dialect.explain(&db_op, s, &ctx))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            new_tables.follow(op);
+            let description = op.to_string();
+            // The state's verdict wins over the renderer's.
+            current.apply(op).map_err(|source| ScriptError::State {
+                index: *index,
+                description: description.clone(),
+                source,
+            })?;
+            let number = first + j;
+            rendered.push(RenderedOperation {
+                description,
+                statements,
+                by_statement: matches!(op, Operation::RunSql(_)),
+                tables: op.locked_tables(),
+                cleanup: if j == 0 { cleanup.clone() } else { Vec::new() },
+                locks: notes,
+                carried_by: made_by.filter(|&n| n != number),
+            });
+            at += 1;
+        }
+    }
+    Ok((Script::assemble(dialect, transactional, rendered), current))
+}
+
+/// The operations in run order, each with its 1-based number in the file: backward,
+/// the inverses, last operation first (`current` is then the state after them all).
+fn run_order(
+    current: &mut SchemaState,
+    operations: &[Operation],
+    direction: Direction,
+) -> Result<Vec<(usize, Operation)>, ScriptError> {
+    let mut run: Vec<(usize, Operation)> = Vec::with_capacity(operations.len());
     match direction {
         Direction::Forward => {
-            for (i, op) in operations.iter().enumerate() {
-                render_one(&mut current, i + 1, op)?;
-            }
+            run.extend(
+                operations
+                    .iter()
+                    .cloned()
+                    .enumerate()
+                    .map(|(i, op)| (i + 1, op)),
+            );
         }
         Direction::Backward => {
             // Each inverse comes from the state before its operation, so walk forward
             // first. Every inverse exists before any SQL does: an irreversible
             // operation stops the plan before anything runs.
-            let mut inverses = Vec::with_capacity(operations.len());
             for (i, op) in operations.iter().enumerate() {
-                let inverse = op
-                    .inverse(&current)
-                    .map_err(|source| ScriptError::Inverse {
-                        index: i + 1,
-                        description: op.to_string(),
-                        source,
-                    })?;
+                let inverse = op.inverse(current).map_err(|source| ScriptError::Inverse {
+                    index: i + 1,
+                    description: op.to_string(),
+                    source,
+                })?;
                 current.apply(op).map_err(|source| ScriptError::State {
                     index: i + 1,
                     description: op.to_string(),
                     source,
                 })?;
-                inverses.push(inverse);
+                run.push((i + 1, inverse));
             }
-            for (i, inverse) in inverses.iter().enumerate().rev() {
-                render_one(&mut current, i + 1, inverse)?;
-            }
+            run.reverse();
         }
     }
-    Ok((Script::assemble(dialect, transactional, rendered), current))
+    Ok(run)
 }
 
 impl Script {
@@ -291,6 +370,7 @@ impl Script {
         Script {
             transaction: transactional.then(|| dialect.transaction_sql()),
             groups,
+            envelope: groups.then(|| Box::new(dialect.transaction_sql())),
             recovery: if transactional {
                 Vec::new()
             } else {
@@ -331,6 +411,14 @@ impl NewTables {
 }
 
 impl Script {
+    /// The guards run before each transactional group's `COMMIT` ([`Script::envelope`]).
+    pub fn group_guards(&self) -> impl Iterator<Item = &Statement> {
+        self.envelope
+            .iter()
+            .flat_map(|e| &e.commit)
+            .filter(|s| s.fails_with_rows.is_some())
+    }
+
     /// Every statement in run order, wrapper included.
     pub fn statements(&self) -> impl Iterator<Item = &Statement> {
         let (before, begin, commit, after) = match &self.transaction {
@@ -422,14 +510,17 @@ impl fmt::Display for Script {
             write_all(&mut out, &t.before);
             write_all(&mut out, &t.begin);
         }
+        if let Some(e) = &self.envelope {
+            write_all(&mut out, &e.before);
+        }
+        let group_guards: Vec<Statement> = self.group_guards().cloned().collect();
         let mut group = None;
         for (op, units) in self.operations.iter().zip(self.units()) {
             let _ = writeln!(out, "--\n-- {}\n--", op.description);
-            if op.statements.is_empty() {
-                out.push_str("-- (no SQL needed on this database)\n");
-            }
+            out.push_str(&op.no_sql_note());
             for (statement, unit) in op.statements.iter().zip(units) {
                 if group.is_some() && group != Some(unit) {
+                    write_all(&mut out, &group_guards);
                     out.push_str("COMMIT;\n");
                     group = None;
                 }
@@ -451,11 +542,15 @@ impl fmt::Display for Script {
             }
         }
         if group.is_some() {
+            write_all(&mut out, &group_guards);
             out.push_str("COMMIT;\n");
         }
         if let Some(t) = &self.transaction {
             write_all(&mut out, &t.commit);
             write_all(&mut out, &t.after);
+        }
+        if let Some(e) = &self.envelope {
+            write_all(&mut out, &e.after);
         }
         f.write_str(&out)
     }
@@ -474,6 +569,9 @@ pub fn write_statement(out: &mut String, statement: &Statement) {
     }
     if let Some(message) = &statement.fails_with_rows {
         let _ = writeln!(out, "-- guard: fails if this returns rows: {message}");
+    }
+    if statement.generates {
+        let _ = writeln!(out, "-- runs each statement this query returns:");
     }
     let _ = writeln!(out, "{};", statement.sql);
 }

@@ -391,6 +391,14 @@ impl Script {
         bookkeeping: &dyn Bookkeeping,
     ) -> Result<(), ExecuteError> {
         let skip = bookkeeping.skip();
+        for statement in self.envelope.iter().flat_map(|e| &e.before) {
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| ExecuteError {
+                    at_start: true,
+                    ..ExecuteError::new(skip, 0, e)
+                })?;
+        }
         if let Some(start) = bookkeeping.start() {
             run_statement(driver, &start)
                 .await
@@ -432,6 +440,11 @@ impl Script {
                     .await
                     .map_err(|e| ExecuteError::new(steps.at, 0, e))?;
             }
+        }
+        for statement in self.envelope.iter().flat_map(|e| &e.after) {
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| ExecuteError::new(steps.at, 0, e))?;
         }
         Ok(())
     }
@@ -722,6 +735,11 @@ impl Steps<'_> {
         position: Position,
     ) -> Result<(), ExecuteError> {
         if self.group.is_some() {
+            for guard in self.script.group_guards() {
+                run_statement(driver, guard)
+                    .await
+                    .map_err(|e| self.error(position.op, 0, e))?;
+            }
             driver
                 .execute("COMMIT")
                 .await

@@ -8,6 +8,7 @@
 //! drop a column that a key, unique, index, foreign key, check or partial-index
 //! predicate uses, and the schema state refuses every one of those drops first.
 
+mod coalesce;
 mod fit;
 mod locks;
 mod rebuild;
@@ -21,7 +22,7 @@ use strata_engine::ast::{
     DefaultValue, DropColumn, DropConstraint, DropForeignKey, DropIndex, ForeignKeyDef, IndexDef,
     Operation, RenameIndex, TableDef,
 };
-use strata_engine::dialect::{LockNote, RenderResult, RenderResultOf, TransactionSql};
+use strata_engine::dialect::{Ahead, LockNote, RenderResult, RenderResultOf, TransactionSql};
 use strata_engine::types::Fit;
 use strata_engine::{
     Capabilities, ColumnType, Dialect, RenderContext, RenderError, ServerVersion, Statement,
@@ -346,6 +347,23 @@ impl Dialect for SqliteDialect {
             ))]),
             _ => rebuild::rebuild(*self, &Operation::DropConstraint(o.clone()), ctx),
         }
+    }
+
+    /// Consecutive changes to one table that need rebuilds are made with one copy of
+    /// its rows; see `coalesce`.
+    fn render_ahead(
+        &self,
+        op: &Operation,
+        following: &[Operation],
+        ctx: &RenderContext,
+    ) -> RenderResultOf<Ahead> {
+        if let Some(ahead) = coalesce::render_ahead(*self, op, following, ctx)? {
+            return Ok(ahead);
+        }
+        Ok(Ahead {
+            operations: vec![self.render(op, ctx)?],
+            made_by: 0,
+        })
     }
 
     /// The database write lock; see `locks`.

@@ -6,6 +6,9 @@
 //! place, recreate the indexes. Renaming the *new* table (never the old one) keeps
 //! the `REFERENCES` of other tables pointing at the right name.
 //!
+//! Consecutive operations on one table that each need a rebuild are made with one
+//! (`coalesce`): one copy of the rows, whatever the number of changes.
+//!
 //! It relies on foreign keys being off (`PRAGMA foreign_keys = OFF`, which only takes
 //! effect outside a transaction): with them on, `DROP TABLE` deletes the old rows one
 //! by one and cascades into the tables that reference it. In a transactional
@@ -32,17 +35,54 @@ pub(super) fn rebuild(d: SqliteDialect, op: &Operation, ctx: &RenderContext) -> 
     let mut after = ctx.state.clone();
     after.apply(op)?;
     let new = after.table(name)?;
+    rebuild_table(d, old, new, ctx)
+}
 
+/// The temporary table that holds the SQL of the rebuilt table's triggers while the
+/// table is rebuilt (`DROP TABLE` drops them).
+const SAVED_TRIGGERS: &str = "temp.\"strata_rebuild_triggers\"";
+
+/// The statements that turn table `old` (as it is live) into `new` (same name) with
+/// one copy of its rows. Columns are matched by name: a column only `new` has takes
+/// its default, one only `old` has is dropped.
+///
+/// The triggers on the table are read from `sqlite_master` when the rebuild runs
+/// (strata does not model them), kept in a temporary table, and created again once
+/// the new table has its name. Views, and triggers on other tables, are SQL text
+/// that names the table: they stay as they are, and the rename into place runs with
+/// `legacy_alter_table` on, which does not parse them again (without it, SQLite
+/// refuses the rename because they name a table that, for that moment, is missing).
+/// What would break is one that uses a dropped column: the rebuild refuses it first.
+pub(super) fn rebuild_table(
+    d: SqliteDialect,
+    old: &TableDef,
+    new: &TableDef,
+    ctx: &RenderContext,
+) -> RenderResult {
+    let name = &new.name;
     let table = d.table_ident(name, ctx)?;
     // The temporary name may exceed the identifier limit by its prefix; SQLite has none.
     let temp = d.quote_ident(&format!("new__{name}"));
+    let dropped: Vec<&str> = old
+        .columns
+        .iter()
+        .filter(|c| new.column(&c.name).is_none())
+        .map(|c| c.name.as_str())
+        .collect();
 
     let mut out = Vec::new();
     if !ctx.in_transaction {
         out.push(Statement::new("PRAGMA foreign_keys = OFF"));
         out.push(Statement::new("BEGIN"));
     }
-    out.push(dependents_guard(d, name));
+    if !dropped.is_empty() {
+        out.push(dropped_columns_guard(d, name, &dropped));
+    }
+    out.push(Statement::new(format!(
+        "CREATE TEMP TABLE {SAVED_TRIGGERS} AS SELECT sql FROM main.sqlite_master \
+         WHERE type = 'trigger' AND tbl_name = {} COLLATE NOCASE ORDER BY rowid",
+        d.quote_string(name)
+    )));
     out.push(Statement::new(format!(
         "CREATE TABLE {temp} (\n    {}\n)",
         d.table_body(new, ctx)?.join(",\n    ")
@@ -52,10 +92,16 @@ pub(super) fn rebuild(d: SqliteDialect, op: &Operation, ctx: &RenderContext) -> 
         out.extend(carry_sequence(d, name));
     }
     out.push(Statement::new(format!("DROP TABLE {table}")));
+    out.push(Statement::new("PRAGMA legacy_alter_table = ON"));
     out.push(Statement::new(format!(
         "ALTER TABLE {temp} RENAME TO {table}"
     )));
+    out.push(Statement::new("PRAGMA legacy_alter_table = OFF"));
     out.extend(d.table_indexes(new, ctx)?);
+    out.push(Statement::generator(format!(
+        "SELECT sql FROM {SAVED_TRIGGERS} ORDER BY rowid"
+    )));
+    out.push(Statement::new(format!("DROP TABLE {SAVED_TRIGGERS}")));
     if !ctx.in_transaction {
         out.push(Statement::guard(
             "PRAGMA foreign_key_check",
@@ -67,12 +113,34 @@ pub(super) fn rebuild(d: SqliteDialect, op: &Operation, ctx: &RenderContext) -> 
     Ok(out)
 }
 
-/// Refuses the rebuild when triggers or views use the table: `DROP TABLE` would drop
-/// its triggers silently, and a view naming it breaks the rename. Views and triggers
-/// are SQL text, so "uses" means "names it as a whole word" (a false alarm only asks
-/// the user to drop and recreate a view, never loses anything).
-fn dependents_guard(d: SqliteDialect, table: &str) -> Statement {
-    let lower = table.to_ascii_lowercase();
+/// Refuses the rebuild when a trigger or view that uses the table also uses a column
+/// the rebuild drops: recreated or kept, it would fail whenever it runs. Triggers
+/// and views are SQL text, so "uses" means "names it as a whole word" (a false
+/// alarm only asks the user to drop and recreate one, never loses anything).
+fn dropped_columns_guard(d: SqliteDialect, table: &str, dropped: &[&str]) -> Statement {
+    let columns: Vec<String> = dropped.iter().map(|c| mentions(d, c)).collect();
+    let names: Vec<String> = dropped.iter().map(|c| format!("`{c}`")).collect();
+    Statement::guard(
+        format!(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') \
+             AND (tbl_name = {} COLLATE NOCASE OR {}) AND ({})",
+            d.quote_string(table),
+            mentions(d, table),
+            columns.join(" OR ")
+        ),
+        format!(
+            "table `{table}` is rebuilt without column(s) {}, which these triggers or \
+             views use (they would fail once it is gone): drop them, or change them not \
+             to use the column(s), before this migration",
+            names.join(", ")
+        ),
+    )
+}
+
+/// The condition that an object's SQL text names `word` (a table or column) as a
+/// whole word, plain or quoted.
+fn mentions(d: SqliteDialect, word: &str) -> String {
+    let lower = word.to_ascii_lowercase();
     let pattern = format!("*[^a-z0-9_$]{}[^a-z0-9_$]*", escape_glob(&lower));
     let mut mentioned = format!(
         "(' ' || lower(sql) || ' ') GLOB {}",
@@ -89,18 +157,7 @@ fn dependents_guard(d: SqliteDialect, table: &str) -> Statement {
             d.quote_string(&d.quote_ident(&lower))
         );
     }
-    Statement::guard(
-        format!(
-            "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') \
-             AND (tbl_name = {} COLLATE NOCASE OR {mentioned})",
-            d.quote_string(table),
-        ),
-        format!(
-            "table `{table}` must be rebuilt (SQLite cannot make this change in place), \
-             but these triggers or views use it and would be lost or broken: drop them \
-             before this migration and create them again after it"
-        ),
-    )
+    format!("({mentioned})")
 }
 
 /// `GLOB` metacharacters in a name, made literal.

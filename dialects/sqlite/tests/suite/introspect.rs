@@ -174,9 +174,10 @@ fn odd_child() -> TableDef {
     TableDef {
         name: "odd child".into(),
         columns: vec![
+            // No foreign key says otherwise: the rowid's range.
             ColumnDef {
                 auto: true,
-                ..column("id", ColumnType::Int, true, None)
+                ..column("id", ColumnType::BigInt, true, None)
             },
             column("a", ColumnType::Int, true, None),
             column(
@@ -315,4 +316,39 @@ async fn only_user_tables_and_their_indexes_are_reported() {
 async fn an_empty_database_has_no_tables() {
     let mut driver = SqliteDriver::connect("sqlite::memory:").unwrap();
     assert_eq!(driver.introspect().await.unwrap(), SchemaState::new());
+}
+
+/// An `AUTOINCREMENT` key is declared `integer` whatever its model said (as Django
+/// does for `AutoField` and `BigAutoField`); it reads back with the type of the
+/// foreign keys that reference it, so a key and its references agree, and as `bigint`
+/// when nothing references it or the references disagree.
+#[tokio::test]
+async fn an_auto_key_reads_back_with_the_type_of_its_references() {
+    let (_dir, mut driver) = temp_db("auto_keys");
+    driver
+        .connection()
+        .execute_batch(
+            "CREATE TABLE small (id integer NOT NULL PRIMARY KEY AUTOINCREMENT); \
+             CREATE TABLE big (id integer NOT NULL PRIMARY KEY AUTOINCREMENT); \
+             CREATE TABLE lone (id integer NOT NULL PRIMARY KEY AUTOINCREMENT); \
+             CREATE TABLE mixed (id integer NOT NULL PRIMARY KEY AUTOINCREMENT); \
+             CREATE TABLE refs ( \
+               id integer NOT NULL PRIMARY KEY AUTOINCREMENT, \
+               small_id int NULL REFERENCES small (id), \
+               small2_id int NULL REFERENCES small (id), \
+               big_id bigint NULL REFERENCES big (id), \
+               mixed_a int NULL REFERENCES mixed (id), \
+               mixed_b bigint NULL REFERENCES mixed (id));",
+        )
+        .unwrap();
+    let live = driver.introspect().await.unwrap();
+    let key = |t: &str| {
+        let c = live.tables[t].auto_column().expect("auto key");
+        c.ty
+    };
+    assert_eq!(key("small"), ColumnType::Int);
+    assert_eq!(key("big"), ColumnType::BigInt);
+    assert_eq!(key("lone"), ColumnType::BigInt);
+    assert_eq!(key("mixed"), ColumnType::BigInt);
+    assert_eq!(key("refs"), ColumnType::BigInt);
 }

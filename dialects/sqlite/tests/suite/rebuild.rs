@@ -1,5 +1,6 @@
-//! The table rebuild on real SQLite files: rows survive, children keep theirs, and a
-//! rebuild that would lose triggers or views refuses to run.
+//! The table rebuild on real SQLite files: rows survive, children keep theirs,
+//! triggers and views survive, and a rebuild that drops a column they use refuses
+//! to run.
 
 use strata_engine::dialect::driver::{Driver, DriverError};
 use strata_engine::script::{self, Direction};
@@ -258,49 +259,173 @@ constraint = { type = "check", name = "item_name_set", expr = "name IS NOT NULL"
     }
 }
 
-#[tokio::test]
-async fn a_rebuild_refuses_when_a_trigger_or_view_uses_the_table() {
-    let alter = ops(r#"
+/// Triggers and views that use the table: on it, naming it in their body, or on
+/// other tables. Each leaves a mark that shows it ran.
+const DEPENDENTS: &str = r#"
+CREATE TABLE audit (what text);
+CREATE TRIGGER item_audit AFTER UPDATE OF qty ON "Item" BEGIN INSERT INTO audit VALUES ('qty ' || new.qty); END;
+CREATE TRIGGER item_named BEFORE INSERT ON item WHEN new.name = 'poison' BEGIN SELECT RAISE(ABORT, 'no poison'); END;
+CREATE TRIGGER owner_touch AFTER UPDATE ON owner BEGIN UPDATE item SET flag = 1 WHERE owner_id = new.id; END;
+CREATE VIEW cheap AS SELECT id, qty, price FROM "Item" WHERE price < 1;
+CREATE VIEW per_owner AS SELECT o.name, count(i.id) AS items FROM owner o JOIN item i ON i.owner_id = o.id GROUP BY o.name;
+"#;
+
+const DEPENDENTS_SQL: &str =
+    "SELECT group_concat(type || ' ' || name || ': ' || sql, ' | ') FROM (SELECT * FROM sqlite_master WHERE type IN ('trigger', 'view') ORDER BY name)";
+
+/// Several rebuilds of `item`, made with one copy.
+const SEVERAL_CHANGES: &str = r#"
 [[operations]]
 kind = "alter_column"
 table = "item"
 column = "qty"
 type = "bigint"
-"#);
-    let dependents = [
-        "CREATE TRIGGER item_audit AFTER UPDATE ON item BEGIN SELECT 1; END",
-        "CREATE VIEW cheap AS SELECT * FROM \"Item\" WHERE price < 1",
-        "CREATE TRIGGER owner_touch AFTER UPDATE ON owner BEGIN UPDATE item SET flag = 1; END",
-    ];
-    for dependent in dependents {
+
+[[operations]]
+kind = "add_constraint"
+table = "item"
+constraint = { type = "check", name = "item_qty_nonneg", expr = "qty >= 0" }
+
+[[operations]]
+kind = "alter_column"
+table = "item"
+column = "name"
+type = "varchar(80)"
+"#;
+
+#[tokio::test]
+async fn triggers_and_views_survive_a_rebuild_in_both_envelopes() {
+    for atomic in [true, false] {
         let (_dir, mut driver) = temp_db();
         let state = migrate(&mut driver, &SchemaState::new(), &ops(SCHEMA), true)
             .await
             .expect("schema");
-        driver.execute(dependent).await.unwrap();
+        driver.connection().execute_batch(DATA).expect("data");
         driver
-            .execute("INSERT INTO item (name) VALUES ('kept')")
+            .connection()
+            .execute_batch(DEPENDENTS)
+            .expect("dependents");
+        let dependents = scalar(&mut driver, DEPENDENTS_SQL).await;
+        let before = scalar(&mut driver, CHECKSUM).await;
+        let views =
+            "SELECT (SELECT count(*) FROM cheap) || '/' || (SELECT sum(items) FROM per_owner)";
+        let counted = scalar(&mut driver, views).await;
+        migrate(&mut driver, &state, &ops(SEVERAL_CHANGES), atomic)
+            .await
+            .unwrap_or_else(|e| panic!("atomic = {atomic}: {e}"));
+        assert_eq!(
+            scalar(&mut driver, CHECKSUM).await,
+            before,
+            "atomic = {atomic}"
+        );
+        assert_eq!(
+            scalar(&mut driver, DEPENDENTS_SQL).await,
+            dependents,
+            "atomic = {atomic}: every trigger and view, with its SQL as written"
+        );
+        assert_eq!(
+            scalar(&mut driver, views).await,
+            counted,
+            "atomic = {atomic}"
+        );
+        // The recreated triggers fire; the one on another table still reaches `item`.
+        driver
+            .execute("UPDATE item SET qty = 5 WHERE id = 3")
             .await
             .unwrap();
-        let err = migrate(&mut driver, &state, &alter, true)
+        assert_eq!(
+            scalar(&mut driver, "SELECT group_concat(what) FROM audit").await,
+            "qty 5"
+        );
+        let err = driver
+            .execute("INSERT INTO item (name) VALUES ('poison')")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("no poison"), "{err}");
+        driver.execute("UPDATE item SET flag = 0").await.unwrap();
+        driver
+            .execute("UPDATE owner SET name = 'x' WHERE id = 2")
+            .await
+            .unwrap();
+        assert_ne!(
+            scalar(&mut driver, "SELECT count(*) FROM item WHERE flag = 1").await,
+            "0"
+        );
+        // The new check is in force, and no helper table is left behind.
+        assert!(driver
+            .execute("UPDATE item SET qty = -1 WHERE id = 3")
+            .await
+            .is_err());
+        assert_eq!(
+            scalar(&mut driver, "SELECT count(*) FROM sqlite_temp_master").await,
+            "0"
+        );
+        assert_eq!(
+            scalar(&mut driver, "PRAGMA legacy_alter_table").await,
+            "0",
+            "atomic = {atomic}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rebuild_refuses_triggers_and_views_that_use_a_dropped_column() {
+    // Two rebuilds of one table: the second drops `price`, with the first's copy.
+    let changes = ops(r#"
+[[operations]]
+kind = "alter_column"
+table = "item"
+column = "qty"
+type = "bigint"
+
+[[operations]]
+kind = "drop_column"
+table = "item"
+column = "price"
+"#);
+    let users = [
+        ("cheap", "CREATE VIEW cheap AS SELECT * FROM \"Item\" WHERE \"PRICE\" < 1"),
+        (
+            "item_price",
+            "CREATE TRIGGER item_price AFTER UPDATE ON item BEGIN UPDATE item SET flag = 1 WHERE price > 10; END",
+        ),
+    ];
+    for (name, user) in users {
+        let (_dir, mut driver) = temp_db();
+        let state = migrate(&mut driver, &SchemaState::new(), &ops(SCHEMA), true)
+            .await
+            .expect("schema");
+        driver.execute(user).await.unwrap();
+        // Uses the table but not the dropped column: no reason to refuse.
+        driver
+            .execute("CREATE VIEW named AS SELECT name FROM item")
+            .await
+            .unwrap();
+        driver
+            .execute("INSERT INTO item (name, price) VALUES ('kept', 2.5)")
+            .await
+            .unwrap();
+        let err = migrate(&mut driver, &state, &changes, true)
             .await
             .unwrap_err();
         match &err {
-            DriverError::Guard { message, .. } => {
-                assert!(message.contains("triggers or views use it"), "{message}");
+            DriverError::Guard { message, rows, .. } => {
+                assert!(message.contains("without column(s) `price`"), "{message}");
+                assert!(rows.contains(name), "{rows}");
+                assert!(!rows.contains("named"), "{rows}");
             }
-            other => panic!("{dependent}: expected the guard, got {other}"),
+            other => panic!("{user}: expected the guard, got {other}"),
         }
-        // Rolled back: the dependent and the row are still there.
+        // Rolled back: the dependents, the column and the row are still there.
         assert_eq!(
             scalar(
                 &mut driver,
                 "SELECT count(*) FROM sqlite_master WHERE type IN ('trigger', 'view')"
             )
             .await,
-            "1"
+            "2"
         );
-        assert_eq!(scalar(&mut driver, "SELECT name FROM item").await, "kept");
+        assert_eq!(scalar(&mut driver, "SELECT price FROM item").await, "2.5");
     }
 }
 
@@ -377,10 +502,13 @@ constraint = { type = "check", name = "x\"y_positive", expr = "\"x\"\"y\" > 0" }
     let state = migrate(&mut driver, &state, &changes, true)
         .await
         .expect("rebuilds");
-    // A view naming the quote-bearing table stops its next rebuild.
+    // A view and a trigger on the quote-bearing table survive its next rebuild.
     driver
-        .execute("CREATE VIEW v AS SELECT * FROM \"A\"\"B`c'D\"")
-        .await
+        .connection()
+        .execute_batch(
+            "CREATE VIEW v AS SELECT * FROM \"A\"\"B`c'D\"; \
+             CREATE TRIGGER \"t'\"\"x\" AFTER DELETE ON \"a\"\"b`c'd\" BEGIN DELETE FROM \"order\"; END",
+        )
         .unwrap();
     let drop_check = ops(r#"
 [[operations]]
@@ -388,11 +516,18 @@ kind = "drop_constraint"
 table = "a\"b`c'd"
 name = "x\"y_positive"
 "#);
-    let err = migrate(&mut driver, &state, &drop_check, true)
+    migrate(&mut driver, &state, &drop_check, true)
         .await
-        .unwrap_err();
-    assert!(matches!(err, DriverError::Guard { .. }), "{err}");
-    driver.execute("DROP VIEW v").await.unwrap();
+        .expect("rebuild with a view and a trigger");
+    assert_eq!(scalar(&mut driver, "SELECT count(*) FROM v").await, "1");
+    assert_eq!(
+        scalar(
+            &mut driver,
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        )
+        .await,
+        "t'\"x"
+    );
     assert_eq!(
         scalar(&mut driver, "SELECT \"select\" FROM \"order\"").await,
         "1"
@@ -491,4 +626,85 @@ foreign_key = { name = "item_owner_fk", columns = ["owner_id"], references = "ow
         assert_eq!(scalar(&mut driver, "SELECT count(*) FROM item").await, "1");
         assert_eq!(scalar(&mut driver, "PRAGMA foreign_keys").await, "1");
     }
+}
+
+/// Consecutive rebuilds of one table copy its rows once in a transaction, and once
+/// per operation step by step, where each operation is recorded apart.
+#[test]
+fn consecutive_rebuilds_copy_once_in_a_transaction() {
+    let dialect = SqliteDialect;
+    let mut state = SchemaState::new();
+    for op in ops(SCHEMA) {
+        state.apply(&op).unwrap();
+    }
+    let copies = |atomic: bool, direction: Direction| {
+        let (script, _) = script::render(
+            &dialect,
+            dialect.minimum_version(),
+            &state,
+            &ops(SEVERAL_CHANGES),
+            atomic,
+            direction,
+        )
+        .expect("renders");
+        let carried: Vec<_> = script.operations.iter().map(|o| o.carried_by).collect();
+        let copies = script
+            .statements()
+            .filter(|s| s.sql.starts_with("INSERT INTO \"new__item\""))
+            .count();
+        (copies, carried)
+    };
+    assert_eq!(
+        copies(true, Direction::Forward),
+        (1, vec![Some(3), Some(3), None])
+    );
+    assert_eq!(
+        copies(true, Direction::Backward),
+        (1, vec![Some(3), Some(3), None])
+    );
+    assert_eq!(
+        copies(false, Direction::Forward),
+        (3, vec![None, None, None])
+    );
+}
+
+/// A migration with a backfill runs in transactional groups, not in one transaction:
+/// the rebuild of a parent table in a group must still run with foreign keys off,
+/// or its `DROP TABLE` deletes the children that cascade from it.
+#[tokio::test]
+async fn a_rebuild_in_a_migration_with_a_backfill_keeps_the_children() {
+    let (_dir, mut driver) = temp_db();
+    let state = migrate(&mut driver, &SchemaState::new(), &ops(SCHEMA), true)
+        .await
+        .expect("schema");
+    driver.connection().execute_batch(DATA).expect("data");
+    let changes = ops(r#"
+[[operations]]
+kind = "alter_column"
+table = "item"
+column = "qty"
+type = "bigint"
+
+[[operations]]
+kind = "backfill"
+table = "owner"
+set = { name = "upper(name)" }
+"#);
+    let dialect = SqliteDialect;
+    let (script, _) = script::render(
+        &dialect,
+        dialect.minimum_version(),
+        &state,
+        &changes,
+        true,
+        Direction::Forward,
+    )
+    .expect("renders");
+    assert!(script.groups, "a backfill splits the migration into groups");
+    script.execute(&mut driver).await.expect("runs");
+    assert_eq!(
+        scalar(&mut driver, "SELECT count(*) FROM line").await,
+        "1000"
+    );
+    assert_eq!(scalar(&mut driver, "PRAGMA foreign_keys").await, "1");
 }

@@ -17,7 +17,10 @@
 //! - foreign keys have the name their SQL gives them (`CONSTRAINT name …`), otherwise
 //!   a generated `<table>_<columns>_fk`; `NO ACTION` is reported as no action (`None`);
 //! - an unnamed check is named `<table>_check<n>` (n counts from 1, in text order);
-//! - a virtual table whose module is not available is reported without columns.
+//! - a virtual table whose module is not available is reported without columns;
+//! - an `AUTOINCREMENT` key (always declared `integer`) has the integer type of the
+//!   foreign keys that reference it, `bigint` when none or they disagree
+//!   (`auto_key_types`).
 
 mod create_index;
 mod create_table;
@@ -49,7 +52,50 @@ pub(crate) fn schema(conn: &Connection) -> rusqlite::Result<SchemaState> {
         let table = table(conn, &name, sql.as_deref().unwrap_or(""))?;
         state.tables.insert(name, table);
     }
+    auto_key_types(&mut state);
     Ok(state)
+}
+
+/// The neutral type of each auto-increment key. SQLite declares every one `integer`
+/// (only that spelling makes the rowid alias `AUTOINCREMENT` needs, and Django writes
+/// it for `AutoField` and `BigAutoField` alike), and the rowid holds 64 bits whatever
+/// the model said. What the schema still tells is the type of the columns that
+/// reference the key: when every single-column foreign key to it is declared with
+/// one integer type (`int`, `bigint`, …), that is the key's type, so key and
+/// references read back alike; otherwise it is `bigint`, the rowid's range and the
+/// type of a model's implicit `id`.
+fn auto_key_types(state: &mut SchemaState) {
+    let mut found: Vec<(String, String, strata_engine::ColumnType)> = Vec::new();
+    for table in state.tables.values() {
+        let Some(key) = table.auto_column() else {
+            continue;
+        };
+        let mut types = state.tables.values().flat_map(|t| {
+            t.foreign_keys
+                .iter()
+                .filter(|fk| {
+                    fk.references == table.name
+                        && fk.columns.len() == 1
+                        && fk.referenced_columns == [key.name.clone()]
+                })
+                .filter_map(|fk| t.column(&fk.columns[0]).map(|c| c.ty))
+        });
+        let first = types.next().filter(|ty| ty.is_integer());
+        let ty = match first {
+            Some(ty) if types.all(|other| other == ty) => ty,
+            _ => strata_engine::ColumnType::BigInt,
+        };
+        found.push((table.name.clone(), key.name.clone(), ty));
+    }
+    for (table, column, ty) in found {
+        if let Some(c) = state
+            .tables
+            .get_mut(&table)
+            .and_then(|t| t.columns.iter_mut().find(|c| c.name == column))
+        {
+            c.ty = ty;
+        }
+    }
 }
 
 fn table(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<TableDef> {
