@@ -30,7 +30,11 @@ const HISTORY: &str = "strata_migrations";
 /// Apps of testdata/wide left out on a backend: `nomysql` holds what MySQL/MariaDB
 /// do not have (partial indexes, `SET DEFAULT`). Every other app of its `strata.toml`
 /// is made everywhere.
-const NOT_ON: &[(&str, Kind)] = &[("nomysql", Kind::Mariadb)];
+const NOT_ON: &[(&str, Kind)] = &[
+    ("nomysql", Kind::Mariadb),
+    ("pgonly", Kind::Mariadb),
+    ("pgonly", Kind::Sqlite),
+];
 
 fn wide() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/wide")

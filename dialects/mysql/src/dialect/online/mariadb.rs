@@ -24,11 +24,12 @@ pub(super) fn support(_version: ServerVersion, change: Change) -> Support {
     match change {
         // ADD COLUMN: INSTANT (10.3.2 at the end, 10.4 anywhere), "with the exception
         // of adding an auto-increment column". A non-constant default other than
-        // CURRENT_TIMESTAMP (`uuid()`) is refused by INSTANT and INPLACE
-        // ("Try ALGORITHM=COPY", MDEV-12586).
+        // CURRENT_TIMESTAMP (`uuid()`, a timestamptz's `UTC_TIMESTAMP(6)`) is refused
+        // by INSTANT and INPLACE ("Try ALGORITHM=COPY", MDEV-12586; error 1845 seen
+        // on 10.11 for `UTC_TIMESTAMP(6)`).
         Change::AddColumn { auto: true, .. } => copy,
         Change::AddColumn {
-            default: DefaultKind::Uuid,
+            default: DefaultKind::Uuid | DefaultKind::UtcNow,
             ..
         } => copy,
         Change::AddColumn { .. } => instant,

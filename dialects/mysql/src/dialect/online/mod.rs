@@ -77,6 +77,9 @@ pub(crate) enum DefaultKind {
     Expression,
     /// `CURRENT_TIMESTAMP` and its kin.
     Now,
+    /// `(UTC_TIMESTAMP(6))`, a `timestamptz` column's `now`: an expression, not one of
+    /// `CURRENT_TIMESTAMP`'s spellings, which servers treat apart.
+    UtcNow,
     /// `(uuid())`, different on every row.
     Uuid,
 }
@@ -85,6 +88,9 @@ impl DefaultKind {
     fn of(column: &ColumnDef) -> Self {
         match &column.default {
             None => DefaultKind::None,
+            Some(DefaultValue::Expr {
+                expr: DefaultExpr::Now,
+            }) if column.ty == ColumnType::TimestampTz => DefaultKind::UtcNow,
             Some(DefaultValue::Expr {
                 expr: DefaultExpr::Now,
             }) => DefaultKind::Now,

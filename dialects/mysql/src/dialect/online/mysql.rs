@@ -28,7 +28,10 @@ pub(super) fn support(version: ServerVersion, change: Change) -> Support {
         Change::AddColumn { auto: true, .. } => copy,
         Change::AddColumn { default, .. } => match default {
             DefaultKind::None | DefaultKind::Constant => instant,
-            DefaultKind::Expression | DefaultKind::Now | DefaultKind::Uuid => copy,
+            DefaultKind::Expression
+            | DefaultKind::Now
+            | DefaultKind::UtcNow
+            | DefaultKind::Uuid => copy,
         },
         // "Dropping a column": INSTANT from 8.0.29, in place (with a rebuild) before.
         Change::DropColumn if version.at_least(8, 0, 29) => instant,

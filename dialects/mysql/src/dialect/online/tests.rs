@@ -111,6 +111,26 @@ fn dropping_a_column_is_instant_from_mysql_8_0_29_and_in_place_before() {
     assert!(safe_sql(mariadb, MARIADB, DROP_COLUMN).ends_with(", ALGORITHM=INSTANT"));
 }
 
+/// MariaDB 10.11 refuses `ALGORITHM=INSTANT` (error 1845) for a column whose default
+/// is `(UTC_TIMESTAMP(6))`, a timestamptz's `now`; a datetime's `CURRENT_TIMESTAMP(6)`
+/// is instant.
+#[test]
+fn a_utc_now_default_is_a_copy_on_mariadb() {
+    let add = |ty: &str| {
+        format!(
+            r#"
+[[operations]]
+kind = "add_column"
+table = "t"
+column = {{ name = "at", type = "{ty}", default = {{ expr = "now" }} }}
+"#
+        )
+    };
+    let mariadb = MysqlDialect::mariadb();
+    assert!(safe_sql(mariadb, MARIADB, &add("timestamptz")).contains(", ALGORITHM=COPY"));
+    assert!(safe_sql(mariadb, MARIADB, &add("datetime")).ends_with(", ALGORITHM=INSTANT"));
+}
+
 #[test]
 fn renaming_a_column_is_instant_from_mysql_8_0_28() {
     const RENAME: &str = r#"
