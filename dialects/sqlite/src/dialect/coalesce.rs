@@ -11,8 +11,10 @@
 //! Only in a transaction: nothing records progress between the operations then, so
 //! the one rebuild is all of them or none. A second change to a column ends the run
 //! when it has guards (they must read the first change's result, which the single
-//! copy never writes apart), and so does any other operation (a rename, a change to
-//! another table, a `run_sql`).
+//! copy never writes apart), and so does any change to a column added earlier in the
+//! run (the rows get an added column's value from the default it was added with, which
+//! a copy to the final table no longer knows), and any other operation (a rename, a
+//! change to another table, a `run_sql`).
 
 use strata_engine::ast::{AlterColumn, Constraint, Operation};
 use strata_engine::dialect::{Ahead, RenderResultOf};
@@ -89,6 +91,7 @@ pub(super) fn render_ahead(
     };
     let mut state = ctx.state.clone();
     let mut touched: Vec<&str> = Vec::new();
+    let mut added: Vec<&str> = Vec::new();
     // The states before each operation of the run, to render its guards against.
     let mut befores: Vec<SchemaState> = Vec::new();
     let mut copies = 0;
@@ -101,12 +104,18 @@ pub(super) fn render_ahead(
         {
             break;
         }
+        if matches!(next, Operation::AlterColumn(o) if added.contains(&o.column.as_str())) {
+            break;
+        }
         let before = state.clone();
         if state.apply(next).is_err() {
             // Rendered on its own, the operation reports why.
             break;
         }
         touched.extend(m.column);
+        if let Operation::AddColumn(o) = next {
+            added.push(&o.column.name);
+        }
         befores.push(before);
         if m.copies {
             copies += 1;

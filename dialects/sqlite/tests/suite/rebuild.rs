@@ -708,3 +708,53 @@ set = { name = "upper(name)" }
     );
     assert_eq!(scalar(&mut driver, "PRAGMA foreign_keys").await, "1");
 }
+
+/// makemigrations writes a new NOT NULL field with a one-off value as `add_column`
+/// with that default, then `alter_column` dropping it. Both copy the rows when the
+/// column cannot be added in place (`int unsigned` carries a check): the existing rows
+/// must get the one-off value, and a later default must not replace it.
+#[tokio::test]
+async fn columns_added_with_a_one_off_default_keep_it_in_existing_rows() {
+    let (_dir, mut driver) = temp_db();
+    let state = migrate(&mut driver, &SchemaState::new(), &ops(SCHEMA), true)
+        .await
+        .expect("schema");
+    driver
+        .execute("INSERT INTO owner (name) VALUES ('a'), ('b')")
+        .await
+        .unwrap();
+    let add = ops(r#"
+[[operations]]
+kind = "add_column"
+table = "owner"
+column = { name = "rank", type = "int unsigned", default = 7 }
+
+[[operations]]
+kind = "alter_column"
+table = "owner"
+column = "rank"
+drop_default = true
+
+[[operations]]
+kind = "add_column"
+table = "owner"
+column = { name = "grade", type = "int unsigned", default = 1 }
+
+[[operations]]
+kind = "alter_column"
+table = "owner"
+column = "grade"
+default = 2
+"#);
+    migrate(&mut driver, &state, &add, true)
+        .await
+        .expect("add and alter");
+    assert_eq!(
+        scalar(
+            &mut driver,
+            "SELECT group_concat(name || rank || grade, ' ') FROM owner ORDER BY id"
+        )
+        .await,
+        "a71 b71"
+    );
+}
