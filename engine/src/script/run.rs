@@ -710,7 +710,22 @@ impl Steps<'_> {
             Some((index, cursor)) if index == op => Some(cursor),
             _ => self.bookkeeping.backfill_resume(op),
         };
-        if let Err(failed) = run_backfill(driver, op, backfill, self.bookkeeping, from).await {
+        // The envelope's settings serve the schema groups (SQLite: foreign keys off,
+        // so that a rebuild's DROP TABLE cascades nothing); a backfill's batches are
+        // data, checked as any write is, so they run with the settings restored.
+        let envelope = self.script.envelope.as_deref();
+        for statement in envelope.iter().flat_map(|e| &e.after) {
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| self.error(op, j + 1, e))?;
+        }
+        let walked = run_backfill(driver, op, backfill, self.bookkeeping, from).await;
+        for statement in envelope.iter().flat_map(|e| &e.before) {
+            run_statement(driver, statement)
+                .await
+                .map_err(|e| self.error(op, j + 1, e))?;
+        }
+        if let Err(failed) = walked {
             // A retry goes on after the batches this attempt committed.
             self.backfill = failed.cursor.map(|c| (op, c));
             return Err(ExecuteError {

@@ -758,3 +758,43 @@ default = 2
         "a71 b71"
     );
 }
+
+/// A backfill in an atomic migration that also rebuilds a table runs between groups
+/// whose envelope turns foreign keys off: its own batches must still be checked, so a
+/// value pointing at no parent fails instead of committing orphans.
+#[tokio::test]
+async fn a_backfill_beside_a_rebuild_is_checked_for_foreign_keys() {
+    let (_dir, mut driver) = temp_db();
+    let state = migrate(&mut driver, &SchemaState::new(), &ops(SCHEMA), true)
+        .await
+        .expect("schema");
+    driver.connection().execute_batch(DATA).expect("data");
+    let changes = ops(r#"
+[[operations]]
+kind = "alter_column"
+table = "item"
+column = "qty"
+type = "bigint"
+
+[[operations]]
+kind = "backfill"
+table = "line"
+set = { item_id = "999999" }
+"#);
+    let failed = migrate(&mut driver, &state, &changes, true).await;
+    assert!(
+        failed
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("FOREIGN KEY")),
+        "{failed:?}"
+    );
+    assert_eq!(
+        scalar(
+            &mut driver,
+            "SELECT count(*) FROM line WHERE item_id = 999999"
+        )
+        .await,
+        "0"
+    );
+    assert_eq!(scalar(&mut driver, "PRAGMA foreign_keys").await, "1");
+}
