@@ -7,6 +7,8 @@ use strata_engine::{ColumnType, Dialect, RenderContext};
 
 use super::{types, MysqlDialect};
 
+/// The longest column comment MySQL and MariaDB accept (characters).
+const MAX_COLUMN_COMMENT: usize = 1024;
 impl MysqlDialect {
     /// The SQL type of a column of `table`, or `Unsupported` naming `operation`.
     pub(crate) fn sql_type_in(
@@ -56,6 +58,20 @@ impl MysqlDialect {
         }
         // Part of the definition: every `MODIFY COLUMN` must repeat it, or it is lost.
         if let Some(comment) = &column.comment {
+            // ER_TOO_LONG_FIELD_COMMENT at run time otherwise, after earlier
+            // statements of a non-atomic migration have run.
+            if comment.chars().count() > MAX_COLUMN_COMMENT {
+                return Err(self.unsupported(
+                    operation,
+                    table,
+                    &format!(
+                        "the comment of column `{}` is {} characters long; MySQL and MariaDB \
+                         keep at most {MAX_COLUMN_COMMENT}",
+                        column.name,
+                        comment.chars().count()
+                    ),
+                ));
+            }
             sql.push_str(" COMMENT ");
             sql.push_str(&self.quote_string(comment));
         }

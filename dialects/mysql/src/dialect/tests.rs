@@ -499,3 +499,17 @@ fn mariadb_runs_sql_written_for_mysql() {
     });
     assert!(render(&state, &op).is_err());
 }
+
+/// MySQL and MariaDB refuse a column comment over 1024 characters only when the
+/// statement runs; strata refuses it while rendering, before anything runs.
+#[test]
+fn a_column_comment_over_1024_characters_is_refused_before_running() {
+    let column = |n: usize| ColumnDef {
+        comment: Some("é".repeat(n)),
+        ..col("note", "text")
+    };
+    let create = |n: usize| Operation::CreateTable(table("t", vec![id(), column(n)]));
+    assert!(render(&SchemaState::new(), &create(1024)).is_ok());
+    let err = render(&SchemaState::new(), &create(1025)).unwrap_err();
+    assert!(err.to_string().contains("1025 characters long"), "{err}");
+}

@@ -283,7 +283,9 @@ fn read_field_keys(
                 field.primary_key = bool_value(src, value, &at, key)?.then_some(key_span);
             }
             "auto" => field.auto = bool_value(src, value, &at, key)?.then_some(key_span),
-            "comment" => field.comment = Some(str_value(src, value, &at, key)?),
+            // PostgreSQL's `COMMENT … IS ''` removes a comment and MySQL reads an empty
+            // one back as none: an empty comment could never round-trip.
+            "comment" => field.comment = Some(non_empty_str(src, value, &at, key)?.value),
             "references" => keys.references = Some(non_empty_str(src, value, &at, key)?),
             "on_delete" => keys.on_delete = Some((key_span, action(src, value, &at, key)?)),
             "on_update" => keys.on_update = Some((key_span, action(src, value, &at, key)?)),
