@@ -570,6 +570,26 @@ fn rename_keys<V>(map: &mut std::collections::BTreeMap<String, V>, from: &str, t
     }
 }
 
+/// PostgreSQL's default btree operator classes of the types strata writes.
+const DEFAULT_BTREE_OPCLASSES: &[&str] = &[
+    "bool_ops",
+    "int2_ops",
+    "int4_ops",
+    "int8_ops",
+    "float4_ops",
+    "float8_ops",
+    "numeric_ops",
+    "bpchar_ops",
+    "text_ops",
+    "bytea_ops",
+    "date_ops",
+    "time_ops",
+    "timestamp_ops",
+    "timestamptz_ops",
+    "interval_ops",
+    "uuid_ops",
+];
+
 /// Everything an index names exists, and its options fit together: what any
 /// database would refuse, refused before any SQL is written.
 fn require_index(t: &TableDef, index: &IndexDef) -> Result<(), StateError> {
@@ -601,6 +621,44 @@ fn require_index(t: &TableDef, index: &IndexDef) -> Result<(), StateError> {
     }
     if let Some((c, _)) = index.lengths.iter().find(|(_, n)| **n == 0) {
         return invalid(format!("the prefix length of `{c}` must be at least 1"));
+    }
+    // MariaDB ignores a prefix it cannot use (an integer, or one as long as the
+    // column) and MySQL refuses it at run time: refused here, before any SQL.
+    for (c, n) in &index.lengths {
+        match t.column(c).map(|col| col.ty) {
+            Some(ColumnType::Char(m) | ColumnType::Varchar(m)) if *n >= m => {
+                return invalid(format!(
+                    "the prefix length {n} of `{c}` is not shorter than the column ({m} \
+                     characters): leave `length` out to index the whole value"
+                ));
+            }
+            Some(ColumnType::Char(_) | ColumnType::Varchar(_) | ColumnType::Text)
+            | Some(ColumnType::Bytes | ColumnType::Json) => {}
+            Some(ty) => {
+                return invalid(format!(
+                    "`{c}` is {ty}: a prefix length is for text and bytes columns"
+                ));
+            }
+            None => {}
+        }
+    }
+    if let Some((c, o)) = index
+        .opclasses
+        .iter()
+        .find(|(_, o)| o.chars().any(|ch| ch.is_ascii_uppercase()))
+    {
+        return invalid(format!(
+            "operator class `{o}` of `{c}`: write it in lower case, as PostgreSQL stores it"
+        ));
+    }
+    if let Some((c, o)) = index.opclasses.iter().find(|(_, o)| {
+        index.method.is_none_or(|m| m == IndexMethod::Btree)
+            && DEFAULT_BTREE_OPCLASSES.contains(&o.as_str())
+    }) {
+        return invalid(format!(
+            "operator class `{o}` of `{c}` is the default one: leave it out (PostgreSQL \
+             does not record a default class, so it could not be read back)"
+        ));
     }
     if let Some((c, o)) = index
         .opclasses

@@ -1873,6 +1873,35 @@ fn index_options_are_checked() {
         ),
         (
             IndexDef {
+                lengths: [("slug".to_string(), 50)].into(),
+                ..base()
+            },
+            "not shorter than the column",
+        ),
+        (
+            IndexDef {
+                columns: vec!["id".into()],
+                lengths: [("id".to_string(), 4)].into(),
+                ..base()
+            },
+            "for text and bytes columns",
+        ),
+        (
+            IndexDef {
+                opclasses: [("slug".to_string(), "Text_Pattern_Ops".to_string())].into(),
+                ..base()
+            },
+            "lower case",
+        ),
+        (
+            IndexDef {
+                opclasses: [("slug".to_string(), "text_ops".to_string())].into(),
+                ..base()
+            },
+            "the default one",
+        ),
+        (
+            IndexDef {
                 include: vec!["slug".into()],
                 ..base()
             },
