@@ -363,7 +363,7 @@ pub struct RenameColumn {
 }
 
 /// Changes only the parts it names; the rest of the column stays as it is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlterColumn {
     pub table: String,

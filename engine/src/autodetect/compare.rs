@@ -464,6 +464,7 @@ fn alteration(table: &str, was: &ColumnDef, wanted: &ColumnDef) -> Option<AlterC
             wanted.default.clone()
         },
         drop_default: was.default.is_some() && wanted.default.is_none(),
+        ..Default::default()
     };
     let changes = op.ty.is_some() || op.null.is_some() || op.default.is_some() || op.drop_default;
     changes.then_some(op)

@@ -253,6 +253,7 @@ impl Emitter {
             null: None,
             default: None,
             drop_default: true,
+            ..Default::default()
         }))
     }
 
@@ -279,6 +280,7 @@ impl Emitter {
                 null: Some(false),
                 default: None,
                 drop_default: false,
+                ..Default::default()
             }));
         }
         self.backfill(table, column, value)?;

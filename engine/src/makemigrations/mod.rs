@@ -755,6 +755,7 @@ mod tests {
             null: None,
             default: None,
             drop_default: false,
+            ..Default::default()
         });
         assert_eq!(
             auto_name("tracker", std::slice::from_ref(&alter)),

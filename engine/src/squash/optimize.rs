@@ -292,6 +292,7 @@ fn merged_alter(
         null: (old.null != new.null).then_some(new.null),
         default: new.default.clone().filter(|_| old.default != new.default),
         drop_default: old.default.is_some() && new.default.is_none(),
+        ..Default::default()
     })])
 }
 

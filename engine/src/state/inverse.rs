@@ -56,6 +56,7 @@ impl Operation {
                         None
                     },
                     drop_default: default_changes && old.default.is_none(),
+                    ..Default::default()
                 })
             }
             Operation::CreateIndex(o) => Operation::DropIndex(DropIndex {

@@ -665,6 +665,7 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         null: None,
         default: None,
         drop_default: false,
+        ..Default::default()
     };
     if rng.chance(50) {
         // A foreign key column keeps its type; naming the same type again is allowed.
@@ -1529,6 +1530,7 @@ fn alter_null(table: &str, column: &str, null: bool) -> Operation {
         null: Some(null),
         default: None,
         drop_default: false,
+        ..Default::default()
     })
 }
 
@@ -1540,6 +1542,7 @@ fn alter_type(table: &str, column: &str, ty: &str) -> Operation {
         null: None,
         default: None,
         drop_default: false,
+        ..Default::default()
     })
 }
 

@@ -228,6 +228,7 @@ fn alter_column_modifies_the_whole_column_and_keeps_auto_increment() {
             null: None,
             default: None,
             drop_default: false,
+            ..Default::default()
         }),
     )
     .unwrap();
@@ -249,6 +250,7 @@ fn alter_column_modifies_the_whole_column_and_keeps_auto_increment() {
             null: Some(true),
             default: Some(DefaultValue::Int(3)),
             drop_default: false,
+            ..Default::default()
         }),
     );
     assert_eq!(
@@ -300,6 +302,7 @@ fn keys_over_text_bytes_or_json_are_refused_with_a_reason() {
             null: None,
             default: None,
             drop_default: false,
+            ..Default::default()
         }),
     )
     .unwrap_err();

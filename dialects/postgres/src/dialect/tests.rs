@@ -154,6 +154,7 @@ fn type_changes_cast_by_assignment_where_postgres_can() {
         null: Some(true),
         default: None,
         drop_default: false,
+        ..Default::default()
     });
     assert_eq!(
         render(&alter, &state, true),
@@ -171,6 +172,7 @@ fn alter(column: &str, ty: Option<&str>) -> AlterColumn {
         null: None,
         default: None,
         drop_default: false,
+        ..Default::default()
     }
 }
 

@@ -74,6 +74,7 @@ fn change(from: ColumnType, to: ColumnType) -> Vec<String> {
         null: None,
         default: None,
         drop_default: false,
+        ..Default::default()
     });
     d.render(&op, &ctx)
         .unwrap()

@@ -265,6 +265,7 @@ fn alter_column(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
         null: None,
         default: None,
         drop_default: false,
+        ..Default::default()
     };
     let ty = if old.auto { old.ty } else { any_type(rng) };
     if rng.chance(50) && ty != old.ty {

@@ -152,6 +152,7 @@ fn alter_type(column: &str, ty: &str) -> Operation {
         null: None,
         default: None,
         drop_default: false,
+        ..Default::default()
     })
 }
 
@@ -193,6 +194,7 @@ fn set_not_null() -> Operation {
         null: Some(false),
         default: None,
         drop_default: false,
+        ..Default::default()
     })
 }
 
