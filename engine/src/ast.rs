@@ -35,6 +35,9 @@ pub struct ColumnDef {
     #[serde(default, skip_serializing_if = "is_false")]
     #[schemars(extend("default" = false))]
     pub auto: bool,
+    /// The strings an `enum` column accepts, in order; empty for every other type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
 }
 
 /// A column default: a literal (`0`, `1.5`, `"draft"`, `true`), or a neutral expression
@@ -378,6 +381,9 @@ pub struct AlterColumn {
     #[serde(default, skip_serializing_if = "is_false")]
     #[schemars(extend("default" = false))]
     pub drop_default: bool,
+    /// The new value list of an `enum` column (with `type = "enum"` when it becomes one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -14,6 +14,7 @@ use super::rules::{is_unique_key, mentions};
 use super::{AutodetectError, Decisions};
 use crate::ast::*;
 use crate::state::SchemaState;
+use crate::types::ColumnType;
 
 /// (table, name) of an index, constraint or foreign key.
 type Object = (String, String);
@@ -464,9 +465,15 @@ fn alteration(table: &str, was: &ColumnDef, wanted: &ColumnDef) -> Option<AlterC
             wanted.default.clone()
         },
         drop_default: was.default.is_some() && wanted.default.is_none(),
-        ..Default::default()
+        values: (wanted.ty == ColumnType::Enum
+            && (was.values != wanted.values || was.ty != wanted.ty))
+            .then(|| wanted.values.clone()),
     };
-    let changes = op.ty.is_some() || op.null.is_some() || op.default.is_some() || op.drop_default;
+    let changes = op.ty.is_some()
+        || op.null.is_some()
+        || op.default.is_some()
+        || op.drop_default
+        || op.values.is_some();
     changes.then_some(op)
 }
 

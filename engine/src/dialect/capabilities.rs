@@ -121,6 +121,13 @@ pub struct Capabilities {
     /// Baseline `false`. PostgreSQL 9.2+ has it; SQLite has none (and its type checks
     /// are recognised by their expression alone).
     pub rename_constraint: bool,
+    /// A native enumeration column type holding its value list (`ENUM('a','b')`).
+    /// Without it, an `enum` column is `text` plus a `CHECK (col IN (…))` (see
+    /// `type_checks`).
+    ///
+    /// Baseline `false`: only MySQL and MariaDB have one a migration can change both
+    /// ways (PostgreSQL's `CREATE TYPE … AS ENUM` cannot drop a value).
+    pub native_enums: bool,
 }
 
 impl Capabilities {
@@ -133,6 +140,7 @@ impl Capabilities {
         concurrent_index: false,
         deferrable_constraints: false,
         unsigned_integers: false,
+        native_enums: false,
         rename_constraint: false,
     };
 

@@ -561,17 +561,11 @@ pub trait Dialect: Send + Sync {
                 column: o.column.clone(),
             })?;
         let col = self.quote_ident(&o.column);
-        let mut new = old.clone();
+        let mut new = type_checks::retyped(old, o);
         let recast_default = o.ty.is_some_and(|ty| ty != old.ty) && old.default.is_some();
         let mut clauses = Vec::new();
         let old_checks = type_checks::type_checks(&o.table, old, ctx.capabilities);
-        let new_checks = o.ty.map_or_else(
-            || old_checks.clone(),
-            |ty| {
-                let changed = ColumnDef { ty, ..old.clone() };
-                type_checks::type_checks(&o.table, &changed, ctx.capabilities)
-            },
-        );
+        let new_checks = type_checks::type_checks(&o.table, &new, ctx.capabilities);
         for gone in old_checks.iter().filter(|c| !new_checks.contains(c)) {
             clauses.push(format!(
                 "DROP CONSTRAINT {}",

@@ -315,6 +315,12 @@ impl SchemaState {
         if o.drop_default {
             new.default = None;
         }
+        if let Some(values) = &o.values {
+            new.values.clone_from(values);
+        }
+        if new.ty != ColumnType::Enum {
+            new.values.clear();
+        }
         check_column(&o.table, &new)?;
         self.check_foreign_keys_allow(t, old, &new)?;
         if new.null && t.primary_key.contains(&o.column) {
@@ -683,6 +689,18 @@ fn check_column(table: &str, c: &ColumnDef) -> Result<(), StateError> {
         if !default_fits(d, c.ty) {
             return invalid(format!("default {d} does not fit type {}", c.ty));
         }
+    }
+    if c.ty == ColumnType::Enum {
+        if let Some(problem) = crate::types::enum_values_problem(&c.values) {
+            return invalid(problem);
+        }
+        if let Some(DefaultValue::Text(d)) = &c.default {
+            if !c.values.contains(d) {
+                return invalid(format!("default {d:?} is not one of the enum's values"));
+            }
+        }
+    } else if !c.values.is_empty() {
+        return invalid(format!("`values` belongs to an enum, not to {}", c.ty));
     }
     Ok(())
 }

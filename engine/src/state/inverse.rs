@@ -2,6 +2,7 @@
 
 use super::{SchemaState, StateError};
 use crate::ast::*;
+use crate::types::ColumnType;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -56,7 +57,8 @@ impl Operation {
                         None
                     },
                     drop_default: default_changes && old.default.is_none(),
-                    ..Default::default()
+                    values: (old.ty == ColumnType::Enum && (o.values.is_some() || o.ty.is_some()))
+                        .then(|| old.values.clone()),
                 })
             }
             Operation::CreateIndex(o) => Operation::DropIndex(DropIndex {

@@ -16,6 +16,10 @@ impl MysqlDialect {
         column: &ColumnDef,
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
+        if column.ty == ColumnType::Enum {
+            let values: Vec<String> = column.values.iter().map(|v| self.quote_string(v)).collect();
+            return Ok(format!("enum({})", values.join(", ")));
+        }
         types::sql_type(self.flavour, ctx.version, column.ty).map_err(|reason| {
             self.unsupported(
                 operation,

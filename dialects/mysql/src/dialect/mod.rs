@@ -92,6 +92,7 @@ impl Dialect for MysqlDialect {
         Capabilities {
             max_identifier_len: MAX_IDENTIFIER_LEN,
             unsigned_integers: true,
+            native_enums: true,
             ..Capabilities::BASELINE
         }
     }
@@ -217,7 +218,12 @@ impl Dialect for MysqlDialect {
     /// `MODIFY COLUMN` with the column's whole definition after the change: MySQL has
     /// no clause for changing only the type or only the nullability.
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
-        if o.ty.is_none() && o.null.is_none() && o.default.is_none() && !o.drop_default {
+        if o.ty.is_none()
+            && o.null.is_none()
+            && o.default.is_none()
+            && !o.drop_default
+            && o.values.is_none()
+        {
             return Ok(Vec::new());
         }
         let table = ctx.state.table(&o.table)?;
@@ -227,10 +233,7 @@ impl Dialect for MysqlDialect {
                 table: o.table.clone(),
                 column: o.column.clone(),
             })?;
-        let mut new = old.clone();
-        if let Some(ty) = o.ty {
-            new.ty = ty;
-        }
+        let mut new = strata_engine::dialect::type_checks::retyped(old, o);
         if let Some(null) = o.null {
             new.null = null;
         }

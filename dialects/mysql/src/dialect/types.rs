@@ -68,6 +68,8 @@ pub fn sql_type(
         ColumnType::USmallInt => "smallint unsigned".into(),
         ColumnType::UInt => "integer unsigned".into(),
         ColumnType::UBigInt => "bigint unsigned".into(),
+        // `ENUM('a', …)` needs the column's values: `MysqlDialect::sql_type_in`.
+        ColumnType::Enum => return Err("an enum's type is spelled with its values".into()),
     })
 }
 

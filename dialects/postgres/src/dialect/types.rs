@@ -17,7 +17,7 @@ pub fn sql_type(ty: ColumnType) -> String {
         ColumnType::Decimal { precision, scale } => format!("numeric({precision}, {scale})"),
         ColumnType::Char(n) => format!("char({n})"),
         ColumnType::Varchar(n) => format!("varchar({n})"),
-        ColumnType::Text => "text".into(),
+        ColumnType::Text | ColumnType::Enum => "text".into(),
         ColumnType::Bytes => "bytea".into(),
         ColumnType::Date => "date".into(),
         ColumnType::Time => "time".into(),

@@ -108,7 +108,7 @@ impl SqliteDialect {
     pub(crate) fn can_add_column_natively(column: &ColumnDef) -> bool {
         // A type check (`CHECK (col >= 0)`) is a table constraint, which `ADD COLUMN`
         // cannot add: the rebuild writes it.
-        if column.ty.is_unsigned() {
+        if column.ty.is_unsigned() || column.ty == ColumnType::Enum {
             return false;
         }
         match &column.default {
@@ -264,8 +264,11 @@ impl Dialect for SqliteDialect {
     }
 
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
-        let nothing_changes =
-            o.ty.is_none() && o.null.is_none() && o.default.is_none() && !o.drop_default;
+        let nothing_changes = o.ty.is_none()
+            && o.null.is_none()
+            && o.default.is_none()
+            && !o.drop_default
+            && o.values.is_none();
         if nothing_changes {
             return Ok(Vec::new());
         }
@@ -277,8 +280,7 @@ impl Dialect for SqliteDialect {
                 table: o.table.clone(),
                 column: o.column.clone(),
             })?;
-        let mut new = old.clone();
-        new.ty = o.ty.unwrap_or(old.ty);
+        let mut new = strata_engine::dialect::type_checks::retyped(old, o);
         new.null = o.null.unwrap_or(old.null);
         // The guards read before the rebuild writes anything.
         let mut out = self.column_change_guards(&o.table, old, &new, ctx)?;

@@ -35,6 +35,8 @@ pub(crate) struct FieldDecl {
     pub primary_key: Option<Span>,
     /// The span of `auto = true`, when written.
     pub auto: Option<Span>,
+    /// `values = [...]`: an `enum` field's strings, checked once the type is known.
+    pub values: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

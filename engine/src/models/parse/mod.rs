@@ -47,6 +47,7 @@ pub const FIELD_KEYS: &[&str] = &[
     "to_field",
     "deferrable",
     "db_constraint",
+    "values",
 ];
 
 /// The keys only a foreign key (a field with `references`) may have.
@@ -197,6 +198,7 @@ fn parse_field(
         column: None,
         primary_key: None,
         auto: None,
+        values: None,
     };
     if let Some(text) = node.as_str() {
         let (ty, null) = parse_type(src, text, &at)?;
@@ -265,6 +267,7 @@ fn read_field_keys(
                 field.primary_key = bool_value(src, value, &at, key)?.then_some(key_span);
             }
             "auto" => field.auto = bool_value(src, value, &at, key)?.then_some(key_span),
+            "values" => field.values = Some(Spanned::new(text_list(src, value, &at)?, at)),
             "references" => keys.references = Some(non_empty_str(src, value, &at, key)?),
             "on_delete" => keys.on_delete = Some((key_span, action(src, value, &at, key)?)),
             "on_update" => keys.on_update = Some((key_span, action(src, value, &at, key)?)),
@@ -342,6 +345,28 @@ fn field_kind(
     };
     field.null = *nullable;
     Ok(FieldKind::Column { ty: *ty })
+}
+
+/// `values = ["draft", "published"]`: any strings; whether they make an enum is
+/// decided with the type.
+fn text_list(src: &Source, node: &dyn Node, at: &Span) -> Result<Vec<String>, FileError> {
+    let array = node.as_array().ok_or_else(|| {
+        src.error(
+            at,
+            "`values` must be a list of strings, e.g. values = [\"draft\", \"published\"]",
+        )
+    })?;
+    array
+        .iter()
+        .map(|v| {
+            v.as_str().map(str::to_string).ok_or_else(|| {
+                src.error(
+                    &node_span(v, at),
+                    format!("`values` holds strings, not {}", v.type_name()),
+                )
+            })
+        })
+        .collect()
 }
 
 /// A type string; a trailing `?` makes the column nullable.

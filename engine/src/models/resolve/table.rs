@@ -90,13 +90,14 @@ impl Resolver<'_> {
                 format!("primary key field `{}` cannot be nullable", field.name),
             ));
         }
+        let values = enum_values(&src, field, ty, default.as_ref())?;
         Ok(ColumnDef {
             name,
             ty,
             null: field.null,
             default,
             auto: field.auto.is_some(),
-            ..Default::default()
+            values,
         })
     }
 
@@ -280,4 +281,49 @@ impl ObjectNames {
         }
         Ok(name)
     }
+}
+
+/// The `values` of an `enum` field, checked: every other type has none.
+fn enum_values(
+    src: &Source,
+    field: &FieldDecl,
+    ty: ColumnType,
+    default: Option<&DefaultValue>,
+) -> Result<Vec<String>, FileError> {
+    let Some(values) = &field.values else {
+        if ty == ColumnType::Enum {
+            return Err(src.error(
+                &field.span,
+                format!(
+                    "enum field `{}` needs its `values`, e.g. {{ type = \"enum\", values = [\"draft\", \"published\"] }}",
+                    field.name
+                ),
+            ));
+        }
+        return Ok(Vec::new());
+    };
+    if ty != ColumnType::Enum {
+        return Err(src.error(
+            &values.span,
+            format!(
+                "`values` belongs to an enum field; `{}` is {ty} (write type = \"enum\")",
+                field.name
+            ),
+        ));
+    }
+    if let Some(problem) = crate::types::enum_values_problem(&values.value) {
+        return Err(src.error(&values.span, format!("field `{}`: {problem}", field.name)));
+    }
+    if let (Some(DefaultValue::Text(d)), Some(at)) = (default, &field.default) {
+        if !values.value.contains(d) {
+            return Err(src.error(
+                &at.span,
+                format!(
+                    "field `{}`: default {d:?} is not one of its values",
+                    field.name
+                ),
+            ));
+        }
+    }
+    Ok(values.value.clone())
 }

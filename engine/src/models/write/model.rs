@@ -351,10 +351,19 @@ impl<'a> ModelWriter<'a> {
             inline(&parts)
         } else {
             let ty = format!("{}{}", c.ty, if c.null { "?" } else { "" });
-            if default.is_none() && !primary_key && !c.auto && !unique && !index {
+            if default.is_none()
+                && !primary_key
+                && !c.auto
+                && !unique
+                && !index
+                && c.values.is_empty()
+            {
                 string(&ty)
             } else {
                 parts.push(format!("type = {}", string(&ty)));
+                if !c.values.is_empty() {
+                    parts.push(format!("values = {}", list(&c.values)));
+                }
                 if let Some(d) = default {
                     parts.push(format!("default = {d}"));
                 }

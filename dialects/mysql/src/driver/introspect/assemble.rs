@@ -110,8 +110,11 @@ impl Reader {
             column: row.name.clone(),
             reason,
         };
+        let values = enum_values(&row.column_type);
         let mut ty = if is_json {
             ColumnType::Json
+        } else if values.is_some() {
+            ColumnType::Enum
         } else {
             neutral_type(self.flavour, self.version, &row.column_type).ok_or_else(|| {
                 unexpressed(format!(
@@ -142,8 +145,42 @@ impl Reader {
             null: row.nullable,
             default,
             auto,
-            ..Default::default()
+            values: values.unwrap_or_default(),
         })
+    }
+}
+
+/// The values of a `COLUMN_TYPE` `enum('a','it''s')`, quotes undoubled; `None` for
+/// any other type.
+fn enum_values(column_type: &str) -> Option<Vec<String>> {
+    let lower = column_type.get(..5)?;
+    if !lower.eq_ignore_ascii_case("enum(") {
+        return None;
+    }
+    let inner = column_type[5..].strip_suffix(')')?;
+    let mut values = Vec::new();
+    let mut chars = inner.chars().peekable();
+    loop {
+        if chars.next()? != '\'' {
+            return None;
+        }
+        let mut value = String::new();
+        loop {
+            match chars.next()? {
+                '\'' if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    value.push('\'');
+                }
+                '\'' => break,
+                c => value.push(c),
+            }
+        }
+        values.push(value);
+        match chars.next() {
+            None => return Some(values),
+            Some(',') => {}
+            Some(_) => return None,
+        }
     }
 }
 
@@ -294,6 +331,16 @@ fn hide_supporting_indexes(table: &mut TableDef) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn enum_values_are_read_from_the_column_type() {
+        assert_eq!(
+            enum_values("enum('a','it''s','x,y')"),
+            Some(vec!["a".to_string(), "it's".into(), "x,y".into()])
+        );
+        assert_eq!(enum_values("varchar(5)"), None);
+        assert_eq!(enum_values("enum('a'"), None);
+    }
+
     use super::*;
 
     const MARIADB: (Flavour, ServerVersion) = (Flavour::Mariadb, ServerVersion::new(10, 11, 19));
