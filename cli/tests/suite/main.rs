@@ -17,6 +17,7 @@ mod conventions;
 mod corpus;
 mod data;
 mod data_ops;
+mod enums_live;
 mod executor;
 mod faults;
 mod flags;

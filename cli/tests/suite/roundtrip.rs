@@ -549,6 +549,25 @@ fn the_seeds_draw_every_foreign_key_option() {
     assert!(mariadb.iter().all(|(_, t)| !t.contains("deferrable")));
 }
 
+/// The seeds draw enums of both value lists in their initial models, so the round
+/// trip covers them (their value changes come from the edits).
+#[test]
+fn the_seeds_draw_enums() {
+    let mut written = String::new();
+    for seed in 1..=10 {
+        let schema = models_gen::generate(&mut Rng::new(seed));
+        for (_, text) in models_gen::write(&schema) {
+            written.push_str(&text);
+        }
+    }
+    for values in [
+        r#"values = ["draft", "x", "a b"]"#,
+        r#"values = ["low", "it's", "ünï"]"#,
+    ] {
+        assert!(written.contains(values), "no `{values}` in seeds 1..=10");
+    }
+}
+
 /// The seeds draw a foreign-key cycle across apps (shop's first model into auth,
 /// auth's last model back into shop) for some seed, so the round trip covers the
 /// split initial migration.
