@@ -38,6 +38,11 @@ pub struct ColumnDef {
     /// The strings an `enum` column accepts, in order; empty for every other type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+    /// The column's collation per backend (`sqlite`, `postgres`, `mysql` — MariaDB
+    /// included), each named as that backend names it; a backend without an entry
+    /// uses its default.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub collation: BTreeMap<String, String>,
 }
 
 /// A column default: a literal (`0`, `1.5`, `"draft"`, `true`), or a neutral expression
@@ -384,6 +389,9 @@ pub struct AlterColumn {
     /// The new value list of an `enum` column (with `type = "enum"` when it becomes one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+    /// The new collations, per backend (empty: back to every backend's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

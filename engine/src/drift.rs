@@ -110,8 +110,9 @@ impl Normalizer<'_> {
             .map(|d| format!(" default {d}"))
             .unwrap_or_default();
         format!(
-            "{} {ty} {}{default}{}",
+            "{} {ty}{} {}{default}{}",
             c.name,
+            self.dialect.collate_sql(c),
             if c.null { "null" } else { "not null" },
             if c.auto { " auto" } else { "" }
         )

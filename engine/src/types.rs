@@ -146,6 +146,30 @@ impl ColumnType {
     ];
 }
 
+/// The backends a column's `collation` names one for (MariaDB is `mysql`).
+pub const COLLATION_BACKENDS: &[&str] = &["sqlite", "postgres", "mysql"];
+
+/// Why a collation map cannot be used, or `None`: each key a backend of
+/// [`COLLATION_BACKENDS`], each name made of letters, digits and `_ - . @` (it is
+/// written into DDL, quoted as an identifier).
+pub fn collation_problem(collation: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    for (backend, name) in collation {
+        if !COLLATION_BACKENDS.contains(&backend.as_str()) {
+            return Some(format!(
+                "unknown backend `{backend}` in `collation` (known: {})",
+                COLLATION_BACKENDS.join(", ")
+            ));
+        }
+        let fine = |c: char| c.is_ascii_alphanumeric() || "_-.@".contains(c);
+        if name.is_empty() || name.len() > 64 || !name.chars().all(fine) {
+            return Some(format!(
+                "collation {name:?} ({backend}) must be 1 to 64 letters, digits or `_ - . @`"
+            ));
+        }
+    }
+    None
+}
+
 /// The longest value an `enum` holds: MySQL's limit for an `ENUM` element.
 pub const ENUM_VALUE_MAX_CHARS: usize = 255;
 

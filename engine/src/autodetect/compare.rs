@@ -468,12 +468,14 @@ fn alteration(table: &str, was: &ColumnDef, wanted: &ColumnDef) -> Option<AlterC
         values: (wanted.ty == ColumnType::Enum
             && (was.values != wanted.values || was.ty != wanted.ty))
             .then(|| wanted.values.clone()),
+        collation: (was.collation != wanted.collation).then(|| wanted.collation.clone()),
     };
     let changes = op.ty.is_some()
         || op.null.is_some()
         || op.default.is_some()
         || op.drop_default
-        || op.values.is_some();
+        || op.values.is_some()
+        || op.collation.is_some();
     changes.then_some(op)
 }
 

@@ -265,9 +265,10 @@ pub trait Dialect: Send + Sync {
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
         let mut sql = format!(
-            "{} {} {}",
+            "{} {}{} {}",
             self.table_ident(&column.name, ctx)?,
             self.column_type(column, ctx)?,
+            self.collate_sql(column),
             if column.null { "NULL" } else { "NOT NULL" }
         );
         if let Some(default) = &column.default {
@@ -282,6 +283,20 @@ pub trait Dialect: Send + Sync {
             sql.push_str(self.auto_increment_sql());
         }
         Ok(sql)
+    }
+
+    /// The key of this backend in a column's `collation` (`sqlite`, `postgres`,
+    /// `mysql`); `None` renders no collation.
+    fn collation_key(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// ` COLLATE "name"` for `column` on this backend, or nothing for its default.
+    fn collate_sql(&self, column: &ColumnDef) -> String {
+        self.collation_key()
+            .and_then(|key| column.collation.get(key))
+            .map(|name| format!(" COLLATE {}", self.quote_ident(name)))
+            .unwrap_or_default()
     }
 
     /// The clause after `PRIMARY KEY` that makes an auto column count by itself
@@ -580,12 +595,26 @@ pub trait Dialect: Send + Sync {
             let sql_type = self.column_type(&new, ctx)?;
             // `int` → `int unsigned` where both are `integer`: only the type check
             // changes.
-            if ty == old.ty || sql_type != self.column_type(old, ctx)? {
+            if ty == old.ty
+                || sql_type != self.column_type(old, ctx)?
+                || new.collation != old.collation
+            {
                 clauses.push(format!(
-                    "ALTER COLUMN {col} TYPE {sql_type}{}",
+                    "ALTER COLUMN {col} TYPE {sql_type}{}{}",
+                    self.collate_sql(&new),
                     self.type_change_using(&o.column, old.ty, ty, &sql_type)
                 ));
             }
+        } else if self.collate_sql(&new) != self.collate_sql(old) {
+            // A collation is set with the type; back to the default is `COLLATE "default"`.
+            let collate = match self.collate_sql(&new) {
+                none if none.is_empty() => " COLLATE \"default\"".to_string(),
+                some => some,
+            };
+            clauses.push(format!(
+                "ALTER COLUMN {col} TYPE {}{collate}",
+                self.column_type(&new, ctx)?
+            ));
         }
         if let Some(null) = o.null {
             new.null = null;

@@ -51,6 +51,9 @@ pub fn retyped(old: &ColumnDef, o: &AlterColumn) -> ColumnDef {
     if let Some(values) = &o.values {
         new.values.clone_from(values);
     }
+    if let Some(collation) = &o.collation {
+        new.collation.clone_from(collation);
+    }
     if new.ty != ColumnType::Enum {
         new.values.clear();
     }

@@ -318,6 +318,9 @@ impl SchemaState {
         if let Some(values) = &o.values {
             new.values.clone_from(values);
         }
+        if let Some(collation) = &o.collation {
+            new.collation.clone_from(collation);
+        }
         if new.ty != ColumnType::Enum {
             new.values.clear();
         }
@@ -701,6 +704,20 @@ fn check_column(table: &str, c: &ColumnDef) -> Result<(), StateError> {
         }
     } else if !c.values.is_empty() {
         return invalid(format!("`values` belongs to an enum, not to {}", c.ty));
+    }
+    if !c.collation.is_empty() {
+        if !matches!(
+            c.ty,
+            ColumnType::Char(_) | ColumnType::Varchar(_) | ColumnType::Text | ColumnType::Enum
+        ) {
+            return invalid(format!(
+                "a collation belongs to a text type, not to {}",
+                c.ty
+            ));
+        }
+        if let Some(problem) = crate::types::collation_problem(&c.collation) {
+            return invalid(problem);
+        }
     }
     Ok(())
 }

@@ -59,6 +59,7 @@ impl Operation {
                     drop_default: default_changes && old.default.is_none(),
                     values: (old.ty == ColumnType::Enum && (o.values.is_some() || o.ty.is_some()))
                         .then(|| old.values.clone()),
+                    collation: o.collation.as_ref().map(|_| old.collation.clone()),
                 })
             }
             Operation::CreateIndex(o) => Operation::DropIndex(DropIndex {

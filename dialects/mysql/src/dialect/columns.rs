@@ -43,9 +43,10 @@ impl MysqlDialect {
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
         let mut sql = format!(
-            "{} {} {}",
+            "{} {}{} {}",
             self.table_ident(&column.name, ctx)?,
             self.sql_type_in(operation, table, column, ctx)?,
+            self.collate_sql(column),
             if column.null { "NULL" } else { "NOT NULL" }
         );
         if let Some(default) = &column.default {

@@ -86,6 +86,10 @@ impl Dialect for MysqlDialect {
     }
 
     /// The same on every supported version of both flavours.
+    fn collation_key(&self) -> Option<&'static str> {
+        Some("mysql")
+    }
+
     fn capabilities(&self, _version: ServerVersion) -> Capabilities {
         // DDL commits implicitly (the baseline): migrations run statement by
         // statement, with checkpoints, and scripts carry no BEGIN/COMMIT.
@@ -223,6 +227,7 @@ impl Dialect for MysqlDialect {
             && o.default.is_none()
             && !o.drop_default
             && o.values.is_none()
+            && o.collation.is_none()
         {
             return Ok(Vec::new());
         }

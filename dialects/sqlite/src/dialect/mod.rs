@@ -148,6 +148,10 @@ impl Dialect for SqliteDialect {
         ServerVersion::new(3, 35, 0)
     }
 
+    fn collation_key(&self) -> Option<&'static str> {
+        Some("sqlite")
+    }
+
     fn capabilities(&self, _version: ServerVersion) -> Capabilities {
         Capabilities {
             transactional_ddl: true,
@@ -268,7 +272,8 @@ impl Dialect for SqliteDialect {
             && o.null.is_none()
             && o.default.is_none()
             && !o.drop_default
-            && o.values.is_none();
+            && o.values.is_none()
+            && o.collation.is_none();
         if nothing_changes {
             return Ok(Vec::new());
         }

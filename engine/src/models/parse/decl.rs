@@ -37,6 +37,8 @@ pub(crate) struct FieldDecl {
     pub auto: Option<Span>,
     /// `values = [...]`: an `enum` field's strings, checked once the type is known.
     pub values: Option<Spanned<Vec<String>>>,
+    /// `collation = "C"` (every backend) or `{ postgres = "C", … }`, as written.
+    pub collation: Option<Spanned<std::collections::BTreeMap<String, String>>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -91,6 +91,19 @@ impl Resolver<'_> {
             ));
         }
         let values = enum_values(&src, field, ty, default.as_ref())?;
+        let collation = match &field.collation {
+            Some(c) if !ty.is_textual() || matches!(ty, ColumnType::Uuid | ColumnType::Json) => {
+                return Err(src.error(
+                    &c.span,
+                    format!(
+                        "field `{}`: a collation belongs to char, varchar, text or enum, not {ty}",
+                        field.name
+                    ),
+                ))
+            }
+            Some(c) => c.value.clone(),
+            None => std::collections::BTreeMap::new(),
+        };
         Ok(ColumnDef {
             name,
             ty,
@@ -98,6 +111,7 @@ impl Resolver<'_> {
             default,
             auto: field.auto.is_some(),
             values,
+            collation,
         })
     }
 

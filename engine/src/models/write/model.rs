@@ -357,12 +357,21 @@ impl<'a> ModelWriter<'a> {
                 && !unique
                 && !index
                 && c.values.is_empty()
+                && c.collation.is_empty()
             {
                 string(&ty)
             } else {
                 parts.push(format!("type = {}", string(&ty)));
                 if !c.values.is_empty() {
                     parts.push(format!("values = {}", list(&c.values)));
+                }
+                if !c.collation.is_empty() {
+                    let names: Vec<String> = c
+                        .collation
+                        .iter()
+                        .map(|(backend, name)| format!("{backend} = {}", string(name)))
+                        .collect();
+                    parts.push(format!("collation = {}", inline(&names)));
                 }
                 if let Some(d) = default {
                     parts.push(format!("default = {d}"));

@@ -146,6 +146,14 @@ impl Reader {
             default,
             auto,
             values: values.unwrap_or_default(),
+            // MariaDB's `json` is `longtext` with its own `utf8mb4_bin`: part of the type.
+            collation: row
+                .collation
+                .clone()
+                .filter(|_| !is_json)
+                .map(|name| ("mysql".to_string(), name))
+                .into_iter()
+                .collect(),
         })
     }
 }
@@ -354,6 +362,7 @@ mod tests {
             nullable: false,
             default: None,
             extra: String::new(),
+            collation: None,
         }
     }
 

@@ -39,9 +39,12 @@ const COLUMNS_SQL: &str = concat!(
        a.attnotnull,
        a.attidentity IN ('a', 'd'),
        a.attgenerated <> '',
-       pg_get_expr(d.adbin, d.adrelid)
+       pg_get_expr(d.adbin, d.adrelid),
+       CASE WHEN a.attcollation <> ty.typcollation THEN co.collname::text END
 FROM tables t
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_type ty ON ty.oid = a.atttypid
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 ORDER BY t.oid, a.attnum"
 );
@@ -119,6 +122,8 @@ pub(super) struct ColumnRow {
     pub generated: bool,
     /// The default (or generation) expression, deparsed.
     pub default: Option<String>,
+    /// The column's collation when it is not its type's default.
+    pub collation: Option<String>,
 }
 
 pub(super) struct ConstraintRow {
@@ -188,6 +193,7 @@ pub(super) async fn columns(client: &Client) -> Result<Vec<ColumnRow>, DriverErr
             identity: r.try_get(4)?,
             generated: r.try_get(5)?,
             default: r.try_get(6)?,
+            collation: r.try_get(7)?,
         })
     })
     .await

@@ -133,6 +133,11 @@ fn column(row: ColumnRow, standard_strings: bool) -> ColumnDef {
         null: !row.not_null,
         default,
         auto,
+        collation: row
+            .collation
+            .map(|name| ("postgres".to_string(), name))
+            .into_iter()
+            .collect(),
         ..Default::default()
     }
 }
@@ -216,6 +221,7 @@ mod tests {
             identity: false,
             generated: false,
             default: default.map(Into::into),
+            collation: None,
         }
     }
 

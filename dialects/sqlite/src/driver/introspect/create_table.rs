@@ -17,6 +17,8 @@ pub(crate) struct TableText {
     /// Foreign keys written `DEFERRABLE …` (the pragmas do not say), with what the
     /// clause means; `name` is empty for an unnamed key.
     pub deferrable_foreign_keys: Vec<(NamedForeignKey, Deferrable)>,
+    /// `(column, collation)` for columns declared `… COLLATE name`.
+    pub collations: Vec<(String, String)>,
 }
 
 /// A foreign key's name, and what identifies it among the pragma's foreign keys.
@@ -220,6 +222,11 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
             }
         } else if t.is("AUTOINCREMENT") {
             text.autoincrement.push(column.clone());
+        } else if t.is("COLLATE") {
+            if let Some(name) = item.get(i + 1).map(Token::name) {
+                text.collations.push((column.clone(), name));
+            }
+            pending_name = None;
         } else if [
             "PRIMARY",
             "NOT",
@@ -274,6 +281,7 @@ mod tests {
                     fk("a\"fk", &["x", "y"], "p"),
                 ],
                 deferrable_foreign_keys: vec![],
+                collations: vec![],
             }
         );
     }
@@ -283,7 +291,7 @@ mod tests {
         let sql = "create table t (\n  a int constraint a_pos check (a > 0) check(a < 10),\n  \
                    b text constraint b_fk references p(id) default 'check (x)',\n  \
                    [c d] integer primary key autoincrement, -- AUTOINCREMENT in a comment\n  \
-                   e text constraint e_nn not null check (e <> ''),\n  \
+                   e text collate nocase constraint e_nn not null check (e <> ''),\n  \
                    check (a <> b), unique (a), constraint pk primary key (a)\n) without rowid";
         assert_eq!(
             parse(sql),
@@ -297,6 +305,7 @@ mod tests {
                 autoincrement: vec!["c d".into()],
                 named_foreign_keys: vec![fk("b_fk", &["b"], "p")],
                 deferrable_foreign_keys: vec![],
+                collations: vec![("e".into(), "nocase".into())],
             }
         );
     }
