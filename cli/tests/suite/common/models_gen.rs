@@ -222,6 +222,8 @@ pub(crate) struct Field {
     pub index: bool,
     pub primary_key: bool,
     pub auto: bool,
+    /// `collation = …` as written (see `with_collations`).
+    pub collation: Option<String>,
 }
 
 impl Field {
@@ -403,6 +405,32 @@ const KEYWORDS: &[&str] = &["order", "group", "key"];
 
 /// `schema` as a backend takes it: without `deferrable` where the backend has no
 /// deferrable constraints (MySQL, MariaDB refuse them).
+/// The collation the round trip gives `code`, `slug`, `token` and `key` fields of
+/// type char/varchar on `backend` (`sqlite`, `postgres`, `mysql`): decided by name,
+/// so no seed draws differently; written for one backend, as inspectdb reads it.
+pub(crate) fn with_collations(schema: &Schema, backend: &str) -> Schema {
+    let name = match backend {
+        "sqlite" => "NOCASE",
+        "postgres" => "C",
+        _ => "utf8mb4_bin",
+    };
+    let mut schema = schema.clone();
+    for field in schema
+        .apps
+        .iter_mut()
+        .flat_map(|a| a.models.iter_mut())
+        .flat_map(|m| m.fields.iter_mut())
+    {
+        let text = matches!(field.kind, Kind::Column(Ty::Varchar(_) | Ty::Char(_)));
+        // Not a primary key: a foreign key to it would need the same collation.
+        let named = matches!(field.name.as_str(), "code" | "slug" | "token" | "key");
+        if text && named && !field.primary_key {
+            field.collation = Some(format!("{{ {backend} = {} }}", toml_string(name)));
+        }
+    }
+    schema
+}
+
 pub(crate) fn for_backend(schema: &Schema, deferrable_constraints: bool) -> Schema {
     let mut schema = schema.clone();
     if !deferrable_constraints {
@@ -553,6 +581,7 @@ fn explicit_key(rng: &mut Rng) -> Field {
         index: false,
         primary_key: true,
         auto,
+        collation: None,
     }
 }
 
@@ -599,6 +628,7 @@ fn plain_field(rng: &mut Rng, model: &Model, free: bool) -> Field {
         index,
         primary_key: false,
         auto: false,
+        collation: None,
     }
 }
 
@@ -680,6 +710,7 @@ fn fk_field(rng: &mut Rng, schema: &Schema, a: usize, m: usize, cross: bool) -> 
         index: false,
         primary_key: false,
         auto: false,
+        collation: None,
     })
 }
 
@@ -1093,7 +1124,8 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
                 && !field.unique
                 && !field.index
                 && !field.primary_key
-                && !matches!(ty, Ty::Enum(_));
+                && !matches!(ty, Ty::Enum(_))
+                && field.collation.is_none();
             if plain {
                 let q = if field.null { "?" } else { "" };
                 out.push_str(&toml_string(&format!("{}{q}", ty.spelling())));
@@ -1103,6 +1135,9 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
             if let Ty::Enum(i) = ty {
                 let values: Vec<String> = ENUM_VALUES[*i].iter().map(ToString::to_string).collect();
                 parts.push(format!("values = {}", list(&values)));
+            }
+            if let Some(c) = &field.collation {
+                parts.push(format!("collation = {c}"));
             }
             if field.null {
                 parts.push("null = true".into());
