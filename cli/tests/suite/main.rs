@@ -11,6 +11,7 @@ mod bad_input;
 mod behaviour;
 mod blocking;
 mod catalog;
+mod collation_live;
 mod concurrency;
 mod config;
 mod conventions;
