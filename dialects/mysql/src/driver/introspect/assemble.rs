@@ -527,7 +527,7 @@ mod tests {
         let mut catalog = child(vec![]);
         catalog
             .columns
-            .push(column("child", 4, "mood", "enum('a','b')"));
+            .push(column("child", 4, "mood", "set('a','b')"));
         let err = schema(MARIADB.0, MARIADB.1, &catalog).unwrap_err();
         assert!(err.to_string().contains("`child`.`mood`"), "{err}");
 
