@@ -9,8 +9,14 @@ use strata_engine::ast::TableDef;
 use strata_engine::ColumnType;
 use strata_testkit::for_each_backend;
 
-const THREE: &str = "[Post]\nfields.status = { type = \"enum\", values = [\"draft\", \"published\", \"it's gone\"], default = \"draft\" }\n";
-const TWO: &str = "[Post]\nfields.status = { type = \"enum\", values = [\"draft\", \"published\"], default = \"draft\" }\n";
+const THREE: &str = r#"[Post]
+fields.status = { type = "enum", values = ["draft", "published", "it's gone"], default = "draft" }
+fields.path = { type = "enum", values = ['C:\dir', "/usr"], null = true }
+"#;
+const TWO: &str = r#"[Post]
+fields.status = { type = "enum", values = ["draft", "published"], default = "draft" }
+fields.path = { type = "enum", values = ['C:\dir', "/usr"], null = true }
+"#;
 
 fn live_table(db: &TestDb) -> TableDef {
     block_on(async {
@@ -58,6 +64,7 @@ fn enum_columns(kind: Kind) {
     let status = table.column("status").unwrap();
     assert_eq!(status.ty, ColumnType::Enum);
     assert_eq!(status.values, ["draft", "published", "it's gone"]);
+    assert_eq!(table.column("path").unwrap().values, [r"C:\dir", "/usr"]);
     let check = strata(dir.path(), &["makemigrations", "--check"]);
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
 

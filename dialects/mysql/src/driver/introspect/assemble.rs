@@ -158,8 +158,8 @@ impl Reader {
     }
 }
 
-/// The values of a `COLUMN_TYPE` `enum('a','it''s')`, quotes undoubled; `None` for
-/// any other type.
+/// The values of a `COLUMN_TYPE` `enum('a','it''s','x\\y')`, quotes undoubled and
+/// backslashes unescaped; `None` for any other type.
 fn enum_values(column_type: &str) -> Option<Vec<String>> {
     let lower = column_type.get(..5)?;
     if !lower.eq_ignore_ascii_case("enum(") {
@@ -180,6 +180,7 @@ fn enum_values(column_type: &str) -> Option<Vec<String>> {
                     value.push('\'');
                 }
                 '\'' => break,
+                '\\' => value.push(chars.next()?),
                 c => value.push(c),
             }
         }
@@ -342,8 +343,13 @@ mod tests {
     #[test]
     fn enum_values_are_read_from_the_column_type() {
         assert_eq!(
-            enum_values("enum('a','it''s','x,y')"),
-            Some(vec!["a".to_string(), "it's".into(), "x,y".into()])
+            enum_values(r"enum('a','it''s','x,y','x\\y')"),
+            Some(vec![
+                "a".to_string(),
+                "it's".into(),
+                "x,y".into(),
+                r"x\y".into()
+            ])
         );
         assert_eq!(enum_values("varchar(5)"), None);
         assert_eq!(enum_values("enum('a'"), None);
