@@ -360,3 +360,23 @@ fn renaming_an_index_blocks_nothing_from_12() {
         );
     }
 }
+
+#[test]
+fn an_enum_list_validates_its_check_and_a_collation_rebuilds_indexes() {
+    let alter = |ty: Option<&str>, values: Option<&[&str]>, collation: Option<&str>| {
+        Operation::AlterColumn(AlterColumn {
+            table: "book".into(),
+            column: "note".into(),
+            ty: ty.map(|t| t.parse().unwrap()),
+            values: values.map(|v| v.iter().map(ToString::to_string).collect()),
+            collation: collation
+                .map(|c| [("postgres".to_string(), c.to_string())].into_iter().collect()),
+            ..Default::default()
+        })
+    };
+    assert_eq!(
+        work(&alter(Some("enum"), Some(&["a", "b"]), None), 15),
+        TableWork::Scan
+    );
+    assert_eq!(work(&alter(None, None, Some("C")), 15), TableWork::BuildIndex);
+}
