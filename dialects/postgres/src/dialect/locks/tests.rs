@@ -369,8 +369,11 @@ fn an_enum_list_validates_its_check_and_a_collation_rebuilds_indexes() {
             column: "note".into(),
             ty: ty.map(|t| t.parse().unwrap()),
             values: values.map(|v| v.iter().map(ToString::to_string).collect()),
-            collation: collation
-                .map(|c| [("postgres".to_string(), c.to_string())].into_iter().collect()),
+            collation: collation.map(|c| {
+                [("postgres".to_string(), c.to_string())]
+                    .into_iter()
+                    .collect()
+            }),
             ..Default::default()
         })
     };
@@ -378,5 +381,8 @@ fn an_enum_list_validates_its_check_and_a_collation_rebuilds_indexes() {
         work(&alter(Some("enum"), Some(&["a", "b"]), None), 15),
         TableWork::Scan
     );
-    assert_eq!(work(&alter(None, None, Some("C")), 15), TableWork::BuildIndex);
+    assert_eq!(
+        work(&alter(None, None, Some("C")), 15),
+        TableWork::BuildIndex
+    );
 }
