@@ -247,7 +247,13 @@ fn column_changes(
     };
     let mut out = Vec::new();
     if sql(old) != sql(&new) {
-        out.push(Change::ColumnType(TypeChange::of(old.ty, new.ty)));
+        // The same neutral type spelled differently: a new value list or collation.
+        let change = if old.ty == new.ty {
+            TypeChange::Other
+        } else {
+            TypeChange::of(old.ty, new.ty)
+        };
+        out.push(Change::ColumnType(change));
     }
     if old.null != new.null {
         out.push(Change::ColumnNull);
