@@ -39,6 +39,14 @@ pub struct ColumnDef {
     /// `COMMENT ON COLUMN`, MySQL `COMMENT '…'`; SQLite has none and ignores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The strings an `enum` column accepts, in order; empty for every other type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// The column's collation per backend (`sqlite`, `postgres`, `mysql` — MariaDB
+    /// included), each named as that backend names it; a backend without an entry
+    /// uses its default.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub collation: BTreeMap<String, String>,
 }
 
 /// A column default: a literal (`0`, `1.5`, `"draft"`, `true`), or a neutral expression
@@ -502,6 +510,12 @@ pub struct AlterColumn {
     #[serde(default, skip_serializing_if = "is_false")]
     #[schemars(extend("default" = false))]
     pub drop_comment: bool,
+    /// The new value list of an `enum` column (with `type = "enum"` when it becomes one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+    /// The new collations, per backend (empty: back to every backend's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

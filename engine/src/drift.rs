@@ -171,8 +171,9 @@ impl Normalizer<'_> {
             .map(|text| format!(" comment {text:?}"))
             .unwrap_or_default();
         format!(
-            "{} {ty} {}{default}{}{comment}",
+            "{} {ty}{} {}{default}{}{comment}",
             c.name,
+            self.dialect.collate_sql(c),
             if c.null { "null" } else { "not null" },
             if c.auto { " auto" } else { "" }
         )

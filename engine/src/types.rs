@@ -43,6 +43,9 @@ pub enum ColumnType {
     USmallInt,
     UInt,
     UBigInt,
+    /// One of a fixed list of strings, the list being the column's `values`: MySQL's
+    /// `ENUM(…)`, elsewhere `text` with a type check `col IN (…)` (see `type_checks`).
+    Enum,
 }
 
 impl ColumnType {
@@ -90,7 +93,7 @@ impl ColumnType {
     pub fn is_textual(self) -> bool {
         matches!(
             self,
-            Self::Char(_) | Self::Varchar(_) | Self::Text | Self::Uuid | Self::Json
+            Self::Char(_) | Self::Varchar(_) | Self::Text | Self::Uuid | Self::Json | Self::Enum
         )
     }
 
@@ -139,7 +142,61 @@ impl ColumnType {
         "smallint unsigned",
         "int unsigned",
         "bigint unsigned",
+        "enum",
     ];
+}
+
+/// The backends a column's `collation` names one for (MariaDB is `mysql`).
+pub const COLLATION_BACKENDS: &[&str] = &["sqlite", "postgres", "mysql"];
+
+/// Why a collation map cannot be used, or `None`: each key a backend of
+/// [`COLLATION_BACKENDS`], each name made of letters, digits and `_ - . @` (it is
+/// written into DDL, quoted as an identifier).
+pub fn collation_problem(collation: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    for (backend, name) in collation {
+        if !COLLATION_BACKENDS.contains(&backend.as_str()) {
+            return Some(format!(
+                "unknown backend `{backend}` in `collation` (known: {})",
+                COLLATION_BACKENDS.join(", ")
+            ));
+        }
+        let fine = |c: char| c.is_ascii_alphanumeric() || "_-.@".contains(c);
+        if name.is_empty() || name.len() > 64 || !name.chars().all(fine) {
+            return Some(format!(
+                "collation {name:?} ({backend}) must be 1 to 64 letters, digits or `_ - . @`"
+            ));
+        }
+    }
+    None
+}
+
+/// The longest value an `enum` holds: MySQL's limit for an `ENUM` element.
+pub const ENUM_VALUE_MAX_CHARS: usize = 255;
+
+/// Why an `enum` value list cannot be used, or `None` when it can: it is spliced into
+/// DDL (quoted), so it must be a non-empty list of distinct, non-empty, printable
+/// strings of at most [`ENUM_VALUE_MAX_CHARS`] characters.
+pub fn enum_values_problem(values: &[String]) -> Option<String> {
+    if values.is_empty() {
+        return Some("an enum needs at least one value in `values`".into());
+    }
+    for (i, v) in values.iter().enumerate() {
+        if v.is_empty() {
+            return Some("an enum value cannot be empty".into());
+        }
+        if v.chars().any(char::is_control) {
+            return Some(format!("enum value {v:?} contains a control character"));
+        }
+        if v.chars().count() > ENUM_VALUE_MAX_CHARS {
+            return Some(format!(
+                "enum value {v:?} is longer than {ENUM_VALUE_MAX_CHARS} characters"
+            ));
+        }
+        if values[..i].contains(v) {
+            return Some(format!("enum value {v:?} is listed twice"));
+        }
+    }
+    None
 }
 
 /// What every value must satisfy to pass from one type to a narrower one unchanged:
@@ -348,6 +405,7 @@ impl fmt::Display for ColumnType {
             Self::USmallInt => f.write_str("smallint unsigned"),
             Self::UInt => f.write_str("int unsigned"),
             Self::UBigInt => f.write_str("bigint unsigned"),
+            Self::Enum => f.write_str("enum"),
         }
     }
 }
@@ -377,6 +435,7 @@ const SIMPLE_SPELLINGS: &[(&str, ColumnType)] = &[
     ("int unsigned", ColumnType::UInt),
     ("integer unsigned", ColumnType::UInt),
     ("bigint unsigned", ColumnType::UBigInt),
+    ("enum", ColumnType::Enum),
 ];
 
 /// Why a type string was not understood.
@@ -593,6 +652,7 @@ mod tests {
             ColumnType::USmallInt,
             ColumnType::UInt,
             ColumnType::UBigInt,
+            ColumnType::Enum,
         ];
         for t in all {
             assert_eq!(t.to_string().parse::<ColumnType>().unwrap(), t);

@@ -81,6 +81,12 @@ impl<'a> Case<'a> {
 
     fn write_models(&mut self, schema: &Schema, what: &str) {
         let schema = models_gen::for_backend(schema, self.kind != Kind::Mariadb);
+        let collation_key = match self.kind {
+            Kind::Sqlite => "sqlite",
+            Kind::Postgres => "postgres",
+            Kind::Mariadb => "mysql",
+        };
+        let schema = models_gen::with_collations(&schema, collation_key);
         self.write_texts(what, &models_gen::write(&schema));
     }
 
@@ -523,6 +529,39 @@ fn the_seeds_draw_every_foreign_key_option() {
     let schema = models_gen::generate(&mut Rng::new(1));
     let mariadb = models_gen::write(&models_gen::for_backend(&schema, false));
     assert!(mariadb.iter().all(|(_, t)| !t.contains("deferrable")));
+}
+
+/// The seeds draw enums of both value lists in their initial models, so the round
+/// trip covers them (their value changes come from the edits).
+#[test]
+fn the_seeds_draw_enums() {
+    let mut written = String::new();
+    for seed in 1..=10 {
+        let schema = models_gen::generate(&mut Rng::new(seed));
+        for (_, text) in models_gen::write(&schema) {
+            written.push_str(&text);
+        }
+    }
+    for values in [
+        r#"values = ["draft", "x", "a b"]"#,
+        r#"values = ["low", "it's", "ünï"]"#,
+    ] {
+        assert!(written.contains(values), "no `{values}` in seeds 1..=10");
+    }
+}
+
+/// The seeds have fields the round trip gives a collation, written for one backend.
+#[test]
+fn the_seeds_draw_collations() {
+    let mut written = String::new();
+    for seed in 1..=10 {
+        let schema = models_gen::generate(&mut Rng::new(seed));
+        for (_, text) in models_gen::write(&models_gen::with_collations(&schema, "postgres")) {
+            written.push_str(&text);
+        }
+    }
+    assert!(written.contains(r#"collation = { postgres = "C" }"#));
+    assert!(!written.contains("mysql ="));
 }
 
 /// The seeds draw a foreign-key cycle across apps (shop's first model into auth,

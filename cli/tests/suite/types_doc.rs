@@ -18,6 +18,11 @@ use strata_engine::{ColumnType, ServerVersion};
 type Render = fn(ColumnType, Option<ServerVersion>) -> String;
 
 fn mysql_flavour(flavour: Flavour, ty: ColumnType, version: Option<ServerVersion>) -> String {
+    // An enum is spelled with its column's values (`MysqlDialect::sql_type_in`), which
+    // the table writes as `enum('a', …)`.
+    if ty == ColumnType::Enum {
+        return "enum('a', …)".into();
+    }
     let version = version.unwrap_or(flavour.minimum_version());
     mysql_type(flavour, version, ty).unwrap_or_else(|e| panic!("{flavour} refuses {ty}: {e}"))
 }

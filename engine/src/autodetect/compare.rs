@@ -14,6 +14,7 @@ use super::rules::{is_unique_key, mentions};
 use super::{AutodetectError, Decisions};
 use crate::ast::*;
 use crate::state::SchemaState;
+use crate::types::ColumnType;
 
 /// (table, name) of an index, constraint or foreign key.
 type Object = (String, String);
@@ -476,13 +477,19 @@ fn alteration(table: &str, was: &ColumnDef, wanted: &ColumnDef) -> Option<AlterC
             .clone()
             .filter(|_| was.comment != wanted.comment),
         drop_comment: was.comment.is_some() && wanted.comment.is_none(),
+        values: (wanted.ty == ColumnType::Enum
+            && (was.values != wanted.values || was.ty != wanted.ty))
+            .then(|| wanted.values.clone()),
+        collation: (was.collation != wanted.collation).then(|| wanted.collation.clone()),
     };
     let changes = op.ty.is_some()
         || op.null.is_some()
         || op.default.is_some()
         || op.drop_default
         || op.comment.is_some()
-        || op.drop_comment;
+        || op.drop_comment
+        || op.values.is_some()
+        || op.collation.is_some();
     changes.then_some(op)
 }
 

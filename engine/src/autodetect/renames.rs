@@ -140,7 +140,7 @@ fn compatible(a: ColumnType, b: ColumnType) -> bool {
             | ColumnType::Real
             | ColumnType::Double
             | ColumnType::Decimal { .. } => 0,
-            ColumnType::Char(_) | ColumnType::Varchar(_) | ColumnType::Text => 1,
+            ColumnType::Char(_) | ColumnType::Varchar(_) | ColumnType::Text | ColumnType::Enum => 1,
             ColumnType::Date | ColumnType::DateTime | ColumnType::TimestampTz => 2,
             ColumnType::Bool => 3,
             ColumnType::Time => 4,

@@ -170,6 +170,13 @@ pub struct Capabilities {
     /// Baseline `false`. MySQL and MariaDB
     /// (<https://dev.mysql.com/doc/refman/8.0/en/column-indexes.html#column-indexes-prefix>).
     pub index_prefix_lengths: bool,
+    /// A native enumeration column type holding its value list (`ENUM('a','b')`).
+    /// Without it, an `enum` column is `text` plus a `CHECK (col IN (…))` (see
+    /// `type_checks`).
+    ///
+    /// Baseline `false`: only MySQL and MariaDB have one a migration can change both
+    /// ways (PostgreSQL's `CREATE TYPE … AS ENUM` cannot drop a value).
+    pub native_enums: bool,
 }
 
 impl Capabilities {
@@ -182,6 +189,7 @@ impl Capabilities {
         concurrent_index: false,
         deferrable_constraints: false,
         unsigned_integers: false,
+        native_enums: false,
         rename_constraint: false,
         column_comments: false,
         set_default_actions: false,

@@ -291,9 +291,10 @@ pub trait Dialect: Send + Sync {
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
         let mut sql = format!(
-            "{} {} {}",
+            "{} {}{} {}",
             self.table_ident(&column.name, ctx)?,
             self.column_type(column, ctx)?,
+            self.collate_sql(column),
             if column.null { "NULL" } else { "NOT NULL" }
         );
         if let Some(default) = &column.default {
@@ -308,6 +309,20 @@ pub trait Dialect: Send + Sync {
             sql.push_str(self.auto_increment_sql());
         }
         Ok(sql)
+    }
+
+    /// The key of this backend in a column's `collation` (`sqlite`, `postgres`,
+    /// `mysql`); `None` renders no collation.
+    fn collation_key(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// ` COLLATE "name"` for `column` on this backend, or nothing for its default.
+    fn collate_sql(&self, column: &ColumnDef) -> String {
+        self.collation_key()
+            .and_then(|key| column.collation.get(key))
+            .map(|name| format!(" COLLATE {}", self.quote_ident(name)))
+            .unwrap_or_default()
     }
 
     /// The clause after `PRIMARY KEY` that makes an auto column count by itself
@@ -628,17 +643,11 @@ pub trait Dialect: Send + Sync {
                 column: o.column.clone(),
             })?;
         let col = self.quote_ident(&o.column);
-        let mut new = old.clone();
+        let mut new = type_checks::retyped(old, o);
         let recast_default = o.ty.is_some_and(|ty| ty != old.ty) && old.default.is_some();
         let mut clauses = Vec::new();
         let old_checks = type_checks::type_checks(&o.table, old, ctx.capabilities);
-        let new_checks = o.ty.map_or_else(
-            || old_checks.clone(),
-            |ty| {
-                let changed = ColumnDef { ty, ..old.clone() };
-                type_checks::type_checks(&o.table, &changed, ctx.capabilities)
-            },
-        );
+        let new_checks = type_checks::type_checks(&o.table, &new, ctx.capabilities);
         for gone in old_checks.iter().filter(|c| !new_checks.contains(c)) {
             clauses.push(format!(
                 "DROP CONSTRAINT {}",
@@ -653,12 +662,26 @@ pub trait Dialect: Send + Sync {
             let sql_type = self.column_type(&new, ctx)?;
             // `int` → `int unsigned` where both are `integer`: only the type check
             // changes.
-            if ty == old.ty || sql_type != self.column_type(old, ctx)? {
+            if ty == old.ty
+                || sql_type != self.column_type(old, ctx)?
+                || new.collation != old.collation
+            {
                 clauses.push(format!(
-                    "ALTER COLUMN {col} TYPE {sql_type}{}",
+                    "ALTER COLUMN {col} TYPE {sql_type}{}{}",
+                    self.collate_sql(&new),
                     self.type_change_using(&o.column, old.ty, ty, &sql_type)
                 ));
             }
+        } else if self.collate_sql(&new) != self.collate_sql(old) {
+            // A collation is set with the type; back to the default is `COLLATE "default"`.
+            let collate = match self.collate_sql(&new) {
+                none if none.is_empty() => " COLLATE \"default\"".to_string(),
+                some => some,
+            };
+            clauses.push(format!(
+                "ALTER COLUMN {col} TYPE {}{collate}",
+                self.column_type(&new, ctx)?
+            ));
         }
         if let Some(null) = o.null {
             new.null = null;

@@ -294,6 +294,10 @@ fn merged_alter(
         drop_default: old.default.is_some() && new.default.is_none(),
         comment: new.comment.clone().filter(|_| old.comment != new.comment),
         drop_comment: old.comment.is_some() && new.comment.is_none(),
+        values: (new.ty == crate::types::ColumnType::Enum
+            && (old.values != new.values || old.ty != new.ty))
+            .then(|| new.values.clone()),
+        collation: (old.collation != new.collation).then(|| new.collation.clone()),
     })])
 }
 

@@ -334,6 +334,15 @@ impl SchemaState {
         if o.drop_default {
             new.default = None;
         }
+        if let Some(values) = &o.values {
+            new.values.clone_from(values);
+        }
+        if let Some(collation) = &o.collation {
+            new.collation.clone_from(collation);
+        }
+        if new.ty != ColumnType::Enum {
+            new.values.clear();
+        }
         check_column(&o.table, &new)?;
         self.check_foreign_keys_allow(t, old, &new)?;
         if new.null && t.primary_key.contains(&o.column) {
@@ -830,6 +839,32 @@ fn check_column(table: &str, c: &ColumnDef) -> Result<(), StateError> {
     if let Some(d) = &c.default {
         if !default_fits(d, c.ty) {
             return invalid(format!("default {d} does not fit type {}", c.ty));
+        }
+    }
+    if c.ty == ColumnType::Enum {
+        if let Some(problem) = crate::types::enum_values_problem(&c.values) {
+            return invalid(problem);
+        }
+        if let Some(DefaultValue::Text(d)) = &c.default {
+            if !c.values.contains(d) {
+                return invalid(format!("default {d:?} is not one of the enum's values"));
+            }
+        }
+    } else if !c.values.is_empty() {
+        return invalid(format!("`values` belongs to an enum, not to {}", c.ty));
+    }
+    if !c.collation.is_empty() {
+        if !matches!(
+            c.ty,
+            ColumnType::Char(_) | ColumnType::Varchar(_) | ColumnType::Text | ColumnType::Enum
+        ) {
+            return invalid(format!(
+                "a collation belongs to a text type, not to {}",
+                c.ty
+            ));
+        }
+        if let Some(problem) = crate::types::collation_problem(&c.collation) {
+            return invalid(problem);
         }
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 use super::{SchemaState, StateError};
 use crate::ast::*;
+use crate::types::ColumnType;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -59,6 +60,9 @@ impl Operation {
                     drop_default: default_changes && old.default.is_none(),
                     comment: old.comment.clone().filter(|_| comment_changes),
                     drop_comment: comment_changes && old.comment.is_none(),
+                    values: (old.ty == ColumnType::Enum && (o.values.is_some() || o.ty.is_some()))
+                        .then(|| old.values.clone()),
+                    collation: o.collation.as_ref().map(|_| old.collation.clone()),
                 })
             }
             Operation::CreateIndex(o) => Operation::DropIndex(DropIndex {

@@ -79,7 +79,17 @@ pub(crate) enum Ty {
     USmallInt,
     UInt,
     UBigInt,
+    /// `enum` with the values `ENUM_VALUES[i]`.
+    Enum(usize),
 }
+
+/// The value lists of the generated enums: 2 is 0 with one value more, so the edits
+/// can add and remove one (`resize_varchar`).
+const ENUM_VALUES: &[&[&str]] = &[
+    &["draft", "x", "a b"],
+    &["low", "it's", "ünï"],
+    &["draft", "x", "a b", "published"],
+];
 
 impl Ty {
     fn spelling(self) -> String {
@@ -105,12 +115,15 @@ impl Ty {
             Ty::USmallInt => "smallint unsigned".into(),
             Ty::UInt => "int unsigned".into(),
             Ty::UBigInt => "bigint unsigned".into(),
+            Ty::Enum(_) => "enum".into(),
         }
     }
 
-    /// MySQL refuses an index on `text`/`bytes`/`json` without a prefix length.
+    /// MySQL refuses an index on `text`/`bytes`/`json` without a prefix length. An
+    /// enum (drawn as a `text`, see `plain_field`) is kept out too, so that drawing
+    /// one changes no other draw of its seed.
     fn indexable(self) -> bool {
-        !matches!(self, Ty::Text | Ty::Bytes | Ty::Json)
+        !matches!(self, Ty::Text | Ty::Bytes | Ty::Json | Ty::Enum(_))
     }
 
     fn is_integer(self) -> bool {
@@ -170,6 +183,7 @@ impl Ty {
             Ty::Uuid => "\"uuid\"".into(),
             // A duration's default is its microseconds.
             Ty::Duration => rng.pick(&["0", "1500000", "93600000000"]).to_string(),
+            Ty::Enum(i) => toml_string(rng.pick::<&str>(ENUM_VALUES[i])),
             Ty::Bytes | Ty::Json => return None,
         })
     }
@@ -208,6 +222,8 @@ pub(crate) struct Field {
     pub index: bool,
     pub primary_key: bool,
     pub auto: bool,
+    /// `collation = …` as written (see `with_collations`).
+    pub collation: Option<String>,
 }
 
 impl Field {
@@ -416,6 +432,32 @@ const KEYWORDS: &[&str] = &["order", "group", "key"];
 
 /// `schema` as a backend takes it: without `deferrable` where the backend has no
 /// deferrable constraints (MySQL, MariaDB refuse them).
+/// The collation the round trip gives `code`, `slug`, `token` and `key` fields of
+/// type char/varchar on `backend` (`sqlite`, `postgres`, `mysql`): decided by name,
+/// so no seed draws differently; written for one backend, as inspectdb reads it.
+pub(crate) fn with_collations(schema: &Schema, backend: &str) -> Schema {
+    let name = match backend {
+        "sqlite" => "NOCASE",
+        "postgres" => "C",
+        _ => "utf8mb4_bin",
+    };
+    let mut schema = schema.clone();
+    for field in schema
+        .apps
+        .iter_mut()
+        .flat_map(|a| a.models.iter_mut())
+        .flat_map(|m| m.fields.iter_mut())
+    {
+        let text = matches!(field.kind, Kind::Column(Ty::Varchar(_) | Ty::Char(_)));
+        // Not a primary key: a foreign key to it would need the same collation.
+        let named = matches!(field.name.as_str(), "code" | "slug" | "token" | "key");
+        if text && named && !field.primary_key {
+            field.collation = Some(format!("{{ {backend} = {} }}", toml_string(name)));
+        }
+    }
+    schema
+}
+
 pub(crate) fn for_backend(schema: &Schema, deferrable_constraints: bool) -> Schema {
     let mut schema = schema.clone();
     if !deferrable_constraints {
@@ -576,6 +618,7 @@ fn explicit_key(rng: &mut Rng) -> Field {
         index: false,
         primary_key: true,
         auto,
+        collation: None,
     }
 }
 
@@ -601,15 +644,28 @@ fn plain_field(rng: &mut Rng, model: &Model, free: bool) -> Field {
         null = default.is_none();
     }
     let unique = ty.indexable() && rng.chance(15);
+    let index = ty.indexable() && !unique && rng.chance(15);
+    // A text field whose default is one of an enum's values, or without a default and
+    // named like a state, is that enum: decided
+    // without drawing from `rng`, so the other draws of every seed stay as they were.
+    let ty = match (ty, default.as_deref()) {
+        (Ty::Text, Some("\"draft\"" | "\"x\"" | "\"a b\"")) => Ty::Enum(0),
+        (Ty::Text, None) if matches!(name, "status" | "label" | "note" | "title" | "body") => {
+            Ty::Enum(0)
+        }
+        (Ty::Text, Some("\"it's\"" | "\"ünï\"")) => Ty::Enum(1),
+        _ => ty,
+    };
     Field {
         name: name.into(),
         kind: Kind::Column(ty),
         null,
         default,
         unique,
-        index: ty.indexable() && !unique && rng.chance(15),
+        index,
         primary_key: false,
         auto: false,
+        collation: None,
     }
 }
 
@@ -691,6 +747,7 @@ fn fk_field(rng: &mut Rng, schema: &Schema, a: usize, m: usize, cross: bool) -> 
         index: false,
         primary_key: false,
         auto: false,
+        collation: None,
     })
 }
 
@@ -825,18 +882,32 @@ fn drop_field(
     Some(format!("drop field {label}.{}", field.name))
 }
 
-/// Gives a varchar field another length, still long enough for its default.
+/// Gives a varchar field another length, still long enough for its default; or an
+/// enum drawn with `ENUM_VALUES[0]` or `[2]` the other list (a value added or removed).
 fn resize_varchar(rng: &mut Rng, model: &mut Model, label: &str) -> Option<String> {
     let candidates: Vec<usize> = (0..model.fields.len())
         .filter(|&f| {
-            matches!(model.fields[f].kind, Kind::Column(Ty::Varchar(_)))
-                && !model.fields[f].primary_key
+            matches!(
+                model.fields[f].kind,
+                Kind::Column(Ty::Varchar(_) | Ty::Enum(0 | 2))
+            ) && !model.fields[f].primary_key
         })
         .collect();
     if candidates.is_empty() {
         return None;
     }
     let field = &mut model.fields[*rng.pick(&candidates)];
+    if let Kind::Column(Ty::Enum(i)) = field.kind {
+        let new = 2 - i;
+        field.kind = Kind::Column(Ty::Enum(new));
+        if field.default.as_deref() == Some("\"published\"") {
+            field.default = Some("\"draft\"".into());
+        }
+        return Some(format!(
+            "change the values of {label}.{} to {:?}",
+            field.name, ENUM_VALUES[new]
+        ));
+    }
     let Kind::Column(Ty::Varchar(old)) = field.kind else {
         unreachable!()
     };
@@ -1096,6 +1167,8 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
                 && !field.unique
                 && !field.index
                 && !field.primary_key
+                && !matches!(ty, Ty::Enum(_))
+                && field.collation.is_none()
                 && comment(field).is_none();
             if plain {
                 let q = if field.null { "?" } else { "" };
@@ -1103,6 +1176,13 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
                 return;
             }
             parts.push(format!("type = {}", toml_string(&ty.spelling())));
+            if let Ty::Enum(i) = ty {
+                let values: Vec<String> = ENUM_VALUES[*i].iter().map(ToString::to_string).collect();
+                parts.push(format!("values = {}", list(&values)));
+            }
+            if let Some(c) = &field.collation {
+                parts.push(format!("collation = {c}"));
+            }
             if field.null {
                 parts.push("null = true".into());
             }

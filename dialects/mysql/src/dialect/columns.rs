@@ -18,6 +18,10 @@ impl MysqlDialect {
         column: &ColumnDef,
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
+        if column.ty == ColumnType::Enum {
+            let values: Vec<String> = column.values.iter().map(|v| self.quote_string(v)).collect();
+            return Ok(format!("enum({})", values.join(", ")));
+        }
         types::sql_type(self.flavour, ctx.version, column.ty).map_err(|reason| {
             self.unsupported(
                 operation,
@@ -41,9 +45,10 @@ impl MysqlDialect {
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
         let mut sql = format!(
-            "{} {} {}",
+            "{} {}{} {}",
             self.table_ident(&column.name, ctx)?,
             self.sql_type_in(operation, table, column, ctx)?,
+            self.collate_sql(column),
             if column.null { "NULL" } else { "NOT NULL" }
         );
         if let Some(default) = &column.default {

@@ -85,6 +85,10 @@ impl Dialect for MysqlDialect {
         self.flavour.minimum_version()
     }
 
+    fn collation_key(&self) -> Option<&'static str> {
+        Some("mysql")
+    }
+
     /// The same on every supported version of both flavours, but functional key
     /// parts (MySQL 8.0.13+; MariaDB has none).
     fn capabilities(&self, version: ServerVersion) -> Capabilities {
@@ -96,6 +100,7 @@ impl Dialect for MysqlDialect {
             column_comments: true,
             expression_indexes: self.flavour == Flavour::Mysql && version.at_least(8, 0, 13),
             index_prefix_lengths: true,
+            native_enums: true,
             ..Capabilities::BASELINE
         }
     }
@@ -227,6 +232,8 @@ impl Dialect for MysqlDialect {
             && o.default.is_none()
             && !o.drop_default
             && !comment_changes
+            && o.values.is_none()
+            && o.collation.is_none()
         {
             return Ok(Vec::new());
         }
@@ -237,10 +244,7 @@ impl Dialect for MysqlDialect {
                 table: o.table.clone(),
                 column: o.column.clone(),
             })?;
-        let mut new = old.clone();
-        if let Some(ty) = o.ty {
-            new.ty = ty;
-        }
+        let mut new = strata_engine::dialect::type_checks::retyped(old, o);
         if let Some(null) = o.null {
             new.null = null;
         }

@@ -7,7 +7,7 @@ use strata_engine::ast::{FkAction, Operation};
 use strata_engine::dialect::driver::Driver;
 use strata_engine::naming::fit_identifier;
 use strata_engine::script::{self, Direction};
-use strata_engine::{drift, SchemaState};
+use strata_engine::{drift, ColumnType, SchemaState};
 use strata_mysql::MysqlDriver;
 use strata_testkit as testkit;
 
@@ -246,9 +246,15 @@ async fn hand_made_tables_read_back_or_are_refused_by_name() {
         // dialect always names both, so this is only ever met in tables made by hand.
         assert!(matches!(fk.on_update, None | Some(FkAction::Restrict)), "{:?}", fk.on_update);
 
+        // A hand-made ENUM reads back as strata's enum; a SET has no neutral type.
         driver.execute("ALTER TABLE child ADD COLUMN mood enum('calm', 'cross') NULL").await.unwrap();
+        let live = driver.introspect().await.unwrap();
+        let mood = live.tables["child"].column("mood").unwrap().clone();
+        assert_eq!((mood.ty, mood.values), (ColumnType::Enum, vec!["calm".to_string(), "cross".into()]));
+        driver.execute("ALTER TABLE child DROP COLUMN mood").await.unwrap();
+        driver.execute("ALTER TABLE child ADD COLUMN mood set('calm', 'cross') NULL").await.unwrap();
         let err = driver.introspect().await.unwrap_err().to_string();
-        assert!(err.contains("`child`.`mood`") && err.contains("enum"), "{err}");
+        assert!(err.contains("`child`.`mood`") && err.contains("set"), "{err}");
         driver.execute("ALTER TABLE child DROP COLUMN mood").await.unwrap();
 
         // A prefix index reads back with its length (`SUB_PART`).

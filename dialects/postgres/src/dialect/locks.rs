@@ -10,7 +10,7 @@ use strata_engine::ast::{
     AddColumn, AlterColumn, Constraint, DefaultExpr, DefaultValue, Operation,
 };
 use strata_engine::dialect::{Blocks, LockNote, TableWork};
-use strata_engine::{RenderContext, ServerVersion, Statement};
+use strata_engine::{ColumnType, RenderContext, ServerVersion, Statement};
 
 use super::safe::{self, Step};
 use super::types::changes_catalog_only;
@@ -272,6 +272,25 @@ fn alter_column(o: &AlterColumn, ctx: &RenderContext) -> LockNote {
             Blocks::Nothing,
             TableWork::Catalog,
         );
+    }
+    // An enum is `text` with a check: a new value list (or text becoming an enum)
+    // validates the new check; dropping back to text only drops it.
+    let new = strata_engine::dialect::type_checks::retyped(old, o);
+    let text_like = |ty| matches!(ty, ColumnType::Text | ColumnType::Enum);
+    if text_like(old.ty) && text_like(new.ty) && new.collation == old.collation {
+        if new.ty == ColumnType::Enum && new.values != old.values {
+            return exclusive(TableWork::Scan).with_note(format!(
+                "the check `{} IN (…)` is validated: reads every row under the lock",
+                o.column
+            ));
+        }
+        if old.ty == ColumnType::Enum && new.ty == ColumnType::Text && !sets_not_null {
+            return exclusive(TableWork::Catalog).with_note("brief: drops the enum's check only");
+        }
+    }
+    if o.ty.is_none() && new.collation != old.collation {
+        return exclusive(TableWork::BuildIndex)
+            .with_note("a new collation: the column's indexes are rebuilt under the lock");
     }
     match o.ty.filter(|ty| *ty != old.ty) {
         // The same storage: only the type check `col >= 0` comes or goes.

@@ -79,6 +79,10 @@ impl Dialect for PostgresDialect {
     // PostgreSQL has every capability there is today; the update keeps a future one at
     // its baseline until this dialect says otherwise.
     #[allow(clippy::needless_update)]
+    fn collation_key(&self) -> Option<&'static str> {
+        Some("postgres")
+    }
+
     fn capabilities(&self, version: ServerVersion) -> Capabilities {
         Capabilities {
             transactional_ddl: true,

@@ -17,7 +17,7 @@ pub fn sql_type(ty: ColumnType) -> String {
         ColumnType::Decimal { precision, scale } => format!("numeric({precision}, {scale})"),
         ColumnType::Char(n) => format!("char({n})"),
         ColumnType::Varchar(n) => format!("varchar({n})"),
-        ColumnType::Text => "text".into(),
+        ColumnType::Text | ColumnType::Enum => "text".into(),
         ColumnType::Bytes => "bytea".into(),
         ColumnType::Date => "date".into(),
         ColumnType::Time => "time".into(),
@@ -143,9 +143,9 @@ mod tests {
             ("jsonb", "json"),
             ("interval", "duration"),
         ];
-        // The unsigned types read back from their type check (introspection).
+        // The unsigned types and `enum` read back from their type check (introspection).
         assert_eq!(
-            expected.len() + 3,
+            expected.len() + 4,
             ColumnType::NAMES.len(),
             "a neutral type is missing here"
         );
@@ -197,6 +197,7 @@ mod tests {
             ("smallint unsigned", "smallint"),
             ("int unsigned", "integer"),
             ("bigint unsigned", "bigint"),
+            ("enum", "text"),
         ];
         assert_eq!(
             expected.len(),

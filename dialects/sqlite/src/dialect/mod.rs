@@ -110,7 +110,7 @@ impl SqliteDialect {
     pub(crate) fn can_add_column_natively(column: &ColumnDef) -> bool {
         // A type check (`CHECK (col >= 0)`) is a table constraint, which `ADD COLUMN`
         // cannot add: the rebuild writes it.
-        if column.ty.is_unsigned() {
+        if column.ty.is_unsigned() || column.ty == ColumnType::Enum {
             return false;
         }
         match &column.default {
@@ -148,6 +148,10 @@ impl Dialect for SqliteDialect {
 
     fn minimum_version(&self) -> ServerVersion {
         ServerVersion::new(3, 35, 0)
+    }
+
+    fn collation_key(&self) -> Option<&'static str> {
+        Some("sqlite")
     }
 
     fn capabilities(&self, _version: ServerVersion) -> Capabilities {
@@ -270,8 +274,12 @@ impl Dialect for SqliteDialect {
 
     fn alter_column(&self, o: &AlterColumn, ctx: &RenderContext) -> RenderResult {
         // A comment change alone is nothing here: SQLite keeps no comments.
-        let nothing_changes =
-            o.ty.is_none() && o.null.is_none() && o.default.is_none() && !o.drop_default;
+        let nothing_changes = o.ty.is_none()
+            && o.null.is_none()
+            && o.default.is_none()
+            && !o.drop_default
+            && o.values.is_none()
+            && o.collation.is_none();
         if nothing_changes {
             return Ok(Vec::new());
         }
@@ -283,8 +291,7 @@ impl Dialect for SqliteDialect {
                 table: o.table.clone(),
                 column: o.column.clone(),
             })?;
-        let mut new = old.clone();
-        new.ty = o.ty.unwrap_or(old.ty);
+        let mut new = strata_engine::dialect::type_checks::retyped(old, o);
         new.null = o.null.unwrap_or(old.null);
         // The guards read before the rebuild writes anything.
         let mut out = self.column_change_guards(&o.table, old, &new, ctx)?;

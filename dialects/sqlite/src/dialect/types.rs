@@ -20,7 +20,7 @@ pub fn sql_type(ty: ColumnType) -> String {
         ColumnType::Decimal { precision, scale } => format!("decimal({precision}, {scale})"),
         ColumnType::Char(n) => format!("char({n})"),
         ColumnType::Varchar(n) => format!("varchar({n})"),
-        ColumnType::Text => "text".into(),
+        ColumnType::Text | ColumnType::Enum => "text".into(),
         ColumnType::Bytes => "blob".into(),
         ColumnType::Date => "date".into(),
         ColumnType::Time => "time".into(),

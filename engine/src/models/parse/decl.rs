@@ -37,6 +37,10 @@ pub(crate) struct FieldDecl {
     pub auto: Option<Span>,
     /// `comment = "…"`: the column's database comment.
     pub comment: Option<String>,
+    /// `values = [...]`: an `enum` field's strings, checked once the type is known.
+    pub values: Option<Spanned<Vec<String>>>,
+    /// `collation = "C"` (every backend) or `{ postgres = "C", … }`, as written.
+    pub collation: Option<Spanned<std::collections::BTreeMap<String, String>>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -48,6 +48,8 @@ pub const FIELD_KEYS: &[&str] = &[
     "deferrable",
     "db_constraint",
     "comment",
+    "values",
+    "collation",
 ];
 
 /// The keys only a foreign key (a field with `references`) may have.
@@ -215,6 +217,8 @@ fn parse_field(
         primary_key: None,
         auto: None,
         comment: None,
+        values: None,
+        collation: None,
     };
     if let Some(text) = node.as_str() {
         let (ty, null) = parse_type(src, text, &at)?;
@@ -286,6 +290,10 @@ fn read_field_keys(
             // PostgreSQL's `COMMENT … IS ''` removes a comment and MySQL reads an empty
             // one back as none: an empty comment could never round-trip.
             "comment" => field.comment = Some(non_empty_str(src, value, &at, key)?.value),
+            "values" => field.values = Some(Spanned::new(text_list(src, value, &at)?, at)),
+            "collation" => {
+                field.collation = Some(Spanned::new(collation(src, value, &at, name)?, at));
+            }
             "references" => keys.references = Some(non_empty_str(src, value, &at, key)?),
             "on_delete" => keys.on_delete = Some((key_span, action(src, value, &at, key)?)),
             "on_update" => keys.on_update = Some((key_span, action(src, value, &at, key)?)),
@@ -363,6 +371,64 @@ fn field_kind(
     };
     field.null = *nullable;
     Ok(FieldKind::Column { ty: *ty })
+}
+
+/// `values = ["draft", "published"]`: any strings; whether they make an enum is
+/// decided with the type.
+fn text_list(src: &Source, node: &dyn Node, at: &Span) -> Result<Vec<String>, FileError> {
+    let array = node.as_array().ok_or_else(|| {
+        src.error(
+            at,
+            "`values` must be a list of strings, e.g. values = [\"draft\", \"published\"]",
+        )
+    })?;
+    array
+        .iter()
+        .map(|v| {
+            v.as_str().map(str::to_string).ok_or_else(|| {
+                src.error(
+                    &node_span(v, at),
+                    format!("`values` holds strings, not {}", v.type_name()),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `collation = "name"` (the same name on every backend) or a table of names per
+/// backend, `{ postgres = "C", mysql = "utf8mb4_bin", sqlite = "NOCASE" }`.
+fn collation(
+    src: &Source,
+    node: &dyn Node,
+    at: &Span,
+    field: &str,
+) -> Result<std::collections::BTreeMap<String, String>, FileError> {
+    use crate::types::COLLATION_BACKENDS;
+    let map = if let Some(name) = node.as_str() {
+        COLLATION_BACKENDS
+            .iter()
+            .map(|b| ((*b).to_string(), name.to_string()))
+            .collect()
+    } else if let Some(table) = node.as_table_like() {
+        let mut map = std::collections::BTreeMap::new();
+        for (key, value) in table.iter() {
+            let key_at = key_span(table, key);
+            map.insert(
+                key.to_string(),
+                str_value(src, value, &node_span(value, &key_at), key)?,
+            );
+        }
+        map
+    } else {
+        return Err(src.error(
+            at,
+            "`collation` is a name or a table of names per backend, e.g. { postgres = \"C\", mysql = \"utf8mb4_bin\", sqlite = \"NOCASE\" }",
+        ));
+    };
+    if let Some(problem) = crate::types::collation_problem(&map) {
+        return Err(src.error(at, format!("field `{field}`: {problem}")));
+    }
+    Ok(map)
 }
 
 /// A type string; a trailing `?` makes the column nullable.

@@ -90,6 +90,20 @@ impl Resolver<'_> {
                 format!("primary key field `{}` cannot be nullable", field.name),
             ));
         }
+        let values = enum_values(&src, field, ty, default.as_ref())?;
+        let collation = match &field.collation {
+            Some(c) if !ty.is_textual() || matches!(ty, ColumnType::Uuid | ColumnType::Json) => {
+                return Err(src.error(
+                    &c.span,
+                    format!(
+                        "field `{}`: a collation belongs to char, varchar, text or enum, not {ty}",
+                        field.name
+                    ),
+                ))
+            }
+            Some(c) => c.value.clone(),
+            None => std::collections::BTreeMap::new(),
+        };
         Ok(ColumnDef {
             name,
             ty,
@@ -97,7 +111,8 @@ impl Resolver<'_> {
             default,
             auto: field.auto.is_some(),
             comment: field.comment.clone(),
-            ..Default::default()
+            values,
+            collation,
         })
     }
 
@@ -306,4 +321,49 @@ impl ObjectNames {
         }
         Ok(name)
     }
+}
+
+/// The `values` of an `enum` field, checked: every other type has none.
+fn enum_values(
+    src: &Source,
+    field: &FieldDecl,
+    ty: ColumnType,
+    default: Option<&DefaultValue>,
+) -> Result<Vec<String>, FileError> {
+    let Some(values) = &field.values else {
+        if ty == ColumnType::Enum {
+            return Err(src.error(
+                &field.span,
+                format!(
+                    "enum field `{}` needs its `values`, e.g. {{ type = \"enum\", values = [\"draft\", \"published\"] }}",
+                    field.name
+                ),
+            ));
+        }
+        return Ok(Vec::new());
+    };
+    if ty != ColumnType::Enum {
+        return Err(src.error(
+            &values.span,
+            format!(
+                "`values` belongs to an enum field; `{}` is {ty} (write type = \"enum\")",
+                field.name
+            ),
+        ));
+    }
+    if let Some(problem) = crate::types::enum_values_problem(&values.value) {
+        return Err(src.error(&values.span, format!("field `{}`: {problem}", field.name)));
+    }
+    if let (Some(DefaultValue::Text(d)), Some(at)) = (default, &field.default) {
+        if !values.value.contains(d) {
+            return Err(src.error(
+                &at.span,
+                format!(
+                    "field `{}`: default {d:?} is not one of its values",
+                    field.name
+                ),
+            ));
+        }
+    }
+    Ok(values.value.clone())
 }

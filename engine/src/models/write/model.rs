@@ -383,11 +383,29 @@ impl<'a> ModelWriter<'a> {
             inline(&parts)
         } else {
             let ty = format!("{}{}", c.ty, if c.null { "?" } else { "" });
-            let plain = !primary_key && !c.auto && !unique && !index && c.comment.is_none();
-            if default.is_none() && plain {
+            if default.is_none()
+                && !primary_key
+                && !c.auto
+                && !unique
+                && !index
+                && c.values.is_empty()
+                && c.collation.is_empty()
+                && c.comment.is_none()
+            {
                 string(&ty)
             } else {
                 parts.push(format!("type = {}", string(&ty)));
+                if !c.values.is_empty() {
+                    parts.push(format!("values = {}", list(&c.values)));
+                }
+                if !c.collation.is_empty() {
+                    let names: Vec<String> = c
+                        .collation
+                        .iter()
+                        .map(|(backend, name)| format!("{backend} = {}", string(name)))
+                        .collect();
+                    parts.push(format!("collation = {}", inline(&names)));
+                }
                 if let Some(d) = default {
                     parts.push(format!("default = {d}"));
                 }

@@ -233,8 +233,7 @@ fn column_changes(
     let Some(old) = state.table(&o.table).ok().and_then(|t| t.column(&o.column)) else {
         return Vec::new();
     };
-    let mut new = old.clone();
-    new.ty = o.ty.unwrap_or(old.ty);
+    let mut new = strata_engine::dialect::type_checks::retyped(old, o);
     new.null = o.null.unwrap_or(old.null);
     if let Some(default) = &o.default {
         new.default = Some(default.clone());
@@ -242,10 +241,25 @@ fn column_changes(
     if o.drop_default {
         new.default = None;
     }
-    let sql = |c: &ColumnDef| types::sql_type(flavour, version, c.ty).ok();
+    // An enum's type is its value list; a collation changes how values compare: both
+    // are a type change to online DDL (classed `Other`, i.e. not assumed in place).
+    let sql = |c: &ColumnDef| {
+        let ty = if c.ty == ColumnType::Enum {
+            Some(format!("enum{:?}", c.values))
+        } else {
+            types::sql_type(flavour, version, c.ty).ok()
+        };
+        ty.map(|t| format!("{t} {:?}", c.collation))
+    };
     let mut out = Vec::new();
     if sql(old) != sql(&new) {
-        out.push(Change::ColumnType(TypeChange::of(old.ty, new.ty)));
+        // The same neutral type spelled differently: a new value list or collation.
+        let change = if old.ty == new.ty {
+            TypeChange::Other
+        } else {
+            TypeChange::of(old.ty, new.ty)
+        };
+        out.push(Change::ColumnType(change));
     }
     if old.null != new.null {
         out.push(Change::ColumnNull);

@@ -115,8 +115,11 @@ impl Reader {
             column: row.name.clone(),
             reason,
         };
+        let values = enum_values(&row.column_type);
         let mut ty = if is_json {
             ColumnType::Json
+        } else if values.is_some() {
+            ColumnType::Enum
         } else {
             neutral_type(self.flavour, self.version, &row.column_type).ok_or_else(|| {
                 unexpressed(format!(
@@ -149,8 +152,51 @@ impl Reader {
             auto,
             // MySQL has no "no comment": an empty one is none.
             comment: Some(row.comment.clone()).filter(|c| !c.is_empty()),
-            ..Default::default()
+            values: values.unwrap_or_default(),
+            // MariaDB's `json` is `longtext` with its own `utf8mb4_bin`: part of the type.
+            collation: row
+                .collation
+                .clone()
+                .filter(|_| !is_json)
+                .map(|name| ("mysql".to_string(), name))
+                .into_iter()
+                .collect(),
         })
+    }
+}
+
+/// The values of a `COLUMN_TYPE` `enum('a','it''s','x\\y')`, quotes undoubled and
+/// backslashes unescaped; `None` for any other type.
+fn enum_values(column_type: &str) -> Option<Vec<String>> {
+    let lower = column_type.get(..5)?;
+    if !lower.eq_ignore_ascii_case("enum(") {
+        return None;
+    }
+    let inner = column_type[5..].strip_suffix(')')?;
+    let mut values = Vec::new();
+    let mut chars = inner.chars().peekable();
+    loop {
+        if chars.next()? != '\'' {
+            return None;
+        }
+        let mut value = String::new();
+        loop {
+            match chars.next()? {
+                '\'' if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    value.push('\'');
+                }
+                '\'' => break,
+                '\\' => value.push(chars.next()?),
+                c => value.push(c),
+            }
+        }
+        values.push(value);
+        match chars.next() {
+            None => return Some(values),
+            Some(',') => {}
+            Some(_) => return None,
+        }
     }
 }
 
@@ -328,6 +374,21 @@ fn hide_supporting_indexes(table: &mut TableDef) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn enum_values_are_read_from_the_column_type() {
+        assert_eq!(
+            enum_values(r"enum('a','it''s','x,y','x\\y')"),
+            Some(vec![
+                "a".to_string(),
+                "it's".into(),
+                "x,y".into(),
+                r"x\y".into()
+            ])
+        );
+        assert_eq!(enum_values("varchar(5)"), None);
+        assert_eq!(enum_values("enum('a'"), None);
+    }
+
     use super::*;
 
     const MARIADB: (Flavour, ServerVersion) = (Flavour::Mariadb, ServerVersion::new(10, 11, 19));
@@ -342,6 +403,7 @@ mod tests {
             default: None,
             extra: String::new(),
             comment: String::new(),
+            collation: None,
         }
     }
 
@@ -552,7 +614,7 @@ mod tests {
         let mut catalog = child(vec![]);
         catalog
             .columns
-            .push(column("child", 4, "mood", "enum('a','b')"));
+            .push(column("child", 4, "mood", "set('a','b')"));
         let err = schema(MARIADB.0, MARIADB.1, &catalog).unwrap_err();
         assert!(err.to_string().contains("`child`.`mood`"), "{err}");
 

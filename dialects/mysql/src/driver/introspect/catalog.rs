@@ -9,9 +9,13 @@ use crate::flavour::Flavour;
 const TABLES_SQL: &str = "SELECT TABLE_NAME FROM information_schema.TABLES \
      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'";
 
-const COLUMNS_SQL: &str = "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, \
-     IS_NULLABLE, COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT FROM information_schema.COLUMNS \
-     WHERE TABLE_SCHEMA = DATABASE()";
+/// A column's collation is read only where it differs from its table's default.
+const COLUMNS_SQL: &str = "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.ORDINAL_POSITION, c.COLUMN_TYPE, \
+     c.IS_NULLABLE, c.COLUMN_DEFAULT, c.EXTRA, c.COLUMN_COMMENT, \
+     CASE WHEN c.COLLATION_NAME <> t.TABLE_COLLATION THEN c.COLLATION_NAME END \
+     FROM information_schema.COLUMNS AS c JOIN information_schema.TABLES AS t \
+       ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+     WHERE c.TABLE_SCHEMA = DATABASE()";
 
 /// Every index, the primary key and unique constraints included: MySQL implements
 /// each of them as an index, which is also where their column order is.
@@ -60,6 +64,8 @@ pub(super) struct ColumnRow {
     pub extra: String,
     /// `COLUMN_COMMENT`; empty when the column has none.
     pub comment: String,
+    /// `COLLATION_NAME` when not the table's default.
+    pub collation: Option<String>,
 }
 
 /// One column of one index, from `STATISTICS`.
@@ -177,6 +183,7 @@ fn column_row(r: &Cells) -> Result<ColumnRow, DriverError> {
         default: r.optional(5),
         extra: r.optional(6).unwrap_or_default(),
         comment: r.optional(7).unwrap_or_default(),
+        collation: r.optional(8),
     })
 }
 

@@ -130,6 +130,10 @@ mod tests {
             for name in ColumnType::NAMES {
                 let name = name.replace("(p,s)", "(10,3)").replace("(n)", "(7)");
                 let ty: ColumnType = name.parse().unwrap();
+                // Spelled with its values; read back in `assemble` (its own test).
+                if ty == ColumnType::Enum {
+                    continue;
+                }
                 let sql = sql_type(server.0, server.1, ty).unwrap();
                 let shown = sql
                     .replace("integer", "int")

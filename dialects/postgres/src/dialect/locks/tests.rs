@@ -375,3 +375,29 @@ fn a_comment_change_alone_blocks_only_ddl() {
     assert_eq!(notes[0].blocks, Blocks::Nothing);
     assert_eq!(notes[0].work, TableWork::Catalog);
 }
+
+#[test]
+fn an_enum_list_validates_its_check_and_a_collation_rebuilds_indexes() {
+    let alter = |ty: Option<&str>, values: Option<&[&str]>, collation: Option<&str>| {
+        Operation::AlterColumn(AlterColumn {
+            table: "book".into(),
+            column: "note".into(),
+            ty: ty.map(|t| t.parse().unwrap()),
+            values: values.map(|v| v.iter().map(ToString::to_string).collect()),
+            collation: collation.map(|c| {
+                [("postgres".to_string(), c.to_string())]
+                    .into_iter()
+                    .collect()
+            }),
+            ..Default::default()
+        })
+    };
+    assert_eq!(
+        work(&alter(Some("enum"), Some(&["a", "b"]), None), 15),
+        TableWork::Scan
+    );
+    assert_eq!(
+        work(&alter(None, None, Some("C")), 15),
+        TableWork::BuildIndex
+    );
+}

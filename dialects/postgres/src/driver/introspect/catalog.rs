@@ -40,9 +40,12 @@ const COLUMNS_SQL: &str = concat!(
        a.attidentity IN ('a', 'd'),
        a.attgenerated <> '',
        pg_get_expr(d.adbin, d.adrelid),
-       col_description(t.oid, a.attnum)
+       col_description(t.oid, a.attnum),
+       CASE WHEN a.attcollation <> ty.typcollation THEN co.collname::text END
 FROM tables t
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_type ty ON ty.oid = a.atttypid
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 ORDER BY t.oid, a.attnum"
 );
@@ -140,6 +143,8 @@ pub(super) struct ColumnRow {
     pub default: Option<String>,
     /// `COMMENT ON COLUMN`.
     pub comment: Option<String>,
+    /// The column's collation when it is not its type's default.
+    pub collation: Option<String>,
 }
 
 pub(super) struct ConstraintRow {
@@ -217,6 +222,7 @@ pub(super) async fn columns(client: &Client) -> Result<Vec<ColumnRow>, DriverErr
             generated: r.try_get(5)?,
             default: r.try_get(6)?,
             comment: r.try_get(7)?,
+            collation: r.try_get(8)?,
         })
     })
     .await

@@ -134,6 +134,11 @@ fn column(row: ColumnRow, standard_strings: bool) -> ColumnDef {
         default,
         auto,
         comment: row.comment,
+        collation: row
+            .collation
+            .map(|name| ("postgres".to_string(), name))
+            .into_iter()
+            .collect(),
         ..Default::default()
     }
 }
@@ -235,6 +240,7 @@ mod tests {
             generated: false,
             default: default.map(Into::into),
             comment: None,
+            collation: None,
         }
     }
 

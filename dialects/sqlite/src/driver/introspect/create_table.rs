@@ -20,6 +20,8 @@ pub(crate) struct TableText {
     /// Columns with an unnamed column-level `CHECK (json_valid(column))`: the check
     /// strata writes on a `json` column (not in `checks`).
     pub json_checked: Vec<String>,
+    /// `(column, collation)` for columns declared `… COLLATE name`.
+    pub collations: Vec<(String, String)>,
 }
 
 /// A foreign key's name, and what identifies it among the pragma's foreign keys.
@@ -228,6 +230,11 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
             }
         } else if t.is("AUTOINCREMENT") {
             text.autoincrement.push(column.clone());
+        } else if t.is("COLLATE") {
+            if let Some(name) = item.get(i + 1).map(Token::name) {
+                text.collations.push((column.clone(), name));
+            }
+            pending_name = None;
         } else if [
             "PRIMARY",
             "NOT",
@@ -305,7 +312,7 @@ mod tests {
         let sql = "create table t (\n  a int constraint a_pos check (a > 0) check(a < 10),\n  \
                    b text constraint b_fk references p(id) default 'check (x)',\n  \
                    [c d] integer primary key autoincrement, -- AUTOINCREMENT in a comment\n  \
-                   e text constraint e_nn not null check (e <> ''),\n  \
+                   e text collate nocase constraint e_nn not null check (e <> ''),\n  \
                    check (a <> b), unique (a), constraint pk primary key (a)\n) without rowid";
         assert_eq!(
             parse(sql),
@@ -318,6 +325,7 @@ mod tests {
                 ],
                 autoincrement: vec!["c d".into()],
                 named_foreign_keys: vec![fk("b_fk", &["b"], "p")],
+                collations: vec![("e".into(), "nocase".into())],
                 ..Default::default()
             }
         );

@@ -168,12 +168,19 @@ fn columns(
                 .autoincrement
                 .iter()
                 .any(|a| a.eq_ignore_ascii_case(&name));
+        let collation = text
+            .collations
+            .iter()
+            .filter(|(c, _)| c.eq_ignore_ascii_case(&name))
+            .map(|(_, collation)| ("sqlite".to_string(), collation.clone()))
+            .collect();
         let mut column = ColumnDef {
             name: name.clone(),
             ty: neutral_type(&declared),
             null: !not_null,
             default: None,
             auto,
+            collation,
             ..Default::default()
         };
         column.default = default.and_then(|raw| defaults::parse(&raw, &column));
