@@ -39,6 +39,25 @@ pub struct ColumnDef {
     /// `COMMENT ON COLUMN`, MySQL `COMMENT '…'`; SQLite has none and ignores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// A generated (computed) column: its value is `expr` over the table's other
+    /// columns, never written by an INSERT or UPDATE. Always nullable (MariaDB allows
+    /// no `NOT NULL` on one) and without a default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Generated>,
+}
+
+/// How a generated column is computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Generated {
+    /// The expression, in the neutral language of checks; it names only the table's
+    /// non-generated columns.
+    pub expr: String,
+    /// Computed on write and stored (`STORED`); otherwise computed on read
+    /// (`VIRTUAL`), which PostgreSQL 15 cannot do.
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
+    pub stored: bool,
 }
 
 /// A column default: a literal (`0`, `1.5`, `"draft"`, `true`), or a neutral expression

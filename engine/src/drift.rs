@@ -115,8 +115,21 @@ impl Normalizer<'_> {
             .filter(|_| self.ctx.capabilities.column_comments)
             .map(|text| format!(" comment {text:?}"))
             .unwrap_or_default();
+        // Servers rewrite the expression (PostgreSQL adds casts and parentheses,
+        // MySQL backquotes): both sides are compared in the neutral spelling.
+        let generated = c
+            .generated
+            .as_ref()
+            .map(|g| {
+                format!(
+                    " generated as ({}) {}",
+                    crate::expr::neutral(&g.expr).unwrap_or_else(|| g.expr.clone()),
+                    if g.stored { "stored" } else { "virtual" }
+                )
+            })
+            .unwrap_or_default();
         format!(
-            "{} {ty} {}{default}{}{comment}",
+            "{} {ty} {}{default}{}{comment}{generated}",
             c.name,
             if c.null { "null" } else { "not null" },
             if c.auto { " auto" } else { "" }

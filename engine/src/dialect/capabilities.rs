@@ -128,6 +128,14 @@ pub struct Capabilities {
     /// Baseline `false`: SQLite has none. PostgreSQL `COMMENT ON COLUMN`, MySQL and
     /// MariaDB `COMMENT '…'` in the column definition.
     pub column_comments: bool,
+    /// Virtual generated columns (`GENERATED ALWAYS AS (…) VIRTUAL`), computed when
+    /// read. Without it, a generated column that is not `stored` is refused with
+    /// `RenderError::Unsupported`.
+    ///
+    /// Baseline `false`: PostgreSQL 15 has stored ones only
+    /// (<https://www.postgresql.org/docs/15/ddl-generated-columns.html>). SQLite
+    /// 3.31+, MySQL 5.7+ and MariaDB 10.2+ have both.
+    pub virtual_generated_columns: bool,
 }
 
 impl Capabilities {
@@ -142,15 +150,17 @@ impl Capabilities {
         unsigned_integers: false,
         rename_constraint: false,
         column_comments: false,
+        virtual_generated_columns: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.
-    pub fn flags(&self) -> [(&'static str, bool); 4] {
+    pub fn flags(&self) -> [(&'static str, bool); 5] {
         [
             ("transactional_ddl", self.transactional_ddl),
             ("partial_indexes", self.partial_indexes),
             ("concurrent_index", self.concurrent_index),
             ("deferrable_constraints", self.deferrable_constraints),
+            ("virtual_generated_columns", self.virtual_generated_columns),
         ]
     }
 

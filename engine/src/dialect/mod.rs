@@ -264,6 +264,15 @@ pub trait Dialect: Send + Sync {
         inline_pk: bool,
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
+        if let Some(generated) = &column.generated {
+            return Ok(format!(
+                "{} {}{}{}",
+                self.table_ident(&column.name, ctx)?,
+                self.column_type(column, ctx)?,
+                self.generated_sql(&column.name, generated)?,
+                if inline_pk { " PRIMARY KEY" } else { "" }
+            ));
+        }
         let mut sql = format!(
             "{} {} {}",
             self.table_ident(&column.name, ctx)?,
@@ -282,6 +291,21 @@ pub trait Dialect: Send + Sync {
             sql.push_str(self.auto_increment_sql());
         }
         Ok(sql)
+    }
+
+    /// ` GENERATED ALWAYS AS (…) STORED | VIRTUAL`, in place of the nullability and
+    /// default of a plain column (a generated column is nullable: MariaDB refuses
+    /// `NOT NULL` on one). The expression is rendered from its parse tree.
+    fn generated_sql(&self, column: &str, generated: &Generated) -> RenderResultOf<String> {
+        Ok(format!(
+            " GENERATED ALWAYS AS ({}) {}",
+            self.expr_sql(&generated.expr, &format!("generated column `{column}`"))?,
+            if generated.stored {
+                "STORED"
+            } else {
+                "VIRTUAL"
+            }
+        ))
     }
 
     /// The clause after `PRIMARY KEY` that makes an auto column count by itself
@@ -396,6 +420,19 @@ pub trait Dialect: Send + Sync {
                          `deferrable` (the key is then checked after each statement)",
                         fk.name,
                         fk.deferrable.map_or("", Deferrable::name)
+                    ),
+                ));
+            }
+        }
+        if !ctx.capabilities.virtual_generated_columns {
+            if let Some((operation, table, column)) = virtual_generated_column(op) {
+                return Err(self.unsupported(
+                    operation,
+                    table,
+                    &format!(
+                        "column `{column}` is a virtual generated column (computed when \
+                         read), and this server has stored ones only; write \
+                         `stored = true` (computed on write and kept on disk)"
                     ),
                 ));
             }
@@ -1051,6 +1088,25 @@ fn deferrable_foreign_key(op: &Operation) -> Option<(&'static str, &str, &Foreig
             "add_foreign_key",
             o.table.as_str(),
             &o.foreign_key,
+        )),
+        _ => None,
+    }
+}
+
+/// The first virtual generated column `op` creates, with the operation's name and
+/// table: what a server with stored generated columns only refuses.
+fn virtual_generated_column(op: &Operation) -> Option<(&'static str, &str, &str)> {
+    let virtual_one = |c: &ColumnDef| c.generated.as_ref().is_some_and(|g| !g.stored);
+    match op {
+        Operation::CreateTable(t) => t
+            .columns
+            .iter()
+            .find(|c| virtual_one(c))
+            .map(|c| ("create_table", t.name.as_str(), c.name.as_str())),
+        Operation::AddColumn(o) => virtual_one(&o.column).then_some((
+            "add_column",
+            o.table.as_str(),
+            o.column.name.as_str(),
         )),
         _ => None,
     }

@@ -297,3 +297,20 @@ fn mysql_spelling_reads_back_as_the_neutral_form() {
     assert!(parse("lcase(qty) = 'x'", None).is_err());
     assert_eq!(from_mysql("`a` > 0; DROP TABLE t"), None);
 }
+
+#[test]
+fn neutral_forms_of_one_expression_match_however_a_server_rewrote_it() {
+    let written = neutral("price * quantity").unwrap();
+    for shown in [
+        "((price * (quantity)::numeric))",
+        "(\"price\" * \"quantity\")",
+        "price * (quantity)",
+    ] {
+        assert_eq!(neutral(shown).as_deref(), Some(written.as_str()), "{shown}");
+    }
+    // The grouping itself is kept: the tree, not the text, decides.
+    assert_ne!(neutral("(a + b) * c"), neutral("a + (b * c)"));
+    assert_eq!(neutral("(a + b) * c").as_deref(), Some("(a + b) * c"));
+    assert_eq!(neutral("lower((email))").as_deref(), Some("lower(email)"));
+    assert_eq!(neutral("a; DROP TABLE t"), None);
+}

@@ -93,6 +93,7 @@ impl Dialect for MysqlDialect {
             max_identifier_len: MAX_IDENTIFIER_LEN,
             unsigned_integers: true,
             column_comments: true,
+            virtual_generated_columns: true,
             ..Capabilities::BASELINE
         }
     }

@@ -112,6 +112,10 @@ impl SqliteDialect {
         if column.ty.is_unsigned() {
             return false;
         }
+        // "cannot add a STORED column": only a virtual one is added in place.
+        if let Some(generated) = &column.generated {
+            return !generated.stored;
+        }
         match &column.default {
             Some(DefaultValue::Expr { .. }) => false,
             Some(_) => true,
@@ -156,6 +160,7 @@ impl Dialect for SqliteDialect {
             max_identifier_len: 128,
             partial_indexes: true,
             deferrable_constraints: true,
+            virtual_generated_columns: true,
             ..Capabilities::BASELINE
         }
     }

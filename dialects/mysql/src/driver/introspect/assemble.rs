@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use strata_engine::ast::{
-    CheckDef, ColumnDef, DefaultExpr, DefaultValue, FkAction, ForeignKeyDef, IndexDef, TableDef,
-    UniqueDef,
+    CheckDef, ColumnDef, DefaultExpr, DefaultValue, FkAction, ForeignKeyDef, Generated, IndexDef,
+    TableDef, UniqueDef,
 };
 use strata_engine::{ColumnType, SchemaState, ServerVersion};
 
@@ -122,7 +122,8 @@ impl Reader {
                 ))
             })?
         };
-        let (auto, generated) = read_extra(&row.extra).map_err(unexpressed)?;
+        let (extra, computed) = generation(row);
+        let (auto, generated) = read_extra(&extra).map_err(unexpressed)?;
         let shown = ShownDefault {
             text: row.default.as_deref(),
             generated,
@@ -146,9 +147,27 @@ impl Reader {
             auto,
             // MySQL has no "no comment": an empty one is none.
             comment: Some(row.comment.clone()).filter(|c| !c.is_empty()),
+            generated: computed,
             ..Default::default()
         })
     }
+}
+
+/// A generated column's expression (backquoted, as the server rewrote it: read back
+/// in the neutral language) and `EXTRA` without its `VIRTUAL GENERATED` / `STORED
+/// GENERATED` (MariaDB's `PERSISTENT` is shown as `STORED`).
+fn generation(row: &ColumnRow) -> (String, Option<Generated>) {
+    let upper = row.extra.to_ascii_uppercase();
+    for (marker, stored) in [("VIRTUAL GENERATED", false), ("STORED GENERATED", true)] {
+        if let Some(at) = upper.find(marker) {
+            let mut extra = row.extra.clone();
+            extra.replace_range(at..at + marker.len(), "");
+            let expr = strata_engine::expr::from_mysql(&row.generation)
+                .unwrap_or_else(|| row.generation.clone());
+            return (extra, Some(Generated { expr, stored }));
+        }
+    }
+    (row.extra.clone(), None)
 }
 
 /// MariaDB's `json` is `longtext` with a column check `json_valid(`col`)`, named
@@ -322,6 +341,7 @@ mod tests {
             default: None,
             extra: String::new(),
             comment: String::new(),
+            generation: String::new(),
         }
     }
 

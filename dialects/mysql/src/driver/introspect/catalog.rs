@@ -10,7 +10,8 @@ const TABLES_SQL: &str = "SELECT TABLE_NAME FROM information_schema.TABLES \
      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'";
 
 const COLUMNS_SQL: &str = "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, \
-     IS_NULLABLE, COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT FROM information_schema.COLUMNS \
+     IS_NULLABLE, COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT, GENERATION_EXPRESSION \
+     FROM information_schema.COLUMNS \
      WHERE TABLE_SCHEMA = DATABASE()";
 
 /// Every index, the primary key and unique constraints included: MySQL implements
@@ -54,6 +55,8 @@ pub(super) struct ColumnRow {
     pub extra: String,
     /// `COLUMN_COMMENT`; empty when the column has none.
     pub comment: String,
+    /// `GENERATION_EXPRESSION`; empty (MySQL) or NULL (MariaDB) for a plain column.
+    pub generation: String,
 }
 
 /// One column of one index, from `STATISTICS`.
@@ -163,6 +166,7 @@ fn column_row(r: &Cells) -> Result<ColumnRow, DriverError> {
         default: r.optional(5),
         extra: r.optional(6).unwrap_or_default(),
         comment: r.optional(7).unwrap_or_default(),
+        generation: r.optional(8).unwrap_or_default(),
     })
 }
 

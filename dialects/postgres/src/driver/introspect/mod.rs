@@ -24,8 +24,8 @@ mod defaults;
 use std::collections::BTreeMap;
 
 use strata_engine::ast::{
-    CheckDef, ColumnDef, DefaultValue, Deferrable, FkAction, ForeignKeyDef, IndexDef, TableDef,
-    UniqueDef,
+    CheckDef, ColumnDef, DefaultValue, Deferrable, FkAction, ForeignKeyDef, Generated, IndexDef,
+    TableDef, UniqueDef,
 };
 use strata_engine::dialect::driver::DriverError;
 use strata_engine::{ColumnType, SchemaState};
@@ -99,17 +99,18 @@ fn column(row: ColumnRow, standard_strings: bool) -> ColumnDef {
         ColumnType::Text
     });
     let mut auto = row.identity;
+    // PostgreSQL 15 has stored generated columns only; the expression is deparsed
+    // with its casts (`(p * (q)::numeric)`), which the neutral form drops.
+    let generated = row
+        .default
+        .clone()
+        .filter(|_| row.generated)
+        .map(|expr| Generated {
+            expr: neutral(expr),
+            stored: true,
+        });
     let default = match (&row.default, row.generated) {
-        (None, _) => None,
-        (Some(expr), true) => {
-            tracing::warn!(
-                table = %row.table,
-                column = %row.name,
-                expression = %expr,
-                "generated column: its expression is not part of the neutral schema"
-            );
-            None
-        }
+        (None, _) | (Some(_), true) => None,
         (Some(expr), false) => match defaults::parse(expr, ty, standard_strings) {
             ParsedDefault::Value(value) => Some(value),
             ParsedDefault::Sequence => {
@@ -134,6 +135,7 @@ fn column(row: ColumnRow, standard_strings: bool) -> ColumnDef {
         default,
         auto,
         comment: row.comment,
+        generated,
         ..Default::default()
     }
 }

@@ -20,6 +20,9 @@ pub(crate) struct TableText {
     /// Columns with an unnamed column-level `CHECK (json_valid(column))`: the check
     /// strata writes on a `json` column (not in `checks`).
     pub json_checked: Vec<String>,
+    /// `(column, expression)` of each generated column (`[GENERATED ALWAYS] AS (…)`);
+    /// whether it is stored, `pragma table_xinfo` says.
+    pub generated: Vec<(String, String)>,
 }
 
 /// A foreign key's name, and what identifies it among the pragma's foreign keys.
@@ -226,6 +229,11 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
                     references,
                 });
             }
+        } else if t.is("AS") {
+            if let Some(expr) = parenthesized(sql, item, i + 1) {
+                text.generated.push((column.clone(), expr));
+            }
+            pending_name = None;
         } else if t.is("AUTOINCREMENT") {
             text.autoincrement.push(column.clone());
         } else if [
