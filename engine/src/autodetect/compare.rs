@@ -50,6 +50,10 @@ pub(super) struct Changes {
     pub create_indexes: Vec<(String, IndexDef)>,
     pub add_constraints: Vec<(String, Constraint)>,
     pub add_foreign_keys: Vec<(String, ForeignKeyDef)>,
+    /// Generated columns whose expression or storage changes: (table by old name,
+    /// column by old name) dropped before any rename, then the column as the model
+    /// has it added with `add_columns`. Data is derived, so nothing is lost.
+    pub regenerate_columns: Vec<Column>,
 }
 
 /// A table on both sides: as the old schema has it, as renamed, as the models want it.
@@ -66,6 +70,9 @@ struct ColumnFates {
     renamed: BTreeSet<Column>,
     dropped: BTreeSet<Column>,
     retyped: BTreeSet<Column>,
+    /// Generated columns dropped and added again, by old table and new column name:
+    /// their indexes go first and come back after.
+    regenerated: BTreeSet<Column>,
 }
 
 impl ColumnFates {
@@ -177,6 +184,15 @@ impl Changes {
                 None => {
                     fates.dropped.insert(key);
                     self.drop_columns.push((table.clone(), c.name.clone()));
+                }
+                Some(wanted) if generation_changes(c, wanted) => {
+                    fates.dropped.insert(key);
+                    fates
+                        .regenerated
+                        .insert((original.name.clone(), now.to_string()));
+                    self.regenerate_columns
+                        .push((original.name.clone(), c.name.clone()));
+                    self.add_columns.push((table.clone(), wanted.clone(), None));
                 }
                 Some(wanted) => {
                     if wanted.ty != c.ty {
@@ -290,10 +306,16 @@ impl Changes {
         old: &SchemaState,
     ) {
         let blocking = |i: &IndexDef| {
-            original.columns.iter().any(|c| {
-                fates.moves(&original.name, &c.name)
-                    && i.predicate.as_deref().is_some_and(|p| mentions(p, &c.name))
-            })
+            let regenerated = i.columns.iter().any(|c| {
+                fates
+                    .regenerated
+                    .contains(&(original.name.clone(), c.clone()))
+            });
+            regenerated
+                || original.columns.iter().any(|c| {
+                    fates.moves(&original.name, &c.name)
+                        && i.predicate.as_deref().is_some_and(|p| mentions(p, &c.name))
+                })
         };
         let mut kept = BTreeSet::new();
         let mut leaving = Vec::new();
@@ -448,6 +470,14 @@ impl Changes {
 
 fn same_index_but_name(a: &IndexDef, b: &IndexDef) -> bool {
     a.columns == b.columns && a.unique == b.unique && a.predicate == b.predicate
+}
+
+/// Whether a column is generated differently (or becomes or stops being generated):
+/// no `ALTER` changes that, the column is dropped and added. The text is compared as
+/// written (the migration state keeps it so); drift, which compares with what a
+/// server shows, compares the neutral spelling.
+fn generation_changes(was: &ColumnDef, wanted: &ColumnDef) -> bool {
+    was.generated != wanted.generated
 }
 
 /// The `alter_column` that turns `was` into `wanted` (same name), naming only the

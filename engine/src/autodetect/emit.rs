@@ -80,6 +80,12 @@ pub(super) fn operations(
             name: name.clone(),
         }))?;
     }
+    for (table, column) in &changes.regenerate_columns {
+        out.push(Operation::DropColumn(DropColumn {
+            table: table.clone(),
+            column: column.clone(),
+        }))?;
+    }
     for rename in &changes.rename_tables {
         out.push(Operation::RenameTable(rename.clone()))?;
     }

@@ -37,6 +37,10 @@ pub(crate) struct FieldDecl {
     pub auto: Option<Span>,
     /// `comment = "…"`: the column's database comment.
     pub comment: Option<String>,
+    /// `generated = "…"`: the expression of a generated column.
+    pub generated: Option<Spanned<String>>,
+    /// `stored = true`: the generated column is stored, not virtual.
+    pub stored: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

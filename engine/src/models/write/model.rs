@@ -335,12 +335,25 @@ impl<'a> ModelWriter<'a> {
             );
             inline(&parts)
         } else {
-            let ty = format!("{}{}", c.ty, if c.null { "?" } else { "" });
-            let plain = !primary_key && !c.auto && !unique && !index && c.comment.is_none();
+            // A generated field is nullable without saying so.
+            let nullable = c.null && c.generated.is_none();
+            let ty = format!("{}{}", c.ty, if nullable { "?" } else { "" });
+            let plain = !primary_key
+                && !c.auto
+                && !unique
+                && !index
+                && c.comment.is_none()
+                && c.generated.is_none();
             if default.is_none() && plain {
                 string(&ty)
             } else {
                 parts.push(format!("type = {}", string(&ty)));
+                if let Some(g) = &c.generated {
+                    parts.push(format!("generated = {}", string(&g.expr)));
+                    if g.stored {
+                        parts.push("stored = true".into());
+                    }
+                }
                 if let Some(d) = default {
                     parts.push(format!("default = {d}"));
                 }

@@ -1,0 +1,65 @@
+//! Issue 12: a generated column whose expression or storage changes is dropped and
+//! added again (no server alters one; its data is derived), with its indexes.
+
+use strata_engine::ast::*;
+use strata_engine::autodetect::Decisions;
+use strata_engine::SchemaState;
+
+use super::support::{applied, diff_checked, ops};
+
+fn schema(generated: &str) -> SchemaState {
+    applied(
+        &SchemaState::new(),
+        &ops(&format!(
+            r#"
+[[op]]
+kind = "create_table"
+name = "line"
+primary_key = ["id"]
+columns = [
+  {{ name = "id", type = "bigint", auto = true }},
+  {{ name = "price", type = "int" }},
+  {{ name = "quantity", type = "int" }},
+  {{ name = "total", type = "int", null = true, generated = {generated} }},
+]
+indexes = [{{ name = "line_total_idx", columns = ["total"] }}]
+"#
+        )),
+    )
+}
+
+fn changes(from: &str, to: &str) -> Vec<Operation> {
+    diff_checked(&schema(from), &schema(to), &Decisions::default()).expect("diff")
+}
+
+#[test]
+fn a_changed_generation_is_a_drop_and_an_add_of_the_column_and_its_index() {
+    for (from, to) in [
+        (
+            r#"{ expr = "price * quantity" }"#,
+            r#"{ expr = "price * quantity + 1" }"#,
+        ),
+        (
+            r#"{ expr = "price * quantity" }"#,
+            r#"{ expr = "price * quantity", stored = true }"#,
+        ),
+    ] {
+        let ops = changes(from, to);
+        let wanted = schema(to).tables["line"].column("total").unwrap().clone();
+        assert!(
+            matches!(
+                ops.as_slice(),
+                [Operation::DropIndex(i), Operation::DropColumn(d), Operation::AddColumn(a), Operation::CreateIndex(c)]
+                    if i.name == "line_total_idx" && d.column == "total" && a.column == wanted
+                        && c.index.name == "line_total_idx"
+            ),
+            "{from} -> {to}: {ops:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unchanged_generation_is_no_change() {
+    let same = r#"{ expr = "price * quantity", stored = true }"#;
+    assert!(changes(same, same).is_empty());
+}
