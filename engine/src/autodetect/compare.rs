@@ -50,10 +50,13 @@ pub(super) struct Changes {
     pub create_indexes: Vec<(String, IndexDef)>,
     pub add_constraints: Vec<(String, Constraint)>,
     pub add_foreign_keys: Vec<(String, ForeignKeyDef)>,
-    /// Generated columns whose expression or storage changes: (table by old name,
-    /// column by old name) dropped before any rename, then the column as the model
-    /// has it added with `add_columns`. Data is derived, so nothing is lost.
+    /// Generated columns dropped (or dropped to be added again: no server alters a
+    /// generation, and the data is derived), by old table and column name: before
+    /// any rename, type change or drop of a column their expression names.
     pub regenerate_columns: Vec<Column>,
+    /// Generated columns added (new, or again), by new table name: after every
+    /// other column change, so the columns they name exist as the models say.
+    pub add_generated_columns: Vec<(String, ColumnDef)>,
 }
 
 /// A table on both sides: as the old schema has it, as renamed, as the models want it.
@@ -181,6 +184,11 @@ impl Changes {
                 fates.renamed.insert(key.clone());
             }
             match after.column(now) {
+                None if c.generated.is_some() => {
+                    fates.dropped.insert(key);
+                    self.regenerate_columns
+                        .push((original.name.clone(), c.name.clone()));
+                }
                 None => {
                     fates.dropped.insert(key);
                     self.drop_columns.push((table.clone(), c.name.clone()));
@@ -192,7 +200,8 @@ impl Changes {
                         .insert((original.name.clone(), now.to_string()));
                     self.regenerate_columns
                         .push((original.name.clone(), c.name.clone()));
-                    self.add_columns.push((table.clone(), wanted.clone(), None));
+                    self.add_generated_columns
+                        .push((table.clone(), wanted.clone()));
                 }
                 Some(wanted) => {
                     if wanted.ty != c.ty {
@@ -213,16 +222,58 @@ impl Changes {
                 }
             }
         }
+        self.regenerate_over_retyped(original, after, renames, fates);
         for c in after
             .columns
             .iter()
             .filter(|c| before.column(&c.name).is_none())
         {
+            if c.generated.is_some() {
+                self.add_generated_columns.push((table.clone(), c.clone()));
+                continue;
+            }
             let one_off = one_off_defaults
                 .get(&(table.clone(), c.name.clone()))
                 .filter(|_| c.default.is_none())
                 .cloned();
             self.add_columns.push((table.clone(), c.clone(), one_off));
+        }
+    }
+
+    /// A generated column that stays as it is but names a column whose type changes:
+    /// servers refuse that type change while it exists, so it is dropped and added.
+    fn regenerate_over_retyped(
+        &mut self,
+        original: &TableDef,
+        after: &TableDef,
+        renames: &Renames,
+        fates: &mut ColumnFates,
+    ) {
+        for c in &original.columns {
+            let key = (original.name.clone(), c.name.clone());
+            let Some(g) = &c.generated else { continue };
+            if fates.dropped.contains(&key) {
+                continue;
+            }
+            let names_retyped = original.columns.iter().any(|o| {
+                fates
+                    .retyped
+                    .contains(&(original.name.clone(), o.name.clone()))
+                    && mentions(&g.expr, &o.name)
+            });
+            let now = renames.column(&after.name, &c.name);
+            if let (true, Some(wanted)) = (names_retyped, after.column(now)) {
+                fates.dropped.insert(key);
+                fates
+                    .regenerated
+                    .insert((original.name.clone(), now.to_string()));
+                self.regenerate_columns
+                    .push((original.name.clone(), c.name.clone()));
+                self.add_generated_columns
+                    .push((after.name.clone(), wanted.clone()));
+                self.alter_columns
+                    .retain(|a| !(a.table == after.name && a.column == now));
+            }
         }
     }
 

@@ -114,6 +114,9 @@ pub(super) fn operations(
             column: column.clone(),
         }))?;
     }
+    for (table, column) in &changes.add_generated_columns {
+        out.add_column(table, column, None)?;
+    }
     for name in &changes.drop_tables {
         out.push(Operation::DropTable(DropTable { name: name.clone() }))?;
     }
