@@ -524,11 +524,13 @@ fn same_index_but_name(a: &IndexDef, b: &IndexDef) -> bool {
 }
 
 /// Whether a column is generated differently (or becomes or stops being generated):
-/// no `ALTER` changes that, the column is dropped and added. The text is compared as
+/// no `ALTER` changes that, the column is dropped and added; so is a generated
+/// column whose type changes (servers refuse that too). The text is compared as
 /// written (the migration state keeps it so); drift, which compares with what a
 /// server shows, compares the neutral spelling.
 fn generation_changes(was: &ColumnDef, wanted: &ColumnDef) -> bool {
-    was.generated != wanted.generated
+    let retyped = was.ty != wanted.ty && wanted.generated.is_some();
+    was.generated != wanted.generated || retyped
 }
 
 /// The `alter_column` that turns `was` into `wanted` (same name), naming only the

@@ -128,6 +128,8 @@ pub(crate) enum Change {
         auto: bool,
         default: DefaultKind,
     },
+    /// `ADD COLUMN … AS (…) STORED`: every row computed and written.
+    AddStoredGenerated,
     DropColumn,
     RenameColumn,
     RenameTable,
@@ -154,6 +156,9 @@ pub(crate) fn changes(
     state: &SchemaState,
 ) -> Vec<Change> {
     let mut out = match op {
+        Operation::AddColumn(o) if o.column.generated.as_ref().is_some_and(|g| g.stored) => {
+            vec![Change::AddStoredGenerated]
+        }
         Operation::AddColumn(o) => vec![Change::AddColumn {
             auto: o.column.auto,
             default: DefaultKind::of(&o.column),

@@ -30,6 +30,9 @@ pub(super) fn support(version: ServerVersion, change: Change) -> Support {
             DefaultKind::None | DefaultKind::Constant => instant,
             DefaultKind::Expression | DefaultKind::Now | DefaultKind::Uuid => copy,
         },
+        // "Adding a STORED column": "Rebuilds table: Yes", in place not permitted
+        // (the Generated Column Operations table): a copy.
+        Change::AddStoredGenerated => copy,
         // "Dropping a column": INSTANT from 8.0.29, in place (with a rebuild) before.
         Change::DropColumn if version.at_least(8, 0, 29) => instant,
         Change::DropColumn => inplace(TableWork::Rewrite),
