@@ -144,7 +144,7 @@ impl Changes {
         }
         for table in &staying {
             changes.compare_checks(table, &fates);
-            changes.compare_uniques(table);
+            changes.compare_uniques(table, &fates);
             changes.compare_indexes(table, &fates, old);
         }
         changes.drop_changed_and_blocking_foreign_keys(old, &staying, &fates);
@@ -321,10 +321,17 @@ impl Changes {
             before,
             after,
         }: &Staying,
+        fates: &ColumnFates,
     ) {
         let mut kept = BTreeSet::new();
         for unique in &before.uniques {
-            if after.uniques.contains(unique) {
+            // A unique over a generated column that is dropped and added goes too.
+            let regenerated = unique.columns.iter().any(|c| {
+                fates
+                    .regenerated
+                    .contains(&(original.name.clone(), c.clone()))
+            });
+            if after.uniques.contains(unique) && !regenerated {
                 kept.insert(unique.name.clone());
             } else {
                 self.drop_constraints

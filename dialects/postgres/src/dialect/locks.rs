@@ -230,6 +230,10 @@ fn add_column(o: &AddColumn, version: ServerVersion) -> LockNote {
         return exclusive(TableWork::Rewrite)
             .with_note("a volatile default: every row is written with its own value");
     }
+    if o.column.generated.as_ref().is_some_and(|g| g.stored) {
+        return exclusive(TableWork::Rewrite)
+            .with_note("a stored generated column: every row is computed and written");
+    }
     if o.column.default.is_none() {
         return exclusive(TableWork::Catalog).with_note("brief");
     }

@@ -105,3 +105,41 @@ fn columns_a_generated_column_names_change_around_it() {
         );
     }
 }
+
+#[test]
+fn a_unique_over_a_regenerated_column_goes_and_comes_back() {
+    let with = |expr: &str| {
+        applied(
+            &SchemaState::new(),
+            &ops(&format!(
+                r#"
+[[op]]
+kind = "create_table"
+name = "person"
+primary_key = ["id"]
+columns = [
+  {{ name = "id", type = "bigint", auto = true }},
+  {{ name = "email", type = "varchar(80)" }},
+  {{ name = "email_key", type = "varchar(80)", null = true, generated = {{ expr = "{expr}", stored = true }} }},
+]
+uniques = [{{ name = "person_email_key_uniq", columns = ["email_key"] }}]
+"#
+            )),
+        )
+    };
+    let ops = diff_checked(
+        &with("lower(email)"),
+        &with("upper(email)"),
+        &Decisions::default(),
+    )
+    .expect("diff");
+    assert!(
+        matches!(
+            ops.as_slice(),
+            [Operation::DropConstraint(u), Operation::DropColumn(d), Operation::AddColumn(a), Operation::AddConstraint(c)]
+                if u.name == "person_email_key_uniq" && d.column == "email_key"
+                    && a.column.name == "email_key" && c.constraint.name() == "person_email_key_uniq"
+        ),
+        "{ops:?}"
+    );
+}
