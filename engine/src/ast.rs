@@ -278,6 +278,10 @@ pub struct TableDef {
     pub foreign_keys: Vec<ForeignKeyDef>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<IndexDef>,
+    /// The table's comment in the database (Django's `db_table_comment`):
+    /// PostgreSQL `COMMENT ON TABLE`, MySQL `COMMENT = '…'`; SQLite has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl TableDef {
@@ -354,6 +358,20 @@ impl SqlText {
 #[serde(deny_unknown_fields)]
 pub struct DropTable {
     pub name: String,
+}
+
+/// Changes only the table options it names (today: its comment).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlterTable {
+    pub table: String,
+    /// The table's new comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Remove the table's comment.
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
+    pub drop_comment: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -637,6 +655,8 @@ pub enum Operation {
     /// Update a table's rows in batches along its primary key, each committed with
     /// its progress (resumable); the values stay on rollback.
     Backfill(Backfill),
+    /// Change a table's options: its `comment` (or `drop_comment = true`).
+    AlterTable(AlterTable),
 }
 
 impl Operation {
@@ -659,6 +679,7 @@ impl Operation {
         "run_sql",
         "run_code",
         "backfill",
+        "alter_table",
     ];
 
     /// Follows the tables an operation creates, renames and drops in `tables`, keyed
@@ -701,6 +722,7 @@ impl Operation {
             Self::RunSql(_) => "run_sql",
             Self::RunCode(_) => "run_code",
             Self::Backfill(_) => "backfill",
+            Self::AlterTable(_) => "alter_table",
         }
     }
 
@@ -743,6 +765,7 @@ impl Operation {
             Self::AddConstraint(o) => &o.table,
             Self::DropConstraint(o) => &o.table,
             Self::Backfill(o) => &o.table,
+            Self::AlterTable(o) => &o.table,
             Self::RunSql(_) | Self::RunCode(_) => return None,
         })
     }
@@ -780,6 +803,7 @@ impl fmt::Display for Operation {
                 write!(f, "Backfill {} (not undone: values stay)", o.table)
             }
             Self::Backfill(o) => write!(f, "Backfill {}", o.table),
+            Self::AlterTable(o) => write!(f, "Alter table {}", o.table),
         }
     }
 }

@@ -58,6 +58,7 @@ pub fn differences(
             ("indexes", &a.indexes, &b.indexes),
             ("foreign keys", &a.foreign_keys, &b.foreign_keys),
             ("check constraints", &a.checks, &b.checks),
+            ("comment", &a.comment, &b.comment),
         ] {
             for item in x.difference(y) {
                 out.push(format!(
@@ -82,6 +83,8 @@ struct Shape {
     indexes: BTreeSet<String>,
     foreign_keys: BTreeSet<String>,
     checks: BTreeSet<String>,
+    /// The table's comment, where the server keeps one.
+    comment: BTreeSet<String>,
 }
 
 struct Normalizer<'a> {
@@ -187,6 +190,12 @@ impl Normalizer<'_> {
                 })
                 .collect(),
             checks: t.checks.iter().map(|c| self.name(&c.name)).collect(),
+            comment: t
+                .comment
+                .iter()
+                .filter(|_| self.ctx.capabilities.table_comments)
+                .map(|c| format!("{c:?}"))
+                .collect(),
         }
     }
 }

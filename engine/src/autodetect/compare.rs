@@ -57,6 +57,8 @@ pub(super) struct Changes {
     /// Generated columns added (new, or again), by new table name: after every
     /// other column change, so the columns they name exist as the models say.
     pub add_generated_columns: Vec<(String, ColumnDef)>,
+    /// Comment changes of tables that stay, by new table name.
+    pub alter_tables: Vec<AlterTable>,
 }
 
 /// A table on both sides: as the old schema has it, as renamed, as the models want it.
@@ -141,6 +143,13 @@ impl Changes {
         for table in &staying {
             refuse_inexpressible(table.before, table.after)?;
             changes.compare_columns(table, renames, decisions, &mut fates);
+            if table.before.comment != table.after.comment {
+                changes.alter_tables.push(AlterTable {
+                    table: table.after.name.clone(),
+                    comment: table.after.comment.clone(),
+                    drop_comment: table.after.comment.is_none(),
+                });
+            }
         }
         for table in &staying {
             changes.compare_checks(table, &fates);

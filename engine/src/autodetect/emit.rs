@@ -117,6 +117,9 @@ pub(super) fn operations(
     for (table, column) in &changes.add_generated_columns {
         out.add_column(table, column, None)?;
     }
+    for alter in &changes.alter_tables {
+        out.push(Operation::AlterTable(alter.clone()))?;
+    }
     for name in &changes.drop_tables {
         out.push(Operation::DropTable(DropTable { name: name.clone() }))?;
     }

@@ -136,6 +136,12 @@ pub struct Capabilities {
     /// (<https://www.postgresql.org/docs/15/ddl-generated-columns.html>). SQLite
     /// 3.31+, MySQL 5.7+ and MariaDB 10.2+ have both.
     pub virtual_generated_columns: bool,
+    /// Table comments (Django's `db_table_comment`) are kept by the server; without
+    /// it a comment is not written and drift does not compare it.
+    ///
+    /// Baseline `false`: SQLite has none. PostgreSQL `COMMENT ON TABLE`, MySQL and
+    /// MariaDB the `COMMENT = '…'` table option.
+    pub table_comments: bool,
 }
 
 impl Capabilities {
@@ -151,6 +157,7 @@ impl Capabilities {
         rename_constraint: false,
         column_comments: false,
         virtual_generated_columns: false,
+        table_comments: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.

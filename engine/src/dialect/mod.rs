@@ -473,6 +473,7 @@ pub trait Dialect: Send + Sync {
             Operation::RunSql(o) => self.run_sql(o, ctx),
             Operation::RunCode(o) => Ok(self.run_code(o)),
             Operation::Backfill(o) => self.backfill(o, ctx),
+            Operation::AlterTable(o) => self.alter_table(o, ctx),
         }
     }
 
@@ -489,6 +490,13 @@ pub trait Dialect: Send + Sync {
         let commented = t.columns.iter().filter(|c| c.comment.is_some());
         for c in commented.filter(|_| ctx.capabilities.column_comments) {
             out.extend(self.column_comment(&t.name, &c.name, c.comment.as_deref(), ctx)?);
+        }
+        if let Some(comment) = t
+            .comment
+            .as_deref()
+            .filter(|_| ctx.capabilities.table_comments)
+        {
+            out.extend(self.table_comment(&t.name, Some(comment), ctx)?);
         }
         Ok(out)
     }
@@ -508,6 +516,31 @@ pub trait Dialect: Send + Sync {
             "COMMENT ON COLUMN {}.{} IS {}",
             self.table_ident(table, ctx)?,
             self.quote_ident(column),
+            comment.map_or_else(|| "NULL".to_string(), |c| self.string_value(c))
+        ))])
+    }
+
+    /// A table's options: its comment, where the server keeps one (`table_comments`).
+    fn alter_table(&self, o: &AlterTable, ctx: &RenderContext) -> RenderResult {
+        if !ctx.capabilities.table_comments || (o.comment.is_none() && !o.drop_comment) {
+            return Ok(Vec::new());
+        }
+        let comment = o.comment.as_deref().filter(|_| !o.drop_comment);
+        self.table_comment(&o.table, comment, ctx)
+    }
+
+    /// Sets (or, with `None`, removes) a table's comment: the SQL standard's
+    /// `COMMENT ON TABLE` (PostgreSQL). Called only with the `table_comments`
+    /// capability.
+    fn table_comment(
+        &self,
+        table: &str,
+        comment: Option<&str>,
+        ctx: &RenderContext,
+    ) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "COMMENT ON TABLE {} IS {}",
+            self.table_ident(table, ctx)?,
             comment.map_or_else(|| "NULL".to_string(), |c| self.string_value(c))
         ))])
     }

@@ -31,7 +31,25 @@ impl SchemaState {
             Operation::DropConstraint(o) => self.drop_constraint(&o.table, &o.name),
             Operation::RunSql(_) | Operation::RunCode(_) => Ok(()),
             Operation::Backfill(o) => self.check_backfill(o),
+            Operation::AlterTable(o) => self.alter_table(o),
         }
+    }
+
+    fn alter_table(&mut self, o: &AlterTable) -> Result<(), StateError> {
+        if o.comment.is_some() && o.drop_comment {
+            return Err(StateError::Invalid(format!(
+                "alter_table `{}` both sets and drops the comment",
+                o.table
+            )));
+        }
+        let t = self.table_mut(&o.table)?;
+        if o.drop_comment {
+            t.comment = None;
+        }
+        if let Some(comment) = &o.comment {
+            t.comment = Some(comment.clone());
+        }
+        Ok(())
     }
 
     /// A backfill changes no schema, but what it names must exist: its table, with a

@@ -197,6 +197,13 @@ fn plain(op: &Operation, ctx: &RenderContext) -> LockNote {
         Operation::RunSql(_) | Operation::RunCode(_) | Operation::Backfill(_) => {
             LockNote::conservative(op, &Statement::new(""))
         }
+        // `COMMENT ON TABLE` locks the table against other DDL only.
+        Operation::AlterTable(_) => LockNote::new(
+            table,
+            SHARE_UPDATE_EXCLUSIVE,
+            Blocks::Nothing,
+            TableWork::Catalog,
+        ),
         Operation::DropTable(_)
         | Operation::RenameTable(_)
         | Operation::RenameColumn(_)

@@ -87,6 +87,7 @@ impl Dialect for PostgresDialect {
             deferrable_constraints: true,
             rename_constraint: true,
             column_comments: true,
+            table_comments: true,
             ..Capabilities::BASELINE
         }
     }

@@ -17,6 +17,8 @@ pub(crate) struct ModelDecl {
     pub indexes: Vec<IndexDecl>,
     pub uniques: Vec<UniqueDecl>,
     pub checks: Vec<CheckDecl>,
+    /// `comment = "…"`: the table's database comment.
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

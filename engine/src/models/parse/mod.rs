@@ -29,6 +29,7 @@ pub const MODEL_KEYS: &[&str] = &[
     "indexes",
     "unique",
     "checks",
+    "comment",
 ];
 
 /// Keys of a field written as a table.
@@ -130,6 +131,7 @@ fn parse_model(src: &Source, name: &str, span: Span, item: &Item) -> Result<Mode
         indexes: Vec::new(),
         uniques: Vec::new(),
         checks: Vec::new(),
+        comment: None,
     };
     for (key, value) in table.iter() {
         let key_span = key_span(table, key);
@@ -146,6 +148,7 @@ fn parse_model(src: &Source, name: &str, span: Span, item: &Item) -> Result<Mode
             "indexes" => model.indexes = parse_indexes(src, value, &at)?,
             "unique" => model.uniques = parse_uniques(src, value, &at)?,
             "checks" => model.checks = parse_checks(src, value, &at)?,
+            "comment" => model.comment = Some(str_value(src, value, &at, key)?),
             _ => {
                 let hint = match closest(key, MODEL_KEYS.iter().copied()) {
                     Some(k) => format!("did you mean `{k}`?"),

@@ -25,6 +25,7 @@ impl Resolver<'_> {
             checks: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            comment: model.decl.comment.clone(),
             ..Default::default()
         };
         match &model.primary_key {

@@ -199,6 +199,9 @@ buyer = { references = "auth.User", db_constraint = false }
 #[test]
 fn generated_fields_are_written_back() {
     let text = r#"
+[Line]
+comment = "one line of an order; it's \"priced\""
+
 [Line.fields]
 price = "decimal(12,2)"
 quantity = "int"
@@ -208,6 +211,10 @@ label = { type = "varchar(50)", generated = "lower(name)", comment = "for search
 "#;
     let m = models(&[("shop", text)]).unwrap();
     let line = &m.state.tables["shop_line"];
+    assert_eq!(
+        line.comment.as_deref(),
+        Some("one line of an order; it's \"priced\"")
+    );
     let total = line.column("total").unwrap();
     assert!(total.null, "a generated column is nullable");
     assert_eq!(

@@ -203,6 +203,9 @@ impl<'a> ModelWriter<'a> {
         if t.name != format!("{}_{}", self.app, model.to_lowercase()) {
             keys.push(format!("table = {}", string(&t.name)));
         }
+        if let Some(comment) = &t.comment {
+            keys.push(format!("comment = {}", string(comment)));
+        }
         if !is_implicit_id(t) && t.primary_key.len() != 1 {
             keys.push(format!("primary_key = {}", self.field_list(&t.primary_key)));
         }

@@ -130,6 +130,8 @@ pub(crate) enum Change {
     },
     /// `ADD COLUMN … AS (…) STORED`: every row computed and written.
     AddStoredGenerated,
+    /// `COMMENT = '…'`: a table option, metadata only.
+    TableComment,
     DropColumn,
     RenameColumn,
     RenameTable,
@@ -164,6 +166,7 @@ pub(crate) fn changes(
             default: DefaultKind::of(&o.column),
         }],
         Operation::DropColumn(_) => vec![Change::DropColumn],
+        Operation::AlterTable(_) => vec![Change::TableComment],
         Operation::RenameColumn(_) => vec![Change::RenameColumn],
         Operation::RenameTable(_) => vec![Change::RenameTable],
         Operation::AlterColumn(_) => return column_changes(flavour, version, op, state),

@@ -29,7 +29,8 @@ pub(super) fn schema(
     let reader = Reader { flavour, version };
     let mut state = SchemaState::new();
     for name in &catalog.tables {
-        let table = reader.table(name, catalog.rows_of(name))?;
+        let mut table = reader.table(name, catalog.rows_of(name))?;
+        table.comment = catalog.table_comments.get(name).cloned();
         state.tables.insert(name.clone(), table);
     }
     Ok(state)
@@ -385,6 +386,7 @@ mod tests {
         indexes.extend(extra.into_iter().flatten());
         Catalog {
             tables: vec!["child".into()],
+            table_comments: BTreeMap::new(),
             columns: vec![
                 column("child", 1, "id", "bigint(20)"),
                 column("child", 2, "a", "bigint(20)"),

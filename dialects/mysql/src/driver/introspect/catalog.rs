@@ -2,11 +2,13 @@
 //! structs. Every query reads the connection's current database (`DATABASE()`);
 //! rows come back as text and are parsed here, so the rest never sees a cell.
 
+use std::collections::BTreeMap;
+
 use strata_engine::dialect::driver::{Driver, DriverError, Row};
 
 use crate::flavour::Flavour;
 
-const TABLES_SQL: &str = "SELECT TABLE_NAME FROM information_schema.TABLES \
+const TABLES_SQL: &str = "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES \
      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'";
 
 const COLUMNS_SQL: &str = "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, \
@@ -105,6 +107,8 @@ pub(super) struct Catalog {
     pub indexes: Vec<IndexRow>,
     pub foreign_keys: Vec<ForeignKeyRow>,
     pub checks: Vec<CheckRow>,
+    /// `TABLE_COMMENT` by table, where not empty (MySQL has no "no comment").
+    pub table_comments: BTreeMap<String, String>,
 }
 
 /// The rows of one table.
@@ -146,6 +150,13 @@ pub(super) async fn read(
     let checks = rows(driver, checks_sql).await?;
     Ok(Catalog {
         tables: tables.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?,
+        table_comments: tables
+            .iter()
+            .filter_map(|r| {
+                let comment = r.optional(1).filter(|c| !c.is_empty())?;
+                Some(r.text(0).map(|name| (name, comment)))
+            })
+            .collect::<Result<_, _>>()?,
         columns: columns.iter().map(column_row).collect::<Result<_, _>>()?,
         indexes: indexes.iter().map(index_row).collect::<Result<_, _>>()?,
         foreign_keys: foreign_keys

@@ -43,7 +43,13 @@ pub(super) async fn schema(client: &Client) -> Result<SchemaState, DriverError> 
     let mut tables: BTreeMap<String, TableDef> = catalog::tables(client)
         .await?
         .into_iter()
-        .map(|t| (t.name.clone(), empty_table(t.name)))
+        .map(|t| {
+            let table = TableDef {
+                comment: t.comment,
+                ..empty_table(t.name.clone())
+            };
+            (t.name, table)
+        })
         .collect();
     for row in catalog::columns(client).await? {
         if let Some(table) = tables.get_mut(&row.table) {
