@@ -999,6 +999,13 @@ fn write_app(app: &App) -> String {
             out.push('\n');
         }
         let mut head = Vec::new();
+        // A table comment (with quotes to escape) on about a third of the models.
+        if model.name.len() % 3 == 0 {
+            head.push(format!(
+                "comment = {}",
+                toml_string(&format!("{}'s \"table\"", model.name))
+            ));
+        }
         let (constraints, indexes): (Vec<&Index>, Vec<&Index>) =
             model.indexes.iter().partition(|i| i.constraint);
         if !indexes.is_empty() {
