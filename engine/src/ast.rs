@@ -47,6 +47,25 @@ pub struct ColumnDef {
     /// uses its default.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub collation: BTreeMap<String, String>,
+    /// A generated (computed) column: its value is `expr` over the table's other
+    /// columns, never written by an INSERT or UPDATE. Always nullable (MariaDB allows
+    /// no `NOT NULL` on one) and without a default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Generated>,
+}
+
+/// How a generated column is computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Generated {
+    /// The expression, in the neutral language of checks; it names only the table's
+    /// non-generated columns.
+    pub expr: String,
+    /// Computed on write and stored (`STORED`); otherwise computed on read
+    /// (`VIRTUAL`), which PostgreSQL 15 cannot do.
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
+    pub stored: bool,
 }
 
 /// A column default: a literal (`0`, `1.5`, `"draft"`, `true`), or a neutral expression
@@ -380,6 +399,10 @@ pub struct TableDef {
     pub foreign_keys: Vec<ForeignKeyDef>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<IndexDef>,
+    /// The table's comment in the database (Django's `db_table_comment`):
+    /// PostgreSQL `COMMENT ON TABLE`, MySQL `COMMENT = '…'`; SQLite has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl TableDef {
@@ -456,6 +479,20 @@ impl SqlText {
 #[serde(deny_unknown_fields)]
 pub struct DropTable {
     pub name: String,
+}
+
+/// Changes only the table options it names (today: its comment).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlterTable {
+    pub table: String,
+    /// The table's new comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Remove the table's comment.
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[schemars(extend("default" = false))]
+    pub drop_comment: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -745,6 +782,8 @@ pub enum Operation {
     /// Update a table's rows in batches along its primary key, each committed with
     /// its progress (resumable); the values stay on rollback.
     Backfill(Backfill),
+    /// Change a table's options: its `comment` (or `drop_comment = true`).
+    AlterTable(AlterTable),
 }
 
 impl Operation {
@@ -767,6 +806,7 @@ impl Operation {
         "run_sql",
         "run_code",
         "backfill",
+        "alter_table",
     ];
 
     /// Follows the tables an operation creates, renames and drops in `tables`, keyed
@@ -809,6 +849,7 @@ impl Operation {
             Self::RunSql(_) => "run_sql",
             Self::RunCode(_) => "run_code",
             Self::Backfill(_) => "backfill",
+            Self::AlterTable(_) => "alter_table",
         }
     }
 
@@ -851,6 +892,7 @@ impl Operation {
             Self::AddConstraint(o) => &o.table,
             Self::DropConstraint(o) => &o.table,
             Self::Backfill(o) => &o.table,
+            Self::AlterTable(o) => &o.table,
             Self::RunSql(_) | Self::RunCode(_) => return None,
         })
     }
@@ -888,6 +930,7 @@ impl fmt::Display for Operation {
                 write!(f, "Backfill {} (not undone: values stay)", o.table)
             }
             Self::Backfill(o) => write!(f, "Backfill {}", o.table),
+            Self::AlterTable(o) => write!(f, "Alter table {}", o.table),
         }
     }
 }

@@ -60,6 +60,7 @@ pub fn differences(
             ("indexes", &a.indexes, &b.indexes),
             ("foreign keys", &a.foreign_keys, &b.foreign_keys),
             ("check constraints", &a.checks, &b.checks),
+            ("comment", &a.comment, &b.comment),
         ] {
             for item in x.difference(y) {
                 out.push(format!(
@@ -118,6 +119,8 @@ struct Shape {
     indexes: BTreeSet<String>,
     foreign_keys: BTreeSet<String>,
     checks: BTreeSet<String>,
+    /// The table's comment, where the server keeps one.
+    comment: BTreeSet<String>,
 }
 
 struct Normalizer<'a> {
@@ -170,8 +173,21 @@ impl Normalizer<'_> {
             .filter(|_| self.ctx.capabilities.column_comments)
             .map(|text| format!(" comment {text:?}"))
             .unwrap_or_default();
+        // Servers rewrite the expression (PostgreSQL adds casts and parentheses,
+        // MySQL backquotes): both sides are compared in the neutral spelling.
+        let generated = c
+            .generated
+            .as_ref()
+            .map(|g| {
+                format!(
+                    " generated as ({}) {}",
+                    crate::expr::canonical(&g.expr).unwrap_or_else(|| g.expr.clone()),
+                    if g.stored { "stored" } else { "virtual" }
+                )
+            })
+            .unwrap_or_default();
         format!(
-            "{} {ty}{} {}{default}{}{comment}",
+            "{} {ty}{} {}{default}{}{comment}{generated}",
             c.name,
             self.dialect.collate_sql(c),
             if c.null { "null" } else { "not null" },
@@ -236,6 +252,12 @@ impl Normalizer<'_> {
                 })
                 .collect(),
             checks: t.checks.iter().map(|c| self.name(&c.name)).collect(),
+            comment: t
+                .comment
+                .iter()
+                .filter(|_| self.ctx.capabilities.table_comments)
+                .map(|c| format!("{c:?}"))
+                .collect(),
         }
     }
 }

@@ -51,6 +51,15 @@ pub(super) struct Changes {
     pub create_indexes: Vec<(String, IndexDef)>,
     pub add_constraints: Vec<(String, Constraint)>,
     pub add_foreign_keys: Vec<(String, ForeignKeyDef)>,
+    /// Generated columns dropped (or dropped to be added again: no server alters a
+    /// generation, and the data is derived), by old table and column name: before
+    /// any rename, type change or drop of a column their expression names.
+    pub regenerate_columns: Vec<Column>,
+    /// Generated columns added (new, or again), by new table name: after every
+    /// other column change, so the columns they name exist as the models say.
+    pub add_generated_columns: Vec<(String, ColumnDef)>,
+    /// Comment changes of tables that stay, by new table name.
+    pub alter_tables: Vec<AlterTable>,
 }
 
 /// A table on both sides: as the old schema has it, as renamed, as the models want it.
@@ -67,6 +76,9 @@ struct ColumnFates {
     renamed: BTreeSet<Column>,
     dropped: BTreeSet<Column>,
     retyped: BTreeSet<Column>,
+    /// Generated columns dropped and added again, by old table and new column name:
+    /// their indexes go first and come back after.
+    regenerated: BTreeSet<Column>,
 }
 
 impl ColumnFates {
@@ -132,10 +144,17 @@ impl Changes {
         for table in &staying {
             refuse_inexpressible(table.before, table.after)?;
             changes.compare_columns(table, renames, decisions, &mut fates);
+            if table.before.comment != table.after.comment {
+                changes.alter_tables.push(AlterTable {
+                    table: table.after.name.clone(),
+                    comment: table.after.comment.clone(),
+                    drop_comment: table.after.comment.is_none(),
+                });
+            }
         }
         for table in &staying {
             changes.compare_checks(table, &fates);
-            changes.compare_uniques(table);
+            changes.compare_uniques(table, &fates);
             changes.compare_indexes(table, &fates, old);
         }
         changes.drop_changed_and_blocking_foreign_keys(old, &staying, &fates);
@@ -175,9 +194,24 @@ impl Changes {
                 fates.renamed.insert(key.clone());
             }
             match after.column(now) {
+                None if c.generated.is_some() => {
+                    fates.dropped.insert(key);
+                    self.regenerate_columns
+                        .push((original.name.clone(), c.name.clone()));
+                }
                 None => {
                     fates.dropped.insert(key);
                     self.drop_columns.push((table.clone(), c.name.clone()));
+                }
+                Some(wanted) if generation_changes(c, wanted) => {
+                    fates.dropped.insert(key);
+                    fates
+                        .regenerated
+                        .insert((original.name.clone(), now.to_string()));
+                    self.regenerate_columns
+                        .push((original.name.clone(), c.name.clone()));
+                    self.add_generated_columns
+                        .push((table.clone(), wanted.clone()));
                 }
                 Some(wanted) => {
                     if wanted.ty != c.ty {
@@ -198,16 +232,58 @@ impl Changes {
                 }
             }
         }
+        self.regenerate_over_retyped(original, after, renames, fates);
         for c in after
             .columns
             .iter()
             .filter(|c| before.column(&c.name).is_none())
         {
+            if c.generated.is_some() {
+                self.add_generated_columns.push((table.clone(), c.clone()));
+                continue;
+            }
             let one_off = one_off_defaults
                 .get(&(table.clone(), c.name.clone()))
                 .filter(|_| c.default.is_none())
                 .cloned();
             self.add_columns.push((table.clone(), c.clone(), one_off));
+        }
+    }
+
+    /// A generated column that stays as it is but names a column whose type changes:
+    /// servers refuse that type change while it exists, so it is dropped and added.
+    fn regenerate_over_retyped(
+        &mut self,
+        original: &TableDef,
+        after: &TableDef,
+        renames: &Renames,
+        fates: &mut ColumnFates,
+    ) {
+        for c in &original.columns {
+            let key = (original.name.clone(), c.name.clone());
+            let Some(g) = &c.generated else { continue };
+            if fates.dropped.contains(&key) {
+                continue;
+            }
+            let names_retyped = original.columns.iter().any(|o| {
+                fates
+                    .retyped
+                    .contains(&(original.name.clone(), o.name.clone()))
+                    && mentions(&g.expr, &o.name)
+            });
+            let now = renames.column(&after.name, &c.name);
+            if let (true, Some(wanted)) = (names_retyped, after.column(now)) {
+                fates.dropped.insert(key);
+                fates
+                    .regenerated
+                    .insert((original.name.clone(), now.to_string()));
+                self.regenerate_columns
+                    .push((original.name.clone(), c.name.clone()));
+                self.add_generated_columns
+                    .push((after.name.clone(), wanted.clone()));
+                self.alter_columns
+                    .retain(|a| !(a.table == after.name && a.column == now));
+            }
         }
     }
 
@@ -255,10 +331,17 @@ impl Changes {
             before,
             after,
         }: &Staying,
+        fates: &ColumnFates,
     ) {
         let mut kept = BTreeSet::new();
         for unique in &before.uniques {
-            if after.uniques.contains(unique) {
+            // A unique over a generated column that is dropped and added goes too.
+            let regenerated = unique.columns.iter().any(|c| {
+                fates
+                    .regenerated
+                    .contains(&(original.name.clone(), c.clone()))
+            });
+            if after.uniques.contains(unique) && !regenerated {
                 kept.insert(unique.name.clone());
             } else {
                 self.drop_constraints
@@ -291,13 +374,19 @@ impl Changes {
         old: &SchemaState,
     ) {
         let blocking = |i: &IndexDef| {
-            original.columns.iter().any(|c| {
-                fates.moves(&original.name, &c.name)
-                    && i.predicate
-                        .iter()
-                        .chain(&i.expressions)
-                        .any(|p| mentions(p, &c.name))
-            })
+            let regenerated = i.columns.iter().any(|c| {
+                fates
+                    .regenerated
+                    .contains(&(original.name.clone(), c.clone()))
+            });
+            regenerated
+                || original.columns.iter().any(|c| {
+                    fates.moves(&original.name, &c.name)
+                        && i.predicate
+                            .iter()
+                            .chain(&i.expressions)
+                            .any(|p| mentions(p, &c.name))
+                })
         };
         let mut kept = BTreeSet::new();
         let mut leaving = Vec::new();
@@ -456,6 +545,16 @@ fn same_index_but_name(a: &IndexDef, b: &IndexDef) -> bool {
         name: b.name.clone(),
         ..a.clone()
     } == *b
+}
+
+/// Whether a column is generated differently (or becomes or stops being generated):
+/// no `ALTER` changes that, the column is dropped and added; so is a generated
+/// column whose type changes (servers refuse that too). The text is compared as
+/// written (the migration state keeps it so); drift, which compares with what a
+/// server shows, compares the neutral spelling.
+fn generation_changes(was: &ColumnDef, wanted: &ColumnDef) -> bool {
+    let retyped = was.ty != wanted.ty && wanted.generated.is_some();
+    was.generated != wanted.generated || retyped
 }
 
 /// The `alter_column` that turns `was` into `wanted` (same name), naming only the

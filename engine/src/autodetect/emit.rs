@@ -80,6 +80,12 @@ pub(super) fn operations(
             name: name.clone(),
         }))?;
     }
+    for (table, column) in &changes.regenerate_columns {
+        out.push(Operation::DropColumn(DropColumn {
+            table: table.clone(),
+            column: column.clone(),
+        }))?;
+    }
     for rename in &changes.rename_tables {
         out.push(Operation::RenameTable(rename.clone()))?;
     }
@@ -107,6 +113,12 @@ pub(super) fn operations(
             table: table.clone(),
             column: column.clone(),
         }))?;
+    }
+    for (table, column) in &changes.add_generated_columns {
+        out.add_column(table, column, None)?;
+    }
+    for alter in &changes.alter_tables {
+        out.push(Operation::AlterTable(alter.clone()))?;
     }
     for name in &changes.drop_tables {
         out.push(Operation::DropTable(DropTable { name: name.clone() }))?;

@@ -177,6 +177,20 @@ pub struct Capabilities {
     /// Baseline `false`: only MySQL and MariaDB have one a migration can change both
     /// ways (PostgreSQL's `CREATE TYPE … AS ENUM` cannot drop a value).
     pub native_enums: bool,
+    /// Virtual generated columns (`GENERATED ALWAYS AS (…) VIRTUAL`), computed when
+    /// read. Without it, a generated column that is not `stored` is refused with
+    /// `RenderError::Unsupported`.
+    ///
+    /// Baseline `false`: PostgreSQL 15 has stored ones only
+    /// (<https://www.postgresql.org/docs/15/ddl-generated-columns.html>). SQLite
+    /// 3.31+, MySQL 5.7+ and MariaDB 10.2+ have both.
+    pub virtual_generated_columns: bool,
+    /// Table comments (Django's `db_table_comment`) are kept by the server; without
+    /// it a comment is not written and drift does not compare it.
+    ///
+    /// Baseline `false`: SQLite has none. PostgreSQL `COMMENT ON TABLE`, MySQL and
+    /// MariaDB the `COMMENT = '…'` table option.
+    pub table_comments: bool,
 }
 
 impl Capabilities {
@@ -198,10 +212,12 @@ impl Capabilities {
         index_include: false,
         nulls_not_distinct: false,
         index_prefix_lengths: false,
+        virtual_generated_columns: false,
+        table_comments: false,
     };
 
     /// The yes/no capabilities by field name: what a corpus case lists in `requires`.
-    pub fn flags(&self) -> [(&'static str, bool); 10] {
+    pub fn flags(&self) -> [(&'static str, bool); 11] {
         [
             ("transactional_ddl", self.transactional_ddl),
             ("partial_indexes", self.partial_indexes),
@@ -213,6 +229,7 @@ impl Capabilities {
             ("index_include", self.index_include),
             ("nulls_not_distinct", self.nulls_not_distinct),
             ("index_prefix_lengths", self.index_prefix_lengths),
+            ("virtual_generated_columns", self.virtual_generated_columns),
         ]
     }
 

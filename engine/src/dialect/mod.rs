@@ -290,6 +290,15 @@ pub trait Dialect: Send + Sync {
         inline_pk: bool,
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
+        if let Some(generated) = &column.generated {
+            return Ok(format!(
+                "{} {}{}{}",
+                self.table_ident(&column.name, ctx)?,
+                self.column_type(column, ctx)?,
+                self.generated_sql(&column.name, generated)?,
+                if inline_pk { " PRIMARY KEY" } else { "" }
+            ));
+        }
         let mut sql = format!(
             "{} {}{} {}",
             self.table_ident(&column.name, ctx)?,
@@ -323,6 +332,21 @@ pub trait Dialect: Send + Sync {
             .and_then(|key| column.collation.get(key))
             .map(|name| format!(" COLLATE {}", self.quote_ident(name)))
             .unwrap_or_default()
+    }
+
+    /// ` GENERATED ALWAYS AS (…) STORED | VIRTUAL`, in place of the nullability and
+    /// default of a plain column (a generated column is nullable: MariaDB refuses
+    /// `NOT NULL` on one). The expression is rendered from its parse tree.
+    fn generated_sql(&self, column: &str, generated: &Generated) -> RenderResultOf<String> {
+        Ok(format!(
+            " GENERATED ALWAYS AS ({}) {}",
+            self.expr_sql(&generated.expr, &format!("generated column `{column}`"))?,
+            if generated.stored {
+                "STORED"
+            } else {
+                "VIRTUAL"
+            }
+        ))
     }
 
     /// The clause after `PRIMARY KEY` that makes an auto column count by itself
@@ -431,6 +455,19 @@ pub trait Dialect: Send + Sync {
                 return Err(self.unsupported(operation, table, &reason));
             }
         }
+        if !ctx.capabilities.virtual_generated_columns {
+            if let Some((operation, table, column)) = virtual_generated_column(op) {
+                return Err(self.unsupported(
+                    operation,
+                    table,
+                    &format!(
+                        "column `{column}` is a virtual generated column (computed when \
+                         read), and this server has stored ones only; write \
+                         `stored = true` (computed on write and kept on disk)"
+                    ),
+                ));
+            }
+        }
         if ctx.safe {
             self.render_safe(op, ctx)
         } else {
@@ -486,6 +523,7 @@ pub trait Dialect: Send + Sync {
             Operation::RunSql(o) => self.run_sql(o, ctx),
             Operation::RunCode(o) => Ok(self.run_code(o)),
             Operation::Backfill(o) => self.backfill(o, ctx),
+            Operation::AlterTable(o) => self.alter_table(o, ctx),
         }
     }
 
@@ -502,6 +540,13 @@ pub trait Dialect: Send + Sync {
         let commented = t.columns.iter().filter(|c| c.comment.is_some());
         for c in commented.filter(|_| ctx.capabilities.column_comments) {
             out.extend(self.column_comment(&t.name, &c.name, c.comment.as_deref(), ctx)?);
+        }
+        if let Some(comment) = t
+            .comment
+            .as_deref()
+            .filter(|_| ctx.capabilities.table_comments)
+        {
+            out.extend(self.table_comment(&t.name, Some(comment), ctx)?);
         }
         Ok(out)
     }
@@ -521,6 +566,31 @@ pub trait Dialect: Send + Sync {
             "COMMENT ON COLUMN {}.{} IS {}",
             self.table_ident(table, ctx)?,
             self.quote_ident(column),
+            comment.map_or_else(|| "NULL".to_string(), |c| self.string_value(c))
+        ))])
+    }
+
+    /// A table's options: its comment, where the server keeps one (`table_comments`).
+    fn alter_table(&self, o: &AlterTable, ctx: &RenderContext) -> RenderResult {
+        if !ctx.capabilities.table_comments || (o.comment.is_none() && !o.drop_comment) {
+            return Ok(Vec::new());
+        }
+        let comment = o.comment.as_deref().filter(|_| !o.drop_comment);
+        self.table_comment(&o.table, comment, ctx)
+    }
+
+    /// Sets (or, with `None`, removes) a table's comment: the SQL standard's
+    /// `COMMENT ON TABLE` (PostgreSQL). Called only with the `table_comments`
+    /// capability.
+    fn table_comment(
+        &self,
+        table: &str,
+        comment: Option<&str>,
+        ctx: &RenderContext,
+    ) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "COMMENT ON TABLE {} IS {}",
+            self.table_ident(table, ctx)?,
             comment.map_or_else(|| "NULL".to_string(), |c| self.string_value(c))
         ))])
     }
@@ -1143,6 +1213,25 @@ fn unsupported_foreign_key(fk: &ForeignKeyDef, capabilities: &Capabilities) -> O
              implement (MariaDB would silently enforce `restrict` instead); choose `set null`, \
              `cascade`, `restrict` or `no action`",
             fk.name
+        )),
+        _ => None,
+    }
+}
+
+/// The first virtual generated column `op` creates, with the operation's name and
+/// table: what a server with stored generated columns only refuses.
+fn virtual_generated_column(op: &Operation) -> Option<(&'static str, &str, &str)> {
+    let virtual_one = |c: &ColumnDef| c.generated.as_ref().is_some_and(|g| !g.stored);
+    match op {
+        Operation::CreateTable(t) => t
+            .columns
+            .iter()
+            .find(|c| virtual_one(c))
+            .map(|c| ("create_table", t.name.as_str(), c.name.as_str())),
+        Operation::AddColumn(o) => virtual_one(&o.column).then_some((
+            "add_column",
+            o.table.as_str(),
+            o.column.name.as_str(),
         )),
         _ => None,
     }

@@ -228,6 +228,72 @@ pub fn neutral(text: &str) -> String {
     render(&e, &Neutral)
 }
 
+/// Any expression strata rendered (double-quoted names, standard strings) or a user
+/// wrote, in its one neutral spelling: what two texts of the same expression are
+/// compared by (a generated column's, as written and as a server shows it). `None`
+/// when it is not one expression.
+pub fn canonical(text: &str) -> Option<String> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    let mut parsed = parse_with(&dialect, text, None, true).ok()?;
+    unnest(&mut parsed);
+    Some(render(&parsed, &Neutral))
+}
+
+/// Drops every parenthesis written around a subexpression: the tree already holds
+/// the grouping, and the renderer parenthesises every compound operand, so only the
+/// redundant ones (which servers add or remove at will) go.
+fn unnest(e: &mut Expr) {
+    while let Expr::Nested(inner) = e {
+        *e = std::mem::replace(inner.as_mut(), Expr::Null);
+    }
+    match e {
+        Expr::Column(_)
+        | Expr::Null
+        | Expr::Bool(_)
+        | Expr::Number(_)
+        | Expr::Text(_)
+        | Expr::Nested(_) => {}
+        Expr::Not(x) | Expr::Negate(x) | Expr::IsNull { expr: x, .. } => unnest(x),
+        Expr::Binary(a, _, b)
+        | Expr::Like {
+            expr: a,
+            pattern: b,
+            ..
+        } => {
+            unnest(a);
+            unnest(b);
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => {
+            unnest(expr);
+            unnest(low);
+            unnest(high);
+        }
+        Expr::InList { expr, list, .. } => {
+            unnest(expr);
+            list.iter_mut().for_each(unnest);
+        }
+        Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
+            if let Some(o) = operand {
+                unnest(o);
+            }
+            for (w, t) in whens {
+                unnest(w);
+                unnest(t);
+            }
+            if let Some(o) = otherwise {
+                unnest(o);
+            }
+        }
+        Expr::Call(_, args) => args.iter_mut().for_each(unnest),
+    }
+}
+
 /// The neutral spelling: bare lower-case names where SQL allows them.
 struct Neutral;
 

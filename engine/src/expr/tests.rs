@@ -297,3 +297,24 @@ fn mysql_spelling_reads_back_as_the_neutral_form() {
     assert!(parse("lcase(qty) = 'x'", None).is_err());
     assert_eq!(from_mysql("`a` > 0; DROP TABLE t"), None);
 }
+
+#[test]
+fn neutral_forms_of_one_expression_match_however_a_server_rewrote_it() {
+    let written = canonical("price * quantity").unwrap();
+    for shown in [
+        "((price * (quantity)::numeric))",
+        "(\"price\" * \"quantity\")",
+        "price * (quantity)",
+    ] {
+        assert_eq!(
+            canonical(shown).as_deref(),
+            Some(written.as_str()),
+            "{shown}"
+        );
+    }
+    // The grouping itself is kept: the tree, not the text, decides.
+    assert_ne!(canonical("(a + b) * c"), canonical("a + (b * c)"));
+    assert_eq!(canonical("(a + b) * c").as_deref(), Some("(a + b) * c"));
+    assert_eq!(canonical("lower((email))").as_deref(), Some("lower(email)"));
+    assert_eq!(canonical("a; DROP TABLE t"), None);
+}

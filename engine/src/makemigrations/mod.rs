@@ -656,6 +656,7 @@ fn fragment(op: &Operation, model: &dyn Fn(&str) -> String) -> String {
         Operation::RunSql(_) => "run_sql".into(),
         Operation::RunCode(c) => c.name.clone(),
         Operation::Backfill(b) => format!("backfill_{}", model(&b.table)),
+        Operation::AlterTable(a) => format!("alter_{}_options", model(&a.table)),
     }
 }
 

@@ -31,7 +31,25 @@ impl SchemaState {
             Operation::DropConstraint(o) => self.drop_constraint(&o.table, &o.name),
             Operation::RunSql(_) | Operation::RunCode(_) => Ok(()),
             Operation::Backfill(o) => self.check_backfill(o),
+            Operation::AlterTable(o) => self.alter_table(o),
         }
+    }
+
+    fn alter_table(&mut self, o: &AlterTable) -> Result<(), StateError> {
+        if o.comment.is_some() && o.drop_comment {
+            return Err(StateError::Invalid(format!(
+                "alter_table `{}` both sets and drops the comment",
+                o.table
+            )));
+        }
+        let t = self.table_mut(&o.table)?;
+        if o.drop_comment {
+            t.comment = None;
+        }
+        if let Some(comment) = &o.comment {
+            t.comment = Some(comment.clone());
+        }
+        Ok(())
     }
 
     /// A backfill changes no schema, but what it names must exist: its table, with a
@@ -132,6 +150,9 @@ impl SchemaState {
         for c in &t.checks {
             require_expression(t, &c.expr, &format!("check constraint `{}`", c.name))?;
         }
+        for c in &t.columns {
+            require_generation(t, c)?;
+        }
         for u in &t.uniques {
             require_some_columns(&t.name, &u.name, &u.columns)?;
             require_columns(t, &u.columns)?;
@@ -192,6 +213,7 @@ impl SchemaState {
             });
         }
         check_column(table, column)?;
+        require_generation(t, column)?;
         if column.auto {
             return Err(StateError::Invalid(format!(
                 "cannot add auto column `{table}.{}` to an existing table",
@@ -321,6 +343,22 @@ impl SchemaState {
         }
         if o.drop_comment {
             new.comment = None;
+        }
+        if o.ty.is_some_and(|ty| ty != old.ty) {
+            // Servers refuse both (PostgreSQL: "cannot alter type of a column used by
+            // a generated column"); the derived value is recomputed by a drop and add.
+            if old.generated.is_some() {
+                return Err(StateError::Invalid(format!(
+                    "cannot change the type of generated column `{}.{}`; drop it and add it again",
+                    o.table, o.column
+                )));
+            }
+            if let Some(user) = generated_mentioning(t, &o.column) {
+                return Err(StateError::InUse {
+                    what: format!("column `{}.{}`", o.table, o.column),
+                    object: format!("generated column {user} (type change)"),
+                });
+            }
         }
         if let Some(ty) = o.ty {
             new.ty = ty;
@@ -552,8 +590,49 @@ fn require_expression(t: &TableDef, text: &str, what: &str) -> Result<(), StateE
         })
 }
 
-/// The check constraint or partial index whose expression names `column`, if any.
+/// A generated column's expression names only the table's other, non-generated
+/// columns (no server lets one generated column read another portably).
+fn require_generation(t: &TableDef, c: &ColumnDef) -> Result<(), StateError> {
+    let Some(g) = &c.generated else {
+        return Ok(());
+    };
+    let columns: Vec<&str> = t
+        .columns
+        .iter()
+        .filter(|o| o.generated.is_none() && o.name != c.name)
+        .map(|o| o.name.as_str())
+        .collect();
+    let scope = Scope {
+        table: &t.name,
+        columns: &columns,
+    };
+    expr::parse(&g.expr, Some(&scope))
+        .map(|_| ())
+        .map_err(|e| StateError::Expression {
+            table: t.name.clone(),
+            what: format!("generated column `{}`", c.name),
+            message: e.message,
+        })
+}
+
+/// The generated column whose expression names `column`, if any.
+fn generated_mentioning(t: &TableDef, column: &str) -> Option<String> {
+    t.columns
+        .iter()
+        .find(|c| {
+            c.generated
+                .as_ref()
+                .is_some_and(|g| names_column(&g.expr, column))
+        })
+        .map(|c| c.name.clone())
+}
+
+/// The check constraint, partial index or generated column whose expression names
+/// `column`, if any.
 fn sql_mentioning(t: &TableDef, column: &str) -> Option<String> {
+    if let Some(c) = generated_mentioning(t, column) {
+        return Some(format!("generated column {c}"));
+    }
     if let Some(c) = t.checks.iter().find(|c| names_column(&c.expr, column)) {
         return Some(format!("check constraint {}", c.name));
     }
@@ -835,6 +914,12 @@ fn check_column(table: &str, c: &ColumnDef) -> Result<(), StateError> {
     }
     if c.auto && (c.null || c.default.is_some()) {
         return invalid("an auto column is neither nullable nor defaulted".into());
+    }
+    if c.generated.is_some() && (c.auto || c.default.is_some() || !c.null) {
+        return invalid(
+            "a generated column is nullable, without a default and not auto: its value is its expression's (MariaDB allows no NOT NULL on one)"
+                .into(),
+        );
     }
     if let Some(d) = &c.default {
         if !default_fits(d, c.ty) {

@@ -140,6 +140,14 @@ impl Operation {
                 undo: !o.undo,
                 ..o.clone()
             }),
+            Operation::AlterTable(o) => {
+                let old = table(&o.table)?;
+                Operation::AlterTable(AlterTable {
+                    table: o.table.clone(),
+                    comment: old.comment.clone(),
+                    drop_comment: old.comment.is_none(),
+                })
+            }
         })
     }
 }

@@ -341,6 +341,17 @@ fn foreign_key_to(
     })
 }
 
+/// A table comment with a quote, or none: both ways of `alter_table`.
+fn alter_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
+    let t = random_table(rng, state)?;
+    let comment = rng.chance(60).then(|| format!("{}'s table", t.name));
+    Some(Operation::AlterTable(AlterTable {
+        table: t.name.clone(),
+        drop_comment: comment.is_none(),
+        comment,
+    }))
+}
+
 fn random_table<'a>(rng: &mut Rng, state: &'a SchemaState) -> Option<&'a TableDef> {
     let tables: Vec<_> = state.tables.values().collect();
     rng.pick(&tables).copied()
@@ -348,7 +359,7 @@ fn random_table<'a>(rng: &mut Rng, state: &'a SchemaState) -> Option<&'a TableDe
 
 // ---- one builder per operation kind ---------------------------------------------------
 
-const KINDS: u8 = 17;
+const KINDS: u8 = 18;
 const _: () = assert!(
     KINDS as usize == Operation::KINDS.len(),
     "a new kind of operation needs a weight in WEIGHTS and a builder in `build`"
@@ -356,7 +367,7 @@ const _: () = assert!(
 
 /// How often each kind (by number, as in `build`) is drawn. Tables are created more
 /// often than dropped so that histories grow schemas worth altering.
-const WEIGHTS: [u32; KINDS as usize] = [6, 1, 2, 3, 2, 2, 4, 3, 1, 2, 3, 1, 3, 1, 1, 1, 1];
+const WEIGHTS: [u32; KINDS as usize] = [6, 1, 2, 3, 2, 2, 4, 3, 1, 2, 3, 1, 3, 1, 1, 1, 1, 1];
 
 /// The kind number for `n` in `0..WEIGHTS.sum()`.
 fn weighted_kind(mut n: u32) -> u8 {
@@ -463,7 +474,8 @@ pub(crate) fn build(kind: u8, rng: &mut Rng, state: &SchemaState) -> Option<Oper
             name: format!("fill_{}", rng.below_as::<usize>(5)),
             reverse: Some(format!("clear_{}", rng.below_as::<usize>(5))),
         })),
-        _ => backfill(rng, state),
+        16 => backfill(rng, state),
+        _ => alter_table(rng, state),
     }
 }
 

@@ -1107,6 +1107,13 @@ fn write_app(app: &App) -> String {
             out.push('\n');
         }
         let mut head = Vec::new();
+        // A table comment (with quotes to escape) on about a third of the models.
+        if model.name.len() % 3 == 0 {
+            head.push(format!(
+                "comment = {}",
+                toml_string(&format!("{}'s \"table\"", model.name))
+            ));
+        }
         let (constraints, indexes): (Vec<&Index>, Vec<&Index>) =
             model.indexes.iter().partition(|i| i.constraint);
         if !indexes.is_empty() {
@@ -1153,6 +1160,9 @@ fn write_app(app: &App) -> String {
             let _ = write!(out, "{} = ", field.name);
             field_value(&mut out, field, &app.name);
             out.push('\n');
+        }
+        if let Some(line) = generated_field(model) {
+            out.push_str(&line);
         }
     }
     out
@@ -1248,6 +1258,39 @@ fn field_value(out: &mut String, field: &Field, app: &str) {
 fn comment(field: &Field) -> Option<String> {
     (matches!(field.kind, Kind::Column(_)) && field.name.len().is_multiple_of(3))
         .then(|| format!("{}'s \"note\"", field.name))
+}
+
+/// A stored generated field `<f>_lower = lower(<f>)` over the model's first plain
+/// varchar field, in about half of the models (by name length): derived from the
+/// model as it is, so the edits that resize, rename or drop its field change it too
+/// (makemigrations drops it first and adds it back last). Stored, since PostgreSQL
+/// has no virtual ones; the expression is written in its neutral spelling, as
+/// inspectdb writes what the servers show.
+fn generated_field(model: &Model) -> Option<String> {
+    // Words the neutral spelling quotes (sqlparser keywords): inspectdb would write
+    // `lower("name")`, another text than the one written here.
+    const NEUTRAL_QUOTED: &[&str] = &["name", "day", "status", "starts"];
+    if model.name.len() % 2 == 1 {
+        return None;
+    }
+    let (field, n) = model.fields.iter().find_map(|f| match f.kind {
+        Kind::Column(Ty::Varchar(n))
+            if !f.primary_key
+                && !KEYWORDS.contains(&f.name.as_str())
+                && !NEUTRAL_QUOTED.contains(&f.name.as_str()) =>
+        {
+            Some((f, n))
+        }
+        _ => None,
+    })?;
+    let name = format!("{}_lower", field.name);
+    if model.field(&name).is_some() {
+        return None;
+    }
+    Some(format!(
+        "{name} = {{ type = \"varchar({n})\", generated = \"lower({})\", stored = true }}\n",
+        field.name
+    ))
 }
 
 fn list(items: &[String]) -> String {

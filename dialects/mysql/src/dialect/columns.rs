@@ -45,12 +45,24 @@ impl MysqlDialect {
         ctx: &RenderContext,
     ) -> RenderResultOf<String> {
         let mut sql = format!(
-            "{} {}{} {}",
+            "{} {}{}",
             self.table_ident(&column.name, ctx)?,
             self.sql_type_in(operation, table, column, ctx)?,
             self.collate_sql(column),
-            if column.null { "NULL" } else { "NOT NULL" }
         );
+        if let Some(generated) = &column.generated {
+            // MariaDB refuses NULL / NOT NULL and DEFAULT on a generated column.
+            sql.push_str(&self.generated_sql(&column.name, generated)?);
+            if inline_pk {
+                sql.push_str(" PRIMARY KEY");
+            }
+            if let Some(comment) = &column.comment {
+                sql.push_str(" COMMENT ");
+                sql.push_str(&self.quote_string(comment));
+            }
+            return Ok(sql);
+        }
+        sql.push_str(if column.null { " NULL" } else { " NOT NULL" });
         if let Some(default) = &column.default {
             sql.push_str(" DEFAULT ");
             sql.push_str(&self.default_sql(default, column, ctx)?);

@@ -101,6 +101,8 @@ impl Dialect for MysqlDialect {
             expression_indexes: self.flavour == Flavour::Mysql && version.at_least(8, 0, 13),
             index_prefix_lengths: true,
             native_enums: true,
+            virtual_generated_columns: true,
+            table_comments: true,
             ..Capabilities::BASELINE
         }
     }
@@ -200,10 +202,30 @@ impl Dialect for MysqlDialect {
 
     fn create_table(&self, t: &TableDef, ctx: &RenderContext) -> RenderResult {
         let body = self.table_body(t, ctx)?.join(",\n    ");
+        let comment = t
+            .comment
+            .as_deref()
+            .map(|c| format!(" COMMENT={}", self.quote_string(c)))
+            .unwrap_or_default();
         Ok(vec![Statement::new(format!(
-            "CREATE TABLE {} (\n    {body}\n){}",
+            "CREATE TABLE {} (\n    {body}\n){}{comment}",
             self.table_ident(&t.name, ctx)?,
             self.table_options()
+        ))])
+    }
+
+    /// The `COMMENT` table option; MySQL has no "no comment", so removing it is
+    /// setting it empty.
+    fn table_comment(
+        &self,
+        table: &str,
+        comment: Option<&str>,
+        ctx: &RenderContext,
+    ) -> RenderResult {
+        Ok(vec![Statement::new(format!(
+            "ALTER TABLE {} COMMENT = {}",
+            self.table_ident(table, ctx)?,
+            self.quote_string(comment.unwrap_or_default())
         ))])
     }
 

@@ -197,6 +197,13 @@ fn plain(op: &Operation, ctx: &RenderContext) -> LockNote {
         Operation::RunSql(_) | Operation::RunCode(_) | Operation::Backfill(_) => {
             LockNote::conservative(op, &Statement::new(""))
         }
+        // `COMMENT ON TABLE` locks the table against other DDL only.
+        Operation::AlterTable(_) => LockNote::new(
+            table,
+            SHARE_UPDATE_EXCLUSIVE,
+            Blocks::Nothing,
+            TableWork::Catalog,
+        ),
         Operation::DropTable(_)
         | Operation::RenameTable(_)
         | Operation::RenameColumn(_)
@@ -229,6 +236,10 @@ fn add_column(o: &AddColumn, version: ServerVersion) -> LockNote {
     if volatile {
         return exclusive(TableWork::Rewrite)
             .with_note("a volatile default: every row is written with its own value");
+    }
+    if o.column.generated.as_ref().is_some_and(|g| g.stored) {
+        return exclusive(TableWork::Rewrite)
+            .with_note("a stored generated column: every row is computed and written");
     }
     if o.column.default.is_none() {
         return exclusive(TableWork::Catalog).with_note("brief");

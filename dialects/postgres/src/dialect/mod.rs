@@ -97,6 +97,7 @@ impl Dialect for PostgresDialect {
             index_methods: true,
             index_include: true,
             nulls_not_distinct: version.at_least(15, 0, 0),
+            table_comments: true,
             ..Capabilities::BASELINE
         }
     }

@@ -113,6 +113,10 @@ impl SqliteDialect {
         if column.ty.is_unsigned() || column.ty == ColumnType::Enum {
             return false;
         }
+        // "cannot add a STORED column": only a virtual one is added in place.
+        if let Some(generated) = &column.generated {
+            return !generated.stored;
+        }
         match &column.default {
             Some(DefaultValue::Expr { .. }) => false,
             Some(_) => true,
@@ -163,6 +167,7 @@ impl Dialect for SqliteDialect {
             deferrable_constraints: true,
             set_default_actions: true,
             expression_indexes: true,
+            virtual_generated_columns: true,
             ..Capabilities::BASELINE
         }
     }

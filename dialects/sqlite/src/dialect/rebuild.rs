@@ -188,7 +188,8 @@ fn copy_rows(
 ) -> Result<Statement, RenderError> {
     let mut names = Vec::new();
     let mut values = Vec::new();
-    for column in &new.columns {
+    // A generated column cannot be written: the new table computes it.
+    for column in new.columns.iter().filter(|c| c.generated.is_none()) {
         if let Some(before) = old.column(&column.name) {
             names.push(d.quote_ident(&column.name));
             values.push(copy_expr(d, before, column, ctx)?);

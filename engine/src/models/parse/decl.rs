@@ -17,6 +17,8 @@ pub(crate) struct ModelDecl {
     pub indexes: Vec<IndexDecl>,
     pub uniques: Vec<UniqueDecl>,
     pub checks: Vec<CheckDecl>,
+    /// `comment = "…"`: the table's database comment.
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +43,10 @@ pub(crate) struct FieldDecl {
     pub values: Option<Spanned<Vec<String>>>,
     /// `collation = "C"` (every backend) or `{ postgres = "C", … }`, as written.
     pub collation: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+    /// `generated = "…"`: the expression of a generated column.
+    pub generated: Option<Spanned<String>>,
+    /// `stored = true`: the generated column is stored, not virtual.
+    pub stored: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

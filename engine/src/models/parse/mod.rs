@@ -29,6 +29,7 @@ pub const MODEL_KEYS: &[&str] = &[
     "indexes",
     "unique",
     "checks",
+    "comment",
 ];
 
 /// Keys of a field written as a table.
@@ -50,6 +51,8 @@ pub const FIELD_KEYS: &[&str] = &[
     "comment",
     "values",
     "collation",
+    "generated",
+    "stored",
 ];
 
 /// The keys only a foreign key (a field with `references`) may have.
@@ -143,6 +146,7 @@ fn parse_model(src: &Source, name: &str, span: Span, item: &Item) -> Result<Mode
         indexes: Vec::new(),
         uniques: Vec::new(),
         checks: Vec::new(),
+        comment: None,
     };
     for (key, value) in table.iter() {
         let key_span = key_span(table, key);
@@ -159,6 +163,7 @@ fn parse_model(src: &Source, name: &str, span: Span, item: &Item) -> Result<Mode
             "indexes" => model.indexes = parse_indexes(src, value, &at)?,
             "unique" => model.uniques = parse_uniques(src, value, &at)?,
             "checks" => model.checks = parse_checks(src, value, &at)?,
+            "comment" => model.comment = Some(str_value(src, value, &at, key)?),
             _ => {
                 let hint = match closest(key, MODEL_KEYS.iter().copied()) {
                     Some(k) => format!("did you mean `{k}`?"),
@@ -219,6 +224,8 @@ fn parse_field(
         comment: None,
         values: None,
         collation: None,
+        generated: None,
+        stored: false,
     };
     if let Some(text) = node.as_str() {
         let (ty, null) = parse_type(src, text, &at)?;
@@ -235,6 +242,7 @@ fn parse_field(
 
     let keys = read_field_keys(src, name, table, &mut field)?;
     field.kind = field_kind(src, name, &span, &keys, &mut field)?;
+    generated_field(src, name, &keys, &mut field)?;
     if let Some((span, null)) = keys.null {
         if field.null && !null {
             return Err(src.error(
@@ -245,6 +253,50 @@ fn parse_field(
         field.null = null;
     }
     Ok(field)
+}
+
+/// A generated field is nullable (MariaDB allows no `NOT NULL` on one), has no
+/// default and is no key: its value is its expression's.
+fn generated_field(
+    src: &Source,
+    name: &str,
+    keys: &FieldKeys,
+    field: &mut FieldDecl,
+) -> Result<(), FileError> {
+    let Some(generated) = &field.generated else {
+        if let Some(span) = &keys.stored {
+            return Err(src.error(
+                span,
+                format!("field `{name}`: `stored` needs `generated = \"<expression>\"`"),
+            ));
+        }
+        return Ok(());
+    };
+    let refusal = if matches!(field.kind, FieldKind::ForeignKey { .. }) {
+        Some((&generated.span, "a foreign key cannot be generated"))
+    } else if let Some(d) = &field.default {
+        Some((
+            &d.span,
+            "a generated field has no default: its value is its expression's",
+        ))
+    } else if let Some(span) = field.auto.as_ref().or(field.primary_key.as_ref()) {
+        Some((
+            span,
+            "a generated field cannot be `auto` or the primary key",
+        ))
+    } else if let Some((span, false)) = &keys.null {
+        Some((
+            span,
+            "a generated field is nullable (MariaDB allows no NOT NULL on one); remove `null = false`",
+        ))
+    } else {
+        None
+    };
+    if let Some((span, why)) = refusal {
+        return Err(src.error(span, format!("field `{name}`: {why}")));
+    }
+    field.null = true;
+    Ok(())
 }
 
 /// The keys of a field table whose meaning depends on the others (which ones are
@@ -259,6 +311,7 @@ struct FieldKeys {
     to_field: Option<(Span, Spanned<String>)>,
     deferrable: Option<(Span, Spanned<Deferrable>)>,
     db_constraint: Option<(Span, bool)>,
+    stored: Option<Span>,
 }
 
 /// Reads every key of a field table, each checked for its own type.
@@ -293,6 +346,11 @@ fn read_field_keys(
             "values" => field.values = Some(Spanned::new(text_list(src, value, &at)?, at)),
             "collation" => {
                 field.collation = Some(Spanned::new(collation(src, value, &at, name)?, at));
+            }
+            "generated" => field.generated = Some(non_empty_str(src, value, &at, key)?),
+            "stored" => {
+                field.stored = bool_value(src, value, &at, key)?;
+                keys.stored = Some(key_span);
             }
             "references" => keys.references = Some(non_empty_str(src, value, &at, key)?),
             "on_delete" => keys.on_delete = Some((key_span, action(src, value, &at, key)?)),

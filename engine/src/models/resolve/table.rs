@@ -25,6 +25,7 @@ impl Resolver<'_> {
             checks: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            comment: model.decl.comment.clone(),
             ..Default::default()
         };
         match &model.primary_key {
@@ -49,6 +50,7 @@ impl Resolver<'_> {
             t.columns.push(column);
             self.field_objects(m, f, &mut t, &mut names)?;
         }
+        generated_expressions(model, &t)?;
         model_objects(model, &mut t, &mut names)?;
         Ok(t)
     }
@@ -113,6 +115,11 @@ impl Resolver<'_> {
             comment: field.comment.clone(),
             values,
             collation,
+            generated: field.generated.as_ref().map(|g| Generated {
+                expr: g.value.clone(),
+                stored: field.stored,
+            }),
+            ..Default::default()
         })
     }
 
@@ -250,6 +257,39 @@ fn model_objects(
             name: names.claim(&src, name, at)?,
             expr: checked_expr(&src, t, &check.expr, &format!("check `{}`", check.key))?,
         });
+    }
+    Ok(())
+}
+
+/// Each generated field's expression, over the table's other, non-generated columns.
+fn generated_expressions(model: &ModelRef, t: &TableDef) -> Result<(), FileError> {
+    let src = model.src();
+    for (f, field) in model.decl.fields.iter().enumerate() {
+        let Some(text) = &field.generated else {
+            continue;
+        };
+        let own = &model.columns[f];
+        let columns: Vec<&str> = t
+            .columns
+            .iter()
+            .filter(|c| c.generated.is_none() && c.name != *own)
+            .map(|c| c.name.as_str())
+            .collect();
+        let scope = Scope {
+            table: &t.name,
+            columns: &columns,
+        };
+        if let Err(e) = expr::parse(&text.value, Some(&scope)) {
+            return Err(src.error_in_string(
+                &text.span,
+                &text.value,
+                e.offset,
+                format!(
+                    "generated field `{}`: {} (it may name only the model's other, non-generated fields)",
+                    field.name, e.message
+                ),
+            ));
+        }
     }
     Ok(())
 }

@@ -259,3 +259,60 @@ deleted = { type = "datetime", null = true }
         assert!(written.contains(key), "{key} missing in\n{written}");
     }
 }
+
+/// Generated fields are written back with their expression and storage, nullable
+/// without a `?`, and read back the same.
+#[test]
+fn generated_fields_are_written_back() {
+    let text = r#"
+[Line]
+comment = "one line of an order; it's \"priced\""
+
+[Line.fields]
+price = "decimal(12,2)"
+quantity = "int"
+name = "varchar(50)"
+total = { type = "decimal(12,2)", generated = "price * quantity", stored = true }
+label = { type = "varchar(50)", generated = "lower(name)", comment = "for search" }
+"#;
+    let m = models(&[("shop", text)]).unwrap();
+    let line = &m.state.tables["shop_line"];
+    assert_eq!(
+        line.comment.as_deref(),
+        Some("one line of an order; it's \"priced\"")
+    );
+    let total = line.column("total").unwrap();
+    assert!(total.null, "a generated column is nullable");
+    assert_eq!(
+        total.generated,
+        Some(crate::ast::Generated {
+            expr: "price * quantity".into(),
+            stored: true
+        })
+    );
+    assert!(
+        !line
+            .column("label")
+            .unwrap()
+            .generated
+            .as_ref()
+            .unwrap()
+            .stored
+    );
+    let tables: Vec<_> = m.state.tables.values().cloned().collect();
+    let written = write_app("shop", &tables, &m.state, &m.owners);
+    assert!(
+        written.contains(
+            r#"total = { type = "decimal(12,2)", generated = "price * quantity", stored = true }"#
+        ),
+        "{written}"
+    );
+    assert!(
+        written.contains(
+            r#"label = { type = "varchar(50)", generated = "lower(name)", comment = "for search" }"#
+        ),
+        "{written}"
+    );
+    let again = models(&[("shop", &written)]).unwrap();
+    assert_eq!(again.state.canonical(), m.state.canonical(), "{written}");
+}

@@ -207,6 +207,9 @@ impl<'a> ModelWriter<'a> {
         if t.name != format!("{}_{}", self.app, model.to_lowercase()) {
             keys.push(format!("table = {}", string(&t.name)));
         }
+        if let Some(comment) = &t.comment {
+            keys.push(format!("comment = {}", string(comment)));
+        }
         if !is_implicit_id(t) && t.primary_key.len() != 1 {
             keys.push(format!("primary_key = {}", self.field_list(&t.primary_key)));
         }
@@ -382,7 +385,9 @@ impl<'a> ModelWriter<'a> {
             );
             inline(&parts)
         } else {
-            let ty = format!("{}{}", c.ty, if c.null { "?" } else { "" });
+            // A generated field is nullable without saying so.
+            let nullable = c.null && c.generated.is_none();
+            let ty = format!("{}{}", c.ty, if nullable { "?" } else { "" });
             if default.is_none()
                 && !primary_key
                 && !c.auto
@@ -391,10 +396,17 @@ impl<'a> ModelWriter<'a> {
                 && c.values.is_empty()
                 && c.collation.is_empty()
                 && c.comment.is_none()
+                && c.generated.is_none()
             {
                 string(&ty)
             } else {
                 parts.push(format!("type = {}", string(&ty)));
+                if let Some(g) = &c.generated {
+                    parts.push(format!("generated = {}", string(&g.expr)));
+                    if g.stored {
+                        parts.push("stored = true".into());
+                    }
+                }
                 if !c.values.is_empty() {
                     parts.push(format!("values = {}", list(&c.values)));
                 }

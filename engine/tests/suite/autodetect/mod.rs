@@ -6,6 +6,7 @@
 mod candidates;
 mod corpus;
 mod foreign_keys;
+mod generated;
 mod golden;
 mod properties;
 mod support;

@@ -344,7 +344,7 @@ fn pick_object(
     rng.pick(&all).cloned()
 }
 
-const KINDS: usize = 14;
+const KINDS: usize = 15;
 
 /// An operation of kind `kind`; the caller keeps it only if the state accepts it.
 fn propose(kind: usize, rng: &mut Rng, state: &SchemaState, names: &Names) -> Option<Operation> {
@@ -412,6 +412,15 @@ fn propose(kind: usize, rng: &mut Rng, state: &SchemaState, names: &Names) -> Op
             Operation::DropForeignKey(DropForeignKey { table, name })
         }
         12 => add_constraint(rng, state, names)?,
+        13 => {
+            let t = random_table(rng, state)?;
+            let comment = rng.chance(60).then(|| format!("{}'s table", t.name));
+            Operation::AlterTable(AlterTable {
+                table: t.name.clone(),
+                drop_comment: comment.is_none(),
+                comment,
+            })
+        }
         _ => {
             let (table, name) = pick_object(rng, state, |t| {
                 t.uniques

@@ -134,6 +134,10 @@ pub(crate) enum Change {
         auto: bool,
         default: DefaultKind,
     },
+    /// `ADD COLUMN … AS (…) STORED`: every row computed and written.
+    AddStoredGenerated,
+    /// `COMMENT = '…'`: a table option, metadata only.
+    TableComment,
     DropColumn,
     RenameColumn,
     RenameTable,
@@ -160,11 +164,15 @@ pub(crate) fn changes(
     state: &SchemaState,
 ) -> Vec<Change> {
     let mut out = match op {
+        Operation::AddColumn(o) if o.column.generated.as_ref().is_some_and(|g| g.stored) => {
+            vec![Change::AddStoredGenerated]
+        }
         Operation::AddColumn(o) => vec![Change::AddColumn {
             auto: o.column.auto,
             default: DefaultKind::of(&o.column),
         }],
         Operation::DropColumn(_) => vec![Change::DropColumn],
+        Operation::AlterTable(_) => vec![Change::TableComment],
         Operation::RenameColumn(_) => vec![Change::RenameColumn],
         Operation::RenameTable(_) => vec![Change::RenameTable],
         Operation::AlterColumn(_) => return column_changes(flavour, version, op, state),

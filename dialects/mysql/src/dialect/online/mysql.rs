@@ -33,6 +33,12 @@ pub(super) fn support(version: ServerVersion, change: Change) -> Support {
             | DefaultKind::UtcNow
             | DefaultKind::Uuid => copy,
         },
+        // "Adding a STORED column": "Rebuilds table: Yes", in place not permitted
+        // (the Generated Column Operations table): a copy.
+        Change::AddStoredGenerated => copy,
+        // "Table Operations": changing table options other than the engine or row
+        // format (`COMMENT`) only changes metadata.
+        Change::TableComment => instant,
         // "Dropping a column": INSTANT from 8.0.29, in place (with a rebuild) before.
         Change::DropColumn if version.at_least(8, 0, 29) => instant,
         Change::DropColumn => inplace(TableWork::Rewrite),

@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use strata_engine::ast::{
-    CheckDef, ColumnDef, DefaultExpr, DefaultValue, FkAction, ForeignKeyDef, IndexDef, TableDef,
-    UniqueDef,
+    CheckDef, ColumnDef, DefaultExpr, DefaultValue, FkAction, ForeignKeyDef, Generated, IndexDef,
+    TableDef, UniqueDef,
 };
 use strata_engine::{ColumnType, SchemaState, ServerVersion};
 
@@ -29,7 +29,8 @@ pub(super) fn schema(
     let reader = Reader { flavour, version };
     let mut state = SchemaState::new();
     for name in &catalog.tables {
-        let table = reader.table(name, catalog.rows_of(name))?;
+        let mut table = reader.table(name, catalog.rows_of(name))?;
+        table.comment = catalog.table_comments.get(name).cloned();
         state.tables.insert(name.clone(), table);
     }
     Ok(state)
@@ -128,7 +129,8 @@ impl Reader {
                 ))
             })?
         };
-        let (auto, generated) = read_extra(&row.extra).map_err(unexpressed)?;
+        let (extra, computed) = generation(row);
+        let (auto, generated) = read_extra(&extra).map_err(unexpressed)?;
         let shown = ShownDefault {
             text: row.default.as_deref(),
             generated,
@@ -161,6 +163,8 @@ impl Reader {
                 .map(|name| ("mysql".to_string(), name))
                 .into_iter()
                 .collect(),
+            generated: computed,
+            ..Default::default()
         })
     }
 }
@@ -198,6 +202,23 @@ fn enum_values(column_type: &str) -> Option<Vec<String>> {
             Some(_) => return None,
         }
     }
+}
+
+/// A generated column's expression (backquoted, as the server rewrote it: read back
+/// in the neutral language) and `EXTRA` without its `VIRTUAL GENERATED` / `STORED
+/// GENERATED` (MariaDB's `PERSISTENT` is shown as `STORED`).
+fn generation(row: &ColumnRow) -> (String, Option<Generated>) {
+    let upper = row.extra.to_ascii_uppercase();
+    for (marker, stored) in [("VIRTUAL GENERATED", false), ("STORED GENERATED", true)] {
+        if let Some(at) = upper.find(marker) {
+            let mut extra = row.extra.clone();
+            extra.replace_range(at..at + marker.len(), "");
+            let expr = strata_engine::expr::from_mysql(&row.generation)
+                .unwrap_or_else(|| row.generation.clone());
+            return (extra, Some(Generated { expr, stored }));
+        }
+    }
+    (row.extra.clone(), None)
 }
 
 /// MariaDB's `json` is `longtext` with a column check `json_valid(`col`)`, named
@@ -404,6 +425,7 @@ mod tests {
             extra: String::new(),
             comment: String::new(),
             collation: None,
+            generation: String::new(),
         }
     }
 
@@ -448,6 +470,7 @@ mod tests {
         indexes.extend(extra.into_iter().flatten());
         Catalog {
             tables: vec!["child".into()],
+            table_comments: BTreeMap::new(),
             columns: vec![
                 column("child", 1, "id", "bigint(20)"),
                 column("child", 2, "a", "bigint(20)"),

@@ -2,17 +2,20 @@
 //! structs. Every query reads the connection's current database (`DATABASE()`);
 //! rows come back as text and are parsed here, so the rest never sees a cell.
 
+use std::collections::BTreeMap;
+
 use strata_engine::dialect::driver::{Driver, DriverError, Row};
 
 use crate::flavour::Flavour;
 
-const TABLES_SQL: &str = "SELECT TABLE_NAME FROM information_schema.TABLES \
+const TABLES_SQL: &str = "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES \
      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'";
 
 /// A column's collation is read only where it differs from its table's default.
 const COLUMNS_SQL: &str = "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.ORDINAL_POSITION, c.COLUMN_TYPE, \
      c.IS_NULLABLE, c.COLUMN_DEFAULT, c.EXTRA, c.COLUMN_COMMENT, \
-     CASE WHEN c.COLLATION_NAME <> t.TABLE_COLLATION THEN c.COLLATION_NAME END \
+     CASE WHEN c.COLLATION_NAME <> t.TABLE_COLLATION THEN c.COLLATION_NAME END, \
+     c.GENERATION_EXPRESSION \
      FROM information_schema.COLUMNS AS c JOIN information_schema.TABLES AS t \
        ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
      WHERE c.TABLE_SCHEMA = DATABASE()";
@@ -66,6 +69,8 @@ pub(super) struct ColumnRow {
     pub comment: String,
     /// `COLLATION_NAME` when not the table's default.
     pub collation: Option<String>,
+    /// `GENERATION_EXPRESSION`; empty (MySQL) or NULL (MariaDB) for a plain column.
+    pub generation: String,
 }
 
 /// One column of one index, from `STATISTICS`.
@@ -116,6 +121,8 @@ pub(super) struct Catalog {
     pub indexes: Vec<IndexRow>,
     pub foreign_keys: Vec<ForeignKeyRow>,
     pub checks: Vec<CheckRow>,
+    /// `TABLE_COMMENT` by table, where not empty (MySQL has no "no comment").
+    pub table_comments: BTreeMap<String, String>,
 }
 
 /// The rows of one table.
@@ -163,6 +170,13 @@ pub(super) async fn read(
     let checks = rows(driver, checks_sql).await?;
     Ok(Catalog {
         tables: tables.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?,
+        table_comments: tables
+            .iter()
+            .filter_map(|r| {
+                let comment = r.optional(1).filter(|c| !c.is_empty())?;
+                Some(r.text(0).map(|name| (name, comment)))
+            })
+            .collect::<Result<_, _>>()?,
         columns: columns.iter().map(column_row).collect::<Result<_, _>>()?,
         indexes: indexes.iter().map(index_row).collect::<Result<_, _>>()?,
         foreign_keys: foreign_keys
@@ -184,6 +198,7 @@ fn column_row(r: &Cells) -> Result<ColumnRow, DriverError> {
         extra: r.optional(6).unwrap_or_default(),
         comment: r.optional(7).unwrap_or_default(),
         collation: r.optional(8),
+        generation: r.optional(9).unwrap_or_default(),
     })
 }
 

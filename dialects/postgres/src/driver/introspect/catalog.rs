@@ -31,6 +31,12 @@ macro_rules! tables_cte {
 
 pub(crate) const TABLE_NAMES_SQL: &str = concat!(tables_cte!(), "SELECT relname FROM tables");
 
+/// The tables with their `COMMENT ON TABLE`.
+const TABLES_SQL: &str = concat!(
+    tables_cte!(),
+    "SELECT relname, obj_description(oid, 'pg_class') FROM tables"
+);
+
 const COLUMNS_SQL: &str = concat!(
     tables_cte!(),
     "SELECT t.relname,
@@ -129,6 +135,7 @@ const STANDARD_STRINGS_SQL: &str = "SELECT current_setting('standard_conforming_
 
 pub(super) struct TableRow {
     pub name: String,
+    pub comment: Option<String>,
 }
 
 pub(super) struct ColumnRow {
@@ -203,9 +210,10 @@ async fn read_rows<T>(
 }
 
 pub(super) async fn tables(client: &Client) -> Result<Vec<TableRow>, DriverError> {
-    read_rows(client, TABLE_NAMES_SQL, |r| {
+    read_rows(client, TABLES_SQL, |r| {
         Ok(TableRow {
             name: r.try_get(0)?,
+            comment: r.try_get(1)?,
         })
     })
     .await

@@ -24,8 +24,8 @@ mod defaults;
 use std::collections::BTreeMap;
 
 use strata_engine::ast::{
-    CheckDef, ColumnDef, DefaultValue, Deferrable, FkAction, ForeignKeyDef, IndexDef, IndexMethod,
-    TableDef, UniqueDef,
+    CheckDef, ColumnDef, DefaultValue, Deferrable, FkAction, ForeignKeyDef, Generated, IndexDef,
+    IndexMethod, TableDef, UniqueDef,
 };
 use strata_engine::dialect::driver::DriverError;
 use strata_engine::{ColumnType, SchemaState};
@@ -43,7 +43,13 @@ pub(super) async fn schema(client: &Client) -> Result<SchemaState, DriverError> 
     let mut tables: BTreeMap<String, TableDef> = catalog::tables(client)
         .await?
         .into_iter()
-        .map(|t| (t.name.clone(), empty_table(t.name)))
+        .map(|t| {
+            let table = TableDef {
+                comment: t.comment,
+                ..empty_table(t.name.clone())
+            };
+            (t.name, table)
+        })
         .collect();
     for row in catalog::columns(client).await? {
         if let Some(table) = tables.get_mut(&row.table) {
@@ -99,17 +105,18 @@ fn column(row: ColumnRow, standard_strings: bool) -> ColumnDef {
         ColumnType::Text
     });
     let mut auto = row.identity;
+    // PostgreSQL 15 has stored generated columns only; the expression is deparsed
+    // with its casts (`(p * (q)::numeric)`), which the neutral form drops.
+    let generated = row
+        .default
+        .clone()
+        .filter(|_| row.generated)
+        .map(|expr| Generated {
+            expr: neutral(expr),
+            stored: true,
+        });
     let default = match (&row.default, row.generated) {
-        (None, _) => None,
-        (Some(expr), true) => {
-            tracing::warn!(
-                table = %row.table,
-                column = %row.name,
-                expression = %expr,
-                "generated column: its expression is not part of the neutral schema"
-            );
-            None
-        }
+        (None, _) | (Some(_), true) => None,
         (Some(expr), false) => match defaults::parse(expr, ty, standard_strings) {
             ParsedDefault::Value(value) => Some(value),
             ParsedDefault::Sequence => {
@@ -139,6 +146,7 @@ fn column(row: ColumnRow, standard_strings: bool) -> ColumnDef {
             .map(|name| ("postgres".to_string(), name))
             .into_iter()
             .collect(),
+        generated,
         ..Default::default()
     }
 }

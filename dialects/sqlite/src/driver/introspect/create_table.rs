@@ -22,6 +22,9 @@ pub(crate) struct TableText {
     pub json_checked: Vec<String>,
     /// `(column, collation)` for columns declared `… COLLATE name`.
     pub collations: Vec<(String, String)>,
+    /// `(column, expression)` of each generated column (`[GENERATED ALWAYS] AS (…)`);
+    /// whether it is stored, `pragma table_xinfo` says.
+    pub generated: Vec<(String, String)>,
 }
 
 /// A foreign key's name, and what identifies it among the pragma's foreign keys.
@@ -228,6 +231,11 @@ fn column(sql: &str, item: &[Token], text: &mut TableText) {
                     references,
                 });
             }
+        } else if t.is("AS") {
+            if let Some(expr) = parenthesized(sql, item, i + 1) {
+                text.generated.push((column.clone(), expr));
+            }
+            pending_name = None;
         } else if t.is("AUTOINCREMENT") {
             text.autoincrement.push(column.clone());
         } else if t.is("COLLATE") {

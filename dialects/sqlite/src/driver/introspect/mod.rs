@@ -29,7 +29,7 @@ mod tokens;
 
 use rusqlite::{Connection, OptionalExtension};
 use strata_engine::ast::{
-    CheckDef, ColumnDef, FkAction, ForeignKeyDef, IndexDef, TableDef, UniqueDef,
+    CheckDef, ColumnDef, FkAction, ForeignKeyDef, Generated, IndexDef, TableDef, UniqueDef,
 };
 use strata_engine::naming::generated_name;
 use strata_engine::{ColumnType, SchemaState};
@@ -147,7 +147,8 @@ fn columns(
     text: &TableText,
 ) -> rusqlite::Result<(Vec<ColumnDef>, Vec<String>)> {
     // `hidden` = 1: a virtual table's hidden column, not part of its rows.
-    let sql = "SELECT name, type, \"notnull\", dflt_value, pk \
+    // `hidden` = 2 / 3: a virtual / stored generated column.
+    let sql = "SELECT name, type, \"notnull\", dflt_value, pk, hidden \
                FROM pragma_table_xinfo(?1, 'main') WHERE hidden <> 1 ORDER BY cid";
     let mut statement = conn.prepare(sql)?;
     let rows = statement.query_map([table], |row| {
@@ -157,12 +158,13 @@ fn columns(
             row.get::<_, bool>(2)?,
             row.get::<_, Option<String>>(3)?,
             row.get::<_, i64>(4)?,
+            row.get::<_, i64>(5)?,
         ))
     })?;
     let mut columns = Vec::new();
     let mut key = Vec::new();
     for row in rows {
-        let (name, declared, not_null, default, pk) = row?;
+        let (name, declared, not_null, default, pk, hidden) = row?;
         let auto = pk > 0
             && text
                 .autoincrement
@@ -184,6 +186,15 @@ fn columns(
             ..Default::default()
         };
         column.default = default.and_then(|raw| defaults::parse(&raw, &column));
+        column.generated = text
+            .generated
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(&name))
+            .filter(|_| hidden >= 2)
+            .map(|(_, expr)| Generated {
+                expr: strata_engine::expr::canonical(expr).unwrap_or_else(|| expr.clone()),
+                stored: hidden == 3,
+            });
         if pk > 0 {
             key.push((pk, name));
         }
