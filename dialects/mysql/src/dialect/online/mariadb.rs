@@ -35,7 +35,7 @@ pub(super) fn support(_version: ServerVersion, change: Change) -> Support {
         Change::AddColumn { .. } => instant,
         // A stored generated column: INSTANT and INPLACE are refused ("Try
         // ALGORITHM=COPY", checked on 10.11); a virtual one is INSTANT like any column.
-        Change::AddStoredGenerated => copy,
+        Change::AddStoredGenerated | Change::RebuildWithStoredGenerated => copy,
         // A table comment: INSTANT (checked on 10.11).
         Change::TableComment => instant,
         // DROP COLUMN (10.4+), RENAME COLUMN, RENAME TO: INSTANT.

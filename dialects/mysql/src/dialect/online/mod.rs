@@ -151,6 +151,10 @@ pub(crate) enum Change {
     ColumnType(TypeChange),
     /// `NULL` to `NOT NULL` or back.
     ColumnNull,
+    /// A rebuild of a table that holds a stored generated column: InnoDB makes it
+    /// only by copying (MariaDB 10.11 answers `ALGORITHM=INPLACE` for a NOT NULL
+    /// change there with error 1845, "Try ALGORITHM=COPY").
+    RebuildWithStoredGenerated,
     ColumnDefault(DefaultKind),
 }
 
@@ -175,7 +179,18 @@ pub(crate) fn changes(
         Operation::AlterTable(_) => vec![Change::TableComment],
         Operation::RenameColumn(_) => vec![Change::RenameColumn],
         Operation::RenameTable(_) => vec![Change::RenameTable],
-        Operation::AlterColumn(_) => return column_changes(flavour, version, op, state),
+        Operation::AlterColumn(o) => {
+            let mut out = column_changes(flavour, version, op, state);
+            let stored_generated = state.table(&o.table).is_ok_and(|t| {
+                t.columns
+                    .iter()
+                    .any(|c| c.generated.as_ref().is_some_and(|g| g.stored))
+            });
+            if stored_generated && out.iter().any(|c| matches!(c, Change::ColumnNull)) {
+                out.push(Change::RebuildWithStoredGenerated);
+            }
+            return out;
+        }
         Operation::CreateIndex(_) => vec![Change::AddIndex],
         Operation::DropIndex(_) => vec![Change::DropIndex],
         Operation::RenameIndex(_) => vec![Change::RenameIndex],

@@ -35,7 +35,7 @@ pub(super) fn support(version: ServerVersion, change: Change) -> Support {
         },
         // "Adding a STORED column": "Rebuilds table: Yes", in place not permitted
         // (the Generated Column Operations table): a copy.
-        Change::AddStoredGenerated => copy,
+        Change::AddStoredGenerated | Change::RebuildWithStoredGenerated => copy,
         // "Table Operations": changing table options other than the engine or row
         // format (`COMMENT`) only changes metadata.
         Change::TableComment => instant,
