@@ -250,19 +250,7 @@ fn render_script(
         drop(in_database);
         let (ahead, cleanup) = match rendered_ahead {
             Ok(rendered) => rendered,
-            Err(source) => {
-                let description = op.to_string();
-                current.apply(op).map_err(|source| ScriptError::State {
-                    index,
-                    description: description.clone(),
-                    source,
-                })?;
-                return Err(ScriptError::Render {
-                    index,
-                    description,
-                    source,
-                });
-            }
+            Err(source) => return Err(refused(&mut current, index, op, source)),
         };
         let first = rendered.len() + 1;
         let made_by = (ahead.operations.len() > 1).then_some(first + ahead.made_by);
@@ -309,6 +297,29 @@ fn render_script(
         }
     }
     Ok((Script::assemble(dialect, transactional, rendered), current))
+}
+
+/// The error of an operation the dialect could not render: the state's verdict when
+/// the operation does not fit the state, the renderer's otherwise.
+fn refused(
+    current: &mut SchemaState,
+    index: usize,
+    op: &Operation,
+    source: RenderError,
+) -> ScriptError {
+    let description = op.to_string();
+    match current.apply(op) {
+        Err(source) => ScriptError::State {
+            index,
+            description,
+            source,
+        },
+        Ok(()) => ScriptError::Render {
+            index,
+            description,
+            source,
+        },
+    }
 }
 
 /// The operations in run order, each with its 1-based number in the file: backward,

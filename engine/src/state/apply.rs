@@ -720,14 +720,19 @@ fn require_index(t: &TableDef, index: &IndexDef) -> Result<(), StateError> {
                      characters): leave `length` out to index the whole value"
                 ));
             }
-            Some(ColumnType::Char(_) | ColumnType::Varchar(_) | ColumnType::Text)
-            | Some(ColumnType::Bytes | ColumnType::Json) => {}
+            Some(
+                ColumnType::Char(_)
+                | ColumnType::Varchar(_)
+                | ColumnType::Text
+                | ColumnType::Bytes
+                | ColumnType::Json,
+            )
+            | None => {}
             Some(ty) => {
                 return invalid(format!(
                     "`{c}` is {ty}: a prefix length is for text and bytes columns"
                 ));
             }
-            None => {}
         }
     }
     if let Some((c, o)) = index

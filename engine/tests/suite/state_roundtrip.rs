@@ -1885,35 +1885,6 @@ fn index_options_are_checked() {
         ),
         (
             IndexDef {
-                lengths: [("slug".to_string(), 50)].into(),
-                ..base()
-            },
-            "not shorter than the column",
-        ),
-        (
-            IndexDef {
-                columns: vec!["id".into()],
-                lengths: [("id".to_string(), 4)].into(),
-                ..base()
-            },
-            "for text and bytes columns",
-        ),
-        (
-            IndexDef {
-                opclasses: [("slug".to_string(), "Text_Pattern_Ops".to_string())].into(),
-                ..base()
-            },
-            "lower case",
-        ),
-        (
-            IndexDef {
-                opclasses: [("slug".to_string(), "text_ops".to_string())].into(),
-                ..base()
-            },
-            "the default one",
-        ),
-        (
-            IndexDef {
                 include: vec!["slug".into()],
                 ..base()
             },
@@ -1944,6 +1915,66 @@ fn index_options_are_checked() {
     ];
     for (index, expected) in cases {
         let err = refused(&state, &create(index.clone()));
+        assert!(err.to_string().contains(expected), "{index:?}: {err}");
+    }
+}
+
+/// Index options a server would silently drop or refuse while migrating, or could
+/// not give back to introspection, are refused by the state.
+#[test]
+fn index_options_no_server_keeps_are_refused() {
+    let mut state = SchemaState::new();
+    let doc = table(
+        "doc",
+        vec![
+            col("id", "bigint"),
+            col("slug", "varchar(50)"),
+            col("body", "text"),
+        ],
+    );
+    state.apply(&Operation::CreateTable(doc)).unwrap();
+    let base = || IndexDef {
+        name: "doc_i".into(),
+        columns: vec!["slug".into()],
+        ..Default::default()
+    };
+    let cases: Vec<(IndexDef, &str)> = vec![
+        (
+            IndexDef {
+                lengths: [("slug".to_string(), 50)].into(),
+                ..base()
+            },
+            "not shorter than the column",
+        ),
+        (
+            IndexDef {
+                columns: vec!["id".into()],
+                lengths: [("id".to_string(), 4)].into(),
+                ..base()
+            },
+            "for text and bytes columns",
+        ),
+        (
+            IndexDef {
+                opclasses: [("slug".to_string(), "Text_Pattern_Ops".to_string())].into(),
+                ..base()
+            },
+            "lower case",
+        ),
+        (
+            IndexDef {
+                opclasses: [("slug".to_string(), "text_ops".to_string())].into(),
+                ..base()
+            },
+            "the default one",
+        ),
+    ];
+    for (index, expected) in cases {
+        let op = Operation::CreateIndex(CreateIndex {
+            table: "doc".into(),
+            index: index.clone(),
+        });
+        let err = refused(&state, &op);
         assert!(err.to_string().contains(expected), "{index:?}: {err}");
     }
 }

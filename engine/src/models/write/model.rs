@@ -401,23 +401,7 @@ impl<'a> ModelWriter<'a> {
                 string(&ty)
             } else {
                 parts.push(format!("type = {}", string(&ty)));
-                if let Some(g) = &c.generated {
-                    parts.push(format!("generated = {}", string(&g.expr)));
-                    if g.stored {
-                        parts.push("stored = true".into());
-                    }
-                }
-                if !c.values.is_empty() {
-                    parts.push(format!("values = {}", list(&c.values)));
-                }
-                if !c.collation.is_empty() {
-                    let names: Vec<String> = c
-                        .collation
-                        .iter()
-                        .map(|(backend, name)| format!("{backend} = {}", string(name)))
-                        .collect();
-                    parts.push(format!("collation = {}", inline(&names)));
-                }
+                parts.extend(column_options(c));
                 if let Some(d) = default {
                     parts.push(format!("default = {d}"));
                 }
@@ -441,6 +425,29 @@ impl<'a> ModelWriter<'a> {
         };
         format!("{} = {value}", key(&name))
     }
+}
+
+/// What a column is besides its type: generated, enum values, collations.
+fn column_options(c: &ColumnDef) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(g) = &c.generated {
+        parts.push(format!("generated = {}", string(&g.expr)));
+        if g.stored {
+            parts.push("stored = true".into());
+        }
+    }
+    if !c.values.is_empty() {
+        parts.push(format!("values = {}", list(&c.values)));
+    }
+    if !c.collation.is_empty() {
+        let names: Vec<String> = c
+            .collation
+            .iter()
+            .map(|(backend, name)| format!("{backend} = {}", string(name)))
+            .collect();
+        parts.push(format!("collation = {}", inline(&names)));
+    }
+    parts
 }
 
 /// `id bigint` auto and the whole primary key: what a model gets by default.
