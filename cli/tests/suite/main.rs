@@ -30,6 +30,7 @@ mod kill;
 mod lint;
 mod makemigrations;
 mod makemigrations_db;
+mod pg_schema;
 mod migrate_output;
 mod project_errors;
 mod recovery;
