@@ -59,7 +59,10 @@ fn each_tenant_schema_gets_the_tracker_and_its_own_history() {
     run(tenant_b.path(), &["migrate"]);
 
     let tables = tables_of(&db, "tenant_a");
-    assert!(tables.contains(&"strata_migrations".to_string()), "{tables:?}");
+    assert!(
+        tables.contains(&"strata_migrations".to_string()),
+        "{tables:?}"
+    );
     assert!(tables.len() > 2, "the tracker's tables: {tables:?}");
     assert_eq!(tables_of(&db, "tenant_b"), tables);
     assert_eq!(tables_of(&db, "public"), Vec::<String>::new());
