@@ -261,3 +261,33 @@ async fn database_create_creates_the_schema_too() {
     })
     .await;
 }
+
+/// Tenants' runs starting together on a new schema all race `CREATE SCHEMA IF NOT
+/// EXISTS` before any holds the migration lock: the losers find it made, not an error.
+#[tokio::test]
+async fn sessions_creating_one_schema_at_once_all_enter_it() {
+    let Some(server) = server_url() else { return };
+    with_fresh_database(&server, |url| async move {
+        let tenant = in_schema(&url, "tenant_race");
+        let connects: Vec<_> = (0..6)
+            .map(|_| {
+                let tenant = tenant.clone();
+                tokio::spawn(async move { PostgresDriver::connect(&tenant).await })
+            })
+            .collect();
+        for connect in connects {
+            let mut driver = connect
+                .await
+                .unwrap()
+                .expect("every session enters the schema");
+            assert_eq!(
+                value(&mut driver, "SELECT current_schema()")
+                    .await
+                    .as_deref(),
+                Some("tenant_race")
+            );
+            Box::new(driver).close().await.unwrap();
+        }
+    })
+    .await;
+}
