@@ -1,10 +1,12 @@
 //! PostgreSQL's `?schema=NAME` through the binary: a schema per tenant in one
-//! database, each with the tracker's tables and its own history; a missing schema
-//! refused by a reading command and created by `migrate`; a name needing quotes,
-//! migrated forward and back to zero.
+//! database, each with the tracker's tables and its own history; the migration lock
+//! per schema; a missing schema refused by a reading command and created by
+//! `migrate`; a name needing quotes, migrated forward and back to zero.
+
+use std::path::Path;
 
 use crate::common::db::{Kind, TestDb};
-use crate::common::{run, strata, tracker_copy};
+use crate::common::{command, run, strata, tracker_copy};
 
 /// The tracker's migrations: `auth.0001_initial` and `tracker.0001_initial`.
 const MIGRATIONS: usize = 2;
@@ -122,4 +124,64 @@ fn a_schema_name_needing_quotes_migrates_there_and_back_to_zero() {
     assert_eq!(tables_of(&db, name), ["strata_migrations"]);
     let shown = run(dir.path(), &["showmigrations"]);
     assert_eq!(shown.matches("[ ]").count(), MIGRATIONS, "{shown}");
+}
+
+/// `strata migrate` in `dir`, giving up on the migration lock after two seconds.
+fn migrate_waiting_briefly(dir: &Path) -> std::process::Output {
+    command(dir, &["migrate"])
+        .env("STRATA_LOCK_TIMEOUT", "2s")
+        .output()
+        .expect("run strata")
+}
+
+#[test]
+fn the_migration_lock_of_one_tenant_does_not_block_another() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let url_a = in_schema(&db.url, "tenant_a");
+    let tenant_a = tracker_copy(&url_a);
+    let tenant_b = tracker_copy(&in_schema(&db.url, "tenant_b"));
+    // A's lock held, as a run of A would hold it (the engine's name for it), on a
+    // runtime that outlives the calls: the connection runs on it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut holder = runtime.block_on(async {
+        let backends = strata::backends();
+        let (backend, _) = backends.for_url(&url_a).unwrap();
+        backend.connect(&url_a).await.unwrap()
+    });
+    let lock = "strata:strata_migrations";
+    let acquired = runtime.block_on(holder.try_lock(lock)).unwrap();
+    assert_eq!(
+        acquired,
+        strata_engine::dialect::driver::LockAttempt::Acquired
+    );
+
+    let b = migrate_waiting_briefly(tenant_b.path());
+    let stderr = String::from_utf8_lossy(&b.stderr);
+    assert!(b.status.success(), "B waited for A's lock: {stderr}");
+    assert_eq!(history_rows(&db, "tenant_b"), MIGRATIONS);
+
+    let a = migrate_waiting_briefly(tenant_a.path());
+    let stderr = String::from_utf8_lossy(&a.stderr);
+    assert!(
+        !a.status.success(),
+        "A ran while its lock was held: {stderr}"
+    );
+    assert!(stderr.contains("migration lock"), "{stderr}");
+    assert!(
+        tables_of(&db, "tenant_a").is_empty(),
+        "A changed nothing: {:?}",
+        tables_of(&db, "tenant_a")
+    );
+
+    runtime.block_on(async {
+        holder.unlock(lock).await.unwrap();
+        holder.close().await.unwrap();
+    });
+    run(tenant_a.path(), &["migrate"]);
+    assert_eq!(history_rows(&db, "tenant_a"), MIGRATIONS);
 }
