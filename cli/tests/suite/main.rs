@@ -31,6 +31,7 @@ mod lint;
 mod makemigrations;
 mod makemigrations_db;
 mod migrate_output;
+mod pg_schema;
 mod project_errors;
 mod recovery;
 mod roundtrip;
