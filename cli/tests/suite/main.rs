@@ -33,6 +33,7 @@ mod makemigrations_db;
 mod migrate_output;
 mod project_errors;
 mod recovery;
+mod rehearse;
 mod roundtrip;
 mod run_code_cli;
 mod safe;
