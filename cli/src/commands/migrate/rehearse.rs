@@ -74,7 +74,7 @@ pub(super) async fn run(
         let report = Report::new(
             log,
             &copy,
-            dropped,
+            &dropped,
             error,
             args.max_duration,
             started.elapsed(),
@@ -146,7 +146,7 @@ impl Observer for Recorder<'_> {
             .enumerate()
             .map(|(i, rendered)| {
                 let mut op = OpLog::new(i + 1, rendered.description.clone());
-                op.tables = rendered.tables.clone();
+                op.tables.clone_from(&rendered.tables);
                 op.locks = locks(&rendered.locks);
                 op.carried_by = rendered.carried_by;
                 op

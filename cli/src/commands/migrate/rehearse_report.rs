@@ -1,6 +1,7 @@
 //! What a rehearsal saw, operation by operation, and how it is shown: a line per
 //! operation, or one JSON document (`--format json`, docs/rehearsal.md).
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -155,7 +156,7 @@ impl Report {
     pub(super) fn new(
         mut log: Log,
         copy: &RehearsalCopy,
-        dropped: Result<(), String>,
+        dropped: &Result<(), String>,
         error: Option<String>,
         limit: Option<Duration>,
         elapsed: Duration,
@@ -181,7 +182,7 @@ impl Report {
                 }
             }
         }
-        if let Err(e) = &dropped {
+        if let Err(e) = dropped {
             errors.push(format!(
                 "the copy {} could not be dropped: {e}; drop it by hand",
                 copy.name
@@ -238,27 +239,28 @@ impl Report {
 fn op_line(op: &OpLog) -> String {
     let mut line = format!("{}. {}: {}", op.index, op.description, shown(op.elapsed));
     if let Some(n) = op.carried_by {
-        line.push_str(&format!(" (made by operation {n})"));
+        let _ = write!(line, " (made by operation {n})");
     }
     if let Some(rows) = op.rows {
-        line.push_str(&format!(", {rows} rows"));
+        let _ = write!(line, ", {rows} rows");
     }
     match (op.rewrote, &op.table) {
-        (Some(true), Some(table)) => line.push_str(&format!(", rewrote {table}")),
-        (Some(false), Some(table)) => line.push_str(&format!(", no rewrite of {table}")),
+        (Some(true), Some(table)) => {
+            let _ = write!(line, ", rewrote {table}");
+        }
+        (Some(false), Some(table)) => {
+            let _ = write!(line, ", no rewrite of {table}");
+        }
         _ => {}
     }
     if !op.locks.is_empty() {
-        line.push_str(&format!("; locks: {}", op.locks.join(", ")));
+        let _ = write!(line, "; locks: {}", op.locks.join(", "));
     }
     if op.exceeded {
         line.push_str(" [over --max-duration]");
     }
     if let Some(error) = &op.error {
-        line.push_str(&format!(
-            "\n      FAILED: {}",
-            error.replace('\n', "\n      ")
-        ));
+        let _ = write!(line, "\n      FAILED: {}", error.replace('\n', "\n      "));
     }
     line
 }

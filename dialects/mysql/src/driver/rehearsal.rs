@@ -97,10 +97,12 @@ impl MysqlDriver {
                  FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {src_name}"
             ))
             .await?;
-        let mut create = format!("CREATE DATABASE {dst}");
-        if let Some([Some(set), Some(collation)]) = charset.first().map(Vec::as_slice) {
-            create.push_str(&format!(" CHARACTER SET {set} COLLATE {collation}"));
-        }
+        let create = match charset.first().map(Vec::as_slice) {
+            Some([Some(set), Some(collation)]) => {
+                format!("CREATE DATABASE {dst} CHARACTER SET {set} COLLATE {collation}")
+            }
+            _ => format!("CREATE DATABASE {dst}"),
+        };
         self.execute(&create).await?;
         self.execute("SET FOREIGN_KEY_CHECKS = 0").await?;
         self.execute(&format!("USE {dst}")).await?;
