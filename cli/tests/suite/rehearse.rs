@@ -6,6 +6,8 @@
 //! million rows built once.
 
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use strata_engine::SchemaState;
@@ -13,7 +15,7 @@ use strata_testkit::rows::COUNTER_TABLE_MIGRATION;
 
 use crate::backfill_kill::{config, count, fill, state};
 use crate::common::db::{block_on, Kind, TestDb};
-use crate::common::{project, strata};
+use crate::common::{command, project, strata};
 use strata_testkit::for_each_backend;
 
 const ROWS: u64 = 1_000_000;
@@ -73,17 +75,35 @@ fn snapshot(db: &TestDb) -> Snapshot {
 }
 
 /// Whether the copy the report names still exists.
-fn copy_exists(db: &TestDb, dir: &Path, report: &Value) -> bool {
+fn copy_exists(db: &TestDb, report: &Value) -> bool {
     let name = report["copy"]["name"].as_str().expect("the copy's name");
     assert!(name.contains("_strata_rehearsal_"), "{report}");
+    copies_ending(db, name.rsplit('_').next().unwrap()) > 0
+}
+
+/// How many rehearsal copies of process `pid` exist beside `db` (a SQLite file:
+/// in its folder).
+fn copies_ending(db: &TestDb, pid: &str) -> usize {
+    let marker = format!("_strata_rehearsal_{pid}");
     let sql = match db.kind {
-        Kind::Sqlite => return dir.join(name).exists(),
-        Kind::Postgres => format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
+        Kind::Sqlite => {
+            let file = db.url.strip_prefix("sqlite://").unwrap();
+            let folder = Path::new(file).parent().unwrap();
+            return std::fs::read_dir(folder)
+                .unwrap()
+                .filter(|e| {
+                    let name = e.as_ref().unwrap().file_name();
+                    let name = name.to_string_lossy();
+                    name.contains(&format!("{marker}.")) || name.ends_with(&marker)
+                })
+                .count();
+        }
+        Kind::Postgres => format!("SELECT 1 FROM pg_database WHERE datname LIKE '%{marker}'"),
         Kind::Mariadb => {
-            format!("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{name}'")
+            format!("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '%{marker}'")
         }
     };
-    !db.query(&sql).is_empty()
+    db.query(&sql).len()
 }
 
 fn operations(report: &Value) -> &Vec<Value> {
@@ -139,10 +159,7 @@ fn rehearse_a_million_rows(kind: Kind) {
     if kind == Kind::Postgres {
         assert_eq!(ops[2]["locks"][0], "ACCESS EXCLUSIVE on items", "{report}");
     }
-    assert!(
-        !copy_exists(&db, dir.path(), &report),
-        "{kind:?}: copy left: {report}"
-    );
+    assert!(!copy_exists(&db, &report), "{kind:?}: copy left: {report}");
     assert_eq!(snapshot(&db), before, "{kind:?}: the original changed");
     assert_eq!(state(&db, "0002_change"), None, "still pending");
 
@@ -188,12 +205,70 @@ fn rehearse_a_million_rows(kind: Kind) {
         "{kind:?}: the slow operation is named: {errors:?}"
     );
     assert_eq!(operations(&report)[2]["exceeded"], true, "{report}");
-    assert!(
-        !copy_exists(&db, dir.path(), &report),
-        "{kind:?}: copy left: {report}"
-    );
+    assert!(!copy_exists(&db, &report), "{kind:?}: copy left: {report}");
     assert_eq!(snapshot(&db), before, "{kind:?}: the original changed");
     assert_eq!(state(&db, "0003_unique"), None);
 }
 
 for_each_backend!(a_million_rows, rehearse_a_million_rows);
+
+/// A backfill of 200 batches 50 ms apart: ten seconds, unless interrupted.
+const SLOW_BACKFILL: &str = r#"dependencies = ["jobs.0001_items"]
+
+[[operations]]
+kind = "backfill"
+table = "items"
+set = { n = "n + 1" }
+batch_size = 100
+pause = "50ms"
+"#;
+
+/// Ctrl-C while the plan runs on the copy: the run stops (exit 130), the copy is
+/// dropped, the original is untouched.
+fn ctrl_c_drops_the_copy(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_count.toml", SLOW_BACKFILL),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 20_000);
+    let before = snapshot(&db);
+    let mut child = command(dir.path(), &["migrate", "--rehearse", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    // The copy exists, then the run on it starts: a signal before that (while the
+    // copy is made) would end strata at once.
+    let started = Instant::now();
+    while copies_ending(&db, &pid) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "no copy made");
+        assert!(child.try_wait().unwrap().is_none(), "strata ended early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{kind:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(report["copy"]["dropped"], true, "{report}");
+    assert_eq!(copies_ending(&db, &pid), 0, "{kind:?}: the copy is left");
+    assert_eq!(snapshot(&db), before, "{kind:?}: the original changed");
+}
+
+for_each_backend!(ctrl_c, ctrl_c_drops_the_copy);
