@@ -276,3 +276,76 @@ fn shown(elapsed: Duration) -> String {
         format!("{:.1} s", ms / 1000.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy() -> RehearsalCopy {
+        RehearsalCopy {
+            url: "postgres://u:secret@h/app_strata_rehearsal_1".into(),
+            name: "app_strata_rehearsal_1".into(),
+            method: CopyMethod::Template,
+            sample: None,
+        }
+    }
+
+    fn log() -> Log {
+        let op = |index: usize, ms: u64, before: &str, after: &str| {
+            let mut op = OpLog::new(index, format!("op {index}"));
+            op.elapsed = Duration::from_millis(ms);
+            op.storage_before = Some(before.into());
+            op.storage_after = Some(after.into());
+            op
+        };
+        Log {
+            steps: vec![StepLog {
+                migration: "jobs.0002_x".into(),
+                direction: Direction::Apply,
+                operations: vec![op(1, 2, "10", "10"), op(2, 40, "10", "11")],
+            }],
+            current: None,
+        }
+    }
+
+    #[test]
+    fn rewrites_and_slow_operations_are_found() {
+        let limit = Some(Duration::from_millis(30));
+        let report = Report::new(log(), &copy(), &Ok(()), None, limit, Duration::ZERO);
+        let ops = &report.migrations[0].operations;
+        assert_eq!(ops[0].rewrote, Some(false));
+        assert_eq!(ops[1].rewrote, Some(true));
+        assert!(!ops[0].exceeded && ops[1].exceeded);
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(
+            report.errors,
+            ["jobs.0002_x operation 2 (op 2) took 40 ms, over --max-duration 30ms"]
+        );
+        assert!((ops[1].duration_ms - 40.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_run_error_goes_to_the_running_operation_and_a_left_copy_fails() {
+        let mut log = log();
+        log.current = Some(0);
+        let report = Report::new(
+            log,
+            &copy(),
+            &Err("gone away".into()),
+            Some("guard failed".into()),
+            None,
+            Duration::ZERO,
+        );
+        let ops = &report.migrations[0].operations;
+        assert_eq!(ops[0].error.as_deref(), Some("guard failed"));
+        assert_eq!(ops[1].error, None);
+        assert!(!report.copy.dropped);
+        assert_eq!(report.errors.len(), 2, "{:?}", report.errors);
+        assert!(report.errors[1].contains("drop it by hand"));
+        let mut text = Vec::new();
+        report.write_text(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("FAILED: guard failed"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
+    }
+}
