@@ -279,6 +279,17 @@ pub(crate) struct MigrateArgs {
     /// Run even when lint reports error-level findings for the planned migrations
     #[arg(long)]
     pub ignore_lint_errors: bool,
+    /// Run the plan on a throwaway copy of the database and report each operation's
+    /// duration, rows, rewrite and locks; the database itself is not changed
+    #[arg(long, conflicts_with_all = ["plan", "check", "fake", "fake_initial"])]
+    pub rehearse: bool,
+    /// With --rehearse: copy at most N rows of each table (PostgreSQL, MySQL/MariaDB)
+    #[arg(long, value_name = "N", requires = "rehearse")]
+    pub rehearse_sample: Option<u64>,
+    /// With --rehearse: fail (exit 1) when an operation takes longer than this (30s,
+    /// 500ms)
+    #[arg(long, value_name = "DURATION", requires = "rehearse", value_parser = humantime::parse_duration)]
+    pub max_duration: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]

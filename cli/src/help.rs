@@ -106,6 +106,10 @@ const EXAMPLES: &[(&str, &[Example])] = &[
                 "in CI or a deploy: exit 1 if anything is unapplied",
             ),
             example(
+                "strata migrate --rehearse --max-duration 30s",
+                "run the plan on a throwaway copy: each operation's time, rows, rewrite, locks",
+            ),
+            example(
                 "strata migrate --fake-initial",
                 "adopt a database whose tables exist: record 0001 applied",
             ),

@@ -34,6 +34,7 @@ mod migrate_output;
 mod pg_schema;
 mod project_errors;
 mod recovery;
+mod rehearse;
 mod roundtrip;
 mod run_code_cli;
 mod safe;

@@ -19,6 +19,7 @@ pub mod driver;
 pub mod index;
 mod locks;
 pub mod registry;
+pub mod rehearsal;
 pub mod type_checks;
 pub mod url;
 

@@ -62,7 +62,7 @@ impl PostgresDriver {
 }
 
 /// A session on the server of `config`, in its maintenance database.
-async fn connect_to_server(
+pub(super) async fn connect_to_server(
     url: &str,
     config: &Config,
     tls: &TlsSettings,

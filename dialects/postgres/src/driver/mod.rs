@@ -20,6 +20,7 @@ mod introspect;
 mod leftovers;
 mod lock;
 mod messages;
+mod rehearsal;
 mod rows;
 mod schema;
 mod tls;
@@ -310,6 +311,15 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
     /// than the lock wait (a concurrent index build waits for those); see `blockers`.
     async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
         blockers::lock_holders(self.client.client(), tables).await
+    }
+
+    /// `pg_class.relfilenode`; see the `rehearsal` module.
+    async fn storage_id(&mut self, table: &str) -> Result<Option<String>, DriverError> {
+        let rows = self.query(&rehearsal::storage_id_sql(table)).await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next().flatten()))
     }
 
     /// `pg_class.reltuples`, or a capped count for a table never analyzed; see the
