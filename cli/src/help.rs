@@ -171,6 +171,28 @@ const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "drift",
+        &[
+            example(
+                "strata drift",
+                "what differs between the database and the applied migrations; exit 1 if anything",
+            ),
+            example("strata drift --format json", "the same as data, for tools"),
+            example(
+                "strata drift --write-migration --app tracker",
+                "adopt the database's schema: a migration recorded as applied, models.toml updated",
+            ),
+            example(
+                "strata drift --revert --sql",
+                "print the SQL that puts the database back, run nothing",
+            ),
+            example(
+                "strata drift --revert --noinput --allow-data-loss",
+                "put it back, dropping hand-added tables and columns",
+            ),
+        ],
+    ),
+    (
         "showmigrations",
         &[
             example("strata showmigrations", "[X] applied, [ ] pending, per app"),

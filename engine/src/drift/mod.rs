@@ -14,6 +14,7 @@
 
 mod applied;
 mod normalize;
+mod patch;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +25,7 @@ use crate::state::SchemaState;
 use normalize::{Normalizer, Shape};
 
 pub use applied::applied_state;
+pub use patch::patched;
 
 /// An attribute of a column that can differ on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::ast::{ColumnDef, FkAction, IndexDef, IndexMethod, TableDef, UnsupportedWhere};
+use crate::ast::{
+    ColumnDef, FkAction, ForeignKeyDef, IndexDef, IndexMethod, TableDef, UnsupportedWhere,
+};
 use crate::dialect::{Dialect, RenderContext};
 use crate::expr;
 use crate::naming::fit_identifier;
@@ -53,7 +55,7 @@ pub(super) struct Normalizer<'a> {
 }
 
 impl Normalizer<'_> {
-    fn name(&self, name: &str) -> String {
+    pub(super) fn name(&self, name: &str) -> String {
         fit_identifier(name, self.ctx.capabilities.max_identifier_len)
     }
 
@@ -76,7 +78,7 @@ impl Normalizer<'_> {
         i
     }
 
-    fn column(&self, c: &ColumnDef) -> Column {
+    fn column(&self, table: &TableDef, c: &ColumnDef) -> Column {
         let ty = self
             .dialect
             .column_type(c, self.ctx)
@@ -106,7 +108,10 @@ impl Normalizer<'_> {
         let collation = Some(self.dialect.collate_sql(c))
             .filter(|sql| !sql.is_empty())
             .map(|sql| sql.trim().to_string());
-        let null = Some(if c.null { "null" } else { "not null" }.to_string());
+        // A primary key column holds no NULL whatever its declaration says (SQLite
+        // reads `id integer PRIMARY KEY` back as nullable; strata declares it NOT NULL).
+        let null = c.null && !table.primary_key.contains(&c.name);
+        let null = Some(if null { "null" } else { "not null" }.to_string());
         Column {
             attributes: BTreeMap::from([
                 (Attribute::Type, Some(ty)),
@@ -152,7 +157,7 @@ impl Normalizer<'_> {
             columns: t
                 .columns
                 .iter()
-                .map(|c| (c.name.clone(), self.column(c)))
+                .map(|c| (c.name.clone(), self.column(t, c)))
                 .collect(),
             primary_key: Some(t.primary_key.join(", ")).filter(|s| !s.is_empty()),
             uniques,
@@ -164,12 +169,7 @@ impl Normalizer<'_> {
                 .iter()
                 .filter(|f| f.db_constraint)
                 .map(|f| {
-                    let connects = format!(
-                        "({}) -> {} ({})",
-                        f.columns.join(", "),
-                        f.references,
-                        f.referenced_columns.join(", "),
-                    );
+                    let connects = connects(f);
                     let full = format!(
                         "{connects} on delete {} on update {}{}",
                         action(f.on_delete),
@@ -193,6 +193,16 @@ impl Normalizer<'_> {
                 .map(|c| format!("{c:?}")),
         }
     }
+}
+
+/// What a foreign key connects: how drift identifies one (SQLite cannot name them).
+pub(super) fn connects(f: &ForeignKeyDef) -> String {
+    format!(
+        "({}) -> {} ({})",
+        f.columns.join(", "),
+        f.references,
+        f.referenced_columns.join(", "),
+    )
 }
 
 /// An index's key and options as one comparable string.
