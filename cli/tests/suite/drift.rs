@@ -1,0 +1,217 @@
+//! `strata drift` on every backend: after `migrate`, each hand-made change (a column
+//! added, dropped, retyped, made nullable, given another default; an index added or
+//! dropped; a foreign key dropped; a table added) is reported as exactly that
+//! difference (exit 1), and `--revert` puts it back (exit 0 after). Then a change
+//! holding data: `--revert --noinput` refuses to drop it (exit 3), `--write-migration`
+//! adopts it, after which `drift` and `makemigrations --check` are clean.
+//! One database per backend, the changes made and undone in sequence.
+
+use serde_json::Value;
+
+use crate::common::db::{Kind, TestDb};
+use crate::common::json_shape::assert_shape;
+use crate::common::{strata, tracker_copy};
+use strata_testkit::for_each_backend;
+
+/// One hand-made change: its SQL on a backend (`None`: that backend cannot make it
+/// in place, as SQLite cannot drop a foreign key) and the one difference expected:
+/// table, kind, name, attribute.
+struct Change {
+    what: &'static str,
+    sql: fn(Kind) -> Option<&'static str>,
+    expected: fn(Kind) -> (&'static str, &'static str, &'static str, Option<&'static str>),
+}
+
+const CHANGES: &[Change] = &[
+    Change {
+        what: "added column",
+        sql: |_| Some("ALTER TABLE tracker_category ADD COLUMN note varchar(20) NULL"),
+        expected: |_| ("tracker_category", "column_extra", "note", None),
+    },
+    Change {
+        what: "dropped column",
+        sql: |_| Some("ALTER TABLE auth_user DROP COLUMN is_active"),
+        expected: |_| ("auth_user", "column_missing", "is_active", None),
+    },
+    Change {
+        what: "altered type",
+        sql: |kind| match kind {
+            Kind::Sqlite => None,
+            Kind::Postgres => {
+                Some("ALTER TABLE tracker_category ALTER COLUMN name TYPE varchar(80)")
+            }
+            Kind::Mariadb => Some("ALTER TABLE tracker_category MODIFY name varchar(80) NOT NULL"),
+        },
+        expected: |_| ("tracker_category", "column_changed", "name", Some("type")),
+    },
+    Change {
+        what: "altered null",
+        sql: |kind| match kind {
+            Kind::Sqlite => None,
+            Kind::Postgres => {
+                Some("ALTER TABLE tracker_category ALTER COLUMN description DROP NOT NULL")
+            }
+            Kind::Mariadb => Some("ALTER TABLE tracker_category MODIFY description longtext NULL"),
+        },
+        expected: |_| ("tracker_category", "column_changed", "description", Some("null")),
+    },
+    Change {
+        what: "changed default",
+        sql: |kind| match kind {
+            Kind::Sqlite => None,
+            Kind::Postgres => Some("ALTER TABLE auth_user ALTER COLUMN is_active SET DEFAULT false"),
+            Kind::Mariadb => Some("ALTER TABLE auth_user ALTER COLUMN is_active SET DEFAULT 0"),
+        },
+        expected: |_| ("auth_user", "column_changed", "is_active", Some("default")),
+    },
+    Change {
+        what: "added index",
+        sql: |_| Some("CREATE INDEX drift_extra_idx ON tracker_category (name)"),
+        expected: |_| ("tracker_category", "index_extra", "drift_extra_idx", None),
+    },
+    Change {
+        what: "dropped index",
+        // MySQL keeps the index a foreign key needs: there, the unique index goes.
+        sql: |kind| match kind {
+            Kind::Mariadb => Some("DROP INDEX auth_user_username_uniq ON auth_user"),
+            _ => Some("DROP INDEX tracker_transaction_category_id_idx"),
+        },
+        expected: |kind| match kind {
+            Kind::Mariadb => ("auth_user", "unique_missing", "auth_user_username_uniq", None),
+            _ => (
+                "tracker_transaction",
+                "index_missing",
+                "tracker_transaction_category_id_idx",
+                None,
+            ),
+        },
+    },
+    Change {
+        what: "dropped foreign key",
+        sql: |kind| match kind {
+            Kind::Sqlite => None,
+            Kind::Postgres => Some(
+                "ALTER TABLE tracker_transaction DROP CONSTRAINT tracker_transaction_category_id_fk",
+            ),
+            Kind::Mariadb => Some(
+                "ALTER TABLE tracker_transaction DROP FOREIGN KEY tracker_transaction_category_id_fk",
+            ),
+        },
+        expected: |_| {
+            (
+                "tracker_transaction",
+                "foreign_key_missing",
+                "(category_id) -> tracker_category (id)",
+                None,
+            )
+        },
+    },
+    Change {
+        what: "extra table",
+        sql: |_| Some("CREATE TABLE drift_extra (id integer NOT NULL PRIMARY KEY, v varchar(20) NULL)"),
+        expected: |_| ("drift_extra", "table_extra", "", None),
+    },
+];
+
+/// `strata drift --format json`: its exit code and document (checked against its
+/// schema).
+fn drift(dir: &std::path::Path) -> (i32, Value) {
+    let out = strata(dir, &["--format", "json", "drift"]);
+    assert!(out.code == 0 || out.code == 1, "drift: {}", out.stderr);
+    (out.code, assert_shape("drift", &out.stdout))
+}
+
+/// The differences of a drift document as (table, kind, name, attribute).
+fn differences(doc: &Value) -> Vec<(String, String, String, Option<String>)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let mut out = Vec::new();
+    for t in doc["tables"].as_array().unwrap() {
+        for d in t["differences"].as_array().unwrap() {
+            out.push((
+                text(&t["table"]),
+                text(&d["kind"]),
+                text(&d["name"]),
+                d["attribute"].as_str().map(String::from),
+            ));
+        }
+    }
+    out
+}
+
+fn assert_clean(dir: &std::path::Path, when: &str) {
+    let (code, doc) = drift(dir);
+    assert_eq!(code, 0, "{when}: {doc:#}");
+    assert_eq!(doc["drift"], Value::Bool(false), "{when}: {doc:#}");
+    assert!(differences(&doc).is_empty(), "{when}: {doc:#}");
+}
+
+fn hand_made_changes(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = tracker_copy(&db.url);
+    let dir = dir.path();
+    let migrated = strata(dir, &["migrate"]);
+    assert_eq!(migrated.code, 0, "{}", migrated.stderr);
+    assert_clean(dir, "after migrate");
+
+    for change in CHANGES {
+        let Some(sql) = (change.sql)(kind) else {
+            continue;
+        };
+        let what = format!("{kind:?}: {}", change.what);
+        db.execute(sql);
+        let (code, doc) = drift(dir);
+        assert_eq!(code, 1, "{what}: {doc:#}");
+        assert_eq!(doc["drift"], Value::Bool(true), "{what}");
+        let (table, k, name, attribute) = (change.expected)(kind);
+        assert_eq!(
+            differences(&doc),
+            [(
+                table.to_string(),
+                k.to_string(),
+                name.to_string(),
+                attribute.map(String::from)
+            )],
+            "{what}: {doc:#}"
+        );
+        let text = strata(dir, &["drift"]);
+        assert_eq!(text.code, 1, "{what}: {}", text.stderr);
+        assert!(text.stdout.contains(table), "{what}: {}", text.stdout);
+
+        let reverted = strata(dir, &["drift", "--revert", "--noinput", "--allow-data-loss"]);
+        assert_eq!(reverted.code, 0, "{what}: {}{}", reverted.stdout, reverted.stderr);
+        assert_clean(dir, &format!("{what}, reverted"));
+    }
+
+    // A change holding data: a table with a row and a column with a value.
+    db.execute("CREATE TABLE drift_kept (id integer NOT NULL PRIMARY KEY, v varchar(20) NULL)");
+    db.execute("INSERT INTO drift_kept (id, v) VALUES (1, 'kept')");
+    db.execute("ALTER TABLE tracker_category ADD COLUMN note varchar(20) NULL");
+    let (code, doc) = drift(dir);
+    assert_eq!(code, 1);
+    assert_eq!(differences(&doc).len(), 2, "{doc:#}");
+
+    let sql = strata(dir, &["drift", "--revert", "--sql"]);
+    assert_eq!(sql.code, 0, "{}", sql.stderr);
+    assert!(sql.stdout.contains("drift_kept"), "{}", sql.stdout);
+    let refused = strata(dir, &["drift", "--revert", "--noinput"]);
+    assert_eq!(refused.code, 3, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("--allow-data-loss"), "{}", refused.stderr);
+    assert_eq!(drift(dir).0, 1, "{kind:?}: the refused revert changed nothing");
+
+    let no_app = strata(dir, &["drift", "--write-migration"]);
+    assert_eq!(no_app.code, 2, "{}", no_app.stderr);
+    assert!(no_app.stderr.contains("--app"), "{}", no_app.stderr);
+    let adopted = strata(dir, &["drift", "--write-migration", "--app", "tracker"]);
+    assert_eq!(adopted.code, 0, "{}{}", adopted.stdout, adopted.stderr);
+    assert_clean(dir, &format!("{kind:?}: adopted"));
+    let check = strata(dir, &["makemigrations", "--check"]);
+    assert_eq!(check.code, 0, "{kind:?}: {}{}", check.stdout, check.stderr);
+    let rows = db.query("SELECT v FROM drift_kept");
+    assert_eq!(rows, [[Some("kept".to_string())]], "{kind:?}: data kept");
+    let shown = strata(dir, &["showmigrations", "tracker"]);
+    assert!(shown.stdout.contains("[X] 0002_"), "{}", shown.stdout);
+}
+
+for_each_backend!(hand_made, hand_made_changes);
