@@ -3,7 +3,8 @@
 //! dropped; a foreign key dropped; a table added) is reported as exactly that
 //! difference (exit 1), and `--revert` puts it back (exit 0 after). Then a change
 //! holding data: `--revert --noinput` refuses to drop it (exit 3), `--write-migration`
-//! adopts it, after which `drift` and `makemigrations --check` are clean.
+//! adopts it, after which `drift` and `makemigrations --check` are clean; meanwhile
+//! `showmigrations` hints at the extra table.
 //! One database per backend, the changes made and undone in sequence.
 
 use serde_json::Value;
@@ -19,7 +20,14 @@ use strata_testkit::for_each_backend;
 struct Change {
     what: &'static str,
     sql: fn(Kind) -> Option<&'static str>,
-    expected: fn(Kind) -> (&'static str, &'static str, &'static str, Option<&'static str>),
+    expected: fn(
+        Kind,
+    ) -> (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+    ),
 }
 
 const CHANGES: &[Change] = &[
@@ -53,13 +61,22 @@ const CHANGES: &[Change] = &[
             }
             Kind::Mariadb => Some("ALTER TABLE tracker_category MODIFY description longtext NULL"),
         },
-        expected: |_| ("tracker_category", "column_changed", "description", Some("null")),
+        expected: |_| {
+            (
+                "tracker_category",
+                "column_changed",
+                "description",
+                Some("null"),
+            )
+        },
     },
     Change {
         what: "changed default",
         sql: |kind| match kind {
             Kind::Sqlite => None,
-            Kind::Postgres => Some("ALTER TABLE auth_user ALTER COLUMN is_active SET DEFAULT false"),
+            Kind::Postgres => {
+                Some("ALTER TABLE auth_user ALTER COLUMN is_active SET DEFAULT false")
+            }
             Kind::Mariadb => Some("ALTER TABLE auth_user ALTER COLUMN is_active SET DEFAULT 0"),
         },
         expected: |_| ("auth_user", "column_changed", "is_active", Some("default")),
@@ -77,7 +94,12 @@ const CHANGES: &[Change] = &[
             _ => Some("DROP INDEX tracker_transaction_category_id_idx"),
         },
         expected: |kind| match kind {
-            Kind::Mariadb => ("auth_user", "unique_missing", "auth_user_username_uniq", None),
+            Kind::Mariadb => (
+                "auth_user",
+                "unique_missing",
+                "auth_user_username_uniq",
+                None,
+            ),
             _ => (
                 "tracker_transaction",
                 "index_missing",
@@ -88,7 +110,8 @@ const CHANGES: &[Change] = &[
     },
     Change {
         what: "dropped foreign key",
-        sql: |kind| match kind {
+        sql: |kind| {
+            match kind {
             Kind::Sqlite => None,
             Kind::Postgres => Some(
                 "ALTER TABLE tracker_transaction DROP CONSTRAINT tracker_transaction_category_id_fk",
@@ -96,6 +119,7 @@ const CHANGES: &[Change] = &[
             Kind::Mariadb => Some(
                 "ALTER TABLE tracker_transaction DROP FOREIGN KEY tracker_transaction_category_id_fk",
             ),
+        }
         },
         expected: |_| {
             (
@@ -108,7 +132,9 @@ const CHANGES: &[Change] = &[
     },
     Change {
         what: "extra table",
-        sql: |_| Some("CREATE TABLE drift_extra (id integer NOT NULL PRIMARY KEY, v varchar(20) NULL)"),
+        sql: |_| {
+            Some("CREATE TABLE drift_extra (id integer NOT NULL PRIMARY KEY, v varchar(20) NULL)")
+        },
         expected: |_| ("drift_extra", "table_extra", "", None),
     },
 ];
@@ -179,8 +205,15 @@ fn hand_made_changes(kind: Kind) {
         assert_eq!(text.code, 1, "{what}: {}", text.stderr);
         assert!(text.stdout.contains(table), "{what}: {}", text.stdout);
 
-        let reverted = strata(dir, &["drift", "--revert", "--noinput", "--allow-data-loss"]);
-        assert_eq!(reverted.code, 0, "{what}: {}{}", reverted.stdout, reverted.stderr);
+        let reverted = strata(
+            dir,
+            &["drift", "--revert", "--noinput", "--allow-data-loss"],
+        );
+        assert_eq!(
+            reverted.code, 0,
+            "{what}: {}{}",
+            reverted.stdout, reverted.stderr
+        );
         assert_clean(dir, &format!("{what}, reverted"));
     }
 
@@ -191,14 +224,31 @@ fn hand_made_changes(kind: Kind) {
     let (code, doc) = drift(dir);
     assert_eq!(code, 1);
     assert_eq!(differences(&doc).len(), 2, "{doc:#}");
+    let shown = strata(dir, &["--format", "json", "showmigrations"]);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(
+        shown.stderr.contains(
+            "hint: the database has 4 tables, the applied migrations create 3: run `strata drift`"
+        ),
+        "{kind:?}: {}",
+        shown.stderr
+    );
 
     let sql = strata(dir, &["drift", "--revert", "--sql"]);
     assert_eq!(sql.code, 0, "{}", sql.stderr);
     assert!(sql.stdout.contains("drift_kept"), "{}", sql.stdout);
     let refused = strata(dir, &["drift", "--revert", "--noinput"]);
     assert_eq!(refused.code, 3, "{}{}", refused.stdout, refused.stderr);
-    assert!(refused.stderr.contains("--allow-data-loss"), "{}", refused.stderr);
-    assert_eq!(drift(dir).0, 1, "{kind:?}: the refused revert changed nothing");
+    assert!(
+        refused.stderr.contains("--allow-data-loss"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        drift(dir).0,
+        1,
+        "{kind:?}: the refused revert changed nothing"
+    );
 
     let no_app = strata(dir, &["drift", "--write-migration"]);
     assert_eq!(no_app.code, 2, "{}", no_app.stderr);
@@ -212,6 +262,11 @@ fn hand_made_changes(kind: Kind) {
     assert_eq!(rows, [[Some("kept".to_string())]], "{kind:?}: data kept");
     let shown = strata(dir, &["showmigrations", "tracker"]);
     assert!(shown.stdout.contains("[X] 0002_"), "{}", shown.stdout);
+    assert!(
+        !shown.stderr.contains("hint:"),
+        "{kind:?}: {}",
+        shown.stderr
+    );
 }
 
 for_each_backend!(hand_made, hand_made_changes);
