@@ -71,12 +71,14 @@ pub(crate) async fn examine(ctx: &Context) -> Result<Found, CliError> {
     let applied = drift::applied_state(&ctx.graph, &status)?;
     let mut live = driver.introspect().await?;
     live.tables.remove(&options.history_table);
-    let drift = Drift::between(
+    let collations = drift::table_collations(driver.as_mut()).await?;
+    let drift = Drift::between_with(
         driver.dialect().as_ref(),
         driver.version(),
         &applied,
         &live,
         &[&options.history_table],
+        &collations,
     );
     Ok(Found {
         driver,

@@ -270,3 +270,52 @@ fn hand_made_changes(kind: Kind) {
 }
 
 for_each_backend!(hand_made, hand_made_changes);
+
+/// MySQL reads a column collation equal to its table's default back as none: a model
+/// that names that collation is not drift; another collation made by hand is.
+#[test]
+fn mariadb_collation_of_the_table_default_is_no_drift() {
+    let Some(db) = TestDb::create(Kind::Mariadb) else {
+        return;
+    };
+    let rows = db.query(
+        "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
+    );
+    let default = rows[0][0].clone().expect("a default collation");
+    let config = format!(
+        "[project]\napps = [\"shop\"]\n\n[database]\nurl = {:?}\n",
+        db.url
+    );
+    let models = format!(
+        "[Item]\nfields.name = {{ type = \"varchar(40)\", collation = {{ mysql = \"{default}\" }} }}\n"
+    );
+    let dir =
+        crate::common::project(&[("strata.toml", &config), ("apps/shop/models.toml", &models)]);
+    let dir = dir.path();
+    for step in [&["makemigrations"][..], &["migrate"]] {
+        let out = strata(dir, step);
+        assert_eq!(out.code, 0, "{step:?}: {}", out.stderr);
+    }
+    assert_clean(dir, "a column collated as its table");
+
+    let other = if default == "utf8mb4_bin" {
+        "utf8mb4_unicode_ci"
+    } else {
+        "utf8mb4_bin"
+    };
+    db.execute(&format!(
+        "ALTER TABLE shop_item MODIFY name varchar(40) CHARACTER SET utf8mb4 COLLATE {other} NOT NULL"
+    ));
+    let (code, doc) = drift(dir);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(
+        differences(&doc),
+        [(
+            "shop_item".to_string(),
+            "column_changed".to_string(),
+            "name".to_string(),
+            Some("collation".to_string())
+        )],
+        "{doc:#}"
+    );
+}

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::dialect::driver::{Driver, DriverError};
 use crate::dialect::{Dialect, RenderContext, ServerVersion};
 use crate::state::SchemaState;
 use normalize::{Normalizer, Shape};
@@ -197,6 +198,20 @@ impl Drift {
         live: &SchemaState,
         ignore: &[&str],
     ) -> Drift {
+        Self::between_with(dialect, version, expected, live, ignore, &BTreeMap::new())
+    }
+
+    /// [`Drift::between`], knowing each live table's default collation (from
+    /// [`table_collations`]): where introspection cannot tell a column collation
+    /// equal to it from none (MySQL), a migration's explicit one compares equal.
+    pub fn between_with(
+        dialect: &dyn Dialect,
+        version: ServerVersion,
+        expected: &SchemaState,
+        live: &SchemaState,
+        ignore: &[&str],
+        table_collations: &BTreeMap<String, String>,
+    ) -> Drift {
         let capabilities = dialect.capabilities(version);
         let ctx = RenderContext {
             state: expected,
@@ -205,7 +220,11 @@ impl Drift {
             in_transaction: false,
             safe: false,
         };
-        let norm = Normalizer { dialect, ctx: &ctx };
+        let norm = Normalizer {
+            dialect,
+            ctx: &ctx,
+            table_collations,
+        };
         let names = |s: &SchemaState| -> BTreeSet<String> {
             s.tables
                 .keys()
@@ -400,6 +419,24 @@ fn keyed(
         }
     }
     out
+}
+
+/// Each live table's default collation, where the dialect reads column collations
+/// equal to it back as none ([`Dialect::table_collations_sql`]); empty elsewhere.
+pub async fn table_collations(
+    driver: &mut dyn Driver,
+) -> Result<BTreeMap<String, String>, DriverError> {
+    let Some(sql) = driver.dialect().table_collations_sql() else {
+        return Ok(BTreeMap::new());
+    };
+    let rows = driver.query(sql).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let mut cells = row.into_iter();
+            Some((cells.next()??, cells.next()??))
+        })
+        .collect())
 }
 
 /// The differences between `expected` and `live`, one readable line each; empty

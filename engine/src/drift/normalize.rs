@@ -52,6 +52,10 @@ pub(super) struct Shape {
 pub(super) struct Normalizer<'a> {
     pub(super) dialect: &'a dyn Dialect,
     pub(super) ctx: &'a RenderContext<'a>,
+    /// Each table's default collation, where introspection leaves out a column
+    /// collation equal to it ([`Dialect::table_collations_sql`]): such a collation
+    /// compares equal to none.
+    pub(super) table_collations: &'a BTreeMap<String, String>,
 }
 
 impl Normalizer<'_> {
@@ -105,7 +109,13 @@ impl Normalizer<'_> {
                 if g.stored { "stored" } else { "virtual" }
             )
         });
+        let inherited = self
+            .dialect
+            .collation_key()
+            .and_then(|key| c.collation.get(key))
+            .is_some_and(|name| self.table_collations.get(&table.name) == Some(name));
         let collation = Some(self.dialect.collate_sql(c))
+            .filter(|_| !inherited)
             .filter(|sql| !sql.is_empty())
             .map(|sql| sql.trim().to_string());
         // A primary key column holds no NULL whatever its declaration says (SQLite

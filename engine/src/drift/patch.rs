@@ -29,7 +29,12 @@ pub fn patched(
         in_transaction: false,
         safe: false,
     };
-    let norm = Normalizer { dialect, ctx: &ctx };
+    let none = std::collections::BTreeMap::new();
+    let norm = Normalizer {
+        dialect,
+        ctx: &ctx,
+        table_collations: &none,
+    };
     let mut out = base.clone();
     for t in &drift.tables {
         let Some(theirs) = other.tables.get(&t.table) else {
