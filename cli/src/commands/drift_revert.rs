@@ -7,11 +7,11 @@
 //! is. So nothing is written, to the project or to the history (which is right
 //! already): only the database changes.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
 use strata_engine::autodetect::{self, Decisions};
 use strata_engine::data_loss::DataLoss;
-use strata_engine::dialect::driver::DriverError;
 use strata_engine::drift::{self, Drift, Kind};
 use strata_engine::executor::{self, Quiet};
 use strata_engine::makemigrations::questioner::{Interactive, Questioner};
@@ -81,48 +81,15 @@ pub(crate) async fn run(
         }
         return Ok(exit::OK);
     }
-    let losses = losses(live, &operations);
-    if !losses.is_empty() && !args.allow_data_loss {
-        let interactive = !args.noinput && format == Format::Text && std::io::stdin().is_terminal();
-        let confirmed = interactive && {
-            let models = Models::default();
-            let mut questioner = Interactive {
-                input: std::io::stdin().lock(),
-                output: std::io::stderr(),
-                models: &models,
-            };
-            let key = revert_key();
-            let asked: Vec<(MigrationKey, DataLoss)> =
-                losses.iter().map(|l| (key.clone(), l.clone())).collect();
-            questioner.confirm_data_loss(&asked)?
-        };
-        if !confirmed {
-            driver.close().await?;
-            return Err(CliError::NeedsInput(refusal(&losses, interactive)));
-        }
+    if let Err(e) = confirm_losses(args, format, &losses(live, &operations)) {
+        driver.close().await?;
+        return Err(e);
     }
     let options = database::options(ctx);
     let ran = executor::run_unrecorded(driver.as_mut(), &script, &options, &mut Quiet).await;
     driver.close().await?;
     if let Err(e) = ran? {
-        let failed = script
-            .operations
-            .get(e.operation)
-            .map_or_else(String::new, |op| op.description.clone());
-        let left = if script.transaction.is_some() {
-            "nothing was changed (rolled back)".to_string()
-        } else {
-            format!("the {} operation(s) before it stay applied", e.completed)
-        };
-        return Err(DriverError::statement(
-            String::new(),
-            format!(
-                "drift --revert: operation {} ({failed}) failed: {}; {left}",
-                e.operation + 1,
-                e.source
-            ),
-        )
-        .into());
+        return Err(failed(&script, &e));
     }
     match format {
         Format::Json => super::write_json(out, &report)?,
@@ -135,6 +102,52 @@ pub(crate) async fn run(
         }
     }
     Ok(exit::OK)
+}
+
+/// Dropping data is asked about, as `makemigrations` asks: on a terminal, or
+/// confirmed with `--allow-data-loss`; otherwise refused (exit 3).
+fn confirm_losses(args: &DriftArgs, format: Format, losses: &[DataLoss]) -> Result<(), CliError> {
+    if losses.is_empty() || args.allow_data_loss {
+        return Ok(());
+    }
+    let interactive = !args.noinput && format == Format::Text && std::io::stdin().is_terminal();
+    let confirmed = interactive && {
+        let models = Models::default();
+        let mut questioner = Interactive {
+            input: std::io::stdin().lock(),
+            output: std::io::stderr(),
+            models: &models,
+        };
+        let key = revert_key();
+        let asked: Vec<(MigrationKey, DataLoss)> =
+            losses.iter().map(|l| (key.clone(), l.clone())).collect();
+        questioner.confirm_data_loss(&asked)?
+    };
+    if confirmed {
+        Ok(())
+    } else {
+        Err(CliError::NeedsInput(refusal(losses, interactive)))
+    }
+}
+
+/// A failed revert: the database's error (exit 4), after a line on stderr saying
+/// which operation failed and what it left: nothing where it ran in a transaction.
+fn failed(script: &script::Script, e: &script::ExecuteError) -> CliError {
+    let operation = script
+        .operations
+        .get(e.operation)
+        .map_or_else(String::new, |op| op.description.clone());
+    let left = if script.transaction.is_some() {
+        "nothing was changed (rolled back)".to_string()
+    } else {
+        format!("the {} operation(s) before it stay applied", e.completed)
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "drift --revert: operation {} ({operation}) failed; {left}",
+        e.operation + 1
+    );
+    e.source.clone().into()
 }
 
 /// No renames are guessed (a hand-made change is a drop and an add), and a column
@@ -181,7 +194,7 @@ fn refusal(losses: &[DataLoss], asked: bool) -> String {
         "reverting the drift would destroy data, and strata never does that without being told:\n"
     });
     for loss in losses {
-        text.push_str(&format!("  {loss}\n"));
+        let _ = writeln!(text, "  {loss}");
     }
     text.push_str(
         "confirm on a terminal, or non-interactively: strata drift --revert --allow-data-loss\n",

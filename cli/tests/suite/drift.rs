@@ -14,20 +14,21 @@ use crate::common::json_shape::assert_shape;
 use crate::common::{strata, tracker_copy};
 use strata_testkit::for_each_backend;
 
+/// (table, kind, name, attribute) of one difference.
+type Expected = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+);
+
 /// One hand-made change: its SQL on a backend (`None`: that backend cannot make it
 /// in place, as SQLite cannot drop a foreign key) and the one difference expected:
 /// table, kind, name, attribute.
 struct Change {
     what: &'static str,
     sql: fn(Kind) -> Option<&'static str>,
-    expected: fn(
-        Kind,
-    ) -> (
-        &'static str,
-        &'static str,
-        &'static str,
-        Option<&'static str>,
-    ),
+    expected: fn(Kind) -> Expected,
 }
 
 const CHANGES: &[Change] = &[

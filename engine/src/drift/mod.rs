@@ -17,6 +17,7 @@ mod normalize;
 mod patch;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -280,17 +281,9 @@ impl Drift {
     pub fn text(&self) -> String {
         let mut out = String::new();
         for t in &self.tables {
-            out.push_str(&format!(
-                "{}
-",
-                t.table
-            ));
+            let _ = writeln!(out, "{}", t.table);
             for d in &t.differences {
-                out.push_str(&format!(
-                    "  - {}
-",
-                    d.describe()
-                ));
+                let _ = writeln!(out, "  - {}", d.describe());
             }
         }
         out
