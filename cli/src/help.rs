@@ -24,7 +24,7 @@ pub(crate) const EXIT_CODES: &[(u8, &str)] = &[
     (exit::OK, "success"),
     (
         exit::CHECK_FAILED,
-        "a --check found work to do; lint found an error-level finding, or migrate refused to run because of one",
+        "a --check found work to do; lint found an error-level finding, or migrate refused to run because of one; drift found differences",
     ),
     (
         exit::BAD_INPUT,
