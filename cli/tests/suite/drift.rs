@@ -238,6 +238,14 @@ fn hand_made_changes(kind: Kind) {
     let sql = strata(dir, &["drift", "--revert", "--sql"]);
     assert_eq!(sql.code, 0, "{}", sql.stderr);
     assert!(sql.stdout.contains("drift_kept"), "{}", sql.stdout);
+    let sql = strata(dir, &["--format", "json", "drift", "--revert", "--sql"]);
+    assert_eq!(sql.code, 0, "{}", sql.stderr);
+    let doc = assert_shape("drift", &sql.stdout);
+    assert_eq!(doc["revert"].as_array().map(Vec::len), Some(2), "{doc:#}");
+    assert!(
+        doc["sql"].as_str().unwrap().contains("drift_kept"),
+        "{doc:#}"
+    );
     let refused = strata(dir, &["drift", "--revert", "--noinput"]);
     assert_eq!(refused.code, 3, "{}{}", refused.stdout, refused.stderr);
     assert!(
@@ -254,8 +262,28 @@ fn hand_made_changes(kind: Kind) {
     let no_app = strata(dir, &["drift", "--write-migration"]);
     assert_eq!(no_app.code, 2, "{}", no_app.stderr);
     assert!(no_app.stderr.contains("--app"), "{}", no_app.stderr);
-    let adopted = strata(dir, &["drift", "--write-migration", "--app", "tracker"]);
+    let adopted = strata(
+        dir,
+        &[
+            "--format",
+            "json",
+            "drift",
+            "--write-migration",
+            "--app",
+            "tracker",
+        ],
+    );
     assert_eq!(adopted.code, 0, "{}{}", adopted.stdout, adopted.stderr);
+    let doc = assert_shape("drift", &adopted.stdout);
+    assert_eq!(
+        doc["migrations"].as_array().map(Vec::len),
+        Some(1),
+        "{doc:#}"
+    );
+    assert_eq!(
+        doc["models_updated"],
+        serde_json::json!(["apps/tracker/models.toml"])
+    );
     assert_clean(dir, &format!("{kind:?}: adopted"));
     let check = strata(dir, &["makemigrations", "--check"]);
     assert_eq!(check.code, 0, "{kind:?}: {}{}", check.stdout, check.stderr);
@@ -318,5 +346,28 @@ fn mariadb_collation_of_the_table_default_is_no_drift() {
             Some("collation".to_string())
         )],
         "{doc:#}"
+    );
+}
+
+/// Bad input is refused with its exit code: a flag that needs another (2). A SQLite
+/// file that is not there reads as an empty database, as for every command that
+/// only reads: nothing to compare, and nothing created.
+#[test]
+fn bad_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::copy_dir(&crate::common::tracker(), dir.path());
+    let _ = std::fs::remove_file(dir.path().join("db.sqlite3"));
+    let dir = dir.path();
+    let out = strata(dir, &["drift", "--app", "tracker"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--write-migration"), "{}", out.stderr);
+    let out = strata(dir, &["drift", "--sql"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let out = strata(dir, &["drift"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("no database file"), "{}", out.stderr);
+    assert!(
+        !dir.join("db.sqlite3").exists(),
+        "drift created the database"
     );
 }
