@@ -371,3 +371,48 @@ fn bad_input_is_refused() {
         "drift created the database"
     );
 }
+
+/// `--write-migration` writes nothing while migrations are unapplied (the new one would
+/// be recorded before them) or while models.toml holds changes no migration has (they
+/// would be lost when it is rewritten).
+#[test]
+fn write_migration_refuses_pending_work() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = tracker_copy(&db.url);
+    let dir = dir.path();
+    let migrations = dir.join("apps/auth/migrations");
+    let files = || std::fs::read_dir(&migrations).unwrap().count();
+    let before = files();
+
+    let out = strata(dir, &["migrate", "auth"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    db.execute("ALTER TABLE auth_user ADD COLUMN nickname varchar(20) NULL");
+    let out = strata(dir, &["drift", "--write-migration"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("run `strata migrate` first"),
+        "{}",
+        out.stderr
+    );
+
+    let out = strata(dir, &["migrate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let models = dir.join("apps/auth/models.toml");
+    let text = std::fs::read_to_string(&models).unwrap();
+    std::fs::write(&models, format!("{text}fields.age = \"int?\"\n")).unwrap();
+    let out = strata(dir, &["drift", "--write-migration"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("run `strata makemigrations`"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(files(), before, "nothing written");
+    assert_eq!(
+        std::fs::read_to_string(&models).unwrap(),
+        format!("{text}fields.age = \"int?\"\n")
+    );
+    assert_eq!(drift(dir).0, 1);
+}
