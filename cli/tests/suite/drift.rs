@@ -218,7 +218,13 @@ fn hand_made_changes(kind: Kind) {
         assert_clean(dir, &format!("{what}, reverted"));
     }
 
-    // A change holding data: a table with a row and a column with a value.
+    changes_holding_data(&db, dir);
+}
+
+/// A table with a row and a column: `--revert` refuses to drop them without consent,
+/// `--write-migration` adopts them (the data stays).
+fn changes_holding_data(db: &TestDb, dir: &std::path::Path) {
+    let kind = db.kind;
     db.execute("CREATE TABLE drift_kept (id integer NOT NULL PRIMARY KEY, v varchar(20) NULL)");
     db.execute("INSERT INTO drift_kept (id, v) VALUES (1, 'kept')");
     db.execute("ALTER TABLE tracker_category ADD COLUMN note varchar(20) NULL");
