@@ -96,7 +96,13 @@ pub(crate) async fn run(
     }
 
     // The graph with the new files, to record them as applied.
-    let reloaded = Context::load(global)?;
+    let reloaded = match Context::load(global) {
+        Ok(reloaded) => reloaded,
+        Err(e) => {
+            remove_written(&planned);
+            return Err(e);
+        }
+    };
     let mut options = database::options(ctx);
     options.fake = true;
     let targets: Vec<Target> = planned
@@ -112,7 +118,10 @@ pub(crate) async fn run(
     )
     .await;
     driver.close().await?;
-    faked?;
+    if let Err(e) = faked {
+        remove_written(&planned);
+        return Err(e.into());
+    }
 
     let updated = update_models(&reloaded, &planned)?;
     let written: Vec<Written> = planned
@@ -123,6 +132,26 @@ pub(crate) async fn run(
             operations: p.file.operations.clone(),
         })
         .collect();
+    finish(drift, written, updated, format, out)
+}
+
+/// Removes the files of migrations that could not be recorded: one left behind would
+/// make `migrate` run what the database already has.
+fn remove_written(planned: &[Planned]) {
+    for p in planned {
+        let _ = std::fs::remove_file(&p.path);
+    }
+}
+
+/// What was done: the report (text or JSON), then the models.toml files updated, or
+/// why they could not be (exit 1).
+fn finish(
+    drift: &drift::Drift,
+    written: Vec<Written>,
+    updated: Result<Vec<String>, String>,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
     match format {
         Format::Json => {
             let mut report = Report::new(drift);
@@ -136,8 +165,14 @@ pub(crate) async fn run(
     }
     match updated {
         Ok(paths) => {
+            // For people: on stdout in text, beside the JSON document on stderr.
+            let mut stderr = std::io::stderr();
+            let people: &mut dyn Write = match format {
+                Format::Text => out,
+                Format::Json => &mut stderr,
+            };
             for path in paths {
-                writeln!(std::io::stderr(), "Updated {path}")?;
+                writeln!(people, "Updated {path}")?;
             }
             Ok(exit::OK)
         }

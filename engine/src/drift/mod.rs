@@ -366,6 +366,7 @@ fn compare(a: &Shape, b: &Shape) -> Vec<Difference> {
         (
             &a.checks,
             &b.checks,
+            // A check is compared by its name alone, so it is never `changed`.
             [Kind::CheckMissing, Kind::CheckExtra, Kind::CheckMissing],
         ),
     ];
