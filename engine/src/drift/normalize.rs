@@ -24,9 +24,15 @@ impl Column {
     /// The whole column on one line, as the old string list showed it.
     pub(super) fn line(&self, name: &str) -> String {
         let mut out = name.to_string();
-        for value in self.attributes.values().flatten() {
-            out.push(' ');
-            out.push_str(value);
+        for (attribute, value) in &self.attributes {
+            let Some(value) = value else { continue };
+            let label = match attribute {
+                Attribute::Default => "default ",
+                Attribute::Comment => "comment ",
+                Attribute::Generated => "generated as ",
+                Attribute::Type | Attribute::Collation | Attribute::Null => "",
+            };
+            let _ = write!(out, " {label}{value}");
         }
         out
     }
@@ -89,22 +95,20 @@ impl Normalizer<'_> {
             .unwrap_or_else(|e| format!("<{e}>"));
         let ty = if c.auto { format!("{ty} auto") } else { ty };
         let default = c.default.as_ref().map(|d| {
-            let sql = self
-                .dialect
+            self.dialect
                 .default_sql(d, c, self.ctx)
-                .unwrap_or_else(|e| format!("<{e}>"));
-            format!("default {sql}")
+                .unwrap_or_else(|e| format!("<{e}>"))
         });
         let comment = c
             .comment
             .as_ref()
             .filter(|_| self.ctx.capabilities.column_comments)
-            .map(|text| format!("comment {text:?}"));
+            .map(|text| format!("{text:?}"));
         // Servers rewrite the expression (PostgreSQL adds casts and parentheses,
         // MySQL backquotes): both sides are compared in the neutral spelling.
         let generated = c.generated.as_ref().map(|g| {
             format!(
-                "generated as ({}) {}",
+                "({}) {}",
                 expr::canonical(&g.expr).unwrap_or_else(|| g.expr.clone()),
                 if g.stored { "stored" } else { "virtual" }
             )
