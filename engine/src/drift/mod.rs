@@ -540,4 +540,37 @@ mod tests {
         );
         assert!(Drift::between(&Comments(true), v, &expected, &expected, &[]).is_empty());
     }
+
+    #[test]
+    fn patching_one_side_with_the_other_leaves_no_drift_and_nothing_else_changed() {
+        let v = ServerVersion::new(1, 0, 0);
+        let base = schema(None);
+        let mut other = schema(Some("note"));
+        let t = other.tables.get_mut("t").unwrap();
+        t.columns.push(ColumnDef {
+            name: "d".into(),
+            ty: ColumnType::Text,
+            null: true,
+            ..Default::default()
+        });
+        t.indexes.push(crate::ast::IndexDef {
+            name: "t_d_idx".into(),
+            columns: vec!["d".into()],
+            ..Default::default()
+        });
+        other.tables.insert(
+            "u".into(),
+            TableDef {
+                name: "u".into(),
+                ..Default::default()
+            },
+        );
+        let dialect = Comments(true);
+        for (from, to) in [(&base, &other), (&other, &base)] {
+            let drift = Drift::between(&dialect, v, from, to, &[]);
+            assert!(!drift.is_empty());
+            let patched = patched(&dialect, v, from, to, &drift);
+            assert_eq!(patched.canonical(), to.canonical());
+        }
+    }
 }
