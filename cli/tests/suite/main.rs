@@ -18,6 +18,7 @@ mod conventions;
 mod corpus;
 mod data;
 mod data_ops;
+mod drift;
 mod enums_live;
 mod executor;
 mod faults;

@@ -327,6 +327,15 @@ pub trait Dialect: Send + Sync {
         None
     }
 
+    /// Where introspection leaves out a column collation equal to its table's
+    /// default (MySQL cannot tell one given explicitly from one inherited): the query
+    /// whose rows are (table, default collation) for the connected schema, so that
+    /// drift compares such a collation equal to none. `None`: collations read back
+    /// as given.
+    fn table_collations_sql(&self) -> Option<&'static str> {
+        None
+    }
+
     /// ` COLLATE "name"` for `column` on this backend, or nothing for its default.
     fn collate_sql(&self, column: &ColumnDef) -> String {
         self.collation_key()
