@@ -47,9 +47,11 @@ pub struct PostgresDriver<C: ClientHandle = OwnedClient> {
     version: ServerVersion,
     /// `None` on the application's client, whose TLS settings strata does not know.
     canceller: Option<Arc<cancel::PostgresCanceller>>,
-    /// The URL's `?schema=`, the session's whole `search_path`; it scopes the
-    /// migration lock too (see the `lock` module).
-    schema: Option<String>,
+    /// The URL's `?schema=` (the session's whole `search_path`) as it scopes the
+    /// migration lock (see the `lock` module): `None` without one, and also when it
+    /// is the schema the session would use without it, whose history a URL without
+    /// `?schema=` shares.
+    lock_scope: Option<String>,
 }
 
 /// How a [`PostgresDriver`] holds its `tokio_postgres::Client`: owned with the task
@@ -125,9 +127,12 @@ impl PostgresDriver {
         let Some(name) = name else {
             return Ok((driver, false));
         };
-        let created = schema::enter(driver.client.client(), url, &name, missing).await?;
-        driver.schema = Some(name);
-        Ok((driver, created))
+        let entered = schema::enter(driver.client.client(), url, &name, missing).await?;
+        // The schema a URL without `?schema=` would use too shares that URL's lock.
+        if !entered.is_default {
+            driver.lock_scope = Some(name);
+        }
+        Ok((driver, entered.created))
     }
 
     /// The driver of a connection just opened: its version read, its session set up.
@@ -145,7 +150,7 @@ impl PostgresDriver {
             },
             version: ServerVersion::new(0, 0, 0),
             canceller: Some(canceller),
-            schema: None,
+            lock_scope: None,
         };
         driver.version = driver.read_version().await?;
         tracing::debug!(version = %driver.version, "connected to PostgreSQL");
@@ -173,7 +178,7 @@ impl<'a> PostgresDriver<&'a Client> {
             client,
             version: ServerVersion::new(0, 0, 0),
             canceller: None,
-            schema: None,
+            lock_scope: None,
         };
         driver.version = driver.read_version().await?;
         Ok(driver)
@@ -256,11 +261,11 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
     /// `pg_try_advisory_lock` on a key derived from `name` (and the URL's schema);
     /// see the `lock` module.
     async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
-        lock::try_lock(self.client.client(), self.schema.as_deref(), name).await
+        lock::try_lock(self.client.client(), self.lock_scope.as_deref(), name).await
     }
 
     async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
-        lock::unlock(self.client.client(), self.schema.as_deref(), name).await
+        lock::unlock(self.client.client(), self.lock_scope.as_deref(), name).await
     }
 
     /// Drops the invalid index an interrupted `CREATE INDEX CONCURRENTLY` left under
