@@ -260,9 +260,14 @@ async fn database_create_creates_the_schema_too() {
         let tenant = in_schema(&url, "tenant_new");
         let backend = PostgresBackend;
         let first = backend.create_database(&tenant).await.unwrap();
-        assert!(first.created, "the schema was missing: {first:?}");
+        // The database existed; only the schema was missing.
+        assert!(!first.created, "{first:?}");
+        let schema = first.schema.expect("the URL names a schema");
+        assert_eq!(schema.name, "tenant_new");
+        assert!(schema.created, "the schema was missing: {schema:?}");
         let again = backend.create_database(&tenant).await.unwrap();
         assert!(!again.created, "{again:?}");
+        assert!(!again.schema.unwrap().created);
         let existing = backend.connect_existing(&tenant).await.expect("created");
         existing.close().await.unwrap();
     })
