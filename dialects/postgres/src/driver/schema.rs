@@ -94,7 +94,8 @@ pub(super) async fn enter(
     })
 }
 
-async fn current_schema(client: &Client) -> Result<Option<String>, DriverError> {
+/// `current_schema()`: where the session's unqualified names (its history) go.
+pub(super) async fn current_schema(client: &Client) -> Result<Option<String>, DriverError> {
     client
         .query_one(CURRENT_SQL, &[])
         .await

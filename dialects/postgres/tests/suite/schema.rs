@@ -380,3 +380,58 @@ async fn a_schema_the_role_may_not_use_is_refused() {
         std::panic::resume_unwind(error.into_panic());
     }
 }
+
+/// A session put in a schema without `?schema=` (here `options=-csearch_path=…`, as
+/// a role's or database's `search_path` would) writes the same history as one with
+/// `?schema=` naming it: they exclude each other, and neither blocks another schema.
+#[tokio::test]
+async fn a_search_path_from_elsewhere_shares_the_lock_of_its_schema() {
+    let Some(server) = server_url() else { return };
+    with_fresh_database(&server, |url| async move {
+        let mut named = connect(&in_schema(&url, "tenant_x")).await;
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let mut routed =
+            connect(&format!("{url}{separator}options=-csearch_path%3Dtenant_x")).await;
+        assert_eq!(
+            value(&mut routed, "SELECT current_schema()")
+                .await
+                .as_deref(),
+            Some("tenant_x")
+        );
+        let mut other = connect(&in_schema(&url, "tenant_y")).await;
+
+        assert_eq!(routed.try_lock(LOCK).await.unwrap(), LockAttempt::Acquired);
+        assert!(
+            matches!(
+                named.try_lock(LOCK).await.unwrap(),
+                LockAttempt::Busy { .. }
+            ),
+            "`?schema=tenant_x` ran beside a session routed to tenant_x"
+        );
+        assert_eq!(other.try_lock(LOCK).await.unwrap(), LockAttempt::Acquired);
+        other.unlock(LOCK).await.unwrap();
+        routed.unlock(LOCK).await.unwrap();
+
+        assert_eq!(named.try_lock(LOCK).await.unwrap(), LockAttempt::Acquired);
+        assert!(
+            matches!(
+                routed.try_lock(LOCK).await.unwrap(),
+                LockAttempt::Busy { .. }
+            ),
+            "a session routed to tenant_x ran beside `?schema=tenant_x`"
+        );
+        // The busy attempt gave back the key it took first: nothing is left held.
+        let held = value(
+            &mut routed,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND pid = pg_backend_pid()",
+        )
+        .await;
+        assert_eq!(held.as_deref(), Some("0"));
+        named.unlock(LOCK).await.unwrap();
+        for driver in [named, routed, other] {
+            Box::new(driver).close().await.unwrap();
+        }
+    })
+    .await;
+}
