@@ -4,8 +4,8 @@
 //! many transactions; and a session lock dies with its connection, so a process
 //! killed mid-migration never leaves a stale lock behind. Advisory locks are scoped
 //! to the current database, so two databases on one server never block each other;
-//! two schemas of one database (`?schema=`, one per tenant) would, so the schema is
-//! part of the key there.
+//! two schemas of one database (`?schema=`, one per tenant) would, so the schema the
+//! history is in is part of the key there (see [`Scope`]).
 
 use sha2::{Digest, Sha256};
 use strata_engine::dialect::driver::{DriverError, LockAttempt};
