@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::common::db::{Kind, TestDb};
+use crate::common::json_shape::assert_shape;
 use crate::common::{command, run, strata, tracker_copy};
 
 /// The tracker's migrations: `auth.0001_initial` and `tracker.0001_initial`.
@@ -184,4 +185,39 @@ fn the_migration_lock_of_one_tenant_does_not_block_another() {
     });
     run(tenant_a.path(), &["migrate"]);
     assert_eq!(history_rows(&db, "tenant_a"), MIGRATIONS);
+}
+
+/// In a database that exists, `database create` with a new `?schema=` creates only
+/// the schema, and says so: not "Created database".
+#[test]
+fn database_create_names_the_schema_it_created() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let tenant = tracker_copy(&in_schema(&db.url, "tenant_new"));
+    let said = run(tenant.path(), &["database", "create"]);
+    let path = db.url.rsplit('/').next().unwrap();
+    let database = path.split('?').next().unwrap();
+    assert_eq!(
+        said.trim(),
+        format!("Created schema `tenant_new` in database `{database}`"),
+        "{said}"
+    );
+    assert_eq!(tables_of(&db, "tenant_new"), Vec::<String>::new());
+    assert_eq!(
+        db.query("SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_new'")
+            .len(),
+        1
+    );
+
+    let again = run(tenant.path(), &["--format", "json", "database", "create"]);
+    let value = assert_shape("database-create", &again);
+    assert_eq!(value["created"], false, "{again}");
+    assert_eq!(value["schema"], "tenant_new", "{again}");
+    assert_eq!(value["schema_created"], false, "{again}");
+    let said = run(tenant.path(), &["database", "create"]);
+    assert!(
+        said.contains("its schema `tenant_new` exist already"),
+        "{said}"
+    );
 }

@@ -96,5 +96,6 @@ fn create_file(url: &str) -> Result<DatabaseCreation, DriverError> {
     Ok(DatabaseCreation {
         database: shown,
         created,
+        schema: None,
     })
 }

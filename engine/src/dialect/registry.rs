@@ -75,6 +75,17 @@ pub struct DatabaseCreation {
     pub database: String,
     /// `false`: it existed already, and nothing was changed.
     pub created: bool,
+    /// The schema the URL names in the database (PostgreSQL's `?schema=`), made
+    /// with it: the database may have existed while the schema was created now.
+    pub schema: Option<SchemaCreation>,
+}
+
+/// What [`Backend::create_database`] did to the schema the URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaCreation {
+    pub name: String,
+    /// `false`: it existed already.
+    pub created: bool,
 }
 
 impl DatabaseCreation {
@@ -98,7 +109,11 @@ impl DatabaseCreation {
         } else {
             false
         };
-        Ok(Self { database, created })
+        Ok(Self {
+            database,
+            created,
+            schema: None,
+        })
     }
 }
 
