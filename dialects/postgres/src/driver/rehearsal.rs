@@ -27,7 +27,7 @@ impl PostgresDriver {
         url: &str,
         sample: Option<u64>,
     ) -> Result<RehearsalCopy, DriverError> {
-        let (config, tls) = url::parse(url)?;
+        let url::Settings { config, tls, .. } = url::parse(url)?;
         let source = config
             .get_dbname()
             .or(config.get_user())
@@ -85,7 +85,7 @@ impl PostgresDriver {
 
     /// Drops a rehearsal copy, ending any session still connected to it.
     pub async fn drop_rehearsal_copy(url: &str, copy: &RehearsalCopy) -> Result<(), DriverError> {
-        let (config, tls) = url::parse(url)?;
+        let url::Settings { config, tls, .. } = url::parse(url)?;
         let mut admin = connect_to_server(url, &config, &tls).await?;
         let dropped = drop_database(&mut admin, &copy.name).await;
         Box::new(admin).close().await?;
