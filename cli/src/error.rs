@@ -83,6 +83,15 @@ pub(crate) enum CliError {
         signal: crate::signals::Signal,
         cause: Option<Box<CliError>>,
     },
+    /// `migrate --rehearse` stopped on a signal: the run on the copy was cancelled,
+    /// the copy `copy` dropped (or not: `dropped`); the database itself was never
+    /// changed, so nothing of what `Interrupted` says of a real run applies.
+    #[error("{}", rehearsal_interrupted(*.signal, .copy, *.dropped))]
+    RehearsalInterrupted {
+        signal: crate::signals::Signal,
+        copy: String,
+        dropped: bool,
+    },
 }
 
 impl CliError {
@@ -105,7 +114,8 @@ impl CliError {
             CliError::Exec(e) => category_exit(e.category()),
             CliError::Make(e) => category_exit(e.category()),
             CliError::Question(e) => category_exit(e.category()),
-            CliError::Interrupted { signal, .. } => signal.exit_code(),
+            CliError::Interrupted { signal, .. }
+            | CliError::RehearsalInterrupted { signal, .. } => signal.exit_code(),
         }
     }
 
@@ -175,6 +185,18 @@ fn interrupted_report(signal: crate::signals::Signal, cause: Option<CliError>) -
     miette::Report::msg(format!(
         "interrupted by {name}; the migration lock is released.\n{outcome}"
     ))
+}
+
+fn rehearsal_interrupted(signal: crate::signals::Signal, copy: &str, dropped: bool) -> String {
+    let copy = if dropped {
+        format!("the copy {copy} was dropped")
+    } else {
+        format!("the copy {copy} could not be dropped: drop it by hand")
+    };
+    format!(
+        "interrupted by {}; the rehearsal stopped and {copy}.\nThe database was not changed: the rehearsal ran only on the copy.",
+        signal.name()
+    )
 }
 
 fn category_exit(category: Category) -> u8 {
