@@ -84,12 +84,13 @@ pub(crate) enum CliError {
         cause: Option<Box<CliError>>,
     },
     /// `migrate --rehearse` stopped on a signal: the run on the copy was cancelled,
-    /// the copy `copy` dropped (or not: `dropped`); the database itself was never
-    /// changed, so nothing of what `Interrupted` says of a real run applies.
-    #[error("{}", rehearsal_interrupted(*.signal, .copy, *.dropped))]
+    /// the copy dropped (or not: `dropped`; `copy: None`: none was made yet); the
+    /// database itself was never changed, so nothing of what `Interrupted` says of a
+    /// real run applies.
+    #[error("{}", rehearsal_interrupted(*.signal, .copy.as_deref(), *.dropped))]
     RehearsalInterrupted {
         signal: crate::signals::Signal,
-        copy: String,
+        copy: Option<String>,
         dropped: bool,
     },
 }
@@ -187,14 +188,18 @@ fn interrupted_report(signal: crate::signals::Signal, cause: Option<CliError>) -
     ))
 }
 
-fn rehearsal_interrupted(signal: crate::signals::Signal, copy: &str, dropped: bool) -> String {
-    let copy = if dropped {
-        format!("the copy {copy} was dropped")
-    } else {
-        format!("the copy {copy} could not be dropped: drop it by hand")
+fn rehearsal_interrupted(
+    signal: crate::signals::Signal,
+    copy: Option<&str>,
+    dropped: bool,
+) -> String {
+    let copy = match (copy, dropped) {
+        (None, _) => "no copy had been made yet".to_string(),
+        (Some(copy), true) => format!("the copy {copy} was dropped"),
+        (Some(copy), false) => format!("the copy {copy} could not be dropped: drop it by hand"),
     };
     format!(
-        "interrupted by {}; the rehearsal stopped and {copy}.\nThe database was not changed: the rehearsal ran only on the copy.",
+        "interrupted by {}; the rehearsal stopped and {copy}.\nThe database was not changed: a rehearsal runs only on a copy.",
         signal.name()
     )
 }

@@ -39,7 +39,19 @@ pub(super) async fn run(
     let options = super::options(ctx, args);
     let json = format == Format::Json;
     let limit = limit(ctx, args);
-    if planned(ctx, &targets, &options).await? == 0 {
+    // A signal while the database is read stops it: then there is nothing to copy.
+    let pending = match planned(ctx, &targets, &options).await {
+        Err(_) if signals::received().is_some() => 0,
+        pending => pending?,
+    };
+    if let Some(signal) = signals::received() {
+        return Err(CliError::RehearsalInterrupted {
+            signal,
+            copy: None,
+            dropped: false,
+        });
+    }
+    if pending == 0 {
         // Nothing to run: a copy would only cost time (and, on a big database, space).
         if json {
             crate::commands::write_json(out, &Report::nothing(limit, started.elapsed()))?;
@@ -97,11 +109,7 @@ pub(super) async fn run(
     if let Some(signal) = signals::received() {
         return Err(CliError::RehearsalInterrupted {
             signal,
-            copy: report
-                .copy
-                .as_ref()
-                .map(|c| c.name.clone())
-                .unwrap_or_default(),
+            copy: report.copy.as_ref().map(|c| c.name.clone()),
             dropped: report.copy.as_ref().is_some_and(|c| c.dropped),
         });
     }
