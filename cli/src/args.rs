@@ -290,7 +290,7 @@ pub(crate) struct MigrateArgs {
     #[arg(long, value_name = "N", requires = "rehearse")]
     pub rehearse_sample: Option<u64>,
     /// With --rehearse: fail (exit 1) when an operation takes longer than this (30s,
-    /// 500ms)
+    /// 500ms); overrides `[rehearsal] max_duration` of strata.toml
     #[arg(long, value_name = "DURATION", requires = "rehearse", value_parser = humantime::parse_duration)]
     pub max_duration: Option<std::time::Duration>,
 }

@@ -83,6 +83,16 @@ pub(crate) enum CliError {
         signal: crate::signals::Signal,
         cause: Option<Box<CliError>>,
     },
+    /// `migrate --rehearse` stopped on a signal: the run on the copy was cancelled,
+    /// the copy dropped (or not: `dropped`; `copy: None`: none was made yet); the
+    /// database itself was never changed, so nothing of what `Interrupted` says of a
+    /// real run applies.
+    #[error("{}", rehearsal_interrupted(*.signal, .copy.as_deref(), *.dropped))]
+    RehearsalInterrupted {
+        signal: crate::signals::Signal,
+        copy: Option<String>,
+        dropped: bool,
+    },
 }
 
 impl CliError {
@@ -105,7 +115,8 @@ impl CliError {
             CliError::Exec(e) => category_exit(e.category()),
             CliError::Make(e) => category_exit(e.category()),
             CliError::Question(e) => category_exit(e.category()),
-            CliError::Interrupted { signal, .. } => signal.exit_code(),
+            CliError::Interrupted { signal, .. }
+            | CliError::RehearsalInterrupted { signal, .. } => signal.exit_code(),
         }
     }
 
@@ -175,6 +186,22 @@ fn interrupted_report(signal: crate::signals::Signal, cause: Option<CliError>) -
     miette::Report::msg(format!(
         "interrupted by {name}; the migration lock is released.\n{outcome}"
     ))
+}
+
+fn rehearsal_interrupted(
+    signal: crate::signals::Signal,
+    copy: Option<&str>,
+    dropped: bool,
+) -> String {
+    let copy = match (copy, dropped) {
+        (None, _) => "no copy had been made yet".to_string(),
+        (Some(copy), true) => format!("the copy {copy} was dropped"),
+        (Some(copy), false) => format!("the copy {copy} could not be dropped: drop it by hand"),
+    };
+    format!(
+        "interrupted by {}; the rehearsal stopped and {copy}.\nThe database was not changed: a rehearsal runs only on a copy.",
+        signal.name()
+    )
 }
 
 fn category_exit(category: Category) -> u8 {

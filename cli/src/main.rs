@@ -149,12 +149,15 @@ fn run_in_project(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliErro
         }
     });
     signals::forget_connection();
-    match signals::received() {
-        Some(signal) => Err(CliError::Interrupted {
+    match (signals::received(), result) {
+        // A rehearsal changed nothing in the database: it says so itself, rather than
+        // what an interrupted run applied.
+        (Some(_), Err(e @ CliError::RehearsalInterrupted { .. })) => Err(e),
+        (Some(signal), result) => Err(CliError::Interrupted {
             signal,
             cause: result.err().map(Box::new),
         }),
-        None => result,
+        (None, result) => result,
     }
 }
 

@@ -3,7 +3,12 @@
 //! rewrite and locks, and the original database is left exactly as it was (schema,
 //! rows, history); the copy is gone afterwards. A failing operation and one slower
 //! than `--max-duration` make it exit 1, naming them. One test per backend, the
-//! million rows built once.
+//! million rows built once. Every JSON document is held to
+//! schemas/output/migrate-rehearse.schema.json.
+//!
+//! Also: nothing pending makes no copy; `[rehearsal] max_duration` (file, variable)
+//! under the flag; Ctrl-C says the database was untouched; the flags a rehearsal
+//! refuses.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -15,10 +20,14 @@ use strata_testkit::rows::COUNTER_TABLE_MIGRATION;
 
 use crate::backfill_kill::{config, count, fill, state};
 use crate::common::db::{block_on, Kind, TestDb};
-use crate::common::{command, project, strata};
+use crate::common::json_shape::assert_shape;
+use crate::common::{command, project, strata, Output};
 use strata_testkit::for_each_backend;
 
 const ROWS: u64 = 1_000_000;
+
+/// The schema of the rehearsal's JSON document, in schemas/output/.
+const SCHEMA: &str = "migrate-rehearse";
 
 /// A nullable column (no rewrite anywhere), an index, a type change (a rewrite on
 /// every backend: PostgreSQL's `ALTER TYPE`, MySQL's `ALGORITHM=COPY`, SQLite's
@@ -132,7 +141,7 @@ fn rehearse_a_million_rows(kind: Kind) {
     // A rehearsal that passes.
     let out = strata(dir.path(), &["migrate", "--rehearse", "--format", "json"]);
     assert_eq!(out.code, 0, "{kind:?}: {}\n{}", out.stdout, out.stderr);
-    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let report = assert_shape(SCHEMA, &out.stdout);
     assert_eq!(report["outcome"], "ok", "{report}");
     assert_eq!(
         report["migrations"].as_array().unwrap().len(),
@@ -181,7 +190,7 @@ fn rehearse_a_million_rows(kind: Kind) {
         ],
     );
     assert_eq!(out.code, 1, "{kind:?}: {}\n{}", out.stdout, out.stderr);
-    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let report = assert_shape(SCHEMA, &out.stdout);
     assert_eq!(report["outcome"], "failed", "{report}");
     let steps = report["migrations"].as_array().unwrap();
     assert_eq!(steps.len(), 2, "{report}");
@@ -259,16 +268,170 @@ fn ctrl_c_drops_the_copy(kind: Kind) {
     assert!(sent.success());
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{kind:?}: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{kind:?}: {stdout}\n{stderr}");
+    let report = assert_shape(SCHEMA, &stdout);
+    assert_eq!(report["outcome"], "interrupted", "{report}");
     assert_eq!(report["copy"]["dropped"], true, "{report}");
+    assert_eq!(operations(&report)[0]["error"], "interrupted", "{report}");
+    // What a real run says when interrupted does not apply: nothing reached the
+    // database.
+    assert!(
+        !stderr.contains("applied every planned migration"),
+        "{kind:?}: {stderr}"
+    );
+    assert!(
+        stderr.contains("The database was not changed") && stderr.contains("was dropped"),
+        "{kind:?}: {stderr}"
+    );
     assert_eq!(copies_ending(&db, &pid), 0, "{kind:?}: the copy is left");
     assert_eq!(snapshot(&db), before, "{kind:?}: the original changed");
 }
 
 for_each_backend!(ctrl_c, ctrl_c_drops_the_copy);
+
+/// Everything applied: nothing to rehearse, said so; no copy is made (none is
+/// named, none is left), exit 0; JSON: outcome ok, no copy, no migrations.
+fn nothing_pending_makes_no_copy(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate"]).code, 0);
+    let before = snapshot(&db);
+
+    let out = strata(dir.path(), &["migrate", "--rehearse"]);
+    assert_eq!(out.code, 0, "{kind:?}: {}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout.trim(), "No migrations to rehearse.", "{kind:?}");
+    assert!(!out.stderr.contains("_strata_rehearsal_"), "{}", out.stderr);
+
+    let out = strata(dir.path(), &["migrate", "--rehearse", "--format", "json"]);
+    assert_eq!(out.code, 0, "{kind:?}: {}\n{}", out.stdout, out.stderr);
+    let report = assert_shape(SCHEMA, &out.stdout);
+    assert_eq!(report["outcome"], "ok", "{report}");
+    assert!(
+        report["copy"].is_null(),
+        "{kind:?}: a copy was made: {report}"
+    );
+    assert_eq!(report["migrations"], serde_json::json!([]), "{report}");
+    assert_eq!(snapshot(&db), before, "{kind:?}: the database changed");
+}
+
+for_each_backend!(nothing_pending, nothing_pending_makes_no_copy);
+
+/// `strata` with extra environment variables.
+fn strata_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let out = command(dir, args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `[rehearsal] max_duration` fails a slow operation like `--max-duration`, naming
+/// the line that set it; `STRATA_REHEARSAL_MAX_DURATION` beats the file and the
+/// flag beats both; a bad value is refused at its line (SQLite: the settings are
+/// the same on every backend).
+#[test]
+fn the_time_limit_comes_from_strata_toml_the_environment_or_the_flag() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let limited = format!("{}\n[rehearsal]\nmax_duration = \"1ms\"\n", config(&db));
+    let dir = project(&[
+        ("strata.toml", &limited),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_change.toml", CHANGE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 20_000);
+    let line = limited.lines().count();
+    let rehearse = ["migrate", "--rehearse", "--format", "json"];
+
+    let out = strata(dir.path(), &rehearse);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let report = assert_shape(SCHEMA, &out.stdout);
+    assert_eq!(report["max_duration_ms"], 1.0, "{report}");
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains("over max_duration 1ms ([rehearsal] in ")
+            && errors.contains(&format!("strata.toml:{line}:")),
+        "the setting and its line are named: {errors}"
+    );
+
+    let out = strata_with(
+        dir.path(),
+        &rehearse,
+        &[("STRATA_REHEARSAL_MAX_DURATION", "1h")],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report = assert_shape(SCHEMA, &out.stdout);
+    assert_eq!(report["max_duration_ms"], 3_600_000.0, "{report}");
+
+    let mut flag = rehearse.to_vec();
+    flag.extend(["--max-duration", "1h"]);
+    let out = strata_with(
+        dir.path(),
+        &flag,
+        &[("STRATA_REHEARSAL_MAX_DURATION", "1ms")],
+    );
+    assert_eq!(out.code, 0, "the flag wins: {}\n{}", out.stdout, out.stderr);
+
+    let out = strata_with(
+        dir.path(),
+        &rehearse,
+        &[("STRATA_REHEARSAL_MAX_DURATION", "soon")],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("STRATA_REHEARSAL_MAX_DURATION"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(
+        dir.path().join("strata.toml"),
+        limited.replace("\"1ms\"", "\"soon\""),
+    )
+    .unwrap();
+    let out = strata(dir.path(), &rehearse);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`max_duration` in [rehearsal]")
+            && out.stderr.contains(&format!("strata.toml:{line}:")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(state(&db, "0002_change"), None, "still pending");
+}
+
+/// The flags that make no sense with a rehearsal are refused before anything runs.
+#[test]
+fn a_rehearsal_refuses_flags_that_make_no_sense_with_it() {
+    let dir = project(&[(
+        "strata.toml",
+        "[project]\napps = []\n[database]\nurl = \"sqlite://db.sqlite3\"\n",
+    )]);
+    for flag in ["--fake", "--fake-initial", "--plan", "--check"] {
+        let out = strata(dir.path(), &["migrate", "--rehearse", flag]);
+        assert_eq!(out.code, 2, "{flag}: {}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("cannot be used with") && out.stderr.contains(flag),
+            "{flag}: {}",
+            out.stderr
+        );
+    }
+    assert!(!dir.path().join("db.sqlite3").exists());
+}

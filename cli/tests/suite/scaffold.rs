@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use strata_engine::project::{
     load_settings, section_keys, DatabaseSettings, LintSettings, Overrides, ProjectSettings,
-    Settings,
+    RehearsalSettings, Settings,
 };
 
 use crate::common::{project, strata};
@@ -205,11 +205,14 @@ fn init_lists_every_option_with_its_default() {
             ..ProjectSettings::default()
         },
         database: DatabaseSettings {
-            // The one option without a default value: the example is a value to use.
+            // The options without a default value: the example is a value to use.
             statement_timeout: Some(Duration::from_secs(15 * 60)),
             ..DatabaseSettings::default()
         },
         lint: LintSettings::default(),
+        rehearsal: RehearsalSettings {
+            max_duration: Some(Duration::from_secs(30)),
+        },
     };
     assert_eq!(loaded.settings, expected);
     // The example environment is a real one.

@@ -6,7 +6,9 @@ use std::ops::Range;
 use serde::de::{self, DeserializeOwned, Visitor};
 use toml_edit::{ImDocument, Item, TableLike};
 
-use super::settings::{DatabaseSettings, EnvShape, FileShape, LintSettings, ProjectSettings};
+use super::settings::{
+    DatabaseSettings, EnvShape, FileShape, LintSettings, ProjectSettings, RehearsalSettings,
+};
 
 /// The field names serde accepts for the struct `T`: what its derive passes to
 /// `deserialize_struct`, caught by a deserializer that stops right there.
@@ -70,6 +72,7 @@ pub(super) enum Table {
     Project,
     Database,
     Lint,
+    Rehearsal,
 }
 
 impl Table {
@@ -82,6 +85,7 @@ impl Table {
             Table::Project => Some(field_names::<ProjectSettings>()),
             Table::Database => Some(field_names::<DatabaseSettings>()),
             Table::Lint => Some(field_names::<LintSettings>()),
+            Table::Rehearsal => Some(field_names::<RehearsalSettings>()),
         }
     }
 
@@ -93,6 +97,7 @@ impl Table {
             (Table::Top | Table::Env, "project") => Some(Table::Project),
             (Table::Top | Table::Env, "database") => Some(Table::Database),
             (Table::Top | Table::Env, "lint") => Some(Table::Lint),
+            (Table::Top | Table::Env, "rehearsal") => Some(Table::Rehearsal),
             _ => None,
         }
     }

@@ -33,20 +33,24 @@ pub struct Configured {
 }
 
 /// The sections a layer may set, with the struct that describes each.
-pub(super) const SECTIONS: [(&str, Table); 3] = [
+pub(super) const SECTIONS: [(&str, Table); 4] = [
     ("project", Table::Project),
     ("database", Table::Database),
     ("lint", Table::Lint),
+    ("rehearsal", Table::Rehearsal),
 ];
 
 /// The environment variable of a setting: `STRATA_<KEY>`, and `STRATA_DATABASE_URL`
-/// for the URL (`STRATA_URL` would say nothing). `None`: not settable that way.
+/// for the URL (`STRATA_URL` would say nothing), `STRATA_REHEARSAL_<KEY>` for
+/// `[rehearsal]` (`STRATA_MAX_DURATION` would not say of what). `None`: not settable
+/// that way.
 pub(super) fn env_var_name(section: &str, key: &str) -> Option<String> {
     match (section, key) {
         ("database", "url") => Some("STRATA_DATABASE_URL".into()),
         // A list has no unambiguous spelling in one variable, and lint policy belongs
         // to the project's file, reviewed with the code.
         ("project", "apps") | ("lint", _) => None,
+        ("rehearsal", _) => Some(format!("STRATA_REHEARSAL_{}", key.to_ascii_uppercase())),
         _ => Some(format!("STRATA_{}", key.to_ascii_uppercase())),
     }
 }
@@ -398,7 +402,10 @@ fn unknown_key(path: &Path, text: &str, u: &Unknown) -> FileError {
         );
     } else if let Some((section, _)) = home {
         let mut table = u.table.clone();
-        if matches!(u.kind, Table::Project | Table::Database | Table::Lint) {
+        if matches!(
+            u.kind,
+            Table::Project | Table::Database | Table::Lint | Table::Rehearsal
+        ) {
             table.pop();
         }
         table.push((*section).to_string());

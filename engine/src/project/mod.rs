@@ -22,12 +22,12 @@ pub use editor_schemas::{
 pub use load::{load_settings, Configured};
 pub use origin::{Origin, Origins, SelectedEnv};
 pub use rules::check_identifier;
-pub use settings::{DatabaseSettings, LintSettings, ProjectSettings, Settings};
+pub use settings::{DatabaseSettings, LintSettings, ProjectSettings, RehearsalSettings, Settings};
 
 pub const CONFIG_FILE: &str = "strata.toml";
 
 /// The keys each section of `strata.toml` accepts (`[project]`, `[database]`,
-/// `[lint]`, the same inside `[env.NAME]`), read from the settings structs: what
+/// `[lint]`, `[rehearsal]`, the same inside `[env.NAME]`), read from the settings structs: what
 /// `strata init`'s commented template and the editors' schema are checked against.
 pub fn section_keys() -> Vec<(&'static str, &'static [&'static str])> {
     load::SECTIONS

@@ -16,6 +16,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     #[serde(default)]
     pub lint: LintSettings,
+    #[serde(default)]
+    pub rehearsal: RehearsalSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -93,6 +95,16 @@ impl Default for LintSettings {
     }
 }
 
+/// `[rehearsal]`: how `migrate --rehearse` judges the run on its copy.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RehearsalSettings {
+    /// An operation that takes longer fails the rehearsal (`--max-duration` overrides
+    /// it); `None` (the default) or zero: no limit.
+    #[serde(with = "humantime_serde")]
+    pub max_duration: Option<Duration>,
+}
+
 impl DatabaseSettings {
     /// What a run sets on each connection it opens.
     pub fn session_limits(&self) -> crate::dialect::driver::SessionLimits {
@@ -131,6 +143,8 @@ pub(super) struct FileShape {
     #[serde(default)]
     lint: LintSettings,
     #[serde(default)]
+    rehearsal: RehearsalSettings,
+    #[serde(default)]
     env: std::collections::BTreeMap<String, EnvShape>,
 }
 
@@ -145,4 +159,6 @@ pub(super) struct EnvShape {
     database: DatabaseSettings,
     #[serde(default)]
     lint: LintSettings,
+    #[serde(default)]
+    rehearsal: RehearsalSettings,
 }

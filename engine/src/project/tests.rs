@@ -307,6 +307,11 @@ fn wrong_values_name_the_key_and_the_line() {
             4,
             &["`lock_timeout` in [env.ci.database]"],
         ),
+        (
+            "[project]\napps = [\"a\"]\n[rehearsal]\nmax_duration = \"soon\"\n",
+            4,
+            &["`max_duration` in [rehearsal]", "such as \"60s\""],
+        ),
         ("[project]\napps = [\"a\", 3]\n", 2, &["[project]"]),
         ("project = 1\n", 1, &["project"]),
     ];
@@ -317,6 +322,43 @@ fn wrong_values_name_the_key_and_the_line() {
             assert!(message.contains(needle), "{text}: {message} lacks {needle}");
         }
     }
+}
+
+#[test]
+fn the_rehearsal_limit_comes_from_the_file_its_env_section_or_its_variable() {
+    let dir = project(
+        "[project]\napps = [\"a\"]\n[rehearsal]\nmax_duration = \"30s\"\n\
+         [env.ci.rehearsal]\nmax_duration = \"2m\"\n",
+    );
+    let load = |env: Option<&str>, var: Option<&str>| {
+        let overrides = Overrides {
+            env: env.map(Into::into),
+            ..Overrides::default()
+        };
+        let var = |k: &str| {
+            var.filter(|_| k == "STRATA_REHEARSAL_MAX_DURATION")
+                .map(Into::into)
+        };
+        load_settings(dir.path(), &overrides, var)
+            .unwrap()
+            .settings
+            .rehearsal
+            .max_duration
+    };
+    assert_eq!(load(None, None), Some(Duration::from_secs(30)));
+    assert_eq!(load(Some("ci"), None), Some(Duration::from_secs(120)));
+    assert_eq!(
+        load(Some("ci"), Some("500ms")),
+        Some(Duration::from_millis(500))
+    );
+    let none = project("[project]\napps = [\"a\"]\n");
+    let settings = load_settings(none.path(), &Overrides::default(), |_| None).unwrap();
+    assert_eq!(settings.settings.rehearsal.max_duration, None);
+    let err = from_env(&[("STRATA_REHEARSAL_MAX_DURATION", "soon")]).unwrap_err();
+    assert!(
+        matches!(&err, ProjectError::Value { key, .. } if key == "rehearsal.max_duration"),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -573,6 +615,7 @@ fn every_environment_variable_takes_a_value_of_its_type() {
         ("STRATA_DDL_LOCK_TIMEOUT", "1s"),
         ("STRATA_DDL_RETRIES", "1"),
         ("STRATA_SAFE", "no"),
+        ("STRATA_REHEARSAL_MAX_DURATION", "30s"),
     ];
     for (var, text) in cases {
         from_env(&[(var, text)]).unwrap_or_else(|e| panic!("{var}={text}: {e}"));
@@ -581,6 +624,7 @@ fn every_environment_variable_takes_a_value_of_its_type() {
     let mut variables: Vec<String> = [
         ("project", keys::Table::Project),
         ("database", keys::Table::Database),
+        ("rehearsal", keys::Table::Rehearsal),
     ]
     .into_iter()
     .flat_map(|(section, table)| {

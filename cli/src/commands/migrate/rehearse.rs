@@ -20,7 +20,7 @@ use strata_engine::script::{self, Direction, RenderedOperation};
 use strata_engine::{Dialect, ServerVersion};
 
 use super::rehearse_probe::Probe;
-use super::rehearse_report::{lock, OpLog, Outcome, Report, SharedLog, StepLog};
+use super::rehearse_report::{lock, Limit, OpLog, Outcome, Report, Run, SharedLog, StepLog};
 use crate::args::{Format, MigrateArgs};
 use crate::context::Context;
 use crate::database;
@@ -38,6 +38,28 @@ pub(super) async fn run(
     let targets = super::targets(ctx, args)?;
     let options = super::options(ctx, args);
     let json = format == Format::Json;
+    let limit = limit(ctx, args);
+    // A signal while the database is read stops it: then there is nothing to copy.
+    let pending = match planned(ctx, &targets, &options).await {
+        Err(_) if signals::received().is_some() => 0,
+        pending => pending?,
+    };
+    if let Some(signal) = signals::received() {
+        return Err(CliError::RehearsalInterrupted {
+            signal,
+            copy: None,
+            dropped: false,
+        });
+    }
+    if pending == 0 {
+        // Nothing to run: a copy would only cost time (and, on a big database, space).
+        if json {
+            crate::commands::write_json(out, &Report::nothing(limit, started.elapsed()))?;
+        } else if !quiet {
+            writeln!(out, "No migrations to rehearse.")?;
+        }
+        return Ok(exit::OK);
+    }
     let (backend, copy) = database::rehearsal_copy(ctx, args.rehearse_sample).await?;
     let report = {
         // In JSON mode stdout holds the one document: the lines go to stderr.
@@ -71,14 +93,11 @@ pub(super) async fn run(
             .await
             .map_err(|e| e.to_string());
         let log = std::mem::take(&mut *lock(&log));
-        let report = Report::new(
-            log,
-            &copy,
-            &dropped,
+        let run = Run {
             error,
-            args.max_duration,
-            started.elapsed(),
-        );
+            interrupted: signals::received().is_some(),
+        };
+        let report = Report::new(log, &copy, &dropped, run, limit, started.elapsed());
         if !json {
             report.write_text(human)?;
         }
@@ -88,11 +107,61 @@ pub(super) async fn run(
         crate::commands::write_json(out, &report)?;
     }
     if let Some(signal) = signals::received() {
-        return Ok(signal.exit_code());
+        return Err(CliError::RehearsalInterrupted {
+            signal,
+            copy: report.copy.as_ref().map(|c| c.name.clone()),
+            dropped: report.copy.as_ref().is_some_and(|c| c.dropped),
+        });
     }
     Ok(match report.outcome {
         Outcome::Ok => exit::OK,
-        Outcome::Failed => exit::CHECK_FAILED,
+        Outcome::Failed | Outcome::Interrupted => exit::CHECK_FAILED,
+    })
+}
+
+/// How many steps the rehearsal would run, planned from the database's history as
+/// `--plan` plans them, read-only: the database is not changed (not even a SQLite
+/// file made) and no copy exists yet. The run on the copy plans again, under its lock.
+async fn planned(
+    ctx: &Context,
+    targets: &[Target],
+    options: &executor::Options,
+) -> Result<usize, CliError> {
+    let mut driver = database::connect_existing(ctx).await?;
+    let planned = async {
+        let status = executor::status(driver.as_mut(), options).await?;
+        executor::plan(&ctx.graph, &status, targets, options)
+    }
+    .await;
+    let closed = driver.close().await;
+    // No connection is open while the copy is made: a signal then ends strata at
+    // once, as before any connection.
+    signals::forget_connection();
+    let steps = planned?;
+    closed?;
+    Ok(steps.len())
+}
+
+/// The time limit of an operation: `--max-duration`, else `[rehearsal] max_duration`
+/// (file, `[env.NAME]` or `STRATA_REHEARSAL_MAX_DURATION`), named as it was set so
+/// that a failure says what to change.
+fn limit(ctx: &Context, args: &MigrateArgs) -> Option<Limit> {
+    if let Some(duration) = args.max_duration {
+        return Some(Limit {
+            duration,
+            setting: None,
+        });
+    }
+    // "0s" switches a limit set in a lower layer off (as for `statement_timeout`).
+    let duration = ctx
+        .project
+        .settings
+        .rehearsal
+        .max_duration
+        .filter(|d| !d.is_zero())?;
+    Some(Limit {
+        duration,
+        setting: Some(ctx.project.origins.of("rehearsal.max_duration").to_string()),
     })
 }
 

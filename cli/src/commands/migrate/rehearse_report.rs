@@ -70,7 +70,7 @@ pub(super) struct OpLog {
     /// The locks its statements take (as `sqlmigrate --explain` names them).
     pub(super) locks: Vec<String>,
     pub(super) error: Option<String>,
-    /// It took longer than `--max-duration`.
+    /// It took longer than the limit (`--max-duration`, `[rehearsal] max_duration`).
     pub(super) exceeded: bool,
     /// Its change is made by the statements of operation `n` (coalesced).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,7 +109,7 @@ impl OpLog {
     }
 
     /// The measurements turned into the report's fields.
-    fn settle(&mut self, limit: Option<Duration>) {
+    fn settle(&mut self, limit: Option<&Limit>) {
         self.duration_ms = self.elapsed.as_secs_f64() * 1000.0;
         if self.backfill_rows.is_some() {
             self.rows = self.backfill_rows;
@@ -118,7 +118,7 @@ impl OpLog {
             (Some(before), Some(after)) => Some(before != after),
             _ => None,
         };
-        self.exceeded = limit.is_some_and(|limit| self.elapsed > limit);
+        self.exceeded = limit.is_some_and(|limit| self.elapsed > limit.duration);
     }
 }
 
@@ -127,6 +127,40 @@ impl OpLog {
 pub(super) enum Outcome {
     Ok,
     Failed,
+    /// Stopped by Ctrl-C or SIGTERM: the report holds what ran until then.
+    Interrupted,
+}
+
+/// The longest an operation may take, and where the user set it, for the message.
+#[derive(Debug, Clone)]
+pub(super) struct Limit {
+    pub(super) duration: Duration,
+    /// `[rehearsal] max_duration`'s origin (`[rehearsal] in strata.toml:4:16`);
+    /// `None`: the `--max-duration` flag.
+    pub(super) setting: Option<String>,
+}
+
+impl std::fmt::Display for Limit {
+    /// `--max-duration 30s`, `max_duration 30s ([rehearsal] in strata.toml:4:16)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let duration = humantime::format_duration(self.duration);
+        match &self.setting {
+            None => write!(f, "--max-duration {duration}"),
+            Some(origin) => write!(f, "max_duration {duration} ({origin})"),
+        }
+    }
+}
+
+/// The error of the operation a signal stopped.
+const INTERRUPTED: &str = "interrupted";
+
+/// How the run on the copy ended.
+#[derive(Debug, Default)]
+pub(super) struct Run {
+    /// The error that stopped it.
+    pub(super) error: Option<String>,
+    /// A signal stopped it (its error is then only the cancelled statement's).
+    pub(super) interrupted: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -142,7 +176,8 @@ pub(super) struct CopyReport {
 #[derive(Debug, Serialize)]
 pub(super) struct Report {
     pub(super) outcome: Outcome,
-    pub(super) copy: CopyReport,
+    /// `None`: nothing was pending, so no copy was made.
+    pub(super) copy: Option<CopyReport>,
     pub(super) max_duration_ms: Option<f64>,
     pub(super) migrations: Vec<StepLog>,
     pub(super) elapsed_ms: u64,
@@ -152,32 +187,36 @@ pub(super) struct Report {
 }
 
 impl Report {
-    /// The report of a rehearsal that ran on `copy`; `error` stopped it.
+    /// The report of a rehearsal that ran on `copy`, ended as `run` says.
     pub(super) fn new(
         mut log: Log,
         copy: &RehearsalCopy,
         dropped: &Result<(), String>,
-        error: Option<String>,
-        limit: Option<Duration>,
+        run: Run,
+        limit: Option<Limit>,
         elapsed: Duration,
     ) -> Self {
         // The error belongs to the operation that was running (a guard's failure is
-        // not a failed statement, so the probe did not see it).
-        if let (Some(error), Some(op)) = (&error, log.current_mut()) {
-            op.error.get_or_insert_with(|| error.clone());
+        // not a failed statement, so the probe did not see it). Interrupted, that
+        // operation did not fail: it was stopped (whatever its cancelled statement said).
+        if let Some(op) = log.current_mut() {
+            if run.interrupted {
+                op.error = Some(INTERRUPTED.to_string());
+            } else if let Some(error) = &run.error {
+                op.error.get_or_insert_with(|| error.clone());
+            }
         }
-        let mut errors: Vec<String> = error.into_iter().collect();
+        let mut errors: Vec<String> = run.error.filter(|_| !run.interrupted).into_iter().collect();
         for step in &mut log.steps {
             for op in &mut step.operations {
-                op.settle(limit);
-                if let (true, Some(limit)) = (op.exceeded, limit) {
+                op.settle(limit.as_ref());
+                if let (true, Some(limit)) = (op.exceeded, &limit) {
                     errors.push(format!(
-                        "{} operation {} ({}) took {}, over --max-duration {}",
+                        "{} operation {} ({}) took {}, over {limit}",
                         step.migration,
                         op.index,
                         op.description,
                         shown(op.elapsed),
-                        humantime::format_duration(limit)
                     ));
                 }
             }
@@ -189,21 +228,35 @@ impl Report {
             ));
         }
         Self {
-            outcome: if errors.is_empty() {
+            outcome: if run.interrupted {
+                Outcome::Interrupted
+            } else if errors.is_empty() {
                 Outcome::Ok
             } else {
                 Outcome::Failed
             },
-            copy: CopyReport {
+            copy: Some(CopyReport {
                 name: strata_engine::dialect::driver::redact_url(&copy.name),
                 method: copy.method,
                 sample: copy.sample,
                 dropped: dropped.is_ok(),
-            },
-            max_duration_ms: limit.map(|l| l.as_secs_f64() * 1000.0),
+            }),
+            max_duration_ms: limit.map(|l| l.duration.as_secs_f64() * 1000.0),
             migrations: log.steps,
-            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            elapsed_ms: millis(elapsed),
             errors,
+        }
+    }
+
+    /// The report when nothing was pending: no copy, no operations, OK.
+    pub(super) fn nothing(limit: Option<Limit>, elapsed: Duration) -> Self {
+        Self {
+            outcome: Outcome::Ok,
+            copy: None,
+            max_duration_ms: limit.map(|l| l.duration.as_secs_f64() * 1000.0),
+            migrations: Vec::new(),
+            elapsed_ms: millis(elapsed),
+            errors: Vec::new(),
         }
     }
 
@@ -218,13 +271,21 @@ impl Report {
         if self.migrations.is_empty() {
             writeln!(out, "  No migrations to rehearse.")?;
         }
-        if self.copy.dropped {
-            writeln!(out, "  Dropped the copy {}.", self.copy.name)?;
+        if let Some(copy) = self.copy.as_ref().filter(|c| c.dropped) {
+            writeln!(out, "  Dropped the copy {}.", copy.name)?;
         }
         match self.outcome {
             Outcome::Ok => writeln!(out, "Rehearsal OK."),
-            Outcome::Failed => {
-                writeln!(out, "Rehearsal FAILED:")?;
+            Outcome::Interrupted if self.errors.is_empty() => {
+                writeln!(out, "Rehearsal interrupted.")
+            }
+            Outcome::Failed | Outcome::Interrupted => {
+                let verdict = if self.outcome == Outcome::Failed {
+                    "FAILED"
+                } else {
+                    "interrupted"
+                };
+                writeln!(out, "Rehearsal {verdict}:")?;
                 for error in &self.errors {
                     writeln!(out, "  {error}")?;
                 }
@@ -257,12 +318,20 @@ fn op_line(op: &OpLog) -> String {
         let _ = write!(line, "; locks: {}", op.locks.join(", "));
     }
     if op.exceeded {
-        line.push_str(" [over --max-duration]");
+        line.push_str(" [over the time limit]");
     }
-    if let Some(error) = &op.error {
-        let _ = write!(line, "\n      FAILED: {}", error.replace('\n', "\n      "));
+    match op.error.as_deref() {
+        Some(INTERRUPTED) => line.push_str("\n      STOPPED: interrupted"),
+        Some(error) => {
+            let _ = write!(line, "\n      FAILED: {}", error.replace('\n', "\n      "));
+        }
+        None => {}
     }
     line
+}
+
+fn millis(elapsed: Duration) -> u64 {
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// `0.42 ms`, `12 ms`, `3.2 s`.
@@ -310,8 +379,18 @@ mod tests {
 
     #[test]
     fn rewrites_and_slow_operations_are_found() {
-        let limit = Some(Duration::from_millis(30));
-        let report = Report::new(log(), &copy(), &Ok(()), None, limit, Duration::ZERO);
+        let limit = Some(Limit {
+            duration: Duration::from_millis(30),
+            setting: None,
+        });
+        let report = Report::new(
+            log(),
+            &copy(),
+            &Ok(()),
+            Run::default(),
+            limit,
+            Duration::ZERO,
+        );
         let ops = &report.migrations[0].operations;
         assert_eq!(ops[0].rewrote, Some(false));
         assert_eq!(ops[1].rewrote, Some(true));
@@ -332,14 +411,17 @@ mod tests {
             log,
             &copy(),
             &Err("gone away".into()),
-            Some("guard failed".into()),
+            Run {
+                error: Some("guard failed".into()),
+                interrupted: false,
+            },
             None,
             Duration::ZERO,
         );
         let ops = &report.migrations[0].operations;
         assert_eq!(ops[0].error.as_deref(), Some("guard failed"));
         assert_eq!(ops[1].error, None);
-        assert!(!report.copy.dropped);
+        assert!(!report.copy.as_ref().unwrap().dropped);
         assert_eq!(report.errors.len(), 2, "{:?}", report.errors);
         assert!(report.errors[1].contains("drop it by hand"));
         let mut text = Vec::new();
@@ -347,5 +429,47 @@ mod tests {
         let text = String::from_utf8(text).unwrap();
         assert!(text.contains("FAILED: guard failed"), "{text}");
         assert!(!text.contains("secret"), "{text}");
+    }
+
+    /// Ctrl-C: the outcome says so, the cancelled operation is not a failure, and a
+    /// limit set in strata.toml is named as set there.
+    #[test]
+    fn an_interrupted_run_is_interrupted_not_failed() {
+        let mut log = log();
+        log.current = Some(1);
+        let limit = Some(Limit {
+            duration: Duration::from_millis(30),
+            setting: Some("[rehearsal] in strata.toml:4:16".into()),
+        });
+        let run = Run {
+            error: Some("canceling statement due to user request".into()),
+            interrupted: true,
+        };
+        let report = Report::new(log, &copy(), &Ok(()), run, limit, Duration::ZERO);
+        assert_eq!(report.outcome, Outcome::Interrupted);
+        assert_eq!(
+            report.migrations[0].operations[1].error.as_deref(),
+            Some("interrupted")
+        );
+        assert_eq!(
+            report.errors,
+            ["jobs.0002_x operation 2 (op 2) took 40 ms, over max_duration 30ms ([rehearsal] in strata.toml:4:16)"]
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["outcome"], "interrupted");
+        let mut text = Vec::new();
+        report.write_text(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("Rehearsal interrupted:"), "{text}");
+        assert!(!text.contains("FAILED"), "{text}");
+    }
+
+    #[test]
+    fn nothing_pending_is_ok_without_a_copy() {
+        let report = Report::nothing(None, Duration::ZERO);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["outcome"], "ok");
+        assert!(json["copy"].is_null(), "{json}");
+        assert_eq!(json["migrations"], serde_json::json!([]));
     }
 }

@@ -115,6 +115,16 @@ const CASES: &[(&str, bool, &str)] = &[
         true,
         "[project]\napps = [\"a\"]\n[lint]\nsmall_table_rows = 0\nlarge_table_rows = 5\nerror = [\"drop-column\"]",
     ),
+    (
+        "a rehearsal limit, also per environment",
+        true,
+        "[project]\napps = [\"a\"]\n[rehearsal]\nmax_duration = \"30s\"\n[env.ci.rehearsal]\nmax_duration = \"2m\"",
+    ),
+    (
+        "a rehearsal limit without unit",
+        false,
+        "[project]\napps = [\"a\"]\n[rehearsal]\nmax_duration = \"30\"",
+    ),
     ("an unknown section", false, "[databse]\n[project]\napps = [\"a\"]"),
     (
         "an unknown key",
