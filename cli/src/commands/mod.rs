@@ -2,6 +2,7 @@
 
 pub(crate) mod completions;
 pub(crate) mod database_create;
+pub(crate) mod fleet;
 pub(crate) mod init;
 pub(crate) mod inspectdb;
 pub(crate) mod lint;

@@ -54,6 +54,12 @@ pub(crate) async fn run(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
+    if args.tenants.is_some() {
+        // Every tenant listed (or the fleet error, exit 6): `-q` keeps its lines too.
+        return crate::commands::fleet::showmigrations(ctx, args, false, format, out)
+            .await
+            .map(|_| ());
+    }
     for app in &args.apps {
         ctx.graph.target(app, None)?;
     }

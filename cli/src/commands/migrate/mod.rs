@@ -6,7 +6,7 @@
 //! - `json`: the documents of `--format json` (docs/json.md).
 
 mod backfill;
-mod json;
+pub(crate) mod json;
 mod plan;
 mod progress;
 
@@ -33,6 +33,9 @@ pub(crate) async fn run(
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> Result<u8, CliError> {
+    if args.tenants.is_some() {
+        return crate::commands::fleet::migrate(ctx, args, quiet, format, out).await;
+    }
     let started = Instant::now();
     if args.plan || args.check {
         let result = plan::run(ctx, args, quiet, format, out).await;
@@ -91,7 +94,7 @@ async fn migrate(
 /// The targets of the command line, checked against the migrations they reach before
 /// anything connects: a broken file is bad input, found with the database untouched
 /// (not even a SQLite file made).
-fn targets(ctx: &Context, args: &MigrateArgs) -> Result<Vec<Target>, CliError> {
+pub(crate) fn targets(ctx: &Context, args: &MigrateArgs) -> Result<Vec<Target>, CliError> {
     let targets = match &args.app {
         Some(app) => vec![ctx.graph.target(app, args.name.as_deref())?],
         None => ctx.graph.latest_targets(),
@@ -112,7 +115,7 @@ fn targets(ctx: &Context, args: &MigrateArgs) -> Result<Vec<Target>, CliError> {
     Ok(targets)
 }
 
-fn options(ctx: &Context, args: &MigrateArgs) -> executor::Options {
+pub(crate) fn options(ctx: &Context, args: &MigrateArgs) -> executor::Options {
     let mut options = database::options(ctx);
     options.fake = args.fake;
     options.fake_initial = args.fake_initial;
@@ -122,7 +125,7 @@ fn options(ctx: &Context, args: &MigrateArgs) -> executor::Options {
 
 /// Stops before anything runs when the plan's lint has error-level findings, unless
 /// `--ignore-lint-errors` (then they are logged as warnings).
-async fn refuse_lint_errors(
+pub(crate) async fn refuse_lint_errors(
     ctx: &Context,
     driver: &mut dyn Driver,
     targets: &[Target],
