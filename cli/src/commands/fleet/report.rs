@@ -114,7 +114,7 @@ impl Record {
         if let Some(e) = &self.error {
             // One line per tenant: a multi-line message is joined.
             let message: Vec<&str> = e.message.lines().map(str::trim).collect();
-            line.push_str(&format!(": {}", message.join(" | ")));
+            line.push_str(&format!(": {}", message.join(" ")));
         }
         line
     }
