@@ -231,11 +231,8 @@ pub(crate) fn write_summary(
     )?;
     for r in records.iter().filter(|r| r.outcome == Outcome::Failed) {
         if let Some(e) = &r.error {
-            writeln!(
-                out,
-                "  failed: {} (line {}): {}",
-                r.tenant, r.line, e.message
-            )?;
+            let message = e.message.replace('\n', "\n    ");
+            writeln!(out, "  failed: {} (line {}): {message}", r.tenant, r.line)?;
         }
     }
     Ok(())
