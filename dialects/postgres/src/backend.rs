@@ -28,6 +28,12 @@ impl Backend for PostgresBackend {
         Ok(Box::new(PostgresDriver::connect(url).await?))
     }
 
+    /// As `connect`, but a URL's `?schema=` that does not exist is an error, not
+    /// created: reading a missing tenant must not look like reading an empty one.
+    async fn connect_existing(&self, url: &str) -> Result<Box<dyn Driver>, DriverError> {
+        Ok(Box::new(PostgresDriver::connect_existing(url).await?))
+    }
+
     async fn create_database(&self, url: &str) -> Result<DatabaseCreation, DriverError> {
         PostgresDriver::create_database(url).await
     }

@@ -9,7 +9,6 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::messages::{caused_by, describe};
 use super::tls::{SslMode, TlsSettings};
-use super::url;
 
 /// The `application_name` of strata's sessions when the URL names none, so that
 /// `pg_stat_activity` (and a waiting `strata migrate`) can tell who holds the lock.
@@ -21,12 +20,6 @@ pub(super) struct Opened {
     pub client: Client,
     pub task: JoinHandle<()>,
     pub connector: MakeRustlsConnect,
-}
-
-/// Connects to `url` and spawns the connection task on the current tokio runtime.
-pub(super) async fn open(url: &str) -> Result<Opened, DriverError> {
-    let (config, tls) = url::parse(url)?;
-    open_config(url, config, tls).await
 }
 
 /// Connects with the settings parsed from `url` (changed by the caller: another

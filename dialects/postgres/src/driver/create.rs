@@ -1,5 +1,6 @@
 //! `strata database create`: `CREATE DATABASE` run from the server's maintenance
-//! database, since a session cannot connect to a database that does not exist yet.
+//! database, since a session cannot connect to a database that does not exist yet;
+//! then, for a URL with `?schema=`, the schema in it.
 
 use strata_engine::dialect::driver::{Driver, DriverError};
 use strata_engine::dialect::registry::DatabaseCreation;
@@ -7,7 +8,7 @@ use strata_engine::Dialect;
 use tokio_postgres::Config;
 
 use super::tls::TlsSettings;
-use super::{connect, url, PostgresDriver};
+use super::{connect, schema, url, PostgresDriver};
 use crate::PostgresDialect;
 
 /// The database a new PostgreSQL cluster always has, and the one tried when it was
@@ -23,9 +24,14 @@ const DUPLICATE_DATABASE: &str = "42P04";
 impl PostgresDriver {
     /// Creates the database `url` names (libpq's default: the user's name) unless it
     /// exists, connecting with the same user, host and TLS settings to a maintenance
-    /// database of the server.
+    /// database of the server; then the URL's `?schema=` in it unless it exists.
+    /// `created`: whether either was created.
     pub async fn create_database(url: &str) -> Result<DatabaseCreation, DriverError> {
-        let (config, tls) = url::parse(url)?;
+        let url::Settings {
+            config,
+            tls,
+            schema,
+        } = url::parse(url)?;
         let name = config
             .get_dbname()
             .or(config.get_user())
@@ -44,7 +50,14 @@ impl PostgresDriver {
             })
             .await;
         driver.close().await?;
-        created
+        let mut created = created?;
+        if schema.is_some() {
+            let (driver, schema_created) =
+                PostgresDriver::connect_in_schema(url, schema::Missing::Create).await?;
+            Box::new(driver).close().await?;
+            created.created |= schema_created;
+        }
+        Ok(created)
     }
 }
 

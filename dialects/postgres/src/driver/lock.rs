@@ -3,7 +3,9 @@
 //! Session level (not transaction level) because the executor holds the lock across
 //! many transactions; and a session lock dies with its connection, so a process
 //! killed mid-migration never leaves a stale lock behind. Advisory locks are scoped
-//! to the current database, so two databases on one server never block each other.
+//! to the current database, so two databases on one server never block each other;
+//! two schemas of one database (`?schema=`, one per tenant) would, so the schema is
+//! part of the key there.
 
 use sha2::{Digest, Sha256};
 use strata_engine::dialect::driver::{DriverError, LockAttempt};
@@ -27,10 +29,19 @@ WHERE l.locktype = 'advisory' AND l.granted
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1";
 
-/// The 64-bit advisory key of a lock name: the first 8 bytes of its SHA-256.
-/// Deterministic across processes and versions, so every strata agrees on it.
-pub(super) fn key(name: &str) -> i64 {
-    let digest = Sha256::digest(name.as_bytes());
+/// The 64-bit advisory key of a lock name in a schema (`None`: no `?schema=`): the
+/// first 8 bytes of a SHA-256. Deterministic across processes and versions, so every
+/// strata agrees on it; without a schema, the key strata has always used. With one,
+/// the schema and a NUL come first: no schema name holds a NUL, so no two (schema,
+/// name) pairs, nor a schema-less name, hash the same text.
+pub(super) fn key(schema: Option<&str>, name: &str) -> i64 {
+    let mut hasher = Sha256::new();
+    if let Some(schema) = schema {
+        hasher.update(schema.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.update(name.as_bytes());
+    let digest = hasher.finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(first)
@@ -45,8 +56,12 @@ fn halves(key: i64) -> (u32, u32) {
     )
 }
 
-pub(super) async fn try_lock(client: &Client, name: &str) -> Result<LockAttempt, DriverError> {
-    let key = key(name);
+pub(super) async fn try_lock(
+    client: &Client,
+    schema: Option<&str>,
+    name: &str,
+) -> Result<LockAttempt, DriverError> {
+    let key = key(schema, name);
     if ask(client, TRY_LOCK_SQL, key).await? {
         return Ok(LockAttempt::Acquired);
     }
@@ -57,8 +72,12 @@ pub(super) async fn try_lock(client: &Client, name: &str) -> Result<LockAttempt,
 
 /// Releases the lock. Releasing a lock this session does not hold is harmless (there
 /// is nothing to release), so the server's `false` is only logged.
-pub(super) async fn unlock(client: &Client, name: &str) -> Result<(), DriverError> {
-    if !ask(client, UNLOCK_SQL, key(name)).await? {
+pub(super) async fn unlock(
+    client: &Client,
+    schema: Option<&str>,
+    name: &str,
+) -> Result<(), DriverError> {
+    if !ask(client, UNLOCK_SQL, key(schema, name)).await? {
         tracing::warn!(
             lock = name,
             "the migration lock was not held by this session"
@@ -107,10 +126,24 @@ mod tests {
     #[test]
     fn the_key_is_stable_and_depends_on_the_name() {
         // Pinned: a different key would let an old and a new strata migrate at once.
-        assert_eq!(key("strata:strata_migrations"), -8_397_786_590_616_460_299);
-        assert_ne!(key("strata:a"), key("strata:b"));
+        assert_eq!(
+            key(None, "strata:strata_migrations"),
+            -8_397_786_590_616_460_299
+        );
+        assert_ne!(key(None, "strata:a"), key(None, "strata:b"));
         let digest = Sha256::digest(b"strata:x");
-        assert_eq!(key("strata:x").to_be_bytes(), digest[..8]);
+        assert_eq!(key(None, "strata:x").to_be_bytes(), digest[..8]);
+    }
+
+    #[test]
+    fn the_schema_is_part_of_the_key() {
+        let name = "strata:strata_migrations";
+        assert_ne!(key(Some("tenant_1"), name), key(Some("tenant_2"), name));
+        assert_ne!(key(Some("tenant_1"), name), key(None, name));
+        // Not a plain concatenation: (`a`, `bc`) and (`ab`, `c`) differ.
+        assert_ne!(key(Some("a"), "bc"), key(Some("ab"), "c"));
+        let digest = Sha256::digest(b"tenant_1\0strata:x");
+        assert_eq!(key(Some("tenant_1"), "strata:x").to_be_bytes(), digest[..8]);
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod leftovers;
 mod lock;
 mod messages;
 mod rows;
+mod schema;
 mod tls;
 mod url;
 mod version;
@@ -46,6 +47,9 @@ pub struct PostgresDriver<C: ClientHandle = OwnedClient> {
     version: ServerVersion,
     /// `None` on the application's client, whose TLS settings strata does not know.
     canceller: Option<Arc<cancel::PostgresCanceller>>,
+    /// The URL's `?schema=`, the session's whole `search_path`; it scopes the
+    /// migration lock too (see the `lock` module).
+    schema: Option<String>,
 }
 
 /// How a [`PostgresDriver`] holds its `tokio_postgres::Client`: owned with the task
@@ -89,10 +93,41 @@ impl ClientHandle for &Client {
 
 impl PostgresDriver {
     /// Connects to a `postgres://` or `postgresql://` URL (TLS as its `sslmode` asks,
-    /// libpq's `prefer` by default) and reads the server version. Must run inside a
-    /// tokio runtime: the connection is spawned on it.
+    /// libpq's `prefer` by default) and reads the server version. With `?schema=NAME`
+    /// the session lives in that schema, created if missing. Must run inside a tokio
+    /// runtime: the connection is spawned on it.
     pub async fn connect(url: &str) -> Result<Self, DriverError> {
-        Self::start(connect::open(url).await?).await
+        Self::connect_in_schema(url, schema::Missing::Create)
+            .await
+            .map(|(driver, _)| driver)
+    }
+
+    /// As [`PostgresDriver::connect`], for reading: the URL's `?schema=` must exist
+    /// (a missing one is an error naming it), and is not created.
+    pub async fn connect_existing(url: &str) -> Result<Self, DriverError> {
+        Self::connect_in_schema(url, schema::Missing::Refuse)
+            .await
+            .map(|(driver, _)| driver)
+    }
+
+    /// The driver of `url`, in the URL's schema if it names one; whether that schema
+    /// was created.
+    async fn connect_in_schema(
+        url: &str,
+        missing: schema::Missing,
+    ) -> Result<(Self, bool), DriverError> {
+        let url::Settings {
+            config,
+            tls,
+            schema: name,
+        } = url::parse(url)?;
+        let mut driver = Self::start(connect::open_config(url, config, tls).await?).await?;
+        let Some(name) = name else {
+            return Ok((driver, false));
+        };
+        let created = schema::enter(driver.client.client(), url, &name, missing).await?;
+        driver.schema = Some(name);
+        Ok((driver, created))
     }
 
     /// The driver of a connection just opened: its version read, its session set up.
@@ -110,6 +145,7 @@ impl PostgresDriver {
             },
             version: ServerVersion::new(0, 0, 0),
             canceller: Some(canceller),
+            schema: None,
         };
         driver.version = driver.read_version().await?;
         tracing::debug!(version = %driver.version, "connected to PostgreSQL");
@@ -137,6 +173,7 @@ impl<'a> PostgresDriver<&'a Client> {
             client,
             version: ServerVersion::new(0, 0, 0),
             canceller: None,
+            schema: None,
         };
         driver.version = driver.read_version().await?;
         Ok(driver)
@@ -216,13 +253,14 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
         Ok(names)
     }
 
-    /// `pg_try_advisory_lock` on a key derived from `name`; see the `lock` module.
+    /// `pg_try_advisory_lock` on a key derived from `name` (and the URL's schema);
+    /// see the `lock` module.
     async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
-        lock::try_lock(self.client.client(), name).await
+        lock::try_lock(self.client.client(), self.schema.as_deref(), name).await
     }
 
     async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
-        lock::unlock(self.client.client(), name).await
+        lock::unlock(self.client.client(), self.schema.as_deref(), name).await
     }
 
     /// Drops the invalid index an interrupted `CREATE INDEX CONCURRENTLY` left under

@@ -3,7 +3,8 @@
 //!
 //! tokio-postgres knows only `sslmode=disable|prefer|require` and no `sslrootcert`, so
 //! the TLS parameters are taken out of the query here and the rest is left to its
-//! parser (which reports unknown parameters itself).
+//! parser (which reports unknown parameters itself). So is strata's own `schema`
+//! parameter (the schema strata's tables and history live in; see `schema`).
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -22,8 +23,19 @@ use super::tls::{SslMode, TlsSettings};
 const UNSUPPORTED_TLS_PARAMETERS: &[&str] =
     &["sslcert", "sslkey", "sslpassword", "sslcrl", "sslcrldir"];
 
-/// The connection settings and TLS settings of a `postgres://` or `postgresql://` URL.
-pub(super) fn parse(url: &str) -> Result<(Config, TlsSettings), DriverError> {
+/// What a `postgres://` or `postgresql://` URL says.
+#[derive(Debug)]
+pub(super) struct Settings {
+    /// Everything tokio-postgres reads.
+    pub config: Config,
+    pub tls: TlsSettings,
+    /// `?schema=NAME`, decoded and checked: the only schema of the session's
+    /// `search_path`. `None`: the server's default `search_path`.
+    pub schema: Option<String>,
+}
+
+/// The settings of a `postgres://` or `postgresql://` URL.
+pub(super) fn parse(url: &str) -> Result<Settings, DriverError> {
     let is_postgres_url = ["postgres://", "postgresql://"].iter().any(|scheme| {
         url.get(..scheme.len())
             .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
@@ -39,6 +51,7 @@ pub(super) fn parse(url: &str) -> Result<(Config, TlsSettings), DriverError> {
     let (base, params) = split_query(url);
     let mut tls = TlsSettings::default();
     let mut explicit_mode = false;
+    let mut search_schema = None;
     let mut kept = Vec::new();
     let decode = |raw| percent_decode(raw).map_err(|e| url_error(url, &e.to_string()));
     for QueryParam { pair, key, value } in params {
@@ -52,6 +65,11 @@ pub(super) fn parse(url: &str) -> Result<(Config, TlsSettings), DriverError> {
             "sslrootcert" => {
                 let value = decode(value)?;
                 tls.root_cert = Some(PathBuf::from(value));
+            }
+            "schema" => {
+                let value = decode(value)?;
+                check_schema_name(&value).map_err(|reason| url_error(url, &reason))?;
+                search_schema = Some(value);
             }
             key if UNSUPPORTED_TLS_PARAMETERS.contains(&key) => {
                 return Err(url_error(
@@ -102,7 +120,35 @@ pub(super) fn parse(url: &str) -> Result<(Config, TlsSettings), DriverError> {
             "no host; e.g. `postgres://user@localhost:5432/app`",
         ));
     }
-    Ok((config, tls))
+    Ok(Settings {
+        config,
+        tls,
+        schema: search_schema,
+    })
+}
+
+/// PostgreSQL keeps the first 63 bytes of a longer identifier (NAMEDATALEN - 1).
+const MAX_IDENTIFIER_BYTES: usize = 63;
+
+/// Why `name` cannot be a schema's name. Any character is allowed (the name is always
+/// quoted as an identifier), but not an empty name, a NUL (no PostgreSQL text holds
+/// one), nor a name the server would silently cut short, which could make two
+/// tenants' URLs name one schema.
+fn check_schema_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("`schema=` needs a schema name, e.g. `?schema=tenant_42`".to_string());
+    }
+    if name.contains('\0') {
+        return Err("`schema`: a schema name cannot contain a NUL character".to_string());
+    }
+    if name.len() > MAX_IDENTIFIER_BYTES {
+        return Err(format!(
+            "`schema`: a PostgreSQL name has at most {MAX_IDENTIFIER_BYTES} bytes, \
+             this one has {}",
+            name.len()
+        ));
+    }
+    Ok(())
 }
 
 fn url_error(url: &str, reason: &str) -> DriverError {
@@ -119,7 +165,54 @@ mod tests {
     use super::*;
 
     fn tls_of(url: &str) -> TlsSettings {
-        parse(url).expect("a valid URL").1
+        parse(url).expect("a valid URL").tls
+    }
+
+    fn schema_of(url: &str) -> Option<String> {
+        parse(url).expect("a valid URL").schema
+    }
+
+    #[test]
+    fn schema_is_taken_out_of_the_query_and_decoded() {
+        assert_eq!(schema_of("postgres://app@db/app"), None);
+        assert_eq!(
+            schema_of("postgres://app@db/app?sslmode=disable&schema=tenant_42"),
+            Some("tenant_42".to_string())
+        );
+        assert_eq!(
+            schema_of("postgres://app@db/app?schema=Tenant%20%227%22%3B%20x"),
+            Some("Tenant \"7\"; x".to_string())
+        );
+        // tokio-postgres never sees it (it would refuse an unknown parameter), and
+        // the others still reach it.
+        let settings = parse("postgres://app@db/app?schema=t&application_name=x").unwrap();
+        assert_eq!(settings.config.get_application_name(), Some("x"));
+    }
+
+    #[test]
+    fn bad_schema_names_are_url_errors_without_the_password() {
+        let long = "s".repeat(64);
+        for (query, says) in [
+            ("schema=", "needs a schema name"),
+            ("schema", "needs a schema name"),
+            ("schema=a%00b", "NUL"),
+            (&format!("schema={long}") as &str, "at most 63 bytes"),
+            ("schema=%zz", "percent-encoding"),
+        ] {
+            let error = parse(&format!("postgres://app:hunter2@db/app?{query}")).unwrap_err();
+            let text = error.to_string();
+            assert!(matches!(error, DriverError::Url { .. }), "{error:?}");
+            assert!(text.contains(says), "{query}: {text}");
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+        assert!(parse(&format!("postgres://app@db/app?schema={}", "s".repeat(63))).is_ok());
+    }
+
+    #[test]
+    fn the_schema_stays_in_the_redacted_url() {
+        let shown = redact_url("postgres://app:hunter2@db/app?schema=tenant_42");
+        assert!(shown.contains("schema=tenant_42"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 
     #[test]
@@ -188,7 +281,7 @@ mod tests {
 
     #[test]
     fn the_other_parameters_still_reach_tokio_postgres() {
-        let (config, tls) =
+        let Settings { config, tls, .. } =
             parse("postgres://app@db/app?sslmode=verify-full&connect_timeout=7&application_name=x")
                 .unwrap();
         assert_eq!(tls.mode, SslMode::VerifyFull);
