@@ -60,6 +60,16 @@ pub(crate) async fn run(
             .await
             .map(|_| ());
     }
+    list(ctx, args, format, out).await
+}
+
+/// The configured database's migrations.
+async fn list(
+    ctx: &Context,
+    args: &ShowmigrationsArgs,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     for app in &args.apps {
         ctx.graph.target(app, None)?;
     }

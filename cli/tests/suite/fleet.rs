@@ -552,3 +552,20 @@ fn a_bad_tenants_file_is_refused_by_file_and_line_before_connecting() {
     let out = strata(dir.path(), &["migrate", "--jobs", "2"]);
     assert_eq!(out.code, 2, "--jobs without --tenants: {}", out.stderr);
 }
+
+#[test]
+fn a_thousand_postgres_schemas_are_each_migrated_once() {
+    let Some(fleet) = Fleet::postgres_schemas(1000) else {
+        return;
+    };
+    migrates_every_tenant_once(&fleet, "8");
+}
+
+#[test]
+fn a_postgres_schema_fleet_killed_half_way_finishes_on_the_rerun() {
+    // 300, not 1,000: the thousand are proven above; this is about the kill.
+    let Some(fleet) = Fleet::postgres_schemas(300) else {
+        return;
+    };
+    kill_half_way_then_rerun(&fleet, "8");
+}

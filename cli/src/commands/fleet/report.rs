@@ -4,6 +4,7 @@
 //! document). Tenants are named by their redacted URL only, and error messages are
 //! redacted too: a driver may quote the URL it was given.
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -114,7 +115,7 @@ impl Record {
         if let Some(e) = &self.error {
             // One line per tenant: a multi-line message is joined.
             let message: Vec<&str> = e.message.lines().map(str::trim).collect();
-            line.push_str(&format!(": {}", message.join(" ")));
+            let _ = write!(line, ": {}", message.join(" "));
         }
         line
     }

@@ -13,6 +13,8 @@ use crate::error::CliError;
 use crate::signals;
 
 /// How one tenant's turn ended.
+// Errors carry their full context by value (as everywhere in the CLI); one per tenant.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Turn<T> {
     Ran(Result<T, CliError>),
     /// Never started: an earlier tenant failed (without `--continue-on-error`), or a
