@@ -53,10 +53,7 @@ pub(crate) async fn run(
         |tenant| migrate_tenant(ctx, args, &targets, &options, tenant),
         |tenant, turn, elapsed| {
             ledger.record(match turn {
-                Turn::Ran(Ok(None)) => Record {
-                    applied: Some(0),
-                    ..Record::new(tenant, Outcome::UpToDate, elapsed)
-                },
+                Turn::Ran(Ok(None)) => Record::new(tenant, Outcome::UpToDate, elapsed),
                 Turn::Ran(Ok(Some(ran))) => Record {
                     applied: Some(ran.applied),
                     unapplied: Some(ran.unapplied),
