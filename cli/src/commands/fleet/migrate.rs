@@ -14,7 +14,7 @@ use super::report::{self, Ledger, Outcome, Record, Summary, Totals};
 use super::runner::{run_all, Turn};
 use super::tenants::{self, Tenant};
 use crate::args::{Format, MigrateArgs};
-use crate::commands::migrate::{options, refuse_lint_errors, targets};
+use crate::commands::migrate::{options, refuse_plan_lint_errors, targets};
 use crate::context::Context;
 use crate::database;
 use crate::error::{exit, CliError};
@@ -125,16 +125,15 @@ async fn migrate_on(
     options: &executor::Options,
     driver: &mut dyn Driver,
 ) -> Result<Option<Ran>, CliError> {
-    // Read without the lock: an empty plan needs none. `--accept-edited` may have
-    // checksums to record even then, so it always takes the normal path.
-    if !args.accept_edited {
-        let status = executor::status(driver, options).await?;
-        if executor::plan(&ctx.graph, &status, targets, options)?.is_empty() {
-            return Ok(None);
-        }
+    // Read without the lock: an empty plan needs none (`--accept-edited` may have
+    // checksums to record even then). The plan is linted as a lone `migrate` does.
+    let status = executor::status(driver, options).await?;
+    let plan = executor::plan(&ctx.graph, &status, targets, options)?;
+    if plan.is_empty() && !args.accept_edited {
+        return Ok(None);
     }
     if !args.fake {
-        refuse_lint_errors(ctx, driver, targets, options, args).await?;
+        refuse_plan_lint_errors(ctx, driver, &status, &plan, args).await?;
     }
     let steps = executor::migrate(&ctx.graph, driver, targets, options, &mut Quiet).await?;
     let applied = steps.iter().filter(|s| s.step == Step::Apply).count();

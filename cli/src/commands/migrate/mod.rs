@@ -134,7 +134,18 @@ pub(crate) async fn refuse_lint_errors(
 ) -> Result<(), CliError> {
     let status = executor::status(driver, options).await?;
     let plan = executor::plan(&ctx.graph, &status, targets, options)?;
-    let findings = lint_plan(ctx, driver, &status, &plan).await?;
+    refuse_plan_lint_errors(ctx, driver, &status, &plan, args).await
+}
+
+/// [`refuse_lint_errors`] for a plan already made from `status`, the history just read.
+pub(crate) async fn refuse_plan_lint_errors(
+    ctx: &Context,
+    driver: &mut dyn Driver,
+    status: &executor::Status,
+    plan: &[PlannedStep],
+    args: &MigrateArgs,
+) -> Result<(), CliError> {
+    let findings = lint_plan(ctx, driver, status, plan).await?;
     let errors: Vec<String> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
