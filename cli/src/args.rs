@@ -145,6 +145,9 @@ pub(crate) enum Command {
     /// Report what migrations would do to a live database: locks, rewrites, lost data
     #[command(after_long_help = help::examples("lint"))]
     Lint(LintArgs),
+    /// Compare the live schema with what the applied migrations build; adopt or revert the difference
+    #[command(after_long_help = help::examples("drift"))]
+    Drift(DriftArgs),
     /// Create the configured database when it does not exist
     #[command(subcommand)]
     Database(DatabaseCommand),
@@ -279,9 +282,20 @@ pub(crate) struct MigrateArgs {
     /// Run even when lint reports error-level findings for the planned migrations
     #[arg(long)]
     pub ignore_lint_errors: bool,
+    /// Run the plan on a throwaway copy of the database and report each operation's
+    /// duration, rows, rewrite and locks; the database itself is not changed
+    #[arg(long, conflicts_with_all = ["plan", "check", "fake", "fake_initial"])]
+    pub rehearse: bool,
+    /// With --rehearse: copy at most N rows of each table (PostgreSQL, MySQL/MariaDB)
+    #[arg(long, value_name = "N", requires = "rehearse")]
+    pub rehearse_sample: Option<u64>,
+    /// With --rehearse: fail (exit 1) when an operation takes longer than this (30s,
+    /// 500ms)
+    #[arg(long, value_name = "DURATION", requires = "rehearse", value_parser = humantime::parse_duration)]
+    pub max_duration: Option<std::time::Duration>,
     /// Migrate every database listed in FILE (one URL a line, `#` comments) instead
     /// of the configured one (docs/fleets.md)
-    #[arg(long, value_name = "FILE", value_parser = absolute_path, conflicts_with_all = ["plan", "check"])]
+    #[arg(long, value_name = "FILE", value_parser = absolute_path, conflicts_with_all = ["plan", "check", "rehearse"])]
     pub tenants: Option<PathBuf>,
     /// With --tenants: how many tenants migrate at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), requires = "tenants")]
@@ -367,4 +381,33 @@ pub(crate) struct LintArgs {
     /// Server version to judge for (default: the oldest supported, or the server's)
     #[arg(long, value_name = "X.Y")]
     pub server_version: Option<String>,
+}
+
+// Command-line flags: each bool is one independent `--flag`.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Args)]
+pub(crate) struct DriftArgs {
+    /// Adopt the live schema: write a migration that takes the applied migrations'
+    /// schema to it, record it as applied, and update models.toml
+    #[arg(long, conflicts_with = "revert")]
+    pub write_migration: bool,
+    /// Put the database back: run the operations that take the live schema to what
+    /// the applied migrations build (nothing is written to the history)
+    #[arg(long)]
+    pub revert: bool,
+    /// With --write-migration: the app that takes tables no migration created
+    #[arg(long, requires = "write_migration")]
+    pub app: Option<String>,
+    /// With --write-migration: the name part of the new files; an identifier
+    #[arg(long, value_parser = identifier, requires = "write_migration")]
+    pub name: Option<String>,
+    /// With --revert: print the SQL instead of running it
+    #[arg(long, requires = "revert")]
+    pub sql: bool,
+    /// Never ask: a question (consent to drop data) stops with exit code 3
+    #[arg(long)]
+    pub noinput: bool,
+    /// With --revert: drop hand-added tables and columns without asking, data and all
+    #[arg(long, requires = "revert")]
+    pub allow_data_loss: bool,
 }

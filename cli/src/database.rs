@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
 use strata_engine::dialect::registry::DatabaseCreation;
+use strata_engine::dialect::rehearsal::RehearsalCopy;
 use strata_engine::dialect::Backend;
 use strata_engine::error::Category;
 use strata_engine::executor::Options;
@@ -55,6 +56,28 @@ pub(crate) async fn connect_existing(ctx: &Context) -> Result<Box<dyn Driver>, C
     let (backend, url) = backend_for(ctx)?;
     let connected = within(ctx, url, backend.connect_existing(url)).await?;
     prepare(ctx, with_source(ctx, connected)?).await
+}
+
+/// Makes the rehearsal copy of the configured database (`migrate --rehearse`),
+/// within `connect_timeout` for its first connection as every connect; returns the
+/// backend, which also connects to and drops the copy.
+pub(crate) async fn rehearsal_copy(
+    ctx: &Context,
+    sample: Option<u64>,
+) -> Result<(Arc<dyn Backend>, RehearsalCopy), CliError> {
+    let (backend, url) = backend_for(ctx)?;
+    let copy = with_source(ctx, backend.rehearsal_copy(url, sample).await)?;
+    Ok((backend.clone(), copy))
+}
+
+/// Connects to a rehearsal copy as `connect` connects to the configured database.
+pub(crate) async fn connect_copy(
+    ctx: &Context,
+    backend: &dyn Backend,
+    copy: &RehearsalCopy,
+) -> Result<Box<dyn Driver>, CliError> {
+    let connected = within(ctx, &copy.url, backend.connect(&copy.url)).await?;
+    prepare(ctx, connected?).await
 }
 
 /// Creates the configured database unless it exists: `database create`. Within

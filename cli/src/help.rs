@@ -24,7 +24,7 @@ pub(crate) const EXIT_CODES: &[(u8, &str)] = &[
     (exit::OK, "success"),
     (
         exit::CHECK_FAILED,
-        "a --check found work to do; lint found an error-level finding, or migrate refused to run because of one",
+        "a --check found work to do; lint found an error-level finding, or migrate refused to run because of one; drift found differences",
     ),
     (
         exit::BAD_INPUT,
@@ -106,6 +106,10 @@ const EXAMPLES: &[(&str, &[Example])] = &[
                 "in CI or a deploy: exit 1 if anything is unapplied",
             ),
             example(
+                "strata migrate --rehearse --max-duration 30s",
+                "run the plan on a throwaway copy: each operation's time, rows, rewrite, locks",
+            ),
+            example(
                 "strata migrate --fake-initial",
                 "adopt a database whose tables exist: record 0001 applied",
             ),
@@ -171,6 +175,28 @@ const EXAMPLES: &[(&str, &[Example])] = &[
             example(
                 "strata --database postgres://app@db.internal/app inspectdb legacy",
                 "read another database than the configured one",
+            ),
+        ],
+    ),
+    (
+        "drift",
+        &[
+            example(
+                "strata drift",
+                "what differs between the database and the applied migrations; exit 1 if anything",
+            ),
+            example("strata drift --format json", "the same as data, for tools"),
+            example(
+                "strata drift --write-migration --app tracker",
+                "adopt the database's schema: a migration recorded as applied, models.toml updated",
+            ),
+            example(
+                "strata drift --revert --sql",
+                "print the SQL that puts the database back, run nothing",
+            ),
+            example(
+                "strata drift --revert --noinput --allow-data-loss",
+                "put it back, dropping hand-added tables and columns",
             ),
         ],
     ),

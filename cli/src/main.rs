@@ -131,6 +131,9 @@ fn run_in_project(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliErro
                     .await
                     .map(|()| exit::OK)
             }
+            Command::Drift(args) => {
+                commands::drift::run(&ctx, &cli.global, args, cli.global.format, out).await
+            }
             Command::Lint(args) => commands::lint::run(&ctx, args, cli.global.format, out).await,
             Command::Showmigrations(args) => {
                 commands::showmigrations::run(&ctx, args, cli.global.format, out)

@@ -75,7 +75,9 @@ async fn list(
     }
     let mut driver = database::connect_existing(ctx).await?;
     let status = executor::status(driver.as_mut(), &database::options(ctx)).await?;
+    let live_tables = driver.table_names().await?;
     driver.close().await?;
+    drift_hint(ctx, &status, &live_tables)?;
     // Squashed migrations as this database uses them: the squash, or what it replaces.
     let (graph, status) = executor::squashed::in_use(&ctx.graph, &status)?;
     let graph = &graph;
@@ -168,6 +170,26 @@ async fn list(
     }
     footnote(&database::options(ctx).history_table, &problems, out)?;
     edited_footnote(ctx, &edited, out)?;
+    Ok(())
+}
+
+/// One line on stderr when the database has another number of tables than the
+/// applied migrations create: a cheap sign of drift (a count, not a comparison),
+/// pointing to `strata drift`, which compares.
+fn drift_hint(ctx: &Context, status: &Status, live_tables: &[String]) -> std::io::Result<()> {
+    let history = &database::options(ctx).history_table;
+    // A history that cannot be replayed is reported by the listing itself.
+    let Ok(applied) = strata_engine::drift::applied_state(&ctx.graph, status) else {
+        return Ok(());
+    };
+    let expected = applied.tables.keys().filter(|t| *t != history).count();
+    let found = live_tables.iter().filter(|t| *t != history).count();
+    if expected != found {
+        writeln!(
+            std::io::stderr(),
+            "hint: the database has {found} tables, the applied migrations create {expected}: run `strata drift`"
+        )?;
+    }
     Ok(())
 }
 

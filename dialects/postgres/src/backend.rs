@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use strata_engine::dialect::driver::{Driver, DriverError};
 use strata_engine::dialect::registry::DatabaseCreation;
+use strata_engine::dialect::rehearsal::RehearsalCopy;
 use strata_engine::dialect::Backend;
 use strata_engine::Dialect;
 
@@ -36,5 +37,21 @@ impl Backend for PostgresBackend {
 
     async fn create_database(&self, url: &str) -> Result<DatabaseCreation, DriverError> {
         PostgresDriver::create_database(url).await
+    }
+
+    async fn rehearsal_copy(
+        &self,
+        url: &str,
+        sample: Option<u64>,
+    ) -> Result<RehearsalCopy, DriverError> {
+        PostgresDriver::rehearsal_copy(url, sample).await
+    }
+
+    async fn drop_rehearsal_copy(
+        &self,
+        url: &str,
+        copy: &RehearsalCopy,
+    ) -> Result<(), DriverError> {
+        PostgresDriver::drop_rehearsal_copy(url, copy).await
     }
 }

@@ -13,8 +13,9 @@
 //!
 //! As in every built-in backend crate: `backend` is the registry entry; `dialect`
 //! renders, offline (`types` is the type mapping); `driver` talks to the server
-//! (`connect`, `url`, `tls`, `lock`, `introspect`, with `messages` for the server's
-//! error reports and `version` for `server_version_num`).
+//! (`connect`, `url`, `tls`, `lock`, `introspect`, `schema` for a URL's `?schema=`,
+//! with `messages` for the server's error reports and `version` for
+//! `server_version_num`).
 
 mod backend;
 mod dialect;

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
 use strata_engine::dialect::registry::DatabaseCreation;
+use strata_engine::dialect::rehearsal::RehearsalCopy;
 use strata_engine::dialect::Backend;
 use strata_engine::Dialect;
 
+use crate::driver::rehearsal;
 use crate::driver::url::{self, Location};
 use crate::{SqliteDialect, SqliteDriver};
 
@@ -37,6 +39,22 @@ impl Backend for SqliteBackend {
 
     async fn create_database(&self, url: &str) -> Result<DatabaseCreation, DriverError> {
         create_file(url)
+    }
+
+    async fn rehearsal_copy(
+        &self,
+        url: &str,
+        _sample: Option<u64>,
+    ) -> Result<RehearsalCopy, DriverError> {
+        rehearsal::copy(url)
+    }
+
+    async fn drop_rehearsal_copy(
+        &self,
+        _url: &str,
+        copy: &RehearsalCopy,
+    ) -> Result<(), DriverError> {
+        rehearsal::drop_copy(copy)
     }
 }
 
@@ -78,5 +96,6 @@ fn create_file(url: &str) -> Result<DatabaseCreation, DriverError> {
     Ok(DatabaseCreation {
         database: shown,
         created,
+        schema: None,
     })
 }

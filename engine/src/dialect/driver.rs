@@ -294,6 +294,16 @@ pub trait Driver: Send {
         Ok(std::collections::BTreeMap::new())
     }
 
+    /// What identifies the storage of `table` (PostgreSQL `relfilenode`, SQLite's
+    /// `rootpage`, InnoDB's `TABLE_ID`): a statement that changes it rewrote the
+    /// table (`migrate --rehearse`). `None` when the table does not exist or the
+    /// server cannot tell; never an error for a missing table, since the probe runs
+    /// inside the migration's transaction.
+    async fn storage_id(&mut self, table: &str) -> Result<Option<String>, DriverError> {
+        let _ = table;
+        Ok(None)
+    }
+
     fn unsupported(&self, what: &str) -> DriverError {
         DriverError::Unsupported {
             driver: self.dialect().name().to_string(),

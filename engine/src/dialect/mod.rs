@@ -19,6 +19,7 @@ pub mod driver;
 pub mod index;
 mod locks;
 pub mod registry;
+pub mod rehearsal;
 pub mod type_checks;
 pub mod url;
 
@@ -323,6 +324,15 @@ pub trait Dialect: Send + Sync {
     /// The key of this backend in a column's `collation` (`sqlite`, `postgres`,
     /// `mysql`); `None` renders no collation.
     fn collation_key(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Where introspection leaves out a column collation equal to its table's
+    /// default (MySQL cannot tell one given explicitly from one inherited): the query
+    /// whose rows are (table, default collation) for the connected schema, so that
+    /// drift compares such a collation equal to none. `None`: collations read back
+    /// as given.
+    fn table_collations_sql(&self) -> Option<&'static str> {
         None
     }
 

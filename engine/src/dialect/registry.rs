@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::driver::{Driver, DriverError};
+use super::rehearsal::RehearsalCopy;
 use super::Dialect;
 
 /// One database family: its dialects (offline) and how to connect (online).
@@ -38,6 +39,32 @@ pub trait Backend: Send + Sync {
             what: "creating a database".to_string(),
         })
     }
+
+    /// Makes a throwaway copy of the database `url` names, for `migrate --rehearse`,
+    /// without changing the original (not even a history table): schema and rows,
+    /// or at most `sample` rows per table where the backend copies rows. The default
+    /// refuses.
+    async fn rehearsal_copy(
+        &self,
+        url: &str,
+        sample: Option<u64>,
+    ) -> Result<RehearsalCopy, DriverError> {
+        let _ = (url, sample);
+        Err(DriverError::Unsupported {
+            driver: self.names().first().copied().unwrap_or("this").to_string(),
+            what: "rehearsals (a copy of the database)".to_string(),
+        })
+    }
+
+    /// Drops a copy [`Backend::rehearsal_copy`] made from `url`.
+    async fn drop_rehearsal_copy(
+        &self,
+        url: &str,
+        copy: &RehearsalCopy,
+    ) -> Result<(), DriverError> {
+        let _ = (url, copy);
+        Ok(())
+    }
 }
 
 /// What [`Backend::create_database`] did.
@@ -47,6 +74,17 @@ pub struct DatabaseCreation {
     /// writes it).
     pub database: String,
     /// `false`: it existed already, and nothing was changed.
+    pub created: bool,
+    /// The schema the URL names in the database (PostgreSQL's `?schema=`), made
+    /// with it: the database may have existed while the schema was created now.
+    pub schema: Option<SchemaCreation>,
+}
+
+/// What [`Backend::create_database`] did to the schema the URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaCreation {
+    pub name: String,
+    /// `false`: it existed already.
     pub created: bool,
 }
 
@@ -71,7 +109,11 @@ impl DatabaseCreation {
         } else {
             false
         };
-        Ok(Self { database, created })
+        Ok(Self {
+            database,
+            created,
+            schema: None,
+        })
     }
 }
 

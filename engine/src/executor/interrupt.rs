@@ -176,6 +176,10 @@ impl Driver for Interruptible {
     ) -> Result<BTreeMap<String, u64>, DriverError> {
         self.inner.table_rows(tables).await
     }
+
+    async fn storage_id(&mut self, table: &str) -> Result<Option<String>, DriverError> {
+        self.inner.storage_id(table).await
+    }
 }
 
 #[cfg(test)]

@@ -250,6 +250,23 @@ async fn migrate_locked(
     Ok(steps)
 }
 
+/// Runs `script` — operations that belong to no migration (`strata drift --revert`
+/// puts the live schema back to what the history says) — under the migration lock,
+/// so that no `migrate` runs meanwhile. The history is not touched. The outer error
+/// is the lock's; the inner one the script's, saying how far it got.
+pub async fn run_unrecorded(
+    driver: &mut dyn Driver,
+    script: &crate::script::Script,
+    options: &Options,
+    observer: &mut dyn Observer,
+) -> Result<Result<(), crate::script::ExecuteError>, ExecError> {
+    let lock = options.lock_name();
+    lock::acquire(driver, &lock, options.lock_timeout, observer).await?;
+    let result = script.execute(driver).await;
+    driver.unlock(&lock).await?;
+    Ok(result)
+}
+
 /// Records every squash in use whose replaced migrations are all applied and that has
 /// no row yet (see [`squashed`]): the migrations it replaces can then be deleted.
 async fn record_squashes(

@@ -30,6 +30,7 @@ pub(super) async fn locate_checkpoint(
     clean_partial_operation(driver, dialect, m, before, recorded, options.mode(m)).await;
     let history_table = options.history_table.as_str();
     let live = driver.introspect().await?;
+    let collations = drift::table_collations(driver).await?;
     let touched = touched_tables(&m.operations);
     let live = restrict(&live, &touched);
     let version = driver.version();
@@ -46,13 +47,15 @@ pub(super) async fn locate_checkpoint(
         if m.replay(&mut expected, candidate).is_err() {
             continue;
         }
-        let differences = drift::differences(
+        let differences = drift::Drift::between_with(
             dialect,
             version,
             &restrict(&expected, &touched),
             &live,
             &[history_table],
-        );
+            &collations,
+        )
+        .lines();
         if differences.is_empty() {
             if candidate == recorded {
                 info!(done = candidate, "checkpoint matches the live schema");

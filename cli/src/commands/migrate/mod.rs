@@ -3,12 +3,16 @@
 //! - `plan`: `--plan` and `--check`, the operations a run would run, as text or JSON;
 //! - `progress`: the lines, spinner and bar while it runs, and what each step did;
 //! - `backfill`: a running backfill's rows, rate and ETA, throttled, as text or JSON;
-//! - `json`: the documents of `--format json` (docs/json.md).
+//! - `json`: the documents of `--format json` (docs/json.md);
+//! - `rehearse`: `--rehearse`, the plan run on a throwaway copy (docs/rehearsal.md).
 
 mod backfill;
 pub(crate) mod json;
 mod plan;
 mod progress;
+mod rehearse;
+mod rehearse_probe;
+mod rehearse_report;
 
 use std::io::Write;
 use std::time::Instant;
@@ -43,6 +47,9 @@ pub(crate) async fn run(
             crate::commands::write_json(out, &json::PlanFailed::new(e))?;
         }
         return result;
+    }
+    if args.rehearse {
+        return rehearse::run(ctx, args, quiet, format, out).await;
     }
     let json = format == Format::Json;
     // In JSON mode stdout holds the one document: the lines a person reads go to stderr.

@@ -89,6 +89,15 @@ impl Dialect for MysqlDialect {
         Some("mysql")
     }
 
+    /// Introspection reads a column's collation only where it differs from its
+    /// table's (`driver/introspect/catalog.rs`): this is that default, per table.
+    fn table_collations_sql(&self) -> Option<&'static str> {
+        Some(
+            "SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+        )
+    }
+
     /// The same on every supported version of both flavours, but functional key
     /// parts (MySQL 8.0.13+; MariaDB has none).
     fn capabilities(&self, version: ServerVersion) -> Capabilities {

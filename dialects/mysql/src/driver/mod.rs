@@ -13,6 +13,7 @@ mod create;
 mod introspect;
 mod lock;
 mod refusal;
+mod rehearsal;
 mod session;
 mod tls;
 mod url;
@@ -267,6 +268,21 @@ impl Driver for MysqlDriver {
     /// every session with an open InnoDB transaction.
     async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
         self.holders(tables).await
+    }
+
+    /// InnoDB's `TABLE_ID`; see the `rehearsal` module. A server that hides the
+    /// InnoDB views (no `PROCESS` privilege) cannot tell.
+    async fn storage_id(&mut self, table: &str) -> Result<Option<String>, DriverError> {
+        match self.query(&self.storage_id_sql(table)).await {
+            Ok(rows) => Ok(rows
+                .into_iter()
+                .next()
+                .and_then(|row| row.into_iter().next().flatten())),
+            Err(e) => {
+                tracing::debug!("no storage id for {table}: {e}");
+                Ok(None)
+            }
+        }
     }
 
     /// `TABLE_ROWS`, or a capped count where it says 0; see `blockers`.

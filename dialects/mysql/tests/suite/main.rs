@@ -10,4 +10,5 @@ mod introspect;
 mod keys_on_server;
 mod lock;
 mod online;
+mod rehearsal;
 mod tls;

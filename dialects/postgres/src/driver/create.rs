@@ -3,7 +3,7 @@
 //! then, for a URL with `?schema=`, the schema in it.
 
 use strata_engine::dialect::driver::{Driver, DriverError};
-use strata_engine::dialect::registry::DatabaseCreation;
+use strata_engine::dialect::registry::{DatabaseCreation, SchemaCreation};
 use strata_engine::Dialect;
 use tokio_postgres::Config;
 
@@ -25,7 +25,6 @@ impl PostgresDriver {
     /// Creates the database `url` names (libpq's default: the user's name) unless it
     /// exists, connecting with the same user, host and TLS settings to a maintenance
     /// database of the server; then the URL's `?schema=` in it unless it exists.
-    /// `created`: whether either was created.
     pub async fn create_database(url: &str) -> Result<DatabaseCreation, DriverError> {
         let url::Settings {
             config,
@@ -50,19 +49,19 @@ impl PostgresDriver {
             })
             .await;
         driver.close().await?;
-        let mut created = created?;
-        if schema.is_some() {
-            let (driver, schema_created) =
+        let mut creation = created?;
+        if let Some(name) = schema {
+            let (driver, created) =
                 PostgresDriver::connect_in_schema(url, schema::Missing::Create).await?;
             Box::new(driver).close().await?;
-            created.created |= schema_created;
+            creation.schema = Some(SchemaCreation { name, created });
         }
-        Ok(created)
+        Ok(creation)
     }
 }
 
 /// A session on the server of `config`, in its maintenance database.
-async fn connect_to_server(
+pub(super) async fn connect_to_server(
     url: &str,
     config: &Config,
     tls: &TlsSettings,

@@ -4,8 +4,8 @@
 //! many transactions; and a session lock dies with its connection, so a process
 //! killed mid-migration never leaves a stale lock behind. Advisory locks are scoped
 //! to the current database, so two databases on one server never block each other;
-//! two schemas of one database (`?schema=`, one per tenant) would, so the schema is
-//! part of the key there.
+//! two schemas of one database (`?schema=`, one per tenant) would, so the schema the
+//! history is in is part of the key there (see [`Scope`]).
 
 use sha2::{Digest, Sha256};
 use strata_engine::dialect::driver::{DriverError, LockAttempt};
@@ -56,32 +56,60 @@ fn halves(key: i64) -> (u32, u32) {
     )
 }
 
+/// Which advisory keys a session takes for one lock name. The history table lives
+/// in one schema, and every session whose history is there must exclude the others,
+/// however it got there: `?schema=`, or a `search_path` from `options=-csearch_path=…`
+/// or `ALTER ROLE … SET search_path`. So each takes the key of that schema; and a
+/// session in the schema a session without `?schema=` uses also takes the key strata
+/// has always taken (older stratas take only that one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Scope {
+    /// Take the schema-less key: no `?schema=`, or the schema named is that default.
+    pub shared: bool,
+    /// The schema the session's history lives in (`current_schema()`), if any.
+    pub schema: Option<String>,
+}
+
+impl Scope {
+    /// The keys of `name`, always in the same order (so two sessions never each hold
+    /// one of the other's keys while waiting).
+    fn keys(&self, name: &str) -> Vec<i64> {
+        let shared = self.shared.then(|| key(None, name));
+        let own = self.schema.as_deref().map(|schema| key(Some(schema), name));
+        shared.into_iter().chain(own).collect()
+    }
+}
+
+/// Takes every key of `scope`, or none: a busy one gives back those taken before it.
 pub(super) async fn try_lock(
     client: &Client,
-    schema: Option<&str>,
+    scope: &Scope,
     name: &str,
 ) -> Result<LockAttempt, DriverError> {
-    let key = key(schema, name);
-    if ask(client, TRY_LOCK_SQL, key).await? {
-        return Ok(LockAttempt::Acquired);
+    let keys = scope.keys(name);
+    for (taken, &key) in keys.iter().enumerate() {
+        if !ask(client, TRY_LOCK_SQL, key).await? {
+            for &held in keys[..taken].iter().rev() {
+                ask(client, UNLOCK_SQL, held).await?;
+            }
+            return Ok(LockAttempt::Busy {
+                holder: holder(client, key).await?,
+            });
+        }
     }
-    Ok(LockAttempt::Busy {
-        holder: holder(client, key).await?,
-    })
+    Ok(LockAttempt::Acquired)
 }
 
 /// Releases the lock. Releasing a lock this session does not hold is harmless (there
 /// is nothing to release), so the server's `false` is only logged.
-pub(super) async fn unlock(
-    client: &Client,
-    schema: Option<&str>,
-    name: &str,
-) -> Result<(), DriverError> {
-    if !ask(client, UNLOCK_SQL, key(schema, name)).await? {
-        tracing::warn!(
-            lock = name,
-            "the migration lock was not held by this session"
-        );
+pub(super) async fn unlock(client: &Client, scope: &Scope, name: &str) -> Result<(), DriverError> {
+    for key in scope.keys(name).into_iter().rev() {
+        if !ask(client, UNLOCK_SQL, key).await? {
+            tracing::warn!(
+                lock = name,
+                "the migration lock was not held by this session"
+            );
+        }
     }
     Ok(())
 }
@@ -133,6 +161,21 @@ mod tests {
         assert_ne!(key(None, "strata:a"), key(None, "strata:b"));
         let digest = Sha256::digest(b"strata:x");
         assert_eq!(key(None, "strata:x").to_be_bytes(), digest[..8]);
+    }
+
+    #[test]
+    fn a_scope_takes_the_shared_key_first_then_its_schema() {
+        let name = "strata:strata_migrations";
+        let scope = |shared, schema: Option<&str>| Scope {
+            shared,
+            schema: schema.map(str::to_string),
+        };
+        assert_eq!(
+            scope(true, Some("public")).keys(name),
+            [key(None, name), key(Some("public"), name)]
+        );
+        assert_eq!(scope(false, Some("t")).keys(name), [key(Some("t"), name)]);
+        assert_eq!(scope(true, None).keys(name), [key(None, name)]);
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod introspect;
 mod leftovers;
 mod lock;
 mod messages;
+mod rehearsal;
 mod rows;
 mod schema;
 mod tls;
@@ -47,9 +48,9 @@ pub struct PostgresDriver<C: ClientHandle = OwnedClient> {
     version: ServerVersion,
     /// `None` on the application's client, whose TLS settings strata does not know.
     canceller: Option<Arc<cancel::PostgresCanceller>>,
-    /// The URL's `?schema=`, the session's whole `search_path`; it scopes the
-    /// migration lock too (see the `lock` module).
-    schema: Option<String>,
+    /// The advisory keys of the migration lock: per schema the history lives in
+    /// (see the `lock` module). Read when the session is set up.
+    lock_scope: lock::Scope,
 }
 
 /// How a [`PostgresDriver`] holds its `tokio_postgres::Client`: owned with the task
@@ -125,9 +126,13 @@ impl PostgresDriver {
         let Some(name) = name else {
             return Ok((driver, false));
         };
-        let created = schema::enter(driver.client.client(), url, &name, missing).await?;
-        driver.schema = Some(name);
-        Ok((driver, created))
+        let entered = schema::enter(driver.client.client(), url, &name, missing).await?;
+        // The schema a URL without `?schema=` would use shares that URL's lock too.
+        driver.lock_scope = lock::Scope {
+            shared: entered.is_default,
+            schema: Some(name),
+        };
+        Ok((driver, entered.created))
     }
 
     /// The driver of a connection just opened: its version read, its session set up.
@@ -145,9 +150,10 @@ impl PostgresDriver {
             },
             version: ServerVersion::new(0, 0, 0),
             canceller: Some(canceller),
-            schema: None,
+            lock_scope: lock::Scope::default(),
         };
         driver.version = driver.read_version().await?;
+        driver.lock_scope = driver.default_lock_scope().await?;
         tracing::debug!(version = %driver.version, "connected to PostgreSQL");
         if driver.version.at_least(14, 0, 0) {
             // A killed strata must not leave its session running a long statement
@@ -173,14 +179,24 @@ impl<'a> PostgresDriver<&'a Client> {
             client,
             version: ServerVersion::new(0, 0, 0),
             canceller: None,
-            schema: None,
+            lock_scope: lock::Scope::default(),
         };
         driver.version = driver.read_version().await?;
+        driver.lock_scope = driver.default_lock_scope().await?;
         Ok(driver)
     }
 }
 
 impl<C: ClientHandle> PostgresDriver<C> {
+    /// The lock scope of a session without `?schema=`: the key strata has always
+    /// taken, and that of the schema its `search_path` puts the history in.
+    async fn default_lock_scope(&self) -> Result<lock::Scope, DriverError> {
+        Ok(lock::Scope {
+            shared: true,
+            schema: schema::current_schema(self.client.client()).await?,
+        })
+    }
+
     async fn read_version(&mut self) -> Result<ServerVersion, DriverError> {
         const SQL: &str = "SHOW server_version_num";
         let rows = self.query(SQL).await?;
@@ -256,11 +272,11 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
     /// `pg_try_advisory_lock` on a key derived from `name` (and the URL's schema);
     /// see the `lock` module.
     async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
-        lock::try_lock(self.client.client(), self.schema.as_deref(), name).await
+        lock::try_lock(self.client.client(), &self.lock_scope, name).await
     }
 
     async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
-        lock::unlock(self.client.client(), self.schema.as_deref(), name).await
+        lock::unlock(self.client.client(), &self.lock_scope, name).await
     }
 
     /// Drops the invalid index an interrupted `CREATE INDEX CONCURRENTLY` left under
@@ -310,6 +326,15 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
     /// than the lock wait (a concurrent index build waits for those); see `blockers`.
     async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
         blockers::lock_holders(self.client.client(), tables).await
+    }
+
+    /// `pg_class.relfilenode`; see the `rehearsal` module.
+    async fn storage_id(&mut self, table: &str) -> Result<Option<String>, DriverError> {
+        let rows = self.query(&rehearsal::storage_id_sql(table)).await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next().flatten()))
     }
 
     /// `pg_class.reltuples`, or a capped count for a table never analyzed; see the

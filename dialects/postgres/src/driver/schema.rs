@@ -26,15 +26,31 @@ pub(super) enum Missing {
 
 const EXISTS_SQL: &str = "SELECT 1 FROM pg_namespace WHERE nspname = $1";
 
+/// The schema unqualified names resolve to, `NULL` when none of the `search_path`
+/// exists or may be used.
+const CURRENT_SQL: &str = "SELECT current_schema()::text";
+
+/// What entering the URL's schema found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Entered {
+    /// Whether this session created the schema.
+    pub created: bool,
+    /// Whether it is the schema the same session would use without `?schema=`
+    /// (`schema=public` on a default server): then a URL without `?schema=` reaches
+    /// the same history table, so both must take the same migration lock.
+    pub is_default: bool,
+}
+
 /// Makes `schema` the only schema of the session's `search_path`, creating it first
 /// (or refusing when it is missing) as `missing` says; `url` names the target in the
-/// error. Whether the schema was created.
+/// error. A schema the role may not use (no `USAGE`) is refused too: the server
+/// would silently leave it out of the path, and the tenant would read as empty.
 pub(super) async fn enter(
     client: &Client,
     url: &str,
     schema: &str,
     missing: Missing,
-) -> Result<bool, DriverError> {
+) -> Result<Entered, DriverError> {
     let quoted = PostgresDialect.quote_ident(schema);
     let created = if exists(client, schema).await? {
         false
@@ -53,12 +69,38 @@ pub(super) async fn enter(
     } else {
         create(client, &quoted).await?
     };
+    // Read once the schema exists: a `$user` schema just created is the default now.
+    let default = current_schema(client).await?;
     let set = format!("SET search_path TO {quoted}");
     client
         .execute(&set, &[])
         .await
         .map_err(|e| statement_error(&set, e))?;
-    Ok(created)
+    if current_schema(client).await?.as_deref() != Some(schema) {
+        return Err(DriverError::connect(
+            redact_url(url),
+            format!(
+                "the role may not use the schema `{schema}` (no USAGE privilege); \
+                 GRANT USAGE ON SCHEMA {quoted} TO the role, or connect as its owner"
+            ),
+        )
+        .with_code(ErrorCode::SqlState(
+            SqlState::INSUFFICIENT_PRIVILEGE.code().to_string(),
+        )));
+    }
+    Ok(Entered {
+        created,
+        is_default: default.as_deref() == Some(schema),
+    })
+}
+
+/// `current_schema()`: where the session's unqualified names (its history) go.
+pub(super) async fn current_schema(client: &Client) -> Result<Option<String>, DriverError> {
+    client
+        .query_one(CURRENT_SQL, &[])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| statement_error(CURRENT_SQL, e))
 }
 
 async fn exists(client: &Client, schema: &str) -> Result<bool, DriverError> {

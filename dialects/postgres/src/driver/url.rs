@@ -69,7 +69,14 @@ pub(super) fn parse(url: &str) -> Result<Settings, DriverError> {
             "schema" => {
                 let value = decode(value)?;
                 check_schema_name(&value).map_err(|reason| url_error(url, &reason))?;
-                search_schema = Some(value);
+                // Last-one-wins would let a `&schema=` appended to a URL that has one
+                // migrate a tenant other than the one meant.
+                if let Some(first) = search_schema.replace(value) {
+                    return Err(url_error(
+                        url,
+                        &format!("`schema` given twice (first `{first}`); a session has one"),
+                    ));
+                }
             }
             key if UNSUPPORTED_TLS_PARAMETERS.contains(&key) => {
                 return Err(url_error(
@@ -132,11 +139,18 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// Why `name` cannot be a schema's name. Any character is allowed (the name is always
 /// quoted as an identifier), but not an empty name, a NUL (no PostgreSQL text holds
-/// one), nor a name the server would silently cut short, which could make two
-/// tenants' URLs name one schema.
+/// one), a name the server would silently cut short, which could make two tenants'
+/// URLs name one schema, nor a system schema: the server reserves `pg_*` (and a
+/// superuser could otherwise write strata's tables into `pg_toast`), and
+/// `information_schema` is the server's too, yet writable by a superuser.
 fn check_schema_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("`schema=` needs a schema name, e.g. `?schema=tenant_42`".to_string());
+    }
+    if name.starts_with("pg_") || name == "information_schema" {
+        return Err(format!(
+            "`schema`: `{name}` is a system schema; name one of the application's"
+        ));
     }
     if name.contains('\0') {
         return Err("`schema`: a schema name cannot contain a NUL character".to_string());
@@ -198,6 +212,11 @@ mod tests {
             ("schema=a%00b", "NUL"),
             (&format!("schema={long}") as &str, "at most 63 bytes"),
             ("schema=%zz", "percent-encoding"),
+            ("schema=a&schema=b", "given twice"),
+            ("schema=a&schema=a", "given twice"),
+            ("schema=pg_catalog", "system schema"),
+            ("schema=pg_toast", "system schema"),
+            ("schema=information_schema", "system schema"),
         ] {
             let error = parse(&format!("postgres://app:hunter2@db/app?{query}")).unwrap_err();
             let text = error.to_string();

@@ -7,6 +7,7 @@ mod execute;
 mod golden;
 mod introspect;
 mod lock;
+mod rehearsal;
 mod safe;
 mod schema;
 mod tls;

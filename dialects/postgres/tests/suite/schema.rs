@@ -29,6 +29,13 @@ fn in_schema(url: &str, schema: &str) -> String {
     format!("{url}{separator}schema={encoded}")
 }
 
+/// `url` with `user` (no password) as its user.
+fn as_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}@{host}")
+}
+
 async fn connect(url: &str) -> PostgresDriver {
     PostgresDriver::connect(url).await.expect("connect")
 }
@@ -253,11 +260,178 @@ async fn database_create_creates_the_schema_too() {
         let tenant = in_schema(&url, "tenant_new");
         let backend = PostgresBackend;
         let first = backend.create_database(&tenant).await.unwrap();
-        assert!(first.created, "the schema was missing: {first:?}");
+        // The database existed; only the schema was missing.
+        assert!(!first.created, "{first:?}");
+        let schema = first.schema.expect("the URL names a schema");
+        assert_eq!(schema.name, "tenant_new");
+        assert!(schema.created, "the schema was missing: {schema:?}");
         let again = backend.create_database(&tenant).await.unwrap();
         assert!(!again.created, "{again:?}");
+        assert!(!again.schema.unwrap().created);
         let existing = backend.connect_existing(&tenant).await.expect("created");
         existing.close().await.unwrap();
+    })
+    .await;
+}
+
+/// Tenants' runs starting together on a new schema all race `CREATE SCHEMA IF NOT
+/// EXISTS` before any holds the migration lock: the losers find it made, not an error.
+#[tokio::test]
+async fn sessions_creating_one_schema_at_once_all_enter_it() {
+    let Some(server) = server_url() else { return };
+    with_fresh_database(&server, |url| async move {
+        let tenant = in_schema(&url, "tenant_race");
+        let connects: Vec<_> = (0..6)
+            .map(|_| {
+                let tenant = tenant.clone();
+                tokio::spawn(async move { PostgresDriver::connect(&tenant).await })
+            })
+            .collect();
+        for connect in connects {
+            let mut driver = connect
+                .await
+                .unwrap()
+                .expect("every session enters the schema");
+            assert_eq!(
+                value(&mut driver, "SELECT current_schema()")
+                    .await
+                    .as_deref(),
+                Some("tenant_race")
+            );
+            Box::new(driver).close().await.unwrap();
+        }
+    })
+    .await;
+}
+
+/// `?schema=public` on a server whose sessions default to `public` reaches the same
+/// history table as the URL without `?schema=`: the two must exclude each other, or
+/// a tenant-style URL and a plain one migrate one schema at once.
+#[tokio::test]
+async fn the_default_schema_named_shares_the_lock_of_no_schema() {
+    let Some(server) = server_url() else { return };
+    with_fresh_database(&server, |url| async move {
+        let mut plain = connect(&url).await;
+        let mut named = connect(&in_schema(&url, "public")).await;
+        assert_eq!(plain.try_lock(LOCK).await.unwrap(), LockAttempt::Acquired);
+        assert!(
+            matches!(
+                named.try_lock(LOCK).await.unwrap(),
+                LockAttempt::Busy { .. }
+            ),
+            "`?schema=public` ran beside a run without `?schema=`"
+        );
+        plain.unlock(LOCK).await.unwrap();
+        assert_eq!(named.try_lock(LOCK).await.unwrap(), LockAttempt::Acquired);
+        named.unlock(LOCK).await.unwrap();
+        for driver in [plain, named] {
+            Box::new(driver).close().await.unwrap();
+        }
+    })
+    .await;
+}
+
+/// A schema the role has no `USAGE` on drops out of its `search_path` silently; a
+/// read must not then report the tenant as empty (nor `migrate` write elsewhere).
+#[tokio::test]
+async fn a_schema_the_role_may_not_use_is_refused() {
+    let Some(server) = server_url() else { return };
+    let role = strata_testkit::unique_db_name("strata_pg_role");
+    let mut admin = connect(&server).await;
+    admin
+        .execute(&format!("CREATE ROLE \"{role}\" LOGIN"))
+        .await
+        .unwrap();
+    let body_role = role.clone();
+    let server_in_task = server.clone();
+    let outcome = tokio::spawn(async move {
+        with_fresh_database(&server_in_task, move |url| async move {
+            let mut owner = connect(&in_schema(&url, "tenant_closed")).await;
+            owner.execute("CREATE TABLE t (id int)").await.unwrap();
+            Box::new(owner).close().await.unwrap();
+            let as_role = as_user(&url, &body_role);
+            for result in [
+                PostgresBackend
+                    .connect_existing(&in_schema(&as_role, "tenant_closed"))
+                    .await,
+                PostgresBackend
+                    .connect(&in_schema(&as_role, "tenant_closed"))
+                    .await,
+            ] {
+                let error = match result {
+                    Err(error) => error.to_string(),
+                    Ok(_) => panic!("entered a schema without USAGE"),
+                };
+                assert!(
+                    error.contains("may not use the schema `tenant_closed`"),
+                    "{error}"
+                );
+            }
+        })
+        .await;
+    })
+    .await;
+    admin
+        .execute(&format!("DROP ROLE \"{role}\""))
+        .await
+        .unwrap();
+    Box::new(admin).close().await.unwrap();
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+/// A session put in a schema without `?schema=` (here `options=-csearch_path=…`, as
+/// a role's or database's `search_path` would) writes the same history as one with
+/// `?schema=` naming it: they exclude each other, and neither blocks another schema.
+#[tokio::test]
+async fn a_search_path_from_elsewhere_shares_the_lock_of_its_schema() {
+    let Some(server) = server_url() else { return };
+    with_fresh_database(&server, |url| async move {
+        let mut named = connect(&in_schema(&url, "tenant_x")).await;
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let mut routed =
+            connect(&format!("{url}{separator}options=-csearch_path%3Dtenant_x")).await;
+        assert_eq!(
+            value(&mut routed, "SELECT current_schema()")
+                .await
+                .as_deref(),
+            Some("tenant_x")
+        );
+        let mut other = connect(&in_schema(&url, "tenant_y")).await;
+
+        assert_eq!(routed.try_lock(LOCK).await.unwrap(), LockAttempt::Acquired);
+        assert!(
+            matches!(
+                named.try_lock(LOCK).await.unwrap(),
+                LockAttempt::Busy { .. }
+            ),
+            "`?schema=tenant_x` ran beside a session routed to tenant_x"
+        );
+        assert_eq!(other.try_lock(LOCK).await.unwrap(), LockAttempt::Acquired);
+        other.unlock(LOCK).await.unwrap();
+        routed.unlock(LOCK).await.unwrap();
+
+        assert_eq!(named.try_lock(LOCK).await.unwrap(), LockAttempt::Acquired);
+        assert!(
+            matches!(
+                routed.try_lock(LOCK).await.unwrap(),
+                LockAttempt::Busy { .. }
+            ),
+            "a session routed to tenant_x ran beside `?schema=tenant_x`"
+        );
+        // The busy attempt gave back the key it took first: nothing is left held.
+        let held = value(
+            &mut routed,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND pid = pg_backend_pid()",
+        )
+        .await;
+        assert_eq!(held.as_deref(), Some("0"));
+        named.unlock(LOCK).await.unwrap();
+        for driver in [named, routed, other] {
+            Box::new(driver).close().await.unwrap();
+        }
     })
     .await;
 }

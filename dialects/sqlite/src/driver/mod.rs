@@ -6,6 +6,7 @@
 mod connect;
 mod introspect;
 mod lock;
+pub(crate) mod rehearsal;
 pub(crate) mod url;
 
 use std::collections::BTreeSet;
@@ -257,6 +258,14 @@ impl Driver for SqliteDriver {
     /// An exact `count(*)` of each table that exists: SQLite keeps no estimate
     /// (`sqlite_stat1` only after `ANALYZE`), and a count is what a file database of
     /// the size SQLite serves affords.
+    async fn storage_id(&mut self, table: &str) -> Result<Option<String>, DriverError> {
+        let rows = self.query_rows(&rehearsal::storage_id_sql(table))?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next().flatten()))
+    }
+
     async fn table_rows(
         &mut self,
         tables: &[String],

@@ -8,3 +8,4 @@ mod introspect;
 mod lock;
 mod migrate;
 mod rebuild;
+mod rehearsal;

@@ -1,0 +1,274 @@
+//! `migrate --rehearse` on each backend, on a table of a million rows: the pending
+//! plan runs on a throwaway copy, each operation is reported with its duration, rows,
+//! rewrite and locks, and the original database is left exactly as it was (schema,
+//! rows, history); the copy is gone afterwards. A failing operation and one slower
+//! than `--max-duration` make it exit 1, naming them. One test per backend, the
+//! million rows built once.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use strata_engine::SchemaState;
+use strata_testkit::rows::COUNTER_TABLE_MIGRATION;
+
+use crate::backfill_kill::{config, count, fill, state};
+use crate::common::db::{block_on, Kind, TestDb};
+use crate::common::{command, project, strata};
+use strata_testkit::for_each_backend;
+
+const ROWS: u64 = 1_000_000;
+
+/// A nullable column (no rewrite anywhere), an index, a type change (a rewrite on
+/// every backend: PostgreSQL's `ALTER TYPE`, MySQL's `ALGORITHM=COPY`, SQLite's
+/// rebuild).
+const CHANGE: &str = r#"dependencies = ["jobs.0001_items"]
+
+[[operations]]
+kind = "add_column"
+table = "items"
+column = { name = "note", type = "text", null = true }
+
+[[operations]]
+kind = "create_index"
+table = "items"
+index = { name = "items_n_idx", columns = ["n"] }
+
+[[operations]]
+kind = "alter_column"
+table = "items"
+column = "n"
+type = "bigint"
+"#;
+
+/// Fails on the copy: every `n` is 0.
+const UNIQUE: &str = r#"dependencies = ["jobs.0002_change"]
+
+[[operations]]
+kind = "create_index"
+table = "items"
+index = { name = "items_n_uniq", columns = ["n"], unique = true }
+"#;
+
+/// What must not change: the live schema, the rows, the history.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    schema: SchemaState,
+    items: u64,
+    history: Vec<Vec<Option<String>>>,
+}
+
+fn snapshot(db: &TestDb) -> Snapshot {
+    let schema = block_on(async {
+        let mut driver = db.connect().await;
+        let schema = driver.introspect().await.unwrap();
+        driver.close().await.unwrap();
+        schema
+    });
+    Snapshot {
+        schema,
+        items: count(db, "SELECT count(*) FROM items"),
+        history: db
+            .query("SELECT app, name, state, checksum FROM strata_migrations ORDER BY app, name"),
+    }
+}
+
+/// Whether the copy the report names still exists.
+fn copy_exists(db: &TestDb, report: &Value) -> bool {
+    let name = report["copy"]["name"].as_str().expect("the copy's name");
+    assert!(name.contains("_strata_rehearsal_"), "{report}");
+    copies_ending(db, name.rsplit('_').next().unwrap()) > 0
+}
+
+/// How many rehearsal copies of process `pid` exist beside `db` (a SQLite file:
+/// in its folder).
+fn copies_ending(db: &TestDb, pid: &str) -> usize {
+    let marker = format!("_strata_rehearsal_{pid}");
+    let sql = match db.kind {
+        Kind::Sqlite => {
+            let file = db.url.strip_prefix("sqlite://").unwrap();
+            let folder = Path::new(file).parent().unwrap();
+            return std::fs::read_dir(folder)
+                .unwrap()
+                .filter(|e| {
+                    let name = e.as_ref().unwrap().file_name();
+                    let name = name.to_string_lossy();
+                    name.contains(&format!("{marker}.")) || name.ends_with(&marker)
+                })
+                .count();
+        }
+        Kind::Postgres => format!("SELECT 1 FROM pg_database WHERE datname LIKE '%{marker}'"),
+        Kind::Mariadb => {
+            format!("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '%{marker}'")
+        }
+    };
+    db.query(&sql).len()
+}
+
+fn operations(report: &Value) -> &Vec<Value> {
+    report["migrations"][0]["operations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no operations: {report}"))
+}
+
+fn rehearse_a_million_rows(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_change.toml", CHANGE),
+    ]);
+    let out = strata(dir.path(), &["migrate", "jobs", "0001"]);
+    assert_eq!(out.code, 0, "{kind:?}: {}", out.stderr);
+    fill(&db, ROWS);
+    let before = snapshot(&db);
+
+    // A rehearsal that passes.
+    let out = strata(dir.path(), &["migrate", "--rehearse", "--format", "json"]);
+    assert_eq!(out.code, 0, "{kind:?}: {}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(report["outcome"], "ok", "{report}");
+    assert_eq!(
+        report["migrations"].as_array().unwrap().len(),
+        1,
+        "{report}"
+    );
+    assert_eq!(report["migrations"][0]["migration"], "jobs.0002_change");
+    let ops = operations(&report);
+    assert_eq!(ops.len(), 3, "one entry per operation: {report}");
+    for (i, op) in ops.iter().enumerate() {
+        assert_eq!(op["index"], i + 1, "{report}");
+        assert!(op["duration_ms"].as_f64().unwrap() > 0.0, "{kind:?} {op}");
+        assert_eq!(op["rows"], ROWS, "{kind:?} {op}");
+        assert_eq!(op["table"], "items", "{op}");
+        assert!(op["error"].is_null(), "{op}");
+        assert!(!op["locks"].as_array().unwrap().is_empty(), "{op}");
+    }
+    assert_eq!(
+        ops[0]["rewrote"], false,
+        "{kind:?}: a nullable column: {report}"
+    );
+    assert_eq!(ops[1]["rewrote"], false, "{kind:?}: an index: {report}");
+    assert_eq!(ops[2]["rewrote"], true, "{kind:?}: a type change: {report}");
+    if kind == Kind::Postgres {
+        assert_eq!(ops[2]["locks"][0], "ACCESS EXCLUSIVE on items", "{report}");
+    }
+    assert!(!copy_exists(&db, &report), "{kind:?}: copy left: {report}");
+    assert_eq!(snapshot(&db), before, "{kind:?}: the original changed");
+    assert_eq!(state(&db, "0002_change"), None, "still pending");
+
+    // A failing operation and a time limit: exit 1, both named; nothing changed.
+    std::fs::write(
+        dir.path().join("apps/jobs/migrations/0003_unique.toml"),
+        UNIQUE,
+    )
+    .unwrap();
+    let out = strata(
+        dir.path(),
+        &[
+            "migrate",
+            "--rehearse",
+            "--format",
+            "json",
+            "--max-duration",
+            "1ms",
+        ],
+    );
+    assert_eq!(out.code, 1, "{kind:?}: {}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(report["outcome"], "failed", "{report}");
+    let steps = report["migrations"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{report}");
+    let failed = &steps[1]["operations"][0];
+    assert_eq!(steps[1]["migration"], "jobs.0003_unique", "{report}");
+    assert!(
+        failed["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{kind:?}: the failure is in the report: {report}"
+    );
+    let errors: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        errors.iter().any(
+            |e| e.contains("jobs.0002_change operation 3 (Alter column items.n)")
+                && e.contains("over --max-duration 1ms")
+        ),
+        "{kind:?}: the slow operation is named: {errors:?}"
+    );
+    assert_eq!(operations(&report)[2]["exceeded"], true, "{report}");
+    assert!(!copy_exists(&db, &report), "{kind:?}: copy left: {report}");
+    assert_eq!(snapshot(&db), before, "{kind:?}: the original changed");
+    assert_eq!(state(&db, "0003_unique"), None);
+}
+
+for_each_backend!(a_million_rows, rehearse_a_million_rows);
+
+/// A backfill of 200 batches 50 ms apart: ten seconds, unless interrupted.
+const SLOW_BACKFILL: &str = r#"dependencies = ["jobs.0001_items"]
+
+[[operations]]
+kind = "backfill"
+table = "items"
+set = { n = "n + 1" }
+batch_size = 100
+pause = "50ms"
+"#;
+
+/// Ctrl-C while the plan runs on the copy: the run stops (exit 130), the copy is
+/// dropped, the original is untouched.
+fn ctrl_c_drops_the_copy(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_count.toml", SLOW_BACKFILL),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 20_000);
+    let before = snapshot(&db);
+    let mut child = command(dir.path(), &["migrate", "--rehearse", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    // The copy exists, then the run on it starts: a signal before that (while the
+    // copy is made) would end strata at once.
+    let started = Instant::now();
+    while copies_ending(&db, &pid) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "no copy made");
+        assert!(child.try_wait().unwrap().is_none(), "strata ended early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{kind:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(report["copy"]["dropped"], true, "{report}");
+    assert_eq!(copies_ending(&db, &pid), 0, "{kind:?}: the copy is left");
+    assert_eq!(snapshot(&db), before, "{kind:?}: the original changed");
+}
+
+for_each_backend!(ctrl_c, ctrl_c_drops_the_copy);

@@ -1,0 +1,31 @@
+//! The schema the migrations recorded in a database's history build: what `strata
+//! drift` expects to find.
+
+use std::collections::BTreeMap;
+
+use crate::executor::{squashed, ExecError, Status};
+use crate::graph::Graph;
+use crate::state::SchemaState;
+
+/// The schema of every migration `status` records as applied, and of the operations
+/// done of one that stopped part-way, replayed in graph order. Squashed migrations
+/// count as the database uses them ([`squashed::in_use`]); a row whose file is gone
+/// adds nothing (`showmigrations` and `migrate` report it).
+pub fn applied_state(graph: &Graph, status: &Status) -> Result<SchemaState, ExecError> {
+    let (graph, status) = squashed::in_use(graph, status)?;
+    let applied = status.applied();
+    let partial: BTreeMap<_, usize> = status
+        .partial()
+        .map(|r| (r.key.clone(), r.operations_done))
+        .collect();
+    let mut state = SchemaState::new();
+    for m in graph.ordered() {
+        let count = match partial.get(&m.key) {
+            Some(done) => *done,
+            None if applied.contains(&m.key) => m.operations.len(),
+            None => continue,
+        };
+        m.replay(&mut state, count)?;
+    }
+    Ok(state)
+}
