@@ -293,6 +293,26 @@ pub(crate) struct MigrateArgs {
     /// 500ms); overrides `[rehearsal] max_duration` of strata.toml
     #[arg(long, value_name = "DURATION", requires = "rehearse", value_parser = humantime::parse_duration)]
     pub max_duration: Option<std::time::Duration>,
+    /// Migrate every database listed in FILE (one URL a line, `#` comments) instead
+    /// of the configured one (docs/fleets.md)
+    #[arg(long, value_name = "FILE", value_parser = absolute_path, conflicts_with_all = ["plan", "check", "rehearse"])]
+    pub tenants: Option<PathBuf>,
+    /// With --tenants: how many tenants migrate at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), requires = "tenants")]
+    pub jobs: u16,
+    /// With --tenants: write one JSON line per tenant to FILE as each finishes
+    #[arg(long, value_name = "FILE", value_parser = absolute_path, requires = "tenants")]
+    pub report: Option<PathBuf>,
+    /// With --tenants: after a tenant fails, keep starting the others (default: start
+    /// no new one, let the running ones finish)
+    #[arg(long, requires = "tenants")]
+    pub continue_on_error: bool,
+}
+
+/// A path given on the command line, made absolute against the folder strata was
+/// started in: commands run from the project folder (see `main`).
+fn absolute_path(value: &str) -> Result<PathBuf, String> {
+    std::path::absolute(value).map_err(|e| format!("{value}: {e}"))
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +359,13 @@ pub(crate) struct ShowmigrationsArgs {
     /// The full ordered plan across apps
     #[arg(long)]
     pub plan: bool,
+    /// Applied and pending counts for every database listed in FILE (one URL a line,
+    /// `#` comments; docs/fleets.md)
+    #[arg(long, value_name = "FILE", value_parser = absolute_path, conflicts_with = "plan")]
+    pub tenants: Option<PathBuf>,
+    /// With --tenants: how many tenants are read at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), requires = "tenants")]
+    pub jobs: u16,
 }
 
 #[derive(Debug, Args)]

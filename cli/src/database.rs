@@ -27,15 +27,34 @@ const NOTICE_EVERY: Duration = Duration::from_secs(3);
 /// stops on Ctrl-C (see `signals`).
 pub(crate) async fn connect(ctx: &Context) -> Result<Box<dyn Driver>, CliError> {
     let (backend, url) = backend_for(ctx)?;
-    let connected = within(ctx, backend.connect(url)).await?;
+    let connected = within(ctx, url, backend.connect(url)).await?;
     prepare(ctx, with_source(ctx, connected)?).await
+}
+
+/// As [`connect`], to `url` instead of the configured database: one tenant of a
+/// fleet (`migrate --tenants`). A URL the backend refuses is the tenant's fault, not
+/// the configuration's, so the error is the driver's own (it names the redacted URL).
+pub(crate) async fn connect_to(ctx: &Context, url: &str) -> Result<Box<dyn Driver>, CliError> {
+    let backend = backend_of(ctx, url)?;
+    let connected = within(ctx, url, backend.connect(url)).await??;
+    prepare(ctx, connected).await
+}
+
+/// As [`connect_existing`], to `url` (see [`connect_to`]).
+pub(crate) async fn connect_existing_to(
+    ctx: &Context,
+    url: &str,
+) -> Result<Box<dyn Driver>, CliError> {
+    let backend = backend_of(ctx, url)?;
+    let connected = within(ctx, url, backend.connect_existing(url)).await??;
+    prepare(ctx, connected).await
 }
 
 /// Connects to the configured database, which must exist: for commands that only
 /// read, so that a wrong path is reported (exit 4) rather than created empty.
 pub(crate) async fn connect_existing(ctx: &Context) -> Result<Box<dyn Driver>, CliError> {
     let (backend, url) = backend_for(ctx)?;
-    let connected = within(ctx, backend.connect_existing(url)).await?;
+    let connected = within(ctx, url, backend.connect_existing(url)).await?;
     prepare(ctx, with_source(ctx, connected)?).await
 }
 
@@ -57,7 +76,7 @@ pub(crate) async fn connect_copy(
     backend: &dyn Backend,
     copy: &RehearsalCopy,
 ) -> Result<Box<dyn Driver>, CliError> {
-    let connected = within(ctx, backend.connect(&copy.url)).await?;
+    let connected = within(ctx, &copy.url, backend.connect(&copy.url)).await?;
     prepare(ctx, connected?).await
 }
 
@@ -65,7 +84,7 @@ pub(crate) async fn connect_copy(
 /// `connect_timeout`, as every connect.
 pub(crate) async fn create(ctx: &Context) -> Result<DatabaseCreation, CliError> {
     let (backend, url) = backend_for(ctx)?;
-    let created = within(ctx, backend.create_database(url)).await?;
+    let created = within(ctx, url, backend.create_database(url)).await?;
     with_source(ctx, created)
 }
 
@@ -80,12 +99,12 @@ async fn prepare(ctx: &Context, driver: Box<dyn Driver>) -> Result<Box<dyn Drive
 /// `connecting`, given up after `connect_timeout` (zero: never, as libpq's
 /// `connect_timeout=0`), with a notice every few seconds meanwhile: a server that
 /// does not answer is never a silent endless wait.
-async fn within<F>(ctx: &Context, connecting: F) -> Result<F::Output, DriverError>
+async fn within<F>(ctx: &Context, url: &str, connecting: F) -> Result<F::Output, DriverError>
 where
     F: Future,
 {
     let db = &ctx.project.settings.database;
-    let (target, timeout) = (redact_url(&db.url), db.connect_timeout);
+    let (target, timeout) = (redact_url(url), db.connect_timeout);
     let started = tokio::time::Instant::now();
     // A zero timeout waits for as long as the operating system lets a connect hang.
     let deadline = tokio::time::sleep(if timeout.is_zero() {
@@ -141,6 +160,13 @@ fn backend_for(ctx: &Context) -> Result<(&Arc<dyn Backend>, &str), CliError> {
     check_history_table(ctx, backend.dialect(&scheme).as_ref())?;
     tracing::info!(url = %redact_url(url), "{}", project.origins.database_source());
     Ok((backend, url))
+}
+
+/// The backend of a tenant's `url` (checked when the tenants file was read).
+fn backend_of<'a>(ctx: &'a Context, url: &str) -> Result<&'a Arc<dyn Backend>, CliError> {
+    let (backend, scheme) = ctx.registry.for_url(url)?;
+    check_history_table(ctx, backend.dialect(&scheme).as_ref())?;
+    Ok(backend)
 }
 
 /// A history table name the server would refuse is bad input, found before connecting.

@@ -76,6 +76,14 @@ pub(crate) enum CliError {
     LintFailed { count: usize, findings: String },
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// A fleet run (`--tenants`) where some tenants failed or never started; each is
+    /// named in the lines and the summary before this.
+    #[error("{failed} of {tenants} tenants failed and {not_started} did not start; fix the cause and run the same command again to finish the others")]
+    Fleet {
+        failed: usize,
+        not_started: usize,
+        tenants: usize,
+    },
     /// `migrate` stopped on a signal; `cause` is how the run ended (`None`: it had
     /// finished everything when it noticed).
     #[error("interrupted by {}", .signal.name())]
@@ -111,6 +119,7 @@ impl CliError {
             | CliError::Output(_) => exit::BAD_INPUT,
             CliError::NeedsInput(_) => exit::NEEDS_INPUT,
             CliError::LintFailed { .. } => exit::CHECK_FAILED,
+            CliError::Fleet { .. } => exit::PARTIAL,
             CliError::Driver(e) => category_exit(e.category()),
             CliError::Exec(e) => category_exit(e.category()),
             CliError::Make(e) => category_exit(e.category()),

@@ -44,7 +44,7 @@ pub(crate) const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         exit::PARTIAL,
-        "a non-atomic migration stopped part-way: fix the cause and run migrate again to resume",
+        "a non-atomic migration stopped part-way, or tenants of a fleet (--tenants) failed or did not start: fix the cause and run migrate again to resume",
     ),
     (exit::INTERRUPTED, "migrate stopped on Ctrl-C (SIGINT)"),
     (exit::TERMINATED, "migrate stopped on SIGTERM"),
@@ -116,6 +116,10 @@ const EXAMPLES: &[(&str, &[Example])] = &[
             example(
                 "strata --env production migrate",
                 "migrate the database of [env.production] in strata.toml",
+            ),
+            example(
+                "strata migrate --tenants tenants.txt --jobs 8 --report fleet.jsonl",
+                "migrate every database listed in tenants.txt, 8 at a time (docs/fleets.md)",
             ),
         ],
     ),

@@ -5,6 +5,7 @@ pub(crate) mod database_create;
 pub(crate) mod drift;
 pub(crate) mod drift_revert;
 pub(crate) mod drift_write;
+pub(crate) mod fleet;
 pub(crate) mod init;
 pub(crate) mod inspectdb;
 pub(crate) mod lint;

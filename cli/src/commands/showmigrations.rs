@@ -54,6 +54,22 @@ pub(crate) async fn run(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
+    if args.tenants.is_some() {
+        // Every tenant listed (or the fleet error, exit 6): `-q` keeps its lines too.
+        return crate::commands::fleet::showmigrations(ctx, args, false, format, out)
+            .await
+            .map(|_| ());
+    }
+    list(ctx, args, format, out).await
+}
+
+/// The configured database's migrations.
+async fn list(
+    ctx: &Context,
+    args: &ShowmigrationsArgs,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     for app in &args.apps {
         ctx.graph.target(app, None)?;
     }

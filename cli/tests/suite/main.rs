@@ -23,6 +23,7 @@ mod enums_live;
 mod executor;
 mod faults;
 mod flags;
+mod fleet;
 mod foreign_keys;
 mod history;
 mod json_output;

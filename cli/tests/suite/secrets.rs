@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use crate::common::db::{Kind, TestDb};
 
-const MARKER: &str = "Sup3rS3cretMark";
+pub(crate) const MARKER: &str = "Sup3rS3cretMark";
 /// The marker with its `M` percent-encoded: decoded, it is the marker.
 const MARKER_ENCODED: &str = "Sup3rS3cret%4Dark";
 
@@ -267,14 +267,15 @@ fn database_of(url: &str) -> &str {
 /// A MariaDB account whose password is the marker, on the test database only, so
 /// that a connection that succeeds (and so every trace of the handshake) is tried
 /// too. Dropped at the end.
-struct MariadbAccount<'a> {
+pub(crate) struct MariadbAccount<'a> {
     db: &'a TestDb,
-    name: String,
+    pub(crate) name: String,
 }
 
 impl<'a> MariadbAccount<'a> {
-    fn create(db: &'a TestDb) -> Self {
-        let name = format!("strata_secret_{}", std::process::id());
+    pub(crate) fn create(db: &'a TestDb) -> Self {
+        // Unique per call: tests of one process may each make one at once.
+        let name = strata_testkit::servers::unique_db_name("strata_secret");
         db.execute(&format!("DROP USER IF EXISTS '{name}'@'%'"));
         db.execute(&format!(
             "CREATE USER '{name}'@'%' IDENTIFIED BY '{MARKER}'"

@@ -194,6 +194,6 @@ impl<'a> RunReport<'a> {
 }
 
 /// Milliseconds, saturating (after half a billion years).
-pub(super) fn millis(elapsed: Duration) -> u64 {
+pub(crate) fn millis(elapsed: Duration) -> u64 {
     u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }

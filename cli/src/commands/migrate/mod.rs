@@ -7,7 +7,7 @@
 //! - `rehearse`: `--rehearse`, the plan run on a throwaway copy (docs/rehearsal.md).
 
 mod backfill;
-mod json;
+pub(crate) mod json;
 mod plan;
 mod progress;
 mod rehearse;
@@ -37,6 +37,9 @@ pub(crate) async fn run(
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> Result<u8, CliError> {
+    if args.tenants.is_some() {
+        return crate::commands::fleet::migrate(ctx, args, quiet, format, out).await;
+    }
     let started = Instant::now();
     if args.plan || args.check {
         let result = plan::run(ctx, args, quiet, format, out).await;
@@ -98,7 +101,7 @@ async fn migrate(
 /// The targets of the command line, checked against the migrations they reach before
 /// anything connects: a broken file is bad input, found with the database untouched
 /// (not even a SQLite file made).
-fn targets(ctx: &Context, args: &MigrateArgs) -> Result<Vec<Target>, CliError> {
+pub(crate) fn targets(ctx: &Context, args: &MigrateArgs) -> Result<Vec<Target>, CliError> {
     let targets = match &args.app {
         Some(app) => vec![ctx.graph.target(app, args.name.as_deref())?],
         None => ctx.graph.latest_targets(),
@@ -119,7 +122,7 @@ fn targets(ctx: &Context, args: &MigrateArgs) -> Result<Vec<Target>, CliError> {
     Ok(targets)
 }
 
-fn options(ctx: &Context, args: &MigrateArgs) -> executor::Options {
+pub(crate) fn options(ctx: &Context, args: &MigrateArgs) -> executor::Options {
     let mut options = database::options(ctx);
     options.fake = args.fake;
     options.fake_initial = args.fake_initial;
@@ -129,7 +132,7 @@ fn options(ctx: &Context, args: &MigrateArgs) -> executor::Options {
 
 /// Stops before anything runs when the plan's lint has error-level findings, unless
 /// `--ignore-lint-errors` (then they are logged as warnings).
-async fn refuse_lint_errors(
+pub(crate) async fn refuse_lint_errors(
     ctx: &Context,
     driver: &mut dyn Driver,
     targets: &[Target],
@@ -138,7 +141,18 @@ async fn refuse_lint_errors(
 ) -> Result<(), CliError> {
     let status = executor::status(driver, options).await?;
     let plan = executor::plan(&ctx.graph, &status, targets, options)?;
-    let findings = lint_plan(ctx, driver, &status, &plan).await?;
+    refuse_plan_lint_errors(ctx, driver, &status, &plan, args).await
+}
+
+/// [`refuse_lint_errors`] for a plan already made from `status`, the history just read.
+pub(crate) async fn refuse_plan_lint_errors(
+    ctx: &Context,
+    driver: &mut dyn Driver,
+    status: &executor::Status,
+    plan: &[PlannedStep],
+    args: &MigrateArgs,
+) -> Result<(), CliError> {
+    let findings = lint_plan(ctx, driver, status, plan).await?;
     let errors: Vec<String> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
