@@ -467,3 +467,33 @@ fn partial_index_predicate_sqlite() {
 fn partial_index_predicate_postgres() {
     partial_index_predicate(Kind::Postgres);
 }
+
+/// A history row whose migration file is gone leaves the applied schema unknown: drift
+/// refuses it as `migrate` does (exit 2) instead of calling that migration's tables
+/// hand-made, and `--revert` drops nothing.
+#[test]
+fn untrusted_history_is_refused() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = tracker_copy(&db.url);
+    let dir = dir.path();
+    let migrated = strata(dir, &["migrate"]);
+    assert_eq!(migrated.code, 0, "{}", migrated.stderr);
+    db.execute("INSERT INTO tracker_category (name, description) VALUES ('kept', '')");
+    std::fs::remove_file(dir.join("apps/tracker/migrations/0001_initial.toml")).unwrap();
+    for args in [
+        &["drift"][..],
+        &["drift", "--revert", "--noinput", "--allow-data-loss"],
+    ] {
+        let out = strata(dir, args);
+        assert_eq!(out.code, 2, "{args:?}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("cannot be trusted"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    let rows = db.query("SELECT name FROM tracker_category");
+    assert_eq!(rows, [[Some("kept".to_string())]], "nothing dropped");
+}
