@@ -72,13 +72,11 @@ pub(crate) async fn examine(ctx: &Context) -> Result<Found, CliError> {
     // A history `migrate` refuses (a row whose file is gone, a duplicate, ...) leaves
     // the applied schema unknown: what such a row created would read as made by hand,
     // and `--revert` would drop it.
-    consistency::verify(
-        &options.history_table,
-        &ctx.graph,
-        &status.rows,
-        &status.damage,
-    )
-    .map_err(ExecError::from)?;
+    // Checked as `migrate` checks it: after a squash in use takes the rows of the
+    // migrations it replaces (whose files may be gone by then).
+    let (graph, in_use) = executor::squashed::in_use(&ctx.graph, &status)?;
+    consistency::verify(&options.history_table, &graph, &in_use.rows, &in_use.damage)
+        .map_err(ExecError::from)?;
     let applied = drift::applied_state(&ctx.graph, &status)?;
     let mut live = driver.introspect().await?;
     live.tables.remove(&options.history_table);

@@ -497,3 +497,53 @@ fn untrusted_history_is_refused() {
     let rows = db.query("SELECT name FROM tracker_category");
     assert_eq!(rows, [[Some("kept".to_string())]], "nothing dropped");
 }
+
+/// The squash flow of docs: once every database has run the squash, the files it
+/// replaces are deleted while their rows stay. That history is trusted (the squash
+/// takes the rows), and drift compares with what the squash builds.
+#[test]
+fn squash_with_its_replaced_files_deleted() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = tracker_copy(&db.url);
+    let dir = dir.path();
+    let models = dir.join("apps/tracker/models.toml");
+    let text = std::fs::read_to_string(&models).unwrap();
+    let text = text.replacen(
+        "fields.description = \"text\"\n",
+        "fields.description = \"text\"\nfields.a = \"int?\"\n",
+        1,
+    );
+    std::fs::write(&models, text).unwrap();
+    for step in [
+        &["makemigrations", "--noinput"][..],
+        &["migrate"],
+        &["squashmigrations", "tracker", "0001", "0002"],
+    ] {
+        let out = strata(dir, step);
+        assert_eq!(out.code, 0, "{step:?}: {}{}", out.stdout, out.stderr);
+    }
+    let migrations = dir.join("apps/tracker/migrations");
+    for entry in std::fs::read_dir(&migrations).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.contains("_squashed_") {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    assert_clean(dir, "squash in use, replaced files deleted");
+    db.execute("ALTER TABLE tracker_category DROP COLUMN a");
+    let (code, doc) = drift(dir);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(
+        differences(&doc),
+        [(
+            "tracker_category".to_string(),
+            "column_missing".to_string(),
+            "a".to_string(),
+            None
+        )],
+        "{doc:#}"
+    );
+}
