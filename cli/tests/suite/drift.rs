@@ -470,7 +470,7 @@ fn partial_index_predicate_postgres() {
 
 /// A history row whose migration file is gone leaves the applied schema unknown: drift
 /// refuses it as `migrate` does (exit 2) instead of calling that migration's tables
-/// hand-made, and `--revert` drops nothing.
+/// hand-made, and `--revert` drops nothing; `showmigrations` gives no drift hint.
 #[test]
 fn untrusted_history_is_refused() {
     let Some(db) = TestDb::create(Kind::Sqlite) else {
@@ -496,6 +496,14 @@ fn untrusted_history_is_refused() {
     }
     let rows = db.query("SELECT name FROM tracker_category");
     assert_eq!(rows, [[Some("kept".to_string())]], "nothing dropped");
+    // Nor does `showmigrations` send the user to drift: it lists the problem itself.
+    let shown = strata(dir, &["showmigrations"]);
+    assert!(
+        shown.stdout.contains("cannot be trusted"),
+        "{}",
+        shown.stdout
+    );
+    assert!(!shown.stderr.contains("hint:"), "{}", shown.stderr);
 }
 
 /// The squash flow of docs: once every database has run the squash, the files it
