@@ -23,6 +23,7 @@ use strata_engine::graph::{Graph, Target};
 use strata_engine::makemigrations::{self, Planned, Request};
 use strata_engine::models::{self, Models};
 use strata_engine::project::{schema_directive, Project, MODELS_SCHEMA};
+use strata_engine::state::SchemaState;
 
 use super::drift::{examine, write_text, Report};
 use crate::args::{DriftArgs, Format, GlobalArgs};
@@ -123,6 +124,7 @@ pub(crate) async fn run(
         return Err(e.into());
     }
 
+    warn_losses(&found.applied, &planned)?;
     let updated = update_models(&reloaded, &planned)?;
     let written: Vec<Written> = planned
         .iter()
@@ -133,6 +135,33 @@ pub(crate) async fn run(
         })
         .collect();
     finish(drift, written, updated, format, out)
+}
+
+/// Warns of the data the written migrations destroy where they will run: on every
+/// database without this drift. Renames are not guessed, so a column renamed by hand
+/// is a drop and an add; said now, before the file is committed and `migrate` drops
+/// the column's values elsewhere.
+fn warn_losses(applied: &SchemaState, planned: &[Planned]) -> std::io::Result<()> {
+    let operations: Vec<_> = planned
+        .iter()
+        .flat_map(|p| p.file.operations.iter().cloned())
+        .collect();
+    let losses = super::drift_revert::losses(applied, &operations);
+    if losses.is_empty() {
+        return Ok(());
+    }
+    let mut err = std::io::stderr();
+    writeln!(
+        err,
+        "warning: on the other databases, `strata migrate` runs what was written here, and it destroys data:"
+    )?;
+    for loss in &losses {
+        writeln!(err, "  {loss}")?;
+    }
+    writeln!(
+        err,
+        "  a column or table renamed by hand is written as a drop and an add: edit it into rename_column / rename_table before committing"
+    )
 }
 
 /// Removes the files of migrations that could not be recorded: one left behind would

@@ -555,3 +555,29 @@ fn squash_with_its_replaced_files_deleted() {
         "{doc:#}"
     );
 }
+
+/// A column renamed by hand is adopted as a drop and an add: recorded here without
+/// running, but `migrate` drops the column's values on every other database. The
+/// command says so when it writes the file (and still writes it: exit 0).
+#[test]
+fn write_migration_warns_of_a_rename() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = tracker_copy(&db.url);
+    let dir = dir.path();
+    let migrated = strata(dir, &["migrate"]);
+    assert_eq!(migrated.code, 0, "{}", migrated.stderr);
+    db.execute("ALTER TABLE tracker_transaction RENAME COLUMN category_id TO kind_id");
+    let adopted = strata(dir, &["drift", "--write-migration"]);
+    assert_eq!(adopted.code, 0, "{}{}", adopted.stdout, adopted.stderr);
+    assert!(
+        adopted
+            .stderr
+            .contains("drops data: column tracker_transaction.category_id")
+            && adopted.stderr.contains("rename_column"),
+        "{}",
+        adopted.stderr
+    );
+    assert_clean(dir, "rename adopted");
+}
