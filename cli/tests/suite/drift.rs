@@ -369,6 +369,22 @@ fn bad_input_is_refused() {
     assert!(out.stderr.contains("--write-migration"), "{}", out.stderr);
     let out = strata(dir, &["drift", "--sql"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
+    // A flag of one mode with the other mode (clap skips `requires` once a
+    // conflicting flag is there: each one names its conflict too).
+    for args in [
+        &["drift", "--revert", "--app", "tracker"][..],
+        &["drift", "--revert", "--name", "x"],
+        &["drift", "--write-migration", "--sql"],
+        &["drift", "--write-migration", "--allow-data-loss"],
+    ] {
+        let out = strata(dir, args);
+        assert_eq!(out.code, 2, "{args:?}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("cannot be used with"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
     let out = strata(dir, &["drift"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("no database file"), "{}", out.stderr);
