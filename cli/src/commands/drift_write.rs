@@ -46,6 +46,9 @@ pub(crate) async fn run(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<u8, CliError> {
+    if let Some(app) = &args.app {
+        known_app(&ctx.project, app)?;
+    }
     let found = examine(ctx).await?;
     let mut driver = found.driver;
     let drift = &found.drift;
@@ -274,18 +277,25 @@ fn new_table_app(project: &Project, args: &DriftArgs, table: &str) -> Result<Str
             "table `{table}` was created outside the migrations; say which app adopts it: `strata drift --write-migration --app APP`"
         )));
     };
-    if project.app(app).is_none() {
-        return Err(CliError::Usage(format!(
-            "--app: unknown app `{app}` (apps: {})",
-            project
-                .apps
-                .iter()
-                .map(|a| a.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    known_app(project, app)?;
     Ok(app.clone())
+}
+
+/// `--app` names an app of the project: checked first, so that a misspelt one is an
+/// error even when no new table needs it.
+fn known_app(project: &Project, app: &str) -> Result<(), CliError> {
+    if project.app(app).is_some() {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "--app: unknown app `{app}` (apps: {})",
+        project
+            .apps
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
 /// models.toml is rewritten from the migrations' schema only for apps whose models

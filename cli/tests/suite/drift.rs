@@ -385,6 +385,14 @@ fn bad_input_is_refused() {
             out.stderr
         );
     }
+    // A misspelt app, even with nothing to adopt.
+    let out = strata(dir, &["drift", "--write-migration", "--app", "trakcer"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("unknown app `trakcer`"),
+        "{}",
+        out.stderr
+    );
     let out = strata(dir, &["drift"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("no database file"), "{}", out.stderr);
