@@ -128,7 +128,14 @@ pub(crate) async fn run(
     }
 
     warn_losses(&found.applied, &planned)?;
-    let updated = update_models(&reloaded, &planned)?;
+    // The model names the apps declare now (table → model), for references into
+    // apps whose models.toml is not rewritten.
+    let declared: BTreeMap<String, String> = models
+        .declared
+        .iter()
+        .map(|(table, info)| (table.clone(), info.model.clone()))
+        .collect();
+    let updated = update_models(&reloaded, &planned, &declared)?;
     let written: Vec<Written> = planned
         .iter()
         .map(|p| Written {
@@ -328,11 +335,22 @@ fn refuse_unmigrated_models(
 fn update_models(
     ctx: &Context,
     planned: &[Planned],
+    declared: &BTreeMap<String, String>,
 ) -> Result<Result<Vec<String>, String>, CliError> {
     let project = &ctx.project;
     let state = makemigrations::migrations_state(&ctx.graph)?;
     let owners = makemigrations::migration_owners(&ctx.graph);
     let apps: BTreeSet<&str> = planned.iter().map(|p| p.key.app.as_str()).collect();
+    // A model of an app rewritten here gets its name anew: only the others keep theirs.
+    let declared: BTreeMap<String, String> = declared
+        .iter()
+        .filter(|(table, _)| {
+            owners
+                .get(*table)
+                .is_some_and(|o| !apps.contains(o.as_str()))
+        })
+        .map(|(t, m)| (t.clone(), m.clone()))
+        .collect();
     let mut previous: BTreeMap<std::path::PathBuf, Option<String>> = BTreeMap::new();
     let mut written = Vec::new();
     for app in apps {
@@ -352,7 +370,7 @@ fn update_models(
             .filter(|(_, owner)| owner.as_str() != app)
             .map(|(t, o)| (t.clone(), o.clone()))
             .collect();
-        let mut text = models::write_app(app, &tables, &state, &others);
+        let mut text = models::write_app_naming(app, &tables, &state, &others, &declared);
         if let Some(directive) = path
             .parent()
             .and_then(|dir| schema_directive(&project.root, dir, MODELS_SCHEMA))

@@ -605,3 +605,41 @@ fn write_migration_warns_of_a_rename() {
     );
     assert_clean(dir, "rename adopted");
 }
+
+/// models.toml is rewritten for the apps that adopted something; a foreign key from
+/// one into an app left alone names that app's model as it is declared (`User` for
+/// table `auth_user`), not as the table would name it (`AuthUser`, no such model).
+#[test]
+fn write_migration_keeps_the_model_names_of_other_apps() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let config = format!(
+        "[project]\napps = [\"accounts\", \"shop\"]\n\n[database]\nurl = {:?}\n",
+        db.url
+    );
+    let dir = crate::common::project(&[
+        ("strata.toml", &config),
+        (
+            "apps/accounts/models.toml",
+            "[User]\ntable = \"auth_user\"\nfields.name = \"varchar(20)\"\n",
+        ),
+        (
+            "apps/shop/models.toml",
+            "[Order]\nfields.buyer = { references = \"accounts.User\", null = true }\n",
+        ),
+    ]);
+    let dir = dir.path();
+    for step in [&["makemigrations"][..], &["migrate"]] {
+        let out = strata(dir, step);
+        assert_eq!(out.code, 0, "{step:?}: {}", out.stderr);
+    }
+    db.execute("ALTER TABLE shop_order ADD COLUMN note varchar(20) NULL");
+    let adopted = strata(dir, &["drift", "--write-migration"]);
+    assert_eq!(adopted.code, 0, "{}{}", adopted.stdout, adopted.stderr);
+    let models = std::fs::read_to_string(dir.join("apps/shop/models.toml")).unwrap();
+    assert!(models.contains("\"accounts.User\""), "{models}");
+    assert_clean(dir, "adopted");
+    let check = strata(dir, &["makemigrations", "--check"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+}
