@@ -17,6 +17,7 @@ use std::io::Write;
 use serde::Serialize;
 use strata_engine::ast::{Operation, TableDef};
 use strata_engine::autodetect::Decisions;
+use strata_engine::data_loss::DataLoss;
 use strata_engine::drift::{self, Kind};
 use strata_engine::executor::{self, Quiet};
 use strata_engine::graph::{Graph, Target};
@@ -168,10 +169,16 @@ fn warn_losses(applied: &SchemaState, planned: &[Planned]) -> std::io::Result<()
     for loss in &losses {
         writeln!(err, "  {loss}")?;
     }
-    writeln!(
-        err,
-        "  a column or table renamed by hand is written as a drop and an add: edit it into rename_column / rename_table before committing"
-    )
+    if losses
+        .iter()
+        .any(|l| !matches!(l, DataLoss::Narrowing { .. }))
+    {
+        writeln!(
+            err,
+            "  a column or table renamed by hand is written as a drop and an add: edit it into rename_column / rename_table before committing"
+        )?;
+    }
+    Ok(())
 }
 
 /// Removes the files of migrations that could not be recorded: one left behind would
