@@ -396,18 +396,25 @@ pub(crate) struct DriftArgs {
     #[arg(long)]
     pub revert: bool,
     /// With --write-migration: the app that takes tables no migration created
-    #[arg(long, requires = "write_migration")]
+    // `conflicts_with` as well: clap does not enforce `requires` once a conflicting
+    // flag is present, so `--revert --app` would pass silently.
+    #[arg(long, requires = "write_migration", conflicts_with = "revert")]
     pub app: Option<String>,
     /// With --write-migration: the name part of the new files; an identifier
-    #[arg(long, value_parser = identifier, requires = "write_migration")]
+    #[arg(
+        long,
+        value_parser = identifier,
+        requires = "write_migration",
+        conflicts_with = "revert"
+    )]
     pub name: Option<String>,
     /// With --revert: print the SQL instead of running it
-    #[arg(long, requires = "revert")]
+    #[arg(long, requires = "revert", conflicts_with = "write_migration")]
     pub sql: bool,
     /// Never ask: a question (consent to drop data) stops with exit code 3
     #[arg(long)]
     pub noinput: bool,
     /// With --revert: drop hand-added tables and columns without asking, data and all
-    #[arg(long, requires = "revert")]
+    #[arg(long, requires = "revert", conflicts_with = "write_migration")]
     pub allow_data_loss: bool,
 }

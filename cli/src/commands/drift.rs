@@ -8,7 +8,8 @@ use std::io::Write;
 use serde::Serialize;
 use strata_engine::dialect::driver::Driver;
 use strata_engine::drift::{self, Drift, TableDrift};
-use strata_engine::executor::{self, Status};
+use strata_engine::executor::{self, ExecError, Status};
+use strata_engine::history::consistency;
 use strata_engine::state::SchemaState;
 
 use crate::args::{DriftArgs, Format, GlobalArgs};
@@ -68,6 +69,14 @@ pub(crate) async fn examine(ctx: &Context) -> Result<Found, CliError> {
     let mut driver = database::connect_existing(ctx).await?;
     let options = database::options(ctx);
     let status = executor::status(driver.as_mut(), &options).await?;
+    // A history `migrate` refuses (a row whose file is gone, a duplicate, ...) leaves
+    // the applied schema unknown: what such a row created would read as made by hand,
+    // and `--revert` would drop it.
+    // Checked as `migrate` checks it: after a squash in use takes the rows of the
+    // migrations it replaces (whose files may be gone by then).
+    let (graph, in_use) = executor::squashed::in_use(&ctx.graph, &status)?;
+    consistency::verify(&options.history_table, &graph, &in_use.rows, &in_use.damage)
+        .map_err(ExecError::from)?;
     let applied = drift::applied_state(&ctx.graph, &status)?;
     let mut live = driver.introspect().await?;
     live.tables.remove(&options.history_table);

@@ -169,7 +169,10 @@ fn decisions(drift: &Drift) -> Decisions {
 }
 
 /// The data the operations destroy, from `live` on.
-fn losses(live: &SchemaState, operations: &[strata_engine::ast::Operation]) -> Vec<DataLoss> {
+pub(crate) fn losses(
+    live: &SchemaState,
+    operations: &[strata_engine::ast::Operation],
+) -> Vec<DataLoss> {
     let mut state = live.clone();
     let mut out = Vec::new();
     for op in operations {

@@ -17,12 +17,14 @@ use std::io::Write;
 use serde::Serialize;
 use strata_engine::ast::{Operation, TableDef};
 use strata_engine::autodetect::Decisions;
+use strata_engine::data_loss::DataLoss;
 use strata_engine::drift::{self, Kind};
 use strata_engine::executor::{self, Quiet};
 use strata_engine::graph::{Graph, Target};
 use strata_engine::makemigrations::{self, Planned, Request};
 use strata_engine::models::{self, Models};
 use strata_engine::project::{schema_directive, Project, MODELS_SCHEMA};
+use strata_engine::state::SchemaState;
 
 use super::drift::{examine, write_text, Report};
 use crate::args::{DriftArgs, Format, GlobalArgs};
@@ -45,6 +47,9 @@ pub(crate) async fn run(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<u8, CliError> {
+    if let Some(app) = &args.app {
+        known_app(&ctx.project, app)?;
+    }
     let found = examine(ctx).await?;
     let mut driver = found.driver;
     let drift = &found.drift;
@@ -123,7 +128,15 @@ pub(crate) async fn run(
         return Err(e.into());
     }
 
-    let updated = update_models(&reloaded, &planned)?;
+    warn_losses(&found.applied, &planned)?;
+    // The model names the apps declare now (table → model), for references into
+    // apps whose models.toml is not rewritten.
+    let declared: BTreeMap<String, String> = models
+        .declared
+        .iter()
+        .map(|(table, info)| (table.clone(), info.model.clone()))
+        .collect();
+    let updated = update_models(&reloaded, &planned, &declared)?;
     let written: Vec<Written> = planned
         .iter()
         .map(|p| Written {
@@ -133,6 +146,39 @@ pub(crate) async fn run(
         })
         .collect();
     finish(drift, written, updated, format, out)
+}
+
+/// Warns of the data the written migrations destroy where they will run: on every
+/// database without this drift. Renames are not guessed, so a column renamed by hand
+/// is a drop and an add; said now, before the file is committed and `migrate` drops
+/// the column's values elsewhere.
+fn warn_losses(applied: &SchemaState, planned: &[Planned]) -> std::io::Result<()> {
+    let operations: Vec<_> = planned
+        .iter()
+        .flat_map(|p| p.file.operations.iter().cloned())
+        .collect();
+    let losses = super::drift_revert::losses(applied, &operations);
+    if losses.is_empty() {
+        return Ok(());
+    }
+    let mut err = std::io::stderr();
+    writeln!(
+        err,
+        "warning: on the other databases, `strata migrate` runs what was written here, and it destroys data:"
+    )?;
+    for loss in &losses {
+        writeln!(err, "  {loss}")?;
+    }
+    if losses
+        .iter()
+        .any(|l| !matches!(l, DataLoss::Narrowing { .. }))
+    {
+        writeln!(
+            err,
+            "  a column or table renamed by hand is written as a drop and an add: edit it into rename_column / rename_table before committing"
+        )?;
+    }
+    Ok(())
 }
 
 /// Removes the files of migrations that could not be recorded: one left behind would
@@ -245,18 +291,25 @@ fn new_table_app(project: &Project, args: &DriftArgs, table: &str) -> Result<Str
             "table `{table}` was created outside the migrations; say which app adopts it: `strata drift --write-migration --app APP`"
         )));
     };
-    if project.app(app).is_none() {
-        return Err(CliError::Usage(format!(
-            "--app: unknown app `{app}` (apps: {})",
-            project
-                .apps
-                .iter()
-                .map(|a| a.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    known_app(project, app)?;
     Ok(app.clone())
+}
+
+/// `--app` names an app of the project: checked first, so that a misspelt one is an
+/// error even when no new table needs it.
+fn known_app(project: &Project, app: &str) -> Result<(), CliError> {
+    if project.app(app).is_some() {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "--app: unknown app `{app}` (apps: {})",
+        project
+            .apps
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
 /// models.toml is rewritten from the migrations' schema only for apps whose models
@@ -289,11 +342,22 @@ fn refuse_unmigrated_models(
 fn update_models(
     ctx: &Context,
     planned: &[Planned],
+    declared: &BTreeMap<String, String>,
 ) -> Result<Result<Vec<String>, String>, CliError> {
     let project = &ctx.project;
     let state = makemigrations::migrations_state(&ctx.graph)?;
     let owners = makemigrations::migration_owners(&ctx.graph);
     let apps: BTreeSet<&str> = planned.iter().map(|p| p.key.app.as_str()).collect();
+    // A model of an app rewritten here gets its name anew: only the others keep theirs.
+    let declared: BTreeMap<String, String> = declared
+        .iter()
+        .filter(|(table, _)| {
+            owners
+                .get(*table)
+                .is_some_and(|o| !apps.contains(o.as_str()))
+        })
+        .map(|(t, m)| (t.clone(), m.clone()))
+        .collect();
     let mut previous: BTreeMap<std::path::PathBuf, Option<String>> = BTreeMap::new();
     let mut written = Vec::new();
     for app in apps {
@@ -313,7 +377,7 @@ fn update_models(
             .filter(|(_, owner)| owner.as_str() != app)
             .map(|(t, o)| (t.clone(), o.clone()))
             .collect();
-        let mut text = models::write_app(app, &tables, &state, &others);
+        let mut text = models::write_app_naming(app, &tables, &state, &others, &declared);
         if let Some(directive) = path
             .parent()
             .and_then(|dir| schema_directive(&project.root, dir, MODELS_SCHEMA))

@@ -182,12 +182,24 @@ fn drift_hint(ctx: &Context, status: &Status, live_tables: &[String]) -> std::io
     let Ok(applied) = strata_engine::drift::applied_state(&ctx.graph, status) else {
         return Ok(());
     };
+    // Nor is one `migrate` (and so `strata drift`) refuses: a row whose file is gone
+    // adds no table, and the count would send the user to a command that refuses.
+    let Ok((graph, in_use)) = executor::squashed::in_use(&ctx.graph, status) else {
+        return Ok(());
+    };
+    if consistency::check(&graph, &in_use.rows, &in_use.damage)
+        .iter()
+        .any(consistency::Problem::blocks)
+    {
+        return Ok(());
+    }
     let expected = applied.tables.keys().filter(|t| *t != history).count();
     let found = live_tables.iter().filter(|t| *t != history).count();
     if expected != found {
         writeln!(
             std::io::stderr(),
-            "hint: the database has {found} tables, the applied migrations create {expected}: run `strata drift`"
+            "hint: the database has {found} table{}, the applied migrations create {expected}: run `strata drift`",
+            if found == 1 { "" } else { "s" }
         )?;
     }
     Ok(())

@@ -369,6 +369,30 @@ fn bad_input_is_refused() {
     assert!(out.stderr.contains("--write-migration"), "{}", out.stderr);
     let out = strata(dir, &["drift", "--sql"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
+    // A flag of one mode with the other mode (clap skips `requires` once a
+    // conflicting flag is there: each one names its conflict too).
+    for args in [
+        &["drift", "--revert", "--app", "tracker"][..],
+        &["drift", "--revert", "--name", "x"],
+        &["drift", "--write-migration", "--sql"],
+        &["drift", "--write-migration", "--allow-data-loss"],
+    ] {
+        let out = strata(dir, args);
+        assert_eq!(out.code, 2, "{args:?}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("cannot be used with"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    // A misspelt app, even with nothing to adopt.
+    let out = strata(dir, &["drift", "--write-migration", "--app", "trakcer"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("unknown app `trakcer`"),
+        "{}",
+        out.stderr
+    );
     let out = strata(dir, &["drift"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("no database file"), "{}", out.stderr);
@@ -421,4 +445,201 @@ fn write_migration_refuses_pending_work() {
         format!("{text}fields.age = \"int?\"\n")
     );
     assert_eq!(drift(dir).0, 1);
+}
+
+/// A partial index recreated by hand on other rows is another index: drift reports it
+/// changed (not clean), and `--revert` brings the migrations' `where` back. MySQL and
+/// MariaDB have no partial indexes.
+fn partial_index_predicate(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = tracker_copy(&db.url);
+    let dir = dir.path();
+    let migrated = strata(dir, &["migrate"]);
+    assert_eq!(migrated.code, 0, "{}", migrated.stderr);
+    db.execute("CREATE INDEX drift_open_idx ON tracker_category (name) WHERE description = ''");
+    let adopted = strata(dir, &["drift", "--write-migration", "--app", "tracker"]);
+    assert_eq!(adopted.code, 0, "{}{}", adopted.stdout, adopted.stderr);
+    assert_clean(dir, &format!("{kind:?}: partial index adopted"));
+
+    db.execute("DROP INDEX drift_open_idx");
+    db.execute("CREATE INDEX drift_open_idx ON tracker_category (name) WHERE description <> ''");
+    let (code, doc) = drift(dir);
+    assert_eq!(code, 1, "{kind:?}: {doc:#}");
+    assert_eq!(
+        differences(&doc),
+        [(
+            "tracker_category".to_string(),
+            "index_changed".to_string(),
+            "drift_open_idx".to_string(),
+            None
+        )],
+        "{kind:?}: {doc:#}"
+    );
+    let reverted = strata(dir, &["drift", "--revert", "--noinput"]);
+    assert_eq!(reverted.code, 0, "{}{}", reverted.stdout, reverted.stderr);
+    assert_clean(dir, &format!("{kind:?}: partial index reverted"));
+}
+
+#[test]
+fn partial_index_predicate_sqlite() {
+    partial_index_predicate(Kind::Sqlite);
+}
+
+#[test]
+fn partial_index_predicate_postgres() {
+    partial_index_predicate(Kind::Postgres);
+}
+
+/// A history row whose migration file is gone leaves the applied schema unknown: drift
+/// refuses it as `migrate` does (exit 2) instead of calling that migration's tables
+/// hand-made, and `--revert` drops nothing; `showmigrations` gives no drift hint.
+#[test]
+fn untrusted_history_is_refused() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = tracker_copy(&db.url);
+    let dir = dir.path();
+    let migrated = strata(dir, &["migrate"]);
+    assert_eq!(migrated.code, 0, "{}", migrated.stderr);
+    db.execute("INSERT INTO tracker_category (name, description) VALUES ('kept', '')");
+    std::fs::remove_file(dir.join("apps/tracker/migrations/0001_initial.toml")).unwrap();
+    for args in [
+        &["drift"][..],
+        &["drift", "--revert", "--noinput", "--allow-data-loss"],
+    ] {
+        let out = strata(dir, args);
+        assert_eq!(out.code, 2, "{args:?}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("cannot be trusted"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    let rows = db.query("SELECT name FROM tracker_category");
+    assert_eq!(rows, [[Some("kept".to_string())]], "nothing dropped");
+    // Nor does `showmigrations` send the user to drift: it lists the problem itself.
+    let shown = strata(dir, &["showmigrations"]);
+    assert!(
+        shown.stdout.contains("cannot be trusted"),
+        "{}",
+        shown.stdout
+    );
+    assert!(!shown.stderr.contains("hint:"), "{}", shown.stderr);
+}
+
+/// The squash flow of docs: once every database has run the squash, the files it
+/// replaces are deleted while their rows stay. That history is trusted (the squash
+/// takes the rows), and drift compares with what the squash builds.
+#[test]
+fn squash_with_its_replaced_files_deleted() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = tracker_copy(&db.url);
+    let dir = dir.path();
+    let models = dir.join("apps/tracker/models.toml");
+    let text = std::fs::read_to_string(&models).unwrap();
+    let text = text.replacen(
+        "fields.description = \"text\"\n",
+        "fields.description = \"text\"\nfields.a = \"int?\"\n",
+        1,
+    );
+    std::fs::write(&models, text).unwrap();
+    for step in [
+        &["makemigrations", "--noinput"][..],
+        &["migrate"],
+        &["squashmigrations", "tracker", "0001", "0002"],
+    ] {
+        let out = strata(dir, step);
+        assert_eq!(out.code, 0, "{step:?}: {}{}", out.stdout, out.stderr);
+    }
+    let migrations = dir.join("apps/tracker/migrations");
+    for entry in std::fs::read_dir(&migrations).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.contains("_squashed_") {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    assert_clean(dir, "squash in use, replaced files deleted");
+    db.execute("ALTER TABLE tracker_category DROP COLUMN a");
+    let (code, doc) = drift(dir);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(
+        differences(&doc),
+        [(
+            "tracker_category".to_string(),
+            "column_missing".to_string(),
+            "a".to_string(),
+            None
+        )],
+        "{doc:#}"
+    );
+}
+
+/// A column renamed by hand is adopted as a drop and an add: recorded here without
+/// running, but `migrate` drops the column's values on every other database. The
+/// command says so when it writes the file (and still writes it: exit 0).
+#[test]
+fn write_migration_warns_of_a_rename() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = tracker_copy(&db.url);
+    let dir = dir.path();
+    let migrated = strata(dir, &["migrate"]);
+    assert_eq!(migrated.code, 0, "{}", migrated.stderr);
+    db.execute("ALTER TABLE tracker_transaction RENAME COLUMN category_id TO kind_id");
+    let adopted = strata(dir, &["drift", "--write-migration"]);
+    assert_eq!(adopted.code, 0, "{}{}", adopted.stdout, adopted.stderr);
+    assert!(
+        adopted
+            .stderr
+            .contains("drops data: column tracker_transaction.category_id")
+            && adopted.stderr.contains("rename_column"),
+        "{}",
+        adopted.stderr
+    );
+    assert_clean(dir, "rename adopted");
+}
+
+/// models.toml is rewritten for the apps that adopted something; a foreign key from
+/// one into an app left alone names that app's model as it is declared (`User` for
+/// table `auth_user`), not as the table would name it (`AuthUser`, no such model).
+#[test]
+fn write_migration_keeps_the_model_names_of_other_apps() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let config = format!(
+        "[project]\napps = [\"accounts\", \"shop\"]\n\n[database]\nurl = {:?}\n",
+        db.url
+    );
+    let dir = crate::common::project(&[
+        ("strata.toml", &config),
+        (
+            "apps/accounts/models.toml",
+            "[User]\ntable = \"auth_user\"\nfields.name = \"varchar(20)\"\n",
+        ),
+        (
+            "apps/shop/models.toml",
+            "[Order]\nfields.buyer = { references = \"accounts.User\", null = true }\n",
+        ),
+    ]);
+    let dir = dir.path();
+    for step in [&["makemigrations"][..], &["migrate"]] {
+        let out = strata(dir, step);
+        assert_eq!(out.code, 0, "{step:?}: {}", out.stderr);
+    }
+    db.execute("ALTER TABLE shop_order ADD COLUMN note varchar(20) NULL");
+    let adopted = strata(dir, &["drift", "--write-migration"]);
+    assert_eq!(adopted.code, 0, "{}{}", adopted.stdout, adopted.stderr);
+    let models = std::fs::read_to_string(dir.join("apps/shop/models.toml")).unwrap();
+    assert!(models.contains("\"accounts.User\""), "{models}");
+    assert_clean(dir, "adopted");
+    let check = strata(dir, &["makemigrations", "--check"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
 }

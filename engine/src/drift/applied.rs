@@ -10,7 +10,7 @@ use crate::state::SchemaState;
 /// The schema of every migration `status` records as applied, and of the operations
 /// done of one that stopped part-way, replayed in graph order. Squashed migrations
 /// count as the database uses them ([`squashed::in_use`]); a row whose file is gone
-/// adds nothing (`showmigrations` and `migrate` report it).
+/// adds nothing (`strata drift` refuses such a history first, as `migrate` does).
 pub fn applied_state(graph: &Graph, status: &Status) -> Result<SchemaState, ExecError> {
     let (graph, status) = squashed::in_use(graph, status)?;
     let applied = status.applied();

@@ -157,11 +157,18 @@ impl Normalizer<'_> {
             } else {
                 format!("{name} {}", index_details(i))
             };
-            let (map, entry) = match (&i.predicate, i.unique && i.is_plain_key()) {
+            // The predicate in the neutral spelling, as a generated column's: an
+            // index made partial on other rows is another index (a unique one
+            // another constraint), not the same one.
+            let predicate = i
+                .predicate
+                .as_ref()
+                .map(|p| expr::canonical(p).unwrap_or_else(|| p.clone()));
+            let (map, entry) = match (predicate, i.unique && i.is_plain_key()) {
                 (None, false) if i.unique => (&mut indexes, format!("unique {entry}")),
                 (None, true) => (&mut uniques, entry),
-                (Some(_), true) => (&mut indexes, format!("unique {entry} partial")),
-                (Some(_), false) => (&mut indexes, format!("{entry} partial")),
+                (Some(p), true) => (&mut indexes, format!("unique {entry} where {p}")),
+                (Some(p), false) => (&mut indexes, format!("{entry} where {p}")),
                 (None, false) => (&mut indexes, entry),
             };
             map.insert(name, entry);

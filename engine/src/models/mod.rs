@@ -28,7 +28,7 @@ use crate::state::SchemaState;
 
 pub use parse::CHECK_KEYS;
 pub use parse::{FIELD_KEYS, INDEX_KEYS, MODEL_KEYS, UNIQUE_KEYS};
-pub use write::{model_name, write_app};
+pub use write::{model_name, write_app, write_app_naming};
 
 /// A `models.toml` that could not be read or understood. The same type as a broken
 /// migration file's error, so the CLI reports both alike: `FileError::Syntax` carries

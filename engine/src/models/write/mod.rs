@@ -49,7 +49,20 @@ pub fn write_app(
     schema: &SchemaState,
     owners: &BTreeMap<String, String>,
 ) -> String {
-    let names = ModelNames::new(app, tables, owners);
+    write_app_naming(app, tables, schema, owners, &BTreeMap::new())
+}
+
+/// [`write_app`], with the model names other apps already declare (`declared`:
+/// table → model): a foreign key into such a table names that model, where the name
+/// made from the table (`auth_user` → `AuthUser`) may not be one (`accounts.User`).
+pub fn write_app_naming(
+    app: &str,
+    tables: &[TableDef],
+    schema: &SchemaState,
+    owners: &BTreeMap<String, String>,
+    declared: &BTreeMap<String, String>,
+) -> String {
+    let names = ModelNames::new(app, tables, owners, declared);
     let mut out = String::new();
     for t in tables {
         if !out.is_empty() {
@@ -68,7 +81,12 @@ pub(super) struct ModelNames {
 }
 
 impl ModelNames {
-    fn new(app: &str, tables: &[TableDef], owners: &BTreeMap<String, String>) -> Self {
+    fn new(
+        app: &str,
+        tables: &[TableDef],
+        owners: &BTreeMap<String, String>,
+        declared: &BTreeMap<String, String>,
+    ) -> Self {
         let mut by_app: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for (table, owner) in owners {
             by_app.entry(owner).or_default().insert(table);
@@ -77,8 +95,18 @@ impl ModelNames {
         own.extend(tables.iter().map(|t| t.name.as_str()));
         let mut models = BTreeMap::new();
         for (owner, tables) in by_app {
-            let mut taken = BTreeSet::new();
+            // Names another app declares first, so a made-up one never takes them.
+            let known = |t: &str| declared.get(t).filter(|_| owner != app);
+            let mut taken: BTreeSet<String> = tables
+                .iter()
+                .filter_map(|t| known(t))
+                .map(|m| m.to_lowercase())
+                .collect();
             for table in tables {
+                if let Some(model) = known(table) {
+                    models.insert(table.to_string(), (owner.to_string(), model.clone()));
+                    continue;
+                }
                 let base = model_name(owner, table);
                 let mut name = base.clone();
                 let mut n = 2;
