@@ -569,3 +569,153 @@ fn a_postgres_schema_fleet_killed_half_way_finishes_on_the_rerun() {
     };
     kill_half_way_then_rerun(&fleet, "8");
 }
+
+/// A migration after the tracker's that sleeps 30 s, then makes a table: the table is
+/// refused once the sleep is cancelled (MariaDB's `SLEEP` returns early rather than
+/// failing), so an interrupted tenant never records it applied.
+const SLOW: &str = r#"dependencies = ["tracker.0001_initial"]
+
+[[operations]]
+kind = "run_sql"
+reverse_sql = "SELECT 1"
+[operations.sql]
+postgres = "SELECT pg_sleep(30)"
+mysql = "SELECT SLEEP(30)"
+sqlite = "SELECT 1"
+
+[[operations]]
+kind = "create_table"
+name = "after_sleep"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }]
+"#;
+
+impl Fleet {
+    /// How many of this fleet's tenants run the slow statement of [`SLOW`] now.
+    fn sleeping(&self) -> usize {
+        let probe = match &self.layout {
+            Layout::Schemas { .. } => "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active' AND datname = current_database()".to_string(),
+            Layout::Databases { .. } => format!(
+                "SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP%' AND db IN ({})",
+                self.names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        block_on(async {
+            let mut d = self.admin().await;
+            let rows = d.query(&probe).await.unwrap();
+            d.close().await.unwrap();
+            rows.len()
+        })
+    }
+}
+
+/// SIGINT while three tenants each sleep in a statement (`--jobs 3`): every one of
+/// them is cancelled on its server (not only the last connected), the run stops
+/// within seconds with exit 130, the summary and the report name each tenant
+/// interrupted, and none records the slow migration applied.
+fn sigint_cancels_every_running_tenant(fleet: &Fleet) {
+    let dir = tracker_copy("sqlite://unused.sqlite3");
+    std::fs::write(
+        dir.path().join("apps/tracker/migrations/0002_slow.toml"),
+        SLOW,
+    )
+    .unwrap();
+    let tenants = fleet.tenants_file(dir.path());
+    let report_path = dir.path().join("report.jsonl");
+    let child = command(
+        dir.path(),
+        &[
+            "migrate",
+            "--tenants",
+            tenants.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+            "--jobs",
+            "3",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    while fleet.sleeping() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the three tenants never all reached the slow statement"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let signalled = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(fleet.sleeping(), 0, "a server still runs a tenant's sleep");
+    let lines = report(&report_path);
+    assert_eq!(count(&lines, "interrupted"), 3, "{stdout}");
+    assert!(stdout.contains("3 interrupted"), "{stdout}");
+    assert_eq!(
+        stdout.matches("  interrupted: ").count(),
+        3,
+        "each tenant named: {stdout}"
+    );
+    assert!(stderr.contains("interrupted by SIGINT"), "{stderr}");
+    for (i, rows) in fleet.histories().iter().enumerate() {
+        assert!(
+            rows.iter()
+                .all(|(_, name, state)| name != "0002_slow" || state != "applied"),
+            "tenant {i}: {rows:?}"
+        );
+    }
+}
+
+#[test]
+fn sigint_cancels_every_running_mariadb_tenant() {
+    let Some(fleet) = Fleet::mariadb(3) else {
+        return;
+    };
+    sigint_cancels_every_running_tenant(&fleet);
+}
+
+#[test]
+fn sigint_cancels_every_running_postgres_schema_tenant() {
+    let Some(fleet) = Fleet::postgres_schemas(3) else {
+        return;
+    };
+    sigint_cancels_every_running_tenant(&fleet);
+}
+
+#[test]
+fn database_and_tenants_together_are_refused() {
+    let dir = tracker_copy("sqlite://unused.sqlite3");
+    let tenants = dir.path().join("tenants.txt");
+    std::fs::write(&tenants, "sqlite://a.sqlite3\n").unwrap();
+    let tenants = tenants.to_str().unwrap();
+    // The global flag before the command and after it, for both fleet commands.
+    for args in [
+        vec!["--database", "sqlite://b.sqlite3", "migrate", "--tenants", tenants],
+        vec!["migrate", "--tenants", tenants, "--database", "sqlite://b.sqlite3"],
+        vec!["--database", "sqlite://b.sqlite3", "showmigrations", "--tenants", tenants],
+    ] {
+        let out = strata(dir.path(), &args);
+        assert_eq!(out.code, 2, "{args:?}: {}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("--database") && out.stderr.contains("--tenants"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    for file in ["a.sqlite3", "b.sqlite3"] {
+        assert!(!dir.path().join(file).exists(), "{file} was touched");
+    }
+}

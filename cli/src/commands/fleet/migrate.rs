@@ -34,7 +34,7 @@ pub(crate) async fn run(
 ) -> Result<u8, CliError> {
     let started = Instant::now();
     let path = args.tenants.as_deref().expect("dispatched on --tenants");
-    let fleet = tenants::read(path, &ctx.registry)?;
+    let fleet = tenants::read(path, ctx)?;
     // The same for every tenant: checked once, before any connects.
     let targets = targets(ctx, args)?;
     let options = options(ctx, args);
@@ -60,6 +60,7 @@ pub(crate) async fn run(
                     ..Record::new(tenant, Outcome::Ok, elapsed)
                 },
                 Turn::Ran(Err(e)) => Record::failed(tenant, &e, elapsed),
+                Turn::Interrupted(e) => Record::interrupted(tenant, &e, elapsed),
                 Turn::NotStarted => Record::new(tenant, Outcome::NotStarted, elapsed),
             })
         },
@@ -92,11 +93,12 @@ pub(super) fn finish(
         }
         Format::Text => {}
     }
-    if totals.failed + totals.not_started == 0 {
+    if totals.failed + totals.interrupted + totals.not_started == 0 {
         return Ok(exit::OK);
     }
+    // After a signal, `main` reports the interruption with this as its cause.
     Err(CliError::Fleet {
-        failed: totals.failed,
+        failed: totals.failed + totals.interrupted,
         not_started: totals.not_started,
         tenants: totals.tenants,
     })

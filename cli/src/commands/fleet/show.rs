@@ -28,7 +28,7 @@ pub(crate) async fn run(
         ctx.graph.target(app, None)?;
     }
     let path = args.tenants.as_deref().expect("dispatched on --tenants");
-    let fleet = tenants::read(path, &ctx.registry)?;
+    let fleet = tenants::read(path, ctx)?;
     let mut stderr = std::io::stderr();
     let lines: Option<&mut dyn Write> = match (quiet, format) {
         (true, _) => None,
@@ -57,6 +57,7 @@ pub(crate) async fn run(
                     )
                 },
                 Turn::Ran(Err(e)) => Record::failed(tenant, &e, elapsed),
+                Turn::Interrupted(e) => Record::interrupted(tenant, &e, elapsed),
                 Turn::NotStarted => Record::new(tenant, Outcome::NotStarted, elapsed),
             })
         },

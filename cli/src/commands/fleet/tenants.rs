@@ -8,7 +8,9 @@ use std::path::Path;
 use strata_engine::dialect::driver::redact_url;
 use strata_engine::dialect::url::redact_text;
 use strata_engine::dialect::Registry;
+use strata_engine::project::Origin;
 
+use crate::context::Context;
 use crate::error::CliError;
 
 /// One database of the fleet.
@@ -22,15 +24,22 @@ pub(crate) struct Tenant {
     pub shown: String,
 }
 
-/// Reads and checks the tenants file at `path`.
-pub(crate) fn read(path: &Path, registry: &Registry) -> Result<Vec<Tenant>, CliError> {
+/// Reads and checks the tenants file at `path`. `--database` names one database,
+/// which a fleet would ignore: refused rather than silently dropped. (clap's own
+/// conflict does not see the global flag when it is written before the command.)
+pub(crate) fn read(path: &Path, ctx: &Context) -> Result<Vec<Tenant>, CliError> {
+    if let Origin::Flag(flag) = ctx.project.origins.of("database.url") {
+        return Err(CliError::Usage(format!(
+            "{flag} names one database and --tenants a fleet: give one of them"
+        )));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::Usage(format!(
             "{}: cannot read the tenants file: {e}",
             path.display()
         ))
     })?;
-    parse(&text, &path.display().to_string(), registry)
+    parse(&text, &path.display().to_string(), &ctx.registry)
 }
 
 /// The tenants listed in `text`, read from `file` (for messages).
