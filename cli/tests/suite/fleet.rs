@@ -14,6 +14,7 @@ use strata_engine::dialect::driver::Driver;
 use strata_testkit::servers::{server_url, unique_db_name};
 
 use crate::common::db::{block_on, with_database, Kind, TestDb};
+use crate::common::json_shape::assert_shape;
 use crate::common::{command, strata, tracker_copy, Output};
 use crate::secrets::{MariadbAccount, MARKER};
 
@@ -166,12 +167,12 @@ impl Drop for Fleet {
     }
 }
 
-/// The report's lines, parsed.
+/// The report's lines, parsed, each checked against its documented shape.
 fn report(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .map(|l| assert_shape("migrate-tenants-report", l))
         .collect()
 }
 
@@ -473,6 +474,8 @@ fn a_password_in_a_tenant_url_is_never_shown() {
         ],
     );
     assert!(!json.stdout.contains(MARKER) && !json.stderr.contains(MARKER));
+    let summary = assert_shape("migrate-tenants", &json.stdout);
+    assert_eq!(summary["failed"], 1, "{}", json.stdout);
 }
 
 #[test]
@@ -505,7 +508,7 @@ fn showmigrations_counts_applied_and_pending_per_tenant() {
         ],
     );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let summary: Value = serde_json::from_str(&out.stdout).unwrap();
+    let summary = assert_shape("migrate-tenants", &out.stdout);
     let counts: Vec<(u64, u64)> = summary["results"]
         .as_array()
         .unwrap()
@@ -613,7 +616,7 @@ impl Fleet {
 /// them is cancelled on its server (not only the last connected), the run stops
 /// within seconds with exit 130, the summary and the report name each tenant
 /// interrupted, and none records the slow migration applied.
-fn sigint_cancels_every_running_tenant(fleet: &Fleet) {
+fn sigint_cancels_every_running_tenant(fleet: &Fleet, format: &str) {
     let dir = tracker_copy("sqlite://unused.sqlite3");
     std::fs::write(
         dir.path().join("apps/tracker/migrations/0002_slow.toml"),
@@ -632,6 +635,8 @@ fn sigint_cancels_every_running_tenant(fleet: &Fleet) {
             report_path.to_str().unwrap(),
             "--jobs",
             "3",
+            "--format",
+            format,
         ],
     )
     .stdout(Stdio::piped())
@@ -663,12 +668,18 @@ fn sigint_cancels_every_running_tenant(fleet: &Fleet) {
     assert_eq!(fleet.sleeping(), 0, "a server still runs a tenant's sleep");
     let lines = report(&report_path);
     assert_eq!(count(&lines, "interrupted"), 3, "{stdout}");
-    assert!(stdout.contains("3 interrupted"), "{stdout}");
-    assert_eq!(
-        stdout.matches("  interrupted: ").count(),
-        3,
-        "each tenant named: {stdout}"
-    );
+    if format == "json" {
+        let summary = assert_shape("migrate-tenants", &stdout);
+        assert_eq!(summary["interrupted"], 3, "{stdout}");
+        assert_eq!(count(summary["results"].as_array().unwrap(), "interrupted"), 3);
+    } else {
+        assert!(stdout.contains("3 interrupted"), "{stdout}");
+        assert_eq!(
+            stdout.matches("  interrupted: ").count(),
+            3,
+            "each tenant named: {stdout}"
+        );
+    }
     assert!(stderr.contains("interrupted by SIGINT"), "{stderr}");
     for (i, rows) in fleet.histories().iter().enumerate() {
         assert!(
@@ -684,7 +695,7 @@ fn sigint_cancels_every_running_mariadb_tenant() {
     let Some(fleet) = Fleet::mariadb(3) else {
         return;
     };
-    sigint_cancels_every_running_tenant(&fleet);
+    sigint_cancels_every_running_tenant(&fleet, "text");
 }
 
 #[test]
@@ -692,7 +703,7 @@ fn sigint_cancels_every_running_postgres_schema_tenant() {
     let Some(fleet) = Fleet::postgres_schemas(3) else {
         return;
     };
-    sigint_cancels_every_running_tenant(&fleet);
+    sigint_cancels_every_running_tenant(&fleet, "json");
 }
 
 #[test]
