@@ -13,9 +13,9 @@
 //! while the fleet runs, a first signal always stops gracefully (the summary and the
 //! report say what each tenant did).
 
-use std::io::Write as _;
 use std::collections::HashMap;
 use std::future::Future;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 
@@ -168,8 +168,7 @@ async fn listen(watch: &Watch, ready: mpsc::Sender<std::io::Result<()>>) {
         // All at once: a server that is slow to take one cancel request does not
         // delay the others. Without a canceller the running statement ends by itself;
         // the next one is not sent.
-        let cancelled =
-            futures_util::future::join_all(cancellers.iter().map(|c| c.cancel())).await;
+        let cancelled = futures_util::future::join_all(cancellers.iter().map(|c| c.cancel())).await;
         for e in cancelled.into_iter().filter_map(Result::err) {
             let _ = writeln!(
                 std::io::stderr(),
@@ -205,10 +204,7 @@ pub(crate) fn watch(driver: Box<dyn Driver>, history_table: &str) -> Box<dyn Dri
         return driver;
     };
     let session = SESSION.try_with(|s| *s).unwrap_or(SINGLE);
-    watch
-        .connections()
-        .open
-        .insert(session, driver.canceller());
+    watch.connections().open.insert(session, driver.canceller());
     Box::new(Interruptible::new(
         driver,
         watch.interrupt.clone(),

@@ -671,7 +671,10 @@ fn sigint_cancels_every_running_tenant(fleet: &Fleet, format: &str) {
     if format == "json" {
         let summary = assert_shape("migrate-tenants", &stdout);
         assert_eq!(summary["interrupted"], 3, "{stdout}");
-        assert_eq!(count(summary["results"].as_array().unwrap(), "interrupted"), 3);
+        assert_eq!(
+            count(summary["results"].as_array().unwrap(), "interrupted"),
+            3
+        );
     } else {
         assert!(stdout.contains("3 interrupted"), "{stdout}");
         assert_eq!(
@@ -714,9 +717,27 @@ fn database_and_tenants_together_are_refused() {
     let tenants = tenants.to_str().unwrap();
     // The global flag before the command and after it, for both fleet commands.
     for args in [
-        vec!["--database", "sqlite://b.sqlite3", "migrate", "--tenants", tenants],
-        vec!["migrate", "--tenants", tenants, "--database", "sqlite://b.sqlite3"],
-        vec!["--database", "sqlite://b.sqlite3", "showmigrations", "--tenants", tenants],
+        vec![
+            "--database",
+            "sqlite://b.sqlite3",
+            "migrate",
+            "--tenants",
+            tenants,
+        ],
+        vec![
+            "migrate",
+            "--tenants",
+            tenants,
+            "--database",
+            "sqlite://b.sqlite3",
+        ],
+        vec![
+            "--database",
+            "sqlite://b.sqlite3",
+            "showmigrations",
+            "--tenants",
+            tenants,
+        ],
     ] {
         let out = strata(dir.path(), &args);
         assert_eq!(out.code, 2, "{args:?}: {}\n{}", out.stdout, out.stderr);
@@ -729,4 +750,86 @@ fn database_and_tenants_together_are_refused() {
     for file in ["a.sqlite3", "b.sqlite3"] {
         assert!(!dir.path().join(file).exists(), "{file} was touched");
     }
+}
+
+/// One MariaDB database and one PostgreSQL schema, each listed under three URLs (host
+/// alias, trailing slash, an extra parameter): the tenants file's duplicate check is
+/// textual, so the lock makes each exactly-once, and the runs that find it done
+/// once they hold the lock are `up_to_date`, not `migrated`.
+#[test]
+fn the_same_database_under_other_urls_is_migrated_once() {
+    let (Some(mariadb), Some(postgres)) = (Fleet::mariadb(1), Fleet::postgres_schemas(1)) else {
+        return;
+    };
+    let (my, pg) = (mariadb.url(0), postgres.url(0));
+    let urls = [
+        my.clone(),
+        my.replace("127.0.0.1", "localhost"),
+        format!("{my}/"),
+        pg.clone(),
+        pg.replace("127.0.0.1", "localhost"),
+        format!("{pg}&sslmode=disable"),
+    ];
+    let dir = tracker_copy("sqlite://unused.sqlite3");
+    let tenants = dir.path().join("tenants.txt");
+    std::fs::write(&tenants, urls.join("\n")).unwrap();
+    let report_path = dir.path().join("report.jsonl");
+    let out = fleet_migrate(dir.path(), &tenants, &report_path, &["--jobs", "6"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let lines = report(&report_path);
+    for range in [1..=3, 4..=6] {
+        let ok: Vec<&Value> = lines
+            .iter()
+            .filter(|l| range.contains(&l["line"].as_u64().unwrap()) && l["outcome"] == "ok")
+            .collect();
+        assert_eq!(ok.len(), 1, "lines {range:?}: {}", out.stdout);
+        assert_eq!(ok[0]["applied"], 2);
+    }
+    assert_eq!(count(&lines, "up_to_date"), 4, "{}", out.stdout);
+    mariadb.assert_each_migrated_once();
+    postgres.assert_each_migrated_once();
+}
+
+#[test]
+fn a_report_path_that_cannot_be_written_is_refused_before_any_tenant() {
+    let dir = tracker_copy("sqlite://unused.sqlite3");
+    let tenants = dir.path().join("tenants.txt");
+    let listed = "sqlite://a.sqlite3\n";
+    std::fs::write(&tenants, listed).unwrap();
+    std::fs::create_dir(dir.path().join("folder")).unwrap();
+    let tenants_arg = tenants.to_str().unwrap();
+    // The tenants file itself (a slip of the shell) would be emptied by the report.
+    let through_dot_dot = dir.path().join("folder/../tenants.txt");
+    for report_path in [
+        tenants.clone(),
+        through_dot_dot,
+        dir.path().join("folder"),
+        dir.path().join("missing/report.jsonl"),
+    ] {
+        let out = fleet_migrate(dir.path(), &tenants, &report_path, &[]);
+        assert_eq!(
+            out.code,
+            2,
+            "{}: {}\n{}",
+            report_path.display(),
+            out.stdout,
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("report"),
+            "{}: {}",
+            report_path.display(),
+            out.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&tenants).unwrap(), listed);
+        assert!(
+            !dir.path().join("a.sqlite3").exists(),
+            "a tenant was touched"
+        );
+    }
+    let out = strata(
+        dir.path(),
+        &["migrate", "--tenants", tenants_arg, "--jobs", "0"],
+    );
+    assert_eq!(out.code, 2, "--jobs 0: {}\n{}", out.stdout, out.stderr);
 }

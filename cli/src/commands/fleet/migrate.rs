@@ -45,7 +45,7 @@ pub(crate) async fn run(
         (false, true) => Some(&mut stderr),
         (false, false) => Some(&mut *out),
     };
-    let mut ledger = Ledger::new(fleet.len(), args.report.as_deref(), lines)?;
+    let mut ledger = Ledger::new(fleet.len(), args.report.as_deref(), path, lines)?;
     run_all(
         &fleet,
         usize::from(args.jobs),
@@ -53,7 +53,12 @@ pub(crate) async fn run(
         |tenant| migrate_tenant(ctx, args, &targets, &options, tenant),
         |tenant, turn, elapsed| {
             ledger.record(match turn {
+                // The second: its plan was empty once it held the lock, as another
+                // run (or the same database under another URL) had just migrated it.
                 Turn::Ran(Ok(None)) => Record::new(tenant, Outcome::UpToDate, elapsed),
+                Turn::Ran(Ok(Some(ran))) if ran.applied + ran.unapplied == 0 => {
+                    Record::new(tenant, Outcome::UpToDate, elapsed)
+                }
                 Turn::Ran(Ok(Some(ran))) => Record {
                     applied: Some(ran.applied),
                     unapplied: Some(ran.unapplied),

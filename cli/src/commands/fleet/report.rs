@@ -155,14 +155,22 @@ pub(crate) struct Ledger<'a> {
 
 impl<'a> Ledger<'a> {
     /// Creates (or empties) the report file first: a path that cannot be written is
-    /// found before any tenant is touched.
+    /// found before any tenant is touched. The tenants file is never emptied: a
+    /// report path naming it (a slip of the shell) is refused.
     pub(crate) fn new(
         total: usize,
         report: Option<&Path>,
+        tenants: &Path,
         lines: Option<&'a mut dyn Write>,
     ) -> Result<Self, CliError> {
         let report = report
             .map(|path| {
+                if same_file(path, tenants) {
+                    return Err(CliError::Usage(format!(
+                        "{}: --report names the tenants file; writing the report would empty it",
+                        path.display()
+                    )));
+                }
                 File::create(path)
                     .map(|f| (path.to_path_buf(), f))
                     .map_err(|e| report_error(path, &e))
@@ -209,6 +217,15 @@ impl<'a> Ledger<'a> {
             interrupted: count(Outcome::Interrupted),
             not_started: count(Outcome::NotStarted),
         }
+    }
+}
+
+/// Whether `a` and `b` are one file (through links and `..` too); a path that does
+/// not exist yet is no file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 

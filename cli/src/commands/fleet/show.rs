@@ -35,7 +35,7 @@ pub(crate) async fn run(
         (false, Format::Json) => Some(&mut stderr),
         (false, Format::Text) => Some(&mut *out),
     };
-    let mut ledger = Ledger::new(fleet.len(), None, lines)?;
+    let mut ledger = Ledger::new(fleet.len(), None, path, lines)?;
     run_all(
         &fleet,
         usize::from(args.jobs),

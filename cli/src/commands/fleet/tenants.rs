@@ -46,6 +46,9 @@ pub(crate) fn read(path: &Path, ctx: &Context) -> Result<Vec<Tenant>, CliError> 
 pub(crate) fn parse(text: &str, file: &str, registry: &Registry) -> Result<Vec<Tenant>, CliError> {
     let mut tenants: Vec<Tenant> = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
+    // A byte order mark (as some Windows editors write) is no part of the first URL;
+    // `lines` already takes CRLF line ends.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let url = raw.trim();
@@ -117,6 +120,13 @@ mod tests {
         let e = parsed("mysql://u:hunter2@h/a mysql://u@h/b\n").unwrap_err();
         assert!(e.starts_with("tenants.txt:1: "), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_crlf_line_ends_are_no_part_of_the_urls() {
+        let tenants = parsed("\u{feff}sqlite://a.db\r\n# c\r\nsqlite://b.db\r\n").unwrap();
+        let urls: Vec<(usize, &str)> = tenants.iter().map(|t| (t.line, t.url.as_str())).collect();
+        assert_eq!(urls, vec![(1, "sqlite://a.db"), (3, "sqlite://b.db")]);
     }
 
     #[test]
