@@ -88,6 +88,8 @@ struct Watch {
     next_session: AtomicU64,
     /// The first signal received (`Signal::code`), 0 for none.
     received: AtomicU8,
+    /// Wakes [`stopping`] on the first signal.
+    stopped: tokio::sync::Notify,
 }
 
 impl Watch {
@@ -146,6 +148,9 @@ async fn listen(watch: &Watch, ready: mpsc::Sender<std::io::Result<()>>) {
             .received
             .compare_exchange(0, received.code(), Ordering::SeqCst, Ordering::SeqCst)
             .is_ok();
+        if first {
+            watch.stopped.notify_waiters();
+        }
         let cancellers: Vec<Arc<dyn Canceller>> = {
             let connections = watch.connections();
             if !first || (connections.open.is_empty() && !connections.fleet) {
@@ -253,6 +258,21 @@ impl Drop for Forget {
                 None => connections.fleet = false,
             }
         }
+    }
+}
+
+/// Resolves once SIGINT or SIGTERM has been received (never without [`install`]):
+/// for waits that are safe to abandon, such as a fleet tenant's connect.
+pub(crate) async fn stopping() {
+    let Some(watch) = WATCH.get() else {
+        return std::future::pending().await;
+    };
+    let notified = watch.stopped.notified();
+    tokio::pin!(notified);
+    // Registered before the check, so that a signal in between is not missed.
+    notified.as_mut().enable();
+    if received().is_none() {
+        notified.await;
     }
 }
 

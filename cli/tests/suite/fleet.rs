@@ -833,3 +833,53 @@ fn a_report_path_that_cannot_be_written_is_refused_before_any_tenant() {
     );
     assert_eq!(out.code, 2, "--jobs 0: {}\n{}", out.stdout, out.stderr);
 }
+
+/// SIGINT while every tenant waits for a server that accepted the connection but never
+/// answers: the connects are abandoned at once (nothing was done on any tenant), not
+/// waited for until connect_timeout; the tenants are reported not started; exit 130.
+#[test]
+fn sigint_while_tenants_connect_stops_at_once() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tracker_copy("sqlite://unused.sqlite3");
+    let tenants = dir.path().join("tenants.txt");
+    std::fs::write(
+        &tenants,
+        format!("mysql://root@127.0.0.1:{port}/t\npostgres://postgres@127.0.0.1:{port}/t\n"),
+    )
+    .unwrap();
+    let report_path = dir.path().join("report.jsonl");
+    let child = command(
+        dir.path(),
+        &[
+            "migrate",
+            "--tenants",
+            tenants.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    )
+    .env("STRATA_CONNECT_TIMEOUT", "60s")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    // Both tenants are connecting once their connections are accepted; held, unanswered.
+    let _held: Vec<std::net::TcpStream> = (0..2).map(|_| listener.accept().unwrap().0).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let signalled = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(count(&report(&report_path), "not_started"), 2, "{stdout}");
+}

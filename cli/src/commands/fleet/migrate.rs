@@ -18,11 +18,18 @@ use crate::commands::migrate::{options, refuse_plan_lint_errors, targets};
 use crate::context::Context;
 use crate::database;
 use crate::error::{exit, CliError};
+use crate::signals;
 
-/// What one tenant's run did.
-struct Ran {
-    applied: usize,
-    unapplied: usize,
+/// What one tenant's turn did.
+enum Done {
+    /// Nothing to do, found without the lock.
+    UpToDate,
+    Ran {
+        applied: usize,
+        unapplied: usize,
+    },
+    /// A signal came while it was connecting: nothing was done.
+    Stopped,
 }
 
 pub(crate) async fn run(
@@ -55,15 +62,19 @@ pub(crate) async fn run(
             ledger.record(match turn {
                 // The second: its plan was empty once it held the lock, as another
                 // run (or the same database under another URL) had just migrated it.
-                Turn::Ran(Ok(None)) => Record::new(tenant, Outcome::UpToDate, elapsed),
-                Turn::Ran(Ok(Some(ran))) if ran.applied + ran.unapplied == 0 => {
-                    Record::new(tenant, Outcome::UpToDate, elapsed)
-                }
-                Turn::Ran(Ok(Some(ran))) => Record {
-                    applied: Some(ran.applied),
-                    unapplied: Some(ran.unapplied),
+                Turn::Ran(Ok(
+                    Done::UpToDate
+                    | Done::Ran {
+                        applied: 0,
+                        unapplied: 0,
+                    },
+                )) => Record::new(tenant, Outcome::UpToDate, elapsed),
+                Turn::Ran(Ok(Done::Ran { applied, unapplied })) => Record {
+                    applied: Some(applied),
+                    unapplied: Some(unapplied),
                     ..Record::new(tenant, Outcome::Ok, elapsed)
                 },
+                Turn::Ran(Ok(Done::Stopped)) => Record::new(tenant, Outcome::NotStarted, elapsed),
                 Turn::Ran(Err(e)) => Record::failed(tenant, &e, elapsed),
                 Turn::Interrupted(e) => Record::interrupted(tenant, &e, elapsed),
                 Turn::NotStarted => Record::new(tenant, Outcome::NotStarted, elapsed),
@@ -109,15 +120,20 @@ pub(super) fn finish(
     })
 }
 
-/// One tenant: `None` when it was up to date.
+/// One tenant.
 async fn migrate_tenant(
     ctx: &Context,
     args: &MigrateArgs,
     targets: &[Target],
     options: &executor::Options,
     tenant: &Tenant,
-) -> Result<Option<Ran>, CliError> {
-    let mut driver = database::connect_to(ctx, &tenant.url).await?;
+) -> Result<Done, CliError> {
+    // A connect has done nothing yet: on a signal it is abandoned rather than waited
+    // for (up to connect_timeout when the server does not answer).
+    let mut driver = tokio::select! {
+        connected = database::connect_to(ctx, &tenant.url) => connected?,
+        () = signals::stopping() => return Ok(Done::Stopped),
+    };
     let result = migrate_on(ctx, args, targets, options, driver.as_mut()).await;
     let closed = driver.close().await;
     let ran = result?;
@@ -131,21 +147,21 @@ async fn migrate_on(
     targets: &[Target],
     options: &executor::Options,
     driver: &mut dyn Driver,
-) -> Result<Option<Ran>, CliError> {
+) -> Result<Done, CliError> {
     // Read without the lock: an empty plan needs none (`--accept-edited` may have
     // checksums to record even then). The plan is linted as a lone `migrate` does.
     let status = executor::status(driver, options).await?;
     let plan = executor::plan(&ctx.graph, &status, targets, options)?;
     if plan.is_empty() && !args.accept_edited {
-        return Ok(None);
+        return Ok(Done::UpToDate);
     }
     if !args.fake {
         refuse_plan_lint_errors(ctx, driver, &status, &plan, args).await?;
     }
     let steps = executor::migrate(&ctx.graph, driver, targets, options, &mut Quiet).await?;
     let applied = steps.iter().filter(|s| s.step == Step::Apply).count();
-    Ok(Some(Ran {
+    Ok(Done::Ran {
         applied,
         unapplied: steps.len() - applied,
-    }))
+    })
 }
