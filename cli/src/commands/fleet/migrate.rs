@@ -74,10 +74,12 @@ pub(crate) async fn run(
                     unapplied: Some(unapplied),
                     ..Record::new(tenant, Outcome::Ok, elapsed)
                 },
-                Turn::Ran(Ok(Done::Stopped)) => Record::new(tenant, Outcome::NotStarted, elapsed),
                 Turn::Ran(Err(e)) => Record::failed(tenant, &e, elapsed),
                 Turn::Interrupted(e) => Record::interrupted(tenant, &e, elapsed),
-                Turn::NotStarted => Record::new(tenant, Outcome::NotStarted, elapsed),
+                // Stopped while connecting: nothing was done.
+                Turn::Ran(Ok(Done::Stopped)) | Turn::NotStarted => {
+                    Record::new(tenant, Outcome::NotStarted, elapsed)
+                }
             })
         },
     )
