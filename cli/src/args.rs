@@ -295,7 +295,7 @@ pub(crate) struct MigrateArgs {
     pub max_duration: Option<std::time::Duration>,
     /// Migrate every database listed in FILE (one URL a line, `#` comments) instead
     /// of the configured one (docs/fleets.md)
-    #[arg(long, value_name = "FILE", value_parser = absolute_path, conflicts_with_all = ["plan", "check", "rehearse"])]
+    #[arg(long, value_name = "FILE", value_parser = absolute_path, conflicts_with_all = ["plan", "check", "rehearse", "database"])]
     pub tenants: Option<PathBuf>,
     /// With --tenants: how many tenants migrate at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), requires = "tenants")]
@@ -361,7 +361,7 @@ pub(crate) struct ShowmigrationsArgs {
     pub plan: bool,
     /// Applied and pending counts for every database listed in FILE (one URL a line,
     /// `#` comments; docs/fleets.md)
-    #[arg(long, value_name = "FILE", value_parser = absolute_path, conflicts_with = "plan")]
+    #[arg(long, value_name = "FILE", value_parser = absolute_path, conflicts_with_all = ["plan", "database"])]
     pub tenants: Option<PathBuf>,
     /// With --tenants: how many tenants are read at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), requires = "tenants")]

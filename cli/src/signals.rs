@@ -6,9 +6,17 @@
 //! the command's runtime may be busy inside a synchronous SQLite statement, which
 //! only another thread can interrupt. A second signal exits at once; so does a first
 //! one before the connection is made (nothing has been done yet).
+//!
+//! A fleet (`migrate --tenants`) runs many connections at once: each tenant's work
+//! runs in a [`session`], whose connection's canceller is kept apart, so that a
+//! signal cancels every running tenant's statement, not only the last one's; and
+//! while the fleet runs, a first signal always stops gracefully (the summary and the
+//! report say what each tenant did).
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 
 use strata_engine::dialect::driver::{Canceller, Driver};
@@ -55,21 +63,41 @@ impl Signal {
     }
 }
 
-/// Where `migrate` is: a signal before connecting (or after closing) exits at once.
-#[derive(Default, Clone)]
-enum Connection {
-    #[default]
-    None,
-    /// With the connection's canceller, when its driver has one.
-    Open(Option<Arc<dyn Canceller>>),
+/// The open connections, each with its canceller when its driver has one. A signal
+/// while none is open (before connecting, after closing) exits at once, unless a
+/// fleet is running.
+#[derive(Default)]
+struct Connections {
+    /// By session: [`SINGLE`] for `migrate`'s one connection, else a fleet tenant's.
+    open: HashMap<u64, Option<Arc<dyn Canceller>>>,
+    fleet: bool,
+}
+
+/// The session of a connection made outside [`session`].
+const SINGLE: u64 = 0;
+
+tokio::task_local! {
+    /// The fleet tenant whose work is being polled.
+    static SESSION: u64;
 }
 
 #[derive(Default)]
 struct Watch {
     interrupt: Interrupt,
-    connection: Mutex<Connection>,
+    connections: Mutex<Connections>,
+    next_session: AtomicU64,
     /// The first signal received (`Signal::code`), 0 for none.
     received: AtomicU8,
+    /// Wakes [`stopping`] on the first signal.
+    stopped: tokio::sync::Notify,
+}
+
+impl Watch {
+    fn connections(&self) -> std::sync::MutexGuard<'_, Connections> {
+        self.connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 static WATCH: OnceLock<Arc<Watch>> = OnceLock::new();
@@ -120,31 +148,36 @@ async fn listen(watch: &Watch, ready: mpsc::Sender<std::io::Result<()>>) {
             .received
             .compare_exchange(0, received.code(), Ordering::SeqCst, Ordering::SeqCst)
             .is_ok();
-        let connection = watch
-            .connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let canceller = match connection {
-            Connection::Open(canceller) if first => canceller,
-            _ => exit_at_once(received, first),
+        if first {
+            watch.stopped.notify_waiters();
+        }
+        let cancellers: Vec<Arc<dyn Canceller>> = {
+            let connections = watch.connections();
+            if !first || (connections.open.is_empty() && !connections.fleet) {
+                exit_at_once(received, first);
+            }
+            connections.open.values().flatten().cloned().collect()
         };
         let _ = writeln!(
             std::io::stderr(),
-            "strata: {} received: cancelling the running statement and stopping; \
+            "strata: {} received: cancelling the running {} and stopping; \
              press Ctrl-C again to exit at once",
-            received.name()
+            received.name(),
+            if cancellers.len() > 1 {
+                "statements"
+            } else {
+                "statement"
+            }
         );
         watch.interrupt.raise();
-        // Without a canceller the running statement ends by itself; the next one is
-        // not sent.
-        if let Some(Err(e)) = match canceller {
-            Some(c) => Some(c.cancel().await),
-            None => None,
-        } {
+        // All at once: a server that is slow to take one cancel request does not
+        // delay the others. Without a canceller the running statement ends by itself;
+        // the next one is not sent.
+        let cancelled = futures_util::future::join_all(cancellers.iter().map(|c| c.cancel())).await;
+        for e in cancelled.into_iter().filter_map(Result::err) {
             let _ = writeln!(
                 std::io::stderr(),
-                "strata: could not cancel the running statement: {e}"
+                "strata: could not cancel a running statement: {e}"
             );
         }
     }
@@ -175,10 +208,8 @@ pub(crate) fn watch(driver: Box<dyn Driver>, history_table: &str) -> Box<dyn Dri
     let Some(watch) = WATCH.get() else {
         return driver;
     };
-    *watch
-        .connection
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner) = Connection::Open(driver.canceller());
+    let session = SESSION.try_with(|s| *s).unwrap_or(SINGLE);
+    watch.connections().open.insert(session, driver.canceller());
     Box::new(Interruptible::new(
         driver,
         watch.interrupt.clone(),
@@ -189,10 +220,59 @@ pub(crate) fn watch(driver: Box<dyn Driver>, history_table: &str) -> Box<dyn Dri
 /// The connection is gone: a signal now exits at once.
 pub(crate) fn forget_connection() {
     if let Some(watch) = WATCH.get() {
-        *watch
-            .connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Connection::None;
+        watch.connections().open.remove(&SINGLE);
+    }
+}
+
+/// While a fleet runs (until the guard is dropped), a first signal stops it
+/// gracefully even when no tenant is connected at that moment.
+pub(crate) fn fleet() -> impl Drop {
+    Forget(WATCH.get().map(|watch| {
+        watch.connections().fleet = true;
+        (watch.clone(), None)
+    }))
+}
+
+/// `work` with the connection it makes (through [`watch`]) registered apart from
+/// every other's, until `work` ends or is dropped: a fleet tenant's turn.
+pub(crate) async fn session<F: Future>(work: F) -> F::Output {
+    let Some(watch) = WATCH.get() else {
+        return work.await;
+    };
+    let id = watch.next_session.fetch_add(1, Ordering::SeqCst) + 1;
+    let _forget = Forget(Some((watch.clone(), Some(id))));
+    SESSION.scope(id, work).await
+}
+
+/// On drop: forgets a session's connection (`Some(id)`), or ends the fleet (`None`).
+struct Forget(Option<(Arc<Watch>, Option<u64>)>);
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        if let Some((watch, session)) = &self.0 {
+            let mut connections = watch.connections();
+            match session {
+                Some(id) => {
+                    connections.open.remove(id);
+                }
+                None => connections.fleet = false,
+            }
+        }
+    }
+}
+
+/// Resolves once SIGINT or SIGTERM has been received (never without [`install`]):
+/// for waits that are safe to abandon, such as a fleet tenant's connect.
+pub(crate) async fn stopping() {
+    let Some(watch) = WATCH.get() else {
+        return std::future::pending().await;
+    };
+    let notified = watch.stopped.notified();
+    tokio::pin!(notified);
+    // Registered before the check, so that a signal in between is not missed.
+    notified.as_mut().enable();
+    if received().is_none() {
+        notified.await;
     }
 }
 

@@ -14,6 +14,7 @@ use strata_engine::dialect::driver::Driver;
 use strata_testkit::servers::{server_url, unique_db_name};
 
 use crate::common::db::{block_on, with_database, Kind, TestDb};
+use crate::common::json_shape::assert_shape;
 use crate::common::{command, strata, tracker_copy, Output};
 use crate::secrets::{MariadbAccount, MARKER};
 
@@ -166,12 +167,12 @@ impl Drop for Fleet {
     }
 }
 
-/// The report's lines, parsed.
+/// The report's lines, parsed, each checked against its documented shape.
 fn report(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .map(|l| assert_shape("migrate-tenants-report", l))
         .collect()
 }
 
@@ -473,6 +474,8 @@ fn a_password_in_a_tenant_url_is_never_shown() {
         ],
     );
     assert!(!json.stdout.contains(MARKER) && !json.stderr.contains(MARKER));
+    let summary = assert_shape("migrate-tenants", &json.stdout);
+    assert_eq!(summary["failed"], 1, "{}", json.stdout);
 }
 
 #[test]
@@ -505,7 +508,7 @@ fn showmigrations_counts_applied_and_pending_per_tenant() {
         ],
     );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let summary: Value = serde_json::from_str(&out.stdout).unwrap();
+    let summary = assert_shape("migrate-tenants", &out.stdout);
     let counts: Vec<(u64, u64)> = summary["results"]
         .as_array()
         .unwrap()
@@ -568,4 +571,315 @@ fn a_postgres_schema_fleet_killed_half_way_finishes_on_the_rerun() {
         return;
     };
     kill_half_way_then_rerun(&fleet, "8");
+}
+
+/// A migration after the tracker's that sleeps 30 s, then makes a table: the table is
+/// refused once the sleep is cancelled (MariaDB's `SLEEP` returns early rather than
+/// failing), so an interrupted tenant never records it applied.
+const SLOW: &str = r#"dependencies = ["tracker.0001_initial"]
+
+[[operations]]
+kind = "run_sql"
+reverse_sql = "SELECT 1"
+[operations.sql]
+postgres = "SELECT pg_sleep(30)"
+mysql = "SELECT SLEEP(30)"
+sqlite = "SELECT 1"
+
+[[operations]]
+kind = "create_table"
+name = "after_sleep"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }]
+"#;
+
+impl Fleet {
+    /// How many of this fleet's tenants run the slow statement of [`SLOW`] now.
+    fn sleeping(&self) -> usize {
+        let probe = match &self.layout {
+            Layout::Schemas { .. } => "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active' AND datname = current_database()".to_string(),
+            Layout::Databases { .. } => format!(
+                "SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP%' AND db IN ({})",
+                self.names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        block_on(async {
+            let mut d = self.admin().await;
+            let rows = d.query(&probe).await.unwrap();
+            d.close().await.unwrap();
+            rows.len()
+        })
+    }
+}
+
+/// SIGINT while three tenants each sleep in a statement (`--jobs 3`): every one of
+/// them is cancelled on its server (not only the last connected), the run stops
+/// within seconds with exit 130, the summary and the report name each tenant
+/// interrupted, and none records the slow migration applied.
+fn sigint_cancels_every_running_tenant(fleet: &Fleet, format: &str) {
+    let dir = tracker_copy("sqlite://unused.sqlite3");
+    std::fs::write(
+        dir.path().join("apps/tracker/migrations/0002_slow.toml"),
+        SLOW,
+    )
+    .unwrap();
+    let tenants = fleet.tenants_file(dir.path());
+    let report_path = dir.path().join("report.jsonl");
+    let child = command(
+        dir.path(),
+        &[
+            "migrate",
+            "--tenants",
+            tenants.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+            "--jobs",
+            "3",
+            "--format",
+            format,
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    while fleet.sleeping() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the three tenants never all reached the slow statement"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let signalled = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(fleet.sleeping(), 0, "a server still runs a tenant's sleep");
+    let lines = report(&report_path);
+    assert_eq!(count(&lines, "interrupted"), 3, "{stdout}");
+    if format == "json" {
+        let summary = assert_shape("migrate-tenants", &stdout);
+        assert_eq!(summary["interrupted"], 3, "{stdout}");
+        assert_eq!(
+            count(summary["results"].as_array().unwrap(), "interrupted"),
+            3
+        );
+    } else {
+        assert!(stdout.contains("3 interrupted"), "{stdout}");
+        assert_eq!(
+            stdout.matches("  interrupted: ").count(),
+            3,
+            "each tenant named: {stdout}"
+        );
+    }
+    assert!(stderr.contains("interrupted by SIGINT"), "{stderr}");
+    for (i, rows) in fleet.histories().iter().enumerate() {
+        assert!(
+            rows.iter()
+                .all(|(_, name, state)| name != "0002_slow" || state != "applied"),
+            "tenant {i}: {rows:?}"
+        );
+    }
+}
+
+#[test]
+fn sigint_cancels_every_running_mariadb_tenant() {
+    let Some(fleet) = Fleet::mariadb(3) else {
+        return;
+    };
+    sigint_cancels_every_running_tenant(&fleet, "text");
+}
+
+#[test]
+fn sigint_cancels_every_running_postgres_schema_tenant() {
+    let Some(fleet) = Fleet::postgres_schemas(3) else {
+        return;
+    };
+    sigint_cancels_every_running_tenant(&fleet, "json");
+}
+
+#[test]
+fn database_and_tenants_together_are_refused() {
+    let dir = tracker_copy("sqlite://unused.sqlite3");
+    let tenants = dir.path().join("tenants.txt");
+    std::fs::write(&tenants, "sqlite://a.sqlite3\n").unwrap();
+    let tenants = tenants.to_str().unwrap();
+    // The global flag before the command and after it, for both fleet commands.
+    for args in [
+        vec![
+            "--database",
+            "sqlite://b.sqlite3",
+            "migrate",
+            "--tenants",
+            tenants,
+        ],
+        vec![
+            "migrate",
+            "--tenants",
+            tenants,
+            "--database",
+            "sqlite://b.sqlite3",
+        ],
+        vec![
+            "--database",
+            "sqlite://b.sqlite3",
+            "showmigrations",
+            "--tenants",
+            tenants,
+        ],
+    ] {
+        let out = strata(dir.path(), &args);
+        assert_eq!(out.code, 2, "{args:?}: {}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("--database") && out.stderr.contains("--tenants"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    for file in ["a.sqlite3", "b.sqlite3"] {
+        assert!(!dir.path().join(file).exists(), "{file} was touched");
+    }
+}
+
+/// One MariaDB database and one PostgreSQL schema, each listed under three URLs (host
+/// alias, trailing slash, an extra parameter): the tenants file's duplicate check is
+/// textual, so the lock makes each exactly-once, and the runs that find it done
+/// once they hold the lock are `up_to_date`, not `migrated`.
+#[test]
+fn the_same_database_under_other_urls_is_migrated_once() {
+    let (Some(mariadb), Some(postgres)) = (Fleet::mariadb(1), Fleet::postgres_schemas(1)) else {
+        return;
+    };
+    let (my, pg) = (mariadb.url(0), postgres.url(0));
+    let urls = [
+        my.clone(),
+        my.replace("127.0.0.1", "localhost"),
+        format!("{my}/"),
+        pg.clone(),
+        pg.replace("127.0.0.1", "localhost"),
+        format!("{pg}&sslmode=disable"),
+    ];
+    let dir = tracker_copy("sqlite://unused.sqlite3");
+    let tenants = dir.path().join("tenants.txt");
+    std::fs::write(&tenants, urls.join("\n")).unwrap();
+    let report_path = dir.path().join("report.jsonl");
+    let out = fleet_migrate(dir.path(), &tenants, &report_path, &["--jobs", "6"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let lines = report(&report_path);
+    for range in [1..=3, 4..=6] {
+        let ok: Vec<&Value> = lines
+            .iter()
+            .filter(|l| range.contains(&l["line"].as_u64().unwrap()) && l["outcome"] == "ok")
+            .collect();
+        assert_eq!(ok.len(), 1, "lines {range:?}: {}", out.stdout);
+        assert_eq!(ok[0]["applied"], 2);
+    }
+    assert_eq!(count(&lines, "up_to_date"), 4, "{}", out.stdout);
+    mariadb.assert_each_migrated_once();
+    postgres.assert_each_migrated_once();
+}
+
+#[test]
+fn a_report_path_that_cannot_be_written_is_refused_before_any_tenant() {
+    let dir = tracker_copy("sqlite://unused.sqlite3");
+    let tenants = dir.path().join("tenants.txt");
+    let listed = "sqlite://a.sqlite3\n";
+    std::fs::write(&tenants, listed).unwrap();
+    std::fs::create_dir(dir.path().join("folder")).unwrap();
+    let tenants_arg = tenants.to_str().unwrap();
+    // The tenants file itself (a slip of the shell) would be emptied by the report.
+    let through_dot_dot = dir.path().join("folder/../tenants.txt");
+    for report_path in [
+        tenants.clone(),
+        through_dot_dot,
+        dir.path().join("folder"),
+        dir.path().join("missing/report.jsonl"),
+    ] {
+        let out = fleet_migrate(dir.path(), &tenants, &report_path, &[]);
+        assert_eq!(
+            out.code,
+            2,
+            "{}: {}\n{}",
+            report_path.display(),
+            out.stdout,
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("report"),
+            "{}: {}",
+            report_path.display(),
+            out.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&tenants).unwrap(), listed);
+        assert!(
+            !dir.path().join("a.sqlite3").exists(),
+            "a tenant was touched"
+        );
+    }
+    let out = strata(
+        dir.path(),
+        &["migrate", "--tenants", tenants_arg, "--jobs", "0"],
+    );
+    assert_eq!(out.code, 2, "--jobs 0: {}\n{}", out.stdout, out.stderr);
+}
+
+/// SIGINT while every tenant waits for a server that accepted the connection but never
+/// answers: the connects are abandoned at once (nothing was done on any tenant), not
+/// waited for until connect_timeout; the tenants are reported not started; exit 130.
+#[test]
+fn sigint_while_tenants_connect_stops_at_once() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tracker_copy("sqlite://unused.sqlite3");
+    let tenants = dir.path().join("tenants.txt");
+    std::fs::write(
+        &tenants,
+        format!("mysql://root@127.0.0.1:{port}/t\npostgres://postgres@127.0.0.1:{port}/t\n"),
+    )
+    .unwrap();
+    let report_path = dir.path().join("report.jsonl");
+    let child = command(
+        dir.path(),
+        &[
+            "migrate",
+            "--tenants",
+            tenants.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    )
+    .env("STRATA_CONNECT_TIMEOUT", "60s")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    // Both tenants are connecting once their connections are accepted; held, unanswered.
+    let _held: Vec<std::net::TcpStream> = (0..2).map(|_| listener.accept().unwrap().0).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let signalled = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(count(&report(&report_path), "not_started"), 2, "{stdout}");
 }

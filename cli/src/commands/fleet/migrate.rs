@@ -18,11 +18,18 @@ use crate::commands::migrate::{options, refuse_plan_lint_errors, targets};
 use crate::context::Context;
 use crate::database;
 use crate::error::{exit, CliError};
+use crate::signals;
 
-/// What one tenant's run did.
-struct Ran {
-    applied: usize,
-    unapplied: usize,
+/// What one tenant's turn did.
+enum Done {
+    /// Nothing to do, found without the lock.
+    UpToDate,
+    Ran {
+        applied: usize,
+        unapplied: usize,
+    },
+    /// A signal came while it was connecting: nothing was done.
+    Stopped,
 }
 
 pub(crate) async fn run(
@@ -34,7 +41,7 @@ pub(crate) async fn run(
 ) -> Result<u8, CliError> {
     let started = Instant::now();
     let path = args.tenants.as_deref().expect("dispatched on --tenants");
-    let fleet = tenants::read(path, &ctx.registry)?;
+    let fleet = tenants::read(path, ctx)?;
     // The same for every tenant: checked once, before any connects.
     let targets = targets(ctx, args)?;
     let options = options(ctx, args);
@@ -45,7 +52,7 @@ pub(crate) async fn run(
         (false, true) => Some(&mut stderr),
         (false, false) => Some(&mut *out),
     };
-    let mut ledger = Ledger::new(fleet.len(), args.report.as_deref(), lines)?;
+    let mut ledger = Ledger::new(fleet.len(), args.report.as_deref(), path, lines)?;
     run_all(
         &fleet,
         usize::from(args.jobs),
@@ -53,14 +60,26 @@ pub(crate) async fn run(
         |tenant| migrate_tenant(ctx, args, &targets, &options, tenant),
         |tenant, turn, elapsed| {
             ledger.record(match turn {
-                Turn::Ran(Ok(None)) => Record::new(tenant, Outcome::UpToDate, elapsed),
-                Turn::Ran(Ok(Some(ran))) => Record {
-                    applied: Some(ran.applied),
-                    unapplied: Some(ran.unapplied),
+                // The second: its plan was empty once it held the lock, as another
+                // run (or the same database under another URL) had just migrated it.
+                Turn::Ran(Ok(
+                    Done::UpToDate
+                    | Done::Ran {
+                        applied: 0,
+                        unapplied: 0,
+                    },
+                )) => Record::new(tenant, Outcome::UpToDate, elapsed),
+                Turn::Ran(Ok(Done::Ran { applied, unapplied })) => Record {
+                    applied: Some(applied),
+                    unapplied: Some(unapplied),
                     ..Record::new(tenant, Outcome::Ok, elapsed)
                 },
                 Turn::Ran(Err(e)) => Record::failed(tenant, &e, elapsed),
-                Turn::NotStarted => Record::new(tenant, Outcome::NotStarted, elapsed),
+                Turn::Interrupted(e) => Record::interrupted(tenant, &e, elapsed),
+                // Stopped while connecting: nothing was done.
+                Turn::Ran(Ok(Done::Stopped)) | Turn::NotStarted => {
+                    Record::new(tenant, Outcome::NotStarted, elapsed)
+                }
             })
         },
     )
@@ -92,25 +111,31 @@ pub(super) fn finish(
         }
         Format::Text => {}
     }
-    if totals.failed + totals.not_started == 0 {
+    if totals.failed + totals.interrupted + totals.not_started == 0 {
         return Ok(exit::OK);
     }
+    // After a signal, `main` reports the interruption with this as its cause.
     Err(CliError::Fleet {
-        failed: totals.failed,
+        failed: totals.failed + totals.interrupted,
         not_started: totals.not_started,
         tenants: totals.tenants,
     })
 }
 
-/// One tenant: `None` when it was up to date.
+/// One tenant.
 async fn migrate_tenant(
     ctx: &Context,
     args: &MigrateArgs,
     targets: &[Target],
     options: &executor::Options,
     tenant: &Tenant,
-) -> Result<Option<Ran>, CliError> {
-    let mut driver = database::connect_to(ctx, &tenant.url).await?;
+) -> Result<Done, CliError> {
+    // A connect has done nothing yet: on a signal it is abandoned rather than waited
+    // for (up to connect_timeout when the server does not answer).
+    let mut driver = tokio::select! {
+        connected = database::connect_to(ctx, &tenant.url) => connected?,
+        () = signals::stopping() => return Ok(Done::Stopped),
+    };
     let result = migrate_on(ctx, args, targets, options, driver.as_mut()).await;
     let closed = driver.close().await;
     let ran = result?;
@@ -124,21 +149,21 @@ async fn migrate_on(
     targets: &[Target],
     options: &executor::Options,
     driver: &mut dyn Driver,
-) -> Result<Option<Ran>, CliError> {
+) -> Result<Done, CliError> {
     // Read without the lock: an empty plan needs none (`--accept-edited` may have
     // checksums to record even then). The plan is linted as a lone `migrate` does.
     let status = executor::status(driver, options).await?;
     let plan = executor::plan(&ctx.graph, &status, targets, options)?;
     if plan.is_empty() && !args.accept_edited {
-        return Ok(None);
+        return Ok(Done::UpToDate);
     }
     if !args.fake {
         refuse_plan_lint_errors(ctx, driver, &status, &plan, args).await?;
     }
     let steps = executor::migrate(&ctx.graph, driver, targets, options, &mut Quiet).await?;
     let applied = steps.iter().filter(|s| s.step == Step::Apply).count();
-    Ok(Some(Ran {
+    Ok(Done::Ran {
         applied,
         unapplied: steps.len() - applied,
-    }))
+    })
 }

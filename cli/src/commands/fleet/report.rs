@@ -26,6 +26,8 @@ pub(crate) enum Outcome {
     /// Nothing to do, found without taking the lock.
     UpToDate,
     Failed,
+    /// Stopped by SIGINT or SIGTERM while it ran: rolled back or checkpointed.
+    Interrupted,
     NotStarted,
 }
 
@@ -35,6 +37,7 @@ impl Outcome {
             Outcome::Ok => "ok",
             Outcome::UpToDate => "up to date",
             Outcome::Failed => "FAILED",
+            Outcome::Interrupted => "INTERRUPTED",
             Outcome::NotStarted => "not started",
         }
     }
@@ -82,12 +85,20 @@ impl Record {
     }
 
     pub(crate) fn failed(tenant: &Tenant, e: &CliError, elapsed: Duration) -> Self {
+        Self::ended(tenant, Outcome::Failed, e, elapsed)
+    }
+
+    pub(crate) fn interrupted(tenant: &Tenant, e: &CliError, elapsed: Duration) -> Self {
+        Self::ended(tenant, Outcome::Interrupted, e, elapsed)
+    }
+
+    fn ended(tenant: &Tenant, outcome: Outcome, e: &CliError, elapsed: Duration) -> Self {
         Self {
             error: Some(Failure {
                 exit_code: e.exit_code(),
                 message: redact_text(&e.to_string()),
             }),
-            ..Self::new(tenant, Outcome::Failed, elapsed)
+            ..Self::new(tenant, outcome, elapsed)
         }
     }
 
@@ -128,6 +139,7 @@ pub(crate) struct Totals {
     pub ok: usize,
     pub up_to_date: usize,
     pub failed: usize,
+    pub interrupted: usize,
     pub not_started: usize,
 }
 
@@ -143,14 +155,22 @@ pub(crate) struct Ledger<'a> {
 
 impl<'a> Ledger<'a> {
     /// Creates (or empties) the report file first: a path that cannot be written is
-    /// found before any tenant is touched.
+    /// found before any tenant is touched. The tenants file is never emptied: a
+    /// report path naming it (a slip of the shell) is refused.
     pub(crate) fn new(
         total: usize,
         report: Option<&Path>,
+        tenants: &Path,
         lines: Option<&'a mut dyn Write>,
     ) -> Result<Self, CliError> {
         let report = report
             .map(|path| {
+                if same_file(path, tenants) {
+                    return Err(CliError::Usage(format!(
+                        "{}: --report names the tenants file; writing the report would empty it",
+                        path.display()
+                    )));
+                }
                 File::create(path)
                     .map(|f| (path.to_path_buf(), f))
                     .map_err(|e| report_error(path, &e))
@@ -194,8 +214,18 @@ impl<'a> Ledger<'a> {
             ok: count(Outcome::Ok),
             up_to_date: count(Outcome::UpToDate),
             failed: count(Outcome::Failed),
+            interrupted: count(Outcome::Interrupted),
             not_started: count(Outcome::NotStarted),
         }
+    }
+}
+
+/// Whether `a` and `b` are one file (through links and `..` too); a path that does
+/// not exist yet is no file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -212,7 +242,8 @@ pub(crate) struct Summary {
     pub results: Vec<Record>,
 }
 
-/// The text summary after the lines: the counts, then each failure in full.
+/// The text summary after the lines: the counts, then each failure and interruption
+/// in full.
 pub(crate) fn write_summary(
     out: &mut dyn Write,
     totals: &Totals,
@@ -220,9 +251,13 @@ pub(crate) fn write_summary(
     records: &[Record],
     elapsed: Duration,
 ) -> std::io::Result<()> {
+    let interrupted = match totals.interrupted {
+        0 => String::new(),
+        n => format!(", {n} interrupted"),
+    };
     writeln!(
         out,
-        "{} tenants: {} {ok_word}, {} up to date, {} failed, {} not started ({:.1}s)",
+        "{} tenants: {} {ok_word}, {} up to date, {} failed{interrupted}, {} not started ({:.1}s)",
         totals.tenants,
         totals.ok,
         totals.up_to_date,
@@ -230,10 +265,15 @@ pub(crate) fn write_summary(
         totals.not_started,
         elapsed.as_secs_f64()
     )?;
-    for r in records.iter().filter(|r| r.outcome == Outcome::Failed) {
+    for r in records {
+        let word = match r.outcome {
+            Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
+            _ => continue,
+        };
         if let Some(e) = &r.error {
             let message = e.message.replace('\n', "\n    ");
-            writeln!(out, "  failed: {} (line {}): {message}", r.tenant, r.line)?;
+            writeln!(out, "  {word}: {} (line {}): {message}", r.tenant, r.line)?;
         }
     }
     Ok(())

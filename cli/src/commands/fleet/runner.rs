@@ -17,6 +17,9 @@ use crate::signals;
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Turn<T> {
     Ran(Result<T, CliError>),
+    /// Failed once SIGINT or SIGTERM had arrived: its running statement was cancelled
+    /// (or the next one refused), and it took its normal failure path.
+    Interrupted(CliError),
     /// Never started: an earlier tenant failed (without `--continue-on-error`), or a
     /// signal arrived.
     NotStarted,
@@ -25,7 +28,7 @@ pub(crate) enum Turn<T> {
 /// Runs `work` for every tenant, `jobs` at a time, and hands each result to `done`
 /// as it comes (in the order they finish). With `stop_after_failure`, once a tenant
 /// has failed no new one starts; the running ones finish. Nor does one start after
-/// SIGINT or SIGTERM. An error from `done` (the report cannot be written) ends the
+/// SIGINT or SIGTERM, and a tenant that fails after one is [`Turn::Interrupted`]. An error from `done` (the report cannot be written) ends the
 /// run: the running tenants are dropped, which closes their connections and so
 /// releases their locks.
 pub(crate) async fn run_all<'a, T, W, F>(
@@ -39,6 +42,8 @@ where
     W: Fn(&'a Tenant) -> F,
     F: Future<Output = Result<T, CliError>>,
 {
+    // A first signal stops the fleet gracefully even between two tenants' connects.
+    let _fleet = signals::fleet();
     let stop = AtomicBool::new(false);
     let (stop, work) = (&stop, &work);
     let mut finished = stream::iter(tenants)
@@ -48,8 +53,12 @@ where
                 return (tenant, Turn::NotStarted, Duration::ZERO);
             }
             let started = Instant::now();
-            let result = work(tenant).await;
-            (tenant, Turn::Ran(result), started.elapsed())
+            // Its own session: a signal cancels every running tenant's statement.
+            let turn = match signals::session(work(tenant)).await {
+                Err(e) if signals::received().is_some() => Turn::Interrupted(e),
+                result => Turn::Ran(result),
+            };
+            (tenant, turn, started.elapsed())
         })
         .buffer_unordered(jobs);
     while let Some((tenant, turn, elapsed)) = finished.next().await {

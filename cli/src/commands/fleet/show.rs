@@ -28,14 +28,14 @@ pub(crate) async fn run(
         ctx.graph.target(app, None)?;
     }
     let path = args.tenants.as_deref().expect("dispatched on --tenants");
-    let fleet = tenants::read(path, &ctx.registry)?;
+    let fleet = tenants::read(path, ctx)?;
     let mut stderr = std::io::stderr();
     let lines: Option<&mut dyn Write> = match (quiet, format) {
         (true, _) => None,
         (false, Format::Json) => Some(&mut stderr),
         (false, Format::Text) => Some(&mut *out),
     };
-    let mut ledger = Ledger::new(fleet.len(), None, lines)?;
+    let mut ledger = Ledger::new(fleet.len(), None, path, lines)?;
     run_all(
         &fleet,
         usize::from(args.jobs),
@@ -57,6 +57,7 @@ pub(crate) async fn run(
                     )
                 },
                 Turn::Ran(Err(e)) => Record::failed(tenant, &e, elapsed),
+                Turn::Interrupted(e) => Record::interrupted(tenant, &e, elapsed),
                 Turn::NotStarted => Record::new(tenant, Outcome::NotStarted, elapsed),
             })
         },

@@ -8,7 +8,9 @@ use std::path::Path;
 use strata_engine::dialect::driver::redact_url;
 use strata_engine::dialect::url::redact_text;
 use strata_engine::dialect::Registry;
+use strata_engine::project::Origin;
 
+use crate::context::Context;
 use crate::error::CliError;
 
 /// One database of the fleet.
@@ -22,21 +24,31 @@ pub(crate) struct Tenant {
     pub shown: String,
 }
 
-/// Reads and checks the tenants file at `path`.
-pub(crate) fn read(path: &Path, registry: &Registry) -> Result<Vec<Tenant>, CliError> {
+/// Reads and checks the tenants file at `path`. `--database` names one database,
+/// which a fleet would ignore: refused rather than silently dropped. (clap's own
+/// conflict does not see the global flag when it is written before the command.)
+pub(crate) fn read(path: &Path, ctx: &Context) -> Result<Vec<Tenant>, CliError> {
+    if let Origin::Flag(flag) = ctx.project.origins.of("database.url") {
+        return Err(CliError::Usage(format!(
+            "{flag} names one database and --tenants a fleet: give one of them"
+        )));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::Usage(format!(
             "{}: cannot read the tenants file: {e}",
             path.display()
         ))
     })?;
-    parse(&text, &path.display().to_string(), registry)
+    parse(&text, &path.display().to_string(), &ctx.registry)
 }
 
 /// The tenants listed in `text`, read from `file` (for messages).
 pub(crate) fn parse(text: &str, file: &str, registry: &Registry) -> Result<Vec<Tenant>, CliError> {
     let mut tenants: Vec<Tenant> = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
+    // A byte order mark (as some Windows editors write) is no part of the first URL;
+    // `lines` already takes CRLF line ends.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let url = raw.trim();
@@ -108,6 +120,13 @@ mod tests {
         let e = parsed("mysql://u:hunter2@h/a mysql://u@h/b\n").unwrap_err();
         assert!(e.starts_with("tenants.txt:1: "), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_crlf_line_ends_are_no_part_of_the_urls() {
+        let tenants = parsed("\u{feff}sqlite://a.db\r\n# c\r\nsqlite://b.db\r\n").unwrap();
+        let urls: Vec<(usize, &str)> = tenants.iter().map(|t| (t.line, t.url.as_str())).collect();
+        assert_eq!(urls, vec![(1, "sqlite://a.db"), (3, "sqlite://b.db")]);
     }
 
     #[test]
