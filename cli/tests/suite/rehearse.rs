@@ -272,3 +272,49 @@ fn ctrl_c_drops_the_copy(kind: Kind) {
 }
 
 for_each_backend!(ctrl_c, ctrl_c_drops_the_copy);
+
+/// Passes on the copy only if its keys are the original's (0 and 5, not 6 and 5).
+const KEYS_KEPT: &str = r#"dependencies = ["jobs.0001_items"]
+
+[[operations]]
+kind = "run_sql"
+sql = "INSERT INTO legacy (id, d) VALUES (6, '2021-01-01')"
+reverse_sql = "DELETE FROM legacy WHERE id = 6"
+"#;
+
+/// MariaDB's copy takes the rows as they are stored: strata's strict session would
+/// refuse the zero date and renumber the key 0, failing a rehearsal the real run
+/// passes.
+#[test]
+fn mariadb_copies_rows_a_lax_mode_let_in() {
+    let Some(db) = TestDb::create(Kind::Mariadb) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_keys.toml", KEYS_KEPT),
+    ]);
+    let out = strata(dir.path(), &["migrate", "jobs", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Rows an older, laxer `sql_mode` let in: a zero date (also as the default), an
+    // `AUTO_INCREMENT` key of 0.
+    db.execute(
+        "SET STATEMENT sql_mode = '' FOR CREATE TABLE legacy \
+         (id int AUTO_INCREMENT PRIMARY KEY, d date NOT NULL DEFAULT '0000-00-00')",
+    );
+    db.execute(
+        "SET STATEMENT sql_mode = 'NO_AUTO_VALUE_ON_ZERO' FOR \
+         INSERT INTO legacy VALUES (0, '0000-00-00'), (5, '2020-01-01')",
+    );
+    let before = snapshot(&db);
+    let out = strata(dir.path(), &["migrate", "--rehearse", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(report["outcome"], "ok", "{report}");
+    assert!(!copy_exists(&db, &report), "copy left: {report}");
+    assert_eq!(snapshot(&db), before, "the original changed");
+}

@@ -17,6 +17,9 @@ use crate::Flavour;
 /// The server's identifier limit for a database name.
 const MAX_NAME: usize = 64;
 
+/// The `sql_mode` the copy is made in: not strict, and a key of 0 kept as 0.
+const COPY_SQL_MODE: &str = "NO_AUTO_VALUE_ON_ZERO";
+
 impl MysqlDriver {
     /// Makes the rehearsal copy of the database `url` names.
     pub async fn rehearsal_copy(
@@ -105,6 +108,15 @@ impl MysqlDriver {
         };
         self.execute(&create).await?;
         self.execute("SET FOREIGN_KEY_CHECKS = 0").await?;
+        // The rows are copied as they are stored, not checked again: strata's strict
+        // mode would refuse a zero date an older, laxer mode let in (and a default of
+        // one in `SHOW CREATE TABLE`), and would number an `AUTO_INCREMENT` key of 0
+        // anew. The plan itself then runs strict on the copy, as it will for real.
+        self.execute(&format!(
+            "SET SESSION sql_mode = {}",
+            d.quote_string(COPY_SQL_MODE)
+        ))
+        .await?;
         self.execute(&format!("USE {dst}")).await?;
         let tables = self
             .query(&format!(
