@@ -318,3 +318,46 @@ fn mariadb_copies_rows_a_lax_mode_let_in() {
     assert!(!copy_exists(&db, &report), "copy left: {report}");
     assert_eq!(snapshot(&db), before, "the original changed");
 }
+
+/// `--rehearse-sample 0`: no rows of the tables, but the whole history, so that the
+/// plan on the copy is the real one (only `0002_change` pending, not `0001` again).
+fn a_sample_keeps_the_history(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_change.toml", CHANGE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 10);
+    let before = snapshot(&db);
+    let out = strata(
+        dir.path(),
+        &[
+            "migrate",
+            "--rehearse",
+            "--rehearse-sample",
+            "0",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{kind:?}: {}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let steps = report["migrations"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{kind:?}: {report}");
+    assert_eq!(steps[0]["migration"], "jobs.0002_change", "{report}");
+    if kind != Kind::Sqlite {
+        assert_eq!(report["copy"]["sample"], 0, "{report}");
+        assert_eq!(operations(&report)[0]["rows"], 0, "{kind:?}: {report}");
+    }
+    assert!(!copy_exists(&db, &report), "{kind:?}: copy left: {report}");
+    assert_eq!(snapshot(&db), before, "{kind:?}: the original changed");
+}
+
+for_each_backend!(sample_keeps_history, a_sample_keeps_the_history);

@@ -7,7 +7,9 @@
 
 use mysql_async::OptsBuilder;
 use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
-use strata_engine::dialect::rehearsal::{copy_name, url_with_database, CopyMethod, RehearsalCopy};
+use strata_engine::dialect::rehearsal::{
+    copy_name, url_with_database, CopyMethod, RehearsalCopy, Sample,
+};
 use strata_engine::Dialect;
 
 use super::url::ConnectionUrl;
@@ -24,7 +26,7 @@ impl MysqlDriver {
     /// Makes the rehearsal copy of the database `url` names.
     pub async fn rehearsal_copy(
         url: &str,
-        sample: Option<u64>,
+        sample: Option<Sample<'_>>,
     ) -> Result<RehearsalCopy, DriverError> {
         let mut admin = Self::on_server(url).await?;
         let source = admin.database.clone().unwrap_or_default();
@@ -43,7 +45,7 @@ impl MysqlDriver {
             url: copy_url,
             name,
             method: CopyMethod::Rows,
-            sample,
+            sample: sample.map(|s| s.rows),
         })
     }
 
@@ -78,7 +80,7 @@ impl MysqlDriver {
         &mut self,
         source: &str,
         copy: &str,
-        sample: Option<u64>,
+        sample: Option<Sample<'_>>,
     ) -> Result<(), DriverError> {
         let d = self.dialect.clone();
         let (src, dst) = (d.quote_ident(source), d.quote_ident(copy));
@@ -124,7 +126,6 @@ impl MysqlDriver {
                  WHERE TABLE_SCHEMA = {src_name} AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"
             ))
             .await?;
-        let limit = sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
         for table in tables
             .into_iter()
             .filter_map(|row| row.into_iter().next().flatten())
@@ -152,6 +153,10 @@ impl MysqlDriver {
                 .map(|c| d.quote_ident(&c))
                 .collect();
             let columns = columns.join(", ");
+            let limit = sample
+                .and_then(|s| s.limit(&table))
+                .map(|n| format!(" LIMIT {n}"))
+                .unwrap_or_default();
             self.execute(&format!(
                 "INSERT INTO {dst}.{quoted} ({columns}) SELECT {columns} FROM {src}.{quoted}{limit}"
             ))

@@ -4,7 +4,7 @@
 //! id (InnoDB's `TABLE_ID`) a rebuild changes.
 
 use strata_engine::dialect::driver::Driver;
-use strata_engine::dialect::rehearsal::CopyMethod;
+use strata_engine::dialect::rehearsal::{CopyMethod, Sample};
 use strata_engine::dialect::Backend;
 use strata_mysql::{MysqlBackend, MysqlDriver};
 
@@ -22,6 +22,10 @@ async fn scalar(driver: &mut MysqlDriver, sql: &str) -> Option<String> {
 
 async fn copy_and_check(url: &str, sample: Option<u64>, rows: &str) {
     let backend = MysqlBackend;
+    let sample = sample.map(|rows| Sample {
+        rows,
+        history_table: "strata_migrations",
+    });
     let copy = backend.rehearsal_copy(url, sample).await.expect("a copy");
     assert_eq!(copy.method, CopyMethod::Rows);
     assert!(copy.name.contains("_strata_rehearsal_"), "{}", copy.name);

@@ -8,7 +8,9 @@
 use futures_util::{SinkExt, StreamExt};
 use strata_engine::autodetect::{self, Decisions};
 use strata_engine::dialect::driver::{redact_url, run_statement, Driver, DriverError};
-use strata_engine::dialect::rehearsal::{copy_name, url_with_database, CopyMethod, RehearsalCopy};
+use strata_engine::dialect::rehearsal::{
+    copy_name, url_with_database, CopyMethod, RehearsalCopy, Sample,
+};
 use strata_engine::script::{self, Direction};
 use strata_engine::{Dialect, SchemaState};
 
@@ -25,7 +27,7 @@ impl PostgresDriver {
     /// Makes the rehearsal copy of the database `url` names.
     pub async fn rehearsal_copy(
         url: &str,
-        sample: Option<u64>,
+        sample: Option<Sample<'_>>,
     ) -> Result<RehearsalCopy, DriverError> {
         let url::Settings { config, tls, .. } = url::parse(url)?;
         let source = config
@@ -70,7 +72,9 @@ impl PostgresDriver {
             url: copy_url,
             name,
             method,
-            sample: sample.filter(|_| method == CopyMethod::Rows),
+            sample: sample
+                .map(|s| s.rows)
+                .filter(|_| method == CopyMethod::Rows),
         };
         if method == CopyMethod::Rows {
             if let Err(e) = copy_rows(url, &copy, sample).await {
@@ -111,7 +115,7 @@ async fn drop_database(admin: &mut PostgresDriver, name: &str) -> Result<(), Dri
 async fn copy_rows(
     url: &str,
     copy: &RehearsalCopy,
-    sample: Option<u64>,
+    sample: Option<Sample<'_>>,
 ) -> Result<(), DriverError> {
     let mut source = PostgresDriver::connect(url).await?;
     let mut target = PostgresDriver::connect(&copy.url).await?;
@@ -133,7 +137,8 @@ async fn copy_rows(
                 .filter(|c| c.generated.is_none())
                 .map(|c| PostgresDialect.quote_ident(&c.name))
                 .collect();
-            copy_table(&source, &target, &table.name, &columns.join(", "), sample).await?;
+            let limit = sample.and_then(|s| s.limit(&table.name));
+            copy_table(&source, &target, &table.name, &columns.join(", "), limit).await?;
             // The copied keys are taken: each sequence resumes after the largest.
             for column in table.columns.iter().filter(|c| c.auto) {
                 target
@@ -180,10 +185,10 @@ async fn copy_table(
     target: &PostgresDriver,
     table: &str,
     columns: &str,
-    sample: Option<u64>,
+    limit: Option<u64>,
 ) -> Result<(), DriverError> {
     let quoted = PostgresDialect.quote_ident(table);
-    let limit = sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
     let out_sql = format!("COPY (SELECT {columns} FROM {quoted}{limit}) TO STDOUT");
     let in_sql = format!("COPY {quoted} ({columns}) FROM STDIN");
     let failed = |sql: &str, e: tokio_postgres::Error| super::statement_error(sql, e);
