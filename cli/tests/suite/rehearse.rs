@@ -361,3 +361,51 @@ fn a_sample_keeps_the_history(kind: Kind) {
 }
 
 for_each_backend!(sample_keeps_history, a_sample_keeps_the_history);
+
+/// A nullable column: passes wherever the copy could be made.
+const ADD_NOTE: &str = r#"dependencies = ["jobs.0001_items"]
+
+[[operations]]
+kind = "add_column"
+table = "items"
+column = { name = "note", type = "text", null = true }
+"#;
+
+/// PostgreSQL's row copy (here forced by a sample): a check constraint added `NOT
+/// VALID` over rows it refuses is added to the copy after its rows, `NOT VALID`
+/// again, not before them, where it refused the copy.
+#[test]
+fn postgres_row_copy_keeps_a_not_valid_check() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_note.toml", ADD_NOTE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 10);
+    db.execute("ALTER TABLE items ADD CONSTRAINT items_n_positive CHECK (n > 0) NOT VALID");
+    let before = snapshot(&db);
+    let out = strata(
+        dir.path(),
+        &[
+            "migrate",
+            "--rehearse",
+            "--rehearse-sample",
+            "5",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(report["copy"]["method"], "rows", "{report}");
+    assert_eq!(operations(&report)[0]["rows"], 5, "{report}");
+    assert!(!copy_exists(&db, &report), "copy left: {report}");
+    assert_eq!(snapshot(&db), before, "the original changed");
+}

@@ -121,7 +121,8 @@ async fn copy_rows(
     let mut target = PostgresDriver::connect(&copy.url).await?;
     let copied = async {
         let schema = source.introspect().await?;
-        build_structure(&mut target, &schema).await?;
+        let not_valid = not_valid_checks(&mut source).await?;
+        build_structure(&mut target, &without(&schema, &not_valid)).await?;
         // Rows in any order: foreign keys and triggers are not enforced while they
         // are copied (a superuser's setting; without it, the order may fail them).
         if let Err(e) = target
@@ -146,12 +147,70 @@ async fn copy_rows(
                     .await?;
             }
         }
+        for check in &not_valid {
+            target.execute(&check.add_sql()).await?;
+        }
         Ok(())
     }
     .await;
     let _ = Box::new(source).close().await;
     let _ = Box::new(target).close().await;
     copied
+}
+
+/// A check constraint added `NOT VALID` in the source: rows it would refuse may be
+/// there, so the copy adds it (as `NOT VALID`) only once the rows are in.
+struct NotValidCheck {
+    table: String,
+    name: String,
+    /// `CHECK (…) NOT VALID`, as `pg_get_constraintdef` gives it.
+    definition: String,
+}
+
+impl NotValidCheck {
+    fn add_sql(&self) -> String {
+        let d = PostgresDialect;
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {}",
+            d.quote_ident(&self.table),
+            d.quote_ident(&self.name),
+            self.definition
+        )
+    }
+}
+
+async fn not_valid_checks(source: &mut PostgresDriver) -> Result<Vec<NotValidCheck>, DriverError> {
+    let rows = source
+        .query(
+            "SELECT t.relname::text, c.conname::text, pg_get_constraintdef(c.oid) \
+             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+             WHERE c.contype = 'c' AND NOT c.convalidated \
+             AND t.relnamespace = current_schema()::regnamespace \
+             ORDER BY 1, 2",
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [Some(table), Some(name), Some(definition)] => Some(NotValidCheck {
+                table: table.clone(),
+                name: name.clone(),
+                definition: definition.clone(),
+            }),
+            _ => None,
+        })
+        .collect())
+}
+
+/// `schema` without the `checks`, which are added after the rows.
+fn without(schema: &SchemaState, checks: &[NotValidCheck]) -> SchemaState {
+    let mut schema = schema.clone();
+    for check in checks {
+        if let Some(table) = schema.tables.get_mut(&check.table) {
+            table.checks.retain(|c| c.name != check.name);
+        }
+    }
+    schema
 }
 
 async fn build_structure(
