@@ -409,3 +409,68 @@ fn postgres_row_copy_keeps_a_not_valid_check() {
     assert!(!copy_exists(&db, &report), "copy left: {report}");
     assert_eq!(snapshot(&db), before, "the original changed");
 }
+
+/// PostgreSQL's row copy (the template refused: another session is connected) reads
+/// the source in one snapshot: a change committed while it runs (here, the history
+/// emptied while the copy waits for `items`) is not half in the copy. Read table by
+/// table, the copy had `items` but no history, and rehearsed `0001` again.
+#[test]
+fn postgres_row_copy_is_one_snapshot() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_note.toml", ADD_NOTE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 10);
+    let out = block_on(async {
+        let mut other = db.connect().await;
+        other.execute("BEGIN").await.unwrap();
+        other
+            .execute("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        let mut child = command(dir.path(), &["migrate", "--rehearse", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let waiting = "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                       AND query LIKE 'COPY (SELECT%items%'";
+        let started = Instant::now();
+        // Another session: `other`'s transaction would see one snapshot of the view.
+        let mut watcher = db.connect().await;
+        while watcher.query(waiting).await.unwrap().is_empty() {
+            assert!(started.elapsed() < Duration::from_secs(30), "no copy waits");
+            assert!(child.try_wait().unwrap().is_none(), "strata ended early");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        other
+            .execute("DELETE FROM strata_migrations")
+            .await
+            .unwrap();
+        other.execute("COMMIT").await.unwrap();
+        other.close().await.unwrap();
+        watcher.close().await.unwrap();
+        child.wait_with_output().unwrap()
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(report["copy"]["method"], "rows", "{report}");
+    let steps = report["migrations"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{report}");
+    assert_eq!(steps[0]["migration"], "jobs.0002_note", "{report}");
+    assert!(!copy_exists(&db, &report), "copy left: {report}");
+}

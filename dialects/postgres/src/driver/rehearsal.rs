@@ -2,8 +2,8 @@
 //! source`, which the server refuses while other sessions use the source (55006);
 //! then, or when a sample is asked for, the structure is rebuilt from the source's
 //! introspected schema and the rows are streamed with `COPY … TO STDOUT` / `COPY …
-//! FROM STDIN` (all, or `LIMIT sample` per table). The table's `relfilenode`, which
-//! a rewrite changes, is its storage id.
+//! FROM STDIN` (all, or `LIMIT sample` per table), all read in one snapshot. The
+//! table's `relfilenode`, which a rewrite changes, is its storage id.
 
 use futures_util::{SinkExt, StreamExt};
 use strata_engine::autodetect::{self, Decisions};
@@ -120,6 +120,13 @@ async fn copy_rows(
     let mut source = PostgresDriver::connect(url).await?;
     let mut target = PostgresDriver::connect(&copy.url).await?;
     let copied = async {
+        // One snapshot for the schema and every table's rows: a migration that
+        // commits meanwhile (the template copy was refused because sessions use the
+        // database) is then wholly in the copy or wholly not, never its history row
+        // without its rows or the other way round.
+        source
+            .execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
         let schema = source.introspect().await?;
         let not_valid = not_valid_checks(&mut source).await?;
         build_structure(&mut target, &without(&schema, &not_valid)).await?;
