@@ -474,3 +474,69 @@ fn postgres_row_copy_is_one_snapshot() {
     assert_eq!(steps[0]["migration"], "jobs.0002_note", "{report}");
     assert!(!copy_exists(&db, &report), "copy left: {report}");
 }
+
+/// MariaDB's copy reads the source without locking its rows: an application's open
+/// write on the real database neither holds the copy up nor is held up by it (under
+/// REPEATABLE READ, `INSERT … SELECT` share-locks each row it reads, and waited here
+/// for `innodb_lock_wait_timeout`).
+#[test]
+fn mariadb_copy_takes_no_row_locks() {
+    let Some(db) = TestDb::create(Kind::Mariadb) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_note.toml", ADD_NOTE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 10);
+    let before = snapshot(&db);
+    let finished = block_on(async {
+        let mut app = db.connect().await;
+        app.execute("START TRANSACTION").await.unwrap();
+        app.execute("UPDATE items SET n = 1 WHERE id = 1")
+            .await
+            .unwrap();
+        let mut child = command(dir.path(), &["migrate", "--rehearse", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(20) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let finished = child.try_wait().unwrap().is_some();
+        if !finished {
+            let _ = child.kill();
+        }
+        app.execute("ROLLBACK").await.unwrap();
+        app.close().await.unwrap();
+        finished.then(|| child.wait_with_output().unwrap())
+    });
+    let Some(out) = finished else {
+        // The killed run's copy: `<database>_strata_rehearsal_<pid>`.
+        let name = db.url.rsplit('/').next().unwrap().to_string();
+        for row in db.query(&format!(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA \
+             WHERE SCHEMA_NAME LIKE '{name}\\_strata\\_rehearsal\\_%'"
+        )) {
+            db.execute(&format!("DROP DATABASE `{}`", row[0].as_deref().unwrap()));
+        }
+        panic!("the copy waited for the application's open write");
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert!(!copy_exists(&db, &report), "copy left: {report}");
+    assert_eq!(snapshot(&db), before, "the original changed");
+}

@@ -119,6 +119,11 @@ impl MysqlDriver {
             d.quote_string(COPY_SQL_MODE)
         ))
         .await?;
+        // `INSERT … SELECT` under REPEATABLE READ share-locks every source row it
+        // reads: it would wait for the application's open writes, and hold off its
+        // new ones, on the real database. READ COMMITTED reads without locking.
+        self.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            .await?;
         self.execute(&format!("USE {dst}")).await?;
         let tables = self
             .query(&format!(
