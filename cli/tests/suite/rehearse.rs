@@ -540,3 +540,51 @@ fn mariadb_copy_takes_no_row_locks() {
     assert!(!copy_exists(&db, &report), "copy left: {report}");
     assert_eq!(snapshot(&db), before, "the original changed");
 }
+
+/// Ctrl-C while the copy is being made (a million rows, copied row by row): the run
+/// stops once the copy is made, and drops it, instead of exiting at once and leaving
+/// it behind.
+#[test]
+fn ctrl_c_while_copying_drops_the_copy() {
+    let Some(db) = TestDb::create(Kind::Mariadb) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_note.toml", ADD_NOTE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, ROWS);
+    let before = snapshot(&db);
+    let child = command(dir.path(), &["migrate", "--rehearse", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let started = Instant::now();
+    while copies_ending(&db, &pid) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "no copy made");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let left = copies_ending(&db, &pid);
+    if left > 0 {
+        let name = db.url.rsplit('/').next().unwrap();
+        db.execute(&format!("DROP DATABASE `{name}_strata_rehearsal_{pid}`"));
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(left, 0, "the copy is left");
+    assert_eq!(snapshot(&db), before, "the original changed");
+}

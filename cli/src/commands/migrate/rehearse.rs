@@ -38,6 +38,9 @@ pub(super) async fn run(
     let targets = super::targets(ctx, args)?;
     let options = super::options(ctx, args);
     let json = format == Format::Json;
+    // A signal while the copy is made stops the run once it is made, so that it
+    // is dropped, not left behind.
+    signals::hold();
     let (backend, copy) = database::rehearsal_copy(ctx, args.rehearse_sample).await?;
     let report = {
         // In JSON mode stdout holds the one document: the lines go to stderr.
