@@ -273,7 +273,7 @@ fn ctrl_c_drops_the_copy(kind: Kind) {
 
 for_each_backend!(ctrl_c, ctrl_c_drops_the_copy);
 
-/// Passes on the copy only if its keys are the original's (0 and 5, not 6 and 5).
+/// Passes on the copy only if its keys are the original's (0, 1 and 5, not 6).
 const KEYS_KEPT: &str = r#"dependencies = ["jobs.0001_items"]
 
 [[operations]]
@@ -283,8 +283,8 @@ reverse_sql = "DELETE FROM legacy WHERE id = 6"
 "#;
 
 /// MariaDB's copy takes the rows as they are stored: strata's strict session would
-/// refuse the zero date and renumber the key 0, failing a rehearsal the real run
-/// passes.
+/// refuse the zero date and renumber the key 0, and the check constraint the row
+/// with `k = 1`, failing a rehearsal the real run passes.
 #[test]
 fn mariadb_copies_rows_a_lax_mode_let_in() {
     let Some(db) = TestDb::create(Kind::Mariadb) else {
@@ -304,11 +304,17 @@ fn mariadb_copies_rows_a_lax_mode_let_in() {
     // `AUTO_INCREMENT` key of 0.
     db.execute(
         "SET STATEMENT sql_mode = '' FOR CREATE TABLE legacy \
-         (id int AUTO_INCREMENT PRIMARY KEY, d date NOT NULL DEFAULT '0000-00-00')",
+         (id int AUTO_INCREMENT PRIMARY KEY, d date NOT NULL DEFAULT '0000-00-00', \
+         k int, CONSTRAINT legacy_k CHECK (k <> 1))",
     );
     db.execute(
         "SET STATEMENT sql_mode = 'NO_AUTO_VALUE_ON_ZERO' FOR \
-         INSERT INTO legacy VALUES (0, '0000-00-00'), (5, '2020-01-01')",
+         INSERT INTO legacy VALUES (0, '0000-00-00', 0), (5, '2020-01-01', 0)",
+    );
+    // And one a check constraint refuses, written with the checks off.
+    db.execute(
+        "SET STATEMENT check_constraint_checks = 0 FOR \
+         INSERT INTO legacy VALUES (1, '2019-01-01', 1)",
     );
     let before = snapshot(&db);
     let out = strata(dir.path(), &["migrate", "--rehearse", "--format", "json"]);
