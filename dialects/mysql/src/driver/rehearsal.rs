@@ -35,6 +35,20 @@ impl MysqlDriver {
             url: redact_url(url),
             reason: "a rehearsal needs a `mysql://…/database` URL, to name its copy".to_string(),
         })?;
+        // A database of the copy's name that sessions use is another strata's live
+        // copy (one of the same process id on another host), not a stale one: it is
+        // left alone, as the server would drop it from under them.
+        let users = admin.sessions_in(&name).await;
+        if !matches!(users.as_deref(), Ok([])) {
+            let _ = Box::new(admin).close().await;
+            return Err(users.err().unwrap_or_else(|| {
+                DriverError::connect(
+                    name.clone(),
+                    "a database of the rehearsal copy's name is in use (another strata's \
+                     rehearsal with the same process id?); try again",
+                )
+            }));
+        }
         let copied = admin.copy_database(&source, &name, sample).await;
         if copied.is_err() {
             let _ = admin.drop_database(&name).await;
@@ -69,6 +83,20 @@ impl MysqlDriver {
         let mut driver = Self::start(url, conn).await?;
         driver.database = database;
         Ok(driver)
+    }
+
+    /// The ids of the sessions whose default database is `name`.
+    async fn sessions_in(&mut self, name: &str) -> Result<Vec<String>, DriverError> {
+        let sql = format!(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = {}",
+            self.dialect.quote_string(name)
+        );
+        Ok(self
+            .query(&sql)
+            .await?
+            .into_iter()
+            .filter_map(|row| row.into_iter().next().flatten())
+            .collect())
     }
 
     async fn drop_database(&mut self, name: &str) -> Result<(), DriverError> {
