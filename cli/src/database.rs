@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
 use strata_engine::dialect::registry::DatabaseCreation;
-use strata_engine::dialect::rehearsal::RehearsalCopy;
+use strata_engine::dialect::rehearsal::{RehearsalCopy, Sample};
 use strata_engine::dialect::Backend;
 use strata_engine::error::Category;
 use strata_engine::executor::Options;
@@ -66,6 +66,11 @@ pub(crate) async fn rehearsal_copy(
     sample: Option<u64>,
 ) -> Result<(Arc<dyn Backend>, RehearsalCopy), CliError> {
     let (backend, url) = backend_for(ctx)?;
+    let history_table = &ctx.project.settings.database.history_table;
+    let sample = sample.map(|rows| Sample {
+        rows,
+        history_table,
+    });
     let copy = with_source(ctx, backend.rehearsal_copy(url, sample).await)?;
     Ok((backend.clone(), copy))
 }

@@ -217,6 +217,15 @@ pub(crate) fn watch(driver: Box<dyn Driver>, history_table: &str) -> Box<dyn Dri
     ))
 }
 
+/// Work that must be undone before exiting is under way (a rehearsal's copy being
+/// made, on connections of its own): a first signal is noted, for the run to stop
+/// once it can undo it, instead of exiting at once.
+pub(crate) fn hold() {
+    if let Some(watch) = WATCH.get() {
+        watch.connections().open.insert(SINGLE, None);
+    }
+}
+
 /// The connection is gone: a signal now exits at once.
 pub(crate) fn forget_connection() {
     if let Some(watch) = WATCH.get() {

@@ -435,3 +435,325 @@ fn a_rehearsal_refuses_flags_that_make_no_sense_with_it() {
     }
     assert!(!dir.path().join("db.sqlite3").exists());
 }
+
+/// Passes on the copy only if its keys are the original's (0, 1 and 5, not 6).
+const KEYS_KEPT: &str = r#"dependencies = ["jobs.0001_items"]
+
+[[operations]]
+kind = "run_sql"
+sql = "INSERT INTO legacy (id, d) VALUES (6, '2021-01-01')"
+reverse_sql = "DELETE FROM legacy WHERE id = 6"
+"#;
+
+/// MariaDB's copy takes the rows as they are stored: strata's strict session would
+/// refuse the zero date and renumber the key 0, and the check constraint the row
+/// with `k = 1`, failing a rehearsal the real run passes.
+#[test]
+fn mariadb_copies_rows_a_lax_mode_let_in() {
+    let Some(db) = TestDb::create(Kind::Mariadb) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_keys.toml", KEYS_KEPT),
+    ]);
+    let out = strata(dir.path(), &["migrate", "jobs", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Rows an older, laxer `sql_mode` let in: a zero date (also as the default), an
+    // `AUTO_INCREMENT` key of 0.
+    db.execute(
+        "SET STATEMENT sql_mode = '' FOR CREATE TABLE legacy \
+         (id int AUTO_INCREMENT PRIMARY KEY, d date NOT NULL DEFAULT '0000-00-00', \
+         k int, CONSTRAINT legacy_k CHECK (k <> 1))",
+    );
+    db.execute(
+        "SET STATEMENT sql_mode = 'NO_AUTO_VALUE_ON_ZERO' FOR \
+         INSERT INTO legacy VALUES (0, '0000-00-00', 0), (5, '2020-01-01', 0)",
+    );
+    // And one a check constraint refuses, written with the checks off.
+    db.execute(
+        "SET STATEMENT check_constraint_checks = 0 FOR \
+         INSERT INTO legacy VALUES (1, '2019-01-01', 1)",
+    );
+    let before = snapshot(&db);
+    let out = strata(dir.path(), &["migrate", "--rehearse", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(report["outcome"], "ok", "{report}");
+    assert!(!copy_exists(&db, &report), "copy left: {report}");
+    assert_eq!(snapshot(&db), before, "the original changed");
+}
+
+/// `--rehearse-sample 0`: no rows of the tables, but the whole history, so that the
+/// plan on the copy is the real one (only `0002_change` pending, not `0001` again).
+fn a_sample_keeps_the_history(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_change.toml", CHANGE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 10);
+    let before = snapshot(&db);
+    let out = strata(
+        dir.path(),
+        &[
+            "migrate",
+            "--rehearse",
+            "--rehearse-sample",
+            "0",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{kind:?}: {}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let steps = report["migrations"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{kind:?}: {report}");
+    assert_eq!(steps[0]["migration"], "jobs.0002_change", "{report}");
+    if kind != Kind::Sqlite {
+        assert_eq!(report["copy"]["sample"], 0, "{report}");
+        assert_eq!(operations(&report)[0]["rows"], 0, "{kind:?}: {report}");
+    }
+    assert!(!copy_exists(&db, &report), "{kind:?}: copy left: {report}");
+    assert_eq!(snapshot(&db), before, "{kind:?}: the original changed");
+}
+
+for_each_backend!(sample_keeps_history, a_sample_keeps_the_history);
+
+/// A nullable column: passes wherever the copy could be made.
+const ADD_NOTE: &str = r#"dependencies = ["jobs.0001_items"]
+
+[[operations]]
+kind = "add_column"
+table = "items"
+column = { name = "note", type = "text", null = true }
+"#;
+
+/// PostgreSQL's row copy (here forced by a sample): a check constraint added `NOT
+/// VALID` over rows it refuses is added to the copy after its rows, `NOT VALID`
+/// again, not before them, where it refused the copy.
+#[test]
+fn postgres_row_copy_keeps_a_not_valid_check() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_note.toml", ADD_NOTE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 10);
+    db.execute("ALTER TABLE items ADD CONSTRAINT items_n_positive CHECK (n > 0) NOT VALID");
+    let before = snapshot(&db);
+    let out = strata(
+        dir.path(),
+        &[
+            "migrate",
+            "--rehearse",
+            "--rehearse-sample",
+            "5",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(report["copy"]["method"], "rows", "{report}");
+    assert_eq!(operations(&report)[0]["rows"], 5, "{report}");
+    assert!(!copy_exists(&db, &report), "copy left: {report}");
+    assert_eq!(snapshot(&db), before, "the original changed");
+}
+
+/// PostgreSQL's row copy (the template refused: another session is connected) reads
+/// the source in one snapshot: a change committed while it runs (here, the history
+/// emptied while the copy waits for `items`) is not half in the copy. Read table by
+/// table, the copy had `items` but no history, and rehearsed `0001` again.
+#[test]
+fn postgres_row_copy_is_one_snapshot() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_note.toml", ADD_NOTE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 10);
+    let out = block_on(async {
+        let mut other = db.connect().await;
+        other.execute("BEGIN").await.unwrap();
+        other
+            .execute("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        let mut child = command(dir.path(), &["migrate", "--rehearse", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let waiting = "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                       AND query LIKE 'COPY (SELECT%items%'";
+        let started = Instant::now();
+        // Another session: `other`'s transaction would see one snapshot of the view.
+        let mut watcher = db.connect().await;
+        while watcher.query(waiting).await.unwrap().is_empty() {
+            assert!(started.elapsed() < Duration::from_secs(30), "no copy waits");
+            assert!(child.try_wait().unwrap().is_none(), "strata ended early");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        other
+            .execute("DELETE FROM strata_migrations")
+            .await
+            .unwrap();
+        other.execute("COMMIT").await.unwrap();
+        other.close().await.unwrap();
+        watcher.close().await.unwrap();
+        child.wait_with_output().unwrap()
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(report["copy"]["method"], "rows", "{report}");
+    let steps = report["migrations"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{report}");
+    assert_eq!(steps[0]["migration"], "jobs.0002_note", "{report}");
+    assert!(!copy_exists(&db, &report), "copy left: {report}");
+}
+
+/// MariaDB's copy reads the source without locking its rows: an application's open
+/// write on the real database neither holds the copy up nor is held up by it (under
+/// REPEATABLE READ, `INSERT … SELECT` share-locks each row it reads, and waited here
+/// for `innodb_lock_wait_timeout`).
+#[test]
+fn mariadb_copy_takes_no_row_locks() {
+    let Some(db) = TestDb::create(Kind::Mariadb) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_note.toml", ADD_NOTE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, 10);
+    let before = snapshot(&db);
+    let finished = block_on(async {
+        let mut app = db.connect().await;
+        app.execute("START TRANSACTION").await.unwrap();
+        app.execute("UPDATE items SET n = 1 WHERE id = 1")
+            .await
+            .unwrap();
+        let mut child = command(dir.path(), &["migrate", "--rehearse", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(20) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let finished = child.try_wait().unwrap().is_some();
+        if !finished {
+            let _ = child.kill();
+        }
+        app.execute("ROLLBACK").await.unwrap();
+        app.close().await.unwrap();
+        finished.then(|| child.wait_with_output().unwrap())
+    });
+    let Some(out) = finished else {
+        // The killed run's copy: `<database>_strata_rehearsal_<pid>`.
+        let name = db.url.rsplit('/').next().unwrap().to_string();
+        for row in db.query(&format!(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA \
+             WHERE SCHEMA_NAME LIKE '{name}\\_strata\\_rehearsal\\_%'"
+        )) {
+            db.execute(&format!("DROP DATABASE `{}`", row[0].as_deref().unwrap()));
+        }
+        panic!("the copy waited for the application's open write");
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert!(!copy_exists(&db, &report), "copy left: {report}");
+    assert_eq!(snapshot(&db), before, "the original changed");
+}
+
+/// Ctrl-C while the copy is being made (a million rows, copied row by row): the run
+/// stops once the copy is made, and drops it, instead of exiting at once and leaving
+/// it behind.
+#[test]
+fn ctrl_c_while_copying_drops_the_copy() {
+    let Some(db) = TestDb::create(Kind::Mariadb) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        (
+            "apps/jobs/migrations/0001_items.toml",
+            COUNTER_TABLE_MIGRATION,
+        ),
+        ("apps/jobs/migrations/0002_note.toml", ADD_NOTE),
+    ]);
+    assert_eq!(strata(dir.path(), &["migrate", "jobs", "0001"]).code, 0);
+    fill(&db, ROWS);
+    let before = snapshot(&db);
+    let child = command(dir.path(), &["migrate", "--rehearse", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let started = Instant::now();
+    while copies_ending(&db, &pid) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "no copy made");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let left = copies_ending(&db, &pid);
+    if left > 0 {
+        let name = db.url.rsplit('/').next().unwrap();
+        db.execute(&format!("DROP DATABASE `{name}_strata_rehearsal_{pid}`"));
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(left, 0, "the copy is left");
+    assert_eq!(snapshot(&db), before, "the original changed");
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use strata_engine::dialect::driver::{Driver, DriverError};
 use strata_engine::dialect::registry::DatabaseCreation;
-use strata_engine::dialect::rehearsal::RehearsalCopy;
+use strata_engine::dialect::rehearsal::{RehearsalCopy, Sample};
 use strata_engine::dialect::Backend;
 use strata_engine::Dialect;
 
@@ -43,7 +43,7 @@ impl Backend for MysqlBackend {
     async fn rehearsal_copy(
         &self,
         url: &str,
-        sample: Option<u64>,
+        sample: Option<Sample<'_>>,
     ) -> Result<RehearsalCopy, DriverError> {
         MysqlDriver::rehearsal_copy(url, sample).await
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
 use strata_engine::dialect::registry::DatabaseCreation;
-use strata_engine::dialect::rehearsal::RehearsalCopy;
+use strata_engine::dialect::rehearsal::{RehearsalCopy, Sample};
 use strata_engine::dialect::Backend;
 use strata_engine::Dialect;
 
@@ -44,7 +44,7 @@ impl Backend for SqliteBackend {
     async fn rehearsal_copy(
         &self,
         url: &str,
-        _sample: Option<u64>,
+        _sample: Option<Sample<'_>>,
     ) -> Result<RehearsalCopy, DriverError> {
         rehearsal::copy(url)
     }

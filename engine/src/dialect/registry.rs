@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::driver::{Driver, DriverError};
-use super::rehearsal::RehearsalCopy;
+use super::rehearsal::{RehearsalCopy, Sample};
 use super::Dialect;
 
 /// One database family: its dialects (offline) and how to connect (online).
@@ -42,12 +42,12 @@ pub trait Backend: Send + Sync {
 
     /// Makes a throwaway copy of the database `url` names, for `migrate --rehearse`,
     /// without changing the original (not even a history table): schema and rows,
-    /// or at most `sample` rows per table where the backend copies rows. The default
-    /// refuses.
+    /// or a sample of the rows ([`Sample`]) where the backend copies rows. The
+    /// default refuses.
     async fn rehearsal_copy(
         &self,
         url: &str,
-        sample: Option<u64>,
+        sample: Option<Sample<'_>>,
     ) -> Result<RehearsalCopy, DriverError> {
         let _ = (url, sample);
         Err(DriverError::Unsupported {

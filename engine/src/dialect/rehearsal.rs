@@ -60,6 +60,22 @@ fn escape(name: &str) -> String {
     out
 }
 
+/// `--rehearse-sample`: at most `rows` rows of each table, but the history table
+/// whole, since its rows decide which migrations are pending (a sampled history
+/// would have the rehearsal run applied migrations again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample<'a> {
+    pub rows: u64,
+    pub history_table: &'a str,
+}
+
+impl Sample<'_> {
+    /// The most rows of `table` to copy (`None`: all).
+    pub fn limit(&self, table: &str) -> Option<u64> {
+        (table != self.history_table).then_some(self.rows)
+    }
+}
+
 /// How the copy was made, for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -106,6 +122,16 @@ mod tests {
         assert_eq!(name.len(), 63);
         assert!(name.contains(COPY_MARKER), "{name}");
         assert!(copy_name("app", 63).starts_with("app_strata_rehearsal_"));
+    }
+
+    #[test]
+    fn the_history_table_is_never_sampled() {
+        let sample = Sample {
+            rows: 0,
+            history_table: "strata_migrations",
+        };
+        assert_eq!(sample.limit("items"), Some(0));
+        assert_eq!(sample.limit("strata_migrations"), None);
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub(super) async fn run(
         }
         return Ok(exit::OK);
     }
+    // A signal while the copy is made stops the run once it is made, so that it
+    // is dropped, not left behind.
+    signals::hold();
     let (backend, copy) = database::rehearsal_copy(ctx, args.rehearse_sample).await?;
     let report = {
         // In JSON mode stdout holds the one document: the lines go to stderr.

@@ -7,7 +7,9 @@
 
 use mysql_async::OptsBuilder;
 use strata_engine::dialect::driver::{redact_url, Driver, DriverError};
-use strata_engine::dialect::rehearsal::{copy_name, url_with_database, CopyMethod, RehearsalCopy};
+use strata_engine::dialect::rehearsal::{
+    copy_name, url_with_database, CopyMethod, RehearsalCopy, Sample,
+};
 use strata_engine::Dialect;
 
 use super::url::ConnectionUrl;
@@ -17,11 +19,14 @@ use crate::Flavour;
 /// The server's identifier limit for a database name.
 const MAX_NAME: usize = 64;
 
+/// The `sql_mode` the copy is made in: not strict, and a key of 0 kept as 0.
+const COPY_SQL_MODE: &str = "NO_AUTO_VALUE_ON_ZERO";
+
 impl MysqlDriver {
     /// Makes the rehearsal copy of the database `url` names.
     pub async fn rehearsal_copy(
         url: &str,
-        sample: Option<u64>,
+        sample: Option<Sample<'_>>,
     ) -> Result<RehearsalCopy, DriverError> {
         let mut admin = Self::on_server(url).await?;
         let source = admin.database.clone().unwrap_or_default();
@@ -30,6 +35,20 @@ impl MysqlDriver {
             url: redact_url(url),
             reason: "a rehearsal needs a `mysql://…/database` URL, to name its copy".to_string(),
         })?;
+        // A database of the copy's name that sessions use is another strata's live
+        // copy (one of the same process id on another host), not a stale one: it is
+        // left alone, as the server would drop it from under them.
+        let users = admin.sessions_in(&name).await;
+        if !matches!(users.as_deref(), Ok([])) {
+            let _ = Box::new(admin).close().await;
+            return Err(users.err().unwrap_or_else(|| {
+                DriverError::connect(
+                    name.clone(),
+                    "a database of the rehearsal copy's name is in use (another strata's \
+                     rehearsal with the same process id?); try again",
+                )
+            }));
+        }
         let copied = admin.copy_database(&source, &name, sample).await;
         if copied.is_err() {
             let _ = admin.drop_database(&name).await;
@@ -40,7 +59,7 @@ impl MysqlDriver {
             url: copy_url,
             name,
             method: CopyMethod::Rows,
-            sample,
+            sample: sample.map(|s| s.rows),
         })
     }
 
@@ -66,6 +85,20 @@ impl MysqlDriver {
         Ok(driver)
     }
 
+    /// The ids of the sessions whose default database is `name`.
+    async fn sessions_in(&mut self, name: &str) -> Result<Vec<String>, DriverError> {
+        let sql = format!(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = {}",
+            self.dialect.quote_string(name)
+        );
+        Ok(self
+            .query(&sql)
+            .await?
+            .into_iter()
+            .filter_map(|row| row.into_iter().next().flatten())
+            .collect())
+    }
+
     async fn drop_database(&mut self, name: &str) -> Result<(), DriverError> {
         let sql = format!("DROP DATABASE IF EXISTS {}", self.dialect.quote_ident(name));
         self.execute(&sql).await
@@ -75,7 +108,7 @@ impl MysqlDriver {
         &mut self,
         source: &str,
         copy: &str,
-        sample: Option<u64>,
+        sample: Option<Sample<'_>>,
     ) -> Result<(), DriverError> {
         let d = self.dialect.clone();
         let (src, dst) = (d.quote_ident(source), d.quote_ident(copy));
@@ -105,6 +138,27 @@ impl MysqlDriver {
         };
         self.execute(&create).await?;
         self.execute("SET FOREIGN_KEY_CHECKS = 0").await?;
+        // The rows are copied as they are stored, not checked again: strata's strict
+        // mode would refuse a zero date an older, laxer mode let in (and a default of
+        // one in `SHOW CREATE TABLE`), and would number an `AUTO_INCREMENT` key of 0
+        // anew. The plan itself then runs strict on the copy, as it will for real.
+        self.execute(&format!(
+            "SET SESSION sql_mode = {}",
+            d.quote_string(COPY_SQL_MODE)
+        ))
+        .await?;
+        // `INSERT … SELECT` under REPEATABLE READ share-locks every source row it
+        // reads: it would wait for the application's open writes, and hold off its
+        // new ones, on the real database. READ COMMITTED reads without locking.
+        self.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            .await?;
+        // MariaDB keeps rows a check constraint refuses when they were written with
+        // `check_constraint_checks` off; the copy takes them as they are. (MySQL has
+        // no such setting: its unenforced checks are `NOT ENFORCED` in the table.)
+        if self.flavour() == Flavour::Mariadb {
+            self.execute("SET SESSION check_constraint_checks = 0")
+                .await?;
+        }
         self.execute(&format!("USE {dst}")).await?;
         let tables = self
             .query(&format!(
@@ -112,7 +166,6 @@ impl MysqlDriver {
                  WHERE TABLE_SCHEMA = {src_name} AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"
             ))
             .await?;
-        let limit = sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
         for table in tables
             .into_iter()
             .filter_map(|row| row.into_iter().next().flatten())
@@ -140,6 +193,10 @@ impl MysqlDriver {
                 .map(|c| d.quote_ident(&c))
                 .collect();
             let columns = columns.join(", ");
+            let limit = sample
+                .and_then(|s| s.limit(&table))
+                .map(|n| format!(" LIMIT {n}"))
+                .unwrap_or_default();
             self.execute(&format!(
                 "INSERT INTO {dst}.{quoted} ({columns}) SELECT {columns} FROM {src}.{quoted}{limit}"
             ))

@@ -4,7 +4,7 @@
 //! id (InnoDB's `TABLE_ID`) a rebuild changes.
 
 use strata_engine::dialect::driver::Driver;
-use strata_engine::dialect::rehearsal::CopyMethod;
+use strata_engine::dialect::rehearsal::{copy_name, CopyMethod, Sample};
 use strata_engine::dialect::Backend;
 use strata_mysql::{MysqlBackend, MysqlDriver};
 
@@ -22,6 +22,10 @@ async fn scalar(driver: &mut MysqlDriver, sql: &str) -> Option<String> {
 
 async fn copy_and_check(url: &str, sample: Option<u64>, rows: &str) {
     let backend = MysqlBackend;
+    let sample = sample.map(|rows| Sample {
+        rows,
+        history_table: "strata_migrations",
+    });
     let copy = backend.rehearsal_copy(url, sample).await.expect("a copy");
     assert_eq!(copy.method, CopyMethod::Rows);
     assert!(copy.name.contains("_strata_rehearsal_"), "{}", copy.name);
@@ -105,6 +109,42 @@ async fn the_storage_id_changes_with_a_rebuild_only() {
         assert_ne!(driver.storage_id("t").await.unwrap().as_ref(), Some(&first));
         assert_eq!(driver.storage_id("missing").await.unwrap(), None);
         Box::new(driver).close().await.unwrap();
+    })
+    .await;
+}
+
+/// A database of the copy's name that a session uses is another strata's live copy
+/// (the same process id on another host): refused, and left as it is, not dropped
+/// as a stale one.
+#[tokio::test]
+async fn a_copy_name_in_use_is_not_dropped() {
+    let Some(server) = server_url() else { return };
+    in_fresh_database(&server, "strata_my_rh", |url| async move {
+        let database = url.rsplit('/').next().unwrap().to_string();
+        let name = copy_name(&database, 64);
+        let mut other = MysqlDriver::connect(&url).await.unwrap();
+        other
+            .execute(&format!("CREATE DATABASE `{name}`"))
+            .await
+            .unwrap();
+        other.execute(&format!("USE `{name}`")).await.unwrap();
+        other.execute("CREATE TABLE live (a int)").await.unwrap();
+        let made = MysqlBackend.rehearsal_copy(&url, None).await;
+        let kept = scalar(
+            &mut other,
+            &format!(
+                "SELECT count(*) FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = '{name}' AND TABLE_NAME = 'live'"
+            ),
+        )
+        .await;
+        other
+            .execute(&format!("DROP DATABASE `{name}`"))
+            .await
+            .unwrap();
+        Box::new(other).close().await.unwrap();
+        assert!(made.is_err(), "{made:?}");
+        assert_eq!(kept.as_deref(), Some("1"), "the live copy was dropped");
     })
     .await;
 }

@@ -2,13 +2,15 @@
 //! source`, which the server refuses while other sessions use the source (55006);
 //! then, or when a sample is asked for, the structure is rebuilt from the source's
 //! introspected schema and the rows are streamed with `COPY … TO STDOUT` / `COPY …
-//! FROM STDIN` (all, or `LIMIT sample` per table). The table's `relfilenode`, which
-//! a rewrite changes, is its storage id.
+//! FROM STDIN` (all, or `LIMIT sample` per table), all read in one snapshot. The
+//! table's `relfilenode`, which a rewrite changes, is its storage id.
 
 use futures_util::{SinkExt, StreamExt};
 use strata_engine::autodetect::{self, Decisions};
 use strata_engine::dialect::driver::{redact_url, run_statement, Driver, DriverError};
-use strata_engine::dialect::rehearsal::{copy_name, url_with_database, CopyMethod, RehearsalCopy};
+use strata_engine::dialect::rehearsal::{
+    copy_name, url_with_database, CopyMethod, RehearsalCopy, Sample,
+};
 use strata_engine::script::{self, Direction};
 use strata_engine::{Dialect, SchemaState};
 
@@ -25,7 +27,7 @@ impl PostgresDriver {
     /// Makes the rehearsal copy of the database `url` names.
     pub async fn rehearsal_copy(
         url: &str,
-        sample: Option<u64>,
+        sample: Option<Sample<'_>>,
     ) -> Result<RehearsalCopy, DriverError> {
         let url::Settings { config, tls, .. } = url::parse(url)?;
         let source = config
@@ -70,7 +72,9 @@ impl PostgresDriver {
             url: copy_url,
             name,
             method,
-            sample: sample.filter(|_| method == CopyMethod::Rows),
+            sample: sample
+                .map(|s| s.rows)
+                .filter(|_| method == CopyMethod::Rows),
         };
         if method == CopyMethod::Rows {
             if let Err(e) = copy_rows(url, &copy, sample).await {
@@ -111,13 +115,21 @@ async fn drop_database(admin: &mut PostgresDriver, name: &str) -> Result<(), Dri
 async fn copy_rows(
     url: &str,
     copy: &RehearsalCopy,
-    sample: Option<u64>,
+    sample: Option<Sample<'_>>,
 ) -> Result<(), DriverError> {
     let mut source = PostgresDriver::connect(url).await?;
     let mut target = PostgresDriver::connect(&copy.url).await?;
     let copied = async {
+        // One snapshot for the schema and every table's rows: a migration that
+        // commits meanwhile (the template copy was refused because sessions use the
+        // database) is then wholly in the copy or wholly not, never its history row
+        // without its rows or the other way round.
+        source
+            .execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
         let schema = source.introspect().await?;
-        build_structure(&mut target, &schema).await?;
+        let not_valid = not_valid_checks(&mut source).await?;
+        build_structure(&mut target, &without(&schema, &not_valid)).await?;
         // Rows in any order: foreign keys and triggers are not enforced while they
         // are copied (a superuser's setting; without it, the order may fail them).
         if let Err(e) = target
@@ -133,7 +145,8 @@ async fn copy_rows(
                 .filter(|c| c.generated.is_none())
                 .map(|c| PostgresDialect.quote_ident(&c.name))
                 .collect();
-            copy_table(&source, &target, &table.name, &columns.join(", "), sample).await?;
+            let limit = sample.and_then(|s| s.limit(&table.name));
+            copy_table(&source, &target, &table.name, &columns.join(", "), limit).await?;
             // The copied keys are taken: each sequence resumes after the largest.
             for column in table.columns.iter().filter(|c| c.auto) {
                 target
@@ -141,12 +154,70 @@ async fn copy_rows(
                     .await?;
             }
         }
+        for check in &not_valid {
+            target.execute(&check.add_sql()).await?;
+        }
         Ok(())
     }
     .await;
     let _ = Box::new(source).close().await;
     let _ = Box::new(target).close().await;
     copied
+}
+
+/// A check constraint added `NOT VALID` in the source: rows it would refuse may be
+/// there, so the copy adds it (as `NOT VALID`) only once the rows are in.
+struct NotValidCheck {
+    table: String,
+    name: String,
+    /// `CHECK (…) NOT VALID`, as `pg_get_constraintdef` gives it.
+    definition: String,
+}
+
+impl NotValidCheck {
+    fn add_sql(&self) -> String {
+        let d = PostgresDialect;
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {}",
+            d.quote_ident(&self.table),
+            d.quote_ident(&self.name),
+            self.definition
+        )
+    }
+}
+
+async fn not_valid_checks(source: &mut PostgresDriver) -> Result<Vec<NotValidCheck>, DriverError> {
+    let rows = source
+        .query(
+            "SELECT t.relname::text, c.conname::text, pg_get_constraintdef(c.oid) \
+             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+             WHERE c.contype = 'c' AND NOT c.convalidated \
+             AND t.relnamespace = current_schema()::regnamespace \
+             ORDER BY 1, 2",
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [Some(table), Some(name), Some(definition)] => Some(NotValidCheck {
+                table: table.clone(),
+                name: name.clone(),
+                definition: definition.clone(),
+            }),
+            _ => None,
+        })
+        .collect())
+}
+
+/// `schema` without the `checks`, which are added after the rows.
+fn without(schema: &SchemaState, checks: &[NotValidCheck]) -> SchemaState {
+    let mut schema = schema.clone();
+    for check in checks {
+        if let Some(table) = schema.tables.get_mut(&check.table) {
+            table.checks.retain(|c| c.name != check.name);
+        }
+    }
+    schema
 }
 
 async fn build_structure(
@@ -180,10 +251,10 @@ async fn copy_table(
     target: &PostgresDriver,
     table: &str,
     columns: &str,
-    sample: Option<u64>,
+    limit: Option<u64>,
 ) -> Result<(), DriverError> {
     let quoted = PostgresDialect.quote_ident(table);
-    let limit = sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
     let out_sql = format!("COPY (SELECT {columns} FROM {quoted}{limit}) TO STDOUT");
     let in_sql = format!("COPY {quoted} ({columns}) FROM STDIN");
     let failed = |sql: &str, e: tokio_postgres::Error| super::statement_error(sql, e);

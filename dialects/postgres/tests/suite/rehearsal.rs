@@ -4,7 +4,7 @@
 //! id a rewrite changes.
 
 use strata_engine::dialect::driver::Driver;
-use strata_engine::dialect::rehearsal::CopyMethod;
+use strata_engine::dialect::rehearsal::{CopyMethod, Sample};
 use strata_engine::dialect::Backend;
 use strata_postgres::{PostgresBackend, PostgresDriver};
 
@@ -40,6 +40,10 @@ async fn copy_and_check(
     rows: &str,
 ) {
     let backend = PostgresBackend;
+    let sample = sample.map(|rows| Sample {
+        rows,
+        history_table: "strata_migrations",
+    });
     let copy = backend.rehearsal_copy(url, sample).await.expect("a copy");
     assert_eq!(copy.method, method);
     assert!(copy.name.contains("_strata_rehearsal_"), "{}", copy.name);
