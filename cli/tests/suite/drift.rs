@@ -28,6 +28,9 @@ type Expected = (
 struct Change {
     what: &'static str,
     sql: fn(Kind) -> Option<&'static str>,
+    /// On SQLite, where `ALTER TABLE` cannot make the change: the table rebuilt by
+    /// hand with `from` replaced by `to` in its definition (table, from, to).
+    sqlite_rebuild: Option<(&'static str, &'static str, &'static str)>,
     expected: fn(Kind) -> Expected,
 }
 
@@ -35,11 +38,13 @@ const CHANGES: &[Change] = &[
     Change {
         what: "added column",
         sql: |_| Some("ALTER TABLE tracker_category ADD COLUMN note varchar(20) NULL"),
+        sqlite_rebuild: None,
         expected: |_| ("tracker_category", "column_extra", "note", None),
     },
     Change {
         what: "dropped column",
         sql: |_| Some("ALTER TABLE auth_user DROP COLUMN is_active"),
+        sqlite_rebuild: None,
         expected: |_| ("auth_user", "column_missing", "is_active", None),
     },
     Change {
@@ -51,6 +56,11 @@ const CHANGES: &[Change] = &[
             }
             Kind::Mariadb => Some("ALTER TABLE tracker_category MODIFY name varchar(80) NOT NULL"),
         },
+        sqlite_rebuild: Some((
+            "tracker_category",
+            r#""name" varchar(50)"#,
+            r#""name" varchar(80)"#,
+        )),
         expected: |_| ("tracker_category", "column_changed", "name", Some("type")),
     },
     Change {
@@ -62,6 +72,11 @@ const CHANGES: &[Change] = &[
             }
             Kind::Mariadb => Some("ALTER TABLE tracker_category MODIFY description longtext NULL"),
         },
+        sqlite_rebuild: Some((
+            "tracker_category",
+            r#""description" text NOT NULL"#,
+            r#""description" text NULL"#,
+        )),
         expected: |_| {
             (
                 "tracker_category",
@@ -80,11 +95,17 @@ const CHANGES: &[Change] = &[
             }
             Kind::Mariadb => Some("ALTER TABLE auth_user ALTER COLUMN is_active SET DEFAULT 0"),
         },
+        sqlite_rebuild: Some((
+            "auth_user",
+            r#""is_active" bool NOT NULL DEFAULT 1"#,
+            r#""is_active" bool NOT NULL DEFAULT 0"#,
+        )),
         expected: |_| ("auth_user", "column_changed", "is_active", Some("default")),
     },
     Change {
         what: "added index",
         sql: |_| Some("CREATE INDEX drift_extra_idx ON tracker_category (name)"),
+        sqlite_rebuild: None,
         expected: |_| ("tracker_category", "index_extra", "drift_extra_idx", None),
     },
     Change {
@@ -94,6 +115,7 @@ const CHANGES: &[Change] = &[
             Kind::Mariadb => Some("DROP INDEX auth_user_username_uniq ON auth_user"),
             _ => Some("DROP INDEX tracker_transaction_category_id_idx"),
         },
+        sqlite_rebuild: None,
         expected: |kind| match kind {
             Kind::Mariadb => (
                 "auth_user",
@@ -122,6 +144,11 @@ const CHANGES: &[Change] = &[
             ),
         }
         },
+        sqlite_rebuild: Some((
+            "tracker_transaction",
+            r#" REFERENCES "tracker_category" ("id") ON DELETE SET NULL"#,
+            "",
+        )),
         expected: |_| {
             (
                 "tracker_transaction",
@@ -136,6 +163,7 @@ const CHANGES: &[Change] = &[
         sql: |_| {
             Some("CREATE TABLE drift_extra (id integer NOT NULL PRIMARY KEY, v varchar(20) NULL)")
         },
+        sqlite_rebuild: None,
         expected: |_| ("drift_extra", "table_extra", "", None),
     },
 ];
@@ -183,11 +211,14 @@ fn hand_made_changes(kind: Kind) {
     assert_clean(dir, "after migrate");
 
     for change in CHANGES {
-        let Some(sql) = (change.sql)(kind) else {
-            continue;
-        };
         let what = format!("{kind:?}: {}", change.what);
-        db.execute(sql);
+        match ((change.sql)(kind), change.sqlite_rebuild) {
+            (Some(sql), _) => db.execute(sql),
+            (None, Some((table, from, to))) if kind == Kind::Sqlite => {
+                rebuild_by_hand(&db, table, from, to);
+            }
+            (None, _) => panic!("{what}: no way to make the change"),
+        }
         let (code, doc) = drift(dir);
         assert_eq!(code, 1, "{what}: {doc:#}");
         assert_eq!(doc["drift"], Value::Bool(true), "{what}");
@@ -219,6 +250,33 @@ fn hand_made_changes(kind: Kind) {
     }
 
     changes_holding_data(&db, dir);
+}
+
+/// Changes a SQLite table the way its documentation tells people to
+/// (sqlite.org/lang_altertable.html, "other kinds of table schema changes"): a new
+/// table from the edited definition, the rows copied, the old table dropped, the new
+/// one renamed, its indexes made again.
+fn rebuild_by_hand(db: &TestDb, table: &str, from: &str, to: &str) {
+    let definitions = |kind: &str| -> Vec<String> {
+        db.query(&format!(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = '{table}' AND type = '{kind}' AND sql IS NOT NULL"
+        ))
+        .into_iter()
+        .filter_map(|row| row.into_iter().next().flatten())
+        .collect()
+    };
+    let create = definitions("table").remove(0);
+    let indexes = definitions("index");
+    let edited = create.replacen(from, to, 1);
+    assert_ne!(edited, create, "`{from}` is not in {create}");
+    let new = format!("{table}__new");
+    db.execute(&edited.replacen(&format!("\"{table}\""), &format!("\"{new}\""), 1));
+    db.execute(&format!("INSERT INTO \"{new}\" SELECT * FROM \"{table}\""));
+    db.execute(&format!("DROP TABLE \"{table}\""));
+    db.execute(&format!("ALTER TABLE \"{new}\" RENAME TO \"{table}\""));
+    for index in indexes {
+        db.execute(&index);
+    }
 }
 
 /// A table with a row and a column: `--revert` refuses to drop them without consent,
