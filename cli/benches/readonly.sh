@@ -11,7 +11,8 @@
 # and prints per command: instructions (valgrind callgrind — independent of machine
 # load, the number to compare), wall time and peak RSS (/usr/bin/time -v; noisy on a
 # loaded machine). Needs valgrind and GNU time. STRATA_BIN overrides the binary
-# (default target/release/strata, built here). KEEP=1 keeps the projects (printed).
+# (default target/release/strata, built here). READONLY_DIR=D keeps the migrated
+# projects in D/pN and reuses them on the next run (migrating 5000 takes minutes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 sizes=("${@:-1000 5000}")
@@ -21,30 +22,33 @@ sizes=(${sizes[*]})
 if [ -z "${STRATA_BIN:-}" ]; then cargo build --release -q -p strata-cli; fi
 bin="${STRATA_BIN:-$PWD/target/release/strata}"
 
-instructions() { # callgrind's total "Ir" of one run
+instructions() { # callgrind's total "Ir" of one run, in $dir
     local out
     out=$(mktemp)
-    valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >/dev/null 2>&1 || true
+    (cd "$dir" && valgrind --tool=callgrind --callgrind-out-file="$out" "$@") >/dev/null 2>&1 || true
     awk '/^summary:/ {print $2}' "$out"
     rm -f "$out"
 }
 
-wall_rss() { # "wall_ms rss_mb" of one run (GNU time)
+wall_rss() { # "wall_ms rss_mb" of one run in $dir (GNU time)
     local log
     log=$(mktemp)
-    /usr/bin/time -v "$@" >/dev/null 2>"$log" || true
+    (cd "$dir" && /usr/bin/time -v "$@") >/dev/null 2>"$log" || true
     awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=t[n]+(n>1?t[n-1]*60:0); ms=s*1000}
                 /Maximum resident set size/ {rss=$2/1024}
-                END {printf "%.0f %.1f", ms, rss}' "$log"
+                END {printf "%.0f %.1f\n", ms, rss}' "$log"
     rm -f "$log"
 }
 
 printf '| N | command | instructions (M) | wall ms | peak RSS MB |\n|---|---|---|---|---|\n'
 for n in "${sizes[@]}"; do
-    dir=$(mktemp -d)
-    cargo bench -q -p strata-cli --bench readonly -- "$dir" "$n" >/dev/null
+    if [ -n "${READONLY_DIR:-}" ]; then dir="$READONLY_DIR/p$n"; else dir=$(mktemp -d); fi
     db="sqlite://$dir/bench.sqlite3"
-    (cd "$dir" && "$bin" --database "$db" migrate -q >/dev/null)
+    if [ ! -f "$dir/bench.sqlite3" ]; then
+        mkdir -p "$dir"
+        cargo bench -q -p strata-cli --bench readonly -- "$dir" "$n" >/dev/null
+        (cd "$dir" && "$bin" --database "$db" migrate -q >/dev/null)
+    fi
     commands=(
         "showmigrations"
         "migrate --plan"
@@ -54,11 +58,11 @@ for n in "${sizes[@]}"; do
     )
     for c in "${commands[@]}"; do
         # shellcheck disable=SC2086
-        run=(env -C "$dir" "$bin" --database "$db" $c)
+        run=("$bin" --database "$db" $c)
         ir=$(instructions "${run[@]}")
         wall_rss "${run[@]}" >/dev/null # warm the page cache
         read -r ms rss < <(wall_rss "${run[@]}")
-        printf '| %s | %s | %.1f | %s | %s |\n' "$n" "$c" "$(echo "$ir / 1000000" | bc -l)" "$ms" "$rss"
+        printf '| %s | %s | %s | %s | %s |\n' "$n" "$c" "$(awk -v i="$ir" 'BEGIN {printf "%.0f", i / 1e6}')" "$ms" "$rss"
     done
-    if [ -n "${KEEP:-}" ]; then echo "kept $dir" >&2; else rm -rf "$dir"; fi
+    if [ -z "${READONLY_DIR:-}" ]; then rm -rf "$dir"; fi
 done

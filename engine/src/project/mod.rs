@@ -271,9 +271,9 @@ fn load_migrations(app: &str, dir: &Path) -> Result<Vec<Arc<Migration>>, Project
 /// the start-up of a project with thousands of migrations. The results keep the
 /// order of `paths`, so the first error is the one a sequential load would report.
 fn parse_all(app: &str, paths: &[PathBuf]) -> Vec<Result<Arc<Migration>, FileError>> {
-    let load = |p: &PathBuf| Migration::load(app, p).map(Arc::new);
     // Below this a thread costs more than it saves.
     const PER_THREAD: usize = 64;
+    let load = |p: &PathBuf| Migration::load(app, p).map(Arc::new);
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(paths.len() / PER_THREAD);
