@@ -6,7 +6,7 @@
 //! through the same driver. Also times loading and planning the 1000 migrations.
 //! Server URLs: STRATA_TEST_POSTGRES_URL / STRATA_TEST_MYSQL_URL (skipped if unset).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -17,15 +17,17 @@ use strata_engine::makemigrations::Request;
 use strata_engine::project::{Overrides, Project};
 use strata_engine::script::{self, Direction, Script};
 
+#[path = "support/generate.rs"]
+mod generate;
 mod support;
+use generate::{generate, write_models, TABLES};
 use support::{connect, env_url, fresh_database};
 
-const TABLES: usize = 100;
 const MIGRATIONS: usize = 1000;
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let operations = generate(dir.path());
+    let operations = generate(dir.path(), MIGRATIONS);
     println!("generated {MIGRATIONS} migrations, {operations} operations over {TABLES} tables");
 
     let (load, plan) = time_planning(dir.path());
@@ -71,49 +73,6 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Writes the project; returns the number of operations.
-fn generate(root: &Path) -> usize {
-    let migrations = root.join("apps/bench/migrations");
-    std::fs::create_dir_all(&migrations).unwrap();
-    std::fs::write(root.join("strata.toml"), "[project]\napps = [\"bench\"]\n").unwrap();
-    let mut count = 0;
-    let mut previous: Option<String> = None;
-    for n in 1..=MIGRATIONS {
-        let name = format!("{n:04}_step");
-        let mut text = match &previous {
-            Some(p) => format!("dependencies = [\"bench.{p}\"]\n"),
-            None => String::new(),
-        };
-        let ops = if n <= TABLES {
-            let t = n - 1;
-            vec![
-                format!(
-                    "kind = \"create_table\"\nname = \"t{t:03}\"\nprimary_key = [\"id\"]\ncolumns = [{{ name = \"id\", type = \"bigint\", auto = true }}, {{ name = \"a\", type = \"varchar(50)\" }}, {{ name = \"b\", type = \"int\", default = 0 }}]"
-                ),
-                format!("kind = \"create_index\"\ntable = \"t{t:03}\"\nindex = {{ name = \"t{t:03}_a_idx\", columns = [\"a\"] }}"),
-            ]
-        } else {
-            let t = format!("t{:03}", n % TABLES);
-            vec![
-                format!("kind = \"add_column\"\ntable = \"{t}\"\ncolumn = {{ name = \"c{n}\", type = \"int\", null = true }}"),
-                format!("kind = \"create_index\"\ntable = \"{t}\"\nindex = {{ name = \"{t}_c{n}_idx\", columns = [\"c{n}\"] }}"),
-                format!("kind = \"drop_index\"\ntable = \"{t}\"\nname = \"{t}_c{n}_idx\""),
-                format!("kind = \"rename_column\"\ntable = \"{t}\"\nfrom = \"c{n}\"\nto = \"r{n}\""),
-                format!("kind = \"drop_column\"\ntable = \"{t}\"\ncolumn = \"r{n}\""),
-            ]
-        };
-        for op in &ops {
-            text.push_str("\n[[operations]]\n");
-            text.push_str(op);
-            text.push('\n');
-        }
-        count += ops.len();
-        std::fs::write(migrations.join(format!("{name}.toml")), text).unwrap();
-        previous = Some(name);
-    }
-    count
-}
-
 fn time_planning(root: &Path) -> (Duration, Duration) {
     let started = Instant::now();
     let project = Project::load(root, &Overrides::default()).unwrap();
@@ -127,12 +86,7 @@ fn time_planning(root: &Path) -> (Duration, Duration) {
 
 /// What `makemigrations --check` does, on models that match the 1000 migrations.
 fn time_makemigrations_check(root: &Path) -> Duration {
-    let project = Project::load(root, &Overrides::default()).unwrap();
-    let graph = Graph::from_project(&project).unwrap();
-    let state = strata_engine::makemigrations::migrations_state(&graph).unwrap();
-    let tables: Vec<_> = state.tables.values().cloned().collect();
-    let text = strata_engine::models::write_app("bench", &tables, &state, &BTreeMap::new());
-    std::fs::write(root.join("apps/bench/models.toml"), text).unwrap();
+    write_models(root);
 
     let started = Instant::now();
     let project = Project::load(root, &Overrides::default()).unwrap();

@@ -52,10 +52,7 @@ impl Context {
             Project::load_without_apps(&root, &overrides)?
         };
         let graph = if allow_conflicts {
-            Graph::new_with_conflicts(
-                project.apps.iter().map(|a| a.name.clone()).collect(),
-                project.migrations().cloned().collect(),
-            )?
+            Graph::from_project_with_conflicts(&project)?
         } else {
             Graph::from_project(&project)?
         };

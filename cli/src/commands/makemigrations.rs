@@ -46,10 +46,7 @@ pub(crate) fn run(
     let (project, graph) = if writes {
         let mut project = ctx.project.clone();
         project.reload_migrations()?;
-        let graph = Graph::new_with_conflicts(
-            project.apps.iter().map(|a| a.name.clone()).collect(),
-            project.migrations().cloned().collect(),
-        )?;
+        let graph = Graph::from_project_with_conflicts(&project)?;
         reloaded = (project, graph);
         (&reloaded.0, &reloaded.1)
     } else {
@@ -110,7 +107,7 @@ pub(crate) fn run(
         empty: args.empty,
         decisions,
     };
-    let planned = makemigrations::plan(project, graph, &models, &request)?;
+    let planned = makemigrations::plan_between(project, graph, &models, &request, &old, &new)?;
     if planned.is_empty() {
         writeln!(out.human(), "No changes detected")?;
         out.report(&Report::new(args))?;

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 mod replacements;
 
@@ -98,13 +99,16 @@ pub enum Step {
 pub struct Graph {
     /// The migrations in use: a squashed migration or those it replaces, never both
     /// (see [`Graph::for_history`]); their dependencies point at migrations in use.
-    migrations: BTreeMap<MigrationKey, Migration>,
+    ///
+    /// Shared (`Arc`): [`Graph::for_history`] and clones of the graph copy pointers,
+    /// not the operations of thousands of migrations.
+    migrations: BTreeMap<MigrationKey, Arc<Migration>>,
     /// Migrations on disk that are not in use, as loaded.
-    hidden: BTreeMap<MigrationKey, Migration>,
+    hidden: BTreeMap<MigrationKey, Arc<Migration>>,
     /// What stands for each hidden migration.
     stand_ins: BTreeMap<MigrationKey, Vec<MigrationKey>>,
     /// Every migration as loaded, to choose again for a database's history.
-    all: Vec<Migration>,
+    all: Vec<Arc<Migration>>,
     /// Dependents of each migration (reverse edges).
     children: HashMap<MigrationKey, BTreeSet<MigrationKey>>,
     apps: Vec<String>,
@@ -114,9 +118,21 @@ pub struct Graph {
 
 impl Graph {
     pub fn from_project(project: &Project) -> Result<Self, GraphError> {
-        Self::new(
+        Self::from_project_with_conflicts(project)?.without_conflicts()
+    }
+
+    /// [`Graph::from_project`] accepting an app with several leaves, like
+    /// [`Graph::new_with_conflicts`]. Shares the project's migrations, not copies.
+    pub fn from_project_with_conflicts(project: &Project) -> Result<Self, GraphError> {
+        Self::build(
             project.apps.iter().map(|a| a.name.clone()).collect(),
-            project.migrations().cloned().collect(),
+            project
+                .apps
+                .iter()
+                .flat_map(|a| a.migrations.iter().cloned())
+                .collect(),
+            &BTreeSet::new(),
+            &BTreeSet::new(),
         )
     }
 
@@ -137,6 +153,11 @@ impl Graph {
         applied: &BTreeSet<MigrationKey>,
         recorded: &BTreeSet<MigrationKey>,
     ) -> Result<Self, GraphError> {
+        if self.all.iter().all(|m| m.replaces.is_empty()) {
+            // No squash: nothing to choose, the graph is this one (rebuilding it
+            // costs more than all else a read-only command does with the graph).
+            return self.clone().without_conflicts();
+        }
         Self::build(self.apps.clone(), self.all.clone(), applied, recorded)?.without_conflicts()
     }
 
@@ -160,12 +181,13 @@ impl Graph {
         apps: Vec<String>,
         migrations: Vec<Migration>,
     ) -> Result<Self, GraphError> {
-        Self::build(apps, migrations, &BTreeSet::new(), &BTreeSet::new())
+        let all = migrations.into_iter().map(Arc::new).collect();
+        Self::build(apps, all, &BTreeSet::new(), &BTreeSet::new())
     }
 
     fn build(
         apps: Vec<String>,
-        all: Vec<Migration>,
+        all: Vec<Arc<Migration>>,
         applied: &BTreeSet<MigrationKey>,
         recorded: &BTreeSet<MigrationKey>,
     ) -> Result<Self, GraphError> {
@@ -214,7 +236,10 @@ impl Graph {
 
     /// The migration `key`, in use or not (see [`Graph::in_use`]).
     pub fn get(&self, key: &MigrationKey) -> Option<&Migration> {
-        self.migrations.get(key).or_else(|| self.hidden.get(key))
+        self.migrations
+            .get(key)
+            .or_else(|| self.hidden.get(key))
+            .map(AsRef::as_ref)
     }
 
     /// Whether `key` is in use: not a replaced migration whose squash runs instead,
@@ -230,7 +255,7 @@ impl Graph {
 
     /// Migrations on disk that are not in use, by key.
     pub fn hidden(&self) -> impl Iterator<Item = &Migration> {
-        self.hidden.values()
+        self.hidden.values().map(AsRef::as_ref)
     }
 
     pub fn apps(&self) -> &[String] {
@@ -239,7 +264,7 @@ impl Graph {
 
     /// Every migration in the graph's one deterministic topological order.
     pub fn ordered(&self) -> impl Iterator<Item = &Migration> {
-        self.order.iter().map(|k| &self.migrations[k])
+        self.order.iter().map(|k| self.migrations[k].as_ref())
     }
 
     /// Migrations of `app` in topological order.
@@ -476,7 +501,7 @@ impl Graph {
 
 /// Kahn's algorithm with a sorted ready set, so the order never depends on hashing.
 fn topological_order(
-    migrations: &BTreeMap<MigrationKey, Migration>,
+    migrations: &BTreeMap<MigrationKey, Arc<Migration>>,
 ) -> Result<Vec<MigrationKey>, GraphError> {
     let mut pending: BTreeMap<&MigrationKey, usize> = migrations
         .values()
@@ -514,7 +539,7 @@ fn topological_order(
 
 /// One cycle among the migrations not in `done`, for the error message.
 fn find_cycle(
-    migrations: &BTreeMap<MigrationKey, Migration>,
+    migrations: &BTreeMap<MigrationKey, Arc<Migration>>,
     done: &[MigrationKey],
 ) -> Vec<MigrationKey> {
     let done: BTreeSet<_> = done.iter().collect();

@@ -9,14 +9,15 @@
 //!   squash is hidden, and a dependency on it means the last of them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::GraphError;
 use crate::migration::{Migration, MigrationKey};
 
 /// The migrations in use and those hidden, with the hidden ones' stand-ins.
 pub(super) struct Choice {
-    pub(super) in_use: Vec<Migration>,
-    pub(super) hidden: BTreeMap<MigrationKey, Migration>,
+    pub(super) in_use: Vec<Arc<Migration>>,
+    pub(super) hidden: BTreeMap<MigrationKey, Arc<Migration>>,
     /// For each hidden migration: what stands for it (the squash for a replaced
     /// migration; the last replaced ones for a squash not in use).
     pub(super) stand_ins: BTreeMap<MigrationKey, Vec<MigrationKey>>,
@@ -25,7 +26,7 @@ pub(super) struct Choice {
 /// Chooses between every squash of `all` and the migrations it replaces, for a
 /// database that applied `applied` and has a row (applied or partial) for `recorded`.
 pub(super) fn choose(
-    all: Vec<Migration>,
+    all: Vec<Arc<Migration>>,
     applied: &BTreeSet<MigrationKey>,
     recorded: &BTreeSet<MigrationKey>,
 ) -> Result<Choice, GraphError> {
@@ -54,7 +55,11 @@ pub(super) fn choose(
             hidden.insert(m.key.clone(), m);
             continue;
         }
-        m.dependencies = remap(&m.key, &m.dependencies, &stand_ins);
+        let dependencies = remap(&m.key, &m.dependencies, &stand_ins);
+        // Copied only when a squash changes its dependencies: the rest stay shared.
+        if dependencies != m.dependencies {
+            Arc::make_mut(&mut m).dependencies = dependencies;
+        }
         in_use.push(m);
     }
     Ok(Choice {
@@ -81,7 +86,7 @@ fn squash_in_use(
 
 /// The replaced migrations no other replaced migration depends on: what a dependency
 /// on the squash means when the originals run instead.
-fn last_replaced(squash: &Migration, all: &[Migration]) -> Vec<MigrationKey> {
+fn last_replaced(squash: &Migration, all: &[Arc<Migration>]) -> Vec<MigrationKey> {
     let replaced: BTreeSet<&MigrationKey> = squash.replaces.iter().collect();
     let depended_on: BTreeSet<&MigrationKey> = all
         .iter()

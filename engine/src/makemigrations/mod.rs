@@ -226,7 +226,23 @@ pub fn plan(
         return empty_files(project, graph, request);
     }
     let (old, new) = compare(project, graph, models, &request.apps)?;
-    let operations = autodetect::diff(&old, &new, &request.decisions)?;
+    plan_between(project, graph, models, request, &old, &new)
+}
+
+/// [`plan`] from the states [`compare`] returned for `request.apps`, for a caller that
+/// has them already: replaying thousands of migrations once is enough.
+pub fn plan_between(
+    project: &Project,
+    graph: &Graph,
+    models: &Models,
+    request: &Request,
+    old: &SchemaState,
+    new: &SchemaState,
+) -> Result<Vec<Planned>, MakeError> {
+    if request.empty {
+        return empty_files(project, graph, request);
+    }
+    let operations = autodetect::diff(old, new, &request.decisions)?;
     if operations.is_empty() {
         return Ok(Vec::new());
     }
@@ -240,7 +256,7 @@ pub fn plan(
             .unwrap_or_else(|| project.apps[0].name.clone())
     };
     let mut planned: Vec<Planned> = Vec::new();
-    for chunk in files_by_app(&operations, &old, &owner) {
+    for chunk in files_by_app(&operations, old, &owner) {
         let dependencies = dependencies_of(graph, &chunk, &planned);
         let earlier = planned.iter().filter(|p| p.key.app == chunk.app).count();
         let first = graph.app_migrations(&chunk.app).next().is_none();

@@ -13,6 +13,7 @@ mod settings;
 mod tests;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::migration::{is_migration_file, FileError, Migration};
 
@@ -84,7 +85,9 @@ pub enum ProjectError {
 pub struct App {
     pub name: String,
     pub dir: PathBuf,
-    pub migrations: Vec<Migration>,
+    /// Shared with the [`Graph`](crate::graph::Graph) built from the project, which
+    /// then holds pointers rather than a second copy of every operation.
+    pub migrations: Vec<Arc<Migration>>,
 }
 
 impl App {
@@ -186,7 +189,9 @@ impl Project {
     }
 
     pub fn migrations(&self) -> impl Iterator<Item = &Migration> {
-        self.apps.iter().flat_map(|a| a.migrations.iter())
+        self.apps
+            .iter()
+            .flat_map(|a| a.migrations.iter().map(AsRef::as_ref))
     }
 
     /// Reads every app's migrations again: another process may have written some
@@ -232,7 +237,7 @@ fn looks_like_a_migration(path: &Path) -> bool {
     !hidden && path.extension().is_some_and(|e| e == "toml")
 }
 
-fn load_migrations(app: &str, dir: &Path) -> Result<Vec<Migration>, ProjectError> {
+fn load_migrations(app: &str, dir: &Path) -> Result<Vec<Arc<Migration>>, ProjectError> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
@@ -257,8 +262,36 @@ fn load_migrations(app: &str, dir: &Path) -> Result<Vec<Migration>, ProjectError
         }
     }
     paths.sort();
-    Ok(paths
-        .iter()
-        .map(|p| Migration::load(app, p))
+    Ok(parse_all(app, &paths)
+        .into_iter()
         .collect::<Result<_, _>>()?)
+}
+
+/// Reads and parses `paths`, in their order, on every core: parsing TOML is most of
+/// the start-up of a project with thousands of migrations. The results keep the
+/// order of `paths`, so the first error is the one a sequential load would report.
+fn parse_all(app: &str, paths: &[PathBuf]) -> Vec<Result<Arc<Migration>, FileError>> {
+    // Below this a thread costs more than it saves.
+    const PER_THREAD: usize = 64;
+    let load = |p: &PathBuf| Migration::load(app, p).map(Arc::new);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(paths.len() / PER_THREAD);
+    if threads <= 1 {
+        return paths.iter().map(load).collect();
+    }
+    let chunk = paths.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(load).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
