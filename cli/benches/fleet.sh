@@ -20,6 +20,8 @@
 #
 # Prints a Markdown table (seconds, wall clock, one run each) on stdout.
 set -euo pipefail
+# A failed tenant must stop the run, also inside $(…): a time of failures is no figure.
+shopt -s inherit_errexit
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 STRATA="${STRATA:-$root/target/release/strata}"
@@ -78,7 +80,7 @@ measure() {
 
 sequential() {
   while read -r url; do
-    "$STRATA" --project "$work/project" --database "$url" migrate -q
+    "$STRATA" --project "$work/project" --database "$url" migrate -q </dev/null
   done <"$1"
 }
 
@@ -95,7 +97,8 @@ echo "$rule"
 
 run_backend() {
   local label="$1" file="$2" reset="$3"
-  local row="| $label | $(measure "$reset" sequential "$file") s |"
+  local row
+  row="| $label | $(measure "$reset" sequential "$file") s |"
   for j in $JOBS; do
     row+=" $(measure "$reset" fleet "$file" "$j") s |"
   done
