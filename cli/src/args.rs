@@ -307,6 +307,12 @@ pub(crate) struct MigrateArgs {
     /// no new one, let the running ones finish)
     #[arg(long, requires = "tenants")]
     pub continue_on_error: bool,
+    /// Run the whole plan, history rows included, in one transaction: all or
+    /// nothing (PostgreSQL, SQLite). Refused before anything runs when a step cannot
+    /// run in a transaction (atomic = false, a backfill, CREATE INDEX CONCURRENTLY,
+    /// MySQL/MariaDB DDL)
+    #[arg(long)]
+    pub single_transaction: bool,
 }
 
 /// A path given on the command line, made absolute against the folder strata was

@@ -232,6 +232,9 @@ fn describe_outcome(direction: Direction, after: &AfterFailure) -> String {
         (Direction::Backward, AfterFailure::RolledBack) => {
             "it is still fully applied (rolled back)".into()
         }
+        (_, AfterFailure::PlanRolledBack) => {
+            "nothing of the plan was applied: its one transaction (--single-transaction) rolled back".into()
+        }
         (Direction::Forward, AfterFailure::Unchanged) => "nothing of it was applied".into(),
         (Direction::Backward, AfterFailure::Unchanged) => {
             "nothing was undone: it is still fully applied".into()

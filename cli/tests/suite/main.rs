@@ -43,6 +43,7 @@ mod safe;
 mod scaffold;
 mod secrets;
 mod signals;
+mod single_transaction;
 mod sqlmigrate;
 mod squash;
 mod truncation;

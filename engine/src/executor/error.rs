@@ -76,6 +76,17 @@ pub enum ExecError {
         /// How to undo what the migration applied, for the message.
         rollback: Rollback,
     },
+    /// `--single-transaction` refused before anything ran: a step (`key`, when one
+    /// is to blame) cannot run inside the plan's one transaction.
+    #[error("--single-transaction: {reason}; nothing was run (run without --single-transaction to apply it step by step)")]
+    SingleTransaction {
+        key: Option<MigrationKey>,
+        reason: String,
+    },
+    /// `--single-transaction`: the checks or the commit closing the plan's
+    /// transaction failed; nothing of the plan was applied.
+    #[error("--single-transaction: the checks and commit at the end of the plan failed, so nothing of the plan was applied (rolled back):\n  {source}")]
+    SingleTransactionCommit { source: DriverError },
     /// A partial migration that the plan neither resumes nor rolls back.
     #[error(
         "{key} is partially applied, so nothing else can run before it is resumed or rolled back.\n{}",
@@ -143,6 +154,9 @@ pub enum ExecError {
 pub enum AfterFailure {
     /// Its transaction rolled back: the database is as it was before the step.
     RolledBack,
+    /// `--single-transaction`: the plan's one transaction rolled back, so the
+    /// database is as it was before the plan, every step before this one included.
+    PlanRolledBack,
     /// Step by step, it failed on its first statement, before anything changed, and
     /// its history row was put back: the database is as it was before the step.
     Unchanged,
@@ -289,8 +303,11 @@ impl ExecError {
             ExecError::Driver(e) => e.category(),
             ExecError::Failed { after, .. } => match after {
                 AfterFailure::Partial { .. } => Category::Partial,
-                AfterFailure::RolledBack | AfterFailure::Unchanged => Category::Database,
+                AfterFailure::RolledBack
+                | AfterFailure::PlanRolledBack
+                | AfterFailure::Unchanged => Category::Database,
             },
+            ExecError::SingleTransactionCommit { .. } => Category::Database,
             ExecError::PartialPending { .. }
             | ExecError::Drift { .. }
             | ExecError::InsideRunSql { .. } => Category::Partial,
@@ -301,7 +318,8 @@ impl ExecError {
             | ExecError::StateAt(_)
             | ExecError::CheckpointPastOperation { .. }
             | ExecError::MissingFunction { .. }
-            | ExecError::FakeInitialPartly { .. } => Category::BadInput,
+            | ExecError::FakeInitialPartly { .. }
+            | ExecError::SingleTransaction { .. } => Category::BadInput,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - `ledger`: the history rows a step writes, in either direction;
 //! - `resume`: where a migration that stopped part-way really is;
 //! - `fake`: `--fake-initial`;
+//! - `single`: `--single-transaction`, the whole plan in one transaction;
 //! - `interrupt`: stopping on request (Ctrl-C) through the normal failure path.
 
 mod error;
@@ -21,6 +22,7 @@ mod plan;
 mod preview;
 mod resume;
 mod run;
+mod single;
 pub mod squashed;
 
 use std::time::Duration;
@@ -56,6 +58,9 @@ pub struct Options {
     pub ddl_retries: u32,
     /// The application's functions that `run_code` operations call; none in the CLI.
     pub functions: crate::code::Functions,
+    /// The whole plan, history rows included, in one transaction (`--single-transaction`);
+    /// refused before anything runs when a step cannot run in one.
+    pub single_transaction: bool,
 }
 
 impl Options {
@@ -69,6 +74,7 @@ impl Options {
             safe: true,
             ddl_retries: 0,
             functions: crate::code::Functions::new(),
+            single_transaction: false,
         }
     }
 
@@ -217,7 +223,54 @@ async fn migrate_locked(
         dialect.as_ref(),
         version,
     )?;
+    if options.single_transaction {
+        single::check(
+            graph,
+            &prepared,
+            &in_effect,
+            options,
+            dialect.as_ref(),
+            version,
+        )?;
+    }
     checkpoints_match(graph, driver, &prepared, &in_effect, options).await?;
+    let transaction = match options.single_transaction {
+        true => Some(single::PlanTransaction::open(driver).await?),
+        false => None,
+    };
+    let run = run::Run {
+        graph,
+        history: &history,
+        options,
+        dialect: dialect.as_ref(),
+        version,
+        in_effect,
+        forward: None,
+    };
+    let result = run_prepared(graph, driver, &history, &status, prepared, run, observer).await;
+    match (transaction, result) {
+        (None, result) => result?,
+        (Some(t), Ok(())) => t.commit(driver).await?,
+        (Some(t), Err(e)) => {
+            t.roll_back(driver).await;
+            return Err(plan_rolled_back(e));
+        }
+    }
+    Ok(steps)
+}
+
+/// The history table made ready, the squashes and edits recorded, and every step
+/// run: what `--single-transaction` puts in its one transaction.
+async fn run_prepared(
+    graph: &Graph,
+    driver: &mut dyn Driver,
+    history: &History,
+    status: &Status,
+    prepared: Vec<plan::Prepared<'_>>,
+    mut run: run::Run<'_>,
+    observer: &mut dyn Observer,
+) -> Result<(), ExecError> {
+    let options = run.options;
     // Only a plan that runs a backfill needs the cursor column an older table lacks.
     let backfills = !options.fake
         && prepared.iter().any(|p| {
@@ -229,25 +282,25 @@ async fn migrate_locked(
         });
     history.ensure_for(driver, backfills).await?;
     // Before any step, so that a squash counted applied has the row a rollback edits.
-    record_squashes(graph, driver, &history, options).await?;
+    record_squashes(graph, driver, history, options).await?;
     if options.accept_edited {
-        accept_edited(graph, &status, &history, driver).await?;
+        accept_edited(graph, status, history, driver).await?;
     }
-    let mut run = run::Run {
-        graph,
-        history: &history,
-        options,
-        dialect: dialect.as_ref(),
-        version,
-        in_effect,
-        forward: None,
-    };
     for step in prepared {
         let span = info_span!("migration", migration = %step.step.key, step = ?step.step.step);
         run.step(driver, step, observer).instrument(span).await?;
     }
-    record_squashes(graph, driver, &history, options).await?;
-    Ok(steps)
+    record_squashes(graph, driver, history, options).await
+}
+
+/// A step that failed inside the plan's one transaction took the whole plan with it.
+fn plan_rolled_back(mut e: ExecError) -> ExecError {
+    if let ExecError::Failed { after, .. } = &mut e {
+        if *after == AfterFailure::RolledBack {
+            *after = AfterFailure::PlanRolledBack;
+        }
+    }
+    e
 }
 
 /// Runs `script` — operations that belong to no migration (`strata drift --revert`

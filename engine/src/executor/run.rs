@@ -124,7 +124,7 @@ impl Run<'_> {
                 Direction::Forward,
             )
             .map_err(|source| script_error(m, source))?;
-            (Some(script), after)
+            (Some(self.joined(script)), after)
         };
         if let Some(script) = &script {
             super::plan::statement_checkpoint_fits(m, script, done.operations, done.statements)?;
@@ -194,6 +194,7 @@ impl Run<'_> {
             }
             (script, _) => script,
         };
+        let script = script.map(|s| self.joined(s));
         let total = script.as_ref().map_or(0, |s| s.operations.len());
         let row = Some(match partial {
             Some(_) => RowState::Partial,
@@ -219,6 +220,15 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// The script as it runs: joining the plan's one transaction under
+    /// `--single-transaction` (every script is one that can: `single::check`).
+    fn joined(&self, mut script: Script) -> Script {
+        if self.options.single_transaction {
+            super::single::PlanTransaction::join(&mut script);
+        }
+        script
+    }
+
     fn ledger<'l>(
         &'l self,
         m: &'l Migration,
@@ -238,8 +248,13 @@ impl Run<'_> {
             row,
             step_by_step: script.is_some_and(|s| s.transaction.is_none()),
             started: script.map(|_| Instant::now()),
+            // A retry reruns one step, but its failure rolled back the whole plan.
             retry: Retry {
-                retries: self.options.ddl_retries,
+                retries: if self.options.single_transaction {
+                    0
+                } else {
+                    self.options.ddl_retries
+                },
                 first_pause: FIRST_RETRY_PAUSE,
             },
             functions: &self.options.functions,

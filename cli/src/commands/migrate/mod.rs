@@ -127,6 +127,7 @@ pub(crate) fn options(ctx: &Context, args: &MigrateArgs) -> executor::Options {
     options.fake = args.fake;
     options.fake_initial = args.fake_initial;
     options.accept_edited = args.accept_edited;
+    options.single_transaction = args.single_transaction;
     options
 }
 

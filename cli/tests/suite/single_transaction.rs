@@ -1,0 +1,243 @@
+//! `migrate --single-transaction` on live servers: the whole plan in one
+//! transaction — a failing third migration leaves nothing (no tables, no history),
+//! the fixed plan applies with its history rows, a rollback to zero is one
+//! transaction too — and refused (exit 2, database untouched) when a step cannot run
+//! in a transaction: MariaDB DDL, `atomic = false`, a backfill, a safe plan's
+//! `CREATE INDEX CONCURRENTLY`.
+
+use crate::common::db::{Kind, TestDb};
+use crate::common::{project, run, strata};
+
+/// One test per backend with transactional DDL (MariaDB refuses the flag:
+/// `refused_without_transactional_ddl`).
+macro_rules! on_transactional_ddl {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+            #[test]
+            fn sqlite() {
+                $name(Kind::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                $name(Kind::Postgres)
+            }
+        }
+    };
+}
+
+fn config(db: &TestDb) -> String {
+    format!(
+        "[project]\napps = [\"shop\"]\n\n[database]\nurl = {:?}\n",
+        db.url
+    )
+}
+
+const FIRST: &str = r#"[[operations]]
+kind = "create_table"
+name = "shop_a"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }]
+"#;
+
+const SECOND: &str = r#"dependencies = ["shop.0001_a"]
+
+[[operations]]
+kind = "create_table"
+name = "shop_b"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }]
+"#;
+
+/// Creates `shop_c`, then inserts `rows` into `shop_a`: a duplicate key fails.
+fn third(rows: &str) -> String {
+    format!(
+        r#"dependencies = ["shop.0002_b"]
+
+[[operations]]
+kind = "create_table"
+name = "shop_c"
+primary_key = ["id"]
+columns = [{{ name = "id", type = "int" }}]
+
+[[operations]]
+kind = "run_sql"
+sql = "INSERT INTO shop_a (id) VALUES {rows}"
+reverse_sql = "DELETE FROM shop_a"
+"#
+    )
+}
+
+const TABLES: [&str; 3] = ["shop_a", "shop_b", "shop_c"];
+
+/// The project's tables (and strata's history table) that exist.
+fn present(db: &TestDb) -> Vec<String> {
+    db.table_names()
+        .into_iter()
+        .filter(|t| TABLES.contains(&t.as_str()) || t == "strata_migrations")
+        .collect()
+}
+
+fn history(db: &TestDb) -> Vec<Vec<Option<String>>> {
+    db.query("SELECT name, state FROM strata_migrations ORDER BY name")
+}
+
+fn all_or_nothing(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        ("apps/shop/migrations/0001_a.toml", FIRST),
+        ("apps/shop/migrations/0002_b.toml", SECOND),
+        ("apps/shop/migrations/0003_c.toml", &third("(1), (1)")),
+    ]);
+    let out = strata(dir.path(), &["migrate", "--single-transaction"]);
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("nothing of the plan was applied"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("shop.0003_c"), "{}", out.stderr);
+    assert_eq!(present(&db), Vec::<String>::new(), "{}", out.stderr);
+
+    std::fs::write(
+        dir.path().join("apps/shop/migrations/0003_c.toml"),
+        third("(1), (2)"),
+    )
+    .unwrap();
+    run(dir.path(), &["migrate", "--single-transaction"]);
+    let mut tables = present(&db);
+    tables.sort();
+    assert_eq!(tables, ["shop_a", "shop_b", "shop_c", "strata_migrations"]);
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        history(&db),
+        [
+            [s("0001_a"), s("applied")],
+            [s("0002_b"), s("applied")],
+            [s("0003_c"), s("applied")]
+        ]
+    );
+    assert_eq!(db.query("SELECT count(*) FROM shop_a"), [[s("2")]]);
+
+    // Back to zero, in one transaction too.
+    run(
+        dir.path(),
+        &["migrate", "shop", "zero", "--single-transaction"],
+    );
+    assert_eq!(present(&db), ["strata_migrations"]);
+    assert!(history(&db).is_empty(), "{:?}", history(&db));
+}
+on_transactional_ddl!(all_or_nothing);
+
+/// `strata migrate --single-transaction` in a project of `files` on `db`: refused
+/// with exit 2 and a message holding `expect`, nothing created.
+fn assert_refused(db: &TestDb, files: &[(&str, &str)], expect: &str) {
+    let config = config(db);
+    let mut all = vec![("strata.toml", config.as_str())];
+    all.extend_from_slice(files);
+    let dir = project(&all);
+    let before = present(db);
+    let out = strata(dir.path(), &["migrate", "--single-transaction"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("--single-transaction"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(expect), "{}", out.stderr);
+    assert_eq!(present(db), before, "{}", out.stderr);
+}
+
+#[test]
+fn refused_without_transactional_ddl() {
+    let Some(db) = TestDb::create(Kind::Mariadb) else {
+        return;
+    };
+    assert_refused(
+        &db,
+        &[
+            ("apps/shop/migrations/0001_a.toml", FIRST),
+            ("apps/shop/migrations/0002_b.toml", SECOND),
+        ],
+        "no transactional DDL",
+    );
+}
+
+fn refused_non_atomic(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let second = format!("atomic = false\n{SECOND}");
+    assert_refused(
+        &db,
+        &[
+            ("apps/shop/migrations/0001_a.toml", FIRST),
+            ("apps/shop/migrations/0002_b.toml", &second),
+        ],
+        "shop.0002_b",
+    );
+}
+on_transactional_ddl!(refused_non_atomic);
+
+const BACKFILL: &str = r#"dependencies = ["shop.0001_a"]
+
+[[operations]]
+kind = "add_column"
+table = "shop_a"
+column = { name = "n", type = "int", null = true }
+
+[[operations]]
+kind = "backfill"
+table = "shop_a"
+set = { n = "0" }
+batch_size = 10
+"#;
+
+fn refused_backfill(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    assert_refused(
+        &db,
+        &[
+            ("apps/shop/migrations/0001_a.toml", FIRST),
+            ("apps/shop/migrations/0002_fill.toml", BACKFILL),
+        ],
+        "a backfill commits each batch",
+    );
+}
+on_transactional_ddl!(refused_backfill);
+
+const INDEX: &str = r#"dependencies = ["shop.0001_a"]
+
+[[operations]]
+kind = "create_index"
+table = "shop_a"
+index = { name = "shop_a_id_idx", columns = ["id"] }
+"#;
+
+/// A safe plan builds an index on an existing table concurrently: outside any
+/// transaction.
+#[test]
+fn refused_concurrent_index() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        ("apps/shop/migrations/0001_a.toml", FIRST),
+    ]);
+    run(dir.path(), &["migrate"]);
+    assert_refused(
+        &db,
+        &[
+            ("apps/shop/migrations/0001_a.toml", FIRST),
+            ("apps/shop/migrations/0002_index.toml", INDEX),
+        ],
+        "CONCURRENTLY",
+    );
+    assert_eq!(history(&db).len(), 1);
+}

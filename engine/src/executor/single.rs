@@ -1,0 +1,169 @@
+//! `migrate --single-transaction`: the whole plan — every step and its history rows —
+//! in one transaction, all or nothing. Checked before anything runs: each step's
+//! script must be one the runner would run in a transaction of its own (the
+//! dialect's transactional DDL, an atomic migration, no statement that must run
+//! alone, no backfill); the plan then runs inside one transaction that the scripts
+//! join instead of opening their own.
+
+use super::plan::{InEffect, Prepared, Work};
+use super::{ExecError, Options};
+use crate::dialect::driver::{run_statement, Driver};
+use crate::dialect::{Dialect, Runs, ServerVersion, TransactionSql};
+use crate::graph::Graph;
+use crate::migration::Migration;
+use crate::script::{self, Direction, Script};
+
+/// Refuses the plan, naming the first step (and operation) that cannot run inside
+/// the plan's transaction. Renders the forward scripts as the run will, from the
+/// schema each step starts from.
+pub(super) fn check(
+    graph: &Graph,
+    prepared: &[Prepared<'_>],
+    in_effect: &InEffect,
+    options: &Options,
+    dialect: &dyn Dialect,
+    version: ServerVersion,
+) -> Result<(), ExecError> {
+    if !dialect.capabilities(version).transactional_ddl {
+        return Err(ExecError::SingleTransaction {
+            key: None,
+            reason: "this database commits every DDL statement on its own (no transactional DDL)"
+                .into(),
+        });
+    }
+    if options.fake {
+        return Ok(());
+    }
+    let mut in_effect = in_effect.clone();
+    let mut forward = None;
+    for p in prepared {
+        let m = p.migration;
+        match &p.work {
+            Work::Apply => {
+                let before = match (forward.take(), in_effect.partial(&m.key)) {
+                    (Some(state), None) => state,
+                    _ => in_effect.schema(graph, &m.key)?,
+                };
+                let (script, after) = script::render_from(
+                    dialect,
+                    version,
+                    before,
+                    &m.operations,
+                    options.mode(m),
+                    Direction::Forward,
+                )
+                .map_err(|source| ExecError::Script {
+                    key: m.key.clone(),
+                    path: m.path.clone(),
+                    source,
+                })?;
+                joinable(m, &script)?;
+                in_effect.mark_applied(&m.key);
+                forward = Some(after);
+            }
+            Work::Unapply { script, .. } => {
+                if let Some(script) = script {
+                    joinable(m, script)?;
+                }
+                in_effect.mark_unapplied(&m.key);
+                forward = None;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `script` (of `m`) runs in one transaction, which the plan's can replace;
+/// if not, why, naming the operation.
+fn joinable(m: &Migration, script: &Script) -> Result<(), ExecError> {
+    if script.transaction.is_some() {
+        return Ok(());
+    }
+    let refuse = |reason: String| {
+        Err(ExecError::SingleTransaction {
+            key: Some(m.key.clone()),
+            reason: format!("{} ({}): {reason}", m.key, m.path.display()),
+        })
+    };
+    if !m.atomic {
+        return refuse("it sets `atomic = false`, so it runs outside a transaction".into());
+    }
+    for (i, op) in script.operations.iter().enumerate() {
+        for s in &op.statements {
+            let why = if s.backfill.is_some() {
+                "a backfill commits each batch"
+            } else if s.runs != Runs::InGroup {
+                "it has a statement that must run outside a transaction"
+            } else {
+                continue;
+            };
+            return refuse(format!(
+                "operation {} ({}): {why}: {}",
+                i + 1,
+                op.description,
+                s.sql.lines().next().unwrap_or_default()
+            ));
+        }
+    }
+    refuse("it cannot run in a transaction".into())
+}
+
+/// The plan's transaction: the dialect's wrapper, opened once for the whole run.
+pub(super) struct PlanTransaction {
+    wrapper: TransactionSql,
+}
+
+impl PlanTransaction {
+    /// Runs what goes before the transaction and opens it.
+    pub(super) async fn open(driver: &mut dyn Driver) -> Result<Self, ExecError> {
+        let wrapper = driver.dialect().transaction_sql();
+        for statement in wrapper.before.iter().chain(&wrapper.begin) {
+            if let Err(e) = run_statement(driver, statement).await {
+                // `before` settings are session-wide: put them back.
+                Self { wrapper }.close(driver).await;
+                return Err(e.into());
+            }
+        }
+        Ok(Self { wrapper })
+    }
+
+    /// A step's script joining the plan's transaction: the runner still runs it "in
+    /// a transaction" (rolled back on failure, its history row before the end), but
+    /// opens and commits nothing itself.
+    pub(super) fn join(script: &mut Script) {
+        script.transaction = Some(TransactionSql {
+            before: Vec::new(),
+            begin: Vec::new(),
+            commit: Vec::new(),
+            after: Vec::new(),
+        });
+    }
+
+    /// Runs the guards, commits, and restores the session settings.
+    pub(super) async fn commit(self, driver: &mut dyn Driver) -> Result<(), ExecError> {
+        let mut result = Ok(());
+        for statement in &self.wrapper.commit {
+            if let Err(e) = run_statement(driver, statement).await {
+                let _ = driver.execute("ROLLBACK").await;
+                result = Err(ExecError::SingleTransactionCommit { source: e });
+                break;
+            }
+        }
+        self.close(driver).await;
+        result
+    }
+
+    /// After a failure: rolls back (a no-op when the failed step already did) and
+    /// restores the session settings.
+    pub(super) async fn roll_back(self, driver: &mut dyn Driver) {
+        // The failure already says what went wrong; a failed rollback adds nothing.
+        let _ = driver.execute("ROLLBACK").await;
+        self.close(driver).await;
+    }
+
+    async fn close(self, driver: &mut dyn Driver) {
+        for statement in &self.wrapper.after {
+            let _ = run_statement(driver, statement).await;
+        }
+    }
+}
