@@ -241,3 +241,48 @@ fn refused_concurrent_index() {
     );
     assert_eq!(history(&db).len(), 1);
 }
+
+const PARENT_CHILD: &str = r#"[[operations]]
+kind = "create_table"
+name = "shop_a"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }]
+
+[[operations]]
+kind = "create_table"
+name = "shop_b"
+primary_key = ["id"]
+columns = [{ name = "id", type = "int" }, { name = "a_id", type = "int" }]
+foreign_keys = [{ name = "shop_b_a_fk", columns = ["a_id"], references = "shop_a", referenced_columns = ["id"] }]
+"#;
+
+const ORPHAN: &str = r#"dependencies = ["shop.0001_a"]
+
+[[operations]]
+kind = "run_sql"
+sql = "INSERT INTO shop_b (id, a_id) VALUES (1, 42)"
+reverse_sql = "DELETE FROM shop_b"
+"#;
+
+/// SQLite runs the plan with foreign keys off (as its table rebuilds need), so its
+/// foreign key check runs before the plan's one COMMIT: an orphan row fails it and
+/// the whole plan rolls back.
+#[test]
+fn sqlite_foreign_key_check_before_commit() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        ("apps/shop/migrations/0001_a.toml", PARENT_CHILD),
+        ("apps/shop/migrations/0002_orphan.toml", ORPHAN),
+    ]);
+    let out = strata(dir.path(), &["migrate", "--single-transaction"]);
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("nothing of the plan was applied"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(present(&db), Vec::<String>::new(), "{}", out.stderr);
+}

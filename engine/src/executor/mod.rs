@@ -234,9 +234,10 @@ async fn migrate_locked(
         )?;
     }
     checkpoints_match(graph, driver, &prepared, &in_effect, options).await?;
-    let transaction = match options.single_transaction {
-        true => Some(single::PlanTransaction::open(driver).await?),
-        false => None,
+    let transaction = if options.single_transaction {
+        Some(single::PlanTransaction::open(driver).await?)
+    } else {
+        None
     };
     let run = run::Run {
         graph,
