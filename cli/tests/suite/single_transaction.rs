@@ -252,7 +252,11 @@ columns = [{ name = "id", type = "int" }]
 kind = "create_table"
 name = "shop_b"
 primary_key = ["id"]
-columns = [{ name = "id", type = "int" }, { name = "a_id", type = "int" }]
+columns = [
+    { name = "id", type = "int" },
+    { name = "a_id", type = "int" },
+    { name = "note", type = "varchar(10)", null = true },
+]
 foreign_keys = [{ name = "shop_b_a_fk", columns = ["a_id"], references = "shop_a", referenced_columns = ["id"] }]
 "#;
 
@@ -285,4 +289,41 @@ fn sqlite_foreign_key_check_before_commit() {
         out.stderr
     );
     assert_eq!(present(&db), Vec::<String>::new(), "{}", out.stderr);
+}
+
+const REBUILD: &str = r#"dependencies = ["shop.0001_a"]
+
+[[operations]]
+kind = "alter_column"
+table = "shop_b"
+column = "note"
+type = "varchar(80)"
+null = true
+"#;
+
+/// A SQLite table rebuild (its copy, drop and rename need foreign keys off) joins
+/// the plan's transaction, its rows kept and its foreign key still enforced.
+#[test]
+fn sqlite_rebuild_in_the_plan() {
+    let Some(db) = TestDb::create(Kind::Sqlite) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        ("apps/shop/migrations/0001_a.toml", PARENT_CHILD),
+    ]);
+    run(dir.path(), &["migrate"]);
+    db.execute("INSERT INTO shop_a (id) VALUES (7)");
+    db.execute("INSERT INTO shop_b (id, a_id) VALUES (1, 7)");
+    std::fs::write(
+        dir.path().join("apps/shop/migrations/0002_wide.toml"),
+        REBUILD,
+    )
+    .unwrap();
+    run(dir.path(), &["migrate", "--single-transaction"]);
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(db.query("SELECT id, a_id FROM shop_b"), [[s("1"), s("7")]]);
+    let fks = db.query("SELECT \"table\" FROM pragma_foreign_key_list('shop_b')");
+    assert_eq!(fks, [[s("shop_a")]]);
+    assert_eq!(history(&db).len(), 2);
 }

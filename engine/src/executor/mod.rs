@@ -223,7 +223,8 @@ async fn migrate_locked(
         dialect.as_ref(),
         version,
     )?;
-    if options.single_transaction {
+    // Checked (and rendered) before anything runs, the history table included.
+    let rendered = if options.single_transaction {
         single::check(
             graph,
             &prepared,
@@ -231,8 +232,10 @@ async fn migrate_locked(
             options,
             dialect.as_ref(),
             version,
-        )?;
-    }
+        )?
+    } else {
+        std::collections::BTreeMap::new()
+    };
     checkpoints_match(graph, driver, &prepared, &in_effect, options).await?;
     let transaction = if options.single_transaction {
         Some(single::PlanTransaction::open(driver).await?)
@@ -247,6 +250,7 @@ async fn migrate_locked(
         version,
         in_effect,
         forward: None,
+        rendered,
     };
     let result = run_prepared(graph, driver, &history, &status, prepared, run, observer).await;
     match (transaction, result) {

@@ -2,6 +2,7 @@
 //! share one path (`Run::execute`): they differ only in their script and in the
 //! history rows their ledger writes.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ use crate::dialect::Statement;
 use crate::dialect::{Dialect, ServerVersion};
 use crate::graph::Graph;
 use crate::history::{BackfillCursor, History, RowState};
-use crate::migration::Migration;
+use crate::migration::{Migration, MigrationKey};
 use crate::script::{
     self, Bookkeeping, Direction, ExecuteError, Progress, RenderedOperation, Retry, Script,
     ScriptError,
@@ -38,6 +39,8 @@ pub(super) struct Run<'a> {
     pub(super) in_effect: InEffect,
     /// The schema after everything applied so far, once forward steps begin.
     pub(super) forward: Option<SchemaState>,
+    /// Forward scripts already rendered (by `single::check`), taken as their steps run.
+    pub(super) rendered: BTreeMap<MigrationKey, Script>,
 }
 
 /// One step about to run: its script (`None` when it is faked) and its ledger.
@@ -114,6 +117,11 @@ impl Run<'_> {
             let mut after = before;
             m.replay(&mut after, m.operations.len())?;
             (None, after)
+        } else if let Some(script) = self.rendered.remove(&m.key) {
+            // Rendered from this same `before`: only the state after it is needed.
+            let mut after = before;
+            m.replay(&mut after, m.operations.len())?;
+            (Some(self.joined(script)), after)
         } else {
             let (script, after) = script::render_from(
                 self.dialect,

@@ -5,17 +5,20 @@
 //! alone, no backfill); the plan then runs inside one transaction that the scripts
 //! join instead of opening their own.
 
+use std::collections::BTreeMap;
+
 use super::plan::{InEffect, Prepared, Work};
 use super::{ExecError, Options};
 use crate::dialect::driver::{run_statement, Driver};
 use crate::dialect::{Dialect, Runs, ServerVersion, TransactionSql};
 use crate::graph::Graph;
-use crate::migration::Migration;
+use crate::migration::{Migration, MigrationKey};
 use crate::script::{self, Direction, Script};
 
 /// Refuses the plan, naming the first step (and operation) that cannot run inside
 /// the plan's transaction. Renders the forward scripts as the run will, from the
-/// schema each step starts from.
+/// schema each step starts from, and returns them by migration, so that the run
+/// does not render them again.
 pub(super) fn check(
     graph: &Graph,
     prepared: &[Prepared<'_>],
@@ -23,7 +26,7 @@ pub(super) fn check(
     options: &Options,
     dialect: &dyn Dialect,
     version: ServerVersion,
-) -> Result<(), ExecError> {
+) -> Result<BTreeMap<MigrationKey, Script>, ExecError> {
     if !dialect.capabilities(version).transactional_ddl {
         return Err(ExecError::SingleTransaction {
             key: None,
@@ -31,8 +34,9 @@ pub(super) fn check(
                 .into(),
         });
     }
+    let mut rendered = BTreeMap::new();
     if options.fake {
-        return Ok(());
+        return Ok(rendered);
     }
     let mut in_effect = in_effect.clone();
     let mut forward = None;
@@ -60,6 +64,7 @@ pub(super) fn check(
                 joinable(m, &script)?;
                 in_effect.mark_applied(&m.key);
                 forward = Some(after);
+                rendered.insert(m.key.clone(), script);
             }
             Work::Unapply { script, .. } => {
                 if let Some(script) = script {
@@ -70,7 +75,7 @@ pub(super) fn check(
             }
         }
     }
-    Ok(())
+    Ok(rendered)
 }
 
 /// Whether `script` (of `m`) runs in one transaction, which the plan's can replace;
