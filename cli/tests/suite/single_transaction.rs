@@ -327,3 +327,33 @@ fn sqlite_rebuild_in_the_plan() {
     assert_eq!(fks, [[s("shop_a")]]);
     assert_eq!(history(&db).len(), 2);
 }
+
+/// A rollback plan follows the same rule: undoing an `atomic = false` migration
+/// cannot join the plan's transaction, so nothing is undone.
+fn refused_rollback(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let second = format!("atomic = false\n{SECOND}");
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        ("apps/shop/migrations/0001_a.toml", FIRST),
+        ("apps/shop/migrations/0002_b.toml", &second),
+    ]);
+    run(dir.path(), &["migrate"]);
+    let out = strata(
+        dir.path(),
+        &["migrate", "shop", "zero", "--single-transaction"],
+    );
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("--single-transaction: shop.0002_b"),
+        "{}",
+        out.stderr
+    );
+    let mut tables = present(&db);
+    tables.sort();
+    assert_eq!(tables, ["shop_a", "shop_b", "strata_migrations"]);
+    assert_eq!(history(&db).len(), 2);
+}
+on_transactional_ddl!(refused_rollback);
