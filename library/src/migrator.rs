@@ -123,6 +123,16 @@ impl Migrator {
         self
     }
 
+    /// Runs the whole plan, history rows included, in one transaction, as `strata
+    /// migrate --single-transaction` (default false): all of it or nothing. A run whose
+    /// plan has a step that cannot join one (a backend without transactional DDL, an
+    /// `atomic = false` migration, a backfill, a statement that must run alone) is
+    /// refused before anything runs.
+    pub fn single_transaction(mut self, single: bool) -> Self {
+        self.options.single_transaction = single;
+        self
+    }
+
     /// Retries of a step whose DDL lock wait timed out, as `[database] ddl_retries`.
     pub fn ddl_retries(mut self, retries: u32) -> Self {
         self.options.ddl_retries = retries;

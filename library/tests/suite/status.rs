@@ -105,3 +105,54 @@ fn the_migrator_and_its_futures_are_send() {
     send(&migrator.plan("sqlite::memory:", &[]));
     send_sync(&strata::blocking::Migrator::from(migrator));
 }
+
+/// `single_transaction(true)`: a plan whose second migration fails leaves nothing,
+/// not even the first migration or the history table; without it the first stays.
+#[tokio::test(flavor = "current_thread")]
+async fn a_single_transaction_run_is_all_or_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let migrations = root.path().join("apps/shop/migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    std::fs::write(
+        root.path().join("strata.toml"),
+        "[project]\napps = [\"shop\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        migrations.join("0001_initial.toml"),
+        "[[operations]]\nkind = \"create_table\"\nname = \"shop_item\"\nprimary_key = [\"id\"]\ncolumns = [{ name = \"id\", type = \"bigint\" }]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        migrations.join("0002_broken.toml"),
+        "dependencies = [\"shop.0001_initial\"]\n\n[[operations]]\nkind = \"run_sql\"\nsql = \"UPDATE shop_missing SET x = 1\"\nreverse_sql = \"\"\n",
+    )
+    .unwrap();
+    let tables = |url: &str| {
+        let path = url.trim_start_matches("sqlite://");
+        let db = rusqlite::Connection::open(path).unwrap();
+        let mut names = db
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .unwrap();
+        names
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+    };
+
+    let all = tempfile::tempdir().unwrap();
+    let url_all = url(&all);
+    let migrator = Migrator::from_project(root.path())
+        .unwrap()
+        .single_transaction(true);
+    assert!(migrator.options().single_transaction);
+    assert!(migrator.run(&url_all).await.is_err());
+    assert!(tables(&url_all).is_empty(), "{:?}", tables(&url_all));
+
+    let each = tempfile::tempdir().unwrap();
+    let url_each = url(&each);
+    let migrator = Migrator::from_project(root.path()).unwrap();
+    assert!(migrator.run(&url_each).await.is_err());
+    assert_eq!(tables(&url_each), ["shop_item", "strata_migrations"]);
+}
