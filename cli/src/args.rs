@@ -42,6 +42,9 @@ pub(crate) struct GlobalArgs {
     /// Only errors
     #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
+    /// Neither read nor write the project's cache of parsed migrations (.strata/cache)
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub no_cache: bool,
     /// Output format: text for people, json for tools (on stdout)
     #[arg(long, global = true, value_enum, default_value_t = Format::Text, help_heading = GLOBAL)]
     pub format: Format,

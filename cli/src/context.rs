@@ -45,6 +45,7 @@ impl Context {
         let overrides = Overrides {
             database_url: global.database.clone(),
             env: global.env.clone(),
+            no_cache: global.no_cache,
         };
         let project = if apps_required {
             Project::load(&root, &overrides)?

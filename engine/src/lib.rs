@@ -12,6 +12,7 @@
 
 pub mod ast;
 pub mod autodetect;
+pub mod cache;
 pub mod code;
 pub mod data_loss;
 pub mod dialect;

@@ -8,9 +8,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod operations;
+
 use crate::ast::Operation;
 use crate::models::source::Source;
 use crate::state::{SchemaState, StateError};
+
+pub use operations::Operations;
 
 /// `app.name`, e.g. `tracker.0001_initial`: how migrations refer to each other.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -178,7 +182,7 @@ pub struct Migration {
     pub atomic: bool,
     /// `safe` of the file: run the safe plan (see [`MigrationFile::safe`]).
     pub safe: bool,
-    pub operations: Vec<Operation>,
+    pub operations: Operations,
     /// Lint findings accepted per operation.
     pub lint: LintSection,
 }
@@ -565,11 +569,16 @@ fn operation_groups(count: usize) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// Lowercase hex digits of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     // A table, not `write!` per byte: thousands of files are hashed at every start.
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(64);
-    for byte in Sha256::digest(text.as_bytes()) {
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
         hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
         hex.push(char::from(DIGITS[usize::from(byte & 0xf)]));
     }
@@ -618,6 +627,11 @@ impl Migration {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
+        Self::from_text(app, path, &text)
+    }
+
+    /// Parses the text of migration file `path` of `app`.
+    pub fn from_text(app: &str, path: &Path, text: &str) -> Result<Self, FileError> {
         // An empty file (a failed write, a `touch`) parses as a migration without
         // dependencies: a second root that the graph reports as a conflict. It is
         // a broken file, named as such.
@@ -630,7 +644,7 @@ impl Migration {
                 source_line: String::new(),
             });
         }
-        Self::parse(app, path, &text)
+        Self::parse(app, path, text)
     }
 
     pub fn parse(app: &str, path: &Path, text: &str) -> Result<Self, FileError> {
@@ -669,7 +683,7 @@ impl Migration {
             replaces,
             atomic: file.atomic,
             safe: file.safe,
-            operations: file.operations,
+            operations: file.operations.into(),
             lint: file.lint,
         })
     }
@@ -879,7 +893,7 @@ mod tests {
         assert_ne!(applied_part_change(&sum, &no_dependency, 2), None);
         // Operations that ran, deleted.
         let shorter = Migration {
-            operations: m.operations[..1].to_vec(),
+            operations: m.operations[..1].to_vec().into(),
             ..m.clone()
         };
         assert_eq!(
@@ -887,8 +901,12 @@ mod tests {
             Some(AppliedPartChange::Removed { total: 1 })
         );
         // Two swapped: the first of them is named.
-        let mut swapped = m.clone();
-        swapped.operations.swap(0, 1);
+        let mut operations = m.operations.to_vec();
+        operations.swap(0, 1);
+        let swapped = Migration {
+            operations: operations.into(),
+            ..m.clone()
+        };
         assert_eq!(
             applied_part_change(&sum, &swapped, 2),
             Some(AppliedPartChange::Operations { first: 1, last: 1 })
@@ -1125,7 +1143,7 @@ columns = [{ name = "id", type = "bigint", auto = true }, { name = "n", type = "
             replaces: Vec::new(),
             atomic: true,
             safe: true,
-            operations: m.operations.clone(),
+            operations: m.operations.to_vec(),
             lint: LintSection::default(),
         };
         let written = file.to_toml().unwrap();

@@ -221,7 +221,7 @@ fn showing<'g>(graph: &'g Graph, app: &str, name: &str) -> Result<Cow<'g, Graph>
     match graph.resolve(app, name) {
         Err(GraphError::NotInUse { key, .. }) => {
             let started = BTreeSet::from([key]);
-            Ok(Cow::Owned(graph.for_history(&BTreeSet::new(), &started)?))
+            graph.for_history(&BTreeSet::new(), &started)
         }
         _ => Ok(Cow::Borrowed(graph)),
     }

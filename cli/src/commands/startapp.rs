@@ -40,6 +40,7 @@ pub(crate) fn run(
     let overrides = Overrides {
         database_url: global.database.clone(),
         env: global.env.clone(),
+        no_cache: global.no_cache,
     };
     // The edited file is what decides where the app goes and whether the project
     // holds together; if anything below fails, the file is put back as it was and
@@ -91,6 +92,7 @@ fn make_app(
         settings: configured.settings,
         origins: configured.origins,
         apps: Vec::new(),
+        cache: None,
     };
     let dir = apps_dir.join(name);
     project.writable(&dir)?;

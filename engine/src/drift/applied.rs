@@ -18,14 +18,13 @@ pub fn applied_state(graph: &Graph, status: &Status) -> Result<SchemaState, Exec
         .partial()
         .map(|r| (r.key.clone(), r.operations_done))
         .collect();
-    let mut state = SchemaState::new();
-    for m in graph.ordered() {
-        let count = match partial.get(&m.key) {
-            Some(done) => *done,
-            None if applied.contains(&m.key) => m.operations.len(),
-            None => continue,
-        };
-        m.replay(&mut state, count)?;
-    }
-    Ok(state)
+    let steps: Vec<_> = graph
+        .ordered()
+        .filter_map(|m| match partial.get(&m.key) {
+            Some(done) => Some((m, *done)),
+            None if applied.contains(&m.key) => Some((m, m.operations.len())),
+            None => None,
+        })
+        .collect();
+    Ok(graph.replay(&steps)?)
 }

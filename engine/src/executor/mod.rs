@@ -333,6 +333,9 @@ async fn record_squashes(
     history: &History,
     options: &Options,
 ) -> Result<(), ExecError> {
+    if !graph.has_squashes() {
+        return Ok(()); // nothing to record, and the history need not be read again
+    }
     let after = status(driver, options).await?;
     let (graph, _) = squashed::in_use(graph, &after)?;
     let dialect = driver.dialect();

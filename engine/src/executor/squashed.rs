@@ -8,6 +8,7 @@
 //! `replaces` list can be deleted later. A squash that runs records its own row
 //! only; rolling it back deletes its row and those of every migration it replaces.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use super::{ExecError, Status};
@@ -18,15 +19,25 @@ use crate::migration::{Migration, MigrationKey};
 /// The graph and the history as this database sees them: a squash in use counts as
 /// applied once everything it replaces is, and the rows of the migrations it replaces
 /// are its own business (left out). Choosing again from the result gives the same.
-pub fn in_use(graph: &Graph, status: &Status) -> Result<(Graph, Status), ExecError> {
+pub fn in_use<'g, 's>(
+    graph: &'g Graph,
+    status: &'s Status,
+) -> Result<(Cow<'g, Graph>, Cow<'s, Status>), ExecError> {
+    if !graph.has_squashes() {
+        // Nothing to choose (most projects): the graph and the history as they are.
+        let graph = graph.for_history(&BTreeSet::new(), &BTreeSet::new())?;
+        return Ok((graph, Cow::Borrowed(status)));
+    }
     let applied = status.applied();
     let recorded: BTreeSet<MigrationKey> = status.rows.keys().cloned().collect();
     let graph = graph.for_history(&applied, &recorded)?;
+    let pending = pending_records(&graph, status);
+    let hides = |key: &MigrationKey| graph.stand_ins(key).is_some();
     let mut seen = status.clone();
     // A hidden migration has no row of its own in effect: a replaced one's rows (its
     // file present or deleted) are the squash's business, a squash not in use has none.
-    seen.rows.retain(|key, _| graph.stand_ins(key).is_none());
-    for squash in pending_records(&graph, status) {
+    seen.rows.retain(|key, _| !hides(key));
+    for squash in pending {
         seen.rows.insert(
             squash.key.clone(),
             HistoryRow {
@@ -41,7 +52,7 @@ pub fn in_use(graph: &Graph, status: &Status) -> Result<(Graph, Status), ExecErr
             },
         );
     }
-    Ok((graph, seen))
+    Ok((graph, Cow::Owned(seen)))
 }
 
 /// Squashes in use without a row of their own whose replaced migrations all have an

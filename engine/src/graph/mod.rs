@@ -2,12 +2,14 @@
 //! leaves in one app), target resolution and deterministic plans. Pure functions over
 //! data — no database here.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 mod replacements;
 
+use crate::cache::{self, Cache};
 pub use crate::migration::StateAtError;
 use crate::migration::{Migration, MigrationKey};
 use crate::project::Project;
@@ -114,6 +116,8 @@ pub struct Graph {
     apps: Vec<String>,
     /// Topological order, ties broken by key: the one order everything uses.
     order: Vec<MigrationKey>,
+    /// Where replayed states are kept between runs (the project's cache).
+    cache: Option<Cache>,
 }
 
 impl Graph {
@@ -124,7 +128,7 @@ impl Graph {
     /// [`Graph::from_project`] accepting an app with several leaves, like
     /// [`Graph::new_with_conflicts`]. Shares the project's migrations, not copies.
     pub fn from_project_with_conflicts(project: &Project) -> Result<Self, GraphError> {
-        Self::build(
+        let graph = Self::build(
             project.apps.iter().map(|a| a.name.clone()).collect(),
             project
                 .apps
@@ -133,7 +137,11 @@ impl Graph {
                 .collect(),
             &BTreeSet::new(),
             &BTreeSet::new(),
-        )
+        )?;
+        Ok(Self {
+            cache: project.cache.clone(),
+            ..graph
+        })
     }
 
     /// Builds and validates the graph of `migrations` belonging to `apps`, for a
@@ -152,27 +160,43 @@ impl Graph {
         &self,
         applied: &BTreeSet<MigrationKey>,
         recorded: &BTreeSet<MigrationKey>,
-    ) -> Result<Self, GraphError> {
-        if self.all.iter().all(|m| m.replaces.is_empty()) {
-            // No squash: nothing to choose, the graph is this one (rebuilding it
-            // costs more than all else a read-only command does with the graph).
-            return self.clone().without_conflicts();
+    ) -> Result<Cow<'_, Self>, GraphError> {
+        if !self.has_squashes() {
+            // No squash: nothing to choose, the graph is this one (rebuilding or even
+            // copying it costs more than all else a read-only command does with it).
+            self.check_conflicts()?;
+            return Ok(Cow::Borrowed(self));
         }
-        Self::build(self.apps.clone(), self.all.clone(), applied, recorded)?.without_conflicts()
+        let graph = Self::build(self.apps.clone(), self.all.clone(), applied, recorded)?;
+        let graph = Self {
+            cache: self.cache.clone(),
+            ..graph
+        };
+        graph.check_conflicts()?;
+        Ok(Cow::Owned(graph))
+    }
+
+    /// Whether any migration on disk is a squash (replaces others).
+    pub fn has_squashes(&self) -> bool {
+        self.all.iter().any(|m| !m.replaces.is_empty())
     }
 
     fn without_conflicts(self) -> Result<Self, GraphError> {
-        let graph = self;
-        if let Some((app, leaves)) = graph.conflicts().into_iter().next() {
+        self.check_conflicts()?;
+        Ok(self)
+    }
+
+    fn check_conflicts(&self) -> Result<(), GraphError> {
+        if let Some((app, leaves)) = self.conflicts().into_iter().next() {
             return Err(GraphError::Conflict {
                 paths: leaves
                     .iter()
-                    .map(|k| graph.migrations[k].path.clone())
+                    .map(|k| self.migrations[k].path.clone())
                     .collect(),
                 app,
             });
         }
-        Ok(graph)
+        Ok(())
     }
 
     /// Like `new`, but an app with several leaves is accepted (see `conflicts`):
@@ -222,6 +246,7 @@ impl Graph {
             children,
             apps,
             order,
+            cache: None,
         })
     }
 
@@ -465,11 +490,18 @@ impl Graph {
 
     /// The schema the migrations in `keys` produce, applied in graph order.
     pub fn state_of(&self, keys: &BTreeSet<MigrationKey>) -> Result<SchemaState, StateAtError> {
-        let mut state = SchemaState::new();
-        for m in self.ordered().filter(|m| keys.contains(&m.key)) {
-            m.replay(&mut state, m.operations.len())?;
-        }
-        Ok(state)
+        let steps: Vec<(&Migration, usize)> = self
+            .ordered()
+            .filter(|m| keys.contains(&m.key))
+            .map(|m| (m, m.operations.len()))
+            .collect();
+        self.replay(&steps)
+    }
+
+    /// The schema `steps` leave (each migration's first `count` operations, in the
+    /// order given), from the project's cache when an earlier run replayed them.
+    pub fn replay(&self, steps: &[(&Migration, usize)]) -> Result<SchemaState, StateAtError> {
+        cache::states::replay(self.cache.as_ref(), steps)
     }
 
     /// The schema `targets` ask for, from the files alone (no history): replaying it
@@ -582,7 +614,7 @@ mod tests {
             replaces: Vec::new(),
             atomic: true,
             safe: true,
-            operations: Vec::new(),
+            operations: Vec::new().into(),
             lint: crate::migration::LintSection::default(),
         }
     }

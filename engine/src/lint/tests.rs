@@ -85,7 +85,7 @@ fn lint(
 
 fn existing() -> SchemaState {
     let mut state = SchemaState::default();
-    for op in migration(TABLE).operations {
+    for op in migration(TABLE).operations.iter().cloned() {
         state.apply(&op).unwrap();
     }
     state

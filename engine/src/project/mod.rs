@@ -15,7 +15,8 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::migration::{is_migration_file, FileError, Migration};
+use crate::cache::{self, Cache};
+use crate::migration::{is_migration_file, sha256_hex, FileError, Migration};
 
 pub use editor_schemas::{
     schema_directive, MIGRATION_SCHEMA, MODELS_SCHEMA, PROJECT_SCHEMAS_DIR, SETTINGS_SCHEMA,
@@ -23,6 +24,7 @@ pub use editor_schemas::{
 pub use load::{load_settings, Configured};
 pub use origin::{Origin, Origins, SelectedEnv};
 pub use rules::check_identifier;
+pub(crate) use rules::inside_root;
 pub use settings::{DatabaseSettings, LintSettings, ProjectSettings, RehearsalSettings, Settings};
 
 pub const CONFIG_FILE: &str = "strata.toml";
@@ -43,6 +45,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     /// `--env NAME`; `STRATA_ENV` is read when this is `None`.
     pub env: Option<String>,
+    /// `--no-cache`: neither read nor write the project's cache (`crate::cache`).
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,6 +112,9 @@ pub struct Project {
     /// Where each setting came from.
     pub origins: Origins,
     pub apps: Vec<App>,
+    /// The project's cache of parsed migrations and replayed states; `None` when
+    /// turned off.
+    pub cache: Option<Cache>,
 }
 
 /// The folder holding `strata.toml`: `start` or the nearest folder above it.
@@ -152,6 +159,11 @@ impl Project {
             );
         }
         let config_path = root.join(CONFIG_FILE);
+        let cache = if overrides.no_cache {
+            None
+        } else {
+            Cache::in_project(root)
+        };
         let inside = rules::Inside::new(root, &config_path, &text, &origins);
         let apps_dir = inside.check(&root.join(&settings.project.apps_dir), "project.apps_dir")?;
         let mut apps: Vec<App> = Vec::new();
@@ -169,7 +181,7 @@ impl Project {
             inside.check(&dir, &element)?;
             inside.check(&dir.join("migrations"), &element)?;
             inside.check(&dir.join("models.toml"), &element)?;
-            let migrations = load_migrations(name, &dir.join("migrations"))?;
+            let migrations = load_migrations(cache.as_ref(), name, &dir.join("migrations"))?;
             apps.push(App {
                 name: name.clone(),
                 dir,
@@ -181,6 +193,7 @@ impl Project {
             settings,
             origins,
             apps,
+            cache,
         })
     }
 
@@ -198,7 +211,8 @@ impl Project {
     /// since `load` (`makemigrations` re-reads them once it holds its lock).
     pub fn reload_migrations(&mut self) -> Result<(), ProjectError> {
         for app in &mut self.apps {
-            app.migrations = load_migrations(&app.name, &app.migrations_dir())?;
+            app.migrations =
+                load_migrations(self.cache.as_ref(), &app.name, &app.migrations_dir())?;
         }
         Ok(())
     }
@@ -237,7 +251,11 @@ fn looks_like_a_migration(path: &Path) -> bool {
     !hidden && path.extension().is_some_and(|e| e == "toml")
 }
 
-fn load_migrations(app: &str, dir: &Path) -> Result<Vec<Arc<Migration>>, ProjectError> {
+fn load_migrations(
+    cache: Option<&Cache>,
+    app: &str,
+    dir: &Path,
+) -> Result<Vec<Arc<Migration>>, ProjectError> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
@@ -261,30 +279,90 @@ fn load_migrations(app: &str, dir: &Path) -> Result<Vec<Arc<Migration>>, Project
             .into());
         }
     }
-    paths.sort();
-    Ok(parse_all(app, &paths)
-        .into_iter()
-        .collect::<Result<_, _>>()?)
+    // One folder: by file name (comparing whole paths costs more than the sort).
+    paths.sort_by_cached_key(|p| p.file_name().map(ToOwned::to_owned));
+    parse_all(cache, app, &paths)
 }
 
-/// Reads and parses `paths`, in their order, on every core: parsing TOML is most of
-/// the start-up of a project with thousands of migrations. The results keep the
-/// order of `paths`, so the first error is the one a sequential load would report.
-fn parse_all(app: &str, paths: &[PathBuf]) -> Vec<Result<Arc<Migration>, FileError>> {
+/// Reads `paths`, in their order, and parses each unless the cache has it as parsed
+/// from the same bytes; writes the cache again when it lacked any. The first error
+/// is the one a sequential load would report.
+fn parse_all(
+    cache: Option<&Cache>,
+    app: &str,
+    paths: &[PathBuf],
+) -> Result<Vec<Arc<Migration>>, ProjectError> {
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path)
+            .map(|text| {
+                let bytes_sha256 = sha256_hex(&text);
+                (text, bytes_sha256)
+            })
+            .map_err(|e| FileError::Io {
+                path: path.clone(),
+                message: e.to_string(),
+            })
+    };
+    let files = on_every_core(paths, read);
+    let mut parsed = cache::migrations::Parsed::load(cache, app);
+    let mut missed = false;
+    let found: Vec<Option<Migration>> = paths
+        .iter()
+        .zip(&files)
+        .map(|(path, file)| {
+            let hit = parsed.take(app, path, &file.as_ref().ok()?.1);
+            missed |= hit.is_none();
+            hit
+        })
+        .collect();
+    let mut slots: Vec<Option<Result<Arc<Migration>, FileError>>> = found
+        .into_iter()
+        .map(|m| m.map(|m| Ok(Arc::new(m))))
+        .collect();
+    let misses: Vec<usize> = (0..slots.len()).filter(|i| slots[*i].is_none()).collect();
+    let parsed = on_every_core(&misses, |i| match &files[*i] {
+        Ok((text, _)) => Migration::from_text(app, &paths[*i], text).map(Arc::new),
+        Err(e) => Err(e.clone()),
+    });
+    for (i, result) in misses.into_iter().zip(parsed) {
+        slots[i] = Some(result);
+    }
+    let migrations = slots
+        .into_iter()
+        .flatten()
+        .collect::<Result<Vec<_>, FileError>>()?;
+    if let Some(cache) = cache.filter(|_| missed) {
+        let stored: Vec<(&str, &str, &Migration)> = paths
+            .iter()
+            .zip(&files)
+            .zip(&migrations)
+            .filter_map(|((path, file), m)| {
+                let name = path.file_name()?.to_str()?;
+                Some((name, file.as_ref().ok()?.1.as_str(), m.as_ref()))
+            })
+            .collect();
+        cache::migrations::store(cache, app, &stored);
+    }
+    Ok(migrations)
+}
+
+/// `f` over `items`, on every core when there are enough of them to pay for the
+/// threads; the results keep the order of `items`.
+fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     // Below this a thread costs more than it saves.
     const PER_THREAD: usize = 64;
-    let load = |p: &PathBuf| Migration::load(app, p).map(Arc::new);
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
-        .min(paths.len() / PER_THREAD);
+        .min(items.len() / PER_THREAD);
     if threads <= 1 {
-        return paths.iter().map(load).collect();
+        return items.iter().map(f).collect();
     }
-    let chunk = paths.len().div_ceil(threads);
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
     std::thread::scope(|scope| {
-        let workers: Vec<_> = paths
+        let workers: Vec<_> = items
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(load).collect::<Vec<_>>()))
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
             .collect();
         workers
             .into_iter()

@@ -176,7 +176,7 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 
 /// `path` with symlinks resolved as far as it exists, if inside `root`; otherwise
 /// `Err` with where it leads.
-pub(super) fn inside_root(root: &Path, path: &Path) -> Result<PathBuf, PathBuf> {
+pub(crate) fn inside_root(root: &Path, path: &Path) -> Result<PathBuf, PathBuf> {
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     // The longest existing ancestor decides where the path really is.
     let mut existing = path;

@@ -1,0 +1,101 @@
+//! The project's cache (`.strata/cache/`): migration files as parsed, and schema states
+//! as replayed, so that a read-only command on thousands of migrations neither parses
+//! nor replays what an earlier run already did.
+//!
+//! Nothing in it is trusted. Every entry is found by the SHA-256 of what it was made
+//! from (a file's bytes; the keys, checksums and operation counts of the migrations a
+//! state replays), so an edited file or history never meets a stale entry. Every file
+//! of the cache starts with a header naming the engine build that wrote it and the
+//! SHA-256 of the rest: a file from another build, a foreign or truncated one, or one
+//! edited by hand is ignored (and rewritten), never read. A cache that cannot be
+//! written (a read-only checkout) costs the time it would have saved, nothing else.
+
+pub(crate) mod migrations;
+pub(crate) mod states;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tracing::debug;
+
+use crate::migration::hex;
+
+/// The folder of the cache, under the project root.
+pub const DIR: &str = ".strata/cache";
+
+/// The first word of every cache file.
+const MAGIC: &str = "strata-cache";
+
+/// The engine build: a cache file written by another one is not read.
+const BUILD: &str = env!("STRATA_ENGINE_BUILD");
+
+/// The cache of one project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// The cache of the project in `root`; `None` when its folder would lie outside the
+    /// project (a symlinked `.strata`): strata writes only inside the project.
+    pub fn in_project(root: &Path) -> Option<Self> {
+        let dir = root.join(DIR);
+        crate::project::inside_root(root, &dir)
+            .ok()
+            .map(|_| Self { dir })
+    }
+
+    /// The body of cache file `name` when its header says this build wrote it and the
+    /// body is what was written; `None` otherwise.
+    pub(crate) fn read(&self, name: &str) -> Option<Vec<u8>> {
+        let mut bytes = std::fs::read(self.dir.join(name)).ok()?;
+        let end = bytes.iter().position(|b| *b == b'\n')?;
+        let header = std::str::from_utf8(&bytes[..end]).ok()?;
+        let mut words = header.split(' ');
+        let valid = words.next() == Some(MAGIC)
+            && words.next() == Some(BUILD)
+            && words.next() == Some(hex(&Sha256::digest(&bytes[end + 1..])).as_str())
+            && words.next().is_none();
+        if !valid {
+            debug!(
+                file = name,
+                "cache file ignored: another build's, or damaged"
+            );
+            return None;
+        }
+        bytes.drain(..=end);
+        Some(bytes)
+    }
+
+    /// Replaces cache file `name` with `body`, whole or not at all (a reader never
+    /// sees half a file: written aside, then renamed over it).
+    pub(crate) fn write(&self, name: &str, body: &[u8]) {
+        if let Err(e) = self.try_write(name, body) {
+            debug!(file = name, error = %e, "cache not written");
+        }
+    }
+
+    fn try_write(&self, name: &str, body: &[u8]) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        // Never committed, whatever the project's own .gitignore says.
+        let ignore = self.dir.join(".gitignore");
+        if !ignore.exists() {
+            std::fs::write(&ignore, "# strata's cache: safe to delete\n*\n")?;
+        }
+        let aside = self.dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let written = (|| {
+            let mut file = std::fs::File::create(&aside)?;
+            writeln!(file, "{MAGIC} {BUILD} {}", hex(&Sha256::digest(body)))?;
+            file.write_all(body)?;
+            std::fs::rename(&aside, self.dir.join(name))
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&aside);
+        }
+        written
+    }
+}
+
+#[cfg(test)]
+mod tests;

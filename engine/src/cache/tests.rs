@@ -1,0 +1,207 @@
+//! The cache serves exactly what parsing and replaying would give, and nothing it
+//! cannot vouch for.
+
+use std::path::Path;
+
+use super::*;
+use crate::graph::Graph;
+use crate::migration::Migration;
+use crate::project::{Overrides, Project};
+
+const FIRST: &str = r#"
+[[operations]]
+kind = "create_table"
+name = "item"
+primary_key = ["id"]
+columns = [{ name = "id", type = "bigint", auto = true }, { name = "title", type = "varchar(80)", default = "x" }]
+
+[[operations]]
+kind = "create_index"
+table = "item"
+index = { name = "item_title", columns = ["title"], where = "title <> ''" }
+"#;
+
+const SECOND: &str = r#"dependencies = ["shop.0001_initial"]
+atomic = false
+
+[[operations]]
+kind = "add_column"
+table = "item"
+column = { name = "price", type = "decimal(10,2)", null = true }
+
+[lint]
+allow = [{ operation = 1, rules = ["add-column"], reason = "test" }]
+"#;
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("apps/shop/migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    std::fs::write(
+        dir.path().join("strata.toml"),
+        "[project]\napps = [\"shop\"]\n",
+    )
+    .unwrap();
+    std::fs::write(migrations.join("0001_initial.toml"), FIRST).unwrap();
+    std::fs::write(migrations.join("0002_price.toml"), SECOND).unwrap();
+    dir
+}
+
+fn load(root: &Path) -> Project {
+    Project::load(root, &Overrides::default()).unwrap()
+}
+
+fn uncached(root: &Path) -> Project {
+    let overrides = Overrides {
+        no_cache: true,
+        ..Overrides::default()
+    };
+    Project::load(root, &overrides).unwrap()
+}
+
+fn migrations(project: &Project) -> Vec<Migration> {
+    project.migrations().cloned().collect()
+}
+
+/// Whether every migration came from the cache (its operations not parsed again).
+fn all_cached(project: &Project) -> bool {
+    project
+        .migrations()
+        .all(|m| m.operations.stored().is_some())
+}
+
+fn cache_file(root: &Path) -> std::path::PathBuf {
+    root.join(DIR).join("migrations-shop.json")
+}
+
+#[test]
+fn a_cached_migration_is_the_parsed_one() {
+    let dir = project();
+    let first = load(dir.path());
+    assert!(!all_cached(&first), "nothing to read the first time");
+    assert!(cache_file(dir.path()).is_file());
+    let second = load(dir.path());
+    assert!(all_cached(&second));
+    assert_eq!(migrations(&second), migrations(&uncached(dir.path())));
+    // The operation count is known before the operations are parsed.
+    let price = second.migrations().nth(1).unwrap();
+    assert_eq!(price.operations.len(), 1);
+    assert_eq!(price.lint.allow[0].rules, ["add-column"]);
+    assert!(!price.atomic);
+}
+
+#[test]
+fn an_edited_file_is_parsed_again() {
+    let dir = project();
+    load(dir.path());
+    // Same length, same modification time granularity: only the bytes differ.
+    let path = dir.path().join("apps/shop/migrations/0002_price.toml");
+    std::fs::write(&path, SECOND.replace("price", "costs")).unwrap();
+    let edited = load(dir.path());
+    let m = edited.migrations().nth(1).unwrap();
+    assert!(m.operations.stored().is_none());
+    assert_eq!(migrations(&edited), migrations(&uncached(dir.path())));
+    // And the rewritten cache serves the edit.
+    assert!(all_cached(&load(dir.path())));
+    assert_eq!(migrations(&load(dir.path())), migrations(&edited));
+}
+
+#[test]
+fn a_damaged_cache_is_ignored_and_rewritten() {
+    let dir = project();
+    load(dir.path());
+    let file = cache_file(dir.path());
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Another table name in the body, the header left as it was.
+    std::fs::write(&file, text.replace("item", "iten")).unwrap();
+    let project = load(dir.path());
+    assert!(!all_cached(&project));
+    assert_eq!(migrations(&project), migrations(&uncached(dir.path())));
+    // Truncated, or not a cache at all.
+    for broken in [&text[..text.len() / 2], "", "strata-cache\n[]"] {
+        std::fs::write(&file, broken).unwrap();
+        let project = load(dir.path());
+        assert!(!all_cached(&project), "{broken:.40}");
+        assert_eq!(migrations(&project), migrations(&uncached(dir.path())));
+    }
+    assert!(all_cached(&load(dir.path())));
+}
+
+#[test]
+fn a_cache_written_by_another_build_is_ignored() {
+    let dir = project();
+    load(dir.path());
+    let file = cache_file(dir.path());
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replacen(BUILD, "0000000000000000", 1)).unwrap();
+    assert!(!all_cached(&load(dir.path())));
+}
+
+#[test]
+fn a_foreign_cache_serves_only_files_with_the_same_bytes() {
+    let ours = project();
+    load(ours.path());
+    let theirs = project();
+    let edited = theirs.path().join("apps/shop/migrations/0001_initial.toml");
+    std::fs::write(&edited, FIRST.replace("varchar(80)", "varchar(90)")).unwrap();
+    std::fs::create_dir_all(theirs.path().join(DIR)).unwrap();
+    std::fs::copy(cache_file(ours.path()), cache_file(theirs.path())).unwrap();
+    let project = load(theirs.path());
+    let [first, second] = &migrations(&project)[..] else {
+        panic!("two migrations")
+    };
+    assert!(first.operations.stored().is_none(), "other bytes: parsed");
+    assert!(second.operations.stored().is_some(), "same bytes: served");
+    assert_eq!(migrations(&project), migrations(&uncached(theirs.path())));
+    assert_eq!(first.path, edited);
+}
+
+#[test]
+fn no_cache_reads_and_writes_nothing() {
+    let dir = project();
+    let project = uncached(dir.path());
+    assert!(project.cache.is_none());
+    assert!(!dir.path().join(DIR).exists());
+}
+
+#[test]
+fn an_unwritable_cache_costs_nothing_but_time() {
+    let dir = project();
+    // `.strata` is a file: the cache folder cannot be made.
+    std::fs::write(dir.path().join(".strata"), "not a folder").unwrap();
+    let project = load(dir.path());
+    assert_eq!(migrations(&project), migrations(&uncached(dir.path())));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_folder_outside_the_project_is_not_used() {
+    let dir = project();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join(".strata")).unwrap();
+    let project = load(dir.path());
+    assert!(project.cache.is_none());
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_replayed_state_is_the_computed_one() {
+    let dir = project();
+    let graph = Graph::from_project(&load(dir.path())).unwrap();
+    let ordered: Vec<&Migration> = graph.ordered().collect();
+    let cases: Vec<Vec<(&Migration, usize)>> = vec![
+        vec![(ordered[0], 2), (ordered[1], 1)],
+        vec![(ordered[0], 2)],
+        vec![(ordered[0], 1)],
+        vec![(ordered[0], 2), (ordered[1], 0)],
+        vec![(ordered[0], 2), (ordered[1], 1)],
+    ];
+    for steps in &cases {
+        let plain = states::replay(None, steps).unwrap();
+        // A miss (or a longer prefix found), then a hit.
+        assert_eq!(graph.replay(steps).unwrap(), plain, "{steps:?}");
+        assert_eq!(graph.replay(steps).unwrap(), plain, "{steps:?}");
+    }
+    let cached = std::fs::read_to_string(dir.path().join(DIR).join("states.json")).unwrap();
+    assert!(cached.contains("price"), "the latest state is kept");
+}
