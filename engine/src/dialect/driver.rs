@@ -13,6 +13,10 @@ use async_trait::async_trait;
 use super::{Dialect, ServerVersion, Statement};
 use crate::state::SchemaState;
 
+mod wrapper;
+
+pub use wrapper::DriverWrapper;
+
 /// Where the CLI and the drivers have always found it; the code is in [`super::url`].
 pub use super::url::redact as redact_url;
 
@@ -184,6 +188,9 @@ impl DriverError {
 pub type Row = Vec<Option<String>>;
 
 /// A live connection. Required methods only; see the module docs.
+///
+/// A connection that wraps another implements [`DriverWrapper`] instead, whose
+/// blanket impl forwards every method here: a new one is added there too.
 #[async_trait]
 pub trait Driver: Send {
     /// The dialect for this server's flavour and version.

@@ -7,17 +7,15 @@
 //! back or records its checkpoint and releases the lock as after any failure. The
 //! history table's own statements (checkpoints, rows, the rollback after a failure)
 //! always run, so that what the database holds is recorded truthfully.
+//!
+//! [`Canceller`]: crate::dialect::driver::Canceller
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::dialect::driver::{Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
-use crate::dialect::{Dialect, ServerVersion};
-use crate::state::SchemaState;
+use crate::dialect::driver::{Driver, DriverError, DriverWrapper};
 
 /// A request to stop, shared between the run and whoever raises it (a signal
 /// handler on another thread).
@@ -39,8 +37,7 @@ impl Interrupt {
 }
 
 /// A connection whose statements stop once an [`Interrupt`] is raised; see the module
-/// docs. Every method of [`Driver`] is forwarded (a provided one left out would
-/// silently fall back to its default).
+/// docs. A [`Driver`] through [`DriverWrapper`], which forwards every other method.
 pub struct Interruptible {
     inner: Box<dyn Driver>,
     interrupt: Interrupt,
@@ -60,22 +57,6 @@ impl Interruptible {
             spent: false,
         }
     }
-
-    /// Refuses `sql` when an interrupt is pending and nothing has failed of it yet.
-    fn gate(&mut self, sql: &str) -> Result<(), DriverError> {
-        if !self.interrupt.is_raised() || self.spent || sql.contains(&self.history_table) {
-            return Ok(());
-        }
-        self.spent = true;
-        Err(interrupted(sql))
-    }
-
-    /// A statement that fails once the interrupt is raised is the cancelled one.
-    fn settle<T>(&mut self, result: &Result<T, DriverError>) {
-        if result.is_err() && self.interrupt.is_raised() {
-            self.spent = true;
-        }
-    }
 }
 
 const NOT_RUN: &str = "not run: strata was interrupted";
@@ -92,93 +73,43 @@ pub fn is_interrupted(error: &DriverError) -> bool {
 }
 
 #[async_trait]
-impl Driver for Interruptible {
-    fn dialect(&self) -> Arc<dyn Dialect> {
-        self.inner.dialect()
+impl DriverWrapper for Interruptible {
+    type Ticket = ();
+
+    fn inner(&self) -> &dyn Driver {
+        &*self.inner
     }
 
-    fn version(&self) -> ServerVersion {
-        self.inner.version()
+    fn inner_mut(&mut self) -> &mut dyn Driver {
+        &mut *self.inner
     }
 
-    async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
-        self.gate(sql)?;
-        let result = self.inner.execute(sql).await;
-        self.settle(&result);
-        result
+    fn into_inner(self: Box<Self>) -> Box<dyn Driver> {
+        self.inner
     }
 
-    async fn execute_compound(&mut self, sql: &str) -> Result<(), DriverError> {
-        self.gate(sql)?;
-        let result = self.inner.execute_compound(sql).await;
-        self.settle(&result);
-        result
+    /// Refuses `sql` when an interrupt is pending and nothing has failed of it yet.
+    async fn before_statement(&mut self, sql: &str) -> Result<(), DriverError> {
+        if !self.interrupt.is_raised() || self.spent || sql.contains(&self.history_table) {
+            return Ok(());
+        }
+        self.spent = true;
+        Err(interrupted(sql))
     }
 
-    async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
-        self.gate(sql)?;
-        let result = self.inner.query(sql).await;
-        self.settle(&result);
-        result
-    }
-
-    async fn table_names(&mut self) -> Result<Vec<String>, DriverError> {
-        self.inner.table_names().await
-    }
-
-    async fn close(self: Box<Self>) -> Result<(), DriverError> {
-        self.inner.close().await
+    /// A statement that fails once the interrupt is raised is the cancelled one.
+    async fn after_statement(&mut self, _ticket: (), error: Option<&DriverError>) {
+        if error.is_some() && self.interrupt.is_raised() {
+            self.spent = true;
+        }
     }
 
     /// Never takes the lock once interrupted: waiting for it ends there.
-    async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
+    fn before_lock(&mut self, name: &str) -> Result<(), DriverError> {
         if self.interrupt.is_raised() {
             return Err(interrupted(&format!("(take the migration lock `{name}`)")));
         }
-        self.inner.try_lock(name).await
-    }
-
-    async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
-        self.inner.unlock(name).await
-    }
-
-    async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
-        self.inner.introspect().await
-    }
-
-    async fn clear_leftovers(&mut self, sql: &str) -> Result<(), DriverError> {
-        self.inner.clear_leftovers(sql).await
-    }
-
-    fn canceller(&self) -> Option<Arc<dyn Canceller>> {
-        self.inner.canceller()
-    }
-
-    async fn set_statement_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
-        self.inner.set_statement_timeout(timeout).await
-    }
-
-    async fn set_ddl_lock_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
-        self.inner.set_ddl_lock_timeout(timeout).await
-    }
-
-    fn is_lock_timeout(&self, error: &DriverError) -> bool {
-        self.inner.is_lock_timeout(error)
-    }
-
-    async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
-        self.inner.lock_holders(tables).await
-    }
-
-    async fn table_rows(
-        &mut self,
-        tables: &[String],
-    ) -> Result<BTreeMap<String, u64>, DriverError> {
-        self.inner.table_rows(tables).await
-    }
-
-    async fn storage_id(&mut self, table: &str) -> Result<Option<String>, DriverError> {
-        self.inner.storage_id(table).await
+        Ok(())
     }
 }
 
@@ -187,6 +118,8 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::dialect::driver::{LockAttempt, Row};
+    use crate::dialect::{Dialect, ServerVersion};
 
     /// Records what reaches the server. A statement containing `SLOW` is one during
     /// which the signal arrives and which the server then cancels.

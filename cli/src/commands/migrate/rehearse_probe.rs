@@ -6,13 +6,10 @@
 //! uncommitted changes; none can fail on a missing table, so none aborts a
 //! PostgreSQL transaction.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
-use strata_engine::dialect::driver::{Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
-use strata_engine::{Dialect, SchemaState, ServerVersion};
+use strata_engine::dialect::driver::{Driver, DriverError, DriverWrapper};
 
 use super::rehearse_report::{lock, SharedLog};
 
@@ -32,20 +29,6 @@ impl Probe {
             seen: None,
             table: None,
         }
-    }
-
-    /// The running operation; measured first if this is its first statement.
-    async fn enter(&mut self) -> Option<(usize, usize)> {
-        let at = {
-            let log = lock(&self.log);
-            log.current
-                .map(|op| (log.steps.len().saturating_sub(1), op))
-        }?;
-        if self.seen != Some(at) {
-            self.seen = Some(at);
-            self.begin().await;
-        }
-        Some(at)
     }
 
     /// Before an operation's first statement: its table's rows and storage id.
@@ -80,17 +63,46 @@ impl Probe {
             op.storage_before = before;
         }
     }
+}
 
-    /// After a statement of operation `at`: its time, its failure, the storage id.
-    async fn leave(
-        &mut self,
-        at: Option<(usize, usize)>,
-        elapsed: Duration,
-        error: Option<&DriverError>,
-    ) {
-        if at.is_none() {
-            return;
+#[async_trait]
+impl DriverWrapper for Probe {
+    /// When the statement started, if an operation runs it: a statement outside
+    /// every operation is charged to none.
+    type Ticket = Option<Instant>;
+
+    fn inner(&self) -> &dyn Driver {
+        &*self.inner
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn Driver {
+        &mut *self.inner
+    }
+
+    fn into_inner(self: Box<Self>) -> Box<dyn Driver> {
+        self.inner
+    }
+
+    /// The running operation; measured first if this is its first statement.
+    async fn before_statement(&mut self, _sql: &str) -> Result<Self::Ticket, DriverError> {
+        let at = {
+            let log = lock(&self.log);
+            log.current
+                .map(|op| (log.steps.len().saturating_sub(1), op))
+        };
+        if at.is_some() && self.seen != at {
+            self.seen = at;
+            self.begin().await;
         }
+        Ok(at.map(|_| Instant::now()))
+    }
+
+    /// After a statement of an operation: its time, its failure, the storage id.
+    async fn after_statement(&mut self, started: Option<Instant>, error: Option<&DriverError>) {
+        let Some(started) = started else {
+            return;
+        };
+        let elapsed = started.elapsed();
         let failed = {
             let mut log = lock(&self.log);
             let Some(op) = log.current_mut() else {
@@ -110,98 +122,5 @@ impl Probe {
         if let Some(op) = lock(&self.log).current_mut() {
             op.storage_after = after;
         }
-    }
-}
-
-#[async_trait]
-impl Driver for Probe {
-    fn dialect(&self) -> Arc<dyn Dialect> {
-        self.inner.dialect()
-    }
-
-    fn version(&self) -> ServerVersion {
-        self.inner.version()
-    }
-
-    async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
-        let at = self.enter().await;
-        let started = Instant::now();
-        let result = self.inner.execute(sql).await;
-        self.leave(at, started.elapsed(), result.as_ref().err())
-            .await;
-        result
-    }
-
-    async fn execute_compound(&mut self, sql: &str) -> Result<(), DriverError> {
-        let at = self.enter().await;
-        let started = Instant::now();
-        let result = self.inner.execute_compound(sql).await;
-        self.leave(at, started.elapsed(), result.as_ref().err())
-            .await;
-        result
-    }
-
-    async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
-        let at = self.enter().await;
-        let started = Instant::now();
-        let result = self.inner.query(sql).await;
-        self.leave(at, started.elapsed(), result.as_ref().err())
-            .await;
-        result
-    }
-
-    async fn table_names(&mut self) -> Result<Vec<String>, DriverError> {
-        self.inner.table_names().await
-    }
-
-    async fn close(self: Box<Self>) -> Result<(), DriverError> {
-        self.inner.close().await
-    }
-
-    async fn try_lock(&mut self, name: &str) -> Result<LockAttempt, DriverError> {
-        self.inner.try_lock(name).await
-    }
-
-    async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
-        self.inner.unlock(name).await
-    }
-
-    async fn clear_leftovers(&mut self, sql: &str) -> Result<(), DriverError> {
-        self.inner.clear_leftovers(sql).await
-    }
-
-    async fn introspect(&mut self) -> Result<SchemaState, DriverError> {
-        self.inner.introspect().await
-    }
-
-    fn canceller(&self) -> Option<Arc<dyn Canceller>> {
-        self.inner.canceller()
-    }
-
-    async fn set_statement_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
-        self.inner.set_statement_timeout(timeout).await
-    }
-
-    async fn set_ddl_lock_timeout(&mut self, timeout: Duration) -> Result<(), DriverError> {
-        self.inner.set_ddl_lock_timeout(timeout).await
-    }
-
-    fn is_lock_timeout(&self, error: &DriverError) -> bool {
-        self.inner.is_lock_timeout(error)
-    }
-
-    async fn lock_holders(&mut self, tables: &[String]) -> Result<Vec<Blocker>, DriverError> {
-        self.inner.lock_holders(tables).await
-    }
-
-    async fn table_rows(
-        &mut self,
-        tables: &[String],
-    ) -> Result<BTreeMap<String, u64>, DriverError> {
-        self.inner.table_rows(tables).await
-    }
-
-    async fn storage_id(&mut self, table: &str) -> Result<Option<String>, DriverError> {
-        self.inner.storage_id(table).await
     }
 }
