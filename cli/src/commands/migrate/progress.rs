@@ -4,7 +4,9 @@
 //! Neither is ever drawn into a pipe or a file: indicatif's stderr target is hidden
 //! there, and JSON mode draws nothing. A running backfill adds its rows, rate and ETA
 //! to the spinner, or is reported on stderr every few seconds (`backfill`). What each
-//! step did is kept for the JSON report.
+//! step did is kept for the JSON report. With `--single-transaction` nothing is
+//! applied before the plan's one commit: a step ends "done", the summary says
+//! "committed", and a failure says that the steps done were rolled back too.
 
 use std::io::Write;
 use std::sync::{Mutex, PoisonError};
@@ -41,6 +43,10 @@ pub(super) struct Printer<'a> {
     /// The last step started and did not finish (yet).
     running: Option<Instant>,
     run_started: Option<Instant>,
+    /// `--single-transaction`: a finished step is not applied until the plan's one
+    /// transaction commits, so its line says "done", not "OK".
+    single_transaction: bool,
+    committed: bool,
 }
 
 /// What hears the running step's operations: the spinner line when one is drawn, and
@@ -117,6 +123,7 @@ impl<'a> Printer<'a> {
         graph: &'a Graph,
         quiet: bool,
         may_draw: bool,
+        single_transaction: bool,
     ) -> Self {
         Self {
             out,
@@ -137,6 +144,8 @@ impl<'a> Printer<'a> {
             steps: Vec::new(),
             running: None,
             run_started: None,
+            single_transaction,
+            committed: false,
         }
     }
 
@@ -203,17 +212,47 @@ impl<'a> Printer<'a> {
         if let Some(line) = self.pending.take() {
             let _ = writeln!(self.out, "{line}... FAILED");
         }
+        if error.is_some() && self.single_transaction && !self.committed {
+            self.roll_back();
+        }
         if error.is_none() && !self.quiet {
             let elapsed = self.run_started.map(|at| at.elapsed()).unwrap_or_default();
             if let Some(summary) = summary(&self.steps, elapsed) {
-                let _ = writeln!(self.out, "{summary}");
+                let how = if self.committed {
+                    ", in one transaction: committed"
+                } else {
+                    ""
+                };
+                let _ = writeln!(self.out, "{summary}{how}.");
             }
         }
         self.steps
     }
+
+    /// `--single-transaction` failed: the steps that finished were rolled back with
+    /// the plan's transaction; say so, on their records and in a line.
+    fn roll_back(&mut self) {
+        let mut undone = 0;
+        for step in &mut self.steps {
+            if step.status == StepStatus::Ok {
+                step.status = StepStatus::RolledBack;
+                undone += 1;
+            }
+        }
+        if undone > 0 && !self.quiet {
+            let steps = match undone {
+                1 => "the step done above".to_string(),
+                n => format!("the {n} steps done above"),
+            };
+            let _ = writeln!(
+                self.out,
+                "  Rolled back: nothing of the plan was applied, {steps} included (--single-transaction)."
+            );
+        }
+    }
 }
 
-/// "  Applied 25 migrations in 3.2 s." — or unapplied, or both.
+/// "  Applied 25 migrations in 3.2 s" — or unapplied, or both.
 fn summary(steps: &[StepRecord], elapsed: Duration) -> Option<String> {
     let count = |direction: Step| {
         steps
@@ -238,7 +277,7 @@ fn summary(steps: &[StepRecord], elapsed: Duration) -> Option<String> {
     } else {
         format!("{:.1} s", elapsed.as_secs_f64())
     };
-    Some(format!("  {done} in {took}."))
+    Some(format!("  {done} in {took}"))
 }
 
 impl Observer for Printer<'_> {
@@ -350,6 +389,10 @@ impl Observer for Printer<'_> {
         Some(&self.watch)
     }
 
+    fn committed(&mut self) {
+        self.committed = true;
+    }
+
     fn finished(&mut self, _step: &PlannedStep, elapsed: Duration) {
         self.running = None;
         if let Some(step) = self.steps.last_mut() {
@@ -357,7 +400,11 @@ impl Observer for Printer<'_> {
             step.status = StepStatus::Ok;
             step.backfills = self.watch.backfills.take();
         }
-        let ok = format!(" OK ({} ms)", elapsed.as_millis());
+        let ok = if self.single_transaction {
+            format!(" done ({} ms; commits with the plan)", elapsed.as_millis())
+        } else {
+            format!(" OK ({} ms)", elapsed.as_millis())
+        };
         match &self.watch.live {
             Some(live) if live.counts => live.bar.inc(1),
             Some(_) => {
