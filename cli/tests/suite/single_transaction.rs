@@ -402,8 +402,8 @@ fn plan_says_one_transaction(kind: Kind) {
     let last = plan.lines().last().unwrap_or_default();
     assert!(last.starts_with(line), "{plan}");
     assert!(plan.contains("Apply shop.0002_b"), "{plan}");
-    let plain = run(dir.path(), &["migrate", "--plan"]);
-    assert!(!plain.contains("one transaction"), "{plain}");
+    let step_by_step = run(dir.path(), &["migrate", "--plan"]);
+    assert!(!step_by_step.contains("one transaction"), "{step_by_step}");
 
     let out = strata(dir.path(), &["migrate", "--check", "--single-transaction"]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);

@@ -43,10 +43,18 @@ pub(super) struct Printer<'a> {
     /// The last step started and did not finish (yet).
     running: Option<Instant>,
     run_started: Option<Instant>,
-    /// `--single-transaction`: a finished step is not applied until the plan's one
-    /// transaction commits, so its line says "done", not "OK".
-    single_transaction: bool,
-    committed: bool,
+    commits: Commits,
+}
+
+/// When a finished step is applied: its line says "OK" only once it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commits {
+    /// Each step commits as it finishes.
+    PerStep,
+    /// `--single-transaction`: with the plan's one transaction, at the end.
+    WithPlan,
+    /// `--single-transaction`, and the plan's transaction has committed.
+    PlanCommitted,
 }
 
 /// What hears the running step's operations: the spinner line when one is drawn, and
@@ -144,8 +152,11 @@ impl<'a> Printer<'a> {
             steps: Vec::new(),
             running: None,
             run_started: None,
-            single_transaction,
-            committed: false,
+            commits: if single_transaction {
+                Commits::WithPlan
+            } else {
+                Commits::PerStep
+            },
         }
     }
 
@@ -212,13 +223,13 @@ impl<'a> Printer<'a> {
         if let Some(line) = self.pending.take() {
             let _ = writeln!(self.out, "{line}... FAILED");
         }
-        if error.is_some() && self.single_transaction && !self.committed {
+        if error.is_some() && self.commits == Commits::WithPlan {
             self.roll_back();
         }
         if error.is_none() && !self.quiet {
             let elapsed = self.run_started.map(|at| at.elapsed()).unwrap_or_default();
             if let Some(summary) = summary(&self.steps, elapsed) {
-                let how = if self.committed {
+                let how = if self.commits == Commits::PlanCommitted {
                     ", in one transaction: committed"
                 } else {
                     ""
@@ -390,7 +401,7 @@ impl Observer for Printer<'_> {
     }
 
     fn committed(&mut self) {
-        self.committed = true;
+        self.commits = Commits::PlanCommitted;
     }
 
     fn finished(&mut self, _step: &PlannedStep, elapsed: Duration) {
@@ -400,7 +411,7 @@ impl Observer for Printer<'_> {
             step.status = StepStatus::Ok;
             step.backfills = self.watch.backfills.take();
         }
-        let ok = if self.single_transaction {
+        let ok = if self.commits == Commits::WithPlan {
             format!(" done ({} ms; commits with the plan)", elapsed.as_millis())
         } else {
             format!(" OK ({} ms)", elapsed.as_millis())
