@@ -18,7 +18,9 @@
 #                           on the bundled SQLite, one batch per migration. Each runs
 #                           what sqlmigrate prints, its BEGIN/COMMIT included (one
 #                           transaction per migration); forward in order, then the
-#                           inverse SQL in reverse order;
+#                           inverse SQL in reverse order. Also (SQLite, PostgreSQL)
+#                           the forward SQL without those in one BEGIN/COMMIT: the
+#                           limit of --single-transaction;
 #   strata                  `migrate` from empty, `migrate bench zero`, and
 #                           `migrate --single-transaction` (not MariaDB/MySQL: no
 #                           transactional DDL);
@@ -41,7 +43,8 @@
 #   MY_URL       a MariaDB/MySQL server [mysql://root@127.0.0.1:3306]
 #   COMPARE_DIR  keep the project and the rendered SQL in COMPARE_DIR/pN and reuse
 #                them next time (rendering 1000 migrations for three backends is
-#                6000 sqlmigrate processes, a few minutes)
+#                6000 sqlmigrate processes, a few minutes); delete it when strata
+#                or this script changes
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -173,7 +176,7 @@ for i in $(seq 1 "$N"); do names+=("$(printf '%04d' "$i")"); done
 
 # Renders every migration's SQL both ways into $1/up and $1/down, then the files
 # each tool reads: one script per direction for the clients (the inverse in reverse
-# order), sqlx's and refinery's migration folders.
+# order), the forward one as one transaction, sqlx's and refinery's migration folders.
 render() { # DIR DIALECT VERSION
     local dir="$1" dialect="$2" version="$3"
     rm -rf "$dir"
@@ -193,6 +196,7 @@ render() { # DIR DIALECT VERSION
     for ((i = ${#names[@]} - 1; i >= 0; i--)); do
         cat "$dir/down/${names[i]}.sql" >>"$dir/backward.sql"
     done
+    { echo "BEGIN;"; cat "$dir"/sqlx/*.up.sql; echo "COMMIT;"; } >"$dir/one.sql"
     echo "$version" >"$dir/version"
 }
 without_transaction() { grep -v -x -e 'BEGIN;' -e 'COMMIT;' || true; }
@@ -261,6 +265,18 @@ raw_run() { # BACKEND DIRECTION
     esac
 }
 
+# The forward SQL in one transaction: the limit of --single-transaction.
+tool_raw_one() {
+    local b="$1"
+    fresh_db "$b"
+    case "$b" in
+    sqlite) measure "$b.raw_one" "$sqlite_exec" "$work/bench.sqlite3" "${sql[$b]}/one.sql" ;;
+    postgres) measure "$b.raw_one" pg -f "${sql[$b]}/one.sql" "$(db_url "$b")" ;;
+    esac
+    expect "$b: raw client in one transaction, tables" "$tables_expected" "$(tables "$b")"
+    drop_db "$b"
+}
+
 tool_raw() {
     local b="$1"
     fresh_db "$b"
@@ -318,10 +334,12 @@ tool_refinery() {
     drop_db "$b"
 }
 
-tools=(raw strata single)
-# MariaDB and MySQL commit every DDL statement: strata refuses the flag.
+tools=(raw raw_one strata single)
+# MariaDB and MySQL commit every DDL statement: no plan runs in one transaction.
 skip[mariadb.single]=1
+skip[mariadb.raw_one]=1
 echo "refused: no transactional DDL" >"$res/mariadb.strata_single.note"
+echo "n/a: DDL commits implicitly" >"$res/mariadb.raw_one.note"
 sqlx_reverts_all=""
 if command -v sqlx >/dev/null; then
     tools+=(sqlx)
@@ -391,6 +409,7 @@ echo "$header"
 echo "$rule"
 rows=(
     "raw client, forward SQL (the limit)|raw_up|"
+    "raw client, forward SQL in one transaction|raw_one|raw_up"
     "strata migrate, from empty|strata_up|raw_up"
     "strata migrate --single-transaction|strata_single|raw_up"
     "sqlx migrate run|sqlx_up|raw_up"
