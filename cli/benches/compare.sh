@@ -287,7 +287,8 @@ tool_raw() {
     drop_db "$b"
 }
 
-strata_run() { "$STRATA" --project "$proj" --database "$(db_url "$1")" migrate -q "${@:2}"; }
+# As a person runs it: its lines (to /dev/null here) cost what they cost.
+strata_run() { "$STRATA" --project "$proj" --database "$(db_url "$1")" migrate "${@:2}"; }
 
 tool_strata() {
     local b="$1"

@@ -356,8 +356,9 @@ impl Observer for Printer<'_> {
             (Step::Unapply, _) => "Unapplying",
         };
         let fake = if fake { " (fake)" } else { "" };
-        // What the step destroys, said before it runs ("drops data").
-        let mut losses: Vec<String> = if fake.is_empty() {
+        // What the step destroys, said before it runs ("drops data"); not worked out
+        // when nothing is said (it replays the schema up to the step).
+        let mut losses: Vec<String> = if fake.is_empty() && !self.quiet {
             step_losses(self.graph, step)
                 .into_iter()
                 // A rollback undoes the `operations` that ran (all, or a partial
