@@ -3,9 +3,13 @@
 //! the fixed plan applies with its history rows, a rollback to zero is one
 //! transaction too — and refused (exit 2, database untouched) when a step cannot run
 //! in a transaction: MariaDB DDL, `atomic = false`, a backfill, a safe plan's
-//! `CREATE INDEX CONCURRENTLY`.
+//! `CREATE INDEX CONCURRENTLY` — and `--plan`/`--check` refuse it alike. What it
+//! prints is honest: `--plan` says the steps commit together, a finished step is
+//! "done" (not "OK") until the commit, and a failure says the steps done were
+//! rolled back too (in JSON: `rolled_back`).
 
 use crate::common::db::{Kind, TestDb};
+use crate::common::json_shape::assert_shape;
 use crate::common::{project, run, strata};
 
 /// One test per backend with transactional DDL (MariaDB refuses the flag:
@@ -133,22 +137,45 @@ fn all_or_nothing(kind: Kind) {
 on_transactional_ddl!(all_or_nothing);
 
 /// `strata migrate --single-transaction` in a project of `files` on `db`: refused
-/// with exit 2 and a message holding `expect`, nothing created.
+/// with exit 2 and a message holding `expect`, nothing created — and refused alike
+/// by `--plan` and `--check` (as text and as JSON).
 fn assert_refused(db: &TestDb, files: &[(&str, &str)], expect: &str) {
     let config = config(db);
     let mut all = vec![("strata.toml", config.as_str())];
     all.extend_from_slice(files);
     let dir = project(&all);
+    // `--plan` reads an existing database (SQLite: the file must be there).
+    run(dir.path(), &["database", "create"]);
     let before = present(db);
-    let out = strata(dir.path(), &["migrate", "--single-transaction"]);
-    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
-    assert!(
-        out.stderr.contains("--single-transaction"),
-        "{}",
-        out.stderr
+    for args in [
+        &["migrate", "--single-transaction"][..],
+        &["migrate", "--plan", "--single-transaction"],
+        &["migrate", "--check", "--single-transaction"],
+    ] {
+        let out = strata(dir.path(), args);
+        assert_eq!(out.code, 2, "{args:?}\n{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("--single-transaction"),
+            "{args:?}\n{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(expect), "{args:?}\n{}", out.stderr);
+        assert_eq!(present(db), before, "{args:?}\n{}", out.stderr);
+    }
+    let out = strata(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "migrate",
+            "--plan",
+            "--single-transaction",
+        ],
     );
-    assert!(out.stderr.contains(expect), "{}", out.stderr);
-    assert_eq!(present(db), before, "{}", out.stderr);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let failed = assert_shape("migrate-plan", &out.stdout);
+    let message = failed["error"]["message"].as_str().unwrap();
+    assert!(message.contains(expect), "{message}");
 }
 
 #[test]
@@ -357,3 +384,113 @@ fn refused_rollback(kind: Kind) {
     assert_eq!(history(&db).len(), 2);
 }
 on_transactional_ddl!(refused_rollback);
+
+/// `--plan` and `--check` say that the steps commit together, as text (a line after
+/// the steps) and as JSON (`single_transaction`); without the flag they do not.
+fn plan_says_one_transaction(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        ("apps/shop/migrations/0001_a.toml", FIRST),
+        ("apps/shop/migrations/0002_b.toml", SECOND),
+    ]);
+    run(dir.path(), &["database", "create"]);
+    let line = "All 2 steps run in one transaction (--single-transaction)";
+    let plan = run(dir.path(), &["migrate", "--plan", "--single-transaction"]);
+    let last = plan.lines().last().unwrap_or_default();
+    assert!(last.starts_with(line), "{plan}");
+    assert!(plan.contains("Apply shop.0002_b"), "{plan}");
+    let step_by_step = run(dir.path(), &["migrate", "--plan"]);
+    assert!(!step_by_step.contains("one transaction"), "{step_by_step}");
+
+    let out = strata(dir.path(), &["migrate", "--check", "--single-transaction"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains(line), "{}", out.stdout);
+
+    for (flag, expect) in [(true, true), (false, false)] {
+        let mut args = vec!["--format", "json", "migrate", "--plan"];
+        if flag {
+            args.push("--single-transaction");
+        }
+        let out = strata(dir.path(), &args);
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+        let plan = assert_shape("migrate-plan", &out.stdout);
+        assert_eq!(plan["single_transaction"], expect, "{plan:#}");
+        assert_eq!(plan["plan"].as_array().unwrap().len(), 2, "{plan:#}");
+    }
+    assert_eq!(present(&db), Vec::<String>::new());
+}
+on_transactional_ddl!(plan_says_one_transaction);
+
+/// A step that finished is "done", not "OK", until the plan commits; a failure says
+/// that the steps done were rolled back with it, and the JSON report marks them
+/// `rolled_back`; a run that commits says so.
+fn progress_says_what_commits(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db)),
+        ("apps/shop/migrations/0001_a.toml", FIRST),
+        ("apps/shop/migrations/0002_b.toml", SECOND),
+        ("apps/shop/migrations/0003_c.toml", &third("(1), (1)")),
+    ]);
+    let out = strata(dir.path(), &["migrate", "--single-transaction"]);
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("Applying shop.0001_a... done ("),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains(" OK ("), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Applying shop.0003_c... FAILED"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "Rolled back: nothing of the plan was applied, the 2 steps done above included"
+        ),
+        "{}",
+        out.stdout
+    );
+
+    let out = strata(
+        dir.path(),
+        &["--format", "json", "migrate", "--single-transaction"],
+    );
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    let report = assert_shape("migrate", &out.stdout);
+    let statuses: Vec<_> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["rolled_back", "rolled_back", "failed"],
+        "{report:#}"
+    );
+    assert_eq!(present(&db), Vec::<String>::new());
+
+    std::fs::write(
+        dir.path().join("apps/shop/migrations/0003_c.toml"),
+        third("(1), (2)"),
+    )
+    .unwrap();
+    let done = run(dir.path(), &["migrate", "--single-transaction"]);
+    assert!(
+        done.contains("Applied 3 migrations in ")
+            && done.contains(", in one transaction: committed."),
+        "{done}"
+    );
+    assert!(!done.contains("Rolled back"), "{done}");
+    let plain = run(dir.path(), &["migrate", "shop", "0002"]);
+    assert!(plain.contains("... OK ("), "{plain}");
+    assert!(!plain.contains("committed"), "{plain}");
+}
+on_transactional_ddl!(progress_says_what_commits);

@@ -113,6 +113,10 @@ pub trait Observer: Send {
     fn finished(&mut self, step: &PlannedStep, elapsed: Duration) {
         let _ = (step, elapsed);
     }
+    /// `--single-transaction`: the plan's one transaction committed, and with it
+    /// every step `finished` so far. Until then a finished step is not durable; a
+    /// failed run never calls this (the plan rolled back).
+    fn committed(&mut self) {}
 }
 
 /// Hears the operations of a running step. The script runner holds it across its
@@ -255,7 +259,10 @@ async fn migrate_locked(
     let result = run_prepared(graph, driver, &history, &status, prepared, run, observer).await;
     match (transaction, result) {
         (None, result) => result?,
-        (Some(t), Ok(())) => t.commit(driver).await?,
+        (Some(t), Ok(())) => {
+            t.commit(driver).await?;
+            observer.committed();
+        }
         (Some(t), Err(e)) => {
             t.roll_back(driver).await;
             return Err(plan_rolled_back(e));

@@ -29,7 +29,8 @@ pub struct OperationPreview {
 }
 
 /// The operations each of `steps` would run, checked as `migrate` checks them
-/// before its first statement (every step renders, every rollback exists).
+/// before its first statement (every step renders, every rollback exists, and with
+/// `--single-transaction` every step can join the plan's one transaction).
 pub fn preview(
     graph: &Graph,
     status: &Status,
@@ -42,6 +43,10 @@ pub fn preview(
     let graph = &graph;
     let in_effect = InEffect::new(&status);
     let prepared = prepare(graph, steps.to_vec(), &in_effect, options, dialect, version)?;
+    // Refused here as the run refuses it, before its first statement.
+    if options.single_transaction {
+        super::single::check(graph, &prepared, &in_effect, options, dialect, version)?;
+    }
     Ok(prepared
         .into_iter()
         .map(|p| {

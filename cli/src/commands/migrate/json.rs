@@ -35,6 +35,8 @@ impl From<Step> for Direction {
 #[derive(Serialize)]
 pub(super) struct Plan<'a> {
     plan: Vec<PlanStep<'a>>,
+    /// `--single-transaction`: every step in one transaction, committed at the end.
+    single_transaction: bool,
 }
 
 #[derive(Serialize)]
@@ -64,7 +66,12 @@ struct PlanOperation<'a> {
 }
 
 impl<'a> Plan<'a> {
-    pub(super) fn new(graph: &Graph, steps: &[StepPreview], findings: &'a [Finding]) -> Self {
+    pub(super) fn new(
+        graph: &Graph,
+        steps: &[StepPreview],
+        findings: &'a [Finding],
+        single_transaction: bool,
+    ) -> Self {
         let plan = steps
             .iter()
             .map(|preview| {
@@ -89,7 +96,10 @@ impl<'a> Plan<'a> {
                 }
             })
             .collect();
-        Plan { plan }
+        Plan {
+            plan,
+            single_transaction,
+        }
     }
 }
 
@@ -123,6 +133,9 @@ pub(super) enum StepStatus {
     Ok,
     /// It changed nothing: rolled back, or stopped before its first change.
     Failed,
+    /// `--single-transaction`: it ran, but the plan's one transaction rolled back (a
+    /// later step or the final commit failed), taking it along.
+    RolledBack,
     /// It stopped part-way; its checkpoint is recorded and `migrate` resumes it.
     Partial,
 }

@@ -55,7 +55,7 @@ pub(crate) async fn run(
     // In JSON mode stdout holds the one document: the lines a person reads go to stderr.
     let mut stderr = std::io::stderr();
     let human: &mut (dyn Write + Send) = if json { &mut stderr } else { &mut *out };
-    let mut printer = Printer::new(human, &ctx.graph, quiet, !json);
+    let mut printer = Printer::new(human, &ctx.graph, quiet, !json, args.single_transaction);
     let result = migrate(ctx, args, quiet, &mut printer).await;
     let steps = printer.finish(result.as_ref().err());
     if json {

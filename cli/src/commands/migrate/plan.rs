@@ -53,7 +53,8 @@ pub(super) async fn run(
         exit::OK
     };
     if format == Format::Json {
-        crate::commands::write_json(out, &json::Plan::new(&graph, &steps, &findings))?;
+        let plan = json::Plan::new(&graph, &steps, &findings, args.single_transaction);
+        crate::commands::write_json(out, &plan)?;
         return Ok(code);
     }
     if args.check {
@@ -67,7 +68,19 @@ pub(super) async fn run(
         writeln!(out, "Planned operations:")?;
         write_plan(&graph, &steps, &findings, out)?;
     }
+    if args.single_transaction && !steps.is_empty() && !(args.check && quiet) {
+        writeln!(out, "{}", one_transaction(steps.len()))?;
+    }
     Ok(code)
+}
+
+/// `--single-transaction`: how the plan's steps commit.
+fn one_transaction(steps: usize) -> String {
+    let all = match steps {
+        1 => "The step runs".to_string(),
+        n => format!("All {n} steps run"),
+    };
+    format!("{all} in one transaction (--single-transaction): committed together at the end, or not at all.")
 }
 
 fn write_plan(

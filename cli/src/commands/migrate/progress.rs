@@ -4,7 +4,9 @@
 //! Neither is ever drawn into a pipe or a file: indicatif's stderr target is hidden
 //! there, and JSON mode draws nothing. A running backfill adds its rows, rate and ETA
 //! to the spinner, or is reported on stderr every few seconds (`backfill`). What each
-//! step did is kept for the JSON report.
+//! step did is kept for the JSON report. With `--single-transaction` nothing is
+//! applied before the plan's one commit: a step ends "done", the summary says
+//! "committed", and a failure says that the steps done were rolled back too.
 
 use std::io::Write;
 use std::sync::{Mutex, PoisonError};
@@ -41,6 +43,18 @@ pub(super) struct Printer<'a> {
     /// The last step started and did not finish (yet).
     running: Option<Instant>,
     run_started: Option<Instant>,
+    commits: Commits,
+}
+
+/// When a finished step is applied: its line says "OK" only once it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commits {
+    /// Each step commits as it finishes.
+    PerStep,
+    /// `--single-transaction`: with the plan's one transaction, at the end.
+    WithPlan,
+    /// `--single-transaction`, and the plan's transaction has committed.
+    PlanCommitted,
 }
 
 /// What hears the running step's operations: the spinner line when one is drawn, and
@@ -117,6 +131,7 @@ impl<'a> Printer<'a> {
         graph: &'a Graph,
         quiet: bool,
         may_draw: bool,
+        single_transaction: bool,
     ) -> Self {
         Self {
             out,
@@ -137,6 +152,11 @@ impl<'a> Printer<'a> {
             steps: Vec::new(),
             running: None,
             run_started: None,
+            commits: if single_transaction {
+                Commits::WithPlan
+            } else {
+                Commits::PerStep
+            },
         }
     }
 
@@ -203,17 +223,47 @@ impl<'a> Printer<'a> {
         if let Some(line) = self.pending.take() {
             let _ = writeln!(self.out, "{line}... FAILED");
         }
+        if error.is_some() && self.commits == Commits::WithPlan {
+            self.roll_back();
+        }
         if error.is_none() && !self.quiet {
             let elapsed = self.run_started.map(|at| at.elapsed()).unwrap_or_default();
             if let Some(summary) = summary(&self.steps, elapsed) {
-                let _ = writeln!(self.out, "{summary}");
+                let how = if self.commits == Commits::PlanCommitted {
+                    ", in one transaction: committed"
+                } else {
+                    ""
+                };
+                let _ = writeln!(self.out, "{summary}{how}.");
             }
         }
         self.steps
     }
+
+    /// `--single-transaction` failed: the steps that finished were rolled back with
+    /// the plan's transaction; say so, on their records and in a line.
+    fn roll_back(&mut self) {
+        let mut undone = 0;
+        for step in &mut self.steps {
+            if step.status == StepStatus::Ok {
+                step.status = StepStatus::RolledBack;
+                undone += 1;
+            }
+        }
+        if undone > 0 && !self.quiet {
+            let steps = match undone {
+                1 => "the step done above".to_string(),
+                n => format!("the {n} steps done above"),
+            };
+            let _ = writeln!(
+                self.out,
+                "  Rolled back: nothing of the plan was applied, {steps} included (--single-transaction)."
+            );
+        }
+    }
 }
 
-/// "  Applied 25 migrations in 3.2 s." — or unapplied, or both.
+/// "  Applied 25 migrations in 3.2 s" — or unapplied, or both.
 fn summary(steps: &[StepRecord], elapsed: Duration) -> Option<String> {
     let count = |direction: Step| {
         steps
@@ -238,7 +288,7 @@ fn summary(steps: &[StepRecord], elapsed: Duration) -> Option<String> {
     } else {
         format!("{:.1} s", elapsed.as_secs_f64())
     };
-    Some(format!("  {done} in {took}."))
+    Some(format!("  {done} in {took}"))
 }
 
 impl Observer for Printer<'_> {
@@ -306,8 +356,9 @@ impl Observer for Printer<'_> {
             (Step::Unapply, _) => "Unapplying",
         };
         let fake = if fake { " (fake)" } else { "" };
-        // What the step destroys, said before it runs ("drops data").
-        let mut losses: Vec<String> = if fake.is_empty() {
+        // What the step destroys, said before it runs ("drops data"); not worked out
+        // when nothing is said (it replays the schema up to the step).
+        let mut losses: Vec<String> = if fake.is_empty() && !self.quiet {
             step_losses(self.graph, step)
                 .into_iter()
                 // A rollback undoes the `operations` that ran (all, or a partial
@@ -350,6 +401,10 @@ impl Observer for Printer<'_> {
         Some(&self.watch)
     }
 
+    fn committed(&mut self) {
+        self.commits = Commits::PlanCommitted;
+    }
+
     fn finished(&mut self, _step: &PlannedStep, elapsed: Duration) {
         self.running = None;
         if let Some(step) = self.steps.last_mut() {
@@ -357,7 +412,11 @@ impl Observer for Printer<'_> {
             step.status = StepStatus::Ok;
             step.backfills = self.watch.backfills.take();
         }
-        let ok = format!(" OK ({} ms)", elapsed.as_millis());
+        let ok = if self.commits == Commits::WithPlan {
+            format!(" done ({} ms; commits with the plan)", elapsed.as_millis())
+        } else {
+            format!(" OK ({} ms)", elapsed.as_millis())
+        };
         match &self.watch.live {
             Some(live) if live.counts => live.bar.inc(1),
             Some(_) => {
