@@ -110,24 +110,30 @@ pub(crate) fn lint_keys(
         version,
         rows,
     };
-    let mut findings = Vec::new();
     for key in keys {
-        let m = graph.get(key).expect("selected keys exist");
-        lint::check_migration_rules(m)?;
-        let before = graph.state_before(key)?;
-        let found = lint::lint_migration(
+        lint::check_migration_rules(graph.get(key).expect("selected keys exist"))?;
+    }
+    // Each against the schema before it, all in one pass over the history.
+    let mut found: BTreeMap<MigrationKey, Result<Vec<Finding>, CliError>> = BTreeMap::new();
+    let wanted: BTreeSet<MigrationKey> = keys.iter().cloned().collect();
+    graph.each_state_before(&wanted, |m, before| {
+        let result = lint::lint_migration(
             m,
-            &before,
+            before,
             database::mode(ctx, m),
             &target,
             &ctx.project.settings.lint,
         )
         .map_err(|source| CliError::Script {
-            migration: key.clone(),
+            migration: m.key.clone(),
             path: m.path.clone(),
             source,
-        })?;
-        findings.extend(found);
+        });
+        found.insert(m.key.clone(), result);
+    })?;
+    let mut findings = Vec::new();
+    for key in keys {
+        findings.extend(found.remove(key).transpose()?.into_iter().flatten());
     }
     Ok(findings)
 }

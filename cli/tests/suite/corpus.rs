@@ -423,11 +423,16 @@ fn project_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             let path = entry.path();
             let name = path.strip_prefix(dir).unwrap().display().to_string();
             // The SQLite lock file is kept on purpose: the OS lock on it is the lock.
-            if name.ends_with(".strata-lock") {
+            // The cache holds what strata derived from the files, never data: any
+            // command may write it (README, "Project files").
+            if name.ends_with(".strata-lock") || name == strata_engine::cache::DIR {
                 continue;
             }
             if path.is_dir() {
-                out.insert(format!("{name}/"), Vec::new());
+                // `.strata/` itself may be made for the cache; what else is in it counts.
+                if name != ".strata" {
+                    out.insert(format!("{name}/"), Vec::new());
+                }
                 stack.push(path);
             } else {
                 out.insert(name, std::fs::read(&path).unwrap_or_default());

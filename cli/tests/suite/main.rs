@@ -10,6 +10,7 @@ mod backfill_progress;
 mod bad_input;
 mod behaviour;
 mod blocking;
+mod cache;
 mod catalog;
 mod collation_live;
 mod concurrency;

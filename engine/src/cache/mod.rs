@@ -15,6 +15,8 @@ pub(crate) mod states;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use tracing::debug;
@@ -31,19 +33,31 @@ const MAGIC: &str = "strata-cache";
 const BUILD: &str = env!("STRATA_ENGINE_BUILD");
 
 /// The cache of one project.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+    /// Whether this process has written the states file: once is enough (the state a
+    /// command needs most), and a loop of replays must not rewrite it each time.
+    states_written: Arc<AtomicBool>,
 }
+
+impl PartialEq for Cache {
+    fn eq(&self, other: &Self) -> bool {
+        self.dir == other.dir
+    }
+}
+
+impl Eq for Cache {}
 
 impl Cache {
     /// The cache of the project in `root`; `None` when its folder would lie outside the
     /// project (a symlinked `.strata`): strata writes only inside the project.
     pub fn in_project(root: &Path) -> Option<Self> {
         let dir = root.join(DIR);
-        crate::project::inside_root(root, &dir)
-            .ok()
-            .map(|_| Self { dir })
+        crate::project::inside_root(root, &dir).ok().map(|_| Self {
+            dir,
+            states_written: Arc::default(),
+        })
     }
 
     /// The body of cache file `name` when its header says this build wrote it and the
@@ -74,6 +88,11 @@ impl Cache {
         if let Err(e) = self.try_write(name, body) {
             debug!(file = name, error = %e, "cache not written");
         }
+    }
+
+    /// Whether this process may write the states file: the first time it asks.
+    pub(crate) fn first_states_write(&self) -> bool {
+        !self.states_written.swap(true, Ordering::Relaxed)
     }
 
     fn try_write(&self, name: &str, body: &[u8]) -> std::io::Result<()> {

@@ -50,6 +50,9 @@ pub(crate) fn replay(
         Some((done, at)) => replay_from(entries[at].state.clone(), &steps[done..])?,
         None => replay_from(SchemaState::new(), steps)?,
     };
+    if !cache.first_states_write() {
+        return Ok(state);
+    }
     entries.insert(
         0,
         Entry {

@@ -3,7 +3,7 @@
 //! data — no database here.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -90,7 +90,7 @@ pub enum Target {
     Zero(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Step {
     Apply,
     Unapply,
@@ -529,6 +529,54 @@ impl Graph {
         ancestors.remove(key);
         self.state_of(&ancestors)
     }
+
+    /// Calls `visit` with each migration of `keys` in use, in graph order, and the
+    /// schema just before it (as [`Graph::state_before`] builds it), in one pass: a
+    /// migration whose dependencies are exactly what has been replayed so far (one
+    /// app's chain) takes the running schema; any other is built on its own, and the
+    /// pass goes on from there. A per-key `state_before` would replay the history
+    /// once per key.
+    pub fn each_state_before(
+        &self,
+        keys: &BTreeSet<MigrationKey>,
+        mut visit: impl FnMut(&Migration, &SchemaState),
+    ) -> Result<(), StateAtError> {
+        let mut running = SchemaState::new();
+        // The migrations in `running`; always closed under dependencies.
+        let mut replayed: HashSet<&MigrationKey> = HashSet::new();
+        let mut previous: Option<&MigrationKey> = None;
+        let mut left = self.ordered().filter(|m| keys.contains(&m.key)).count();
+        for m in self.ordered() {
+            if left == 0 {
+                break;
+            }
+            // `replayed` is `previous` and everything before it: all of `m`'s
+            // ancestors, and nothing else, when `m` depends on `previous` and on
+            // nothing outside it.
+            let chained = previous.is_none_or(|p| m.dependencies.contains(p))
+                && m.dependencies.iter().all(|d| replayed.contains(d));
+            if !chained {
+                let ancestors = self.ancestors(&m.key);
+                running = SchemaState::new();
+                replayed.clear();
+                for a in self
+                    .ordered()
+                    .filter(|a| a.key != m.key && ancestors.contains(&a.key))
+                {
+                    a.replay(&mut running, a.operations.len())?;
+                    replayed.insert(&a.key);
+                }
+            }
+            if keys.contains(&m.key) {
+                visit(m, &running);
+                left -= 1;
+            }
+            m.replay(&mut running, m.operations.len())?;
+            replayed.insert(&m.key);
+            previous = Some(&m.key);
+        }
+        Ok(())
+    }
 }
 
 /// Kahn's algorithm with a sorted ready set, so the order never depends on hashing.
@@ -621,6 +669,52 @@ mod tests {
 
     fn key(s: &str) -> MigrationKey {
         MigrationKey::parse(s).unwrap()
+    }
+
+    /// `mig`, creating a table named after the migration.
+    fn creating(app: &str, name: &str, deps: &[&str]) -> Migration {
+        let table = format!("{app}_{name}");
+        let op = serde_json::json!({
+            "kind": "create_table",
+            "name": table,
+            "columns": [{ "name": "id", "type": "int" }],
+        });
+        Migration {
+            operations: vec![serde_json::from_value(op).unwrap()].into(),
+            ..mig(app, name, deps)
+        }
+    }
+
+    #[test]
+    fn each_state_before_is_state_before_in_one_pass() {
+        // Two apps interleaved: chains, a cross-app dependency, a root in each app.
+        let graph = Graph::new(
+            vec!["a".into(), "b".into()],
+            vec![
+                creating("a", "0001", &[]),
+                creating("a", "0002", &["a.0001"]),
+                creating("b", "0001", &[]),
+                creating("b", "0002", &["b.0001", "a.0001"]),
+                creating("a", "0003", &["a.0002", "b.0002"]),
+                creating("a", "0004", &["a.0003"]),
+                creating("b", "0003", &["b.0002"]),
+            ],
+        )
+        .unwrap();
+        let all: BTreeSet<MigrationKey> = graph.ordered().map(|m| m.key.clone()).collect();
+        let some: BTreeSet<MigrationKey> = [key("a.0004"), key("b.0002")].into();
+        for keys in [&all, &some] {
+            let mut seen = Vec::new();
+            graph
+                .each_state_before(keys, |m, state| seen.push((m.key.clone(), state.clone())))
+                .unwrap();
+            let expected: Vec<_> = graph
+                .ordered()
+                .filter(|m| keys.contains(&m.key))
+                .map(|m| (m.key.clone(), graph.state_before(&m.key).unwrap()))
+                .collect();
+            assert_eq!(seen, expected);
+        }
     }
 
     /// auth: 0001 <- 0002 ; tracker: 0001 (needs auth.0001) <- 0002 (needs auth.0002) <- 0003

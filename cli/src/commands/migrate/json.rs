@@ -11,7 +11,7 @@ use strata_engine::graph::{Graph, Step};
 use strata_engine::lint::Finding;
 
 use super::backfill::BackfillTotals;
-use super::plan::{loss_at, step_findings, step_losses};
+use super::plan::{loss_at, step_findings, Losses};
 use crate::error::CliError;
 use crate::signals;
 
@@ -72,11 +72,12 @@ impl<'a> Plan<'a> {
         findings: &'a [Finding],
         single_transaction: bool,
     ) -> Self {
+        let losses = Losses::of_plan(graph, steps.iter().map(|p| &p.step));
         let plan = steps
             .iter()
             .map(|preview| {
                 let step = &preview.step;
-                let losses = step_losses(graph, step);
+                let losses = losses.of(step);
                 PlanStep {
                     migration: step.key.to_string(),
                     direction: step.step.into(),

@@ -3,12 +3,15 @@
 //! renders (`executor::preview`), of a partial migration only its completed ones —
 //! with the data each destroys and, for `--plan`, the lint findings.
 
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 
 use strata_engine::data_loss::DataLoss;
 use strata_engine::executor::{self, PlannedStep, StepPreview};
 use strata_engine::graph::{Graph, Step};
 use strata_engine::lint::Finding;
+use strata_engine::migration::{Migration, MigrationKey};
+use strata_engine::state::SchemaState;
 
 use super::{json, lint_plan, options, targets};
 use crate::args::{Format, MigrateArgs};
@@ -89,6 +92,7 @@ fn write_plan(
     findings: &[Finding],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    let losses = Losses::of_plan(graph, steps.iter().map(|p| &p.step));
     for preview in steps {
         let step = &preview.step;
         let verb = match step.step {
@@ -107,7 +111,7 @@ fn write_plan(
             Ok::<(), std::io::Error>(())
         };
         lint_at(0, "    ", out)?;
-        let losses = step_losses(graph, step);
+        let losses = losses.of(step);
         let undoing = match step.step {
             Step::Apply => "",
             Step::Unapply => "unapplying it ",
@@ -163,16 +167,47 @@ pub(super) fn loss_at(losses: &[(usize, DataLoss)], index: usize) -> Option<&Dat
         .map(|(_, loss)| loss)
 }
 
-/// The operations of `step` that destroy data (by index in the migration): applied,
-/// those that drop or narrow; unapplied, those whose undoing does (a `create_table`,
-/// an `add_column`). From the schema the migration's dependencies build.
-pub(super) fn step_losses(graph: &Graph, step: &PlannedStep) -> Vec<(usize, DataLoss)> {
-    let (Some(m), Ok(mut state)) = (graph.get(&step.key), graph.state_before(&step.key)) else {
-        return Vec::new();
-    };
+/// What each step of a plan destroys: the operations (by index in the migration)
+/// that, applied, drop or narrow, or whose undoing, unapplied, does (a `create_table`,
+/// an `add_column`). From the schema each migration's dependencies build, in one pass
+/// over the history.
+#[derive(Default)]
+pub(super) struct Losses(HashMap<(Step, MigrationKey), Vec<(usize, DataLoss)>>);
+
+impl Losses {
+    pub(super) fn of_plan<'s>(
+        graph: &Graph,
+        steps: impl IntoIterator<Item = &'s PlannedStep>,
+    ) -> Self {
+        let mut wanted: HashMap<MigrationKey, Vec<Step>> = HashMap::new();
+        for step in steps {
+            wanted.entry(step.key.clone()).or_default().push(step.step);
+        }
+        let keys: BTreeSet<MigrationKey> = wanted.keys().cloned().collect();
+        let mut losses = HashMap::new();
+        // A history that does not replay loses nothing here: the run reports it.
+        let _ = graph.each_state_before(&keys, |m, before| {
+            for step in &wanted[&m.key] {
+                losses.insert(
+                    (*step, m.key.clone()),
+                    of_migration(m, before.clone(), *step),
+                );
+            }
+        });
+        Self(losses)
+    }
+
+    pub(super) fn of(&self, step: &PlannedStep) -> &[(usize, DataLoss)] {
+        self.0
+            .get(&(step.step, step.key.clone()))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+fn of_migration(m: &Migration, mut state: SchemaState, step: Step) -> Vec<(usize, DataLoss)> {
     let mut out = Vec::new();
     for (i, op) in m.operations.iter().enumerate() {
-        let loss = match step.step {
+        let loss = match step {
             Step::Apply => op.destroys_data(&state),
             Step::Unapply => op.undo_destroys_data(&state),
         };

@@ -18,7 +18,7 @@ use strata_engine::graph::{Graph, Step, Target};
 
 use super::backfill::{self, Notices, Reports};
 use super::json::{millis, StepRecord, StepStatus};
-use super::plan::step_losses;
+use super::plan::Losses;
 use crate::error::CliError;
 
 /// From this many steps on, a bar counts them (and only lossy steps get a line).
@@ -44,6 +44,9 @@ pub(super) struct Printer<'a> {
     running: Option<Instant>,
     run_started: Option<Instant>,
     commits: Commits,
+    /// What each step of the plan destroys, said before it runs; not worked out when
+    /// nothing is said.
+    losses: Losses,
 }
 
 /// When a finished step is applied: its line says "OK" only once it is.
@@ -157,6 +160,7 @@ impl<'a> Printer<'a> {
             } else {
                 Commits::PerStep
             },
+            losses: Losses::default(),
         }
     }
 
@@ -308,6 +312,9 @@ impl Observer for Printer<'_> {
 
     fn planned(&mut self, plan: &[PlannedStep]) {
         self.run_started = Some(Instant::now());
+        if !self.quiet {
+            self.losses = Losses::of_plan(self.graph, plan);
+        }
         let target = ProgressDrawTarget::stderr();
         if self.quiet || !self.may_draw || plan.is_empty() || target.is_hidden() {
             return;
@@ -356,11 +363,11 @@ impl Observer for Printer<'_> {
             (Step::Unapply, _) => "Unapplying",
         };
         let fake = if fake { " (fake)" } else { "" };
-        // What the step destroys, said before it runs ("drops data"); not worked out
-        // when nothing is said (it replays the schema up to the step).
+        // What the step destroys, said before it runs ("drops data").
         let mut losses: Vec<String> = if fake.is_empty() && !self.quiet {
-            step_losses(self.graph, step)
-                .into_iter()
+            self.losses
+                .of(step)
+                .iter()
                 // A rollback undoes the `operations` that ran (all, or a partial
                 // migration's first ones); a resumed run does what remains.
                 .filter(|(i, _)| match step.step {
