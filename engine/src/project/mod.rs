@@ -303,7 +303,9 @@ fn parse_all(
                 message: e.to_string(),
             })
     };
-    let files = on_every_core(paths, read);
+    // On this thread: reading and hashing is quick, and other threads' allocations
+    // would stay in their own arenas (peak memory) for little gain.
+    let mut files: Vec<_> = paths.iter().map(read).collect();
     let mut parsed = cache::migrations::Parsed::load(cache, app);
     let mut missed = false;
     let found: Vec<Option<Migration>> = paths
@@ -315,6 +317,12 @@ fn parse_all(
             hit
         })
         .collect();
+    // The text of a file found in the cache is not needed any more.
+    for (file, hit) in files.iter_mut().zip(&found) {
+        if let (Ok((text, _)), Some(_)) = (file, hit) {
+            *text = String::new();
+        }
+    }
     let mut slots: Vec<Option<Result<Arc<Migration>, FileError>>> = found
         .into_iter()
         .map(|m| m.map(|m| Ok(Arc::new(m))))
