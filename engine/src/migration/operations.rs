@@ -4,37 +4,45 @@
 //! commands never look at them, and then never pay for building them.
 
 use std::fmt;
-use std::ops::Deref;
-use std::sync::OnceLock;
-
-use serde_json::value::RawValue;
+use std::ops::{Deref, Range};
+use std::sync::{Arc, OnceLock};
 
 use crate::ast::Operation;
 
 pub struct Operations {
     parsed: OnceLock<Vec<Operation>>,
-    /// The cache's JSON of the operations, and how many there are.
-    stored: Option<(Box<RawValue>, usize)>,
+    stored: Option<Stored>,
+}
+
+/// Where the cache holds the operations' JSON: a range of the cache file's blob,
+/// shared by every migration read from it (no copy each).
+#[derive(Clone)]
+struct Stored {
+    blob: Arc<Vec<u8>>,
+    json: Range<usize>,
+    count: usize,
 }
 
 impl Operations {
-    /// Operations as the cache stored them, parsed on first use.
-    pub(crate) fn from_stored(json: Box<RawValue>, count: usize) -> Self {
+    /// `count` operations whose JSON is `blob[json]`, parsed on first use.
+    pub(crate) fn from_stored(blob: Arc<Vec<u8>>, json: Range<usize>, count: usize) -> Self {
         Self {
             parsed: OnceLock::new(),
-            stored: Some((json, count)),
+            stored: Some(Stored { blob, json, count }),
         }
     }
 
     /// The cache's JSON these operations came from, if they came from the cache.
-    pub(crate) fn stored(&self) -> Option<&RawValue> {
-        self.stored.as_ref().map(|(json, _)| &**json)
+    pub(crate) fn stored(&self) -> Option<&[u8]> {
+        self.stored
+            .as_ref()
+            .and_then(|s| s.blob.get(s.json.clone()))
     }
 
     /// How many there are, without parsing them (what most commands ask).
     pub fn len(&self) -> usize {
         match (self.parsed.get(), &self.stored) {
-            (None, Some((_, count))) => *count,
+            (None, Some(stored)) => stored.count,
             _ => (**self).len(),
         }
     }
@@ -49,11 +57,11 @@ impl Deref for Operations {
 
     fn deref(&self) -> &Vec<Operation> {
         self.parsed.get_or_init(|| {
-            let json = self.stored.as_ref().map_or("[]", |(json, _)| json.get());
+            let json = self.stored().unwrap_or(b"[]");
             // The cache keeps only operations that read back equal to what was
             // written (`cache::migrations::store`), under a checksum of the file
             // and this build's stamp: failing here is a bug, not bad input.
-            serde_json::from_str(json).expect("cached operations read back as written")
+            serde_json::from_slice(json).expect("cached operations read back as written")
         })
     }
 }
