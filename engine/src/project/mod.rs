@@ -307,13 +307,13 @@ fn parse_all(
     // would stay in their own arenas (peak memory) for little gain.
     let mut files: Vec<_> = paths.iter().map(read).collect();
     let mut parsed = cache::migrations::Parsed::load(cache, app);
-    let mut missed = false;
+    let mut any_miss = false;
     let found: Vec<Option<Migration>> = paths
         .iter()
         .zip(&files)
         .map(|(path, file)| {
             let hit = parsed.take(app, path, &file.as_ref().ok()?.1);
-            missed |= hit.is_none();
+            any_miss |= hit.is_none();
             hit
         })
         .collect();
@@ -339,7 +339,7 @@ fn parse_all(
         .into_iter()
         .flatten()
         .collect::<Result<Vec<_>, FileError>>()?;
-    if let Some(cache) = cache.filter(|_| missed) {
+    if let Some(cache) = cache.filter(|_| any_miss) {
         let stored: Vec<(&str, &str, &Migration)> = paths
             .iter()
             .zip(&files)
