@@ -85,8 +85,8 @@ fn lint(
 
 fn existing() -> SchemaState {
     let mut state = SchemaState::default();
-    for op in migration(TABLE).operations.iter().cloned() {
-        state.apply(&op).unwrap();
+    for op in &migration(TABLE).operations {
+        state.apply(op).unwrap();
     }
     state
 }
