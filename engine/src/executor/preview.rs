@@ -47,7 +47,7 @@ pub fn preview(
         .map(|p| {
             let operations = match p.work {
                 _ if options.fake => Vec::new(),
-                Work::Apply => p
+                Work::Apply { .. } => p
                     .migration
                     .operations
                     .iter()
