@@ -2,12 +2,14 @@
 //!
 //! - `plan`: `--plan` and `--check`, the operations a run would run, as text or JSON;
 //! - `progress`: the lines, spinner and bar while it runs, and what each step did;
+//! - `losses`: what each step of a run destroys, for its line;
 //! - `backfill`: a running backfill's rows, rate and ETA, throttled, as text or JSON;
 //! - `json`: the documents of `--format json` (docs/json.md);
 //! - `rehearse`: `--rehearse`, the plan run on a throwaway copy (docs/rehearsal.md).
 
 mod backfill;
 pub(crate) mod json;
+mod losses;
 mod plan;
 mod progress;
 mod rehearse;

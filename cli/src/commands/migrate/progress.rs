@@ -6,17 +6,20 @@
 //! to the spinner, or is reported on stderr every few seconds (`backfill`). What each
 //! step did is kept for the JSON report.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use strata_engine::data_loss::DataLoss;
 use strata_engine::executor::{Observer, OperationObserver, PlannedStep};
 use strata_engine::graph::{Graph, Step, Target};
+use strata_engine::migration::MigrationKey;
 
 use super::backfill::{self, Notices, Reports};
 use super::json::{millis, StepRecord, StepStatus};
-use super::plan::step_losses;
+use super::losses;
 use crate::error::CliError;
 
 /// From this many steps on, a bar counts them (and only lossy steps get a line).
@@ -38,6 +41,8 @@ pub(super) struct Printer<'a> {
     /// With a spinner: the step's line, written whole when the step ends.
     pending: Option<String>,
     steps: Vec<StepRecord>,
+    /// What each planned step destroys, worked out once the plan is known.
+    losses: BTreeMap<MigrationKey, Vec<(usize, DataLoss)>>,
     /// The last step started and did not finish (yet).
     running: Option<Instant>,
     run_started: Option<Instant>,
@@ -135,6 +140,7 @@ impl<'a> Printer<'a> {
             open_line: false,
             pending: None,
             steps: Vec::new(),
+            losses: BTreeMap::new(),
             running: None,
             run_started: None,
         }
@@ -258,6 +264,9 @@ impl Observer for Printer<'_> {
 
     fn planned(&mut self, plan: &[PlannedStep]) {
         self.run_started = Some(Instant::now());
+        if !self.quiet {
+            self.losses = losses::of_plan(self.graph, plan);
+        }
         let target = ProgressDrawTarget::stderr();
         if self.quiet || !self.may_draw || plan.is_empty() || target.is_hidden() {
             return;
@@ -308,7 +317,9 @@ impl Observer for Printer<'_> {
         let fake = if fake { " (fake)" } else { "" };
         // What the step destroys, said before it runs ("drops data").
         let mut losses: Vec<String> = if fake.is_empty() {
-            step_losses(self.graph, step)
+            self.losses
+                .remove(&step.key)
+                .unwrap_or_default()
                 .into_iter()
                 // A rollback undoes the `operations` that ran (all, or a partial
                 // migration's first ones); a resumed run does what remains.
