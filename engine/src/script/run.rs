@@ -613,14 +613,9 @@ impl Steps<'_> {
             // No SQL on this database: only its record.
             self.at = Progress::operations(position.op + 1);
             if let Some(record) = record_after(self.bookkeeping, self.at, total) {
-                if self.group.is_some() {
-                    self.pending = Some((position.op, record));
-                    return Ok(());
-                }
-                run_statement(driver, &record)
+                self.record(driver, position.op, record)
                     .instrument(span)
-                    .await
-                    .map_err(|e| self.error(position.op, 0, e))?;
+                    .await?;
             }
             return Ok(());
         };
@@ -692,12 +687,8 @@ impl Steps<'_> {
                 .await
                 .map_err(|e| self.error(position.op, j + 1, e))?;
             self.at = after;
-            match record {
-                Some(record) if grouped => self.pending = Some((position.op, record)),
-                Some(record) => run_statement(driver, &record)
-                    .await
-                    .map_err(|e| self.error(position.op, 0, e))?,
-                None => {}
+            if let Some(record) = record {
+                self.record(driver, position.op, record).await?;
             }
             if !grouped {
                 self.retries.succeeded();
@@ -753,6 +744,23 @@ impl Steps<'_> {
         }
         self.retries.succeeded();
         Ok(())
+    }
+
+    /// Writes `record`, the one after operation `op`; inside a group, keeps it for the
+    /// group's commit instead (see `pending`).
+    async fn record(
+        &mut self,
+        driver: &mut dyn Driver,
+        op: usize,
+        record: Statement,
+    ) -> Result<(), ExecuteError> {
+        if self.group.is_some() {
+            self.pending = Some((op, record));
+            return Ok(());
+        }
+        run_statement(driver, &record)
+            .await
+            .map_err(|e| self.error(op, 0, e))
     }
 
     /// Commits the open group, if any, before `position` runs outside it.
