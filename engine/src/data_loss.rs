@@ -11,7 +11,7 @@
 use std::fmt;
 
 use crate::ast::Operation;
-use crate::state::SchemaState;
+use crate::state::{SchemaState, StateError};
 use crate::types::ColumnType;
 
 /// Data an operation destroys (or, for a narrowing change, may refuse to keep).
@@ -82,10 +82,20 @@ impl Operation {
     /// applied to: unapplying a `create_table` drops the table, an `add_column` the
     /// column, a widening the wider values.
     pub fn undo_destroys_data(&self, before: &SchemaState) -> Option<DataLoss> {
-        let inverse = self.inverse(before).ok()?;
         let mut after = before.clone();
-        after.apply(self).ok()?;
-        inverse.destroys_data(&after)
+        self.apply_noting_undo_loss(&mut after).ok().flatten()
+    }
+
+    /// Applies `self` to `state` and returns what [`Operation::undo_destroys_data`]
+    /// would of the state before: for a walk that applies every operation anyway,
+    /// without a copy of the schema per operation.
+    pub fn apply_noting_undo_loss(
+        &self,
+        state: &mut SchemaState,
+    ) -> Result<Option<DataLoss>, StateError> {
+        let inverse = self.inverse(state).ok();
+        state.apply(self)?;
+        Ok(inverse.and_then(|inverse| inverse.destroys_data(state)))
     }
 }
 

@@ -386,3 +386,75 @@ fn raw_sql_objects_survive_reruns_postgres() {
 fn raw_sql_objects_survive_reruns_mariadb() {
     raw_sql_objects_survive_reruns(Kind::Mariadb);
 }
+
+const TWO_COLUMNS_THEN_UNIQUE: &str = r#"dependencies = ["shop.0001_tables"]
+
+[[operations]]
+kind = "add_column"
+table = "shop_order"
+column = { name = "note", type = "text", null = true }
+
+[[operations]]
+kind = "add_column"
+table = "shop_order"
+column = { name = "memo", type = "text", null = true }
+
+[[operations]]
+kind = "add_constraint"
+table = "shop_order"
+constraint = { type = "unique", name = "shop_order_code_uniq", columns = ["code"] }
+"#;
+
+/// Operations that share a transactional group commit together, so the history row
+/// is written once for them, with the group's last checkpoint, before its commit: a
+/// failure after the group finds that checkpoint, and the run resumes from it.
+#[test]
+fn a_group_writes_only_its_last_checkpoint() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        (
+            "apps/shop/migrations/0002_columns.toml",
+            TWO_COLUMNS_THEN_UNIQUE,
+        ),
+    ]);
+    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    db.execute("INSERT INTO shop_order (id, code) VALUES (1, 'A'), (2, 'A')");
+    // Counts the history row's updates.
+    db.execute("CREATE TABLE history_updates (n int NOT NULL)");
+    db.execute("INSERT INTO history_updates VALUES (0)");
+    db.execute(
+        "CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN UPDATE history_updates SET n = n + 1; RETURN NEW; END $$",
+    );
+    db.execute(
+        "CREATE TRIGGER counted AFTER UPDATE ON strata_migrations \
+         FOR EACH ROW EXECUTE FUNCTION count_update()",
+    );
+
+    // Both columns in one group, then the unique index, built outside it, fails.
+    let out = strata(dir.path(), &["migrate"]);
+    assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let row = db
+        .query("SELECT state, operations_done FROM strata_migrations WHERE name = '0002_columns'");
+    assert_eq!(row, [[Some("partial".into()), Some("2".into())]]);
+    let updates = db.query("SELECT n FROM history_updates");
+    assert_eq!(
+        updates,
+        [[Some("1".into())]],
+        "one checkpoint for the group"
+    );
+
+    db.execute("UPDATE shop_order SET code = 'B' WHERE id = 2");
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("Resuming shop.0002_columns"),
+        "{}",
+        out.stdout
+    );
+}

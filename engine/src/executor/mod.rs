@@ -227,19 +227,10 @@ async fn migrate_locked(
         dialect.as_ref(),
         version,
     )?;
-    // Checked (and rendered) before anything runs, the history table included.
-    let rendered = if options.single_transaction {
-        single::check(
-            graph,
-            &prepared,
-            &in_effect,
-            options,
-            dialect.as_ref(),
-            version,
-        )?
-    } else {
-        std::collections::BTreeMap::new()
-    };
+    // Checked before anything runs, the history table included.
+    if options.single_transaction {
+        single::check(&prepared, dialect.as_ref(), version)?;
+    }
     checkpoints_match(graph, driver, &prepared, &in_effect, options).await?;
     let transaction = if options.single_transaction {
         Some(single::PlanTransaction::open(driver).await?)
@@ -254,7 +245,6 @@ async fn migrate_locked(
         version,
         in_effect,
         forward: None,
-        rendered,
     };
     let result = run_prepared(graph, driver, &history, &status, prepared, run, observer).await;
     match (transaction, result) {

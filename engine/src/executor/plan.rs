@@ -253,8 +253,9 @@ pub(super) struct Prepared<'g> {
 }
 
 pub(super) enum Work {
-    /// Rendered when it is reached, from the schema the steps before it leave.
-    Apply,
+    /// Rendered before anything runs, from the schema the steps before it leave.
+    /// `None` when faking.
+    Apply { script: Option<Script> },
     /// Rendered before anything runs, so an irreversible migration stops the plan
     /// first. `None` when faking: nothing runs, so nothing needs to render.
     Unapply {
@@ -273,7 +274,8 @@ pub(super) struct PartialRollback {
 /// Prepares `steps`: renders the rollback of every migration the plan unapplies, in
 /// one pass over the history, each from the schema just before it (a partial
 /// migration: only its completed operations), and every forward step from the schema
-/// the steps before it leave. Irreversible operations, unknown tables, duplicate
+/// the steps before it leave (the scripts the run runs: nothing renders twice).
+/// Irreversible operations, unknown tables, duplicate
 /// columns, names too long for the server… in any step fail here, before the first
 /// statement of the first step runs.
 pub(super) fn prepare<'g>(
@@ -303,15 +305,26 @@ pub(super) fn prepare<'g>(
             m.replay(&mut state, count)?;
         }
     }
-    check_forward(graph, &steps, in_effect, options, dialect, version)?;
+    let mut forward = Forward {
+        simulated: in_effect.clone(),
+        state: None,
+        options,
+        dialect,
+        version,
+    };
     steps
         .into_iter()
         .map(|step| {
             let migration = graph.get(&step.key).ok_or_else(|| ExecError::MissingFile {
                 key: step.key.clone(),
             })?;
+            if step.step == Step::Unapply {
+                forward.unapplied(&step.key);
+            }
             let work = match (step.step, rollbacks.remove(&step.key)) {
-                (Step::Apply, _) => Work::Apply,
+                (Step::Apply, _) => Work::Apply {
+                    script: forward.render(graph, &step, migration)?,
+                },
                 (Step::Unapply, Some(work)) => work,
                 // Nothing of it is in effect: undoing it runs nothing but the history.
                 (Step::Unapply, None) => unapply_work(
@@ -333,41 +346,40 @@ pub(super) fn prepare<'g>(
         .collect()
 }
 
-/// Renders every forward step as the run will (`Run::apply`), from the schema the
-/// steps before it leave; the scripts are dropped, the run renders them again from the
-/// live checkpoint. Faking runs no SQL, so it renders nothing.
-fn check_forward(
-    graph: &Graph,
-    steps: &[PlannedStep],
-    in_effect: &InEffect,
-    options: &Options,
-    dialect: &dyn Dialect,
+/// Renders the forward steps as the run will run them (`Run::apply`), each from the
+/// schema the steps before it leave, in plan order. A partial migration's script is
+/// rendered from the schema without it, as its run starts from: the script does not
+/// depend on how far it got, so the run takes it as it is. Faking runs no SQL, so
+/// nothing is rendered.
+struct Forward<'a> {
+    simulated: InEffect,
+    /// The schema after the forward steps so far, while they follow one another.
+    state: Option<SchemaState>,
+    options: &'a Options,
+    dialect: &'a dyn Dialect,
     version: ServerVersion,
-) -> Result<(), ExecError> {
-    if options.fake || steps.iter().all(|s| s.step != Step::Apply) {
-        return Ok(());
-    }
-    let mut simulated = in_effect.clone();
-    let mut forward: Option<SchemaState> = None;
-    for step in steps {
-        let Some(m) = graph.get(&step.key) else {
-            continue; // `prepare` reports it
-        };
-        if step.step == Step::Unapply {
-            simulated.mark_unapplied(&m.key);
-            forward = None;
-            continue;
+}
+
+impl Forward<'_> {
+    fn render(
+        &mut self,
+        graph: &Graph,
+        step: &PlannedStep,
+        m: &Migration,
+    ) -> Result<Option<Script>, ExecError> {
+        if self.options.fake {
+            return Ok(None);
         }
-        let before = match (forward.take(), simulated.partial(&m.key)) {
+        let before = match (self.state.take(), self.simulated.partial(&m.key)) {
             (Some(state), None) => state,
-            _ => simulated.schema(graph, &m.key)?,
+            _ => self.simulated.schema(graph, &m.key)?,
         };
         let (script, after) = script::render_from(
-            dialect,
-            version,
+            self.dialect,
+            self.version,
             before,
             &m.operations,
-            options.mode(m),
+            self.options.mode(m),
             Direction::Forward,
         )
         .map_err(|source| ExecError::Script {
@@ -376,10 +388,15 @@ fn check_forward(
             source,
         })?;
         statement_checkpoint_fits(m, &script, step.done, step.done_statements)?;
-        simulated.mark_applied(&m.key);
-        forward = Some(after);
+        self.simulated.mark_applied(&m.key);
+        self.state = Some(after);
+        Ok(Some(script))
     }
-    Ok(())
+
+    fn unapplied(&mut self, key: &MigrationKey) {
+        self.simulated.mark_unapplied(key);
+        self.state = None;
+    }
 }
 
 /// Every function the plan's `run_code` operations will call is registered: going

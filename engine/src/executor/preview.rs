@@ -45,14 +45,14 @@ pub fn preview(
     let prepared = prepare(graph, steps.to_vec(), &in_effect, options, dialect, version)?;
     // Refused here as the run refuses it, before its first statement.
     if options.single_transaction {
-        super::single::check(graph, &prepared, &in_effect, options, dialect, version)?;
+        super::single::check(&prepared, dialect, version)?;
     }
     Ok(prepared
         .into_iter()
         .map(|p| {
             let operations = match p.work {
                 _ if options.fake => Vec::new(),
-                Work::Apply => p
+                Work::Apply { .. } => p
                     .migration
                     .operations
                     .iter()

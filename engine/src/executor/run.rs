@@ -2,7 +2,6 @@
 //! share one path (`Run::execute`): they differ only in their script and in the
 //! history rows their ledger writes.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use crate::dialect::Statement;
 use crate::dialect::{Dialect, ServerVersion};
 use crate::graph::Graph;
 use crate::history::{BackfillCursor, History, RowState};
-use crate::migration::{Migration, MigrationKey};
+use crate::migration::Migration;
 use crate::script::{
     self, Bookkeeping, Direction, ExecuteError, Progress, RenderedOperation, Retry, Script,
     ScriptError,
@@ -39,8 +38,6 @@ pub(super) struct Run<'a> {
     pub(super) in_effect: InEffect,
     /// The schema after everything applied so far, once forward steps begin.
     pub(super) forward: Option<SchemaState>,
-    /// Forward scripts already rendered (by `single::check`), taken as their steps run.
-    pub(super) rendered: BTreeMap<MigrationKey, Script>,
 }
 
 /// One step about to run: its script (`None` when it is faked) and its ledger.
@@ -65,7 +62,10 @@ impl Run<'_> {
             work,
         } = prepared;
         match work {
-            Work::Apply => self.apply(driver, &step, migration, observer).await?,
+            Work::Apply { script } => {
+                self.apply(driver, &step, migration, script, observer)
+                    .await?;
+            }
             Work::Unapply { script, partial } => {
                 self.unapply(driver, &step, migration, script, partial, observer)
                     .await?;
@@ -83,6 +83,7 @@ impl Run<'_> {
         driver: &mut dyn Driver,
         step: &PlannedStep,
         m: &Migration,
+        script: Option<Script>,
         observer: &mut dyn Observer,
     ) -> Result<(), ExecError> {
         let recorded = self.in_effect.partial(&m.key);
@@ -111,29 +112,11 @@ impl Run<'_> {
                 done = Progress::operations(operations);
             }
         }
-        // Faking records without running, so it needs no SQL (and works for a
-        // migration that would not render).
-        let (script, after) = if self.options.fake {
-            let mut after = before;
-            m.replay(&mut after, m.operations.len())?;
-            (None, after)
-        } else if let Some(script) = self.rendered.remove(&m.key) {
-            // Rendered from this same `before`: only the state after it is needed.
-            let mut after = before;
-            m.replay(&mut after, m.operations.len())?;
-            (Some(self.joined(script)), after)
-        } else {
-            let (script, after) = script::render_from(
-                self.dialect,
-                self.version,
-                before,
-                &m.operations,
-                self.options.mode(m),
-                Direction::Forward,
-            )
-            .map_err(|source| script_error(m, source))?;
-            (Some(self.joined(script)), after)
-        };
+        // The script was rendered from this same `before` (`plan::prepare`): only the
+        // state after it is needed, for the next step.
+        let mut after = before;
+        m.replay(&mut after, m.operations.len())?;
+        let script = script.map(|s| self.joined(s));
         if let Some(script) = &script {
             super::plan::statement_checkpoint_fits(m, script, done.operations, done.statements)?;
         }

@@ -5,28 +5,20 @@
 //! alone, no backfill); the plan then runs inside one transaction that the scripts
 //! join instead of opening their own.
 
-use std::collections::BTreeMap;
-
-use super::plan::{InEffect, Prepared, Work};
-use super::{ExecError, Options};
+use super::plan::{Prepared, Work};
+use super::ExecError;
 use crate::dialect::driver::{run_statement, Driver};
 use crate::dialect::{Dialect, Runs, ServerVersion, TransactionSql};
-use crate::graph::Graph;
-use crate::migration::{Migration, MigrationKey};
-use crate::script::{self, Direction, Script};
+use crate::migration::Migration;
+use crate::script::Script;
 
 /// Refuses the plan, naming the first step (and operation) that cannot run inside
-/// the plan's transaction. Renders the forward scripts as the run will, from the
-/// schema each step starts from, and returns them by migration, so that the run
-/// does not render them again.
+/// the plan's transaction, from the scripts `plan::prepare` rendered for the run.
 pub(super) fn check(
-    graph: &Graph,
     prepared: &[Prepared<'_>],
-    in_effect: &InEffect,
-    options: &Options,
     dialect: &dyn Dialect,
     version: ServerVersion,
-) -> Result<BTreeMap<MigrationKey, Script>, ExecError> {
+) -> Result<(), ExecError> {
     if !dialect.capabilities(version).transactional_ddl {
         return Err(ExecError::SingleTransaction {
             key: None,
@@ -34,48 +26,13 @@ pub(super) fn check(
                 .into(),
         });
     }
-    let mut rendered = BTreeMap::new();
-    if options.fake {
-        return Ok(rendered);
-    }
-    let mut in_effect = in_effect.clone();
-    let mut forward = None;
     for p in prepared {
-        let m = p.migration;
-        match &p.work {
-            Work::Apply => {
-                let before = match (forward.take(), in_effect.partial(&m.key)) {
-                    (Some(state), None) => state,
-                    _ => in_effect.schema(graph, &m.key)?,
-                };
-                let (script, after) = script::render_from(
-                    dialect,
-                    version,
-                    before,
-                    &m.operations,
-                    options.mode(m),
-                    Direction::Forward,
-                )
-                .map_err(|source| ExecError::Script {
-                    key: m.key.clone(),
-                    path: m.path.clone(),
-                    source,
-                })?;
-                joinable(m, &script)?;
-                in_effect.mark_applied(&m.key);
-                forward = Some(after);
-                rendered.insert(m.key.clone(), script);
-            }
-            Work::Unapply { script, .. } => {
-                if let Some(script) = script {
-                    joinable(m, script)?;
-                }
-                in_effect.mark_unapplied(&m.key);
-                forward = None;
-            }
+        let (Work::Apply { script } | Work::Unapply { script, .. }) = &p.work;
+        if let Some(script) = script {
+            joinable(p.migration, script)?;
         }
     }
-    Ok(rendered)
+    Ok(())
 }
 
 /// Whether `script` (of `m`) runs in one transaction, which the plan's can replace;

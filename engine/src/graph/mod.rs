@@ -458,8 +458,12 @@ impl Graph {
                 }
                 Target::Migration(key) => apply.extend(self.ancestors(key)),
                 Target::Zero(app) => {
-                    for root in self.migrations.keys().filter(|k| &k.app == app) {
-                        unapply.extend(self.descendants(root));
+                    // Every migration of the app and what depends on it; one already
+                    // found brought its dependents (a walk from each is quadratic).
+                    for key in self.migrations.keys().filter(|k| &k.app == app) {
+                        if !unapply.contains(key) {
+                            unapply.extend(self.descendants(key));
+                        }
                     }
                 }
             }

@@ -52,7 +52,8 @@ pub trait Bookkeeping: Sync {
     }
 
     /// Step by step: run after each operation but the last, and after each statement
-    /// of an operation recorded by statement, given the progress it records.
+    /// of an operation recorded by statement, given the progress it records. In a
+    /// transactional group, only the group's last record runs, before its commit.
     fn checkpoint(&self, done: Progress) -> Option<Statement> {
         let _ = done;
         None
@@ -416,6 +417,7 @@ impl Script {
             retries: Retries::new(bookkeeping.retry()),
             announced: None,
             backfill: None,
+            pending: None,
         };
         let mut next = 0;
         while next <= positions.len() {
@@ -586,6 +588,10 @@ struct Steps<'a> {
     /// The last batch committed by a backfill that failed (operation, cursor), where
     /// its retry starts.
     backfill: Option<(usize, BackfillCursor)>,
+    /// The record of the open group's last operation (its number, the statement),
+    /// written just before the group commits: every record before it in the group
+    /// would be replaced unseen, since only the commit makes any of them visible.
+    pending: Option<(usize, Statement)>,
 }
 
 impl Steps<'_> {
@@ -607,10 +613,9 @@ impl Steps<'_> {
             // No SQL on this database: only its record.
             self.at = Progress::operations(position.op + 1);
             if let Some(record) = record_after(self.bookkeeping, self.at, total) {
-                run_statement(driver, &record)
+                self.record(driver, position.op, record)
                     .instrument(span)
-                    .await
-                    .map_err(|e| self.error(position.op, 0, e))?;
+                    .await?;
             }
             return Ok(());
         };
@@ -683,9 +688,7 @@ impl Steps<'_> {
                 .map_err(|e| self.error(position.op, j + 1, e))?;
             self.at = after;
             if let Some(record) = record {
-                run_statement(driver, &record)
-                    .await
-                    .map_err(|e| self.error(position.op, 0, e))?;
+                self.record(driver, position.op, record).await?;
             }
             if !grouped {
                 self.retries.succeeded();
@@ -743,6 +746,23 @@ impl Steps<'_> {
         Ok(())
     }
 
+    /// Writes `record`, the one after operation `op`; inside a group, keeps it for the
+    /// group's commit instead (see `pending`).
+    async fn record(
+        &mut self,
+        driver: &mut dyn Driver,
+        op: usize,
+        record: Statement,
+    ) -> Result<(), ExecuteError> {
+        if self.group.is_some() {
+            self.pending = Some((op, record));
+            return Ok(());
+        }
+        run_statement(driver, &record)
+            .await
+            .map_err(|e| self.error(op, 0, e))
+    }
+
     /// Commits the open group, if any, before `position` runs outside it.
     async fn close_group(
         &mut self,
@@ -750,6 +770,11 @@ impl Steps<'_> {
         position: Position,
     ) -> Result<(), ExecuteError> {
         if self.group.is_some() {
+            if let Some((op, record)) = self.pending.take() {
+                run_statement(driver, &record)
+                    .await
+                    .map_err(|e| self.error(op, 0, e))?;
+            }
             for guard in self.script.group_guards() {
                 run_statement(driver, guard)
                     .await
@@ -769,6 +794,7 @@ impl Steps<'_> {
     /// before the group; returns the position to run it again from.
     async fn roll_back_group(&mut self, driver: &mut dyn Driver) -> Option<usize> {
         let group = self.group.take()?;
+        self.pending = None;
         // The failure already says what went wrong; a failed rollback adds nothing.
         let _ = driver.execute("ROLLBACK").await;
         self.at = group.at;

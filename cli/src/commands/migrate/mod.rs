@@ -2,6 +2,7 @@
 //!
 //! - `plan`: `--plan` and `--check`, the operations a run would run, as text or JSON;
 //! - `progress`: the lines, spinner and bar while it runs, and what each step did;
+//! - `losses`: what each step of a run destroys, for its line;
 //! - `backfill`: a running backfill's rows, rate and ETA, throttled, as text or JSON;
 //! - `json`: the documents of `--format json` (docs/json.md);
 //! - `rehearse`: `--rehearse`, the plan run on a throwaway copy (docs/rehearsal.md).

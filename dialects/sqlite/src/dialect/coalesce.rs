@@ -74,6 +74,20 @@ fn rereads_nothing(
     alter_guards(d, o, &at).is_ok_and(|guards| guards.is_empty())
 }
 
+/// Whether at least two operations of the run that `op` starts may need a copy of the
+/// rows: an upper bound of what `render_ahead` counts, read from the state before the
+/// run. The run changes only `table`'s columns and constraints, so an operation is a
+/// member here exactly when it is one there, except that a dropped constraint may be
+/// a unique one only later (counted as a copy).
+fn two_may_copy(op: &Operation, following: &[Operation], table: &str, state: &SchemaState) -> bool {
+    std::iter::once(op)
+        .chain(following)
+        .map_while(|next| member(next, table, state).map(|m| (next, m)))
+        .filter(|(next, m)| m.copies || matches!(next, Operation::DropConstraint(_)))
+        .nth(1)
+        .is_some()
+}
+
 fn changes(o: &AlterColumn) -> bool {
     o.ty.is_some() || o.null.is_some() || o.default.is_some() || o.drop_default
 }
@@ -89,6 +103,10 @@ pub(super) fn render_ahead(
     let Some(table) = op.table().filter(|_| ctx.in_transaction) else {
         return Ok(None);
     };
+    if !two_may_copy(op, following, table, ctx.state) {
+        // The usual case: nothing to coalesce, known without a copy of the schema.
+        return Ok(None);
+    }
     let mut state = ctx.state.clone();
     let mut touched: Vec<&str> = Vec::new();
     let mut added: Vec<&str> = Vec::new();
