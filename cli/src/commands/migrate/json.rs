@@ -89,7 +89,7 @@ impl<'a> Plan<'a> {
                         .map(|op| PlanOperation {
                             index: op.index,
                             description: op.description.clone(),
-                            data_loss: loss_at(&losses, op.index).map(ToString::to_string),
+                            data_loss: loss_at(losses, op.index).map(ToString::to_string),
                             lint: step_findings(findings, step, op.index).collect(),
                         })
                         .collect(),

@@ -119,7 +119,7 @@ fn write_plan(
         for op in &preview.operations {
             writeln!(out, "    {}", op.description)?;
             lint_at(op.index, "      ", out)?;
-            if let Some(loss) = loss_at(&losses, op.index) {
+            if let Some(loss) = loss_at(losses, op.index) {
                 writeln!(out, "      ! {undoing}{loss}")?;
             }
         }
