@@ -3,7 +3,7 @@
 //! reported as edited, a damaged cache is ignored and rewritten — and `--no-cache`
 //! leaves no trace.
 
-use crate::common::{project, run, strata};
+use crate::common::{command, project, run, strata};
 
 const CONFIG: &str = "[project]\napps = [\"shop\"]\n\n[database]\nurl = \"sqlite://db.sqlite3\"\n";
 
@@ -81,4 +81,40 @@ fn no_cache_leaves_no_trace() {
     run(dir.path(), &["--no-cache", "showmigrations"]);
     run(dir.path(), &["sqlmigrate", "shop", "0002", "--no-cache"]);
     assert!(!dir.path().join(".strata").exists());
+}
+
+#[test]
+fn many_processes_on_a_cold_cache_agree() {
+    let dir = shop();
+    run(dir.path(), &["migrate"]);
+    let listing = run(dir.path(), &["--no-cache", "showmigrations"]);
+    for _ in 0..3 {
+        std::fs::remove_dir_all(dir.path().join(".strata")).unwrap();
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                command(dir.path(), &["showmigrations"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(String::from_utf8_lossy(&out.stdout), listing);
+        }
+        // Written whole by one of them: no file left aside, and it serves the next run.
+        let left: Vec<_> = std::fs::read_dir(dir.path().join(".strata/cache"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "tmp"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        assert_eq!(run(dir.path(), &["showmigrations"]), listing);
+    }
 }
