@@ -60,7 +60,11 @@ pub(crate) async fn run(
             .await
             .map(|_| ());
     }
-    list(ctx, args, format, out).await
+    // Written at once, not a write per line: thousands of migrations list quickly.
+    let mut out = std::io::BufWriter::new(out);
+    list(ctx, args, format, &mut out).await?;
+    out.flush()?;
+    Ok(())
 }
 
 /// The configured database's migrations.

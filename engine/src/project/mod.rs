@@ -265,8 +265,14 @@ fn load_migrations(
     };
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_file() && is_migration_file(&path) {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        // The entry's type comes with the listing; only a symlink needs a look.
+        let is_file = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_file(),
+            _ => path.is_file(),
+        };
+        if is_file && is_migration_file(&path) {
             paths.push(path);
         } else if looks_like_a_migration(&path) {
             // A misnamed file would silently never run: refuse it instead.
