@@ -180,11 +180,14 @@ for i in $(seq 1 "$N"); do names+=("$(printf '%04d' "$i")"); done
 render() { # DIR DIALECT VERSION
     local dir="$1" dialect="$2" version="$3"
     rm -rf "$dir"
-    mkdir -p "$dir/up" "$dir/down" "$dir/sqlx" "$dir/refinery"
+    mkdir -p "$dir/up" "$dir/down" "$dir/plain" "$dir/sqlx" "$dir/refinery"
+    # The plain plan too (`safe = false`): what one transaction can hold (PostgreSQL's
+    # safe plan builds indexes CONCURRENTLY, which no transaction can).
     # shellcheck disable=SC2016 # expanded by the inner shell
     printf '%s\n' "${names[@]}" | xargs -P "$(nproc)" -n 1 sh -c '
         "$1" --project "$2" sqlmigrate bench "$6" --dialect "$3" --server-version "$4" >"$5/up/$6.sql" &&
-        "$1" --project "$2" sqlmigrate bench "$6" --dialect "$3" --server-version "$4" --backwards >"$5/down/$6.sql"
+        "$1" --project "$2" sqlmigrate bench "$6" --dialect "$3" --server-version "$4" --backwards >"$5/down/$6.sql" &&
+        STRATA_SAFE=false "$1" --project "$2" sqlmigrate bench "$6" --dialect "$3" --server-version "$4" >"$5/plain/$6.sql"
     ' sh "$STRATA" "$proj" "$dialect" "$version" "$dir"
     local name
     for name in "${names[@]}"; do
@@ -196,7 +199,7 @@ render() { # DIR DIALECT VERSION
     for ((i = ${#names[@]} - 1; i >= 0; i--)); do
         cat "$dir/down/${names[i]}.sql" >>"$dir/backward.sql"
     done
-    { echo "BEGIN;"; cat "$dir"/sqlx/*.up.sql; echo "COMMIT;"; } >"$dir/one.sql"
+    { echo "BEGIN;"; for name in "${names[@]}"; do without_transaction <"$dir/plain/$name.sql"; done; echo "COMMIT;"; } >"$dir/one.sql"
     echo "$version" >"$dir/version"
 }
 without_transaction() { grep -v -x -e 'BEGIN;' -e 'COMMIT;' || true; }
@@ -304,7 +307,7 @@ tool_strata() {
 tool_single() {
     local b="$1"
     fresh_db "$b"
-    measure "$b.strata_single" strata_run "$b" --single-transaction
+    STRATA_SAFE=false measure "$b.strata_single" strata_run "$b" --single-transaction
     expect "$b: strata --single-transaction, history rows" "$N" "$(history_rows "$b")"
     drop_db "$b"
 }
