@@ -86,18 +86,24 @@ fn history(db: &TestDb) -> Vec<Vec<Option<String>>> {
     db.query("SELECT name, state FROM strata_migrations ORDER BY name")
 }
 
-fn all_or_nothing(kind: Kind) {
-    let Some(db) = TestDb::create(kind) else {
-        return;
-    };
+/// Three migrations whose third fails (a duplicate key), run with the flag: exit 4.
+fn failing_plan(db: &TestDb) -> (tempfile::TempDir, crate::common::Output) {
     let dir = project(&[
-        ("strata.toml", &config(&db)),
+        ("strata.toml", &config(db)),
         ("apps/shop/migrations/0001_a.toml", FIRST),
         ("apps/shop/migrations/0002_b.toml", SECOND),
         ("apps/shop/migrations/0003_c.toml", &third("(1), (1)")),
     ]);
     let out = strata(dir.path(), &["migrate", "--single-transaction"]);
     assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    (dir, out)
+}
+
+fn all_or_nothing(kind: Kind) {
+    let Some(db) = TestDb::create(kind) else {
+        return;
+    };
+    let (dir, out) = failing_plan(&db);
     assert!(
         out.stderr.contains("nothing of the plan was applied"),
         "{}",
@@ -431,14 +437,7 @@ fn progress_says_what_commits(kind: Kind) {
     let Some(db) = TestDb::create(kind) else {
         return;
     };
-    let dir = project(&[
-        ("strata.toml", &config(&db)),
-        ("apps/shop/migrations/0001_a.toml", FIRST),
-        ("apps/shop/migrations/0002_b.toml", SECOND),
-        ("apps/shop/migrations/0003_c.toml", &third("(1), (1)")),
-    ]);
-    let out = strata(dir.path(), &["migrate", "--single-transaction"]);
-    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    let (dir, out) = failing_plan(&db);
     assert!(
         out.stdout.contains("Applying shop.0001_a... done ("),
         "{}",
