@@ -3,11 +3,14 @@
 //! data — no database here.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod nodes;
 mod replacements;
+
+use nodes::{Mask, Nodes};
 
 use crate::cache::{self, Cache};
 pub use crate::migration::StateAtError;
@@ -104,18 +107,14 @@ pub struct Graph {
     ///
     /// Shared (`Arc`): [`Graph::for_history`] and clones of the graph copy pointers,
     /// not the operations of thousands of migrations.
-    migrations: BTreeMap<MigrationKey, Arc<Migration>>,
+    migrations: Nodes,
     /// Migrations on disk that are not in use, as loaded.
     hidden: BTreeMap<MigrationKey, Arc<Migration>>,
     /// What stands for each hidden migration.
     stand_ins: BTreeMap<MigrationKey, Vec<MigrationKey>>,
     /// Every migration as loaded, to choose again for a database's history.
     all: Vec<Arc<Migration>>,
-    /// Dependents of each migration (reverse edges).
-    children: HashMap<MigrationKey, BTreeSet<MigrationKey>>,
     apps: Vec<String>,
-    /// Topological order, ties broken by key: the one order everything uses.
-    order: Vec<MigrationKey>,
     /// Where replayed states are kept between runs (the project's cache).
     cache: Option<Cache>,
 }
@@ -191,7 +190,8 @@ impl Graph {
             return Err(GraphError::Conflict {
                 paths: leaves
                     .iter()
-                    .map(|k| self.migrations[k].path.clone())
+                    .filter_map(|k| self.get(k))
+                    .map(|m| m.path.clone())
                     .collect(),
                 app,
             });
@@ -216,36 +216,12 @@ impl Graph {
         recorded: &BTreeSet<MigrationKey>,
     ) -> Result<Self, GraphError> {
         let choice = replacements::choose(all.clone(), applied, recorded)?;
-        let migrations: BTreeMap<_, _> = choice
-            .in_use
-            .into_iter()
-            .map(|m| (m.key.clone(), m))
-            .collect();
-        let mut children: HashMap<MigrationKey, BTreeSet<MigrationKey>> = HashMap::new();
-        for m in migrations.values() {
-            for dep in &m.dependencies {
-                if !migrations.contains_key(dep) {
-                    return Err(GraphError::MissingDependency {
-                        migration: m.key.clone(),
-                        path: m.path.clone(),
-                        dependency: dep.clone(),
-                    });
-                }
-                children
-                    .entry(dep.clone())
-                    .or_default()
-                    .insert(m.key.clone());
-            }
-        }
-        let order = topological_order(&migrations)?;
         Ok(Self {
-            migrations,
+            migrations: Nodes::build(choice.in_use)?,
             hidden: choice.hidden,
             stand_ins: choice.stand_ins,
             all,
-            children,
             apps,
-            order,
             cache: None,
         })
     }
@@ -270,7 +246,7 @@ impl Graph {
     /// Whether `key` is in use: not a replaced migration whose squash runs instead,
     /// nor a squash whose replaced migrations run instead.
     pub fn in_use(&self, key: &MigrationKey) -> bool {
-        self.migrations.contains_key(key)
+        self.migrations.position(key).is_some()
     }
 
     /// What stands for `key` when it is not in use.
@@ -289,7 +265,7 @@ impl Graph {
 
     /// Every migration in the graph's one deterministic topological order.
     pub fn ordered(&self) -> impl Iterator<Item = &Migration> {
-        self.order.iter().map(|k| self.migrations[k].as_ref())
+        self.migrations.list.iter().map(AsRef::as_ref)
     }
 
     /// Migrations of `app` in topological order.
@@ -299,16 +275,24 @@ impl Graph {
 
     /// Migrations of `app` that no other migration of the same app depends on.
     pub fn leaves(&self, app: &str) -> Vec<MigrationKey> {
-        self.migrations
-            .keys()
-            .filter(|k| k.app == app)
-            .filter(|k| {
-                self.children
-                    .get(*k)
-                    .is_none_or(|c| c.iter().all(|child| child.app != app))
-            })
-            .cloned()
+        self.leaf_positions(app)
+            .map(|at| self.migrations.list[at].key.clone())
             .collect()
+    }
+
+    /// [`Graph::leaves`], as positions, in key order.
+    fn leaf_positions<'a>(&'a self, app: &'a str) -> impl Iterator<Item = usize> + 'a {
+        let nodes = &self.migrations;
+        nodes
+            .by_key
+            .iter()
+            .copied()
+            .filter(move |&at| nodes.list[at].key.app == app)
+            .filter(move |&at| {
+                nodes.children[at]
+                    .iter()
+                    .all(|&child| nodes.list[child].key.app != app)
+            })
     }
 
     fn require_app(&self, app: &str) -> Result<(), GraphError> {
@@ -325,9 +309,11 @@ impl Graph {
     /// Resolves a migration of `app` by full name or unique prefix (`0001`).
     pub fn resolve(&self, app: &str, name: &str) -> Result<MigrationKey, GraphError> {
         self.require_app(app)?;
-        let names: Vec<&str> = self
-            .migrations
-            .keys()
+        let nodes = &self.migrations;
+        let names: Vec<&str> = nodes
+            .by_key
+            .iter()
+            .map(|&at| &nodes.list[at].key)
             .filter(|k| k.app == app)
             .map(|k| k.name.as_str())
             .collect();
@@ -418,18 +404,16 @@ impl Graph {
         seen
     }
 
-    /// `key` and everything that depends on it, transitively.
-    fn descendants(&self, key: &MigrationKey) -> BTreeSet<MigrationKey> {
-        let mut seen = BTreeSet::new();
-        let mut stack = vec![key.clone()];
-        while let Some(k) = stack.pop() {
-            if seen.insert(k.clone()) {
-                if let Some(children) = self.children.get(&k) {
-                    stack.extend(children.iter().cloned());
-                }
+    /// Adds to `mask` the migrations in use among `key` and its ancestors: those
+    /// of a hidden migration (asked for by name) are its file's dependencies'.
+    fn add_ancestors(&self, key: &MigrationKey, mask: &mut Mask) {
+        if let Some(at) = self.migrations.position(key) {
+            self.migrations.add_ancestors(at, mask);
+        } else if let Some(hidden) = self.hidden.get(key) {
+            for dependency in &hidden.dependencies {
+                self.add_ancestors(dependency, mask);
             }
         }
-        seen
     }
 
     /// The steps that bring the database from `applied` to `targets`, in order.
@@ -440,46 +424,49 @@ impl Graph {
         targets: &[Target],
         applied: &BTreeSet<MigrationKey>,
     ) -> Vec<(Step, MigrationKey)> {
-        let mut apply = BTreeSet::new();
-        let mut unapply = BTreeSet::new();
+        let nodes = &self.migrations;
+        let mut apply = nodes.none();
+        let mut unapply = nodes.none();
         for target in targets {
             match target {
                 Target::Latest(app) => {
-                    for leaf in self.leaves(app) {
-                        apply.extend(self.ancestors(&leaf));
+                    for leaf in self.leaf_positions(app) {
+                        nodes.add_ancestors(leaf, &mut apply);
                     }
                 }
                 Target::Migration(key) if applied.contains(key) => {
                     // Unapply what follows `key` in its app, and everything built on that.
-                    let children = self.children.get(key).into_iter().flatten();
-                    for child in children.filter(|c| c.app == key.app) {
-                        unapply.extend(self.descendants(child));
+                    let children = nodes
+                        .position(key)
+                        .map_or(&[][..], |at| &nodes.children[at]);
+                    for &child in children {
+                        if nodes.list[child].key.app == key.app {
+                            nodes.add_descendants(child, &mut unapply);
+                        }
                     }
                 }
-                Target::Migration(key) => apply.extend(self.ancestors(key)),
+                Target::Migration(key) => self.add_ancestors(key, &mut apply),
                 Target::Zero(app) => {
-                    // Every migration of the app and what depends on it; one already
-                    // found brought its dependents (a walk from each is quadratic).
-                    for key in self.migrations.keys().filter(|k| &k.app == app) {
-                        if !unapply.contains(key) {
-                            unapply.extend(self.descendants(key));
+                    // Every migration of the app and what depends on it.
+                    for at in 0..nodes.len() {
+                        if nodes.list[at].key.app == *app {
+                            nodes.add_descendants(at, &mut unapply);
                         }
                     }
                 }
             }
         }
-        let mut plan: Vec<_> = self
-            .order
-            .iter()
+        let applied = nodes.mask_of(applied);
+        let key = |at: usize| nodes.list[at].key.clone();
+        let mut plan: Vec<_> = (0..nodes.len())
             .rev()
-            .filter(|k| unapply.contains(*k) && applied.contains(*k))
-            .map(|k| (Step::Unapply, k.clone()))
+            .filter(|&at| unapply[at] && applied[at])
+            .map(|at| (Step::Unapply, key(at)))
             .collect();
         plan.extend(
-            self.order
-                .iter()
-                .filter(|k| apply.contains(*k) && !applied.contains(*k) && !unapply.contains(*k))
-                .map(|k| (Step::Apply, k.clone())),
+            (0..nodes.len())
+                .filter(|&at| apply[at] && !applied[at] && !unapply[at])
+                .map(|at| (Step::Apply, key(at))),
         );
         plan
     }
@@ -494,10 +481,16 @@ impl Graph {
 
     /// The schema the migrations in `keys` produce, applied in graph order.
     pub fn state_of(&self, keys: &BTreeSet<MigrationKey>) -> Result<SchemaState, StateAtError> {
+        self.state_of_mask(&self.migrations.mask_of(keys))
+    }
+
+    /// The schema the migrations of `mask` produce, applied in graph order.
+    fn state_of_mask(&self, mask: &Mask) -> Result<SchemaState, StateAtError> {
         let steps: Vec<(&Migration, usize)> = self
             .ordered()
-            .filter(|m| keys.contains(&m.key))
-            .map(|m| (m, m.operations.len()))
+            .zip(mask)
+            .filter(|(_, member)| **member)
+            .map(|(m, _)| (m, m.operations.len()))
             .collect();
         self.replay(&steps)
     }
@@ -512,26 +505,29 @@ impl Graph {
     /// before connecting finds a broken migration the plan would reach, while a broken
     /// file beyond every target does not stop a move to an earlier one.
     pub fn target_state(&self, targets: &[Target]) -> Result<SchemaState, StateAtError> {
-        let mut keys = BTreeSet::new();
+        let mut mask = self.migrations.none();
         for target in targets {
             match target {
                 Target::Latest(app) => {
-                    for leaf in self.leaves(app) {
-                        keys.extend(self.ancestors(&leaf));
+                    for leaf in self.leaf_positions(app) {
+                        self.migrations.add_ancestors(leaf, &mut mask);
                     }
                 }
-                Target::Migration(key) => keys.extend(self.ancestors(key)),
+                Target::Migration(key) => self.add_ancestors(key, &mut mask),
                 Target::Zero(_) => {}
             }
         }
-        self.state_of(&keys)
+        self.state_of_mask(&mask)
     }
 
     /// The schema just before `key` runs: everything it depends on, applied.
     pub fn state_before(&self, key: &MigrationKey) -> Result<SchemaState, StateAtError> {
-        let mut ancestors = self.ancestors(key);
-        ancestors.remove(key);
-        self.state_of(&ancestors)
+        let mut ancestors = self.migrations.none();
+        self.add_ancestors(key, &mut ancestors);
+        if let Some(at) = self.migrations.position(key) {
+            ancestors[at] = false;
+        }
+        self.state_of_mask(&ancestors)
     }
 
     /// Calls `visit` with each migration of `keys` in use, in graph order, and the
@@ -545,108 +541,43 @@ impl Graph {
         keys: &BTreeSet<MigrationKey>,
         mut visit: impl FnMut(&Migration, &SchemaState),
     ) -> Result<(), StateAtError> {
+        let nodes = &self.migrations;
+        let wanted = nodes.mask_of(keys);
+        let mut left = wanted.iter().filter(|w| **w).count();
         let mut running = SchemaState::new();
         // The migrations in `running`; always closed under dependencies.
-        let mut replayed: HashSet<&MigrationKey> = HashSet::new();
-        let mut previous: Option<&MigrationKey> = None;
-        let mut left = self.ordered().filter(|m| keys.contains(&m.key)).count();
-        for m in self.ordered() {
+        let mut replayed = nodes.none();
+        let mut previous: Option<usize> = None;
+        for (at, m) in nodes.list.iter().enumerate() {
             if left == 0 {
                 break;
             }
             // `replayed` is `previous` and everything before it: all of `m`'s
             // ancestors, and nothing else, when `m` depends on `previous` and on
             // nothing outside it.
-            let chained = previous.is_none_or(|p| m.dependencies.contains(p))
-                && m.dependencies.iter().all(|d| replayed.contains(d));
+            let parents = &nodes.parents[at];
+            let chained = previous.is_none_or(|p| parents.contains(&p))
+                && parents.iter().all(|&p| replayed[p]);
             if !chained {
-                let ancestors = self.ancestors(&m.key);
+                replayed = nodes.none();
+                nodes.add_ancestors(at, &mut replayed);
+                replayed[at] = false;
                 running = SchemaState::new();
-                replayed.clear();
-                for a in self
-                    .ordered()
-                    .filter(|a| a.key != m.key && ancestors.contains(&a.key))
-                {
-                    a.replay(&mut running, a.operations.len())?;
-                    replayed.insert(&a.key);
+                for (a, member) in nodes.list.iter().zip(&replayed) {
+                    if *member {
+                        a.replay(&mut running, a.operations.len())?;
+                    }
                 }
             }
-            if keys.contains(&m.key) {
+            if wanted[at] {
                 visit(m, &running);
                 left -= 1;
             }
             m.replay(&mut running, m.operations.len())?;
-            replayed.insert(&m.key);
-            previous = Some(&m.key);
+            replayed[at] = true;
+            previous = Some(at);
         }
         Ok(())
-    }
-}
-
-/// Kahn's algorithm with a sorted ready set, so the order never depends on hashing.
-fn topological_order(
-    migrations: &BTreeMap<MigrationKey, Arc<Migration>>,
-) -> Result<Vec<MigrationKey>, GraphError> {
-    let mut pending: BTreeMap<&MigrationKey, usize> = migrations
-        .values()
-        .map(|m| (&m.key, m.dependencies.len()))
-        .collect();
-    let mut dependents: HashMap<&MigrationKey, Vec<&MigrationKey>> = HashMap::new();
-    for m in migrations.values() {
-        for dep in &m.dependencies {
-            dependents.entry(dep).or_default().push(&m.key);
-        }
-    }
-    let mut ready: BTreeSet<&MigrationKey> = pending
-        .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(k, _)| *k)
-        .collect();
-    let mut order = Vec::with_capacity(migrations.len());
-    while let Some(key) = ready.pop_first() {
-        order.push(key.clone());
-        for child in dependents.get(key).into_iter().flatten() {
-            let n = pending.get_mut(child).expect("every key is pending");
-            *n -= 1;
-            if *n == 0 {
-                ready.insert(child);
-            }
-        }
-    }
-    if order.len() == migrations.len() {
-        return Ok(order);
-    }
-    Err(GraphError::Cycle {
-        cycle: find_cycle(migrations, &order),
-    })
-}
-
-/// One cycle among the migrations not in `done`, for the error message.
-fn find_cycle(
-    migrations: &BTreeMap<MigrationKey, Arc<Migration>>,
-    done: &[MigrationKey],
-) -> Vec<MigrationKey> {
-    let done: BTreeSet<_> = done.iter().collect();
-    let start = migrations
-        .keys()
-        .find(|k| !done.contains(k))
-        .expect("a cycle exists");
-    // Every stuck migration has a stuck dependency: walk them until one repeats.
-    let mut path = vec![start.clone()];
-    loop {
-        let current = &migrations[path.last().expect("non-empty")];
-        let next = current
-            .dependencies
-            .iter()
-            .find(|d| !done.contains(d))
-            .expect("a stuck migration has a stuck dependency");
-        if let Some(pos) = path.iter().position(|k| k == next) {
-            let mut cycle = path[pos..].to_vec();
-            cycle.push(next.clone());
-            cycle.reverse();
-            return cycle;
-        }
-        path.push(next.clone());
     }
 }
 
