@@ -60,7 +60,7 @@ pub(crate) enum CliError {
     #[error(transparent)]
     Driver(#[from] DriverError),
     #[error(transparent)]
-    Exec(#[from] ExecError),
+    Exec(ExecError),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -101,6 +101,20 @@ pub(crate) enum CliError {
         copy: Option<String>,
         dropped: bool,
     },
+}
+
+/// A plan the CLI itself refused under the lock ([`ExecError::Refused`]) comes back
+/// as the CLI's own error, with its exit code.
+impl From<ExecError> for CliError {
+    fn from(e: ExecError) -> Self {
+        match e {
+            ExecError::Refused(source) => match source.downcast::<CliError>() {
+                Ok(own) => *own,
+                Err(other) => CliError::Exec(ExecError::Refused(other)),
+            },
+            e => CliError::Exec(e),
+        }
+    }
 }
 
 impl CliError {

@@ -14,6 +14,9 @@ use crate::script::{Direction, LockTimedOut, ScriptError};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExecError {
+    /// The plan was refused before anything ran, by what vets it ([`super::Observer::vet`]).
+    #[error(transparent)]
+    Refused(Box<dyn std::error::Error + Send + Sync>),
     #[error(
         "gave up after {waited:?} waiting for the migration lock `{name}`{}",
         .holder.as_ref().map(|h| format!(", held by {h}")).unwrap_or_default()
@@ -320,6 +323,7 @@ impl ExecError {
             | ExecError::MissingFunction { .. }
             | ExecError::FakeInitialPartly { .. }
             | ExecError::SingleTransaction { .. } => Category::BadInput,
+            ExecError::Refused(_) => Category::BadInput,
         }
     }
 }

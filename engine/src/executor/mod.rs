@@ -90,6 +90,7 @@ impl Options {
 
 /// Follows a run, e.g. to draw a progress bar. Every method has a no-op default.
 /// `Send`, so that a run's future is, and an application can spawn it.
+#[async_trait::async_trait]
 pub trait Observer: Send {
     /// The migration lock is held by another process (`holder`, as its driver
     /// describes it); called once per wait. Returns whether the user was told: when
@@ -98,6 +99,19 @@ pub trait Observer: Send {
     fn waiting_for_lock(&mut self, holder: Option<&str>) -> bool {
         let _ = holder;
         false
+    }
+    /// Under the lock, before anything runs: may refuse the plan with
+    /// [`ExecError::Refused`] (the CLI lints it against the live tables), looking at
+    /// the history it was made from (`history`, as read: squashes not yet chosen)
+    /// instead of reading it again. The default accepts.
+    async fn vet(
+        &mut self,
+        driver: &mut dyn Driver,
+        history: &Status,
+        plan: &[PlannedStep],
+    ) -> Result<(), ExecError> {
+        let _ = (driver, history, plan);
+        Ok(())
     }
     fn planned(&mut self, plan: &[PlannedStep]) {
         let _ = plan;
@@ -211,10 +225,11 @@ async fn migrate_locked(
     let history = History::new(&options.history_table);
     // Read (under the lock) without creating anything: a plan that fails to render
     // leaves the database exactly as it was, history table included.
-    let status = status(driver, options).await?;
-    let (graph, status) = squashed::in_use(graph, &status)?;
+    let read = status(driver, options).await?;
+    let (graph, status) = squashed::in_use(graph, &read)?;
     let graph = &graph;
     let steps = plan(graph, &status, targets, options)?;
+    observer.vet(driver, &read, &steps).await?;
     observer.planned(&steps);
     let dialect = driver.dialect();
     let version = driver.version();

@@ -68,27 +68,21 @@ pub(crate) async fn run(
     result
 }
 
-/// A run: lint, lock, plan, steps; what the printer heard is what it did.
-async fn migrate(
-    ctx: &Context,
-    args: &MigrateArgs,
+/// A run: lock, plan, lint (the gate), steps; what the printer heard is what it did.
+async fn migrate<'a>(
+    ctx: &'a Context,
+    args: &'a MigrateArgs,
     quiet: bool,
-    printer: &mut Printer<'_>,
+    printer: &mut Printer<'a>,
 ) -> Result<u8, CliError> {
     let targets = targets(ctx, args)?;
     let options = options(ctx, args);
     let mut driver = database::connect(ctx).await?;
-    // What the planned migrations would do to the live tables: error-level findings
-    // stop the run before anything is locked or changed. A fake run changes no table.
-    if !args.fake {
-        if let Err(e) = refuse_lint_errors(ctx, driver.as_mut(), &targets, &options, args).await {
-            let _ = driver.close().await;
-            return Err(e);
-        }
-    }
-    if !quiet {
-        printer.describe_targets(&targets)?;
-    }
+    printer.gate(Gate {
+        ctx,
+        args,
+        targets: targets.clone(),
+    });
     let result = executor::migrate(&ctx.graph, driver.as_mut(), &targets, &options, printer).await;
     let closed = driver.close().await;
     let steps = result?;
@@ -132,21 +126,32 @@ pub(crate) fn options(ctx: &Context, args: &MigrateArgs) -> executor::Options {
     options
 }
 
-/// Stops before anything runs when the plan's lint has error-level findings, unless
-/// `--ignore-lint-errors` (then they are logged as warnings).
-pub(crate) async fn refuse_lint_errors(
-    ctx: &Context,
-    driver: &mut dyn Driver,
-    targets: &[Target],
-    options: &executor::Options,
-    args: &MigrateArgs,
-) -> Result<(), CliError> {
-    let status = executor::status(driver, options).await?;
-    let plan = executor::plan(&ctx.graph, &status, targets, options)?;
-    refuse_plan_lint_errors(ctx, driver, &status, &plan, args).await
+/// What `migrate` checks under the lock, on the history the plan was made from,
+/// before anything runs: the plan's lint against the live tables (not for a fake run,
+/// which changes no table). Error-level findings stop the run.
+pub(super) struct Gate<'a> {
+    pub(super) ctx: &'a Context,
+    pub(super) args: &'a MigrateArgs,
+    pub(super) targets: Vec<Target>,
 }
 
-/// [`refuse_lint_errors`] for a plan already made from `status`, the history just read.
+impl Gate<'_> {
+    pub(super) async fn check(
+        &self,
+        driver: &mut dyn Driver,
+        status: &executor::Status,
+        plan: &[PlannedStep],
+    ) -> Result<(), CliError> {
+        if self.args.fake {
+            return Ok(());
+        }
+        refuse_plan_lint_errors(self.ctx, driver, status, plan, self.args).await
+    }
+}
+
+/// Stops before anything runs when the lint of `plan`, made from `status` (the
+/// history just read), has error-level findings, unless `--ignore-lint-errors` (then
+/// they are logged as warnings).
 pub(crate) async fn refuse_plan_lint_errors(
     ctx: &Context,
     driver: &mut dyn Driver,

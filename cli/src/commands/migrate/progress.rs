@@ -13,12 +13,14 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use strata_engine::executor::{Observer, OperationObserver, PlannedStep};
+use strata_engine::dialect::driver::Driver;
+use strata_engine::executor::{ExecError, Observer, OperationObserver, PlannedStep, Status};
 use strata_engine::graph::{Graph, Step, Target};
 
 use super::backfill::{self, Notices, Reports};
 use super::json::{millis, StepRecord, StepStatus};
 use super::plan::Losses;
+use super::Gate;
 use crate::error::CliError;
 
 /// From this many steps on, a bar counts them (and only lossy steps get a line).
@@ -47,6 +49,9 @@ pub(super) struct Printer<'a> {
     /// What each step of the plan destroys, said before it runs; not worked out when
     /// nothing is said.
     losses: Losses,
+    /// What vets the plan under the lock, then has it described; none for a printer
+    /// that only reports.
+    gate: Option<Gate<'a>>,
 }
 
 /// When a finished step is applied: its line says "OK" only once it is.
@@ -161,10 +166,17 @@ impl<'a> Printer<'a> {
                 Commits::PerStep
             },
             losses: Losses::default(),
+            gate: None,
         }
     }
 
-    pub(super) fn describe_targets(&mut self, targets: &[Target]) -> std::io::Result<()> {
+    /// Has `gate` vet the plan under the lock; once it passes, the targets are
+    /// described ("Operations to perform").
+    pub(super) fn gate(&mut self, gate: Gate<'a>) {
+        self.gate = Some(gate);
+    }
+
+    fn describe_targets(&mut self, targets: &[Target]) -> std::io::Result<()> {
         let what = match targets {
             [Target::Latest(app)] => format!("  Apply all migrations: {app}"),
             [Target::Migration(key)] => format!(
@@ -295,7 +307,26 @@ fn summary(steps: &[StepRecord], elapsed: Duration) -> Option<String> {
     Some(format!("  {done} in {took}"))
 }
 
+#[async_trait::async_trait]
 impl Observer for Printer<'_> {
+    async fn vet(
+        &mut self,
+        driver: &mut dyn Driver,
+        history: &Status,
+        plan: &[PlannedStep],
+    ) -> Result<(), ExecError> {
+        let Some(gate) = self.gate.take() else {
+            return Ok(());
+        };
+        let refused = |e: CliError| ExecError::Refused(Box::new(e));
+        gate.check(driver, history, plan).await.map_err(refused)?;
+        if !self.quiet {
+            self.describe_targets(&gate.targets)
+                .map_err(|e| refused(e.into()))?;
+        }
+        Ok(())
+    }
+
     /// Said once, on stderr (a notice, not the command's output); the engine then
     /// logs nothing more about the wait.
     fn waiting_for_lock(&mut self, holder: Option<&str>) -> bool {
