@@ -3,6 +3,8 @@
 //! replayed. A replay starts from the longest cached prefix of its steps, so adding a
 //! migration replays that one alone.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -21,6 +23,8 @@ type Fingerprint = [u8; 32];
 #[derive(Serialize, Deserialize)]
 struct Entry {
     fingerprint: Fingerprint,
+    /// How many steps made the state: the prefix whose fingerprint to compare.
+    steps: usize,
     state: SchemaState,
 }
 
@@ -32,19 +36,20 @@ pub(crate) fn replay(
     let Some(cache) = cache.filter(|_| !steps.is_empty()) else {
         return replay_from(SchemaState::new(), steps);
     };
-    let prints = fingerprints(steps);
     let mut entries: Vec<Entry> = cache
         .read(FILE)
         .and_then(|body| serde_json::from_slice(&body).ok())
         .unwrap_or_default();
+    let lengths: Vec<usize> = entries.iter().map(|e| e.steps).collect();
+    let prints = fingerprints(steps, &lengths);
     // The longest prefix of `steps` with a cached state.
-    let found = prints.iter().enumerate().rev().find_map(|(i, print)| {
-        entries
-            .iter()
-            .position(|e| e.fingerprint == *print)
-            .map(|at| (i + 1, at))
-    });
-    let last = prints[prints.len() - 1];
+    let found = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| prints.get(&e.steps) == Some(&e.fingerprint))
+        .max_by_key(|(_, e)| e.steps)
+        .map(|(at, e)| (e.steps, at));
+    let last = prints[&steps.len()];
     let state = match found {
         Some((done, at)) if done == steps.len() => return Ok(entries.swap_remove(at).state),
         Some((done, at)) => replay_from(entries[at].state.clone(), &steps[done..])?,
@@ -57,6 +62,7 @@ pub(crate) fn replay(
         0,
         Entry {
             fingerprint: last,
+            steps: steps.len(),
             state,
         },
     );
@@ -77,18 +83,20 @@ fn replay_from(
     Ok(state)
 }
 
-/// The fingerprint of every prefix of `steps`, shortest first.
-fn fingerprints(steps: &[(&Migration, usize)]) -> Vec<Fingerprint> {
+/// The fingerprints of the prefixes of `steps` of the given `lengths` and of all of
+/// it, by length, in one pass: only those are finished (the chain runs through all).
+fn fingerprints(steps: &[(&Migration, usize)], lengths: &[usize]) -> HashMap<usize, Fingerprint> {
     let mut hasher = Sha256::new();
-    steps
-        .iter()
-        .map(|(m, count)| {
-            for part in [m.key.app.as_str(), m.key.name.as_str(), m.checksum.as_str()] {
-                hasher.update(part.as_bytes());
-                hasher.update([0]);
-            }
-            hasher.update(count.to_le_bytes());
-            hasher.clone().finalize().into()
-        })
-        .collect()
+    let mut prints = HashMap::new();
+    for (done, (m, count)) in (1..).zip(steps) {
+        for part in [m.key.app.as_str(), m.key.name.as_str(), m.checksum.as_str()] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        hasher.update(count.to_le_bytes());
+        if done == steps.len() || lengths.contains(&done) {
+            prints.insert(done, hasher.clone().finalize().into());
+        }
+    }
+    prints
 }
