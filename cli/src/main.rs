@@ -149,6 +149,10 @@ fn run_in_project(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliErro
         }
     });
     signals::forget_connection();
+    // The process ends right after: the system frees thousands of migrations at once,
+    // faster than their destructors would one by one (nothing in the context has a
+    // destructor that does more than free memory).
+    std::mem::forget(ctx);
     match (signals::received(), result) {
         // A rehearsal changed nothing in the database: it says so itself, rather than
         // what an interrupted run applied.
