@@ -322,8 +322,8 @@ impl ExecError {
             | ExecError::CheckpointPastOperation { .. }
             | ExecError::MissingFunction { .. }
             | ExecError::FakeInitialPartly { .. }
-            | ExecError::SingleTransaction { .. } => Category::BadInput,
-            ExecError::Refused(_) => Category::BadInput,
+            | ExecError::SingleTransaction { .. }
+            | ExecError::Refused(_) => Category::BadInput,
         }
     }
 }

@@ -83,7 +83,7 @@ impl Nodes {
         }
         let renumber = |edges: &[usize]| edges.iter().map(|&r| position[r]).collect();
         let parents: Vec<Vec<usize>> = order.iter().map(|&r| renumber(&parents[r])).collect();
-        for slot in index.iter_mut() {
+        for slot in &mut index {
             *slot = position[*slot];
         }
         Ok(Self {
