@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use strata_engine::dialect::driver::Driver;
+use strata_engine::dialect::driver::{Driver, LockAttempt};
 use strata_engine::drift;
 use strata_engine::executor::{self, Options, Quiet};
 use strata_engine::graph::{Graph, Target};
@@ -274,4 +274,81 @@ async fn a_failed_non_atomic_migration_resumes_from_its_checkpoint() {
     assert_eq!(status.applied().len(), 2);
     let differences = drift_from_history(&mut driver, &graph).await;
     assert!(differences.is_empty(), "{differences:#?}");
+}
+
+/// Refuses every plan, remembering what it was shown and whether another connection
+/// found the migration lock taken meanwhile.
+struct Refusing {
+    url: String,
+    shown: Option<(usize, usize)>,
+    locked: bool,
+}
+
+/// Whether another connection to `url` finds the migration lock taken.
+async fn lock_taken(url: &str) -> bool {
+    let mut other = SqliteDriver::connect(url).expect("connect");
+    match other.try_lock(LOCK).await.expect("try the lock") {
+        LockAttempt::Busy { .. } => true,
+        LockAttempt::Acquired => {
+            other.unlock(LOCK).await.expect("unlock");
+            false
+        }
+    }
+}
+
+const LOCK: &str = "strata:strata_migrations";
+
+#[async_trait::async_trait]
+impl executor::Observer for Refusing {
+    async fn vet(
+        &mut self,
+        _driver: &mut dyn Driver,
+        history: &executor::Status,
+        plan: &[executor::PlannedStep],
+    ) -> Result<(), executor::ExecError> {
+        self.locked = lock_taken(&self.url).await;
+        self.shown = Some((history.rows.len(), plan.len()));
+        Err(executor::ExecError::Refused("not today".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_vetting_observer_refuses_the_plan_under_the_lock_before_anything_runs() {
+    let graph = evolving();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite3").display());
+    let mut driver = SqliteDriver::connect(&url).expect("connect");
+    let first = graph.ordered().next().expect("a migration").key.clone();
+    let one = [Target::Migration(first)];
+    executor::migrate(&graph, &mut driver, &one, &options(), &mut Quiet)
+        .await
+        .expect("the first migration");
+    let tables_before = driver.table_names().await.expect("tables");
+
+    let mut refusing = Refusing {
+        url: url.clone(),
+        shown: None,
+        locked: false,
+    };
+    let latest = graph.latest_targets();
+    let e = executor::migrate(&graph, &mut driver, &latest, &options(), &mut refusing)
+        .await
+        .expect_err("refused");
+    assert!(matches!(e, executor::ExecError::Refused(_)), "{e}");
+    assert_eq!(e.to_string(), "not today");
+    assert!(refusing.locked, "vetted without the lock");
+    // Shown the history as read (one row) and the whole rest of the plan.
+    let total = graph.ordered().count();
+    assert_eq!(refusing.shown, Some((1, total - 1)));
+    // Nothing ran, and the lock is free again.
+    assert_eq!(driver.table_names().await.expect("tables"), tables_before);
+    let status = executor::status(&mut driver, &options())
+        .await
+        .expect("status");
+    assert_eq!(status.applied().len(), 1);
+    assert!(!lock_taken(&url).await, "the lock outlived the refusal");
+    let steps = executor::migrate(&graph, &mut driver, &latest, &options(), &mut Quiet)
+        .await
+        .expect("a run after the refusal");
+    assert_eq!(steps.len(), total - 1);
 }
