@@ -400,20 +400,28 @@ impl Script {
                     ..ExecuteError::new(skip, 0, e)
                 })?;
         }
-        if let Some(start) = bookkeeping.start() {
-            run_statement(driver, &start)
-                .await
-                .map_err(|e| ExecuteError {
-                    at_start: true,
-                    ..ExecuteError::new(skip, 0, e)
-                })?;
-        }
         let positions = self.positions(skip);
+        // A run that opens with a transactional group writes its start row in that
+        // group's transaction: a commit fewer, and a first group that fails takes the
+        // row back with everything else it did.
+        let opens_with_group = positions.first().is_some_and(|p| self.in_group(*p));
+        let mut start = bookkeeping.start();
+        if !opens_with_group {
+            if let Some(start) = start.take() {
+                run_statement(driver, &start)
+                    .await
+                    .map_err(|e| ExecuteError {
+                        at_start: true,
+                        ..ExecuteError::new(skip, 0, e)
+                    })?;
+            }
+        }
         let mut steps = Steps {
             script: self,
             bookkeeping,
             at: skip,
             group: None,
+            start,
             retries: Retries::new(bookkeeping.retry()),
             announced: None,
             backfill: None,
@@ -449,6 +457,14 @@ impl Script {
                 .map_err(|e| ExecuteError::new(steps.at, 0, e))?;
         }
         Ok(())
+    }
+
+    /// Whether the statement at `position` runs in a transactional group.
+    fn in_group(&self, position: Position) -> bool {
+        self.groups
+            && position
+                .statement
+                .is_some_and(|j| self.operations[position.op].statements[j].runs == Runs::InGroup)
     }
 
     /// Every statement left to run, in order, from `skip`; an operation without SQL
@@ -582,6 +598,8 @@ struct Steps<'a> {
     /// What is in effect so far; a failure reports it.
     at: Progress,
     group: Option<Group>,
+    /// The start row, until the first group that writes it commits.
+    start: Option<Statement>,
     retries: Retries,
     /// The operation last announced to the bookkeeping (`operation_starting`).
     announced: Option<usize>,
@@ -652,6 +670,14 @@ impl Steps<'_> {
                         position: index,
                         at: self.at,
                     });
+                    if let Some(start) = &self.start {
+                        run_statement(driver, start)
+                            .await
+                            .map_err(|e| ExecuteError {
+                                at_start: true,
+                                ..self.error(position.op, 0, e)
+                            })?;
+                    }
                 }
             } else {
                 self.close_group(driver, position).await?;
@@ -785,6 +811,7 @@ impl Steps<'_> {
                 .await
                 .map_err(|e| self.error(position.op, 0, e))?;
             self.group = None;
+            self.start = None;
             self.retries.succeeded();
         }
         Ok(())
