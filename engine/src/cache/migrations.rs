@@ -4,8 +4,11 @@
 //!
 //! A cache file's body is one line of JSON, the records, then the operations of every
 //! record as JSON, one after the other (each record names its range): reading the
-//! records skips the operations, and the migrations share that one buffer.
+//! records skips the operations, and the migrations share one copy of them.
+//! The records borrow their strings from the file as read (no allocation each: there
+//! are thousands).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
@@ -13,18 +16,26 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::Cache;
+use super::{Body, Cache};
 use crate::ast::Operation;
 use crate::migration::{LintSection, Migration, MigrationKey, Operations};
 
+/// Between the keys of `dependencies` and `replaces` (one string each, not a list
+/// of strings to allocate); a key holding it is not cached.
+const KEY_SEPARATOR: char = ' ';
+
 /// A parsed migration as the cache stores it. Its key is the app's and the file's.
 #[derive(Serialize, Deserialize)]
-struct Record {
-    file: String,
-    bytes_sha256: String,
-    checksum: String,
-    dependencies: Vec<String>,
-    replaces: Vec<String>,
+struct Record<'a> {
+    #[serde(borrow)]
+    file: Cow<'a, str>,
+    bytes_sha256: &'a str,
+    /// Empty when it is `bytes_sha256` (a file without CR: most of them).
+    checksum: &'a str,
+    #[serde(borrow)]
+    dependencies: Cow<'a, str>,
+    #[serde(borrow)]
+    replaces: Cow<'a, str>,
     atomic: bool,
     safe: bool,
     lint: LintSection,
@@ -33,79 +44,111 @@ struct Record {
     operations: Range<usize>,
 }
 
-impl Record {
-    /// The migration, its operations at `base` + their range in `body`.
-    fn into_migration(
-        self,
-        app: &str,
-        path: &Path,
-        body: &Arc<Vec<u8>>,
-        base: usize,
-    ) -> Option<Migration> {
-        let keys = |list: Vec<String>| -> Option<Vec<MigrationKey>> {
-            list.iter().map(|k| MigrationKey::parse(k)).collect()
+impl Record<'_> {
+    /// The migration, its operations at this range of `blob`.
+    fn into_migration(self, app: &str, path: &Path, blob: &Arc<Vec<u8>>) -> Option<Migration> {
+        let keys = |list: &str| -> Option<Vec<MigrationKey>> {
+            list.split(KEY_SEPARATOR)
+                .filter(|k| !k.is_empty())
+                .map(MigrationKey::parse)
+                .collect()
         };
         let name = self.file.strip_suffix(".toml")?;
-        let operations = base + self.operations.start..base + self.operations.end;
-        body.get(operations.clone())?;
+        blob.get(self.operations.clone())?;
+        let checksum = if self.checksum.is_empty() {
+            self.bytes_sha256
+        } else {
+            self.checksum
+        };
         Some(Migration {
             key: MigrationKey::new(app, name),
             path: path.to_path_buf(),
-            checksum: self.checksum,
-            dependencies: keys(self.dependencies)?,
-            replaces: keys(self.replaces)?,
+            checksum: checksum.to_string(),
+            dependencies: keys(&self.dependencies)?,
+            replaces: keys(&self.replaces)?,
             atomic: self.atomic,
             safe: self.safe,
-            operations: Operations::from_stored(Arc::clone(body), operations, self.operation_count),
+            operations: Operations::from_stored(
+                Arc::clone(blob),
+                self.operations,
+                self.operation_count,
+            ),
             lint: self.lint,
         })
     }
-}
-
-/// The parsed migrations of one app found in the cache, by file name.
-pub(crate) struct Parsed {
-    records: HashMap<String, Record>,
-    /// The cache file's body, and where its operations part starts.
-    body: Arc<Vec<u8>>,
-    base: usize,
 }
 
 fn cache_file(app: &str) -> String {
     format!("migrations-{app}.json")
 }
 
-impl Parsed {
+/// The cache file of one app as read (and checked), before its records are parsed.
+pub(crate) struct File {
+    body: Option<Body>,
+}
+
+impl File {
     /// What the cache holds for `app` (nothing when there is no cache, or no valid one).
-    pub(crate) fn load(cache: Option<&Cache>, app: &str) -> Self {
-        let body = cache.and_then(|c| c.read(&cache_file(app)));
-        let split = body.as_ref().and_then(|body| {
-            let end = body.iter().position(|b| *b == b'\n')?;
-            let records: Vec<Record> = serde_json::from_slice(&body[..end]).ok()?;
-            Some((records, end + 1))
-        });
-        let Some((records, base)) = split else {
-            return Self {
-                records: HashMap::new(),
-                body: Arc::default(),
-                base: 0,
-            };
-        };
+    pub(crate) fn read(cache: Option<&Cache>, app: &str) -> Self {
         Self {
-            records: records.into_iter().map(|r| (r.file.clone(), r)).collect(),
-            body: Arc::new(body.unwrap_or_default()),
-            base,
+            body: cache.and_then(|c| c.read(&cache_file(app))),
         }
     }
 
+    /// The records of the file.
+    pub(crate) fn parsed(&self) -> Parsed<'_> {
+        self.try_parse().unwrap_or_else(|| Parsed {
+            records: HashMap::new(),
+            blob: Arc::default(),
+        })
+    }
+
+    fn try_parse(&self) -> Option<Parsed<'_>> {
+        let body: &[u8] = self.body.as_ref()?;
+        let end = body.iter().position(|b| *b == b'\n')?;
+        let records: Vec<Record<'_>> = serde_json::from_slice(&body[..end]).ok()?;
+        // The operations alone, copied out: the file's buffer (the records' JSON as
+        // much again) is freed once the records are taken.
+        let blob = Arc::new(body[end + 1..].to_vec());
+        Some(Parsed {
+            records: records.into_iter().map(|r| (r.file.clone(), r)).collect(),
+            blob,
+        })
+    }
+}
+
+/// The parsed migrations of one app found in the cache, by file name.
+pub(crate) struct Parsed<'a> {
+    records: HashMap<Cow<'a, str>, Record<'a>>,
+    /// The operations part of the file, shared by the migrations served.
+    blob: Arc<Vec<u8>>,
+}
+
+impl Parsed<'_> {
     /// Migration file `path` of `app`, as parsed from bytes whose SHA-256 is
     /// `bytes_sha256`, if the cache has it; taken out (each is asked for once).
-    pub(crate) fn take(&mut self, app: &str, path: &Path, bytes_sha256: &str) -> Option<Migration> {
+    pub(crate) fn take(
+        &mut self,
+        app: &str,
+        path: &Path,
+        bytes_sha256: &[u8; 32],
+    ) -> Option<Migration> {
         let file = path.file_name()?.to_str()?;
         self.records
             .remove(file)
-            .filter(|r| r.bytes_sha256 == bytes_sha256)
-            .and_then(|r| r.into_migration(app, path, &self.body, self.base))
+            .filter(|r| is_hex_of(r.bytes_sha256, bytes_sha256))
+            .and_then(|r| r.into_migration(app, path, &self.blob))
     }
+}
+
+/// Whether `hex` is the lowercase hex of `bytes` (compared without writing it out:
+/// once per migration file at every start).
+fn is_hex_of(hex: &str, bytes: &[u8]) -> bool {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    hex.len() == bytes.len() * 2
+        && hex.as_bytes().chunks(2).zip(bytes).all(|(pair, byte)| {
+            pair[0] == DIGITS[usize::from(byte >> 4)] && pair[1] == DIGITS[usize::from(byte & 0xf)]
+        })
 }
 
 /// Writes the cache of `app`: `(file name, SHA-256 of its bytes, migration)` each.
@@ -113,17 +156,25 @@ pub(crate) fn store(cache: &Cache, app: &str, migrations: &[(&str, &str, &Migrat
     let mut records = Vec::new();
     let mut blob = Vec::new();
     for (file, bytes_sha256, m) in migrations {
+        let (Some(dependencies), Some(replaces)) = (joined(&m.dependencies), joined(&m.replaces))
+        else {
+            continue;
+        };
         let Some(json) = operations_json(m) else {
             continue;
         };
         let start = blob.len();
         blob.extend_from_slice(&json);
         records.push(Record {
-            file: (*file).to_string(),
-            bytes_sha256: (*bytes_sha256).to_string(),
-            checksum: m.checksum.clone(),
-            dependencies: m.dependencies.iter().map(ToString::to_string).collect(),
-            replaces: m.replaces.iter().map(ToString::to_string).collect(),
+            file: Cow::Borrowed(file),
+            bytes_sha256,
+            checksum: if m.checksum == *bytes_sha256 {
+                ""
+            } else {
+                &m.checksum
+            },
+            dependencies: Cow::Owned(dependencies),
+            replaces: Cow::Owned(replaces),
             atomic: m.atomic,
             safe: m.safe,
             lint: m.lint.clone(),
@@ -137,6 +188,22 @@ pub(crate) fn store(cache: &Cache, app: &str, migrations: &[(&str, &str, &Migrat
     body.push(b'\n');
     body.extend_from_slice(&blob);
     cache.write(&cache_file(app), &body);
+}
+
+/// `keys` as one string; `None` when a key holds the separator.
+fn joined(keys: &[MigrationKey]) -> Option<String> {
+    let mut text = String::new();
+    for key in keys {
+        let key = key.to_string();
+        if key.contains(KEY_SEPARATOR) {
+            return None;
+        }
+        if !text.is_empty() {
+            text.push(KEY_SEPARATOR);
+        }
+        text.push_str(&key);
+    }
+    Some(text)
 }
 
 /// The JSON of `m`'s operations as the cache keeps them: only what reads back as

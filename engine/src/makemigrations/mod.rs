@@ -165,7 +165,14 @@ pub fn compare(
     check_apps(project, apps)?;
     let old = migrations_state(graph)?;
     let apps = with_needed_apps(&old, models, apps);
-    let new = target_state(&old, &migration_owners(graph), models, &apps);
+    // Only a selection of apps needs the owners, and finding them parses every
+    // migration's operations (which the cached state above spared).
+    let owners = if apps.is_empty() {
+        BTreeMap::new()
+    } else {
+        migration_owners(graph)
+    };
+    let new = target_state(&old, &owners, models, &apps);
     Ok((old, new))
 }
 
