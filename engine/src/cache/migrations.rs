@@ -2,40 +2,39 @@
 //! parsed from: a file whose bytes differ in any way is parsed again. The operations
 //! stay as stored until a command looks at them ([`Operations`]).
 //!
-//! A cache file's body is one line of JSON, the records, then the operations of every
-//! record as JSON, one after the other (each record names its range): reading the
-//! records skips the operations, and the migrations share one copy of them.
-//! The records borrow their strings from the file as read (no allocation each: there
-//! are thousands).
+//! A cache file's body is the length of the records part on a line, the records
+//! (a line each, fields between tabs), then the operations of every record as
+//! JSON, one after the other (each record names its range): reading the records
+//! skips the operations, and the migrations share one copy of them. The records
+//! are read without a parser or an allocation each (there are thousands): their
+//! strings are borrowed from the file as read, and a migration whose names hold a
+//! tab or a line break is simply not cached.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
-
-use serde::{Deserialize, Serialize};
 
 use super::{Body, Cache};
 use crate::ast::Operation;
 use crate::migration::{LintSection, Migration, MigrationKey, Operations};
 
-/// Between the keys of `dependencies` and `replaces` (one string each, not a list
-/// of strings to allocate); a key holding it is not cached.
+/// Between the fields of a record.
+const FIELD_SEPARATOR: char = '\t';
+
+/// Between the keys of `dependencies` and `replaces`.
 const KEY_SEPARATOR: char = ' ';
 
 /// A parsed migration as the cache stores it. Its key is the app's and the file's.
-#[derive(Serialize, Deserialize)]
 struct Record<'a> {
-    #[serde(borrow)]
-    file: Cow<'a, str>,
+    file: &'a str,
     bytes_sha256: &'a str,
     /// Empty when it is `bytes_sha256` (a file without CR: most of them).
     checksum: &'a str,
-    #[serde(borrow)]
-    dependencies: Cow<'a, str>,
-    #[serde(borrow)]
-    replaces: Cow<'a, str>,
+    /// Keys between [`KEY_SEPARATOR`]s.
+    dependencies: &'a str,
+    replaces: &'a str,
     atomic: bool,
     safe: bool,
     lint: LintSection,
@@ -44,14 +43,91 @@ struct Record<'a> {
     operations: Range<usize>,
 }
 
+impl<'a> Record<'a> {
+    /// The record written on `line` by [`Record::write`].
+    fn read(line: &'a str) -> Option<Self> {
+        let flag = |field: &str| match field {
+            "1" => Some(true),
+            "0" => Some(false),
+            _ => None,
+        };
+        let mut fields = line.split(FIELD_SEPARATOR);
+        let mut next = || fields.next();
+        let record = Self {
+            file: next()?,
+            bytes_sha256: next()?,
+            checksum: next()?,
+            dependencies: next()?,
+            replaces: next()?,
+            atomic: flag(next()?)?,
+            safe: flag(next()?)?,
+            operation_count: next()?.parse().ok()?,
+            operations: next()?.parse().ok()?..next()?.parse().ok()?,
+            // As JSON, and only when there is one (seldom).
+            lint: match next()? {
+                "" => LintSection::default(),
+                json => serde_json::from_str(json).ok()?,
+            },
+        };
+        fields.next().is_none().then_some(record)
+    }
+
+    /// Appends the record's line to `out`; `None` (and nothing appended) when a
+    /// field would hold a separator.
+    fn write(&self, out: &mut String) -> Option<()> {
+        let lint = if self.lint.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&self.lint).ok()?
+        };
+        let texts = [
+            self.file,
+            self.bytes_sha256,
+            self.checksum,
+            self.dependencies,
+            self.replaces,
+            &lint,
+        ];
+        if texts
+            .iter()
+            .any(|t| t.contains([FIELD_SEPARATOR, '\n', '\r']))
+        {
+            return None;
+        }
+        let flag = |b: bool| if b { '1' } else { '0' };
+        let t = FIELD_SEPARATOR;
+        writeln!(
+            out,
+            "{}{t}{}{t}{}{t}{}{t}{}{t}{}{t}{}{t}{}{t}{}{t}{}{t}{lint}",
+            self.file,
+            self.bytes_sha256,
+            self.checksum,
+            self.dependencies,
+            self.replaces,
+            flag(self.atomic),
+            flag(self.safe),
+            self.operation_count,
+            self.operations.start,
+            self.operations.end,
+        )
+        .ok()
+    }
+}
+
 impl Record<'_> {
     /// The migration, its operations at this range of `blob`.
     fn into_migration(self, app: &str, path: &Path, blob: &Arc<Vec<u8>>) -> Option<Migration> {
         let keys = |list: &str| -> Option<Vec<MigrationKey>> {
-            list.split(KEY_SEPARATOR)
-                .filter(|k| !k.is_empty())
-                .map(MigrationKey::parse)
-                .collect()
+            // Sized first: collected from a `split`, a list of one would take room
+            // for four (thousands of migrations have one dependency).
+            if list.is_empty() {
+                return Some(Vec::new());
+            }
+            let mut keys = Vec::with_capacity(list.split(KEY_SEPARATOR).count());
+            for key in list.split(KEY_SEPARATOR) {
+                keys.push(MigrationKey::parse(key)?);
+            }
+            Some(keys)
         };
         let name = self.file.strip_suffix(".toml")?;
         blob.get(self.operations.clone())?;
@@ -64,8 +140,8 @@ impl Record<'_> {
             key: MigrationKey::new(app, name),
             path: path.to_path_buf(),
             checksum: checksum.to_string(),
-            dependencies: keys(&self.dependencies)?,
-            replaces: keys(&self.replaces)?,
+            dependencies: keys(self.dependencies)?,
+            replaces: keys(self.replaces)?,
             atomic: self.atomic,
             safe: self.safe,
             operations: Operations::from_stored(
@@ -105,21 +181,24 @@ impl File {
 
     fn try_parse(&self) -> Option<Parsed<'_>> {
         let body: &[u8] = self.body.as_ref()?;
-        let end = body.iter().position(|b| *b == b'\n')?;
-        let records: Vec<Record<'_>> = serde_json::from_slice(&body[..end]).ok()?;
-        // The operations alone, copied out: the file's buffer (the records' JSON as
-        // much again) is freed once the records are taken.
-        let blob = Arc::new(body[end + 1..].to_vec());
-        Some(Parsed {
-            records: records.into_iter().map(|r| (r.file.clone(), r)).collect(),
-            blob,
-        })
+        let line = body.iter().position(|b| *b == b'\n')?;
+        let length: usize = std::str::from_utf8(&body[..line]).ok()?.parse().ok()?;
+        let (records, operations) = body[line + 1..].split_at_checked(length)?;
+        let records = std::str::from_utf8(records)
+            .ok()?
+            .lines()
+            .map(|line| Record::read(line).map(|r| (r.file, r)))
+            .collect::<Option<_>>()?;
+        // The operations alone, copied out: the file's buffer (the records as much
+        // again) is freed once the records are taken.
+        let blob = Arc::new(operations.to_vec());
+        Some(Parsed { records, blob })
     }
 }
 
 /// The parsed migrations of one app found in the cache, by file name.
 pub(crate) struct Parsed<'a> {
-    records: HashMap<Cow<'a, str>, Record<'a>>,
+    records: HashMap<&'a str, Record<'a>>,
     /// The operations part of the file, shared by the migrations served.
     blob: Arc<Vec<u8>>,
 }
@@ -153,7 +232,7 @@ fn is_hex_of(hex: &str, bytes: &[u8]) -> bool {
 
 /// Writes the cache of `app`: `(file name, SHA-256 of its bytes, migration)` each.
 pub(crate) fn store(cache: &Cache, app: &str, migrations: &[(&str, &str, &Migration)]) {
-    let mut records = Vec::new();
+    let mut records = String::new();
     let mut blob = Vec::new();
     for (file, bytes_sha256, m) in migrations {
         let (Some(dependencies), Some(replaces)) = (joined(&m.dependencies), joined(&m.replaces))
@@ -163,29 +242,28 @@ pub(crate) fn store(cache: &Cache, app: &str, migrations: &[(&str, &str, &Migrat
         let Some(json) = operations_json(m) else {
             continue;
         };
-        let start = blob.len();
-        blob.extend_from_slice(&json);
-        records.push(Record {
-            file: Cow::Borrowed(file),
+        let record = Record {
+            file,
             bytes_sha256,
             checksum: if m.checksum == *bytes_sha256 {
                 ""
             } else {
                 &m.checksum
             },
-            dependencies: Cow::Owned(dependencies),
-            replaces: Cow::Owned(replaces),
+            dependencies: &dependencies,
+            replaces: &replaces,
             atomic: m.atomic,
             safe: m.safe,
             lint: m.lint.clone(),
             operation_count: m.operations.len(),
-            operations: start..blob.len(),
-        });
+            operations: blob.len()..blob.len() + json.len(),
+        };
+        if record.write(&mut records).is_some() {
+            blob.extend_from_slice(&json);
+        }
     }
-    let Ok(mut body) = serde_json::to_vec(&records) else {
-        return;
-    };
-    body.push(b'\n');
+    let mut body = format!("{}\n", records.len()).into_bytes();
+    body.extend_from_slice(records.as_bytes());
     body.extend_from_slice(&blob);
     cache.write(&cache_file(app), &body);
 }

@@ -279,3 +279,19 @@ fn of_several_broken_files_the_first_is_reported() {
     let error = Project::load(dir.path(), &Overrides::default()).unwrap_err();
     assert!(error.to_string().contains("0120_step.toml"), "{error}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_file_whose_name_the_records_cannot_hold_is_parsed_each_time() {
+    let dir = project();
+    let odd = dir.path().join("apps/shop/migrations/0003_odd\tname.toml");
+    std::fs::write(&odd, "dependencies = [\"shop.0002_price\"]\n").unwrap();
+    load(dir.path());
+    let project = load(dir.path());
+    let cached: Vec<bool> = project
+        .migrations()
+        .map(|m| m.operations.stored().is_some())
+        .collect();
+    assert_eq!(cached, [true, true, false]);
+    assert_eq!(migrations(&project), migrations(&uncached(dir.path())));
+}

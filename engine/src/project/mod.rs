@@ -334,13 +334,12 @@ fn parse_all(
     // The SHA-256 of each file's bytes, kept when the cache is to be written.
     let mut hashes = Vec::new();
     for (hit, digest) in hits.into_iter().zip(&digests) {
-        let (migration, hash) = match (hit, digest) {
+        let (migration, hash) = if let (Some(m), Ok(digest)) = (hit, digest) {
             // Its hex only when the cache is to be written.
-            (Some(m), Ok(digest)) => (m, (!misses.is_empty()).then(|| hex(digest))),
-            _ => {
-                let (m, hash) = parsed.next().expect("a result per miss")?;
-                (m, Some(hash))
-            }
+            (m, (!misses.is_empty()).then(|| hex(digest)))
+        } else {
+            let (m, hash) = parsed.next().expect("a result per miss")?;
+            (m, Some(hash))
         };
         hashes.extend(hash);
         migrations.push(migration);
