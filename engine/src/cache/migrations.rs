@@ -12,9 +12,11 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::{Read as _, Seek as _, SeekFrom};
 use std::ops::Range;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::SystemTime;
 
 use super::{Body, Cache};
 use crate::ast::Operation;
@@ -116,7 +118,7 @@ impl<'a> Record<'a> {
 
 impl Record<'_> {
     /// The migration, its operations at this range of `blob`.
-    fn into_migration(self, app: &str, path: &Path, blob: &Arc<Vec<u8>>) -> Option<Migration> {
+    fn into_migration(self, app: &str, path: &Path, blob: &Arc<Blob>) -> Option<Migration> {
         let keys = |list: &str| -> Option<Vec<MigrationKey>> {
             // Sized first: collected from a `split`, a list of one would take room
             // for four (thousands of migrations have one dependency).
@@ -130,7 +132,9 @@ impl Record<'_> {
             Some(keys)
         };
         let name = self.file.strip_suffix(".toml")?;
-        blob.get(self.operations.clone())?;
+        if self.operations.start > self.operations.end || self.operations.end > blob.len {
+            return None;
+        }
         let checksum = if self.checksum.is_empty() {
             self.bytes_sha256
         } else {
@@ -175,12 +179,13 @@ impl File {
     pub(crate) fn parsed(&self) -> Parsed<'_> {
         self.try_parse().unwrap_or_else(|| Parsed {
             records: HashMap::new(),
-            blob: Arc::default(),
+            blob: None,
         })
     }
 
     fn try_parse(&self) -> Option<Parsed<'_>> {
-        let body: &[u8] = self.body.as_ref()?;
+        let whole = self.body.as_ref()?;
+        let body: &[u8] = whole;
         let line = body.iter().position(|b| *b == b'\n')?;
         let length: usize = std::str::from_utf8(&body[..line]).ok()?.parse().ok()?;
         let (records, operations) = body[line + 1..].split_at_checked(length)?;
@@ -189,10 +194,64 @@ impl File {
             .lines()
             .map(|line| Record::read(line).map(|r| (r.file, r)))
             .collect::<Option<_>>()?;
-        // The operations alone, copied out: the file's buffer (the records as much
-        // again) is freed once the records are taken.
-        let blob = Arc::new(operations.to_vec());
-        Some(Parsed { records, blob })
+        // The operations stay in the file until a command looks at them: the
+        // file's buffer is freed once the records are taken.
+        let blob = Arc::new(Blob {
+            file: Mutex::new(whole.file.try_clone().ok()?),
+            start: u64::try_from(whole.start + line + 1 + length).ok()?,
+            len: operations.len(),
+            path: whole.path.clone(),
+            modified: whole.modified,
+            bytes: OnceLock::new(),
+        });
+        Some(Parsed {
+            records,
+            blob: Some(blob),
+        })
+    }
+}
+
+/// The operations part of a cache file, left on disk until a command first looks
+/// at operations (most commands never do), then read whole (one read, not one a
+/// migration: a command that looks at some often looks at all), from the file that
+/// was checked, kept open.
+pub(crate) struct Blob {
+    file: Mutex<std::fs::File>,
+    /// Where the part starts in the file, and its length.
+    start: u64,
+    len: usize,
+    path: PathBuf,
+    /// When the file was last modified as it was checked.
+    modified: Option<SystemTime>,
+    bytes: OnceLock<Vec<u8>>,
+}
+
+impl Blob {
+    /// The operations part.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.bytes.get_or_init(|| {
+            // Checked when first read, the file can fail here only by a hand's
+            // damage during the run, and the texts it stands for are gone.
+            self.read().unwrap_or_else(|e| {
+                panic!(
+                    "cache file {} could not be read again: {e}; delete it and run again",
+                    self.path.display()
+                )
+            })
+        })
+    }
+
+    fn read(&self) -> std::io::Result<Vec<u8>> {
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        // strata never writes a cache file in place (it renames a new one over
+        // it): a file modified since it was checked is someone else's doing.
+        if file.metadata()?.modified().ok() != self.modified {
+            return Err(std::io::Error::other("modified in place since it was read"));
+        }
+        let mut bytes = vec![0; self.len];
+        file.seek(SeekFrom::Start(self.start))?;
+        file.read_exact(&mut bytes)?;
+        Ok(bytes)
     }
 }
 
@@ -200,7 +259,7 @@ impl File {
 pub(crate) struct Parsed<'a> {
     records: HashMap<&'a str, Record<'a>>,
     /// The operations part of the file, shared by the migrations served.
-    blob: Arc<Vec<u8>>,
+    blob: Option<Arc<Blob>>,
 }
 
 impl Parsed<'_> {
@@ -216,7 +275,7 @@ impl Parsed<'_> {
         self.records
             .remove(file)
             .filter(|r| is_hex_of(r.bytes_sha256, bytes_sha256))
-            .and_then(|r| r.into_migration(app, path, &self.blob))
+            .and_then(|r| r.into_migration(app, path, self.blob.as_ref()?))
     }
 }
 

@@ -15,7 +15,7 @@
 pub(crate) mod migrations;
 pub(crate) mod states;
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -62,7 +62,10 @@ impl Cache {
     /// The body of cache file `name` when its header says this build wrote it and the
     /// body is what was written; `None` otherwise.
     pub(crate) fn read(&self, name: &str) -> Option<Body> {
-        let bytes = std::fs::read(self.dir.join(name)).ok()?;
+        let mut file = std::fs::File::open(self.dir.join(name)).ok()?;
+        let metadata = file.metadata().ok()?;
+        let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).ok()?);
+        file.read_to_end(&mut bytes).ok()?;
         let end = bytes.iter().position(|b| *b == b'\n')?;
         let header = std::str::from_utf8(&bytes[..end]).ok()?;
         let mut words = header.split(' ');
@@ -80,6 +83,9 @@ impl Cache {
         Some(Body {
             bytes,
             start: end + 1,
+            file,
+            path: self.dir.join(name),
+            modified: metadata.modified().ok(),
         })
     }
 
@@ -118,10 +124,17 @@ impl Cache {
 }
 
 /// The body of a cache file as read: the whole file, header included (not moved
-/// out of it: megabytes), and where the body starts.
+/// out of it: megabytes), and where the body starts; the file is still open, to
+/// read parts of it again (never written in place: a newer cache is renamed over
+/// it, and this one stays as it was checked).
 pub(crate) struct Body {
     pub(crate) bytes: Vec<u8>,
     pub(crate) start: usize,
+    pub(crate) file: std::fs::File,
+    pub(crate) path: PathBuf,
+    /// When the file was last modified as it was read: another time later is
+    /// someone else's hand.
+    pub(crate) modified: Option<std::time::SystemTime>,
 }
 
 impl std::ops::Deref for Body {

@@ -295,3 +295,25 @@ fn a_file_whose_name_the_records_cannot_hold_is_parsed_each_time() {
     assert_eq!(cached, [true, true, false]);
     assert_eq!(migrations(&project), migrations(&uncached(dir.path())));
 }
+
+/// The operations stay in the cache file until asked for: a newer cache written
+/// meanwhile (by another process, renamed over it) does not change them.
+#[test]
+fn operations_read_late_are_those_of_the_file_that_was_checked() {
+    let dir = project();
+    load(dir.path());
+    let early = load(dir.path());
+    let path = dir.path().join("apps/shop/migrations/0001_initial.toml");
+    std::fs::write(&path, FIRST.replace("item_title", "item_label")).unwrap();
+    let later = load(dir.path());
+    assert!(
+        !all_cached(&later),
+        "the edit is parsed, the cache rewritten"
+    );
+    let first = early.migrations().next().unwrap();
+    let index = match &first.operations[1] {
+        crate::ast::Operation::CreateIndex(op) => op.index.name.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(index, "item_title");
+}
