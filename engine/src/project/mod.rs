@@ -304,18 +304,15 @@ fn parse_all(
     // The cache's records are parsed on one thread while the files are hashed on
     // the others: at every start, and for thousands of files.
     let mut file = None;
-    let (mut records, digests) = std::thread::scope(|scope| {
-        let slot = &mut file;
-        let records = scope.spawn(move || {
+    let slot = &mut file;
+    let (mut records, digests) = alongside(
+        paths.len() >= PER_THREAD,
+        move || {
             slot.insert(cache::migrations::File::read(cache, app))
                 .parsed()
-        });
-        let digests = on_every_core_with(paths, Vec::new, digest);
-        let records = records
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (records, digests)
-    });
+        },
+        || on_every_core_with(paths, Vec::new, digest),
+    );
     let hits: Vec<Option<Arc<Migration>>> = paths
         .iter()
         .zip(&digests)
@@ -387,6 +384,28 @@ fn parse_file(app: &str, path: &Path) -> Result<(Arc<Migration>, String), FileEr
     Migration::from_text(app, path, &text).map(|m| (Arc::new(m), hash))
 }
 
+/// Below this many items a thread costs more than it saves.
+const PER_THREAD: usize = 64;
+
+/// `a` and `b`, `a` on a thread of its own when `parallel`.
+fn alongside<A: Send, B>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B,
+) -> (A, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    std::thread::scope(|scope| {
+        let a = scope.spawn(a);
+        let b = b();
+        let a = a
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}
+
 /// `f` over `items`, on every core when there are enough of them to pay for the
 /// threads; the results keep the order of `items`.
 fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -400,8 +419,6 @@ fn on_every_core_with<T: Sync, R: Send, S>(
     init: impl Fn() -> S + Sync,
     f: impl Fn(&mut S, &T) -> R + Sync,
 ) -> Vec<R> {
-    // Below this a thread costs more than it saves.
-    const PER_THREAD: usize = 64;
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(items.len() / PER_THREAD);
