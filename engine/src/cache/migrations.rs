@@ -4,8 +4,9 @@
 //!
 //! A cache file's body is the length of the records part on a line, the records
 //! (a line each, fields between tabs), then the operations of every record as
-//! JSON, one after the other (each record names its range): reading the records
-//! skips the operations, and the migrations share one copy of them. The records
+//! JSON, one after the other (each record names its range): the operations stay
+//! in the file ([`Blob`]) until a command first looks at some, and the migrations
+//! then share one copy of them. The records
 //! are read without a parser or an allocation each (there are thousands): their
 //! strings are borrowed from the file as read, and a migration whose names hold a
 //! tab or a line break is simply not cached.
