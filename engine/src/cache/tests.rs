@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::*;
 use crate::graph::Graph;
-use crate::migration::Migration;
+use crate::migration::{Migration, MigrationKey};
 use crate::project::{Overrides, Project};
 
 const FIRST: &str = r#"
@@ -204,4 +204,116 @@ fn a_replayed_state_is_the_computed_one() {
     }
     let cached = std::fs::read_to_string(dir.path().join(DIR).join("states.json")).unwrap();
     assert!(cached.contains("price"), "the latest state is kept");
+}
+
+#[test]
+fn a_file_with_other_line_endings_keeps_its_checksum_when_served() {
+    let dir = project();
+    let path = dir.path().join("apps/shop/migrations/0002_price.toml");
+    std::fs::write(&path, SECOND.replace('\n', "\r\n")).unwrap();
+    load(dir.path());
+    let served = load(dir.path());
+    assert!(all_cached(&served));
+    let plain = uncached(dir.path());
+    assert_eq!(migrations(&served), migrations(&plain));
+    // The checksum ignores line endings, the bytes' hash does not: both are kept.
+    let second = served.migrations().nth(1).unwrap();
+    assert_eq!(second.checksum, plain.migrations().nth(1).unwrap().checksum);
+    assert_eq!(second.replaces, Vec::new());
+    assert_eq!(
+        second.dependencies,
+        [MigrationKey::new("shop", "0001_initial")]
+    );
+}
+
+/// More files than one thread takes: hashed on several, found in the order of
+/// their names.
+#[test]
+fn many_files_are_served_in_order_and_an_edited_one_is_parsed_again() {
+    let dir = project();
+    let migrations_dir = dir.path().join("apps/shop/migrations");
+    for n in 3..=300 {
+        let text = format!(
+            "dependencies = [\"shop.{:04}_step\"]\nreplaces = [\"shop.{:04}_gone\", \"shop.{:04}_also\"]\n\n[[operations]]\nkind = \"run_sql\"\nsql = \"SELECT {n}\"\n",
+            n - 1,
+            n + 1000,
+            n + 2000,
+        );
+        std::fs::write(migrations_dir.join(format!("{n:04}_step.toml")), text).unwrap();
+    }
+    let first = load(dir.path());
+    assert_eq!(first.migrations().count(), 300);
+    let served = load(dir.path());
+    assert!(all_cached(&served));
+    assert_eq!(migrations(&served), migrations(&uncached(dir.path())));
+    let names: Vec<&str> = served.migrations().map(|m| m.key.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+    // Same length, other bytes, in the middle of the second half.
+    let edited = migrations_dir.join("0250_step.toml");
+    let text = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, text.replace("SELECT 250", "SELECT 251")).unwrap();
+    let project = load(dir.path());
+    let reparsed: Vec<&str> = project
+        .migrations()
+        .filter(|m| m.operations.stored().is_none())
+        .map(|m| m.key.name.as_str())
+        .collect();
+    assert_eq!(reparsed, ["0250_step"]);
+    assert_eq!(migrations(&project), migrations(&uncached(dir.path())));
+}
+
+#[test]
+fn of_several_broken_files_the_first_is_reported() {
+    let dir = project();
+    let migrations_dir = dir.path().join("apps/shop/migrations");
+    for n in 3..=300 {
+        let text = if n == 120 || n == 260 {
+            "not = [toml".to_string()
+        } else {
+            format!("dependencies = [\"shop.{:04}_step\"]\n", n - 1)
+        };
+        std::fs::write(migrations_dir.join(format!("{n:04}_step.toml")), text).unwrap();
+    }
+    let error = Project::load(dir.path(), &Overrides::default()).unwrap_err();
+    assert!(error.to_string().contains("0120_step.toml"), "{error}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_whose_name_the_records_cannot_hold_is_parsed_each_time() {
+    let dir = project();
+    let odd = dir.path().join("apps/shop/migrations/0003_odd\tname.toml");
+    std::fs::write(&odd, "dependencies = [\"shop.0002_price\"]\n").unwrap();
+    load(dir.path());
+    let project = load(dir.path());
+    let cached: Vec<bool> = project
+        .migrations()
+        .map(|m| m.operations.stored().is_some())
+        .collect();
+    assert_eq!(cached, [true, true, false]);
+    assert_eq!(migrations(&project), migrations(&uncached(dir.path())));
+}
+
+/// The operations stay in the cache file until asked for: a newer cache written
+/// meanwhile (by another process, renamed over it) does not change them.
+#[test]
+fn operations_read_late_are_those_of_the_file_that_was_checked() {
+    let dir = project();
+    load(dir.path());
+    let early = load(dir.path());
+    let path = dir.path().join("apps/shop/migrations/0001_initial.toml");
+    std::fs::write(&path, FIRST.replace("item_title", "item_label")).unwrap();
+    let later = load(dir.path());
+    assert!(
+        !all_cached(&later),
+        "the edit is parsed, the cache rewritten"
+    );
+    let first = early.migrations().next().unwrap();
+    let index = match &first.operations[1] {
+        crate::ast::Operation::CreateIndex(op) => op.index.name.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(index, "item_title");
 }

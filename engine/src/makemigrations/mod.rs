@@ -165,8 +165,8 @@ pub fn compare(
     check_apps(project, apps)?;
     let old = migrations_state(graph)?;
     let apps = with_needed_apps(&old, models, apps);
-    // Only a selection of apps looks at who owns a table, and finding out reads every
-    // operation of every migration.
+    // Only a selection of apps needs the owners, and finding them parses every
+    // migration's operations (which the cached state above spared).
     let owners = if apps.is_empty() {
         BTreeMap::new()
     } else {

@@ -8,24 +8,26 @@ use std::ops::{Deref, Range};
 use std::sync::{Arc, OnceLock};
 
 use crate::ast::Operation;
+use crate::cache::migrations::Blob;
 
 pub struct Operations {
     parsed: OnceLock<Vec<Operation>>,
     stored: Option<Stored>,
 }
 
-/// Where the cache holds the operations' JSON: a range of the cache file's blob,
-/// shared by every migration read from it (no copy each).
+/// Where the cache holds the operations' JSON: a range of its file's operations
+/// part, shared by every migration read from it (and read from the file when
+/// first needed).
 #[derive(Clone)]
 struct Stored {
-    blob: Arc<Vec<u8>>,
+    blob: Arc<Blob>,
     json: Range<usize>,
     count: usize,
 }
 
 impl Operations {
     /// `count` operations whose JSON is `blob[json]`, parsed on first use.
-    pub(crate) fn from_stored(blob: Arc<Vec<u8>>, json: Range<usize>, count: usize) -> Self {
+    pub(crate) fn from_stored(blob: Arc<Blob>, json: Range<usize>, count: usize) -> Self {
         Self {
             parsed: OnceLock::new(),
             stored: Some(Stored { blob, json, count }),
@@ -36,7 +38,7 @@ impl Operations {
     pub(crate) fn stored(&self) -> Option<&[u8]> {
         self.stored
             .as_ref()
-            .and_then(|s| s.blob.get(s.json.clone()))
+            .and_then(|s| s.blob.bytes().get(s.json.clone()))
     }
 
     /// How many there are, without parsing them (what most commands ask).

@@ -12,11 +12,14 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use sha2::{Digest as _, Sha256};
+
 use crate::cache::{self, Cache};
-use crate::migration::{is_migration_file, sha256_hex, FileError, Migration};
+use crate::migration::{hex, is_migration_file, sha256_hex, FileError, Migration};
 
 pub use editor_schemas::{
     schema_directive, MIGRATION_SCHEMA, MODELS_SCHEMA, PROJECT_SCHEMAS_DIR, SETTINGS_SCHEMA,
@@ -298,61 +301,54 @@ fn parse_all(
     app: &str,
     paths: &[PathBuf],
 ) -> Result<Vec<Arc<Migration>>, ProjectError> {
-    let read = |path: &PathBuf| {
-        std::fs::read_to_string(path)
-            .map(|text| {
-                let bytes_sha256 = sha256_hex(&text);
-                (text, bytes_sha256)
-            })
-            .map_err(|e| FileError::Io {
-                path: path.clone(),
-                message: e.to_string(),
-            })
-    };
-    // On this thread: reading and hashing is quick, and other threads' allocations
-    // would stay in their own arenas (peak memory) for little gain.
-    let mut files: Vec<_> = paths.iter().map(read).collect();
-    let mut parsed = cache::migrations::Parsed::load(cache, app);
-    let mut any_miss = false;
-    let found: Vec<Option<Migration>> = paths
+    // The cache's records are parsed on one thread while the files are hashed on
+    // the others: at every start, and for thousands of files.
+    let mut file = None;
+    let slot = &mut file;
+    let (mut records, digests) = alongside(
+        paths.len() >= PER_THREAD,
+        move || {
+            slot.insert(cache::migrations::File::read(cache, app))
+                .parsed()
+        },
+        || on_every_core_with(paths, Vec::new, digest),
+    );
+    let hits: Vec<Option<Arc<Migration>>> = paths
         .iter()
-        .zip(&files)
-        .map(|(path, file)| {
-            let hit = parsed.take(app, path, &file.as_ref().ok()?.1);
-            any_miss |= hit.is_none();
-            hit
+        .zip(&digests)
+        .map(|(path, digest)| {
+            let digest = digest.as_ref().ok()?;
+            records.take(app, path, digest).map(Arc::new)
         })
         .collect();
-    // The text of a file found in the cache is not needed any more.
-    for (file, hit) in files.iter_mut().zip(&found) {
-        if let (Ok((text, _)), Some(_)) = (file, hit) {
-            *text = String::new();
-        }
+    // The file as read (twice the size of the operations the hits share) is not
+    // needed any more.
+    drop(records);
+    drop(file);
+    let misses: Vec<usize> = (0..hits.len()).filter(|i| hits[*i].is_none()).collect();
+    let mut parsed = on_every_core(&misses, |i| parse_file(app, &paths[*i])).into_iter();
+    let mut migrations = Vec::with_capacity(paths.len());
+    // The SHA-256 of each file's bytes, kept when the cache is to be written.
+    let mut hashes = Vec::new();
+    for (hit, digest) in hits.into_iter().zip(&digests) {
+        let (migration, hash) = if let (Some(m), Ok(digest)) = (hit, digest) {
+            // Its hex only when the cache is to be written.
+            (m, (!misses.is_empty()).then(|| hex(digest)))
+        } else {
+            let (m, hash) = parsed.next().expect("a result per miss")?;
+            (m, Some(hash))
+        };
+        hashes.extend(hash);
+        migrations.push(migration);
     }
-    let mut slots: Vec<Option<Result<Arc<Migration>, FileError>>> = found
-        .into_iter()
-        .map(|m| m.map(|m| Ok(Arc::new(m))))
-        .collect();
-    let misses: Vec<usize> = (0..slots.len()).filter(|i| slots[*i].is_none()).collect();
-    let parsed = on_every_core(&misses, |i| match &files[*i] {
-        Ok((text, _)) => Migration::from_text(app, &paths[*i], text).map(Arc::new),
-        Err(e) => Err(e.clone()),
-    });
-    for (i, result) in misses.into_iter().zip(parsed) {
-        slots[i] = Some(result);
-    }
-    let migrations = slots
-        .into_iter()
-        .flatten()
-        .collect::<Result<Vec<_>, FileError>>()?;
-    if let Some(cache) = cache.filter(|_| any_miss) {
+    if let Some(cache) = cache.filter(|_| !misses.is_empty()) {
         let stored: Vec<(&str, &str, &Migration)> = paths
             .iter()
-            .zip(&files)
+            .zip(&hashes)
             .zip(&migrations)
-            .filter_map(|((path, file), m)| {
+            .filter_map(|((path, hash), m)| {
                 let name = path.file_name()?.to_str()?;
-                Some((name, file.as_ref().ok()?.1.as_str(), m.as_ref()))
+                Some((name, hash.as_str(), m.as_ref()))
             })
             .collect();
         cache::migrations::store(cache, app, &stored);
@@ -360,23 +356,97 @@ fn parse_all(
     Ok(migrations)
 }
 
+/// The SHA-256 of file `path`'s bytes, read into `buffer` (one per thread, reused:
+/// no allocation per file). Read in a plain loop: `read_to_end` on a file first
+/// asks its size and position (two system calls more per file, thousands of files).
+fn digest(buffer: &mut Vec<u8>, path: &PathBuf) -> Result<[u8; 32], FileError> {
+    // Larger than migration files are: one read, and one more that finds the end.
+    const TYPICAL: usize = 16 * 1024;
+    let io = |e: std::io::Error| FileError::Io {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut len = 0;
+    loop {
+        if len == buffer.len() {
+            buffer.resize((buffer.len() * 2).max(TYPICAL), 0);
+        }
+        match file.read(&mut buffer[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    Ok(Sha256::digest(&buffer[..len]).into())
+}
+
+/// Migration file `path` of `app` read and parsed, and the SHA-256 of the bytes it
+/// was parsed from (read again here: a file written since it was hashed is cached
+/// under its new bytes' hash, never under the old one's).
+fn parse_file(app: &str, path: &Path) -> Result<(Arc<Migration>, String), FileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| FileError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let hash = sha256_hex(&text);
+    Migration::from_text(app, path, &text).map(|m| (Arc::new(m), hash))
+}
+
+/// Below this many items a thread costs more than it saves.
+const PER_THREAD: usize = 64;
+
+/// `a` and `b`, `a` on a thread of its own when `parallel`.
+fn alongside<A: Send, B>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B,
+) -> (A, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    std::thread::scope(|scope| {
+        let a = scope.spawn(a);
+        let b = b();
+        let a = a
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}
+
 /// `f` over `items`, on every core when there are enough of them to pay for the
 /// threads; the results keep the order of `items`.
 fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    // Below this a thread costs more than it saves.
-    const PER_THREAD: usize = 64;
+    on_every_core_with(items, || (), |(), item| f(item))
+}
+
+/// [`on_every_core`] where each thread has a `state` of its own, made by `init`
+/// (a buffer to reuse).
+fn on_every_core_with<T: Sync, R: Send, S>(
+    items: &[T],
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(items.len() / PER_THREAD);
+    let run = |part: &[T]| {
+        let mut state = init();
+        part.iter()
+            .map(|item| f(&mut state, item))
+            .collect::<Vec<_>>()
+    };
     if threads <= 1 {
-        return items.iter().map(f).collect();
+        return run(items);
     }
     let chunk = items.len().div_ceil(threads);
-    let f = &f;
+    let run = &run;
     std::thread::scope(|scope| {
         let workers: Vec<_> = items
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
+            .map(|part| scope.spawn(move || run(part)))
             .collect();
         workers
             .into_iter()
