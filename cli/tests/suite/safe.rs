@@ -405,6 +405,53 @@ table = "shop_order"
 constraint = { type = "unique", name = "shop_order_code_uniq", columns = ["code"] }
 "#;
 
+/// A run that opens with a transactional group writes its start row in that group's
+/// transaction, not in a commit of its own.
+#[test]
+fn the_start_row_commits_with_the_first_group() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        (
+            "apps/shop/migrations/0002_columns.toml",
+            TWO_COLUMNS_THEN_UNIQUE,
+        ),
+    ]);
+    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The transaction of every write to the history row of 0002.
+    db.execute("CREATE TABLE history_writes (seq serial, op text NOT NULL, txid bigint NOT NULL)");
+    db.execute(
+        "CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN IF NEW.name = '0002_columns' THEN \
+         INSERT INTO history_writes (op, txid) VALUES (TG_OP, txid_current()); \
+         END IF; RETURN NEW; END $$",
+    );
+    db.execute(
+        "CREATE TRIGGER logged AFTER INSERT OR UPDATE ON strata_migrations \
+         FOR EACH ROW EXECUTE FUNCTION log_write()",
+    );
+
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let writes = db.query("SELECT op, txid::text FROM history_writes ORDER BY seq");
+    // The start row, the group's checkpoint (in one transaction), the unique index's
+    // record (its own, after the concurrent build), and no more.
+    assert_eq!(writes.len(), 3, "{writes:?}");
+    assert_eq!(writes[0][0].as_deref(), Some("INSERT"), "{writes:?}");
+    assert_eq!(writes[1][0].as_deref(), Some("UPDATE"), "{writes:?}");
+    assert_eq!(
+        writes[0][1], writes[1][1],
+        "the start row committed alone: {writes:?}"
+    );
+    assert_ne!(writes[1][1], writes[2][1], "{writes:?}");
+    let row = db.query("SELECT state FROM strata_migrations WHERE name = '0002_columns'");
+    assert_eq!(row, [[Some("applied".into())]]);
+}
+
 /// Operations that share a transactional group commit together, so the history row
 /// is written once for them, with the group's last checkpoint, before its commit: a
 /// failure after the group finds that checkpoint, and the run resumes from it.
