@@ -405,13 +405,8 @@ table = "shop_order"
 constraint = { type = "unique", name = "shop_order_code_uniq", columns = ["code"] }
 "#;
 
-/// A run that opens with a transactional group writes its start row in that group's
-/// transaction, not in a commit of its own.
-#[test]
-fn the_start_row_commits_with_the_first_group() {
-    let Some(db) = TestDb::create(Kind::Postgres) else {
-        return;
-    };
+/// A project with `TWO_COLUMNS_THEN_UNIQUE` pending on `db`, its tables applied.
+fn columns_pending(db: &TestDb) -> tempfile::TempDir {
     let dir = project(&[
         ("strata.toml", &config(&db.url)),
         ("apps/shop/migrations/0001_tables.toml", TABLES),
@@ -422,6 +417,17 @@ fn the_start_row_commits_with_the_first_group() {
     ]);
     let out = strata(dir.path(), &["migrate", "shop", "0001"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    dir
+}
+
+/// A run that opens with a transactional group writes its start row in that group's
+/// transaction, not in a commit of its own.
+#[test]
+fn the_start_row_commits_with_the_first_group() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = columns_pending(&db);
     // The transaction of every write to the history row of 0002.
     db.execute("CREATE TABLE history_writes (seq serial, op text NOT NULL, txid bigint NOT NULL)");
     db.execute(
@@ -460,16 +466,7 @@ fn a_group_writes_only_its_last_checkpoint() {
     let Some(db) = TestDb::create(Kind::Postgres) else {
         return;
     };
-    let dir = project(&[
-        ("strata.toml", &config(&db.url)),
-        ("apps/shop/migrations/0001_tables.toml", TABLES),
-        (
-            "apps/shop/migrations/0002_columns.toml",
-            TWO_COLUMNS_THEN_UNIQUE,
-        ),
-    ]);
-    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let dir = columns_pending(&db);
     db.execute("INSERT INTO shop_order (id, code) VALUES (1, 'A'), (2, 'A')");
     // Counts the history row's updates.
     db.execute("CREATE TABLE history_updates (n int NOT NULL)");
