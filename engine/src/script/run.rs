@@ -662,22 +662,7 @@ impl Steps<'_> {
         async {
             if grouped {
                 if self.group.is_none() {
-                    driver
-                        .execute("BEGIN")
-                        .await
-                        .map_err(|e| self.error(position.op, j + 1, e))?;
-                    self.group = Some(Group {
-                        position: index,
-                        at: self.at,
-                    });
-                    if let Some(start) = &self.start {
-                        run_statement(driver, start)
-                            .await
-                            .map_err(|e| ExecuteError {
-                                at_start: true,
-                                ..self.error(position.op, 0, e)
-                            })?;
-                    }
+                    self.open_group(driver, index, position.op, j).await?;
                 }
             } else {
                 self.close_group(driver, position).await?;
@@ -787,6 +772,34 @@ impl Steps<'_> {
         run_statement(driver, &record)
             .await
             .map_err(|e| self.error(op, 0, e))
+    }
+
+    /// Opens a group at position `index` (statement `j` of operation `op`), with the
+    /// start row in it while that row waits for the first group.
+    async fn open_group(
+        &mut self,
+        driver: &mut dyn Driver,
+        index: usize,
+        op: usize,
+        j: usize,
+    ) -> Result<(), ExecuteError> {
+        driver
+            .execute("BEGIN")
+            .await
+            .map_err(|e| self.error(op, j + 1, e))?;
+        self.group = Some(Group {
+            position: index,
+            at: self.at,
+        });
+        if let Some(start) = &self.start {
+            run_statement(driver, start)
+                .await
+                .map_err(|e| ExecuteError {
+                    at_start: true,
+                    ..self.error(op, 0, e)
+                })?;
+        }
+        Ok(())
     }
 
     /// Commits the open group, if any, before `position` runs outside it.
