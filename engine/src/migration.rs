@@ -205,6 +205,14 @@ pub enum FileError {
 }
 
 impl FileError {
+    /// `path` could not be read (or listed).
+    pub fn io(path: impl Into<PathBuf>, error: &std::io::Error) -> Self {
+        FileError::Io {
+            path: path.into(),
+            message: error.to_string(),
+        }
+    }
+
     /// A TOML parse error placed at its line and column in `text`.
     pub fn from_toml(path: &Path, text: &str, error: &toml::de::Error) -> Self {
         let offset = error.span().map_or(0, |s| s.start);
@@ -623,10 +631,7 @@ impl Migration {
 
     /// Reads and parses one migration file of `app`.
     pub fn load(app: &str, path: &Path) -> Result<Self, FileError> {
-        let text = std::fs::read_to_string(path).map_err(|e| FileError::Io {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::io(path, &e))?;
         Self::from_text(app, path, &text)
     }
 

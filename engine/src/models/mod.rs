@@ -141,12 +141,7 @@ pub fn load(project: &Project) -> Result<Models, ModelsError> {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => {
-                return Err(FileError::Io {
-                    path,
-                    message: e.to_string(),
-                })
-            }
+            Err(e) => return Err(FileError::io(path, &e)),
         };
         apps.push(parse_app(&app.name, &path, &text)?);
     }

@@ -102,10 +102,7 @@ pub(super) fn load_settings_with(
     apps_required: bool,
 ) -> Result<Configured, ProjectError> {
     let path = root.join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| FileError::Io {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| FileError::io(&path, &e))?;
     let file = File::read(&path, &text)?;
     let mut layers = Layers::default();
 

@@ -262,10 +262,7 @@ fn load_migrations(
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let io = |e: std::io::Error| FileError::Io {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    };
+    let io = |e: std::io::Error| FileError::io(dir, &e);
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
@@ -362,10 +359,7 @@ fn parse_all(
 fn digest(buffer: &mut Vec<u8>, path: &PathBuf) -> Result<[u8; 32], FileError> {
     // Larger than migration files are: one read, and one more that finds the end.
     const TYPICAL: usize = 16 * 1024;
-    let io = |e: std::io::Error| FileError::Io {
-        path: path.clone(),
-        message: e.to_string(),
-    };
+    let io = |e: std::io::Error| FileError::io(path, &e);
     let mut file = std::fs::File::open(path).map_err(io)?;
     let mut len = 0;
     loop {
@@ -386,10 +380,7 @@ fn digest(buffer: &mut Vec<u8>, path: &PathBuf) -> Result<[u8; 32], FileError> {
 /// was parsed from (read again here: a file written since it was hashed is cached
 /// under its new bytes' hash, never under the old one's).
 fn parse_file(app: &str, path: &Path) -> Result<(Arc<Migration>, String), FileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| FileError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| FileError::io(path, &e))?;
     let hash = sha256_hex(&text);
     Migration::from_text(app, path, &text).map(|m| (Arc::new(m), hash))
 }
