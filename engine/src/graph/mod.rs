@@ -484,6 +484,11 @@ impl Graph {
         self.state_of_mask(&self.migrations.mask_of(keys))
     }
 
+    /// The schema every migration in use produces.
+    pub fn full_state(&self) -> Result<SchemaState, StateAtError> {
+        self.state_of_mask(&vec![true; self.migrations.len()])
+    }
+
     /// The schema the migrations of `mask` produce, applied in graph order.
     fn state_of_mask(&self, mask: &Mask) -> Result<SchemaState, StateAtError> {
         let steps: Vec<(&Migration, usize)> = self

@@ -128,7 +128,7 @@ pub fn migration_owners(graph: &Graph) -> BTreeMap<String, String> {
 
 /// The schema the migrations of every app produce.
 pub fn migrations_state(graph: &Graph) -> Result<SchemaState, StateAtError> {
-    graph.state_of(&graph.ordered().map(|m| m.key.clone()).collect())
+    graph.full_state()
 }
 
 /// The schema the models want, limited to `apps` (others keep what their migrations
