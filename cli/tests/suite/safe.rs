@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::common::db::{block_on, Kind, TestDb};
-use crate::common::{project, strata};
+use crate::common::{project, spawn_migrate, strata};
 
 fn config(url: &str) -> String {
     format!(
@@ -421,41 +421,189 @@ fn columns_pending(db: &TestDb) -> tempfile::TempDir {
 }
 
 /// A run that opens with a transactional group writes its start row in that group's
-/// transaction, not in a commit of its own.
+/// transaction, already saying what the group did: one history write for the group,
+/// not a commit of its own for the start row and a second write for the checkpoint.
 #[test]
 fn the_start_row_commits_with_the_first_group() {
     let Some(db) = TestDb::create(Kind::Postgres) else {
         return;
     };
     let dir = columns_pending(&db);
-    // The transaction of every write to the history row of 0002.
-    db.execute("CREATE TABLE history_writes (seq serial, op text NOT NULL, txid bigint NOT NULL)");
-    db.execute(
-        "CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN IF NEW.name = '0002_columns' THEN \
-         INSERT INTO history_writes (op, txid) VALUES (TG_OP, txid_current()); \
-         END IF; RETURN NEW; END $$",
+    log_history_writes(&db, "0002_columns");
+
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    // The start row at the group's checkpoint (both columns), then the unique index's
+    // record in the transaction that attaches it, and no more.
+    assert_eq!(
+        history_writes(&db),
+        [("INSERT".to_string(), 2), ("UPDATE".to_string(), 3)]
     );
+    let row = db.query("SELECT state FROM strata_migrations WHERE name = '0002_columns'");
+    assert_eq!(row, [[Some("applied".into())]]);
+}
+
+/// Logs every write to the history row of migration `name`: the kind of write, the
+/// operations it records, and its transaction.
+fn log_history_writes(db: &TestDb, name: &str) {
+    db.execute(
+        "CREATE TABLE history_writes (seq serial, op text NOT NULL, done int NOT NULL, \
+         txid bigint NOT NULL)",
+    );
+    db.execute(&format!(
+        "CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN IF NEW.name = '{name}' THEN \
+         INSERT INTO history_writes (op, done, txid) \
+         VALUES (TG_OP, NEW.operations_done, txid_current()); \
+         END IF; RETURN NEW; END $$"
+    ));
     db.execute(
         "CREATE TRIGGER logged AFTER INSERT OR UPDATE ON strata_migrations \
          FOR EACH ROW EXECUTE FUNCTION log_write()",
     );
+}
+
+/// The writes [`log_history_writes`] logged, in order, each in a transaction of its
+/// own (checked here): the kind of write and the operations it records.
+fn history_writes(db: &TestDb) -> Vec<(String, usize)> {
+    let rows = db.query("SELECT op, done::text, txid::text FROM history_writes ORDER BY seq");
+    let mut transactions: Vec<_> = rows.iter().map(|r| r[2].clone()).collect();
+    transactions.dedup();
+    assert_eq!(
+        transactions.len(),
+        rows.len(),
+        "two writes in one transaction: {rows:?}"
+    );
+    rows.iter()
+        .map(|r| {
+            let done = r[1].as_deref().unwrap_or_default().parse().unwrap();
+            (r[0].clone().unwrap_or_default(), done)
+        })
+        .collect()
+}
+
+/// Indexes built concurrently between transactional groups: the first and the third
+/// are each followed by a group, the second by another build.
+const INDEXES_BETWEEN_GROUPS: &str = r#"dependencies = ["shop.0001_tables"]
+
+[[operations]]
+kind = "create_index"
+table = "shop_customer"
+index = { name = "shop_customer_id_idx", columns = ["id"] }
+
+[[operations]]
+kind = "add_column"
+table = "shop_order"
+column = { name = "note", type = "text", null = true }
+
+[[operations]]
+kind = "create_index"
+table = "shop_order"
+index = { name = "shop_order_note_idx", columns = ["note"] }
+
+[[operations]]
+kind = "create_index"
+table = "shop_order"
+index = { name = "shop_order_code_idx", columns = ["code"] }
+
+[[operations]]
+kind = "add_column"
+table = "shop_order"
+column = { name = "memo", type = "text", null = true }
+"#;
+
+/// The record after a concurrent build waits for the next group's commit, whose own
+/// record replaces it; before another build, it is written on its own, so that never
+/// more than one operation is in effect unrecorded.
+#[test]
+fn a_concurrent_build_is_recorded_by_the_group_after_it() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        (
+            "apps/shop/migrations/0002_indexes.toml",
+            INDEXES_BETWEEN_GROUPS,
+        ),
+    ]);
+    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    log_history_writes(&db, "0002_indexes");
 
     let out = strata(dir.path(), &["migrate"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let writes = db.query("SELECT op, txid::text FROM history_writes ORDER BY seq");
-    // The start row, the group's checkpoint (in one transaction), the unique index's
-    // record (its own, after the concurrent build), and no more.
-    assert_eq!(writes.len(), 3, "{writes:?}");
-    assert_eq!(writes[0][0].as_deref(), Some("INSERT"), "{writes:?}");
-    assert_eq!(writes[1][0].as_deref(), Some("UPDATE"), "{writes:?}");
     assert_eq!(
-        writes[0][1], writes[1][1],
-        "the start row committed alone: {writes:?}"
+        history_writes(&db),
+        [
+            ("INSERT".to_string(), 0),
+            ("UPDATE".to_string(), 2),
+            ("UPDATE".to_string(), 3),
+            ("UPDATE".to_string(), 5),
+        ]
     );
-    assert_ne!(writes[1][1], writes[2][1], "{writes:?}");
-    let row = db.query("SELECT state FROM strata_migrations WHERE name = '0002_columns'");
-    assert_eq!(row, [[Some("applied".into())]]);
+}
+
+/// Killed while the group after a concurrent build waits for a lock: the build is in
+/// effect but not recorded, and the next run finds it done and goes on after it.
+#[test]
+fn killed_before_the_group_that_records_a_build_resumes_after_it() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    // A lock wait long enough to be killed in, not given up on.
+    let config = format!(
+        "[project]\napps = [\"shop\"]\n\n[database]\nurl = {:?}\nddl_lock_timeout = \"60s\"\n",
+        db.url
+    );
+    let dir = project(&[
+        ("strata.toml", &config),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        (
+            "apps/shop/migrations/0002_indexes.toml",
+            INDEXES_BETWEEN_GROUPS,
+        ),
+    ]);
+    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (_, end, holder) = hold_table(&db);
+
+    let mut child = spawn_migrate(dir.path());
+    let waiting = "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                   AND query LIKE 'ALTER TABLE%' AND pid <> pg_backend_pid()";
+    let started = Instant::now();
+    while db.query(waiting).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the group never waited"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    end.send(()).unwrap();
+    holder.join().unwrap();
+    let row = db
+        .query("SELECT state, operations_done FROM strata_migrations WHERE name = '0002_indexes'");
+    assert_eq!(row, [[Some("partial".into()), Some("0".into())]]);
+    let built = "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                 WHERE c.relname = 'shop_customer_id_idx' AND i.indisvalid";
+    assert!(
+        !db.query(built).is_empty(),
+        "the first build did not finish"
+    );
+
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let row = db
+        .query("SELECT state, operations_done FROM strata_migrations WHERE name = '0002_indexes'");
+    assert_eq!(row, [[Some("applied".into()), Some("5".into())]]);
+    let columns = db.query(
+        "SELECT column_name FROM information_schema.columns \
+         WHERE table_name = 'shop_order' AND column_name IN ('note', 'memo') ORDER BY 1",
+    );
+    assert_eq!(columns, [[Some("memo".into())], [Some("note".into())]]);
 }
 
 /// Operations that share a transactional group commit together, so the history row
@@ -468,17 +616,7 @@ fn a_group_writes_only_its_last_checkpoint() {
     };
     let dir = columns_pending(&db);
     db.execute("INSERT INTO shop_order (id, code) VALUES (1, 'A'), (2, 'A')");
-    // Counts the history row's updates.
-    db.execute("CREATE TABLE history_updates (n int NOT NULL)");
-    db.execute("INSERT INTO history_updates VALUES (0)");
-    db.execute(
-        "CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN UPDATE history_updates SET n = n + 1; RETURN NEW; END $$",
-    );
-    db.execute(
-        "CREATE TRIGGER counted AFTER UPDATE ON strata_migrations \
-         FOR EACH ROW EXECUTE FUNCTION count_update()",
-    );
+    log_history_writes(&db, "0002_columns");
 
     // Both columns in one group, then the unique index, built outside it, fails.
     let out = strata(dir.path(), &["migrate"]);
@@ -486,11 +624,10 @@ fn a_group_writes_only_its_last_checkpoint() {
     let row = db
         .query("SELECT state, operations_done FROM strata_migrations WHERE name = '0002_columns'");
     assert_eq!(row, [[Some("partial".into()), Some("2".into())]]);
-    let updates = db.query("SELECT n FROM history_updates");
     assert_eq!(
-        updates,
-        [[Some("1".into())]],
-        "one checkpoint for the group"
+        history_writes(&db),
+        [("INSERT".to_string(), 2)],
+        "one write for the group"
     );
 
     db.execute("UPDATE shop_order SET code = 'B' WHERE id = 2");

@@ -149,6 +149,29 @@ impl Bookkeeping for Ledger<'_> {
         })
     }
 
+    /// A new row is inserted already at `done`; an existing row is moved there by the
+    /// checkpoint alone, which says all the start row would.
+    fn start_at(&self, done: Progress) -> Option<Statement> {
+        if self.backfill.is_some() {
+            return None;
+        }
+        match self.row {
+            Some(_) => self.checkpoint(done),
+            None if done.statements == 0 => {
+                let in_effect = self.in_effect(done.operations);
+                Some(self.history.insert(
+                    self.dialect,
+                    &self.migration.key,
+                    &self.checksum(RowState::Partial, in_effect, 0),
+                    RowState::Partial,
+                    in_effect,
+                    0,
+                ))
+            }
+            None => None,
+        }
+    }
+
     fn checkpoint(&self, done: Progress) -> Option<Statement> {
         // Going backward, a row counts whole operations in effect: a reverse `run_sql`
         // part-way has no row of its own (the next run cannot resume it either way).

@@ -329,12 +329,17 @@ struct Announced<'a, 'l> {
     total: usize,
 }
 
+// Every method, so that none falls back to its default instead of the ledger's.
+#[deny(clippy::missing_trait_methods)]
 impl Bookkeeping for Announced<'_, '_> {
     fn skip(&self) -> Progress {
         self.ledger.skip()
     }
     fn start(&self) -> Option<Statement> {
         self.ledger.start()
+    }
+    fn start_at(&self, done: Progress) -> Option<Statement> {
+        self.ledger.start_at(done)
     }
     fn checkpoint(&self, done: Progress) -> Option<Statement> {
         self.ledger.checkpoint(done)

@@ -53,8 +53,19 @@ pub trait Bookkeeping: Sync {
 
     /// Step by step: run after each operation but the last, and after each statement
     /// of an operation recorded by statement, given the progress it records. In a
-    /// transactional group, only the group's last record runs, before its commit.
+    /// transactional group, only the group's last record runs, before its commit; the
+    /// record after a statement run outside any transaction waits for that commit
+    /// when a group comes next (at most one operation is in effect unrecorded).
     fn checkpoint(&self, done: Progress) -> Option<Statement> {
+        let _ = done;
+        None
+    }
+
+    /// Step by step, when the run opens with a transactional group: one statement
+    /// that writes the start row already saying `done` (the progress the group
+    /// records before it commits), in place of the start row and that checkpoint.
+    /// `None`, the default, writes both.
+    fn start_at(&self, done: Progress) -> Option<Statement> {
         let _ = done;
         None
     }
@@ -426,6 +437,7 @@ impl Script {
             announced: None,
             backfill: None,
             pending: None,
+            deferred: None,
         };
         let mut next = 0;
         while next <= positions.len() {
@@ -443,6 +455,7 @@ impl Script {
                 }
             }
         }
+        steps.write_deferred(driver).await?; // always taken by a later record
         if self.operations.len() <= skip.operations {
             // Nothing ran, so nothing recorded the end yet.
             if let Some(finish) = bookkeeping.finish() {
@@ -606,10 +619,25 @@ struct Steps<'a> {
     /// The last batch committed by a backfill that failed (operation, cursor), where
     /// its retry starts.
     backfill: Option<(usize, BackfillCursor)>,
-    /// The record of the open group's last operation (its number, the statement),
-    /// written just before the group commits: every record before it in the group
-    /// would be replaced unseen, since only the commit makes any of them visible.
-    pending: Option<(usize, Statement)>,
+    /// The record of the open group's last operation, written just before the group
+    /// commits: every record before it in the group would be replaced unseen, since
+    /// only the commit makes any of them visible.
+    pending: Option<Held>,
+    /// The checkpoint after an operation whose statement ran outside a transaction
+    /// (`CREATE INDEX CONCURRENTLY`), held back for the commit of the group after it,
+    /// whose own record replaces it: a commit (a WAL flush) fewer per such operation.
+    /// Written on its own before anything else runs outside a group, and after a
+    /// failure. So at most that one operation is ever in effect without its record,
+    /// the case a resume already finds (`executor::resume::locate_checkpoint`): the
+    /// statement's whole effect is an index, which the schema comparison sees.
+    deferred: Option<Held>,
+}
+
+/// A record waiting to be written: the one after operation `op`, saying `done`.
+struct Held {
+    op: usize,
+    done: Progress,
+    statement: Statement,
 }
 
 impl Steps<'_> {
@@ -666,6 +694,7 @@ impl Steps<'_> {
                 }
             } else {
                 self.close_group(driver, position).await?;
+                self.write_deferred(driver).await?;
             }
             if let Some(backfill) = &statement.backfill {
                 return self
@@ -699,7 +728,15 @@ impl Steps<'_> {
                 .map_err(|e| self.error(position.op, j + 1, e))?;
             self.at = after;
             if let Some(record) = record {
-                self.record(driver, position.op, record).await?;
+                if self.deferrable(statement) {
+                    self.deferred = Some(Held {
+                        op: position.op,
+                        done: after,
+                        statement: record,
+                    });
+                } else {
+                    self.record(driver, position.op, record).await?;
+                }
             }
             if !grouped {
                 self.retries.succeeded();
@@ -757,6 +794,17 @@ impl Steps<'_> {
         Ok(())
     }
 
+    /// Whether the record after `statement`, which just ran and left `self.at`, can
+    /// wait for the next group's commit (see `deferred`): a statement outside any
+    /// transaction that ended an operation, not the last one.
+    fn deferrable(&self, statement: &Statement) -> bool {
+        self.script.groups
+            && statement.runs == Runs::Outside
+            && statement.call.is_none()
+            && self.at.statements == 0
+            && self.at.operations < self.script.operations.len()
+    }
+
     /// Writes `record`, the one after operation `op`; inside a group, keeps it for the
     /// group's commit instead (see `pending`).
     async fn record(
@@ -766,16 +814,30 @@ impl Steps<'_> {
         record: Statement,
     ) -> Result<(), ExecuteError> {
         if self.group.is_some() {
-            self.pending = Some((op, record));
+            self.pending = Some(Held {
+                op,
+                done: self.at,
+                statement: record,
+            });
             return Ok(());
         }
+        self.deferred = None; // replaced by this later record
         run_statement(driver, &record)
             .await
             .map_err(|e| self.error(op, 0, e))
     }
 
-    /// Opens a group at position `index` (statement `j` of operation `op`), with the
-    /// start row in it while that row waits for the first group.
+    /// Writes the checkpoint held back after a statement outside a transaction.
+    async fn write_deferred(&mut self, driver: &mut dyn Driver) -> Result<(), ExecuteError> {
+        if let Some(held) = self.deferred.take() {
+            run_statement(driver, &held.statement)
+                .await
+                .map_err(|e| self.error(held.op, 0, e))?;
+        }
+        Ok(())
+    }
+
+    /// Opens a group at position `index` (statement `j` of operation `op`).
     async fn open_group(
         &mut self,
         driver: &mut dyn Driver,
@@ -791,14 +853,6 @@ impl Steps<'_> {
             position: index,
             at: self.at,
         });
-        if let Some(start) = &self.start {
-            run_statement(driver, start)
-                .await
-                .map_err(|e| ExecuteError {
-                    at_start: true,
-                    ..self.error(op, 0, e)
-                })?;
-        }
         Ok(())
     }
 
@@ -809,11 +863,9 @@ impl Steps<'_> {
         position: Position,
     ) -> Result<(), ExecuteError> {
         if self.group.is_some() {
-            if let Some((op, record)) = self.pending.take() {
-                run_statement(driver, &record)
-                    .await
-                    .map_err(|e| self.error(op, 0, e))?;
-            }
+            // The group's own record, when it has one, replaces the held-back one.
+            let record = self.pending.take().or(self.deferred.take());
+            self.write_records(driver, record, position).await?;
             for guard in self.script.group_guards() {
                 run_statement(driver, guard)
                     .await
@@ -828,6 +880,39 @@ impl Steps<'_> {
             self.retries.succeeded();
         }
         Ok(())
+    }
+
+    /// Before the open group commits: the start row while it waits for the first
+    /// group, then `record` — as one row written already at `record`'s progress when
+    /// the bookkeeping can (`start_at`), a write fewer.
+    async fn write_records(
+        &mut self,
+        driver: &mut dyn Driver,
+        record: Option<Held>,
+        position: Position,
+    ) -> Result<(), ExecuteError> {
+        let total = self.script.operations.len();
+        let merged = match (&self.start, &record) {
+            (Some(_), Some(held)) if held.done.operations < total => {
+                self.bookkeeping.start_at(held.done)
+            }
+            _ => None,
+        };
+        let start = merged.as_ref().or(self.start.as_ref());
+        if let Some(start) = start {
+            run_statement(driver, start)
+                .await
+                .map_err(|e| ExecuteError {
+                    at_start: true,
+                    ..self.error(position.op, 0, e)
+                })?;
+        }
+        match record {
+            Some(held) if merged.is_none() => run_statement(driver, &held.statement)
+                .await
+                .map_err(|e| self.error(held.op, 0, e)),
+            _ => Ok(()),
+        }
     }
 
     /// After a failure inside a group: rolls it back, so what is in effect is what was
@@ -847,6 +932,12 @@ impl Steps<'_> {
         driver: &mut dyn Driver,
         mut e: ExecuteError,
     ) -> Result<(), ExecuteError> {
+        // What the group would have recorded is still owed; the failure being what
+        // the user needs to hear, a record that cannot be written adds nothing (the
+        // resume finds the operation in effect).
+        if let Some(held) = self.deferred.take() {
+            let _ = run_statement(driver, &held.statement).await;
+        }
         // A rolled-back group changed nothing: report what is in effect before it.
         e.completed = self.at.operations;
         e.statements_done = self.at.statements;

@@ -7,6 +7,7 @@
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use strata_engine::dialect::driver::DriverError;
@@ -78,31 +79,67 @@ const FIND_INVALID: &str = "SELECT n.nspname FROM pg_index i \
      WHERE NOT i.indisvalid AND c.relname = $1 \
      AND n.nspname = COALESCE($2, current_schema())";
 
-/// Drops the invalid index `sql` would build, if there is one.
-pub(super) async fn clear_invalid_index(client: &Client, sql: &str) -> Result<(), DriverError> {
-    let Some((schema, name)) = concurrent_index_name(sql) else {
-        return Ok(());
-    };
-    let rows = client
-        .query(FIND_INVALID, &[&name, &schema])
-        .await
-        .map_err(|e| super::statement_error(FIND_INVALID, e))?;
-    let Some(row) = rows.first() else {
-        return Ok(());
-    };
-    let namespace: String = row.get(0);
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let drop = format!(
-        "DROP INDEX CONCURRENTLY IF EXISTS {}.{}",
-        quote(&namespace),
-        quote(&name)
-    );
-    tracing::warn!(index = %name, "dropping the invalid index an interrupted CREATE INDEX CONCURRENTLY left, to build it again");
-    client
-        .execute_typed(&drop, &[])
-        .await
-        .map(|_| ())
-        .map_err(|e| super::statement_error(&drop, e))
+/// Whether the database has any invalid index at all.
+const ANY_INVALID: &str = "SELECT EXISTS (SELECT FROM pg_index WHERE NOT indisvalid)";
+
+/// What a session knows of invalid indexes: `clean` once the database was seen to
+/// have none, until a statement of the session fails or is abandoned (a build that
+/// stops leaves one). A healthy database is looked at once, not before every build.
+#[derive(Debug, Default)]
+pub(super) struct Leftovers {
+    clean: bool,
+}
+
+impl Leftovers {
+    /// Before a statement runs: what was known, which the caller gives back to
+    /// [`Leftovers::ran`] if the statement succeeds. Until then nothing is known, so
+    /// a statement whose future is dropped half-way leaves the next build checking.
+    pub(super) fn running(&mut self) -> bool {
+        std::mem::take(&mut self.clean)
+    }
+
+    /// The statement succeeded: what was known before it still holds.
+    pub(super) fn ran(&mut self, clean: bool) {
+        self.clean = clean;
+    }
+
+    /// Drops the invalid index `sql` would build, if there is one.
+    pub(super) async fn clear(&mut self, client: &Client, sql: &str) -> Result<(), DriverError> {
+        let Some((schema, name)) = concurrent_index_name(sql) else {
+            return Ok(());
+        };
+        if self.clean {
+            return Ok(());
+        }
+        let any = client
+            .query_typed(ANY_INVALID, &[])
+            .await
+            .map_err(|e| super::statement_error(ANY_INVALID, e))?;
+        if !any.first().is_some_and(|row| row.get::<_, bool>(0)) {
+            self.clean = true;
+            return Ok(());
+        }
+        let rows = client
+            .query_typed(FIND_INVALID, &[(&name, Type::TEXT), (&schema, Type::TEXT)])
+            .await
+            .map_err(|e| super::statement_error(FIND_INVALID, e))?;
+        let Some(row) = rows.first() else {
+            return Ok(());
+        };
+        let namespace: String = row.get(0);
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let drop = format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}.{}",
+            quote(&namespace),
+            quote(&name)
+        );
+        tracing::warn!(index = %name, "dropping the invalid index an interrupted CREATE INDEX CONCURRENTLY left, to build it again");
+        client
+            .execute_typed(&drop, &[])
+            .await
+            .map(|_| ())
+            .map_err(|e| super::statement_error(&drop, e))
+    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,8 @@ pub struct PostgresDriver<C: ClientHandle = OwnedClient> {
     /// The advisory keys of the migration lock: per schema the history lives in
     /// (see the `lock` module). Read when the session is set up.
     lock_scope: lock::Scope,
+    /// Whether an interrupted index build can be in the way (see `leftovers`).
+    leftovers: leftovers::Leftovers,
 }
 
 /// How a [`PostgresDriver`] holds its `tokio_postgres::Client`: owned with the task
@@ -151,6 +153,7 @@ impl PostgresDriver {
             version: ServerVersion::new(0, 0, 0),
             canceller: Some(canceller),
             lock_scope: lock::Scope::default(),
+            leftovers: leftovers::Leftovers::default(),
         };
         driver.version = driver.read_version().await?;
         driver.lock_scope = driver.default_lock_scope().await?;
@@ -180,6 +183,7 @@ impl<'a> PostgresDriver<&'a Client> {
             version: ServerVersion::new(0, 0, 0),
             canceller: None,
             lock_scope: lock::Scope::default(),
+            leftovers: leftovers::Leftovers::default(),
         };
         driver.version = driver.read_version().await?;
         driver.lock_scope = driver.default_lock_scope().await?;
@@ -220,16 +224,19 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
 
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
         tracing::trace!(sql, "execute");
+        let clean = self.leftovers.running();
         self.client
             .client()
             .execute_typed(sql, &[])
             .await
-            .map(|_| ())
-            .map_err(|e| statement_error(sql, e))
+            .map_err(|e| statement_error(sql, e))?;
+        self.leftovers.ran(clean);
+        Ok(())
     }
 
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
         tracing::trace!(sql, "query");
+        let clean = self.leftovers.running();
         // One statement, or the server refuses it here; the statement is closed when
         // dropped.
         self.client
@@ -243,6 +250,7 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
             .simple_query(sql)
             .await
             .map_err(|e| statement_error(sql, e))?;
+        self.leftovers.ran(clean);
         Ok(messages
             .iter()
             .filter_map(|message| match message {
@@ -282,7 +290,7 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
     /// Drops the invalid index an interrupted `CREATE INDEX CONCURRENTLY` left under
     /// the name `sql` builds; see the `leftovers` module.
     async fn clear_leftovers(&mut self, sql: &str) -> Result<(), DriverError> {
-        leftovers::clear_invalid_index(self.client.client(), sql).await
+        self.leftovers.clear(self.client.client(), sql).await
     }
 
     /// The tables of `current_schema()`; see the `introspect` module for what the
