@@ -16,7 +16,8 @@ use crate::state::SchemaState;
 struct Op<'a> {
     index: usize,
     operation: &'a Operation,
-    before: &'a SchemaState,
+    /// The schema before it, when a check of the migration reads it (see `State`).
+    before: Option<&'a SchemaState>,
     /// Its table existed before the migration (someone may be using it).
     existing: bool,
     statements: &'a [Statement],
@@ -43,7 +44,7 @@ pub(super) fn run(
     let dialect = target.dialect;
     let capabilities = dialect.capabilities(target.version);
     let lexer = dialect.sql_lexer();
-    let mut state = before.clone();
+    let mut state = State::for_checks_of(operations, before);
     let mut created = NewTables::default();
     let mut out = Vec::new();
     let mut timeline = Vec::new();
@@ -54,7 +55,7 @@ pub(super) fn run(
         let cx = Op {
             index: i + 1,
             operation: op,
-            before: &state,
+            before: state.current(),
             existing,
             statements: &rendered.statements,
             notes,
@@ -81,8 +82,46 @@ pub(super) fn run(
     out.extend(unsafe_plan(operations, mode));
     out.extend(mixed(operations, script, mode, &*lexer));
     out.extend(backfill_splits(operations, mode));
-    out.extend(unindexed_foreign_keys(&foreign_keys, &state));
+    if let Some(after) = state.current() {
+        out.extend(unindexed_foreign_keys(&foreign_keys, after));
+    }
     out
+}
+
+/// The schema as the migration's operations change it, followed only when a check
+/// reads it — a type change (what it narrows or rewrites) or an added foreign key
+/// (whether the final schema indexes it): a copy of the whole schema per migration
+/// linted is most of `migrate`'s lint before a long plan.
+enum State {
+    Followed(SchemaState),
+    Unread,
+}
+
+impl State {
+    fn for_checks_of(operations: &[Operation], before: &SchemaState) -> Self {
+        let read = operations.iter().any(|op| {
+            matches!(op, Operation::AlterColumn(_)) || !added_foreign_keys(op).is_empty()
+        });
+        if read {
+            Self::Followed(before.clone())
+        } else {
+            Self::Unread
+        }
+    }
+
+    fn current(&self) -> Option<&SchemaState> {
+        match self {
+            Self::Followed(state) => Some(state),
+            Self::Unread => None,
+        }
+    }
+
+    fn apply(&mut self, op: &Operation) -> Result<(), crate::state::StateError> {
+        match self {
+            Self::Followed(state) => state.apply(op),
+            Self::Unread => Ok(()),
+        }
+    }
 }
 
 fn raw(cx: &Op, rule: &'static str, message: String) -> Raw {
@@ -231,7 +270,10 @@ fn semantic(cx: &Op, table: &str) -> Vec<Raw> {
         )),
         _ => {}
     }
-    if let Some(loss @ DataLoss::Narrowing { .. }) = cx.operation.destroys_data(cx.before) {
+    let loss = cx
+        .before
+        .and_then(|before| cx.operation.destroys_data(before));
+    if let Some(loss @ DataLoss::Narrowing { .. }) = loss {
         out.push(raw(cx, "narrowing-type", loss.to_string()));
     }
     out
@@ -298,8 +340,7 @@ fn lock_findings<'n>(cx: &Op<'n>, table: &str) -> Vec<LockFinding<'n>> {
 fn column_change<'n>(cx: &Op<'n>, o: &AlterColumn, table: &str) -> Vec<LockFinding<'n>> {
     let old = cx
         .before
-        .table(table)
-        .ok()
+        .and_then(|before| before.table(table).ok())
         .and_then(|t| t.column(&o.column));
     let mut out = Vec::new();
     let retyped = o.ty.is_some_and(|ty| old.is_some_and(|c| c.ty != ty));

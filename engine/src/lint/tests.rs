@@ -205,3 +205,61 @@ column = { name = "note", type = "text", null = true }
         .unwrap_or_else(|| panic!("{mixed:?}"));
     assert_eq!((finding.1, finding.2), (2, Severity::Warning));
 }
+
+/// The two checks that read the schema as the migration changes it: a type change
+/// judged against the column as an earlier operation of the same migration left it,
+/// and a foreign key judged against the indexes of the final schema.
+#[test]
+fn checks_read_the_schema_each_operation_leaves() {
+    let narrowed_after_widening = r#"
+[[operations]]
+kind = "alter_column"
+table = "item"
+column = "qty"
+type = "bigint"
+
+[[operations]]
+kind = "alter_column"
+table = "item"
+column = "qty"
+type = "smallint"
+"#;
+    let findings = lint(
+        narrowed_after_widening,
+        &existing(),
+        &LintSettings::default(),
+        None,
+    );
+    let narrowing: Vec<usize> = findings
+        .iter()
+        .filter(|(rule, _, _)| rule == "narrowing-type")
+        .map(|(_, op, _)| *op)
+        .collect();
+    // int → bigint widens; bigint → smallint narrows.
+    assert_eq!(narrowing, [2], "{findings:?}");
+
+    let foreign_key = r#"
+[[operations]]
+kind = "add_column"
+table = "item"
+column = { name = "parent_id", type = "bigint", null = true }
+
+[[operations]]
+kind = "add_foreign_key"
+table = "item"
+foreign_key = { name = "item_parent_fk", columns = ["parent_id"], references = "item", referenced_columns = ["id"] }
+"#;
+    let unindexed = lint(foreign_key, &existing(), &LintSettings::default(), None);
+    assert!(
+        found(&unindexed).contains(&"foreign-key-without-index"),
+        "{unindexed:?}"
+    );
+    let indexed_later = format!(
+        "{foreign_key}\n[[operations]]\nkind = \"create_index\"\ntable = \"item\"\nindex = {{ name = \"item_parent_idx\", columns = [\"parent_id\"] }}\n"
+    );
+    let indexed = lint(&indexed_later, &existing(), &LintSettings::default(), None);
+    assert!(
+        !found(&indexed).contains(&"foreign-key-without-index"),
+        "{indexed:?}"
+    );
+}
