@@ -570,8 +570,10 @@ fn killed_before_the_group_that_records_a_build_resumes_after_it() {
     let (_, end, holder) = hold_table(&db);
 
     let mut child = spawn_migrate(dir.path());
+    // This database only: other tests wait for locks of their own at the same time.
     let waiting = "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-                   AND query LIKE 'ALTER TABLE%' AND pid <> pg_backend_pid()";
+                   AND query LIKE 'ALTER TABLE%' AND datname = current_database() \
+                   AND pid <> pg_backend_pid()";
     let started = Instant::now();
     while db.query(waiting).is_empty() {
         assert!(
