@@ -46,7 +46,9 @@ pub trait Bookkeeping: Sync {
         Progress::default()
     }
 
-    /// Step by step: run before the first operation.
+    /// Step by step: the record that the run started, written before the first
+    /// operation — or, when the run opens with a transactional group, inside that
+    /// group just before its commit, so that a group that fails takes it back.
     fn start(&self) -> Option<Statement> {
         None
     }
@@ -413,8 +415,8 @@ impl Script {
         }
         let positions = self.positions(skip);
         // A run that opens with a transactional group writes its start row in that
-        // group's transaction: a commit fewer, and a first group that fails takes the
-        // row back with everything else it did.
+        // group's transaction (`write_records`): a commit fewer, and a first group
+        // that fails takes the row back with everything else it did.
         let opens_with_group = positions.first().is_some_and(|p| self.in_group(*p));
         let mut start = bookkeeping.start();
         if !opens_with_group {
