@@ -545,13 +545,9 @@ fn a_concurrent_build_is_recorded_by_the_group_after_it() {
     );
 }
 
-/// Killed while the group after a concurrent build waits for a lock: the build is in
-/// effect but not recorded, and the next run finds it done and goes on after it.
-#[test]
-fn killed_before_the_group_that_records_a_build_resumes_after_it() {
-    let Some(db) = TestDb::create(Kind::Postgres) else {
-        return;
-    };
+/// `migrate` killed while the group after a concurrent build waits for a lock: the
+/// build is in effect but not recorded (checked here). Returns the project.
+fn killed_before_the_group_that_records_a_build(db: &TestDb) -> tempfile::TempDir {
     // A lock wait long enough to be killed in, not given up on.
     let config = format!(
         "[project]\napps = [\"shop\"]\n\n[database]\nurl = {:?}\nddl_lock_timeout = \"60s\"\n",
@@ -567,7 +563,7 @@ fn killed_before_the_group_that_records_a_build_resumes_after_it() {
     ]);
     let out = strata(dir.path(), &["migrate", "shop", "0001"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let (_, end, holder) = hold_table(&db);
+    let (_, end, holder) = hold_table(db);
 
     let mut child = spawn_migrate(dir.path());
     // This database only: other tests wait for locks of their own at the same time.
@@ -586,26 +582,60 @@ fn killed_before_the_group_that_records_a_build_resumes_after_it() {
     child.wait().unwrap();
     end.send(()).unwrap();
     holder.join().unwrap();
-    let row = db
-        .query("SELECT state, operations_done FROM strata_migrations WHERE name = '0002_indexes'");
-    assert_eq!(row, [[Some("partial".into()), Some("0".into())]]);
-    let built = "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
-                 WHERE c.relname = 'shop_customer_id_idx' AND i.indisvalid";
-    assert!(
-        !db.query(built).is_empty(),
-        "the first build did not finish"
+    assert_eq!(
+        indexes_row(db),
+        [[Some("partial".into()), Some("0".into())]]
     );
+    assert!(index_exists(db), "the first build did not finish");
+    dir
+}
 
+fn indexes_row(db: &TestDb) -> Vec<Vec<Option<String>>> {
+    db.query("SELECT state, operations_done FROM strata_migrations WHERE name = '0002_indexes'")
+}
+
+/// The first build of `INDEXES_BETWEEN_GROUPS`, valid.
+fn index_exists(db: &TestDb) -> bool {
+    !db.query(
+        "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE c.relname = 'shop_customer_id_idx' AND i.indisvalid",
+    )
+    .is_empty()
+}
+
+/// After that kill, the next `migrate` finds the build done and goes on after it.
+#[test]
+fn killed_before_the_group_that_records_a_build_resumes_after_it() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = killed_before_the_group_that_records_a_build(&db);
     let out = strata(dir.path(), &["migrate"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let row = db
-        .query("SELECT state, operations_done FROM strata_migrations WHERE name = '0002_indexes'");
-    assert_eq!(row, [[Some("applied".into()), Some("5".into())]]);
+    assert_eq!(
+        indexes_row(&db),
+        [[Some("applied".into()), Some("5".into())]]
+    );
     let columns = db.query(
         "SELECT column_name FROM information_schema.columns \
          WHERE table_name = 'shop_order' AND column_name IN ('note', 'memo') ORDER BY 1",
     );
     assert_eq!(columns, [[Some("memo".into())], [Some("note".into())]]);
+}
+
+/// After that kill, a rollback of the partial migration finds the build done too, and
+/// undoes it: the record being behind the schema is not drift, whichever way the next
+/// run goes.
+#[test]
+fn killed_before_the_group_that_records_a_build_rolls_back() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = killed_before_the_group_that_records_a_build(&db);
+    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(indexes_row(&db), Vec::<Vec<Option<String>>>::new());
+    assert!(!index_exists(&db), "the build was not undone");
 }
 
 /// Operations that share a transactional group commit together, so the history row

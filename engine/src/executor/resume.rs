@@ -1,6 +1,8 @@
-//! Where a migration that stopped part-way really is. Its checkpoint is written after
-//! each operation, so a run killed between an operation and its checkpoint leaves the
-//! live schema one operation past it, in the direction it was going.
+//! Where a migration that stopped part-way really is. A run killed between an
+//! operation and its record leaves the live schema one operation past the record, in
+//! the direction that run was going — at most one: a record held back (the one after
+//! a concurrent index build, see `script::run`) is written before the next statement
+//! that could not be rolled back. The run that finds it may go either way.
 
 use std::collections::BTreeSet;
 
@@ -15,9 +17,11 @@ use crate::migration::Migration;
 use crate::script::{self, Direction, Mode};
 use crate::state::SchemaState;
 
-/// How many of `m`'s operations the live schema really has: `recorded` or its
-/// neighbour in `direction`. Only the tables the migration touches are compared, so
-/// objects strata does not manage elsewhere in the database do not get in the way.
+/// How many of `m`'s operations the live schema really has: `recorded`, or its
+/// neighbour in `direction`, or the other one (a rollback of a forward run killed
+/// one operation past its record, and the reverse). Only the tables the migration
+/// touches are compared, so objects strata does not manage elsewhere in the database
+/// do not get in the way.
 pub(super) async fn locate_checkpoint(
     driver: &mut dyn Driver,
     dialect: &dyn Dialect,
@@ -34,12 +38,15 @@ pub(super) async fn locate_checkpoint(
     let touched = touched_tables(&m.operations);
     let live = restrict(&live, &touched);
     let version = driver.version();
-    let neighbour = match direction {
-        Direction::Forward => recorded.checked_add(1),
-        Direction::Backward => recorded.checked_sub(1),
+    let (ahead, behind) = (recorded.checked_add(1), recorded.checked_sub(1));
+    // Where two candidates match (an index added, then dropped), the way this run
+    // goes decides, as it did before a run could meet the other way's leftover.
+    let neighbours = match direction {
+        Direction::Forward => [ahead, behind],
+        Direction::Backward => [behind, ahead],
     };
     let mut first_differences = None;
-    for candidate in std::iter::once(recorded).chain(neighbour) {
+    for candidate in std::iter::once(recorded).chain(neighbours.into_iter().flatten()) {
         if candidate > m.operations.len() {
             continue;
         }
@@ -63,7 +70,7 @@ pub(super) async fn locate_checkpoint(
                 warn!(
                     recorded,
                     actual = candidate,
-                    "the schema is one operation past the checkpoint; using it"
+                    "the schema is one operation from the checkpoint; using it"
                 );
             }
             return Ok(candidate);

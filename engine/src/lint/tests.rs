@@ -211,6 +211,8 @@ column = { name = "note", type = "text", null = true }
 /// and a foreign key judged against the indexes of the final schema.
 #[test]
 fn checks_read_the_schema_each_operation_leaves() {
+    // Back to the type it had before the migration: a narrowing only to a check that
+    // sees the first change.
     let narrowed_after_widening = r#"
 [[operations]]
 kind = "alter_column"
@@ -222,7 +224,7 @@ type = "bigint"
 kind = "alter_column"
 table = "item"
 column = "qty"
-type = "smallint"
+type = "int"
 "#;
     let findings = lint(
         narrowed_after_widening,
@@ -235,7 +237,7 @@ type = "smallint"
         .filter(|(rule, _, _)| rule == "narrowing-type")
         .map(|(_, op, _)| *op)
         .collect();
-    // int → bigint widens; bigint → smallint narrows.
+    // int → bigint widens; bigint → int narrows.
     assert_eq!(narrowing, [2], "{findings:?}");
 
     let foreign_key = r#"

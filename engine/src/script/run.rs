@@ -294,7 +294,8 @@ pub struct ExecuteError {
     pub operation: usize,
     pub statement: usize,
     /// Step by step, the very first record (the history row saying the run started)
-    /// failed: nothing was run or written.
+    /// failed: nothing is in effect or written (statements of a first group that
+    /// ran before it were rolled back with it).
     pub at_start: bool,
     /// The statement's lock wait ran out on every attempt.
     pub lock_timeout: Option<LockTimedOut>,
@@ -604,6 +605,8 @@ impl Position {
 struct Group {
     position: usize,
     at: Progress,
+    /// Its first operation, which a failure of the start row is reported against.
+    op: usize,
 }
 
 /// A step-by-step run in progress.
@@ -854,6 +857,7 @@ impl Steps<'_> {
         self.group = Some(Group {
             position: index,
             at: self.at,
+            op,
         });
         Ok(())
     }
@@ -864,10 +868,12 @@ impl Steps<'_> {
         driver: &mut dyn Driver,
         position: Position,
     ) -> Result<(), ExecuteError> {
-        if self.group.is_some() {
-            // The group's own record, when it has one, replaces the held-back one.
-            let record = self.pending.take().or(self.deferred.take());
-            self.write_records(driver, record, position).await?;
+        if let Some(group) = self.group {
+            // The group's own record, when it has one, replaces the held-back one —
+            // once the group commits: until then a failure still owes it.
+            let pending = self.pending.take();
+            let record = pending.as_ref().or(self.deferred.as_ref());
+            self.write_records(driver, record, group.op).await?;
             for guard in self.script.group_guards() {
                 run_statement(driver, guard)
                     .await
@@ -879,6 +885,7 @@ impl Steps<'_> {
                 .map_err(|e| self.error(position.op, 0, e))?;
             self.group = None;
             self.start = None;
+            self.deferred = None;
             self.retries.succeeded();
         }
         Ok(())
@@ -888,13 +895,13 @@ impl Steps<'_> {
     /// group, then `record` — as one row written already at `record`'s progress when
     /// the bookkeeping can (`start_at`), a write fewer.
     async fn write_records(
-        &mut self,
+        &self,
         driver: &mut dyn Driver,
-        record: Option<Held>,
-        position: Position,
+        record: Option<&Held>,
+        first_op: usize,
     ) -> Result<(), ExecuteError> {
         let total = self.script.operations.len();
-        let merged = match (&self.start, &record) {
+        let merged = match (&self.start, record) {
             (Some(_), Some(held)) if held.done.operations < total => {
                 self.bookkeeping.start_at(held.done)
             }
@@ -906,7 +913,7 @@ impl Steps<'_> {
                 .await
                 .map_err(|e| ExecuteError {
                     at_start: true,
-                    ..self.error(position.op, 0, e)
+                    ..self.error(first_op, 0, e)
                 })?;
         }
         match record {
