@@ -826,10 +826,11 @@ impl Steps<'_> {
             });
             return Ok(());
         }
-        self.deferred = None; // replaced by this later record
         run_statement(driver, &record)
             .await
-            .map_err(|e| self.error(op, 0, e))
+            .map_err(|e| self.error(op, 0, e))?;
+        self.deferred = None; // replaced by this later record
+        Ok(())
     }
 
     /// Writes the checkpoint held back after a statement outside a transaction.
