@@ -64,6 +64,18 @@ impl Ledger<'_> {
         )
     }
 
+    /// A new row for a migration partly applied, `in_effect` operations of it.
+    fn insert_partial(&self, in_effect: usize) -> Statement {
+        self.history.insert(
+            self.dialect,
+            &self.migration.key,
+            &self.checksum(RowState::Partial, in_effect, 0),
+            RowState::Partial,
+            in_effect,
+            0,
+        )
+    }
+
     /// The checksum of a row in `state` with `operations` in effect and `statements`
     /// of the next: the file's once applied; while partial, that of the operations
     /// that ran (a `run_sql` stopped inside included), so that the next run lets the
@@ -138,14 +150,7 @@ impl Bookkeeping for Ledger<'_> {
         }
         Some(match self.row {
             Some(_) => self.update(RowState::Partial, self.skip, None),
-            None => self.history.insert(
-                self.dialect,
-                &self.migration.key,
-                &self.checksum(RowState::Partial, 0, 0),
-                RowState::Partial,
-                0,
-                0,
-            ),
+            None => self.insert_partial(0),
         })
     }
 
@@ -158,15 +163,7 @@ impl Bookkeeping for Ledger<'_> {
         match self.row {
             Some(_) => self.checkpoint(done),
             None if done.statements == 0 => {
-                let in_effect = self.in_effect(done.operations);
-                Some(self.history.insert(
-                    self.dialect,
-                    &self.migration.key,
-                    &self.checksum(RowState::Partial, in_effect, 0),
-                    RowState::Partial,
-                    in_effect,
-                    0,
-                ))
+                Some(self.insert_partial(self.in_effect(done.operations)))
             }
             None => None,
         }
