@@ -105,12 +105,13 @@ impl Leftovers {
 
     /// Drops the invalid index `sql` would build, if there is one.
     pub(super) async fn clear(&mut self, client: &Client, sql: &str) -> Result<(), DriverError> {
-        let Some((schema, name)) = concurrent_index_name(sql) else {
-            return Ok(());
-        };
+        // Clean: nothing to look for, so not even the statement's name.
         if self.clean {
             return Ok(());
         }
+        let Some((schema, name)) = concurrent_index_name(sql) else {
+            return Ok(());
+        };
         let any = client
             .query_typed(ANY_INVALID, &[])
             .await
