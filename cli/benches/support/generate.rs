@@ -61,7 +61,11 @@ pub(crate) fn write_models(root: &Path) {
     let project = Project::load(root, &Overrides::default()).unwrap();
     let graph = Graph::from_project(&project).unwrap();
     let state = strata_engine::makemigrations::migrations_state(&graph).unwrap();
-    let tables: Vec<_> = state.tables.values().cloned().collect();
+    let tables: Vec<_> = state
+        .tables
+        .values()
+        .map(|t| strata_engine::ast::TableDef::clone(t))
+        .collect();
     let text = strata_engine::models::write_app("bench", &tables, &state, &BTreeMap::new());
     std::fs::write(root.join("apps/bench/models.toml"), text).unwrap();
 }

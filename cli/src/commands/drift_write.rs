@@ -370,7 +370,7 @@ fn update_models(
             .tables
             .values()
             .filter(|t| owners.get(&t.name).map(String::as_str) == Some(app))
-            .cloned()
+            .map(|t| TableDef::clone(t))
             .collect();
         let others: BTreeMap<String, String> = owners
             .iter()

@@ -46,7 +46,7 @@ pub(crate) async fn run(
     let mut live = live?;
     live.tables
         .remove(&ctx.project.settings.database.history_table);
-    let tables: Vec<_> = live.tables.values().cloned().collect();
+    let tables: Vec<_> = live.tables.values().map(|t| TableDef::clone(t)).collect();
     let mut text = models::write_app(&args.app, &tables, &live, &BTreeMap::new());
     let json = |text: &str, written: Option<String>, out: &mut dyn Write| {
         let shown = Inspected {

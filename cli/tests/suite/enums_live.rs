@@ -23,7 +23,7 @@ fn live_table(db: &TestDb) -> TableDef {
         let mut d = db.connect().await;
         let s = d.introspect().await.unwrap();
         d.close().await.unwrap();
-        s.tables["shop_post"].clone()
+        TableDef::clone(&s.tables["shop_post"])
     })
 }
 

@@ -120,7 +120,7 @@ impl Changes {
             .tables
             .values()
             .filter(|t| !old_renamed.tables.contains_key(&t.name))
-            .cloned()
+            .map(|t| TableDef::clone(t))
             .collect();
         changes.rename_tables = renames
             .tables
@@ -498,7 +498,7 @@ impl Changes {
     /// state refuses that drop): it is dropped first, and re-added if the models keep it.
     fn drop_foreign_keys_without_keys(&mut self, old: &SchemaState, dropped: &BTreeSet<String>) {
         for t in old.tables.values().filter(|t| !dropped.contains(&t.name)) {
-            let mut without = t.clone();
+            let mut without = TableDef::clone(t);
             let gone = |name: &String, set: &BTreeSet<Object>| {
                 set.contains(&(t.name.clone(), name.clone()))
             };

@@ -215,7 +215,7 @@ impl Emitter {
             let target = if fk.references == *name {
                 Some(&table)
             } else {
-                self.state.tables.get(&fk.references)
+                self.state.tables.get(&fk.references).map(|t| &**t)
             };
             let fits = free(&fk.name) && target.is_some_and(|t| foreign_key_fits(&table, fk, t));
             if fits {

@@ -417,7 +417,7 @@ impl Renames {
                     .map(|c| self.column(&name, c).to_string())
                     .collect()
             };
-            let mut renamed = t.clone();
+            let mut renamed = TableDef::clone(t);
             for c in &mut renamed.columns {
                 c.name = self.column(&name, &c.name).to_string();
             }
@@ -439,7 +439,7 @@ impl Renames {
                 fk.references = target;
             }
             renamed.name.clone_from(&name);
-            out.tables.insert(name, renamed);
+            out.tables.insert(name, renamed.into());
         }
         out
     }

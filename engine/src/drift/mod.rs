@@ -485,7 +485,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        state.tables.insert("t".into(), table);
+        state.tables.insert("t".into(), table.into());
         state
     }
 
@@ -504,7 +504,7 @@ mod tests {
         let v = ServerVersion::new(1, 0, 0);
         let expected = schema(None);
         let mut live = schema(None);
-        let column = &mut live.tables.get_mut("t").unwrap().columns[0];
+        let column = &mut live.table_mut("t").unwrap().columns[0];
         column.ty = ColumnType::BigInt;
         column.null = true;
         live.tables.insert(
@@ -512,7 +512,8 @@ mod tests {
             TableDef {
                 name: "extra".into(),
                 ..Default::default()
-            },
+            }
+            .into(),
         );
         let drift = Drift::between(&Comments(true), v, &expected, &live, &[]);
         let kinds: Vec<(&str, Kind, Option<Attribute>)> = drift
@@ -546,7 +547,7 @@ mod tests {
         let v = ServerVersion::new(1, 0, 0);
         let base = schema(None);
         let mut other = schema(Some("note"));
-        let t = other.tables.get_mut("t").unwrap();
+        let t = other.table_mut("t").unwrap();
         t.columns.push(ColumnDef {
             name: "d".into(),
             ty: ColumnType::Text,
@@ -563,7 +564,8 @@ mod tests {
             TableDef {
                 name: "u".into(),
                 ..Default::default()
-            },
+            }
+            .into(),
         );
         let dialect = Comments(true);
         for (from, to) in [(&base, &other), (&other, &base)] {

@@ -5,6 +5,8 @@
 //! spelling the comparison treats as equal (a type alias, a unique index for a
 //! unique constraint) turns into an operation.
 
+use std::sync::Arc;
+
 use crate::ast::TableDef;
 use crate::dialect::{Dialect, RenderContext, ServerVersion};
 use crate::state::SchemaState;
@@ -41,9 +43,9 @@ pub fn patched(
             out.tables.remove(&t.table);
             continue;
         };
-        let Some(ours) = out.tables.get_mut(&t.table) else {
+        let Some(ours) = out.tables.get_mut(&t.table).map(Arc::make_mut) else {
             out.tables
-                .insert(t.table.clone(), with_key_not_null(theirs));
+                .insert(t.table.clone(), with_key_not_null(theirs).into());
             continue;
         };
         for d in &t.differences {

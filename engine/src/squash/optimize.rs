@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use crate::ast::{
     AddColumn, AlterColumn, ColumnDef, CreateIndex, DropColumn, Operation, RenameColumn,
-    RenameIndex, RenameTable,
+    RenameIndex, RenameTable, TableDef,
 };
 use crate::state::{SchemaState, StateError};
 
@@ -156,9 +156,9 @@ fn reduce(before: &SchemaState, ops: &[Operation], i: usize, j: usize) -> Option
                 Operation::RenameTable(rename) => &rename.to,
                 _ => second.table()?,
             };
-            Some(vec![Operation::CreateTable(
-                after.tables.get(name)?.clone(),
-            )])
+            Some(vec![Operation::CreateTable(TableDef::clone(
+                after.tables.get(name)?,
+            ))])
         }
         (Operation::RenameTable(one), Operation::RenameTable(two)) => {
             Some(collapse(&one.from, &two.to, |from, to| {

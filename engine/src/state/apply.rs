@@ -2,6 +2,7 @@
 //! so a refused operation leaves the state exactly as it was.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::{SchemaState, StateError};
 use crate::ast::*;
@@ -168,7 +169,7 @@ impl SchemaState {
             };
             check_fk_target(t, fk, target)?;
         }
-        self.tables.insert(t.name.clone(), t.clone());
+        self.tables.insert(t.name.clone(), Arc::new(t.clone()));
         Ok(())
     }
 
@@ -192,9 +193,9 @@ impl SchemaState {
             });
         }
         let mut table = self.tables.remove(from).expect("checked above");
-        table.name = to.to_string();
+        Arc::make_mut(&mut table).name = to.to_string();
         self.tables.insert(to.to_string(), table);
-        for t in self.tables.values_mut() {
+        for t in self.tables_referencing(from) {
             for fk in &mut t.foreign_keys {
                 if fk.references == from {
                     fk.references = to.to_string();
@@ -305,7 +306,7 @@ impl SchemaState {
         t.foreign_keys
             .iter_mut()
             .for_each(|f| rename(&mut f.columns));
-        for other in self.tables.values_mut() {
+        for other in self.tables_referencing(table) {
             for fk in other
                 .foreign_keys
                 .iter_mut()
@@ -555,6 +556,18 @@ impl SchemaState {
                 .filter(move |f| f.references == table)
                 .map(move |f| (t.name.as_str(), f))
         })
+    }
+
+    /// The tables with a foreign key to `table`, to change: only those are copied
+    /// from a state they share their tables with.
+    fn tables_referencing<'a>(
+        &'a mut self,
+        table: &'a str,
+    ) -> impl Iterator<Item = &'a mut TableDef> + 'a {
+        self.tables
+            .values_mut()
+            .filter(move |t| t.foreign_keys.iter().any(|f| f.references == table))
+            .map(Arc::make_mut)
     }
 }
 

@@ -4,6 +4,7 @@
 //! database, so renderers and drift see the schema without it.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::SchemaState;
 use crate::ast::{Operation, TableDef};
@@ -21,7 +22,9 @@ impl SchemaState {
         }
         let mut state = self.clone();
         for t in state.tables.values_mut() {
-            t.foreign_keys.retain(|f| f.db_constraint);
+            if t.foreign_keys.iter().any(|f| !f.db_constraint) {
+                Arc::make_mut(t).foreign_keys.retain(|f| f.db_constraint);
+            }
         }
         Cow::Owned(state)
     }

@@ -9,6 +9,7 @@ mod database;
 mod inverse;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,9 +20,14 @@ pub use database::{operation_in_database, table_in_database};
 pub use inverse::InverseError;
 
 /// Every table of the schema, by name.
+///
+/// Each table sits behind an `Arc`, so a copy of the state shares its tables and
+/// costs a map of pointers: rendering and linting take one per migration, and a
+/// change copies only the table it changes (`Arc::make_mut`, see
+/// [`SchemaState::table_mut`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SchemaState {
-    pub tables: BTreeMap<String, TableDef>,
+    pub tables: BTreeMap<String, Arc<TableDef>>,
 }
 
 /// An operation that does not fit the state it is applied to.
@@ -66,14 +72,17 @@ impl SchemaState {
     pub fn table(&self, name: &str) -> Result<&TableDef, StateError> {
         self.tables
             .get(name)
+            .map(|t| &**t)
             .ok_or_else(|| StateError::NoSuchTable {
                 table: name.to_string(),
             })
     }
 
-    fn table_mut(&mut self, name: &str) -> Result<&mut TableDef, StateError> {
+    /// Table `name`, to change: copied first when another state shares it.
+    pub fn table_mut(&mut self, name: &str) -> Result<&mut TableDef, StateError> {
         self.tables
             .get_mut(name)
+            .map(Arc::make_mut)
             .ok_or_else(|| StateError::NoSuchTable {
                 table: name.to_string(),
             })
@@ -84,6 +93,7 @@ impl SchemaState {
     pub fn owner_of(&self, name: &str) -> Option<&TableDef> {
         self.tables
             .values()
+            .map(|t| &**t)
             .find(|t| t.object_names().any(|n| n == name))
     }
 }
@@ -96,7 +106,7 @@ impl SchemaState {
     /// states — rollback checks, introspection — compare canonical forms.
     pub fn canonical(&self) -> SchemaState {
         let mut state = self.clone();
-        for t in state.tables.values_mut() {
+        for t in state.tables.values_mut().map(Arc::make_mut) {
             t.columns.sort_by(|a, b| a.name.cmp(&b.name));
             t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
             t.uniques.sort_by(|a, b| a.name.cmp(&b.name));

@@ -23,7 +23,7 @@ fn written_models_read_back_the_same_for_the_corpus() {
             states.push(state.clone());
         }
         for s in states.iter().filter(|s| !s.tables.is_empty()) {
-            let tables: Vec<TableDef> = s.tables.values().cloned().collect();
+            let tables: Vec<TableDef> = s.tables.values().map(|t| TableDef::clone(t)).collect();
             let text = write_app("app", &tables, s, &BTreeMap::new());
             let read = parse_app("app", Path::new("models.toml"), &text)
                 .and_then(|a| resolve(&[a]))

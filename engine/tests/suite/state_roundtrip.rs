@@ -353,7 +353,7 @@ fn alter_table(rng: &mut Rng, state: &SchemaState) -> Option<Operation> {
 }
 
 fn random_table<'a>(rng: &mut Rng, state: &'a SchemaState) -> Option<&'a TableDef> {
-    let tables: Vec<_> = state.tables.values().collect();
+    let tables: Vec<&TableDef> = state.tables.values().map(|t| &**t).collect();
     rng.pick(&tables).copied()
 }
 

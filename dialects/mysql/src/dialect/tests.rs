@@ -331,10 +331,13 @@ fn an_uncovered_foreign_key_gets_its_own_index_in_create_table() {
     let state = parent_and_child();
     let mut without = state.clone();
     without.tables.remove("c");
-    let sql = one(&without, &Operation::CreateTable(state.tables["c"].clone()));
+    let sql = one(
+        &without,
+        &Operation::CreateTable(TableDef::clone(&state.tables["c"])),
+    );
     assert!(sql.contains("INDEX `c_p_fk` (`p_id`),\n    CONSTRAINT `c_p_fk` FOREIGN KEY (`p_id`) REFERENCES `p` (`id`)"), "{sql}");
 
-    let mut covered = state.tables["c"].clone();
+    let mut covered = TableDef::clone(&state.tables["c"]);
     covered.indexes.push(index("c_p_idx", &["p_id"]));
     let sql = one(&without, &Operation::CreateTable(covered));
     assert!(!sql.contains("INDEX `c_p_fk`"), "{sql}");
@@ -366,7 +369,7 @@ fn foreign_key_operations_carry_their_supporting_index() {
 #[test]
 fn foreign_keys_spell_out_both_actions() {
     let mut state = parent_and_child();
-    let table = state.tables.get_mut("c").unwrap();
+    let table = state.table_mut("c").unwrap();
     let mut foreign_key = table.foreign_keys.pop().unwrap();
     foreign_key.on_delete = Some(FkAction::Restrict);
     foreign_key.on_update = Some(FkAction::Cascade);

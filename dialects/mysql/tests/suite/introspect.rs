@@ -288,7 +288,7 @@ async fn the_history_table_reads_back_as_its_definition() {
         let mut expected = SchemaState::new();
         expected
             .tables
-            .insert(history.table.clone(), history.table_def());
+            .insert(history.table.clone(), history.table_def().into());
         let live = driver.introspect().await.expect("introspect");
         let dialect = driver.dialect();
         let differences =

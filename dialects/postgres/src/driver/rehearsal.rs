@@ -213,7 +213,7 @@ async fn not_valid_checks(source: &mut PostgresDriver) -> Result<Vec<NotValidChe
 fn without(schema: &SchemaState, checks: &[NotValidCheck]) -> SchemaState {
     let mut schema = schema.clone();
     for check in checks {
-        if let Some(table) = schema.tables.get_mut(&check.table) {
+        if let Ok(table) = schema.table_mut(&check.table) {
             table.checks.retain(|c| c.name != check.name);
         }
     }

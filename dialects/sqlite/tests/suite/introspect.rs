@@ -284,7 +284,7 @@ async fn hand_written_schemas_read_back_field_by_field() {
         .execute_batch(HAND_WRITTEN)
         .expect("schema");
     let live = driver.introspect().await.expect("introspect");
-    let child = &live.tables["odd child"];
+    let child: &TableDef = &live.tables["odd child"];
     assert_eq!(child, &odd_child());
     let parent = &live.tables["parent"];
     assert_eq!(parent.primary_key, ["a", "b\"q"]);

@@ -56,7 +56,7 @@ pub(crate) fn resolve(apps: &[AppModels]) -> Result<Models, FileError> {
             .entry(app.clone())
             .or_default()
             .extend(referenced);
-        models.state.tables.insert(table.name.clone(), table);
+        models.state.tables.insert(table.name.clone(), table.into());
     }
     Ok(models)
 }

@@ -18,7 +18,7 @@ fn written_tracker_models_read_back_the_same() {
             .tables
             .values()
             .filter(|t| models.owners[&t.name] == app)
-            .cloned()
+            .map(|t| TableDef::clone(t))
             .collect();
         let text = write_app(app, &tables, &models.state, &models.owners);
         written.push(parse_app(app, Path::new("models.toml"), &text).unwrap());
@@ -61,7 +61,12 @@ ratio = { type = "double", default = 0.5 }
 boss = { references = "Person", column = "boss", null = true, index = false, on_update = "cascade", comment = "it's \"who\" \\ decides" }
 "#;
     let m = models(&[("hr", text)]).unwrap();
-    let tables: Vec<_> = m.state.tables.values().cloned().collect();
+    let tables: Vec<_> = m
+        .state
+        .tables
+        .values()
+        .map(|t| TableDef::clone(t))
+        .collect();
     let written = write_app("hr", &tables, &m.state, &m.owners);
     let again = models(&[("hr", &written)]).unwrap();
     assert_eq!(again.state.canonical(), m.state.canonical(), "{written}");
@@ -101,7 +106,12 @@ n = "int"
         .map(|c| c.name.as_str())
         .collect();
     assert_eq!(names, ["shop_item_a", "a", "shop_item_chk_1", "x y"]);
-    let tables: Vec<_> = m.state.tables.values().cloned().collect();
+    let tables: Vec<_> = m
+        .state
+        .tables
+        .values()
+        .map(|t| TableDef::clone(t))
+        .collect();
     let written = write_app("shop", &tables, &m.state, &m.owners);
     assert!(!written.contains("NOTE"), "{written}");
     let again = models(&[("shop", &written)]).unwrap();
@@ -169,7 +179,12 @@ legacy = { references = "Customer", db_constraint = false, index = false }
     // the state.
     assert!(order.indexes.iter().all(|i| i.columns != ["legacy_id"]));
 
-    let tables: Vec<_> = m.state.tables.values().cloned().collect();
+    let tables: Vec<_> = m
+        .state
+        .tables
+        .values()
+        .map(|t| TableDef::clone(t))
+        .collect();
     let written = write_app("shop", &tables, &m.state, &m.owners);
     for part in [
         r#"to_field = "email""#,
@@ -243,7 +258,12 @@ deleted = { type = "datetime", null = true }
         crate::ast::UnsupportedWhere::Plain
     );
 
-    let tables: Vec<_> = m.state.tables.values().cloned().collect();
+    let tables: Vec<_> = m
+        .state
+        .tables
+        .values()
+        .map(|t| TableDef::clone(t))
+        .collect();
     let written = write_app("wiki", &tables, &m.state, &m.owners);
     let again = models(&[("wiki", &written)]).unwrap();
     assert_eq!(again.state.canonical(), m.state.canonical(), "{written}");
@@ -299,7 +319,12 @@ label = { type = "varchar(50)", generated = "lower(name)", comment = "for search
             .unwrap()
             .stored
     );
-    let tables: Vec<_> = m.state.tables.values().cloned().collect();
+    let tables: Vec<_> = m
+        .state
+        .tables
+        .values()
+        .map(|t| TableDef::clone(t))
+        .collect();
     let written = write_app("shop", &tables, &m.state, &m.owners);
     assert!(
         written.contains(

@@ -125,7 +125,7 @@ fn unique_keys(t: &TableDef) -> Vec<Vec<String>> {
 }
 
 fn random_table<'a>(rng: &mut Rng, state: &'a SchemaState) -> Option<&'a TableDef> {
-    let tables: Vec<_> = state.tables.values().collect();
+    let tables: Vec<&TableDef> = state.tables.values().map(|t| &**t).collect();
     rng.pick(&tables).copied()
 }
 

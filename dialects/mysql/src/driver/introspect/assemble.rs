@@ -31,7 +31,7 @@ pub(super) fn schema(
     for name in &catalog.tables {
         let mut table = reader.table(name, catalog.rows_of(name))?;
         table.comment = catalog.table_comments.get(name).cloned();
-        state.tables.insert(name.clone(), table);
+        state.tables.insert(name.clone(), table.into());
     }
     Ok(state)
 }
@@ -486,7 +486,7 @@ mod tests {
     }
 
     fn read(catalog: &Catalog) -> TableDef {
-        schema(MARIADB.0, MARIADB.1, catalog).unwrap().tables["child"].clone()
+        TableDef::clone(&schema(MARIADB.0, MARIADB.1, catalog).unwrap().tables["child"])
     }
 
     fn index_names(t: &TableDef) -> Vec<&str> {

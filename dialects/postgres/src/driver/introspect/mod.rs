@@ -78,6 +78,10 @@ pub(super) async fn schema(client: &Client) -> Result<SchemaState, DriverError> 
         table.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
         table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
     }
+    let tables = tables
+        .into_iter()
+        .map(|(name, t)| (name, t.into()))
+        .collect();
     Ok(SchemaState { tables })
 }
 

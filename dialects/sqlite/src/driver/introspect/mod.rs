@@ -50,7 +50,7 @@ pub(crate) fn schema(conn: &Connection) -> rusqlite::Result<SchemaState> {
         .collect::<Result<_, _>>()?;
     for (name, sql) in tables {
         let table = table(conn, &name, sql.as_deref().unwrap_or(""))?;
-        state.tables.insert(name, table);
+        state.tables.insert(name, table.into());
     }
     auto_key_types(&mut state);
     Ok(state)
@@ -89,8 +89,8 @@ fn auto_key_types(state: &mut SchemaState) {
     }
     for (table, column, ty) in found {
         if let Some(c) = state
-            .tables
-            .get_mut(&table)
+            .table_mut(&table)
+            .ok()
             .and_then(|t| t.columns.iter_mut().find(|c| c.name == column))
         {
             c.ty = ty;
