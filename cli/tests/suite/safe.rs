@@ -439,28 +439,41 @@ fn the_start_row_commits_with_the_first_group() {
         history_writes(&db),
         [("INSERT".to_string(), 2), ("UPDATE".to_string(), 3)]
     );
+    // Each committed with a group or a build: all wait for the disk.
+    assert_eq!(unflushed_writes(&db), Vec::<String>::new());
     let row = db.query("SELECT state FROM strata_migrations WHERE name = '0002_columns'");
     assert_eq!(row, [[Some("applied".into())]]);
 }
 
 /// Logs every write to the history row of migration `name`: the kind of write, the
-/// operations it records, and its transaction.
+/// operations it records, its transaction, and the `synchronous_commit` its commit
+/// runs with (the trigger is deferred to the commit).
 fn log_history_writes(db: &TestDb, name: &str) {
     db.execute(
         "CREATE TABLE history_writes (seq serial, op text NOT NULL, done int NOT NULL, \
-         txid bigint NOT NULL)",
+         txid bigint NOT NULL, synchronous_commit text NOT NULL)",
     );
     db.execute(&format!(
         "CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS \
          $$ BEGIN IF NEW.name = '{name}' THEN \
-         INSERT INTO history_writes (op, done, txid) \
-         VALUES (TG_OP, NEW.operations_done, txid_current()); \
+         INSERT INTO history_writes (op, done, txid, synchronous_commit) \
+         VALUES (TG_OP, NEW.operations_done, txid_current(), \
+         current_setting('synchronous_commit')); \
          END IF; RETURN NEW; END $$"
     ));
     db.execute(
-        "CREATE TRIGGER logged AFTER INSERT OR UPDATE ON strata_migrations \
-         FOR EACH ROW EXECUTE FUNCTION log_write()",
+        "CREATE CONSTRAINT TRIGGER logged AFTER INSERT OR UPDATE ON strata_migrations \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION log_write()",
     );
+}
+
+/// The operations recorded by the writes [`log_history_writes`] logged whose commit
+/// did not wait for the disk.
+fn unflushed_writes(db: &TestDb) -> Vec<String> {
+    db.query("SELECT done::text FROM history_writes WHERE synchronous_commit = 'off' ORDER BY seq")
+        .into_iter()
+        .map(|r| r[0].clone().unwrap_or_default())
+        .collect()
 }
 
 /// The writes [`log_history_writes`] logged, in order, each in a transaction of its
@@ -543,6 +556,8 @@ fn a_concurrent_build_is_recorded_by_the_group_after_it() {
             ("UPDATE".to_string(), 5),
         ]
     );
+    // The record between the two builds, which the second build's commit flushes.
+    assert_eq!(unflushed_writes(&db), ["3"]);
 }
 
 /// `migrate` killed while the group after a concurrent build waits for a lock: the

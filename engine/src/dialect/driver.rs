@@ -211,6 +211,20 @@ pub trait Driver: Send {
         self.execute(sql).await
     }
 
+    /// Inside the open transaction: runs `statements` (each exactly one, as by
+    /// `execute`), then `COMMIT`. Stops at the first failure, with its index
+    /// (`statements.len()` for the commit). A driver may send them all before it reads
+    /// an answer (PostgreSQL pipelines them: one round trip, not one each), which is
+    /// safe only here: a failure aborts the transaction, so nothing after it changes
+    /// anything and the commit rolls back. The default sends them one by one.
+    async fn execute_and_commit(
+        &mut self,
+        statements: &[&str],
+    ) -> Result<(), (usize, DriverError)> {
+        let all: Vec<&str> = statements.iter().copied().chain(["COMMIT"]).collect();
+        run_in_order(self, &all).await
+    }
+
     /// Runs exactly one query (several are refused, as by `execute`) and returns its
     /// rows as text.
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError>;
@@ -409,6 +423,17 @@ pub enum LockAttempt {
     Busy {
         holder: Option<String>,
     },
+}
+
+/// `statements` one by one with `execute`, up to the first failure (its index).
+pub(crate) async fn run_in_order<D: Driver + ?Sized>(
+    driver: &mut D,
+    statements: &[&str],
+) -> Result<(), (usize, DriverError)> {
+    for (i, sql) in statements.iter().enumerate() {
+        driver.execute(sql).await.map_err(|e| (i, e))?;
+    }
+    Ok(())
 }
 
 /// What a driver answers when handed several statements at once.

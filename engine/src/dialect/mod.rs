@@ -109,6 +109,12 @@ impl Statement {
         }
     }
 
+    /// Whether [`run_statement`](driver::run_statement) sends `sql` as it is, one
+    /// `execute`: not a guard, a generator or a compound statement.
+    pub fn is_plain(&self) -> bool {
+        self.fails_with_rows.is_none() && !self.generates && !self.compound
+    }
+
     /// A statement committed on its own ([`Runs::OwnTransaction`]).
     pub fn own_transaction(sql: impl Into<String>) -> Self {
         Self {
@@ -1139,6 +1145,19 @@ pub trait Dialect: Send + Sync {
     fn commits_with_checkpoint(&self, sql: &str) -> bool {
         let _ = sql;
         false
+    }
+
+    /// `write`, one of strata's own history writes run alone (autocommit), as one
+    /// statement whose commit does not wait for the disk. The executor asks only for
+    /// a checkpoint that a later statement's commit makes durable anyway (the one
+    /// after a `CREATE INDEX CONCURRENTLY`, written just before the next build): the
+    /// database commits in order, so a crash can lose it only together with what
+    /// follows it, and the resume finds the one operation it would have recorded in
+    /// effect. `None`, the default: the database has no such setting per
+    /// transaction (MySQL's is server-wide), and the write waits for the disk.
+    fn unflushed(&self, write: &str) -> Option<String> {
+        let _ = write;
+        None
     }
 
     // ---- locks and recovery ---------------------------------------------------------

@@ -178,6 +178,11 @@ impl Bookkeeping for Ledger<'_> {
         Some(self.update(RowState::Partial, done, None))
     }
 
+    fn unflushed_checkpoint(&self, done: Progress) -> Option<Statement> {
+        let checkpoint = self.checkpoint(done)?;
+        self.dialect.unflushed(&checkpoint.sql).map(Statement::new)
+    }
+
     fn commits_with_checkpoint(&self, statement: &Statement) -> bool {
         // The application's function writes data: with its checkpoint, or not at all.
         statement.call.is_some()

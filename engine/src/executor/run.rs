@@ -344,6 +344,9 @@ impl Bookkeeping for Announced<'_, '_> {
     fn checkpoint(&self, done: Progress) -> Option<Statement> {
         self.ledger.checkpoint(done)
     }
+    fn unflushed_checkpoint(&self, done: Progress) -> Option<Statement> {
+        self.ledger.unflushed_checkpoint(done)
+    }
     fn commits_with_checkpoint(&self, statement: &Statement) -> bool {
         self.ledger.commits_with_checkpoint(statement)
     }

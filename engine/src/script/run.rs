@@ -72,6 +72,16 @@ pub trait Bookkeeping: Sync {
         None
     }
 
+    /// The checkpoint `done`, written so that its commit does not wait for the disk
+    /// ([`Dialect::unflushed`](crate::dialect::Dialect::unflushed)); `None`, the
+    /// default, where the database cannot (the checkpoint is then written as is).
+    /// Asked only for a checkpoint held back after a statement run outside any
+    /// transaction, just before the next such statement, whose commit flushes it.
+    fn unflushed_checkpoint(&self, done: Progress) -> Option<Statement> {
+        let _ = done;
+        None
+    }
+
     /// Step by step: whether `statement` and the record after it go in one
     /// transaction (`Dialect::commits_with_checkpoint`).
     fn commits_with_checkpoint(&self, statement: &Statement) -> bool {
@@ -557,7 +567,14 @@ impl Script {
             for guard in guards {
                 run_statement(driver, guard).await?;
             }
-            if let Some(finish) = bookkeeping.finish() {
+            let finish = bookkeeping.finish();
+            if let [commit] = &closing[..] {
+                if commit.is_plain() && commit.sql == "COMMIT" {
+                    let finish: Vec<&Statement> = finish.iter().collect();
+                    return run_and_commit(driver, &finish).await.map_err(|(_, e)| e);
+                }
+            }
+            if let Some(finish) = finish {
                 run_statement(driver, &finish).await?;
             }
             for statement in closing {
@@ -833,10 +850,13 @@ impl Steps<'_> {
         Ok(())
     }
 
-    /// Writes the checkpoint held back after a statement outside a transaction.
+    /// Writes the checkpoint held back after a statement outside a transaction, just
+    /// before the next one: unflushed where the database can, the next statement's
+    /// commit flushing it.
     async fn write_deferred(&mut self, driver: &mut dyn Driver) -> Result<(), ExecuteError> {
         if let Some(held) = self.deferred.take() {
-            run_statement(driver, &held.statement)
+            let unflushed = self.bookkeeping.unflushed_checkpoint(held.done);
+            run_statement(driver, unflushed.as_ref().unwrap_or(&held.statement))
                 .await
                 .map_err(|e| self.error(held.op, 0, e))?;
         }
@@ -874,16 +894,28 @@ impl Steps<'_> {
             // once the group commits: until then a failure still owes it.
             let pending = self.pending.take();
             let record = pending.as_ref().or(self.deferred.as_ref());
-            self.write_records(driver, record, group.op).await?;
-            for guard in self.script.group_guards() {
-                run_statement(driver, guard)
-                    .await
-                    .map_err(|e| self.error(position.op, 0, e))?;
+            let merged = self.start_at_record(record);
+            // Each statement before the commit, with the operation its failure is
+            // charged to; `None` for the start row.
+            let mut closing: Vec<(&Statement, Option<usize>)> = Vec::new();
+            if let Some(start) = merged.as_ref().or(self.start.as_ref()) {
+                closing.push((start, None));
             }
-            driver
-                .execute("COMMIT")
+            if let Some(held) = record.filter(|_| merged.is_none()) {
+                closing.push((&held.statement, Some(held.op)));
+            }
+            closing.extend(self.script.group_guards().map(|g| (g, Some(position.op))));
+            let statements: Vec<&Statement> = closing.iter().map(|(s, _)| *s).collect();
+            run_and_commit(driver, &statements)
                 .await
-                .map_err(|e| self.error(position.op, 0, e))?;
+                .map_err(|(i, e)| match closing.get(i) {
+                    Some((_, None)) => ExecuteError {
+                        at_start: true,
+                        ..self.error(group.op, 0, e)
+                    },
+                    Some((_, Some(op))) => self.error(*op, 0, e),
+                    None => self.error(position.op, 0, e),
+                })?;
             self.group = None;
             self.start = None;
             self.deferred = None;
@@ -892,36 +924,15 @@ impl Steps<'_> {
         Ok(())
     }
 
-    /// Before the open group commits: the start row while it waits for the first
-    /// group, then `record` — as one row written already at `record`'s progress when
-    /// the bookkeeping can (`start_at`), a write fewer.
-    async fn write_records(
-        &self,
-        driver: &mut dyn Driver,
-        record: Option<&Held>,
-        first_op: usize,
-    ) -> Result<(), ExecuteError> {
-        let total = self.script.operations.len();
-        let merged = match (&self.start, record) {
-            (Some(_), Some(held)) if held.done.operations < total => {
+    /// Before the open group commits, while the start row waits for the first group:
+    /// that row written already at `record`'s progress, one write in place of the
+    /// start row and `record`, when the bookkeeping can (`start_at`).
+    fn start_at_record(&self, record: Option<&Held>) -> Option<Statement> {
+        match (&self.start, record) {
+            (Some(_), Some(held)) if held.done.operations < self.script.operations.len() => {
                 self.bookkeeping.start_at(held.done)
             }
             _ => None,
-        };
-        let start = merged.as_ref().or(self.start.as_ref());
-        if let Some(start) = start {
-            run_statement(driver, start)
-                .await
-                .map_err(|e| ExecuteError {
-                    at_start: true,
-                    ..self.error(first_op, 0, e)
-                })?;
-        }
-        match record {
-            Some(held) if merged.is_none() => run_statement(driver, &held.statement)
-                .await
-                .map_err(|e| self.error(held.op, 0, e)),
-            _ => Ok(()),
         }
     }
 
@@ -993,6 +1004,27 @@ async fn run_operation(
     .await
 }
 
+/// Inside the open transaction: `statements`, then `COMMIT`. Sent together
+/// ([`Driver::execute_and_commit`]) when each is sent as it is, one by one otherwise
+/// (a guard is read before anything after it is sent). On failure, the index of the
+/// statement that failed, `statements.len()` for the commit.
+async fn run_and_commit(
+    driver: &mut dyn Driver,
+    statements: &[&Statement],
+) -> Result<(), (usize, DriverError)> {
+    if statements.iter().all(|s| s.is_plain()) {
+        let sql: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).collect();
+        return driver.execute_and_commit(&sql).await;
+    }
+    for (i, statement) in statements.iter().enumerate() {
+        run_statement(driver, statement).await.map_err(|e| (i, e))?;
+    }
+    driver
+        .execute("COMMIT")
+        .await
+        .map_err(|e| (statements.len(), e))
+}
+
 /// `statement` and the `record` after it in one transaction, each sent alone: both
 /// or neither. On failure, 0 when the record (or the commit) failed, 1 when the
 /// statement did; either way the transaction was rolled back.
@@ -1007,8 +1039,9 @@ pub(super) async fn run_with_record(
         run_script_statement(driver, statement, bookkeeping)
             .await
             .map_err(|e| (1, e))?;
-        run_statement(driver, record).await.map_err(|e| (0, e))?;
-        driver.execute("COMMIT").await.map_err(|e| (0, e))
+        run_and_commit(driver, &[record])
+            .await
+            .map_err(|(_, e)| (0, e))
     }
     .await;
     if result.is_err() {

@@ -81,9 +81,31 @@ pub fn first_keyword(lexer: &dyn Lexer, sql: &str) -> Option<String> {
 /// unquoted word; whitespace and comments are skipped, but a MySQL executable comment
 /// (`/*!40101 … */`) is read as the code MySQL runs. Empty when it cannot be read.
 pub fn leading_keywords(lexer: &dyn Lexer, sql: &str, n: usize) -> Vec<String> {
-    let Ok(tokens) = Tokenizer::new(lexer, sql).tokenize() else {
-        return Vec::new();
+    // The executor asks before every statement it runs: tokenizing a head of the
+    // statement, not all of it, settles the answer unless comments fill the head.
+    const HEAD: usize = 256;
+    if sql.len() > HEAD {
+        let cut = (0..=HEAD)
+            .rev()
+            .find(|&i| sql.is_char_boundary(i))
+            .unwrap_or(0);
+        if let Some(words) = keywords_in(lexer, &sql[..cut], n, false) {
+            return words;
+        }
+    }
+    keywords_in(lexer, sql, n, true).unwrap_or_default()
+}
+
+/// [`leading_keywords`] of `sql`, or of a head cut from a longer statement
+/// (`whole = false`): its last token may be cut short, so it is not read, and the
+/// answer is `None` when the tokens before it do not settle it.
+fn keywords_in(lexer: &dyn Lexer, sql: &str, n: usize, whole: bool) -> Option<Vec<String>> {
+    let Ok(mut tokens) = Tokenizer::new(lexer, sql).tokenize() else {
+        return whole.then(Vec::new);
     };
+    if !whole {
+        tokens.pop();
+    }
     let mut words = Vec::new();
     for token in tokens {
         if words.len() >= n {
@@ -98,11 +120,17 @@ pub fn leading_keywords(lexer: &dyn Lexer, sql: &str, n: usize) -> Vec<String> {
             Token::Word(word) if word.quote_style.is_none() => {
                 words.push(word.value.to_ascii_uppercase());
             }
-            _ => break,
+            _ => {
+                words.truncate(n);
+                return Some(words);
+            }
         }
     }
+    if words.len() < n && !whole {
+        return None;
+    }
     words.truncate(n);
-    words
+    Some(words)
 }
 
 /// Whether `sql` only reads or writes rows (`INSERT`, `UPDATE`, `DELETE`, `REPLACE`,
@@ -190,6 +218,32 @@ mod tests {
         );
         let e = split_statements(&PostgreSqlDialect {}, "SELECT 'open;\n").unwrap_err();
         assert!(e.to_string().contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn keywords_past_the_head_read_from_the_whole_statement() {
+        let my = MySqlDialect {};
+        let long = |prefix: &str| format!("{prefix}UPDATE t SET a = '{}'", "x".repeat(400));
+        // The head's last word cut short ("UPD"), a comment filling the head, a
+        // character of several bytes across the cut, a string open at the cut.
+        assert_eq!(
+            first_keyword(&my, &long(&" ".repeat(253))).as_deref(),
+            Some("UPDATE")
+        );
+        let comment = format!("/* {} */ ", "c".repeat(300));
+        assert_eq!(
+            first_keyword(&my, &long(&comment)).as_deref(),
+            Some("UPDATE")
+        );
+        let wide = format!("-- {}\n", "é".repeat(130));
+        assert_eq!(first_keyword(&my, &long(&wide)).as_deref(), Some("UPDATE"));
+        assert!(is_data_statement(&my, &long("")));
+        let ddl = format!(
+            "ALTER TABLE t ADD COLUMN c int DEFAULT '{}'",
+            "y".repeat(400)
+        );
+        assert_eq!(leading_keywords(&my, &ddl, 3), ["ALTER", "TABLE", "T"]);
+        assert!(!is_data_statement(&my, &ddl));
     }
 
     #[test]

@@ -234,6 +234,27 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
         Ok(())
     }
 
+    /// Pipelined: every statement and the commit are sent before the first answer is
+    /// read, and the server runs them in order (each still one statement of the
+    /// extended protocol, so none can chain another).
+    async fn execute_and_commit(
+        &mut self,
+        statements: &[&str],
+    ) -> Result<(), (usize, DriverError)> {
+        let all: Vec<&str> = statements.iter().copied().chain(["COMMIT"]).collect();
+        tracing::trace!(sql = ?all, "execute and commit");
+        let clean = self.leftovers.running();
+        let client = self.client.client();
+        let answers =
+            futures_util::future::join_all(all.iter().map(|sql| client.execute_typed(sql, &[])))
+                .await;
+        for (i, (sql, answer)) in all.iter().zip(answers).enumerate() {
+            answer.map_err(|e| (i, statement_error(sql, e)))?;
+        }
+        self.leftovers.ran(clean);
+        Ok(())
+    }
+
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
         tracing::trace!(sql, "query");
         let clean = self.leftovers.running();

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
+use super::{run_in_order, Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
 use crate::dialect::{Dialect, ServerVersion};
 use crate::state::SchemaState;
 
@@ -78,6 +78,43 @@ impl<W: DriverWrapper> Driver for W {
 
     async fn query(&mut self, sql: &str) -> Result<Vec<Row>, DriverError> {
         between_hooks!(self.query(sql))
+    }
+
+    /// The hooks before every statement, then those let through sent together, then
+    /// the hooks after each. A statement the hooks refuse is not sent, nor anything
+    /// after it: the commit then never is, as one by one.
+    async fn execute_and_commit(
+        &mut self,
+        statements: &[&str],
+    ) -> Result<(), (usize, DriverError)> {
+        let all: Vec<&str> = statements.iter().copied().chain(["COMMIT"]).collect();
+        let mut tickets = Vec::with_capacity(all.len());
+        let mut refused = None;
+        for (i, sql) in all.iter().enumerate() {
+            match self.before_statement(sql).await {
+                Ok(ticket) => tickets.push(ticket),
+                Err(e) => {
+                    refused = Some((i, e));
+                    break;
+                }
+            }
+        }
+        let sent = tickets.len();
+        let result = match sent {
+            0 => Ok(()),
+            // The commit among them: the inner driver sends it.
+            n if n == all.len() => self.inner_mut().execute_and_commit(statements).await,
+            n => run_in_order(self.inner_mut(), &all[..n]).await,
+        };
+        for (i, ticket) in tickets.into_iter().enumerate() {
+            let error = match &result {
+                Err((failed, e)) if *failed == i => Some(e),
+                _ => None,
+            };
+            self.after_statement(ticket, error).await;
+        }
+        result?;
+        refused.map_or(Ok(()), Err)
     }
 
     async fn table_names(&mut self) -> Result<Vec<String>, DriverError> {
