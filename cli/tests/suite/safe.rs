@@ -445,6 +445,42 @@ fn the_start_row_commits_with_the_first_group() {
     assert_eq!(row, [[Some("applied".into())]]);
 }
 
+/// A group's records and its `COMMIT` go to PostgreSQL together: when a record fails,
+/// the commit must still undo the group, not keep its columns without their record.
+#[test]
+fn a_record_that_fails_takes_its_group_back() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = columns_pending(&db);
+    db.execute(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN IF NEW.name = '0002_columns' THEN \
+         RAISE EXCEPTION 'no record today'; END IF; RETURN NEW; END $$",
+    );
+    db.execute(
+        "CREATE TRIGGER refused BEFORE INSERT OR UPDATE ON strata_migrations \
+         FOR EACH ROW EXECUTE FUNCTION refuse()",
+    );
+    let note_or_memo = "SELECT column_name FROM information_schema.columns \
+         WHERE table_name = 'shop_order' AND column_name IN ('note', 'memo') ORDER BY 1";
+
+    let out = strata(dir.path(), &["migrate"]);
+    assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("no record today"), "{}", out.stderr);
+    assert_eq!(db.query(note_or_memo), Vec::<Vec<Option<String>>>::new());
+    let row = db.query("SELECT state FROM strata_migrations WHERE name = '0002_columns'");
+    assert_eq!(row, Vec::<Vec<Option<String>>>::new());
+
+    db.execute("DROP TRIGGER refused ON strata_migrations");
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        db.query(note_or_memo),
+        [[Some("memo".into())], [Some("note".into())]]
+    );
+}
+
 /// Logs every write to the history row of migration `name`: the kind of write, the
 /// operations it records, its transaction, and the `synchronous_commit` its commit
 /// runs with (the trigger is deferred to the commit).
