@@ -61,13 +61,7 @@ ratio = { type = "double", default = 0.5 }
 boss = { references = "Person", column = "boss", null = true, index = false, on_update = "cascade", comment = "it's \"who\" \\ decides" }
 "#;
     let m = models(&[("hr", text)]).unwrap();
-    let tables: Vec<_> = m
-        .state
-        .tables
-        .values()
-        .map(|t| TableDef::clone(t))
-        .collect();
-    let written = write_app("hr", &tables, &m.state, &m.owners);
+    let written = write_all("hr", &m);
     let again = models(&[("hr", &written)]).unwrap();
     assert_eq!(again.state.canonical(), m.state.canonical(), "{written}");
     assert!(!written.contains("NOTE"), "{written}");
@@ -106,13 +100,7 @@ n = "int"
         .map(|c| c.name.as_str())
         .collect();
     assert_eq!(names, ["shop_item_a", "a", "shop_item_chk_1", "x y"]);
-    let tables: Vec<_> = m
-        .state
-        .tables
-        .values()
-        .map(|t| TableDef::clone(t))
-        .collect();
-    let written = write_app("shop", &tables, &m.state, &m.owners);
+    let written = write_all("shop", &m);
     assert!(!written.contains("NOTE"), "{written}");
     let again = models(&[("shop", &written)]).unwrap();
     assert_eq!(again.state.canonical(), m.state.canonical(), "{written}");
@@ -179,13 +167,7 @@ legacy = { references = "Customer", db_constraint = false, index = false }
     // the state.
     assert!(order.indexes.iter().all(|i| i.columns != ["legacy_id"]));
 
-    let tables: Vec<_> = m
-        .state
-        .tables
-        .values()
-        .map(|t| TableDef::clone(t))
-        .collect();
-    let written = write_app("shop", &tables, &m.state, &m.owners);
+    let written = write_all("shop", &m);
     for part in [
         r#"to_field = "email""#,
         r#"deferrable = "deferred""#,
@@ -258,13 +240,7 @@ deleted = { type = "datetime", null = true }
         crate::ast::UnsupportedWhere::Plain
     );
 
-    let tables: Vec<_> = m
-        .state
-        .tables
-        .values()
-        .map(|t| TableDef::clone(t))
-        .collect();
-    let written = write_app("wiki", &tables, &m.state, &m.owners);
+    let written = write_all("wiki", &m);
     let again = models(&[("wiki", &written)]).unwrap();
     assert_eq!(again.state.canonical(), m.state.canonical(), "{written}");
     for key in [
@@ -319,13 +295,7 @@ label = { type = "varchar(50)", generated = "lower(name)", comment = "for search
             .unwrap()
             .stored
     );
-    let tables: Vec<_> = m
-        .state
-        .tables
-        .values()
-        .map(|t| TableDef::clone(t))
-        .collect();
-    let written = write_app("shop", &tables, &m.state, &m.owners);
+    let written = write_all("shop", &m);
     assert!(
         written.contains(
             r#"total = { type = "decimal(12,2)", generated = "price * quantity", stored = true }"#
@@ -340,4 +310,15 @@ label = { type = "varchar(50)", generated = "lower(name)", comment = "for search
     );
     let again = models(&[("shop", &written)]).unwrap();
     assert_eq!(again.state.canonical(), m.state.canonical(), "{written}");
+}
+
+/// `write_app` of every table of `m`.
+fn write_all(app: &str, m: &Models) -> String {
+    let tables: Vec<TableDef> = m
+        .state
+        .tables
+        .values()
+        .map(|t| TableDef::clone(t))
+        .collect();
+    write_app(app, &tables, &m.state, &m.owners)
 }
