@@ -221,8 +221,7 @@ pub trait Driver: Send {
         &mut self,
         statements: &[&str],
     ) -> Result<(), (usize, DriverError)> {
-        let all: Vec<&str> = statements.iter().copied().chain(["COMMIT"]).collect();
-        run_in_order(self, &all).await
+        run_in_order(self, &with_commit(statements)).await
     }
 
     /// Runs exactly one query (several are refused, as by `execute`) and returns its
@@ -423,6 +422,11 @@ pub enum LockAttempt {
     Busy {
         holder: Option<String>,
     },
+}
+
+/// `statements`, then `COMMIT`: what [`Driver::execute_and_commit`] runs.
+pub fn with_commit<'a>(statements: &[&'a str]) -> Vec<&'a str> {
+    statements.iter().copied().chain(["COMMIT"]).collect()
 }
 
 /// `statements` one by one with `execute`, up to the first failure (its index).

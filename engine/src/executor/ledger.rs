@@ -178,8 +178,7 @@ impl Bookkeeping for Ledger<'_> {
         Some(self.update(RowState::Partial, done, None))
     }
 
-    fn unflushed_checkpoint(&self, done: Progress) -> Option<Statement> {
-        let checkpoint = self.checkpoint(done)?;
+    fn unflushed(&self, checkpoint: &Statement) -> Option<Statement> {
         self.dialect.unflushed(&checkpoint.sql).map(Statement::new)
     }
 

@@ -72,13 +72,13 @@ pub trait Bookkeeping: Sync {
         None
     }
 
-    /// The checkpoint `done`, written so that its commit does not wait for the disk
+    /// `checkpoint`, written so that its commit does not wait for the disk
     /// ([`Dialect::unflushed`](crate::dialect::Dialect::unflushed)); `None`, the
     /// default, where the database cannot (the checkpoint is then written as is).
     /// Asked only for a checkpoint held back after a statement run outside any
     /// transaction, just before the next such statement, whose commit flushes it.
-    fn unflushed_checkpoint(&self, done: Progress) -> Option<Statement> {
-        let _ = done;
+    fn unflushed(&self, checkpoint: &Statement) -> Option<Statement> {
+        let _ = checkpoint;
         None
     }
 
@@ -426,7 +426,7 @@ impl Script {
         }
         let positions = self.positions(skip);
         // A run that opens with a transactional group writes its start row in that
-        // group's transaction (`write_records`): a commit fewer, and a first group
+        // group's transaction (`close_group`): a commit fewer, and a first group
         // that fails takes the row back with everything else it did.
         let opens_with_group = positions.first().is_some_and(|p| self.in_group(*p));
         let mut start = bookkeeping.start();
@@ -855,7 +855,7 @@ impl Steps<'_> {
     /// commit flushing it.
     async fn write_deferred(&mut self, driver: &mut dyn Driver) -> Result<(), ExecuteError> {
         if let Some(held) = self.deferred.take() {
-            let unflushed = self.bookkeeping.unflushed_checkpoint(held.done);
+            let unflushed = self.bookkeeping.unflushed(&held.statement);
             run_statement(driver, unflushed.as_ref().unwrap_or(&held.statement))
                 .await
                 .map_err(|e| self.error(held.op, 0, e))?;
@@ -1025,8 +1025,8 @@ async fn run_and_commit(
         .map_err(|e| (statements.len(), e))
 }
 
-/// `statement` and the `record` after it in one transaction, each sent alone: both
-/// or neither. On failure, 0 when the record (or the commit) failed, 1 when the
+/// `statement` and the `record` after it in one transaction, each one statement (the
+/// record pipelined with the commit, [`run_and_commit`]): both or neither. On failure, 0 when the record (or the commit) failed, 1 when the
 /// statement did; either way the transaction was rolled back.
 pub(super) async fn run_with_record(
     driver: &mut dyn Driver,

@@ -32,7 +32,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use strata_engine::dialect::driver::{Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
+use strata_engine::dialect::driver::{
+    with_commit, Blocker, Canceller, Driver, DriverError, LockAttempt, Row,
+};
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -241,7 +243,7 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
         &mut self,
         statements: &[&str],
     ) -> Result<(), (usize, DriverError)> {
-        let all: Vec<&str> = statements.iter().copied().chain(["COMMIT"]).collect();
+        let all = with_commit(statements);
         tracing::trace!(sql = ?all, "execute and commit");
         let clean = self.leftovers.running();
         let client = self.client.client();

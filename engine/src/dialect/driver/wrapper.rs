@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{run_in_order, Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
+use super::{run_in_order, with_commit, Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
 use crate::dialect::{Dialect, ServerVersion};
 use crate::state::SchemaState;
 
@@ -87,7 +87,7 @@ impl<W: DriverWrapper> Driver for W {
         &mut self,
         statements: &[&str],
     ) -> Result<(), (usize, DriverError)> {
-        let all: Vec<&str> = statements.iter().copied().chain(["COMMIT"]).collect();
+        let all = with_commit(statements);
         let mut tickets = Vec::with_capacity(all.len());
         let mut refused = None;
         for (i, sql) in all.iter().enumerate() {
