@@ -722,3 +722,111 @@ fn a_group_writes_only_its_last_checkpoint() {
         out.stdout
     );
 }
+
+/// The columns of `shop_order` named `note` or `memo`.
+fn notes_and_memos(db: &TestDb) -> Vec<Vec<Option<String>>> {
+    db.query(
+        "SELECT column_name FROM information_schema.columns \
+         WHERE table_name = 'shop_order' AND column_name IN ('note', 'memo') ORDER BY 1",
+    )
+}
+
+/// A group's statements go to PostgreSQL together with its commit: the one that fails
+/// is still the one named, and the statements sent with it change nothing.
+#[test]
+fn a_failure_in_a_group_sent_together_names_its_operation_and_keeps_nothing() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    // Two columns and a failing statement in one group, then a concurrent build: a
+    // safe plan, run step by step.
+    let failing = r#"dependencies = ["shop.0001_tables"]
+
+[[operations]]
+kind = "add_column"
+table = "shop_order"
+column = { name = "note", type = "text", null = true }
+
+[[operations]]
+kind = "run_sql"
+sql = "SELECT 1 / (SELECT count(*) FROM shop_order)::int"
+reverse_sql = "SELECT 1"
+
+[[operations]]
+kind = "add_column"
+table = "shop_order"
+column = { name = "memo", type = "text", null = true }
+
+[[operations]]
+kind = "create_index"
+table = "shop_order"
+index = { name = "shop_order_code_idx", columns = ["code"] }
+"#;
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        ("apps/shop/migrations/0002_failing.toml", failing),
+    ]);
+    let out = strata(dir.path(), &["migrate", "shop", "0001"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan = strata(dir.path(), &["sqlmigrate", "shop", "0002"]);
+    assert!(
+        plan.stdout.contains("CREATE INDEX CONCURRENTLY"),
+        "{}",
+        plan.stdout
+    );
+
+    let out = strata(dir.path(), &["migrate"]);
+    assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("operation 2 of 4"), "{}", out.stderr);
+    assert!(out.stderr.contains("division by zero"), "{}", out.stderr);
+    assert_eq!(notes_and_memos(&db), Vec::<Vec<Option<String>>>::new());
+    assert_eq!(history(&db).len(), 1, "{:?}", history(&db));
+
+    db.execute("INSERT INTO shop_order (id) VALUES (1)");
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        notes_and_memos(&db),
+        [[Some("memo".into())], [Some("note".into())]]
+    );
+}
+
+/// The finish record says how long the migration took, so it is built once the
+/// statements sent before it have run: in a transaction of its own, and in the last
+/// group of a safe plan.
+#[test]
+fn the_finish_record_counts_the_statements_sent_before_it() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let sleep = r#"[[operations]]
+kind = "run_sql"
+sql = "SELECT pg_sleep(0.3)"
+reverse_sql = "SELECT 1"
+"#;
+    let in_transaction = format!("dependencies = [\"shop.0001_tables\"]\n\n{sleep}");
+    let after_a_build = format!(
+        "dependencies = [\"shop.0002_sleep\"]\n\n[[operations]]\nkind = \"create_index\"\n\
+         table = \"shop_order\"\nindex = {{ name = \"shop_order_code_idx\", columns = [\"code\"] }}\n\n{sleep}"
+    );
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        ("apps/shop/migrations/0002_sleep.toml", &in_transaction),
+        ("apps/shop/migrations/0003_built.toml", &after_a_build),
+    ]);
+    let out = strata(dir.path(), &["migrate"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let durations = db.query(
+        "SELECT name, (duration_ms >= 300)::text FROM strata_migrations \
+         WHERE name <> '0001_tables' ORDER BY name",
+    );
+    assert_eq!(
+        durations,
+        [
+            [Some("0002_sleep".into()), Some("true".into())],
+            [Some("0003_built".into()), Some("true".into())],
+        ]
+    );
+}

@@ -211,17 +211,14 @@ pub trait Driver: Send {
         self.execute(sql).await
     }
 
-    /// Inside the open transaction: runs `statements` (each exactly one, as by
-    /// `execute`), then `COMMIT`. Stops at the first failure, with its index
-    /// (`statements.len()` for the commit). A driver may send them all before it reads
-    /// an answer (PostgreSQL pipelines them: one round trip, not one each), which is
-    /// safe only here: a failure aborts the transaction, so nothing after it changes
-    /// anything and the commit rolls back. The default sends them one by one.
-    async fn execute_and_commit(
-        &mut self,
-        statements: &[&str],
-    ) -> Result<(), (usize, DriverError)> {
-        run_in_order(self, &with_commit(statements)).await
+    /// Inside an open transaction: runs `statements` (each exactly one, as by
+    /// `execute`; the last may be its `COMMIT`). Stops at the first failure, with its
+    /// index. A driver may send them all before it reads an answer (PostgreSQL
+    /// pipelines them: one round trip, not one each), which is safe only inside a
+    /// transaction: a failure aborts it, so nothing after it changes anything, and a
+    /// `COMMIT` among them rolls back. The default sends them one by one.
+    async fn execute_pipelined(&mut self, statements: &[&str]) -> Result<(), (usize, DriverError)> {
+        run_in_order(self, statements).await
     }
 
     /// Runs exactly one query (several are refused, as by `execute`) and returns its
@@ -422,11 +419,6 @@ pub enum LockAttempt {
     Busy {
         holder: Option<String>,
     },
-}
-
-/// `statements`, then `COMMIT`: what [`Driver::execute_and_commit`] runs.
-pub fn with_commit<'a>(statements: &[&'a str]) -> Vec<&'a str> {
-    statements.iter().copied().chain(["COMMIT"]).collect()
 }
 
 /// `statements` one by one with `execute`, up to the first failure (its index).

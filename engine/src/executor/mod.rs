@@ -140,6 +140,15 @@ pub trait OperationObserver: Sync {
     /// rollback, `description` is the inverse that runs ("Drop table …").
     fn operation(&self, index: usize, total: usize, description: &str);
 
+    /// Whether each [`operation`](Self::operation) must come as its operation really
+    /// starts on the server: the observer times operations, or shows the running one
+    /// live. Then statements go one by one. Otherwise (the default) the statements of
+    /// a transaction may be sent together where the driver pipelines them (one round
+    /// trip), and the notices come as they are sent.
+    fn follows_operations(&self) -> bool {
+        false
+    }
+
     /// A `backfill` operation (`index`, 0-based in run order) committed a batch: how
     /// far it is. Called after every batch; the default ignores it.
     fn backfill_progress(&self, index: usize, progress: &BackfillProgress) {

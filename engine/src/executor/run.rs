@@ -359,6 +359,9 @@ impl Bookkeeping for Announced<'_, '_> {
     fn operation_starting(&self, index: usize, operation: &RenderedOperation) {
         self.to.operation(index, self.total, &operation.description);
     }
+    fn follows_operations(&self) -> bool {
+        self.to.follows_operations()
+    }
     fn function(&self, name: &str) -> Option<Arc<dyn Function>> {
         self.ledger.function(name)
     }

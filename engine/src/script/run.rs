@@ -35,6 +35,18 @@ impl Progress {
             statements: 0,
         }
     }
+
+    /// Once statement `j` (0-based) of operation `op`, which has `count`, has run.
+    fn after_statement(op: usize, j: usize, count: usize) -> Self {
+        if j + 1 == count {
+            Self::operations(op + 1)
+        } else {
+            Self {
+                operations: op,
+                statements: j + 1,
+            }
+        }
+    }
 }
 
 /// Statements a caller adds to a script's run. Every method has a do-nothing default,
@@ -105,6 +117,15 @@ pub trait Bookkeeping: Sync {
     /// not a statement. Again when a retry runs it again.
     fn operation_starting(&self, index: usize, operation: &RenderedOperation) {
         let _ = (index, operation);
+    }
+
+    /// Whether each `operation_starting` must come as its operation really starts
+    /// ([`OperationObserver::follows_operations`]): statements then go one by one,
+    /// never queued for a transaction's commit.
+    ///
+    /// [`OperationObserver::follows_operations`]: crate::executor::OperationObserver::follows_operations
+    fn follows_operations(&self) -> bool {
+        false
     }
 
     /// The application's function a `run_code` statement calls, when registered.
@@ -451,6 +472,7 @@ impl Script {
             backfill: None,
             pending: None,
             deferred: None,
+            queued: Vec::new(),
         };
         let mut next = 0;
         while next <= positions.len() {
@@ -552,35 +574,46 @@ impl Script {
                 run_statement(driver, statement).await?;
             }
             let skip = bookkeeping.skip().operations;
-            for (i, op) in self.operations.iter().enumerate().skip(skip) {
+            let operations = self.operations.iter().enumerate().skip(skip);
+            // The operations' statements, sent together where the driver can (a
+            // failure aborts the transaction, so nothing sent after it changes
+            // anything), each with the operation (0-based) and statement (1-based) a
+            // failure is charged to.
+            let mut body: Vec<((usize, usize), &Statement)> = Vec::new();
+            let one_by_one = bookkeeping.follows_operations();
+            for (i, op) in operations {
+                if one_by_one || op.statements.iter().any(|s| s.call.is_some()) {
+                    // A function runs between statements, or the notice must come as
+                    // the operation starts: what is queued goes first.
+                    send_body(driver, &body, &mut position).await?;
+                    body.clear();
+                    bookkeeping.operation_starting(i, op);
+                    if let Err((j, e)) = run_operation(driver, i, op, bookkeeping).await {
+                        position = (i, j);
+                        return Err(e);
+                    }
+                    continue;
+                }
                 bookkeeping.operation_starting(i, op);
-                if let Err((j, e)) = run_operation(driver, i, op, bookkeeping).await {
-                    position = (i, j);
-                    return Err(e);
+                for (j, statement) in op.statements.iter().enumerate() {
+                    tracing::debug!(operation = i + 1, sql = %statement.sql, "executing");
+                    body.push(((i, j + 1), statement));
                 }
             }
-            position = (self.operations.len(), 0);
-            // Guards first (they read rows), then the history row, then the commit:
-            // each statement alone, never a `;`-joined batch.
+            send_body(driver, &body, &mut position).await?;
+            // Then guards (they read rows), the history row, built once the rest has
+            // run (it records how long the run took), and the commit.
             let (guards, closing): (Vec<&Statement>, Vec<&Statement>) =
                 t.commit.iter().partition(|s| s.fails_with_rows.is_some());
-            for guard in guards {
-                run_statement(driver, guard).await?;
-            }
             let finish = bookkeeping.finish();
-            if let [commit] = &closing[..] {
-                if commit.is_plain() && commit.sql == "COMMIT" {
-                    let finish: Vec<&Statement> = finish.iter().collect();
-                    return run_and_commit(driver, &finish).await.map_err(|(_, e)| e);
-                }
-            }
-            if let Some(finish) = finish {
-                run_statement(driver, &finish).await?;
-            }
-            for statement in closing {
-                run_statement(driver, statement).await?;
-            }
-            Ok::<(), DriverError>(())
+            let end = (self.operations.len(), 0);
+            let closing: Vec<((usize, usize), &Statement)> = guards
+                .into_iter()
+                .chain(&finish)
+                .chain(closing)
+                .map(|s| (end, s))
+                .collect();
+            send_body(driver, &closing, &mut position).await
         }
         .await;
         if body.is_err() {
@@ -641,10 +674,12 @@ struct Steps<'a> {
     /// The last batch committed by a backfill that failed (operation, cursor), where
     /// its retry starts.
     backfill: Option<(usize, BackfillCursor)>,
-    /// The record of the open group's last operation, written just before the group
-    /// commits: every record before it in the group would be replaced unseen, since
-    /// only the commit makes any of them visible.
-    pending: Option<Held>,
+    /// The record the open group owes, after its last operation: built and written
+    /// just before the group commits (every record before it in the group would be
+    /// replaced unseen, since only the commit makes any of them visible), and when
+    /// it is the finish, once the group's statements have run, as it records how long
+    /// the run took.
+    pending: Option<Owed>,
     /// The checkpoint after an operation whose statement ran outside a transaction
     /// (`CREATE INDEX CONCURRENTLY`), held back for the commit of the group after it,
     /// whose own record replaces it: a commit (a WAL flush) fewer per such operation.
@@ -653,6 +688,36 @@ struct Steps<'a> {
     /// the case a resume already finds (`executor::resume::locate_checkpoint`): the
     /// statement's whole effect is an index, which the schema comparison sees.
     deferred: Option<Held>,
+    /// The open group's statements not sent yet: they go with its commit, together
+    /// where the driver pipelines (`close_group`), since a failure in a group rolls
+    /// all of it back anyway.
+    queued: Vec<Queued<'a>>,
+}
+
+/// The record after operation `op`, saying `done`, not built yet.
+#[derive(Debug, Clone, Copy)]
+struct Owed {
+    op: usize,
+    done: Progress,
+}
+
+/// A statement of the open group not sent yet: statement `number` (1-based) of
+/// operation `op`.
+struct Queued<'a> {
+    op: usize,
+    number: usize,
+    statement: &'a Statement,
+}
+
+/// What the failure of a statement sent at a group's close is charged to.
+#[derive(Clone, Copy)]
+enum Charge {
+    /// The start row: nothing of the run is in effect.
+    Start,
+    /// Strata's record after operation `op` (or the commit before it).
+    Record(usize),
+    /// Statement `number` (1-based) of operation `op`.
+    Statement { op: usize, number: usize },
 }
 
 /// A record waiting to be written: the one after operation `op`, saying `done`.
@@ -662,14 +727,15 @@ struct Held {
     statement: Statement,
 }
 
-impl Steps<'_> {
+impl<'a> Steps<'a> {
     async fn run(
         &mut self,
         driver: &mut dyn Driver,
         index: usize,
         position: Position,
     ) -> Result<(), ExecuteError> {
-        let op = &self.script.operations[position.op];
+        let script: &'a Script = self.script;
+        let op = &script.operations[position.op];
         let total = self.script.operations.len();
         if self.announced != Some(position.op) {
             self.announced = Some(position.op);
@@ -678,29 +744,19 @@ impl Steps<'_> {
         let span =
             tracing::info_span!("operation", n = position.op + 1, description = %op.description);
         let Some(j) = position.statement else {
-            // No SQL on this database: only its record.
-            self.at = Progress::operations(position.op + 1);
-            if let Some(record) = record_after(self.bookkeeping, self.at, total) {
-                self.record(driver, position.op, record)
-                    .instrument(span)
-                    .await?;
-            }
-            return Ok(());
+            return self.without_sql(driver, position.op).instrument(span).await;
         };
         let statement = &op.statements[j];
         let count = op.statements.len();
-        let after = if j + 1 == count {
-            Progress::operations(position.op + 1)
-        } else {
-            Progress {
-                operations: position.op,
-                statements: j + 1,
-            }
-        };
-        let record = if j + 1 < count && !op.by_statement {
-            None
-        } else {
+        let after = Progress::after_statement(position.op, j, count);
+        let grouped = self.script.groups && statement.runs == Runs::InGroup;
+        let queued = grouped && self.queues(statement);
+        let recorded = j + 1 == count || op.by_statement;
+        // In a group, the record is owed until the group commits (`pending`).
+        let record = if recorded && !grouped {
             record_after(self.bookkeeping, after, total)
+        } else {
+            None
         };
         // `migrate -v`: who is in the way, before an operation waits for its locks.
         if j == 0 && tracing::enabled!(tracing::Level::INFO) {
@@ -708,12 +764,16 @@ impl Steps<'_> {
                 tracing::info!(tables = ?op.tables, "before the operation: locks held by {blocker}");
             }
         }
-        let grouped = self.script.groups && statement.runs == Runs::InGroup;
         async {
             if grouped {
                 if self.group.is_none() {
                     self.open_group(driver, index, position.op, j).await?;
                 }
+                if queued {
+                    self.queue(position.op, j + 1, statement, after, recorded);
+                    return Ok(());
+                }
+                self.send_queued(driver).await?; // what is queued goes first
             } else {
                 self.close_group(driver, position).await?;
                 self.write_deferred(driver).await?;
@@ -749,6 +809,9 @@ impl Steps<'_> {
                 .await
                 .map_err(|e| self.error(position.op, j + 1, e))?;
             self.at = after;
+            if grouped && recorded {
+                self.owe(position.op);
+            }
             if let Some(record) = record {
                 if self.deferrable(statement) {
                     self.deferred = Some(Held {
@@ -827,22 +890,68 @@ impl Steps<'_> {
             && self.at.operations < self.script.operations.len()
     }
 
-    /// Writes `record`, the one after operation `op`; inside a group, keeps it for the
-    /// group's commit instead (see `pending`).
+    /// Whether `statement`, in a group, waits for the group's commit to be sent with
+    /// it: not when its rows are read or an application's function runs, nor when
+    /// each operation must be seen starting.
+    fn queues(&self, statement: &Statement) -> bool {
+        statement.call.is_none()
+            && statement.backfill.is_none()
+            && !self.bookkeeping.follows_operations()
+    }
+
+    /// Operation `op`, which has no SQL on this database: only its record.
+    async fn without_sql(
+        &mut self,
+        driver: &mut dyn Driver,
+        op: usize,
+    ) -> Result<(), ExecuteError> {
+        self.at = Progress::operations(op + 1);
+        if self.group.is_some() {
+            self.owe(op);
+            return Ok(());
+        }
+        let total = self.script.operations.len();
+        if let Some(record) = record_after(self.bookkeeping, self.at, total) {
+            self.record(driver, op, record).await?;
+        }
+        Ok(())
+    }
+
+    /// Statement `number` of operation `op`, in the open group: sent with the group's
+    /// commit (`queued`), leaving `after` in effect once it commits.
+    fn queue(
+        &mut self,
+        op: usize,
+        number: usize,
+        statement: &'a Statement,
+        after: Progress,
+        recorded: bool,
+    ) {
+        tracing::debug!(sql = %statement.sql, "executing with the group's commit");
+        self.queued.push(Queued {
+            op,
+            number,
+            statement,
+        });
+        self.at = after;
+        if recorded {
+            self.owe(op);
+        }
+    }
+
+    /// The open group owes the record after operation `op`, which replaces any it
+    /// owed before (see `pending`).
+    fn owe(&mut self, op: usize) {
+        self.pending = Some(Owed { op, done: self.at });
+    }
+
+    /// Writes `record`, the one after operation `op`, outside any group.
     async fn record(
         &mut self,
         driver: &mut dyn Driver,
         op: usize,
         record: Statement,
     ) -> Result<(), ExecuteError> {
-        if self.group.is_some() {
-            self.pending = Some(Held {
-                op,
-                done: self.at,
-                statement: record,
-            });
-            return Ok(());
-        }
         run_statement(driver, &record)
             .await
             .map_err(|e| self.error(op, 0, e))?;
@@ -861,6 +970,16 @@ impl Steps<'_> {
                 .map_err(|e| self.error(held.op, 0, e))?;
         }
         Ok(())
+    }
+
+    /// Sends the open group's queued statements, without its commit.
+    async fn send_queued(&mut self, driver: &mut dyn Driver) -> Result<(), ExecuteError> {
+        let queued = std::mem::take(&mut self.queued);
+        let statements: Vec<&Statement> = queued.iter().map(|q| q.statement).collect();
+        run_pipelined(driver, &statements).await.map_err(|(i, e)| {
+            let failed = &queued[i];
+            self.error(failed.op, failed.number, e)
+        })
     }
 
     /// Opens a group at position `index` (statement `j` of operation `op`).
@@ -890,31 +1009,59 @@ impl Steps<'_> {
         position: Position,
     ) -> Result<(), ExecuteError> {
         if let Some(group) = self.group {
+            let owed = self.pending.take();
+            let total = self.script.operations.len();
+            if owed.is_some_and(|o| o.done.operations >= total) {
+                // The finish records how long the run took: the statements go first.
+                self.send_queued(driver).await?;
+            }
+            let queued = std::mem::take(&mut self.queued);
             // The group's own record, when it has one, replaces the held-back one —
             // once the group commits: until then a failure still owes it.
-            let pending = self.pending.take();
-            let record = pending.as_ref().or(self.deferred.as_ref());
-            let merged = self.start_at_record(record);
-            // Each statement before the commit, with the operation its failure is
-            // charged to; `None` for the start row.
-            let mut closing: Vec<(&Statement, Option<usize>)> = Vec::new();
+            let merged = self.start_at_record(
+                owed.map_or(self.deferred.as_ref().map(|held| held.done), |o| {
+                    Some(o.done)
+                }),
+            );
+            let own = owed.filter(|_| merged.is_none()).and_then(|o| {
+                let statement = record_after(self.bookkeeping, o.done, total)?;
+                Some(Held {
+                    op: o.op,
+                    done: o.done,
+                    statement,
+                })
+            });
+            let record = own.as_ref().or(self.deferred.as_ref());
+            let commit = commit();
+            let mut closing: Vec<(&Statement, Charge)> = queued
+                .iter()
+                .map(|q| {
+                    let charge = Charge::Statement {
+                        op: q.op,
+                        number: q.number,
+                    };
+                    (q.statement, charge)
+                })
+                .collect();
             if let Some(start) = merged.as_ref().or(self.start.as_ref()) {
-                closing.push((start, None));
+                closing.push((start, Charge::Start));
             }
             if let Some(held) = record.filter(|_| merged.is_none()) {
-                closing.push((&held.statement, Some(held.op)));
+                closing.push((&held.statement, Charge::Record(held.op)));
             }
-            closing.extend(self.script.group_guards().map(|g| (g, Some(position.op))));
+            let charge = Charge::Record(position.op);
+            closing.extend(self.script.group_guards().map(|g| (g, charge)));
+            closing.push((&commit, charge));
             let statements: Vec<&Statement> = closing.iter().map(|(s, _)| *s).collect();
-            run_and_commit(driver, &statements)
+            run_pipelined(driver, &statements)
                 .await
-                .map_err(|(i, e)| match closing.get(i) {
-                    Some((_, None)) => ExecuteError {
+                .map_err(|(i, e)| match closing[i].1 {
+                    Charge::Start => ExecuteError {
                         at_start: true,
                         ..self.error(group.op, 0, e)
                     },
-                    Some((_, Some(op))) => self.error(*op, 0, e),
-                    None => self.error(position.op, 0, e),
+                    Charge::Record(op) => self.error(op, 0, e),
+                    Charge::Statement { op, number } => self.error(op, number, e),
                 })?;
             self.group = None;
             self.start = None;
@@ -927,10 +1074,10 @@ impl Steps<'_> {
     /// Before the open group commits, while the start row waits for the first group:
     /// that row written already at `record`'s progress, one write in place of the
     /// start row and `record`, when the bookkeeping can (`start_at`).
-    fn start_at_record(&self, record: Option<&Held>) -> Option<Statement> {
+    fn start_at_record(&self, record: Option<Progress>) -> Option<Statement> {
         match (&self.start, record) {
-            (Some(_), Some(held)) if held.done.operations < self.script.operations.len() => {
-                self.bookkeeping.start_at(held.done)
+            (Some(_), Some(done)) if done.operations < self.script.operations.len() => {
+                self.bookkeeping.start_at(done)
             }
             _ => None,
         }
@@ -941,6 +1088,7 @@ impl Steps<'_> {
     async fn roll_back_group(&mut self, driver: &mut dyn Driver) -> Option<usize> {
         let group = self.group.take()?;
         self.pending = None;
+        self.queued.clear();
         // The failure already says what went wrong; a failed rollback adds nothing.
         let _ = driver.execute("ROLLBACK").await;
         self.at = group.at;
@@ -1004,29 +1152,61 @@ async fn run_operation(
     .await
 }
 
-/// Inside the open transaction: `statements`, then `COMMIT`. Sent together
-/// ([`Driver::execute_and_commit`]) when each is sent as it is, one by one otherwise
-/// (a guard is read before anything after it is sent). On failure, the index of the
-/// statement that failed, `statements.len()` for the commit.
-async fn run_and_commit(
+/// Inside a transaction: `body`'s statements ([`run_pipelined`]); on failure,
+/// `position` is the operation and statement its failure is charged to.
+async fn send_body(
+    driver: &mut dyn Driver,
+    body: &[((usize, usize), &Statement)],
+    position: &mut (usize, usize),
+) -> Result<(), DriverError> {
+    let statements: Vec<&Statement> = body.iter().map(|(_, s)| *s).collect();
+    run_pipelined(driver, &statements).await.map_err(|(i, e)| {
+        *position = body[i].0;
+        e
+    })
+}
+
+/// Inside the open transaction: `statements`, in order. Each run of statements sent
+/// as they are goes together ([`Driver::execute_pipelined`]); any other (a guard,
+/// whose rows are read before anything after it is sent) alone. On failure, the
+/// index of the statement that failed.
+async fn run_pipelined(
     driver: &mut dyn Driver,
     statements: &[&Statement],
 ) -> Result<(), (usize, DriverError)> {
-    if statements.iter().all(|s| s.is_plain()) {
-        let sql: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).collect();
-        return driver.execute_and_commit(&sql).await;
+    let mut start = 0;
+    while start < statements.len() {
+        let plain = statements[start..]
+            .iter()
+            .take_while(|s| s.is_plain())
+            .count();
+        if plain == 0 {
+            run_statement(driver, statements[start])
+                .await
+                .map_err(|e| (start, e))?;
+            start += 1;
+            continue;
+        }
+        let sql: Vec<&str> = statements[start..start + plain]
+            .iter()
+            .map(|s| s.sql.as_str())
+            .collect();
+        driver
+            .execute_pipelined(&sql)
+            .await
+            .map_err(|(i, e)| (start + i, e))?;
+        start += plain;
     }
-    for (i, statement) in statements.iter().enumerate() {
-        run_statement(driver, statement).await.map_err(|e| (i, e))?;
-    }
-    driver
-        .execute("COMMIT")
-        .await
-        .map_err(|e| (statements.len(), e))
+    Ok(())
 }
 
-/// `statement` and the `record` after it in one transaction, each one statement (the
-/// record pipelined with the commit, [`run_and_commit`]): both or neither. On failure, 0 when the record (or the commit) failed, 1 when the
+/// The statement that commits a group or a transaction strata opened with `BEGIN`.
+fn commit() -> Statement {
+    Statement::new("COMMIT")
+}
+
+/// `statement` and the `record` after it in one transaction, each one statement
+/// (pipelined with the commit, [`run_pipelined`]): both or neither. On failure, 0 when the record (or the commit) failed, 1 when the
 /// statement did; either way the transaction was rolled back.
 pub(super) async fn run_with_record(
     driver: &mut dyn Driver,
@@ -1036,12 +1216,17 @@ pub(super) async fn run_with_record(
 ) -> Result<(), (usize, DriverError)> {
     driver.execute("BEGIN").await.map_err(|e| (1, e))?;
     let result = async {
-        run_script_statement(driver, statement, bookkeeping)
+        if statement.call.is_some() {
+            run_script_statement(driver, statement, bookkeeping)
+                .await
+                .map_err(|e| (1, e))?;
+            return run_pipelined(driver, &[record, &commit()])
+                .await
+                .map_err(|(_, e)| (0, e));
+        }
+        run_pipelined(driver, &[statement, record, &commit()])
             .await
-            .map_err(|e| (1, e))?;
-        run_and_commit(driver, &[record])
-            .await
-            .map_err(|(_, e)| (0, e))
+            .map_err(|(i, e)| (usize::from(i == 0), e))
     }
     .await;
     if result.is_err() {

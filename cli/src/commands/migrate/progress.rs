@@ -79,6 +79,11 @@ impl OperationObserver for Watch {
         }
     }
 
+    /// The spinner names the running operation and times it.
+    fn follows_operations(&self) -> bool {
+        self.live.is_some()
+    }
+
     fn backfill_progress(
         &self,
         index: usize,

@@ -246,6 +246,11 @@ impl Observer for Recorder<'_> {
 }
 
 impl OperationObserver for Operations {
+    /// Each operation's time, locks and rows are measured between its notices.
+    fn follows_operations(&self) -> bool {
+        true
+    }
+
     fn operation(&self, index: usize, _total: usize, description: &str) {
         let mut log = lock(&self.log);
         log.current = Some(index);

@@ -32,9 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use strata_engine::dialect::driver::{
-    with_commit, Blocker, Canceller, Driver, DriverError, LockAttempt, Row,
-};
+use strata_engine::dialect::driver::{Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -236,21 +234,18 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
         Ok(())
     }
 
-    /// Pipelined: every statement and the commit are sent before the first answer is
-    /// read, and the server runs them in order (each still one statement of the
-    /// extended protocol, so none can chain another).
-    async fn execute_and_commit(
-        &mut self,
-        statements: &[&str],
-    ) -> Result<(), (usize, DriverError)> {
-        let all = with_commit(statements);
-        tracing::trace!(sql = ?all, "execute and commit");
+    /// Pipelined: every statement is sent before the first answer is read, and the
+    /// server runs them in order (each still one statement of the extended protocol,
+    /// so none can chain another).
+    async fn execute_pipelined(&mut self, statements: &[&str]) -> Result<(), (usize, DriverError)> {
+        tracing::trace!(sql = ?statements, "execute pipelined");
         let clean = self.leftovers.running();
         let client = self.client.client();
-        let answers =
-            futures_util::future::join_all(all.iter().map(|sql| client.execute_typed(sql, &[])))
-                .await;
-        for (i, (sql, answer)) in all.iter().zip(answers).enumerate() {
+        let answers = futures_util::future::join_all(
+            statements.iter().map(|sql| client.execute_typed(sql, &[])),
+        )
+        .await;
+        for (i, (sql, answer)) in statements.iter().zip(answers).enumerate() {
             answer.map_err(|e| (i, statement_error(sql, e)))?;
         }
         self.leftovers.ran(clean);

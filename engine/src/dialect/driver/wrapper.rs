@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{run_in_order, with_commit, Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
+use super::{Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
 use crate::dialect::{Dialect, ServerVersion};
 use crate::state::SchemaState;
 
@@ -82,15 +82,11 @@ impl<W: DriverWrapper> Driver for W {
 
     /// The hooks before every statement, then those let through sent together, then
     /// the hooks after each. A statement the hooks refuse is not sent, nor anything
-    /// after it: the commit then never is, as one by one.
-    async fn execute_and_commit(
-        &mut self,
-        statements: &[&str],
-    ) -> Result<(), (usize, DriverError)> {
-        let all = with_commit(statements);
-        let mut tickets = Vec::with_capacity(all.len());
+    /// after it (a `COMMIT` among them never is), as one by one.
+    async fn execute_pipelined(&mut self, statements: &[&str]) -> Result<(), (usize, DriverError)> {
+        let mut tickets = Vec::with_capacity(statements.len());
         let mut refused = None;
-        for (i, sql) in all.iter().enumerate() {
+        for (i, sql) in statements.iter().enumerate() {
             match self.before_statement(sql).await {
                 Ok(ticket) => tickets.push(ticket),
                 Err(e) => {
@@ -99,12 +95,11 @@ impl<W: DriverWrapper> Driver for W {
                 }
             }
         }
-        let sent = tickets.len();
-        let result = match sent {
-            0 => Ok(()),
-            // The commit among them: the inner driver sends it.
-            n if n == all.len() => self.inner_mut().execute_and_commit(statements).await,
-            n => run_in_order(self.inner_mut(), &all[..n]).await,
+        let sent = &statements[..tickets.len()];
+        let result = if sent.is_empty() {
+            Ok(())
+        } else {
+            self.inner_mut().execute_pipelined(sent).await
         };
         for (i, ticket) in tickets.into_iter().enumerate() {
             let error = match &result {
