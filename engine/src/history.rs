@@ -435,10 +435,10 @@ impl History {
         checksum: &str,
         state: RowState,
         operations_done: usize,
-        duration_ms: u128,
+        duration: Elapsed,
     ) -> Statement {
         Statement::new(format!(
-            "INSERT INTO {} ({}, {}, {}, {}, {}, {}, {}) VALUES ({}, {}, {}, {}, {duration_ms}, {operations_done}, {})",
+            "INSERT INTO {} ({}, {}, {}, {}, {}, {}, {}) VALUES ({}, {}, {}, {}, {duration}, {operations_done}, {})",
             dialect.quote_ident(&self.table),
             dialect.quote_ident("app"),
             dialect.quote_ident("name"),
@@ -467,9 +467,9 @@ impl History {
         operations_done: usize,
         statements_done: usize,
         checksum: &str,
-        duration_ms: Option<u128>,
+        duration: Option<Elapsed>,
     ) -> Statement {
-        let duration = duration_ms
+        let duration = duration
             .map(|d| format!(", {} = {d}", dialect.quote_ident("duration_ms")))
             .unwrap_or_default();
         let format = format_of(state);
@@ -594,5 +594,26 @@ impl History {
             dialect.quote_ident("name"),
             dialect.quote_string(&key.name)
         )
+    }
+}
+
+/// How long a step took, as its history row records it (`duration_ms`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elapsed {
+    /// Measured by strata.
+    Millis(u128),
+    /// `before` milliseconds measured by strata until the transaction writing the
+    /// row began, plus what the database measures since (`sql`,
+    /// [`Dialect::millis_since_begin`]): the row is sent before the transaction's
+    /// statements have run.
+    SinceBegin { before: u128, sql: &'static str },
+}
+
+impl std::fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Millis(ms) => write!(f, "{ms}"),
+            Self::SinceBegin { before, sql } => write!(f, "({before} + {sql})"),
+        }
     }
 }

@@ -1147,6 +1147,14 @@ pub trait Dialect: Send + Sync {
         false
     }
 
+    /// An SQL expression for the whole milliseconds since the current transaction
+    /// began, so that the history row sent together with a transaction's statements,
+    /// before they have run, records how long they took. `None`, the default, where
+    /// the database cannot tell: the row is then built once they have run.
+    fn millis_since_begin(&self) -> Option<&'static str> {
+        None
+    }
+
     /// `write`, one of strata's own history writes run alone (autocommit), as one
     /// statement whose commit does not wait for the disk. The executor asks only for
     /// a checkpoint that a later statement's commit makes durable anyway (the one

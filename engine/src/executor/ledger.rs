@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use crate::code::{Function, Functions};
 use crate::dialect::{Dialect, Statement};
-use crate::history::{BackfillCursor, History, RowState};
+use crate::history::{BackfillCursor, Elapsed, History, RowState};
 use crate::migration::{applied_part_checksum, Migration};
 use crate::script::{Bookkeeping, Direction, Progress, Retry};
 
@@ -49,7 +49,7 @@ impl Ledger<'_> {
         }
     }
 
-    fn update(&self, state: RowState, done: Progress, duration_ms: Option<u128>) -> Statement {
+    fn update(&self, state: RowState, done: Progress, duration: Option<Elapsed>) -> Statement {
         let key = &self.migration.key;
         let in_effect = self.in_effect(done.operations);
         let checksum = self.checksum(state, in_effect, done.statements);
@@ -60,7 +60,7 @@ impl Ledger<'_> {
             in_effect,
             done.statements,
             &checksum,
-            duration_ms,
+            duration,
         )
     }
 
@@ -72,7 +72,7 @@ impl Ledger<'_> {
             &self.checksum(RowState::Partial, in_effect, 0),
             RowState::Partial,
             in_effect,
-            0,
+            Elapsed::Millis(0),
         )
     }
 
@@ -94,6 +94,23 @@ impl Ledger<'_> {
 
     /// The record of the finished step: the migration applied, or its row gone.
     pub(super) fn record(&self) -> Statement {
+        let elapsed = self.started.map_or(0, |s| s.elapsed().as_millis());
+        self.record_taking(Elapsed::Millis(elapsed))
+    }
+
+    /// [`Ledger::record`], sent with the statements of the transaction that `began`
+    /// before they have run: the database adds the time they take. `None` where it
+    /// cannot.
+    fn record_sent_with(&self, began: Instant) -> Option<Statement> {
+        let Some(started) = self.started else {
+            return Some(self.record()); // faking: no duration
+        };
+        let before = began.saturating_duration_since(started).as_millis();
+        let sql = self.dialect.millis_since_begin()?;
+        Some(self.record_taking(Elapsed::SinceBegin { before, sql }))
+    }
+
+    fn record_taking(&self, elapsed: Elapsed) -> Statement {
         let key = &self.migration.key;
         match self.direction {
             Direction::Backward => {
@@ -103,7 +120,6 @@ impl Ledger<'_> {
                 self.history.delete_all(self.dialect, &keys)
             }
             Direction::Forward => {
-                let elapsed = self.started.map_or(0, |s| s.elapsed().as_millis());
                 if self.row.is_some() || self.step_by_step {
                     let done = Progress::operations(self.total);
                     self.update(RowState::Applied, done, Some(elapsed))
@@ -218,6 +234,13 @@ impl Bookkeeping for Ledger<'_> {
 
     fn finish(&self) -> Option<Statement> {
         Some(self.record())
+    }
+
+    fn finish_sent_with(&self, began: Instant) -> Option<Statement> {
+        match self.direction {
+            Direction::Backward => Some(self.record()), // no duration: the row goes
+            Direction::Forward => self.record_sent_with(began),
+        }
     }
 
     fn retry(&self) -> Retry {

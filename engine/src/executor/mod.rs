@@ -367,7 +367,7 @@ async fn record_squashes(
             &squash.checksum,
             crate::history::RowState::Applied,
             squash.operations.len(),
-            0,
+            crate::history::Elapsed::Millis(0),
         );
         driver.execute(&insert.sql).await?;
     }

@@ -353,6 +353,9 @@ impl Bookkeeping for Announced<'_, '_> {
     fn finish(&self) -> Option<Statement> {
         self.ledger.finish()
     }
+    fn finish_sent_with(&self, began: Instant) -> Option<Statement> {
+        self.ledger.finish_sent_with(began)
+    }
     fn retry(&self) -> Retry {
         self.ledger.retry()
     }

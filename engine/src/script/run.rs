@@ -8,7 +8,7 @@
 //! (`executor::ledger`).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
@@ -105,6 +105,17 @@ pub trait Bookkeeping: Sync {
     /// step by step, after the last operation. Called at that moment, so it can
     /// record how long the run took.
     fn finish(&self) -> Option<Statement> {
+        None
+    }
+
+    /// `finish`, built before the statements of the transaction that writes it have
+    /// run, to be sent with them: the database measures the time they take from when
+    /// its `BEGIN` was sent, `began` ([`Dialect::millis_since_begin`]). `None`, the
+    /// default, where it cannot: the runner then asks `finish` once they have run.
+    ///
+    /// [`Dialect::millis_since_begin`]: crate::dialect::Dialect::millis_since_begin
+    fn finish_sent_with(&self, began: Instant) -> Option<Statement> {
+        let _ = began;
         None
     }
 
@@ -569,6 +580,7 @@ impl Script {
                 .map_err(|e| failed(0, e))?;
         }
         let mut position = (0, 0);
+        let began = Instant::now();
         let body = async {
             for statement in &t.begin {
                 run_statement(driver, statement).await?;
@@ -600,20 +612,28 @@ impl Script {
                     body.push(((i, j + 1), statement));
                 }
             }
-            send_body(driver, &body, &mut position).await?;
-            // Then guards (they read rows), the history row, built once the rest has
-            // run (it records how long the run took), and the commit.
+            // Then guards (they read rows), the history row and the commit. The row
+            // records how long the run took: sent with the rest where the database
+            // measures it from this transaction's `BEGIN`, else built once the rest
+            // has run (and always in a transaction the plan opened).
+            let sent_with = Some(began).filter(|_| !t.begin.is_empty());
+            let mut finish = sent_with.and_then(|began| bookkeeping.finish_sent_with(began));
+            if finish.is_none() {
+                send_body(driver, &body, &mut position).await?;
+                body.clear();
+                finish = bookkeeping.finish();
+            }
             let (guards, closing): (Vec<&Statement>, Vec<&Statement>) =
                 t.commit.iter().partition(|s| s.fails_with_rows.is_some());
-            let finish = bookkeeping.finish();
             let end = (self.operations.len(), 0);
-            let closing: Vec<((usize, usize), &Statement)> = guards
-                .into_iter()
-                .chain(&finish)
-                .chain(closing)
-                .map(|s| (end, s))
-                .collect();
-            send_body(driver, &closing, &mut position).await
+            body.extend(
+                guards
+                    .into_iter()
+                    .chain(&finish)
+                    .chain(closing)
+                    .map(|s| (end, s)),
+            );
+            send_body(driver, &body, &mut position).await
         }
         .await;
         if body.is_err() {
@@ -657,6 +677,8 @@ struct Group {
     at: Progress,
     /// Its first operation, which a failure of the start row is reported against.
     op: usize,
+    /// When its `BEGIN` was sent.
+    began: Instant,
 }
 
 /// A step-by-step run in progress.
@@ -972,6 +994,21 @@ impl<'a> Steps<'a> {
         Ok(())
     }
 
+    /// The finish record, for the group that ends the run and `began`: sent with the
+    /// queued statements where the database measures their time; otherwise built
+    /// once they have been sent and run, as it records how long the run took.
+    async fn finish(
+        &mut self,
+        driver: &mut dyn Driver,
+        began: Instant,
+    ) -> Result<Option<Statement>, ExecuteError> {
+        if let Some(finish) = self.bookkeeping.finish_sent_with(began) {
+            return Ok(Some(finish));
+        }
+        self.send_queued(driver).await?;
+        Ok(self.bookkeeping.finish())
+    }
+
     /// Sends the open group's queued statements, without its commit.
     async fn send_queued(&mut self, driver: &mut dyn Driver) -> Result<(), ExecuteError> {
         let queued = std::mem::take(&mut self.queued);
@@ -990,6 +1027,7 @@ impl<'a> Steps<'a> {
         op: usize,
         j: usize,
     ) -> Result<(), ExecuteError> {
+        let began = Instant::now();
         driver
             .execute("BEGIN")
             .await
@@ -998,6 +1036,7 @@ impl<'a> Steps<'a> {
             position: index,
             at: self.at,
             op,
+            began,
         });
         Ok(())
     }
@@ -1011,10 +1050,17 @@ impl<'a> Steps<'a> {
         if let Some(group) = self.group {
             let owed = self.pending.take();
             let total = self.script.operations.len();
-            if owed.is_some_and(|o| o.done.operations >= total) {
-                // The finish records how long the run took: the statements go first.
-                self.send_queued(driver).await?;
-            }
+            let finish = match owed.filter(|o| o.done.operations >= total) {
+                Some(o) => self
+                    .finish(driver, group.began)
+                    .await?
+                    .map(|statement| Held {
+                        op: o.op,
+                        done: o.done,
+                        statement,
+                    }),
+                None => None,
+            };
             let queued = std::mem::take(&mut self.queued);
             // The group's own record, when it has one, replaces the held-back one —
             // once the group commits: until then a failure still owes it.
@@ -1023,8 +1069,9 @@ impl<'a> Steps<'a> {
                     Some(o.done)
                 }),
             );
-            let own = owed.filter(|_| merged.is_none()).and_then(|o| {
-                let statement = record_after(self.bookkeeping, o.done, total)?;
+            let own = finish.or_else(|| {
+                let o = owed.filter(|o| merged.is_none() && o.done.operations < total)?;
+                let statement = self.bookkeeping.checkpoint(o.done)?;
                 Some(Held {
                     op: o.op,
                     done: o.done,

@@ -48,6 +48,10 @@ impl Dialect for PostgresDialect {
     /// `synchronous_commit` off for the write's own transaction only: a data-modifying
     /// `WITH` always runs, and `set_config(…, true)` runs for its row, before the
     /// commit reads the setting. One statement, one round trip, no fsync.
+    fn millis_since_begin(&self) -> Option<&'static str> {
+        Some("(extract(epoch FROM clock_timestamp() - transaction_timestamp()) * 1000)::bigint")
+    }
+
     fn unflushed(&self, write: &str) -> Option<String> {
         Some(format!(
             "WITH written AS ({write} RETURNING 1) \
