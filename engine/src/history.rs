@@ -435,7 +435,7 @@ impl History {
         checksum: &str,
         state: RowState,
         operations_done: usize,
-        duration: Elapsed,
+        duration: &Elapsed,
     ) -> Statement {
         Statement::new(format!(
             "INSERT INTO {} ({}, {}, {}, {}, {}, {}, {}) VALUES ({}, {}, {}, {}, {duration}, {operations_done}, {})",
@@ -598,22 +598,20 @@ impl History {
 }
 
 /// How long a step took, as its history row records it (`duration_ms`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Elapsed {
     /// Measured by strata.
     Millis(u128),
-    /// `before` milliseconds measured by strata until the transaction writing the
-    /// row began, plus what the database measures since (`sql`,
-    /// [`Dialect::millis_since_begin`]): the row is sent before the transaction's
-    /// statements have run.
-    SinceBegin { before: u128, sql: &'static str },
+    /// Measured by the database, when the row is sent before the statements it times
+    /// have run: an SQL expression ([`Dialect::millis_since_begin`]).
+    Measured(String),
 }
 
 impl std::fmt::Display for Elapsed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Millis(ms) => write!(f, "{ms}"),
-            Self::SinceBegin { before, sql } => write!(f, "({before} + {sql})"),
+            Self::Measured(sql) => f.write_str(sql),
         }
     }
 }

@@ -830,3 +830,46 @@ reverse_sql = "SELECT 1"
         ]
     );
 }
+
+/// Under `--single-transaction` the history rows go with each step's statements too,
+/// and the plan's one transaction began before every step: each step's duration is
+/// its own, not the time since the plan began.
+#[test]
+fn the_plans_transaction_times_each_step_alone() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let sleep = |after: &str| {
+        format!(
+            "dependencies = [\"shop.{after}\"]\n\n[[operations]]\nkind = \"run_sql\"\n\
+             sql = \"SELECT pg_sleep(0.3)\"\nreverse_sql = \"SELECT 1\"\n"
+        )
+    };
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        (
+            "apps/shop/migrations/0002_first.toml",
+            &sleep("0001_tables"),
+        ),
+        (
+            "apps/shop/migrations/0003_second.toml",
+            &sleep("0002_first"),
+        ),
+    ]);
+    let out = strata(dir.path(), &["migrate", "--single-transaction"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let durations: Vec<u64> = db
+        .query(
+            "SELECT duration_ms::text FROM strata_migrations \
+             WHERE name <> '0001_tables' ORDER BY name",
+        )
+        .into_iter()
+        .map(|r| r[0].as_deref().unwrap_or_default().parse().unwrap())
+        .collect();
+    assert_eq!(durations.len(), 2, "{durations:?}");
+    for d in &durations {
+        // Its own sleep, not the first step's as well.
+        assert!((300..600).contains(d), "{durations:?}");
+    }
+}

@@ -1148,10 +1148,12 @@ pub trait Dialect: Send + Sync {
     }
 
     /// An SQL expression for the whole milliseconds since the current transaction
-    /// began, so that the history row sent together with a transaction's statements,
-    /// before they have run, records how long they took. `None`, the default, where
-    /// the database cannot tell: the row is then built once they have run.
-    fn millis_since_begin(&self) -> Option<&'static str> {
+    /// began plus `offset_ms` (negative when what is timed started later), never
+    /// below 0: so that the history row sent together with a transaction's
+    /// statements, before they have run, records how long they took. `None`, the
+    /// default, where the database cannot tell: the row is then built once they ran.
+    fn millis_since_begin(&self, offset_ms: i128) -> Option<String> {
+        let _ = offset_ms;
         None
     }
 

@@ -38,6 +38,8 @@ pub(super) struct Ledger<'a> {
     /// Forward, resuming inside a backfill: the operation (0-based, the first not
     /// done) and the last batch an earlier run committed.
     pub(super) backfill: Option<(usize, BackfillCursor)>,
+    /// `--single-transaction`: when the plan's transaction began.
+    pub(super) plan_began: Option<Instant>,
 }
 
 impl Ledger<'_> {
@@ -72,7 +74,7 @@ impl Ledger<'_> {
             &self.checksum(RowState::Partial, in_effect, 0),
             RowState::Partial,
             in_effect,
-            Elapsed::Millis(0),
+            &Elapsed::Millis(0),
         )
     }
 
@@ -99,15 +101,20 @@ impl Ledger<'_> {
     }
 
     /// [`Ledger::record`], sent with the statements of the transaction that `began`
-    /// before they have run: the database adds the time they take. `None` where it
-    /// cannot.
-    fn record_sent_with(&self, began: Instant) -> Option<Statement> {
+    /// (strata's `BEGIN` for the step, else the plan's) before they have run: the
+    /// database measures the time they take. `None` where it cannot.
+    fn record_sent_with(&self, began: Option<Instant>) -> Option<Statement> {
         let Some(started) = self.started else {
             return Some(self.record()); // faking: no duration
         };
-        let before = began.saturating_duration_since(started).as_millis();
-        let sql = self.dialect.millis_since_begin()?;
-        Some(self.record_taking(Elapsed::SinceBegin { before, sql }))
+        let began = began.or(self.plan_began)?;
+        // Signed: the plan's transaction began before the step started.
+        let offset = match began.checked_duration_since(started) {
+            Some(after) => i128::try_from(after.as_millis()).ok()?,
+            None => -i128::try_from(started.duration_since(began).as_millis()).ok()?,
+        };
+        let sql = self.dialect.millis_since_begin(offset)?;
+        Some(self.record_taking(Elapsed::Measured(sql)))
     }
 
     fn record_taking(&self, elapsed: Elapsed) -> Statement {
@@ -131,7 +138,7 @@ impl Ledger<'_> {
                         checksum,
                         RowState::Applied,
                         self.total,
-                        elapsed,
+                        &elapsed,
                     )
                 }
             }
@@ -236,7 +243,7 @@ impl Bookkeeping for Ledger<'_> {
         Some(self.record())
     }
 
-    fn finish_sent_with(&self, began: Instant) -> Option<Statement> {
+    fn finish_sent_with(&self, began: Option<Instant>) -> Option<Statement> {
         match self.direction {
             Direction::Backward => Some(self.record()), // no duration: the row goes
             Direction::Forward => self.record_sent_with(began),

@@ -269,6 +269,7 @@ async fn migrate_locked(
         version,
         in_effect,
         forward: None,
+        plan_began: transaction.as_ref().map(|t| t.began),
     };
     let result = run_prepared(graph, driver, &history, &status, prepared, run, observer).await;
     match (transaction, result) {
@@ -367,7 +368,7 @@ async fn record_squashes(
             &squash.checksum,
             crate::history::RowState::Applied,
             squash.operations.len(),
-            crate::history::Elapsed::Millis(0),
+            &crate::history::Elapsed::Millis(0),
         );
         driver.execute(&insert.sql).await?;
     }

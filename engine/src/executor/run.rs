@@ -38,6 +38,8 @@ pub(super) struct Run<'a> {
     pub(super) in_effect: InEffect,
     /// The schema after everything applied so far, once forward steps begin.
     pub(super) forward: Option<SchemaState>,
+    /// `--single-transaction`: when the plan's transaction began.
+    pub(super) plan_began: Option<Instant>,
 }
 
 /// One step about to run: its script (`None` when it is faked) and its ledger.
@@ -250,6 +252,7 @@ impl Run<'_> {
             },
             functions: &self.options.functions,
             backfill: None,
+            plan_began: self.plan_began,
         }
     }
 }
@@ -353,7 +356,7 @@ impl Bookkeeping for Announced<'_, '_> {
     fn finish(&self) -> Option<Statement> {
         self.ledger.finish()
     }
-    fn finish_sent_with(&self, began: Instant) -> Option<Statement> {
+    fn finish_sent_with(&self, began: Option<Instant>) -> Option<Statement> {
         self.ledger.finish_sent_with(began)
     }
     fn retry(&self) -> Retry {

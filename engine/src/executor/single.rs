@@ -5,6 +5,8 @@
 //! alone, no backfill); the plan then runs inside one transaction that the scripts
 //! join instead of opening their own.
 
+use std::time::Instant;
+
 use super::plan::{Prepared, Work};
 use super::ExecError;
 use crate::dialect::driver::{run_statement, Driver};
@@ -73,20 +75,23 @@ fn joinable(m: &Migration, script: &Script) -> Result<(), ExecError> {
 /// The plan's transaction: the dialect's wrapper, opened once for the whole run.
 pub(super) struct PlanTransaction {
     wrapper: TransactionSql,
+    /// When its `BEGIN` was sent: the history rows' durations are measured from it.
+    pub(super) began: Instant,
 }
 
 impl PlanTransaction {
     /// Runs what goes before the transaction and opens it.
     pub(super) async fn open(driver: &mut dyn Driver) -> Result<Self, ExecError> {
         let wrapper = driver.dialect().transaction_sql();
+        let began = Instant::now();
         for statement in wrapper.before.iter().chain(&wrapper.begin) {
             if let Err(e) = run_statement(driver, statement).await {
                 // `before` settings are session-wide: put them back.
-                Self { wrapper }.close(driver).await;
+                Self { wrapper, began }.close(driver).await;
                 return Err(e.into());
             }
         }
-        Ok(Self { wrapper })
+        Ok(Self { wrapper, began })
     }
 
     /// A step's script joining the plan's transaction: the runner still runs it "in

@@ -4,6 +4,9 @@
 //! statement marked to run alone committing on its own. A unit (the transaction, a
 //! group, a statement) whose lock wait timed out is rolled back and run again
 //! (`Retry`); a failed operation's part that had committed is undone (its cleanup).
+//! Inside a transaction strata opened, statements are sent together where the driver
+//! pipelines them ([`Driver::execute_pipelined`]), each still one statement: a
+//! failure aborts the transaction, so nothing sent after it changes anything.
 //! The mechanism only: what the bookkeeping says is the executor's policy
 //! (`executor::ledger`).
 
@@ -109,12 +112,13 @@ pub trait Bookkeeping: Sync {
     }
 
     /// `finish`, built before the statements of the transaction that writes it have
-    /// run, to be sent with them: the database measures the time they take from when
-    /// its `BEGIN` was sent, `began` ([`Dialect::millis_since_begin`]). `None`, the
+    /// run, to be sent with them: the database measures the time they take from the
+    /// transaction's `BEGIN` ([`Dialect::millis_since_begin`]), sent at `began` —
+    /// `None` when the runner joined a transaction it did not open. `None`, the
     /// default, where it cannot: the runner then asks `finish` once they have run.
     ///
     /// [`Dialect::millis_since_begin`]: crate::dialect::Dialect::millis_since_begin
-    fn finish_sent_with(&self, began: Instant) -> Option<Statement> {
+    fn finish_sent_with(&self, began: Option<Instant>) -> Option<Statement> {
         let _ = began;
         None
     }
@@ -614,10 +618,10 @@ impl Script {
             }
             // Then guards (they read rows), the history row and the commit. The row
             // records how long the run took: sent with the rest where the database
-            // measures it from this transaction's `BEGIN`, else built once the rest
-            // has run (and always in a transaction the plan opened).
-            let sent_with = Some(began).filter(|_| !t.begin.is_empty());
-            let mut finish = sent_with.and_then(|began| bookkeeping.finish_sent_with(began));
+            // measures it from the transaction's `BEGIN` (this one's, or the one the
+            // script joined), else built once the rest has run.
+            let opened = Some(began).filter(|_| !t.begin.is_empty());
+            let mut finish = bookkeeping.finish_sent_with(opened);
             if finish.is_none() {
                 send_body(driver, &body, &mut position).await?;
                 body.clear();
@@ -698,9 +702,9 @@ struct Steps<'a> {
     backfill: Option<(usize, BackfillCursor)>,
     /// The record the open group owes, after its last operation: built and written
     /// just before the group commits (every record before it in the group would be
-    /// replaced unseen, since only the commit makes any of them visible), and when
-    /// it is the finish, once the group's statements have run, as it records how long
-    /// the run took.
+    /// replaced unseen, since only the commit makes any of them visible). The finish
+    /// records how long the run took: sent with the group's statements where the
+    /// database measures their time, built once they have run otherwise.
     pending: Option<Owed>,
     /// The checkpoint after an operation whose statement ran outside a transaction
     /// (`CREATE INDEX CONCURRENTLY`), held back for the commit of the group after it,
@@ -1002,7 +1006,7 @@ impl<'a> Steps<'a> {
         driver: &mut dyn Driver,
         began: Instant,
     ) -> Result<Option<Statement>, ExecuteError> {
-        if let Some(finish) = self.bookkeeping.finish_sent_with(began) {
+        if let Some(finish) = self.bookkeeping.finish_sent_with(Some(began)) {
             return Ok(Some(finish));
         }
         self.send_queued(driver).await?;

@@ -48,8 +48,11 @@ impl Dialect for PostgresDialect {
     /// `synchronous_commit` off for the write's own transaction only: a data-modifying
     /// `WITH` always runs, and `set_config(…, true)` runs for its row, before the
     /// commit reads the setting. One statement, one round trip, no fsync.
-    fn millis_since_begin(&self) -> Option<&'static str> {
-        Some("(extract(epoch FROM clock_timestamp() - transaction_timestamp()) * 1000)::bigint")
+    fn millis_since_begin(&self, offset_ms: i128) -> Option<String> {
+        Some(format!(
+            "GREATEST(0, {offset_ms} + (extract(epoch FROM clock_timestamp() - \
+             transaction_timestamp()) * 1000)::bigint)"
+        ))
     }
 
     fn unflushed(&self, write: &str) -> Option<String> {
