@@ -791,8 +791,9 @@ index = { name = "shop_order_code_idx", columns = ["code"] }
 }
 
 /// The finish record says how long the migration took, so it is built once the
-/// statements sent before it have run: in a transaction of its own, and in the last
-/// group of a safe plan.
+/// statements sent before it have run, or timed by the server: in a transaction of
+/// its own, in the last group of a safe plan, and after a group that ends before a
+/// concurrent build.
 #[test]
 fn the_finish_record_counts_the_statements_sent_before_it() {
     let Some(db) = TestDb::create(Kind::Postgres) else {
@@ -808,11 +809,16 @@ reverse_sql = "SELECT 1"
         "dependencies = [\"shop.0002_sleep\"]\n\n[[operations]]\nkind = \"create_index\"\n\
          table = \"shop_order\"\nindex = {{ name = \"shop_order_code_idx\", columns = [\"code\"] }}\n\n{sleep}"
     );
+    let before_a_build = format!(
+        "dependencies = [\"shop.0003_built\"]\n\n{sleep}\n[[operations]]\nkind = \"create_index\"\n\
+         table = \"shop_order\"\nindex = {{ name = \"shop_order_id_code_idx\", columns = [\"id\", \"code\"] }}\n"
+    );
     let dir = project(&[
         ("strata.toml", &config(&db.url)),
         ("apps/shop/migrations/0001_tables.toml", TABLES),
         ("apps/shop/migrations/0002_sleep.toml", &in_transaction),
         ("apps/shop/migrations/0003_built.toml", &after_a_build),
+        ("apps/shop/migrations/0004_slept.toml", &before_a_build),
     ]);
     let out = strata(dir.path(), &["migrate"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -825,6 +831,7 @@ reverse_sql = "SELECT 1"
         [
             [Some("0002_sleep".into()), Some("true".into())],
             [Some("0003_built".into()), Some("true".into())],
+            [Some("0004_slept".into()), Some("true".into())],
         ]
     );
 }
@@ -870,4 +877,36 @@ fn the_plans_transaction_times_each_step_alone() {
         // Its own sleep, not the first step's as well.
         assert!((300..600).contains(d), "{durations:?}");
     }
+}
+
+/// A statement the PostgreSQL client cannot even send (a NUL character) fails without
+/// aborting the transaction on the server: nothing may be pipelined behind it, or
+/// the `COMMIT` after it would keep what came before.
+#[test]
+fn a_statement_that_cannot_be_sent_keeps_nothing_of_its_transaction() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let unsendable = r#"dependencies = ["shop.0001_tables"]
+
+[[operations]]
+kind = "add_column"
+table = "shop_order"
+column = { name = "note", type = "text", null = true }
+
+[[operations]]
+kind = "run_sql"
+sql = "SELECT 'a\u0000b'"
+reverse_sql = "SELECT 1"
+"#;
+    let dir = project(&[
+        ("strata.toml", &config(&db.url)),
+        ("apps/shop/migrations/0001_tables.toml", TABLES),
+        ("apps/shop/migrations/0002_unsendable.toml", unsendable),
+    ]);
+    let out = strata(dir.path(), &["migrate"]);
+    assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("operation 2 of 2"), "{}", out.stderr);
+    assert_eq!(notes_and_memos(&db), Vec::<Vec<Option<String>>>::new());
+    assert_eq!(history(&db).len(), 1, "{:?}", history(&db));
 }

@@ -422,7 +422,7 @@ pub enum LockAttempt {
 }
 
 /// `statements` one by one with `execute`, up to the first failure (its index).
-pub(crate) async fn run_in_order<D: Driver + ?Sized>(
+pub async fn run_in_order<D: Driver + ?Sized>(
     driver: &mut D,
     statements: &[&str],
 ) -> Result<(), (usize, DriverError)> {

@@ -112,7 +112,11 @@ impl Statement {
     /// Whether [`run_statement`](driver::run_statement) sends `sql` as it is, one
     /// `execute`: not a guard, a generator or a compound statement.
     pub fn is_plain(&self) -> bool {
-        self.fails_with_rows.is_none() && !self.generates && !self.compound
+        self.fails_with_rows.is_none()
+            && !self.generates
+            && !self.compound
+            && self.call.is_none()
+            && self.backfill.is_none()
     }
 
     /// A statement committed on its own ([`Runs::OwnTransaction`]).

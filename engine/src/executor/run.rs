@@ -291,7 +291,7 @@ async fn execute(
     let Err(e) = result else {
         return Ok(());
     };
-    // A failed statement changed nothing (each is sent alone; a data statement is
+    // A failed statement changed nothing (each is one statement; a data statement is
     // rolled back with its checkpoint), so nothing ran when none before it did.
     let nothing_ran = e.completed == 0
         && e.statements_done == 0

@@ -83,8 +83,11 @@ impl PlanTransaction {
     /// Runs what goes before the transaction and opens it.
     pub(super) async fn open(driver: &mut dyn Driver) -> Result<Self, ExecError> {
         let wrapper = driver.dialect().transaction_sql();
-        let began = Instant::now();
-        for statement in wrapper.before.iter().chain(&wrapper.begin) {
+        let mut began = Instant::now();
+        for (i, statement) in wrapper.before.iter().chain(&wrapper.begin).enumerate() {
+            if i == wrapper.before.len() {
+                began = Instant::now(); // the `BEGIN`, not the settings before it
+            }
             if let Err(e) = run_statement(driver, statement).await {
                 // `before` settings are session-wide: put them back.
                 Self { wrapper, began }.close(driver).await;

@@ -105,8 +105,8 @@ pub trait Bookkeeping: Sync {
     }
 
     /// The record of a finished run: in a transaction, run just before the commit;
-    /// step by step, after the last operation. Called at that moment, so it can
-    /// record how long the run took.
+    /// step by step, after the last operation. Called once what it records has run,
+    /// so it can record how long the run took (unless `finish_sent_with` answered).
     fn finish(&self) -> Option<Statement> {
         None
     }
@@ -330,7 +330,8 @@ impl Bookkeeping for Unrecorded {}
 /// A failed run: statement `statement` (1-based; 0 = bookkeeping) of operation
 /// `operation` (0-based) failed. `completed` operations, and `statements_done`
 /// statements of the next one, stay applied: always none in a transaction, which
-/// was rolled back. Every statement is sent alone, so one that failed changed
+/// was rolled back. Every statement is one statement (several may be sent together
+/// inside a transaction, where a failure aborts the rest), so one that failed changed
 /// nothing (or was rolled back with its checkpoint).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{source}")]
@@ -598,9 +599,15 @@ impl Script {
             let mut body: Vec<((usize, usize), &Statement)> = Vec::new();
             let one_by_one = bookkeeping.follows_operations();
             for (i, op) in operations {
-                if one_by_one || op.statements.iter().any(|s| s.call.is_some()) {
-                    // A function runs between statements, or the notice must come as
-                    // the operation starts: what is queued goes first.
+                if one_by_one
+                    || op
+                        .statements
+                        .iter()
+                        .any(|s| s.call.is_some() || s.backfill.is_some())
+                {
+                    // A function runs between statements (a backfill is refused), or
+                    // the notice must come as the operation starts: what is queued
+                    // goes first.
                     send_body(driver, &body, &mut position).await?;
                     body.clear();
                     bookkeeping.operation_starting(i, op);
@@ -762,7 +769,6 @@ impl<'a> Steps<'a> {
     ) -> Result<(), ExecuteError> {
         let script: &'a Script = self.script;
         let op = &script.operations[position.op];
-        let total = self.script.operations.len();
         if self.announced != Some(position.op) {
             self.announced = Some(position.op);
             self.bookkeeping.operation_starting(position.op, op);
@@ -778,12 +784,10 @@ impl<'a> Steps<'a> {
         let grouped = self.script.groups && statement.runs == Runs::InGroup;
         let queued = grouped && self.queues(statement);
         let recorded = j + 1 == count || op.by_statement;
-        // In a group, the record is owed until the group commits (`pending`).
-        let record = if recorded && !grouped {
-            record_after(self.bookkeeping, after, total)
-        } else {
-            None
-        };
+        // In a group, the record is owed until the group commits (`pending`);
+        // otherwise built once what runs before it has been sent (the finish records
+        // how long the run took).
+        let records = recorded && !grouped;
         // `migrate -v`: who is in the way, before an operation waits for its locks.
         if j == 0 && tracing::enabled!(tracing::Level::INFO) {
             for blocker in blame(driver, &op.tables).await {
@@ -805,6 +809,7 @@ impl<'a> Steps<'a> {
                 self.write_deferred(driver).await?;
             }
             if let Some(backfill) = &statement.backfill {
+                let record = records.then(|| self.record_for(after)).flatten();
                 return self
                     .walk(driver, position.op, j, backfill, record.as_ref(), after)
                     .await;
@@ -816,13 +821,12 @@ impl<'a> Steps<'a> {
                     .await
                     .map_err(|e| self.error(position.op, j + 1, e))?;
             }
-            let with_record = record.as_ref().filter(|_| {
-                !grouped
-                    && (statement.runs == Runs::OwnTransaction
-                        || (statement.runs == Runs::InGroup
-                            && self.bookkeeping.commits_with_checkpoint(statement)))
-            });
-            if let Some(record) = with_record {
+            let with_statement = records
+                && (statement.runs == Runs::OwnTransaction
+                    || (statement.runs == Runs::InGroup
+                        && self.bookkeeping.commits_with_checkpoint(statement)));
+            let with_record = with_statement.then(|| self.record_for(after)).flatten();
+            if let Some(record) = &with_record {
                 // 0: the record failed; 1: the statement did (number j + 1).
                 run_with_record(driver, statement, record, self.bookkeeping)
                     .await
@@ -838,7 +842,7 @@ impl<'a> Steps<'a> {
             if grouped && recorded {
                 self.owe(position.op);
             }
-            if let Some(record) = record {
+            if let Some(record) = records.then(|| self.record_for(after)).flatten() {
                 if self.deferrable(statement) {
                     self.deferred = Some(Held {
                         op: position.op,
@@ -923,6 +927,11 @@ impl<'a> Steps<'a> {
         statement.call.is_none()
             && statement.backfill.is_none()
             && !self.bookkeeping.follows_operations()
+    }
+
+    /// The record once `done`, outside any group.
+    fn record_for(&self, done: Progress) -> Option<Statement> {
+        record_after(self.bookkeeping, done, self.script.operations.len())
     }
 
     /// Operation `op`, which has no SQL on this database: only its record.
@@ -1257,7 +1266,8 @@ fn commit() -> Statement {
 }
 
 /// `statement` and the `record` after it in one transaction, each one statement
-/// (pipelined with the commit, [`run_pipelined`]): both or neither. On failure, 0 when the record (or the commit) failed, 1 when the
+/// (pipelined with the commit, [`run_pipelined`]; the statement alone when it calls
+/// a function or each operation is followed): both or neither. On failure, 0 when the record (or the commit) failed, 1 when the
 /// statement did; either way the transaction was rolled back.
 pub(super) async fn run_with_record(
     driver: &mut dyn Driver,
@@ -1267,7 +1277,7 @@ pub(super) async fn run_with_record(
 ) -> Result<(), (usize, DriverError)> {
     driver.execute("BEGIN").await.map_err(|e| (1, e))?;
     let result = async {
-        if statement.call.is_some() {
+        if statement.call.is_some() || bookkeeping.follows_operations() {
             run_script_statement(driver, statement, bookkeeping)
                 .await
                 .map_err(|e| (1, e))?;

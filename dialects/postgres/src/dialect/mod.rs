@@ -45,9 +45,8 @@ impl Dialect for PostgresDialect {
         strata_engine::script::is_data_statement(&*self.sql_lexer(), sql)
     }
 
-    /// `synchronous_commit` off for the write's own transaction only: a data-modifying
-    /// `WITH` always runs, and `set_config(…, true)` runs for its row, before the
-    /// commit reads the setting. One statement, one round trip, no fsync.
+    /// The server's clock since the transaction's start (`transaction_timestamp()`,
+    /// its `BEGIN`), read when the row is written, after the statements before it.
     fn millis_since_begin(&self, offset_ms: i128) -> Option<String> {
         Some(format!(
             "GREATEST(0, {offset_ms} + (extract(epoch FROM clock_timestamp() - \
@@ -55,6 +54,9 @@ impl Dialect for PostgresDialect {
         ))
     }
 
+    /// `synchronous_commit` off for the write's own transaction only: a data-modifying
+    /// `WITH` always runs, and `set_config(…, true)` runs for its row, before the
+    /// commit reads the setting. One statement, one round trip, no fsync.
     fn unflushed(&self, write: &str) -> Option<String> {
         Some(format!(
             "WITH written AS ({write} RETURNING 1) \

@@ -32,7 +32,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use strata_engine::dialect::driver::{Blocker, Canceller, Driver, DriverError, LockAttempt, Row};
+use strata_engine::dialect::driver::{
+    run_in_order, Blocker, Canceller, Driver, DriverError, LockAttempt, Row,
+};
 use strata_engine::{Dialect, SchemaState, ServerVersion};
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -238,6 +240,12 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
     /// server runs them in order (each still one statement of the extended protocol,
     /// so none can chain another).
     async fn execute_pipelined(&mut self, statements: &[&str]) -> Result<(), (usize, DriverError)> {
+        // A statement the client cannot encode (a NUL character) fails before it is
+        // sent, and so aborts nothing on the server: pipelined, what follows it (the
+        // `COMMIT` too) would still run. One by one, nothing after it is sent.
+        if statements.iter().any(|sql| sql.contains('\0')) {
+            return run_in_order(self, statements).await;
+        }
         tracing::trace!(sql = ?statements, "execute pipelined");
         let clean = self.leftovers.running();
         let client = self.client.client();
