@@ -738,13 +738,8 @@ fn a_failure_in_a_group_sent_together_names_its_operation_and_keeps_nothing() {
     };
     // Two columns and a failing statement in one group, then a concurrent build: a
     // safe plan, run step by step.
-    let failing = r#"dependencies = ["shop.0001_tables"]
-
-[[operations]]
-kind = "add_column"
-table = "shop_order"
-column = { name = "note", type = "text", null = true }
-
+    let failing = ADD_COLUMN.to_string()
+        + r#"
 [[operations]]
 kind = "run_sql"
 sql = "SELECT 1 / (SELECT count(*) FROM shop_order)::int"
@@ -763,7 +758,7 @@ index = { name = "shop_order_code_idx", columns = ["code"] }
     let dir = project(&[
         ("strata.toml", &config(&db.url)),
         ("apps/shop/migrations/0001_tables.toml", TABLES),
-        ("apps/shop/migrations/0002_failing.toml", failing),
+        ("apps/shop/migrations/0002_failing.toml", &failing),
     ]);
     let out = strata(dir.path(), &["migrate", "shop", "0001"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -887,13 +882,8 @@ fn a_statement_that_cannot_be_sent_keeps_nothing_of_its_transaction() {
     let Some(db) = TestDb::create(Kind::Postgres) else {
         return;
     };
-    let unsendable = r#"dependencies = ["shop.0001_tables"]
-
-[[operations]]
-kind = "add_column"
-table = "shop_order"
-column = { name = "note", type = "text", null = true }
-
+    let unsendable = ADD_COLUMN.to_string()
+        + r#"
 [[operations]]
 kind = "run_sql"
 sql = "SELECT 'a\u0000b'"
@@ -902,7 +892,7 @@ reverse_sql = "SELECT 1"
     let dir = project(&[
         ("strata.toml", &config(&db.url)),
         ("apps/shop/migrations/0001_tables.toml", TABLES),
-        ("apps/shop/migrations/0002_unsendable.toml", unsendable),
+        ("apps/shop/migrations/0002_unsendable.toml", &unsendable),
     ]);
     let out = strata(dir.path(), &["migrate"]);
     assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);

@@ -110,7 +110,8 @@ impl Statement {
     }
 
     /// Whether [`run_statement`](driver::run_statement) sends `sql` as it is, one
-    /// `execute`: not a guard, a generator or a compound statement.
+    /// `execute`: not a guard, a generator, a compound statement, an application's
+    /// function or a backfill.
     pub fn is_plain(&self) -> bool {
         self.fails_with_rows.is_none()
             && !self.generates

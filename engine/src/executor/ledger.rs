@@ -100,23 +100,6 @@ impl Ledger<'_> {
         self.record_taking(Elapsed::Millis(elapsed))
     }
 
-    /// [`Ledger::record`], sent with the statements of the transaction that `began`
-    /// (strata's `BEGIN` for the step, else the plan's) before they have run: the
-    /// database measures the time they take. `None` where it cannot.
-    fn record_sent_with(&self, began: Option<Instant>) -> Option<Statement> {
-        let Some(started) = self.started else {
-            return Some(self.record()); // faking: no duration
-        };
-        let began = began.or(self.plan_began)?;
-        // Signed: the plan's transaction began before the step started.
-        let offset = match began.checked_duration_since(started) {
-            Some(after) => i128::try_from(after.as_millis()).ok()?,
-            None => -i128::try_from(started.duration_since(began).as_millis()).ok()?,
-        };
-        let sql = self.dialect.millis_since_begin(offset)?;
-        Some(self.record_taking(Elapsed::Measured(sql)))
-    }
-
     fn record_taking(&self, elapsed: Elapsed) -> Statement {
         let key = &self.migration.key;
         match self.direction {
@@ -243,11 +226,25 @@ impl Bookkeeping for Ledger<'_> {
         Some(self.record())
     }
 
+    /// [`Ledger::record`], sent with the statements of the transaction that `began`
+    /// (strata's `BEGIN` for the step, else the plan's) before they have run: the
+    /// database measures the time they take. `None` where it cannot.
     fn finish_sent_with(&self, began: Option<Instant>) -> Option<Statement> {
-        match self.direction {
-            Direction::Backward => Some(self.record()), // no duration: the row goes
-            Direction::Forward => self.record_sent_with(began),
-        }
+        let Some(started) = self
+            .started
+            .filter(|_| self.direction == Direction::Forward)
+        else {
+            // Faking records no duration; a rollback's record deletes the row.
+            return Some(self.record());
+        };
+        let began = began.or(self.plan_began)?;
+        // Signed: the plan's transaction began before the step started.
+        let offset = match began.checked_duration_since(started) {
+            Some(after) => i128::try_from(after.as_millis()).ok()?,
+            None => -i128::try_from(started.duration_since(began).as_millis()).ok()?,
+        };
+        let sql = self.dialect.millis_since_begin(offset)?;
+        Some(self.record_taking(Elapsed::Measured(sql)))
     }
 
     fn retry(&self) -> Retry {

@@ -594,9 +594,8 @@ impl Script {
             let operations = self.operations.iter().enumerate().skip(skip);
             // The operations' statements, sent together where the driver can (a
             // failure aborts the transaction, so nothing sent after it changes
-            // anything), each with the operation (0-based) and statement (1-based) a
-            // failure is charged to.
-            let mut body: Vec<((usize, usize), &Statement)> = Vec::new();
+            // anything).
+            let mut body: Vec<Queued> = Vec::new();
             let one_by_one = bookkeeping.follows_operations();
             for (i, op) in operations {
                 if one_by_one
@@ -608,8 +607,7 @@ impl Script {
                     // A function runs between statements (a backfill is refused), or
                     // the notice must come as the operation starts: what is queued
                     // goes first.
-                    send_body(driver, &body, &mut position).await?;
-                    body.clear();
+                    send(driver, &mut body, &mut position).await?;
                     bookkeeping.operation_starting(i, op);
                     if let Err((j, e)) = run_operation(driver, i, op, bookkeeping).await {
                         position = (i, j);
@@ -620,7 +618,11 @@ impl Script {
                 bookkeeping.operation_starting(i, op);
                 for (j, statement) in op.statements.iter().enumerate() {
                     tracing::debug!(operation = i + 1, sql = %statement.sql, "executing");
-                    body.push(((i, j + 1), statement));
+                    body.push(Queued {
+                        op: i,
+                        number: j + 1,
+                        statement,
+                    });
                 }
             }
             // Then guards (they read rows), the history row and the commit. The row
@@ -630,21 +632,18 @@ impl Script {
             let opened = Some(began).filter(|_| !t.begin.is_empty());
             let mut finish = bookkeeping.finish_sent_with(opened);
             if finish.is_none() {
-                send_body(driver, &body, &mut position).await?;
-                body.clear();
+                send(driver, &mut body, &mut position).await?;
                 finish = bookkeeping.finish();
             }
             let (guards, closing): (Vec<&Statement>, Vec<&Statement>) =
                 t.commit.iter().partition(|s| s.fails_with_rows.is_some());
-            let end = (self.operations.len(), 0);
-            body.extend(
-                guards
-                    .into_iter()
-                    .chain(&finish)
-                    .chain(closing)
-                    .map(|s| (end, s)),
-            );
-            send_body(driver, &body, &mut position).await
+            let end = |statement| Queued {
+                op: self.operations.len(),
+                number: 0,
+                statement,
+            };
+            body.extend(guards.into_iter().chain(&finish).chain(closing).map(end));
+            send(driver, &mut body, &mut position).await
         }
         .await;
         if body.is_err() {
@@ -1024,12 +1023,11 @@ impl<'a> Steps<'a> {
 
     /// Sends the open group's queued statements, without its commit.
     async fn send_queued(&mut self, driver: &mut dyn Driver) -> Result<(), ExecuteError> {
-        let queued = std::mem::take(&mut self.queued);
-        let statements: Vec<&Statement> = queued.iter().map(|q| q.statement).collect();
-        run_pipelined(driver, &statements).await.map_err(|(i, e)| {
-            let failed = &queued[i];
-            self.error(failed.op, failed.number, e)
-        })
+        let mut queued = std::mem::take(&mut self.queued);
+        let mut failed = (0, 0);
+        send(driver, &mut queued, &mut failed)
+            .await
+            .map_err(|e| self.error(failed.0, failed.1, e))
     }
 
     /// Opens a group at position `index` (statement `j` of operation `op`).
@@ -1062,35 +1060,30 @@ impl<'a> Steps<'a> {
     ) -> Result<(), ExecuteError> {
         if let Some(group) = self.group {
             let owed = self.pending.take();
-            let total = self.script.operations.len();
-            let finish = match owed.filter(|o| o.done.operations >= total) {
-                Some(o) => self
-                    .finish(driver, group.began)
-                    .await?
-                    .map(|statement| Held {
-                        op: o.op,
-                        done: o.done,
-                        statement,
-                    }),
-                None => None,
-            };
-            let queued = std::mem::take(&mut self.queued);
             // The group's own record, when it has one, replaces the held-back one —
             // once the group commits: until then a failure still owes it.
             let merged = self.start_at_record(
-                owed.map_or(self.deferred.as_ref().map(|held| held.done), |o| {
-                    Some(o.done)
-                }),
+                owed.map(|o| o.done)
+                    .or_else(|| self.deferred.as_ref().map(|held| held.done)),
             );
-            let own = finish.or_else(|| {
-                let o = owed.filter(|o| merged.is_none() && o.done.operations < total)?;
-                let statement = self.bookkeeping.checkpoint(o.done)?;
-                Some(Held {
-                    op: o.op,
-                    done: o.done,
-                    statement,
-                })
-            });
+            let own = match owed {
+                Some(o) => {
+                    let statement = if o.done.operations >= self.script.operations.len() {
+                        self.finish(driver, group.began).await?
+                    } else if merged.is_none() {
+                        self.bookkeeping.checkpoint(o.done)
+                    } else {
+                        None // the start row, written at its progress, says it
+                    };
+                    statement.map(|statement| Held {
+                        op: o.op,
+                        done: o.done,
+                        statement,
+                    })
+                }
+                None => None,
+            };
+            let queued = std::mem::take(&mut self.queued);
             let record = own.as_ref().or(self.deferred.as_ref());
             let commit = commit();
             let mut closing: Vec<(&Statement, Charge)> = queued
@@ -1212,18 +1205,21 @@ async fn run_operation(
     .await
 }
 
-/// Inside a transaction: `body`'s statements ([`run_pipelined`]); on failure,
-/// `position` is the operation and statement its failure is charged to.
-async fn send_body(
+/// Inside a transaction: the `queued` statements ([`run_pipelined`]), which are then
+/// no longer queued; on failure, `failed` is the operation and statement number of
+/// the one that failed.
+async fn send(
     driver: &mut dyn Driver,
-    body: &[((usize, usize), &Statement)],
-    position: &mut (usize, usize),
+    queued: &mut Vec<Queued<'_>>,
+    failed: &mut (usize, usize),
 ) -> Result<(), DriverError> {
-    let statements: Vec<&Statement> = body.iter().map(|(_, s)| *s).collect();
-    run_pipelined(driver, &statements).await.map_err(|(i, e)| {
-        *position = body[i].0;
+    let statements: Vec<&Statement> = queued.iter().map(|q| q.statement).collect();
+    let sent = run_pipelined(driver, &statements).await.map_err(|(i, e)| {
+        *failed = (queued[i].op, queued[i].number);
         e
-    })
+    });
+    queued.clear();
+    sent
 }
 
 /// Inside the open transaction: `statements`, in order. Each run of statements sent
