@@ -439,8 +439,8 @@ fn the_start_row_commits_with_the_first_group() {
         history_writes(&db),
         [("INSERT".to_string(), 2), ("UPDATE".to_string(), 3)]
     );
-    // Each committed with a group or a build: all wait for the disk.
-    assert_eq!(unflushed_writes(&db), Vec::<String>::new());
+    // Like every commit of the run, neither waits for the disk: the run's end does.
+    assert_eq!(unflushed_writes(&db), ["2", "3"]);
     let row = db.query("SELECT state FROM strata_migrations WHERE name = '0002_columns'");
     assert_eq!(row, [[Some("applied".into())]]);
 }
@@ -477,6 +477,69 @@ fn a_record_that_fails_takes_its_group_back() {
         notes_and_memos(&db),
         [[Some("memo".into())], [Some("note".into())]]
     );
+}
+
+/// The run's commits do not wait for the disk; before the lock goes, one commit
+/// waits for all of them, whether the run succeeded or failed.
+#[test]
+fn a_run_waits_for_the_disk_once_before_it_lets_the_lock_go() {
+    let Some(db) = TestDb::create(Kind::Postgres) else {
+        return;
+    };
+    let dir = columns_pending(&db);
+    db.execute(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'no record today'; END $$",
+    );
+    db.execute(
+        "CREATE TRIGGER refused BEFORE INSERT OR UPDATE ON strata_migrations \
+         FOR EACH ROW EXECUTE FUNCTION refuse()",
+    );
+    let failed = strata(dir.path(), &["-vvv", "migrate"]);
+    assert_ne!(failed.code, 0, "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("no record today"),
+        "{}",
+        failed.stderr
+    );
+    made_durable_last(&failed.stderr);
+
+    db.execute("DROP TRIGGER refused ON strata_migrations");
+    let out = strata(dir.path(), &["-vvv", "migrate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    made_durable_last(&out.stderr);
+}
+
+/// Checks the order in a `-vvv` log of `migrate`: `synchronous_commit` off before
+/// the first history write, and after the last one the setting back and the commit
+/// that flushes, then the lock released.
+fn made_durable_last(stderr: &str) {
+    // The log's lines only: the error report quotes the failed write again.
+    let log: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(" TRACE ") || l.contains(" DEBUG "))
+        .collect();
+    let lines = |needle: &dyn Fn(&str) -> bool| -> Vec<usize> {
+        (0..log.len()).filter(|&i| needle(log[i])).collect()
+    };
+    let writes = lines(&|l| {
+        l.contains("strata_migrations") && (l.contains("INSERT INTO") || l.contains("UPDATE "))
+    });
+    let off = lines(&|l| l.contains("SET synchronous_commit = off"));
+    let restored = lines(&|l| l.contains("set_config('synchronous_commit'"));
+    let flushed = lines(&|l| l.contains("pg_logical_emit_message(true"));
+    let unlocked = lines(&|l| l.contains("pg_advisory_unlock"));
+    let all = log.join("\n");
+    for found in [&writes, &off, &restored, &flushed, &unlocked] {
+        assert!(!found.is_empty(), "{all}");
+    }
+    assert!(off[0] < writes[0], "{all}");
+    let last_write = writes[writes.len() - 1];
+    assert!(
+        last_write < restored[0] && restored[0] < flushed[0],
+        "{all}"
+    );
+    assert!(flushed[0] < unlocked[0], "{all}");
 }
 
 /// Logs every write to the history row of migration `name`: the kind of write, the
@@ -590,8 +653,8 @@ fn a_concurrent_build_is_recorded_by_the_group_after_it() {
             ("UPDATE".to_string(), 5),
         ]
     );
-    // The record between the two builds, which the second build's commit flushes.
-    assert_eq!(unflushed_writes(&db), ["3"]);
+    // The record between the two builds too: the run's end flushes them all.
+    assert_eq!(unflushed_writes(&db), ["0", "2", "3", "5"]);
 }
 
 /// `migrate` killed while the group after a concurrent build waits for a lock: the

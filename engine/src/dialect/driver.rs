@@ -245,6 +245,23 @@ pub trait Driver: Send {
         Err(self.unsupported("locking"))
     }
 
+    /// Called once the migration lock is held: lets the run's commits return before
+    /// they are durable, where the database commits (and so loses, after a crash) in
+    /// order, and [`make_durable`](Driver::make_durable) can wait for them all at
+    /// once. A crash then loses only the run's last commits, each migration with its
+    /// history row. PostgreSQL: `synchronous_commit = off` for the session. The
+    /// default does nothing: every commit waits, as the database says.
+    async fn defer_durability(&mut self) -> Result<(), DriverError> {
+        Ok(())
+    }
+
+    /// Called before the lock is released, after a run that succeeded or failed:
+    /// ends [`defer_durability`](Driver::defer_durability) and waits until every
+    /// commit of the run is as durable as the database's own setting makes a commit.
+    async fn make_durable(&mut self) -> Result<(), DriverError> {
+        Ok(())
+    }
+
     /// Called before `sql` runs outside a transaction (step by step): removes what an
     /// earlier, interrupted run of the same statement left behind that would make it
     /// fail again. PostgreSQL: the INVALID index a failed or killed

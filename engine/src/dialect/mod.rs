@@ -1162,19 +1162,6 @@ pub trait Dialect: Send + Sync {
         None
     }
 
-    /// `write`, one of strata's own history writes run alone (autocommit), as one
-    /// statement whose commit does not wait for the disk. The executor asks only for
-    /// a checkpoint that a later statement's commit makes durable anyway (the one
-    /// after a `CREATE INDEX CONCURRENTLY`, written just before the next build): the
-    /// database commits in order, so a crash can lose it only together with what
-    /// follows it, and the resume finds the one operation it would have recorded in
-    /// effect. `None`, the default: the database has no such setting per
-    /// transaction (MySQL's is server-wide), and the write waits for the disk.
-    fn unflushed(&self, write: &str) -> Option<String> {
-        let _ = write;
-        None
-    }
-
     // ---- locks and recovery ---------------------------------------------------------
 
     /// What `statement`, one of `op`'s rendered statements, does to the table while it

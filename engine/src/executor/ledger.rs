@@ -184,10 +184,6 @@ impl Bookkeeping for Ledger<'_> {
         Some(self.update(RowState::Partial, done, None))
     }
 
-    fn unflushed(&self, checkpoint: &Statement) -> Option<Statement> {
-        self.dialect.unflushed(&checkpoint.sql).map(Statement::new)
-    }
-
     fn commits_with_checkpoint(&self, statement: &Statement) -> bool {
         // The application's function writes data: with its checkpoint, or not at all.
         statement.call.is_some()

@@ -217,9 +217,16 @@ pub async fn migrate(
 ) -> Result<Vec<PlannedStep>, ExecError> {
     let lock = options.lock_name();
     lock::acquire(driver, &lock, options.lock_timeout, observer).await?;
-    let result = migrate_locked(graph, driver, targets, options, observer).await;
+    // Durable once, before the lock goes: whoever takes it next, and whoever reads
+    // the result, finds every commit of the run as durable as if each had waited.
+    let result = match driver.defer_durability().await {
+        Ok(()) => migrate_locked(graph, driver, targets, options, observer).await,
+        Err(e) => Err(e.into()),
+    };
+    let durable = driver.make_durable().await;
     let unlocked = driver.unlock(&lock).await;
     let steps = result?;
+    durable?;
     unlocked?;
     Ok(steps)
 }

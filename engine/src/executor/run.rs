@@ -347,9 +347,6 @@ impl Bookkeeping for Announced<'_, '_> {
     fn checkpoint(&self, done: Progress) -> Option<Statement> {
         self.ledger.checkpoint(done)
     }
-    fn unflushed(&self, checkpoint: &Statement) -> Option<Statement> {
-        self.ledger.unflushed(checkpoint)
-    }
     fn commits_with_checkpoint(&self, statement: &Statement) -> bool {
         self.ledger.commits_with_checkpoint(statement)
     }

@@ -87,16 +87,6 @@ pub trait Bookkeeping: Sync {
         None
     }
 
-    /// `checkpoint`, written so that its commit does not wait for the disk
-    /// ([`Dialect::unflushed`](crate::dialect::Dialect::unflushed)); `None`, the
-    /// default, where the database cannot (the checkpoint is then written as is).
-    /// Asked only for a checkpoint held back after a statement run outside any
-    /// transaction, just before the next such statement, whose commit flushes it.
-    fn unflushed(&self, checkpoint: &Statement) -> Option<Statement> {
-        let _ = checkpoint;
-        None
-    }
-
     /// Step by step: whether `statement` and the record after it go in one
     /// transaction (`Dialect::commits_with_checkpoint`).
     fn commits_with_checkpoint(&self, statement: &Statement) -> bool {
@@ -994,12 +984,10 @@ impl<'a> Steps<'a> {
     }
 
     /// Writes the checkpoint held back after a statement outside a transaction, just
-    /// before the next one: unflushed where the database can, the next statement's
-    /// commit flushing it.
+    /// before the next one.
     async fn write_deferred(&mut self, driver: &mut dyn Driver) -> Result<(), ExecuteError> {
         if let Some(held) = self.deferred.take() {
-            let unflushed = self.bookkeeping.unflushed(&held.statement);
-            run_statement(driver, unflushed.as_ref().unwrap_or(&held.statement))
+            run_statement(driver, &held.statement)
                 .await
                 .map_err(|e| self.error(held.op, 0, e))?;
         }

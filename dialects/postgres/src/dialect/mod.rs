@@ -54,16 +54,6 @@ impl Dialect for PostgresDialect {
         ))
     }
 
-    /// `synchronous_commit` off for the write's own transaction only: a data-modifying
-    /// `WITH` always runs, and `set_config(…, true)` runs for its row, before the
-    /// commit reads the setting. One statement, one round trip, no fsync.
-    fn unflushed(&self, write: &str) -> Option<String> {
-        Some(format!(
-            "WITH written AS ({write} RETURNING 1) \
-             SELECT set_config('synchronous_commit', 'off', true) FROM written"
-        ))
-    }
-
     fn name(&self) -> &'static str {
         "postgres"
     }

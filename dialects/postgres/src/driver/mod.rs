@@ -16,6 +16,7 @@ mod blockers;
 mod cancel;
 mod connect;
 mod create;
+mod durability;
 mod introspect;
 mod leftovers;
 mod lock;
@@ -55,6 +56,12 @@ pub struct PostgresDriver<C: ClientHandle = OwnedClient> {
     lock_scope: lock::Scope,
     /// Whether an interrupted index build can be in the way (see `leftovers`).
     leftovers: leftovers::Leftovers,
+    /// Set while a run's commits do not wait for the disk (see `durability`). Never
+    /// on the application's client: a run cancelled half-way would leave the setting
+    /// on a connection the application goes on using.
+    deferred: Option<durability::Deferred>,
+    /// Whether strata opened the session (and so may change its settings).
+    own_session: bool,
 }
 
 /// How a [`PostgresDriver`] holds its `tokio_postgres::Client`: owned with the task
@@ -156,6 +163,8 @@ impl PostgresDriver {
             canceller: Some(canceller),
             lock_scope: lock::Scope::default(),
             leftovers: leftovers::Leftovers::default(),
+            deferred: None,
+            own_session: true,
         };
         driver.version = driver.read_version().await?;
         driver.lock_scope = driver.default_lock_scope().await?;
@@ -186,6 +195,8 @@ impl<'a> PostgresDriver<&'a Client> {
             canceller: None,
             lock_scope: lock::Scope::default(),
             leftovers: leftovers::Leftovers::default(),
+            deferred: None,
+            own_session: false,
         };
         driver.version = driver.read_version().await?;
         driver.lock_scope = driver.default_lock_scope().await?;
@@ -311,6 +322,23 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
 
     async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
         lock::unlock(self.client.client(), &self.lock_scope, name).await
+    }
+
+    /// `synchronous_commit = off` for the session; see the `durability` module. Only
+    /// on a session strata opened.
+    async fn defer_durability(&mut self) -> Result<(), DriverError> {
+        if self.own_session && self.deferred.is_none() {
+            self.deferred = durability::defer(self.client.client()).await?;
+        }
+        Ok(())
+    }
+
+    /// The session's `synchronous_commit` back, and one commit that flushes the run's.
+    async fn make_durable(&mut self) -> Result<(), DriverError> {
+        match self.deferred.take() {
+            Some(deferred) => durability::end(self.client.client(), deferred).await,
+            None => Ok(()),
+        }
     }
 
     /// Drops the invalid index an interrupted `CREATE INDEX CONCURRENTLY` left under

@@ -129,6 +129,14 @@ impl<W: DriverWrapper> Driver for W {
         self.inner_mut().unlock(name).await
     }
 
+    async fn defer_durability(&mut self) -> Result<(), DriverError> {
+        self.inner_mut().defer_durability().await
+    }
+
+    async fn make_durable(&mut self) -> Result<(), DriverError> {
+        self.inner_mut().make_durable().await
+    }
+
     async fn clear_leftovers(&mut self, sql: &str) -> Result<(), DriverError> {
         self.inner_mut().clear_leftovers(sql).await
     }
