@@ -480,7 +480,8 @@ fn a_record_that_fails_takes_its_group_back() {
 }
 
 /// The run's commits do not wait for the disk; before the lock goes, one commit
-/// waits for all of them, whether the run succeeded or failed.
+/// waits for all of them, whether the run succeeded or failed. A run with nothing
+/// to do writes nothing.
 #[test]
 fn a_run_waits_for_the_disk_once_before_it_lets_the_lock_go() {
     let Some(db) = TestDb::create(Kind::Postgres) else {
@@ -508,11 +509,30 @@ fn a_run_waits_for_the_disk_once_before_it_lets_the_lock_go() {
     let out = strata(dir.path(), &["-vvv", "migrate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     made_durable_last(&out.stderr);
+
+    // Nothing to do: nothing deferred, and no write to flush.
+    let idle = strata(dir.path(), &["-vvv", "migrate"]);
+    assert_eq!(idle.code, 0, "{}", idle.stderr);
+    assert!(
+        idle.stdout.contains("No migrations to apply"),
+        "{}",
+        idle.stdout
+    );
+    assert!(
+        !idle.stderr.contains("synchronous_commit"),
+        "{}",
+        idle.stderr
+    );
+    assert!(
+        !idle.stderr.contains("pg_logical_emit_message(true"),
+        "{}",
+        idle.stderr
+    );
 }
 
 /// Checks the order in a `-vvv` log of `migrate`: `synchronous_commit` off before
-/// the first history write, and after the last one the setting back and the commit
-/// that flushes, then the lock released.
+/// the first history write, and after the last one (and the last `COMMIT`) the
+/// session's setting back and the commit that flushes, then the lock released.
 fn made_durable_last(stderr: &str) {
     // The log's lines only: the error report quotes the failed write again.
     let log: Vec<&str> = stderr
@@ -525,20 +545,18 @@ fn made_durable_last(stderr: &str) {
     let writes = lines(&|l| {
         l.contains("strata_migrations") && (l.contains("INSERT INTO") || l.contains("UPDATE "))
     });
+    let commits = lines(&|l| l.contains("COMMIT"));
     let off = lines(&|l| l.contains("SET synchronous_commit = off"));
-    let restored = lines(&|l| l.contains("set_config('synchronous_commit'"));
+    let restored = lines(&|l| l.contains("RESET synchronous_commit"));
     let flushed = lines(&|l| l.contains("pg_logical_emit_message(true"));
     let unlocked = lines(&|l| l.contains("pg_advisory_unlock"));
     let all = log.join("\n");
-    for found in [&writes, &off, &restored, &flushed, &unlocked] {
+    for found in [&writes, &commits, &off, &restored, &flushed, &unlocked] {
         assert!(!found.is_empty(), "{all}");
     }
     assert!(off[0] < writes[0], "{all}");
-    let last_write = writes[writes.len() - 1];
-    assert!(
-        last_write < restored[0] && restored[0] < flushed[0],
-        "{all}"
-    );
+    let last = writes[writes.len() - 1].max(commits[commits.len() - 1]);
+    assert!(last < restored[0] && restored[0] < flushed[0], "{all}");
     assert!(flushed[0] < unlocked[0], "{all}");
 }
 

@@ -245,12 +245,13 @@ pub trait Driver: Send {
         Err(self.unsupported("locking"))
     }
 
-    /// Called once the migration lock is held: lets the run's commits return before
-    /// they are durable, where the database commits (and so loses, after a crash) in
-    /// order, and [`make_durable`](Driver::make_durable) can wait for them all at
-    /// once. A crash then loses only the run's last commits, each migration with its
-    /// history row. PostgreSQL: `synchronous_commit = off` for the session. The
-    /// default does nothing: every commit waits, as the database says.
+    /// Called under the migration lock before a plan's first step runs: lets the
+    /// run's commits return before they are durable, where the database commits (and
+    /// so loses, after a crash) in order, and [`make_durable`](Driver::make_durable)
+    /// can wait for them all at once. A crash then loses only the run's last commits,
+    /// each migration with its history row. PostgreSQL: `synchronous_commit = off`
+    /// for the session. The default does nothing: every commit waits, as the
+    /// database says.
     async fn defer_durability(&mut self) -> Result<(), DriverError> {
         Ok(())
     }

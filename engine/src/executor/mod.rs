@@ -128,8 +128,10 @@ pub trait Observer: Send {
         let _ = (step, elapsed);
     }
     /// `--single-transaction`: the plan's one transaction committed, and with it
-    /// every step `finished` so far. Until then a finished step is not durable; a
-    /// failed run never calls this (the plan rolled back).
+    /// every step `finished` so far. Until then a finished step is not kept; a
+    /// failed run never calls this (the plan rolled back). Where the driver defers
+    /// durability (`Driver::defer_durability`), a commit is durable once `migrate`
+    /// returns.
     fn committed(&mut self) {}
 }
 
@@ -217,14 +219,14 @@ pub async fn migrate(
 ) -> Result<Vec<PlannedStep>, ExecError> {
     let lock = options.lock_name();
     lock::acquire(driver, &lock, options.lock_timeout, observer).await?;
-    // Durable once, before the lock goes: whoever takes it next, and whoever reads
-    // the result, finds every commit of the run as durable as if each had waited.
-    let result = match driver.defer_durability().await {
-        Ok(()) => migrate_locked(graph, driver, targets, options, observer).await,
-        Err(e) => Err(e.into()),
-    };
+    let result = migrate_locked(graph, driver, targets, options, observer).await;
+    // Durable once, before the lock goes (see `Driver::defer_durability`): whoever
+    // reads the result finds every commit of the run as durable as if each had waited.
     let durable = driver.make_durable().await;
     let unlocked = driver.unlock(&lock).await;
+    if let (Err(_), Err(e)) = (&result, &durable) {
+        tracing::warn!(error = %e, "the run's commits were not confirmed durable");
+    }
     let steps = result?;
     durable?;
     unlocked?;
@@ -263,6 +265,9 @@ async fn migrate_locked(
         single::check(&prepared, dialect.as_ref(), version)?;
     }
     checkpoints_match(graph, driver, &prepared, &in_effect, options).await?;
+    if !prepared.is_empty() {
+        driver.defer_durability().await?;
+    }
     let transaction = if options.single_transaction {
         Some(single::PlanTransaction::open(driver).await?)
     } else {

@@ -704,7 +704,7 @@ struct Steps<'a> {
     pending: Option<Owed>,
     /// The checkpoint after an operation whose statement ran outside a transaction
     /// (`CREATE INDEX CONCURRENTLY`), held back for the commit of the group after it,
-    /// whose own record replaces it: a commit (a WAL flush) fewer per such operation.
+    /// whose own record replaces it: a commit fewer per such operation.
     /// Written on its own before anything else runs outside a group, and after a
     /// failure. So at most that one operation is ever in effect without its record,
     /// the case a resume already finds (`executor::resume::locate_checkpoint`): the

@@ -1,73 +1,62 @@
 //! A run's commits wait for the disk once, at its end, instead of once each.
 //!
-//! While `migrate` holds the lock, the session runs with `synchronous_commit = off`:
-//! a commit returns once its WAL is written to the server's buffers, and the WAL
-//! writer flushes it within a few hundred milliseconds. PostgreSQL writes and
-//! replays the WAL in order, so a server crash can lose only the run's last commits,
-//! all of them after any it keeps: each migration goes with its history row, and the
-//! history says exactly what the schema holds, as after a crash a moment earlier. A
-//! crash of strata itself loses nothing (the server flushes what it was given).
+//! While `migrate` runs its steps, strata's own session has `synchronous_commit =
+//! off`: a commit returns once its WAL is in the server's buffers, and the WAL writer
+//! flushes it within a few hundred milliseconds. PostgreSQL writes and replays the
+//! WAL in order, so a server crash can lose only the run's last commits, all of them
+//! after any it keeps: each migration goes with its history row, and the history says
+//! exactly what the schema holds, as after a crash a moment earlier. A crash of strata
+//! itself loses nothing (the server flushes what it was given).
 //!
-//! Before the lock is released, the session's own setting comes back and one small
-//! WAL record of strata's (a transactional `pg_logical_emit_message`, which gives
-//! its transaction an id and WAL to flush) commits with it: that commit waits for
-//! the WAL up to it, every commit of the run included, as the server's setting says
-//! (the disk; with synchronous replication, the standbys too). So when `migrate`
-//! returns, or the next one gets the lock, everything is where each commit would
-//! have put it. A commit that writes no WAL of its own (`SELECT pg_current_xact_id()`)
-//! would not wait: PostgreSQL flushes only for a transaction that wrote some.
+//! Before the lock is released, `RESET` brings back the session's own setting (the
+//! server's, the role's, the URL's) and one small WAL record of strata's (a
+//! transactional `pg_logical_emit_message`, which gives its transaction an id and WAL
+//! to flush) commits with it: that commit waits for the WAL up to it, every commit of
+//! the run included, as that setting says (the disk; with synchronous replication,
+//! the standbys too). A commit that writes no WAL of its own (`SELECT
+//! pg_current_xact_id()`) would not wait: PostgreSQL flushes only for a transaction
+//! that wrote some.
 //!
-//! Where the session may not call `pg_logical_emit_message` (a server that revokes
-//! it, or lacks it), nothing is deferred: every commit waits, as before.
+//! Where the session may not call `pg_logical_emit_message` (revoked, a server
+//! without it) or cannot write at all (a standby), nothing is deferred.
 
 use strata_engine::dialect::driver::DriverError;
 use tokio_postgres::Client;
 
 use super::statement_error;
 
+/// Any signature (PostgreSQL 17 added a fourth argument with a default).
 const PROBE_SQL: &str = "\
-SELECT current_setting('synchronous_commit'),
-       has_function_privilege('pg_catalog.pg_logical_emit_message(boolean, text, text)', 'EXECUTE')";
-const DEFER_SQL: &str = "SET synchronous_commit = off";
-const RESTORE_SQL: &str = "SELECT set_config('synchronous_commit', $1, false)";
-const FLUSH_SQL: &str = "SELECT pg_logical_emit_message(true, 'strata', 'migrate')";
+SELECT NOT pg_catalog.pg_is_in_recovery() AND EXISTS (
+  SELECT FROM pg_catalog.pg_proc
+  WHERE proname = 'pg_logical_emit_message'
+    AND pronamespace = 'pg_catalog'::regnamespace
+    AND pg_catalog.has_function_privilege(oid, 'EXECUTE'))";
+pub(super) const DEFER_SQL: &str = "SET synchronous_commit = off";
+const RESTORE_SQL: &str = "RESET synchronous_commit";
+const FLUSH_SQL: &str = "SELECT pg_catalog.pg_logical_emit_message(true, 'strata', 'migrate')";
 
-/// What the session's `synchronous_commit` was before the run deferred it.
-#[derive(Debug)]
-pub(super) struct Deferred {
-    setting: String,
-}
-
-/// `synchronous_commit = off` for the session, when its end can be made durable:
-/// `None` where it cannot (nothing changed then).
-pub(super) async fn defer(client: &Client) -> Result<Option<Deferred>, DriverError> {
-    let row = match client.query_one(PROBE_SQL, &[]).await {
-        Ok(row) => row,
-        // No such function (a PostgreSQL look-alike): commits keep waiting.
-        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_FUNCTION) => {
-            return Ok(None);
-        }
-        Err(e) => return Err(statement_error(PROBE_SQL, e)),
-    };
-    let setting: String = row.get(0);
-    let may_flush: bool = row.get(1);
-    if !may_flush {
-        tracing::debug!("pg_logical_emit_message not allowed: every commit waits for the disk");
-        return Ok(None);
-    }
-    tracing::trace!(sql = DEFER_SQL, "execute");
-    client
-        .batch_execute(DEFER_SQL)
+/// Whether this session can defer its commits and make them durable at the end. An
+/// error reads as no: deferring only saves time.
+pub(super) async fn can_defer(client: &Client) -> bool {
+    let answer = client
+        .query_one(PROBE_SQL, &[])
         .await
-        .map_err(|e| statement_error(DEFER_SQL, e))?;
-    Ok(Some(Deferred { setting }))
+        .and_then(|row| row.try_get::<_, bool>(0));
+    match answer {
+        Ok(can) => can,
+        Err(e) => {
+            tracing::debug!(error = %e, "commits will wait for the disk one by one");
+            false
+        }
+    }
 }
 
-/// The session's setting back, and a commit that waits for every earlier one.
-pub(super) async fn end(client: &Client, deferred: Deferred) -> Result<(), DriverError> {
-    tracing::trace!(sql = RESTORE_SQL, setting = %deferred.setting, "query");
+/// The session's own setting back, and a commit that waits for every earlier one.
+pub(super) async fn end(client: &Client) -> Result<(), DriverError> {
+    tracing::trace!(sql = RESTORE_SQL, "execute");
     client
-        .query_one(RESTORE_SQL, &[&deferred.setting])
+        .batch_execute(RESTORE_SQL)
         .await
         .map_err(|e| statement_error(RESTORE_SQL, e))?;
     tracing::trace!(sql = FLUSH_SQL, "query");

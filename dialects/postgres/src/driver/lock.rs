@@ -104,6 +104,7 @@ pub(super) async fn try_lock(
 /// is nothing to release), so the server's `false` is only logged.
 pub(super) async fn unlock(client: &Client, scope: &Scope, name: &str) -> Result<(), DriverError> {
     for key in scope.keys(name).into_iter().rev() {
+        tracing::trace!(sql = UNLOCK_SQL, key, "query");
         if !ask(client, UNLOCK_SQL, key).await? {
             tracing::warn!(
                 lock = name,

@@ -56,10 +56,10 @@ pub struct PostgresDriver<C: ClientHandle = OwnedClient> {
     lock_scope: lock::Scope,
     /// Whether an interrupted index build can be in the way (see `leftovers`).
     leftovers: leftovers::Leftovers,
-    /// Set while a run's commits do not wait for the disk (see `durability`). Never
-    /// on the application's client: a run cancelled half-way would leave the setting
-    /// on a connection the application goes on using.
-    deferred: Option<durability::Deferred>,
+    /// Whether a run's commits do not wait for the disk now (see `durability`).
+    /// Never on the application's client: a run cancelled half-way would leave the
+    /// setting on a connection the application goes on using.
+    deferred: bool,
     /// Whether strata opened the session (and so may change its settings).
     own_session: bool,
 }
@@ -163,7 +163,7 @@ impl PostgresDriver {
             canceller: Some(canceller),
             lock_scope: lock::Scope::default(),
             leftovers: leftovers::Leftovers::default(),
-            deferred: None,
+            deferred: false,
             own_session: true,
         };
         driver.version = driver.read_version().await?;
@@ -195,7 +195,7 @@ impl<'a> PostgresDriver<&'a Client> {
             canceller: None,
             lock_scope: lock::Scope::default(),
             leftovers: leftovers::Leftovers::default(),
-            deferred: None,
+            deferred: false,
             own_session: false,
         };
         driver.version = driver.read_version().await?;
@@ -327,18 +327,20 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
     /// `synchronous_commit = off` for the session; see the `durability` module. Only
     /// on a session strata opened.
     async fn defer_durability(&mut self) -> Result<(), DriverError> {
-        if self.own_session && self.deferred.is_none() {
-            self.deferred = durability::defer(self.client.client()).await?;
+        if self.own_session && !self.deferred && durability::can_defer(self.client.client()).await {
+            self.execute(durability::DEFER_SQL).await?;
+            self.deferred = true;
         }
         Ok(())
     }
 
     /// The session's `synchronous_commit` back, and one commit that flushes the run's.
     async fn make_durable(&mut self) -> Result<(), DriverError> {
-        match self.deferred.take() {
-            Some(deferred) => durability::end(self.client.client(), deferred).await,
-            None => Ok(()),
+        if self.deferred {
+            durability::end(self.client.client()).await?;
+            self.deferred = false;
         }
+        Ok(())
     }
 
     /// Drops the invalid index an interrupted `CREATE INDEX CONCURRENTLY` left under
