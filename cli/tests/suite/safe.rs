@@ -453,15 +453,7 @@ fn a_record_that_fails_takes_its_group_back() {
         return;
     };
     let dir = columns_pending(&db);
-    db.execute(
-        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN IF NEW.name = '0002_columns' THEN \
-         RAISE EXCEPTION 'no record today'; END IF; RETURN NEW; END $$",
-    );
-    db.execute(
-        "CREATE TRIGGER refused BEFORE INSERT OR UPDATE ON strata_migrations \
-         FOR EACH ROW EXECUTE FUNCTION refuse()",
-    );
+    refuse_history_writes(&db);
 
     let out = strata(dir.path(), &["migrate"]);
     assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -488,14 +480,7 @@ fn a_run_waits_for_the_disk_once_before_it_lets_the_lock_go() {
         return;
     };
     let dir = columns_pending(&db);
-    db.execute(
-        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN RAISE EXCEPTION 'no record today'; END $$",
-    );
-    db.execute(
-        "CREATE TRIGGER refused BEFORE INSERT OR UPDATE ON strata_migrations \
-         FOR EACH ROW EXECUTE FUNCTION refuse()",
-    );
+    refuse_history_writes(&db);
     let failed = strata(dir.path(), &["-vvv", "migrate"]);
     assert_ne!(failed.code, 0, "{}", failed.stderr);
     assert!(
@@ -527,6 +512,20 @@ fn a_run_waits_for_the_disk_once_before_it_lets_the_lock_go() {
         !idle.stderr.contains("pg_logical_emit_message(true"),
         "{}",
         idle.stderr
+    );
+}
+
+/// A trigger (`refused`) that fails every write to the history row of
+/// `0002_columns` with "no record today".
+fn refuse_history_writes(db: &TestDb) {
+    db.execute(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN IF NEW.name = '0002_columns' THEN \
+         RAISE EXCEPTION 'no record today'; END IF; RETURN NEW; END $$",
+    );
+    db.execute(
+        "CREATE TRIGGER refused BEFORE INSERT OR UPDATE ON strata_migrations \
+         FOR EACH ROW EXECUTE FUNCTION refuse()",
     );
 }
 
