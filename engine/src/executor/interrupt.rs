@@ -89,8 +89,12 @@ impl DriverWrapper for Interruptible {
     }
 
     /// Refuses `sql` when an interrupt is pending and nothing has failed of it yet.
+    /// Never a `ROLLBACK`: it only undoes, and refused after a failure strata found
+    /// itself (a guard's rows), it would leave the session in that transaction.
     async fn before_statement(&mut self, sql: &str) -> Result<(), DriverError> {
-        if !self.interrupt.is_raised() || self.spent || sql.contains(&self.history_table) {
+        let undoes = sql == "ROLLBACK";
+        if !self.interrupt.is_raised() || self.spent || undoes || sql.contains(&self.history_table)
+        {
             return Ok(());
         }
         self.spent = true;
@@ -203,6 +207,20 @@ mod tests {
                 "ROLLBACK"
             ]
         );
+    }
+
+    #[test]
+    fn a_rollback_is_never_refused() {
+        let (mut driver, interrupt, sent) = wrapped();
+        run(async {
+            driver.execute("BEGIN").await.unwrap();
+            interrupt.raise();
+            // The failure path of a failure strata found itself, raised meanwhile.
+            driver.execute("ROLLBACK").await.unwrap();
+            let refused = driver.execute("CREATE TABLE b (x int)").await.unwrap_err();
+            assert!(is_interrupted(&refused), "{refused}");
+        });
+        assert_eq!(sent.lock().unwrap().clone(), ["BEGIN", "ROLLBACK"]);
     }
 
     #[test]
