@@ -90,6 +90,11 @@ pub enum ExecError {
     /// transaction failed; nothing of the plan was applied.
     #[error("--single-transaction: the checks and commit at the end of the plan failed, so nothing of the plan was applied (rolled back):\n  {source}")]
     SingleTransactionCommit { source: DriverError },
+    /// Every step of the run committed, but waiting for those commits to be durable
+    /// (`Driver::make_durable`) failed: they are kept, and a running server writes
+    /// them out on its own within a second.
+    #[error("every step that ran was committed, but waiting for the commits to reach the disk failed (a running server writes them out on its own):\n  {source}")]
+    NotConfirmedDurable { source: DriverError },
     /// A partial migration that the plan neither resumes nor rolls back.
     #[error(
         "{key} is partially applied, so nothing else can run before it is resumed or rolled back.\n{}",
@@ -310,7 +315,9 @@ impl ExecError {
                 | AfterFailure::PlanRolledBack
                 | AfterFailure::Unchanged => Category::Database,
             },
-            ExecError::SingleTransactionCommit { .. } => Category::Database,
+            ExecError::SingleTransactionCommit { .. } | ExecError::NotConfirmedDurable { .. } => {
+                Category::Database
+            }
             ExecError::PartialPending { .. }
             | ExecError::Drift { .. }
             | ExecError::InsideRunSql { .. } => Category::Partial,

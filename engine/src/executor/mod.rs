@@ -228,7 +228,7 @@ pub async fn migrate(
         tracing::warn!(error = %e, "the run's commits were not confirmed durable");
     }
     let steps = result?;
-    durable?;
+    durable.map_err(|source| ExecError::NotConfirmedDurable { source })?;
     unlocked?;
     Ok(steps)
 }
