@@ -20,10 +20,7 @@
 //! Where the session may not call `pg_logical_emit_message` (revoked, a server
 //! without it) or cannot write at all (a standby), nothing is deferred.
 
-use strata_engine::dialect::driver::DriverError;
 use tokio_postgres::Client;
-
-use super::statement_error;
 
 /// Any signature (PostgreSQL 17 added a fourth argument with a default).
 const PROBE_SQL: &str = "\
@@ -33,8 +30,9 @@ SELECT NOT pg_catalog.pg_is_in_recovery() AND EXISTS (
     AND pronamespace = 'pg_catalog'::regnamespace
     AND pg_catalog.has_function_privilege(oid, 'EXECUTE'))";
 pub(super) const DEFER_SQL: &str = "SET synchronous_commit = off";
-const RESTORE_SQL: &str = "RESET synchronous_commit";
-const FLUSH_SQL: &str = "SELECT pg_catalog.pg_logical_emit_message(true, 'strata', 'migrate')";
+pub(super) const RESTORE_SQL: &str = "RESET synchronous_commit";
+pub(super) const FLUSH_SQL: &str =
+    "SELECT pg_catalog.pg_logical_emit_message(true, 'strata', 'migrate')";
 
 /// Whether this session can defer its commits and make them durable at the end. An
 /// error reads as no: deferring only saves time.
@@ -50,19 +48,4 @@ pub(super) async fn can_defer(client: &Client) -> bool {
             false
         }
     }
-}
-
-/// The session's own setting back, and a commit that waits for every earlier one.
-pub(super) async fn end(client: &Client) -> Result<(), DriverError> {
-    tracing::trace!(sql = RESTORE_SQL, "execute");
-    client
-        .batch_execute(RESTORE_SQL)
-        .await
-        .map_err(|e| statement_error(RESTORE_SQL, e))?;
-    tracing::trace!(sql = FLUSH_SQL, "query");
-    client
-        .query_one(FLUSH_SQL, &[])
-        .await
-        .map_err(|e| statement_error(FLUSH_SQL, e))?;
-    Ok(())
 }

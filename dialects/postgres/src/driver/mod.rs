@@ -337,7 +337,8 @@ impl<C: ClientHandle> Driver for PostgresDriver<C> {
     /// The session's `synchronous_commit` back, and one commit that flushes the run's.
     async fn make_durable(&mut self) -> Result<(), DriverError> {
         if self.deferred {
-            durability::end(self.client.client()).await?;
+            self.execute(durability::RESTORE_SQL).await?;
+            self.execute(durability::FLUSH_SQL).await?;
             self.deferred = false;
         }
         Ok(())
